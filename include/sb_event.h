@@ -1,0 +1,143 @@
+/* Events: what sensors publish and sinks deliver.
+ *
+ * An event is immutable once built and lives in one allocation: the struct,
+ * its arrays and every string it points to. Sinks share it by reference count,
+ * so fan-out to N sinks costs N pointer copies, not N copies of the data.
+ *
+ * Events are made with a builder (struct sb_evb) that a sensor keeps and
+ * reuses: appending samples, labels and fields grows the builder's own
+ * vectors, and sb_evb_finish() makes the event with a single malloc. No
+ * allocation happens per sample once the builder has warmed up. */
+#ifndef SB_EVENT_H
+#define SB_EVENT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sb_util.h"
+
+enum sb_mtype {
+	SB_UNTYPED = 0,
+	SB_GAUGE,
+	SB_COUNTER,
+	SB_HISTOGRAM,
+	SB_SUMMARY,
+};
+
+const char *sb_mtype_name(enum sb_mtype t);
+
+struct sb_label {
+	const char *name;
+	const char *value;
+};
+
+/* A histogram bucket (upper bound le, cumulative count) or, for a summary,
+ * a quantile (le holds the quantile, value in `value`). */
+struct sb_bucket {
+	double le;
+	double count;
+};
+
+struct sb_sample {
+	const char *name;
+	const struct sb_label *labels;
+	const struct sb_bucket *buckets; /* histogram buckets or summary quantiles */
+	double value;                    /* plain value; histogram/summary: unused */
+	double sum;                      /* histogram/summary */
+	double count;                    /* histogram/summary */
+	uint16_t nlabels;
+	uint16_t type; /* enum sb_mtype */
+	uint32_t nbuckets;
+	const char *help; /* may be NULL; shared HELP text for the family */
+};
+
+enum sb_ftype { SB_F_INT, SB_F_UINT, SB_F_DOUBLE, SB_F_STR };
+
+/* Top-level fields of non-metric events (exec/exit: pid, comm, ...). */
+struct sb_field {
+	const char *key;
+	uint32_t type; /* enum sb_ftype */
+	uint32_t len;  /* SB_F_STR: byte length (strings may hold NULs) */
+	union {
+		int64_t i;
+		uint64_t u;
+		double d;
+		const char *s;
+	} v;
+};
+
+struct sb_event {
+	atomic_uint refs;
+	uint32_t nsamples;
+	uint32_t nfields;
+	uint32_t size; /* bytes of the allocation, for queue accounting */
+	uint64_t seq;  /* set by the bus when published */
+	int64_t time_ns; /* CLOCK_REALTIME at collection */
+	const char *source;
+	const char *kind;
+	const struct sb_sample *samples;
+	const struct sb_field *fields;
+	/* the rest of the allocation: arrays and strings */
+};
+
+static inline struct sb_event *sb_event_ref(struct sb_event *ev)
+{
+	atomic_fetch_add_explicit(&ev->refs, 1, memory_order_relaxed);
+	return ev;
+}
+void sb_event_unref(struct sb_event *ev);
+
+/* Lookups for tests and sinks. NULL when absent. */
+const struct sb_field *sb_event_field(const struct sb_event *ev, const char *key);
+const char *sb_sample_label(const struct sb_sample *s, const char *name);
+
+/* ---- builder ---- */
+
+struct sb_evb_sample; /* private */
+struct sb_evb_label;
+struct sb_evb_field;
+
+struct sb_evb {
+	int err; /* first error; sticky until begin */
+	int64_t time_ns;
+	size_t source, kind; /* offsets into str */
+	struct sb_buf str;   /* all strings, NUL-terminated, by offset */
+	struct sb_evb_sample *samples;
+	size_t nsamples, capsamples;
+	struct sb_evb_label *labels;
+	size_t nlabels, caplabels;
+	struct sb_bucket *buckets;
+	size_t nbuckets, capbuckets;
+	struct sb_evb_field *fields;
+	size_t nfields, capfields;
+};
+
+void sb_evb_init(struct sb_evb *b);
+void sb_evb_free(struct sb_evb *b);
+/* Starts a new event; time is now unless set with sb_evb_time. */
+void sb_evb_begin(struct sb_evb *b, const char *source, const char *kind);
+void sb_evb_time(struct sb_evb *b, int64_t real_ns);
+/* Starts a sample; following label/bucket calls attach to it. */
+void sb_evb_sample(struct sb_evb *b, const char *name, enum sb_mtype type, double value);
+void sb_evb_samplen(struct sb_evb *b, const char *name, size_t namelen, enum sb_mtype type,
+		    double value);
+void sb_evb_help(struct sb_evb *b, const char *help);
+void sb_evb_label(struct sb_evb *b, const char *name, const char *value);
+void sb_evb_labeln(struct sb_evb *b, const char *name, size_t nlen, const char *value,
+		   size_t vlen);
+/* Sorts the current sample's labels by name, so a series has one identity
+ * whatever order its source wrote them in. */
+void sb_evb_sort_labels(struct sb_evb *b);
+void sb_evb_bucket(struct sb_evb *b, double le, double count);
+void sb_evb_sumcount(struct sb_evb *b, double sum, double count);
+void sb_evb_field_int(struct sb_evb *b, const char *key, int64_t v);
+void sb_evb_field_uint(struct sb_evb *b, const char *key, uint64_t v);
+void sb_evb_field_double(struct sb_evb *b, const char *key, double v);
+void sb_evb_field_str(struct sb_evb *b, const char *key, const char *v, size_t len);
+size_t sb_evb_nsamples(const struct sb_evb *b);
+/* Builds the event (refs = 1) or returns NULL and leaves -errno in b->err.
+ * An event with no samples and no fields is still an event. */
+struct sb_event *sb_evb_finish(struct sb_evb *b);
+
+#endif

@@ -1,0 +1,25 @@
+/* JSON-lines encoding of events, written straight into a reusable buffer.
+ * This is on the hot path of every sink that ships JSON. */
+#ifndef SB_JSON_H
+#define SB_JSON_H
+
+#include "sb_event.h"
+#include "sb_util.h"
+
+struct sb_json_ctx {
+	const char *run;  /* run id, 32 hex */
+	const char *host; /* already valid for JSON after escaping */
+	struct sb_timefmt tcache;
+};
+
+/* Appends one event as a JSON object followed by '\n'. */
+void sb_json_event(struct sb_buf *out, struct sb_json_ctx *ctx, const struct sb_event *ev);
+
+/* Appends s as a JSON string literal (with quotes). Control characters are
+ * escaped; bytes that are not valid UTF-8 become U+FFFD, so the output is
+ * always valid JSON whatever a process name or label holds. */
+void sb_json_str(struct sb_buf *out, const char *s, size_t n);
+/* Appends a number; NaN and +-Inf as the strings "NaN", "+Inf", "-Inf". */
+void sb_json_num(struct sb_buf *out, double v);
+
+#endif

@@ -1,0 +1,70 @@
+/* Sinks: where events go. A sink is one row in the table in registry.c and
+ * one file implementing these operations; the bus owns its queue(s),
+ * threads, batching, flush timing and retry policy, so every sink gets them
+ * the same way. */
+#ifndef SB_SINK_H
+#define SB_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sb_config.h"
+#include "sb_event.h"
+
+/* What write/flush answer. */
+enum sb_sink_status {
+	SB_SINK_OK = 0,
+	SB_SINK_RETRY = 1, /* not taken: the core backs off and offers it again */
+	SB_SINK_ERROR = 2, /* cannot ever be delivered: dropped and counted */
+};
+
+struct sb_runinfo {
+	char run[33];
+	char host[256];
+	int64_t interval; /* the global interval */
+	int64_t start_real_ns;
+};
+
+struct sb_sink {
+	const struct sb_sink_ops *ops;
+	const char *name;
+	const struct sb_sink_common *common;
+	const void *cfg;
+	const struct sb_runinfo *ri;
+	unsigned nshards;
+	void *state; /* the sink's own */
+	struct sb_sink_priv *priv; /* the bus's */
+};
+
+struct sb_evb;
+
+struct sb_sink_ops {
+	const char *name;
+	const char *desc;
+	const struct sb_cfg_key *keys;
+	size_t cfg_size;
+	/* Checks across keys beyond what the table says; optional. */
+	int (*validate)(const void *cfg, char *err, size_t errlen);
+	/* Called before any thread starts; sets s->state. <0: cannot start. */
+	int (*open)(struct sb_sink *s);
+	/* Takes events [0, n) of one shard. Sets *taken to how many were taken
+	 * (all on OK). Called from that shard's thread only. */
+	enum sb_sink_status (*write)(struct sb_sink *s, unsigned shard,
+				     struct sb_event *const *evs, size_t n, size_t *taken);
+	/* Make taken events durable/visible; optional. */
+	enum sb_sink_status (*flush)(struct sb_sink *s, unsigned shard);
+	/* Reopen output files (SIGHUP); called from each shard's thread. */
+	void (*reopen)(struct sb_sink *s, unsigned shard);
+	/* After the last flush, all threads joined. */
+	void (*close)(struct sb_sink *s);
+	/* Adds the sink's own samples to the agent's self-telemetry; optional,
+	 * called from the loop thread, so it must only read atomics. */
+	void (*telemetry)(struct sb_sink *s, struct sb_evb *b);
+	/* 0 healthy (ready), else not; optional. */
+	int (*health)(struct sb_sink *s);
+};
+
+const struct sb_sink_ops *sb_sink_find(const char *name);
+const struct sb_sink_ops *const *sb_sink_table(size_t *n);
+
+#endif

@@ -1,0 +1,601 @@
+/* The bus: numbering, fan-out, one bounded queue and one thread per sink
+ * shard, batching, flush timing, retries and the drop accounting.
+ *
+ * Invariant per sink, at every moment (all counters are atomics):
+ *   received = written + dropped[*] + queued + in_flight
+ * Every event that enters a queue leaves it by exactly one of those doors. */
+#include "sb_bus.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "sb_log.h"
+
+#define MAX_SOURCES 32
+
+struct shard {
+	struct sb_sink *sink;
+	unsigned idx;
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t mu;
+	pthread_cond_t not_empty; /* also: wake for reopen, shutdown */
+	pthread_cond_t not_full;
+	struct sb_event **ring;
+	size_t cap, head, count;
+	uint64_t bytes;
+	bool closing;
+	bool reopen;
+	int64_t deadline; /* monotonic ns; when closing */
+	struct sb_event **batch;
+	uint64_t rnd;
+	/* Counted under mu, so a stats snapshot taken with every shard
+	 * locked satisfies the invariant exactly. */
+	uint64_t received, written, in_flight, dropped[SB_DROP_MAX];
+};
+
+struct sb_sink_priv {
+	struct sb_bus *bus;
+	struct shard *shards;
+	struct sb_sink sink;
+	atomic_uint_fast64_t retries, batches;
+	struct sb_ratelimit rl_full, rl_retry, rl_drop;
+};
+
+struct sb_bus {
+	const struct sb_runinfo *ri;
+	pthread_mutex_t pub;
+	uint64_t seq;
+	bool started, closing;
+	struct sb_sink_priv **sinks;
+	size_t nsinks;
+	struct {
+		char name[32];
+		uint64_t n;
+	} sources[MAX_SOURCES];
+	size_t nsources;
+};
+
+static const char *const drop_names[SB_DROP_MAX] = {"queue_full", "error", "retries",
+						     "shutdown"};
+
+const char *sb_drop_reason_name(enum sb_drop_reason r)
+{
+	return r < SB_DROP_MAX ? drop_names[r] : "unknown";
+}
+
+int64_t sb_backoff_full_jitter(int64_t base, int64_t cap, unsigned attempt, uint64_t rnd)
+{
+	int64_t ceil = base;
+	for (unsigned i = 0; i < attempt && ceil < cap; i++)
+		ceil = ceil > INT64_MAX / 2 ? INT64_MAX : ceil * 2;
+	if (ceil > cap)
+		ceil = cap;
+	if (ceil <= 0)
+		return 0;
+	return (int64_t)(rnd % ((uint64_t)ceil + 1));
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+	uint64_t x = *s;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return *s = x;
+}
+
+static struct timespec abs_realtime(int64_t mono_deadline)
+{
+	/* Condition variables wait on CLOCK_MONOTONIC (set at init). */
+	return (struct timespec){.tv_sec = mono_deadline / SB_NSEC_PER_SEC,
+				 .tv_nsec = mono_deadline % SB_NSEC_PER_SEC};
+}
+
+static int cond_init_mono(pthread_cond_t *c)
+{
+	pthread_condattr_t a;
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	int r = pthread_cond_init(c, &a);
+	pthread_condattr_destroy(&a);
+	return -r;
+}
+
+struct sb_bus *sb_bus_new(const struct sb_runinfo *ri)
+{
+	struct sb_bus *b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	b->ri = ri;
+	pthread_mutex_init(&b->pub, NULL);
+	return b;
+}
+
+int sb_bus_add_sink(struct sb_bus *b, const struct sb_sink_conf *conf)
+{
+	if (b->started)
+		return -EBUSY;
+	struct sb_sink_priv *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->bus = b;
+	struct sb_sink *s = &p->sink;
+	s->ops = conf->ops;
+	s->name = conf->common.name;
+	s->common = &conf->common;
+	s->cfg = conf->cfg;
+	s->ri = b->ri;
+	s->nshards = (unsigned)conf->common.workers;
+	s->priv = p;
+	p->rl_full.interval_ns = 10 * SB_NSEC_PER_SEC;
+	p->rl_retry.interval_ns = 10 * SB_NSEC_PER_SEC;
+	p->rl_drop.interval_ns = 10 * SB_NSEC_PER_SEC;
+	p->shards = calloc(s->nshards, sizeof(*p->shards));
+	if (!p->shards) {
+		free(p);
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < s->nshards; i++) {
+		struct shard *q = &p->shards[i];
+		q->sink = s;
+		q->idx = i;
+		q->cap = (size_t)conf->common.queue_events;
+		q->ring = calloc(q->cap, sizeof(*q->ring));
+		q->batch = calloc((size_t)conf->common.batch, sizeof(*q->batch));
+		pthread_mutex_init(&q->mu, NULL);
+		cond_init_mono(&q->not_empty);
+		cond_init_mono(&q->not_full);
+		if (getrandom(&q->rnd, sizeof(q->rnd), 0) != sizeof(q->rnd) || !q->rnd)
+			q->rnd = 0x9e3779b97f4a7c15ULL + i;
+		if (!q->ring || !q->batch) {
+			for (unsigned j = 0; j <= i; j++) {
+				free(p->shards[j].ring);
+				free(p->shards[j].batch);
+			}
+			free(p->shards);
+			free(p);
+			return -ENOMEM;
+		}
+	}
+	int r = s->ops->open ? s->ops->open(s) : 0;
+	if (r) {
+		for (unsigned i = 0; i < s->nshards; i++) {
+			free(p->shards[i].ring);
+			free(p->shards[i].batch);
+		}
+		free(p->shards);
+		free(p);
+		return r;
+	}
+	struct sb_sink_priv **n = realloc(b->sinks, (b->nsinks + 1) * sizeof(*n));
+	if (!n) {
+		if (s->ops->close)
+			s->ops->close(s);
+		for (unsigned i = 0; i < s->nshards; i++) {
+			free(p->shards[i].ring);
+			free(p->shards[i].batch);
+		}
+		free(p->shards);
+		free(p);
+		return -ENOMEM;
+	}
+	b->sinks = n;
+	b->sinks[b->nsinks++] = p;
+	return 0;
+}
+
+/* ---- sink threads ---- */
+
+static void wait_until(struct shard *q, int64_t deadline)
+{
+	struct timespec ts = abs_realtime(deadline);
+	pthread_mutex_lock(&q->mu);
+	if (!q->closing || q->deadline > deadline)
+		pthread_cond_timedwait(&q->not_empty, &q->mu, &ts);
+	pthread_mutex_unlock(&q->mu);
+}
+
+static bool past_shutdown_deadline(struct shard *q)
+{
+	pthread_mutex_lock(&q->mu);
+	bool past = q->closing && sb_now_mono_ns() >= q->deadline;
+	pthread_mutex_unlock(&q->mu);
+	return past;
+}
+
+static void drop_batch(struct shard *q, struct sb_event **evs, size_t n, enum sb_drop_reason r)
+{
+	struct sb_sink_priv *p = q->sink->priv;
+	if (!n)
+		return;
+	sb_log_rl(&p->rl_drop, SB_LOG_ERROR, "bus",
+		  "sink %s: dropped %zu events (%s), first seq %llu", q->sink->name, n,
+		  sb_drop_reason_name(r), (unsigned long long)evs[0]->seq);
+	for (size_t i = 0; i < n; i++)
+		sb_event_unref(evs[i]);
+	pthread_mutex_lock(&q->mu);
+	q->dropped[r] += n;
+	q->in_flight -= n;
+	pthread_mutex_unlock(&q->mu);
+}
+
+static void deliver(struct shard *q, struct sb_event **evs, size_t n)
+{
+	struct sb_sink *s = q->sink;
+	struct sb_sink_priv *p = s->priv;
+	const struct sb_retry_conf *rc = &s->common->retry;
+	size_t off = 0;
+	unsigned attempt = 0;
+	atomic_fetch_add(&p->batches, 1);
+	while (off < n) {
+		size_t taken = 0;
+		enum sb_sink_status st = s->ops->write(s, q->idx, evs + off, n - off, &taken);
+		if (st == SB_SINK_OK)
+			taken = n - off;
+		if (taken > n - off)
+			taken = n - off;
+		for (size_t i = 0; i < taken; i++)
+			sb_event_unref(evs[off + i]);
+		off += taken;
+		if (taken) {
+			pthread_mutex_lock(&q->mu);
+			q->written += taken;
+			q->in_flight -= taken;
+			pthread_mutex_unlock(&q->mu);
+			attempt = 0;
+		}
+		if (st == SB_SINK_OK || off >= n)
+			continue;
+		if (st == SB_SINK_ERROR) {
+			drop_batch(q, evs + off, 1, SB_DROP_ERROR);
+			off++;
+			continue;
+		}
+		/* SB_SINK_RETRY */
+		atomic_fetch_add(&p->retries, 1);
+		attempt++;
+		if (rc->max_attempts && attempt >= (unsigned)rc->max_attempts) {
+			drop_batch(q, evs + off, n - off, SB_DROP_RETRIES);
+			return;
+		}
+		if (past_shutdown_deadline(q)) {
+			drop_batch(q, evs + off, n - off, SB_DROP_SHUTDOWN);
+			return;
+		}
+		int64_t d = sb_backoff_full_jitter(rc->base, rc->max_delay, attempt - 1,
+						   xorshift(&q->rnd));
+		sb_log_rl(&p->rl_retry, SB_LOG_WARN, "bus",
+			  "sink %s: not ready for %zu events, retry %u in %lld ms", s->name, n - off,
+			  attempt, (long long)(d / SB_NSEC_PER_MSEC));
+		wait_until(q, sb_now_mono_ns() + d);
+	}
+}
+
+static void *shard_main(void *arg)
+{
+	struct shard *q = arg;
+	struct sb_sink *s = q->sink;
+	size_t bmax = (size_t)s->common->batch;
+	struct sb_event **batch = q->batch;
+	int64_t fi = s->common->flush_interval;
+	int64_t next_flush = 0;
+	bool dirty = false;
+	for (;;) {
+		pthread_mutex_lock(&q->mu);
+		while (!q->count && !q->closing && !q->reopen) {
+			if (!dirty) {
+				pthread_cond_wait(&q->not_empty, &q->mu);
+				continue;
+			}
+			struct timespec ts = abs_realtime(next_flush);
+			if (pthread_cond_timedwait(&q->not_empty, &q->mu, &ts) == ETIMEDOUT)
+				break;
+		}
+		size_t n = q->count < bmax ? q->count : bmax;
+		for (size_t i = 0; i < n; i++) {
+			batch[i] = q->ring[q->head];
+			q->bytes -= batch[i]->size;
+			q->head = (q->head + 1) % q->cap;
+		}
+		q->count -= n;
+		q->in_flight += n;
+		bool closing = q->closing, reopen = q->reopen, empty = q->count == 0;
+		q->reopen = false;
+		if (n)
+			pthread_cond_broadcast(&q->not_full);
+		pthread_mutex_unlock(&q->mu);
+
+		if (reopen && s->ops->reopen)
+			s->ops->reopen(s, q->idx);
+		if (n) {
+			if (!dirty)
+				next_flush = sb_now_mono_ns() + fi;
+			deliver(q, batch, n);
+			dirty = true;
+		}
+		if (dirty && (sb_now_mono_ns() >= next_flush || (closing && empty))) {
+			enum sb_sink_status st =
+				s->ops->flush ? s->ops->flush(s, q->idx) : SB_SINK_OK;
+			if (st == SB_SINK_OK || (closing && past_shutdown_deadline(q)))
+				dirty = false;
+			else
+				next_flush = sb_now_mono_ns() + fi;
+		}
+		if (closing && empty && !n && !dirty)
+			break;
+		if (closing && empty && !n && dirty)
+			wait_until(q, sb_now_mono_ns() + fi / 4 + SB_NSEC_PER_MSEC);
+	}
+	return NULL;
+}
+
+int sb_bus_start(struct sb_bus *b)
+{
+	for (size_t i = 0; i < b->nsinks; i++) {
+		struct sb_sink_priv *p = b->sinks[i];
+		for (unsigned j = 0; j < p->sink.nshards; j++) {
+			struct shard *q = &p->shards[j];
+			int r = pthread_create(&q->thread, NULL, shard_main, q);
+			if (r) {
+				sb_err("bus", "sink %s: cannot start thread: %s", p->sink.name,
+				       strerror(r));
+				return -r;
+			}
+			q->started = true;
+		}
+	}
+	b->started = true;
+	return 0;
+}
+
+/* ---- publishing ---- */
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static bool full(const struct shard *q, const struct sb_event *ev)
+{
+	return q->count >= q->cap ||
+	       (q->count && q->bytes + ev->size > q->sink->common->queue_bytes);
+}
+
+/* Returns 0 if queued, -ENOSPC if the event was dropped. */
+static int enqueue(struct shard *q, struct sb_event *ev)
+{
+	struct sb_sink *s = q->sink;
+	struct sb_sink_priv *p = s->priv;
+	int r = 0;
+	pthread_mutex_lock(&q->mu);
+	q->received++;
+	if (full(q, ev)) {
+		if (s->common->full == SB_FULL_DROP_OLDEST) {
+			while (q->count && full(q, ev)) {
+				struct sb_event *old = q->ring[q->head];
+				q->head = (q->head + 1) % q->cap;
+				q->count--;
+				q->bytes -= old->size;
+				sb_log_rl(&p->rl_full, SB_LOG_WARN, "bus",
+					  "sink %s: queue full, dropping oldest events (seq %llu)",
+					  s->name, (unsigned long long)old->seq);
+				sb_event_unref(old);
+				q->dropped[SB_DROP_QUEUE_FULL]++;
+			}
+		} else {
+			struct timespec ts =
+				abs_realtime(sb_now_mono_ns() + s->common->block_timeout);
+			while (full(q, ev) && !q->closing)
+				if (pthread_cond_timedwait(&q->not_full, &q->mu, &ts) == ETIMEDOUT)
+					break;
+		}
+	}
+	if (full(q, ev)) {
+		sb_log_rl(&p->rl_full, SB_LOG_WARN, "bus",
+			  "sink %s: queue full for %lld ms, dropping new events (seq %llu)",
+			  s->name, (long long)(s->common->block_timeout / SB_NSEC_PER_MSEC),
+			    (unsigned long long)ev->seq);
+		q->dropped[SB_DROP_QUEUE_FULL]++;
+		r = -ENOSPC;
+	} else {
+		q->ring[(q->head + q->count) % q->cap] = sb_event_ref(ev);
+		q->count++;
+		q->bytes += ev->size;
+		if (q->count == 1)
+			pthread_cond_signal(&q->not_empty);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return r;
+}
+
+static void count_source(struct sb_bus *b, const char *src)
+{
+	for (size_t i = 0; i < b->nsources; i++) {
+		if (!strcmp(b->sources[i].name, src)) {
+			b->sources[i].n++;
+			return;
+		}
+	}
+	if (b->nsources < MAX_SOURCES) {
+		snprintf(b->sources[b->nsources].name, sizeof(b->sources[0].name), "%s", src);
+		b->sources[b->nsources++].n = 1;
+	}
+}
+
+int sb_bus_publish(struct sb_bus *b, struct sb_event *ev)
+{
+	int r = 0;
+	pthread_mutex_lock(&b->pub);
+	if (b->closing) {
+		pthread_mutex_unlock(&b->pub);
+		sb_event_unref(ev);
+		return -ESHUTDOWN;
+	}
+	ev->seq = ++b->seq;
+	count_source(b, ev->source);
+	for (size_t i = 0; i < b->nsinks; i++) {
+		struct sb_sink *s = &b->sinks[i]->sink;
+		unsigned shard = 0;
+		if (s->nshards > 1)
+			shard = (unsigned)((s->common->shard_by == SB_SHARD_SEQ ? ev->seq
+										 : hash_str(ev->source)) %
+					   s->nshards);
+		if (enqueue(&b->sinks[i]->shards[shard], ev))
+			r = -ENOSPC;
+	}
+	pthread_mutex_unlock(&b->pub);
+	sb_event_unref(ev);
+	return r;
+}
+
+void sb_bus_reopen(struct sb_bus *b)
+{
+	for (size_t i = 0; i < b->nsinks; i++) {
+		struct sb_sink_priv *p = b->sinks[i];
+		for (unsigned j = 0; j < p->sink.nshards; j++) {
+			struct shard *q = &p->shards[j];
+			pthread_mutex_lock(&q->mu);
+			q->reopen = true;
+			pthread_cond_signal(&q->not_empty);
+			pthread_mutex_unlock(&q->mu);
+		}
+	}
+}
+
+uint64_t sb_bus_shutdown(struct sb_bus *b)
+{
+	pthread_mutex_lock(&b->pub);
+	bool already = b->closing;
+	b->closing = true;
+	pthread_mutex_unlock(&b->pub);
+	if (already)
+		return 0;
+	int64_t now = sb_now_mono_ns();
+	for (size_t i = 0; i < b->nsinks; i++) {
+		struct sb_sink_priv *p = b->sinks[i];
+		for (unsigned j = 0; j < p->sink.nshards; j++) {
+			struct shard *q = &p->shards[j];
+			pthread_mutex_lock(&q->mu);
+			q->closing = true;
+			q->deadline = now + p->sink.common->shutdown_grace;
+			pthread_cond_broadcast(&q->not_empty);
+			pthread_cond_broadcast(&q->not_full);
+			pthread_mutex_unlock(&q->mu);
+		}
+	}
+	uint64_t lost = 0;
+	for (size_t i = 0; i < b->nsinks; i++) {
+		struct sb_sink_priv *p = b->sinks[i];
+		for (unsigned j = 0; j < p->sink.nshards; j++) {
+			struct shard *q = &p->shards[j];
+			if (q->started)
+				pthread_join(q->thread, NULL);
+			q->started = false;
+			/* Threads that never started leave their queue behind. */
+			while (q->count) {
+				sb_event_unref(q->ring[q->head]);
+				q->head = (q->head + 1) % q->cap;
+				q->count--;
+				q->dropped[SB_DROP_SHUTDOWN]++;
+			}
+			q->bytes = 0;
+			lost += q->dropped[SB_DROP_SHUTDOWN];
+		}
+		if (p->sink.ops->close)
+			p->sink.ops->close(&p->sink);
+		p->sink.state = NULL;
+	}
+	return lost;
+}
+
+void sb_bus_free(struct sb_bus *b)
+{
+	if (!b)
+		return;
+	sb_bus_shutdown(b);
+	for (size_t i = 0; i < b->nsinks; i++) {
+		struct sb_sink_priv *p = b->sinks[i];
+		for (unsigned j = 0; j < p->sink.nshards; j++) {
+			struct shard *q = &p->shards[j];
+			free(q->ring);
+			free(q->batch);
+			pthread_mutex_destroy(&q->mu);
+			pthread_cond_destroy(&q->not_empty);
+			pthread_cond_destroy(&q->not_full);
+		}
+		free(p->shards);
+		free(p);
+	}
+	free(b->sinks);
+	pthread_mutex_destroy(&b->pub);
+	free(b);
+}
+
+size_t sb_bus_nsinks(const struct sb_bus *b)
+{
+	return b->nsinks;
+}
+
+struct sb_sink *sb_bus_sink(struct sb_bus *b, size_t i)
+{
+	return i < b->nsinks ? &b->sinks[i]->sink : NULL;
+}
+
+void sb_sink_stats(struct sb_sink *s, struct sb_sink_stats *out)
+{
+	struct sb_sink_priv *p = s->priv;
+	memset(out, 0, sizeof(*out));
+	/* All shards locked at once (always in index order): one consistent
+	 * snapshot in which the accounting invariant holds exactly. */
+	for (unsigned j = 0; j < s->nshards; j++)
+		pthread_mutex_lock(&p->shards[j].mu);
+	for (unsigned j = 0; j < s->nshards; j++) {
+		struct shard *q = &p->shards[j];
+		out->received += q->received;
+		out->written += q->written;
+		out->queue_events += q->count;
+		out->queue_bytes += q->bytes;
+		out->in_flight += q->in_flight;
+		for (int r = 0; r < SB_DROP_MAX; r++)
+			out->dropped[r] += q->dropped[r];
+	}
+	for (unsigned j = s->nshards; j-- > 0;)
+		pthread_mutex_unlock(&p->shards[j].mu);
+	out->retries = atomic_load(&p->retries);
+	out->batches = atomic_load(&p->batches);
+}
+
+uint64_t sb_bus_last_seq(const struct sb_bus *b)
+{
+	struct sb_bus *m = (struct sb_bus *)b;
+	pthread_mutex_lock(&m->pub);
+	uint64_t s = b->seq;
+	pthread_mutex_unlock(&m->pub);
+	return s;
+}
+
+void sb_bus_foreach_source(struct sb_bus *b, void (*fn)(void *arg, const char *src, uint64_t n),
+			   void *arg)
+{
+	pthread_mutex_lock(&b->pub);
+	size_t n = b->nsources;
+	char names[MAX_SOURCES][32];
+	uint64_t counts[MAX_SOURCES];
+	for (size_t i = 0; i < n; i++) {
+		memcpy(names[i], b->sources[i].name, sizeof(names[i]));
+		counts[i] = b->sources[i].n;
+	}
+	pthread_mutex_unlock(&b->pub);
+	for (size_t i = 0; i < n; i++)
+		fn(arg, names[i], counts[i]);
+}

@@ -1,0 +1,958 @@
+#include "sb_config.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sb_sensor.h"
+#include "sb_sink.h"
+#include "sb_util.h"
+
+#define FIELD(base, off, type) ((type *)((char *)(base) + (off)))
+#define CFIELD(base, off, type) ((const type *)((const char *)(base) + (off)))
+
+static int fail(char *err, size_t errlen, const char *path, const char *key, const char *fmt, ...)
+	SB_PRINTF(5, 6);
+
+static int fail(char *err, size_t errlen, const char *path, const char *key, const char *fmt, ...)
+{
+	int n = snprintf(err, errlen, "%s%s%s: ", path, (*path && key && *key != '[') ? "." : "",
+			 key ? key : "");
+	if (n < 0 || (size_t)n >= errlen)
+		return -EINVAL;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static const char *json_type_name(const cJSON *v)
+{
+	if (cJSON_IsBool(v))
+		return "a boolean";
+	if (cJSON_IsNumber(v))
+		return "a number";
+	if (cJSON_IsString(v))
+		return "a string";
+	if (cJSON_IsArray(v))
+		return "an array";
+	if (cJSON_IsObject(v))
+		return "an object";
+	if (cJSON_IsNull(v))
+		return "null";
+	return "invalid";
+}
+
+static void key_path(char *out, size_t n, const char *path, const char *key)
+{
+	if (!*path)
+		snprintf(out, n, "%s", key);
+	else
+		snprintf(out, n, "%s.%s", path, key);
+}
+
+static int parse_value(const cJSON *v, const struct sb_cfg_key *k, void *dst, const char *path,
+		       char *err, size_t errlen);
+
+static void free_value(const struct sb_cfg_key *k, void *dst)
+{
+	switch (k->type) {
+	case SB_CT_STR: {
+		char **p = FIELD(dst, k->off, char *);
+		free(*p);
+		*p = NULL;
+		break;
+	}
+	case SB_CT_STRLIST: {
+		struct sb_strlist *l = FIELD(dst, k->off, struct sb_strlist);
+		for (size_t i = 0; i < l->n; i++)
+			free(l->v[i]);
+		free(l->v);
+		l->v = NULL;
+		l->n = 0;
+		break;
+	}
+	case SB_CT_STRMAP: {
+		struct sb_strmap *m = FIELD(dst, k->off, struct sb_strmap);
+		for (size_t i = 0; i < m->n; i++) {
+			free(m->k[i]);
+			free(m->v[i]);
+		}
+		free(m->k);
+		free(m->v);
+		memset(m, 0, sizeof(*m));
+		break;
+	}
+	case SB_CT_OBJ:
+		sb_cfg_free(k->sub, FIELD(dst, k->off, char));
+		break;
+	case SB_CT_OBJLIST: {
+		struct sb_objlist *l = FIELD(dst, k->off, struct sb_objlist);
+		for (size_t i = 0; i < l->n; i++)
+			sb_cfg_free(k->sub, (char *)l->v + i * k->elem_size);
+		free(l->v);
+		l->v = NULL;
+		l->n = 0;
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+void sb_cfg_free(const struct sb_cfg_key *keys, void *dst)
+{
+	if (!keys || !dst)
+		return;
+	for (const struct sb_cfg_key *k = keys; k->name; k++)
+		free_value(k, dst);
+}
+
+static int check_range(const struct sb_cfg_key *k, double v, const char *path, char *err,
+		       size_t errlen)
+{
+	if (k->min < k->max && (v < k->min || v > k->max))
+		return fail(err, errlen, path, NULL, "%g is out of range [%g, %g]", v, k->min,
+			    k->max);
+	return 0;
+}
+
+static int parse_value(const cJSON *v, const struct sb_cfg_key *k, void *dst, const char *path,
+		       char *err, size_t errlen)
+{
+	switch (k->type) {
+	case SB_CT_BOOL:
+		if (!cJSON_IsBool(v))
+			return fail(err, errlen, path, NULL, "expected true or false, got %s",
+				    json_type_name(v));
+		*FIELD(dst, k->off, bool) = cJSON_IsTrue(v);
+		return 0;
+	case SB_CT_INT: {
+		if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
+		    fabs(v->valuedouble) > 9.2e18)
+			return fail(err, errlen, path, NULL, "expected an integer, got %s",
+				    cJSON_IsNumber(v) ? "a fraction" : json_type_name(v));
+		if (check_range(k, v->valuedouble, path, err, errlen))
+			return -EINVAL;
+		*FIELD(dst, k->off, int64_t) = (int64_t)v->valuedouble;
+		return 0;
+	}
+	case SB_CT_DOUBLE:
+		if (!cJSON_IsNumber(v))
+			return fail(err, errlen, path, NULL, "expected a number, got %s",
+				    json_type_name(v));
+		if (check_range(k, v->valuedouble, path, err, errlen))
+			return -EINVAL;
+		*FIELD(dst, k->off, double) = v->valuedouble;
+		return 0;
+	case SB_CT_STR: {
+		if (!cJSON_IsString(v))
+			return fail(err, errlen, path, NULL, "expected a string, got %s",
+				    json_type_name(v));
+		char *s = strdup(v->valuestring);
+		if (!s)
+			return -ENOMEM;
+		char **p = FIELD(dst, k->off, char *);
+		free(*p);
+		*p = s;
+		return 0;
+	}
+	case SB_CT_DURATION: {
+		int64_t ns;
+		if (cJSON_IsNumber(v) && v->valuedouble == 0) {
+			ns = 0;
+		} else if (!cJSON_IsString(v) || sb_parse_duration(v->valuestring, &ns)) {
+			return fail(err, errlen, path, NULL,
+				    "invalid duration %s%s%s (expected a string like \"250ms\", "
+				    "\"10s\", \"2m\")",
+				    cJSON_IsString(v) ? "\"" : "",
+				    cJSON_IsString(v) ? v->valuestring : json_type_name(v),
+				    cJSON_IsString(v) ? "\"" : "");
+		}
+		if (k->min < k->max &&
+		    ((double)ns < k->min * 1e9 || (double)ns > k->max * 1e9)) {
+			char lo[32], hi[32];
+			sb_fmt_duration(lo, sizeof(lo), (int64_t)(k->min * 1e9));
+			sb_fmt_duration(hi, sizeof(hi), (int64_t)(k->max * 1e9));
+			return fail(err, errlen, path, NULL, "%s is out of range [%s, %s]",
+				    v->valuestring ? v->valuestring : "0", lo, hi);
+		}
+		*FIELD(dst, k->off, int64_t) = ns;
+		return 0;
+	}
+	case SB_CT_SIZE: {
+		uint64_t b;
+		if (cJSON_IsNumber(v) && v->valuedouble >= 0 &&
+		    v->valuedouble == floor(v->valuedouble)) {
+			b = (uint64_t)v->valuedouble;
+		} else if (!cJSON_IsString(v) || sb_parse_size(v->valuestring, &b)) {
+			return fail(err, errlen, path, NULL,
+				    "invalid size %s%s%s (expected bytes or a string like "
+				    "\"64MiB\", \"1GB\")",
+				    cJSON_IsString(v) ? "\"" : "",
+				    cJSON_IsString(v) ? v->valuestring : json_type_name(v),
+				    cJSON_IsString(v) ? "\"" : "");
+		}
+		if (check_range(k, (double)b, path, err, errlen))
+			return -EINVAL;
+		*FIELD(dst, k->off, uint64_t) = b;
+		return 0;
+	}
+	case SB_CT_ENUM: {
+		const char *s = NULL;
+		if (cJSON_IsString(v))
+			s = v->valuestring;
+		else if (cJSON_IsBool(v))
+			s = cJSON_IsTrue(v) ? "true" : "false";
+		for (size_t i = 0; s && k->choices[i]; i++) {
+			if (!strcmp(s, k->choices[i])) {
+				*FIELD(dst, k->off, int) = (int)i;
+				return 0;
+			}
+		}
+		char list[256] = "";
+		for (size_t i = 0; k->choices[i]; i++) {
+			size_t l = strlen(list);
+			snprintf(list + l, sizeof(list) - l, "%s\"%s\"", i ? ", " : "",
+				 k->choices[i]);
+		}
+		return fail(err, errlen, path, NULL, "invalid value %s%s%s (expected one of %s)",
+			    s ? "\"" : "", s ? s : json_type_name(v), s ? "\"" : "", list);
+	}
+	case SB_CT_STRLIST: {
+		if (!cJSON_IsArray(v))
+			return fail(err, errlen, path, NULL, "expected an array of strings, got %s",
+				    json_type_name(v));
+		struct sb_strlist *l = FIELD(dst, k->off, struct sb_strlist);
+		free_value(k, dst);
+		int n = cJSON_GetArraySize(v);
+		l->v = calloc((size_t)n + 1, sizeof(char *));
+		if (!l->v)
+			return -ENOMEM;
+		const cJSON *e;
+		int i = 0;
+		cJSON_ArrayForEach(e, v)
+		{
+			if (!cJSON_IsString(e)) {
+				char p[256];
+				snprintf(p, sizeof(p), "%s[%d]", path, i);
+				return fail(err, errlen, p, NULL, "expected a string, got %s",
+					    json_type_name(e));
+			}
+			if (!(l->v[l->n++] = strdup(e->valuestring)))
+				return -ENOMEM;
+			i++;
+		}
+		return 0;
+	}
+	case SB_CT_STRMAP: {
+		if (!cJSON_IsObject(v))
+			return fail(err, errlen, path, NULL, "expected an object of strings, got %s",
+				    json_type_name(v));
+		struct sb_strmap *m = FIELD(dst, k->off, struct sb_strmap);
+		free_value(k, dst);
+		int n = cJSON_GetArraySize(v);
+		m->k = calloc((size_t)n + 1, sizeof(char *));
+		m->v = calloc((size_t)n + 1, sizeof(char *));
+		if (!m->k || !m->v)
+			return -ENOMEM;
+		const cJSON *e;
+		cJSON_ArrayForEach(e, v)
+		{
+			if (!cJSON_IsString(e)) {
+				char p[256];
+				key_path(p, sizeof(p), path, e->string);
+				return fail(err, errlen, p, NULL, "expected a string, got %s",
+					    json_type_name(e));
+			}
+			m->k[m->n] = strdup(e->string);
+			m->v[m->n] = strdup(e->valuestring);
+			m->n++;
+			if (!m->k[m->n - 1] || !m->v[m->n - 1])
+				return -ENOMEM;
+		}
+		return 0;
+	}
+	case SB_CT_OBJ: {
+		if (!cJSON_IsObject(v))
+			return fail(err, errlen, path, NULL, "expected an object, got %s",
+				    json_type_name(v));
+		const struct sb_cfg_key *t[1] = {k->sub};
+		void *d[1] = {FIELD(dst, k->off, char)};
+		return sb_cfg_parse(v, path, t, d, 1, err, errlen);
+	}
+	case SB_CT_OBJLIST: {
+		if (!cJSON_IsArray(v))
+			return fail(err, errlen, path, NULL, "expected an array of objects, got %s",
+				    json_type_name(v));
+		struct sb_objlist *l = FIELD(dst, k->off, struct sb_objlist);
+		free_value(k, dst);
+		int n = cJSON_GetArraySize(v);
+		l->v = calloc((size_t)n + 1, k->elem_size);
+		if (!l->v)
+			return -ENOMEM;
+		const cJSON *e;
+		int i = 0;
+		cJSON_ArrayForEach(e, v)
+		{
+			char p[256];
+			snprintf(p, sizeof(p), "%s[%d]", path, i);
+			void *elem = (char *)l->v + (size_t)i * k->elem_size;
+			l->n++;
+			if (!cJSON_IsObject(e))
+				return fail(err, errlen, p, NULL, "expected an object, got %s",
+					    json_type_name(e));
+			const struct sb_cfg_key *t[1] = {k->sub};
+			void *d[1] = {elem};
+			int r = sb_cfg_parse(e, p, t, d, 1, err, errlen);
+			if (r)
+				return r;
+			i++;
+		}
+		return 0;
+	}
+	}
+	return -EINVAL;
+}
+
+/* Turns a default's text into the JSON value the parser expects. */
+static cJSON *default_json(const struct sb_cfg_key *k)
+{
+	switch (k->type) {
+	case SB_CT_BOOL:
+		return cJSON_CreateBool(!strcmp(k->def, "true"));
+	case SB_CT_INT:
+	case SB_CT_DOUBLE:
+		return cJSON_CreateNumber(strtod(k->def, NULL));
+	case SB_CT_STR:
+	case SB_CT_DURATION:
+	case SB_CT_SIZE:
+	case SB_CT_ENUM:
+		return cJSON_CreateString(k->def);
+	case SB_CT_STRLIST: {
+		cJSON *a = cJSON_CreateArray();
+		char *copy = strdup(k->def);
+		if (!a || !copy) {
+			free(copy);
+			cJSON_Delete(a);
+			return NULL;
+		}
+		char *save = NULL;
+		for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			cJSON_AddItemToArray(a, cJSON_CreateString(t));
+		free(copy);
+		return a;
+	}
+	default:
+		return NULL;
+	}
+}
+
+static int apply_defaults(const struct sb_cfg_key *keys, void *dst, const char *path, char *err,
+			  size_t errlen)
+{
+	for (const struct sb_cfg_key *k = keys; k->name; k++) {
+		if (k->type == SB_CT_OBJ) {
+			int r = apply_defaults(k->sub, FIELD(dst, k->off, char), path, err, errlen);
+			if (r)
+				return r;
+			continue;
+		}
+		if (!k->def)
+			continue;
+		cJSON *d = default_json(k);
+		if (!d)
+			return -ENOMEM;
+		char p[256];
+		key_path(p, sizeof(p), path, k->name);
+		int r = parse_value(d, k, dst, p, err, errlen);
+		cJSON_Delete(d);
+		if (r) /* a bad default is a bug, but say so rather than crash */
+			return r;
+	}
+	return 0;
+}
+
+int sb_cfg_parse(const cJSON *obj, const char *path, const struct sb_cfg_key *const *tables,
+		 void *const *dsts, size_t ntables, char *err, size_t errlen)
+{
+	for (size_t t = 0; t < ntables; t++) {
+		int r = apply_defaults(tables[t], dsts[t], path, err, errlen);
+		if (r)
+			return r;
+	}
+	if (!obj)
+		return 0;
+	if (!cJSON_IsObject(obj))
+		return fail(err, errlen, path, NULL, "expected an object, got %s",
+			    json_type_name(obj));
+	const cJSON *v;
+	cJSON_ArrayForEach(v, obj)
+	{
+		char p[256];
+		key_path(p, sizeof(p), path, v->string);
+		for (const cJSON *w = obj->child; w != v; w = w->next)
+			if (!strcmp(w->string, v->string))
+				return fail(err, errlen, p, NULL, "duplicate key");
+		const struct sb_cfg_key *found = NULL;
+		void *dst = NULL;
+		for (size_t t = 0; t < ntables && !found; t++) {
+			for (const struct sb_cfg_key *k = tables[t]; k->name; k++) {
+				if (!strcmp(k->name, v->string)) {
+					found = k;
+					dst = dsts[t];
+					break;
+				}
+			}
+		}
+		if (!found) {
+			char known[512] = "";
+			for (size_t t = 0; t < ntables; t++)
+				for (const struct sb_cfg_key *k = tables[t]; k->name; k++) {
+					size_t l = strlen(known);
+					snprintf(known + l, sizeof(known) - l, "%s%s",
+						 l ? ", " : "", k->name);
+				}
+			return fail(err, errlen, p, NULL, "unknown key (known keys: %s)", known);
+		}
+		int r = parse_value(v, found, dst, p, err, errlen);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static cJSON *dump_value(const struct sb_cfg_key *k, const void *src)
+{
+	char tmp[64];
+	switch (k->type) {
+	case SB_CT_BOOL:
+		return cJSON_CreateBool(*CFIELD(src, k->off, bool));
+	case SB_CT_INT:
+		return cJSON_CreateNumber((double)*CFIELD(src, k->off, int64_t));
+	case SB_CT_DOUBLE:
+		return cJSON_CreateNumber(*CFIELD(src, k->off, double));
+	case SB_CT_STR: {
+		const char *s = *CFIELD(src, k->off, char *);
+		return s ? cJSON_CreateString(s) : cJSON_CreateNull();
+	}
+	case SB_CT_DURATION:
+		sb_fmt_duration(tmp, sizeof(tmp), *CFIELD(src, k->off, int64_t));
+		return cJSON_CreateString(tmp);
+	case SB_CT_SIZE:
+		sb_fmt_size(tmp, sizeof(tmp), *CFIELD(src, k->off, uint64_t));
+		return cJSON_CreateString(tmp);
+	case SB_CT_ENUM:
+		return cJSON_CreateString(k->choices[*CFIELD(src, k->off, int)]);
+	case SB_CT_STRLIST: {
+		const struct sb_strlist *l = CFIELD(src, k->off, struct sb_strlist);
+		cJSON *a = cJSON_CreateArray();
+		for (size_t i = 0; a && i < l->n; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(l->v[i]));
+		return a;
+	}
+	case SB_CT_STRMAP: {
+		const struct sb_strmap *m = CFIELD(src, k->off, struct sb_strmap);
+		cJSON *o = cJSON_CreateObject();
+		for (size_t i = 0; o && i < m->n; i++)
+			cJSON_AddItemToObject(o, m->k[i], cJSON_CreateString(m->v[i]));
+		return o;
+	}
+	case SB_CT_OBJ: {
+		cJSON *o = cJSON_CreateObject();
+		if (o)
+			sb_cfg_dump(o, k->sub, CFIELD(src, k->off, char));
+		return o;
+	}
+	case SB_CT_OBJLIST: {
+		const struct sb_objlist *l = CFIELD(src, k->off, struct sb_objlist);
+		cJSON *a = cJSON_CreateArray();
+		for (size_t i = 0; a && i < l->n; i++) {
+			cJSON *o = cJSON_CreateObject();
+			sb_cfg_dump(o, k->sub, (const char *)l->v + i * k->elem_size);
+			cJSON_AddItemToArray(a, o);
+		}
+		return a;
+	}
+	}
+	return cJSON_CreateNull();
+}
+
+void sb_cfg_dump(cJSON *obj, const struct sb_cfg_key *keys, const void *src)
+{
+	for (const struct sb_cfg_key *k = keys; k->name; k++) {
+		/* secrets never leave the process, not even in --check-config */
+		if (k->desc && strstr(k->desc, "[secret]")) {
+			const char *s = k->type == SB_CT_STR ? *CFIELD(src, k->off, char *) : NULL;
+			cJSON_AddItemToObject(obj, k->name,
+					      s ? cJSON_CreateString("<redacted>")
+						: cJSON_CreateNull());
+			continue;
+		}
+		cJSON_AddItemToObject(obj, k->name, dump_value(k, src));
+	}
+}
+
+/* ---- the agent's config ---- */
+
+static const char *const full_choices[] = {"block", "drop_oldest", NULL};
+static const char *const shard_choices[] = {"source", "seq", NULL};
+
+static const struct sb_cfg_key retry_keys[] = {
+	{"base", SB_CT_DURATION, offsetof(struct sb_retry_conf, base), "100ms",
+	 "first retry delay (exponential backoff with full jitter)", .min = 0.001, .max = 3600},
+	{"max_delay", SB_CT_DURATION, offsetof(struct sb_retry_conf, max_delay), "30s",
+	 "cap on one retry delay", .min = 0.001, .max = 86400},
+	{"max_attempts", SB_CT_INT, offsetof(struct sb_retry_conf, max_attempts), "0",
+	 "attempts before the sink gives up on a batch (0: never)", .min = 0, .max = 1e9},
+	{0},
+};
+
+const struct sb_cfg_key sb_sink_common_keys[] = {
+	{"type", SB_CT_STR, offsetof(struct sb_sink_common, type), NULL,
+	 "sink type: file, stdout, null, ..."},
+	{"name", SB_CT_STR, offsetof(struct sb_sink_common, name), NULL,
+	 "name in logs and metrics (default: the type, then type2, ...)"},
+	{"queue_events", SB_CT_INT, offsetof(struct sb_sink_common, queue_events), "65536",
+	 "queue bound in events (per worker)", .min = 1, .max = 1e8},
+	{"queue_bytes", SB_CT_SIZE, offsetof(struct sb_sink_common, queue_bytes), "64MiB",
+	 "queue bound in bytes of events (per worker)", .min = 1024, .max = 1e12},
+	{"full", SB_CT_ENUM, offsetof(struct sb_sink_common, full), "block",
+	 "when the queue is full: block (up to block_timeout, then drop the new event) or "
+	 "drop_oldest",
+	 full_choices},
+	{"block_timeout", SB_CT_DURATION, offsetof(struct sb_sink_common, block_timeout), "1s",
+	 "longest a sensor waits for room in a full queue", .min = 0, .max = 3600},
+	{"batch", SB_CT_INT, offsetof(struct sb_sink_common, batch), "512",
+	 "events handed to the sink per write", .min = 1, .max = 65536},
+	{"flush_interval", SB_CT_DURATION, offsetof(struct sb_sink_common, flush_interval), "1s",
+	 "longest time written events stay buffered", .min = 0.001, .max = 3600},
+	{"workers", SB_CT_INT, offsetof(struct sb_sink_common, workers), "1",
+	 "threads (each with its own queue); events are sharded by shard_by", .min = 1,
+	 .max = 64},
+	{"shard_by", SB_CT_ENUM, offsetof(struct sb_sink_common, shard_by), "source",
+	 "source: order kept per source; seq: round robin by sequence number", shard_choices},
+	{"retry", SB_CT_OBJ, offsetof(struct sb_sink_common, retry), NULL,
+	 "retry policy for batches the sink cannot take yet", .sub = retry_keys},
+	{"shutdown_grace", SB_CT_DURATION, offsetof(struct sb_sink_common, shutdown_grace), "10s",
+	 "how long shutdown keeps retrying undelivered events", .min = 0, .max = 3600},
+	{0},
+};
+
+const struct sb_cfg_key sb_sensor_common_keys[] = {
+	{"interval", SB_CT_DURATION, offsetof(struct sb_sensor_common, interval), "0",
+	 "collection interval (0: the global interval)", .min = 0, .max = 86400},
+	{0},
+};
+
+static const char *const log_choices[] = {"error", "warn", "info", "debug", NULL};
+
+static const struct sb_cfg_key top_keys[] = {
+	{"interval", SB_CT_DURATION, offsetof(struct sb_config, interval), "1s",
+	 "default collection interval", .min = 0.001, .max = 86400},
+	{"host", SB_CT_STR, offsetof(struct sb_config, host), "auto",
+	 "host name in events (auto: the system's)"},
+	{"log_level", SB_CT_ENUM, offsetof(struct sb_config, log_level), "info",
+	 "log lines at this level and more severe", log_choices},
+	{0},
+};
+
+static int load_sensor(struct sb_sensor_conf *sc, const cJSON *sec, char *err, size_t errlen)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "sensors.%s", sc->ops->name);
+	if (!sc->cfg) {
+		sc->cfg = calloc(1, sc->ops->cfg_size ? sc->ops->cfg_size : 1);
+		if (!sc->cfg)
+			return -ENOMEM;
+	} else {
+		sb_cfg_free(sc->ops->keys, sc->cfg);
+		memset(sc->cfg, 0, sc->ops->cfg_size);
+	}
+	const struct sb_cfg_key *tables[2] = {sb_sensor_common_keys, sc->ops->keys};
+	void *dsts[2] = {&sc->common, sc->cfg};
+	int r = sb_cfg_parse(sec, path, tables, dsts, sc->ops->keys ? 2 : 1, err, errlen);
+	if (!r && sc->ops->validate) {
+		char e[384];
+		if (sc->ops->validate(sc->cfg, e, sizeof(e)))
+			r = fail(err, errlen, path, NULL, "%s", e);
+	}
+	return r;
+}
+
+static int load_sink(struct sb_sink_conf *sk, const cJSON *sec, int idx, char *err,
+		     size_t errlen)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "sinks[%d]", idx);
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(sec, "type");
+	if (!cJSON_IsObject(sec))
+		return fail(err, errlen, path, NULL, "expected an object");
+	if (!cJSON_IsString(type)) {
+		char list[256] = "";
+		size_t n;
+		const struct sb_sink_ops *const *t = sb_sink_table(&n);
+		for (size_t i = 0; i < n; i++) {
+			size_t l = strlen(list);
+			snprintf(list + l, sizeof(list) - l, "%s%s", i ? ", " : "", t[i]->name);
+		}
+		return fail(err, errlen, path, "type", "missing or not a string (one of %s)",
+			    list);
+	}
+	sk->ops = sb_sink_find(type->valuestring);
+	if (!sk->ops)
+		return fail(err, errlen, path, "type", "unknown sink type \"%s\"",
+			    type->valuestring);
+	sk->cfg = calloc(1, sk->ops->cfg_size ? sk->ops->cfg_size : 1);
+	if (!sk->cfg)
+		return -ENOMEM;
+	const struct sb_cfg_key *tables[2] = {sb_sink_common_keys, sk->ops->keys};
+	void *dsts[2] = {&sk->common, sk->cfg};
+	int r = sb_cfg_parse(sec, path, tables, dsts, sk->ops->keys ? 2 : 1, err, errlen);
+	if (!r && sk->ops->validate) {
+		char e[384];
+		if (sk->ops->validate(sk->cfg, e, sizeof(e)))
+			r = fail(err, errlen, path, NULL, "%s", e);
+	}
+	return r;
+}
+
+static int name_sinks(struct sb_config *cfg, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < cfg->nsinks; i++) {
+		struct sb_sink_common *c = &cfg->sinks[i].common;
+		if (!c->name) {
+			char name[64];
+			int nth = 1;
+			for (size_t j = 0; j < i; j++)
+				if (!strcmp(cfg->sinks[j].common.type, c->type))
+					nth++;
+			if (nth == 1)
+				snprintf(name, sizeof(name), "%s", c->type);
+			else
+				snprintf(name, sizeof(name), "%s%d", c->type, nth);
+			if (!(c->name = strdup(name)))
+				return -ENOMEM;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (!strcmp(cfg->sinks[j].common.name, c->name)) {
+				char p[32];
+				snprintf(p, sizeof(p), "sinks[%zu]", i);
+				return fail(err, errlen, p, "name",
+					    "\"%s\" is already the name of sinks[%zu]", c->name,
+					    j);
+			}
+		}
+	}
+	return 0;
+}
+
+static int default_sinks(struct sb_config *cfg, char *err, size_t errlen)
+{
+	cJSON *s = cJSON_Parse("[{\"type\":\"file\"}]");
+	if (!s)
+		return -ENOMEM;
+	cfg->sinks = calloc(1, sizeof(*cfg->sinks));
+	int r = cfg->sinks ? 0 : -ENOMEM;
+	if (!r) {
+		cfg->nsinks = 1;
+		r = load_sink(&cfg->sinks[0], s->child, 0, err, errlen);
+	}
+	cJSON_Delete(s);
+	return r;
+}
+
+int sb_config_load(struct sb_config *cfg, const char *text, const char *origin, char *err,
+		   size_t errlen)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cJSON *root = NULL;
+	int r = 0;
+	if (text) {
+		root = cJSON_ParseWithOpts(text, NULL, 1);
+		if (!root) {
+			const char *at = cJSON_GetErrorPtr();
+			int line = 1, col = 1;
+			for (const char *p = text; at && p < at; p++) {
+				if (*p == '\n') {
+					line++;
+					col = 1;
+				} else {
+					col++;
+				}
+			}
+			snprintf(err, errlen, "%s:%d:%d: invalid JSON", origin, line, col);
+			return -EINVAL;
+		}
+		if (!cJSON_IsObject(root)) {
+			snprintf(err, errlen, "%s: the config must be a JSON object", origin);
+			cJSON_Delete(root);
+			return -EINVAL;
+		}
+	}
+
+	static const char *const top_sections[] = {"sensors", "sinks"};
+	const struct sb_cfg_key *tables[1] = {top_keys};
+	void *dsts[1] = {cfg};
+	/* Sections are parsed below; hide them from the flat key check. */
+	cJSON *sensors = NULL, *sinks = NULL;
+	if (root) {
+		sensors = cJSON_DetachItemFromObjectCaseSensitive(root, top_sections[0]);
+		sinks = cJSON_DetachItemFromObjectCaseSensitive(root, top_sections[1]);
+	}
+	r = sb_cfg_parse(root, "", tables, dsts, 1, err, errlen);
+	if (r)
+		goto out;
+
+	size_t nops;
+	const struct sb_sensor_ops *const *ops = sb_sensor_table(&nops);
+	cfg->sensors = calloc(nops, sizeof(*cfg->sensors));
+	if (!cfg->sensors) {
+		r = -ENOMEM;
+		goto out;
+	}
+	cfg->nsensors = nops;
+	if (sensors && !cJSON_IsObject(sensors)) {
+		r = fail(err, errlen, "", "sensors", "expected an object, got %s",
+			 json_type_name(sensors));
+		goto out;
+	}
+	if (sensors) {
+		const cJSON *sec;
+		cJSON_ArrayForEach(sec, sensors)
+		{
+			if (!sb_sensor_find(sec->string)) {
+				char list[256] = "";
+				for (size_t i = 0; i < nops; i++) {
+					size_t l = strlen(list);
+					snprintf(list + l, sizeof(list) - l, "%s%s", i ? ", " : "",
+						 ops[i]->name);
+				}
+				char p[128];
+				snprintf(p, sizeof(p), "sensors.%s", sec->string);
+				r = fail(err, errlen, p, NULL, "unknown sensor (known: %s)", list);
+				goto out;
+			}
+		}
+	}
+	for (size_t i = 0; i < nops; i++) {
+		struct sb_sensor_conf *sc = &cfg->sensors[i];
+		sc->ops = ops[i];
+		const cJSON *sec =
+			sensors ? cJSON_GetObjectItemCaseSensitive(sensors, ops[i]->name) : NULL;
+		if (sec && !cJSON_IsObject(sec)) {
+			char p[128];
+			snprintf(p, sizeof(p), "sensors.%s", ops[i]->name);
+			r = fail(err, errlen, p, NULL, "expected an object, got %s",
+				 json_type_name(sec));
+			goto out;
+		}
+		sc->present = sec != NULL;
+		r = load_sensor(sc, sec, err, errlen);
+		if (r)
+			goto out;
+	}
+	/* Built-in default: the proc sensor, and BPF where the kernel allows. */
+	if (!sensors) {
+		for (size_t i = 0; i < nops; i++)
+			if (!strcmp(ops[i]->name, "proc") || !strcmp(ops[i]->name, "bpf"))
+				cfg->sensors[i].enabled = true;
+	} else {
+		for (size_t i = 0; i < nops; i++)
+			cfg->sensors[i].enabled = cfg->sensors[i].present;
+	}
+
+	if (sinks) {
+		if (!cJSON_IsArray(sinks)) {
+			r = fail(err, errlen, "", "sinks", "expected an array, got %s",
+				 json_type_name(sinks));
+			goto out;
+		}
+		int n = cJSON_GetArraySize(sinks);
+		cfg->sinks = calloc((size_t)n + 1, sizeof(*cfg->sinks));
+		if (!cfg->sinks) {
+			r = -ENOMEM;
+			goto out;
+		}
+		const cJSON *sec;
+		int i = 0;
+		cJSON_ArrayForEach(sec, sinks)
+		{
+			cfg->nsinks++;
+			r = load_sink(&cfg->sinks[i], sec, i, err, errlen);
+			if (r)
+				goto out;
+			i++;
+		}
+		if (n == 0) {
+			r = fail(err, errlen, "", "sinks", "no sinks: events would go nowhere");
+			goto out;
+		}
+	} else {
+		r = default_sinks(cfg, err, errlen);
+		if (r)
+			goto out;
+	}
+	r = name_sinks(cfg, err, errlen);
+out:
+	cJSON_Delete(sensors);
+	cJSON_Delete(sinks);
+	cJSON_Delete(root);
+	if (r == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	return r;
+}
+
+void sb_config_free(struct sb_config *cfg)
+{
+	if (!cfg)
+		return;
+	sb_cfg_free(top_keys, cfg);
+	for (size_t i = 0; i < cfg->nsensors; i++) {
+		struct sb_sensor_conf *sc = &cfg->sensors[i];
+		if (sc->ops)
+			sb_cfg_free(sc->ops->keys, sc->cfg);
+		free(sc->cfg);
+	}
+	free(cfg->sensors);
+	for (size_t i = 0; i < cfg->nsinks; i++) {
+		struct sb_sink_conf *sk = &cfg->sinks[i];
+		sb_cfg_free(sb_sink_common_keys, &sk->common);
+		if (sk->ops)
+			sb_cfg_free(sk->ops->keys, sk->cfg);
+		free(sk->cfg);
+	}
+	free(cfg->sinks);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+struct sb_sensor_conf *sb_config_sensor(struct sb_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nsensors; i++)
+		if (!strcmp(cfg->sensors[i].ops->name, name))
+			return &cfg->sensors[i];
+	return NULL;
+}
+
+int sb_config_set_output(struct sb_config *cfg, const char *path, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < cfg->nsinks; i++) {
+		struct sb_sink_conf *sk = &cfg->sinks[i];
+		sb_cfg_free(sb_sink_common_keys, &sk->common);
+		if (sk->ops)
+			sb_cfg_free(sk->ops->keys, sk->cfg);
+		free(sk->cfg);
+	}
+	free(cfg->sinks);
+	cfg->sinks = NULL;
+	cfg->nsinks = 0;
+	cJSON *s = cJSON_CreateObject();
+	if (!s)
+		return -ENOMEM;
+	if (!strcmp(path, "-")) {
+		cJSON_AddStringToObject(s, "type", "stdout");
+	} else {
+		cJSON_AddStringToObject(s, "type", "file");
+		cJSON_AddStringToObject(s, "path", path);
+	}
+	cfg->sinks = calloc(1, sizeof(*cfg->sinks));
+	int r = cfg->sinks ? 0 : -ENOMEM;
+	if (!r) {
+		cfg->nsinks = 1;
+		r = load_sink(&cfg->sinks[0], s, 0, err, errlen);
+	}
+	if (!r)
+		r = name_sinks(cfg, err, errlen);
+	cJSON_Delete(s);
+	return r;
+}
+
+int sb_config_set_sensors(struct sb_config *cfg, const char *list, char *err, size_t errlen)
+{
+	char *copy = strdup(list);
+	if (!copy)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->nsensors; i++)
+		cfg->sensors[i].enabled = false;
+	int r = 0;
+	char *save = NULL;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		t = sb_trim(t);
+		struct sb_sensor_conf *sc = sb_config_sensor(cfg, t);
+		if (!sc) {
+			char names[256] = "";
+			for (size_t i = 0; i < cfg->nsensors; i++) {
+				size_t l = strlen(names);
+				snprintf(names + l, sizeof(names) - l, "%s%s", i ? ", " : "",
+					 cfg->sensors[i].ops->name);
+			}
+			snprintf(err, errlen, "--sensors: unknown sensor \"%s\" (known: %s)", t,
+				 names);
+			r = -EINVAL;
+			break;
+		}
+		sc->enabled = true;
+	}
+	free(copy);
+	return r;
+}
+
+int sb_config_sensor_set(struct sb_config *cfg, const char *sensor, const char *key,
+			 const char *value, char *err, size_t errlen)
+{
+	struct sb_sensor_conf *sc = sb_config_sensor(cfg, sensor);
+	if (!sc)
+		return -ENOENT;
+	for (const struct sb_cfg_key *k = sc->ops->keys; k && k->name; k++) {
+		if (strcmp(k->name, key))
+			continue;
+		cJSON *v = cJSON_CreateString(value);
+		if (!v)
+			return -ENOMEM;
+		char p[128];
+		snprintf(p, sizeof(p), "sensors.%s.%s", sensor, key);
+		int r = parse_value(v, k, sc->cfg, p, err, errlen);
+		cJSON_Delete(v);
+		return r;
+	}
+	return -ENOENT;
+}
+
+char *sb_config_dump(const struct sb_config *cfg)
+{
+	cJSON *root = cJSON_CreateObject();
+	if (!root)
+		return NULL;
+	sb_cfg_dump(root, top_keys, cfg);
+	cJSON *sensors = cJSON_AddObjectToObject(root, "sensors");
+	for (size_t i = 0; sensors && i < cfg->nsensors; i++) {
+		const struct sb_sensor_conf *sc = &cfg->sensors[i];
+		if (!sc->enabled)
+			continue;
+		cJSON *o = cJSON_AddObjectToObject(sensors, sc->ops->name);
+		if (!o)
+			continue;
+		sb_cfg_dump(o, sb_sensor_common_keys, &sc->common);
+		if (sc->ops->keys)
+			sb_cfg_dump(o, sc->ops->keys, sc->cfg);
+	}
+	cJSON *sinks = cJSON_AddArrayToObject(root, "sinks");
+	for (size_t i = 0; sinks && i < cfg->nsinks; i++) {
+		const struct sb_sink_conf *sk = &cfg->sinks[i];
+		cJSON *o = cJSON_CreateObject();
+		if (!o)
+			continue;
+		sb_cfg_dump(o, sb_sink_common_keys, &sk->common);
+		if (sk->ops->keys)
+			sb_cfg_dump(o, sk->ops->keys, sk->cfg);
+		cJSON_AddItemToArray(sinks, o);
+	}
+	char *s = cJSON_Print(root);
+	cJSON_Delete(root);
+	return s;
+}

@@ -1,0 +1,28 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "proc.h"
+
+int sb_proc_parse_loadavg(const char *text, struct sb_evb *b, const char **why)
+{
+	static const char *const names[] = {"node_load1", "node_load5", "node_load15"};
+	static const char *const help[] = {"1m load average.", "5m load average.",
+					   "15m load average."};
+	const char *p = text;
+	double v[3];
+	for (int i = 0; i < 3; i++) {
+		char *end;
+		v[i] = strtod(p, &end);
+		if (end == p || (*end != ' ' && *end != '\t')) {
+			*why = "expected three load averages";
+			return -EINVAL;
+		}
+		p = end;
+	}
+	for (int i = 0; i < 3; i++) {
+		sb_evb_sample(b, names[i], SB_GAUGE, v[i]);
+		sb_evb_help(b, help[i]);
+	}
+	return 3;
+}

@@ -1,0 +1,115 @@
+#include "procfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int sb_procfile_init(struct sb_procfile *f, const char *path, size_t max, bool keep_open)
+{
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	f->keep_open = keep_open;
+	f->max = max ? max : (1u << 20);
+	f->rl.interval_ns = 300 * SB_NSEC_PER_SEC;
+	sb_buf_init(&f->buf);
+	f->path = strdup(path);
+	return f->path ? 0 : -ENOMEM;
+}
+
+void sb_procfile_free(struct sb_procfile *f)
+{
+	if (!f)
+		return;
+	if (f->fd >= 0)
+		close(f->fd);
+	sb_buf_free(&f->buf);
+	free(f->path);
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+}
+
+static ssize_t read_fd(struct sb_procfile *f)
+{
+	sb_buf_reset(&f->buf);
+	off_t off = 0;
+	for (;;) {
+		if (sb_buf_reserve(&f->buf, 4096))
+			return -ENOMEM;
+		ssize_t n = pread(f->fd, f->buf.data + f->buf.len, f->buf.cap - f->buf.len - 1,
+				  off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		f->buf.len += (size_t)n;
+		off += n;
+		if (f->buf.len > f->max)
+			return -EFBIG;
+	}
+	f->buf.data[f->buf.len] = 0;
+	return (ssize_t)f->buf.len;
+}
+
+ssize_t sb_procfile_read(struct sb_procfile *f, const char *comp, bool quiet_enoent)
+{
+	ssize_t r;
+	bool fresh = false;
+	if (f->fd < 0) {
+		f->fd = open(f->path, O_RDONLY | O_CLOEXEC);
+		if (f->fd < 0) {
+			r = -errno;
+			goto fail;
+		}
+		fresh = true;
+	}
+	r = read_fd(f);
+	if (r < 0 && !fresh && r != -EFBIG && r != -ENOMEM) {
+		/* The file may have been replaced (a fixture tree rewritten, a
+		 * device gone and back): try once with a new fd. */
+		close(f->fd);
+		f->fd = open(f->path, O_RDONLY | O_CLOEXEC);
+		r = f->fd < 0 ? -errno : read_fd(f);
+	}
+	if (!f->keep_open && f->fd >= 0) {
+		close(f->fd);
+		f->fd = -1;
+	}
+	if (r >= 0) {
+		f->last_err = 0;
+		return r;
+	}
+fail:
+	if (f->fd >= 0) {
+		close(f->fd);
+		f->fd = -1;
+	}
+	f->errors++;
+	if (!(quiet_enoent && r == -ENOENT)) {
+		if (r == -EFBIG)
+			sb_log_rl(&f->rl, SB_LOG_WARN, comp, "%s: larger than %zu bytes, skipped",
+				  f->path, f->max);
+		else
+			sb_log_rl(&f->rl, SB_LOG_WARN, comp, "cannot read %s: %s", f->path,
+				  strerror((int)-r));
+	}
+	f->last_err = (int)r;
+	return r;
+}
+
+void sb_procfile_bad(struct sb_procfile *f, const char *comp, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	f->errors++;
+	sb_log_rl(&f->rl, SB_LOG_WARN, comp, "%s: %s", f->path, msg);
+}

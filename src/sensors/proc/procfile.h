@@ -1,0 +1,38 @@
+/* Reading procfs/sysfs files cheaply and safely: open once, re-read with
+ * pread from offset 0 into a reused buffer, reopen when the file went away.
+ * Failures are counted and logged once per file (rate-limited), naming the
+ * path, so a broken file never floods the log nor goes unnoticed. */
+#ifndef SB_PROCFILE_H
+#define SB_PROCFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sb_log.h"
+#include "sb_util.h"
+
+struct sb_procfile {
+	char *path;
+	int fd;
+	bool keep_open; /* false for per-process files read once */
+	size_t max;     /* larger files are refused (-EFBIG) */
+	struct sb_buf buf;
+	struct sb_ratelimit rl;
+	uint64_t errors;
+	int last_err;
+};
+
+/* path is copied. max 0: 1 MiB. */
+int sb_procfile_init(struct sb_procfile *f, const char *path, size_t max, bool keep_open);
+void sb_procfile_free(struct sb_procfile *f);
+/* Reads the whole file; returns its length (data NUL-terminated in
+ * f->buf) or -errno. An error is counted and logged, rate-limited, under
+ * component comp. A missing file (-ENOENT) is only logged if quiet_enoent
+ * is false. */
+ssize_t sb_procfile_read(struct sb_procfile *f, const char *comp, bool quiet_enoent);
+/* Records a parse error for this file: counted, logged rate-limited. */
+void sb_procfile_bad(struct sb_procfile *f, const char *comp, const char *fmt, ...)
+	SB_PRINTF(3, 4);
+
+#endif

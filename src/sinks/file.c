@@ -1,0 +1,337 @@
+/* JSON-lines sinks: `file` (append, 0640, size rotation, reopen on SIGHUP)
+ * and `stdout`. Events are encoded into one buffer and written with few
+ * large write(2)s. When the disk refuses, the bytes stay in the buffer and
+ * the bus is told to retry, so nothing the sink took is lost while the
+ * agent runs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sb_json.h"
+#include "sb_log.h"
+#include "sb_sink.h"
+
+struct file_cfg {
+	char *path;
+	uint64_t rotate_bytes;
+	int64_t keep;
+	bool fsync;
+	uint64_t buffer;
+	uint64_t max_pending;
+};
+
+struct file_state {
+	const struct file_cfg *cfg;
+	const char *name;
+	int fd;
+	bool is_stdout;
+	uint64_t size; /* of the current file */
+	struct sb_buf buf;
+	struct sb_json_ctx jc;
+	struct sb_ratelimit rl;
+	bool failing;
+};
+
+static const struct sb_cfg_key file_keys[] = {
+	{"path", SB_CT_STR, offsetof(struct file_cfg, path), "/var/log/sensorbus/events.jsonl",
+	 "file to append JSON lines to (its directory is created if missing)"},
+	{"rotate_bytes", SB_CT_SIZE, offsetof(struct file_cfg, rotate_bytes), "100MiB",
+	 "rotate when the file would grow past this size (0: never)", .min = 0, .max = 1e15},
+	{"keep", SB_CT_INT, offsetof(struct file_cfg, keep), "5",
+	 "rotated files kept (path.1 is the newest)", .min = 0, .max = 1000},
+	{"fsync", SB_CT_BOOL, offsetof(struct file_cfg, fsync), "false",
+	 "fsync after every flush (durable, slower)"},
+	{"buffer", SB_CT_SIZE, offsetof(struct file_cfg, buffer), "256KiB",
+	 "bytes collected before a write", .min = 0, .max = 1e9},
+	{"max_pending", SB_CT_SIZE, offsetof(struct file_cfg, max_pending), "16MiB",
+	 "bytes held while the disk refuses writes before the queue backs up", .min = 4096,
+	 .max = 1e12},
+	{0},
+};
+
+static int open_path(struct file_state *st)
+{
+	const char *path = st->cfg->path;
+	st->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (st->fd < 0 && errno == ENOENT) {
+		/* Create missing parent directories, like mkdir -p. */
+		char dir[4096];
+		snprintf(dir, sizeof(dir), "%s", path);
+		for (char *p = dir + 1; *p; p++) {
+			if (*p != '/')
+				continue;
+			*p = 0;
+			if (mkdir(dir, 0750) && errno != EEXIST)
+				break;
+			*p = '/';
+		}
+		st->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	}
+	if (st->fd < 0)
+		return -errno;
+	struct stat sb;
+	st->size = fstat(st->fd, &sb) ? 0 : (uint64_t)sb.st_size;
+	return 0;
+}
+
+static int common_open(struct sb_sink *s, const struct file_cfg *cfg, bool is_stdout)
+{
+	if (s->nshards != 1) {
+		sb_err(s->name, "workers must be 1 for a %s sink (one writer keeps lines whole)",
+		       s->ops->name);
+		return -EINVAL;
+	}
+	struct file_state *st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	st->cfg = cfg;
+	st->name = s->name;
+	st->is_stdout = is_stdout;
+	st->jc.run = s->ri->run;
+	st->jc.host = s->ri->host;
+	st->rl.interval_ns = 10 * SB_NSEC_PER_SEC;
+	sb_buf_init(&st->buf);
+	if (is_stdout) {
+		st->fd = STDOUT_FILENO;
+	} else {
+		int r = open_path(st);
+		if (r) {
+			sb_err("sink:file", "%s: cannot open %s: %s", s->name, cfg->path,
+			       strerror(-r));
+			free(st);
+			return r;
+		}
+	}
+	s->state = st;
+	return 0;
+}
+
+static int file_open(struct sb_sink *s)
+{
+	return common_open(s, s->cfg, false);
+}
+
+static const struct file_cfg stdout_cfg = {.buffer = 64 * 1024, .max_pending = 16 << 20};
+
+static int stdout_open(struct sb_sink *s)
+{
+	return common_open(s, &stdout_cfg, true);
+}
+
+static int write_all(struct file_state *st, const char *p, size_t n, size_t *done)
+{
+	*done = 0;
+	while (*done < n) {
+		ssize_t w = write(st->fd, p + *done, n - *done);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		*done += (size_t)w;
+		st->size += (uint64_t)w;
+	}
+	return 0;
+}
+
+static int rotate(struct file_state *st)
+{
+	const char *path = st->cfg->path;
+	char from[4200], to[4200];
+	if (st->cfg->fsync)
+		fsync(st->fd);
+	close(st->fd);
+	st->fd = -1;
+	if (st->cfg->keep == 0) {
+		unlink(path);
+	} else {
+		for (int64_t i = st->cfg->keep - 1; i >= 1; i--) {
+			snprintf(from, sizeof(from), "%s.%lld", path, (long long)i);
+			snprintf(to, sizeof(to), "%s.%lld", path, (long long)i + 1);
+			if (rename(from, to) && errno != ENOENT)
+				sb_warn("sink:file", "cannot rename %s to %s: %s", from, to,
+					strerror(errno));
+		}
+		snprintf(to, sizeof(to), "%s.1", path);
+		if (rename(path, to))
+			sb_warn("sink:file", "cannot rename %s to %s: %s", path, to,
+				strerror(errno));
+	}
+	return open_path(st);
+}
+
+/* Writes out the buffer, rotating on line boundaries. On error the unwritten
+ * bytes stay at the front of the buffer. */
+static int drain(struct file_state *st)
+{
+	size_t off = 0;
+	int r = 0;
+	while (off < st->buf.len) {
+		if (st->fd < 0 && (r = open_path(st)))
+			break;
+		const char *p = st->buf.data + off;
+		size_t n = st->buf.len - off;
+		uint64_t lim = st->cfg->rotate_bytes;
+		if (!st->is_stdout && lim && st->size + n > lim) {
+			size_t room = st->size < lim ? (size_t)(lim - st->size) : 0;
+			size_t cut = 0;
+			for (size_t i = room; i > 0; i--) {
+				if (p[i - 1] == '\n') {
+					cut = i;
+					break;
+				}
+			}
+			if (cut == 0 && st->size > 0) {
+				if ((r = rotate(st)))
+					break;
+				continue;
+			}
+			if (cut)
+				n = cut;
+			/* a single line longer than the limit goes out alone */
+			else
+				n = (size_t)((const char *)memchr(p, '\n', n) - p) + 1;
+		}
+		size_t done;
+		r = write_all(st, p, n, &done);
+		off += done;
+		if (r)
+			break;
+	}
+	if (off) {
+		memmove(st->buf.data, st->buf.data + off, st->buf.len - off);
+		st->buf.len -= off;
+	}
+	if (r) {
+		sb_log_rl(&st->rl, SB_LOG_ERROR, "sink:file",
+			  "%s: cannot write %s: %s (%zu bytes held, will retry)", st->name,
+			  st->is_stdout ? "stdout" : st->cfg->path, strerror(-r), st->buf.len);
+		st->failing = true;
+	} else if (st->failing) {
+		sb_info("sink:file", "%s: writing to %s again", st->name,
+			st->is_stdout ? "stdout" : st->cfg->path);
+		st->failing = false;
+		st->rl.last_ns = 0;
+	}
+	return r;
+}
+
+static enum sb_sink_status file_write(struct sb_sink *s, unsigned shard,
+				      struct sb_event *const *evs, size_t n, size_t *taken)
+{
+	(void)shard;
+	struct file_state *st = s->state;
+	*taken = 0;
+	if (st->buf.len >= st->cfg->max_pending && drain(st))
+		return SB_SINK_RETRY;
+	for (size_t i = 0; i < n; i++)
+		sb_json_event(&st->buf, &st->jc, evs[i]);
+	if (st->buf.err) {
+		/* Out of memory while encoding: nothing of this batch counts. */
+		sb_err("sink:file", "%s: out of memory encoding events", st->name);
+		st->buf.err = 0;
+		return SB_SINK_RETRY;
+	}
+	*taken = n;
+	if (st->buf.len >= st->cfg->buffer)
+		drain(st); /* an error here is retried at the next write or flush */
+	return SB_SINK_OK;
+}
+
+static enum sb_sink_status file_flush(struct sb_sink *s, unsigned shard)
+{
+	(void)shard;
+	struct file_state *st = s->state;
+	if (drain(st))
+		return SB_SINK_RETRY;
+	if (st->cfg->fsync && !st->is_stdout && fsync(st->fd)) {
+		sb_log_rl(&st->rl, SB_LOG_ERROR, "sink:file", "%s: fsync %s: %s", st->name,
+			  st->cfg->path, strerror(errno));
+		return SB_SINK_RETRY;
+	}
+	return SB_SINK_OK;
+}
+
+static void file_reopen(struct sb_sink *s, unsigned shard)
+{
+	(void)shard;
+	struct file_state *st = s->state;
+	if (st->is_stdout)
+		return;
+	drain(st);
+	if (st->fd >= 0)
+		close(st->fd);
+	int r = open_path(st);
+	if (r)
+		sb_err("sink:file", "%s: cannot reopen %s: %s (will retry)", st->name,
+		       st->cfg->path, strerror(-r));
+	else
+		sb_info("sink:file", "%s: reopened %s", st->name, st->cfg->path);
+}
+
+static void file_close(struct sb_sink *s)
+{
+	struct file_state *st = s->state;
+	if (!st)
+		return;
+	if (st->buf.len && drain(st))
+		sb_err("sink:file", "%s: %zu bytes could not be written to %s at shutdown",
+		       st->name, st->buf.len, st->is_stdout ? "stdout" : st->cfg->path);
+	if (!st->is_stdout && st->fd >= 0) {
+		if (st->cfg->fsync)
+			fsync(st->fd);
+		close(st->fd);
+	}
+	sb_buf_free(&st->buf);
+	free(st);
+	s->state = NULL;
+}
+
+static int file_health(struct sb_sink *s)
+{
+	struct file_state *st = s->state;
+	return st && st->failing ? -EIO : 0;
+}
+
+const struct sb_sink_ops sb_sink_file = {
+	.name = "file",
+	.desc = "JSON lines appended to a file, with size rotation and reopen on SIGHUP",
+	.keys = file_keys,
+	.cfg_size = sizeof(struct file_cfg),
+	.open = file_open,
+	.write = file_write,
+	.flush = file_flush,
+	.reopen = file_reopen,
+	.close = file_close,
+	.health = file_health,
+};
+
+const struct sb_sink_ops sb_sink_stdout = {
+	.name = "stdout",
+	.desc = "JSON lines on standard output",
+	.open = stdout_open,
+	.write = file_write,
+	.flush = file_flush,
+	.close = file_close,
+	.health = file_health,
+};
+
+static enum sb_sink_status null_write(struct sb_sink *s, unsigned shard,
+				      struct sb_event *const *evs, size_t n, size_t *taken)
+{
+	(void)s;
+	(void)shard;
+	(void)evs;
+	*taken = n;
+	return SB_SINK_OK;
+}
+
+const struct sb_sink_ops sb_sink_null = {
+	.name = "null",
+	.desc = "discards events (for benchmarks of the sensors and the bus)",
+	.write = null_write,
+};

@@ -1,0 +1,418 @@
+#include "sb_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+void sb_buf_init(struct sb_buf *b)
+{
+	memset(b, 0, sizeof(*b));
+}
+
+void sb_buf_free(struct sb_buf *b)
+{
+	if (!b)
+		return;
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+}
+
+int sb_buf_reserve(struct sb_buf *b, size_t extra)
+{
+	if (b->err)
+		return b->err;
+	if (b->cap - b->len >= extra + 1)
+		return 0;
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap - b->len < extra + 1) {
+		if (cap > SIZE_MAX / 2) {
+			b->err = -ENOMEM;
+			return b->err;
+		}
+		cap *= 2;
+	}
+	char *p = realloc(b->data, cap);
+	if (!p) {
+		b->err = -ENOMEM;
+		return b->err;
+	}
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+void sb_buf_printf(struct sb_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char tmp[256];
+	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof(tmp)) {
+		sb_buf_add(b, tmp, (size_t)n);
+		return;
+	}
+	if (sb_buf_reserve(b, (size_t)n + 1))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+const char *sb_buf_cstr(struct sb_buf *b)
+{
+	if (sb_buf_reserve(b, 1))
+		return "";
+	b->data[b->len] = 0;
+	return b->data;
+}
+
+size_t sb_fmt_u64(char *out, uint64_t v)
+{
+	char tmp[24];
+	size_t n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	return n;
+}
+
+size_t sb_fmt_i64(char *out, int64_t v)
+{
+	if (v < 0) {
+		out[0] = '-';
+		return 1 + sb_fmt_u64(out + 1, (uint64_t)0 - (uint64_t)v);
+	}
+	return sb_fmt_u64(out, (uint64_t)v);
+}
+
+size_t sb_fmt_double(char *out, double v)
+{
+	if (isnan(v)) {
+		memcpy(out, "NaN", 4);
+		return 3;
+	}
+	if (isinf(v)) {
+		memcpy(out, v > 0 ? "+Inf" : "-Inf", 5);
+		return 4;
+	}
+	/* Integral values are the common case (counters, bytes): skip printf. */
+	if (v == (double)(int64_t)v && fabs(v) < 9007199254740992.0) {
+		if (v == 0 && signbit(v)) {
+			memcpy(out, "-0", 3);
+			return 2;
+		}
+		size_t n = sb_fmt_i64(out, (int64_t)v);
+		out[n] = 0;
+		return n;
+	}
+	int n = 0;
+	for (int prec = 15; prec <= 17; prec++) {
+		n = snprintf(out, 32, "%.*g", prec, v);
+		if (strtod(out, NULL) == v)
+			break;
+	}
+	return (size_t)n;
+}
+
+int sb_parse_u64(const char *s, uint64_t *out)
+{
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno)
+		return -errno;
+	if (*end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int sb_parse_i64(const char *s, int64_t *out)
+{
+	if (!s || !*s || *s == ' ')
+		return -EINVAL;
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno)
+		return -errno;
+	if (*end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int sb_parse_double(const char *s, double *out)
+{
+	if (!s || !*s || *s == ' ')
+		return -EINVAL;
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL))
+		return -ERANGE;
+	if (*end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static const struct {
+	const char *unit;
+	int64_t ns;
+} duration_units[] = {
+	{"ns", 1},
+	{"us", 1000},
+	{"µs", 1000},
+	{"ms", SB_NSEC_PER_MSEC},
+	{"s", SB_NSEC_PER_SEC},
+	{"m", 60 * SB_NSEC_PER_SEC},
+	{"h", 3600 * SB_NSEC_PER_SEC},
+	{"d", 86400 * SB_NSEC_PER_SEC},
+};
+
+int sb_parse_duration(const char *s, int64_t *ns)
+{
+	if (!s || !*s)
+		return -EINVAL;
+	if (!strcmp(s, "0")) {
+		*ns = 0;
+		return 0;
+	}
+	double total = 0;
+	const char *p = s;
+	while (*p) {
+		char *end;
+		if (!((*p >= '0' && *p <= '9') || *p == '.'))
+			return -EINVAL;
+		errno = 0;
+		double v = strtod(p, &end);
+		if (end == p || errno)
+			return -EINVAL;
+		p = end;
+		size_t best = 0;
+		int64_t mult = 0;
+		for (size_t i = 0; i < SB_ARRAY_SIZE(duration_units); i++) {
+			size_t l = strlen(duration_units[i].unit);
+			if (l > best && !strncmp(p, duration_units[i].unit, l)) {
+				/* "m" must not swallow the "m" of "ms" */
+				best = l;
+				mult = duration_units[i].ns;
+			}
+		}
+		if (!best)
+			return -EINVAL;
+		p += best;
+		total += v * (double)mult;
+	}
+	if (total > 9.2e18)
+		return -ERANGE;
+	*ns = (int64_t)(total + 0.5);
+	return 0;
+}
+
+void sb_fmt_duration(char *out, size_t n, int64_t ns)
+{
+	static const struct {
+		const char *u;
+		int64_t m;
+	} units[] = {{"h", 3600 * SB_NSEC_PER_SEC}, {"m", 60 * SB_NSEC_PER_SEC},
+		     {"s", SB_NSEC_PER_SEC},         {"ms", SB_NSEC_PER_MSEC},
+		     {"us", 1000},                   {"ns", 1}};
+	if (ns == 0) {
+		snprintf(out, n, "0s");
+		return;
+	}
+	for (size_t i = 0; i < SB_ARRAY_SIZE(units); i++) {
+		if (ns % units[i].m == 0) {
+			snprintf(out, n, "%lld%s", (long long)(ns / units[i].m), units[i].u);
+			return;
+		}
+	}
+}
+
+int sb_parse_size(const char *s, uint64_t *bytes)
+{
+	static const struct {
+		const char *u;
+		uint64_t m;
+	} units[] = {
+		{"", 1},
+		{"B", 1},
+		{"k", 1000},
+		{"K", 1000},
+		{"KB", 1000},
+		{"kB", 1000},
+		{"KiB", 1ULL << 10},
+		{"M", 1000000},
+		{"MB", 1000000},
+		{"MiB", 1ULL << 20},
+		{"G", 1000000000},
+		{"GB", 1000000000},
+		{"GiB", 1ULL << 30},
+		{"T", 1000000000000ULL},
+		{"TB", 1000000000000ULL},
+		{"TiB", 1ULL << 40},
+	};
+	if (!s || !*s || !((*s >= '0' && *s <= '9') || *s == '.'))
+		return -EINVAL;
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < SB_ARRAY_SIZE(units); i++) {
+		if (!strcmp(end, units[i].u)) {
+			double b = v * (double)units[i].m;
+			if (b >= 1.8e19)
+				return -ERANGE;
+			*bytes = (uint64_t)(b + 0.5);
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+void sb_fmt_size(char *out, size_t n, uint64_t bytes)
+{
+	static const char *units[] = {"TiB", "GiB", "MiB", "KiB"};
+	for (int i = 0; i < 4; i++) {
+		uint64_t m = 1ULL << (10 * (4 - i));
+		if (bytes && bytes % m == 0) {
+			snprintf(out, n, "%llu%s", (unsigned long long)(bytes / m), units[i]);
+			return;
+		}
+	}
+	snprintf(out, n, "%llu", (unsigned long long)bytes);
+}
+
+int64_t sb_now_mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * SB_NSEC_PER_SEC + ts.tv_nsec;
+}
+
+int64_t sb_now_real_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * SB_NSEC_PER_SEC + ts.tv_nsec;
+}
+
+size_t sb_fmt_rfc3339(struct sb_timefmt *c, char out[32], int64_t real_ns)
+{
+	int64_t sec = real_ns / SB_NSEC_PER_SEC;
+	int64_t nsec = real_ns % SB_NSEC_PER_SEC;
+	if (nsec < 0) {
+		nsec += SB_NSEC_PER_SEC;
+		sec--;
+	}
+	if (sec != c->sec || !c->prefix[0]) {
+		time_t t = (time_t)sec;
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(c->prefix, sizeof(c->prefix), "%Y-%m-%dT%H:%M:%S.", &tm);
+		c->sec = sec;
+	}
+	memcpy(out, c->prefix, 20);
+	for (int i = 28; i >= 20; i--) {
+		out[i] = (char)('0' + nsec % 10);
+		nsec /= 10;
+	}
+	out[29] = 'Z';
+	out[30] = 0;
+	return 30;
+}
+
+char *sb_strndup(const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+	if (!p)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = 0;
+	return p;
+}
+
+ssize_t sb_read_file(const char *path, struct sb_buf *buf, size_t max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	sb_buf_reset(buf);
+	ssize_t ret = 0;
+	for (;;) {
+		if (sb_buf_reserve(buf, 4096)) {
+			ret = -ENOMEM;
+			break;
+		}
+		ssize_t n = read(fd, buf->data + buf->len, buf->cap - buf->len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			break;
+		}
+		if (n == 0) {
+			ret = (ssize_t)buf->len;
+			break;
+		}
+		buf->len += (size_t)n;
+		if (buf->len > max) {
+			ret = -EFBIG;
+			break;
+		}
+	}
+	close(fd);
+	if (ret >= 0)
+		buf->data[buf->len] = 0;
+	return ret;
+}
+
+int sb_random_id(char out[33])
+{
+	unsigned char r[16];
+	size_t got = 0;
+	while (got < sizeof(r)) {
+		ssize_t n = getrandom(r + got, sizeof(r) - got, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		got += (size_t)n;
+	}
+	static const char hex[] = "0123456789abcdef";
+	for (int i = 0; i < 16; i++) {
+		out[2 * i] = hex[r[i] >> 4];
+		out[2 * i + 1] = hex[r[i] & 15];
+	}
+	out[32] = 0;
+	return 0;
+}
+
+char *sb_trim(char *s)
+{
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+		s[--n] = 0;
+	return s;
+}
