@@ -44,9 +44,9 @@ ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SAN_FLAGS) -D_GNU_SOURCE -Iinclude 
 LIBS := -lcjson -lpthread -lm
 ALL_LDFLAGS := $(SAN_FLAGS) $(LDFLAGS)
 
-# Core sources: everything under src/ except the BPF sensor's user side,
+# Core sources: everything under src/ except src/bpf (the BPF sensor's user side),
 # which needs its skeletons.
-SRCS := $(sort $(wildcard src/*.c src/sinks/*.c src/sensors/*.c src/sensors/*/*.c))
+SRCS := $(sort $(filter-out src/bpf/%,$(wildcard src/*.c src/*/*.c src/*/*/*.c)))
 BPF_USER_SRCS := $(wildcard src/bpf/*.c)
 BPF_PROGS := $(wildcard bpf/*.bpf.c)
 
