@@ -33,6 +33,9 @@ struct sb_sink {
 	const struct sb_runinfo *ri;
 	unsigned nshards;
 	void *state; /* the sink's own */
+	/* Set by close() to the number of taken events it could not make
+	 * durable; the bus moves them from written to dropped{shutdown}. */
+	uint64_t lost;
 	struct sb_sink_priv *priv; /* the bus's */
 };
 

@@ -514,6 +514,14 @@ uint64_t sb_bus_shutdown(struct sb_bus *b)
 		if (p->sink.ops->close)
 			p->sink.ops->close(&p->sink);
 		p->sink.state = NULL;
+		if (p->sink.lost) {
+			struct shard *q = &p->shards[0];
+			uint64_t n = p->sink.lost < q->written ? p->sink.lost : q->written;
+			q->written -= n;
+			q->dropped[SB_DROP_SHUTDOWN] += n;
+			lost += n;
+			p->sink.lost = 0;
+		}
 	}
 	return lost;
 }

@@ -278,9 +278,14 @@ static void file_close(struct sb_sink *s)
 	struct file_state *st = s->state;
 	if (!st)
 		return;
-	if (st->buf.len && drain(st))
-		sb_err("sink:file", "%s: %zu bytes could not be written to %s at shutdown",
-		       st->name, st->buf.len, st->is_stdout ? "stdout" : st->cfg->path);
+	if (st->buf.len && drain(st)) {
+		/* one event per line: count what is still held */
+		for (size_t i = 0; i < st->buf.len; i++)
+			s->lost += st->buf.data[i] == '\n';
+		sb_err("sink:file", "%s: %llu events (%zu bytes) could not be written to %s",
+		       st->name, (unsigned long long)s->lost, st->buf.len,
+		       st->is_stdout ? "stdout" : st->cfg->path);
+	}
 	if (!st->is_stdout && st->fd >= 0) {
 		if (st->cfg->fsync)
 			fsync(st->fd);

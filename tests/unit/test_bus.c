@@ -1,0 +1,411 @@
+/* The bus: numbering, fan-out, queue-full policies, retries, sharding and
+ * the promise that nothing accepted is lost at shutdown. Sinks here are
+ * test doubles that record what they are given and can be held shut. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "sb_bus.h"
+#include "sb_config.h"
+#include "sb_log.h"
+
+struct rec {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool gate_closed; /* write blocks while closed */
+	int retry_first;  /* answer RETRY this many times */
+	uint64_t error_seq; /* answer ERROR for this seq */
+	bool always_retry;
+	uint64_t *seqs;
+	char (*srcs)[16];
+	unsigned *shard;
+	size_t n, cap;
+	int writes, flushes;
+};
+
+static enum sb_sink_status rec_write(struct sb_sink *s, unsigned shard,
+				     struct sb_event *const *evs, size_t n, size_t *taken)
+{
+	struct rec *r = (struct rec *)s->cfg;
+	pthread_mutex_lock(&r->mu);
+	while (r->gate_closed)
+		pthread_cond_wait(&r->cv, &r->mu);
+	r->writes++;
+	enum sb_sink_status st = SB_SINK_OK;
+	*taken = 0;
+	if (r->always_retry || r->retry_first > 0) {
+		r->retry_first--;
+		st = SB_SINK_RETRY;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (evs[i]->seq == r->error_seq) {
+			st = SB_SINK_ERROR;
+			goto out;
+		}
+		if (r->n == r->cap) {
+			r->cap = r->cap ? r->cap * 2 : 1024;
+			r->seqs = realloc(r->seqs, r->cap * sizeof(*r->seqs));
+			r->srcs = realloc(r->srcs, r->cap * sizeof(*r->srcs));
+			r->shard = realloc(r->shard, r->cap * sizeof(*r->shard));
+		}
+		r->seqs[r->n] = evs[i]->seq;
+		snprintf(r->srcs[r->n], sizeof(r->srcs[0]), "%s", evs[i]->source);
+		r->shard[r->n] = shard;
+		r->n++;
+		(*taken)++;
+	}
+out:
+	pthread_mutex_unlock(&r->mu);
+	return st;
+}
+
+static enum sb_sink_status rec_flush(struct sb_sink *s, unsigned shard)
+{
+	(void)shard;
+	struct rec *r = (struct rec *)s->cfg;
+	pthread_mutex_lock(&r->mu);
+	r->flushes++;
+	pthread_mutex_unlock(&r->mu);
+	return SB_SINK_OK;
+}
+
+static const struct sb_sink_ops rec_ops = {
+	.name = "rec", .desc = "test", .write = rec_write, .flush = rec_flush};
+
+struct fixture {
+	struct sb_runinfo ri;
+	struct sb_bus *bus;
+	struct rec rec[2];
+	struct sb_sink_conf conf[2];
+	struct sb_evb evb;
+};
+
+static void rec_init(struct rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
+}
+
+static void conf_init(struct fixture *f, int i, const char *name)
+{
+	char err[256];
+	const struct sb_cfg_key *t[1] = {sb_sink_common_keys};
+	void *d[1] = {&f->conf[i].common};
+	assert_int_equal(sb_cfg_parse(NULL, "", t, d, 1, err, sizeof(err)), 0);
+	f->conf[i].ops = &rec_ops;
+	f->conf[i].cfg = &f->rec[i];
+	f->conf[i].common.name = strdup(name);
+	f->conf[i].common.flush_interval = 5 * SB_NSEC_PER_MSEC;
+	f->conf[i].common.retry.base = SB_NSEC_PER_MSEC;
+	f->conf[i].common.retry.max_delay = 2 * SB_NSEC_PER_MSEC;
+	f->conf[i].common.shutdown_grace = 200 * SB_NSEC_PER_MSEC;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	snprintf(f->ri.run, sizeof(f->ri.run), "test");
+	snprintf(f->ri.host, sizeof(f->ri.host), "host");
+	f->bus = sb_bus_new(&f->ri);
+	rec_init(&f->rec[0]);
+	rec_init(&f->rec[1]);
+	conf_init(f, 0, "a");
+	conf_init(f, 1, "b");
+	sb_evb_init(&f->evb);
+	sb_log_set_level(SB_LOG_ERROR);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	sb_bus_free(f->bus);
+	for (int i = 0; i < 2; i++) {
+		sb_cfg_free(sb_sink_common_keys, &f->conf[i].common);
+		free(f->rec[i].seqs);
+		free(f->rec[i].srcs);
+		free(f->rec[i].shard);
+	}
+	sb_evb_free(&f->evb);
+	free(f);
+	return 0;
+}
+
+static int publish(struct fixture *f, const char *source)
+{
+	sb_evb_begin(&f->evb, source, "metrics");
+	sb_evb_sample(&f->evb, "x", SB_GAUGE, 1);
+	return sb_bus_publish(f->bus, sb_evb_finish(&f->evb));
+}
+
+static void gate(struct rec *r, bool closed)
+{
+	pthread_mutex_lock(&r->mu);
+	r->gate_closed = closed;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void assert_invariant(struct sb_sink *s)
+{
+	struct sb_sink_stats st;
+	sb_sink_stats(s, &st);
+	uint64_t dropped = 0;
+	for (int r = 0; r < SB_DROP_MAX; r++)
+		dropped += st.dropped[r];
+	assert_true(st.received == st.written + dropped + st.queue_events + st.in_flight);
+}
+
+static void wait_written(struct sb_sink *s, uint64_t n)
+{
+	struct sb_sink_stats st;
+	for (int i = 0; i < 5000; i++) {
+		sb_sink_stats(s, &st);
+		if (st.written >= n)
+			return;
+		usleep(1000);
+	}
+	fail_msg("sink %s wrote %llu of %llu", s->name, (unsigned long long)st.written,
+		 (unsigned long long)n);
+}
+
+static void test_every_sink_gets_every_event_in_seq_order(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[0]), 0);
+	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[1]), 0);
+	assert_int_equal(sb_bus_start(f->bus), 0);
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(publish(f, "s"), 0);
+	assert_int_equal(sb_bus_shutdown(f->bus), 0);
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(f->rec[k].n, 1000);
+		for (size_t i = 0; i < 1000; i++)
+			assert_true(f->rec[k].seqs[i] == i + 1);
+		assert_true(f->rec[k].flushes >= 1);
+	}
+	assert_true(sb_bus_last_seq(f->bus) == 1000);
+}
+
+static void test_block_policy_waits_then_drops_new_and_counts(void **state)
+{
+	struct fixture *f = *state;
+	f->conf[0].common.queue_events = 4;
+	f->conf[0].common.batch = 1;
+	f->conf[0].common.block_timeout = 20 * SB_NSEC_PER_MSEC;
+	gate(&f->rec[0], true);
+	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[0]), 0);
+	assert_int_equal(sb_bus_start(f->bus), 0);
+	struct sb_sink *s = sb_bus_sink(f->bus, 0);
+	int dropped = 0;
+	for (int i = 0; i < 8; i++) {
+		if (publish(f, "s") == -ENOSPC)
+			dropped++;
+		assert_invariant(s);
+	}
+	/* 4 queued + at most 1 held by the blocked writer */
+	assert_in_range(dropped, 3, 4);
+	struct sb_sink_stats st;
+	sb_sink_stats(s, &st);
+	assert_true(st.dropped[SB_DROP_QUEUE_FULL] == (uint64_t)dropped);
+	gate(&f->rec[0], false);
+	sb_bus_shutdown(f->bus);
+	assert_int_equal(f->rec[0].n, 8 - dropped);
+	/* what was accepted arrives in order, the oldest first */
+	for (size_t i = 0; i < f->rec[0].n; i++)
+		assert_true(f->rec[0].seqs[i] == i + 1);
+	assert_invariant(s);
+}
+
+static void test_drop_oldest_keeps_newest_and_counts(void **state)
+{
+	struct fixture *f = *state;
+	f->conf[0].common.queue_events = 4;
+	f->conf[0].common.batch = 1;
+	f->conf[0].common.full = SB_FULL_DROP_OLDEST;
+	gate(&f->rec[0], true);
+	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[0]), 0);
+	assert_int_equal(sb_bus_start(f->bus), 0);
+	struct sb_sink *s = sb_bus_sink(f->bus, 0);
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(publish(f, "s"), 0); /* the new one is always taken */
+		assert_invariant(s);
+	}
+	gate(&f->rec[0], false);
+	sb_bus_shutdown(f->bus);
+	struct sb_sink_stats st;
+	sb_sink_stats(s, &st);
+	assert_true(st.received == 20);
+	assert_true(st.written + st.dropped[SB_DROP_QUEUE_FULL] == 20);
+	assert_true(f->rec[0].n <= 5);
+	/* the last four published are among the delivered */
+	for (uint64_t want = 17; want <= 20; want++) {
+		bool found = false;
+		for (size_t i = 0; i < f->rec[0].n; i++)
+			found |= f->rec[0].seqs[i] == want;
+		assert_true(found);
+	}
+}
+
+static void test_shutdown_delivers_everything_accepted(void **state)
+{
+	struct fixture *f = *state;
+	f->conf[0].common.batch = 7;
+	f->conf[0].common.flush_interval = SB_NSEC_PER_SEC;
+	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[0]), 0);
+	assert_int_equal(sb_bus_start(f->bus), 0);
+	for (int i = 0; i < 20000; i++)
+		assert_int_equal(publish(f, "s"), 0);
+	assert_int_equal(sb_bus_shutdown(f->bus), 0);
+	assert_int_equal(f->rec[0].n, 20000);
+	assert_true(f->rec[0].flushes >= 1);
+	assert_int_equal(publish(f, "s"), -ESHUTDOWN);
+}
+
+static void test_retry_then_deliver_once(void **state)
+{
+	struct fixture *f = *state;
+	f->rec[0].retry_first = 3;
+	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[0]), 0);
+	assert_int_equal(sb_bus_start(f->bus), 0);
+	assert_int_equal(publish(f, "s"), 0);
+	struct sb_sink *s = sb_bus_sink(f->bus, 0);
+	wait_written(s, 1);
+	sb_bus_shutdown(f->bus);
+	struct sb_sink_stats st;
+	sb_sink_stats(s, &st);
+	assert_true(st.retries == 3);
+	assert_int_equal(f->rec[0].n, 1);
+}
+
+static void test_max_attempts_drops_and_counts(void **state)
+{
+	struct fixture *f = *state;
+	f->rec[0].always_retry = true;
+	f->conf[0].common.retry.max_attempts = 2;
+	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[0]), 0);
+	assert_int_equal(sb_bus_start(f->bus), 0);
+	publish(f, "s");
+	struct sb_sink *s = sb_bus_sink(f->bus, 0);
+	struct sb_sink_stats st;
+	for (int i = 0; i < 2000; i++) {
+		sb_sink_stats(s, &st);
+		if (st.dropped[SB_DROP_RETRIES])
+			break;
+		usleep(1000);
+	}
+	assert_true(st.dropped[SB_DROP_RETRIES] == 1);
+	assert_invariant(s);
+}
+
+static void test_error_drops_only_that_event(void **state)
+{
+	struct fixture *f = *state;
+	f->rec[0].error_seq = 3;
+	f->conf[0].common.batch = 10;
+	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[0]), 0);
+	assert_int_equal(sb_bus_start(f->bus), 0);
+	for (int i = 0; i < 5; i++)
+		publish(f, "s");
+	sb_bus_shutdown(f->bus);
+	struct sb_sink_stats st;
+	sb_sink_stats(sb_bus_sink(f->bus, 0), &st);
+	assert_true(st.dropped[SB_DROP_ERROR] == 1);
+	assert_int_equal(f->rec[0].n, 4);
+	uint64_t want[] = {1, 2, 4, 5};
+	for (int i = 0; i < 4; i++)
+		assert_true(f->rec[0].seqs[i] == want[i]);
+}
+
+static void test_shutdown_grace_bounds_a_stuck_sink(void **state)
+{
+	struct fixture *f = *state;
+	f->rec[0].always_retry = true;
+	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[0]), 0);
+	assert_int_equal(sb_bus_start(f->bus), 0);
+	for (int i = 0; i < 10; i++)
+		publish(f, "s");
+	/* returns (after the 200 ms grace) and reports what it had to drop */
+	assert_true(sb_bus_shutdown(f->bus) == 10);
+	assert_invariant(sb_bus_sink(f->bus, 0));
+}
+
+static void test_shards_keep_order_per_source(void **state)
+{
+	struct fixture *f = *state;
+	f->conf[0].common.workers = 4;
+	f->conf[0].common.batch = 3;
+	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[0]), 0);
+	assert_int_equal(sb_bus_start(f->bus), 0);
+	const char *srcs[] = {"proc", "bpf", "algod", "agent", "synthetic", "scrape"};
+	for (int i = 0; i < 6000; i++)
+		publish(f, srcs[i % 6]);
+	sb_bus_shutdown(f->bus);
+	struct rec *r = &f->rec[0];
+	assert_int_equal(r->n, 6000);
+	for (int k = 0; k < 6; k++) {
+		uint64_t last = 0;
+		int shard = -1;
+		for (size_t i = 0; i < r->n; i++) {
+			if (strcmp(r->srcs[i], srcs[k]))
+				continue;
+			assert_true(r->seqs[i] > last);
+			last = r->seqs[i];
+			if (shard < 0)
+				shard = (int)r->shard[i];
+			assert_int_equal(shard, r->shard[i]);
+		}
+	}
+}
+
+static void test_seq_sharding_spreads_round_robin(void **state)
+{
+	struct fixture *f = *state;
+	f->conf[0].common.workers = 3;
+	f->conf[0].common.shard_by = SB_SHARD_SEQ;
+	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[0]), 0);
+	assert_int_equal(sb_bus_start(f->bus), 0);
+	for (int i = 0; i < 300; i++)
+		publish(f, "one");
+	sb_bus_shutdown(f->bus);
+	struct rec *r = &f->rec[0];
+	assert_int_equal(r->n, 300);
+	for (size_t i = 0; i < r->n; i++)
+		assert_int_equal(r->shard[i], r->seqs[i] % 3);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_every_sink_gets_every_event_in_seq_order,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_block_policy_waits_then_drops_new_and_counts,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drop_oldest_keeps_newest_and_counts, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_shutdown_delivers_everything_accepted, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_retry_then_deliver_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_max_attempts_drops_and_counts, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_error_drops_only_that_event, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shutdown_grace_bounds_a_stuck_sink, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_shards_keep_order_per_source, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_seq_sharding_spreads_round_robin, setup,
+						teardown),
+	};
+	return cmocka_run_group_tests_name("bus", tests, NULL, NULL);
+}

@@ -1,0 +1,193 @@
+/* The file sink through the bus: JSON lines appended, mode 0640, size
+ * rotation keeping N files, reopen after the file was moved, and a disk
+ * that refuses writes counted rather than silently losing events. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "sb_bus.h"
+#include "sb_config.h"
+#include "sb_log.h"
+
+struct fx {
+	char dir[64];
+	char path[128];
+	struct sb_runinfo ri;
+	struct sb_config cfg;
+	struct sb_bus *bus;
+	struct sb_evb evb;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/sb-file-test.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/sub/events.jsonl", f->dir);
+	snprintf(f->ri.run, sizeof(f->ri.run), "00112233445566778899aabbccddeeff");
+	snprintf(f->ri.host, sizeof(f->ri.host), "h");
+	sb_evb_init(&f->evb);
+	sb_log_set_level(SB_LOG_ERROR);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	sb_bus_free(f->bus);
+	sb_config_free(&f->cfg);
+	sb_evb_free(&f->evb);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static void start(struct fx *f, const char *extra)
+{
+	char json[512], err[256];
+	snprintf(json, sizeof(json),
+		 "{\"sinks\":[{\"type\":\"file\",\"path\":\"%s\",\"flush_interval\":\"5ms\"%s%s}]}",
+		 f->path, extra ? "," : "", extra ? extra : "");
+	assert_int_equal(sb_config_load(&f->cfg, json, "t", err, sizeof(err)), 0);
+	f->bus = sb_bus_new(&f->ri);
+	assert_int_equal(sb_bus_add_sink(f->bus, &f->cfg.sinks[0]), 0);
+	assert_int_equal(sb_bus_start(f->bus), 0);
+}
+
+static void publish(struct fx *f, int n)
+{
+	for (int i = 0; i < n; i++) {
+		sb_evb_begin(&f->evb, "t", "metrics");
+		sb_evb_sample(&f->evb, "v", SB_GAUGE, i);
+		assert_int_equal(sb_bus_publish(f->bus, sb_evb_finish(&f->evb)), 0);
+	}
+}
+
+/* Appends the seq of every line of path to seqs; returns lines read. */
+static size_t read_seqs(const char *path, uint64_t *seqs, size_t max, size_t *bytes)
+{
+	FILE *fp = fopen(path, "r");
+	if (!fp)
+		return 0;
+	char line[4096];
+	size_t n = 0;
+	*bytes = 0;
+	while (fgets(line, sizeof(line), fp)) {
+		*bytes += strlen(line);
+		assert_true(line[strlen(line) - 1] == '\n');
+		unsigned long long s;
+		assert_int_equal(sscanf(line, "{\"seq\":%llu,", &s), 1);
+		if (n < max)
+			seqs[n++] = s;
+	}
+	fclose(fp);
+	return n;
+}
+
+static void test_lines_are_appended_with_mode_0640(void **state)
+{
+	struct fx *f = *state;
+	start(f, NULL);
+	publish(f, 100);
+	assert_int_equal(sb_bus_shutdown(f->bus), 0);
+	struct stat sb;
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0640);
+	uint64_t seqs[200];
+	size_t bytes;
+	assert_int_equal(read_seqs(f->path, seqs, 200, &bytes), 100);
+	for (int i = 0; i < 100; i++)
+		assert_true(seqs[i] == (uint64_t)i + 1);
+}
+
+static void test_rotation_keeps_n_files_under_the_size_bound(void **state)
+{
+	struct fx *f = *state;
+	start(f, "\"rotate_bytes\":2000,\"keep\":2,\"buffer\":0");
+	publish(f, 300);
+	assert_int_equal(sb_bus_shutdown(f->bus), 0);
+	char p1[160], p2[160], p3[160];
+	snprintf(p1, sizeof(p1), "%s.1", f->path);
+	snprintf(p2, sizeof(p2), "%s.2", f->path);
+	snprintf(p3, sizeof(p3), "%s.3", f->path);
+	assert_int_equal(access(p3, F_OK), -1);
+	uint64_t a[400], b[400], c[400];
+	size_t ba, bb, bc;
+	size_t na = read_seqs(p2, a, 400, &ba), nb = read_seqs(p1, b, 400, &bb),
+	       nc = read_seqs(f->path, c, 400, &bc);
+	assert_true(na > 0 && nb > 0 && nc > 0);
+	assert_true(ba <= 2000 && bb <= 2000 && bc <= 2000);
+	/* oldest to newest, contiguous, ending at the last event */
+	assert_true(a[na - 1] + 1 == b[0]);
+	assert_true(b[nb - 1] + 1 == c[0]);
+	assert_true(c[nc - 1] == 300);
+}
+
+static void test_reopen_after_move_writes_a_new_file(void **state)
+{
+	struct fx *f = *state;
+	start(f, NULL);
+	publish(f, 10);
+	struct sb_sink *s = sb_bus_sink(f->bus, 0);
+	struct sb_sink_stats st;
+	for (int i = 0; i < 2000; i++) {
+		sb_sink_stats(s, &st);
+		if (st.written == 10)
+			break;
+		usleep(1000);
+	}
+	usleep(50000); /* past one flush interval */
+	char moved[160];
+	snprintf(moved, sizeof(moved), "%s.old", f->path);
+	assert_int_equal(rename(f->path, moved), 0);
+	sb_bus_reopen(f->bus);
+	usleep(50000);
+	publish(f, 5);
+	assert_int_equal(sb_bus_shutdown(f->bus), 0);
+	uint64_t a[20], b[20];
+	size_t ba, bb;
+	assert_int_equal(read_seqs(moved, a, 20, &ba), 10);
+	assert_int_equal(read_seqs(f->path, b, 20, &bb), 5);
+	assert_true(b[0] == 11);
+}
+
+static void test_refused_writes_are_counted_as_lost_not_written(void **state)
+{
+	struct fx *f = *state;
+	snprintf(f->path, sizeof(f->path), "/dev/full");
+	start(f, "\"shutdown_grace\":\"50ms\"");
+	publish(f, 7);
+	uint64_t lost = sb_bus_shutdown(f->bus);
+	assert_true(lost == 7);
+	struct sb_sink_stats st;
+	sb_sink_stats(sb_bus_sink(f->bus, 0), &st);
+	assert_true(st.received == 7);
+	assert_true(st.written == 0);
+	assert_true(st.dropped[SB_DROP_SHUTDOWN] == 7);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_lines_are_appended_with_mode_0640, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_rotation_keeps_n_files_under_the_size_bound,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_after_move_writes_a_new_file, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_refused_writes_are_counted_as_lost_not_written,
+						setup, teardown),
+	};
+	return cmocka_run_group_tests_name("file_sink", tests, NULL, NULL);
+}

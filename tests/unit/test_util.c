@@ -1,0 +1,150 @@
+/* Durations, sizes, numbers and timestamps as users write and read them. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "sb_bus.h"
+#include "sb_util.h"
+
+static void test_durations_parse_in_every_unit(void **state)
+{
+	(void)state;
+	struct {
+		const char *s;
+		int64_t ns;
+	} ok[] = {
+		{"250ms", 250000000},  {"10s", 10000000000},      {"2m", 120000000000},
+		{"1h30m", 5400000000000}, {"1.5s", 1500000000},   {"0", 0},
+		{"100us", 100000},     {"7ns", 7},                {"1d", 86400000000000},
+		{"1m30s", 90000000000},
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		int64_t ns = -1;
+		assert_int_equal(sb_parse_duration(ok[i].s, &ns), 0);
+		assert_true(ns == ok[i].ns);
+	}
+}
+
+static void test_bad_durations_are_rejected(void **state)
+{
+	(void)state;
+	const char *bad[] = {"", "10", "s", "10x", "-1s", "1s2", " 1s", "1 s", "ms"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int64_t ns;
+		assert_int_not_equal(sb_parse_duration(bad[i], &ns), 0);
+	}
+}
+
+static void test_durations_format_shortest_exact(void **state)
+{
+	(void)state;
+	char b[32];
+	sb_fmt_duration(b, sizeof(b), 1500000000);
+	assert_string_equal(b, "1500ms");
+	sb_fmt_duration(b, sizeof(b), 60 * SB_NSEC_PER_SEC);
+	assert_string_equal(b, "1m");
+	sb_fmt_duration(b, sizeof(b), 0);
+	assert_string_equal(b, "0s");
+}
+
+static void test_sizes_parse_binary_and_decimal_units(void **state)
+{
+	(void)state;
+	struct {
+		const char *s;
+		uint64_t b;
+	} ok[] = {{"64MiB", 64ULL << 20}, {"1GB", 1000000000ULL}, {"4096", 4096},
+		  {"10k", 10000},         {"1.5KiB", 1536},       {"1TiB", 1ULL << 40}};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		uint64_t v = 0;
+		assert_int_equal(sb_parse_size(ok[i].s, &v), 0);
+		assert_true(v == ok[i].b);
+	}
+	uint64_t v;
+	assert_int_not_equal(sb_parse_size("lots", &v), 0);
+	assert_int_not_equal(sb_parse_size("-1", &v), 0);
+	assert_int_not_equal(sb_parse_size("1XB", &v), 0);
+	char b[32];
+	sb_fmt_size(b, sizeof(b), 64ULL << 20);
+	assert_string_equal(b, "64MiB");
+	sb_fmt_size(b, sizeof(b), 1000);
+	assert_string_equal(b, "1000");
+}
+
+static void test_strict_integer_parsing(void **state)
+{
+	(void)state;
+	uint64_t u;
+	int64_t i;
+	assert_int_equal(sb_parse_u64("18446744073709551615", &u), 0);
+	assert_true(u == UINT64_MAX);
+	assert_int_not_equal(sb_parse_u64("18446744073709551616", &u), 0);
+	assert_int_not_equal(sb_parse_u64("12a", &u), 0);
+	assert_int_not_equal(sb_parse_u64("-1", &u), 0);
+	assert_int_not_equal(sb_parse_u64("", &u), 0);
+	assert_int_equal(sb_parse_i64("-42", &i), 0);
+	assert_true(i == -42);
+}
+
+static void test_rfc3339_has_nanoseconds_and_z(void **state)
+{
+	(void)state;
+	struct sb_timefmt c = {0};
+	char out[32];
+	sb_fmt_rfc3339(&c, out, 1795809601000123456LL);
+	assert_string_equal(out, "2026-11-27T20:00:01.000123456Z");
+	sb_fmt_rfc3339(&c, out, 1795809601999999999LL);
+	assert_string_equal(out, "2026-11-27T20:00:01.999999999Z");
+	sb_fmt_rfc3339(&c, out, 1795809602000000000LL);
+	assert_string_equal(out, "2026-11-27T20:00:02.000000000Z");
+}
+
+static void test_doubles_format_shortest_round_trip(void **state)
+{
+	(void)state;
+	char b[32];
+	double vals[] = {0.1, 3018.54, 1e-9, 123456789.123, 5e-324, 1.7976931348623157e308, -2.5};
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		sb_fmt_double(b, vals[i]);
+		assert_true(strtod(b, NULL) == vals[i]);
+	}
+	sb_fmt_double(b, 42);
+	assert_string_equal(b, "42");
+	sb_fmt_double(b, NAN);
+	assert_string_equal(b, "NaN");
+	sb_fmt_double(b, -INFINITY);
+	assert_string_equal(b, "-Inf");
+}
+
+static void test_full_jitter_backoff_stays_under_capped_ceiling(void **state)
+{
+	(void)state;
+	int64_t base = 100 * SB_NSEC_PER_MSEC, cap = 30 * SB_NSEC_PER_SEC;
+	/* the top random value gives the ceiling itself */
+	assert_true(sb_backoff_full_jitter(base, cap, 0, UINT64_MAX) <= base);
+	assert_true(sb_backoff_full_jitter(base, cap, 3, (uint64_t)8 * base) == 8 * base);
+	for (unsigned a = 0; a < 80; a++)
+		for (uint64_t r = 1; r < 1000000; r = r * 7 + 3)
+			assert_true(sb_backoff_full_jitter(base, cap, a, r * 1000003ULL) <= cap);
+	assert_true(sb_backoff_full_jitter(base, cap, 2, 0) == 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_durations_parse_in_every_unit),
+		cmocka_unit_test(test_bad_durations_are_rejected),
+		cmocka_unit_test(test_durations_format_shortest_exact),
+		cmocka_unit_test(test_sizes_parse_binary_and_decimal_units),
+		cmocka_unit_test(test_strict_integer_parsing),
+		cmocka_unit_test(test_rfc3339_has_nanoseconds_and_z),
+		cmocka_unit_test(test_doubles_format_shortest_round_trip),
+		cmocka_unit_test(test_full_jitter_backoff_stays_under_capped_ceiling),
+	};
+	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
+}
