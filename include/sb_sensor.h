@@ -29,6 +29,7 @@ struct sb_sensor {
 	struct sb_timer *timer;
 	void *state;
 	bool round_done; /* set by sb_sensor_round_done */
+	bool finished;   /* set by sb_sensor_finished */
 	uint64_t rounds;
 	uint64_t errors; /* read failures, for self-telemetry */
 };
@@ -58,5 +59,8 @@ int sb_sensor_publish(struct sb_sensor *s, struct sb_event *ev);
 /* Finishes the sensor's builder and publishes it; counts a failure. */
 int sb_sensor_publish_evb(struct sb_sensor *s);
 void sb_sensor_round_done(struct sb_sensor *s);
+/* The sensor has nothing more to produce (e.g. synthetic after `count`);
+ * when every sensor has finished, the agent drains and exits. */
+void sb_sensor_finished(struct sb_sensor *s);
 
 #endif

@@ -45,6 +45,20 @@ void sb_sensor_round_done(struct sb_sensor *s)
 	check_once_done(s->agent);
 }
 
+void sb_sensor_finished(struct sb_sensor *s)
+{
+	struct sb_agent *a = s->agent;
+	s->finished = true;
+	if (s->timer)
+		sb_timer_set(s->timer, 0, 0);
+	for (size_t i = 0; i < a->nsensors; i++)
+		if (!a->sensors[i]->finished)
+			return;
+	sb_info("agent", "every sensor has finished");
+	a->stopping = true;
+	sb_loop_stop(a->loop);
+}
+
 struct sb_bus *sb_agent_bus(struct sb_agent *a)
 {
 	return a->bus;

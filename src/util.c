@@ -118,6 +118,45 @@ size_t sb_fmt_double(char *out, double v)
 		out[n] = 0;
 		return n;
 	}
+	/* Most fractional metric values have few decimals (3018.54): find the
+	 * fewest k with v == m / 10^k exactly; since m and 10^k are exact
+	 * doubles and the division is correctly rounded, the decimal text
+	 * m/10^k parses back to v. Avoids printf + strtod on the hot path. */
+	static const double p10[] = {1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+	double av = fabs(v);
+	if (av >= 1e-9 && av < 1e15) {
+		for (int k = 0; k < 9; k++) {
+			double scaled = av * p10[k];
+			if (scaled >= 9007199254740992.0)
+				break;
+			uint64_t m = (uint64_t)(scaled + 0.5);
+			if ((double)m / p10[k] != av)
+				continue;
+			char digits[24];
+			size_t nd = sb_fmt_u64(digits, m);
+			size_t frac = (size_t)k + 1, o = 0;
+			if (v < 0)
+				out[o++] = '-';
+			if (nd <= frac) {
+				out[o++] = '0';
+				out[o++] = '.';
+				for (size_t z = nd; z < frac; z++)
+					out[o++] = '0';
+				memcpy(out + o, digits, nd);
+				o += nd;
+			} else {
+				memcpy(out + o, digits, nd - frac);
+				o += nd - frac;
+				out[o++] = '.';
+				memcpy(out + o, digits + nd - frac, frac);
+				o += frac;
+			}
+			while (out[o - 1] == '0') /* 0.50 -> 0.5 */
+				o--;
+			out[o] = 0;
+			return o;
+		}
+	}
 	int n = 0;
 	for (int prec = 15; prec <= 17; prec++) {
 		n = snprintf(out, 32, "%.*g", prec, v);

@@ -61,8 +61,8 @@ static void publish_one(struct sb_sensor *s, struct synth_state *st)
 		sb_evb_sample(b, "sensorbus_synthetic_value", SB_COUNTER,
 			      (double)(st->sent * (uint64_t)c->samples + (uint64_t)i) + 0.5);
 		for (int64_t l = 0; l < c->labels; l++) {
-			int n = snprintf(v, sizeof(v), "%lld", (long long)(i + l));
-			sb_evb_labeln(b, st->names[l], l < 10 ? 2 : 3, v, (size_t)n);
+			size_t n = sb_fmt_i64(v, i + l);
+			sb_evb_labeln(b, st->names[l], l < 10 ? 2 : 3, v, n);
 		}
 	}
 	st->sent++;
@@ -86,8 +86,8 @@ static void synth_collect(struct sb_sensor *s)
 	while (st->sent < due)
 		publish_one(s, st);
 	if (c->count && st->sent >= (uint64_t)c->count) {
-		sb_timer_set(s->timer, 0, 0);
 		sb_sensor_round_done(s);
+		sb_sensor_finished(s);
 		return;
 	}
 	if (!c->count)

@@ -113,6 +113,20 @@ static void test_doubles_format_shortest_round_trip(void **state)
 		sb_fmt_double(b, vals[i]);
 		assert_true(strtod(b, NULL) == vals[i]);
 	}
+	for (int i = -100000; i <= 100000; i += 7) {
+		double v = i / 1000.0;
+		sb_fmt_double(b, v);
+		assert_true(strtod(b, NULL) == v);
+		v = i * 1.1e-7;
+		sb_fmt_double(b, v);
+		assert_true(strtod(b, NULL) == v);
+	}
+	sb_fmt_double(b, 3018.54);
+	assert_string_equal(b, "3018.54");
+	sb_fmt_double(b, -0.05);
+	assert_string_equal(b, "-0.05");
+	sb_fmt_double(b, 0.000000001);
+	assert_string_equal(b, "0.000000001");
 	sb_fmt_double(b, 42);
 	assert_string_equal(b, "42");
 	sb_fmt_double(b, NAN);
