@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct cJSON;
 
@@ -138,6 +139,9 @@ int sb_config_set_sensors(struct sb_config *cfg, const char *list, char *err, si
 /* Sets a key of a sensor's config from text, as if written in the file. */
 int sb_config_sensor_set(struct sb_config *cfg, const char *sensor, const char *key,
 			 const char *value, char *err, size_t errlen);
+/* Every key of the top level, each sensor and each sink as markdown
+ * tables (for the README; a test keeps the README in sync). */
+void sb_config_describe(FILE *out);
 /* The effective config as pretty JSON; caller frees. */
 char *sb_config_dump(const struct sb_config *cfg);
 

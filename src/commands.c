@@ -1,5 +1,9 @@
 /* Subcommands of the sensorbus binary (sensorbus COMMAND ...). */
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sb_config.h"
 
 struct sb_subcommand {
 	const char *name;
@@ -7,6 +11,18 @@ struct sb_subcommand {
 	const char *help;
 };
 
+static int config_keys_main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "--help")) {
+		fprintf(stderr, "usage: sensorbus config-keys\n");
+		return 2;
+	}
+	(void)argv;
+	sb_config_describe(stdout);
+	return 0;
+}
+
 const struct sb_subcommand sb_subcommands[] = {
+	{"config-keys", config_keys_main, "print every config key as markdown tables"},
 	{NULL, NULL, NULL},
 };

@@ -956,3 +956,107 @@ char *sb_config_dump(const struct sb_config *cfg)
 	cJSON_Delete(root);
 	return s;
 }
+
+static const char *type_name(const struct sb_cfg_key *k)
+{
+	switch (k->type) {
+	case SB_CT_BOOL:
+		return "bool";
+	case SB_CT_INT:
+		return "integer";
+	case SB_CT_DOUBLE:
+		return "number";
+	case SB_CT_STR:
+		return "string";
+	case SB_CT_DURATION:
+		return "duration";
+	case SB_CT_SIZE:
+		return "size";
+	case SB_CT_ENUM:
+		return "enum";
+	case SB_CT_STRLIST:
+		return "list of strings";
+	case SB_CT_OBJ:
+		return "object";
+	case SB_CT_OBJLIST:
+		return "list of objects";
+	case SB_CT_STRMAP:
+		return "object of strings";
+	}
+	return "?";
+}
+
+static void describe_keys(FILE *out, const char *prefix, const struct sb_cfg_key *keys)
+{
+	for (const struct sb_cfg_key *k = keys; k && k->name; k++) {
+		char name[128];
+		snprintf(name, sizeof(name), "%s%s", prefix, k->name);
+		if (k->type == SB_CT_OBJ || k->type == SB_CT_OBJLIST) {
+			fprintf(out, "| `%s` | %s | | %s |\n", name, type_name(k), k->desc);
+			char sub[160];
+			snprintf(sub, sizeof(sub), "%s%s.", name,
+				 k->type == SB_CT_OBJLIST ? "[]" : "");
+			describe_keys(out, sub, k->sub);
+			continue;
+		}
+		char def[160] = "";
+		if (k->def)
+			snprintf(def, sizeof(def), "`%s`", k->def);
+		char choices[200] = "";
+		if (k->type == SB_CT_ENUM) {
+			size_t l = 0;
+			for (size_t i = 0; k->choices[i]; i++) {
+				int w = snprintf(choices + l, sizeof(choices) - l, "%s%s",
+						 i ? ", " : " (one of: ", k->choices[i]);
+				if (w > 0)
+					l += (size_t)w;
+			}
+			if (l < sizeof(choices) - 1)
+				strcat(choices, ")");
+		}
+		fprintf(out, "| `%s` | %s | %s | %s%s |\n", name, type_name(k), def,
+			k->desc ? k->desc : "", choices);
+	}
+}
+
+static void table_head(FILE *out)
+{
+	fprintf(out, "| key | type | default | meaning |\n|---|---|---|---|\n");
+}
+
+void sb_config_describe(FILE *out)
+{
+	fprintf(out, "#### Top level\n\n");
+	table_head(out);
+	describe_keys(out, "", top_keys);
+	fprintf(out, "| `sensors` | object | proc, bpf | one section per sensor; a present "
+		     "section enables it |\n");
+	fprintf(out, "| `sinks` | list of objects | one `file` sink | where events go |\n");
+	fprintf(out, "\n#### Every sensor (`sensors.NAME`)\n\n");
+	table_head(out);
+	describe_keys(out, "", sb_sensor_common_keys);
+	size_t n;
+	const struct sb_sensor_ops *const *so = sb_sensor_table(&n);
+	for (size_t i = 0; i < n; i++) {
+		if (!so[i]->keys)
+			continue;
+		fprintf(out, "\n#### Sensor `%s`: %s\n\n", so[i]->name, so[i]->desc);
+		table_head(out);
+		char p[64];
+		snprintf(p, sizeof(p), "sensors.%s.", so[i]->name);
+		describe_keys(out, p, so[i]->keys);
+	}
+	fprintf(out, "\n#### Every sink (`sinks[]`)\n\n");
+	table_head(out);
+	describe_keys(out, "", sb_sink_common_keys);
+	const struct sb_sink_ops *const *ko = sb_sink_table(&n);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "\n#### Sink `%s`: %s\n\n", ko[i]->name, ko[i]->desc);
+		if (!ko[i]->keys) {
+			fprintf(out, "No keys of its own.\n");
+			continue;
+		}
+		table_head(out);
+		describe_keys(out, "", ko[i]->keys);
+	}
+}
