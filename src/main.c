@@ -2,6 +2,7 @@
  * 2 usage or config error. */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,13 @@ static int die_usage(const char *fmt, const char *arg)
 
 int main(int argc, char **argv)
 {
+	/* Events are allocated on the loop thread and freed on sink threads at
+	 * a high rate. glibc's default trims the heap top on every free that
+	 * leaves 128 KiB spare and grows it back on the next burst: a page
+	 * fault storm. Keep freed memory for reuse instead (bounded by the
+	 * queues' byte limits anyway). */
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	mallopt(M_TOP_PAD, 16 << 20);
 	if (argc > 1 && argv[1][0] != '-') {
 		for (const struct sb_subcommand *c = sb_subcommands; c->name; c++)
 			if (!strcmp(argv[1], c->name))

@@ -1,0 +1,34 @@
+#!/bin/sh
+# make bench: runs every part in bench/parts (or those named), each bounded
+# in time and cleaning up by PID, and prints one table, also written to
+# bench/results.md. Rows: what | sensorbus | reference | ratio | target | met.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+: "${SB_BIN:=$here/../build/sensorbus}"
+SB_BIN=$(cd "$(dirname "$SB_BIN")" && pwd)/$(basename "$SB_BIN")
+export SB_BIN
+export SB_ROOT=$(cd "$here/.." && pwd)
+out="$here/results.md"
+rows=$(mktemp)
+export BENCH_ROWS="$rows"
+[ $# -eq 0 ] && set -- "$here"/parts/[0-9]*.sh
+start=$(date +%s)
+for p in "$@"; do
+	name=$(basename "$p" .sh)
+	echo "== $name" >&2
+	timeout -k 10 "${BENCH_PART_TIMEOUT:-300}" sh "$p" || echo "| $name | (failed: exit $?) | | | | |" >>"$rows"
+done
+{
+	echo "# sensorbus benchmarks"
+	echo
+	echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), $(uname -r), $(nproc) CPUs, commit $(git -C "$SB_ROOT" rev-parse --short HEAD 2>/dev/null)."
+	echo "Every ratio compares two figures measured in this same run on this machine."
+	echo
+	echo "| what | sensorbus | reference | ratio | target | met |"
+	echo "|---|---|---|---|---|---|"
+	cat "$rows"
+	echo
+	echo "Total time: $(($(date +%s) - start)) s."
+} >"$out"
+cat "$out"
+rm -f "$rows"
