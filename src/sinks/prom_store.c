@@ -744,7 +744,8 @@ static void put_line(struct sb_buf *out, const struct series *se, const char *su
 		sb_buf_add(out, series_labels(se), se->labelslen);
 		if (se->labelslen && extralen)
 			sb_buf_addc(out, ',');
-		sb_buf_add(out, extra, extralen);
+		if (extralen)
+			sb_buf_add(out, extra, extralen);
 		sb_buf_addc(out, '}');
 	}
 	sb_buf_addc(out, ' ');
