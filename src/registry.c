@@ -8,6 +8,7 @@
 
 extern const struct sb_sensor_ops sb_sensor_proc;
 extern const struct sb_sensor_ops sb_sensor_synthetic;
+extern const struct sb_sensor_ops sb_sensor_agent;
 
 extern const struct sb_sink_ops sb_sink_file;
 extern const struct sb_sink_ops sb_sink_stdout;
@@ -17,6 +18,7 @@ extern const struct sb_sink_ops sb_sink_prom;
 static const struct sb_sensor_ops *const sensors[] = {
 	&sb_sensor_proc,
 	&sb_sensor_synthetic,
+	&sb_sensor_agent,
 };
 
 static const struct sb_sink_ops *const sinks[] = {
