@@ -44,6 +44,7 @@ struct agent_state {
 	long pagesize;
 	double btime; /* boot time, s since the epoch */
 	struct sb_buf buf;
+	struct sb_evb tb; /* a sink's own telemetry, before it joins the event */
 	struct sensor_seen *seen;
 	size_t nseen;
 	struct sb_ratelimit rl;
@@ -65,6 +66,7 @@ static int agent_init(struct sb_sensor *s)
 	st->pagesize = sysconf(_SC_PAGESIZE);
 	st->rl.interval_ns = 60 * SB_NSEC_PER_SEC;
 	sb_buf_init(&st->buf);
+	sb_evb_init(&st->tb);
 	/* The boot time does not change: read it once for the start time. */
 	if (c->process && sb_read_file("/proc/stat", &st->buf, 1 << 20) >= 0) {
 		const char *p = strstr(st->buf.data, "\nbtime ");
@@ -94,42 +96,98 @@ static void per_source(void *arg, const char *src, uint64_t n)
 		 "Events published on the bus, by source.", "source", src);
 }
 
-/* Returns false when the sink says it is not healthy. */
-static bool sink_samples(struct sb_evb *b, struct sb_sink *k)
+/* Whether the sink's own telemetry has the series name{sink[,reason]}. */
+static bool provided(const struct sb_event *own, const char *name, const char *sink,
+		     const char *reason)
 {
+	for (uint32_t i = 0; own && i < own->nsamples; i++) {
+		const struct sb_sample *s = &own->samples[i];
+		const char *sl = sb_sample_label(s, "sink"), *rl = sb_sample_label(s, "reason");
+		if (!strcmp(s->name, name) && sl && !strcmp(sl, sink) &&
+		    (reason ? rl && !strcmp(rl, reason) : !rl))
+			return true;
+	}
+	return false;
+}
+
+/* A series the bus counts for every sink, unless the sink counts it itself
+ * (the amqp sink's delivered means confirmed by the broker, not taken). */
+static void sink_sample(struct sb_evb *b, const struct sb_event *own, const char *name,
+			enum sb_mtype t, double v, const char *help, const char *sink,
+			const char *reason)
+{
+	if (provided(own, name, sink, reason))
+		return;
+	labelled(b, name, t, v, help, "sink", sink);
+	if (reason)
+		sb_evb_label(b, "reason", reason);
+}
+
+static void copy_samples(struct sb_evb *b, const struct sb_event *ev)
+{
+	for (uint32_t i = 0; i < ev->nsamples; i++) {
+		const struct sb_sample *s = &ev->samples[i];
+		sb_evb_sample(b, s->name, (enum sb_mtype)s->type, s->value);
+		sb_evb_help(b, s->help);
+		for (uint16_t j = 0; j < s->nlabels; j++)
+			sb_evb_label(b, s->labels[j].name, s->labels[j].value);
+		for (uint32_t j = 0; j < s->nbuckets; j++)
+			sb_evb_bucket(b, s->buckets[j].le, s->buckets[j].count);
+		if (s->type == SB_HISTOGRAM || s->type == SB_SUMMARY)
+			sb_evb_sumcount(b, s->sum, s->count);
+	}
+}
+
+/* Returns false when the sink says it is not healthy. */
+static bool sink_samples(struct sb_sensor *self, struct agent_state *st, struct sb_sink *k)
+{
+	struct sb_evb *b = &self->evb;
+	struct sb_event *own = NULL;
+	if (k->ops->telemetry && k->state) {
+		sb_evb_begin(&st->tb, "agent", "metrics");
+		k->ops->telemetry(k, &st->tb);
+		own = sb_evb_finish(&st->tb);
+		if (!own) {
+			self->errors++;
+			sb_log_rl(&st->rl, SB_LOG_WARN, COMP,
+				  "sink %s: cannot build its telemetry: %s", k->name,
+				  strerror(-st->tb.err));
+		}
+	}
 	struct sb_sink_stats ss;
 	sb_sink_stats(k, &ss);
 	const char *n = k->name;
-	labelled(b, "sensorbus_sink_received_total", SB_COUNTER, (double)ss.received,
-		 "Events that entered the sink's queue.", "sink", n);
-	labelled(b, "sensorbus_sink_delivered_total", SB_COUNTER, (double)ss.written,
-		 "Events the sink took (written, sent or spooled).", "sink", n);
-	for (int r = 0; r < SB_DROP_MAX; r++) {
-		labelled(b, "sensorbus_sink_dropped_total", SB_COUNTER, (double)ss.dropped[r],
-			 "Events the sink lost, by reason.", "sink", n);
-		sb_evb_label(b, "reason", sb_drop_reason_name((enum sb_drop_reason)r));
-	}
-	labelled(b, "sensorbus_sink_queue_events", SB_GAUGE, (double)ss.queue_events,
-		 "Events waiting in the sink's queue(s).", "sink", n);
-	labelled(b, "sensorbus_sink_queue_bytes", SB_GAUGE, (double)ss.queue_bytes,
-		 "Bytes of events waiting in the sink's queue(s).", "sink", n);
-	labelled(b, "sensorbus_sink_queue_max_events", SB_GAUGE,
-		 (double)k->common->queue_events * k->nshards,
-		 "Bound of the sink's queue(s) in events.", "sink", n);
-	labelled(b, "sensorbus_sink_queue_max_bytes", SB_GAUGE,
-		 (double)k->common->queue_bytes * k->nshards,
-		 "Bound of the sink's queue(s) in bytes.", "sink", n);
-	labelled(b, "sensorbus_sink_in_flight", SB_GAUGE, (double)ss.in_flight,
-		 "Events handed to the sink and not yet answered.", "sink", n);
-	labelled(b, "sensorbus_sink_retries_total", SB_COUNTER, (double)ss.retries,
-		 "Times the sink asked for a batch to be offered again.", "sink", n);
-	labelled(b, "sensorbus_sink_batches_total", SB_COUNTER, (double)ss.batches,
-		 "Batches handed to the sink.", "sink", n);
+	sink_sample(b, own, "sensorbus_sink_received_total", SB_COUNTER, (double)ss.received,
+		    "Events that entered the sink's queue.", n, NULL);
+	sink_sample(b, own, "sensorbus_sink_delivered_total", SB_COUNTER, (double)ss.written,
+		    "Events the sink took (written, sent or spooled).", n, NULL);
+	for (int r = 0; r < SB_DROP_MAX; r++)
+		sink_sample(b, own, "sensorbus_sink_dropped_total", SB_COUNTER,
+			    (double)ss.dropped[r], "Events the sink lost, by reason.", n,
+			    sb_drop_reason_name((enum sb_drop_reason)r));
+	sink_sample(b, own, "sensorbus_sink_queue_events", SB_GAUGE, (double)ss.queue_events,
+		    "Events waiting in the sink's queue(s).", n, NULL);
+	sink_sample(b, own, "sensorbus_sink_queue_bytes", SB_GAUGE, (double)ss.queue_bytes,
+		    "Bytes of events waiting in the sink's queue(s).", n, NULL);
+	sink_sample(b, own, "sensorbus_sink_queue_max_events", SB_GAUGE,
+		    (double)k->common->queue_events * k->nshards,
+		    "Bound of the sink's queue(s) in events.", n, NULL);
+	sink_sample(b, own, "sensorbus_sink_queue_max_bytes", SB_GAUGE,
+		    (double)k->common->queue_bytes * k->nshards,
+		    "Bound of the sink's queue(s) in bytes.", n, NULL);
+	sink_sample(b, own, "sensorbus_sink_in_flight", SB_GAUGE, (double)ss.in_flight,
+		    "Events handed to the sink and not yet answered.", n, NULL);
+	sink_sample(b, own, "sensorbus_sink_retries_total", SB_COUNTER, (double)ss.retries,
+		    "Times the sink asked for a batch to be offered again.", n, NULL);
+	sink_sample(b, own, "sensorbus_sink_batches_total", SB_COUNTER, (double)ss.batches,
+		    "Batches handed to the sink.", n, NULL);
 	bool healthy = !k->ops->health || k->ops->health(k) == 0;
-	labelled(b, "sensorbus_sink_healthy", SB_GAUGE, healthy,
-		 "1 when the sink reports itself healthy.", "sink", n);
-	if (k->ops->telemetry && k->state)
-		k->ops->telemetry(k, b);
+	sink_sample(b, own, "sensorbus_sink_healthy", SB_GAUGE, healthy,
+		    "1 when the sink reports itself healthy.", n, NULL);
+	if (own) {
+		copy_samples(b, own);
+		sb_event_unref(own);
+	}
 	return healthy;
 }
 
@@ -258,7 +316,7 @@ static void agent_collect(struct sb_sensor *s)
 	sb_bus_foreach_source(bus, per_source, b);
 	bool ready = true;
 	for (size_t i = 0; i < sb_bus_nsinks(bus); i++)
-		ready &= sink_samples(b, sb_bus_sink(bus, i));
+		ready &= sink_samples(s, st, sb_bus_sink(bus, i));
 	ready &= sensor_samples(s, st, now);
 	if (c->process)
 		process_samples(s, st);
@@ -274,6 +332,7 @@ static void agent_destroy(struct sb_sensor *s)
 	if (!st)
 		return;
 	sb_buf_free(&st->buf);
+	sb_evb_free(&st->tb);
 	free(st->seen);
 	free(st);
 	s->state = NULL;
