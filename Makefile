@@ -125,9 +125,25 @@ bench:
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)SB_BIN=$(BUILD)/sensorbus bench/run.sh
 
+# The unit, user, config and alert rules go where systemd and Prometheus
+# look for them; an existing config is never overwritten.
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+DATADIR ?= $(PREFIX)/share/sensorbus
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(DATADIR) $(DESTDIR)$(SYSCONFDIR)/sensorbus
 	install -m 0755 $(BUILD)/sensorbus $(DESTDIR)$(PREFIX)/bin/sensorbus
+	sed -e 's|/usr/local/bin/sensorbus|$(PREFIX)/bin/sensorbus|' \
+		-e 's|/etc/sensorbus/|$(SYSCONFDIR)/sensorbus/|' \
+		deploy/sensorbus.service >$(DESTDIR)$(UNITDIR)/sensorbus.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/sensorbus.service
+	install -m 0644 deploy/sensorbus.sysusers $(DESTDIR)$(SYSUSERSDIR)/sensorbus.conf
+	install -m 0644 deploy/alerts.yml deploy/alerts_test.yml $(DESTDIR)$(DATADIR)/
+	test -e $(DESTDIR)$(SYSCONFDIR)/sensorbus/sensorbus.json || \
+		install -m 0644 deploy/sensorbus.json $(DESTDIR)$(SYSCONFDIR)/sensorbus/sensorbus.json
 
 format:
 	clang-format -i $(SRCS) $(wildcard include/*.h tests/unit/*.c tests/unit/*.h)
