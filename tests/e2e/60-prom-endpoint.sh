@@ -8,7 +8,7 @@
 command -v promtool >/dev/null || fail "promtool missing (scripts/deps.sh test installs prometheus)"
 command -v curl >/dev/null || fail "curl missing"
 PY=""
-for p in python3 /usr/bin/python3; do
+for p in /usr/bin/python3 python3; do
 	if "$p" -c 'import prometheus_client.openmetrics.parser' 2>/dev/null; then PY=$p; break; fi
 done
 [ -n "$PY" ] || fail "python3-prometheus-client missing (scripts/deps.sh test installs it)"
