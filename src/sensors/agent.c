@@ -20,13 +20,6 @@
 #include "sb_log.h"
 #include "sb_sensor.h"
 
-#ifndef SB_VERSION
-#define SB_VERSION "0.0.0"
-#endif
-#ifndef SB_COMMIT
-#define SB_COMMIT "unknown"
-#endif
-
 #define COMP "sensor:agent"
 
 struct agent_cfg {

@@ -323,6 +323,20 @@ static void reject(struct sb_prom_store *st, enum sb_prom_reject r, const struct
 
 /* ---- updates ---- */
 
+/* Grows an array of n elements so that one more fits. */
+static int room_for_one(void **v, size_t *cap, size_t n, size_t elem)
+{
+	if (n < *cap)
+		return 0;
+	size_t nc = *cap ? *cap * 2 : 8;
+	void *nv = realloc(*v, nc * elem);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = nc;
+	return 0;
+}
+
 static struct family *family_get(struct sb_prom_store *st, const struct sb_sample *s,
 				 enum sb_mtype type, const struct source *src)
 {
@@ -330,14 +344,8 @@ static struct family *family_get(struct sb_prom_store *st, const struct sb_sampl
 	struct family *f = family_find(st, s->name, &pos);
 	if (f)
 		return f;
-	if (st->nfams == st->capfams) {
-		size_t nc = st->capfams ? st->capfams * 2 : 64;
-		struct family **nf = realloc(st->fams, nc * sizeof(*nf));
-		if (!nf)
-			return NULL;
-		st->fams = nf;
-		st->capfams = nc;
-	}
+	if (room_for_one((void **)&st->fams, &st->capfams, st->nfams, sizeof(*st->fams)))
+		return NULL;
 	f = calloc(1, sizeof(*f));
 	if (!f || !(f->name = strdup(s->name))) {
 		free(f);
@@ -356,14 +364,8 @@ static struct series *series_new(struct sb_prom_store *st, struct family *f, uin
 				 const char *key, size_t namelen, size_t labelslen,
 				 struct source *src)
 {
-	if (f->n == f->cap) {
-		size_t nc = f->cap ? f->cap * 2 : 4;
-		struct series **nv = realloc(f->v, nc * sizeof(*nv));
-		if (!nv)
-			return NULL;
-		f->v = nv;
-		f->cap = nc;
-	}
+	if (room_for_one((void **)&f->v, &f->cap, f->n, sizeof(*f->v)))
+		return NULL;
 	if (st->nseries >= st->tabsize && grow_table(st))
 		return NULL;
 	struct series *se = calloc(1, sizeof(*se) + namelen + labelslen + 2);
