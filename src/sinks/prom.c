@@ -49,7 +49,7 @@ struct prom_state {
 	struct sb_prom_store *store;
 	struct MHD_Daemon *mhd;
 	struct sockaddr_storage addr;
-	atomic_uint_fast64_t scrapes, requests;
+	atomic_uint_fast64_t scrapes;
 	atomic_size_t last_size; /* of the last exposition, to size the next */
 	struct sb_ratelimit rl;
 };
@@ -363,7 +363,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	(void)upload_data;
 	(void)upload_data_size;
 	(void)req_cls;
-	atomic_fetch_add_explicit(&st->requests, 1, memory_order_relaxed);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
 	if (!strcmp(url, st->cfg->path))
