@@ -46,6 +46,11 @@ caps_of $pid
 grep -q 'dropped [0-9]* capabilities; keeping ' "$TMP/log$port" || fail "no log line about the drop"
 ok "as root: every thread keeps only $want"
 
+# CAP_PERFMON (38) and CAP_BPF (39) must be ours to hand on.
+if [ $(((0x$own >> 38) & 3)) -ne 3 ]; then
+	echo "note: no CAP_BPF/CAP_PERFMON in this shell's bounding set: the unit-like run is left out"
+	exit 0
+fi
 chmod 711 "$TMP"
 want=$(hex $((0x$own & 0x4)))
 port=$(free_port)
