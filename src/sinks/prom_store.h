@@ -21,7 +21,7 @@
 #include "sb_util.h"
 
 enum sb_prom_format {
-	SB_PROM_TEXT,        /* text/plain; version=0.0.4 */
+	SB_PROM_TEXT,	     /* text/plain; version=0.0.4 */
 	SB_PROM_OPENMETRICS, /* application/openmetrics-text; version=1.0.0 */
 };
 
@@ -48,7 +48,7 @@ struct sb_prom_store_stats {
 	uint64_t series;
 	uint64_t families;
 	uint64_t expired;
-	uint64_t events;         /* "metrics" events applied */
+	uint64_t events;	 /* "metrics" events applied */
 	uint64_t events_ignored; /* other kinds (exec, exit, ...) */
 	uint64_t rejected[SB_PROM_REJ_MAX];
 };
