@@ -16,7 +16,7 @@ done
 port=$(free_port)
 url="http://127.0.0.1:$port"
 cat >"$TMP/c.json" <<JSON
-{"sinks":[{"type":"prom","listen":"127.0.0.1:$port"}]}
+{"sinks":[{"type":"prom","listen":"127.0.0.1:$port","timeout":"1s","max_connections":8}]}
 JSON
 "$SB_BIN" -c "$TMP/c.json" -i 500ms 2>"$TMP/log" &
 pid=$!
@@ -78,6 +78,50 @@ code=$(curl -sS -o /dev/null -w '%{http_code}' "$url/nope")
 code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$url/metrics")
 [ "$code" = 405 ] || fail "POST /metrics: $code"
 ok "gzip, HEAD, 404, 405"
+
+# Broken and idle clients: answered with a 4xx or cut, idle connections beyond
+# max_connections are closed after `timeout`, and the endpoint serves again.
+"$PY" - "$port" <<'PY' || fail "the endpoint mishandles broken or idle clients"
+import socket, sys
+port = int(sys.argv[1])
+def talk(data):
+    s = socket.create_connection(("127.0.0.1", port), 5)
+    s.settimeout(10)
+    try:
+        s.sendall(data)
+        out = b""
+        while True:
+            b = s.recv(65536)
+            if not b:
+                return out
+            out += b
+    except (ConnectionResetError, BrokenPipeError):
+        return b""
+    finally:
+        s.close()
+for req in (b"\x00\x01\x02 garbage\r\n\r\n",
+            b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200000 + b"\r\n\r\n",
+            b"GET /metrics HTTP/9.9\r\n\r\n"):
+    r = talk(req)
+    status = r.split(b"\r\n", 1)[0]
+    assert not r or status.split(b" ")[1].startswith(b"4") or status.split(b" ")[1].startswith(b"5"), status
+idle = [socket.create_connection(("127.0.0.1", port), 5) for _ in range(10)]
+for s in idle:
+    s.settimeout(10)
+    try:
+        s.sendall(b"GET /metrics HTTP/1.1\r\n")  # and never the end of the headers
+    except OSError:
+        pass
+for s in idle:  # every one is closed by the server: timeout or refused beyond the limit
+    try:
+        while s.recv(4096):
+            pass
+    except ConnectionResetError:
+        pass
+    s.close()
+PY
+wait_for 10 curl -fsS "$url/healthz" || fail "endpoint does not serve after broken and idle clients"
+ok "broken requests get a 4xx or are cut; idle connections time out; still serving"
 
 # The same address again: the second agent cannot listen and says where.
 "$SB_BIN" -c "$TMP/c.json" --duration 5s 2>"$TMP/log2"
