@@ -55,24 +55,24 @@ struct prom_state {
 };
 
 static const struct sb_cfg_key prom_keys[] = {
-    {"listen", SB_CT_STR, offsetof(struct prom_cfg, listen), "127.0.0.1:9847",
-     "address to serve HTTP on: host:port, [v6addr]:port, or :port for every address"},
-    {"path", SB_CT_STR, offsetof(struct prom_cfg, path), "/metrics",
-     "path of the metrics exposition"},
-    {"stale_after", SB_CT_INT, offsetof(struct prom_cfg, stale_after), "5",
-     "a series disappears after missing this many of its refreshes (0: never)", .min = 0,
-     .max = 1e6},
-    {"max_series", SB_CT_INT, offsetof(struct prom_cfg, max_series), "100000",
-     "series held at most; samples of new series beyond it are dropped and counted (0: no "
-     "bound)",
-     .min = 0, .max = 1e9},
-    {"max_connections", SB_CT_INT, offsetof(struct prom_cfg, max_connections), "32",
-     "concurrent HTTP connections accepted", .min = 1, .max = 10000},
-    {"timeout", SB_CT_DURATION, offsetof(struct prom_cfg, timeout), "10s",
-     "an idle HTTP connection is closed after this long", .min = 1, .max = 3600},
-    {"gzip", SB_CT_BOOL, offsetof(struct prom_cfg, gzip), "true",
-     "compress /metrics when the scraper accepts gzip"},
-    {0},
+	{"listen", SB_CT_STR, offsetof(struct prom_cfg, listen), "127.0.0.1:9847",
+	 "address to serve HTTP on: host:port, [v6addr]:port, or :port for every address"},
+	{"path", SB_CT_STR, offsetof(struct prom_cfg, path), "/metrics",
+	 "path of the metrics exposition"},
+	{"stale_after", SB_CT_INT, offsetof(struct prom_cfg, stale_after), "5",
+	 "a series disappears after missing this many of its refreshes (0: never)", .min = 0,
+	 .max = 1e6},
+	{"max_series", SB_CT_INT, offsetof(struct prom_cfg, max_series), "100000",
+	 "series held at most; samples of new series beyond it are dropped and counted (0: no "
+	 "bound)",
+	 .min = 0, .max = 1e9},
+	{"max_connections", SB_CT_INT, offsetof(struct prom_cfg, max_connections), "32",
+	 "concurrent HTTP connections accepted", .min = 1, .max = 10000},
+	{"timeout", SB_CT_DURATION, offsetof(struct prom_cfg, timeout), "10s",
+	 "an idle HTTP connection is closed after this long", .min = 1, .max = 3600},
+	{"gzip", SB_CT_BOOL, offsetof(struct prom_cfg, gzip), "true",
+	 "compress /metrics when the scraper accepts gzip"},
+	{0},
 };
 
 /* "host:port", "[v6]:port" or ":port" (every address, IPv4 and IPv6). */
@@ -200,7 +200,10 @@ static bool media_match(const char *item, const void *arg)
 	return !strncasecmp(item, want, tl + 1) && !strcmp(item + tl + 1, "*");
 }
 
-static bool exact_match(const char *item, const void *arg) { return !strcasecmp(item, arg); }
+static bool exact_match(const char *item, const void *arg)
+{
+	return !strcasecmp(item, arg);
+}
 
 static bool coding_match(const char *item, const void *arg)
 {
@@ -503,13 +506,13 @@ static void prom_telemetry(struct sb_sink *s, struct sb_evb *b)
 }
 
 const struct sb_sink_ops sb_sink_prom = {
-    .name = "prom",
-    .desc = "Prometheus endpoint: /metrics (text 0.0.4, OpenMetrics), /healthz, /readyz",
-    .keys = prom_keys,
-    .cfg_size = sizeof(struct prom_cfg),
-    .validate = prom_validate,
-    .open = prom_open,
-    .write = prom_write,
-    .close = prom_close,
-    .telemetry = prom_telemetry,
+	.name = "prom",
+	.desc = "Prometheus endpoint: /metrics (text 0.0.4, OpenMetrics), /healthz, /readyz",
+	.keys = prom_keys,
+	.cfg_size = sizeof(struct prom_cfg),
+	.validate = prom_validate,
+	.open = prom_open,
+	.write = prom_write,
+	.close = prom_close,
+	.telemetry = prom_telemetry,
 };

@@ -80,8 +80,12 @@ struct sb_prom_store {
 };
 
 static const char *const reject_names[SB_PROM_REJ_MAX] = {
-    "invalid_name",	 "invalid_label", "type_conflict",
-    "invalid_histogram", "series_limit",  "out_of_memory",
+	[SB_PROM_REJ_NAME] = "invalid_name",
+	[SB_PROM_REJ_LABEL] = "invalid_label",
+	[SB_PROM_REJ_TYPE] = "type_conflict",
+	[SB_PROM_REJ_HISTOGRAM] = "invalid_histogram",
+	[SB_PROM_REJ_LIMIT] = "series_limit",
+	[SB_PROM_REJ_NOMEM] = "out_of_memory",
 };
 
 const char *sb_prom_reject_name(enum sb_prom_reject r)
@@ -309,7 +313,10 @@ static struct series *series_find(struct sb_prom_store *st, uint64_t h, const ch
 	return NULL;
 }
 
-static const char *series_labels(const struct series *se) { return se->key + se->namelen + 1; }
+static const char *series_labels(const struct series *se)
+{
+	return se->key + se->namelen + 1;
+}
 
 static void reject(struct sb_prom_store *st, enum sb_prom_reject r, const struct sb_event *ev,
 		   const struct sb_sample *s, const char *why)
@@ -516,10 +523,8 @@ static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
 	sb_buf_addc(k, 0);
 	if (k->err) {
 		k->err = 0;
-		{
-			reject(st, SB_PROM_REJ_NOMEM, ev, s, "out of memory");
-			return;
-		}
+		reject(st, SB_PROM_REJ_NOMEM, ev, s, "out of memory");
+		return;
 	}
 
 	const char *why = NULL;
@@ -555,11 +560,8 @@ static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
 			return;
 		}
 	} else if (se->fam->type != type) {
-		{
-			reject(st, SB_PROM_REJ_TYPE, ev, s,
-			       "its type differs from the family's first sample");
-			return;
-		}
+		reject(st, SB_PROM_REJ_TYPE, ev, s, "its type differs from the family's first sample");
+		return;
 	}
 	if (s->help && !se->fam->help)
 		se->fam->help = strdup(s->help); /* on failure the generic HELP stays */
