@@ -41,7 +41,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SAN_FLAGS) -D_GNU_SOURCE -Iinclude -I$(BUILD) \
 	-DSB_VERSION='"$(VERSION)"' -DSB_COMMIT='"$(COMMIT)"' -MMD -MP $(EXTRA_CFLAGS)
-LIBS := -lcjson -lpthread -lm
+LIBS := -lcjson -lmicrohttpd -lz -lcap -lpthread -lm
 ALL_LDFLAGS := $(SAN_FLAGS) $(LDFLAGS)
 
 # Core sources: everything under src/ except src/bpf (the BPF sensor's user side),
@@ -125,9 +125,25 @@ bench:
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)SB_BIN=$(BUILD)/sensorbus bench/run.sh
 
+# The unit, user, config and alert rules go where systemd and Prometheus
+# look for them; an existing config is never overwritten.
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+DATADIR ?= $(PREFIX)/share/sensorbus
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(DATADIR) $(DESTDIR)$(SYSCONFDIR)/sensorbus
 	install -m 0755 $(BUILD)/sensorbus $(DESTDIR)$(PREFIX)/bin/sensorbus
+	sed -e 's|/usr/local/bin/sensorbus|$(PREFIX)/bin/sensorbus|' \
+		-e 's|/etc/sensorbus/|$(SYSCONFDIR)/sensorbus/|' \
+		deploy/sensorbus.service >$(DESTDIR)$(UNITDIR)/sensorbus.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/sensorbus.service
+	install -m 0644 deploy/sensorbus.sysusers $(DESTDIR)$(SYSUSERSDIR)/sensorbus.conf
+	install -m 0644 deploy/alerts.yml deploy/alerts_test.yml $(DESTDIR)$(DATADIR)/
+	test -e $(DESTDIR)$(SYSCONFDIR)/sensorbus/sensorbus.json || \
+		install -m 0644 deploy/sensorbus.json $(DESTDIR)$(SYSCONFDIR)/sensorbus/sensorbus.json
 
 format:
 	clang-format -i $(SRCS) $(wildcard include/*.h tests/unit/*.c tests/unit/*.h)

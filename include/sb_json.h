@@ -19,6 +19,10 @@ void sb_json_event(struct sb_buf *out, struct sb_json_ctx *ctx, const struct sb_
  * escaped; bytes that are not valid UTF-8 become U+FFFD, so the output is
  * always valid JSON whatever a process name or label holds. */
 void sb_json_str(struct sb_buf *out, const char *s, size_t n);
+/* Length of the valid UTF-8 sequence at p (at most n bytes) that starts
+ * with a byte >= 0x80, or 0 when none does. For other text encoders
+ * (Prometheus label values) that must replace invalid bytes the same way. */
+size_t sb_utf8_len(const unsigned char *p, size_t n);
 /* Appends a number; NaN and +-Inf as the strings "NaN", "+Inf", "-Inf". */
 void sb_json_num(struct sb_buf *out, double v);
 

@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <unistd.h>
 
 #include "sb_bus.h"
+#include "sb_caps.h"
 #include "sb_log.h"
 #include "sb_loop.h"
 
@@ -168,6 +170,22 @@ static void stop_sensors(struct sb_agent *a)
 	a->nsensors = 0;
 }
 
+/* Once the sensors are set up (BPF programs loaded and attached), the agent
+ * keeps only what it reads and binds with afterwards: other users'
+ * /proc/<pid> files and tokens (DAC_READ_SEARCH, SYS_PTRACE for
+ * /proc/<pid>/io) and a port below 1024. Only those it was given. Called
+ * before any thread exists: capabilities are per thread, inherited. */
+static void drop_capabilities(void)
+{
+	static const int keep[] = {CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE, CAP_NET_BIND_SERVICE};
+	char kept[256];
+	int r = sb_caps_drop(keep, SB_ARRAY_SIZE(keep), kept, sizeof(kept));
+	if (r < 0)
+		sb_warn("agent", "cannot drop capabilities: %s", strerror(-r));
+	else if (r > 0)
+		sb_info("agent", "dropped %d capabilities; keeping %s", r, kept);
+}
+
 static void summary(struct sb_agent *a)
 {
 	double secs = (double)(sb_now_mono_ns() - a->started_mono) / 1e9;
@@ -230,6 +248,13 @@ int sb_agent_run(struct sb_config *cfg, const struct sb_agent_opts *opts)
 		a.exit_code = 1;
 		goto out;
 	}
+	if ((r = start_sensors(&a))) {
+		a.exit_code = 1;
+		goto out;
+	}
+	/* Sinks open after the drop: some start threads (the prom sink's HTTP
+	 * server), and threads inherit the capabilities of their creator. */
+	drop_capabilities();
 	for (size_t i = 0; i < cfg->nsinks; i++) {
 		r = sb_bus_add_sink(a.bus, &cfg->sinks[i]);
 		if (r) {
@@ -238,10 +263,6 @@ int sb_agent_run(struct sb_config *cfg, const struct sb_agent_opts *opts)
 			a.exit_code = 1;
 			goto out;
 		}
-	}
-	if ((r = start_sensors(&a))) {
-		a.exit_code = 1;
-		goto out;
 	}
 	if (!a.nsensors)
 		sb_warn("agent", "no sensor is enabled: nothing will be collected");

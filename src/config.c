@@ -757,10 +757,12 @@ int sb_config_load(struct sb_config *cfg, const char *text, const char *origin, 
 		if (r)
 			goto out;
 	}
-	/* Built-in default: the proc sensor, and BPF where the kernel allows. */
+	/* Built-in default: the proc sensor, BPF where the kernel allows, and
+	 * the agent's own telemetry. */
 	if (!sensors) {
 		for (size_t i = 0; i < nops; i++)
-			if (!strcmp(ops[i]->name, "proc") || !strcmp(ops[i]->name, "bpf"))
+			if (!strcmp(ops[i]->name, "proc") || !strcmp(ops[i]->name, "bpf") ||
+			    !strcmp(ops[i]->name, "agent"))
 				cfg->sensors[i].enabled = true;
 	} else {
 		for (size_t i = 0; i < nops; i++)

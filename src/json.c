@@ -13,7 +13,7 @@ static const unsigned char char_class[256] = {
 
 /* Length of the valid UTF-8 sequence at p (RFC 3629: no overlong forms, no
  * surrogates, nothing above U+10FFFF), or 0 if the byte starts none. */
-static size_t utf8_len(const unsigned char *p, size_t n)
+size_t sb_utf8_len(const unsigned char *p, size_t n)
 {
 	unsigned char c = p[0];
 	if (c >= 0xc2 && c <= 0xdf)
@@ -55,7 +55,7 @@ void sb_json_str(struct sb_buf *out, const char *s, size_t n)
 			i++;
 			continue;
 		}
-		size_t l = cls == 2 ? utf8_len(p + i, n - i) : 0;
+		size_t l = cls == 2 ? sb_utf8_len(p + i, n - i) : 0;
 		if (l) {
 			i += l;
 			continue;

@@ -1,0 +1,835 @@
+/* The Prometheus sink's series store (see prom_store.h).
+ *
+ * Layout: one hash table maps a series' identity (name, NUL, rendered
+ * labels) to the series; families are kept in an array sorted by name, each
+ * with its series sorted by their rendered labels, so a scrape is one walk
+ * that writes prebuilt text. Updating a known series allocates nothing.
+ *
+ * Refresh periods: each series remembers the gaps (by event time) between
+ * its last three refreshes and takes the longer of the last two as its
+ * period, so one catch-up round cannot shrink it and one outage only
+ * stretches it for two rounds. A series seen once borrows its source's
+ * longest period, or UNKNOWN_PERIOD when the source has none yet (the first
+ * round of a slow scrape must not vanish before the second arrives). */
+#include "prom_store.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sb_json.h"
+#include "sb_log.h"
+
+#define UNKNOWN_PERIOD (15 * SB_NSEC_PER_SEC)
+#define EXPIRE_EVERY SB_NSEC_PER_SEC
+#define MAX_LABELS 64
+
+struct source {
+	struct source *next;
+	int64_t period; /* longest period of its series */
+	char name[];
+};
+
+struct family;
+
+struct series {
+	struct series *hnext;
+	struct family *fam;
+	struct source *src;
+	uint64_t hash;
+	int64_t seen;	 /* monotonic ns of the last refresh */
+	int64_t ev_time; /* event time of the last refresh */
+	int64_t gap[2];	 /* the last two refresh gaps; 0: unknown */
+	double value, sum, count;
+	struct sb_bucket *buckets; /* sorted by le; histograms end with +Inf */
+	uint32_t nbuckets;
+	uint32_t namelen, labelslen;
+	char key[]; /* name NUL labels NUL */
+};
+
+struct family {
+	char *name;
+	char *help;		  /* NULL: none given; a generic one is rendered */
+	const struct source *src; /* of its first series, for the generic HELP */
+	enum sb_mtype type;
+	struct series **v; /* sorted by labels */
+	size_t n, cap;
+};
+
+struct sb_prom_store {
+	struct sb_prom_store_opts o;
+	pthread_mutex_t mu;
+	struct series **tab;
+	size_t tabsize; /* power of two */
+	size_t nseries;
+	struct family **fams; /* sorted by name */
+	size_t nfams, capfams;
+	struct source *srcs;
+	int64_t last_expire;
+	struct sb_buf key; /* scratch: the identity being looked up */
+	struct sb_bucket *bscratch;
+	size_t bcap;
+	struct sb_ratelimit rl;
+	atomic_uint_fast64_t n_series, n_families, n_expired, n_events, n_ignored;
+	atomic_uint_fast64_t n_rejected[SB_PROM_REJ_MAX];
+};
+
+static const char *const reject_names[SB_PROM_REJ_MAX] = {
+	[SB_PROM_REJ_NAME] = "invalid_name",
+	[SB_PROM_REJ_LABEL] = "invalid_label",
+	[SB_PROM_REJ_TYPE] = "type_conflict",
+	[SB_PROM_REJ_HISTOGRAM] = "invalid_histogram",
+	[SB_PROM_REJ_LIMIT] = "series_limit",
+	[SB_PROM_REJ_NOMEM] = "out_of_memory",
+};
+
+const char *sb_prom_reject_name(enum sb_prom_reject r)
+{
+	return r < SB_PROM_REJ_MAX ? reject_names[r] : "unknown";
+}
+
+struct sb_prom_store *sb_prom_store_new(const struct sb_prom_store_opts *o)
+{
+	struct sb_prom_store *st = calloc(1, sizeof(*st));
+	if (!st)
+		return NULL;
+	st->o = *o;
+	st->tabsize = 1024;
+	st->tab = calloc(st->tabsize, sizeof(*st->tab));
+	if (!st->tab) {
+		free(st);
+		return NULL;
+	}
+	pthread_mutex_init(&st->mu, NULL);
+	sb_buf_init(&st->key);
+	st->rl.interval_ns = 10 * SB_NSEC_PER_SEC;
+	return st;
+}
+
+static void series_free(struct series *se)
+{
+	if (!se)
+		return;
+	free(se->buckets);
+	free(se);
+}
+
+static void family_free(struct family *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->n; i++)
+		series_free(f->v[i]);
+	free(f->v);
+	free(f->name);
+	free(f->help);
+	free(f);
+}
+
+void sb_prom_store_free(struct sb_prom_store *st)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->nfams; i++)
+		family_free(st->fams[i]);
+	free(st->fams);
+	free(st->tab);
+	while (st->srcs) {
+		struct source *n = st->srcs->next;
+		free(st->srcs);
+		st->srcs = n;
+	}
+	sb_buf_free(&st->key);
+	free(st->bscratch);
+	pthread_mutex_destroy(&st->mu);
+	free(st);
+}
+
+/* ---- text helpers ---- */
+
+static bool valid_metric_name(const char *s)
+{
+	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_' || *s == ':'))
+		return false;
+	for (s++; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == ':'))
+			return false;
+	return true;
+}
+
+static bool valid_label_name(const char *s)
+{
+	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
+		return false;
+	if (s[0] == '_' && s[1] == '_') /* reserved for Prometheus itself */
+		return false;
+	for (s++; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_'))
+			return false;
+	return true;
+}
+
+/* Appends s escaped for a label value (dquote) or a HELP text: backslash
+ * and newline always, '"' when dquote; bytes that are not valid UTF-8
+ * become U+FFFD, since Prometheus rejects a whole scrape over one. */
+static void put_escaped(struct sb_buf *b, const char *s, size_t n, bool dquote)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t run = 0, i = 0;
+	while (i < n) {
+		unsigned char c = p[i];
+		if (c < 0x80 && c != '\\' && c != '\n' && (c != '"' || !dquote)) {
+			i++;
+			continue;
+		}
+		size_t l = c >= 0x80 ? sb_utf8_len(p + i, n - i) : 0;
+		if (l) {
+			i += l;
+			continue;
+		}
+		sb_buf_add(b, s + run, i - run);
+		if (c == '\\')
+			sb_buf_add(b, "\\\\", 2);
+		else if (c == '\n')
+			sb_buf_add(b, "\\n", 2);
+		else if (c == '"')
+			sb_buf_add(b, "\\\"", 2);
+		else
+			sb_buf_add(b, "\xef\xbf\xbd", 3);
+		i++;
+		run = i;
+	}
+	sb_buf_add(b, s + run, n - run);
+}
+
+/* Go's strconv.FormatFloat(v, 'g', -1, 64), which the Prometheus clients
+ * use for `le` and `quantile`; OpenMetrics wants integral values as "1.0". */
+static size_t fmt_go_float(char *out, double v, bool om)
+{
+	if (isnan(v) || isinf(v))
+		return sb_fmt_double(out, v);
+	char e[40];
+	int prec = 0;
+	for (; prec < 17; prec++) {
+		snprintf(e, sizeof(e), "%.*e", prec, v);
+		if (strtod(e, NULL) == v)
+			break;
+	}
+	int exp = atoi(strchr(e, 'e') + 1);
+	int n;
+	if (exp < -4 || exp >= 6) {
+		n = snprintf(out, 32, "%s", e);
+	} else {
+		int decimals = prec - exp > 0 ? prec - exp : 0;
+		n = snprintf(out, 32, "%.*f", decimals, v);
+		if (om && !decimals)
+			n += snprintf(out + n, 32 - (size_t)n, ".0");
+	}
+	return (size_t)n;
+}
+
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* ---- lookups ---- */
+
+static struct family *family_find(struct sb_prom_store *st, const char *name, size_t *pos)
+{
+	size_t lo = 0, hi = st->nfams;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(st->fams[mid]->name, name);
+		if (c == 0) {
+			if (pos)
+				*pos = mid;
+			return st->fams[mid];
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (pos)
+		*pos = lo;
+	return NULL;
+}
+
+static struct source *source_get(struct sb_prom_store *st, const char *name)
+{
+	for (struct source *s = st->srcs; s; s = s->next)
+		if (!strcmp(s->name, name))
+			return s;
+	size_t l = strlen(name);
+	struct source *s = calloc(1, sizeof(*s) + l + 1);
+	if (!s)
+		return NULL;
+	memcpy(s->name, name, l + 1);
+	s->next = st->srcs;
+	st->srcs = s;
+	return s;
+}
+
+static int grow_table(struct sb_prom_store *st)
+{
+	size_t nsize = st->tabsize * 2;
+	struct series **nt = calloc(nsize, sizeof(*nt));
+	if (!nt)
+		return -ENOMEM;
+	for (size_t i = 0; i < st->tabsize; i++) {
+		struct series *se = st->tab[i];
+		while (se) {
+			struct series *next = se->hnext;
+			size_t b = se->hash & (nsize - 1);
+			se->hnext = nt[b];
+			nt[b] = se;
+			se = next;
+		}
+	}
+	free(st->tab);
+	st->tab = nt;
+	st->tabsize = nsize;
+	return 0;
+}
+
+static struct series *series_find(struct sb_prom_store *st, uint64_t h, const char *key,
+				  size_t keylen)
+{
+	for (struct series *se = st->tab[h & (st->tabsize - 1)]; se; se = se->hnext)
+		if (se->hash == h && se->namelen + se->labelslen + 2 == keylen &&
+		    !memcmp(se->key, key, keylen))
+			return se;
+	return NULL;
+}
+
+static const char *series_labels(const struct series *se)
+{
+	return se->key + se->namelen + 1;
+}
+
+static void reject(struct sb_prom_store *st, enum sb_prom_reject r, const struct sb_event *ev,
+		   const struct sb_sample *s, const char *why)
+{
+	atomic_fetch_add_explicit(&st->n_rejected[r], 1, memory_order_relaxed);
+	sb_log_rl(&st->rl, SB_LOG_WARN, "sink:prom",
+		  "dropping sample %.200s from source %s: %s (counted in "
+		  "sensorbus_prom_samples_rejected_total{reason=\"%s\"})",
+		  s->name, ev->source, why, sb_prom_reject_name(r));
+}
+
+/* ---- updates ---- */
+
+/* Grows an array of n elements so that one more fits. */
+static int room_for_one(void **v, size_t *cap, size_t n, size_t elem)
+{
+	if (n < *cap)
+		return 0;
+	size_t nc = *cap ? *cap * 2 : 8;
+	void *nv = realloc(*v, nc * elem);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = nc;
+	return 0;
+}
+
+static struct family *family_get(struct sb_prom_store *st, const struct sb_sample *s,
+				 enum sb_mtype type, const struct source *src)
+{
+	size_t pos;
+	struct family *f = family_find(st, s->name, &pos);
+	if (f)
+		return f;
+	if (room_for_one((void **)&st->fams, &st->capfams, st->nfams, sizeof(*st->fams)))
+		return NULL;
+	f = calloc(1, sizeof(*f));
+	if (!f || !(f->name = strdup(s->name))) {
+		free(f);
+		return NULL;
+	}
+	f->type = type;
+	f->src = src;
+	memmove(st->fams + pos + 1, st->fams + pos, (st->nfams - pos) * sizeof(*st->fams));
+	st->fams[pos] = f;
+	st->nfams++;
+	atomic_store_explicit(&st->n_families, st->nfams, memory_order_relaxed);
+	return f;
+}
+
+static struct series *series_new(struct sb_prom_store *st, struct family *f, uint64_t h,
+				 const char *key, size_t namelen, size_t labelslen,
+				 struct source *src)
+{
+	if (room_for_one((void **)&f->v, &f->cap, f->n, sizeof(*f->v)))
+		return NULL;
+	if (st->nseries >= st->tabsize && grow_table(st))
+		return NULL;
+	struct series *se = calloc(1, sizeof(*se) + namelen + labelslen + 2);
+	if (!se)
+		return NULL;
+	memcpy(se->key, key, namelen + labelslen + 2);
+	se->namelen = (uint32_t)namelen;
+	se->labelslen = (uint32_t)labelslen;
+	se->hash = h;
+	se->fam = f;
+	se->src = src;
+	size_t b = h & (st->tabsize - 1);
+	se->hnext = st->tab[b];
+	st->tab[b] = se;
+	/* sorted insert by labels: families grow rarely, scrapes read often */
+	const char *labels = series_labels(se);
+	size_t lo = 0, hi = f->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (strcmp(series_labels(f->v[mid]), labels) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	memmove(f->v + lo + 1, f->v + lo, (f->n - lo) * sizeof(*f->v));
+	f->v[lo] = se;
+	f->n++;
+	st->nseries++;
+	atomic_store_explicit(&st->n_series, st->nseries, memory_order_relaxed);
+	return se;
+}
+
+/* Copies the sample's buckets (or quantiles) into scratch, sorted; checks
+ * them; a histogram gets the +Inf bucket it lacks, and its count is taken
+ * from +Inf, as the buckets are what quantiles are computed from. Returns
+ * the number of buckets or -1. */
+static int take_buckets(struct sb_prom_store *st, const struct sb_sample *s, double *count,
+			const char **why)
+{
+	size_t n = s->nbuckets;
+	if (st->bcap < n + 1) {
+		struct sb_bucket *nb = realloc(st->bscratch, (n + 1) * sizeof(*nb));
+		if (!nb) {
+			*why = "out of memory";
+			return -1;
+		}
+		st->bscratch = nb;
+		st->bcap = n + 1;
+	}
+	struct sb_bucket *b = st->bscratch;
+	for (size_t i = 0; i < n; i++) {
+		struct sb_bucket t = s->buckets[i];
+		if (isnan(t.le)) {
+			*why = s->type == SB_SUMMARY ? "quantile is NaN" : "bucket bound is NaN";
+			return -1;
+		}
+		size_t j = i;
+		while (j > 0 && b[j - 1].le > t.le) {
+			b[j] = b[j - 1];
+			j--;
+		}
+		b[j] = t;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if (b[i].le == b[i - 1].le) {
+			*why = "two buckets with the same bound";
+			return -1;
+		}
+	}
+	*count = s->count;
+	if (s->type == SB_SUMMARY) {
+		if (n && (b[0].le < 0 || b[n - 1].le > 1)) {
+			*why = "quantile outside [0, 1]";
+			return -1;
+		}
+		return (int)n;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if (b[i].count < b[i - 1].count) {
+			*why = "bucket counts are not cumulative";
+			return -1;
+		}
+	}
+	if (!n || !isinf(b[n - 1].le) || b[n - 1].le < 0) {
+		if (n && b[n - 1].count > s->count) {
+			*why = "count is below the last bucket";
+			return -1;
+		}
+		b[n].le = INFINITY;
+		b[n].count = s->count;
+		n++;
+	}
+	*count = b[n - 1].count;
+	return (int)n;
+}
+
+static int64_t series_period(const struct series *se)
+{
+	return se->gap[0] > se->gap[1] ? se->gap[0] : se->gap[1];
+}
+
+static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
+			 const struct sb_sample *s, struct source *src, int64_t now)
+{
+	enum sb_mtype type = s->type <= SB_SUMMARY ? (enum sb_mtype)s->type : SB_UNTYPED;
+	if (!valid_metric_name(s->name)) {
+		reject(st, SB_PROM_REJ_NAME, ev, s, "not a valid metric name");
+		return;
+	}
+	if (s->nlabels > MAX_LABELS) {
+		reject(st, SB_PROM_REJ_LABEL, ev, s, "more than 64 labels");
+		return;
+	}
+
+	/* Identity: name, NUL, labels sorted by name and rendered once. */
+	const struct sb_label *lab[MAX_LABELS];
+	size_t nl = s->nlabels;
+	for (size_t i = 0; i < nl; i++) {
+		const struct sb_label *t = &s->labels[i];
+		size_t j = i;
+		while (j > 0 && strcmp(lab[j - 1]->name, t->name) > 0) {
+			lab[j] = lab[j - 1];
+			j--;
+		}
+		lab[j] = t;
+	}
+	const char *reserved = type == SB_HISTOGRAM ? "le" : type == SB_SUMMARY ? "quantile" : "";
+	struct sb_buf *k = &st->key;
+	sb_buf_reset(k);
+	size_t namelen = strlen(s->name);
+	sb_buf_add(k, s->name, namelen + 1);
+	for (size_t i = 0; i < nl; i++) {
+		if (!valid_label_name(lab[i]->name) || !strcmp(lab[i]->name, reserved)) {
+			reject(st, SB_PROM_REJ_LABEL, ev, s, "invalid or reserved label name");
+			return;
+		}
+		if (i && !strcmp(lab[i]->name, lab[i - 1]->name)) {
+			reject(st, SB_PROM_REJ_LABEL, ev, s, "duplicate label name");
+			return;
+		}
+		if (i)
+			sb_buf_addc(k, ',');
+		sb_buf_adds(k, lab[i]->name);
+		sb_buf_add(k, "=\"", 2);
+		put_escaped(k, lab[i]->value, strlen(lab[i]->value), true);
+		sb_buf_addc(k, '"');
+	}
+	sb_buf_addc(k, 0);
+	if (k->err) {
+		k->err = 0;
+		reject(st, SB_PROM_REJ_NOMEM, ev, s, "out of memory");
+		return;
+	}
+
+	const char *why = NULL;
+	double count = s->count;
+	int nb = 0;
+	if (type == SB_HISTOGRAM || type == SB_SUMMARY) {
+		nb = take_buckets(st, s, &count, &why);
+		if (nb < 0) {
+			reject(st, SB_PROM_REJ_HISTOGRAM, ev, s, why);
+			return;
+		}
+	}
+
+	uint64_t h = hash_bytes(k->data, k->len);
+	struct series *se = series_find(st, h, k->data, k->len);
+	if (!se) {
+		struct family *f = family_find(st, s->name, NULL);
+		if (f && f->type != type) {
+			reject(st, SB_PROM_REJ_TYPE, ev, s,
+			       "its type differs from the family's first sample");
+			return;
+		}
+		if (st->o.max_series && st->nseries >= st->o.max_series) {
+			reject(st, SB_PROM_REJ_LIMIT, ev, s,
+			       "max_series reached: new series are dropped");
+			return;
+		}
+		if (!f)
+			f = family_get(st, s, type, src);
+		se = f ? series_new(st, f, h, k->data, namelen, k->len - namelen - 2, src) : NULL;
+		if (!se) {
+			reject(st, SB_PROM_REJ_NOMEM, ev, s, "out of memory");
+			return;
+		}
+	} else if (se->fam->type != type) {
+		reject(st, SB_PROM_REJ_TYPE, ev, s, "its type differs from the family's first sample");
+		return;
+	}
+	if (s->help && !se->fam->help)
+		se->fam->help = strdup(s->help); /* on failure the generic HELP stays */
+
+	if (nb) {
+		if (se->nbuckets != (uint32_t)nb) {
+			struct sb_bucket *m = realloc(se->buckets, (size_t)nb * sizeof(*m));
+			if (!m) {
+				reject(st, SB_PROM_REJ_NOMEM, ev, s, "out of memory");
+				return;
+			}
+			se->buckets = m;
+			se->nbuckets = (uint32_t)nb;
+		}
+		memcpy(se->buckets, st->bscratch, (size_t)nb * sizeof(*se->buckets));
+	} else if (se->nbuckets) {
+		free(se->buckets); /* a summary that lost its quantiles */
+		se->buckets = NULL;
+		se->nbuckets = 0;
+	}
+	se->value = s->value;
+	se->sum = s->sum;
+	se->count = count;
+	if (se->ev_time && ev->time_ns > se->ev_time) {
+		se->gap[1] = se->gap[0];
+		se->gap[0] = ev->time_ns - se->ev_time;
+		int64_t p = series_period(se);
+		if (p > src->period)
+			src->period = p;
+	}
+	se->ev_time = ev->time_ns;
+	se->seen = now;
+}
+
+static int64_t series_limit(const struct sb_prom_store *st, const struct series *se)
+{
+	int64_t p = series_period(se);
+	if (!p)
+		p = se->src->period ? se->src->period : UNKNOWN_PERIOD;
+	if (p < st->o.interval)
+		p = st->o.interval;
+	return p * st->o.stale_after;
+}
+
+static bool expired(const struct sb_prom_store *st, const struct series *se, int64_t now)
+{
+	return st->o.stale_after && now - se->seen > series_limit(st, se);
+}
+
+static void unlink_series(struct sb_prom_store *st, struct series *se)
+{
+	struct series **pp = &st->tab[se->hash & (st->tabsize - 1)];
+	while (*pp != se)
+		pp = &(*pp)->hnext;
+	*pp = se->hnext;
+}
+
+static size_t expire_locked(struct sb_prom_store *st, int64_t now)
+{
+	st->last_expire = now;
+	if (!st->o.stale_after)
+		return 0;
+	size_t gone = 0, keepf = 0;
+	for (size_t i = 0; i < st->nfams; i++) {
+		struct family *f = st->fams[i];
+		size_t keep = 0;
+		for (size_t j = 0; j < f->n; j++) {
+			struct series *se = f->v[j];
+			if (expired(st, se, now)) {
+				unlink_series(st, se);
+				series_free(se);
+				gone++;
+			} else {
+				f->v[keep++] = se;
+			}
+		}
+		f->n = keep;
+		if (f->n)
+			st->fams[keepf++] = f;
+		else
+			family_free(f);
+	}
+	st->nfams = keepf;
+	st->nseries -= gone;
+	atomic_store_explicit(&st->n_series, st->nseries, memory_order_relaxed);
+	atomic_store_explicit(&st->n_families, st->nfams, memory_order_relaxed);
+	atomic_fetch_add_explicit(&st->n_expired, gone, memory_order_relaxed);
+	return gone;
+}
+
+void sb_prom_store_update(struct sb_prom_store *st, struct sb_event *const *evs, size_t n,
+			  int64_t now)
+{
+	uint64_t applied = 0, ignored = 0;
+	pthread_mutex_lock(&st->mu);
+	for (size_t i = 0; i < n; i++) {
+		const struct sb_event *ev = evs[i];
+		if (strcmp(ev->kind, "metrics")) {
+			ignored++;
+			continue;
+		}
+		struct source *src = source_get(st, ev->source);
+		if (!src) {
+			atomic_fetch_add_explicit(&st->n_rejected[SB_PROM_REJ_NOMEM], ev->nsamples,
+						  memory_order_relaxed);
+			continue;
+		}
+		for (uint32_t j = 0; j < ev->nsamples; j++)
+			apply_sample(st, ev, &ev->samples[j], src, now);
+		applied++;
+	}
+	if (now - st->last_expire >= EXPIRE_EVERY)
+		expire_locked(st, now);
+	pthread_mutex_unlock(&st->mu);
+	atomic_fetch_add_explicit(&st->n_events, applied, memory_order_relaxed);
+	atomic_fetch_add_explicit(&st->n_ignored, ignored, memory_order_relaxed);
+}
+
+size_t sb_prom_store_expire(struct sb_prom_store *st, int64_t now)
+{
+	pthread_mutex_lock(&st->mu);
+	size_t n = expire_locked(st, now);
+	pthread_mutex_unlock(&st->mu);
+	return n;
+}
+
+/* ---- rendering ---- */
+
+static bool ends_with(const char *s, size_t n, const char *suffix)
+{
+	size_t l = strlen(suffix);
+	return n >= l && !memcmp(s + n - l, suffix, l);
+}
+
+static void put_header(struct sb_prom_store *st, struct sb_buf *out, const struct family *f,
+		       bool om)
+{
+	size_t namelen = strlen(f->name);
+	const char *type = sb_mtype_name(f->type);
+	if (om && f->type == SB_UNTYPED)
+		type = "unknown";
+	if (om && f->type == SB_COUNTER) {
+		/* OpenMetrics names a counter family without its _total; a counter
+		 * without that suffix (or whose short name is taken) is "unknown". */
+		bool total = ends_with(f->name, namelen, "_total");
+		if (total) {
+			char shortname[512];
+			snprintf(shortname, sizeof(shortname), "%.*s", (int)(namelen - 6), f->name);
+			total =
+			    namelen - 6 < sizeof(shortname) && !family_find(st, shortname, NULL);
+		}
+		if (total)
+			namelen -= 6;
+		else
+			type = "unknown";
+	}
+	sb_buf_add(out, "# HELP ", 7);
+	sb_buf_add(out, f->name, namelen);
+	sb_buf_addc(out, ' ');
+	if (f->help) {
+		put_escaped(out, f->help, strlen(f->help), om);
+	} else {
+		sb_buf_add(out, "Metric from the sensorbus ", 26);
+		put_escaped(out, f->src->name, strlen(f->src->name), om);
+		sb_buf_add(out, " sensor.", 8);
+	}
+	sb_buf_add(out, "\n# TYPE ", 8);
+	sb_buf_add(out, f->name, namelen);
+	sb_buf_addc(out, ' ');
+	sb_buf_adds(out, type);
+	sb_buf_addc(out, '\n');
+}
+
+/* name[suffix]{labels[,extra]} value */
+static void put_line(struct sb_buf *out, const struct series *se, const char *suffix,
+		     const char *extra, size_t extralen, double v)
+{
+	char num[32];
+	sb_buf_add(out, se->key, se->namelen);
+	if (suffix)
+		sb_buf_adds(out, suffix);
+	if (se->labelslen || extralen) {
+		sb_buf_addc(out, '{');
+		sb_buf_add(out, series_labels(se), se->labelslen);
+		if (se->labelslen && extralen)
+			sb_buf_addc(out, ',');
+		if (extralen)
+			sb_buf_add(out, extra, extralen);
+		sb_buf_addc(out, '}');
+	}
+	sb_buf_addc(out, ' ');
+	sb_buf_add(out, num, sb_fmt_double(num, v));
+	sb_buf_addc(out, '\n');
+}
+
+static void put_series(struct sb_buf *out, const struct series *se, bool om)
+{
+	enum sb_mtype t = se->fam->type;
+	if (t != SB_HISTOGRAM && t != SB_SUMMARY) {
+		put_line(out, se, NULL, NULL, 0, se->value);
+		return;
+	}
+	bool negative = false;
+	for (uint32_t i = 0; i < se->nbuckets; i++) {
+		char extra[48];
+		size_t n = t == SB_HISTOGRAM ? 4 : 10;
+		memcpy(extra, t == SB_HISTOGRAM ? "le=\"" : "quantile=\"", n);
+		n += fmt_go_float(extra + n, se->buckets[i].le, om);
+		extra[n++] = '"';
+		put_line(out, se, t == SB_HISTOGRAM ? "_bucket" : NULL, extra, n,
+			 se->buckets[i].count);
+		negative |= se->buckets[i].le < 0;
+	}
+	/* OpenMetrics forbids _sum beside negative buckets (the sum could
+	 * not be monotonic). */
+	if (!(om && negative && t == SB_HISTOGRAM))
+		put_line(out, se, "_sum", NULL, 0, se->sum);
+	put_line(out, se, "_count", NULL, 0, se->count);
+}
+
+void sb_prom_store_render(struct sb_prom_store *st, struct sb_buf *out, enum sb_prom_format fmt,
+			  int64_t now)
+{
+	bool om = fmt == SB_PROM_OPENMETRICS;
+	pthread_mutex_lock(&st->mu);
+	for (size_t i = 0; i < st->nfams; i++) {
+		const struct family *f = st->fams[i];
+		bool header = false;
+		for (size_t j = 0; j < f->n; j++) {
+			const struct series *se = f->v[j];
+			if (expired(st, se, now))
+				continue;
+			if (!header) {
+				put_header(st, out, f, om);
+				header = true;
+			}
+			put_series(out, se, om);
+		}
+	}
+	pthread_mutex_unlock(&st->mu);
+	if (om)
+		sb_buf_add(out, "# EOF\n", 6);
+}
+
+size_t sb_prom_store_each(struct sb_prom_store *st, const char *name, int64_t now,
+			  void (*fn)(void *arg, const char *labels, double value), void *arg)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&st->mu);
+	const struct family *f = family_find(st, name, NULL);
+	for (size_t j = 0; f && j < f->n; j++) {
+		const struct series *se = f->v[j];
+		if (expired(st, se, now))
+			continue;
+		fn(arg, series_labels(se), se->value);
+		n++;
+	}
+	pthread_mutex_unlock(&st->mu);
+	return n;
+}
+
+void sb_prom_store_stats(struct sb_prom_store *st, struct sb_prom_store_stats *out)
+{
+	out->series = atomic_load_explicit(&st->n_series, memory_order_relaxed);
+	out->families = atomic_load_explicit(&st->n_families, memory_order_relaxed);
+	out->expired = atomic_load_explicit(&st->n_expired, memory_order_relaxed);
+	out->events = atomic_load_explicit(&st->n_events, memory_order_relaxed);
+	out->events_ignored = atomic_load_explicit(&st->n_ignored, memory_order_relaxed);
+	for (int r = 0; r < SB_PROM_REJ_MAX; r++)
+		out->rejected[r] = atomic_load_explicit(&st->n_rejected[r], memory_order_relaxed);
+}
