@@ -40,6 +40,9 @@ struct sb_sensor_ops {
 	const struct sb_cfg_key *keys;
 	size_t cfg_size;
 	int (*validate)(const void *cfg, char *err, size_t errlen);
+	/* Reports on the other sensors (self-telemetry): never finishes on its
+	 * own and does not keep the agent running once the others finished. */
+	bool observer;
 	/* Sets s->state. <0: the sensor cannot run (logged by the caller with
 	 * the sensor's name; the agent exits 1). >0: disabled by its own
 	 * decision, logged by the sensor itself (e.g. BPF fallback). */

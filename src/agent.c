@@ -54,7 +54,7 @@ void sb_sensor_finished(struct sb_sensor *s)
 	if (s->timer)
 		sb_timer_set(s->timer, 0, 0);
 	for (size_t i = 0; i < a->nsensors; i++)
-		if (!a->sensors[i]->finished)
+		if (!a->sensors[i]->finished && !a->sensors[i]->ops->observer)
 			return;
 	sb_info("agent", "every sensor has finished");
 	a->stopping = true;

@@ -212,7 +212,9 @@ static bool sensor_samples(struct sb_sensor *self, struct agent_state *st, int64
 			seen->changed = now;
 		}
 		int64_t iv = s->interval > self->interval ? s->interval : self->interval;
-		bool running = s == self || (s->rounds && seen && now - seen->changed <= 3 * iv);
+		/* a sensor that finished its work (synthetic `count`) is done, not stuck */
+		bool running = s == self || s->finished ||
+			       (s->rounds && seen && now - seen->changed <= 3 * iv);
 		all &= running;
 		labelled(b, "sensorbus_sensor_rounds_total", SB_COUNTER, (double)s->rounds,
 			 "Collection rounds the sensor completed.", "sensor", s->name);
@@ -333,6 +335,7 @@ static void agent_destroy(struct sb_sensor *s)
 
 const struct sb_sensor_ops sb_sensor_agent = {
 	.name = "agent",
+	.observer = true,
 	.desc = "the agent's own telemetry: bus, sinks, sensors, process, readiness",
 	.keys = agent_keys,
 	.cfg_size = sizeof(struct agent_cfg),
