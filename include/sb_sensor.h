@@ -38,6 +38,9 @@ struct sb_sensor_ops {
 	const char *desc;
 	const struct sb_cfg_key *keys;
 	size_t cfg_size;
+	/* The sensor's interval when its section sets none (0: the agent's
+	 * global interval); e.g. algod's 5s. */
+	int64_t default_interval;
 	int (*validate)(const void *cfg, char *err, size_t errlen);
 	/* Sets s->state. <0: the sensor cannot run (logged by the caller with
 	 * the sensor's name; the agent exits 1). >0: disabled by its own

@@ -577,6 +577,8 @@ static int load_sensor(struct sb_sensor_conf *sc, const cJSON *sec, char *err, s
 	const struct sb_cfg_key *tables[2] = {sb_sensor_common_keys, sc->ops->keys};
 	void *dsts[2] = {&sc->common, sc->cfg};
 	int r = sb_cfg_parse(sec, path, tables, dsts, sc->ops->keys ? 2 : 1, err, errlen);
+	if (!r && !sc->common.interval)
+		sc->common.interval = sc->ops->default_interval;
 	if (!r && sc->ops->validate) {
 		char e[384];
 		if (sc->ops->validate(sc->cfg, e, sizeof(e)))
