@@ -6,6 +6,7 @@
 #include "sb_sink.h"
 #include "sb_util.h"
 
+extern const struct sb_sensor_ops sb_sensor_algod;
 extern const struct sb_sensor_ops sb_sensor_proc;
 extern const struct sb_sensor_ops sb_sensor_synthetic;
 
@@ -16,6 +17,7 @@ extern const struct sb_sink_ops sb_sink_null;
 static const struct sb_sensor_ops *const sensors[] = {
 	&sb_sensor_proc,
 	&sb_sensor_synthetic,
+	&sb_sensor_algod,
 };
 
 static const struct sb_sink_ops *const sinks[] = {
