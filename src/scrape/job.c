@@ -136,6 +136,24 @@ void sb_scrape_emit_meta(struct sb_evb *b, const char *target, bool up, int64_t 
 	sb_evb_label(b, "target", target);
 }
 
+/* Equal but for numbers: "timed out after 403 ms" is the same news as
+ * "after 415 ms". */
+static bool same_reason(const char *a, const char *b)
+{
+	for (;;) {
+		while (*a >= '0' && *a <= '9')
+			a++;
+		while (*b >= '0' && *b <= '9')
+			b++;
+		if (*a != *b)
+			return false;
+		if (!*a)
+			return true;
+		a++;
+		b++;
+	}
+}
+
 void sb_scrape_health_report(struct sb_scrape_health *hl, const char *comp, const char *what,
 			     const char *reason)
 {
@@ -149,7 +167,7 @@ void sb_scrape_health_report(struct sb_scrape_health *hl, const char *comp, cons
 		return;
 	}
 	hl->fails++;
-	if (!hl->failing || strcmp(hl->last, reason)) {
+	if (!hl->failing || !same_reason(hl->last, reason)) {
 		hl->failing = true;
 		snprintf(hl->last, sizeof(hl->last), "%s", reason);
 		hl->rl.last_ns = sb_now_mono_ns();

@@ -45,7 +45,7 @@ static const struct sb_cfg_key algod_keys[] = {
 	{"token_file", SB_CT_STR, offsetof(struct algod_cfg, token_file), NULL,
 	 "file holding the API token, instead of data_dir/algod.token"},
 	{"timeout", SB_CT_DURATION, offsetof(struct algod_cfg, timeout), "2s",
-	 "longest a request may take (at most the interval)", .min = 0.001, .max = 3600},
+	 "longest a request may take (at most 90% of the interval)", .min = 0.001, .max = 3600},
 	{"connect_timeout", SB_CT_DURATION, offsetof(struct algod_cfg, connect_timeout), "1s",
 	 "longest a connection may take to open (at most the timeout)", .min = 0.001,
 	 .max = 3600},
@@ -87,6 +87,7 @@ struct algod {
 	int pending;
 	int64_t start_mono, time_real;
 	char why_status[400], why_ready[400];
+	int err_status, err_ready; /* their requests' -errno, 0 if answered */
 	struct status st;
 	int ready; /* -1 no answer */
 
@@ -165,8 +166,8 @@ static void read_net(struct algod *a)
 			snprintf(a->file_err, sizeof(a->file_err),
 				 "%s does not hold an address like 127.0.0.1:8080", a->net.path);
 		} else {
-			if (strcmp(base, a->base))
-				sb_info(COMP, "address from %s: %s", a->net.path, base);
+			if (a->base[0] && strcmp(base, a->base))
+				sb_info(COMP, "%s: the address is now %s", a->net.path, base);
 			set_base(a, base);
 			a->file_err[0] = 0;
 			a->net.have = true;
@@ -275,6 +276,7 @@ static void on_status(void *arg, struct sb_http_req *r, const struct sb_http_res
 {
 	(void)r;
 	struct algod *a = arg;
+	a->err_status = res->err;
 	if (!res->err && res->status == 200) {
 		if (parse_status(a, res->body, res->body_len))
 			snprintf(a->why_status, sizeof(a->why_status),
@@ -300,6 +302,7 @@ static void on_ready(void *arg, struct sb_http_req *r, const struct sb_http_resu
 {
 	(void)r;
 	struct algod *a = arg;
+	a->err_ready = res->err;
 	if (!res->err && (res->status == 200 || res->status == 503)) {
 		a->ready = res->status == 200;
 	} else {
@@ -324,32 +327,27 @@ static void emit_status(struct sb_evb *b, const struct status *st)
 	sb_evb_label(b, "next_version_supported", st->next_supported ? "true" : "false");
 }
 
-/* The reasons of a failed round in one line; the same one from all three
- * requests (algod down) is said once. */
+/* The reasons of a failed round in one line. algod down fails all three
+ * requests alike: that is said once. */
 static void round_reason(struct algod *a, char *out, size_t n)
 {
-	const char *parts[4];
-	size_t np = 0;
-	if (a->file_err[0])
-		parts[np++] = a->file_err;
-	if (!a->metrics.ok && a->metrics.why[0])
-		parts[np++] = a->metrics.why;
-	if (a->why_status[0])
-		parts[np++] = a->why_status;
-	if (a->why_ready[0])
-		parts[np++] = a->why_ready;
+	if (a->file_err[0]) {
+		snprintf(out, n, "%s", a->file_err);
+		return;
+	}
+	int e = a->metrics.res.err;
+	if (e && e == a->err_status && e == a->err_ready) {
+		snprintf(out, n, "%s", a->metrics.why);
+		return;
+	}
+	const char *parts[] = {a->metrics.ok ? "" : a->metrics.why, a->why_status, a->why_ready};
+	const char *paths[] = {"/metrics: ", "", ""};
 	out[0] = 0;
-	for (size_t i = 0; i < np; i++) {
-		const char *p = parts[i];
-		const char *colon = strstr(p, ": ");
-		bool same = false;
-		/* "/v2/status: connection refused: ..." vs "connection refused: ..." */
-		for (size_t k = 0; k < i && colon; k++)
-			same = same || strstr(parts[k], colon + 2) != NULL;
-		if (same)
+	for (size_t i = 0; i < SB_ARRAY_SIZE(parts); i++) {
+		if (!parts[i][0])
 			continue;
 		size_t l = strlen(out);
-		snprintf(out + l, n - l, "%s%s", l ? "; " : "", p);
+		snprintf(out + l, n - l, "%s%s%s", l ? "; " : "", paths[i], parts[i]);
 	}
 }
 
@@ -413,6 +411,8 @@ static void algod_collect(struct sb_sensor *s)
 	a->start_mono = sb_now_mono_ns();
 	a->time_real = sb_now_real_ns();
 	a->why_status[0] = a->why_ready[0] = 0;
+	a->err_status = a->err_ready = 0;
+	a->metrics.res.err = 0;
 	a->st.ok = false;
 	a->ready = -1;
 	a->metrics.ok = false;
@@ -480,7 +480,8 @@ static int algod_init(struct sb_sensor *s)
 		algod_destroy(s);
 		return -ENOMEM;
 	}
-	int64_t timeout = c->timeout < s->interval ? c->timeout : s->interval;
+	/* a round must end before the next one is due */
+	int64_t timeout = c->timeout < s->interval * 9 / 10 ? c->timeout : s->interval * 9 / 10;
 	int64_t ctimeout = c->connect_timeout < timeout ? c->connect_timeout : timeout;
 	sb_scrape_job_init(&a->metrics);
 	a->metrics.lim = c->limits;
