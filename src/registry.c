@@ -8,6 +8,7 @@
 
 extern const struct sb_sensor_ops sb_sensor_algod;
 extern const struct sb_sensor_ops sb_sensor_proc;
+extern const struct sb_sensor_ops sb_sensor_scrape;
 extern const struct sb_sensor_ops sb_sensor_synthetic;
 
 extern const struct sb_sink_ops sb_sink_file;
@@ -18,6 +19,7 @@ static const struct sb_sensor_ops *const sensors[] = {
 	&sb_sensor_proc,
 	&sb_sensor_synthetic,
 	&sb_sensor_algod,
+	&sb_sensor_scrape,
 };
 
 static const struct sb_sink_ops *const sinks[] = {
