@@ -109,7 +109,8 @@ size_t sb_fmt_double(char *out, double v)
 		return 4;
 	}
 	/* Integral values are the common case (counters, bytes): skip printf. */
-	if (v == (double)(int64_t)v && fabs(v) < 9007199254740992.0) {
+	/* range first: casting a double beyond int64 is undefined */
+	if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v) {
 		if (v == 0 && signbit(v)) {
 			memcpy(out, "-0", 3);
 			return 2;
