@@ -120,6 +120,23 @@ test:
 	$(Q)tests/run-unit.sh $(TEST_BINS)
 	$(Q)SB_BIN=$(BUILD)/sensorbus SB_BUILD=$(BUILD) tests/run-e2e.sh
 
+# ---- fuzzing: libFuzzer + ASan/UBSan over the Prometheus text parser ----
+FUZZ_SECS ?= 20
+FUZZ_OUT ?= fuzz-out
+FUZZ_SRCS := fuzz/fuzz_promtext.c src/scrape/promtext.c src/event.c src/util.c src/json.c
+
+$(BUILD)/fuzz/fuzz_promtext: $(FUZZ_SRCS) $(wildcard include/*.h src/scrape/*.h)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -o $@ $(FUZZ_SRCS) -lm
+
+fuzz: $(BUILD)/fuzz/fuzz_promtext
+	$(Q)mkdir -p $(FUZZ_OUT)/corpus
+	$(Q)$(BUILD)/fuzz/fuzz_promtext -max_total_time=$(FUZZ_SECS) -max_len=8192 \
+		-dict=fuzz/promtext.dict -artifact_prefix=$(FUZZ_OUT)/ -print_final_stats=1 \
+		$(FUZZ_OUT)/corpus fuzz/corpus fixtures/prom
+
 bench:
 	$(Q)scripts/deps.sh bench
 	$(Q)$(MAKE) --no-print-directory all

@@ -303,6 +303,9 @@ out:
  * made if new. Returns its index or -1 (out of memory). */
 static ssize_t find_series(struct sb_prom_parser *p, size_t nlab)
 {
+	/* storage even for series without labels: their key is empty */
+	if (sb_buf_reserve(&p->gkeys, 1))
+		return -1;
 	size_t key = p->gkeys.len;
 	for (size_t i = 0; i < nlab; i++) {
 		sb_buf_add(&p->gkeys, p->lab[i].name, p->lab[i].nlen);
@@ -727,25 +730,23 @@ static int line_too_long(struct sb_prom_parser *p)
 		     (unsigned long long)p->lines + 1, (unsigned long long)p->lim.line_length);
 }
 
-int sb_prom_feed(struct sb_prom_parser *p, const char *data, size_t len)
+static void feed_lines(struct sb_prom_parser *p, const char *data, size_t len)
 {
-	if (p->fatal || p->eof)
-		return p->fatal;
-	p->bytes += len;
-	if (p->bytes > p->lim.body_size)
-		return fatal(p, -EFBIG, "body larger than %llu bytes (limits.body_size)",
-			     (unsigned long long)p->lim.body_size);
 	const char *s = data, *end = data + len;
 	if (p->carry.len) {
 		const char *nl = memchr(s, '\n', len);
 		size_t take = nl ? (size_t)(nl - s) : len;
-		if (p->carry.len + take > p->lim.line_length)
-			return line_too_long(p);
+		if (p->carry.len + take > p->lim.line_length) {
+			line_too_long(p);
+			return;
+		}
 		sb_buf_add(&p->carry, s, take);
-		if (p->carry.err)
-			return fatal(p, -ENOMEM, "out of memory");
+		if (p->carry.err) {
+			fatal(p, -ENOMEM, "out of memory");
+			return;
+		}
 		if (!nl)
-			return 0;
+			return;
 		parse_line(p, p->carry.data, p->carry.len);
 		sb_buf_reset(&p->carry);
 		s = nl + 1;
@@ -753,17 +754,36 @@ int sb_prom_feed(struct sb_prom_parser *p, const char *data, size_t len)
 	while (s < end && !p->fatal && !p->eof) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
 		size_t ll = nl ? (size_t)(nl - s) : (size_t)(end - s);
-		if (ll > p->lim.line_length)
-			return line_too_long(p);
+		if (ll > p->lim.line_length) {
+			line_too_long(p);
+			return;
+		}
 		if (!nl) {
 			sb_buf_add(&p->carry, s, ll);
 			if (p->carry.err)
-				return fatal(p, -ENOMEM, "out of memory");
-			break;
+				fatal(p, -ENOMEM, "out of memory");
+			return;
 		}
 		parse_line(p, s, ll);
 		s = nl + 1;
 	}
+}
+
+int sb_prom_feed(struct sb_prom_parser *p, const char *data, size_t len)
+{
+	if (p->fatal || p->eof)
+		return p->fatal;
+	/* What fits in the body limit is parsed first, so the limit hit
+	 * earliest in the body wins, however the body was chunked. */
+	uint64_t room = p->lim.body_size > p->bytes ? p->lim.body_size - p->bytes : 0;
+	bool over = len > room;
+	if (over)
+		len = (size_t)room;
+	p->bytes += len;
+	feed_lines(p, data, len);
+	if (over && !p->fatal && !p->eof)
+		return fatal(p, -EFBIG, "body larger than %llu bytes (limits.body_size)",
+			     (unsigned long long)p->lim.body_size);
 	return p->fatal;
 }
 
