@@ -62,7 +62,7 @@ LIB_OBJS := $(filter-out $(BUILD)/obj/src/main.o,$(OBJS))
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
-.PHONY: all run test unit e2e clean install deps bench fuzz format check-format
+.PHONY: all run test unit e2e clean install deps bench fuzz format check-format promtext-bench
 
 all: $(BUILD)/sensorbus
 
@@ -136,6 +136,13 @@ fuzz: $(BUILD)/fuzz/fuzz_promtext
 	$(Q)$(BUILD)/fuzz/fuzz_promtext -max_total_time=$(FUZZ_SECS) -max_len=8192 \
 		-dict=fuzz/promtext.dict -artifact_prefix=$(FUZZ_OUT)/ -print_final_stats=1 \
 		$(FUZZ_OUT)/corpus fuzz/corpus fixtures/prom
+
+# promtext-bench: the parser's throughput on a file (tests/helpers/promtext_bench.c)
+$(BUILD)/promtext_bench: tests/helpers/promtext_bench.c $(LIB_OBJS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJS) $(ALL_LDFLAGS) $(LIBS)
+
+promtext-bench: $(BUILD)/promtext_bench
 
 bench:
 	$(Q)scripts/deps.sh bench

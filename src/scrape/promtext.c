@@ -46,34 +46,41 @@ const struct sb_cfg_key sb_prom_limit_keys[] = {
 	{0},
 };
 
+/* Character classes of the format, one table lookup per byte. */
+enum { C_BLANK = 1, C_DIGIT = 2, C_LSTART = 4, C_COLON = 8 };
+static const uint8_t cls[256] = {
+	[' '] = C_BLANK, ['\t'] = C_BLANK, ['0' ... '9'] = C_DIGIT, ['a' ... 'z'] = C_LSTART,
+	['A' ... 'Z'] = C_LSTART, ['_'] = C_LSTART, [':'] = C_COLON,
+};
+
 static inline bool is_blank(char c)
 {
-	return c == ' ' || c == '\t';
+	return cls[(uint8_t)c] & C_BLANK;
 }
 
 static inline bool is_digit(char c)
 {
-	return (unsigned char)(c - '0') < 10;
+	return cls[(uint8_t)c] & C_DIGIT;
 }
 
 static inline bool is_lname_start(char c)
 {
-	return (unsigned char)((c | 0x20) - 'a') < 26 || c == '_';
+	return cls[(uint8_t)c] & C_LSTART;
 }
 
 static inline bool is_lname_char(char c)
 {
-	return is_lname_start(c) || is_digit(c);
+	return cls[(uint8_t)c] & (C_LSTART | C_DIGIT);
 }
 
 static inline bool is_name_start(char c)
 {
-	return is_lname_start(c) || c == ':';
+	return cls[(uint8_t)c] & (C_LSTART | C_COLON);
 }
 
 static inline bool is_name_char(char c)
 {
-	return is_lname_char(c) || c == ':';
+	return cls[(uint8_t)c] & (C_LSTART | C_DIGIT | C_COLON);
 }
 
 static size_t skip_blanks(const char *s, size_t i, size_t n)
@@ -349,19 +356,32 @@ static void new_family(struct sb_prom_parser *p, const char *name, size_t n)
 	p->fam_typed = p->fam_helped = false;
 }
 
-/* HELP escapes: \\ and \n; anything else stays as written. */
+/* HELP escapes: \\ and \n; anything else stays as written. Runs without
+ * a backslash are copied whole. */
 static void set_help(struct sb_prom_parser *p, const char *s, size_t n)
 {
+	const char *nul = memchr(s, 0, n);
+	if (nul) /* the builder keeps C strings */
+		n = (size_t)(nul - s);
 	sb_buf_reset(&p->help);
 	sb_buf_reserve(&p->help, n);
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (c == '\\' && i + 1 < n && (s[i + 1] == '\\' || s[i + 1] == 'n')) {
-			c = s[++i] == 'n' ? '\n' : '\\';
-		} else if (c == 0) {
-			break; /* the builder keeps C strings */
+	for (;;) {
+		const char *bs = memchr(s, '\\', n);
+		size_t run = bs ? (size_t)(bs - s) : n;
+		sb_buf_add(&p->help, s, run);
+		if (!bs)
+			break;
+		s += run;
+		n -= run;
+		if (n > 1 && (s[1] == '\\' || s[1] == 'n')) {
+			sb_buf_addc(&p->help, s[1] == 'n' ? '\n' : '\\');
+			s += 2;
+			n -= 2;
+		} else {
+			sb_buf_addc(&p->help, '\\');
+			s++;
+			n--;
 		}
-		sb_buf_addc(&p->help, c);
 	}
 	p->fam_helped = true;
 }
