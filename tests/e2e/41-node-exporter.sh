@@ -48,3 +48,27 @@ PY
 grep -q "target dead (http://127.0.0.1:$dead/metrics): connection refused" "$TMP/log" ||
 	fail "no line for the dead target: $(cat "$TMP/log")"
 ok "node_exporter: every sample parsed; dead target up 0"
+
+# header values are secrets: --check-config shows which, not what
+"$SB_BIN" --check-config -c "$TMP/c.json" >"$TMP/eff.json" || fail "--check-config"
+grep -q '"X-Test":.*"<redacted>"' "$TMP/eff.json" || fail "header not shown redacted"
+
+# running: each target on its own interval
+cat >"$TMP/r.json" <<JSON
+{"sensors":{"scrape":{"targets":[
+   {"name":"fast","url":"http://127.0.0.1:$port/metrics","interval":"250ms"},
+   {"name":"slow","url":"http://127.0.0.1:$port/metrics","interval":"2s"}]}},
+ "sinks":[{"type":"file","path":"$TMP/r.jsonl"}]}
+JSON
+"$SB_BIN" --duration 3s -c "$TMP/r.json" 2>"$TMP/r.log" || fail "agent exit $?: $(cat "$TMP/r.log")"
+python3 - "$TMP/r.jsonl" <<'PY' || fail "per-target intervals"
+import json, sys
+n = {"fast": 0, "slow": 0}
+for ev in map(json.loads, open(sys.argv[1])):
+    assert [s["value"] for s in ev["samples"] if s["name"] == "up"] == [1], ev["target"]
+    n[ev["target"]] += 1
+# 0, 2s for slow; every 250 ms for fast
+assert n["slow"] == 2 and n["fast"] >= 6, n
+print(n)
+PY
+ok "targets scraped on their own intervals"
