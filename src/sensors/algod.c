@@ -148,19 +148,30 @@ static void set_base(struct algod *a, const char *base)
 	snprintf(a->url_ready, sizeof(a->url_ready), "%s/ready", a->base);
 }
 
+/* The trimmed text of w's file into b if it changed since it was read:
+ * 0 read, 1 unchanged, <0 -errno. */
+static int reread(struct watched *w, struct sb_buf *b, char **text)
+{
+	if (!changed(w))
+		return 1;
+	w->have = false;
+	ssize_t n = sb_read_file(w->path, b, 4096);
+	if (n < 0)
+		return (int)n;
+	*text = sb_trim((char *)sb_buf_cstr(b));
+	return 0;
+}
+
 static void read_net(struct algod *a)
 {
-	if (!changed(&a->net))
-		return;
 	struct sb_buf b;
 	sb_buf_init(&b);
-	ssize_t n = sb_read_file(a->net.path, &b, 4096);
-	a->net.have = false;
+	char *addr;
+	int n = reread(&a->net, &b, &addr);
 	if (n < 0) {
 		snprintf(a->file_err, sizeof(a->file_err), "cannot read %s: %s%s", a->net.path,
-			 strerror((int)-n), n == -ENOENT ? " (is algod running?)" : "");
-	} else {
-		char *addr = sb_trim((char *)sb_buf_cstr(&b));
+			 strerror(-n), n == -ENOENT ? " (is algod running?)" : "");
+	} else if (n == 0) {
 		char base[320];
 		if (base_from_net(addr, base, sizeof(base))) {
 			snprintf(a->file_err, sizeof(a->file_err),
@@ -178,19 +189,18 @@ static void read_net(struct algod *a)
 
 static void read_token(struct algod *a)
 {
-	if (!changed(&a->token))
-		return;
 	struct sb_buf b;
 	sb_buf_init(&b);
-	ssize_t n = sb_read_file(a->token.path, &b, 4096);
-	a->token.have = false;
+	char *tok;
+	int n = reread(&a->token, &b, &tok);
+	if (n == 1)
+		return;
 	sb_slist_free_wiped(a->token_hdr);
 	a->token_hdr = NULL;
 	if (n < 0) {
 		snprintf(a->token_err, sizeof(a->token_err), "cannot read the token file %s: %s",
-			 a->token.path, strerror((int)-n));
+			 a->token.path, strerror(-n));
 	} else {
-		char *tok = sb_trim((char *)sb_buf_cstr(&b));
 		size_t tl = strlen(tok);
 		bool valid = tl > 0;
 		for (size_t i = 0; i < tl && valid; i++)
@@ -209,7 +219,8 @@ static void read_token(struct algod *a)
 			a->token.have = a->token_hdr != NULL;
 		}
 	}
-	explicit_bzero(b.data, b.cap);
+	if (b.data)
+		explicit_bzero(b.data, b.cap);
 	sb_buf_free(&b);
 	if (a->token.have)
 		a->token_err[0] = 0;
