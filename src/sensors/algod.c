@@ -88,6 +88,7 @@ struct algod {
 	int64_t start_mono, time_real;
 	char why_status[400], why_ready[400];
 	int err_status, err_ready; /* their requests' -errno, 0 if answered */
+	struct sb_http_result status_res; /* for the backoff; no pointers kept */
 	struct status st;
 	int ready; /* -1 no answer */
 
@@ -288,6 +289,8 @@ static void on_status(void *arg, struct sb_http_req *r, const struct sb_http_res
 	(void)r;
 	struct algod *a = arg;
 	a->err_status = res->err;
+	a->status_res = *res;
+	a->status_res.body = a->status_res.reason = NULL;
 	if (!res->err && res->status == 200) {
 		if (parse_status(a, res->body, res->body_len))
 			snprintf(a->why_status, sizeof(a->why_status),
@@ -305,7 +308,6 @@ static void on_status(void *arg, struct sb_http_req *r, const struct sb_http_res
 		sb_http_describe(res, d, sizeof(d));
 		snprintf(a->why_status, sizeof(a->why_status), "/v2/status: %s", d);
 	}
-	sb_backoff_update(&a->backoff, res, a->s->interval);
 	one_done(a);
 }
 
@@ -380,6 +382,10 @@ static void finish_round(struct algod *a)
 	if (a->ready >= 0)
 		sb_evb_sample(b, "algod_ready", SB_GAUGE, a->ready);
 	sb_scrape_emit_meta(b, TARGET, up, sb_now_mono_ns() - a->start_mono, a->metrics.samples);
+	/* /ready's 503 means catching up, not overloaded: it has no say */
+	const struct sb_http_result *mr = &a->metrics.res;
+	bool mr_overloaded = !mr->err && (mr->status == 429 || mr->status >= 500);
+	sb_backoff_update(&a->backoff, mr_overloaded ? mr : &a->status_res, s->interval);
 	char why[1024];
 	if (!up) {
 		round_reason(a, why, sizeof(why));
@@ -423,7 +429,7 @@ static void algod_collect(struct sb_sensor *s)
 	a->time_real = sb_now_real_ns();
 	a->why_status[0] = a->why_ready[0] = 0;
 	a->err_status = a->err_ready = 0;
-	a->metrics.res.err = 0;
+	a->metrics.res = a->status_res = (struct sb_http_result){0};
 	a->st.ok = false;
 	a->ready = -1;
 	a->metrics.ok = false;
@@ -438,7 +444,7 @@ static void algod_collect(struct sb_sensor *s)
 		int e = sb_scrape_job_start(a->http, &a->metrics, &s->evb);
 		if (e)
 			snprintf(a->metrics.why, sizeof(a->metrics.why),
-				 "/metrics: cannot start the request: %s", strerror(-e));
+				 "cannot start the request: %s", strerror(-e));
 		else
 			a->pending++;
 		if (a->token_hdr)

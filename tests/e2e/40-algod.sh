@@ -147,11 +147,21 @@ for start, dur in rounds:
 PY
 ok "slower than the timeout: up 0, other sensors on time"
 
-ctl "code=503&retry_after=1"
+ctl "code=503&retry_after=2"
 expect 's["up"] == 0'
+first503=$mark
 logged "/metrics: HTTP 503"
 ctl "code=0&retry_after=0"
 expect 's["up"] == 1'
+# Retry-After 2 s at a 1 s interval: the round after the 503 is skipped
+python3 - "$TMP/out.jsonl" "$first503" <<'PY' || fail "no backoff"
+import json, sys, datetime
+t = [datetime.datetime.fromisoformat(e["time"][:26]).timestamp()
+     for e in map(json.loads, open(sys.argv[1]))
+     if e["source"] == "algod" and e["seq"] >= int(sys.argv[2])]
+assert t[1] - t[0] > 1.5, "next round %.2fs after the 503" % (t[1] - t[0])
+print("next round %.2fs after the 503" % (t[1] - t[0]))
+PY
 ok "HTTP 503: up 0, backed off, recovered"
 
 ctl "ready=503"
