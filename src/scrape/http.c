@@ -215,11 +215,11 @@ static int setup_easy(struct sb_http_req *r)
 		curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 		curl_easy_setopt(e, CURLOPT_USERAGENT, "sensorbus/" SB_VERSION);
 		curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-		curl_easy_setopt(e, CURLOPT_MAXREDIRS, 3L);
+		/* No redirects: curl would send our headers (the algod token, a
+		 * target's Authorization) to whatever host a 3xx names. */
+		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 #if LIBCURL_VERSION_NUM >= 0x075500
 		curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 #endif
 	}
 	CURL *e = r->easy;
