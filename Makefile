@@ -41,7 +41,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SAN_FLAGS) -D_GNU_SOURCE -Iinclude -I$(BUILD) \
 	-DSB_VERSION='"$(VERSION)"' -DSB_COMMIT='"$(COMMIT)"' -MMD -MP $(EXTRA_CFLAGS)
-LIBS := -lcjson -lmicrohttpd -lz -lcap -lpthread -lm
+LIBS := -lcjson -lcurl -lmicrohttpd -lz -lcap -lpthread -lm
 ALL_LDFLAGS := $(SAN_FLAGS) $(LDFLAGS)
 
 # Core sources: everything under src/ except src/bpf (the BPF sensor's user side),
@@ -62,7 +62,7 @@ LIB_OBJS := $(filter-out $(BUILD)/obj/src/main.o,$(OBJS))
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
-.PHONY: all run test unit e2e clean install deps bench fuzz format check-format
+.PHONY: all run test unit e2e clean install deps bench fuzz format check-format promtext-bench
 
 all: $(BUILD)/sensorbus
 
@@ -119,6 +119,30 @@ test:
 	$(Q)$(MAKE) --no-print-directory all $(TEST_BINS)
 	$(Q)tests/run-unit.sh $(TEST_BINS)
 	$(Q)SB_BIN=$(BUILD)/sensorbus SB_BUILD=$(BUILD) tests/run-e2e.sh
+
+# ---- fuzzing: libFuzzer + ASan/UBSan over the Prometheus text parser ----
+FUZZ_SECS ?= 20
+FUZZ_OUT ?= fuzz-out
+FUZZ_SRCS := fuzz/fuzz_promtext.c src/scrape/promtext.c src/event.c src/util.c src/json.c
+
+$(BUILD)/fuzz/fuzz_promtext: $(FUZZ_SRCS) $(wildcard include/*.h src/scrape/*.h)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -o $@ $(FUZZ_SRCS) -lm
+
+fuzz: $(BUILD)/fuzz/fuzz_promtext
+	$(Q)mkdir -p $(FUZZ_OUT)/corpus
+	$(Q)$(BUILD)/fuzz/fuzz_promtext -max_total_time=$(FUZZ_SECS) -max_len=8192 \
+		-dict=fuzz/promtext.dict -artifact_prefix=$(FUZZ_OUT)/ -print_final_stats=1 \
+		$(FUZZ_OUT)/corpus fuzz/corpus fixtures/prom
+
+# promtext-bench: the parser's throughput on a file (tests/helpers/promtext_bench.c)
+$(BUILD)/promtext_bench: tests/helpers/promtext_bench.c $(LIB_OBJS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJS) $(ALL_LDFLAGS) $(LIBS)
+
+promtext-bench: $(BUILD)/promtext_bench
 
 bench:
 	$(Q)scripts/deps.sh bench

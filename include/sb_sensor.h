@@ -39,6 +39,9 @@ struct sb_sensor_ops {
 	const char *desc;
 	const struct sb_cfg_key *keys;
 	size_t cfg_size;
+	/* The sensor's interval when its section sets none (0: the agent's
+	 * global interval); e.g. algod's 5s. */
+	int64_t default_interval;
 	int (*validate)(const void *cfg, char *err, size_t errlen);
 	/* Reports on the other sensors (self-telemetry): never finishes on its
 	 * own and does not keep the agent running once the others finished. */

@@ -487,6 +487,15 @@ void sb_cfg_dump(cJSON *obj, const struct sb_cfg_key *keys, const void *src)
 {
 	for (const struct sb_cfg_key *k = keys; k->name; k++) {
 		/* secrets never leave the process, not even in --check-config */
+		if (k->desc && strstr(k->desc, "[secret]") && k->type == SB_CT_STRMAP) {
+			/* which headers are set is no secret, their values are */
+			const struct sb_strmap *m = CFIELD(src, k->off, struct sb_strmap);
+			cJSON *o = cJSON_CreateObject();
+			for (size_t i = 0; o && i < m->n; i++)
+				cJSON_AddItemToObject(o, m->k[i], cJSON_CreateString("<redacted>"));
+			cJSON_AddItemToObject(obj, k->name, o);
+			continue;
+		}
 		if (k->desc && strstr(k->desc, "[secret]")) {
 			const char *s = k->type == SB_CT_STR ? *CFIELD(src, k->off, char *) : NULL;
 			cJSON_AddItemToObject(obj, k->name,
@@ -577,6 +586,8 @@ static int load_sensor(struct sb_sensor_conf *sc, const cJSON *sec, char *err, s
 	const struct sb_cfg_key *tables[2] = {sb_sensor_common_keys, sc->ops->keys};
 	void *dsts[2] = {&sc->common, sc->cfg};
 	int r = sb_cfg_parse(sec, path, tables, dsts, sc->ops->keys ? 2 : 1, err, errlen);
+	if (!r && !sc->common.interval)
+		sc->common.interval = sc->ops->default_interval;
 	if (!r && sc->ops->validate) {
 		char e[384];
 		if (sc->ops->validate(sc->cfg, e, sizeof(e)))

@@ -6,7 +6,9 @@
 #include "sb_sink.h"
 #include "sb_util.h"
 
+extern const struct sb_sensor_ops sb_sensor_algod;
 extern const struct sb_sensor_ops sb_sensor_proc;
+extern const struct sb_sensor_ops sb_sensor_scrape;
 extern const struct sb_sensor_ops sb_sensor_synthetic;
 extern const struct sb_sensor_ops sb_sensor_agent;
 
@@ -18,6 +20,8 @@ extern const struct sb_sink_ops sb_sink_prom;
 static const struct sb_sensor_ops *const sensors[] = {
 	&sb_sensor_proc,
 	&sb_sensor_synthetic,
+	&sb_sensor_algod,
+	&sb_sensor_scrape,
 	&sb_sensor_agent,
 };
 

@@ -109,7 +109,8 @@ size_t sb_fmt_double(char *out, double v)
 		return 4;
 	}
 	/* Integral values are the common case (counters, bytes): skip printf. */
-	if (v == (double)(int64_t)v && fabs(v) < 9007199254740992.0) {
+	/* range first: casting a double beyond int64 is undefined */
+	if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v) {
 		if (v == 0 && signbit(v)) {
 			memcpy(out, "-0", 3);
 			return 2;
@@ -124,7 +125,7 @@ size_t sb_fmt_double(char *out, double v)
 	 * m/10^k parses back to v. Avoids printf + strtod on the hot path. */
 	static const double p10[] = {1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
 	double av = fabs(v);
-	if (av >= 1e-9 && av < 1e15) {
+	if (av >= 1e-4 && av < 1e15) { /* Go and Prometheus switch to exponents below 1e-4 */
 		for (int k = 0; k < 9; k++) {
 			double scaled = av * p10[k];
 			if (scaled >= 9007199254740992.0)

@@ -14,7 +14,10 @@ fail=0
 skip=0
 failed=""
 skipped=""
-logdir=$(mktemp -d /tmp/sensorbus-e2e.XXXXXX)
+# logs beside the build, not in /tmp where other jobs may clean up
+logdir="$SB_ROOT/${SB_BUILD:-build}/e2e-logs"
+rm -rf "$logdir"
+mkdir -p "$logdir"
 [ $# -eq 0 ] && set -- "$here"/e2e/[0-9]*.sh
 for t in "$@"; do
 	[ -f "$t" ] || continue

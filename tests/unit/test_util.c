@@ -126,7 +126,7 @@ static void test_doubles_format_shortest_round_trip(void **state)
 	sb_fmt_double(b, -0.05);
 	assert_string_equal(b, "-0.05");
 	sb_fmt_double(b, 0.000000001);
-	assert_string_equal(b, "0.000000001");
+	assert_string_equal(b, "1e-09");
 	sb_fmt_double(b, 42);
 	assert_string_equal(b, "42");
 	sb_fmt_double(b, NAN);

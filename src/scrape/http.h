@@ -1,0 +1,89 @@
+/* Non-blocking HTTP GETs on the collection loop: one libcurl multi handle
+ * per loop, shared by every sensor that scrapes (algod, scrape), its
+ * sockets and timeout driven by the loop's epoll (CURLMOPT_SOCKETFUNCTION,
+ * CURLMOPT_TIMERFUNCTION). Nothing here ever blocks: a dead, slow or lying
+ * endpoint only ends its own request, with a reason.
+ *
+ * A request (struct sb_http_req) is owned by its sensor and reused round
+ * after round: its curl handle, and the multi's connection cache, keep
+ * connections alive between rounds. */
+#ifndef SB_SCRAPE_HTTP_H
+#define SB_SCRAPE_HTTP_H
+
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sb_util.h"
+
+struct sb_loop;
+struct sb_http;
+
+struct sb_http_result {
+	int err;      /* 0: a response came (any status); else -errno of the failure */
+	long status;  /* HTTP status, 0 when none came */
+	const char *reason; /* why err: curl's message, or the body sink's */
+	int64_t retry_after_ns; /* Retry-After of a 429/503, 0 if none */
+	uint64_t bytes;         /* body bytes received (decoded) */
+	int64_t duration_ns;
+	/* without on_body: the body (2xx) or its first 512 bytes (others) */
+	const char *body;
+	size_t body_len;
+};
+
+struct sb_http_req {
+	/* set by the owner before sb_http_start */
+	const char *url;
+	struct curl_slist *headers; /* owned by the owner; may change between rounds */
+	int64_t connect_timeout_ns;
+	int64_t timeout_ns; /* the whole request */
+	uint64_t max_body;  /* larger bodies fail with -EFBIG */
+	/* Each chunk of a 2xx body; a negative return aborts the request with
+	 * that error (reason from why). NULL: the body is collected. */
+	int (*on_body)(void *arg, const char *p, size_t n, const char **why);
+	void (*on_done)(void *arg, struct sb_http_req *r, const struct sb_http_result *res);
+	void *arg;
+
+	/* private */
+	struct sb_http *h;
+	CURL *easy;
+	struct sb_buf body;
+	bool busy;
+	int abort_err;
+	const char *abort_why;
+	uint64_t bytes;
+	int64_t start_ns;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* The loop's shared client, made on first use; NULL on failure. */
+struct sb_http *sb_http_acquire(struct sb_loop *loop);
+void sb_http_release(struct sb_http *h);
+
+void sb_http_req_init(struct sb_http_req *r);
+/* Cancels the request if it is running (on_done is not called). */
+void sb_http_req_free(struct sb_http_req *r);
+/* Starts a GET of r->url; on_done is called from the loop when it ends.
+ * -EBUSY while the previous one runs. */
+int sb_http_start(struct sb_http *h, struct sb_http_req *r);
+void sb_http_cancel(struct sb_http_req *r);
+
+/* "HTTP 503", "timed out after 2000 ms", "connection refused: ..." */
+void sb_http_describe(const struct sb_http_result *res, char *out, size_t n);
+/* url without its user:password@ part, for logs. */
+void sb_url_redact(const char *url, char *out, size_t n);
+
+/* Backing off a server that says it is overloaded (429, 5xx): whole
+ * rounds are skipped, 1, 2, 4, ... per failure in a row up to about 5
+ * minutes, and at least as long as its Retry-After. Any other answer resets
+ * it; no answer at all (refused, timed out) leaves it as it is. */
+struct sb_backoff {
+	unsigned fails;
+	unsigned skip; /* rounds still to skip */
+};
+void sb_backoff_update(struct sb_backoff *b, const struct sb_http_result *res, int64_t interval_ns);
+/* At a round's start: true (and one round fewer to skip) while backing off. */
+bool sb_backoff_skip(struct sb_backoff *b);
+
+#endif

@@ -1,0 +1,559 @@
+/* The algod sensor: an Algorand node watched through its REST port.
+ *
+ * Each round runs three requests at once on the shared HTTP client:
+ * /metrics (Prometheus text, no token) parsed straight into the round's
+ * event, /v2/status (JSON, needs the API token) and /ready (200 caught up,
+ * 503 catching up). When all three have ended, the status and ready
+ * samples and up/scrape_duration_seconds/scrape_samples_scraped are added
+ * and the one event of the round is published.
+ *
+ * The address and token come from algod.net and algod.token in the data
+ * directory, re-read whenever the files change (algod rewrites them when
+ * it restarts). The token lives only in a header list that is wiped when
+ * replaced: it is never logged nor put in an event. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../scrape/job.h"
+#include "sb_log.h"
+#include "sb_loop.h"
+#include "sb_sensor.h"
+
+#define COMP "sensor:algod"
+#define TARGET "algod"
+
+struct algod_cfg {
+	char *data_dir;
+	char *url;
+	char *token_file;
+	int64_t timeout;
+	int64_t connect_timeout;
+	struct sb_prom_limits limits;
+};
+
+static const struct sb_cfg_key algod_keys[] = {
+	{"data_dir", SB_CT_STR, offsetof(struct algod_cfg, data_dir), "/var/lib/algorand",
+	 "algod's data directory: its address from algod.net, its token from algod.token"},
+	{"url", SB_CT_STR, offsetof(struct algod_cfg, url), NULL,
+	 "REST base URL (e.g. http://127.0.0.1:8080), instead of data_dir/algod.net"},
+	{"token_file", SB_CT_STR, offsetof(struct algod_cfg, token_file), NULL,
+	 "file holding the API token, instead of data_dir/algod.token"},
+	{"timeout", SB_CT_DURATION, offsetof(struct algod_cfg, timeout), "2s",
+	 "longest a request may take (at most 90% of the interval)", .min = 0.001, .max = 3600},
+	{"connect_timeout", SB_CT_DURATION, offsetof(struct algod_cfg, connect_timeout), "1s",
+	 "longest a connection may take to open (at most the timeout)", .min = 0.001,
+	 .max = 3600},
+	{"limits", SB_CT_OBJ, offsetof(struct algod_cfg, limits), NULL,
+	 "bounds on the /metrics body", .sub = sb_prom_limit_keys},
+	{0},
+};
+
+/* A file we re-read only when it changed. */
+struct watched {
+	char *path;
+	struct stat st;
+	bool have;
+};
+
+struct status {
+	bool ok;
+	double last_round, since_last_round, catchup, next_version_round;
+	bool stopped, next_supported;
+	char last_version[256], next_version[256];
+};
+
+struct algod {
+	struct sb_sensor *s;
+	const struct algod_cfg *c;
+	struct sb_http *http;
+	struct sb_scrape_job metrics;
+	struct sb_http_req status_req, ready_req;
+	struct watched net, token;
+	struct curl_slist *token_hdr;
+	char base[320];
+	char desc[340]; /* "algod at http://..." for logs */
+	char url_metrics[340], url_status[340], url_ready[340];
+	char file_err[320];  /* why the address is unknown, "" if known */
+	char token_err[320]; /* why the token is unknown, "" if known */
+
+	/* the round in flight */
+	bool running;
+	int pending;
+	int64_t start_mono, time_real;
+	char why_status[400], why_ready[400];
+	int err_status, err_ready; /* their requests' -errno, 0 if answered */
+	struct sb_http_result status_res; /* for the backoff; no pointers kept */
+	struct status st;
+	int ready; /* -1 no answer */
+
+	struct sb_backoff backoff;
+	struct sb_scrape_health health;
+	struct sb_ratelimit rl_busy, rl_note;
+};
+
+/* ---- files ---- */
+
+static bool changed(struct watched *w)
+{
+	struct stat st;
+	if (stat(w->path, &st))
+		return true; /* let the read say why */
+	if (w->have && st.st_dev == w->st.st_dev && st.st_ino == w->st.st_ino &&
+	    st.st_size == w->st.st_size && st.st_mtim.tv_sec == w->st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == w->st.st_mtim.tv_nsec)
+		return false;
+	w->st = st;
+	return true;
+}
+
+/* "host:port", "[v6]:port" or ":port" (all interfaces) into a base URL;
+ * an any-address listener is reached on loopback. */
+static int base_from_net(const char *net, char *out, size_t n)
+{
+	const char *colon = strrchr(net, ':');
+	if (!colon || !colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1))
+		return -EINVAL;
+	size_t hl = (size_t)(colon - net);
+	char host[256];
+	if (hl >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, net, hl);
+	host[hl] = 0;
+	if (!hl || !strcmp(host, "0.0.0.0"))
+		snprintf(host, sizeof(host), "127.0.0.1");
+	else if (!strcmp(host, "[::]"))
+		snprintf(host, sizeof(host), "[::1]");
+	if (strpbrk(host, "/?#@ \t"))
+		return -EINVAL;
+	snprintf(out, n, "http://%s:%s", host, colon + 1);
+	return 0;
+}
+
+static void set_base(struct algod *a, const char *base)
+{
+	size_t l = strlen(base);
+	while (l && base[l - 1] == '/')
+		l--;
+	snprintf(a->base, sizeof(a->base), "%.*s", (int)l, base);
+	char red[320];
+	sb_url_redact(a->base, red, sizeof(red));
+	snprintf(a->desc, sizeof(a->desc), "algod at %s", red);
+	snprintf(a->url_metrics, sizeof(a->url_metrics), "%s/metrics", a->base);
+	snprintf(a->url_status, sizeof(a->url_status), "%s/v2/status", a->base);
+	snprintf(a->url_ready, sizeof(a->url_ready), "%s/ready", a->base);
+}
+
+/* The trimmed text of w's file into b if it changed since it was read:
+ * 0 read, 1 unchanged, <0 -errno. */
+static int reread(struct watched *w, struct sb_buf *b, char **text)
+{
+	if (!changed(w))
+		return 1;
+	w->have = false;
+	ssize_t n = sb_read_file(w->path, b, 4096);
+	if (n < 0)
+		return (int)n;
+	*text = sb_trim((char *)sb_buf_cstr(b));
+	return 0;
+}
+
+static void read_net(struct algod *a)
+{
+	struct sb_buf b;
+	sb_buf_init(&b);
+	char *addr;
+	int n = reread(&a->net, &b, &addr);
+	if (n < 0) {
+		snprintf(a->file_err, sizeof(a->file_err), "cannot read %s: %s%s", a->net.path,
+			 strerror(-n), n == -ENOENT ? " (is algod running?)" : "");
+	} else if (n == 0) {
+		char base[320];
+		if (base_from_net(addr, base, sizeof(base))) {
+			snprintf(a->file_err, sizeof(a->file_err),
+				 "%s does not hold an address like 127.0.0.1:8080", a->net.path);
+		} else {
+			if (a->base[0] && strcmp(base, a->base))
+				sb_info(COMP, "%s: the address is now %s", a->net.path, base);
+			set_base(a, base);
+			a->file_err[0] = 0;
+			a->net.have = true;
+		}
+	}
+	sb_buf_free(&b);
+}
+
+static void read_token(struct algod *a)
+{
+	struct sb_buf b;
+	sb_buf_init(&b);
+	char *tok;
+	int n = reread(&a->token, &b, &tok);
+	if (n == 1)
+		return;
+	sb_slist_free_wiped(a->token_hdr);
+	a->token_hdr = NULL;
+	if (n < 0) {
+		snprintf(a->token_err, sizeof(a->token_err), "cannot read the token file %s: %s",
+			 a->token.path, strerror(-n));
+	} else {
+		size_t tl = strlen(tok);
+		bool valid = tl > 0;
+		for (size_t i = 0; i < tl && valid; i++)
+			valid = tok[i] > 0x20 && tok[i] < 0x7f;
+		char hdr[4200];
+		if (!valid) {
+			snprintf(a->token_err, sizeof(a->token_err), "the token file %s holds no token",
+				 a->token.path);
+		} else {
+			snprintf(hdr, sizeof(hdr), "X-Algo-API-Token: %s", tok);
+			a->token_hdr = curl_slist_append(NULL, hdr);
+			if (a->token_hdr)
+				a->token_hdr = curl_slist_append(a->token_hdr,
+								 "Accept: application/json");
+			explicit_bzero(hdr, sizeof(hdr));
+			a->token.have = a->token_hdr != NULL;
+		}
+	}
+	if (b.data)
+		explicit_bzero(b.data, b.cap);
+	sb_buf_free(&b);
+	if (a->token.have)
+		a->token_err[0] = 0;
+	else if (!a->token_err[0])
+		snprintf(a->token_err, sizeof(a->token_err), "out of memory for the token");
+	a->status_req.headers = a->token_hdr;
+}
+
+/* ---- the round ---- */
+
+static void finish_round(struct algod *a);
+
+static void one_done(struct algod *a)
+{
+	if (--a->pending == 0)
+		finish_round(a);
+}
+
+static void on_metrics(void *arg, struct sb_scrape_job *j)
+{
+	(void)j;
+	one_done(arg);
+}
+
+static double num(const cJSON *o, const char *k, bool *ok)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	if (!cJSON_IsNumber(v)) {
+		*ok = false;
+		return 0;
+	}
+	return v->valuedouble;
+}
+
+static void str(const cJSON *o, const char *k, char *out, size_t n)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	snprintf(out, n, "%s", cJSON_IsString(v) ? v->valuestring : "");
+}
+
+static int parse_status(struct algod *a, const char *body, size_t len)
+{
+	cJSON *o = cJSON_ParseWithLength(body, len);
+	if (!cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		return -EINVAL;
+	}
+	struct status *st = &a->st;
+	bool ok = true;
+	st->last_round = num(o, "last-round", &ok);
+	st->since_last_round = num(o, "time-since-last-round", &ok) / 1e9;
+	st->catchup = num(o, "catchup-time", &ok) / 1e9;
+	bool opt = true; /* older nodes lack it */
+	st->next_version_round = num(o, "next-version-round", &opt);
+	st->stopped = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "stopped-at-unsupported-round"));
+	st->next_supported = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "next-version-supported"));
+	str(o, "last-version", st->last_version, sizeof(st->last_version));
+	str(o, "next-version", st->next_version, sizeof(st->next_version));
+	cJSON_Delete(o);
+	return ok ? 0 : -EINVAL;
+}
+
+static void on_status(void *arg, struct sb_http_req *r, const struct sb_http_result *res)
+{
+	(void)r;
+	struct algod *a = arg;
+	a->err_status = res->err;
+	a->status_res = *res;
+	a->status_res.body = a->status_res.reason = NULL;
+	if (!res->err && res->status == 200) {
+		if (parse_status(a, res->body, res->body_len))
+			snprintf(a->why_status, sizeof(a->why_status),
+				 "/v2/status: not the JSON of a node status");
+		else
+			a->st.ok = true;
+	} else if (!res->err && (res->status == 401 || res->status == 403)) {
+		snprintf(a->why_status, sizeof(a->why_status),
+			 "/v2/status: token rejected (HTTP %ld): check %s", res->status,
+			 a->token.path);
+		a->token.have = false; /* read it again next round, even unchanged */
+		memset(&a->token.st, 0, sizeof(a->token.st));
+	} else {
+		char d[256];
+		sb_http_describe(res, d, sizeof(d));
+		snprintf(a->why_status, sizeof(a->why_status), "/v2/status: %s", d);
+	}
+	one_done(a);
+}
+
+static void on_ready(void *arg, struct sb_http_req *r, const struct sb_http_result *res)
+{
+	(void)r;
+	struct algod *a = arg;
+	a->err_ready = res->err;
+	if (!res->err && (res->status == 200 || res->status == 503)) {
+		a->ready = res->status == 200;
+	} else {
+		char d[256];
+		sb_http_describe(res, d, sizeof(d));
+		snprintf(a->why_ready, sizeof(a->why_ready), "/ready: %s", d);
+	}
+	one_done(a);
+}
+
+static void emit_status(struct sb_evb *b, const struct status *st)
+{
+	sb_evb_sample(b, "algod_status_last_round", SB_GAUGE, st->last_round);
+	sb_evb_sample(b, "algod_status_time_since_last_round_seconds", SB_GAUGE,
+		      st->since_last_round);
+	sb_evb_sample(b, "algod_status_catchup_seconds", SB_GAUGE, st->catchup);
+	sb_evb_sample(b, "algod_status_next_version_round", SB_GAUGE, st->next_version_round);
+	sb_evb_sample(b, "algod_status_stopped_at_unsupported_round", SB_GAUGE, st->stopped);
+	sb_evb_sample(b, "algod_status_info", SB_GAUGE, 1);
+	sb_evb_label(b, "last_version", st->last_version);
+	sb_evb_label(b, "next_version", st->next_version);
+	sb_evb_label(b, "next_version_supported", st->next_supported ? "true" : "false");
+}
+
+/* The reasons of a failed round in one line. algod down fails all three
+ * requests alike: that is said once. */
+static void round_reason(struct algod *a, char *out, size_t n)
+{
+	if (a->file_err[0]) {
+		snprintf(out, n, "%s", a->file_err);
+		return;
+	}
+	int e = a->metrics.res.err;
+	if (e && e == a->err_status && e == a->err_ready) {
+		snprintf(out, n, "%s", a->metrics.why);
+		return;
+	}
+	const char *parts[] = {a->metrics.ok ? "" : a->metrics.why, a->why_status, a->why_ready};
+	const char *paths[] = {"/metrics: ", "", ""};
+	out[0] = 0;
+	for (size_t i = 0; i < SB_ARRAY_SIZE(parts); i++) {
+		if (!parts[i][0])
+			continue;
+		size_t l = strlen(out);
+		snprintf(out + l, n - l, "%s%s%s", l ? "; " : "", paths[i], parts[i]);
+	}
+}
+
+static void finish_round(struct algod *a)
+{
+	struct sb_sensor *s = a->s;
+	struct sb_evb *b = &s->evb;
+	bool up = !a->file_err[0] && a->metrics.ok && a->st.ok && a->ready >= 0;
+	if (!a->metrics.ok) {
+		/* what streamed in before the failure is not a scrape */
+		sb_evb_begin(b, "algod", "metrics");
+		sb_evb_time(b, a->time_real);
+	} else if (a->metrics.note[0]) {
+		sb_log_rl(&a->rl_note, SB_LOG_WARN, COMP, "%s/metrics: %s", a->desc,
+			  a->metrics.note);
+	}
+	if (a->st.ok)
+		emit_status(b, &a->st);
+	if (a->ready >= 0)
+		sb_evb_sample(b, "algod_ready", SB_GAUGE, a->ready);
+	sb_scrape_emit_meta(b, TARGET, up, sb_now_mono_ns() - a->start_mono, a->metrics.samples);
+	/* /ready's 503 means catching up, not overloaded: it has no say */
+	const struct sb_http_result *mr = &a->metrics.res;
+	bool mr_overloaded = !mr->err && (mr->status == 429 || mr->status >= 500);
+	sb_backoff_update(&a->backoff, mr_overloaded ? mr : &a->status_res, s->interval);
+	char why[1024];
+	if (!up) {
+		round_reason(a, why, sizeof(why));
+		s->errors++;
+	}
+	sb_scrape_health_report(&a->health, COMP, a->desc[0] ? a->desc : "algod",
+				up ? NULL : why);
+	a->running = false;
+	sb_sensor_publish_evb(s);
+	sb_sensor_round_done(s);
+}
+
+static void start(struct algod *a, struct sb_http_req *r, const char *url, const char *what)
+{
+	r->url = url;
+	int e = sb_http_start(a->http, r);
+	if (e) {
+		char *why = r == &a->ready_req ? a->why_ready : a->why_status;
+		snprintf(why, sizeof(a->why_ready), "%s: cannot start the request: %s", what,
+			 strerror(-e));
+		return;
+	}
+	a->pending++;
+}
+
+static void algod_collect(struct sb_sensor *s)
+{
+	struct algod *a = s->state;
+	if (a->running) {
+		sb_log_rl(&a->rl_busy, SB_LOG_WARN, COMP,
+			  "%s: the previous round is still running; skipping this one", a->desc);
+		return;
+	}
+	if (sb_backoff_skip(&a->backoff)) {
+		sb_dbg(COMP, "%s: backing off after HTTP 429/5xx", a->desc);
+		return;
+	}
+	a->running = true;
+	a->pending = 1; /* this function's own, so no request ends the round early */
+	a->start_mono = sb_now_mono_ns();
+	a->time_real = sb_now_real_ns();
+	a->why_status[0] = a->why_ready[0] = 0;
+	a->err_status = a->err_ready = 0;
+	a->metrics.res = a->status_res = (struct sb_http_result){0};
+	a->st.ok = false;
+	a->ready = -1;
+	a->metrics.ok = false;
+	a->metrics.why[0] = 0;
+	a->metrics.samples = 0;
+	sb_evb_begin(&s->evb, "algod", "metrics");
+	sb_evb_time(&s->evb, a->time_real);
+	if (!a->c->url)
+		read_net(a);
+	read_token(a);
+	if (!a->file_err[0]) {
+		int e = sb_scrape_job_start(a->http, &a->metrics, &s->evb);
+		if (e)
+			snprintf(a->metrics.why, sizeof(a->metrics.why),
+				 "cannot start the request: %s", strerror(-e));
+		else
+			a->pending++;
+		if (a->token_hdr)
+			start(a, &a->status_req, a->url_status, "/v2/status");
+		else
+			snprintf(a->why_status, sizeof(a->why_status), "/v2/status: %s",
+				 a->token_err);
+		start(a, &a->ready_req, a->url_ready, "/ready");
+	}
+	one_done(a);
+}
+
+static char *path_in(const char *dir, const char *file)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	return strdup(p);
+}
+
+static void algod_destroy(struct sb_sensor *s)
+{
+	struct algod *a = s->state;
+	if (!a)
+		return;
+	sb_scrape_job_free(&a->metrics);
+	sb_http_req_free(&a->status_req);
+	sb_http_req_free(&a->ready_req);
+	sb_slist_free_wiped(a->token_hdr);
+	sb_http_release(a->http);
+	free(a->net.path);
+	free(a->token.path);
+	free(a);
+	s->state = NULL;
+}
+
+static int algod_init(struct sb_sensor *s)
+{
+	const struct algod_cfg *c = s->cfg;
+	struct algod *a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	s->state = a;
+	a->s = s;
+	a->c = c;
+	a->ready = -1;
+	a->http = sb_http_acquire(s->loop);
+	a->net.path = path_in(c->data_dir, "algod.net");
+	a->token.path = c->token_file ? strdup(c->token_file) : path_in(c->data_dir, "algod.token");
+	if (!a->http || !a->net.path || !a->token.path) {
+		algod_destroy(s);
+		return -ENOMEM;
+	}
+	/* a round must end before the next one is due */
+	int64_t timeout = c->timeout < s->interval * 9 / 10 ? c->timeout : s->interval * 9 / 10;
+	int64_t ctimeout = c->connect_timeout < timeout ? c->connect_timeout : timeout;
+	sb_scrape_job_init(&a->metrics);
+	a->metrics.lim = c->limits;
+	a->metrics.done = on_metrics;
+	a->metrics.arg = a;
+	a->metrics.req.url = a->url_metrics;
+	sb_http_req_init(&a->status_req);
+	sb_http_req_init(&a->ready_req);
+	a->status_req.on_done = on_status;
+	a->ready_req.on_done = on_ready;
+	a->status_req.arg = a->ready_req.arg = a;
+	a->status_req.max_body = 1 << 20;
+	a->ready_req.max_body = 64 << 10;
+	struct sb_http_req *reqs[] = {&a->metrics.req, &a->status_req, &a->ready_req};
+	for (size_t i = 0; i < SB_ARRAY_SIZE(reqs); i++) {
+		reqs[i]->timeout_ns = timeout;
+		reqs[i]->connect_timeout_ns = ctimeout;
+	}
+	if (c->url) {
+		set_base(a, c->url);
+	} else {
+		read_net(a);
+		if (a->file_err[0])
+			sb_warn(COMP, "%s; will try again every round", a->file_err);
+	}
+	read_token(a);
+	if (a->token_err[0])
+		sb_warn(COMP, "%s; /v2/status needs it", a->token_err);
+	sb_info(COMP, "watching %s (token from %s)", a->desc[0] ? a->desc : a->net.path,
+		a->token.path);
+	return 0;
+}
+
+static int algod_validate(const void *cfg, char *err, size_t errlen)
+{
+	const struct algod_cfg *c = cfg;
+	if (c->url && strncmp(c->url, "http://", 7) && strncmp(c->url, "https://", 8)) {
+		snprintf(err, errlen, "url: \"%s\" is not an http:// or https:// URL", c->url);
+		return -EINVAL;
+	}
+	if (!c->url && (!c->data_dir || !*c->data_dir)) {
+		snprintf(err, errlen, "data_dir: needed unless url is set");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const struct sb_sensor_ops sb_sensor_algod = {
+	.name = "algod",
+	.desc = "an Algorand node: its /metrics, /v2/status and /ready, without blocking",
+	.keys = algod_keys,
+	.cfg_size = sizeof(struct algod_cfg),
+	.default_interval = 5 * SB_NSEC_PER_SEC,
+	.validate = algod_validate,
+	.init = algod_init,
+	.collect = algod_collect,
+	.destroy = algod_destroy,
+};
