@@ -488,10 +488,18 @@ static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
 	}
 
 	/* Identity: name, NUL, labels sorted by name and rendered once. */
-	const struct sb_label *lab[MAX_LABELS];
+	const struct sb_label *lab[MAX_LABELS + 1];
 	size_t nl = s->nlabels;
-	for (size_t i = 0; i < nl; i++) {
-		const struct sb_label *t = &s->labels[i];
+	/* A scraped event names its target: label its series with it, as
+	 * Prometheus does with instance, so two endpoints exposing the same
+	 * series (two node_exporters) stay two series here. */
+	struct sb_label target = {.name = "target"};
+	const struct sb_field *tf = sb_event_field(ev, "target");
+	bool add_target = tf && tf->type == SB_F_STR && !sb_sample_label(s, "target");
+	if (add_target)
+		target.value = tf->v.s;
+	for (size_t i = 0; i < nl + add_target; i++) {
+		const struct sb_label *t = i < nl ? &s->labels[i] : &target;
 		size_t j = i;
 		while (j > 0 && strcmp(lab[j - 1]->name, t->name) > 0) {
 			lab[j] = lab[j - 1];
@@ -499,6 +507,7 @@ static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
 		}
 		lab[j] = t;
 	}
+	nl += add_target;
 	const char *reserved = type == SB_HISTOGRAM ? "le" : type == SB_SUMMARY ? "quantile" : "";
 	struct sb_buf *k = &st->key;
 	sb_buf_reset(k);

@@ -112,6 +112,21 @@ static void keeps_only_the_latest_value_of_a_series(void **state)
 	assert_null(strstr(f->out.data, "node_load1 2"));
 }
 
+static void labels_scraped_series_with_their_target(void **state)
+{
+	struct fx *f = *state;
+	const char *targets[] = {"node-a", "node-b"};
+	for (int i = 0; i < 2; i++) {
+		begin(f, "scrape", 1);
+		sb_evb_field_str(&f->b, "target", targets[i], strlen(targets[i]));
+		gauge(f, "node_load1", i + 1);
+		apply(f, 1);
+	}
+	const char *out = render(f, SB_PROM_TEXT, 1);
+	assert_non_null(strstr(out, "node_load1{target=\"node-a\"} 1\n"));
+	assert_non_null(strstr(out, "node_load1{target=\"node-b\"} 2\n"));
+}
+
 static void identifies_a_series_by_its_labels_whatever_their_order(void **state)
 {
 	struct fx *f = *state;
@@ -466,6 +481,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(renders_a_gauge_with_its_help_and_type, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(labels_scraped_series_with_their_target, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(keeps_only_the_latest_value_of_a_series, setup,
 					    teardown),
