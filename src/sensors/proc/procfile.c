@@ -57,7 +57,7 @@ static ssize_t read_fd(struct sb_procfile *f)
 	return (ssize_t)f->buf.len;
 }
 
-ssize_t sb_procfile_read(struct sb_procfile *f, const char *comp, bool quiet_enoent)
+ssize_t sb_procfile_read(struct sb_procfile *f, const char *comp, bool optional)
 {
 	ssize_t r;
 	bool fresh = false;
@@ -91,7 +91,7 @@ fail:
 		f->fd = -1;
 	}
 	f->errors++;
-	if (!(quiet_enoent && r == -ENOENT)) {
+	if (!(optional && (r == -ENOENT || r == -EOPNOTSUPP))) {
 		if (r == -EFBIG)
 			sb_log_rl(&f->rl, SB_LOG_WARN, comp, "%s: larger than %zu bytes, skipped",
 				  f->path, f->max);

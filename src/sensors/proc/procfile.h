@@ -21,6 +21,8 @@ struct sb_procfile {
 	struct sb_ratelimit rl;
 	uint64_t errors;
 	int last_err;
+	uint64_t round; /* the sensor round this buffer was read in */
+	bool round_ok;  /* ... and whether that read succeeded */
 };
 
 /* path is copied. max 0: 1 MiB. */
@@ -28,9 +30,9 @@ int sb_procfile_init(struct sb_procfile *f, const char *path, size_t max, bool k
 void sb_procfile_free(struct sb_procfile *f);
 /* Reads the whole file; returns its length (data NUL-terminated in
  * f->buf) or -errno. An error is counted and logged, rate-limited, under
- * component comp. A missing file (-ENOENT) is only logged if quiet_enoent
- * is false. */
-ssize_t sb_procfile_read(struct sb_procfile *f, const char *comp, bool quiet_enoent);
+ * component comp, except that an optional file the kernel does not provide
+ * (-ENOENT, -EOPNOTSUPP) is not logged. */
+ssize_t sb_procfile_read(struct sb_procfile *f, const char *comp, bool optional);
 /* Records a parse error for this file: counted, logged rate-limited. */
 void sb_procfile_bad(struct sb_procfile *f, const char *comp, const char *fmt, ...)
 	SB_PRINTF(3, 4);
