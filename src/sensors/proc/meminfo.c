@@ -123,8 +123,15 @@ int sb_proc_parse_meminfo(const char *text, struct sb_evb *b, struct sb_proc_per
 		if (!m)
 			continue;
 		size_t i = (size_t)(m - meminfo_keys);
+		bool count = !strncmp(m->key, "HugePages_", 10);
+		/* The kernel writes kB on every size: a size without one is a
+		 * line cut short, not a value in bytes. */
+		if (!count && !ul) {
+			sb_proc_bad(e, lineno, "%.*s: no unit (truncated?)", (int)(wl - 1), w);
+			continue;
+		}
 		/* procfs keeps the HugePages_* counts as written, unit or not */
-		val[i] = strncmp(m->key, "HugePages_", 10) ? bytes : (double)v;
+		val[i] = count ? (double)v : bytes;
 		have |= 1ull << i;
 	}
 	int n = 0;

@@ -51,6 +51,8 @@ struct pident {
 	int match;
 	uint64_t ino;
 	struct watch *w;
+	uint64_t recheck; /* round to read an unmatched pid's stat again */
+	unsigned checks;
 };
 
 struct pid_target {
@@ -111,7 +113,7 @@ static struct watch *watch_new(struct proc_state *st, int pid, int match, int fd
 	for (int i = W_STATUS; i < W_NFD; i++) {
 		snprintf(path, sizeof(path), "%d/%s", pid, rel[i]);
 		w->fd[i] = openat(pp->dirfd, path,
-				  O_RDONLY | O_CLOEXEC | (i == W_FD ? O_DIRECTORY : 0));
+				  O_RDONLY | O_CLOEXEC | O_NONBLOCK | (i == W_FD ? O_DIRECTORY : 0));
 		/* EACCES on io (another user's process, agent not root) is
 		 * reported when read; the other samples still go out */
 		w->open_err[i] = w->fd[i] < 0 ? errno : 0;
@@ -198,32 +200,47 @@ static void sample(struct sb_evb *b, const struct proc_cfg *c, const struct watc
 		sb_evb_label(b, "name", c->processes.v[w->match]);
 }
 
-/* One round for one process. false: it is gone (drop the watch). */
-static bool watch_collect(struct proc_state *st, struct watch *w, struct sb_evb *b)
+static int match_name(struct proc_state *st, int pid, const struct sb_proc_pidstat *ps);
+
+enum { W_GONE, W_KEEP, W_UNMATCHED };
+
+/* One round for one process: W_KEEP, W_GONE (exited: drop the watch) or
+ * W_UNMATCHED (it exec'd or renamed itself and no longer matches). */
+static int watch_collect(struct proc_state *st, struct watch *w, struct sb_evb *b)
 {
 	struct proc_procs *pp = st->procs;
 	const char *why = "";
 	struct sb_proc_pidstat ps;
 	ssize_t r = pread_all(pp, w->fd[W_STAT]);
 	if (r == -ESRCH || r == 0)
-		return false; /* exited */
+		return W_GONE; /* exited */
 	if (r < 0) {
 		watch_problem(st, w, W_STAT, strerror((int)-r));
-		return true;
+		return W_KEEP;
 	}
 	if (sb_proc_parse_pidstat(pp->buf.data, &ps, &why)) {
 		watch_problem(st, w, W_STAT, why);
-		return true;
+		return W_KEEP;
 	}
 	if (ps.starttime != w->starttime)
-		return false; /* cannot happen with a bound fd; never mix two processes */
+		return W_GONE; /* cannot happen with a bound fd; never mix two processes */
 	if (ps.state == 'Z' || ps.state == 'X')
-		return false; /* a zombie has no memory nor files to report */
+		return W_GONE; /* a zombie has no memory nor files to report */
+	if (strcmp(ps.comm, w->comm)) {
+		/* exec or a rename: does the configured name still fit? */
+		if (w->match != BY_PID) {
+			int m = match_name(st, w->pid, &ps);
+			if (m < 0)
+				return W_UNMATCHED;
+			w->match = m;
+		}
+		snprintf(w->comm, sizeof(w->comm), "%s", ps.comm);
+	}
 
 	struct sb_proc_pidstatus ctx = {0};
 	r = pread_all(pp, w->fd[W_STATUS]);
 	if (r == -ESRCH || r == 0)
-		return false;
+		return W_GONE;
 	if (r < 0)
 		watch_problem(st, w, W_STATUS, read_err(w, W_STATUS, r));
 	else if (sb_proc_parse_pidstatus(pp->buf.data, &ctx, &why))
@@ -233,7 +250,7 @@ static bool watch_collect(struct proc_state *st, struct watch *w, struct sb_evb 
 	bool have_io = false;
 	r = pread_all(pp, w->fd[W_IO]);
 	if (r == -ESRCH || r == 0)
-		return false;
+		return W_GONE;
 	if (r < 0)
 		watch_problem(st, w, W_IO, read_err(w, W_IO, r));
 	else if (sb_proc_parse_pidio(pp->buf.data, &io, &why))
@@ -245,7 +262,7 @@ static bool watch_collect(struct proc_state *st, struct watch *w, struct sb_evb 
 	bool have_max = false;
 	r = pread_all(pp, w->fd[W_LIMITS]);
 	if (r == -ESRCH || r == 0)
-		return false;
+		return W_GONE;
 	if (r < 0)
 		watch_problem(st, w, W_LIMITS, read_err(w, W_LIMITS, r));
 	else if (sb_proc_parse_limits_nofile(pp->buf.data, &maxfds, &why))
@@ -255,7 +272,7 @@ static bool watch_collect(struct proc_state *st, struct watch *w, struct sb_evb 
 
 	long nfds = w->fd[W_FD] >= 0 ? count_fds(pp, w->fd[W_FD]) : -EBADF;
 	if (nfds == -ENOENT || nfds == -ESRCH)
-		return false;
+		return W_GONE;
 	if (nfds < 0)
 		watch_problem(st, w, W_FD, read_err(w, W_FD, nfds));
 
@@ -299,7 +316,7 @@ static bool watch_collect(struct proc_state *st, struct watch *w, struct sb_evb 
 		sample(b, c, w, "process_max_fds", SB_GAUGE, (double)maxfds,
 		       "Maximum number of open file descriptors.");
 	w->emitted_round = st->round;
-	return true;
+	return W_KEEP;
 }
 
 /* ---- classifying new pids ---- */
@@ -311,7 +328,7 @@ static int open_stat(struct proc_state *st, const char *rel, struct sb_proc_pids
 	struct proc_procs *pp = st->procs;
 	char path[64];
 	snprintf(path, sizeof(path), "%s/stat", rel);
-	int fd = openat(pp->dirfd, path, O_RDONLY | O_CLOEXEC);
+	int fd = openat(pp->dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	ssize_t r = pread_all(pp, fd);
@@ -335,7 +352,7 @@ static int match_name(struct proc_state *st, int pid, const struct sb_proc_pidst
 	struct proc_procs *pp = st->procs;
 	char path[64];
 	snprintf(path, sizeof(path), "%d/cmdline", pid);
-	int fd = openat(pp->dirfd, path, O_RDONLY | O_CLOEXEC);
+	int fd = openat(pp->dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return NO_MATCH;
 	char buf[4096];
@@ -362,7 +379,23 @@ static bool room_for_watch(struct proc_state *st)
 	return false;
 }
 
-/* A pid seen for the first time (or again under a new inode). */
+/* An unmatched process is looked at again after 1, 2, 4, ... rounds, then
+ * every RECHECK_MAX: a process listed between its fork and its exec (or
+ * one that renames itself) would otherwise keep its old name here. */
+#define RECHECK_MAX 512
+
+static void not_matched(struct proc_state *st, struct pident *e)
+{
+	unsigned shift = e->checks < 9 ? e->checks : 9;
+	uint64_t wait = 1ull << shift;
+	if (wait >= RECHECK_MAX) /* spread the steady state over rounds */
+		wait = RECHECK_MAX + (uint64_t)e->pid % 64;
+	e->recheck = st->round + wait;
+	e->checks++;
+}
+
+/* A pid seen for the first time, again under a new inode, or due for a
+ * recheck. old: the watch it had, kept if it is the same process. */
 static void classify(struct proc_state *st, struct pident *e, struct watch *old)
 {
 	struct sb_proc_pidstat ps;
@@ -373,6 +406,7 @@ static void classify(struct proc_state *st, struct pident *e, struct watch *old)
 	e->w = NULL;
 	if (fd < 0) {
 		watch_free(st->procs, old);
+		not_matched(st, e);
 		return; /* gone already, or not ours to read: not an error */
 	}
 	if (old && old->starttime == ps.starttime) {
@@ -389,6 +423,8 @@ static void classify(struct proc_state *st, struct pident *e, struct watch *old)
 		return;
 	}
 	close(fd);
+	if (e->match < 0)
+		not_matched(st, e);
 }
 
 /* ---- listing ---- */
@@ -440,7 +476,7 @@ static int list_pids(struct proc_procs *pp)
 			if (grow(&pp->cur, &pp->capcur, pp->ncur + 1))
 				return -ENOMEM;
 			struct pident *e = &pp->cur[pp->ncur++];
-			*e = (struct pident){(int)pid, NO_MATCH, de->d_ino, NULL};
+			*e = (struct pident){(int)pid, NO_MATCH, de->d_ino, NULL, 0, 0};
 			if (pp->ncur > 1 && e[-1].pid >= e->pid)
 				sorted = false;
 		}
@@ -469,15 +505,14 @@ static void scan(struct proc_state *st)
 		if (j < pp->nprev && pp->prev[j].pid == e->pid) {
 			struct pident *o = &pp->prev[j++];
 			if (o->ino == e->ino) {
-				e->match = o->match;
-				e->w = o->w;
-				/* matched earlier but over max_processes: retry */
-				if (e->match >= 0 && !e->w) {
-					e->match = NO_MATCH;
+				*e = *o;
+				/* matched but over max_processes, or due for a
+				 * look at its name again */
+				if ((e->match >= 0 && !e->w) || (!e->w && st->round >= e->recheck))
 					classify(st, e, NULL);
-				}
 				continue;
 			}
+			e->checks = 0;
 			classify(st, e, o->w);
 			continue;
 		}
@@ -504,7 +539,7 @@ static struct pident *find_listed(struct proc_procs *pp, int pid)
 static void collect_target(struct proc_state *st, struct pid_target *t, struct sb_evb *b)
 {
 	struct proc_procs *pp = st->procs;
-	if (t->w && t->w->emitted_round != st->round && !watch_collect(st, t->w, b)) {
+	if (t->w && t->w->emitted_round != st->round && watch_collect(st, t->w, b) == W_GONE) {
 		watch_free(pp, t->w);
 		t->w = NULL;
 	}
@@ -531,7 +566,7 @@ static void collect_target(struct proc_state *st, struct pid_target *t, struct s
 	}
 	t->pid = pid;
 	t->w = watch_new(st, t->pid, BY_PID, fd, &ps);
-	if (t->w && !watch_collect(st, t->w, b)) {
+	if (t->w && watch_collect(st, t->w, b) == W_GONE) {
 		watch_free(pp, t->w);
 		t->w = NULL;
 	}
@@ -546,10 +581,18 @@ void sb_proc_procs_collect(struct proc_state *st, struct sb_evb *b)
 		scan(st);
 		for (size_t i = 0; i < pp->nprev; i++) {
 			struct pident *e = &pp->prev[i];
-			if (e->w && !watch_collect(st, e->w, b)) {
-				watch_free(pp, e->w);
-				e->w = NULL;
-			}
+			if (!e->w)
+				continue;
+			int r = watch_collect(st, e->w, b);
+			if (r == W_KEEP)
+				continue;
+			watch_free(pp, e->w);
+			e->w = NULL;
+			e->match = NO_MATCH;
+			if (r == W_UNMATCHED)
+				not_matched(st, e);
+			else
+				e->recheck = st->round + 1; /* gone: the listing will tell */
 		}
 	}
 	for (size_t i = 0; i < pp->ntargets; i++)

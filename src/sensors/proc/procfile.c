@@ -62,7 +62,7 @@ ssize_t sb_procfile_read(struct sb_procfile *f, const char *comp, bool optional)
 	ssize_t r;
 	bool fresh = false;
 	if (f->fd < 0) {
-		f->fd = open(f->path, O_RDONLY | O_CLOEXEC);
+		f->fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (f->fd < 0) {
 			r = -errno;
 			goto fail;
@@ -74,7 +74,7 @@ ssize_t sb_procfile_read(struct sb_procfile *f, const char *comp, bool optional)
 		/* The file may have been replaced (a fixture tree rewritten, a
 		 * device gone and back): try once with a new fd. */
 		close(f->fd);
-		f->fd = open(f->path, O_RDONLY | O_CLOEXEC);
+		f->fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		r = f->fd < 0 ? -errno : read_fd(f);
 	}
 	if (!f->keep_open && f->fd >= 0) {

@@ -158,17 +158,17 @@ int sb_proc_parse_stat(const char *text, struct sb_evb *b, const struct sb_proc_
 		for (size_t i = 0; i < SB_ARRAY_SIZE(stat_lines); i++) {
 			if (strlen(stat_lines[i].key) != wl || memcmp(w, stat_lines[i].key, wl))
 				continue;
+			if (found & (1u << i)) {
+				sb_proc_bad(e, lineno, "%s listed twice", stat_lines[i].key);
+				break;
+			}
+			found |= 1u << i;
 			uint64_t v;
 			/* intr: the total comes first; per-IRQ counts follow */
 			if (!sb_pp_u64(&q, &v) || (i != 0 && !sb_pp_at_eol(q))) {
 				sb_proc_bad(e, lineno, "%s: expected a number", stat_lines[i].key);
 				break;
 			}
-			if (found & (1u << i)) {
-				sb_proc_bad(e, lineno, "%s listed twice", stat_lines[i].key);
-				break;
-			}
-			found |= 1u << i;
 			if (i == 2) {
 				info->have_btime = true;
 				info->btime = (double)v;
