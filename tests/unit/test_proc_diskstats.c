@@ -119,6 +119,20 @@ static void short_and_garbled_lines_are_skipped(void **state)
 	tp_free(&t);
 }
 
+static void a_last_line_cut_short_is_not_read(void **state)
+{
+	(void)state;
+	struct tp t;
+	/* cut inside the last number: "4600" became "46" */
+	parse(&t, "   8 0 sda 1000 10 20000 3000 500 5 8000 1500 2 4000 4600\n"
+		  "   8 32 sdc 1000 10 20000 3000 500 5 8000 1500 2 4000 46");
+	assert_int_equal(t.e.nbad, 1);
+	assert_int_equal(t.e.line, 2);
+	assert_int_equal(t.n, 11);
+	tp_absent(&t, "node_disk_io_time_weighted_seconds_total", "device", "sdc");
+	tp_free(&t);
+}
+
 static void no_devices_is_not_an_error(void **state)
 {
 	(void)state;
@@ -135,6 +149,7 @@ int main(void)
 		cmocka_unit_test(discard_and_flush_fields_when_present),
 		cmocka_unit_test(default_exclude_drops_partitions_loops_and_zram),
 		cmocka_unit_test(short_and_garbled_lines_are_skipped),
+		cmocka_unit_test(a_last_line_cut_short_is_not_read),
 		cmocka_unit_test(no_devices_is_not_an_error),
 	};
 	return cmocka_run_group_tests_name("proc /proc/diskstats", tests, setup, teardown);

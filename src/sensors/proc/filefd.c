@@ -12,7 +12,7 @@ int sb_proc_parse_filenr(const char *text, struct sb_evb *b, struct sb_proc_perr
 			return 0;
 		}
 	}
-	if (!sb_pp_at_eol(p)) {
+	if (!sb_pp_at_eol(p) || sb_pp_cut(p)) {
 		sb_proc_bad(e, 1, "expected three numbers");
 		return 0;
 	}

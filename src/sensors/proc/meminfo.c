@@ -93,6 +93,10 @@ int sb_proc_parse_meminfo(const char *text, struct sb_evb *b, struct sb_proc_per
 		lineno++;
 		if (sb_pp_at_eol(p))
 			continue; /* some kernels print blank lines */
+		if (sb_pp_cut(p)) {
+			sb_proc_bad(e, lineno, "cut short (no newline at the end)");
+			continue;
+		}
 		const char *w, *q = p;
 		size_t wl = sb_pp_word(&q, &w);
 		if (wl < 2 || w[wl - 1] != ':') {

@@ -26,6 +26,10 @@ int sb_proc_parse_netdev(const char *text, struct sb_evb *b, struct sb_proc_filt
 	for (const char *p = text; *p; p = sb_pp_next(p)) {
 		if (++lineno <= 2)
 			continue; /* two header lines */
+		if (sb_pp_cut(p)) {
+			sb_proc_bad(e, lineno, "cut short (no newline at the end)");
+			continue;
+		}
 		const char *eol = sb_pp_eol(p), *colon = NULL;
 		for (const char *q = p; q < eol; q++)
 			if (*q == ':')

@@ -70,6 +70,10 @@ int sb_proc_parse_netstat(const char *text, struct sb_evb *b, struct sb_proc_fil
 			sb_proc_bad(e, hl, "expected \"Proto: Field ...\"");
 			continue;
 		}
+		if (*vals && sb_pp_cut(vals)) {
+			sb_proc_bad(e, hl + 1, "cut short (no newline at the end)");
+			continue;
+		}
 		const char *vproto, *r = vals;
 		size_t vl = sb_pp_word(&r, &vproto);
 		if (vl != pl || memcmp(proto, vproto, pl)) {
@@ -129,6 +133,10 @@ int sb_proc_parse_snmp6(const char *text, struct sb_evb *b, struct sb_proc_filte
 	unsigned lineno = 0;
 	for (const char *p = text; *p; p = sb_pp_next(p)) {
 		lineno++;
+		if (sb_pp_cut(p)) {
+			sb_proc_bad(e, lineno, "cut short (no newline at the end)");
+			continue;
+		}
 		const char *w, *q = p;
 		size_t wl = sb_pp_word(&q, &w);
 		if (!wl || sb_pp_at_eol(q))

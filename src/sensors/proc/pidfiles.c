@@ -45,6 +45,10 @@ int sb_proc_parse_pidstat(const char *text, struct sb_proc_pidstat *st, const ch
 		}
 		f[i] = (int64_t)u; /* above INT64_MAX: kept as the same bits */
 	}
+	if (*p != ' ' && *p != '\n') {
+		*why = "cut short";
+		return -EINVAL;
+	}
 	st->flags = (uint64_t)f[9];
 	st->minflt = (uint64_t)f[10];
 	st->majflt = (uint64_t)f[12];
@@ -64,7 +68,7 @@ static bool key_u64(const char *text, const char *key, uint64_t *v)
 		if (strncmp(p, key, kl))
 			continue;
 		const char *q = p + kl;
-		return sb_pp_u64(&q, v) && sb_pp_at_eol(q);
+		return sb_pp_u64(&q, v) && sb_pp_at_eol(q) && !sb_pp_cut(q);
 	}
 	return false;
 }
@@ -107,7 +111,7 @@ int sb_proc_parse_limits_nofile(const char *text, uint64_t *soft, const char **w
 			*soft = UINT64_MAX;
 			return 0;
 		}
-		if (sb_pp_u64(&q, soft))
+		if (sb_pp_u64(&q, soft) && !sb_pp_cut(q))
 			return 0;
 		break;
 	}

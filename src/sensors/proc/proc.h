@@ -71,6 +71,12 @@ static inline const char *sb_pp_next(const char *p)
 	p = sb_pp_eol(p);
 	return *p ? p + 1 : p;
 }
+/* The kernel ends every line with '\n': a last line without one was cut
+ * short (a truncated copy), and its last number may be a prefix. */
+static inline bool sb_pp_cut(const char *p)
+{
+	return *sb_pp_eol(p) != '\n';
+}
 /* True when only blanks remain on the line at p. */
 static inline bool sb_pp_at_eol(const char *p)
 {

@@ -72,7 +72,7 @@ struct proc_procs {
 	struct pid_target *targets;
 	size_t ntargets;
 	size_t nwatches;
-	struct sb_ratelimit rl_list, rl_max;
+	struct sb_ratelimit rl_list, rl_max, rl_stat;
 	struct sb_buf buf;
 };
 
@@ -322,7 +322,8 @@ static int watch_collect(struct proc_state *st, struct watch *w, struct sb_evb *
 /* ---- classifying new pids ---- */
 
 /* Opens and parses /proc/<rel>/stat; returns the fd (kept for a watch) or
- * -errno. */
+ * -errno: -ENOENT/-ESRCH when the process is gone, -EINVAL (logged and
+ * counted) when the file is garbled. */
 static int open_stat(struct proc_state *st, const char *rel, struct sb_proc_pidstat *ps)
 {
 	struct proc_procs *pp = st->procs;
@@ -332,12 +333,17 @@ static int open_stat(struct proc_state *st, const char *rel, struct sb_proc_pids
 	if (fd < 0)
 		return -errno;
 	ssize_t r = pread_all(pp, fd);
-	const char *why;
-	if (r <= 0 || sb_proc_parse_pidstat(pp->buf.data, ps, &why)) {
-		close(fd);
-		return r < 0 ? (int)r : -ESRCH;
-	}
-	return fd;
+	const char *why = NULL;
+	if (r > 0 && !sb_proc_parse_pidstat(pp->buf.data, ps, &why))
+		return fd;
+	close(fd);
+	if (r < 0)
+		return (int)r;
+	if (r == 0)
+		return -ESRCH; /* exited between open and read */
+	st->errors++;
+	sb_log_rl(&pp->rl_stat, SB_LOG_WARN, st->comp, "%s/%s: %s", st->cfg->procfs, path, why);
+	return -EINVAL;
 }
 
 static int match_name(struct proc_state *st, int pid, const struct sb_proc_pidstat *ps)
@@ -548,7 +554,7 @@ static void collect_target(struct proc_state *st, struct pid_target *t, struct s
 	struct sb_proc_pidstat ps;
 	int fd = open_stat(st, t->spec, &ps);
 	if (fd < 0) {
-		if (!t->missing_logged)
+		if (!t->missing_logged && fd != -EINVAL)
 			sb_info(st->comp, "pid %s is not running (%s/%s/stat: %s)", t->spec,
 				st->cfg->procfs, t->spec, strerror(-fd));
 		t->missing_logged = true;
@@ -624,7 +630,8 @@ int sb_proc_procs_init(struct proc_state *st)
 	st->procs = pp;
 	pp->dirfd = -1;
 	sb_buf_init(&pp->buf);
-	pp->rl_list.interval_ns = pp->rl_max.interval_ns = 300 * SB_NSEC_PER_SEC;
+	pp->rl_list.interval_ns = pp->rl_max.interval_ns = pp->rl_stat.interval_ns =
+		300 * SB_NSEC_PER_SEC;
 	pp->dirfd = open(c->procfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pp->dirfd < 0) {
 		int r = -errno;

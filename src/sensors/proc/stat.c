@@ -143,6 +143,10 @@ int sb_proc_parse_stat(const char *text, struct sb_evb *b, const struct sb_proc_
 		cpus->round++;
 	for (const char *p = text; *p; p = sb_pp_next(p)) {
 		lineno++;
+		if (sb_pp_cut(p)) {
+			sb_proc_bad(e, lineno, "cut short (no newline at the end)");
+			continue;
+		}
 		if (!strncmp(p, "cpu", 3)) {
 			if (!(what & SB_PROC_STAT_CPU))
 				continue;
