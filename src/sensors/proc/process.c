@@ -53,6 +53,7 @@ struct pident {
 	struct watch *w;
 	uint64_t recheck; /* round to read an unmatched pid's stat again */
 	unsigned checks;
+	uint32_t comm_hash; /* comm when last looked at (0: not yet) */
 };
 
 struct pid_target {
@@ -390,6 +391,14 @@ static bool room_for_watch(struct proc_state *st)
  * one that renames itself) would otherwise keep its old name here. */
 #define RECHECK_MAX 512
 
+static uint32_t comm_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h | 1; /* never 0 */
+}
+
 static void not_matched(struct proc_state *st, struct pident *e)
 {
 	unsigned shift = e->checks < 9 ? e->checks : 9;
@@ -423,14 +432,26 @@ static void classify(struct proc_state *st, struct pident *e, struct watch *old)
 		return;
 	}
 	watch_free(st->procs, old);
+	uint32_t h = comm_hash(ps.comm);
+	if (e->comm_hash == h && !old) {
+		/* a recheck, same comm: no exec since, cmdline not read again */
+		close(fd);
+		not_matched(st, e);
+		return;
+	}
+	e->comm_hash = h;
 	e->match = match_name(st, e->pid, &ps);
 	if (e->match >= 0 && room_for_watch(st)) {
 		e->w = watch_new(st, e->pid, e->match, fd, &ps);
 		return;
 	}
 	close(fd);
-	if (e->match < 0)
+	if (e->match < 0) {
 		not_matched(st, e);
+		/* kernel threads never exec: no need to look again */
+		if (ps.flags & PF_KTHREAD)
+			e->recheck = UINT64_MAX;
+	}
 }
 
 /* ---- listing ---- */
@@ -482,7 +503,7 @@ static int list_pids(struct proc_procs *pp)
 			if (grow(&pp->cur, &pp->capcur, pp->ncur + 1))
 				return -ENOMEM;
 			struct pident *e = &pp->cur[pp->ncur++];
-			*e = (struct pident){(int)pid, NO_MATCH, de->d_ino, NULL, 0, 0};
+			*e = (struct pident){(int)pid, NO_MATCH, de->d_ino, NULL, 0, 0, 0};
 			if (pp->ncur > 1 && e[-1].pid >= e->pid)
 				sorted = false;
 		}
@@ -514,11 +535,16 @@ static void scan(struct proc_state *st)
 				*e = *o;
 				/* matched but over max_processes, or due for a
 				 * look at its name again */
-				if ((e->match >= 0 && !e->w) || (!e->w && st->round >= e->recheck))
+				if (e->match >= 0 && !e->w) {
+					e->comm_hash = 0;
 					classify(st, e, NULL);
+				} else if (!e->w && st->round >= e->recheck) {
+					classify(st, e, NULL);
+				}
 				continue;
 			}
 			e->checks = 0;
+			e->comm_hash = 0;
 			classify(st, e, o->w);
 			continue;
 		}
