@@ -56,7 +56,8 @@ static void sectors_are_512_bytes_and_ticks_milliseconds(void **state)
 	struct tp t;
 	parse(&t, text);
 	assert_int_equal(t.e.nbad, 0);
-	assert_double_eq(tp_value(&t, "node_disk_reads_completed_total", "device", "sda"), 25354637);
+	assert_double_eq(tp_value(&t, "node_disk_reads_completed_total", "device", "sda"),
+			 25354637);
 	assert_double_eq(tp_value(&t, "node_disk_read_bytes_total", "device", "sda"),
 			 1003346126.0 * 512);
 	assert_double_eq(tp_value(&t, "node_disk_read_time_seconds_total", "device", "sda"),
@@ -86,8 +87,8 @@ static void discard_and_flush_fields_when_present(void **state)
 	tp_absent(&t, "node_disk_flush_requests_total", "device", "nvme0n1");
 	/* 20 fields: flushes too */
 	assert_double_eq(tp_value(&t, "node_disk_flush_requests_total", "device", "vda"), 1554);
-	assert_double_eq(tp_value(&t, "node_disk_flush_requests_time_seconds_total", "device", "vda"),
-			 0.793);
+	const char *flush_time = "node_disk_flush_requests_time_seconds_total";
+	assert_double_eq(tp_value(&t, flush_time, "device", "vda"), 0.793);
 	tp_free(&t);
 }
 

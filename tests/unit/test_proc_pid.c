@@ -31,11 +31,10 @@ static void comm_with_spaces_and_parentheses(void **state)
 	(void)state;
 	struct sb_proc_pidstat ps;
 	const char *why = NULL;
-	assert_int_equal(sb_proc_parse_pidstat("1020 ((a b ) ( c d) ) R 28378 1020 28378 34842 1020 "
-					       "4218880 286 0 0 0 0 0 0 0 20 0 1 0 10839175 "
-					       "10395648 155 18446744073709551615\n",
-					       &ps, &why),
-			 0);
+	static const char text[] = "1020 ((a b ) ( c d) ) R 28378 1020 28378 34842 1020 4218880 "
+				   "286 0 0 0 0 0 0 0 20 0 1 0 10839175 10395648 155 "
+				   "18446744073709551615\n";
+	assert_int_equal(sb_proc_parse_pidstat(text, &ps, &why), 0);
 	assert_string_equal(ps.comm, "(a b ) ( c d) ");
 	assert_int_equal(ps.rss, 155);
 	assert_int_equal(ps.starttime, 10839175);

@@ -16,8 +16,8 @@ static void default_filter_keeps_node_exporter_fields(void **state)
 	(void)state;
 	struct sb_proc_filter f;
 	char err[128];
-	assert_int_equal(
-		sb_proc_filter_init(&f, "^(oom_kill|pgpg|pswp|pg.*fault).*", NULL, err, sizeof(err)), 0);
+	const char *fields = "^(oom_kill|pgpg|pswp|pg.*fault).*";
+	assert_int_equal(sb_proc_filter_init(&f, fields, NULL, err, sizeof(err)), 0);
 	struct tp t;
 	tp_begin(&t);
 	t.n = sb_proc_parse_vmstat(text, &t.b, &f, &t.e);
@@ -43,8 +43,8 @@ static void every_line_is_checked_even_filtered_ones(void **state)
 	assert_int_equal(sb_proc_filter_init(&f, "^pgpg", NULL, err, sizeof(err)), 0);
 	struct tp t;
 	tp_begin(&t);
-	t.n = sb_proc_parse_vmstat("pgpgin 1\nnr_dirty x\npgpgout\nweird-name 4\n\npgpgout 2\n", &t.b,
-				   &f, &t.e);
+	static const char text2[] = "pgpgin 1\nnr_dirty x\npgpgout\nweird-name 4\n\npgpgout 2\n";
+	t.n = sb_proc_parse_vmstat(text2, &t.b, &f, &t.e);
 	tp_end(&t);
 	assert_int_equal(t.n, 2);
 	assert_int_equal(t.e.nbad, 4);

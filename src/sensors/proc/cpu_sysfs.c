@@ -112,11 +112,11 @@ static int scan(struct proc_state *st, struct proc_cpu_sysfs *cs)
 		snprintf(path, sizeof(path), "%s/cpu%s/thermal_throttle", cs->base, c->num);
 		c->throttle = c->topo && exists(path);
 		if (c->throttle) {
-			snprintf(path, sizeof(path), "%s/cpu%s/thermal_throttle/core_throttle_count",
-				 cs->base, c->num);
+			snprintf(path, sizeof(path), "%s/cpu%s/thermal_throttle/%s", cs->base,
+				 c->num, "core_throttle_count");
 			r = sb_procfile_init(&c->core_tt, path, 4096, true);
-			snprintf(path, sizeof(path),
-				 "%s/cpu%s/thermal_throttle/package_throttle_count", cs->base, c->num);
+			snprintf(path, sizeof(path), "%s/cpu%s/thermal_throttle/%s", cs->base,
+				 c->num, "package_throttle_count");
 			if (!r)
 				r = sb_procfile_init(&c->pkg_tt, path, 4096, true);
 		}

@@ -196,8 +196,8 @@ static void disk_info(void *arg, struct sb_evb *b, unsigned major, unsigned mino
 		 "ATA disk has a write cache."},
 		{u->ata_write_cache_enabled, "ID_ATA_WRITE_CACHE_ENABLED",
 		 "node_disk_ata_write_cache_enabled", "ATA disk has its write cache enabled."},
-		{u->ata_rotation_rate_rpm, "ID_ATA_ROTATION_RATE_RPM", "node_disk_ata_rotation_rate_rpm",
-		 "ATA disk rotation rate in RPMs (0 for SSDs)."},
+		{u->ata_rotation_rate_rpm, "ID_ATA_ROTATION_RATE_RPM",
+		 "node_disk_ata_rotation_rate_rpm", "ATA disk rotation rate in RPMs (0 for SSDs)."},
 	};
 	for (size_t i = 0; i < SB_ARRAY_SIZE(ata); i++) {
 		if (!ata[i].v)

@@ -41,8 +41,8 @@ static const struct {
 	 1, SB_COUNTER},
 	{"node_disk_discard_time_seconds_total",
 	 "This is the total number of seconds spent by all discards.", MS, SB_COUNTER},
-	{"node_disk_flush_requests_total", "The total number of flush requests completed successfully",
-	 1, SB_COUNTER},
+	{"node_disk_flush_requests_total",
+	 "The total number of flush requests completed successfully", 1, SB_COUNTER},
 	{"node_disk_flush_requests_time_seconds_total",
 	 "This is the total number of seconds spent by all flush requests.", MS, SB_COUNTER},
 };

@@ -144,7 +144,8 @@ int sb_proc_parse_meminfo(const char *text, struct sb_evb *b, struct sb_proc_per
 		if (!(have & (1ull << i)))
 			continue;
 		snprintf(name, sizeof(name), "node_memory_%s", meminfo_keys[i].suffix);
-		snprintf(help, sizeof(help), "Memory information field %s.", meminfo_keys[i].suffix);
+		snprintf(help, sizeof(help), "Memory information field %s.",
+			 meminfo_keys[i].suffix);
 		sb_evb_sample(b, name, SB_GAUGE, val[i]);
 		sb_evb_help(b, help);
 		n++;

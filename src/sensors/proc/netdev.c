@@ -48,7 +48,8 @@ int sb_proc_parse_netdev(const char *text, struct sb_evb *b, struct sb_proc_filt
 			if (!sb_pp_u64(&q, &v[i]))
 				break;
 		if (i < 16) {
-			sb_proc_bad(e, lineno, "%.*s: expected 16 counters", (int)(nend - name), name);
+			sb_proc_bad(e, lineno, "%.*s: expected 16 counters", (int)(nend - name),
+				    name);
 			continue;
 		}
 		size_t nl = (size_t)(nend - name);

@@ -53,7 +53,8 @@ int sb_proc_parse_pressure(const char *text, const char *resource, struct sb_evb
 	bool cpu = !strcmp(resource, "cpu"), irq = !strcmp(resource, "irq");
 	if ((!irq && !have_some) || (!cpu && !have_full)) {
 		if (!e->nbad)
-			sb_proc_bad(e, 0, "no %s line", !irq && !have_some ? "\"some\"" : "\"full\"");
+			sb_proc_bad(e, 0, "no %s line",
+				    !irq && !have_some ? "\"some\"" : "\"full\"");
 		return 0;
 	}
 	if (cpu) {

@@ -79,9 +79,9 @@ static int proc_validate(const void *cfgp, char *err, size_t errlen)
 	for (size_t i = 0; i < c->collectors.n; i++) {
 		if (coll_index(c->collectors.v[i]) < 0) {
 			snprintf(err, errlen,
-				 "collectors: unknown collector \"%s\" (cpu, meminfo, loadavg, stat, "
-				 "diskstats, netdev, pressure, vmstat, filefd, sockstat, netstat, "
-				 "processes)",
+				 "collectors: unknown collector \"%s\" (cpu, meminfo, loadavg, "
+				 "stat, diskstats, netdev, pressure, vmstat, filefd, sockstat, "
+				 "netstat, processes)",
 				 c->collectors.v[i]);
 			return -EINVAL;
 		}
@@ -252,14 +252,15 @@ static int proc_init(struct sb_sensor *s)
 	return 0;
 }
 
-/* One parser call on one file, with its complaints reported. */
-#define PARSE(st, f, optional, call)                                                               \
+/* One parser call on file st->f[idx], with its complaints reported. */
+#define PARSE(st, idx, optional, call)                                                             \
 	do {                                                                                       \
-		const char *text = sb_proc_read(st, f, optional);                                  \
+		struct sb_procfile *f_ = &(st)->f[idx];                                            \
+		const char *text = sb_proc_read(st, f_, optional);                                 \
 		if (text) {                                                                        \
 			struct sb_proc_perr e = {0};                                               \
 			(void)(call);                                                              \
-			sb_proc_report(st, f, &e);                                                 \
+			sb_proc_report(st, f_, &e);                                                \
 		}                                                                                  \
 	} while (0)
 
@@ -295,41 +296,45 @@ static void proc_collect(struct sb_sensor *s)
 	st->round++;
 	sb_evb_begin(b, "proc", "metrics");
 
-	unsigned what = (st->on[PROC_C_CPU] ? SB_PROC_STAT_CPU : 0) |
-			(st->on[PROC_C_STAT] ? SB_PROC_STAT_SYS : 0);
+	const bool *on = st->on;
+	const struct sb_proc_env *env = &st->env;
+	unsigned what = (on[PROC_C_CPU] ? SB_PROC_STAT_CPU : 0) |
+			(on[PROC_C_STAT] ? SB_PROC_STAT_SYS : 0);
 	memset(&st->statinfo, 0, sizeof(st->statinfo));
-	if (what || st->on[PROC_C_PROCESSES])
-		PARSE(st, &st->f[PF_STAT], false,
-		      sb_proc_parse_stat(text, b, &st->env, st->on[PROC_C_CPU] ? &st->cpus : NULL,
-					 what, &st->statinfo, &e));
-	if (st->on[PROC_C_CPU])
+	/* per-process start times need the boot time, too */
+	if (what || on[PROC_C_PROCESSES])
+		PARSE(st, PF_STAT, false,
+		      sb_proc_parse_stat(text, b, env, on[PROC_C_CPU] ? &st->cpus : NULL, what,
+					 &st->statinfo, &e));
+	if (on[PROC_C_CPU])
 		sb_proc_cpu_sysfs_collect(st, b);
-	if (st->on[PROC_C_MEMINFO])
-		PARSE(st, &st->f[PF_MEMINFO], false, sb_proc_parse_meminfo(text, b, &e));
-	if (st->on[PROC_C_LOADAVG])
-		PARSE(st, &st->f[PF_LOADAVG], false, sb_proc_parse_loadavg(text, b, &e));
-	if (st->on[PROC_C_DISKSTATS])
+	if (on[PROC_C_MEMINFO])
+		PARSE(st, PF_MEMINFO, false, sb_proc_parse_meminfo(text, b, &e));
+	if (on[PROC_C_LOADAVG])
+		PARSE(st, PF_LOADAVG, false, sb_proc_parse_loadavg(text, b, &e));
+	if (on[PROC_C_DISKSTATS])
 		sb_proc_disks_collect(st, b);
-	if (st->on[PROC_C_NETDEV])
-		PARSE(st, &st->f[PF_NETDEV], false, sb_proc_parse_netdev(text, b, &st->netdev_f, &e));
-	if (st->on[PROC_C_PRESSURE])
+	if (on[PROC_C_NETDEV])
+		PARSE(st, PF_NETDEV, false, sb_proc_parse_netdev(text, b, &st->netdev_f, &e));
+	if (on[PROC_C_PRESSURE])
 		collect_pressure(st, b);
-	if (st->on[PROC_C_VMSTAT])
-		PARSE(st, &st->f[PF_VMSTAT], false, sb_proc_parse_vmstat(text, b, &st->vmstat_f, &e));
-	if (st->on[PROC_C_FILEFD])
-		PARSE(st, &st->f[PF_FILENR], false, sb_proc_parse_filenr(text, b, &e));
-	if (st->on[PROC_C_SOCKSTAT]) {
-		PARSE(st, &st->f[PF_SOCKSTAT], true, sb_proc_parse_sockstat(text, b, &st->env, false, &e));
-		PARSE(st, &st->f[PF_SOCKSTAT6], true, sb_proc_parse_sockstat(text, b, &st->env, true, &e));
+	if (on[PROC_C_VMSTAT])
+		PARSE(st, PF_VMSTAT, false, sb_proc_parse_vmstat(text, b, &st->vmstat_f, &e));
+	if (on[PROC_C_FILEFD])
+		PARSE(st, PF_FILENR, false, sb_proc_parse_filenr(text, b, &e));
+	if (on[PROC_C_SOCKSTAT]) {
+		/* both optional: a kernel without IPv4 or IPv6 has no file */
+		PARSE(st, PF_SOCKSTAT, true, sb_proc_parse_sockstat(text, b, env, false, &e));
+		PARSE(st, PF_SOCKSTAT6, true, sb_proc_parse_sockstat(text, b, env, true, &e));
 	}
-	if (st->on[PROC_C_NETSTAT]) {
+	if (on[PROC_C_NETSTAT]) {
 		struct sb_proc_protos seen = {0};
-		PARSE(st, &st->f[PF_NETSTAT], false,
-		      sb_proc_parse_netstat(text, b, &st->netstat_f, &seen, &e));
-		PARSE(st, &st->f[PF_SNMP], false, sb_proc_parse_netstat(text, b, &st->netstat_f, &seen, &e));
-		PARSE(st, &st->f[PF_SNMP6], true, sb_proc_parse_snmp6(text, b, &st->netstat_f, &e));
+		struct sb_proc_filter *nf = &st->netstat_f;
+		PARSE(st, PF_NETSTAT, false, sb_proc_parse_netstat(text, b, nf, &seen, &e));
+		PARSE(st, PF_SNMP, false, sb_proc_parse_netstat(text, b, nf, &seen, &e));
+		PARSE(st, PF_SNMP6, true, sb_proc_parse_snmp6(text, b, nf, &e));
 	}
-	if (st->on[PROC_C_PROCESSES])
+	if (on[PROC_C_PROCESSES])
 		sb_proc_procs_collect(st, b);
 
 	s->errors += st->errors - st->errors_published;

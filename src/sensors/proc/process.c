@@ -113,8 +113,8 @@ static struct watch *watch_new(struct proc_state *st, int pid, int match, int fd
 	char path[64];
 	for (int i = W_STATUS; i < W_NFD; i++) {
 		snprintf(path, sizeof(path), "%d/%s", pid, rel[i]);
-		w->fd[i] = openat(pp->dirfd, path,
-				  O_RDONLY | O_CLOEXEC | O_NONBLOCK | (i == W_FD ? O_DIRECTORY : 0));
+		int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (i == W_FD ? O_DIRECTORY : 0);
+		w->fd[i] = openat(pp->dirfd, path, flags);
 		/* EACCES on io (another user's process, agent not root) is
 		 * reported when read; the other samples still go out */
 		w->open_err[i] = w->fd[i] < 0 ? errno : 0;

@@ -58,7 +58,8 @@ int sb_proc_parse_sockstat(const char *text, struct sb_evb *b, const struct sb_p
 				have_used = true;
 			}
 			for (size_t i = 0; i < SB_ARRAY_SIZE(sock_fields); i++) {
-				if (strlen(sock_fields[i]) == kl && !memcmp(k, sock_fields[i], kl)) {
+				const char *f = sock_fields[i];
+				if (strlen(f) == kl && !memcmp(k, f, kl)) {
 					val[i] = v;
 					have[i] = true;
 				}
@@ -76,7 +77,8 @@ int sb_proc_parse_sockstat(const char *text, struct sb_evb *b, const struct sb_p
 		if (sockets) {
 			/* only IPv4's count is reported, as node_exporter does */
 			if (!ipv6 && have_used) {
-				sb_evb_sample(b, "node_sockstat_sockets_used", SB_GAUGE, (double)used);
+				sb_evb_sample(b, "node_sockstat_sockets_used", SB_GAUGE,
+					      (double)used);
 				sb_evb_help(b, "Number of IPv4 sockets in use.");
 				n++;
 			}
