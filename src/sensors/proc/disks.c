@@ -45,14 +45,14 @@ int sb_proc_disks_init(struct proc_state *st)
 	if (!strcmp(u, "auto")) {
 		/* A fixture tree keeps its udev database beside proc/: the
 		 * host's would describe other disks. */
-		if (!strcmp(c->procfs, "/proc")) {
+		char root[PATH_MAX];
+		snprintf(root, sizeof(root), "%s", c->procfs);
+		size_t l = strlen(root);
+		while (l > 1 && root[l - 1] == '/')
+			root[--l] = 0;
+		if (!strcmp(root, "/proc")) {
 			snprintf(d->udev_dir, sizeof(d->udev_dir), "/run/udev/data");
 		} else {
-			char root[PATH_MAX];
-			snprintf(root, sizeof(root), "%s", c->procfs);
-			size_t l = strlen(root);
-			while (l > 1 && root[l - 1] == '/')
-				root[--l] = 0;
 			char *slash = strrchr(root, '/');
 			if (slash)
 				slash[slash == root ? 1 : 0] = 0;

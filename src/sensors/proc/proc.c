@@ -340,7 +340,8 @@ static void proc_collect(struct sb_sensor *s)
 	s->errors += st->errors - st->errors_published;
 	st->errors_published = st->errors;
 	sb_evb_sample(b, "sensorbus_sensor_errors_total", SB_COUNTER, (double)s->errors);
-	sb_evb_help(b, "Source files a sensor could not read or found malformed, per round.");
+	/* the agent sensor reports the same series: same HELP, same value */
+	sb_evb_help(b, "Read or publish failures of the sensor.");
 	sb_evb_label(b, "sensor", "proc");
 	sb_sensor_publish_evb(s);
 	sb_sensor_round_done(s);
