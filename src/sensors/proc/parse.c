@@ -109,16 +109,19 @@ bool sb_pp_uint_text(const char *text, uint64_t *v)
 
 /* ---- filters ---- */
 
-#define MEMO_SLOTS 1024
-#define MEMO_NAME 48
+/* The names come back in the same order every round, so decisions are
+ * remembered in that order and read back sequentially (one cache-friendly
+ * pass, no hashing); a name out of place is decided again and recorded. */
+#define MEMO_SEQ 1024
+#define MEMO_NAME 46
 
 struct sb_proc_memo {
-	unsigned used;
+	unsigned n, pos;
 	struct {
-		uint8_t state; /* 0 empty, 1 fail, 2 pass */
 		uint8_t len;
+		uint8_t pass;
 		char name[MEMO_NAME];
-	} slot[MEMO_SLOTS];
+	} e[MEMO_SEQ];
 };
 
 /* Go's regexp syntax is what users copy from node_exporter's docs; POSIX
@@ -231,37 +234,39 @@ static bool decide(struct sb_proc_filter *f, const char *name)
 	return regexec(&f->exc, name, 0, NULL, 0) != 0;
 }
 
+static bool memo_is(const struct sb_proc_memo *m, unsigned i, const char *name, size_t len)
+{
+	return m->e[i].len == len && !memcmp(m->e[i].name, name, len);
+}
+
 bool sb_proc_filter_pass(struct sb_proc_filter *f, const char *name, size_t len)
 {
 	if (!f || (!f->has_inc && !f->has_exc))
 		return true;
+	struct sb_proc_memo *m = f->memo;
+	if (m && len < MEMO_NAME) {
+		if (m->pos < m->n && memo_is(m, m->pos, name, len))
+			return m->e[m->pos++].pass;
+		if (m->n && memo_is(m, 0, name, len)) { /* the next round began */
+			m->pos = 1;
+			return m->e[0].pass;
+		}
+	}
 	char tmp[256];
 	if (len >= sizeof(tmp))
 		len = sizeof(tmp) - 1; /* names are short; a garbage one is cut */
 	memcpy(tmp, name, len);
 	tmp[len] = 0;
-	if (len >= MEMO_NAME || !f->memo)
-		return decide(f, tmp);
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)tmp[i]) * 16777619u;
-	struct sb_proc_memo *m = f->memo;
-	for (unsigned probe = 0; probe < 8; probe++) {
-		unsigned i = (h + probe) & (MEMO_SLOTS - 1);
-		if (m->slot[i].state == 0) {
-			bool pass = decide(f, tmp);
-			if (m->used < MEMO_SLOTS / 2) {
-				m->slot[i].state = pass ? 2 : 1;
-				m->slot[i].len = (uint8_t)len;
-				memcpy(m->slot[i].name, tmp, len);
-				m->used++;
-			}
-			return pass;
-		}
-		if (m->slot[i].len == len && !memcmp(m->slot[i].name, tmp, len))
-			return m->slot[i].state == 2;
+	bool pass = decide(f, tmp);
+	if (m && len < MEMO_NAME && m->pos < MEMO_SEQ) {
+		unsigned i = m->pos++;
+		m->e[i].len = (uint8_t)len;
+		m->e[i].pass = pass;
+		memcpy(m->e[i].name, name, len);
+		if (m->n < m->pos)
+			m->n = m->pos;
 	}
-	return decide(f, tmp);
+	return pass;
 }
 
 /* ---- small sysfs and udev formats ---- */
