@@ -14,6 +14,12 @@
 
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sb_log.h"
+
 #include "../../src/sensors/proc/proc.h"
 
 static const struct sb_proc_env tp_env = {.user_hz = 100, .page_size = 4096};
@@ -92,6 +98,38 @@ static inline void assert_double_eq(double a, double b)
 {
 	if (a != b)
 		fail_msg("%.17g != %.17g", a, b);
+}
+
+/* A scratch tree for tests that need files: tp_dir is its path while the
+ * group runs; log lines go to hook meanwhile. */
+static char tp_dir[64];
+
+static inline int tp_dir_setup(void (*hook)(enum sb_log_level, const char *, void *))
+{
+	snprintf(tp_dir, sizeof(tp_dir), "/tmp/sb-proc-test.XXXXXX");
+	if (!mkdtemp(tp_dir))
+		return -1;
+	sb_log_set_hook(hook, NULL);
+	return 0;
+}
+
+static inline int tp_dir_teardown(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tp_dir);
+	sb_log_set_hook(NULL, NULL);
+	return system(cmd);
+}
+
+/* Writes n bytes of text to tp_dir/rel. */
+static inline void tp_put(const char *rel, const char *text, size_t n)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", tp_dir, rel);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, n), (ssize_t)n);
+	close(fd);
 }
 
 /* Reads a fixture file (tests run from the repository root). */

@@ -1,13 +1,7 @@
 /* Per-process metrics over a procfs-like tree in a temp directory: name
  * and pid matching, what is re-read when, processes coming and going. */
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include "sb_log.h"
 #include "test_proc.h"
 
-static char root[64];
 static int nwarn, ninfo;
 static char last[512];
 
@@ -21,43 +15,34 @@ static void hook(enum sb_log_level l, const char *line, void *arg)
 	snprintf(last, sizeof(last), "%s", line);
 }
 
-static void put(const char *rel, const char *text, size_t n)
-{
-	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, n), (ssize_t)n);
-	close(fd);
-}
 
 static void mkproc(int pid, const char *comm, const char *argv0, unsigned start)
 {
 	char rel[160], text[512];
-	snprintf(rel, sizeof(rel), "%s/%d", root, pid);
+	snprintf(rel, sizeof(rel), "%s/%d", tp_dir, pid);
 	assert_int_equal(mkdir(rel, 0755), 0);
-	snprintf(rel, sizeof(rel), "%s/%d/fd", root, pid);
+	snprintf(rel, sizeof(rel), "%s/%d/fd", tp_dir, pid);
 	assert_int_equal(mkdir(rel, 0755), 0);
-	snprintf(rel, sizeof(rel), "%s/%d/fd/0", root, pid);
+	snprintf(rel, sizeof(rel), "%s/%d/fd/0", tp_dir, pid);
 	assert_int_equal(symlink("/dev/null", rel), 0);
 	int n = snprintf(text, sizeof(text),
 			 "%d (%s) S 1 1 1 0 -1 4194560 10 0 2 0 300 200 0 0 20 0 3 0 %u 1000000 "
 			 "25 18446744073709551615\n",
 			 pid, comm, start);
 	snprintf(rel, sizeof(rel), "%d/stat", pid);
-	put(rel, text, (size_t)n);
+	tp_put(rel, text, (size_t)n);
 	n = snprintf(text, sizeof(text),
 		     "Name:\t%s\nPid:\t%d\nvoluntary_ctxt_switches:\t5\n"
 		     "nonvoluntary_ctxt_switches:\t6\n",
 		     comm, pid);
 	snprintf(rel, sizeof(rel), "%d/status", pid);
-	put(rel, text, (size_t)n);
+	tp_put(rel, text, (size_t)n);
 	snprintf(rel, sizeof(rel), "%d/io", pid);
-	put(rel, "read_bytes: 7\nwrite_bytes: 8\n", 29);
+	tp_put(rel, "read_bytes: 7\nwrite_bytes: 8\n", 29);
 	snprintf(rel, sizeof(rel), "%d/limits", pid);
-	put(rel, "Max open files            100                  200                  files\n", 74);
+	tp_put(rel, "Max open files            100                  200                  files\n", 74);
 	snprintf(rel, sizeof(rel), "%d/cmdline", pid);
-	put(rel, argv0, strlen(argv0) + 1);
+	tp_put(rel, argv0, strlen(argv0) + 1);
 }
 
 static void rename_comm(int pid, const char *comm, unsigned start)
@@ -68,7 +53,7 @@ static void rename_comm(int pid, const char *comm, unsigned start)
 			 "25 18446744073709551615\n",
 			 pid, comm, start);
 	snprintf(rel, sizeof(rel), "%d/stat", pid);
-	put(rel, text, (size_t)n);
+	tp_put(rel, text, (size_t)n);
 }
 
 struct fx {
@@ -82,8 +67,8 @@ struct fx {
 static void fx_init(struct fx *f, const char *const *names, const char *const *pids, int max)
 {
 	memset(f, 0, sizeof(*f));
-	f->cfg.procfs = root;
-	f->cfg.sysfs = root;
+	f->cfg.procfs = tp_dir;
+	f->cfg.sysfs = tp_dir;
 	f->cfg.max_processes = max;
 	for (; names && *names; names++)
 		f->names[f->cfg.processes.n++] = (char *)*names;
@@ -120,20 +105,13 @@ static void fx_free(struct fx *f)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(root, sizeof(root), "/tmp/sb-procs.XXXXXX");
-	if (!mkdtemp(root))
-		return -1;
-	sb_log_set_hook(hook, NULL);
-	return 0;
+	return tp_dir_setup(hook);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-	sb_log_set_hook(NULL, NULL);
-	return system(cmd);
+	return tp_dir_teardown();
 }
 
 #define CPU(f, pid) tp_find(&(f)->t, "process_cpu_seconds_total", "pid", pid, NULL)
@@ -216,8 +194,8 @@ static void exited_and_reused_pids(void **state)
 	assert_non_null(CPU(&f, "10"));
 	/* pid 10 exits and a new algod gets the same pid */
 	char a[128], b[128];
-	snprintf(a, sizeof(a), "%s/10", root);
-	snprintf(b, sizeof(b), "%s/old10", root);
+	snprintf(a, sizeof(a), "%s/10", tp_dir);
+	snprintf(b, sizeof(b), "%s/old10", tp_dir);
 	assert_int_equal(rename(a, b), 0);
 	fx_round(&f);
 	assert_null(CPU(&f, "10"));
@@ -245,7 +223,7 @@ static void pid_targets_self_and_missing(void **state)
 {
 	(void)state;
 	char self[128];
-	snprintf(self, sizeof(self), "%s/self", root);
+	snprintf(self, sizeof(self), "%s/self", tp_dir);
 	assert_int_equal(symlink("11", self), 0);
 	static const char *const pids[] = {"self", "10", "99999", NULL};
 	struct fx f;
@@ -280,7 +258,7 @@ static void a_pid_also_matched_by_name_is_reported_once(void **state)
 static void unreadable_file_of_one_process_keeps_the_rest(void **state)
 {
 	(void)state;
-	put("11/io", "garbage\n", 8);
+	tp_put("11/io", "garbage\n", 8);
 	static const char *const names[] = {"algod", "node-exporter-long", NULL};
 	struct fx f;
 	fx_init(&f, names, NULL, 10);
@@ -294,7 +272,7 @@ static void unreadable_file_of_one_process_keeps_the_rest(void **state)
 	assert_int_equal(nwarn, 1); /* rate-limited */
 	assert_int_equal(f.st.errors, 2); /* still counted */
 	fx_free(&f);
-	put("11/io", "read_bytes: 7\nwrite_bytes: 8\n", 29);
+	tp_put("11/io", "read_bytes: 7\nwrite_bytes: 8\n", 29);
 }
 
 int main(void)

@@ -1,13 +1,7 @@
 /* Reading source files: whole reads with pread on a kept fd, failures
  * logged once per file naming it, counted, and text checks. */
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include "sb_log.h"
 #include "test_proc.h"
 
-static char dir[64];
 static char lines[8][512];
 static int nlines;
 
@@ -23,36 +17,20 @@ static void hook(enum sb_log_level l, const char *line, void *arg)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/sb-procfile.XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	sb_log_set_hook(hook, NULL);
-	return 0;
+	return tp_dir_setup(hook);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	sb_log_set_hook(NULL, NULL);
-	return system(cmd);
+	return tp_dir_teardown();
 }
 
-static void put(const char *name, const char *text, size_t n)
-{
-	char path[128];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, n), (ssize_t)n);
-	close(fd);
-}
 
 static void init(struct sb_procfile *f, const char *name, size_t max)
 {
 	char path[128];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(path, sizeof(path), "%s/%s", tp_dir, name);
 	assert_int_equal(sb_procfile_init(f, path, max, true), 0);
 	nlines = 0;
 }
@@ -63,7 +41,7 @@ static void whole_file_larger_than_one_read(void **state)
 	static char big[20000];
 	for (size_t i = 0; i < sizeof(big); i++)
 		big[i] = (char)('a' + i % 26);
-	put("big", big, sizeof(big));
+	tp_put("big", big, sizeof(big));
 	struct sb_procfile f;
 	init(&f, "big", 0);
 	assert_int_equal(sb_procfile_read(&f, "test", false), sizeof(big));
@@ -75,12 +53,12 @@ static void whole_file_larger_than_one_read(void **state)
 static void rereads_see_in_place_changes_without_stale_tail(void **state)
 {
 	(void)state;
-	put("x", "first version\n", 14);
+	tp_put("x", "first version\n", 14);
 	struct sb_procfile f;
 	init(&f, "x", 0);
 	assert_int_equal(sb_procfile_read(&f, "test", false), 14);
 	int fd = f.fd;
-	put("x", "v2\n", 3);
+	tp_put("x", "v2\n", 3);
 	assert_int_equal(sb_procfile_read(&f, "test", false), 3);
 	assert_string_equal(f.buf.data, "v2\n");
 	assert_int_equal(f.fd, fd); /* same fd, read again with pread */
@@ -116,7 +94,7 @@ static void enormous_file_is_refused(void **state)
 	(void)state;
 	static char big[10000];
 	memset(big, '1', sizeof(big));
-	put("huge", big, sizeof(big));
+	tp_put("huge", big, sizeof(big));
 	struct sb_procfile f;
 	init(&f, "huge", 4096);
 	assert_int_equal(sb_procfile_read(&f, "sensor:proc", false), -EFBIG);
@@ -129,7 +107,7 @@ static void fifo_does_not_block_the_loop(void **state)
 {
 	(void)state;
 	char path[128];
-	snprintf(path, sizeof(path), "%s/fifo", dir);
+	snprintf(path, sizeof(path), "%s/fifo", tp_dir);
 	assert_int_equal(mkfifo(path, 0600), 0);
 	struct sb_procfile f;
 	init(&f, "fifo", 0);
@@ -141,8 +119,8 @@ static void fifo_does_not_block_the_loop(void **state)
 static void text_with_a_nul_byte_is_refused_by_proc_read(void **state)
 {
 	(void)state;
-	put("bin", "MemTotal: 1 kB\n\0garbage", 24);
-	struct proc_cfg cfg = {.procfs = dir, .sysfs = dir};
+	tp_put("bin", "MemTotal: 1 kB\n\0garbage", 24);
+	struct proc_cfg cfg = {.procfs = tp_dir, .sysfs = tp_dir};
 	struct proc_state st = {.cfg = &cfg, .comp = "sensor:proc", .round = 1};
 	struct sb_procfile f;
 	init(&f, "bin", 0);
@@ -159,7 +137,7 @@ static void text_with_a_nul_byte_is_refused_by_proc_read(void **state)
 static void parser_complaints_become_one_line(void **state)
 {
 	(void)state;
-	struct proc_cfg cfg = {.procfs = dir, .sysfs = dir};
+	struct proc_cfg cfg = {.procfs = tp_dir, .sysfs = tp_dir};
 	struct proc_state st = {.cfg = &cfg, .comp = "sensor:proc", .round = 1};
 	struct sb_procfile f;
 	init(&f, "meminfo", 0);

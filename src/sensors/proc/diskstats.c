@@ -52,12 +52,7 @@ int sb_proc_parse_diskstats(const char *text, struct sb_evb *b, struct sb_proc_f
 {
 	int n = 0;
 	unsigned lineno = 0;
-	for (const char *p = text; *p; p = sb_pp_next(p)) {
-		lineno++;
-		if (sb_pp_cut(p)) {
-			sb_proc_bad(e, lineno, "cut short (no newline at the end)");
-			continue;
-		}
+	SB_PROC_FOR_LINES(p, text, lineno, e) {
 		const char *q = p, *dev;
 		uint64_t major, minor;
 		if (!sb_pp_u64(&q, &major) || !sb_pp_u64(&q, &minor) || major > UINT32_MAX ||

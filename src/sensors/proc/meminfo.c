@@ -89,14 +89,9 @@ int sb_proc_parse_meminfo(const char *text, struct sb_evb *b, struct sb_proc_per
 	double val[SB_ARRAY_SIZE(meminfo_keys)];
 	uint64_t have = 0;
 	unsigned lineno = 0;
-	for (const char *p = text; *p; p = sb_pp_next(p)) {
-		lineno++;
+	SB_PROC_FOR_LINES(p, text, lineno, e) {
 		if (sb_pp_at_eol(p))
 			continue; /* some kernels print blank lines */
-		if (sb_pp_cut(p)) {
-			sb_proc_bad(e, lineno, "cut short (no newline at the end)");
-			continue;
-		}
 		const char *w, *q = p;
 		size_t wl = sb_pp_word(&q, &w);
 		if (wl < 2 || w[wl - 1] != ':') {

@@ -23,13 +23,9 @@ int sb_proc_parse_netdev(const char *text, struct sb_evb *b, struct sb_proc_filt
 	int n = 0;
 	unsigned lineno = 0;
 	char help[96];
-	for (const char *p = text; *p; p = sb_pp_next(p)) {
-		if (++lineno <= 2)
+	SB_PROC_FOR_LINES(p, text, lineno, e) {
+		if (lineno <= 2)
 			continue; /* two header lines */
-		if (sb_pp_cut(p)) {
-			sb_proc_bad(e, lineno, "cut short (no newline at the end)");
-			continue;
-		}
 		const char *eol = sb_pp_eol(p), *colon = NULL;
 		for (const char *q = p; q < eol; q++)
 			if (*q == ':')

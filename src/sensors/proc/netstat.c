@@ -70,10 +70,8 @@ int sb_proc_parse_netstat(const char *text, struct sb_evb *b, struct sb_proc_fil
 			sb_proc_bad(e, hl, "expected \"Proto: Field ...\"");
 			continue;
 		}
-		if (*vals && sb_pp_cut(vals)) {
-			sb_proc_bad(e, hl + 1, "cut short (no newline at the end)");
+		if (*vals && sb_proc_cut_line(vals, hl + 1, e))
 			continue;
-		}
 		const char *vproto, *r = vals;
 		size_t vl = sb_pp_word(&r, &vproto);
 		if (vl != pl || memcmp(proto, vproto, pl)) {
@@ -131,12 +129,7 @@ int sb_proc_parse_snmp6(const char *text, struct sb_evb *b, struct sb_proc_filte
 {
 	int n = 0;
 	unsigned lineno = 0;
-	for (const char *p = text; *p; p = sb_pp_next(p)) {
-		lineno++;
-		if (sb_pp_cut(p)) {
-			sb_proc_bad(e, lineno, "cut short (no newline at the end)");
-			continue;
-		}
+	SB_PROC_FOR_LINES(p, text, lineno, e) {
 		const char *w, *q = p;
 		size_t wl = sb_pp_word(&q, &w);
 		if (!wl || sb_pp_at_eol(q))

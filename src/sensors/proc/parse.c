@@ -18,6 +18,14 @@ void sb_proc_bad(struct sb_proc_perr *e, unsigned line, const char *fmt, ...)
 	va_end(ap);
 }
 
+bool sb_proc_cut_line(const char *p, unsigned lineno, struct sb_proc_perr *e)
+{
+	if (!sb_pp_cut(p))
+		return false;
+	sb_proc_bad(e, lineno, "cut short (no newline at the end)");
+	return true;
+}
+
 const char *sb_pp_eol(const char *p)
 {
 	const char *n = strchr(p, '\n');

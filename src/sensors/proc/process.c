@@ -122,30 +122,9 @@ static struct watch *watch_new(struct proc_state *st, int pid, int match, int fd
 	return w;
 }
 
-/* Reads a kept-open file from offset 0 into pp->buf; -errno on failure. */
 static ssize_t pread_all(struct proc_procs *pp, int fd)
 {
-	if (fd < 0)
-		return -EBADF;
-	struct sb_buf *b = &pp->buf;
-	sb_buf_reset(b);
-	for (;;) {
-		if (sb_buf_reserve(b, 4096))
-			return -ENOMEM;
-		ssize_t n = pread(fd, b->data + b->len, b->cap - b->len - 1, (off_t)b->len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		b->len += (size_t)n;
-		if (b->len > (1u << 20))
-			return -EFBIG;
-	}
-	b->data[b->len] = 0;
-	return (ssize_t)b->len;
+	return sb_pread_all(fd, &pp->buf, 1u << 20);
 }
 
 static long count_fds(struct proc_procs *pp, int fd)
@@ -203,6 +182,22 @@ static void sample(struct sb_evb *b, const struct proc_cfg *c, const struct watc
 
 static int match_name(struct proc_state *st, int pid, const struct sb_proc_pidstat *ps);
 
+enum { P_OK, P_FAIL, P_GONE };
+
+/* Re-reads file i of a watched process into pp->buf. P_FAIL: it could not
+ * be read (reported); P_GONE: the process exited. */
+static int read_part(struct proc_state *st, struct watch *w, int i)
+{
+	ssize_t r = pread_all(st->procs, w->fd[i]);
+	if (r == -ESRCH || r == 0)
+		return P_GONE;
+	if (r < 0) {
+		watch_problem(st, w, i, read_err(w, i, r));
+		return P_FAIL;
+	}
+	return P_OK;
+}
+
 enum { W_GONE, W_KEEP, W_UNMATCHED };
 
 /* One round for one process: W_KEEP, W_GONE (exited: drop the watch) or
@@ -239,37 +234,31 @@ static int watch_collect(struct proc_state *st, struct watch *w, struct sb_evb *
 	}
 
 	struct sb_proc_pidstatus ctx = {0};
-	r = pread_all(pp, w->fd[W_STATUS]);
-	if (r == -ESRCH || r == 0)
+	int p = read_part(st, w, W_STATUS);
+	if (p == P_GONE)
 		return W_GONE;
-	if (r < 0)
-		watch_problem(st, w, W_STATUS, read_err(w, W_STATUS, r));
-	else if (sb_proc_parse_pidstatus(pp->buf.data, &ctx, &why))
+	if (p == P_OK && sb_proc_parse_pidstatus(pp->buf.data, &ctx, &why))
 		watch_problem(st, w, W_STATUS, why);
 
 	struct sb_proc_pidio io;
 	bool have_io = false;
-	r = pread_all(pp, w->fd[W_IO]);
-	if (r == -ESRCH || r == 0)
+	if ((p = read_part(st, w, W_IO)) == P_GONE)
 		return W_GONE;
-	if (r < 0)
-		watch_problem(st, w, W_IO, read_err(w, W_IO, r));
-	else if (sb_proc_parse_pidio(pp->buf.data, &io, &why))
-		watch_problem(st, w, W_IO, why);
-	else
-		have_io = true;
+	if (p == P_OK) {
+		have_io = !sb_proc_parse_pidio(pp->buf.data, &io, &why);
+		if (!have_io)
+			watch_problem(st, w, W_IO, why);
+	}
 
 	uint64_t maxfds = 0;
 	bool have_max = false;
-	r = pread_all(pp, w->fd[W_LIMITS]);
-	if (r == -ESRCH || r == 0)
+	if ((p = read_part(st, w, W_LIMITS)) == P_GONE)
 		return W_GONE;
-	if (r < 0)
-		watch_problem(st, w, W_LIMITS, read_err(w, W_LIMITS, r));
-	else if (sb_proc_parse_limits_nofile(pp->buf.data, &maxfds, &why))
-		watch_problem(st, w, W_LIMITS, why);
-	else
-		have_max = true;
+	if (p == P_OK) {
+		have_max = !sb_proc_parse_limits_nofile(pp->buf.data, &maxfds, &why);
+		if (!have_max)
+			watch_problem(st, w, W_LIMITS, why);
+	}
 
 	long nfds = w->fd[W_FD] >= 0 ? count_fds(pp, w->fd[W_FD]) : -EBADF;
 	if (nfds == -ENOENT || nfds == -ESRCH)

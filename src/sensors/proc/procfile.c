@@ -32,15 +32,16 @@ void sb_procfile_free(struct sb_procfile *f)
 	f->fd = -1;
 }
 
-static ssize_t read_fd(struct sb_procfile *f)
+ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max)
 {
-	sb_buf_reset(&f->buf);
-	off_t off = 0;
+	if (fd < 0)
+		return -EBADF;
+	sb_buf_reset(buf);
 	for (;;) {
-		if (sb_buf_reserve(&f->buf, 4096))
+		if (sb_buf_reserve(buf, 4096))
 			return -ENOMEM;
-		ssize_t n = pread(f->fd, f->buf.data + f->buf.len, f->buf.cap - f->buf.len - 1,
-				  off);
+		ssize_t n = pread(fd, buf->data + buf->len, buf->cap - buf->len - 1,
+				  (off_t)buf->len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -48,13 +49,17 @@ static ssize_t read_fd(struct sb_procfile *f)
 		}
 		if (n == 0)
 			break;
-		f->buf.len += (size_t)n;
-		off += n;
-		if (f->buf.len > f->max)
+		buf->len += (size_t)n;
+		if (buf->len > max)
 			return -EFBIG;
 	}
-	f->buf.data[f->buf.len] = 0;
-	return (ssize_t)f->buf.len;
+	buf->data[buf->len] = 0;
+	return (ssize_t)buf->len;
+}
+
+static ssize_t read_fd(struct sb_procfile *f)
+{
+	return sb_pread_all(f->fd, &f->buf, f->max);
 }
 
 ssize_t sb_procfile_read(struct sb_procfile *f, const char *comp, bool optional)

@@ -25,6 +25,11 @@ struct sb_procfile {
 	bool round_ok;  /* ... and whether that read succeeded */
 };
 
+/* Reads the whole of fd from offset 0 into buf (reset first; NUL after the
+ * data): a re-read of a kept-open procfs file makes the kernel generate it
+ * afresh. -EFBIG above max bytes; -errno. */
+ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max);
+
 /* path is copied. max 0: 1 MiB. */
 int sb_procfile_init(struct sb_procfile *f, const char *path, size_t max, bool keep_open);
 void sb_procfile_free(struct sb_procfile *f);

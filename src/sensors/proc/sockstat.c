@@ -25,12 +25,7 @@ int sb_proc_parse_sockstat(const char *text, struct sb_evb *b, const struct sb_p
 {
 	int n = 0;
 	unsigned lineno = 0;
-	for (const char *p = text; *p; p = sb_pp_next(p)) {
-		lineno++;
-		if (sb_pp_cut(p)) {
-			sb_proc_bad(e, lineno, "cut short (no newline at the end)");
-			continue;
-		}
+	SB_PROC_FOR_LINES(p, text, lineno, e) {
 		const char *proto, *q = p;
 		size_t pl = sb_pp_word(&q, &proto);
 		if (pl < 2 || proto[pl - 1] != ':' || pl > 33 || !sb_proc_name_ok(proto, pl - 1)) {

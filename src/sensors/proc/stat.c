@@ -141,12 +141,7 @@ int sb_proc_parse_stat(const char *text, struct sb_evb *b, const struct sb_proc_
 	memset(info, 0, sizeof(*info));
 	if (cpus)
 		cpus->round++;
-	for (const char *p = text; *p; p = sb_pp_next(p)) {
-		lineno++;
-		if (sb_pp_cut(p)) {
-			sb_proc_bad(e, lineno, "cut short (no newline at the end)");
-			continue;
-		}
+	SB_PROC_FOR_LINES(p, text, lineno, e) {
 		if (!strncmp(p, "cpu", 3)) {
 			if (!(what & SB_PROC_STAT_CPU))
 				continue;

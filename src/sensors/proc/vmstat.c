@@ -13,12 +13,7 @@ int sb_proc_parse_vmstat(const char *text, struct sb_evb *b, struct sb_proc_filt
 	int n = 0;
 	unsigned lineno = 0;
 	char name[96], help[128];
-	for (const char *p = text; *p; p = sb_pp_next(p)) {
-		lineno++;
-		if (sb_pp_cut(p)) {
-			sb_proc_bad(e, lineno, "cut short (no newline at the end)");
-			continue;
-		}
+	SB_PROC_FOR_LINES(p, text, lineno, e) {
 		const char *w, *q = p;
 		size_t wl = sb_pp_word(&q, &w);
 		int64_t v;
