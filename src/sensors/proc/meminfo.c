@@ -1,7 +1,8 @@
 /* /proc/meminfo: node_exporter's meminfo collector. Current node_exporter
  * reports a fixed set of fields (those prometheus/procfs knows), named
  * node_memory_<Field>_bytes with "(anon)" spelled "_anon"; the HugePages_*
- * counts carry no unit. Other fields are not reported. */
+ * counts carry no unit. Other fields are not reported. Sizes without their
+ * "kB" are taken for cut lines rather than bytes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

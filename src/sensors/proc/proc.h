@@ -159,10 +159,10 @@ int sb_proc_parse_sockstat(const char *text, struct sb_evb *b, const struct sb_p
 int sb_proc_parse_netdev(const char *text, struct sb_evb *b, struct sb_proc_filter *devices,
 			 struct sb_proc_perr *e);
 
-/* /proc/net/netstat and /proc/net/snmp: header/value line pairs. The
- * protocols seen are remembered in seen (NULL-terminated by the caller's
- * size) so a protocol in both files is reported once, as node_exporter's
- * map merge does. */
+/* /proc/net/netstat and /proc/net/snmp: header/value line pairs. seen
+ * carries the protocols met from one file to the next (zeroed by the caller
+ * once per round): a protocol met again is malformed input, reported and
+ * skipped, so no series is emitted twice. */
 struct sb_proc_protos {
 	char name[16][24];
 	unsigned n;
