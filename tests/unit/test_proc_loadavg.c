@@ -30,6 +30,10 @@ static void truncated_file_reports_nothing_half_read(void **state)
 	assert_int_equal(t.n, 0);
 	assert_int_equal(t.e.nbad, 1);
 	tp_free(&t);
+	parse(&t, "0.21 0.37 0.3"); /* "0.39" cut: not read as 0.3 */
+	assert_int_equal(t.n, 0);
+	assert_int_equal(t.e.nbad, 1);
+	tp_free(&t);
 }
 
 static void garbage_and_empty_are_reported(void **state)

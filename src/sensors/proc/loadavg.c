@@ -16,6 +16,12 @@ int sb_proc_parse_loadavg(const char *text, struct sb_evb *b, struct sb_proc_per
 			return 0;
 		}
 	}
+	/* the kernel writes five fields: a file ending here was cut short,
+	 * maybe inside the third number */
+	if (*p != ' ' && *p != '\t') {
+		sb_proc_bad(e, 1, "cut short after the load averages");
+		return 0;
+	}
 	for (int i = 0; i < 3; i++) {
 		sb_evb_sample(b, names[i], SB_GAUGE, v[i]);
 		sb_evb_help(b, help[i]);

@@ -199,8 +199,11 @@ static int proc_init(struct sb_sensor *s)
 	long hz = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
 	st->env.user_hz = hz > 0 ? (double)hz : 100;
 	st->env.page_size = page > 0 ? (double)page : 4096;
-	for (size_t i = 0; i < c->collectors.n; i++)
-		st->on[coll_index(c->collectors.v[i])] = true;
+	for (size_t i = 0; i < c->collectors.n; i++) {
+		int k = coll_index(c->collectors.v[i]);
+		if (k >= 0) /* validated with the config */
+			st->on[k] = true;
+	}
 	if (!c->processes.n && !c->pids.n)
 		st->on[PROC_C_PROCESSES] = false;
 
