@@ -128,7 +128,7 @@ int sb_proc_parse_snmp6(const char *text, struct sb_evb *b, struct sb_proc_filte
 			struct sb_proc_perr *e)
 {
 	int n = 0;
-	unsigned lineno = 0;
+	unsigned lineno = 0, known = 0;
 	SB_PROC_FOR_LINES(p, text, lineno, e) {
 		const char *w, *q = p;
 		size_t wl = sb_pp_word(&q, &w);
@@ -143,10 +143,14 @@ int sb_proc_parse_snmp6(const char *text, struct sb_evb *b, struct sb_proc_filte
 			continue;
 		}
 		size_t pl = (size_t)(six - w) + 1;
+		known++;
 		if (pl == wl || !pass(fields, w, pl, w + pl, wl - pl))
 			continue;
 		emit(b, w, pl, w + pl, wl - pl, v);
 		n++;
 	}
+	/* lines node_exporter skips are fine, a file of nothing else is not */
+	if (lineno && !known && !e->nbad)
+		sb_proc_bad(e, 0, "no \"Name6Field value\" lines");
 	return n;
 }
