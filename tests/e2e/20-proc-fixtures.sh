@@ -104,8 +104,11 @@ PY
 ok "hand-written tree: values as worked out by hand"
 
 # The captured tree: values straight from its files.
-C=$(ls -d "$SB_FIXTURES"/procfs/*/CAPTURE | head -1)
-C=$(dirname "$C")
+for C in "$SB_FIXTURES"/procfs/*/CAPTURE; do
+	C=$(dirname "$C")
+	break
+done
+[ -d "$C/proc" ] || fail "no captured tree under $SB_FIXTURES/procfs"
 run "$C" '{"sensors":{"proc":{"processes":["fixture-target"],"pids":["self"]}}}' "$TMP/cap.json"
 python3 - "$TMP/cap.json" "$C/proc" <<'PY' || fail "captured tree values differ from its files"
 import json, os, sys
