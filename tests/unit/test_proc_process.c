@@ -255,6 +255,25 @@ static void a_pid_also_matched_by_name_is_reported_once(void **state)
 	fx_free(&f);
 }
 
+static void a_pid_target_that_execs_into_a_name_is_reported_once(void **state)
+{
+	(void)state;
+	mkproc(14, "bash", "/bin/bash", 140);
+	static const char *const names[] = {"algod", NULL};
+	static const char *const pids[] = {"14", NULL};
+	struct fx f;
+	fx_init(&f, names, pids, 10);
+	fx_round(&f);
+	assert_null(sb_sample_label(CPU(&f, "14"), "name"));
+	rename_comm(14, "algod", 140);
+	fx_round(&f);
+	fx_round(&f);
+	assert_int_equal(tp_count(&f.t, "process_cpu_seconds_total"), 2); /* 10 and 14 */
+	assert_string_equal(sb_sample_label(CPU(&f, "14"), "name"), "algod");
+	fx_free(&f);
+	rename_comm(14, "bash", 140);
+}
+
 static void unreadable_file_of_one_process_keeps_the_rest(void **state)
 {
 	(void)state;
@@ -285,6 +304,7 @@ int main(void)
 		cmocka_unit_test(max_processes_caps_what_is_reported),
 		cmocka_unit_test(pid_targets_self_and_missing),
 		cmocka_unit_test(a_pid_also_matched_by_name_is_reported_once),
+		cmocka_unit_test(a_pid_target_that_execs_into_a_name_is_reported_once),
 		cmocka_unit_test(unreadable_file_of_one_process_keeps_the_rest),
 	};
 	return cmocka_run_group_tests_name("proc per-process metrics", tests, setup, teardown);

@@ -42,7 +42,6 @@ struct watch {
 	char pidstr[16];
 	int fd[W_NFD];
 	int open_err[W_NFD]; /* errno of a file that could not be opened */
-	uint64_t emitted_round;
 	struct sb_ratelimit rl[W_NFD]; /* per file: io refused when not root, ... */
 };
 
@@ -305,7 +304,6 @@ static int watch_collect(struct proc_state *st, struct watch *w, struct sb_evb *
 	if (have_max)
 		sample(b, c, w, "process_max_fds", SB_GAUGE, (double)maxfds,
 		       "Maximum number of open file descriptors.");
-	w->emitted_round = st->round;
 	return W_KEEP;
 }
 
@@ -560,7 +558,16 @@ static struct pident *find_listed(struct proc_procs *pp, int pid)
 static void collect_target(struct proc_state *st, struct pid_target *t, struct sb_evb *b)
 {
 	struct proc_procs *pp = st->procs;
-	if (t->w && t->w->emitted_round != st->round && watch_collect(st, t->w, b) == W_GONE) {
+	if (t->w && st->cfg->processes.n) {
+		/* it became a match by name since (an exec): reported as such */
+		struct pident *e = find_listed(pp, t->pid);
+		if (e && e->w) {
+			watch_free(pp, t->w);
+			t->w = NULL;
+			return;
+		}
+	}
+	if (t->w && watch_collect(st, t->w, b) == W_GONE) {
 		watch_free(pp, t->w);
 		t->w = NULL;
 	}
