@@ -32,7 +32,7 @@ void sb_procfile_free(struct sb_procfile *f)
 	f->fd = -1;
 }
 
-ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max)
+ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max, bool single)
 {
 	if (fd < 0)
 		return -EBADF;
@@ -40,8 +40,8 @@ ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max)
 	for (;;) {
 		if (sb_buf_reserve(buf, 4096))
 			return -ENOMEM;
-		ssize_t n = pread(fd, buf->data + buf->len, buf->cap - buf->len - 1,
-				  (off_t)buf->len);
+		size_t want = buf->cap - buf->len - 1;
+		ssize_t n = pread(fd, buf->data + buf->len, want, (off_t)buf->len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -52,6 +52,8 @@ ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max)
 		buf->len += (size_t)n;
 		if (buf->len > max)
 			return -EFBIG;
+		if (single && (size_t)n < want)
+			break;
 	}
 	buf->data[buf->len] = 0;
 	return (ssize_t)buf->len;
@@ -59,7 +61,7 @@ ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max)
 
 static ssize_t read_fd(struct sb_procfile *f)
 {
-	return sb_pread_all(f->fd, &f->buf, f->max);
+	return sb_pread_all(f->fd, &f->buf, f->max, false);
 }
 
 ssize_t sb_procfile_read(struct sb_procfile *f, const char *comp, bool optional)

@@ -27,8 +27,15 @@ struct sb_procfile {
 
 /* Reads the whole of fd from offset 0 into buf (reset first; NUL after the
  * data): a re-read of a kept-open procfs file makes the kernel generate it
- * afresh. -EFBIG above max bytes; -errno. */
-ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max);
+ * afresh. -EFBIG above max bytes; -errno.
+ *
+ * single: the file is made by one seq_file show() (single_open: every
+ * /proc/<pid> file read here), so a read returning less than asked for is
+ * its end, and the read that would return 0 is saved; it costs as much as
+ * the first (the kernel generates the text again to find the offset).
+ * Files of many records (/proc/net/dev, diskstats, vmstat) hand out about a
+ * page per read, so for them only a 0 read is the end. */
+ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max, bool single);
 
 /* path is copied. max 0: 1 MiB. */
 int sb_procfile_init(struct sb_procfile *f, const char *path, size_t max, bool keep_open);
