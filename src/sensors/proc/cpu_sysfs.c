@@ -123,6 +123,8 @@ static int scan(struct proc_state *st, struct proc_cpu_sysfs *cs)
 		snprintf(path, sizeof(path), "%s/cpu%s/online", cs->base, c->num);
 		if (!r)
 			r = sb_procfile_init(&c->online, path, 4096, true);
+		/* sysfs attributes are one show() each */
+		c->core_tt.single = c->pkg_tt.single = c->online.single = true;
 	}
 	/* node_exporter reports online state only if the first CPU has it */
 	cs->online = cs->ncpus && exists(cs->cpus[0].online.path);

@@ -229,6 +229,14 @@ static int proc_init(struct sb_sensor *s)
 	char err[256] = "";
 	for (int i = 0; i < PF_MAX && !r; i++)
 		r = file_init(st, &st->f[i], rel[i]);
+	/* made by one show() each (single_open); diskstats, net/dev, vmstat
+	 * and the sysctl file-nr are read until a read returns 0 */
+	static const enum proc_file single[] = {
+		PF_STAT,  PF_MEMINFO, PF_LOADAVG, PF_SOCKSTAT, PF_SOCKSTAT6,  PF_NETSTAT,
+		PF_SNMP,  PF_SNMP6,   PF_PSI_CPU, PF_PSI_IO,   PF_PSI_MEMORY, PF_PSI_IRQ,
+	};
+	for (size_t i = 0; i < SB_ARRAY_SIZE(single); i++)
+		st->f[single[i]].single = true;
 	if (!r)
 		r = sb_proc_filter_init(&st->vmstat_f, c->vmstat_fields, NULL, err, sizeof(err));
 	if (!r)

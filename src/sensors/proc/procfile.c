@@ -61,7 +61,7 @@ ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max, bool single)
 
 static ssize_t read_fd(struct sb_procfile *f)
 {
-	return sb_pread_all(f->fd, &f->buf, f->max, false);
+	return sb_pread_all(f->fd, &f->buf, f->max, f->single);
 }
 
 ssize_t sb_procfile_read(struct sb_procfile *f, const char *comp, bool optional)

@@ -16,6 +16,7 @@ struct sb_procfile {
 	char *path;
 	int fd;
 	bool keep_open; /* false for per-process files read once */
+	bool single;    /* one seq_file show(): a short read is the end */
 	size_t max;     /* larger files are refused (-EFBIG) */
 	struct sb_buf buf;
 	struct sb_ratelimit rl;
