@@ -1,10 +1,9 @@
+/* /proc/loadavg: node_exporter's loadavg collector. */
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 
 #include "proc.h"
 
-int sb_proc_parse_loadavg(const char *text, struct sb_evb *b, const char **why)
+int sb_proc_parse_loadavg(const char *text, struct sb_evb *b, struct sb_proc_perr *e)
 {
 	static const char *const names[] = {"node_load1", "node_load5", "node_load15"};
 	static const char *const help[] = {"1m load average.", "5m load average.",
@@ -12,13 +11,16 @@ int sb_proc_parse_loadavg(const char *text, struct sb_evb *b, const char **why)
 	const char *p = text;
 	double v[3];
 	for (int i = 0; i < 3; i++) {
-		char *end;
-		v[i] = strtod(p, &end);
-		if (end == p || (*end != ' ' && *end != '\t')) {
-			*why = "expected three load averages";
-			return -EINVAL;
+		if (!sb_pp_double(&p, &v[i])) {
+			sb_proc_bad(e, 1, "expected three load averages");
+			return 0;
 		}
-		p = end;
+	}
+	/* the kernel writes five fields: a file ending here was cut short,
+	 * maybe inside the third number */
+	if (*p != ' ' && *p != '\t') {
+		sb_proc_bad(e, 1, "cut short after the load averages");
+		return 0;
 	}
 	for (int i = 0; i < 3; i++) {
 		sb_evb_sample(b, names[i], SB_GAUGE, v[i]);

@@ -1,7 +1,17 @@
 /* The proc sensor: system metrics with node_exporter's names from any
- * procfs/sysfs root, and per-process metrics for watched processes. */
+ * procfs/sysfs root, and per-process metrics for watched processes.
+ *
+ * Every procfs file type has a parser: a pure function over a
+ * NUL-terminated buffer that appends samples to an event builder and
+ * reports malformed lines in a struct sb_proc_perr. Parsers never emit a
+ * value they could not read completely: a bad line is skipped and counted.
+ * The collectors (proc.c, cpu_sysfs.c, process.c) do the file I/O. */
 #ifndef SB_PROC_H
 #define SB_PROC_H
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "procfile.h"
 #include "sb_event.h"
@@ -10,30 +20,300 @@
 struct proc_cfg {
 	char *procfs;
 	char *sysfs;
+	char *udev;
+	struct sb_strlist collectors;
 	struct sb_strlist processes;
 	struct sb_strlist pids;
+	int64_t max_processes;
+	char *diskstats_device_exclude;
+	char *diskstats_device_include;
+	char *netdev_device_exclude;
+	char *netdev_device_include;
+	char *vmstat_fields;
+	char *netstat_fields;
 };
 
-struct proc_state;
-
-/* Every collector: add its samples to b. Returns 0, or -errno when its
- * source could not be read at all (already logged and counted). */
-struct proc_collector {
-	const char *name;
-	int (*init)(struct proc_state *st);
-	int (*collect)(struct proc_state *st, struct sb_evb *b);
-	void (*destroy)(struct proc_state *st);
+/* What parsers need from the machine, passed in so tests can vary it. */
+struct sb_proc_env {
+	double user_hz;   /* USER_HZ: clock ticks per second in procfs */
+	double page_size; /* bytes */
 };
+
+/* Malformed input seen by a parser: how many lines were skipped, and the
+ * first one with the reason, for one log line per file. */
+struct sb_proc_perr {
+	unsigned nbad;
+	unsigned line; /* 1-based; 0: the file as a whole */
+	char why[112];
+};
+
+void sb_proc_bad(struct sb_proc_perr *e, unsigned line, const char *fmt, ...) SB_PRINTF(3, 4);
+
+/* ---- tokenizing NUL-terminated text without allocation ---- */
+
+static inline const char *sb_pp_blank(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+static inline bool sb_pp_sep(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == 0;
+}
+
+/* The '\n' ending the line at p, or the terminating NUL. */
+const char *sb_pp_eol(const char *p);
+/* The start of the next line (past '\n'), or the terminating NUL. */
+static inline const char *sb_pp_next(const char *p)
+{
+	p = sb_pp_eol(p);
+	return *p ? p + 1 : p;
+}
+/* The kernel ends every line with '\n': a last line without one was cut
+ * short (a truncated copy), and its last number may be a prefix. */
+static inline bool sb_pp_cut(const char *p)
+{
+	return *sb_pp_eol(p) != '\n';
+}
+/* Reports the line at p (number lineno) when it was cut short. */
+bool sb_proc_cut_line(const char *p, unsigned lineno, struct sb_proc_perr *e);
+/* for each line of text: p at its start, lineno counting from 1; a last
+ * line cut short is reported in e and skipped. */
+#define SB_PROC_FOR_LINES(p, text, lineno, e)                                                      \
+	for (const char *p = (text); *p; p = sb_pp_next(p))                                        \
+		if (++(lineno), sb_proc_cut_line(p, lineno, e)) {                                  \
+		} else
+/* True when only blanks remain on the line at p. */
+static inline bool sb_pp_at_eol(const char *p)
+{
+	p = sb_pp_blank(p);
+	return *p == '\n' || *p == 0;
+}
+/* Skips blanks, then takes a run of non-blank characters; 0 at line end. */
+size_t sb_pp_word(const char **p, const char **w);
+/* Strict decimal numbers: skips blanks, needs at least one digit, no
+ * overflow, and a blank, newline or NUL right after. *p advances only on
+ * success. */
+bool sb_pp_u64(const char **p, uint64_t *v);
+bool sb_pp_i64(const char **p, int64_t *v);
+bool sb_pp_double(const char **p, double *v);
+/* Letters, digits and '_': safe inside a metric name. */
+bool sb_proc_name_ok(const char *s, size_t n);
+/* A whole buffer holding one unsigned number and optional whitespace. */
+bool sb_pp_uint_text(const char *text, uint64_t *v);
+
+/* ---- name filters (node_exporter's include/exclude regexps) ---- */
+
+/* POSIX extended regexps, searched like Go's MatchString (unanchored
+ * unless the pattern anchors itself). Decisions are memoized by name,
+ * since the same few hundred names come back every interval. */
+struct sb_proc_memo;
+struct sb_proc_filter {
+	bool has_inc, has_exc;
+	regex_t inc, exc;
+	struct sb_proc_memo *memo;
+};
+
+/* Either pattern may be NULL or "". Writes a reason to err on failure. */
+int sb_proc_filter_init(struct sb_proc_filter *f, const char *include, const char *exclude,
+			char *err, size_t errlen);
+void sb_proc_filter_free(struct sb_proc_filter *f);
+bool sb_proc_filter_pass(struct sb_proc_filter *f, const char *name, size_t len);
+/* Checks a pattern compiles (for config validation). */
+int sb_proc_regex_check(const char *pattern, char *err, size_t errlen);
+
+/* ---- parsers: text in, samples out ---- */
+
+/* Per-CPU counters remembered between rounds, so node_cpu_seconds_total
+ * never goes backwards (node_exporter's rule: a counter that drops is
+ * held, an idle drop of 3 s or more is a CPU hot-plug and resets it). */
+struct sb_proc_cpus {
+	struct sb_proc_cpu_prev *v;
+	size_t cap;
+	uint64_t round;
+};
+void sb_proc_cpus_free(struct sb_proc_cpus *c);
+
+#define SB_PROC_STAT_CPU 0x1u /* node_cpu_seconds_total, node_cpu_guest_seconds_total */
+#define SB_PROC_STAT_SYS 0x2u /* intr, ctxt, forks, btime, procs */
+
+struct sb_proc_stat_info {
+	bool have_btime;
+	double btime;
+	unsigned ncpus; /* cpuN lines read */
+};
+
+int sb_proc_parse_stat(const char *text, struct sb_evb *b, const struct sb_proc_env *env,
+		       struct sb_proc_cpus *cpus, unsigned what, struct sb_proc_stat_info *info,
+		       struct sb_proc_perr *e);
+int sb_proc_parse_loadavg(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
+int sb_proc_parse_meminfo(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
+int sb_proc_parse_vmstat(const char *text, struct sb_evb *b, struct sb_proc_filter *fields,
+			 struct sb_proc_perr *e);
+int sb_proc_parse_filenr(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
+/* ipv6: the sockstat6 file (no sockets_used). */
+int sb_proc_parse_sockstat(const char *text, struct sb_evb *b, const struct sb_proc_env *env,
+			   bool ipv6, struct sb_proc_perr *e);
+int sb_proc_parse_netdev(const char *text, struct sb_evb *b, struct sb_proc_filter *devices,
+			 struct sb_proc_perr *e);
+
+/* /proc/net/netstat and /proc/net/snmp: header/value line pairs. seen
+ * carries the protocols met from one file to the next (zeroed by the caller
+ * once per round): a protocol met again is malformed input, reported and
+ * skipped, so no series is emitted twice. */
+struct sb_proc_protos {
+	char name[16][24];
+	unsigned n;
+};
+int sb_proc_parse_netstat(const char *text, struct sb_evb *b, struct sb_proc_filter *fields,
+			  struct sb_proc_protos *seen, struct sb_proc_perr *e);
+int sb_proc_parse_snmp6(const char *text, struct sb_evb *b, struct sb_proc_filter *fields,
+			struct sb_proc_perr *e);
+
+/* /proc/pressure/<resource>: resource is cpu, io, memory or irq. */
+int sb_proc_parse_pressure(const char *text, const char *resource, struct sb_evb *b,
+			   struct sb_proc_perr *e);
+
+/* /proc/diskstats. Each device that passes the filter gets its counters;
+ * info(arg, major, minor, name) is called first so the caller can add
+ * node_disk_info and the udev-derived series (NULL: none). */
+typedef void (*sb_proc_disk_info_fn)(void *arg, struct sb_evb *b, unsigned major, unsigned minor,
+				     const char *name);
+int sb_proc_parse_diskstats(const char *text, struct sb_evb *b, struct sb_proc_filter *devices,
+			    sb_proc_disk_info_fn info, void *arg, struct sb_proc_perr *e);
+
+/* /sys/devices/system/cpu/isolated and friends: "1,3-5,9". Calls fn per
+ * CPU; returns the count or -EINVAL. */
+int sb_proc_parse_cpulist(const char *text, void (*fn)(void *arg, unsigned cpu), void *arg,
+			  unsigned max_cpu);
+
+/* /run/udev/data/b<major>:<minor>: the E:KEY=VALUE properties node_exporter
+ * uses. Values point into a copy held by the struct. */
+struct sb_proc_udev {
+	char buf[2048];
+	const char *path, *wwn, *model, *serial, *serial_short, *scsi_serial, *revision;
+	const char *fs_type, *fs_usage, *fs_uuid, *fs_version;
+	const char *dm_name, *dm_uuid, *dm_vg_name, *dm_lv_name, *dm_lv_layer;
+	const char *ata, *ata_write_cache, *ata_write_cache_enabled, *ata_rotation_rate_rpm;
+};
+void sb_proc_parse_udev(const char *text, struct sb_proc_udev *u);
+
+/* ---- per-process files ---- */
+
+struct sb_proc_pidstat {
+	int64_t pid;
+	char comm[64]; /* as the kernel wrote it, at most 63 bytes */
+	size_t comm_len;
+	char state;
+	uint64_t flags;
+	uint64_t minflt, majflt;
+	uint64_t utime, stime; /* ticks */
+	int64_t num_threads;
+	uint64_t starttime; /* ticks after boot */
+	uint64_t vsize;     /* bytes */
+	int64_t rss;        /* pages */
+};
+/* /proc/<pid>/stat: comm may hold spaces and parentheses; the last ')'
+ * ends it. Returns 0 or -EINVAL with why set. */
+int sb_proc_parse_pidstat(const char *text, struct sb_proc_pidstat *st, const char **why);
+
+struct sb_proc_pidstatus {
+	bool have_ctxt;
+	uint64_t voluntary, involuntary;
+};
+int sb_proc_parse_pidstatus(const char *text, struct sb_proc_pidstatus *st, const char **why);
+
+struct sb_proc_pidio {
+	uint64_t read_bytes, write_bytes;
+};
+int sb_proc_parse_pidio(const char *text, struct sb_proc_pidio *io, const char **why);
+/* "Max open files" soft limit; "unlimited" is UINT64_MAX. */
+int sb_proc_parse_limits_nofile(const char *text, uint64_t *soft, const char **why);
+/* basename of argv[0] from /proc/<pid>/cmdline (NUL-separated, len bytes). */
+size_t sb_proc_argv0_base(const char *cmdline, size_t len, const char **base);
+
+/* ---- the sensor's state ---- */
+
+enum proc_coll {
+	PROC_C_CPU,
+	PROC_C_MEMINFO,
+	PROC_C_LOADAVG,
+	PROC_C_STAT,
+	PROC_C_DISKSTATS,
+	PROC_C_NETDEV,
+	PROC_C_PRESSURE,
+	PROC_C_VMSTAT,
+	PROC_C_FILEFD,
+	PROC_C_SOCKSTAT,
+	PROC_C_NETSTAT,
+	PROC_C_PROCESSES,
+	PROC_C_MAX,
+};
+
+/* The system files, kept open between rounds. */
+enum proc_file {
+	PF_STAT,
+	PF_MEMINFO,
+	PF_LOADAVG,
+	PF_DISKSTATS,
+	PF_NETDEV,
+	PF_VMSTAT,
+	PF_FILENR,
+	PF_SOCKSTAT,
+	PF_SOCKSTAT6,
+	PF_NETSTAT,
+	PF_SNMP,
+	PF_SNMP6,
+	PF_PSI_CPU,
+	PF_PSI_IO,
+	PF_PSI_MEMORY,
+	PF_PSI_IRQ,
+	PF_MAX,
+};
+
+struct proc_cpu_sysfs;
+struct proc_disks;
+struct proc_procs;
 
 struct proc_state {
 	const struct proc_cfg *cfg;
 	const char *comp; /* log component */
-	struct sb_procfile loadavg;
+	struct sb_proc_env env;
+	bool on[PROC_C_MAX];
+	uint64_t round;
+	uint64_t errors; /* files that failed or held bad lines, per round */
+	uint64_t errors_published;
+
+	struct sb_procfile f[PF_MAX];
+	bool psi_off; /* the kernel refuses PSI (EOPNOTSUPP): stop asking */
+
+	struct sb_proc_cpus cpus;
+	struct sb_proc_stat_info statinfo;
+	struct proc_cpu_sysfs *cpu_sysfs;
+	struct proc_disks *disks;
+	struct proc_procs *procs;
+
+	struct sb_proc_filter vmstat_f, netstat_f, disk_f, netdev_f;
 };
 
-/* Parsers take a NUL-terminated buffer and add samples; they are pure, so
- * unit tests feed them text. They return the number of samples added or
- * -EINVAL with *why set on malformed input (samples already added stay). */
-int sb_proc_parse_loadavg(const char *text, struct sb_evb *b, const char **why);
+/* Reads f (once per round) and checks it is text; returns its data or
+ * NULL (logged and counted). optional: a missing file is not an error. */
+const char *sb_proc_read(struct proc_state *st, struct sb_procfile *f, bool optional);
+/* Logs (rate-limited) and counts a parser's complaint about f. */
+void sb_proc_report(struct proc_state *st, struct sb_procfile *f, const struct sb_proc_perr *e);
+
+int sb_proc_cpu_sysfs_init(struct proc_state *st);
+void sb_proc_cpu_sysfs_collect(struct proc_state *st, struct sb_evb *b);
+void sb_proc_cpu_sysfs_free(struct proc_state *st);
+
+int sb_proc_disks_init(struct proc_state *st);
+void sb_proc_disks_collect(struct proc_state *st, struct sb_evb *b);
+void sb_proc_disks_free(struct proc_state *st);
+
+int sb_proc_procs_init(struct proc_state *st);
+void sb_proc_procs_collect(struct proc_state *st, struct sb_evb *b);
+void sb_proc_procs_free(struct proc_state *st);
 
 #endif

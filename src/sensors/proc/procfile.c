@@ -32,15 +32,16 @@ void sb_procfile_free(struct sb_procfile *f)
 	f->fd = -1;
 }
 
-static ssize_t read_fd(struct sb_procfile *f)
+ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max, bool single)
 {
-	sb_buf_reset(&f->buf);
-	off_t off = 0;
+	if (fd < 0)
+		return -EBADF;
+	sb_buf_reset(buf);
 	for (;;) {
-		if (sb_buf_reserve(&f->buf, 4096))
+		if (sb_buf_reserve(buf, 4096))
 			return -ENOMEM;
-		ssize_t n = pread(f->fd, f->buf.data + f->buf.len, f->buf.cap - f->buf.len - 1,
-				  off);
+		size_t want = buf->cap - buf->len - 1;
+		ssize_t n = pread(fd, buf->data + buf->len, want, (off_t)buf->len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -48,21 +49,27 @@ static ssize_t read_fd(struct sb_procfile *f)
 		}
 		if (n == 0)
 			break;
-		f->buf.len += (size_t)n;
-		off += n;
-		if (f->buf.len > f->max)
+		buf->len += (size_t)n;
+		if (buf->len > max)
 			return -EFBIG;
+		if (single && (size_t)n < want)
+			break;
 	}
-	f->buf.data[f->buf.len] = 0;
-	return (ssize_t)f->buf.len;
+	buf->data[buf->len] = 0;
+	return (ssize_t)buf->len;
 }
 
-ssize_t sb_procfile_read(struct sb_procfile *f, const char *comp, bool quiet_enoent)
+static ssize_t read_fd(struct sb_procfile *f)
+{
+	return sb_pread_all(f->fd, &f->buf, f->max, f->single);
+}
+
+ssize_t sb_procfile_read(struct sb_procfile *f, const char *comp, bool optional)
 {
 	ssize_t r;
 	bool fresh = false;
 	if (f->fd < 0) {
-		f->fd = open(f->path, O_RDONLY | O_CLOEXEC);
+		f->fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (f->fd < 0) {
 			r = -errno;
 			goto fail;
@@ -74,7 +81,7 @@ ssize_t sb_procfile_read(struct sb_procfile *f, const char *comp, bool quiet_eno
 		/* The file may have been replaced (a fixture tree rewritten, a
 		 * device gone and back): try once with a new fd. */
 		close(f->fd);
-		f->fd = open(f->path, O_RDONLY | O_CLOEXEC);
+		f->fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		r = f->fd < 0 ? -errno : read_fd(f);
 	}
 	if (!f->keep_open && f->fd >= 0) {
@@ -91,7 +98,7 @@ fail:
 		f->fd = -1;
 	}
 	f->errors++;
-	if (!(quiet_enoent && r == -ENOENT)) {
+	if (!(optional && (r == -ENOENT || r == -EOPNOTSUPP))) {
 		if (r == -EFBIG)
 			sb_log_rl(&f->rl, SB_LOG_WARN, comp, "%s: larger than %zu bytes, skipped",
 				  f->path, f->max);

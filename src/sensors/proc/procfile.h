@@ -16,21 +16,36 @@ struct sb_procfile {
 	char *path;
 	int fd;
 	bool keep_open; /* false for per-process files read once */
+	bool single;    /* one seq_file show(): a short read is the end */
 	size_t max;     /* larger files are refused (-EFBIG) */
 	struct sb_buf buf;
 	struct sb_ratelimit rl;
 	uint64_t errors;
 	int last_err;
+	uint64_t round; /* the sensor round this buffer was read in */
+	bool round_ok;  /* ... and whether that read succeeded */
 };
+
+/* Reads the whole of fd from offset 0 into buf (reset first; NUL after the
+ * data): a re-read of a kept-open procfs file makes the kernel generate it
+ * afresh. -EFBIG above max bytes; -errno.
+ *
+ * single: the file is made by one seq_file show() (single_open: every
+ * /proc/<pid> file read here), so a read returning less than asked for is
+ * its end, and the read that would return 0 is saved; it costs as much as
+ * the first (the kernel generates the text again to find the offset).
+ * Files of many records (/proc/net/dev, diskstats, vmstat) hand out about a
+ * page per read, so for them only a 0 read is the end. */
+ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max, bool single);
 
 /* path is copied. max 0: 1 MiB. */
 int sb_procfile_init(struct sb_procfile *f, const char *path, size_t max, bool keep_open);
 void sb_procfile_free(struct sb_procfile *f);
 /* Reads the whole file; returns its length (data NUL-terminated in
  * f->buf) or -errno. An error is counted and logged, rate-limited, under
- * component comp. A missing file (-ENOENT) is only logged if quiet_enoent
- * is false. */
-ssize_t sb_procfile_read(struct sb_procfile *f, const char *comp, bool quiet_enoent);
+ * component comp, except that an optional file the kernel does not provide
+ * (-ENOENT, -EOPNOTSUPP) is not logged. */
+ssize_t sb_procfile_read(struct sb_procfile *f, const char *comp, bool optional);
 /* Records a parse error for this file: counted, logged rate-limited. */
 void sb_procfile_bad(struct sb_procfile *f, const char *comp, const char *fmt, ...)
 	SB_PRINTF(3, 4);

@@ -1,0 +1,152 @@
+/* /proc/meminfo: node_exporter's meminfo collector. Current node_exporter
+ * reports a fixed set of fields (those prometheus/procfs knows), named
+ * node_memory_<Field>_bytes with "(anon)" spelled "_anon"; the HugePages_*
+ * counts carry no unit. Other fields are not reported. Sizes without their
+ * "kB" are taken for cut lines rather than bytes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proc.h"
+
+/* Sorted by key (strcmp order) for bsearch. suffix: the metric name after
+ * node_memory_. */
+static const struct meminfo_key {
+	const char *key;
+	const char *suffix;
+} meminfo_keys[] = {
+	{"Active", "Active_bytes"},
+	{"Active(anon)", "Active_anon_bytes"},
+	{"Active(file)", "Active_file_bytes"},
+	{"AnonHugePages", "AnonHugePages_bytes"},
+	{"AnonPages", "AnonPages_bytes"},
+	{"Bounce", "Bounce_bytes"},
+	{"Buffers", "Buffers_bytes"},
+	{"Cached", "Cached_bytes"},
+	{"CmaFree", "CmaFree_bytes"},
+	{"CmaTotal", "CmaTotal_bytes"},
+	{"CommitLimit", "CommitLimit_bytes"},
+	{"Committed_AS", "Committed_AS_bytes"},
+	{"DirectMap1G", "DirectMap1G_bytes"},
+	{"DirectMap2M", "DirectMap2M_bytes"},
+	{"DirectMap4k", "DirectMap4k_bytes"},
+	{"Dirty", "Dirty_bytes"},
+	{"HardwareCorrupted", "HardwareCorrupted_bytes"},
+	{"HugePages_Free", "HugePages_Free"},
+	{"HugePages_Rsvd", "HugePages_Rsvd"},
+	{"HugePages_Surp", "HugePages_Surp"},
+	{"HugePages_Total", "HugePages_Total"},
+	{"Hugepagesize", "Hugepagesize_bytes"},
+	{"Inactive", "Inactive_bytes"},
+	{"Inactive(anon)", "Inactive_anon_bytes"},
+	{"Inactive(file)", "Inactive_file_bytes"},
+	{"KernelStack", "KernelStack_bytes"},
+	{"Mapped", "Mapped_bytes"},
+	{"MemAvailable", "MemAvailable_bytes"},
+	{"MemFree", "MemFree_bytes"},
+	{"MemTotal", "MemTotal_bytes"},
+	{"Mlocked", "Mlocked_bytes"},
+	{"NFS_Unstable", "NFS_Unstable_bytes"},
+	{"PageTables", "PageTables_bytes"},
+	{"Percpu", "Percpu_bytes"},
+	{"SReclaimable", "SReclaimable_bytes"},
+	{"SUnreclaim", "SUnreclaim_bytes"},
+	{"Shmem", "Shmem_bytes"},
+	{"ShmemHugePages", "ShmemHugePages_bytes"},
+	{"ShmemPmdMapped", "ShmemPmdMapped_bytes"},
+	{"Slab", "Slab_bytes"},
+	{"SwapCached", "SwapCached_bytes"},
+	{"SwapFree", "SwapFree_bytes"},
+	{"SwapTotal", "SwapTotal_bytes"},
+	{"Unevictable", "Unevictable_bytes"},
+	{"VmallocChunk", "VmallocChunk_bytes"},
+	{"VmallocTotal", "VmallocTotal_bytes"},
+	{"VmallocUsed", "VmallocUsed_bytes"},
+	{"Writeback", "Writeback_bytes"},
+	{"WritebackTmp", "WritebackTmp_bytes"},
+	{"Zswap", "Zswap_bytes"},
+	{"Zswapped", "Zswapped_bytes"},
+};
+
+_Static_assert(SB_ARRAY_SIZE(meminfo_keys) <= 64, "one bit per key in a uint64_t");
+
+struct keyref {
+	const char *s;
+	size_t n;
+};
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct keyref *k = a;
+	const struct meminfo_key *m = b;
+	int c = strncmp(k->s, m->key, k->n);
+	if (c)
+		return c;
+	return m->key[k->n] ? -1 : 0;
+}
+
+int sb_proc_parse_meminfo(const char *text, struct sb_evb *b, struct sb_proc_perr *e)
+{
+	double val[SB_ARRAY_SIZE(meminfo_keys)];
+	uint64_t have = 0;
+	unsigned lineno = 0;
+	SB_PROC_FOR_LINES(p, text, lineno, e) {
+		if (sb_pp_at_eol(p))
+			continue; /* some kernels print blank lines */
+		const char *w, *q = p;
+		size_t wl = sb_pp_word(&q, &w);
+		if (wl < 2 || w[wl - 1] != ':') {
+			sb_proc_bad(e, lineno, "expected \"Field: value\"");
+			continue;
+		}
+		uint64_t v;
+		if (!sb_pp_u64(&q, &v)) {
+			sb_proc_bad(e, lineno, "%.*s: bad value", (int)(wl - 1), w);
+			continue;
+		}
+		const char *unit;
+		size_t ul = sb_pp_word(&q, &unit);
+		double bytes = (double)v;
+		if (ul == 2 && !memcmp(unit, "kB", 2))
+			bytes = (double)(v * 1024); /* wraps like procfs's uint64 would */
+		else if (ul) {
+			sb_proc_bad(e, lineno, "%.*s: unit is not kB", (int)(wl - 1), w);
+			continue;
+		}
+		if (!sb_pp_at_eol(q)) {
+			sb_proc_bad(e, lineno, "%.*s: trailing fields", (int)(wl - 1), w);
+			continue;
+		}
+		struct keyref k = {w, wl - 1};
+		const struct meminfo_key *m = bsearch(&k, meminfo_keys, SB_ARRAY_SIZE(meminfo_keys),
+						      sizeof(meminfo_keys[0]), cmp_key);
+		if (!m)
+			continue;
+		size_t i = (size_t)(m - meminfo_keys);
+		bool count = !strncmp(m->key, "HugePages_", 10);
+		/* The kernel writes kB on every size: a size without one is a
+		 * line cut short, not a value in bytes. */
+		if (!count && !ul) {
+			sb_proc_bad(e, lineno, "%.*s: no unit (truncated?)", (int)(wl - 1), w);
+			continue;
+		}
+		/* procfs keeps the HugePages_* counts as written, unit or not */
+		val[i] = count ? (double)v : bytes;
+		have |= 1ull << i;
+	}
+	int n = 0;
+	char name[64], help[96];
+	for (size_t i = 0; i < SB_ARRAY_SIZE(meminfo_keys); i++) {
+		if (!(have & (1ull << i)))
+			continue;
+		snprintf(name, sizeof(name), "node_memory_%s", meminfo_keys[i].suffix);
+		snprintf(help, sizeof(help), "Memory information field %s.",
+			 meminfo_keys[i].suffix);
+		sb_evb_sample(b, name, SB_GAUGE, val[i]);
+		sb_evb_help(b, help);
+		n++;
+	}
+	if (!lineno)
+		sb_proc_bad(e, 0, "empty");
+	return n;
+}

@@ -1,0 +1,68 @@
+/* /proc/net/dev: node_exporter's netdev collector in its /proc/net/dev
+ * mode (--no-collector.netdev.netlink), after its "legacy" renaming:
+ * node_network_{receive,transmit}_<stat>_total{device}. */
+#include <stdio.h>
+#include <string.h>
+
+#include "proc.h"
+
+static const char *const netdev_names[16] = {
+	"node_network_receive_bytes_total",     "node_network_receive_packets_total",
+	"node_network_receive_errs_total",      "node_network_receive_drop_total",
+	"node_network_receive_fifo_total",      "node_network_receive_frame_total",
+	"node_network_receive_compressed_total", "node_network_receive_multicast_total",
+	"node_network_transmit_bytes_total",    "node_network_transmit_packets_total",
+	"node_network_transmit_errs_total",     "node_network_transmit_drop_total",
+	"node_network_transmit_fifo_total",     "node_network_transmit_colls_total",
+	"node_network_transmit_carrier_total",  "node_network_transmit_compressed_total",
+};
+
+int sb_proc_parse_netdev(const char *text, struct sb_evb *b, struct sb_proc_filter *devices,
+			 struct sb_proc_perr *e)
+{
+	int n = 0;
+	unsigned lineno = 0;
+	char help[96];
+	SB_PROC_FOR_LINES(p, text, lineno, e) {
+		if (lineno <= 2)
+			continue; /* two header lines */
+		const char *eol = sb_pp_eol(p), *colon = NULL;
+		for (const char *q = p; q < eol; q++)
+			if (*q == ':')
+				colon = q;
+		const char *name = sb_pp_blank(p), *nend = colon;
+		while (nend && nend > name && (nend[-1] == ' ' || nend[-1] == '\t'))
+			nend--;
+		if (!colon || nend == name) {
+			sb_proc_bad(e, lineno, "expected \"device: counters\"");
+			continue;
+		}
+		uint64_t v[16];
+		const char *q = colon + 1;
+		int i;
+		for (i = 0; i < 16; i++)
+			if (!sb_pp_u64(&q, &v[i]))
+				break;
+		if (i < 16) {
+			sb_proc_bad(e, lineno, "%.*s: expected 16 counters", (int)(nend - name),
+				    name);
+			continue;
+		}
+		size_t nl = (size_t)(nend - name);
+		if (!sb_proc_filter_pass(devices, name, nl))
+			continue;
+		for (i = 0; i < 16; i++) {
+			/* "node_network_" + stat without "_total" */
+			const char *stat = netdev_names[i] + 13;
+			snprintf(help, sizeof(help), "Network device statistic %.*s.",
+				 (int)(strlen(stat) - 6), stat);
+			sb_evb_sample(b, netdev_names[i], SB_COUNTER, (double)v[i]);
+			sb_evb_help(b, help);
+			sb_evb_labeln(b, "device", 6, name, nl);
+			n++;
+		}
+	}
+	if (lineno < 2)
+		sb_proc_bad(e, 0, "no header lines");
+	return n;
+}

@@ -1,0 +1,36 @@
+/* /proc/vmstat: node_exporter's vmstat collector. Every line is checked;
+ * those whose name passes the field filter (default
+ * ^(oom_kill|pgpg|pswp|pg.*fault).*) become node_vmstat_<name>, untyped
+ * as in node_exporter. */
+#include <stdio.h>
+#include <string.h>
+
+#include "proc.h"
+
+int sb_proc_parse_vmstat(const char *text, struct sb_evb *b, struct sb_proc_filter *fields,
+			 struct sb_proc_perr *e)
+{
+	int n = 0;
+	unsigned lineno = 0;
+	char name[96], help[128];
+	SB_PROC_FOR_LINES(p, text, lineno, e) {
+		const char *w, *q = p;
+		size_t wl = sb_pp_word(&q, &w);
+		int64_t v;
+		if (!wl || wl > 64 || !sb_proc_name_ok(w, wl) || !sb_pp_i64(&q, &v) ||
+		    !sb_pp_at_eol(q)) {
+			sb_proc_bad(e, lineno, "expected \"name value\"");
+			continue;
+		}
+		if (!sb_proc_filter_pass(fields, w, wl))
+			continue;
+		snprintf(name, sizeof(name), "node_vmstat_%.*s", (int)wl, w);
+		snprintf(help, sizeof(help), "/proc/vmstat information field %.*s.", (int)wl, w);
+		sb_evb_sample(b, name, SB_UNTYPED, (double)v);
+		sb_evb_help(b, help);
+		n++;
+	}
+	if (!lineno)
+		sb_proc_bad(e, 0, "empty");
+	return n;
+}

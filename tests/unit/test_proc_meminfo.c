@@ -1,0 +1,123 @@
+/* /proc/meminfo: node_memory_* with node_exporter's names and units. */
+#include "test_proc.h"
+
+static int parse(struct tp *t, const char *text)
+{
+	tp_begin(t);
+	t->n = sb_proc_parse_meminfo(text, &t->b, &t->e);
+	tp_end(t);
+	return t->n;
+}
+
+static void kb_fields_become_bytes_with_node_exporter_names(void **state)
+{
+	(void)state;
+	struct tp t;
+	parse(&t, "MemTotal:       15666184 kB\n"
+		  "MemAvailable:    1234 kB\n"
+		  "Active(anon):    7 kB\n"
+		  "Inactive(file):  8 kB\n"
+		  "Committed_AS:    9 kB\n"
+		  "NFS_Unstable:    0 kB\n"
+		  "DirectMap2M:     10 kB\n");
+	assert_int_equal(t.e.nbad, 0);
+	assert_double_eq(tp_value(&t, "node_memory_MemTotal_bytes"), 15666184.0 * 1024);
+	assert_double_eq(tp_value(&t, "node_memory_MemAvailable_bytes"), 1234.0 * 1024);
+	assert_double_eq(tp_value(&t, "node_memory_Active_anon_bytes"), 7168);
+	assert_double_eq(tp_value(&t, "node_memory_Inactive_file_bytes"), 8192);
+	assert_double_eq(tp_value(&t, "node_memory_Committed_AS_bytes"), 9216);
+	assert_double_eq(tp_value(&t, "node_memory_NFS_Unstable_bytes"), 0);
+	assert_double_eq(tp_value(&t, "node_memory_DirectMap2M_bytes"), 10240);
+	const struct sb_sample *s = tp_find(&t, "node_memory_MemTotal_bytes", NULL);
+	assert_int_equal(s->type, SB_GAUGE);
+	assert_string_equal(s->help, "Memory information field MemTotal_bytes.");
+	tp_free(&t);
+}
+
+static void hugepage_counts_have_no_unit(void **state)
+{
+	(void)state;
+	struct tp t;
+	parse(&t, "HugePages_Total:       4\nHugePages_Free:        3\nHugepagesize:    2048 kB\n");
+	assert_double_eq(tp_value(&t, "node_memory_HugePages_Total"), 4);
+	assert_double_eq(tp_value(&t, "node_memory_HugePages_Free"), 3);
+	assert_double_eq(tp_value(&t, "node_memory_Hugepagesize_bytes"), 2048.0 * 1024);
+	tp_free(&t);
+}
+
+static void fields_node_exporter_does_not_report_are_left_out(void **state)
+{
+	(void)state;
+	struct tp t;
+	parse(&t, "MemFree: 1 kB\nKReclaimable:  5 kB\nFileHugePages: 0 kB\nHugetlb: 0 kB\n");
+	assert_int_equal(t.n, 1);
+	assert_int_equal(t.e.nbad, 0);
+	tp_free(&t);
+}
+
+static void truncated_last_line_is_skipped(void **state)
+{
+	(void)state;
+	struct tp t;
+	char *text = tp_fixture("edge/meminfo-truncated");
+	parse(&t, text);
+	assert_int_equal(t.e.nbad, 1);
+	assert_int_equal(t.e.line, 5);
+	assert_non_null(strstr(t.e.why, "cut short"));
+	tp_absent(&t, "node_memory_SwapFree_bytes");
+	assert_double_eq(tp_value(&t, "node_memory_SwapTotal_bytes"), 1024.0 * 1024);
+	free(text);
+	tp_free(&t);
+}
+
+static void garbage_lines_are_counted_and_the_rest_reported(void **state)
+{
+	(void)state;
+	struct tp t;
+	parse(&t, "MemTotal: 100 kB\n"
+		  "this is not meminfo\n"
+		  "MemFree: 12 MB\n"
+		  "Buffers: 1x kB\n"
+		  "Cached: 3 kB extra\n"
+		  "\n"
+		  "Dirty: 4 kB\n");
+	assert_int_equal(t.e.nbad, 4);
+	assert_int_equal(t.e.line, 2);
+	assert_int_equal(t.n, 2);
+	assert_double_eq(tp_value(&t, "node_memory_Dirty_bytes"), 4096);
+	tp_free(&t);
+}
+
+static void empty_file_is_reported(void **state)
+{
+	(void)state;
+	struct tp t;
+	parse(&t, "");
+	assert_int_equal(t.n, 0);
+	assert_int_equal(t.e.nbad, 1);
+	tp_free(&t);
+}
+
+static void a_repeated_field_is_reported_once_last_value(void **state)
+{
+	(void)state;
+	struct tp t;
+	parse(&t, "MemFree: 1 kB\nMemFree: 2 kB\n");
+	assert_int_equal(t.n, 1);
+	assert_double_eq(tp_value(&t, "node_memory_MemFree_bytes"), 2048);
+	tp_free(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(kb_fields_become_bytes_with_node_exporter_names),
+		cmocka_unit_test(hugepage_counts_have_no_unit),
+		cmocka_unit_test(fields_node_exporter_does_not_report_are_left_out),
+		cmocka_unit_test(truncated_last_line_is_skipped),
+		cmocka_unit_test(garbage_lines_are_counted_and_the_rest_reported),
+		cmocka_unit_test(empty_file_is_reported),
+		cmocka_unit_test(a_repeated_field_is_reported_once_last_value),
+	};
+	return cmocka_run_group_tests_name("proc /proc/meminfo", tests, NULL, NULL);
+}

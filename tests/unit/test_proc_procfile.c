@@ -1,0 +1,167 @@
+/* Reading source files: whole reads with pread on a kept fd, failures
+ * logged once per file naming it, counted, and text checks. */
+#include "test_proc.h"
+
+static char lines[8][512];
+static int nlines;
+
+static void hook(enum sb_log_level l, const char *line, void *arg)
+{
+	(void)l;
+	(void)arg;
+	if (nlines < 8)
+		snprintf(lines[nlines], sizeof(lines[0]), "%s", line);
+	nlines++;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return tp_dir_setup(hook);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return tp_dir_teardown();
+}
+
+
+static void init(struct sb_procfile *f, const char *name, size_t max)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s/%s", tp_dir, name);
+	assert_int_equal(sb_procfile_init(f, path, max, true), 0);
+	nlines = 0;
+}
+
+static void whole_file_larger_than_one_read(void **state)
+{
+	(void)state;
+	static char big[20000];
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)('a' + i % 26);
+	tp_put("big", big, sizeof(big));
+	struct sb_procfile f;
+	init(&f, "big", 0);
+	assert_int_equal(sb_procfile_read(&f, "test", false), sizeof(big));
+	assert_memory_equal(f.buf.data, big, sizeof(big));
+	assert_int_equal(f.buf.data[sizeof(big)], 0);
+	sb_procfile_free(&f);
+}
+
+static void rereads_see_in_place_changes_without_stale_tail(void **state)
+{
+	(void)state;
+	tp_put("x", "first version\n", 14);
+	struct sb_procfile f;
+	init(&f, "x", 0);
+	assert_int_equal(sb_procfile_read(&f, "test", false), 14);
+	int fd = f.fd;
+	tp_put("x", "v2\n", 3);
+	assert_int_equal(sb_procfile_read(&f, "test", false), 3);
+	assert_string_equal(f.buf.data, "v2\n");
+	assert_int_equal(f.fd, fd); /* same fd, read again with pread */
+	sb_procfile_free(&f);
+}
+
+static void missing_file_is_logged_once_naming_it(void **state)
+{
+	(void)state;
+	struct sb_procfile f;
+	init(&f, "nope", 0);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(sb_procfile_read(&f, "sensor:proc", false), -ENOENT);
+	assert_int_equal(nlines, 1);
+	assert_non_null(strstr(lines[0], "/nope"));
+	assert_non_null(strstr(lines[0], "No such file"));
+	assert_int_equal(f.errors, 5);
+	sb_procfile_free(&f);
+}
+
+static void optional_missing_file_is_silent(void **state)
+{
+	(void)state;
+	struct sb_procfile f;
+	init(&f, "absent", 0);
+	assert_int_equal(sb_procfile_read(&f, "sensor:proc", true), -ENOENT);
+	assert_int_equal(nlines, 0);
+	sb_procfile_free(&f);
+}
+
+static void enormous_file_is_refused(void **state)
+{
+	(void)state;
+	static char big[10000];
+	memset(big, '1', sizeof(big));
+	tp_put("huge", big, sizeof(big));
+	struct sb_procfile f;
+	init(&f, "huge", 4096);
+	assert_int_equal(sb_procfile_read(&f, "sensor:proc", false), -EFBIG);
+	assert_int_equal(nlines, 1);
+	assert_non_null(strstr(lines[0], "larger than 4096 bytes"));
+	sb_procfile_free(&f);
+}
+
+static void fifo_does_not_block_the_loop(void **state)
+{
+	(void)state;
+	char path[128];
+	snprintf(path, sizeof(path), "%s/fifo", tp_dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	struct sb_procfile f;
+	init(&f, "fifo", 0);
+	assert_true(sb_procfile_read(&f, "sensor:proc", false) < 0);
+	assert_int_equal(nlines, 1);
+	sb_procfile_free(&f);
+}
+
+static void text_with_a_nul_byte_is_refused_by_proc_read(void **state)
+{
+	(void)state;
+	tp_put("bin", "MemTotal: 1 kB\n\0garbage", 24);
+	struct proc_cfg cfg = {.procfs = tp_dir, .sysfs = tp_dir};
+	struct proc_state st = {.cfg = &cfg, .comp = "sensor:proc", .round = 1};
+	struct sb_procfile f;
+	init(&f, "bin", 0);
+	assert_null(sb_proc_read(&st, &f, false));
+	assert_int_equal(st.errors, 1);
+	assert_int_equal(nlines, 1);
+	assert_non_null(strstr(lines[0], "NUL byte at offset 15"));
+	/* once per round: the same round does not read nor count again */
+	assert_null(sb_proc_read(&st, &f, false));
+	assert_int_equal(st.errors, 1);
+	sb_procfile_free(&f);
+}
+
+static void parser_complaints_become_one_line(void **state)
+{
+	(void)state;
+	struct proc_cfg cfg = {.procfs = tp_dir, .sysfs = tp_dir};
+	struct proc_state st = {.cfg = &cfg, .comp = "sensor:proc", .round = 1};
+	struct sb_procfile f;
+	init(&f, "meminfo", 0);
+	struct sb_proc_perr e = {0};
+	sb_proc_bad(&e, 3, "MemFree: bad value");
+	sb_proc_bad(&e, 9, "second");
+	sb_proc_report(&st, &f, &e);
+	assert_int_equal(st.errors, 1);
+	assert_int_equal(nlines, 1);
+	assert_non_null(strstr(lines[0], "/meminfo: line 3: MemFree: bad value (2 malformed"));
+	sb_procfile_free(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(whole_file_larger_than_one_read),
+		cmocka_unit_test(rereads_see_in_place_changes_without_stale_tail),
+		cmocka_unit_test(missing_file_is_logged_once_naming_it),
+		cmocka_unit_test(optional_missing_file_is_silent),
+		cmocka_unit_test(enormous_file_is_refused),
+		cmocka_unit_test(fifo_does_not_block_the_loop),
+		cmocka_unit_test(text_with_a_nul_byte_is_refused_by_proc_read),
+		cmocka_unit_test(parser_complaints_become_one_line),
+	};
+	return cmocka_run_group_tests_name("proc source files", tests, setup, teardown);
+}
