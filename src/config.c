@@ -1012,9 +1012,19 @@ static void describe_keys(FILE *out, const char *prefix, const struct sb_cfg_key
 			describe_keys(out, sub, k->sub);
 			continue;
 		}
-		char def[160] = "";
-		if (k->def)
-			snprintf(def, sizeof(def), "`%s`", k->def);
+		char def[512] = "";
+		if (k->def) {
+			/* a '|' in a default (a regex) would end the markdown cell */
+			size_t o = 0;
+			def[o++] = '`';
+			for (const char *c = k->def; *c && o < sizeof(def) - 4; c++) {
+				if (*c == '|')
+					def[o++] = '\\';
+				def[o++] = *c;
+			}
+			def[o++] = '`';
+			def[o] = 0;
+		}
 		char choices[200] = "";
 		if (k->type == SB_CT_ENUM) {
 			size_t l = 0;
