@@ -52,7 +52,7 @@ BPF_PROGS := $(wildcard bpf/*.bpf.c)
 
 ifeq ($(BPF),1)
 SRCS += $(BPF_USER_SRCS)
-ALL_CFLAGS += -DSB_HAVE_BPF=1
+ALL_CFLAGS += -DSB_HAVE_BPF=1 -Ibpf
 LIBS += $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 endif
 
@@ -60,6 +60,9 @@ OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRCS))
 LIB_OBJS := $(filter-out $(BUILD)/obj/src/main.o,$(OBJS))
 
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+ifneq ($(BPF),1)
+TEST_SRCS := $(filter-out tests/unit/test_bpf%,$(TEST_SRCS))
+endif
 TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
 .PHONY: all run test unit e2e clean install deps bench fuzz format check-format

@@ -6,6 +6,7 @@
 #include "sb_sink.h"
 #include "sb_util.h"
 
+extern const struct sb_sensor_ops sb_sensor_bpf;
 extern const struct sb_sensor_ops sb_sensor_proc;
 extern const struct sb_sensor_ops sb_sensor_synthetic;
 
@@ -15,6 +16,7 @@ extern const struct sb_sink_ops sb_sink_null;
 
 static const struct sb_sensor_ops *const sensors[] = {
 	&sb_sensor_proc,
+	&sb_sensor_bpf,
 	&sb_sensor_synthetic,
 };
 
