@@ -14,6 +14,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "core_fixes.bpf.h"
+#include "log2.h"
 #include "sb_bpf.h"
 
 #define SB_TASK_RUNNING 0
@@ -89,33 +90,6 @@ static __always_inline struct sb_task_ctx *sb_tctx(bool btf, struct task_struct 
 	struct sb_task_ctx zero = {};
 	bpf_map_update_elem(&task_ctx_tid, &tid, &zero, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&task_ctx_tid, &tid);
-}
-
-/* floor(log2(v)), v > 0; 0 for 0. Branch-free: the ISA has no clz. */
-static __always_inline __u32 sb_log2(__u64 v)
-{
-	__u32 r, s;
-	r = (v > 0xffffffffULL) << 5;
-	v >>= r;
-	s = (v > 0xffff) << 4;
-	v >>= s;
-	r |= s;
-	s = (v > 0xff) << 3;
-	v >>= s;
-	r |= s;
-	s = (v > 0xf) << 2;
-	v >>= s;
-	r |= s;
-	s = (v > 0x3) << 1;
-	v >>= s;
-	r |= s;
-	return r | (__u32)(v >> 1);
-}
-
-static __always_inline __u32 sb_hist_slot(__u64 ns)
-{
-	__u32 k = sb_log2(ns);
-	return k < SB_HIST_SLOTS ? k : SB_HIST_SLOTS - 1;
 }
 
 /* comm as a hash key: bytes after the NUL zeroed, since older kernels
