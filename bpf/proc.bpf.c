@@ -78,8 +78,13 @@ static __always_inline int on_exec(bool btf, struct task_struct *p, struct linux
 	if (SB_WATCHING) {
 		__u32 tid = SB_READ(btf, p, pid);
 		struct sb_task_ctx *c = sb_tctx(btf, p, tid, true);
-		if (c)
+		if (c) {
 			cs->watch_full += sb_classify(btf, c, p, true);
+			/* it is running: its on-CPU time starts now, not at its
+			 * first switch */
+			c->switch_ts = bpf_ktime_get_ns();
+			c->flags |= SB_TC_ON_CPU;
+		}
 	}
 	return 0;
 }
