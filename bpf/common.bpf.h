@@ -1,5 +1,5 @@
-/* What sched.bpf.c and proc.bpf.c share: the per-task context, the watch
- * list and the watched processes' maps. Both objects declare the same maps;
+/* What sched.bpf.c and proc.bpf.c share: the watch list and the watched
+ * processes' maps, and per-task context. Both objects declare the same maps;
  * the user side creates them with the first object it loads and hands their
  * fds to the second (bpf_map__reuse_fd), so both see one set.
  *
@@ -19,12 +19,12 @@
 
 #define SB_TASK_RUNNING 0
 
-/* Set by the user side before load; with both false the verifier drops
- * every watch path, so an empty watch list costs nothing per switch. */
-const volatile bool watch_names_on = false;
-const volatile bool watch_pids_on = false;
-
-#define SB_WATCHING (watch_names_on || watch_pids_on)
+/* Set by the user side before load. With watch_on false the verifier drops
+ * every watch path: an empty watch list costs nothing per switch. */
+const volatile bool watch_on = false;
+/* Tasks started at or after this CLOCK_MONOTONIC time are counted from
+ * their birth; older ones from when they are first seen. */
+const volatile __u64 born_after_ns = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -46,6 +46,7 @@ struct sb_comm {
 	char s[SB_COMM_LEN];
 };
 
+/* The configured names (comm, NUL-padded) -> index in the watch list. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, SB_WATCH_MAX);
@@ -54,11 +55,11 @@ struct {
 } watch_names SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SB_WATCH_MAX);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SB_WATCH_HINT_SLOTS);
 	__type(key, __u32);
 	__type(value, __u32);
-} watch_pids SEC(".maps");
+} watch_hint SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -92,6 +93,51 @@ static __always_inline struct sb_task_ctx *sb_tctx(bool btf, struct task_struct 
 	return bpf_map_lookup_elem(&task_ctx_tid, &tid);
 }
 
+/* The process tgid if it is watched, else NULL. One array load for the
+ * processes that are not (nearly all): the hash only on a hint. */
+static __always_inline struct sb_proc_meta *sb_watched(__u32 tgid)
+{
+	__u32 slot = tgid & SB_WATCH_HINT_MASK;
+	__u32 *hint = bpf_map_lookup_elem(&watch_hint, &slot);
+	if (!hint || !*hint)
+		return NULL;
+	struct sb_proc_meta *m = bpf_map_lookup_elem(&procs, &tgid);
+	return m && !(m->flags & SB_PROC_EXITED) ? m : NULL;
+}
+
+static __always_inline void sb_hint_add(__u32 tgid, int delta)
+{
+	__u32 slot = tgid & SB_WATCH_HINT_MASK;
+	__u32 *hint = bpf_map_lookup_elem(&watch_hint, &slot);
+	if (hint)
+		__sync_fetch_and_add(hint, delta);
+}
+
+/* Starts watching process tgid. Returns 1 when the table is full. */
+static __always_inline int sb_watch_add(__u32 tgid, __u32 idx, __u32 flags, const char *comm)
+{
+	struct sb_proc_meta m = {.watch_idx = idx, .flags = flags};
+	__builtin_memcpy(m.comm, comm, SB_COMM_LEN);
+	if (bpf_map_update_elem(&procs, &tgid, &m, BPF_ANY))
+		return 1;
+	if (bpf_map_update_elem(&proc_stats, &tgid, &sb_zero_stats, BPF_ANY)) {
+		bpf_map_delete_elem(&procs, &tgid);
+		return 1;
+	}
+	sb_hint_add(tgid, 1);
+	return 0;
+}
+
+/* The process is gone (or renamed out of the watch): the user side
+ * publishes it once more and deletes it. */
+static __always_inline void sb_watch_end(struct sb_proc_meta *m, __u32 tgid)
+{
+	if (m->flags & SB_PROC_EXITED)
+		return;
+	m->flags |= SB_PROC_EXITED;
+	sb_hint_add(tgid, -1);
+}
+
 /* comm as a hash key: bytes after the NUL zeroed, since older kernels
  * (strlcpy in __set_task_comm) leave the previous name's tail there. */
 static __always_inline void sb_comm_key(struct sb_comm *k)
@@ -106,55 +152,19 @@ static __always_inline void sb_comm_key(struct sb_comm *k)
 	}
 }
 
-/* Decides whether p's process is watched and remembers it in c. A process
- * is watched when its tgid is already tracked, its tgid is in the pid list,
- * or its leader's comm (the process name, whatever its threads call
- * themselves) is in the name list. Runs once per task, and again at exec.
- * Returns 1 when the process table was full. */
-static __always_inline int sb_classify(bool btf, struct sb_task_ctx *c, struct task_struct *p,
-				       bool at_exec)
+/* A watched thread's on-CPU accounting starts: from its birth if it was
+ * born while we watch, else from now. */
+static __always_inline void sb_watch_start(bool btf, struct sb_task_ctx *c, struct task_struct *p,
+					   __u64 now)
 {
-	__u32 tgid = SB_READ(btf, p, tgid);
-	struct sb_proc_meta *m;
-	struct sb_comm comm = {};
-	__u32 *idx = NULL;
-
-	c->flags |= SB_TC_CLASSIFIED;
-	c->tgid = 0;
-	m = bpf_map_lookup_elem(&procs, &tgid);
-	if (m && !(m->flags & SB_PROC_EXITED) && !at_exec) {
-		c->tgid = tgid;
-		return 0;
+	__u64 start = SB_READ(btf, p, start_time);
+	if (start >= born_after_ns) {
+		c->sum_exec = 0;
+		c->out_ts = start;
+	} else {
+		c->sum_exec = BPF_CORE_READ(p, se.sum_exec_runtime);
+		c->out_ts = now;
 	}
-	if (watch_pids_on)
-		idx = bpf_map_lookup_elem(&watch_pids, &tgid);
-	BPF_CORE_READ_INTO(&comm.s, p, group_leader, comm);
-	sb_comm_key(&comm);
-	if (!idx && watch_names_on)
-		idx = bpf_map_lookup_elem(&watch_names, &comm);
-	if (!idx) {
-		/* exec gave a watched-by-name process a name we do not watch */
-		if (m && at_exec)
-			m->flags |= SB_PROC_EXITED;
-		return 0;
-	}
-	if (m && !(m->flags & SB_PROC_EXITED)) {
-		/* exec kept it watched: the comm label follows the new name */
-		m->watch_idx = *idx;
-		__builtin_memcpy(m->comm, comm.s, SB_COMM_LEN);
-		c->tgid = tgid;
-		return 0;
-	}
-	struct sb_proc_meta nm = {.watch_idx = *idx};
-	__builtin_memcpy(nm.comm, comm.s, SB_COMM_LEN);
-	if (bpf_map_update_elem(&procs, &tgid, &nm, BPF_ANY))
-		return 1;
-	if (bpf_map_update_elem(&proc_stats, &tgid, &sb_zero_stats, BPF_ANY)) {
-		bpf_map_delete_elem(&procs, &tgid);
-		return 1;
-	}
-	c->tgid = tgid;
-	return 0;
 }
 
 #endif

@@ -9,10 +9,29 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+#define RINGBUF_BYTES (1 << 20)
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, RINGBUF_BYTES);
 } events SEC(".maps");
+
+/* Waking the reader costs an IPI, tens of microseconds in a VM, which would
+ * dominate every exec and exit. So it is woken at most every wakeup_ns (the
+ * first record after a quiet spell still wakes it at once), or when the
+ * ring is a quarter full; the sensor also drains it every interval. */
+const volatile __u64 wakeup_ns = 0;
+__u64 last_wakeup_ns;
+
+static __always_inline __u64 wakeup_flag(__u64 now)
+{
+	if (now - last_wakeup_ns >= wakeup_ns ||
+	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= RINGBUF_BYTES / 4) {
+		last_wakeup_ns = now;
+		return BPF_RB_FORCE_WAKEUP;
+	}
+	return BPF_RB_NO_WAKEUP;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -47,6 +66,8 @@ static __always_inline void fill_hdr(bool btf, struct sb_rec_hdr *h, __u16 type,
 	h->ts_ns = now;
 }
 
+static __always_inline void rewatch(bool btf, struct task_struct *p, const char *comm);
+
 static __always_inline int on_exec(bool btf, struct task_struct *p, struct linux_binprm *bprm)
 {
 	struct sb_proc_cpu *cs = cpu_stats();
@@ -70,23 +91,48 @@ static __always_inline int on_exec(bool btf, struct task_struct *p, struct linux
 	e->uid = (__u32)bpf_get_current_uid_gid();
 	BPF_CORE_READ_INTO(&e->comm, p, comm);
 	__u32 size = SB_REC_EXEC_FIXED + len;
-	fill_hdr(btf, &e->hdr, SB_REC_EXEC, (__u16)size, p, bpf_ktime_get_ns());
-	if (bpf_ringbuf_output(&events, e, size, 0))
+	__u64 now = bpf_ktime_get_ns();
+	fill_hdr(btf, &e->hdr, SB_REC_EXEC, (__u16)size, p, now);
+	if (bpf_ringbuf_output(&events, e, size, wakeup_flag(now)))
 		cs->lost++;
 
-	/* A new program, maybe a new name: decide again whether it is watched. */
-	if (SB_WATCHING) {
-		__u32 tid = SB_READ(btf, p, pid);
-		struct sb_task_ctx *c = sb_tctx(btf, p, tid, true);
-		if (c) {
-			cs->watch_full += sb_classify(btf, c, p, true);
-			/* it is running: its on-CPU time starts now, not at its
-			 * first switch */
-			c->switch_ts = bpf_ktime_get_ns();
-			c->flags |= SB_TC_ON_CPU;
-		}
-	}
+	if (watch_on)
+		rewatch(btf, p, e->comm);
 	return 0;
+}
+
+/* After exec, a new name: a process watched by name may leave the watch or
+ * match another name; an unwatched one may now match. */
+static __always_inline void rewatch(bool btf, struct task_struct *p, const char *comm)
+{
+	struct sb_comm key;
+	__builtin_memcpy(key.s, comm, SB_COMM_LEN);
+	sb_comm_key(&key);
+	__u32 tgid = SB_READ(btf, p, tgid);
+	__u32 *idx = bpf_map_lookup_elem(&watch_names, &key);
+	struct sb_proc_meta *m = bpf_map_lookup_elem(&procs, &tgid);
+	if (m && !(m->flags & SB_PROC_EXITED)) {
+		if (!(m->flags & SB_PROC_BY_NAME)) {
+			__builtin_memcpy(m->comm, key.s, SB_COMM_LEN); /* by pid: stays */
+		} else if (idx) {
+			m->watch_idx = *idx;
+			__builtin_memcpy(m->comm, key.s, SB_COMM_LEN);
+		} else {
+			sb_watch_end(m, tgid);
+			return;
+		}
+	} else if (!idx) {
+		return;
+	} else if (sb_watch_add(tgid, *idx, SB_PROC_BY_NAME, key.s)) {
+		struct sb_proc_cpu *cs = cpu_stats();
+		if (cs)
+			cs->watch_full++;
+		return;
+	}
+	/* it is on a CPU now: its on-CPU time starts here or at its birth */
+	struct sb_task_ctx *c = sb_tctx(btf, p, SB_READ(btf, p, pid), true);
+	if (c && !c->out_ts)
+		sb_watch_start(btf, c, p, bpf_ktime_get_ns());
 }
 
 static __always_inline int on_exit(bool btf, struct task_struct *p)
@@ -104,10 +150,10 @@ static __always_inline int on_exit(bool btf, struct task_struct *p)
 
 	__u64 now = bpf_ktime_get_ns();
 	__u32 tgid = SB_READ(btf, p, tgid);
-	if (SB_WATCHING) {
+	if (watch_on) {
 		struct sb_proc_meta *m = bpf_map_lookup_elem(&procs, &tgid);
 		if (m)
-			m->flags |= SB_PROC_EXITED;
+			sb_watch_end(m, tgid);
 	}
 
 	struct sb_rec_exit *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -133,7 +179,7 @@ static __always_inline int on_exit(bool btf, struct task_struct *p)
 		cpu += BPF_CORE_READ(leader, se.sum_exec_runtime);
 	e->cpu_ns = cpu;
 	BPF_CORE_READ_INTO(&e->comm, leader, comm);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wakeup_flag(now));
 	return 0;
 }
 
@@ -143,33 +189,35 @@ static __always_inline int on_fork(bool btf, struct task_struct *parent, struct 
 	if (!cs)
 		return 0;
 	cs->forks++;
-	if (!SB_WATCHING)
+	if (!watch_on)
 		return 0;
 
-	__u32 tid = SB_READ(btf, parent, pid);
-	struct sb_task_ctx *c = sb_tctx(btf, parent, tid, true);
-	if (!c)
+	__u32 ptgid = SB_READ(btf, parent, tgid);
+	struct sb_proc_meta *m = sb_watched(ptgid);
+	if (!m)
 		return 0;
-	if (!(c->flags & SB_TC_CLASSIFIED))
-		cs->watch_full += sb_classify(btf, c, parent, false);
-	if (!c->tgid)
-		return 0;
-	struct sb_proc_stats *s = bpf_map_lookup_elem(&proc_stats, &c->tgid);
+	struct sb_proc_stats *s = bpf_map_lookup_elem(&proc_stats, &ptgid);
 	if (s)
 		s->forks++;
-	if (SB_READ(btf, child, pid) != SB_READ(btf, child, tgid))
+	__u32 child_tgid = SB_READ(btf, child, tgid);
+	if (SB_READ(btf, child, pid) != child_tgid)
 		return 0; /* a thread */
+	/* the child has the same name: watched by name, it is watched too */
+	if ((m->flags & SB_PROC_BY_NAME) &&
+	    sb_watch_add(child_tgid, m->watch_idx, SB_PROC_BY_NAME, m->comm))
+		cs->watch_full++;
 
 	struct sb_rec_fork *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		cs->lost++;
 		return 0;
 	}
-	fill_hdr(btf, &e->hdr, SB_REC_FORK, sizeof(*e), child, bpf_ktime_get_ns());
-	/* the child's real_parent may be a reaper (CLONE_PARENT): say who forked */
-	e->hdr.ppid = c->tgid;
+	__u64 now = bpf_ktime_get_ns();
+	fill_hdr(btf, &e->hdr, SB_REC_FORK, sizeof(*e), child, now);
+	/* the child's real_parent may be another (CLONE_PARENT): say who forked */
+	e->hdr.ppid = ptgid;
 	BPF_CORE_READ_INTO(&e->comm, parent, comm);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wakeup_flag(now));
 	return 0;
 }
 

@@ -79,12 +79,15 @@ struct sb_rec_fork {
 
 /* ---- maps read each interval ---- */
 
-/* sched.bpf.c, per-CPU array of one entry. */
+/* sched.bpf.c, an array with one entry per CPU. Hot fields first, the
+ * rarely touched long-wait slots last, 64-byte multiple: a CPU's entry
+ * shares a cache line with its neighbour's only at that cold tail. */
 struct sb_sched_cpu {
 	__u64 switches; /* equals this CPU's share of /proc/stat ctxt */
 	__u64 rq_sum_ns;
-	__u64 rq_hist[SB_HIST_SLOTS];
 	__u64 watch_full; /* watched processes not tracked: table full */
+	__u64 rq_hist[SB_HIST_SLOTS];
+	__u64 _pad0;
 };
 
 /* proc.bpf.c, per-CPU array of one entry. */
@@ -97,12 +100,19 @@ struct sb_proc_cpu {
 };
 
 /* Watched processes, key: tgid. */
-#define SB_PROC_EXITED 0x1u /* the process is gone: user side publishes it once more, deletes */
+#define SB_PROC_EXITED 0x1u  /* gone (or renamed away): published once more, then deleted */
+#define SB_PROC_BY_NAME 0x2u /* matched by name: its forked children are watched too */
 struct sb_proc_meta {
 	__u32 watch_idx; /* index into the configured watch list */
 	__u32 flags;
 	char comm[SB_COMM_LEN];
 };
+
+/* watch_hint[tgid & SB_WATCH_HINT_MASK] counts watched processes whose tgid
+ * falls there: the per-switch test for "might be watched" is one load, and
+ * only a hit looks the tgid up in the procs hash. */
+#define SB_WATCH_HINT_SLOTS 8192
+#define SB_WATCH_HINT_MASK (SB_WATCH_HINT_SLOTS - 1)
 
 /* Per-CPU, key: tgid. */
 struct sb_proc_stats {
@@ -115,15 +125,13 @@ struct sb_proc_stats {
 	__u64 rq_hist[SB_HIST_SLOTS];
 };
 
-/* Per task (thread): task storage, or a tid-keyed LRU hash on kernels
+/* Per task (thread), for watched threads, and for every task when waits are
+ * timed from wakeups: task storage, or a tid-keyed LRU hash on kernels
  * without it. Kernel-private, here so both objects agree on its size. */
-#define SB_TC_CLASSIFIED 0x1u /* watch decision made for this task */
-#define SB_TC_ON_CPU 0x2u     /* switch_ts is when it went on CPU */
 struct sb_task_ctx {
-	__u64 wake_ts;   /* queued since (0: not queued) */
-	__u64 switch_ts; /* last switch in or out, watched tasks only */
-	__u32 tgid;      /* watched: its process; 0: not watched */
-	__u32 flags;
+	__u64 wake_ts;  /* wakeup timing: queued since (0: not queued) */
+	__u64 sum_exec; /* watched: se.sum_exec_runtime at its last switch out */
+	__u64 out_ts;   /* watched: when it last switched out (0: no baseline yet) */
 };
 
 #endif

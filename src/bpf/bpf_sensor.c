@@ -8,6 +8,7 @@
  * only takes its own metrics away. */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,8 +52,11 @@ static const int tp_obj[SB_TP_MAX] = {
 };
 static const char *const obj_names[OBJ_MAX] = {"sched", "proc"};
 /* Maps both objects declare; the second one loaded reuses the first's. */
-static const char *const shared_maps[] = {"task_ctx",  "task_ctx_tid", "watch_names",
-					  "watch_pids", "procs",        "proc_stats"};
+static const char *const shared_maps[] = {"task_ctx", "task_ctx_tid", "watch_names",
+					  "watch_hint", "procs",    "proc_stats"};
+/* How often the kernel side may wake us for exec/exit records (it also
+ * wakes us at once after a quiet spell, and we drain every interval). */
+#define RING_WAKEUP_NS (100 * SB_NSEC_PER_MSEC)
 
 struct watch_entry {
 	const char *name; /* NULL: a pid */
@@ -110,10 +114,14 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 
 /* ---- status samples ---- */
 
-static void status_samples(struct sb_evb *b, unsigned attached, bool capable,
+/* want: the programs this mode needs (others are not reported: a program
+ * that is not needed is not missing). */
+static void status_samples(struct sb_evb *b, unsigned want, unsigned attached, bool capable,
 			   enum sb_bpf_reason active)
 {
 	for (int i = 0; i < SB_TP_MAX; i++) {
+		if (!(want & SB_TP_BIT(i)))
+			continue;
 		sb_evb_sample(b, "sensorbus_bpf_program_attached", SB_GAUGE,
 			      (attached & SB_TP_BIT(i)) ? 1 : 0);
 		sb_evb_help(b, "1 when the BPF program on this tracepoint is attached");
@@ -138,7 +146,7 @@ static int decline(struct sb_sensor *s, const struct bpf_cfg *c, const struct sb
 	sb_log(c->enabled == ENABLED_TRUE ? SB_LOG_ERROR : SB_LOG_WARN, COMP,
 	       "BPF unavailable, running procfs-only: %s", why);
 	sb_evb_begin(&s->evb, "bpf", "metrics");
-	status_samples(&s->evb, 0, plan->kernel_capable, reason);
+	status_samples(&s->evb, SB_TP_ALL, 0, plan->kernel_capable, reason);
 	sb_sensor_publish_evb(s);
 	return 1;
 }
@@ -176,7 +184,7 @@ static int parse_watch(struct bpf_state *st, const struct bpf_cfg *c)
 }
 
 /* Sizes and switches that must be set between open and load. */
-static void configure(struct bpf_state *st, struct bpf_object *obj, bool names, bool pids)
+static void configure(struct bpf_state *st, struct bpf_object *obj)
 {
 	bool btf = st->plan.btf_mode;
 	struct bpf_program *prog;
@@ -193,13 +201,15 @@ static void configure(struct bpf_state *st, struct bpf_object *obj, bool names, 
 		bpf_program__set_autoload(prog, load);
 	}
 	struct bpf_map *m;
+	if ((m = bpf_object__find_map_by_name(obj, "sched_cpu")))
+		bpf_map__set_max_entries(m, (__u32)st->ncpus);
 	/* task storage may not exist at all where raw_tp is used */
 	if ((m = bpf_object__find_map_by_name(obj, "task_ctx")) && !btf)
 		bpf_map__set_autocreate(m, false);
 	if ((m = bpf_object__find_map_by_name(obj, "task_ctx_tid")) && btf)
 		bpf_map__set_max_entries(m, 1);
-	if (!names && !pids) {
-		static const char *const watch_maps[] = {"watch_names", "watch_pids", "procs",
+	if (!st->nwatch) {
+		static const char *const watch_maps[] = {"watch_names", "watch_hint", "procs",
 							 "proc_stats"};
 		for (size_t i = 0; i < SB_ARRAY_SIZE(watch_maps); i++)
 			if ((m = bpf_object__find_map_by_name(obj, watch_maps[i])))
@@ -221,27 +231,92 @@ static void share_maps(struct bpf_object *from, struct bpf_object *to)
 	}
 }
 
-static int fill_watch(struct bpf_state *st, struct bpf_object *obj)
+static bool comm_matches(const char *comm, const char *name)
+{
+	size_t n = strnlen(name, SB_COMM_LEN - 1);
+	return !strncmp(comm, name, n) && comm[n] == 0;
+}
+
+/* Puts one already running process in the watched tables, as the kernel
+ * side does at exec or fork for the ones that start later. */
+static int watch_add(struct bpf_state *st, struct bpf_object *obj, uint32_t tgid, uint32_t idx,
+		     uint32_t flags, const char *comm)
+{
+	struct bpf_map *procs = bpf_object__find_map_by_name(obj, "procs");
+	struct bpf_map *stats = bpf_object__find_map_by_name(obj, "proc_stats");
+	struct bpf_map *hint = bpf_object__find_map_by_name(obj, "watch_hint");
+	struct sb_proc_meta m = {.watch_idx = idx, .flags = flags};
+	memcpy(m.comm, comm, strnlen(comm, SB_COMM_LEN - 1));
+	size_t zlen = sizeof(struct sb_proc_stats) * (size_t)st->ncpus;
+	void *zero = calloc(1, zlen);
+	uint32_t slot = tgid & SB_WATCH_HINT_MASK, n = 0;
+	int r = -ENOMEM;
+	if (!zero)
+		goto out;
+	r = bpf_map__update_elem(procs, &tgid, sizeof(tgid), &m, sizeof(m), BPF_NOEXIST);
+	if (r == -EEXIST) { /* a name and a pid both match it: the first wins */
+		r = 0;
+		goto out;
+	}
+	if (r)
+		goto out;
+	r = bpf_map__update_elem(stats, &tgid, sizeof(tgid), zero, zlen, BPF_ANY);
+	if (r)
+		goto out;
+	r = bpf_map__lookup_elem(hint, &slot, sizeof(slot), &n, sizeof(n), 0);
+	n++;
+	if (!r)
+		r = bpf_map__update_elem(hint, &slot, sizeof(slot), &n, sizeof(n), BPF_ANY);
+out:
+	free(zero);
+	return r;
+}
+
+/* The watch list into the kernel: the names for exec to match, and every
+ * process already running that matches a name or a pid. Before attach, so
+ * the kernel side's own additions cannot race these. */
+static int watch_seed(struct bpf_state *st, struct bpf_object *obj)
 {
 	struct bpf_map *names = bpf_object__find_map_by_name(obj, "watch_names");
-	struct bpf_map *pids = bpf_object__find_map_by_name(obj, "watch_pids");
-	for (size_t i = 0; i < st->nwatch; i++) {
+	int r = 0;
+	for (size_t i = 0; i < st->nwatch && !r; i++) {
+		if (!st->watch[i].name)
+			continue;
+		char key[SB_COMM_LEN] = {0};
 		uint32_t idx = (uint32_t)i;
-		int r;
-		if (st->watch[i].name) {
-			char key[SB_COMM_LEN] = {0};
-			strncpy(key, st->watch[i].name, SB_COMM_LEN - 1);
-			r = bpf_map__update_elem(names, key, sizeof(key), &idx, sizeof(idx), BPF_ANY);
-		} else {
-			r = bpf_map__update_elem(pids, &st->watch[i].pid, sizeof(uint32_t), &idx,
-						 sizeof(idx), BPF_ANY);
-		}
-		if (r) {
-			sb_err(COMP, "cannot fill the watch list: %s", strerror(-r));
-			return r;
+		strncpy(key, st->watch[i].name, SB_COMM_LEN - 1);
+		r = bpf_map__update_elem(names, key, sizeof(key), &idx, sizeof(idx), BPF_ANY);
+	}
+	DIR *d = r ? NULL : opendir("/proc");
+	if (!r && !d)
+		r = -errno;
+	for (struct dirent *de; d && !r && (de = readdir(d));) {
+		uint64_t pid;
+		char path[64], comm[SB_COMM_LEN + 1] = "";
+		if (sb_parse_u64(de->d_name, &pid) || pid > UINT32_MAX)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%u/comm", (unsigned)pid);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue; /* gone meanwhile */
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = 0;
+		fclose(f);
+		comm[strcspn(comm, "\n")] = 0;
+		for (size_t i = 0; i < st->nwatch && !r; i++) {
+			const struct watch_entry *w = &st->watch[i];
+			if (w->name ? comm_matches(comm, w->name) : w->pid == pid) {
+				r = watch_add(st, obj, (uint32_t)pid, (uint32_t)i,
+					      w->name ? SB_PROC_BY_NAME : 0, comm);
+				break;
+			}
 		}
 	}
-	return 0;
+	if (d)
+		closedir(d);
+	if (r)
+		sb_err(COMP, "cannot fill the watch list: %s", strerror(-r));
+	return r;
 }
 
 static bool obj_wanted(const struct bpf_state *st, int o)
@@ -263,10 +338,10 @@ static void destroy_obj(struct bpf_state *st, int o)
 
 static int load_objects(struct bpf_state *st)
 {
-	bool names = false, pids = false;
-	for (size_t i = 0; i < st->nwatch; i++)
-		*(st->watch[i].name ? &names : &pids) = true;
-
+	bool watch = st->nwatch > 0;
+	/* Tasks born from here on are counted from their first switch; the
+	 * programs are not attached yet, so none is missed or counted twice. */
+	int64_t born = sb_now_mono_ns();
 	struct rlimit before = {0}, after = {0};
 	getrlimit(RLIMIT_MEMLOCK, &before);
 	struct bpf_object *first = NULL;
@@ -278,15 +353,17 @@ static int load_objects(struct bpf_state *st)
 			st->sched = sched_bpf__open();
 			if (st->sched) {
 				st->obj[o] = st->sched->obj;
-				st->sched->rodata->watch_names_on = names;
-				st->sched->rodata->watch_pids_on = pids;
+				st->sched->rodata->watch_on = watch;
+				st->sched->rodata->born_after_ns = (__u64)born;
+				st->sched->rodata->latency_wakeup = st->plan.latency_wakeup;
 			}
 		} else {
 			st->proc = proc_bpf__open();
 			if (st->proc) {
 				st->obj[o] = st->proc->obj;
-				st->proc->rodata->watch_names_on = names;
-				st->proc->rodata->watch_pids_on = pids;
+				st->proc->rodata->watch_on = watch;
+				st->proc->rodata->born_after_ns = (__u64)born;
+				st->proc->rodata->wakeup_ns = RING_WAKEUP_NS;
 			}
 		}
 		if (!st->obj[o]) {
@@ -294,7 +371,7 @@ static int load_objects(struct bpf_state *st)
 				strerror(errno));
 			continue;
 		}
-		configure(st, st->obj[o], names, pids);
+		configure(st, st->obj[o]);
 		if (first)
 			share_maps(first, st->obj[o]);
 		r = bpf_object__load(st->obj[o]);
@@ -307,7 +384,7 @@ static int load_objects(struct bpf_state *st)
 		}
 		if (!first) {
 			first = st->obj[o];
-			if ((r = fill_watch(st, first)))
+			if (watch && (r = watch_seed(st, first)))
 				return r;
 		}
 	}
@@ -445,11 +522,34 @@ static const void *read_percpu(struct bpf_state *st, struct bpf_map *m, const vo
 	return st->pcpu;
 }
 
+/* sched_cpu: an array with an entry per CPU, read like a per-CPU value. */
+static const struct sb_sched_cpu *read_sched_cpu(struct bpf_state *st)
+{
+	size_t need = sizeof(struct sb_sched_cpu) * (size_t)st->ncpus;
+	if (need > st->pcpu_len) {
+		void *p = realloc(st->pcpu, need);
+		if (!p)
+			return NULL;
+		st->pcpu = p;
+		st->pcpu_len = need;
+	}
+	struct sb_sched_cpu *v = st->pcpu;
+	for (uint32_t cpu = 0; cpu < (uint32_t)st->ncpus; cpu++) {
+		int r = bpf_map__lookup_elem(st->sched->maps.sched_cpu, &cpu, sizeof(cpu), &v[cpu],
+					     sizeof(v[cpu]), 0);
+		if (r) {
+			st->s->errors++;
+			sb_log_rl(&st->rl_read, SB_LOG_WARN, COMP, "cannot read map sched_cpu: %s",
+				  strerror(-r));
+			return NULL;
+		}
+	}
+	return v;
+}
+
 static void sched_samples(struct bpf_state *st, struct sb_evb *b)
 {
-	uint32_t zero = 0;
-	const struct sb_sched_cpu *v =
-		read_percpu(st, st->sched->maps.sched_cpu, &zero, sizeof(zero), sizeof(*v));
+	const struct sb_sched_cpu *v = read_sched_cpu(st);
 	if (!v)
 		return;
 	__u64 hist[SB_HIST_SLOTS] = {0};
@@ -679,18 +779,18 @@ static int bpf_init(struct sb_sensor *s)
 	}
 	/* What is not attached was said line by line above (or here, when the
 	 * kernel lacks the tracepoint). */
-	unsigned missing = SB_TP_ALL & ~st->plan.load;
+	unsigned missing = st->plan.want & ~st->plan.load;
 	for (int tp = 0; tp < SB_TP_MAX; tp++)
 		if (missing & SB_TP_BIT(tp))
 			sb_warn(COMP, "%s: no such tracepoint %s; its metrics are disabled",
 				sb_bpf_tp_names[tp],
 				st->plan.btf_mode ? "type in the kernel's BTF" : "in this kernel");
-	int nattached = __builtin_popcount(st->attached);
 	char w[256];
 	describe_watch(st, w, sizeof(w));
-	sb_info(COMP, "%d of %d programs attached (%s); watching: %s", nattached, SB_TP_MAX,
+	sb_info(COMP, "%d of %d programs attached (%s, run-queue latency from %s); watching: %s",
+		__builtin_popcount(st->attached), __builtin_popcount(st->plan.want),
 		st->plan.btf_mode ? "tp_btf, task storage" : "raw_tp, tid hash",
-		st->nwatch ? w : "nothing");
+		st->plan.latency_wakeup ? "wakeups" : "sched_info", st->nwatch ? w : "nothing");
 	st->mono_to_real = sb_now_real_ns() - sb_now_mono_ns();
 	s->state = st;
 	return 0;
@@ -705,7 +805,7 @@ static void bpf_collect(struct sb_sensor *s)
 	 * matters for --once */
 	drain(st);
 	sb_evb_begin(b, "bpf", "metrics");
-	status_samples(b, st->attached, st->plan.kernel_capable, SB_BPF_OK);
+	status_samples(b, st->plan.want, st->attached, st->plan.kernel_capable, SB_BPF_OK);
 	if (st->sched)
 		sched_samples(st, b);
 	if (st->proc)

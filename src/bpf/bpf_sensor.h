@@ -73,23 +73,28 @@ struct sb_bpf_probe {
 	bool task_storage;  /* BPF_MAP_TYPE_TASK_STORAGE (Linux 5.11) */
 	unsigned tp_btf;    /* SB_TP_BIT: the kernel's BTF has btf_trace_<tp> */
 	unsigned tp_exists; /* SB_TP_BIT: the tracepoint exists (or cannot be told) */
+	bool sched_info;    /* task_struct has sched_info (CONFIG_SCHED_INFO) */
 	enum sb_bpf_attach force;
+	bool force_wakeup;  /* time run-queue waits from wakeups even with sched_info */
 };
 
 struct sb_bpf_plan {
 	enum sb_bpf_reason reason; /* not SB_BPF_OK: procfs-only */
 	bool kernel_capable;       /* BTF and ring buffers */
 	bool btf_mode;             /* tp_btf + task storage; else raw_tp + tid hash */
-	unsigned load;             /* SB_TP_BIT: programs to load and attach */
+	bool latency_wakeup;       /* run-queue waits timed from wakeups, not sched_info */
+	unsigned want;             /* SB_TP_BIT: programs this mode needs */
+	unsigned load;             /* SB_TP_BIT: those to load and attach (want, if they exist) */
 	char why[200];             /* reason != OK: the one line saying why */
-	char missing[120];         /* tracepoints left out, "" if none */
+	char missing[120];         /* wanted tracepoints that do not exist, "" if none */
 };
 
 /* Pure: the same probe always gives the same plan. */
 void sb_bpf_plan(const struct sb_bpf_probe *p, struct sb_bpf_plan *out);
 
-/* Fills p from this kernel and process (BTF, capabilities, map types,
- * tracepoints; $SENSORBUS_BPF_ATTACH=tp_btf|raw_tp forces a mode). */
+/* Fills p from this kernel and process: BTF, capabilities, map types,
+ * tracepoints. For tests, $SENSORBUS_BPF_MODE may force choices: a comma
+ * list of tp_btf or raw_tp, and wakeup. */
 void sb_bpf_probe_kernel(struct sb_bpf_probe *p);
 
 #endif

@@ -67,7 +67,14 @@ void sb_bpf_plan(const struct sb_bpf_probe *p, struct sb_bpf_plan *out)
 		return;
 	}
 
-	unsigned avail = p->tp_exists | p->tp_btf;
+	/* With sched_info the kernel times run-queue waits itself: no wakeup
+	 * hook is needed, and each one would cost a clock read per wakeup. */
+	out->latency_wakeup = !p->sched_info || p->force_wakeup;
+	out->want = SB_TP_ALL;
+	if (!out->latency_wakeup)
+		out->want &= ~(SB_TP_BIT(SB_TP_SCHED_WAKEUP) | SB_TP_BIT(SB_TP_SCHED_WAKEUP_NEW));
+
+	unsigned avail = (p->tp_exists | p->tp_btf) & out->want;
 	switch (p->force) {
 	case SB_ATTACH_TP_BTF:
 		out->btf_mode = true;
@@ -79,11 +86,11 @@ void sb_bpf_plan(const struct sb_bpf_probe *p, struct sb_bpf_plan *out)
 		/* One mode for all programs, since they share the per-task
 		 * context: tp_btf only when every tracepoint there is has its BTF
 		 * type, and task storage exists to keep the context in. */
-		out->btf_mode = p->task_storage && p->tp_btf && (avail & ~p->tp_btf) == 0;
+		out->btf_mode = p->task_storage && (p->tp_btf & avail) && (avail & ~p->tp_btf) == 0;
 		break;
 	}
-	out->load = (out->btf_mode ? p->tp_btf : avail) & SB_TP_ALL;
-	list_tps(out->missing, sizeof(out->missing), SB_TP_ALL & ~out->load);
+	out->load = out->btf_mode ? p->tp_btf & out->want : avail;
+	list_tps(out->missing, sizeof(out->missing), out->want & ~out->load);
 	if (!out->load) {
 		out->reason = SB_BPF_NO_TRACEPOINT;
 		snprintf(out->why, sizeof(out->why), "no usable scheduler tracepoint (%s%s)",

@@ -59,23 +59,45 @@ static bool tp_exists(const char *name)
 	return true;
 }
 
-static enum sb_bpf_attach forced_mode(void)
+/* $SENSORBUS_BPF_MODE: choices the plan would not make on this kernel, so
+ * tests can run the other code paths (raw_tp, wakeup timing) here too. */
+static void forced_mode(struct sb_bpf_probe *p)
 {
-	const char *f = getenv("SENSORBUS_BPF_ATTACH");
-	if (!f || !*f || !strcmp(f, "auto"))
-		return SB_ATTACH_AUTO;
-	if (!strcmp(f, "tp_btf"))
-		return SB_ATTACH_TP_BTF;
-	if (!strcmp(f, "raw_tp"))
-		return SB_ATTACH_RAW_TP;
-	sb_warn("sensor:bpf", "SENSORBUS_BPF_ATTACH=%s: not auto, tp_btf or raw_tp; using auto", f);
-	return SB_ATTACH_AUTO;
+	const char *env = getenv("SENSORBUS_BPF_MODE");
+	if (!env || !*env)
+		return;
+	char buf[128];
+	snprintf(buf, sizeof(buf), "%s", env);
+	for (char *save = NULL, *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(w, "tp_btf"))
+			p->force = SB_ATTACH_TP_BTF;
+		else if (!strcmp(w, "raw_tp"))
+			p->force = SB_ATTACH_RAW_TP;
+		else if (!strcmp(w, "wakeup"))
+			p->force_wakeup = true;
+		else
+			sb_warn("sensor:bpf", "SENSORBUS_BPF_MODE: ignoring '%s' (tp_btf, raw_tp, wakeup)",
+				w);
+	}
+}
+
+static bool btf_has_member(const struct btf *btf, const char *type, const char *member)
+{
+	int id = btf__find_by_name_kind(btf, type, BTF_KIND_STRUCT);
+	if (id <= 0)
+		return false;
+	const struct btf_type *t = btf__type_by_id(btf, (__u32)id);
+	const struct btf_member *m = btf_members(t);
+	for (int i = 0; i < btf_vlen(t); i++, m++)
+		if (!strcmp(btf__name_by_offset(btf, m->name_off), member))
+			return true;
+	return false;
 }
 
 void sb_bpf_probe_kernel(struct sb_bpf_probe *p)
 {
 	memset(p, 0, sizeof(*p));
-	p->force = forced_mode();
+	forced_mode(p);
 	probe_caps(p);
 
 	struct btf *vmlinux = NULL;
@@ -97,6 +119,10 @@ void sb_bpf_probe_kernel(struct sb_bpf_probe *p)
 			p->tp_exists |= SB_TP_BIT(i);
 	}
 	p->tp_exists |= p->tp_btf;
+	/* run-queue waits from the kernel's sched_info (CONFIG_SCHED_INFO) */
+	p->sched_info = btf_has_member(vmlinux, "task_struct", "sched_info") &&
+			btf_has_member(vmlinux, "sched_info", "run_delay") &&
+			btf_has_member(vmlinux, "sched_info", "pcount");
 
 	if (p->cap_sys_admin || p->cap_bpf) {
 		p->ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1;

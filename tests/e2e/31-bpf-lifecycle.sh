@@ -1,16 +1,18 @@
 # Every short-lived process is seen: 500 processes with known names and exit
 # codes, some killed by a signal, each get an exec and an exit event with the
 # right pid, comm, filename, exit code and signal. Then the same, smaller, with
-# the raw_tp twins of the programs.
+# the raw_tp twins of the programs and run-queue waits timed from wakeups
+# (what kernels without tp_btf or sched_info get).
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (CAP_BPF and CAP_PERFMON) to load BPF programs"
 [ -r /sys/kernel/btf/vmlinux ] || skip "the kernel has no BTF (/sys/kernel/btf/vmlinux)"
 
-# start_agent MODE: the agent in the background; waits until its programs
-# are attached (skips when this kernel or build cannot).
+# start_agent MODE EXPECT: the agent in the background, forced into MODE;
+# waits until its programs are attached in a way that says EXPECT (skips when
+# this kernel or build cannot).
 start_agent() {
-	SENSORBUS_BPF_ATTACH=$1 "$SB_BIN" --sensors bpf --interval 1s -o "$TMP/$1.jsonl" \
+	SENSORBUS_BPF_MODE=$1 "$SB_BIN" --sensors bpf --interval 1s -o "$TMP/$1.jsonl" \
 		2>"$TMP/$1.err" &
 	agent=$!
 	track_pid $agent
@@ -19,7 +21,7 @@ start_agent() {
 	if grep -q 'procfs-only' "$TMP/$1.err"; then
 		skip "BPF unavailable here: $(grep procfs-only "$TMP/$1.err")"
 	fi
-	grep -q "programs attached ($1" "$TMP/$1.err" || fail "not in $1 mode: $(cat "$TMP/$1.err")"
+	grep -q "programs attached ($2" "$TMP/$1.err" || fail "not in $1 mode: $(cat "$TMP/$1.err")"
 }
 
 stop_agent() {
@@ -94,7 +96,7 @@ sys.exit(1 if bad else 0)
 PY
 }
 
-start_agent tp_btf
+start_agent tp_btf "tp_btf"
 spawn 500 2>/dev/null
 stop_agent tp_btf
 check tp_btf 500
@@ -102,8 +104,11 @@ lost=$(pyq 'ev["kind"] == "metrics" and [s["value"] for s in ev["samples"] if s[
 [ "$lost" = "0" ] || fail "ring buffer lost $lost records"
 ok "tp_btf: 500 of 500 processes with exec and exit events"
 
-start_agent raw_tp
+mode=raw_tp,wakeup
+start_agent $mode "raw_tp, tid hash, run-queue latency from wakeups"
 spawn 100 2>/dev/null
-stop_agent raw_tp
-check raw_tp 100
-ok "raw_tp: 100 of 100 processes with exec and exit events"
+stop_agent $mode
+check $mode 100
+[ -n "$(pyq 'ev["kind"] == "metrics" and any(s["name"] == "sensorbus_sched_runqueue_latency_seconds" and s["count"] > 0 for s in ev["samples"])' "$TMP/$mode.jsonl")" ] ||
+	fail "$mode: empty run-queue histogram"
+ok "raw_tp, waits from wakeups: 100 of 100 processes with exec and exit events, run-queue histogram"

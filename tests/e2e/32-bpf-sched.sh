@@ -3,7 +3,8 @@
 #  - context switches agree with /proc/stat ctxt over the same window (5%);
 #  - the run-queue latency histogram fills under CPU-bound load;
 #  - a watched process's on-CPU time agrees with its /proc/PID/stat
-#    utime+stime (10%), and its fork is an event.
+#    utime+stime (10%), its run-queue wait with /proc/PID/schedstat (10%),
+#    and its fork is an event.
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (CAP_BPF and CAP_PERFMON) to load BPF programs"
@@ -80,6 +81,7 @@ kill $hogs
 wait_for 30 test -e "$TMP/done" || fail "the burner did not finish"
 python3 -c 'import sys; f=open(f"/proc/{sys.argv[1]}/stat").read().rsplit(")",1)[1].split(); print((int(f[11])+int(f[12]))/100)' \
 	$burner >"$TMP/proc_cpu"
+read -r _ run_delay _ <"/proc/$burner/schedstat"
 [ "$(getconf CLK_TCK)" = 100 ] || fail "this test assumes CLK_TCK 100"
 sleep 1.2 # two more intervals: the burner is asleep, its last slice accounted
 kill -TERM $agent
@@ -87,9 +89,10 @@ wait $agent || fail "the agent exited $?: $(cat "$TMP/err")"
 touch "$TMP/stop"
 wait $sampler
 
-python3 - "$TMP/out.jsonl" "$TMP/ctxt" "$(cat "$TMP/proc_cpu")" $burner <<'PY' || fail "see above"
+python3 - "$TMP/out.jsonl" "$TMP/ctxt" "$(cat "$TMP/proc_cpu")" $burner "$run_delay" "$(cat "$TMP/err")" <<'PY' || fail "see above"
 import calendar, json, sys, time
 events_path, ctxt_path, proc_cpu, burner = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+run_delay, agent_log = int(sys.argv[5]) / 1e9, sys.argv[6]
 
 def ns(ts):  # RFC 3339 with nanoseconds, UTC
     sec, frac = ts.rstrip("Z").split(".")
@@ -157,6 +160,12 @@ for name in ("sensorbus_process_voluntary_switches_total", "sensorbus_process_of
         print(f"FAIL: {name} is {v}"); failed = True
 if not proc_sample(last, "sensorbus_sched_runqueue_latency_seconds"):
     print("FAIL: no per-process run-queue histogram"); failed = True
+w = proc_sample(last, "sensorbus_process_runqueue_wait_seconds_total")
+err = abs(w["value"] - run_delay) / run_delay
+print(f"watched process: run-queue wait {w['value']:.4f} s, /proc schedstat run_delay {run_delay:.4f} s, {err:.2%} apart")
+# from sched_info the wait is the kernel's own number; timed from wakeups, close
+if "from sched_info" in agent_log and err > 0.10:
+    print("FAIL: run-queue wait differs by more than 10%"); failed = True
 if len(forks) != 1 or forks[0]["comm"] != "sbburn":
     print(f"FAIL: want one fork event from the watched process, got {forks}"); failed = True
 sys.exit(1 if failed else 0)

@@ -22,9 +22,13 @@ static struct sb_bpf_probe capable(void)
 		.task_storage = true,
 		.tp_btf = SB_TP_ALL,
 		.tp_exists = SB_TP_ALL,
+		.sched_info = true,
 	};
 	return p;
 }
+
+#define WAKEUPS (SB_TP_BIT(SB_TP_SCHED_WAKEUP) | SB_TP_BIT(SB_TP_SCHED_WAKEUP_NEW))
+#define NO_WAKEUPS (SB_TP_ALL & ~WAKEUPS)
 
 static struct sb_bpf_plan plan(const struct sb_bpf_probe *p)
 {
@@ -33,7 +37,7 @@ static struct sb_bpf_plan plan(const struct sb_bpf_probe *p)
 	return out;
 }
 
-static void test_capable_kernel_as_root_loads_every_program_with_tp_btf(void **state)
+static void test_capable_kernel_as_root_loads_every_needed_program_with_tp_btf(void **state)
 {
 	(void)state;
 	struct sb_bpf_probe p = capable();
@@ -41,7 +45,44 @@ static void test_capable_kernel_as_root_loads_every_program_with_tp_btf(void **s
 	assert_int_equal(r.reason, SB_BPF_OK);
 	assert_true(r.btf_mode);
 	assert_true(r.kernel_capable);
+	assert_false(r.latency_wakeup);
+	assert_int_equal(r.want, NO_WAKEUPS);
+	assert_int_equal(r.load, NO_WAKEUPS);
+	assert_string_equal(r.missing, "");
+}
+
+static void test_without_sched_info_waits_are_timed_from_wakeups(void **state)
+{
+	(void)state;
+	struct sb_bpf_probe p = capable();
+	p.sched_info = false;
+	struct sb_bpf_plan r = plan(&p);
+	assert_int_equal(r.reason, SB_BPF_OK);
+	assert_true(r.latency_wakeup);
+	assert_int_equal(r.want, SB_TP_ALL);
 	assert_int_equal(r.load, SB_TP_ALL);
+}
+
+static void test_forced_wakeup_timing_loads_the_wakeup_programs(void **state)
+{
+	(void)state;
+	struct sb_bpf_probe p = capable();
+	p.force_wakeup = true;
+	struct sb_bpf_plan r = plan(&p);
+	assert_true(r.latency_wakeup);
+	assert_int_equal(r.load, SB_TP_ALL);
+}
+
+static void test_missing_wakeup_tracepoint_is_not_missed_with_sched_info(void **state)
+{
+	(void)state;
+	struct sb_bpf_probe p = capable();
+	p.tp_btf &= ~WAKEUPS;
+	p.tp_exists &= ~WAKEUPS;
+	struct sb_bpf_plan r = plan(&p);
+	assert_int_equal(r.reason, SB_BPF_OK);
+	assert_true(r.btf_mode); /* the tracepoints it needs all have BTF types */
+	assert_int_equal(r.load, NO_WAKEUPS);
 	assert_string_equal(r.missing, "");
 }
 
@@ -123,18 +164,18 @@ static void test_no_task_storage_uses_raw_tp_for_every_program(void **state)
 	struct sb_bpf_plan r = plan(&p);
 	assert_int_equal(r.reason, SB_BPF_OK);
 	assert_false(r.btf_mode);
-	assert_int_equal(r.load, SB_TP_ALL);
+	assert_int_equal(r.load, NO_WAKEUPS);
 }
 
 static void test_one_tracepoint_without_btf_type_moves_all_to_raw_tp(void **state)
 {
 	(void)state;
 	struct sb_bpf_probe p = capable();
-	p.tp_btf &= ~SB_TP_BIT(SB_TP_SCHED_WAKEUP_NEW);
+	p.tp_btf &= ~SB_TP_BIT(SB_TP_PROCESS_FORK);
 	struct sb_bpf_plan r = plan(&p);
 	assert_int_equal(r.reason, SB_BPF_OK);
 	assert_false(r.btf_mode); /* one mode: the programs share per-task state */
-	assert_int_equal(r.load, SB_TP_ALL);
+	assert_int_equal(r.load, NO_WAKEUPS);
 }
 
 static void test_missing_tracepoint_disables_only_its_program(void **state)
@@ -146,7 +187,7 @@ static void test_missing_tracepoint_disables_only_its_program(void **state)
 	struct sb_bpf_plan r = plan(&p);
 	assert_int_equal(r.reason, SB_BPF_OK);
 	assert_true(r.btf_mode);
-	assert_int_equal(r.load, SB_TP_ALL & ~SB_TP_BIT(SB_TP_PROCESS_FORK));
+	assert_int_equal(r.load, NO_WAKEUPS & ~SB_TP_BIT(SB_TP_PROCESS_FORK));
 	assert_string_equal(r.missing, "sched_process_fork");
 }
 
@@ -168,7 +209,7 @@ static void test_forced_raw_tp_is_used_even_where_tp_btf_works(void **state)
 	p.force = SB_ATTACH_RAW_TP;
 	struct sb_bpf_plan r = plan(&p);
 	assert_false(r.btf_mode);
-	assert_int_equal(r.load, SB_TP_ALL);
+	assert_int_equal(r.load, NO_WAKEUPS);
 }
 
 static void test_forced_tp_btf_loads_only_tracepoints_with_btf_types(void **state)
@@ -176,6 +217,7 @@ static void test_forced_tp_btf_loads_only_tracepoints_with_btf_types(void **stat
 	(void)state;
 	struct sb_bpf_probe p = capable();
 	p.task_storage = false;
+	p.sched_info = false;
 	p.tp_btf = SB_TP_SCHED_MASK;
 	p.force = SB_ATTACH_TP_BTF;
 	struct sb_bpf_plan r = plan(&p);
@@ -208,7 +250,10 @@ static void test_reason_labels_are_the_documented_ones(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_capable_kernel_as_root_loads_every_program_with_tp_btf),
+		cmocka_unit_test(test_capable_kernel_as_root_loads_every_needed_program_with_tp_btf),
+		cmocka_unit_test(test_without_sched_info_waits_are_timed_from_wakeups),
+		cmocka_unit_test(test_forced_wakeup_timing_loads_the_wakeup_programs),
+		cmocka_unit_test(test_missing_wakeup_tracepoint_is_not_missed_with_sched_info),
 		cmocka_unit_test(test_no_btf_falls_back_and_says_so),
 		cmocka_unit_test(test_no_btf_is_reported_before_missing_privilege),
 		cmocka_unit_test(test_unprivileged_falls_back_naming_the_missing_capabilities),
