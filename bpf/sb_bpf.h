@@ -85,9 +85,8 @@ struct sb_rec_fork {
 struct sb_sched_cpu {
 	__u64 switches; /* equals this CPU's share of /proc/stat ctxt */
 	__u64 rq_sum_ns;
-	__u64 watch_full; /* watched processes not tracked: table full */
 	__u64 rq_hist[SB_HIST_SLOTS];
-	__u64 _pad0;
+	__u64 _pad0[2];
 };
 
 /* proc.bpf.c, per-CPU array of one entry. */
@@ -95,8 +94,8 @@ struct sb_proc_cpu {
 	__u64 forks; /* every clone: processes and threads, like /proc/stat processes */
 	__u64 execs;
 	__u64 exits;
-	__u64 lost; /* ring-buffer records dropped because it was full */
-	__u64 watch_full;
+	__u64 lost;       /* ring-buffer records dropped because it was full */
+	__u64 watch_full; /* processes to watch that did not fit the table */
 };
 
 /* Watched processes, key: tgid. */

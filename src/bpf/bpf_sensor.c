@@ -73,6 +73,7 @@ struct bpf_state {
 	unsigned attached; /* SB_TP_BIT */
 	struct ring_buffer *rb;
 	int rb_fd; /* in the loop; -1 when not */
+	struct sb_timer *rb_timer; /* drains what came without a wakeup */
 	int ncpus;
 	void *pcpu; /* one per-CPU map value, all CPUs */
 	size_t pcpu_len;
@@ -258,6 +259,14 @@ static int watch_add(struct bpf_state *st, struct bpf_object *obj, uint32_t tgid
 		r = 0;
 		goto out;
 	}
+	if (r == -E2BIG) {
+		sb_log_rl(&st->rl_full, SB_LOG_WARN, COMP,
+			  "watch: more than %d matching processes; pid %u (%s) and later ones "
+			  "not followed",
+			  SB_WATCH_MAX_PROCS, tgid, comm);
+		r = 0;
+		goto out;
+	}
 	if (r)
 		goto out;
 	r = bpf_map__update_elem(stats, &tgid, sizeof(tgid), zero, zlen, BPF_ANY);
@@ -435,23 +444,38 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static void drain(struct bpf_state *st)
+/* Returns the records taken. */
+static int drain(struct bpf_state *st)
 {
 	if (!st->rb)
-		return;
+		return 0;
 	int n = ring_buffer__consume(st->rb);
 	if (n < 0) {
 		st->s->errors++;
 		sb_log_rl(&st->rl_read, SB_LOG_WARN, COMP, "cannot read the ring buffer: %s",
 			  strerror(-n));
+		return 0;
 	}
+	return n;
+}
+
+/* The kernel side wakes us at most every RING_WAKEUP_NS; records written
+ * after a wakeup wait for the next one. While records come, look again that
+ * much later, so none waits longer than about that (or an interval). */
+static void on_ring_timer(void *arg)
+{
+	struct bpf_state *st = arg;
+	if (drain(st) > 0)
+		sb_timer_set(st->rb_timer, RING_WAKEUP_NS, 0);
 }
 
 static void on_ring_ready(void *arg, int fd, uint32_t events)
 {
+	struct bpf_state *st = arg;
 	(void)fd;
 	(void)events;
-	drain(arg);
+	if (drain(st) > 0)
+		sb_timer_set(st->rb_timer, RING_WAKEUP_NS, 0);
 }
 
 static int open_ring(struct bpf_state *st)
@@ -463,6 +487,9 @@ static int open_ring(struct bpf_state *st)
 		sb_err(COMP, "cannot open the ring buffer: %s", strerror(errno));
 		return -errno;
 	}
+	st->rb_timer = sb_timer_new(st->s->loop, on_ring_timer, st);
+	if (!st->rb_timer)
+		return -ENOMEM;
 	int fd = ring_buffer__epoll_fd(st->rb);
 	int r = sb_loop_add_fd(st->s->loop, fd, SB_EV_READ, on_ring_ready, st);
 	if (r) {
@@ -490,6 +517,7 @@ static void state_free(struct bpf_state *st)
 	detach_all(st);
 	if (st->rb_fd >= 0)
 		sb_loop_del_fd(st->s->loop, st->rb_fd);
+	sb_timer_free(st->rb_timer);
 	ring_buffer__free(st->rb);
 	for (int o = 0; o < OBJ_MAX; o++)
 		destroy_obj(st, o);
@@ -553,12 +581,11 @@ static void sched_samples(struct bpf_state *st, struct sb_evb *b)
 	if (!v)
 		return;
 	__u64 hist[SB_HIST_SLOTS] = {0};
-	uint64_t sum = 0, full = 0;
+	uint64_t sum = 0;
 	for (int cpu = 0; cpu < st->ncpus; cpu++) {
 		for (int k = 0; k < SB_HIST_SLOTS; k++)
 			hist[k] += v[cpu].rq_hist[k];
 		sum += v[cpu].rq_sum_ns;
-		full += v[cpu].watch_full;
 		/* a CPU that never switched is offline or not there */
 		if (!v[cpu].switches || !(st->attached & SB_TP_BIT(SB_TP_SCHED_SWITCH)))
 			continue;
@@ -574,12 +601,6 @@ static void sched_samples(struct bpf_state *st, struct sb_evb *b)
 		sb_evb_help(b, "Time runnable tasks waited in a run queue for a CPU");
 		sb_bpf_hist(b, hist, SB_HIST_SLOTS, SB_HIST_FIRST_LE_LOG2, sum);
 	}
-	if (full > st->watch_full_seen) {
-		sb_log_rl(&st->rl_full, SB_LOG_WARN, COMP,
-			  "watch: more than %d matching processes; %llu not followed",
-			  SB_WATCH_MAX_PROCS, (unsigned long long)full);
-		st->watch_full_seen = full;
-	}
 }
 
 static void proc_samples(struct bpf_state *st, struct sb_evb *b)
@@ -589,10 +610,17 @@ static void proc_samples(struct bpf_state *st, struct sb_evb *b)
 		read_percpu(st, st->proc->maps.proc_cpu, &zero, sizeof(zero), sizeof(*v));
 	if (!v)
 		return;
-	uint64_t forks = 0, lost = 0;
+	uint64_t forks = 0, lost = 0, full = 0;
 	for (int cpu = 0; cpu < st->ncpus; cpu++) {
 		forks += v[cpu].forks;
 		lost += v[cpu].lost;
+		full += v[cpu].watch_full;
+	}
+	if (full > st->watch_full_seen) {
+		sb_log_rl(&st->rl_full, SB_LOG_WARN, COMP,
+			  "watch: more than %d matching processes; %llu not followed",
+			  SB_WATCH_MAX_PROCS, (unsigned long long)full);
+		st->watch_full_seen = full;
 	}
 	if (st->attached & SB_TP_BIT(SB_TP_PROCESS_FORK)) {
 		sb_evb_sample(b, "sensorbus_forks_total", SB_COUNTER, (double)forks);
@@ -787,9 +815,9 @@ static int bpf_init(struct sb_sensor *s)
 				st->plan.btf_mode ? "type in the kernel's BTF" : "in this kernel");
 	char w[256];
 	describe_watch(st, w, sizeof(w));
-	sb_info(COMP, "%d of %d programs attached (%s, run-queue latency from %s); watching: %s",
+	sb_info(COMP, "%d of %d programs attached (%s; run-queue latency from %s); watching: %s",
 		__builtin_popcount(st->attached), __builtin_popcount(st->plan.want),
-		st->plan.btf_mode ? "tp_btf, task storage" : "raw_tp, tid hash",
+		st->plan.btf_mode ? "tp_btf" : "raw_tp",
 		st->plan.latency_wakeup ? "wakeups" : "sched_info", st->nwatch ? w : "nothing");
 	st->mono_to_real = sb_now_real_ns() - sb_now_mono_ns();
 	s->state = st;

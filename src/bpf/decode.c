@@ -13,7 +13,8 @@ _Static_assert(sizeof(struct sb_rec_exec) == 24 + 8 + 16 + SB_FILENAME_MAX, "sb_
 _Static_assert(SB_REC_EXEC_FIXED == 48, "sb_rec_exec fixed part");
 _Static_assert(sizeof(struct sb_rec_exit) == 24 + 8 + 16 + 16, "sb_rec_exit layout");
 _Static_assert(sizeof(struct sb_rec_fork) == 24 + 16, "sb_rec_fork layout");
-_Static_assert(sizeof(struct sb_sched_cpu) == 8 * (4 + SB_HIST_SLOTS) && sizeof(struct sb_sched_cpu) % 64 == 0,
+_Static_assert(sizeof(struct sb_sched_cpu) == 8 * (4 + SB_HIST_SLOTS) &&
+		       sizeof(struct sb_sched_cpu) % 64 == 0,
 	       "sb_sched_cpu layout");
 _Static_assert(sizeof(struct sb_proc_cpu) == 8 * 5, "sb_proc_cpu layout");
 _Static_assert(sizeof(struct sb_proc_meta) == 8 + SB_COMM_LEN, "sb_proc_meta layout");

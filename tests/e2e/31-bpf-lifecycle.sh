@@ -105,7 +105,7 @@ lost=$(pyq 'ev["kind"] == "metrics" and [s["value"] for s in ev["samples"] if s[
 ok "tp_btf: 500 of 500 processes with exec and exit events"
 
 mode=raw_tp,wakeup
-start_agent $mode "raw_tp, tid hash, run-queue latency from wakeups"
+start_agent $mode "raw_tp; run-queue latency from wakeups"
 spawn 100 2>/dev/null
 stop_agent $mode
 check $mode 100
