@@ -97,15 +97,18 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	if (vasprintf(&msg, fmt, ap) < 0)
 		return 0;
 	/* One line per log line: a verifier log arrives as one message of
-	 * hundreds of lines; past a screenful the rest is at debug level. */
+	 * hundreds of lines; past a screenful only --log-level debug shows it. */
+	bool all = sb_log_get_level() >= SB_LOG_DEBUG;
 	int n = 0;
 	for (char *save = NULL, *line = strtok_r(msg, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "libbpf: ", 8))
+			line += 8;
 		if (!*line)
 			continue;
-		if (++n == 40 && l < SB_LOG_DEBUG)
-			sb_log(l, "libbpf", "... (the rest with --log-level debug)");
-		if (n >= 40 && l < SB_LOG_DEBUG)
+		if (++n == 40 && !all)
+			sb_log(l, "libbpf", "... (%s)", "the rest with --log-level debug");
+		if (n >= 40 && !all)
 			continue;
 		sb_log(l, "libbpf", "%s", line);
 	}
@@ -164,7 +167,7 @@ static struct bpf_program *prog_of(struct bpf_state *st, int tp, bool btf)
 	return bpf_object__find_program_by_name(obj, name);
 }
 
-static int parse_watch(struct bpf_state *st, const struct bpf_cfg *c)
+static void parse_watch(struct bpf_state *st, const struct bpf_cfg *c)
 {
 	for (size_t i = 0; i < c->watch.n && i < SB_WATCH_MAX; i++) {
 		const char *w = c->watch.v[i];
@@ -181,7 +184,6 @@ static int parse_watch(struct bpf_state *st, const struct bpf_cfg *c)
 				"'%.15s'",
 				w, w);
 	}
-	return 0;
 }
 
 /* Sizes and switches that must be set between open and load. */
@@ -527,8 +529,8 @@ static void state_free(struct bpf_state *st)
 
 /* ---- reading the maps ---- */
 
-static const void *read_percpu(struct bpf_state *st, struct bpf_map *m, const void *key,
-			       size_t ksz, size_t vsz)
+/* A buffer for one value per CPU of vsz bytes, kept between reads. */
+static void *pcpu_buf(struct bpf_state *st, size_t vsz)
 {
 	size_t need = vsz * (size_t)st->ncpus;
 	if (need > st->pcpu_len) {
@@ -538,7 +540,16 @@ static const void *read_percpu(struct bpf_state *st, struct bpf_map *m, const vo
 		st->pcpu = p;
 		st->pcpu_len = need;
 	}
-	int r = bpf_map__lookup_elem(m, key, ksz, st->pcpu, need, 0);
+	return st->pcpu;
+}
+
+static const void *read_percpu(struct bpf_state *st, struct bpf_map *m, const void *key,
+			       size_t ksz, size_t vsz)
+{
+	void *buf = pcpu_buf(st, vsz);
+	if (!buf)
+		return NULL;
+	int r = bpf_map__lookup_elem(m, key, ksz, buf, vsz * (size_t)st->ncpus, 0);
 	if (r) {
 		if (r != -ENOENT) {
 			st->s->errors++;
@@ -547,21 +558,15 @@ static const void *read_percpu(struct bpf_state *st, struct bpf_map *m, const vo
 		}
 		return NULL;
 	}
-	return st->pcpu;
+	return buf;
 }
 
 /* sched_cpu: an array with an entry per CPU, read like a per-CPU value. */
 static const struct sb_sched_cpu *read_sched_cpu(struct bpf_state *st)
 {
-	size_t need = sizeof(struct sb_sched_cpu) * (size_t)st->ncpus;
-	if (need > st->pcpu_len) {
-		void *p = realloc(st->pcpu, need);
-		if (!p)
-			return NULL;
-		st->pcpu = p;
-		st->pcpu_len = need;
-	}
-	struct sb_sched_cpu *v = st->pcpu;
+	struct sb_sched_cpu *v = pcpu_buf(st, sizeof(*v));
+	if (!v)
+		return NULL;
 	for (uint32_t cpu = 0; cpu < (uint32_t)st->ncpus; cpu++) {
 		int r = bpf_map__lookup_elem(st->sched->maps.sched_cpu, &cpu, sizeof(cpu), &v[cpu],
 					     sizeof(v[cpu]), 0);
