@@ -37,8 +37,19 @@ for p in json.load(sys.stdin):
         print(p["id"], p.get("name", "?"), p["run_time_ns"], p["run_cnt"])' >"$1"
 }
 
-bench() { # -> usecs/op
-	perf bench sched pipe -l "$loops" 2>/dev/null | awk '/usecs\/op/ {print $1}'
+bench() { # -> "usecs/op cpu-usecs/op": wall time, and CPU time (user+sys of
+	# both ends), which other load on the machine disturbs far less
+	python3 - "$loops" <<'PY'
+import resource, subprocess, sys
+loops = int(sys.argv[1])
+r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+out = subprocess.run(["perf", "bench", "sched", "pipe", "-l", str(loops)],
+                     capture_output=True, text=True, check=True).stdout
+r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+us = next(l.split()[0] for l in out.splitlines() if "usecs/op" in l)
+cpu = (r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime) * 1e6 / loops
+print(us, f"{cpu:.3f}")
+PY
 }
 
 start() { # what
@@ -77,13 +88,14 @@ for stats in 0 1; do
 		for what in none sensorbus runqlat; do
 			[ $stats = 1 ] && [ $what = none ] && continue
 			start $what
+			sleep 1 # let the tool settle: loading, first reads
 			prog_stats "$tmp/before"
-			us=$(bench)
+			res=$(bench)
 			prog_stats "$tmp/after"
 			stop
-			python3 - "$what" "$us" "$tmp/before" "$tmp/after" "$stats" >>"$tmp/results" <<'PY'
+			python3 - "$what" "$res" "$tmp/before" "$tmp/after" "$stats" >>"$tmp/results" <<'PY'
 import sys
-what, us, before, after, stats = sys.argv[1:6]
+what, res, before, after, stats = sys.argv[1:6]
 b = {l.split()[0]: l.split() for l in open(before)}
 for l in open(after):
     pid, name, ns, cnt = l.split()
@@ -91,7 +103,7 @@ for l in open(after):
         d_ns, d_cnt = int(ns) - int(b[pid][2]), int(cnt) - int(b[pid][3])
         print(what, "prog", name, d_ns / d_cnt, d_cnt)
 if stats == "0":
-    print(what, "bench", us)
+    print(what, "bench", res)
 PY
 		done
 		run=$((run + 1))
@@ -101,18 +113,32 @@ done
 python3 - "$tmp/results" "$runs" "$loops" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
-bench = {}
+bench, cpu = {}, {}
 progs = {}
 for r in rows:
     if r[1] == "bench":
         bench.setdefault(r[0], []).append(float(r[2]))
+        cpu.setdefault(r[0], []).append(float(r[3]))
     else:
         progs.setdefault((r[0], r[2]), []).append(float(r[3]))
-print(f"perf bench sched pipe -l {sys.argv[3]}, {sys.argv[2]} interleaved runs each, BPF stats off (median usecs/op):")
-base = statistics.median(bench["none"])
+print(f"perf bench sched pipe -l {sys.argv[3]}, {sys.argv[2]} interleaved rounds, BPF stats off:")
+# On a shared machine other load only ever slows a run down: the ratio of
+# each round's runs (taken seconds apart) and the best runs say more than
+# the plain medians, which are shown too.
+base, best = statistics.median(bench["none"]), min(bench["none"])
 for what in ("none", "sensorbus", "runqlat"):
-    m = statistics.median(bench[what])
-    print(f"  {what:10s} {m:8.3f} us/op  {m / base:5.3f}x   runs: {' '.join(f'{v:.2f}' for v in bench[what])}")
+    runs = bench[what]
+    paired = statistics.median(r / n for r, n in zip(runs, bench["none"]))
+    print(f"  {what:10s} median {statistics.median(runs):7.3f} us/op ({statistics.median(runs) / base:5.3f}x)"
+          f"  best {min(runs):7.3f} ({min(runs) / best:5.3f}x)  median of per-round ratios {paired:5.3f}x")
+    print(f"  {'':10s} runs: {' '.join(f'{v:.2f}' for v in runs)}")
+print("CPU time per op (user+sys of both processes; less disturbed by other load):")
+cbase = statistics.median(cpu["none"])
+for what in ("none", "sensorbus", "runqlat"):
+    runs = cpu[what]
+    paired = statistics.median(r / n for r, n in zip(runs, cpu["none"]))
+    print(f"  {what:10s} median {statistics.median(runs):7.3f} us/op ({statistics.median(runs) / cbase:5.3f}x)"
+          f"  median of per-round ratios {paired:5.3f}x")
 print("BPF program cost over the same workload (median ns/run, kernel.bpf_stats_enabled=1):")
 med = {k: statistics.median(v) for k, v in progs.items()}
 for (what, name), v in sorted(med.items()):
