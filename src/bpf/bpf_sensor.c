@@ -403,7 +403,8 @@ static int load_objects(struct bpf_state *st)
 	/* libbpf 1.x raises it itself, and only on kernels (before 5.11) that
 	 * still charge BPF memory to RLIMIT_MEMLOCK rather than the memcg. */
 	if (after.rlim_cur != before.rlim_cur)
-		sb_info(COMP, "raised RLIMIT_MEMLOCK for BPF maps (this kernel charges them to it)");
+		sb_info(COMP,
+			"raised RLIMIT_MEMLOCK for BPF maps (this kernel charges them to it)");
 	return 0;
 }
 
@@ -417,7 +418,8 @@ static void attach_programs(struct bpf_state *st)
 			continue; /* its object did not load: said already */
 		struct bpf_link *l = bpf_program__attach(prog);
 		if (!l) {
-			sb_warn(COMP, "%s: cannot attach its %s program: %s; its metrics are disabled",
+			sb_warn(COMP,
+				"%s: cannot attach its %s program: %s; its metrics are disabled",
 				sb_bpf_tp_names[tp], st->plan.btf_mode ? "tp_btf" : "raw_tp",
 				strerror(errno));
 			continue;
@@ -629,7 +631,7 @@ static void proc_samples(struct bpf_state *st, struct sb_evb *b)
 	}
 	if (st->attached & SB_TP_BIT(SB_TP_PROCESS_FORK)) {
 		sb_evb_sample(b, "sensorbus_forks_total", SB_COUNTER, (double)forks);
-		sb_evb_help(b, "Processes and threads created, from the sched_process_fork tracepoint");
+		sb_evb_help(b, "Processes and threads created (sched_process_fork)");
 	}
 	sb_evb_sample(b, "sensorbus_bpf_ringbuf_lost_total", SB_COUNTER, (double)lost);
 	sb_evb_help(b, "exec/exit/fork records dropped because the BPF ring buffer was full");

@@ -47,7 +47,8 @@ void sb_bpf_plan(const struct sb_bpf_probe *p, struct sb_bpf_plan *out)
 	if (!p->btf) {
 		out->reason = SB_BPF_NO_BTF;
 		snprintf(out->why, sizeof(out->why),
-			 "the kernel has no BTF (/sys/kernel/btf/vmlinux; CONFIG_DEBUG_INFO_BTF=y)");
+			 "the kernel has no BTF "
+			 "(/sys/kernel/btf/vmlinux; CONFIG_DEBUG_INFO_BTF=y)");
 		return;
 	}
 	/* CAP_BPF loads programs and maps; tracing programs also need

@@ -76,8 +76,8 @@ static void forced_mode(struct sb_bpf_probe *p)
 		else if (!strcmp(w, "wakeup"))
 			p->force_wakeup = true;
 		else
-			sb_warn("sensor:bpf", "SENSORBUS_BPF_MODE: ignoring '%s' (tp_btf, raw_tp, wakeup)",
-				w);
+			sb_warn("sensor:bpf",
+				"SENSORBUS_BPF_MODE: ignoring '%s' (tp_btf, raw_tp, wakeup)", w);
 	}
 }
 

@@ -37,7 +37,7 @@ static struct sb_bpf_plan plan(const struct sb_bpf_probe *p)
 	return out;
 }
 
-static void test_capable_kernel_as_root_loads_every_needed_program_with_tp_btf(void **state)
+static void test_capable_root_loads_every_needed_program_with_tp_btf(void **state)
 {
 	(void)state;
 	struct sb_bpf_probe p = capable();
@@ -223,7 +223,8 @@ static void test_forced_tp_btf_loads_only_tracepoints_with_btf_types(void **stat
 	struct sb_bpf_plan r = plan(&p);
 	assert_true(r.btf_mode);
 	assert_int_equal(r.load, SB_TP_SCHED_MASK);
-	assert_string_equal(r.missing, "sched_process_exec, sched_process_fork, sched_process_exit");
+	assert_string_equal(r.missing,
+			    "sched_process_exec, sched_process_fork, sched_process_exit");
 }
 
 static void test_same_probe_gives_same_plan(void **state)
@@ -250,7 +251,7 @@ static void test_reason_labels_are_the_documented_ones(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_capable_kernel_as_root_loads_every_needed_program_with_tp_btf),
+		cmocka_unit_test(test_capable_root_loads_every_needed_program_with_tp_btf),
 		cmocka_unit_test(test_without_sched_info_waits_are_timed_from_wakeups),
 		cmocka_unit_test(test_forced_wakeup_timing_loads_the_wakeup_programs),
 		cmocka_unit_test(test_missing_wakeup_tracepoint_is_not_missed_with_sched_info),
