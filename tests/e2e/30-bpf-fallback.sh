@@ -5,6 +5,8 @@
 if [ "$(id -u)" -eq 0 ]; then
 	command -v setpriv >/dev/null || skip "setpriv (util-linux) is needed to drop privileges"
 	unpriv() { setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all "$@"; }
+	unpriv "$SB_BIN" --version >/dev/null 2>&1 ||
+		skip "user nobody cannot run $SB_BIN (a parent directory is not world-searchable?)"
 else
 	unpriv() { "$@"; }
 fi
