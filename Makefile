@@ -52,7 +52,7 @@ BPF_PROGS := $(wildcard bpf/*.bpf.c)
 
 ifeq ($(BPF),1)
 SRCS += $(BPF_USER_SRCS)
-ALL_CFLAGS += -DSB_HAVE_BPF=1
+ALL_CFLAGS += -DSB_HAVE_BPF=1 -Ibpf
 LIBS += $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 endif
 
@@ -60,6 +60,9 @@ OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRCS))
 LIB_OBJS := $(filter-out $(BUILD)/obj/src/main.o,$(OBJS))
 
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+ifneq ($(BPF),1)
+TEST_SRCS := $(filter-out tests/unit/test_bpf%,$(TEST_SRCS))
+endif
 TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
 .PHONY: all run test unit e2e clean install deps bench fuzz format check-format promtext-bench
@@ -77,11 +80,11 @@ $(BUILD)/obj/%.o: %.c
 
 # ---- BPF: .bpf.c -> .bpf.o -> .skel.h, embedded in the one binary ----
 ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf -Iinclude \
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf -Iinclude \
 	-Wall -Werror -Wno-unused-function
 BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_PROGS))
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) vmlinux/vmlinux.h
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) vmlinux/$(ARCH)/vmlinux.h
 	$(call msg,BPF,$<)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@

@@ -7,6 +7,7 @@
 #include "sb_util.h"
 
 extern const struct sb_sensor_ops sb_sensor_algod;
+extern const struct sb_sensor_ops sb_sensor_bpf;
 extern const struct sb_sensor_ops sb_sensor_proc;
 extern const struct sb_sensor_ops sb_sensor_scrape;
 extern const struct sb_sensor_ops sb_sensor_synthetic;
@@ -19,6 +20,7 @@ extern const struct sb_sink_ops sb_sink_prom;
 
 static const struct sb_sensor_ops *const sensors[] = {
 	&sb_sensor_proc,
+	&sb_sensor_bpf,
 	&sb_sensor_synthetic,
 	&sb_sensor_algod,
 	&sb_sensor_scrape,

@@ -1,0 +1,136 @@
+/* The ABI between the BPF programs (bpf/NAME.bpf.c) and the sensor's user side
+ * (src/bpf/): map keys and values, and ring-buffer records.
+ *
+ * Both sides compile this header (the kernel side after vmlinux.h, the user
+ * side after <linux/types.h>), so it uses fixed-width kernel types only and
+ * spells out every padding byte. src/bpf/decode.c asserts the sizes: a field
+ * added on one side and not the other fails the build, not a decode. */
+#ifndef SB_BPF_H
+#define SB_BPF_H
+
+#define SB_COMM_LEN 16
+/* Longest exec filename sent; a power of two so the kernel side can bound
+ * the copy with a mask the verifier understands. Longer names are cut. */
+#define SB_FILENAME_MAX 256
+/* log2 run-queue latency slots over nanoseconds: slot k counts waits in
+ * [2^k, 2^(k+1)) ns; the last slot also takes everything longer (2^35 ns is
+ * about 34 s). */
+#define SB_HIST_SLOTS 36
+/* Watched processes tracked at once (per-CPU stats: the map costs
+ * SB_WATCH_MAX_PROCS * sizeof(struct sb_proc_stats) per possible CPU). */
+#define SB_WATCH_MAX_PROCS 128
+/* Entries of the configured watch list (names and pids together). */
+#define SB_WATCH_MAX 64
+
+/* The tracepoints, in the order of sensorbus_bpf_program_attached. */
+enum sb_bpf_tp {
+	SB_TP_SCHED_SWITCH,
+	SB_TP_SCHED_WAKEUP,
+	SB_TP_SCHED_WAKEUP_NEW,
+	SB_TP_PROCESS_EXEC,
+	SB_TP_PROCESS_FORK,
+	SB_TP_PROCESS_EXIT,
+	SB_TP_MAX,
+};
+
+/* ---- ring buffer records (proc.bpf.c -> decode.c) ---- */
+
+enum sb_rec_type {
+	SB_REC_EXEC = 1,
+	SB_REC_EXIT = 2,
+	SB_REC_FORK = 3,
+};
+
+/* Common to every record. size is the whole record as sent: a record may
+ * end early (exec sends its filename only as long as it is). */
+struct sb_rec_hdr {
+	__u16 type; /* enum sb_rec_type */
+	__u16 size;
+	__u32 pid;   /* the process (tgid) the record is about */
+	__u32 ppid;  /* its parent's tgid */
+	__u32 _pad0;
+	__u64 ts_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+};
+
+struct sb_rec_exec {
+	struct sb_rec_hdr hdr;
+	__u32 uid;
+	__u32 filename_len; /* bytes of filename sent, NUL included */
+	char comm[SB_COMM_LEN];
+	char filename[SB_FILENAME_MAX];
+};
+#define SB_REC_EXEC_FIXED (sizeof(struct sb_rec_exec) - SB_FILENAME_MAX)
+
+struct sb_rec_exit {
+	struct sb_rec_hdr hdr;
+	__u32 status; /* wait(2) status: exit code << 8 | core 0x80 | signal */
+	__u32 _pad0;
+	__u64 lifetime_ns; /* since the process was forked */
+	__u64 cpu_ns;      /* on-CPU time of all its threads */
+	char comm[SB_COMM_LEN];
+};
+
+/* Sent only for forks of watched processes (threads excluded); hdr.pid is
+ * the child, hdr.ppid the watched parent. */
+struct sb_rec_fork {
+	struct sb_rec_hdr hdr;
+	char comm[SB_COMM_LEN];
+};
+
+/* ---- maps read each interval ---- */
+
+/* sched.bpf.c, an array with one entry per CPU. Hot fields first, the
+ * rarely touched long-wait slots last, 64-byte multiple: a CPU's entry
+ * shares a cache line with its neighbour's only at that cold tail. */
+struct sb_sched_cpu {
+	__u64 switches; /* equals this CPU's share of /proc/stat ctxt */
+	__u64 rq_sum_ns;
+	__u64 rq_hist[SB_HIST_SLOTS];
+	__u64 _pad0[2];
+};
+
+/* proc.bpf.c, per-CPU array of one entry. */
+struct sb_proc_cpu {
+	__u64 forks; /* every clone: processes and threads, like /proc/stat processes */
+	__u64 execs;
+	__u64 exits;
+	__u64 lost;       /* ring-buffer records dropped because it was full */
+	__u64 watch_full; /* processes to watch that did not fit the table */
+};
+
+/* Watched processes, key: tgid. */
+#define SB_PROC_EXITED 0x1u  /* gone (or renamed away): published once more, then deleted */
+#define SB_PROC_BY_NAME 0x2u /* matched by name: its forked children are watched too */
+struct sb_proc_meta {
+	__u32 watch_idx; /* index into the configured watch list */
+	__u32 flags;
+	char comm[SB_COMM_LEN];
+};
+
+/* watch_hint[tgid & SB_WATCH_HINT_MASK] counts watched processes whose tgid
+ * falls there: the per-switch test for "might be watched" is one load, and
+ * only a hit looks the tgid up in the procs hash. */
+#define SB_WATCH_HINT_SLOTS 8192
+#define SB_WATCH_HINT_MASK (SB_WATCH_HINT_SLOTS - 1)
+
+/* Per-CPU, key: tgid. */
+struct sb_proc_stats {
+	__u64 oncpu_ns;
+	__u64 offcpu_ns; /* switched out: asleep or waiting in a run queue */
+	__u64 rq_sum_ns;
+	__u64 voluntary;
+	__u64 involuntary;
+	__u64 forks;
+	__u64 rq_hist[SB_HIST_SLOTS];
+};
+
+/* Per task (thread), for watched threads, and for every task when waits are
+ * timed from wakeups: task storage, or a tid-keyed LRU hash on kernels
+ * without it. Kernel-private, here so both objects agree on its size. */
+struct sb_task_ctx {
+	__u64 wake_ts;  /* wakeup timing: queued since (0: not queued) */
+	__u64 sum_exec; /* watched: se.sum_exec_runtime at its last switch out */
+	__u64 out_ts;   /* watched: when it last switched out (0: no baseline yet) */
+};
+
+#endif

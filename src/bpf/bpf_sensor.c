@@ -1,0 +1,894 @@
+/* The BPF sensor: loads bpf/sched.bpf.c and bpf/proc.bpf.c (embedded as
+ * skeletons), reads their in-kernel aggregates each interval into samples,
+ * and turns ring-buffer records into exec/exit/fork events as they come
+ * (the ring buffer's fd is in the collection loop).
+ *
+ * Whether it runs at all is decided once at start (plan.c) and said in one
+ * line; each program then attaches on its own, and a program that cannot
+ * only takes its own metrics away. */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "bpf_sensor.h"
+#include "proc.skel.h"
+#include "sched.skel.h"
+#include "sb_log.h"
+#include "sb_loop.h"
+#include "sb_sensor.h"
+
+#define COMP "sensor:bpf"
+
+enum { ENABLED_AUTO, ENABLED_TRUE, ENABLED_FALSE };
+static const char *const enabled_choices[] = {"auto", "true", "false", NULL};
+
+struct bpf_cfg {
+	int enabled;
+	struct sb_strlist watch;
+};
+
+static const struct sb_cfg_key bpf_keys[] = {
+	{"enabled", SB_CT_ENUM, offsetof(struct bpf_cfg, enabled), "auto",
+	 "load the BPF programs: auto (where the kernel and privileges allow, else procfs-only), "
+	 "true (the same, but failing to is an error), false",
+	 .choices = enabled_choices},
+	{"watch", SB_CT_STRLIST, offsetof(struct bpf_cfg, watch), NULL,
+	 "processes to follow per process: names (matched on comm, at most 15 characters) or pids"},
+	{0},
+};
+
+/* Where a tracepoint's programs live. */
+enum { OBJ_SCHED, OBJ_PROC, OBJ_MAX };
+static const int tp_obj[SB_TP_MAX] = {
+	[SB_TP_SCHED_SWITCH] = OBJ_SCHED, [SB_TP_SCHED_WAKEUP] = OBJ_SCHED,
+	[SB_TP_SCHED_WAKEUP_NEW] = OBJ_SCHED, [SB_TP_PROCESS_EXEC] = OBJ_PROC,
+	[SB_TP_PROCESS_FORK] = OBJ_PROC, [SB_TP_PROCESS_EXIT] = OBJ_PROC,
+};
+static const char *const obj_names[OBJ_MAX] = {"sched", "proc"};
+/* Maps both objects declare; the second one loaded reuses the first's. */
+static const char *const shared_maps[] = {"task_ctx", "task_ctx_tid", "watch_names",
+					  "watch_hint", "procs",    "proc_stats"};
+/* How often the kernel side may wake us for exec/exit records (it also
+ * wakes us at once after a quiet spell, and we drain every interval). */
+#define RING_WAKEUP_NS (100 * SB_NSEC_PER_MSEC)
+
+struct watch_entry {
+	const char *name; /* NULL: a pid */
+	uint32_t pid;
+};
+
+struct bpf_state {
+	struct sb_sensor *s;
+	struct sb_bpf_plan plan;
+	/* SB_BPF_OK, or why the sensor runs procfs-only: then it only
+	 * republishes its status each interval, so the fallback stays
+	 * visible (and alertable) instead of going stale after one event */
+	enum sb_bpf_reason fallback;
+	struct sched_bpf *sched;
+	struct proc_bpf *proc;
+	struct bpf_object *obj[OBJ_MAX];
+	struct bpf_link *links[SB_TP_MAX];
+	unsigned attached; /* SB_TP_BIT */
+	struct ring_buffer *rb;
+	int rb_fd; /* in the loop; -1 when not */
+	struct sb_timer *rb_timer; /* drains what came without a wakeup */
+	int ncpus;
+	void *pcpu; /* one per-CPU map value, all CPUs */
+	size_t pcpu_len;
+	int64_t mono_to_real;
+	struct watch_entry watch[SB_WATCH_MAX];
+	size_t nwatch;
+	uint64_t lost_seen, watch_full_seen;
+	struct sb_ratelimit rl_record, rl_read, rl_lost, rl_full;
+};
+
+/* ---- libbpf's messages into our log ---- */
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	enum sb_log_level l = level == LIBBPF_WARN   ? SB_LOG_WARN
+			      : level == LIBBPF_INFO ? SB_LOG_INFO
+						     : SB_LOG_DEBUG;
+	if (l > sb_log_get_level())
+		return 0;
+	char *msg = NULL;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		return 0;
+	/* One line per log line: a verifier log arrives as one message of
+	 * hundreds of lines; past a screenful only --log-level debug shows it. */
+	bool all = sb_log_get_level() >= SB_LOG_DEBUG;
+	int n = 0;
+	for (char *save = NULL, *line = strtok_r(msg, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "libbpf: ", 8))
+			line += 8;
+		if (!*line)
+			continue;
+		if (++n == 40 && !all)
+			sb_log(l, "libbpf", "... (%s)", "the rest with --log-level debug");
+		if (n >= 40 && !all)
+			continue;
+		sb_log(l, "libbpf", "%s", line);
+	}
+	free(msg);
+	return 0;
+}
+
+/* ---- status samples ---- */
+
+/* want: the programs this mode needs (others are not reported: a program
+ * that is not needed is not missing). */
+static void status_samples(struct sb_evb *b, unsigned want, unsigned attached, bool capable,
+			   enum sb_bpf_reason active)
+{
+	for (int i = 0; i < SB_TP_MAX; i++) {
+		if (!(want & SB_TP_BIT(i)))
+			continue;
+		sb_evb_sample(b, "sensorbus_bpf_program_attached", SB_GAUGE,
+			      (attached & SB_TP_BIT(i)) ? 1 : 0);
+		sb_evb_help(b, "1 when the BPF program on this tracepoint is attached");
+		sb_evb_label(b, "program", sb_bpf_tp_names[i]);
+	}
+	sb_evb_sample(b, "sensorbus_bpf_kernel_capable", SB_GAUGE, capable ? 1 : 0);
+	sb_evb_help(b, "1 when the kernel has BTF and BPF ring buffers");
+	/* One series per reason, 1 for the one in effect: alerts need not know
+	 * which reasons exist, and a fixed set never goes stale. */
+	for (int r = SB_BPF_OK + 1; r < SB_BPF_REASON_MAX; r++) {
+		sb_evb_sample(b, "sensorbus_bpf_fallback", SB_GAUGE, r == (int)active ? 1 : 0);
+		sb_evb_help(b, "1 while BPF is wanted but the agent runs procfs-only, by reason");
+		sb_evb_label(b, "reason", sb_bpf_reason_name((enum sb_bpf_reason)r));
+	}
+}
+
+/* Says once why there is no BPF; the sensor stays, in fallback mode,
+ * publishing only its status (the caller frees its loading state). */
+static int decline(struct sb_sensor *s, const struct bpf_cfg *c, const struct sb_bpf_plan *plan,
+		   enum sb_bpf_reason reason, const char *why)
+{
+	sb_log(c->enabled == ENABLED_TRUE ? SB_LOG_ERROR : SB_LOG_WARN, COMP,
+	       "BPF unavailable, running procfs-only: %s", why);
+	struct bpf_state *fb = calloc(1, sizeof(*fb));
+	if (!fb)
+		return -ENOMEM;
+	fb->s = s;
+	fb->rb_fd = -1;
+	fb->plan = *plan;
+	fb->fallback = reason;
+	s->state = fb;
+	return 0;
+}
+
+/* ---- loading ---- */
+
+static struct bpf_program *prog_of(struct bpf_state *st, int tp, bool btf)
+{
+	char name[64];
+	struct bpf_object *obj = st->obj[tp_obj[tp]];
+	if (!obj)
+		return NULL;
+	snprintf(name, sizeof(name), "%s_%s", sb_bpf_tp_names[tp], btf ? "btf" : "raw");
+	return bpf_object__find_program_by_name(obj, name);
+}
+
+static void parse_watch(struct bpf_state *st, const struct bpf_cfg *c)
+{
+	for (size_t i = 0; i < c->watch.n && i < SB_WATCH_MAX; i++) {
+		const char *w = c->watch.v[i];
+		uint64_t pid;
+		struct watch_entry *e = &st->watch[st->nwatch++];
+		if (sb_parse_u64(w, &pid) == 0) {
+			e->pid = (uint32_t)pid;
+			continue;
+		}
+		e->name = w;
+		if (strlen(w) >= SB_COMM_LEN)
+			sb_warn(COMP,
+				"watch: '%s' is longer than a comm (15 characters): matching "
+				"'%.15s'",
+				w, w);
+	}
+}
+
+/* Sizes and switches that must be set between open and load. */
+static void configure(struct bpf_state *st, struct bpf_object *obj)
+{
+	bool btf = st->plan.btf_mode;
+	struct bpf_program *prog;
+	bpf_object__for_each_program(prog, obj)
+	{
+		const char *n = bpf_program__name(prog);
+		bool load = false;
+		for (int tp = 0; tp < SB_TP_MAX; tp++) {
+			size_t l = strlen(sb_bpf_tp_names[tp]);
+			if (!strncmp(n, sb_bpf_tp_names[tp], l) &&
+			    !strcmp(n + l, btf ? "_btf" : "_raw"))
+				load = st->plan.load & SB_TP_BIT(tp);
+		}
+		bpf_program__set_autoload(prog, load);
+	}
+	struct bpf_map *m;
+	if ((m = bpf_object__find_map_by_name(obj, "sched_cpu")))
+		bpf_map__set_max_entries(m, (__u32)st->ncpus);
+	/* task storage may not exist at all where raw_tp is used */
+	if ((m = bpf_object__find_map_by_name(obj, "task_ctx")) && !btf)
+		bpf_map__set_autocreate(m, false);
+	if ((m = bpf_object__find_map_by_name(obj, "task_ctx_tid")) && btf)
+		bpf_map__set_max_entries(m, 1);
+	if (!st->nwatch) {
+		static const char *const watch_maps[] = {"watch_names", "watch_hint", "procs",
+							 "proc_stats"};
+		for (size_t i = 0; i < SB_ARRAY_SIZE(watch_maps); i++)
+			if ((m = bpf_object__find_map_by_name(obj, watch_maps[i])))
+				bpf_map__set_max_entries(m, 1);
+	}
+}
+
+static void share_maps(struct bpf_object *from, struct bpf_object *to)
+{
+	for (size_t i = 0; i < SB_ARRAY_SIZE(shared_maps); i++) {
+		struct bpf_map *a = bpf_object__find_map_by_name(from, shared_maps[i]);
+		struct bpf_map *b = bpf_object__find_map_by_name(to, shared_maps[i]);
+		if (a && b && bpf_map__fd(a) >= 0 && bpf_map__autocreate(b)) {
+			int r = bpf_map__reuse_fd(b, bpf_map__fd(a));
+			if (r)
+				sb_warn(COMP, "map %s: cannot share it between programs: %s",
+					shared_maps[i], strerror(-r));
+		}
+	}
+}
+
+static bool comm_matches(const char *comm, const char *name)
+{
+	size_t n = strnlen(name, SB_COMM_LEN - 1);
+	return !strncmp(comm, name, n) && comm[n] == 0;
+}
+
+/* Puts one already running process in the watched tables, as the kernel
+ * side does at exec or fork for the ones that start later. */
+static int watch_add(struct bpf_state *st, struct bpf_object *obj, uint32_t tgid, uint32_t idx,
+		     uint32_t flags, const char *comm)
+{
+	struct bpf_map *procs = bpf_object__find_map_by_name(obj, "procs");
+	struct bpf_map *stats = bpf_object__find_map_by_name(obj, "proc_stats");
+	struct bpf_map *hint = bpf_object__find_map_by_name(obj, "watch_hint");
+	struct sb_proc_meta m = {.watch_idx = idx, .flags = flags};
+	memcpy(m.comm, comm, strnlen(comm, SB_COMM_LEN - 1));
+	size_t zlen = sizeof(struct sb_proc_stats) * (size_t)st->ncpus;
+	void *zero = calloc(1, zlen);
+	uint32_t slot = tgid & SB_WATCH_HINT_MASK, n = 0;
+	int r = -ENOMEM;
+	if (!zero)
+		goto out;
+	r = bpf_map__update_elem(procs, &tgid, sizeof(tgid), &m, sizeof(m), BPF_NOEXIST);
+	if (r == -EEXIST) { /* a name and a pid both match it: the first wins */
+		r = 0;
+		goto out;
+	}
+	if (r == -E2BIG) {
+		sb_log_rl(&st->rl_full, SB_LOG_WARN, COMP,
+			  "watch: more than %d matching processes; pid %u (%s) and later ones "
+			  "not followed",
+			  SB_WATCH_MAX_PROCS, tgid, comm);
+		r = 0;
+		goto out;
+	}
+	if (r)
+		goto out;
+	r = bpf_map__update_elem(stats, &tgid, sizeof(tgid), zero, zlen, BPF_ANY);
+	if (r)
+		goto out;
+	r = bpf_map__lookup_elem(hint, &slot, sizeof(slot), &n, sizeof(n), 0);
+	n++;
+	if (!r)
+		r = bpf_map__update_elem(hint, &slot, sizeof(slot), &n, sizeof(n), BPF_ANY);
+out:
+	free(zero);
+	return r;
+}
+
+/* The watch list into the kernel: the names for exec to match, and every
+ * process already running that matches a name or a pid. Before attach, so
+ * the kernel side's own additions cannot race these. */
+static int watch_seed(struct bpf_state *st, struct bpf_object *obj)
+{
+	struct bpf_map *names = bpf_object__find_map_by_name(obj, "watch_names");
+	int r = 0;
+	for (size_t i = 0; i < st->nwatch && !r; i++) {
+		if (!st->watch[i].name)
+			continue;
+		char key[SB_COMM_LEN] = {0};
+		uint32_t idx = (uint32_t)i;
+		strncpy(key, st->watch[i].name, SB_COMM_LEN - 1);
+		r = bpf_map__update_elem(names, key, sizeof(key), &idx, sizeof(idx), BPF_ANY);
+	}
+	DIR *d = r ? NULL : opendir("/proc");
+	if (!r && !d)
+		r = -errno;
+	for (struct dirent *de; d && !r && (de = readdir(d));) {
+		uint64_t pid;
+		char path[64], comm[SB_COMM_LEN + 1] = "";
+		if (sb_parse_u64(de->d_name, &pid) || pid > UINT32_MAX)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%u/comm", (unsigned)pid);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue; /* gone meanwhile */
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = 0;
+		fclose(f);
+		comm[strcspn(comm, "\n")] = 0;
+		for (size_t i = 0; i < st->nwatch && !r; i++) {
+			const struct watch_entry *w = &st->watch[i];
+			if (w->name ? comm_matches(comm, w->name) : w->pid == pid) {
+				r = watch_add(st, obj, (uint32_t)pid, (uint32_t)i,
+					      w->name ? SB_PROC_BY_NAME : 0, comm);
+				break;
+			}
+		}
+	}
+	if (d)
+		closedir(d);
+	if (r)
+		sb_err(COMP, "cannot fill the watch list: %s", strerror(-r));
+	return r;
+}
+
+static bool obj_wanted(const struct bpf_state *st, int o)
+{
+	for (int tp = 0; tp < SB_TP_MAX; tp++)
+		if (tp_obj[tp] == o && (st->plan.load & SB_TP_BIT(tp)))
+			return true;
+	return false;
+}
+
+static void destroy_obj(struct bpf_state *st, int o)
+{
+	if (o == OBJ_SCHED)
+		sched_bpf__destroy(st->sched), st->sched = NULL;
+	else
+		proc_bpf__destroy(st->proc), st->proc = NULL;
+	st->obj[o] = NULL;
+}
+
+static int load_objects(struct bpf_state *st)
+{
+	bool watch = st->nwatch > 0;
+	/* Tasks born from here on are counted from their first switch; the
+	 * programs are not attached yet, so none is missed or counted twice. */
+	int64_t born = sb_now_mono_ns();
+	struct rlimit before = {0}, after = {0};
+	getrlimit(RLIMIT_MEMLOCK, &before);
+	struct bpf_object *first = NULL;
+	for (int o = 0; o < OBJ_MAX; o++) {
+		if (!obj_wanted(st, o))
+			continue;
+		int r;
+		if (o == OBJ_SCHED) {
+			st->sched = sched_bpf__open();
+			if (st->sched) {
+				st->obj[o] = st->sched->obj;
+				st->sched->rodata->watch_on = watch;
+				st->sched->rodata->born_after_ns = (__u64)born;
+				st->sched->rodata->latency_wakeup = st->plan.latency_wakeup;
+			}
+		} else {
+			st->proc = proc_bpf__open();
+			if (st->proc) {
+				st->obj[o] = st->proc->obj;
+				st->proc->rodata->watch_on = watch;
+				st->proc->rodata->born_after_ns = (__u64)born;
+				st->proc->rodata->wakeup_ns = RING_WAKEUP_NS;
+			}
+		}
+		if (!st->obj[o]) {
+			sb_warn(COMP, "cannot open the %s programs: %s", obj_names[o],
+				strerror(errno));
+			continue;
+		}
+		configure(st, st->obj[o]);
+		if (first)
+			share_maps(first, st->obj[o]);
+		r = bpf_object__load(st->obj[o]);
+		if (r) {
+			/* libbpf has logged the verifier's reasons just above */
+			sb_warn(COMP, "cannot load the %s programs: %s; their metrics are disabled",
+				obj_names[o], strerror(-r));
+			destroy_obj(st, o);
+			continue;
+		}
+		if (!first) {
+			first = st->obj[o];
+			if (watch && (r = watch_seed(st, first)))
+				return r;
+		}
+	}
+	getrlimit(RLIMIT_MEMLOCK, &after);
+	/* libbpf 1.x raises it itself, and only on kernels (before 5.11) that
+	 * still charge BPF memory to RLIMIT_MEMLOCK rather than the memcg. */
+	if (after.rlim_cur != before.rlim_cur)
+		sb_info(COMP,
+			"raised RLIMIT_MEMLOCK for BPF maps (this kernel charges them to it)");
+	return 0;
+}
+
+static void attach_programs(struct bpf_state *st)
+{
+	for (int tp = 0; tp < SB_TP_MAX; tp++) {
+		if (!(st->plan.load & SB_TP_BIT(tp)))
+			continue;
+		struct bpf_program *prog = prog_of(st, tp, st->plan.btf_mode);
+		if (!prog || bpf_program__fd(prog) < 0)
+			continue; /* its object did not load: said already */
+		struct bpf_link *l = bpf_program__attach(prog);
+		if (!l) {
+			sb_warn(COMP,
+				"%s: cannot attach its %s program: %s; its metrics are disabled",
+				sb_bpf_tp_names[tp], st->plan.btf_mode ? "tp_btf" : "raw_tp",
+				strerror(errno));
+			continue;
+		}
+		st->links[tp] = l;
+		st->attached |= SB_TP_BIT(tp);
+	}
+}
+
+/* ---- ring buffer ---- */
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct bpf_state *st = ctx;
+	struct sb_sensor *s = st->s;
+	if (sb_bpf_decode(&s->evb, data, size, st->mono_to_real)) {
+		s->errors++;
+		uint16_t type = 0;
+		if (size >= sizeof(type))
+			memcpy(&type, data, sizeof(type));
+		sb_log_rl(&st->rl_record, SB_LOG_WARN, COMP,
+			  "malformed ring buffer record (type %u, %zu bytes): skipped", type, size);
+		return 0; /* a negative return would stop the drain */
+	}
+	sb_sensor_publish_evb(s);
+	return 0;
+}
+
+/* Returns the records taken. */
+static int drain(struct bpf_state *st)
+{
+	if (!st->rb)
+		return 0;
+	int n = ring_buffer__consume(st->rb);
+	if (n < 0) {
+		st->s->errors++;
+		sb_log_rl(&st->rl_read, SB_LOG_WARN, COMP, "cannot read the ring buffer: %s",
+			  strerror(-n));
+		return 0;
+	}
+	return n;
+}
+
+/* The kernel side wakes us at most every RING_WAKEUP_NS; records written
+ * after a wakeup wait for the next one. While records come, look again that
+ * much later, so none waits longer than about that (or an interval). */
+static void on_ring_timer(void *arg)
+{
+	struct bpf_state *st = arg;
+	if (drain(st) > 0)
+		sb_timer_set(st->rb_timer, RING_WAKEUP_NS, 0);
+}
+
+static void on_ring_ready(void *arg, int fd, uint32_t events)
+{
+	struct bpf_state *st = arg;
+	(void)fd;
+	(void)events;
+	if (drain(st) > 0)
+		sb_timer_set(st->rb_timer, RING_WAKEUP_NS, 0);
+}
+
+static int open_ring(struct bpf_state *st)
+{
+	if (!st->proc || !(st->attached & SB_TP_PROC_MASK))
+		return 0;
+	st->rb = ring_buffer__new(bpf_map__fd(st->proc->maps.events), on_record, st, NULL);
+	if (!st->rb) {
+		sb_err(COMP, "cannot open the ring buffer: %s", strerror(errno));
+		return -errno;
+	}
+	st->rb_timer = sb_timer_new(st->s->loop, on_ring_timer, st);
+	if (!st->rb_timer)
+		return -ENOMEM;
+	int fd = ring_buffer__epoll_fd(st->rb);
+	int r = sb_loop_add_fd(st->s->loop, fd, SB_EV_READ, on_ring_ready, st);
+	if (r) {
+		sb_err(COMP, "cannot add the ring buffer to the loop: %s", strerror(-r));
+		return r;
+	}
+	st->rb_fd = fd;
+	return 0;
+}
+
+/* ---- teardown ---- */
+
+static void detach_all(struct bpf_state *st)
+{
+	for (int tp = 0; tp < SB_TP_MAX; tp++) {
+		bpf_link__destroy(st->links[tp]);
+		st->links[tp] = NULL;
+	}
+}
+
+static void state_free(struct bpf_state *st)
+{
+	if (!st)
+		return;
+	detach_all(st);
+	if (st->rb_fd >= 0)
+		sb_loop_del_fd(st->s->loop, st->rb_fd);
+	sb_timer_free(st->rb_timer);
+	ring_buffer__free(st->rb);
+	for (int o = 0; o < OBJ_MAX; o++)
+		destroy_obj(st, o);
+	free(st->pcpu);
+	free(st);
+}
+
+/* ---- reading the maps ---- */
+
+/* A buffer for one value per CPU of vsz bytes, kept between reads. */
+static void *pcpu_buf(struct bpf_state *st, size_t vsz)
+{
+	size_t need = vsz * (size_t)st->ncpus;
+	if (need > st->pcpu_len) {
+		void *p = realloc(st->pcpu, need);
+		if (!p)
+			return NULL;
+		st->pcpu = p;
+		st->pcpu_len = need;
+	}
+	return st->pcpu;
+}
+
+static const void *read_percpu(struct bpf_state *st, struct bpf_map *m, const void *key,
+			       size_t ksz, size_t vsz)
+{
+	void *buf = pcpu_buf(st, vsz);
+	if (!buf)
+		return NULL;
+	int r = bpf_map__lookup_elem(m, key, ksz, buf, vsz * (size_t)st->ncpus, 0);
+	if (r) {
+		if (r != -ENOENT) {
+			st->s->errors++;
+			sb_log_rl(&st->rl_read, SB_LOG_WARN, COMP, "cannot read map %s: %s",
+				  bpf_map__name(m), strerror(-r));
+		}
+		return NULL;
+	}
+	return buf;
+}
+
+/* sched_cpu: an array with an entry per CPU, read like a per-CPU value. */
+static const struct sb_sched_cpu *read_sched_cpu(struct bpf_state *st)
+{
+	struct sb_sched_cpu *v = pcpu_buf(st, sizeof(*v));
+	if (!v)
+		return NULL;
+	for (uint32_t cpu = 0; cpu < (uint32_t)st->ncpus; cpu++) {
+		int r = bpf_map__lookup_elem(st->sched->maps.sched_cpu, &cpu, sizeof(cpu), &v[cpu],
+					     sizeof(v[cpu]), 0);
+		if (r) {
+			st->s->errors++;
+			sb_log_rl(&st->rl_read, SB_LOG_WARN, COMP, "cannot read map sched_cpu: %s",
+				  strerror(-r));
+			return NULL;
+		}
+	}
+	return v;
+}
+
+static void sched_samples(struct bpf_state *st, struct sb_evb *b)
+{
+	const struct sb_sched_cpu *v = read_sched_cpu(st);
+	if (!v)
+		return;
+	__u64 hist[SB_HIST_SLOTS] = {0};
+	uint64_t sum = 0;
+	for (int cpu = 0; cpu < st->ncpus; cpu++) {
+		for (int k = 0; k < SB_HIST_SLOTS; k++)
+			hist[k] += v[cpu].rq_hist[k];
+		sum += v[cpu].rq_sum_ns;
+		/* a CPU that never switched is offline or not there */
+		if (!v[cpu].switches || !(st->attached & SB_TP_BIT(SB_TP_SCHED_SWITCH)))
+			continue;
+		char c[16];
+		snprintf(c, sizeof(c), "%d", cpu);
+		sb_evb_sample(b, "sensorbus_sched_context_switches_total", SB_COUNTER,
+			      (double)v[cpu].switches);
+		sb_evb_help(b, "Context switches, from the sched_switch tracepoint");
+		sb_evb_label(b, "cpu", c);
+	}
+	if (st->attached & SB_TP_BIT(SB_TP_SCHED_SWITCH)) {
+		sb_evb_sample(b, "sensorbus_sched_runqueue_latency_seconds", SB_HISTOGRAM, 0);
+		sb_evb_help(b, "Time runnable tasks waited in a run queue for a CPU");
+		sb_bpf_hist(b, hist, SB_HIST_SLOTS, SB_HIST_FIRST_LE_LOG2, sum);
+	}
+}
+
+static void proc_samples(struct bpf_state *st, struct sb_evb *b)
+{
+	uint32_t zero = 0;
+	const struct sb_proc_cpu *v =
+		read_percpu(st, st->proc->maps.proc_cpu, &zero, sizeof(zero), sizeof(*v));
+	if (!v)
+		return;
+	uint64_t forks = 0, lost = 0, full = 0;
+	for (int cpu = 0; cpu < st->ncpus; cpu++) {
+		forks += v[cpu].forks;
+		lost += v[cpu].lost;
+		full += v[cpu].watch_full;
+	}
+	if (full > st->watch_full_seen) {
+		sb_log_rl(&st->rl_full, SB_LOG_WARN, COMP,
+			  "watch: more than %d matching processes; %llu not followed",
+			  SB_WATCH_MAX_PROCS, (unsigned long long)full);
+		st->watch_full_seen = full;
+	}
+	if (st->attached & SB_TP_BIT(SB_TP_PROCESS_FORK)) {
+		sb_evb_sample(b, "sensorbus_forks_total", SB_COUNTER, (double)forks);
+		sb_evb_help(b, "Processes and threads created (sched_process_fork)");
+	}
+	sb_evb_sample(b, "sensorbus_bpf_ringbuf_lost_total", SB_COUNTER, (double)lost);
+	sb_evb_help(b, "exec/exit/fork records dropped because the BPF ring buffer was full");
+	if (lost > st->lost_seen) {
+		sb_log_rl(&st->rl_lost, SB_LOG_WARN, COMP,
+			  "ring buffer full: %llu exec/exit records lost so far",
+			  (unsigned long long)lost);
+		st->lost_seen = lost;
+	}
+}
+
+struct proc_sample {
+	const char *name;
+	const char *help;
+	double scale;
+	size_t off;
+};
+
+static const struct proc_sample proc_counters[] = {
+	{"sensorbus_process_oncpu_seconds_total", "Time the process's threads ran on a CPU", 1e-9,
+	 offsetof(struct sb_proc_stats, oncpu_ns)},
+	{"sensorbus_process_offcpu_seconds_total",
+	 "Time the process's threads were switched out (asleep or waiting for a CPU)", 1e-9,
+	 offsetof(struct sb_proc_stats, offcpu_ns)},
+	{"sensorbus_process_runqueue_wait_seconds_total",
+	 "Time the process's threads waited in a run queue", 1e-9,
+	 offsetof(struct sb_proc_stats, rq_sum_ns)},
+	{"sensorbus_process_voluntary_switches_total",
+	 "Switches out of the process's threads that blocked", 1,
+	 offsetof(struct sb_proc_stats, voluntary)},
+	{"sensorbus_process_involuntary_switches_total",
+	 "Switches out of the process's threads that were still runnable (preempted)", 1,
+	 offsetof(struct sb_proc_stats, involuntary)},
+	{"sensorbus_process_forks_total", "Processes and threads the process created", 1,
+	 offsetof(struct sb_proc_stats, forks)},
+};
+
+static void proc_labels(struct bpf_state *st, struct sb_evb *b, const char *pid,
+			const struct sb_proc_meta *m)
+{
+	sb_evb_labeln(b, "comm", 4, m->comm, strnlen(m->comm, SB_COMM_LEN));
+	if (m->watch_idx < st->nwatch && st->watch[m->watch_idx].name)
+		sb_evb_label(b, "name", st->watch[m->watch_idx].name);
+	sb_evb_label(b, "pid", pid);
+}
+
+static void watched_samples(struct bpf_state *st, struct sb_evb *b)
+{
+	struct bpf_object *obj = st->sched ? st->sched->obj : st->proc->obj;
+	struct bpf_map *procs = bpf_object__find_map_by_name(obj, "procs");
+	struct bpf_map *stats = bpf_object__find_map_by_name(obj, "proc_stats");
+	uint32_t keys[SB_WATCH_MAX_PROCS], gone[SB_WATCH_MAX_PROCS];
+	size_t n = 0, ngone = 0;
+	uint32_t key, *prev = NULL;
+	while (n < SB_WATCH_MAX_PROCS &&
+	       bpf_map__get_next_key(procs, prev, &key, sizeof(key)) == 0) {
+		keys[n] = key;
+		prev = &keys[n++];
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct sb_proc_meta m;
+		if (bpf_map__lookup_elem(procs, &keys[i], sizeof(keys[i]), &m, sizeof(m), 0))
+			continue;
+		const struct sb_proc_stats *v =
+			read_percpu(st, stats, &keys[i], sizeof(keys[i]), sizeof(*v));
+		if (!v)
+			continue;
+		struct sb_proc_stats sum = {0};
+		for (int cpu = 0; cpu < st->ncpus; cpu++) {
+			const uint64_t *src = (const uint64_t *)&v[cpu];
+			uint64_t *dst = (uint64_t *)&sum;
+			for (size_t w = 0; w < sizeof(sum) / sizeof(uint64_t); w++)
+				dst[w] += src[w];
+		}
+		char pid[16];
+		snprintf(pid, sizeof(pid), "%u", keys[i]);
+		for (size_t c = 0; c < SB_ARRAY_SIZE(proc_counters); c++) {
+			const struct proc_sample *ps = &proc_counters[c];
+			uint64_t raw;
+			memcpy(&raw, (const char *)&sum + ps->off, sizeof(raw));
+			sb_evb_sample(b, ps->name, SB_COUNTER, (double)raw * ps->scale);
+			sb_evb_help(b, ps->help);
+			proc_labels(st, b, pid, &m);
+		}
+		sb_evb_sample(b, "sensorbus_sched_runqueue_latency_seconds", SB_HISTOGRAM, 0);
+		proc_labels(st, b, pid, &m);
+		sb_bpf_hist(b, sum.rq_hist, SB_HIST_SLOTS, SB_HIST_FIRST_LE_LOG2, sum.rq_sum_ns);
+		if (m.flags & SB_PROC_EXITED)
+			gone[ngone++] = keys[i];
+	}
+	/* Published one last time above; now forget them. */
+	for (size_t i = 0; i < ngone; i++) {
+		bpf_map__delete_elem(stats, &gone[i], sizeof(gone[i]), 0);
+		bpf_map__delete_elem(procs, &gone[i], sizeof(gone[i]), 0);
+	}
+}
+
+/* ---- sensor ops ---- */
+
+static int bpf_validate(const void *cfg, char *err, size_t errlen)
+{
+	const struct bpf_cfg *c = cfg;
+	if (c->watch.n > SB_WATCH_MAX) {
+		snprintf(err, errlen, "watch: at most %d entries, got %zu", SB_WATCH_MAX,
+			 c->watch.n);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < c->watch.n; i++) {
+		const char *w = c->watch.v[i];
+		uint64_t pid;
+		if (!*w) {
+			snprintf(err, errlen, "watch[%zu]: empty name", i);
+			return -EINVAL;
+		}
+		if (sb_parse_u64(w, &pid) == 0 && (pid == 0 || pid > 4194304)) {
+			snprintf(err, errlen, "watch[%zu]: pid %s out of range (1..4194304)", i, w);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void describe_watch(const struct bpf_state *st, char *out, size_t n)
+{
+	size_t l = 0;
+	out[0] = 0;
+	for (size_t i = 0; i < st->nwatch && l < n; i++) {
+		if (st->watch[i].name)
+			l += (size_t)snprintf(out + l, n - l, "%s%s", i ? ", " : "",
+					      st->watch[i].name);
+		else
+			l += (size_t)snprintf(out + l, n - l, "%spid %u", i ? ", " : "",
+					      st->watch[i].pid);
+	}
+}
+
+static int bpf_init(struct sb_sensor *s)
+{
+	const struct bpf_cfg *c = s->cfg;
+	if (c->enabled == ENABLED_FALSE) {
+		sb_info(COMP, "disabled by config (sensors.bpf.enabled = false): procfs-only");
+		return 1;
+	}
+	struct bpf_state *st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	st->s = s;
+	st->rb_fd = -1;
+	parse_watch(st, c);
+	libbpf_set_print(libbpf_log);
+
+	struct sb_bpf_probe probe;
+	sb_bpf_probe_kernel(&probe);
+	sb_bpf_plan(&probe, &st->plan);
+	if (st->plan.reason != SB_BPF_OK) {
+		int r = decline(s, c, &st->plan, st->plan.reason, st->plan.why);
+		state_free(st);
+		return r;
+	}
+	st->ncpus = libbpf_num_possible_cpus();
+	if (st->ncpus <= 0) {
+		sb_err(COMP, "cannot count the possible CPUs: %s", strerror(-st->ncpus));
+		state_free(st);
+		return -EIO;
+	}
+	int r = load_objects(st);
+	if (!r) {
+		attach_programs(st);
+		r = open_ring(st);
+	}
+	if (r) {
+		state_free(st);
+		return r;
+	}
+	if (!st->attached) {
+		r = decline(s, c, &st->plan, SB_BPF_LOAD_FAILED,
+			    "no BPF program could be loaded and attached (see the lines above)");
+		state_free(st);
+		return r;
+	}
+	/* What is not attached was said line by line above (or here, when the
+	 * kernel lacks the tracepoint). */
+	unsigned missing = st->plan.want & ~st->plan.load;
+	for (int tp = 0; tp < SB_TP_MAX; tp++)
+		if (missing & SB_TP_BIT(tp))
+			sb_warn(COMP, "%s: no such tracepoint %s; its metrics are disabled",
+				sb_bpf_tp_names[tp],
+				st->plan.btf_mode ? "type in the kernel's BTF" : "in this kernel");
+	char w[256];
+	describe_watch(st, w, sizeof(w));
+	sb_info(COMP, "%d of %d programs attached (%s; run-queue latency from %s); watching: %s",
+		__builtin_popcount(st->attached), __builtin_popcount(st->plan.want),
+		st->plan.btf_mode ? "tp_btf" : "raw_tp",
+		st->plan.latency_wakeup ? "wakeups" : "sched_info", st->nwatch ? w : "nothing");
+	st->mono_to_real = sb_now_real_ns() - sb_now_mono_ns();
+	s->state = st;
+	return 0;
+}
+
+static void bpf_collect(struct sb_sensor *s)
+{
+	struct bpf_state *st = s->state;
+	struct sb_evb *b = &s->evb;
+	st->mono_to_real = sb_now_real_ns() - sb_now_mono_ns();
+	/* exec/exit events first: normally already taken on readiness, this
+	 * matters for --once */
+	if (st->fallback != SB_BPF_OK) {
+		sb_evb_begin(b, "bpf", "metrics");
+		status_samples(b, SB_TP_ALL, 0, st->plan.kernel_capable, st->fallback);
+		sb_sensor_publish_evb(s);
+		sb_sensor_round_done(s);
+		return;
+	}
+	drain(st);
+	sb_evb_begin(b, "bpf", "metrics");
+	status_samples(b, st->plan.want, st->attached, st->plan.kernel_capable, SB_BPF_OK);
+	if (st->sched)
+		sched_samples(st, b);
+	if (st->proc)
+		proc_samples(st, b);
+	if (st->nwatch)
+		watched_samples(st, b);
+	sb_sensor_publish_evb(s);
+	sb_sensor_round_done(s);
+}
+
+static void bpf_destroy(struct sb_sensor *s)
+{
+	struct bpf_state *st = s->state;
+	if (!st)
+		return;
+	/* Stop producing, then take what is still in the ring: a process that
+	 * exited just before shutdown still gets its exit event. */
+	detach_all(st);
+	drain(st);
+	state_free(st);
+	s->state = NULL;
+	libbpf_set_print(NULL);
+}
+
+const struct sb_sensor_ops sb_sensor_bpf = {
+	.name = "bpf",
+	.desc = "scheduler and process lifecycle metrics and exec/exit events from eBPF "
+		"(procfs-only fallback where BPF is unavailable)",
+	.keys = bpf_keys,
+	.cfg_size = sizeof(struct bpf_cfg),
+	.validate = bpf_validate,
+	.init = bpf_init,
+	.collect = bpf_collect,
+	.destroy = bpf_destroy,
+};
