@@ -2,15 +2,65 @@
 set -u
 TMP=$(mktemp -d /tmp/sensorbus-bench.XXXXXX)
 _pids=""
+_atexit=""
 _cleanup() {
 	for p in $_pids; do kill "$p" 2>/dev/null; done
 	for p in $_pids; do kill -0 "$p" 2>/dev/null && sleep 0.5 && kill -9 "$p" 2>/dev/null; done
+	eval "$_atexit"
 	rm -rf "$TMP"
 }
-trap _cleanup EXIT INT TERM
+trap _cleanup EXIT
+trap 'exit 143' INT TERM
 track_pid() { _pids="$_pids $1"; }
+# at_exit CMD: run CMD (a shell string) at exit, after tracked processes are stopped
+at_exit() { _atexit="$_atexit
+$1"; }
 # row WHAT SENSORBUS REFERENCE RATIO TARGET MET
 row() { printf '| %s | %s | %s | %s | %s | %s |\n' "$@" >>"$BENCH_ROWS"; }
+# note TEXT: a line in the details under the table (per-run figures, context)
+note() { printf '%s\n' "$*" >>"${BENCH_NOTES:-/dev/stderr}"; }
+# Debian's python, not a pyenv shim first on PATH: its modules
+# (prometheus_client), and no shim scripts exec'ing inside a measurement
+PY=/usr/bin/python3
 # py EXPR: evaluates a Python expression and prints it
-py() { python3 -c "print($1)"; }
+py() { $PY -c "print($1)"; }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+BENCH_OUT="$SB_ROOT/build/bench"
+
+# build_helper NAME [LIBS]: bench/NAME.c -> build/bench/NAME, when out of date
+build_helper() {
+	mkdir -p "$BENCH_OUT"
+	[ "$BENCH_OUT/$1" -nt "$SB_ROOT/bench/$1.c" ] && return 0
+	cc -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -o "$BENCH_OUT/$1" "$SB_ROOT/bench/$1.c" ${2:-}
+}
+
+# timed CMD...: runs CMD, prints "WALL_S CPU_S" (CPU: user+sys of it and
+# its children, which other load on the machine disturbs less than wall)
+timed() {
+	$PY - "$@" <<'PY'
+import resource, subprocess, sys, time
+r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+t0 = time.perf_counter()
+rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode
+t = time.perf_counter() - t0
+r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+if rc:
+    sys.exit("timed: %s exited %d" % (sys.argv[1], rc))
+print("%.6f %.6f" % (t, r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime))
+PY
+}
+
+# wait_file SECS FILE PATTERN: until FILE has a line matching PATTERN
+wait_file() {
+	_n=$(($1 * 10))
+	while ! grep -q "$3" "$2" 2>/dev/null; do
+		_n=$((_n - 1))
+		[ $_n -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+# prog_ids PID: the ids of the BPF programs PID holds (from its fdinfo)
+prog_ids() {
+	cat /proc/"$1"/fdinfo/* 2>/dev/null | awk '$1 == "prog_id:" {print $2}' | sort -un | tr '\n' ' '
+}
