@@ -1,0 +1,135 @@
+# Broker sink: events/s delivered with publisher confirms to a private local
+# rabbitmq-server (a durable queue bound to the exchange, read by a pika
+# consumer as a deployment would have), for 1, 2 and 4 workers; and the replay drain rate, configured vs
+# measured. Throughput: a spool of BENCH_AMQP_EVENTS (default 50000) events
+# is filled while the broker is unreachable, then replayed with no rate
+# limit; events/s = events / the slowest worker's replay time, from the
+# sink's own "spool replay done" lines. Drain rate: the same with
+# drain_rate 1000 and 5000 (BENCH_AMQP_DRAIN_SECS seconds of backlog each,
+# default 5). Live: synthetic events as fast as the bus takes them for
+# BENCH_AMQP_LIVE_SECS (default 8) with buffer disk and no shutdown grace;
+# events confirmed over those seconds. Reference: W plain rabbitmq-c publishers (bench/amqppub.c)
+# sending the same number of messages of the same size the same way
+# (persistent, confirms awaited per window of 512), what the broker allows on
+# this machine. Skips (one row saying so) where the amqp sink is not built.
+# bench-timeout: 420
+. "$(dirname "$0")/../lib.sh"
+if ! ls "$SB_ROOT"/src/sinks/amqp*.c >/dev/null 2>&1; then
+	row "broker sink (amqp): events/s with confirms, drain rate" "" "" "" \
+		">= 20,000 events/s; drain within 5%" "skipped: amqp sink not built"
+	exit 0
+fi
+N=${BENCH_AMQP_EVENTS:-50000}
+DSECS=${BENCH_AMQP_DRAIN_SECS:-5}
+LSECS=${BENCH_AMQP_LIVE_SECS:-8}
+# The broker comes from the e2e helpers, which keep their own temp dir and
+# exit trap (they stop the broker by PID).
+rmdir "$TMP"
+. "$SB_ROOT/tests/e2e/lib.sh"
+skip() {
+	row "broker sink (amqp)" "" "" "" ">= 20,000 events/s; drain within 5%" "skipped: $*"
+	exit 0
+}
+. "$SB_ROOT/tests/e2e/rabbit.sh"
+rabbit_start >&2
+note ""
+note "### Broker sink (part 70)"
+note ""
+$CONSUMER consume --port "$RABBIT_PORT" --out "$TMP/consumed.jsonl" --queue bench >/dev/null 2>&1 &
+track_pid $!
+wait_for 20 test -f "$TMP/consumed.jsonl.ready" || fail "the consumer did not start"
+dead=$(free_port)
+build_helper amqppub -lrabbitmq || fail "cannot build bench/amqppub.c"
+# the size of the events published: synthetic, 10 samples
+cat >"$TMP/size.json" <<JSON
+{"sensors": {"synthetic": {"rate": 0, "samples": 10, "count": 100}},
+ "sinks": [{"type": "file", "path": "$TMP/size.jsonl"}]}
+JSON
+"$SB_BIN" -c "$TMP/size.json" --once 2>/dev/null
+BYTES=$(awk '{n += length($0)} END {print int(n / NR)}' "$TMP/size.jsonl")
+
+# reference WORKERS COUNT: events/s of WORKERS plain publishers together
+reference() {
+	i=0
+	while [ $i -lt "$1" ]; do
+		"$BENCH_OUT/amqppub" "$RABBIT_PORT" sensorbus $(($2 / $1)) 512 "$BYTES" >"$TMP/pub.$i" &
+		eval "pub$i=\$!"
+		i=$((i + 1))
+	done
+	i=0
+	while [ $i -lt "$1" ]; do
+		eval "wait \$pub$i" || return 1
+		i=$((i + 1))
+	done
+	cat "$TMP"/pub.* | awk '{s += $1} END {print int(s)}'
+	rm -f "$TMP"/pub.*
+	: >"$TMP/consumed.jsonl"
+}
+
+conf() { # PORT WORKERS DRAIN SYNTHETIC SPOOL [GRACE]
+	cat <<JSON
+{"sensors": {"synthetic": $4},
+ "sinks": [{"type": "amqp", "url": "amqp://guest:guest@127.0.0.1:$1/", "workers": $2,
+            "shutdown_grace": "${6:-10s}",
+            "shard_by": "seq", "spool_dir": "$5", "drain_rate": $3,
+            "spool_max_bytes": "4GiB", "breaker": {"failures": 1, "cooldown": "1s"},
+            "connect_timeout": "200ms", "queue_events": 1000000, "queue_bytes": "2GiB"}]}
+JSON
+}
+
+# replay WORKERS DRAIN EVENTS: fills a spool while the broker is unreachable,
+# then replays it; prints "events seconds" (the slowest worker's time)
+replay() {
+	spool="$TMP/spool-$1-$2"
+	conf "$dead" "$1" "$2" "{\"rate\": 0, \"samples\": 10, \"count\": $3}" "$spool" >"$TMP/fill.json"
+	"$SB_BIN" -c "$TMP/fill.json" --once 2>"$TMP/fill.log" || { cat "$TMP/fill.log" >&2; return 1; }
+	conf "$RABBIT_PORT" "$1" "$2" '{"rate": 1, "samples": 1}' "$spool" >"$TMP/drain.json"
+	"$SB_BIN" -c "$TMP/drain.json" 2>"$TMP/drain.log" &
+	pid=$!
+	track_pid $pid
+	# bounded: the replay at the slowest rate asked here, with a margin
+	i=0
+	while [ "$(grep -c 'spool replay done' "$TMP/drain.log")" -lt "$1" ] && [ $i -lt 1200 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -TERM $pid
+	wait $pid
+	rm -rf "$spool"
+	: >"$TMP/consumed.jsonl"
+	$PY - "$TMP/drain.log" "$1" <<'PY'
+import re, sys
+done = [(int(m.group(1)), float(m.group(2))) for m in
+        (re.search(r"replay done: (\d+) events in ([\d.]+)s", l) for l in open(sys.argv[1])) if m]
+if len(done) < int(sys.argv[2]):
+    sys.exit("replay did not finish: %d of %s workers done" % (len(done), sys.argv[2]))
+print(sum(e for e, _ in done), max(s for _, s in done))
+PY
+}
+
+for w in 1 2 4; do
+	set -- $(replay $w 0 "$N") || exit 1
+	eps=$(py "round($1 / $2)")
+	# no grace: what was confirmed by the end of the run counts, the rest
+	# stays in the spool
+	conf "$RABBIT_PORT" $w 0 '{"rate": 0, "samples": 10}' "$TMP/spool-live" 0s >"$TMP/live.json"
+	t=$(timed "$SB_BIN" -c "$TMP/live.json" --duration "${LSECS}s" 2>"$TMP/live.log") || exit 1
+	acct=$(sed -n 's/.*closed: \(.*\)/\1/p' "$TMP/live.log" | tail -1)
+	live=$(py "round(int('$acct'.split('delivered=')[1].split()[0]) / $LSECS)")
+	rm -rf "$TMP/spool-live"
+	: >"$TMP/consumed.jsonl"
+	ref=$(reference $w "$N") || fail "the reference publisher failed"
+	row "broker sink: events/s with confirms, $w worker(s)" \
+		"spool replay of $1 events: $eps/s; live (${LSECS}s, buffer disk): $live/s" \
+		"$w plain rabbitmq-c publisher(s), $N messages of $BYTES B: $ref/s" \
+		"$(py "round($eps / $ref, 2)")x (replay), $(py "round($live / $ref, 2)")x (live)" \
+		">= 20,000 events/s" "$(py "'met' if min($eps, $live) >= 20000 else 'MISSED'")"
+	note "- amqp live, $w worker(s), ${LSECS}s run (${t% *} s with start and shutdown): $acct"
+done
+for rate in 1000 5000; do
+	set -- $(replay 1 $rate $((rate * DSECS))) || exit 1
+	got=$(py "round($1 / $2)")
+	off=$(py "round(($1 / $2 / $rate - 1) * 100, 1)")
+	row "broker sink: drain rate, configured $rate/s ($1 events)" "$got events/s" "configured: $rate/s" \
+		"$(py "round($1 / $2 / $rate, 3)")x" "within 5%" "$(py "'met' if abs($off) <= 5 else 'MISSED'")"
+done
