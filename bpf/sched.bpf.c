@@ -29,8 +29,8 @@ const volatile bool latency_wakeup = false;
 /* One entry per possible CPU (sized at load), indexed by the current CPU:
  * an array lookup the verifier inlines, in memory the kernel allocates in
  * one piece; cheaper per switch than a per-CPU array's percpu chunk where
- * TLB misses dominate, as in VMs (bpf/overhead.sh measures it). Each CPU
- * writes only its own entry. */
+ * TLB misses dominate, as in VMs (bench/parts/10-bpf-cost.sh measures it).
+ * Each CPU writes only its own entry. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
