@@ -72,19 +72,19 @@ int main(int argc, char **argv)
 		return 1;
 	memset(body, 'x', bytes);
 	amqp_basic_properties_t props = {
-		._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_CONTENT_TYPE_FLAG,
-		.delivery_mode = 2,
-		.content_type = amqp_cstring_bytes("application/json"),
+	    ._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_CONTENT_TYPE_FLAG,
+	    .delivery_mode = 2,
+	    .content_type = amqp_cstring_bytes("application/json"),
 	};
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (long sent = 0; sent < count;) {
 		long n = count - sent < window ? count - sent : window;
 		for (long i = 0; i < n; i++)
-			if (amqp_basic_publish(c, 1, amqp_cstring_bytes(argv[2]),
-					       amqp_cstring_bytes("sensorbus.bench.synthetic.metrics"),
-					       0, 0, &props,
-					       (amqp_bytes_t){bytes, body}) != AMQP_STATUS_OK) {
+			if (amqp_basic_publish(
+				c, 1, amqp_cstring_bytes(argv[2]),
+				amqp_cstring_bytes("sensorbus.bench.synthetic.metrics"), 0, 0,
+				&props, (amqp_bytes_t){bytes, body}) != AMQP_STATUS_OK) {
 				fprintf(stderr, "amqppub: publish failed\n");
 				return 1;
 			}

@@ -102,8 +102,9 @@ static long pread_run(const char *comm, long passes)
 		for (int i = 0; i < NFILES; i++) {
 			char path[300];
 			snprintf(path, sizeof(path), "%s/%s", de->d_name, files[i]);
-			p[n].fd[i] = openat(dirfd(d), path,
-					    O_RDONLY | O_CLOEXEC | (i == NFILES - 1 ? O_DIRECTORY : 0));
+			p[n].fd[i] =
+			    openat(dirfd(d), path,
+				   O_RDONLY | O_CLOEXEC | (i == NFILES - 1 ? O_DIRECTORY : 0));
 		}
 		n++;
 	}
