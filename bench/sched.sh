@@ -20,7 +20,7 @@ done
 # load_desc NAME: what the load is, for the table
 load_desc() {
 	case $1 in
-	pipe) echo "sched pipe -l $PIPE_LOOPS" ;;
+	pipe) echo "sched pipe -l $PIPE_LOOPS, one CPU" ;;
 	messaging) echo "sched messaging -g $MSG_GROUPS -l $MSG_LOOPS" ;;
 	exec) echo "$EXECS execs of true" ;;
 	esac
@@ -29,7 +29,9 @@ load_desc() {
 # run_load NAME: prints "WALL_S CPU_S" of one run of the load
 run_load() {
 	case $1 in
-	pipe) timed perf bench sched pipe -l "$PIPE_LOOPS" ;;
+	# both ends on one CPU: every op is two context switches there, no
+	# cross-CPU wakeups, whose cost varies with placement from run to run
+	pipe) timed taskset -c "$(($(nproc) - 1))" perf bench sched pipe -l "$PIPE_LOOPS" ;;
 	messaging) timed perf bench sched messaging -g "$MSG_GROUPS" -l "$MSG_LOOPS" ;;
 	# a shell loop: each round one fork, one exec of a tiny program, one exit
 	exec) timed sh -c 'i=0; while [ $i -lt $0 ]; do /bin/true; i=$((i + 1)); done' "$EXECS" ;;
@@ -83,6 +85,12 @@ build_floor() {
 			return 1
 	fi
 	build_helper bpfhold "$(pkg-config --libs libbpf 2>/dev/null || echo -lbpf)"
+}
+
+# proc_cpu PID: CPU seconds PID's threads have run (schedstat: in ns, where
+# /proc/PID/stat counts 10 ms ticks)
+proc_cpu() {
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.6f\n", s / 1e9}'
 }
 
 # foreign_progs: how many tracing BPF programs are attached that are not

@@ -5,7 +5,11 @@
 # enter/exit) and to empty programs on the same tracepoints (what the
 # accounting and the call cost by themselves), all attached together so
 # they see the same load: perf bench sched pipe, sched messaging, and a
-# loop of execs, BENCH_BPF_ROUNDS times each (default 3).
+# loop of execs, BENCH_BPF_ROUNDS times each (default 3). From the same
+# figures, the CPU each tool adds to a load (its programs' run time plus its
+# own process's CPU) over the load's own CPU time: an estimate of the
+# slowdown that the noise of a shared machine does not move (part 20 times
+# it, and is at the mercy of that noise).
 # bench-timeout: 300
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../sched.sh"
@@ -20,7 +24,11 @@ sysctl -qw kernel.bpf_stats_enabled=1
 for t in sensorbus runqlat execsnoop floor; do
 	tool_start $t || exit 1
 	echo "$t $(prog_ids $TOOL_PID)" >>"$TMP/owners"
+	echo "$t $TOOL_PID" >>"$TMP/pids"
 done
+tools_cpu() { # -> "tool cpu_s ..." of every tool
+	while read -r t p; do printf '%s %s ' "$t" "$(proc_cpu "$p")"; done <"$TMP/pids"
+}
 mode=$(sed -n 's/.*programs attached (\([^;)]*\).*/\1/p' "$TMP/sensorbus.log")
 foreign=$(foreign_progs "$(cut -d' ' -f2- "$TMP/owners" | tr '\n' ' ')")
 sleep 1 # first reads, settling
@@ -29,10 +37,11 @@ sleep 1 # first reads, settling
 r=0
 while [ $r -lt "$ROUNDS" ]; do
 	for l in $LOADS; do
+		c0=$(tools_cpu)
 		bpftool -j prog show >"$TMP/snap.$r.$l.0"
-		run_load $l >/dev/null || exit 1
+		t=$(run_load $l) || exit 1
 		bpftool -j prog show >"$TMP/snap.$r.$l.1"
-		echo "$r $l" >>"$TMP/runs"
+		echo "$r $l $t $c0 $(tools_cpu)" >>"$TMP/runs"
 	done
 	r=$((r + 1))
 done
@@ -58,8 +67,14 @@ def snap(path):
 
 # (tool, program, load) -> [ns, runs]
 acc = {}
+load_cpu, tool_cpu = {}, {}  # load -> s; (tool, load) -> s
 for line in open(f"{tmp}/runs"):
-    r, load = line.split()
+    r, load, wall, cpu, *tc = line.split()
+    load_cpu[load] = load_cpu.get(load, 0) + float(cpu)
+    half = len(tc) // 2
+    for i in range(0, half, 2):
+        k = (tc[i], load)
+        tool_cpu[k] = tool_cpu.get(k, 0) + float(tc[half + i + 1]) - float(tc[i + 1])
     a, b = snap(f"{tmp}/snap.{r}.{load}.0"), snap(f"{tmp}/snap.{r}.{load}.1")
     for pid, (ns, cnt, name) in b.items():
         if pid in a:
@@ -115,6 +130,20 @@ if all(ours.values()) and all(theirs.values()):
         f"{o:.0f} ns (fork {ours['sched_process_fork']:.0f}, exec {ours['sched_process_exec']:.0f}, exit {ours['sched_process_exit']:.0f})",
         f"execsnoop: {t:.0f} ns (enter {theirs['sys_enter_execve']:.0f}, exit {theirs['sys_exit_execve']:.0f})",
         f"{o / t:.2f}x", "-", "context")
+# What each tool adds to a load's CPU time: its programs' run time (which
+# the load's tasks mostly pay, in their context) and its process's CPU, over
+# the load's CPU time without any tool's programs. An upper bound: programs
+# also run for other tasks on the machine, and the accounting adds its floor.
+def added(tool, load):
+    bpf = sum(v[0] for (t, p, l), v in acc.items() if t == tool and l == load) / 1e9
+    base = load_cpu[load] - sum(v[0] for (t, p, l), v in acc.items() if l == load) / 1e9
+    return (bpf + tool_cpu.get((tool, load), 0)) / base, bpf / base
+for load in loads:
+    (o, ob), (t, tb) = added("sensorbus", load), added("runqlat", load)
+    row(f"CPU added to {desc[load]} (estimate from the kernel's accounting)",
+        f"+{o * 100:.1f}% (programs {ob * 100:.1f}%)", f"runqlat: +{t * 100:.1f}% (programs {tb * 100:.1f}%)",
+        f"{(1 + o) / (1 + t):.3f}x", "-", "context")
+
 floor = [per_run("floor", "floor_switch", l) for l in loads]
 row("BPF empty program (the stats accounting floor), sched_switch", " / ".join(f(v) for v in floor), "",
     "", "-", "context")
