@@ -50,16 +50,6 @@ print("%.6f %.6f" % (t, r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime))
 PY
 }
 
-# wait_file SECS FILE PATTERN: until FILE has a line matching PATTERN
-wait_file() {
-	_n=$(($1 * 10))
-	while ! grep -q "$3" "$2" 2>/dev/null; do
-		_n=$((_n - 1))
-		[ $_n -gt 0 ] || return 1
-		sleep 0.1
-	done
-}
-
 # prog_ids PID: the ids of the BPF programs PID holds (from its fdinfo)
 prog_ids() {
 	cat /proc/"$1"/fdinfo/* 2>/dev/null | awk '$1 == "prog_id:" {print $2}' | sort -un | tr '\n' ' '

@@ -16,6 +16,10 @@ for t in perf bpftool "$RUNQLAT" "$EXECSNOOP"; do
 	}
 done
 [ "$(id -u)" -eq 0 ] || { row "$(basename "$0" .sh)" "" "" "" "" "skipped: needs root"; exit 0; }
+[ -r /sys/kernel/btf/vmlinux ] || {
+	row "$(basename "$0" .sh)" "" "" "" "" "skipped: the kernel has no BTF (runqlat and tp_btf need it)"
+	exit 0
+}
 
 # load_desc NAME: what the load is, for the table
 load_desc() {
@@ -61,11 +65,19 @@ tool_start() {
 	esac
 	TOOL_PID=$!
 	track_pid $TOOL_PID
-	wait_file 20 "$_log" "$_ready" || {
-		echo "$1 did not attach:" >&2
-		cat "$_log" >&2
-		return 1
-	}
+	_n=200
+	while ! grep -q "$_ready" "$_log" 2>/dev/null; do
+		_n=$((_n - 1))
+		if [ $_n -le 0 ] || ! kill -0 "$TOOL_PID" 2>/dev/null ||
+			grep -q '\[agent\] run ' "$_log" 2>/dev/null; then
+			# (sensorbus says "run" once started: then its BPF programs were
+			# not attached, it runs procfs-only)
+			echo "$1 did not attach its BPF programs:" >&2
+			cat "$_log" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
 }
 
 tool_stop() {

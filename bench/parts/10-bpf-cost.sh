@@ -126,9 +126,14 @@ ours = {p: per_run("sensorbus", p, "exec") for p in ("sched_process_fork", "sche
 theirs = {p: per_run("execsnoop", p, "exec") for p in ("sys_enter_execve", "sys_exit_execve")}
 if all(ours.values()) and all(theirs.values()):
     o, t = sum(ours.values()), sum(theirs.values())
+    # and in user space, per exec the machine made while the loop ran
+    ou = tool_cpu.get(("sensorbus", "exec"), 0) / max(1, runs("sensorbus", "sched_process_exec", "exec")) * 1e6
+    tu = tool_cpu.get(("execsnoop", "exec"), 0) / max(1, runs("execsnoop", "sys_exit_execve", "exec")) * 1e6
     row(f"BPF ns per exec (fork+exec+exit), {desc['exec']}",
-        f"{o:.0f} ns (fork {ours['sched_process_fork']:.0f}, exec {ours['sched_process_exec']:.0f}, exit {ours['sched_process_exit']:.0f})",
-        f"execsnoop: {t:.0f} ns (enter {theirs['sys_enter_execve']:.0f}, exit {theirs['sys_exit_execve']:.0f})",
+        f"{o:.0f} ns (fork {ours['sched_process_fork']:.0f}, exec {ours['sched_process_exec']:.0f}, "
+        f"exit {ours['sched_process_exit']:.0f}); user space {ou:.0f} µs per exec (exec and exit events to JSON, file)",
+        f"execsnoop: {t:.0f} ns (enter {theirs['sys_enter_execve']:.0f}, exit {theirs['sys_exit_execve']:.0f}); "
+        f"user space {tu:.0f} µs per exec (a line to stdout)",
         f"{o / t:.2f}x", "-", "context")
 # What each tool adds to a load's CPU time: its programs' run time (which
 # the load's tasks mostly pay, in their context) and its process's CPU, over
