@@ -66,18 +66,20 @@ tool_start() {
 	TOOL_PID=$!
 	track_pid $TOOL_PID
 	_n=200
-	while ! grep -q "$_ready" "$_log" 2>/dev/null; do
+	while :; do
+		# sensorbus says "run" once started: with no "programs attached"
+		# before it, it runs procfs-only
+		_done=0
+		{ [ $_n -le 0 ] || ! kill -0 "$TOOL_PID" 2>/dev/null ||
+			grep -q '\[agent\] run ' "$_log"; } 2>/dev/null && _done=1
+		grep -q "$_ready" "$_log" 2>/dev/null && return 0
+		[ $_done = 0 ] || break
 		_n=$((_n - 1))
-		if [ $_n -le 0 ] || ! kill -0 "$TOOL_PID" 2>/dev/null ||
-			grep -q '\[agent\] run ' "$_log" 2>/dev/null; then
-			# (sensorbus says "run" once started: then its BPF programs were
-			# not attached, it runs procfs-only)
-			echo "$1 did not attach its BPF programs:" >&2
-			cat "$_log" >&2
-			return 1
-		fi
 		sleep 0.1
 	done
+	echo "$1 did not attach its BPF programs:" >&2
+	cat "$_log" >&2
+	return 1
 }
 
 tool_stop() {
