@@ -50,7 +50,9 @@ int sb_amqp_target_parse(struct sb_amqp_target *t, const char *url, const char *
 		goto out;
 	}
 	t->host = dup_or_empty(ci.host);
-	t->vhost = dup_or_empty(ci.vhost);
+	/* "amqp://host/" names the default vhost, as in most clients (the
+	 * URI spec would say ""; nobody has a vhost by that name) */
+	t->vhost = dup_or_empty(ci.vhost && *ci.vhost ? ci.vhost : "/");
 	t->user = dup_or_empty(ci.user);
 	t->password = dup_or_empty(ci.password);
 	t->port = ci.port;
