@@ -370,17 +370,20 @@ static int breaker_state(struct amqp_sink *k)
 	return atomic_load_explicit(&k->breaker_state, memory_order_relaxed);
 }
 
-static void breaker_changed(struct amqp_sink *k, const char *why)
+static void breaker_changed(struct amqp_sink *k, int from, const char *why)
 {
 	int st = k->br.state;
 	atomic_store_explicit(&k->breaker_state, st, memory_order_relaxed);
 	char line[256];
 	acct_line(k, line, sizeof(line));
-	if (st == SB_BREAKER_OPEN) {
+	if (st == SB_BREAKER_OPEN && from == SB_BREAKER_CLOSED) {
 		char cd[32];
 		sb_fmt_duration(cd, sizeof(cd), k->br.cooldown);
 		sb_warn(COMP, "%s: breaker open (%s): events go to the spool, probing %s every %s (%s)",
 			k->s->name, why, k->target.shown, cd, line);
+	} else if (st == SB_BREAKER_OPEN) {
+		sb_dbg(COMP, "%s: probe failed (%s): breaker open again (%s)", k->s->name, why,
+		       line);
 	} else if (st == SB_BREAKER_CLOSED) {
 		sb_info(COMP, "%s: breaker closed: %s confirms again (%s)", k->s->name,
 			k->target.shown, line);
@@ -400,6 +403,7 @@ static void breaker_result(struct amqp_sink *k, bool ok, bool probe, bool trip, 
 {
 	pthread_mutex_lock(&k->bmu);
 	bool changed;
+	int from = k->br.state;
 	if (ok)
 		changed = sb_breaker_success(&k->br, probe);
 	else if (trip)
@@ -407,7 +411,7 @@ static void breaker_result(struct amqp_sink *k, bool ok, bool probe, bool trip, 
 	else
 		changed = sb_breaker_failure(&k->br, k->now(), probe);
 	if (changed)
-		breaker_changed(k, why);
+		breaker_changed(k, from, why);
 	atomic_store_explicit(&k->breaker_state, k->br.state, memory_order_relaxed);
 	pthread_mutex_unlock(&k->bmu);
 }
@@ -1058,7 +1062,7 @@ static void *sender_main(void *arg)
 		}
 		bool probe = v == SB_BREAKER_PROBE;
 		if (probe)
-			sb_info(COMP, "%s: breaker half-open: probing %s", sh->name, k->target.shown);
+			sb_dbg(COMP, "%s: breaker half-open: probing %s", sh->name, k->target.shown);
 		if (!link_up(sh, probe)) {
 			sh->outage = true;
 			if (breaker_state(k) == SB_BREAKER_CLOSED) {
@@ -1245,7 +1249,6 @@ static int open_shard(struct amqp_sink *k, unsigned i)
 	sb_spool_reader_init(&sh->rd_live, 0, UINT64_MAX);
 	sh->rl_fail.interval_ns = 10 * SB_NSEC_PER_SEC;
 	sh->rl_spool.interval_ns = 10 * SB_NSEC_PER_SEC;
-	sh->outage = true; /* a spool left by an earlier run replays at drain_rate */
 	if (getrandom(&sh->rnd, sizeof(sh->rnd), 0) != sizeof(sh->rnd) || !sh->rnd)
 		sh->rnd = 0x9e3779b97f4a7c15ULL ^ (uint64_t)sb_now_mono_ns() ^ i;
 	sh->win = calloc((size_t)c->window, sizeof(*sh->win));
@@ -1287,6 +1290,8 @@ static int open_shard(struct amqp_sink *k, unsigned i)
 	ADD(dropped[DROP_CORRUPT], rec.corrupt);
 	acct_end(sh);
 	atomic_fetch_add(&k->corrupt, rec.corrupt);
+	/* a spool left by an earlier run replays at drain_rate */
+	sh->outage = rec.records > 0;
 	note_spool_bytes(sh);
 	return 0;
 }

@@ -87,7 +87,8 @@ int sb_amqp_target_parse(struct sb_amqp_target *t, const char *url, const char *
 			goto out;
 	}
 	snprintf(t->shown, sizeof(t->shown), "%s://%s%s@%s:%d/%s", t->tls ? "amqps" : "amqp",
-		 t->user, *t->password ? ":***" : "", t->host, t->port, t->vhost);
+		 t->user, *t->password ? ":***" : "", t->host, t->port,
+		 strcmp(t->vhost, "/") ? t->vhost : "");
 	r = 0;
 out:
 	if (copy) {

@@ -65,6 +65,8 @@ rabbit_stop() {
 _rabbit_cleanup() {
 	rabbit_stop
 	[ -n "$RABBIT_EPMD_PID" ] && kill "$RABBIT_EPMD_PID" 2>/dev/null
+	# AMQP_KEEP=DIR keeps the logs and spools for a look after the test
+	[ -n "${AMQP_KEEP:-}" ] && mkdir -p "$AMQP_KEEP" && cp -r "$TMP"/*.log "$TMP"/*.json* "$AMQP_KEEP"/ 2>/dev/null
 	_cleanup
 }
 trap _rabbit_cleanup EXIT INT TERM
