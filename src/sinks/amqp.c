@@ -786,12 +786,19 @@ static void begin_replay(struct shard *sh)
 		reader_range(&sh->rd_old, 0, sh->backlog_hi);
 		reader_range(&sh->rd_live, sh->backlog_hi + 1, UINT64_MAX);
 	}
-	sh->replaying = true;
-	sh->replay_start = sb_now_mono_ns();
-	sh->replay_sent = 0;
 	uint64_t peak = atomic_load(&k->peak_rate);
-	sb_info(COMP, "%s: replaying %" PRIu64 " spooled events at %" PRId64 "/s (%s)", sh->name,
-		unread, c->drain_rate, replay_choices[c->replay]);
+	char rate[32] = "unlimited";
+	if (c->drain_rate)
+		snprintf(rate, sizeof(rate), "%" PRId64 "/s", c->drain_rate);
+	/* a replay an outage interrupted goes on: one line for it is enough */
+	sb_log(sh->replaying ? SB_LOG_DEBUG : SB_LOG_INFO, COMP,
+	       "%s: replaying %" PRIu64 " spooled events at %s (%s)", sh->name, unread, rate,
+	       replay_choices[c->replay]);
+	if (!sh->replaying) {
+		sh->replay_start = sb_now_mono_ns();
+		sh->replay_sent = 0;
+	}
+	sh->replaying = true;
 	if (c->drain_rate && (uint64_t)c->drain_rate <= peak)
 		sb_warn(COMP,
 			"%s: drain_rate %" PRId64 "/s is not above the recent peak input rate %" PRIu64

@@ -38,7 +38,7 @@ check_accounting "$TMP/agent.log" || fail "accounting"
 published=$(sed -n 's/.*: \([0-9]*\) events published.*/\1/p' "$TMP/agent.log")
 [ "$(acct_field delivered "$TMP/agent.log")" = "$published" ] ||
 	fail "delivered $(acct_field delivered "$TMP/agent.log") of $published published"
-wait_for 30 sh -c "/usr/bin/python3 $(dirname "$0")/amqp_consumer.py report '$TMP/got.jsonl' |
+wait_for 30 sh -c "$CONSUMER report '$TMP/got.jsonl' |
 	grep -q '\"unique\": $published'" || fail "consumer did not get all $published events"
 $CONSUMER report "$TMP/got.jsonl" | tee "$TMP/report.json"
 python3 - "$TMP/report.json" "$published" <<'PY' || fail "see above"

@@ -31,7 +31,7 @@ echo "queue depth $depth, sink delivered $delivered when the breaker opened"
 $CONSUMER consume --port "$RABBIT_PORT" --queue limited --max-length 50 --out "$TMP/got.jsonl" &
 track_pid $!
 wait_for 60 grep -q "breaker closed" "$TMP/agent.log" || fail "the breaker did not close"
-wait_for 60 sh -c "/usr/bin/python3 $(dirname "$0")/amqp_consumer.py report '$TMP/got.jsonl' |
+wait_for 60 sh -c "$CONSUMER report '$TMP/got.jsonl' |
 	grep -q '\"unique\": 300'" || fail "not all 300 events arrived"
 kill -TERM $agent
 wait $agent || fail "agent exited $?"

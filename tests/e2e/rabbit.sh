@@ -97,5 +97,5 @@ acct_field() {
 }
 
 # Debian's python3, where python3-pika is (a pyenv on PATH may lack it)
-CONSUMER="/usr/bin/python3 $(dirname "$0")/amqp_consumer.py"
+CONSUMER="/usr/bin/python3 $SB_ROOT/tests/e2e/amqp_consumer.py"
 /usr/bin/python3 -c "import pika" 2>/dev/null || skip "python3-pika is not installed"
