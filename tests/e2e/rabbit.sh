@@ -29,14 +29,18 @@ rabbit_start() {
 		epmd -port "$RABBIT_EPMD_PORT" -address 127.0.0.1 >"$RABBIT_DIR/epmd.log" 2>&1 &
 		RABBIT_EPMD_PID=$!
 		track_pid "$RABBIT_EPMD_PID"
+		# the broker would start a daemon epmd of its own, which we
+		# could not stop by PID: ours must be up first
+		wait_for 10 port_open "$RABBIT_EPMD_PORT" || fail "epmd did not start"
 	fi
+	# RABBIT_CONFIG: a rabbitmq.conf for this broker (e.g. a TLS listener)
+	[ -n "${RABBIT_CONFIG:-}" ] && export RABBITMQ_CONFIG_FILE="$RABBIT_CONFIG"
 	HOME=$RABBIT_DIR ERL_EPMD_PORT=$RABBIT_EPMD_PORT \
 		RABBITMQ_MNESIA_BASE=$RABBIT_DIR/mnesia RABBITMQ_LOG_BASE=$RABBIT_DIR/log \
 		RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=$RABBIT_PORT \
 		RABBITMQ_DIST_PORT=$RABBIT_DIST_PORT RABBITMQ_NODENAME=$RABBIT_NODE \
 		RABBITMQ_ENABLED_PLUGINS_FILE=$RABBIT_DIR/plugins \
 		RABBITMQ_FEATURE_FLAGS_FILE=$RABBIT_DIR/feature_flags \
-		${RABBIT_CONFIG:+RABBITMQ_CONFIG_FILE=$RABBIT_CONFIG} \
 		setsid "$RABBIT_LIB/rabbitmq-server" >>"$RABBIT_DIR/server.log" 2>&1 &
 	RABBIT_PID=$!
 	# The AMQP listener opens last in the boot; await_startup then only
