@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "../backoff.h"
 #include "../breaker.h"
@@ -1305,6 +1306,23 @@ static int open_shard(struct amqp_sink *k, unsigned i)
 
 static void amqp_close(struct sb_sink *s);
 
+/* Spools of workers that no longer exist (workers was lowered) are not
+ * read by anyone: say so, with what it takes to drain them. */
+static void warn_orphans(struct amqp_sink *k)
+{
+	for (unsigned i = k->n; i < k->n + 64; i++) {
+		char dir[4096];
+		snprintf(dir, sizeof(dir), "%s/shard-%u", k->cfg->spool_dir, i);
+		struct sb_spool_recovery rec;
+		if (access(dir, F_OK) || sb_spool_scan(dir, &rec, NULL, NULL) || !rec.records)
+			continue;
+		sb_warn(COMP,
+			"%s: %s holds %" PRIu64 " undelivered events no worker reads: run with "
+			"workers >= %u to send them",
+			k->s->name, dir, rec.records, i + 1);
+	}
+}
+
 static int amqp_open(struct sb_sink *s)
 {
 	const struct amqp_cfg *c = s->cfg;
@@ -1358,6 +1376,7 @@ static int amqp_open(struct sb_sink *s)
 			goto fail;
 		k->shards[i].started = true;
 	}
+	warn_orphans(k);
 	if ((r = -pthread_create(&k->sup, NULL, supervisor_main, k)))
 		goto fail;
 	k->sup_started = true;

@@ -266,19 +266,6 @@ static void seg_path(const struct sb_spool *sp, uint64_t segno, char *out, size_
 	snprintf(out, n, "%s/seg-%020" PRIu64 ".sbs", sp->dir, segno);
 }
 
-static struct seg *find_seg(struct sb_spool *sp, uint64_t segno)
-{
-	size_t lo = 0, hi = sp->nsegs;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (sp->segs[mid].segno < segno)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < sp->nsegs && sp->segs[lo].segno == segno ? &sp->segs[lo] : NULL;
-}
-
 /* The first segment with segno >= from, or NULL. */
 static struct seg *seg_from(struct sb_spool *sp, uint64_t from)
 {
@@ -291,6 +278,12 @@ static struct seg *seg_from(struct sb_spool *sp, uint64_t from)
 			hi = mid;
 	}
 	return lo < sp->nsegs ? &sp->segs[lo] : NULL;
+}
+
+static struct seg *find_seg(struct sb_spool *sp, uint64_t segno)
+{
+	struct seg *g = seg_from(sp, segno);
+	return g && g->segno == segno ? g : NULL;
 }
 
 static struct seg *active(struct sb_spool *sp)

@@ -6,17 +6,15 @@
 . "$(dirname "$0")/rabbit.sh"
 
 rabbit_start
-$CONSUMER consume --port "$RABBIT_PORT" --out "$TMP/got.jsonl" &
-track_pid $!
-wait_for 20 test -f "$TMP/got.jsonl.ready" || fail "consumer did not start"
+start_consumer "$TMP/got.jsonl"
 
-run_agent() { # NAME EXTRA-SINK-JSON: 400 events at 400/s
+run_agent() { # NAME EXTRA-SINK-JSON: 400 events at 1000/s
 	cat >"$TMP/$1.json" <<JSON
-{"host": "node-7.example", "sensors": {"synthetic": {"rate": 400, "samples": 2, "count": 400}},
+{"host": "node-7.example", "sensors": {"synthetic": {"rate": 1000, "samples": 2, "count": 400}},
  "sinks": [{"type": "amqp", "url": "amqp://guest:guest@127.0.0.1:$RABBIT_PORT/",
             "spool_dir": "$TMP/spool-$1", "spool_segment_bytes": "64KiB" $2}]}
 JSON
-	"$SB_BIN" -c "$TMP/$1.json" --duration 3s 2>"$TMP/$1.log" || fail "$1: agent exited $?"
+	"$SB_BIN" -c "$TMP/$1.json" --duration 1500ms 2>"$TMP/$1.log" || fail "$1: agent exited $?"
 	check_accounting "$TMP/$1.log" >/dev/null || fail "$1: $(check_accounting "$TMP/$1.log")"
 	[ "$(acct_field delivered "$TMP/$1.log")" = 400 ] ||
 		fail "$1: delivered $(acct_field delivered "$TMP/$1.log"), want 400"

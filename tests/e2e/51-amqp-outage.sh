@@ -7,9 +7,7 @@
 . "$(dirname "$0")/rabbit.sh"
 
 rabbit_start
-$CONSUMER consume --port "$RABBIT_PORT" --out "$TMP/got.jsonl" &
-track_pid $!
-wait_for 20 test -f "$TMP/got.jsonl.ready" || fail "consumer did not start"
+start_consumer "$TMP/got.jsonl"
 
 cat >"$TMP/agent.json" <<JSON
 {"sensors": {"synthetic": {"rate": 200, "samples": 2}},

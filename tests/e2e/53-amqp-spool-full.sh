@@ -24,7 +24,7 @@ JSON
 }
 
 conf drop_oldest >"$TMP/drop.json"
-"$SB_BIN" -c "$TMP/drop.json" --duration 3s 2>"$TMP/drop.log" || fail "drop_oldest: agent exited $?"
+"$SB_BIN" -c "$TMP/drop.json" --duration 2s 2>"$TMP/drop.log" || fail "drop_oldest: agent exited $?"
 grep "spool full\|No space" "$TMP/drop.log" | head -3
 grep -q "deleted segment .* undelivered records (drop_oldest)" "$TMP/drop.log" ||
 	fail "drop_oldest: no clear error about deleted segments"
@@ -35,7 +35,7 @@ dropped=$(acct_field dropped "$TMP/drop.log")
 rm -rf "$TMP/fs/spool-drop_oldest"
 
 conf block >"$TMP/block.json"
-"$SB_BIN" -c "$TMP/block.json" --duration 3s 2>"$TMP/block.log" || fail "block: agent exited $?"
+"$SB_BIN" -c "$TMP/block.json" --duration 2s 2>"$TMP/block.log" || fail "block: agent exited $?"
 grep -m1 "not accepting events" "$TMP/block.log" ||
 	fail "block: no clear error about the full spool"
 check_accounting "$TMP/block.log" || fail "block: accounting"

@@ -51,9 +51,7 @@ grep -q "1 corrupt" "$TMP/verify.txt" || fail "verify: corrupt record not report
 grep -q "torn tail" "$TMP/verify.txt" || fail "verify: torn tail not reported"
 
 rabbit_start
-$CONSUMER consume --port "$RABBIT_PORT" --out "$TMP/got.jsonl" &
-track_pid $!
-wait_for 20 test -f "$TMP/got.jsonl.ready" || fail "consumer did not start"
+start_consumer "$TMP/got.jsonl"
 conf "$RABBIT_PORT" '{"rate": 20, "samples": 1}' >"$TMP/replay.json"
 "$SB_BIN" -c "$TMP/replay.json" 2>"$TMP/replay.log" &
 agent=$!

@@ -28,8 +28,7 @@ echo "queue depth $depth, sink delivered $delivered when the breaker opened"
 [ "$delivered" -le 50 ] || fail "refused messages were counted as delivered ($delivered)"
 
 # let the queue drain: the breaker's probe gets through, the spool replays
-$CONSUMER consume --port "$RABBIT_PORT" --queue limited --max-length 50 --out "$TMP/got.jsonl" &
-track_pid $!
+start_consumer "$TMP/got.jsonl" --queue limited --max-length 50
 wait_for 60 grep -q "breaker closed" "$TMP/agent.log" || fail "the breaker did not close"
 wait_for 60 sh -c "$CONSUMER report '$TMP/got.jsonl' |
 	grep -q '\"unique\": 300'" || fail "not all 300 events arrived"

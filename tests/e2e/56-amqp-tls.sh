@@ -33,27 +33,25 @@ CONF
 RABBIT_CONFIG=$TMP/rabbitmq.conf
 rabbit_start
 wait_for 20 port_open "$tls_port" || fail "no TLS listener on $tls_port"
-$CONSUMER consume --port "$RABBIT_PORT" --out "$TMP/got.jsonl" &
-track_pid $!
-wait_for 20 test -f "$TMP/got.jsonl.ready" || fail "consumer did not start"
+start_consumer "$TMP/got.jsonl"
 
 conf() { # CA SPOOL
 	cat <<JSON
-{"sensors": {"synthetic": {"rate": 200, "samples": 1, "count": 100}},
+{"sensors": {"synthetic": {"rate": 500, "samples": 1, "count": 100}},
  "sinks": [{"type": "amqp", "url": "amqps://guest:guest@localhost:$tls_port/",
             "tls": {"ca": "$1"}, "spool_dir": "$TMP/$2",
             "breaker": {"failures": 1, "cooldown": "1h"}, "connect_timeout": "2s"}]}
 JSON
 }
 conf "$pki/other.pem" spool-bad >"$TMP/bad.json"
-"$SB_BIN" -c "$TMP/bad.json" --duration 2s 2>"$TMP/bad.log" || fail "wrong CA: exit $?"
+"$SB_BIN" -c "$TMP/bad.json" --duration 1500ms 2>"$TMP/bad.log" || fail "wrong CA: exit $?"
 grep -m1 "cannot reach" "$TMP/bad.log" || fail "wrong CA: no error"
 grep -q "breaker open" "$TMP/bad.log" || fail "wrong CA: the breaker did not open"
 check_accounting "$TMP/bad.log" || fail "accounting"
 [ "$(acct_field spooled "$TMP/bad.log")" = 100 ] || fail "wrong CA: the events should wait in the spool"
 
 conf "$pki/ca.pem" spool-good >"$TMP/good.json"
-"$SB_BIN" -c "$TMP/good.json" --duration 2s 2>"$TMP/good.log" || fail "TLS: exit $?"
+"$SB_BIN" -c "$TMP/good.json" --duration 1500ms 2>"$TMP/good.log" || fail "TLS: exit $?"
 check_accounting "$TMP/good.log" || fail "accounting"
 [ "$(acct_field delivered "$TMP/good.log")" = 100 ] || fail "TLS: not all delivered"
 run=$(sed -n 's/.*run \([0-9a-f]*\) on.*/\1/p' "$TMP/good.log")

@@ -100,6 +100,15 @@ acct_field() {
 	sed -n "s/.*closed: .*$1=\([0-9]*\).*/\1/p" "$2" | tail -1
 }
 
+# start_consumer OUT [consume options]: a consumer recording into OUT
+start_consumer() {
+	_out=$1
+	shift
+	$CONSUMER consume --port "$RABBIT_PORT" --out "$_out" "$@" &
+	track_pid $!
+	wait_for 20 test -f "$_out.ready" || fail "consumer did not start"
+}
+
 # Debian's python3, where python3-pika is (a pyenv on PATH may lack it)
 CONSUMER="/usr/bin/python3 $SB_ROOT/tests/e2e/amqp_consumer.py"
 /usr/bin/python3 -c "import pika" 2>/dev/null || skip "python3-pika is not installed"
