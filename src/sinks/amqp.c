@@ -847,6 +847,7 @@ static void settle(struct shard *sh, bool failed)
 {
 	struct amqp_sink *k = sh->k;
 	uint64_t delivered_spool = 0, delivered_mem = 0, junk = 0, junk_total = 0;
+	uint64_t delivered_old = 0; /* from the backlog reader */
 	uint64_t blocked[8];
 	size_t nblocked = 0;
 	bool overflow = false;
@@ -893,6 +894,8 @@ static void settle(struct shard *sh, bool failed)
 		if (k_ok) {
 			sb_spool_confirm(sh->sp, w->segno, end, k_ok);
 			delivered_spool += k_ok;
+			if (w->origin == ORIGIN_OLD)
+				delivered_old += k_ok;
 		}
 		delivered_spool -= junk;
 		junk_total += junk;
@@ -931,8 +934,10 @@ static void settle(struct shard *sh, bool failed)
 	}
 	pthread_mutex_unlock(&sh->mu);
 	free(back);
+	/* the replay's own rate: in backfill, live events do not count */
+	bool ordered_disk = k->cfg->buffer == BUF_DISK && k->cfg->replay == REPLAY_ORDERED;
 	if (sh->replaying)
-		sh->replay_sent += delivered_spool;
+		sh->replay_sent += ordered_disk ? delivered_spool : delivered_old;
 	if (failed) {
 		sb_spool_rewind(sh->sp, &sh->rd_old);
 		sb_spool_rewind(sh->sp, &sh->rd_live);

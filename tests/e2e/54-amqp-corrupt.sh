@@ -6,15 +6,16 @@
 . "$(dirname "$0")/rabbit.sh"
 
 dead=$(free_port)
-conf() { # PORT SYNTHETIC-JSON
+conf() { # PORT SYNTHETIC-JSON [EXTRA-SINK-JSON]
 	cat <<JSON
 {"sensors": {"synthetic": $2},
  "sinks": [{"type": "amqp", "url": "amqp://guest:guest@127.0.0.1:$1/",
-            "spool_dir": "$TMP/spool", "spool_segment_bytes": "64KiB",
+            "spool_dir": "$TMP/spool", "spool_segment_bytes": "64KiB" ${3:-},
             "breaker": {"failures": 1, "cooldown": "1s"}, "connect_timeout": "200ms"}]}
 JSON
 }
-# 300 events into the spool while the broker is unreachable
+# 300 events into the spool while the broker is unreachable (replayed below
+# with replay "backfill": the new run's events go out beside the backlog)
 conf "$dead" '{"rate": 1000, "samples": 1, "count": 300}' >"$TMP/fill.json"
 "$SB_BIN" -c "$TMP/fill.json" --duration 1500ms 2>"$TMP/fill.log" || fail "fill: exit $?"
 run1=$(sed -n 's/.*run \([0-9a-f]*\) on.*/\1/p' "$TMP/fill.log")
@@ -52,11 +53,13 @@ grep -q "torn tail" "$TMP/verify.txt" || fail "verify: torn tail not reported"
 
 rabbit_start
 start_consumer "$TMP/got.jsonl"
-conf "$RABBIT_PORT" '{"rate": 20, "samples": 1}' >"$TMP/replay.json"
+conf "$RABBIT_PORT" '{"rate": 20, "samples": 1}' ', "replay": "backfill", "drain_rate": 100' \
+	>"$TMP/replay.json"
 "$SB_BIN" -c "$TMP/replay.json" 2>"$TMP/replay.log" &
 agent=$!
 track_pid $agent
 wait_for 30 grep -q "spool replay done" "$TMP/replay.log" || fail "no replay"
+run2=$(sed -n 's/.*run \([0-9a-f]*\) on.*/\1/p' "$TMP/replay.log")
 kill -TERM $agent
 wait $agent || fail "agent exited $?"
 grep "corrupt\|torn\|replay" "$TMP/replay.log"
@@ -68,9 +71,12 @@ check_accounting "$TMP/replay.log" || fail "accounting"
 "$SB_BIN" spool verify "$TMP/spool" || fail "spool not clean after recovery"
 sleep 0.5
 $CONSUMER report "$TMP/got.jsonl" >"$TMP/report.json"
-python3 - "$TMP/report.json" "$run1" "$corrupt_seq" "$torn_seq" <<'PY' || fail "see above"
+python3 - "$TMP/report.json" "$run1" "$corrupt_seq" "$torn_seq" "$run2" <<'PY' || fail "see above"
 import json, sys
-r = json.load(open(sys.argv[1]))[sys.argv[2]]
+rep = json.load(open(sys.argv[1]))
+r2 = rep[sys.argv[5]]
+assert r2["ngaps"] == 0, ("events of the run replaying the spool", r2)
+r = rep[sys.argv[2]]
 bad, torn = int(sys.argv[3]), int(sys.argv[4])
 print("sent 300, delivered %d unique, %d duplicates, missing %s (corrupt %d, torn %d)"
       % (r["unique"], r["duplicates"], r["gaps"], bad, torn))
