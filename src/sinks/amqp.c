@@ -740,6 +740,7 @@ static void fill_window(struct shard *sh, int64_t *wait)
 	sh->caught_up = false;
 	if (c->buffer == BUF_MEMORY) {
 		uint64_t unread = sb_spool_unread(sh->sp, 0, UINT64_MAX);
+		sh->caught_up = !unread;
 		if (unread) {
 			size_t want = unread < cap ? (size_t)unread : cap;
 			if (c->replay == REPLAY_BACKFILL)
