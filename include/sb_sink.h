@@ -5,7 +5,6 @@
 #ifndef SB_SINK_H
 #define SB_SINK_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,13 +62,6 @@ struct sb_sink_ops {
 	void (*telemetry)(struct sb_sink *s, struct sb_evb *b);
 	/* 0 healthy (ready), else not; optional. */
 	int (*health)(struct sb_sink *s);
-	/* The telemetry op reports the sink's own delivery accounting
-	 * (sensorbus_sink_received_total, _delivered_total, _dropped_total,
-	 * _in_flight, _retries_total): self-telemetry must then not derive
-	 * those series from sb_sink_stats (only the queue_* ones), or they
-	 * would appear twice with different meanings. For sinks whose
-	 * "delivered" means acknowledged downstream, not taken from the bus. */
-	bool telemetry_accounting;
 };
 
 const struct sb_sink_ops *sb_sink_find(const char *name);

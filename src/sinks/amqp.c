@@ -1514,5 +1514,4 @@ const struct sb_sink_ops sb_sink_amqp = {
 	.close = amqp_close,
 	.telemetry = amqp_telemetry,
 	.health = amqp_health,
-	.telemetry_accounting = true,
 };
