@@ -17,6 +17,7 @@ extern const struct sb_sink_ops sb_sink_file;
 extern const struct sb_sink_ops sb_sink_stdout;
 extern const struct sb_sink_ops sb_sink_null;
 extern const struct sb_sink_ops sb_sink_prom;
+extern const struct sb_sink_ops sb_sink_amqp;
 
 static const struct sb_sensor_ops *const sensors[] = {
 	&sb_sensor_proc,
@@ -32,6 +33,7 @@ static const struct sb_sink_ops *const sinks[] = {
 	&sb_sink_stdout,
 	&sb_sink_null,
 	&sb_sink_prom,
+	&sb_sink_amqp,
 };
 
 const struct sb_sensor_ops *const *sb_sensor_table(size_t *n)

@@ -4,7 +4,7 @@
 N=${BENCH_EVENTS:-300000}
 S=10
 cat >"$TMP/c.json" <<JSON
-{"sensors":{"synthetic":{"rate":0,"samples":$S,"count":$N}},
+{"sensors":{"synthetic":{"rate":0,"samples":$S,"count":$N,"exit_when_done":true}},
  "sinks":[{"type":"file","path":"$TMP/out.jsonl","rotate_bytes":0}]}
 JSON
 best=""

@@ -15,6 +15,7 @@ struct synth_cfg {
 	int64_t labels;
 	int64_t count;
 	int64_t tick;
+	bool exit_when_done;
 };
 
 struct synth_state {
@@ -34,6 +35,8 @@ static const struct sb_cfg_key synth_keys[] = {
 	 "stop after this many events (0: never)", .min = 0, .max = 1e15},
 	{"tick", SB_CT_DURATION, offsetof(struct synth_cfg, tick), "10ms",
 	 "how often due events are published", .min = 0.0001, .max = 60},
+	{"exit_when_done", SB_CT_BOOL, offsetof(struct synth_cfg, exit_when_done), "false",
+	 "after `count` events, stop the agent (drain, flush, exit) once no other sensor runs"},
 	{0},
 };
 
@@ -87,7 +90,10 @@ static void synth_collect(struct sb_sensor *s)
 		publish_one(s, st);
 	if (c->count && st->sent >= (uint64_t)c->count) {
 		sb_sensor_round_done(s);
-		sb_sensor_finished(s);
+		if (c->exit_when_done)
+			sb_sensor_finished(s);
+		else
+			sb_timer_set(s->timer, 0, 0);
 		return;
 	}
 	if (!c->count)

@@ -39,3 +39,11 @@ assert re.search(r"sink file: \d+ received, \d+ written, 0 dropped", log), log
 print("events", len(seqs))
 PY
 ok "synthetic to file, drained on SIGTERM, reopened on SIGHUP"
+
+# count + exit_when_done: exactly that many events, then a clean exit on its own
+printf '{"sensors":{"synthetic":{"rate":0,"count":500,"exit_when_done":true}},"sinks":[{"type":"file","path":"%s"}]}' \
+	"$TMP/count.jsonl" >"$TMP/count.json"
+timeout 30 "$SB_BIN" -c "$TMP/count.json" 2>"$TMP/count.log" || fail "count run exit $?"
+[ "$(wc -l <"$TMP/count.jsonl")" -eq 500 ] || fail "want 500 events, got $(wc -l <"$TMP/count.jsonl")"
+grep -q "every sensor has finished" "$TMP/count.log" || fail "did not stop on its own"
+ok "count with exit_when_done stops the agent after draining"

@@ -1,0 +1,86 @@
+#include "backoff.h"
+
+#include <string.h>
+
+#include "sb_util.h"
+
+static void refill(struct sb_tbucket *t, int64_t now)
+{
+	if (now > t->last) {
+		t->tokens += (double)(now - t->last) * t->rate / 1e9;
+		if (t->tokens > t->burst)
+			t->tokens = t->burst;
+	}
+	t->last = now;
+}
+
+void sb_tbucket_init(struct sb_tbucket *t, double rate, double burst, int64_t now)
+{
+	t->rate = rate;
+	t->burst = burst < 1 ? 1 : burst;
+	t->tokens = t->burst;
+	t->last = now;
+}
+
+uint64_t sb_tbucket_take(struct sb_tbucket *t, uint64_t want, int64_t now)
+{
+	if (t->rate <= 0)
+		return want;
+	refill(t, now);
+	uint64_t have = (uint64_t)t->tokens;
+	uint64_t got = want < have ? want : have;
+	t->tokens -= (double)got;
+	return got;
+}
+
+int64_t sb_tbucket_delay(struct sb_tbucket *t, uint64_t n, int64_t now)
+{
+	if (t->rate <= 0)
+		return 0;
+	refill(t, now);
+	double want = (double)n > t->burst ? t->burst : (double)n;
+	if (t->tokens >= want)
+		return 0;
+	return (int64_t)((want - t->tokens) * 1e9 / t->rate) + 1;
+}
+
+void sb_peak_init(struct sb_peak *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->sec = -1;
+}
+
+static void close_second(struct sb_peak *p)
+{
+	if (p->sec < 0)
+		return;
+	size_t i = (size_t)(p->sec % SB_PEAK_SECS);
+	p->rate[i] = (double)p->count;
+	p->at[i] = p->sec;
+}
+
+void sb_peak_add(struct sb_peak *p, uint64_t n, int64_t now)
+{
+	int64_t sec = now / SB_NSEC_PER_SEC;
+	if (sec != p->sec) {
+		close_second(p);
+		p->sec = sec;
+		p->count = 0;
+	}
+	p->count += n;
+}
+
+double sb_peak_rate(struct sb_peak *p, int64_t now)
+{
+	int64_t sec = now / SB_NSEC_PER_SEC;
+	if (sec != p->sec) {
+		close_second(p);
+		p->sec = sec;
+		p->count = 0;
+	}
+	double peak = 0;
+	for (size_t i = 0; i < SB_PEAK_SECS; i++)
+		if (p->at[i] > sec - SB_PEAK_SECS && p->at[i] < sec && p->rate[i] > peak)
+			peak = p->rate[i];
+	return peak;
+}

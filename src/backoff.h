@@ -1,0 +1,37 @@
+/* Pacing helpers for delivering sinks: a token bucket for replay rates and
+ * a sliding peak of an input rate. Pure state; the caller serialises calls
+ * and passes the (monotonic) time, so tests use a fake clock. Retry delays
+ * are sb_backoff_full_jitter() in sb_bus.h. */
+#ifndef SB_BACKOFF_H
+#define SB_BACKOFF_H
+
+#include <stdint.h>
+
+struct sb_tbucket {
+	double rate;  /* tokens per second; 0: unlimited */
+	double burst; /* most tokens held */
+	double tokens;
+	int64_t last;
+};
+
+/* Starts full. */
+void sb_tbucket_init(struct sb_tbucket *t, double rate, double burst, int64_t now);
+/* Takes up to want whole tokens; returns how many it got. */
+uint64_t sb_tbucket_take(struct sb_tbucket *t, uint64_t want, int64_t now);
+/* Nanoseconds until n tokens (at most the burst) are there. */
+int64_t sb_tbucket_delay(struct sb_tbucket *t, uint64_t n, int64_t now);
+
+/* The highest per-second rate of a counter over the last SB_PEAK_SECS. */
+#define SB_PEAK_SECS 300
+struct sb_peak {
+	int64_t sec;      /* the second being counted */
+	uint64_t count;   /* in it */
+	double rate[SB_PEAK_SECS];
+	int64_t at[SB_PEAK_SECS];
+};
+void sb_peak_init(struct sb_peak *p);
+void sb_peak_add(struct sb_peak *p, uint64_t n, int64_t now);
+/* Events/s of the busiest whole second in the window ending at now. */
+double sb_peak_rate(struct sb_peak *p, int64_t now);
+
+#endif

@@ -1,0 +1,485 @@
+/* One broker link: a connection with one channel in publisher-confirm mode,
+ * driven by a single worker thread with rabbitmq-c (librabbitmq 0.11).
+ *
+ * A window of messages is published back to back, then the confirms are
+ * read: basic.ack / basic.nack carry delivery tags (one per publish on the
+ * channel, counted from 1; "multiple" covers every tag up to it), and a
+ * basic.return (mandatory, unroutable) comes before the ack of the message
+ * it returns, matched by message_id. A returned or nacked message is a
+ * failure, whatever ack follows. */
+#include <amqp.h>
+#include <amqp_ssl_socket.h>
+#include <amqp_tcp_socket.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "amqp.h"
+#include "sb_util.h"
+
+struct sb_amqp_link {
+	amqp_connection_state_t conn;
+	const struct sb_amqp_target *t;
+	uint64_t next_tag;
+	int fd;
+};
+
+/* ---- target ---- */
+
+static char *dup_or_empty(const char *s)
+{
+	return strdup(s ? s : "");
+}
+
+int sb_amqp_target_parse(struct sb_amqp_target *t, const char *url, const char *credentials_file,
+			 char *err, size_t errlen)
+{
+	struct amqp_connection_info ci;
+	char *copy = strdup(url);
+	struct sb_buf cred;
+	sb_buf_init(&cred);
+	int r = -ENOMEM;
+	if (!copy)
+		goto out;
+	amqp_default_connection_info(&ci);
+	if (amqp_parse_url(copy, &ci) != AMQP_STATUS_OK) {
+		snprintf(err, errlen, "url: not an amqp:// or amqps:// URL");
+		r = -EINVAL;
+		goto out;
+	}
+	t->host = dup_or_empty(ci.host);
+	/* "amqp://host/" names the default vhost, as in most clients (the
+	 * URI spec would say ""; nobody has a vhost by that name) */
+	t->vhost = dup_or_empty(ci.vhost && *ci.vhost ? ci.vhost : "/");
+	t->user = dup_or_empty(ci.user);
+	t->password = dup_or_empty(ci.password);
+	t->port = ci.port;
+	t->tls = ci.ssl;
+	if (!t->host || !t->vhost || !t->user || !t->password)
+		goto out;
+	if (credentials_file && *credentials_file) {
+		ssize_t n = sb_read_file(credentials_file, &cred, 4096);
+		if (n < 0) {
+			snprintf(err, errlen, "credentials_file: cannot read %s: %s",
+				 credentials_file, strerror((int)-n));
+			r = (int)n;
+			goto out;
+		}
+		char *line = (char *)sb_buf_cstr(&cred);
+		line[strcspn(line, "\r\n")] = 0;
+		char *colon = strchr(line, ':');
+		if (!colon || colon == line) {
+			snprintf(err, errlen,
+				 "credentials_file: %s must hold \"user:password\" on its first line",
+				 credentials_file);
+			r = -EINVAL;
+			goto out;
+		}
+		*colon = 0;
+		free(t->user);
+		free(t->password);
+		t->user = strdup(line);
+		t->password = strdup(colon + 1);
+		explicit_bzero(cred.data, cred.cap);
+		if (!t->user || !t->password)
+			goto out;
+	}
+	snprintf(t->shown, sizeof(t->shown), "%s://%s%s@%s:%d/%s", t->tls ? "amqps" : "amqp",
+		 t->user, *t->password ? ":***" : "", t->host, t->port,
+		 strcmp(t->vhost, "/") ? t->vhost : "");
+	r = 0;
+out:
+	if (copy) {
+		explicit_bzero(copy, strlen(url));
+		free(copy);
+	}
+	sb_buf_free(&cred);
+	if (r == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	return r;
+}
+
+void sb_amqp_target_free(struct sb_amqp_target *t)
+{
+	if (!t)
+		return;
+	if (t->password)
+		explicit_bzero(t->password, strlen(t->password));
+	free(t->host);
+	free(t->vhost);
+	free(t->user);
+	free(t->password);
+	memset(t, 0, sizeof(*t));
+}
+
+/* ---- errors ---- */
+
+static void describe_reply(amqp_rpc_reply_t x, const char *what, char *err, size_t errlen)
+{
+	switch (x.reply_type) {
+	case AMQP_RESPONSE_NORMAL:
+		snprintf(err, errlen, "%s: ok", what);
+		return;
+	case AMQP_RESPONSE_NONE:
+		snprintf(err, errlen, "%s: no reply", what);
+		return;
+	case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+		snprintf(err, errlen, "%s: %s", what, amqp_error_string2(x.library_error));
+		return;
+	case AMQP_RESPONSE_SERVER_EXCEPTION:
+		if (x.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
+			amqp_connection_close_t *m = x.reply.decoded;
+			snprintf(err, errlen, "%s: broker closed the connection: %u %.*s", what,
+				 m->reply_code, (int)m->reply_text.len, (char *)m->reply_text.bytes);
+		} else if (x.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+			amqp_channel_close_t *m = x.reply.decoded;
+			snprintf(err, errlen, "%s: broker closed the channel: %u %.*s", what,
+				 m->reply_code, (int)m->reply_text.len, (char *)m->reply_text.bytes);
+		} else {
+			snprintf(err, errlen, "%s: unexpected broker method 0x%08x", what,
+				 x.reply.id);
+		}
+		return;
+	}
+}
+
+static bool reply_ok(amqp_connection_state_t c, const char *what, char *err, size_t errlen)
+{
+	amqp_rpc_reply_t x = amqp_get_rpc_reply(c);
+	if (x.reply_type == AMQP_RESPONSE_NORMAL)
+		return true;
+	describe_reply(x, what, err, errlen);
+	return false;
+}
+
+/* ---- link ---- */
+
+static struct timeval tv_of(int64_t ns)
+{
+	if (ns < 0)
+		ns = 0;
+	return (struct timeval){.tv_sec = ns / SB_NSEC_PER_SEC,
+				.tv_usec = (ns % SB_NSEC_PER_SEC) / 1000};
+}
+
+int sb_amqp_link_open(struct sb_amqp_link **out, const struct sb_amqp_target *t, char *err,
+		      size_t errlen)
+{
+	*out = NULL;
+	struct sb_amqp_link *l = calloc(1, sizeof(*l));
+	if (!l) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	l->t = t;
+	l->fd = -1;
+	int r = -ECONNREFUSED;
+	l->conn = amqp_new_connection();
+	if (!l->conn) {
+		snprintf(err, errlen, "out of memory");
+		r = -ENOMEM;
+		goto fail;
+	}
+	amqp_socket_t *sock = t->tls ? amqp_ssl_socket_new(l->conn) : amqp_tcp_socket_new(l->conn);
+	if (!sock) {
+		snprintf(err, errlen, "cannot make a %s socket", t->tls ? "TLS" : "TCP");
+		r = -ENOMEM;
+		goto fail;
+	}
+	if (t->tls) {
+		amqp_ssl_socket_set_verify_peer(sock, t->tls_verify);
+		amqp_ssl_socket_set_verify_hostname(sock, t->tls_verify);
+		if (t->tls_ca && *t->tls_ca && amqp_ssl_socket_set_cacert(sock, t->tls_ca)) {
+			snprintf(err, errlen, "tls.ca: cannot load %s", t->tls_ca);
+			r = -EINVAL;
+			goto fail;
+		}
+		if (t->tls_cert && *t->tls_cert &&
+		    amqp_ssl_socket_set_key(sock, t->tls_cert, t->tls_key)) {
+			snprintf(err, errlen, "tls.cert: cannot load %s with key %s", t->tls_cert,
+				 t->tls_key ? t->tls_key : "(none)");
+			r = -EINVAL;
+			goto fail;
+		}
+	}
+	struct timeval tv = tv_of(t->connect_timeout);
+	amqp_set_handshake_timeout(l->conn, &tv);
+	amqp_set_rpc_timeout(l->conn, &tv);
+	int st = amqp_socket_open_noblock(sock, t->host, t->port, &tv);
+	if (st != AMQP_STATUS_OK) {
+		snprintf(err, errlen, "connect to %s:%d: %s", t->host, t->port,
+			 amqp_error_string2(st));
+		goto fail;
+	}
+	l->fd = amqp_get_sockfd(l->conn);
+	amqp_rpc_reply_t x = amqp_login(l->conn, t->vhost, 1, 131072, t->heartbeat,
+					AMQP_SASL_METHOD_PLAIN, t->user, t->password);
+	if (x.reply_type != AMQP_RESPONSE_NORMAL) {
+		describe_reply(x, "login", err, errlen);
+		r = -EACCES;
+		goto fail;
+	}
+	amqp_channel_open(l->conn, 1);
+	if (!reply_ok(l->conn, "channel.open", err, errlen))
+		goto fail;
+	amqp_confirm_select(l->conn, 1);
+	if (!reply_ok(l->conn, "confirm.select", err, errlen))
+		goto fail;
+	amqp_exchange_declare(l->conn, 1, amqp_cstring_bytes(t->exchange),
+			      amqp_cstring_bytes("topic"), 0, 1, 0, 0, amqp_empty_table);
+	if (!reply_ok(l->conn, "exchange.declare", err, errlen))
+		goto fail;
+	*out = l;
+	return 0;
+fail:
+	sb_amqp_link_close(l);
+	return r;
+}
+
+void sb_amqp_link_close(struct sb_amqp_link *l)
+{
+	if (!l)
+		return;
+	if (l->conn) {
+		/* No polite close: the link is closed because it broke, or at
+		 * exit after every confirm is in; the broker copes with both. */
+		amqp_destroy_connection(l->conn);
+	}
+	free(l);
+}
+
+int sb_amqp_link_fd(const struct sb_amqp_link *l)
+{
+	return l ? l->fd : -1;
+}
+
+static void resolve(struct sb_amqp_msg *const *msgs, size_t n, uint64_t tag, bool multiple,
+		    bool ack, size_t *pending, int64_t now)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct sb_amqp_msg *m = msgs[i];
+		if (m->state != SB_MSG_PENDING && m->state != SB_MSG_RETURNING)
+			continue;
+		if (multiple ? m->tag > tag : m->tag != tag)
+			continue;
+		if (m->state == SB_MSG_RETURNING)
+			m->state = SB_MSG_RETURNED;
+		else
+			m->state = ack ? SB_MSG_ACKED : SB_MSG_NACKED;
+		m->acked_at = now;
+		(*pending)--;
+	}
+}
+
+static void mark_returned(struct sb_amqp_msg *const *msgs, size_t n, amqp_bytes_t mid)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct sb_amqp_msg *m = msgs[i];
+		if (m->state == SB_MSG_PENDING && m->midlen == mid.len &&
+		    !memcmp(m->mid, mid.bytes, mid.len)) {
+			m->state = SB_MSG_RETURNING;
+			return;
+		}
+	}
+}
+
+/* Handles one frame; <0 when the link broke (err says why). */
+static int on_frame(struct sb_amqp_link *l, amqp_frame_t *f, struct sb_amqp_msg *const *msgs,
+		    size_t n, size_t *pending, char *err, size_t errlen)
+{
+	if (f->frame_type != AMQP_FRAME_METHOD)
+		return 0;
+	int64_t now = sb_now_mono_ns();
+	switch (f->payload.method.id) {
+	case AMQP_BASIC_ACK_METHOD: {
+		amqp_basic_ack_t *a = f->payload.method.decoded;
+		resolve(msgs, n, a->delivery_tag, a->multiple, true, pending, now);
+		return 0;
+	}
+	case AMQP_BASIC_NACK_METHOD: {
+		amqp_basic_nack_t *a = f->payload.method.decoded;
+		resolve(msgs, n, a->delivery_tag, a->multiple, false, pending, now);
+		if (!*err)
+			snprintf(err, errlen, "the broker refused (nack) message(s)");
+		return 0;
+	}
+	case AMQP_BASIC_RETURN_METHOD: {
+		amqp_basic_return_t *rt = f->payload.method.decoded;
+		if (!*err)
+			snprintf(err, errlen, "message returned as unroutable: %u %.*s (routing key %.*s)",
+				 rt->reply_code, (int)rt->reply_text.len,
+				 (char *)rt->reply_text.bytes, (int)rt->routing_key.len,
+				 (char *)rt->routing_key.bytes);
+		amqp_message_t msg;
+		amqp_rpc_reply_t x = amqp_read_message(l->conn, f->channel, &msg, 0);
+		if (x.reply_type != AMQP_RESPONSE_NORMAL) {
+			describe_reply(x, "reading a returned message", err, errlen);
+			return -EIO;
+		}
+		if (msg.properties._flags & AMQP_BASIC_MESSAGE_ID_FLAG)
+			mark_returned(msgs, n, msg.properties.message_id);
+		amqp_destroy_message(&msg);
+		return 0;
+	}
+	case AMQP_CHANNEL_CLOSE_METHOD: {
+		amqp_channel_close_t *c = f->payload.method.decoded;
+		snprintf(err, errlen, "broker closed the channel: %u %.*s", c->reply_code,
+			 (int)c->reply_text.len, (char *)c->reply_text.bytes);
+		amqp_channel_close_ok_t ok = {0};
+		amqp_send_method(l->conn, 1, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+		return -EPIPE;
+	}
+	case AMQP_CONNECTION_CLOSE_METHOD: {
+		amqp_connection_close_t *c = f->payload.method.decoded;
+		snprintf(err, errlen, "broker closed the connection: %u %.*s", c->reply_code,
+			 (int)c->reply_text.len, (char *)c->reply_text.bytes);
+		amqp_connection_close_ok_t ok = {0};
+		amqp_send_method(l->conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
+		return -EPIPE;
+	}
+	default:
+		return 0;
+	}
+}
+
+int sb_amqp_link_publish(struct sb_amqp_link *l, struct sb_amqp_msg *const *msgs, size_t n,
+			 int64_t timeout, char *err, size_t errlen)
+{
+	const struct sb_amqp_target *t = l->t;
+	amqp_basic_properties_t p;
+	memset(&p, 0, sizeof(p));
+	p._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
+		   AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_TIMESTAMP_FLAG | AMQP_BASIC_APP_ID_FLAG;
+	p.content_type = amqp_cstring_bytes("application/json");
+	p.delivery_mode = AMQP_DELIVERY_PERSISTENT;
+	p.app_id = amqp_cstring_bytes("sensorbus");
+	amqp_bytes_t ex = amqp_cstring_bytes(t->exchange);
+	size_t pending = 0;
+	err[0] = 0;
+	for (size_t i = 0; i < n; i++)
+		if (msgs[i]->state != SB_MSG_ACKED)
+			msgs[i]->state = SB_MSG_UNSENT;
+	for (size_t i = 0; i < n; i++) {
+		struct sb_amqp_msg *m = msgs[i];
+		if (m->state == SB_MSG_ACKED)
+			continue;
+		p.message_id = (amqp_bytes_t){m->midlen, (void *)m->mid};
+		p.timestamp = (uint64_t)(m->time_ns / SB_NSEC_PER_SEC);
+		int st = amqp_basic_publish(l->conn, 1, ex, (amqp_bytes_t){m->rklen, (void *)m->rk},
+					    t->mandatory, 0, &p,
+					    (amqp_bytes_t){m->len, (void *)m->body});
+		if (st != AMQP_STATUS_OK) {
+			snprintf(err, errlen, "publish: %s", amqp_error_string2(st));
+			return -EIO;
+		}
+		m->tag = ++l->next_tag;
+		m->state = SB_MSG_PENDING;
+		m->sent_at = sb_now_mono_ns();
+		pending++;
+	}
+	int64_t deadline = sb_now_mono_ns() + timeout;
+	while (pending) {
+		int64_t left = deadline - sb_now_mono_ns();
+		if (left <= 0) {
+			snprintf(err, errlen, "no publisher confirm within %lld ms for %zu message(s)",
+				 (long long)(timeout / SB_NSEC_PER_MSEC), pending);
+			return -ETIMEDOUT;
+		}
+		struct timeval tv = tv_of(left);
+		amqp_frame_t f;
+		amqp_maybe_release_buffers(l->conn);
+		int st = amqp_simple_wait_frame_noblock(l->conn, &f, &tv);
+		if (st == AMQP_STATUS_TIMEOUT)
+			continue;
+		if (st != AMQP_STATUS_OK) {
+			snprintf(err, errlen, "waiting for confirms: %s", amqp_error_string2(st));
+			return -EIO;
+		}
+		int r = on_frame(l, &f, msgs, n, &pending, err, errlen);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int sb_amqp_link_idle(struct sb_amqp_link *l, char *err, size_t errlen)
+{
+	err[0] = 0;
+	for (int i = 0; i < 16; i++) {
+		struct timeval tv = {0, 0};
+		amqp_frame_t f;
+		amqp_maybe_release_buffers(l->conn);
+		int st = amqp_simple_wait_frame_noblock(l->conn, &f, &tv);
+		if (st == AMQP_STATUS_TIMEOUT)
+			return 0;
+		if (st != AMQP_STATUS_OK) {
+			snprintf(err, errlen, "%s", amqp_error_string2(st));
+			return -EIO;
+		}
+		size_t none = 0;
+		int r = on_frame(l, &f, NULL, 0, &none, err, errlen);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- routing keys ---- */
+
+static const char *const vars[] = {"host", "source", "kind", "run"};
+
+int sb_amqp_key_check(const char *tmpl, char *err, size_t errlen)
+{
+	for (const char *p = tmpl; *p; p++) {
+		if (*p == '}') {
+			snprintf(err, errlen, "routing_key: unmatched '}' in \"%s\"", tmpl);
+			return -EINVAL;
+		}
+		if (*p != '{')
+			continue;
+		const char *e = strchr(p, '}');
+		bool known = false;
+		for (size_t i = 0; e && i < SB_ARRAY_SIZE(vars); i++)
+			known |= (size_t)(e - p - 1) == strlen(vars[i]) &&
+				 !strncmp(p + 1, vars[i], (size_t)(e - p - 1));
+		if (!known) {
+			snprintf(err, errlen,
+				 "routing_key: unknown placeholder in \"%s\" (use {host}, {source}, "
+				 "{kind}, {run})",
+				 tmpl);
+			return -EINVAL;
+		}
+		p = e;
+	}
+	if (strlen(tmpl) > 255) {
+		snprintf(err, errlen, "routing_key: longer than 255 bytes");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+size_t sb_amqp_key_render(char *out, size_t n, const char *tmpl, const char *host,
+			  const char *source, const char *kind, const char *run)
+{
+	const char *vals[] = {host, source, kind, run};
+	size_t o = 0;
+	for (const char *p = tmpl; *p && o + 1 < n; p++) {
+		if (*p != '{') {
+			out[o++] = *p;
+			continue;
+		}
+		const char *e = strchr(p, '}');
+		for (size_t i = 0; e && i < SB_ARRAY_SIZE(vars); i++) {
+			if ((size_t)(e - p - 1) != strlen(vars[i]) ||
+			    strncmp(p + 1, vars[i], (size_t)(e - p - 1)))
+				continue;
+			for (const char *v = vals[i]; *v && o + 1 < n; v++)
+				out[o++] = *v == '.' ? '_' : *v;
+		}
+		p = e ? e : p;
+	}
+	out[o] = 0;
+	return o;
+}

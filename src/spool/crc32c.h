@@ -1,0 +1,14 @@
+/* CRC32C (Castagnoli), the checksum of the spool's records: iSCSI, ext4
+ * and Kafka use it too, and x86 computes it in hardware (SSE4.2). */
+#ifndef SB_CRC32C_H
+#define SB_CRC32C_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* crc: 0 to start, or the result of the previous call to continue. */
+uint32_t sb_crc32c(uint32_t crc, const void *data, size_t n);
+/* The table path whatever the CPU has, so tests cover both. */
+uint32_t sb_crc32c_sw(uint32_t crc, const void *data, size_t n);
+
+#endif

@@ -1,0 +1,136 @@
+#!/usr/bin/python3
+"""Test consumer for the amqp sink (python3-pika).
+
+consume: declares the exchange and a durable queue bound to it with '#',
+  then writes one JSON line per message (run, seq, message id, routing key,
+  properties) to --out, acking as it goes; it reconnects while the broker is
+  down and stops on SIGTERM or after --idle seconds with nothing new.
+declare: only declares and binds (e.g. a bounded queue nobody reads yet).
+report: per run in a consumer file: messages, unique seqs, duplicates,
+  gaps (seqs missing between 1 and the highest), order of first arrival.
+"""
+import argparse
+import json
+import signal
+import sys
+import time
+
+stop = False
+
+
+def on_term(signo, frame):
+    global stop
+    stop = True
+
+
+def connect(port):
+    import pika
+    params = pika.ConnectionParameters(host="127.0.0.1", port=port,
+                                       connection_attempts=1, socket_timeout=2,
+                                       blocked_connection_timeout=5)
+    return pika.BlockingConnection(params)
+
+
+def declare(ch, a):
+    ch.exchange_declare(exchange=a.exchange, exchange_type="topic", durable=True)
+    args = {}
+    if a.max_length:
+        args = {"x-max-length": a.max_length, "x-overflow": "reject-publish"}
+    ch.queue_declare(queue=a.queue, durable=True, arguments=args)
+    ch.queue_bind(queue=a.queue, exchange=a.exchange, routing_key=a.binding)
+
+
+def cmd_declare(a):
+    conn = connect(a.port)
+    declare(conn.channel(), a)
+    conn.close()
+
+
+def cmd_consume(a):
+    signal.signal(signal.SIGTERM, on_term)
+    out = open(a.out, "a", buffering=1)
+    last_msg = time.monotonic()
+    while not stop:
+        try:
+            conn = connect(a.port)
+        except Exception:
+            time.sleep(0.2)
+            continue
+        try:
+            ch = conn.channel()
+            declare(ch, a)
+            ch.basic_qos(prefetch_count=500)
+            ready = open(a.out + ".ready", "w")
+            ready.close()
+            while not stop:
+                got = False
+                for method, props, body in ch.consume(a.queue, inactivity_timeout=0.2):
+                    if method is None:
+                        break
+                    got = True
+                    ev = json.loads(body)
+                    rec = {"run": ev["run"], "seq": ev["seq"], "mid": props.message_id,
+                           "rk": method.routing_key, "ct": props.content_type,
+                           "dm": props.delivery_mode, "ts": props.timestamp,
+                           "source": ev.get("source"), "kind": ev.get("kind")}
+                    out.write(json.dumps(rec) + "\n")
+                    ch.basic_ack(method.delivery_tag)
+                    last_msg = time.monotonic()
+                    if stop:
+                        break
+                if not got and a.idle and time.monotonic() - last_msg > a.idle:
+                    return
+            try:
+                ch.cancel()
+                conn.close()
+            except Exception:
+                pass
+        except Exception:
+            time.sleep(0.2)  # broker went away: reconnect
+
+
+def cmd_report(a):
+    runs = {}
+    for line in open(a.file):
+        r = json.loads(line)
+        runs.setdefault(r["run"], []).append(r["seq"])
+    report = {}
+    for run, seqs in runs.items():
+        uniq = set(seqs)
+        top = max(uniq)
+        first = []
+        seen = set()
+        for s in seqs:
+            if s not in seen:
+                seen.add(s)
+                first.append(s)
+        report[run] = {"messages": len(seqs), "unique": len(uniq),
+                       "duplicates": len(seqs) - len(uniq), "max": top,
+                       "gaps": sorted(set(range(1, top + 1)) - uniq)[:50],
+                       "ngaps": top - len(uniq),
+                       "ordered": first == sorted(first)}
+    json.dump(report, sys.stdout, sort_keys=True)
+    print()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    for name in ("consume", "declare"):
+        s = sub.add_parser(name)
+        s.add_argument("--port", type=int, required=True)
+        s.add_argument("--queue", default="sbtest")
+        s.add_argument("--exchange", default="sensorbus")
+        s.add_argument("--binding", default="#")
+        s.add_argument("--max-length", type=int, default=0)
+        if name == "consume":
+            s.add_argument("--out", required=True)
+            s.add_argument("--idle", type=float, default=0)
+    s = sub.add_parser("report")
+    s.add_argument("file")
+    a = p.parse_args()
+    {"consume": cmd_consume, "declare": cmd_declare, "report": cmd_report}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    main()
