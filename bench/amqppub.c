@@ -64,6 +64,11 @@ int main(int argc, char **argv)
 	amqp_channel_open(c, 1);
 	if (check(amqp_get_rpc_reply(c), "channel.open"))
 		return 1;
+	/* the same durable topic exchange the sink declares */
+	amqp_exchange_declare(c, 1, amqp_cstring_bytes(argv[2]), amqp_cstring_bytes("topic"), 0, 1,
+			      0, 0, amqp_empty_table);
+	if (check(amqp_get_rpc_reply(c), "exchange.declare"))
+		return 1;
 	amqp_confirm_select(c, 1);
 	if (check(amqp_get_rpc_reply(c), "confirm.select"))
 		return 1;

@@ -11,7 +11,9 @@
 # events confirmed over those seconds. Reference: W plain rabbitmq-c publishers (bench/amqppub.c)
 # sending the same number of messages of the same size the same way
 # (persistent, confirms awaited per window of 512), what the broker allows on
-# this machine. Skips (one row saying so) where the amqp sink is not built.
+# this machine. Then the same replay and reference to an exchange with no
+# queue bound, where the broker persists nothing: what the agent itself
+# can send. Skips (one row saying so) where the amqp sink is not built.
 # bench-timeout: 420
 . "$(dirname "$0")/../lib.sh"
 if ! ls "$SB_ROOT"/src/sinks/amqp*.c >/dev/null 2>&1; then
@@ -48,11 +50,13 @@ JSON
 "$SB_BIN" -c "$TMP/size.json" --once 2>/dev/null
 BYTES=$(awk '{n += length($0)} END {print int(n / NR)}' "$TMP/size.jsonl")
 
+EXCHANGE=sensorbus
+MANDATORY=true
 # reference WORKERS COUNT: events/s of WORKERS plain publishers together
 reference() {
 	i=0
 	while [ $i -lt "$1" ]; do
-		"$BENCH_OUT/amqppub" "$RABBIT_PORT" sensorbus $(($2 / $1)) 512 "$BYTES" >"$TMP/pub.$i" &
+		"$BENCH_OUT/amqppub" "$RABBIT_PORT" "$EXCHANGE" $(($2 / $1)) 512 "$BYTES" >"$TMP/pub.$i" &
 		eval "pub$i=\$!"
 		i=$((i + 1))
 	done
@@ -70,6 +74,7 @@ conf() { # PORT WORKERS DRAIN SYNTHETIC SPOOL [GRACE]
 	cat <<JSON
 {"sensors": {"synthetic": $4},
  "sinks": [{"type": "amqp", "url": "amqp://guest:guest@127.0.0.1:$1/", "workers": $2,
+            "exchange": "$EXCHANGE", "mandatory": $MANDATORY,
             "shutdown_grace": "${6:-10s}",
             "shard_by": "seq", "spool_dir": "$5", "drain_rate": $3,
             "spool_max_bytes": "4GiB", "breaker": {"failures": 1, "cooldown": "1s"},
@@ -108,7 +113,8 @@ PY
 }
 
 for w in 1 2 4; do
-	set -- $(replay $w 0 "$N") || exit 1
+	r=$(replay $w 0 "$N") || exit 1
+	set -- $r
 	eps=$(py "round($1 / $2)")
 	# no grace: what was confirmed by the end of the run counts, the rest
 	# stays in the spool
@@ -127,9 +133,24 @@ for w in 1 2 4; do
 	note "- amqp live, $w worker(s), ${LSECS}s run (${t% *} s with start and shutdown): $acct"
 done
 for rate in 1000 5000; do
-	set -- $(replay 1 $rate $((rate * DSECS))) || exit 1
+	r=$(replay 1 $rate $((rate * DSECS))) || exit 1
+	set -- $r
 	got=$(py "round($1 / $2)")
 	off=$(py "round(($1 / $2 / $rate - 1) * 100, 1)")
 	row "broker sink: drain rate, configured $rate/s ($1 events)" "$got events/s" "configured: $rate/s" \
 		"$(py "round($1 / $2 / $rate, 3)")x" "within 5%" "$(py "'met' if abs($off) <= 5 else 'MISSED'")"
+done
+# nothing bound: the broker routes each message nowhere and confirms it
+# (not mandatory, so not returned either)
+EXCHANGE=sensorbus-unbound
+MANDATORY=false
+for w in 1 2; do
+	r=$(replay $w 0 "$N") || exit 1
+	set -- $r
+	eps=$(py "round($1 / $2)")
+	ref=$(reference $w "$N") || fail "the reference publisher failed"
+	row "broker sink: events/s with confirms, $w worker(s), no queue bound (nothing persisted)" \
+		"spool replay of $1 events: $eps/s" \
+		"$w plain rabbitmq-c publisher(s), $N messages of $BYTES B: $ref/s" \
+		"$(py "round($eps / $ref, 2)")x" ">= 20,000 events/s" "$(py "'met' if $eps >= 20000 else 'MISSED'")"
 done
