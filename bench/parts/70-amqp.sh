@@ -1,7 +1,7 @@
 # Broker sink: events/s delivered with publisher confirms to a private local
 # rabbitmq-server (a durable queue bound to the exchange, read by a pika
 # consumer as a deployment would have), for 1, 2 and 4 workers; and the replay drain rate, configured vs
-# measured. Throughput: a spool of BENCH_AMQP_EVENTS (default 30000) events
+# measured. Throughput: a spool of BENCH_AMQP_EVENTS (default 20000) events
 # is filled while the broker is unreachable, then replayed with no rate
 # limit; events/s = events / the slowest worker's replay time, from the
 # sink's own "spool replay done" lines. Drain rate: the same with
@@ -21,7 +21,7 @@ if ! ls "$SB_ROOT"/src/sinks/amqp*.c >/dev/null 2>&1; then
 		">= 20,000 events/s; drain within 5%" "skipped: amqp sink not built"
 	exit 0
 fi
-N=${BENCH_AMQP_EVENTS:-30000}
+N=${BENCH_AMQP_EVENTS:-20000}
 DSECS=${BENCH_AMQP_DRAIN_SECS:-5}
 LSECS=${BENCH_AMQP_LIVE_SECS:-8}
 # The broker comes from the e2e helpers, which keep their own temp dir and
