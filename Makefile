@@ -41,7 +41,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SAN_FLAGS) -D_GNU_SOURCE -Iinclude -I$(BUILD) \
 	-DSB_VERSION='"$(VERSION)"' -DSB_COMMIT='"$(COMMIT)"' -MMD -MP $(EXTRA_CFLAGS)
-LIBS := -lcjson -lcurl -lmicrohttpd -lz -lcap -lpthread -lm
+LIBS := -lcjson -lz -lcap -lpthread -lm
 ALL_LDFLAGS := $(SAN_FLAGS) $(LDFLAGS)
 
 # Core sources: everything under src/ except src/bpf (the BPF sensor's user side),

@@ -212,10 +212,10 @@ static void read_token(struct algod *a)
 				 a->token.path);
 		} else {
 			snprintf(hdr, sizeof(hdr), "X-Algo-API-Token: %s", tok);
-			a->token_hdr = curl_slist_append(NULL, hdr);
+			a->token_hdr = sym_curl_slist_append(NULL, hdr);
 			if (a->token_hdr)
-				a->token_hdr = curl_slist_append(a->token_hdr,
-								 "Accept: application/json");
+				a->token_hdr =
+				    sym_curl_slist_append(a->token_hdr, "Accept: application/json");
 			explicit_bzero(hdr, sizeof(hdr));
 			a->token.have = a->token_hdr != NULL;
 		}
