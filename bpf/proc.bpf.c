@@ -19,7 +19,9 @@ struct {
 /* Waking the reader costs an IPI, tens of microseconds in a VM, which would
  * dominate every exec and exit. So it is woken at most every wakeup_ns (the
  * first record after a quiet spell still wakes it at once), or when the
- * ring is a quarter full; the sensor also drains it every interval. */
+ * ring is a quarter full. The sensor drains it every interval too, and then
+ * writes last_wakeup_ns itself (the .bss is mmapped): having just looked,
+ * it need not be woken for what follows. */
 const volatile __u64 wakeup_ns = 0;
 __u64 last_wakeup_ns;
 

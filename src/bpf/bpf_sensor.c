@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -42,6 +43,7 @@ static const char *const enabled_choices[] = {"auto", "true", "false", NULL};
 struct bpf_cfg {
 	int enabled;
 	struct sb_strlist watch;
+	int64_t event_latency;
 };
 
 static const struct sb_cfg_key bpf_keys[] = {
@@ -51,6 +53,10 @@ static const struct sb_cfg_key bpf_keys[] = {
 	 .choices = enabled_choices},
 	{"watch", SB_CT_STRLIST, offsetof(struct bpf_cfg, watch), NULL,
 	 "processes to follow per process: names (matched on comm, at most 15 characters) or pids"},
+	{"event_latency", SB_CT_DURATION, offsetof(struct bpf_cfg, event_latency), "1s",
+	 "longest an exec, exit or fork event waits in the kernel's ring buffer before the agent "
+	 "takes it (each wakeup costs tens of microseconds in a VM)",
+	 .min = 0.001, .max = 60},
 	{0},
 };
 
@@ -65,9 +71,6 @@ static const char *const obj_names[OBJ_MAX] = {"sched", "proc"};
 /* Maps both objects declare; the second one loaded reuses the first's. */
 static const char *const shared_maps[] = {"task_ctx", "task_ctx_tid", "watch_names",
 					  "watch_hint", "procs",    "proc_stats"};
-/* How often the kernel side may wake us for exec/exit records (it also
- * wakes us at once after a quiet spell, and we drain every interval). */
-#define RING_WAKEUP_NS (100 * SB_NSEC_PER_MSEC)
 
 struct watch_entry {
 	const char *name; /* NULL: a pid */
@@ -82,11 +85,12 @@ enum {
 	FD_PROCS,
 	FD_PROC_STATS,
 	FD_EVENTS,
-	FD_LINK, /* + tracepoint */
+	FD_PROC_BSS, /* proc.bpf.c's globals: last_wakeup_ns */
+	FD_LINK,     /* + tracepoint */
 	FD_MAX = FD_LINK + SB_TP_MAX,
 };
-static const char *const fd_map_names[FD_LINK] = {"sched_cpu", "proc_cpu", "procs", "proc_stats",
-						  "events"};
+static const char *const fd_map_names[FD_LINK] = {"sched_cpu",  "proc_cpu", "procs",
+						  "proc_stats", "events",   ".bss"};
 
 struct bpf_state {
 	struct sb_sensor *s;
@@ -100,6 +104,10 @@ struct bpf_state {
 	struct ring_buffer *rb;
 	int rb_fd; /* in the loop; -1 when not */
 	struct sb_timer *rb_timer; /* drains what came without a wakeup */
+	struct proc_bpf__bss *bss; /* mmapped; NULL if that failed */
+	size_t bss_len;
+	int64_t latency;      /* event_latency */
+	int64_t next_collect; /* monotonic ns */
 	int ncpus;
 	void *pcpu; /* one per-CPU map value, all CPUs */
 	size_t pcpu_len;
@@ -425,7 +433,8 @@ static int load_objects(struct loader *ld)
 				ld->obj[o] = ld->proc->obj;
 				ld->proc->rodata->watch_on = watch;
 				ld->proc->rodata->born_after_ns = (__u64)born;
-				ld->proc->rodata->wakeup_ns = RING_WAKEUP_NS;
+				ld->proc->rodata->wakeup_ns =
+					(__u64)((const struct bpf_cfg *)st->s->cfg)->event_latency;
 			}
 		}
 		if (!ld->obj[o]) {
@@ -553,7 +562,9 @@ static void loader_main(struct bpf_state *st, int sock, pid_t agent)
 	rep.attached = st->attached;
 	if (!rep.err && st->attached) {
 		for (int i = 0; i < FD_LINK; i++) {
-			int fd = loader_map_fd(&ld, fd_map_names[i]);
+			int fd = i != FD_PROC_BSS   ? loader_map_fd(&ld, fd_map_names[i])
+				 : ld.proc ? bpf_map__fd(ld.proc->maps.bss)
+					   : -1;
 			if (fd >= 0) {
 				rep.role[rep.nfds] = (uint8_t)i;
 				fds[rep.nfds++] = fd;
@@ -693,26 +704,51 @@ static int drain(struct bpf_state *st)
 			  strerror(-n));
 		return 0;
 	}
+	/* Having just taken records, we need no wakeup for those that
+	 * follow within event_latency (see proc.bpf.c's wakeup_flag). */
+	if (n > 0 && st->bss)
+		st->bss->last_wakeup_ns = (__u64)sb_now_mono_ns();
 	return n;
 }
 
-/* The kernel side wakes us at most every RING_WAKEUP_NS; records written
- * after a wakeup wait for the next one. While records come, look again that
- * much later, so none waits longer than about that (or an interval). */
+/* The kernel side wakes us at most every event_latency; records written
+ * after a wakeup (or a drain) wait for the next one. While records come,
+ * look again that much later, unless the next collect does it as soon, so
+ * none waits longer than about that. */
+static void drain_and_plan(struct bpf_state *st)
+{
+	if (drain(st) > 0 && st->next_collect > sb_now_mono_ns() + st->latency)
+		sb_timer_set(st->rb_timer, st->latency, 0);
+}
+
 static void on_ring_timer(void *arg)
 {
-	struct bpf_state *st = arg;
-	if (drain(st) > 0)
-		sb_timer_set(st->rb_timer, RING_WAKEUP_NS, 0);
+	drain_and_plan(arg);
 }
 
 static void on_ring_ready(void *arg, int fd, uint32_t events)
 {
-	struct bpf_state *st = arg;
 	(void)fd;
 	(void)events;
-	if (drain(st) > 0)
-		sb_timer_set(st->rb_timer, RING_WAKEUP_NS, 0);
+	drain_and_plan(arg);
+}
+
+/* The globals of proc.bpf.c, for last_wakeup_ns; without them the kernel
+ * side only wakes us more often. */
+static void map_bss(struct bpf_state *st)
+{
+	int fd = st->fd[FD_PROC_BSS];
+	if (fd < 0)
+		return;
+	long page = sysconf(_SC_PAGESIZE);
+	size_t len = (sizeof(*st->bss) + (size_t)page - 1) / (size_t)page * (size_t)page;
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		sb_dbg(COMP, "cannot map the programs' globals: %s", strerror(errno));
+		return;
+	}
+	st->bss = p;
+	st->bss_len = len;
 }
 
 static int open_ring(struct bpf_state *st)
@@ -727,6 +763,7 @@ static int open_ring(struct bpf_state *st)
 	st->rb_timer = sb_timer_new(st->s->loop, on_ring_timer, st);
 	if (!st->rb_timer)
 		return -ENOMEM;
+	map_bss(st);
 	int fd = ring_buffer__epoll_fd(st->rb);
 	int r = sb_loop_add_fd(st->s->loop, fd, SB_EV_READ, on_ring_ready, st);
 	if (r) {
@@ -759,6 +796,8 @@ static void state_free(struct bpf_state *st)
 		sb_loop_del_fd(st->s->loop, st->rb_fd);
 	sb_timer_free(st->rb_timer);
 	ring_buffer__free(st->rb);
+	if (st->bss)
+		munmap(st->bss, st->bss_len);
 	for (int i = 0; i < FD_LINK; i++)
 		if (st->fd[i] >= 0)
 			close(st->fd[i]);
@@ -1011,6 +1050,7 @@ static int bpf_init(struct sb_sensor *s)
 	if (!st)
 		return -ENOMEM;
 	parse_watch(st, c);
+	st->latency = c->event_latency;
 	libbpf_set_print(libbpf_log);
 	st->ncpus = libbpf_num_possible_cpus();
 	if (st->ncpus <= 0) {
@@ -1072,6 +1112,7 @@ static void bpf_collect(struct sb_sensor *s)
 	struct bpf_state *st = s->state;
 	struct sb_evb *b = &s->evb;
 	st->mono_to_real = sb_now_real_ns() - sb_now_mono_ns();
+	st->next_collect = sb_now_mono_ns() + s->interval;
 	/* exec/exit events first: normally already taken on readiness, this
 	 * matters for --once */
 	if (st->fallback != SB_BPF_OK) {
