@@ -36,7 +36,7 @@ struct sb_dl_lib {
 };
 
 /* Opens the library and resolves every symbol, once (later calls return
- * the first answer; thread-safe). 0, or -ENOENT (not installed) / -ENOSYS
+ * the first answer; thread-safe). 0, or -ELIBACC (not installed) / -ENOSYS
  * (a symbol is missing: another version) with why filled. The library stays
  * loaded for the life of the process. */
 int sb_dl_open(struct sb_dl_lib *lib);

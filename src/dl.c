@@ -15,7 +15,7 @@ int sb_dl_open(struct sb_dl_lib *lib)
 	/* RTLD_LOCAL: its symbols serve only the pointers resolved here. */
 	void *h = dlopen(lib->soname, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
-		lib->err = -ENOENT;
+		lib->err = -ELIBACC;
 		snprintf(lib->why, sizeof(lib->why), "cannot load %s: %s", lib->soname, dlerror());
 		goto out;
 	}

@@ -122,6 +122,7 @@ struct sb_http *sb_http_acquire(struct sb_loop *loop)
 	}
 	if (sb_dl_open(&libcurl)) {
 		sb_err("http", "%s: algod and scrape sensors need libcurl", libcurl.why);
+		errno = -libcurl.err;
 		return NULL;
 	}
 	if (sym_curl_global_init(CURL_GLOBAL_DEFAULT))

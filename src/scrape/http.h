@@ -79,7 +79,8 @@ struct sb_http_req {
 };
 
 /* The loop's shared client, made on first use (opening libcurl); NULL on
- * failure, said in the log. */
+ * failure, said in the log, with errno ELIBACC (or ENOSYS) when libcurl
+ * cannot be loaded. */
 struct sb_http *sb_http_acquire(struct sb_loop *loop);
 void sb_http_release(struct sb_http *h);
 

@@ -491,9 +491,14 @@ static int algod_init(struct sb_sensor *s)
 	a->c = c;
 	a->ready = -1;
 	a->http = sb_http_acquire(s->loop);
+	if (!a->http) {
+		int r = errno == ELIBACC || errno == ENOSYS ? -errno : -ENOMEM;
+		algod_destroy(s);
+		return r;
+	}
 	a->net.path = path_in(c->data_dir, "algod.net");
 	a->token.path = c->token_file ? strdup(c->token_file) : path_in(c->data_dir, "algod.token");
-	if (!a->http || !a->net.path || !a->token.path) {
+	if (!a->net.path || !a->token.path) {
 		algod_destroy(s);
 		return -ENOMEM;
 	}
