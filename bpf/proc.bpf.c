@@ -9,7 +9,10 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define RINGBUF_BYTES (1 << 20)
+/* The agent maps the ring's pages twice (to read records across the wrap),
+ * all resident: 256 KiB (as libbpf-bootstrap) is half a megabyte of its RSS.
+ * A quarter of it, which wakes the agent, is about 700 exec/exit records. */
+#define RINGBUF_BYTES (256 << 10)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -19,7 +22,9 @@ struct {
 /* Waking the reader costs an IPI, tens of microseconds in a VM, which would
  * dominate every exec and exit. So it is woken at most every wakeup_ns (the
  * first record after a quiet spell still wakes it at once), or when the
- * ring is a quarter full; the sensor also drains it every interval. */
+ * ring is a quarter full. The sensor drains it every interval too, and then
+ * writes last_wakeup_ns itself (the .bss is mmapped): having just looked,
+ * it need not be woken for what follows. */
 const volatile __u64 wakeup_ns = 0;
 __u64 last_wakeup_ns;
 

@@ -540,7 +540,9 @@ const struct sb_cfg_key sb_sink_common_keys[] = {
 	{"batch", SB_CT_INT, offsetof(struct sb_sink_common, batch), "512",
 	 "events handed to the sink per write", .min = 1, .max = 65536},
 	{"flush_interval", SB_CT_DURATION, offsetof(struct sb_sink_common, flush_interval), "1s",
-	 "longest time written events stay buffered", .min = 0.001, .max = 3600},
+	 "longest an event waits before the sink writes and flushes it (sooner once batch events "
+	 "or half of queue_bytes are queued)",
+	 .min = 0.001, .max = 3600},
 	{"workers", SB_CT_INT, offsetof(struct sb_sink_common, workers), "1",
 	 "threads (each with its own queue); events are sharded by shard_by", .min = 1,
 	 .max = 64},

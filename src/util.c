@@ -158,11 +158,31 @@ size_t sb_fmt_double(char *out, double v)
 			return o;
 		}
 	}
+	/* The rest go through printf and strtod, a microsecond each. They are
+	 * mostly the same few values every round (histogram bounds such as
+	 * 2.048e-06), so the last answers are kept, per thread. */
+	static __thread struct {
+		uint64_t bits;
+		char s[27];
+		uint8_t n; /* 0: empty */
+	} memo[64];
+	uint64_t bits;
+	memcpy(&bits, &v, sizeof(bits));
+	unsigned slot = (unsigned)((bits * 0x9e3779b97f4a7c15ULL) >> 58);
+	if (memo[slot].n && memo[slot].bits == bits) {
+		memcpy(out, memo[slot].s, (size_t)memo[slot].n + 1);
+		return memo[slot].n;
+	}
 	int n = 0;
 	for (int prec = 15; prec <= 17; prec++) {
 		n = snprintf(out, 32, "%.*g", prec, v);
 		if (strtod(out, NULL) == v)
 			break;
+	}
+	if (n > 0 && (size_t)n < sizeof(memo[0].s)) {
+		memo[slot].bits = bits;
+		memo[slot].n = (uint8_t)n;
+		memcpy(memo[slot].s, out, (size_t)n + 1);
 	}
 	return (size_t)n;
 }

@@ -5,7 +5,13 @@
  *
  * Whether it runs at all is decided once at start (plan.c) and said in one
  * line; each program then attaches on its own, and a program that cannot
- * only takes its own metrics away. */
+ * only takes its own metrics away.
+ *
+ * Probing, loading and attaching happen in a short-lived child process,
+ * which hands the agent the maps' and links' fds over a socket and exits:
+ * libbpf parses the kernel's BTF (several megabytes, once per object) for
+ * CO-RE and tp_btf, and that peak would otherwise stay the agent's for its
+ * whole life. The agent itself only reads maps and the ring buffer. */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <dirent.h>
@@ -14,7 +20,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "bpf_sensor.h"
 #include "proc.skel.h"
@@ -31,6 +43,7 @@ static const char *const enabled_choices[] = {"auto", "true", "false", NULL};
 struct bpf_cfg {
 	int enabled;
 	struct sb_strlist watch;
+	int64_t event_latency;
 };
 
 static const struct sb_cfg_key bpf_keys[] = {
@@ -40,6 +53,10 @@ static const struct sb_cfg_key bpf_keys[] = {
 	 .choices = enabled_choices},
 	{"watch", SB_CT_STRLIST, offsetof(struct bpf_cfg, watch), NULL,
 	 "processes to follow per process: names (matched on comm, at most 15 characters) or pids"},
+	{"event_latency", SB_CT_DURATION, offsetof(struct bpf_cfg, event_latency), "1s",
+	 "longest an exec, exit or fork event waits in the kernel's ring buffer before the agent "
+	 "takes it (each wakeup costs tens of microseconds in a VM)",
+	 .min = 0.001, .max = 60},
 	{0},
 };
 
@@ -54,14 +71,26 @@ static const char *const obj_names[OBJ_MAX] = {"sched", "proc"};
 /* Maps both objects declare; the second one loaded reuses the first's. */
 static const char *const shared_maps[] = {"task_ctx", "task_ctx_tid", "watch_names",
 					  "watch_hint", "procs",    "proc_stats"};
-/* How often the kernel side may wake us for exec/exit records (it also
- * wakes us at once after a quiet spell, and we drain every interval). */
-#define RING_WAKEUP_NS (100 * SB_NSEC_PER_MSEC)
 
 struct watch_entry {
 	const char *name; /* NULL: a pid */
 	uint32_t pid;
 };
+
+/* The fds the agent keeps: the maps it reads and the links that keep the
+ * programs attached (closing a link detaches its program). */
+enum {
+	FD_SCHED_CPU,
+	FD_PROC_CPU,
+	FD_PROCS,
+	FD_PROC_STATS,
+	FD_EVENTS,
+	FD_PROC_BSS, /* proc.bpf.c's globals: last_wakeup_ns */
+	FD_LINK,     /* + tracepoint */
+	FD_MAX = FD_LINK + SB_TP_MAX,
+};
+static const char *const fd_map_names[FD_LINK] = {"sched_cpu",  "proc_cpu", "procs",
+						  "proc_stats", "events",   ".bss"};
 
 struct bpf_state {
 	struct sb_sensor *s;
@@ -70,14 +99,15 @@ struct bpf_state {
 	 * republishes its status each interval, so the fallback stays
 	 * visible (and alertable) instead of going stale after one event */
 	enum sb_bpf_reason fallback;
-	struct sched_bpf *sched;
-	struct proc_bpf *proc;
-	struct bpf_object *obj[OBJ_MAX];
-	struct bpf_link *links[SB_TP_MAX];
+	int fd[FD_MAX]; /* -1 when absent */
 	unsigned attached; /* SB_TP_BIT */
 	struct ring_buffer *rb;
 	int rb_fd; /* in the loop; -1 when not */
 	struct sb_timer *rb_timer; /* drains what came without a wakeup */
+	struct proc_bpf__bss *bss; /* mmapped; NULL if that failed */
+	size_t bss_len;
+	int64_t latency;      /* event_latency */
+	int64_t next_collect; /* monotonic ns */
 	int ncpus;
 	void *pcpu; /* one per-CPU map value, all CPUs */
 	size_t pcpu_len;
@@ -86,6 +116,15 @@ struct bpf_state {
 	size_t nwatch;
 	uint64_t lost_seen, watch_full_seen;
 	struct sb_ratelimit rl_record, rl_read, rl_lost, rl_full;
+};
+
+/* The loader child's own state: libbpf's objects, never in the agent. */
+struct loader {
+	struct bpf_state *st;
+	struct sched_bpf *sched;
+	struct proc_bpf *proc;
+	struct bpf_object *obj[OBJ_MAX];
+	struct bpf_link *links[SB_TP_MAX];
 };
 
 /* ---- libbpf's messages into our log ---- */
@@ -146,6 +185,18 @@ static void status_samples(struct sb_evb *b, unsigned want, unsigned attached, b
 	}
 }
 
+static struct bpf_state *state_new(struct sb_sensor *s)
+{
+	struct bpf_state *st = calloc(1, sizeof(*st));
+	if (!st)
+		return NULL;
+	st->s = s;
+	st->rb_fd = -1;
+	for (int i = 0; i < FD_MAX; i++)
+		st->fd[i] = -1;
+	return st;
+}
+
 /* Says once why there is no BPF; the sensor stays, in fallback mode,
  * publishing only its status (the caller frees its loading state). */
 static int decline(struct sb_sensor *s, const struct bpf_cfg *c, const struct sb_bpf_plan *plan,
@@ -153,11 +204,9 @@ static int decline(struct sb_sensor *s, const struct bpf_cfg *c, const struct sb
 {
 	sb_log(c->enabled == ENABLED_TRUE ? SB_LOG_ERROR : SB_LOG_WARN, COMP,
 	       "BPF unavailable, running procfs-only: %s", why);
-	struct bpf_state *fb = calloc(1, sizeof(*fb));
+	struct bpf_state *fb = state_new(s);
 	if (!fb)
 		return -ENOMEM;
-	fb->s = s;
-	fb->rb_fd = -1;
 	fb->plan = *plan;
 	fb->fallback = reason;
 	s->state = fb;
@@ -166,10 +215,10 @@ static int decline(struct sb_sensor *s, const struct bpf_cfg *c, const struct sb
 
 /* ---- loading ---- */
 
-static struct bpf_program *prog_of(struct bpf_state *st, int tp, bool btf)
+static struct bpf_program *prog_of(struct loader *ld, int tp, bool btf)
 {
 	char name[64];
-	struct bpf_object *obj = st->obj[tp_obj[tp]];
+	struct bpf_object *obj = ld->obj[tp_obj[tp]];
 	if (!obj)
 		return NULL;
 	snprintf(name, sizeof(name), "%s_%s", sb_bpf_tp_names[tp], btf ? "btf" : "raw");
@@ -347,17 +396,18 @@ static bool obj_wanted(const struct bpf_state *st, int o)
 	return false;
 }
 
-static void destroy_obj(struct bpf_state *st, int o)
+static void destroy_obj(struct loader *ld, int o)
 {
 	if (o == OBJ_SCHED)
-		sched_bpf__destroy(st->sched), st->sched = NULL;
+		sched_bpf__destroy(ld->sched), ld->sched = NULL;
 	else
-		proc_bpf__destroy(st->proc), st->proc = NULL;
-	st->obj[o] = NULL;
+		proc_bpf__destroy(ld->proc), ld->proc = NULL;
+	ld->obj[o] = NULL;
 }
 
-static int load_objects(struct bpf_state *st)
+static int load_objects(struct loader *ld)
 {
+	struct bpf_state *st = ld->st;
 	bool watch = st->nwatch > 0;
 	/* Tasks born from here on are counted from their first switch; the
 	 * programs are not attached yet, so none is missed or counted twice. */
@@ -370,40 +420,41 @@ static int load_objects(struct bpf_state *st)
 			continue;
 		int r;
 		if (o == OBJ_SCHED) {
-			st->sched = sched_bpf__open();
-			if (st->sched) {
-				st->obj[o] = st->sched->obj;
-				st->sched->rodata->watch_on = watch;
-				st->sched->rodata->born_after_ns = (__u64)born;
-				st->sched->rodata->latency_wakeup = st->plan.latency_wakeup;
+			ld->sched = sched_bpf__open();
+			if (ld->sched) {
+				ld->obj[o] = ld->sched->obj;
+				ld->sched->rodata->watch_on = watch;
+				ld->sched->rodata->born_after_ns = (__u64)born;
+				ld->sched->rodata->latency_wakeup = st->plan.latency_wakeup;
 			}
 		} else {
-			st->proc = proc_bpf__open();
-			if (st->proc) {
-				st->obj[o] = st->proc->obj;
-				st->proc->rodata->watch_on = watch;
-				st->proc->rodata->born_after_ns = (__u64)born;
-				st->proc->rodata->wakeup_ns = RING_WAKEUP_NS;
+			ld->proc = proc_bpf__open();
+			if (ld->proc) {
+				ld->obj[o] = ld->proc->obj;
+				ld->proc->rodata->watch_on = watch;
+				ld->proc->rodata->born_after_ns = (__u64)born;
+				ld->proc->rodata->wakeup_ns =
+					(__u64)((const struct bpf_cfg *)st->s->cfg)->event_latency;
 			}
 		}
-		if (!st->obj[o]) {
+		if (!ld->obj[o]) {
 			sb_warn(COMP, "cannot open the %s programs: %s", obj_names[o],
 				strerror(errno));
 			continue;
 		}
-		configure(st, st->obj[o]);
+		configure(st, ld->obj[o]);
 		if (first)
-			share_maps(first, st->obj[o]);
-		r = bpf_object__load(st->obj[o]);
+			share_maps(first, ld->obj[o]);
+		r = bpf_object__load(ld->obj[o]);
 		if (r) {
 			/* libbpf has logged the verifier's reasons just above */
 			sb_warn(COMP, "cannot load the %s programs: %s; their metrics are disabled",
 				obj_names[o], strerror(-r));
-			destroy_obj(st, o);
+			destroy_obj(ld, o);
 			continue;
 		}
 		if (!first) {
-			first = st->obj[o];
+			first = ld->obj[o];
 			if (watch && (r = watch_seed(st, first)))
 				return r;
 		}
@@ -417,12 +468,13 @@ static int load_objects(struct bpf_state *st)
 	return 0;
 }
 
-static void attach_programs(struct bpf_state *st)
+static void attach_programs(struct loader *ld)
 {
+	struct bpf_state *st = ld->st;
 	for (int tp = 0; tp < SB_TP_MAX; tp++) {
 		if (!(st->plan.load & SB_TP_BIT(tp)))
 			continue;
-		struct bpf_program *prog = prog_of(st, tp, st->plan.btf_mode);
+		struct bpf_program *prog = prog_of(ld, tp, st->plan.btf_mode);
 		if (!prog || bpf_program__fd(prog) < 0)
 			continue; /* its object did not load: said already */
 		struct bpf_link *l = bpf_program__attach(prog);
@@ -433,9 +485,192 @@ static void attach_programs(struct bpf_state *st)
 				strerror(errno));
 			continue;
 		}
-		st->links[tp] = l;
+		ld->links[tp] = l;
 		st->attached |= SB_TP_BIT(tp);
 	}
+}
+
+/* ---- the loader child ---- */
+
+/* A loader still busy after this long is stuck: the agent goes on without. */
+#define LOADER_TIMEOUT_S 60
+
+/* What the child answers, with the fds it names in one SCM_RIGHTS message. */
+struct loader_reply {
+	int err; /* <0: the sensor cannot start (e.g. the watch list) */
+	unsigned attached;
+	struct sb_bpf_plan plan;
+	unsigned nfds;
+	uint8_t role[FD_MAX]; /* FD_* of each fd sent, in order */
+};
+
+union fd_cmsg {
+	char buf[CMSG_SPACE(sizeof(int) * FD_MAX)];
+	struct cmsghdr align;
+};
+
+/* Either object's map: the second one loaded shares the first's. */
+static int loader_map_fd(struct loader *ld, const char *name)
+{
+	for (int o = 0; o < OBJ_MAX; o++) {
+		struct bpf_map *m =
+			ld->obj[o] ? bpf_object__find_map_by_name(ld->obj[o], name) : NULL;
+		if (m && bpf_map__fd(m) >= 0)
+			return bpf_map__fd(m);
+	}
+	return -1;
+}
+
+static int send_reply(int sock, struct loader_reply *rep, const int *fds)
+{
+	union fd_cmsg u;
+	struct iovec iov = {.iov_base = rep, .iov_len = sizeof(*rep)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (rep->nfds) {
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * rep->nfds);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * rep->nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * rep->nfds);
+	}
+	return sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof(*rep) ? 0 : -errno;
+}
+
+/* The child: probe, plan, load, seed the watch list, attach, hand over the
+ * fds the agent needs, exit. Never returns. */
+static void loader_main(struct bpf_state *st, int sock, pid_t agent)
+{
+	struct loader ld = {.st = st};
+	struct loader_reply rep = {0};
+	int fds[FD_MAX];
+	/* an agent killed meanwhile takes its loader with it */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != agent)
+		_exit(1);
+	struct sb_bpf_probe probe;
+	sb_bpf_probe_kernel(&probe);
+	sb_bpf_plan(&probe, &st->plan);
+	if (st->plan.reason == SB_BPF_OK) {
+		rep.err = load_objects(&ld);
+		if (!rep.err)
+			attach_programs(&ld);
+	}
+	rep.plan = st->plan;
+	rep.attached = st->attached;
+	if (!rep.err && st->attached) {
+		for (int i = 0; i < FD_LINK; i++) {
+			int fd = i != FD_PROC_BSS   ? loader_map_fd(&ld, fd_map_names[i])
+				 : ld.proc ? bpf_map__fd(ld.proc->maps.bss)
+					   : -1;
+			if (fd >= 0) {
+				rep.role[rep.nfds] = (uint8_t)i;
+				fds[rep.nfds++] = fd;
+			}
+		}
+		for (int tp = 0; tp < SB_TP_MAX; tp++) {
+			if (ld.links[tp]) {
+				rep.role[rep.nfds] = (uint8_t)(FD_LINK + tp);
+				fds[rep.nfds++] = bpf_link__fd(ld.links[tp]);
+			}
+		}
+	}
+	int r = send_reply(sock, &rep, fds);
+	/* The agent holds its own references now: exiting closes ours and
+	 * takes everything libbpf parsed along. */
+	_exit(r ? 1 : 0);
+}
+
+static int recv_reply(int sock, struct loader_reply *rep, int *fds, size_t *nfds)
+{
+	union fd_cmsg u;
+	struct iovec iov = {.iov_base = rep, .iov_len = sizeof(*rep)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
+	ssize_t n;
+	*nfds = 0;
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			if (*nfds < FD_MAX)
+				fds[(*nfds)++] = fd;
+			else
+				close(fd);
+		}
+	}
+	if (n == 0)
+		return -ECHILD; /* it exited without answering */
+	if (n != (ssize_t)sizeof(*rep) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    rep->nfds != *nfds)
+		return -EPROTO;
+	return 0;
+}
+
+/* Runs the loader child and adopts the fds it sends. Fills why when the
+ * child failed (crashed, stuck, or could not be started). */
+static int run_loader(struct bpf_state *st, struct loader_reply *rep, char *why, size_t whylen)
+{
+	int sv[2], fds[FD_MAX], status = 0;
+	size_t nfds = 0;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		snprintf(why, whylen, "cannot make a socket for the loader: %s", strerror(errno));
+		return -errno;
+	}
+	pid_t agent = getpid();
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		loader_main(st, sv[1], agent);
+	}
+	int r = pid < 0 ? -errno : 0;
+	close(sv[1]);
+	if (!r) {
+		struct timeval tv = {.tv_sec = LOADER_TIMEOUT_S};
+		setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		r = recv_reply(sv[0], rep, fds, &nfds);
+		if (r == -EAGAIN)
+			kill(pid, SIGKILL);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	close(sv[0]);
+	if (r) {
+		for (size_t i = 0; i < nfds; i++)
+			close(fds[i]);
+		if (pid < 0)
+			snprintf(why, whylen, "cannot start the loader process: %s", strerror(-r));
+		else if (r == -EAGAIN)
+			snprintf(why, whylen, "the loader process was still busy after %d s",
+				 LOADER_TIMEOUT_S);
+		else if (WIFSIGNALED(status))
+			snprintf(why, whylen, "the loader process died of signal %d",
+				 WTERMSIG(status));
+		else
+			snprintf(why, whylen, "the loader process exited %d without an answer (%s)",
+				 WIFEXITED(status) ? WEXITSTATUS(status) : -1, strerror(-r));
+		return r;
+	}
+	for (size_t i = 0; i < nfds; i++) {
+		unsigned role = rep->role[i];
+		if (role < FD_MAX && st->fd[role] < 0)
+			st->fd[role] = fds[i];
+		else
+			close(fds[i]);
+	}
+	return 0;
 }
 
 /* ---- ring buffer ---- */
@@ -469,33 +704,58 @@ static int drain(struct bpf_state *st)
 			  strerror(-n));
 		return 0;
 	}
+	/* Having just taken records, we need no wakeup for those that
+	 * follow within event_latency (see proc.bpf.c's wakeup_flag). */
+	if (n > 0 && st->bss)
+		st->bss->last_wakeup_ns = (__u64)sb_now_mono_ns();
 	return n;
 }
 
-/* The kernel side wakes us at most every RING_WAKEUP_NS; records written
- * after a wakeup wait for the next one. While records come, look again that
- * much later, so none waits longer than about that (or an interval). */
+/* The kernel side wakes us at most every event_latency; records written
+ * after a wakeup (or a drain) wait for the next one. While records come,
+ * look again that much later, unless the next collect does it as soon, so
+ * none waits longer than about that. */
+static void drain_and_plan(struct bpf_state *st)
+{
+	if (drain(st) > 0 && st->next_collect > sb_now_mono_ns() + st->latency)
+		sb_timer_set(st->rb_timer, st->latency, 0);
+}
+
 static void on_ring_timer(void *arg)
 {
-	struct bpf_state *st = arg;
-	if (drain(st) > 0)
-		sb_timer_set(st->rb_timer, RING_WAKEUP_NS, 0);
+	drain_and_plan(arg);
 }
 
 static void on_ring_ready(void *arg, int fd, uint32_t events)
 {
-	struct bpf_state *st = arg;
 	(void)fd;
 	(void)events;
-	if (drain(st) > 0)
-		sb_timer_set(st->rb_timer, RING_WAKEUP_NS, 0);
+	drain_and_plan(arg);
+}
+
+/* The globals of proc.bpf.c, for last_wakeup_ns; without them the kernel
+ * side only wakes us more often. */
+static void map_bss(struct bpf_state *st)
+{
+	int fd = st->fd[FD_PROC_BSS];
+	if (fd < 0)
+		return;
+	long page = sysconf(_SC_PAGESIZE);
+	size_t len = (sizeof(*st->bss) + (size_t)page - 1) / (size_t)page * (size_t)page;
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		sb_dbg(COMP, "cannot map the programs' globals: %s", strerror(errno));
+		return;
+	}
+	st->bss = p;
+	st->bss_len = len;
 }
 
 static int open_ring(struct bpf_state *st)
 {
-	if (!st->proc || !(st->attached & SB_TP_PROC_MASK))
+	if (st->fd[FD_EVENTS] < 0 || !(st->attached & SB_TP_PROC_MASK))
 		return 0;
-	st->rb = ring_buffer__new(bpf_map__fd(st->proc->maps.events), on_record, st, NULL);
+	st->rb = ring_buffer__new(st->fd[FD_EVENTS], on_record, st, NULL);
 	if (!st->rb) {
 		sb_err(COMP, "cannot open the ring buffer: %s", strerror(errno));
 		return -errno;
@@ -503,6 +763,7 @@ static int open_ring(struct bpf_state *st)
 	st->rb_timer = sb_timer_new(st->s->loop, on_ring_timer, st);
 	if (!st->rb_timer)
 		return -ENOMEM;
+	map_bss(st);
 	int fd = ring_buffer__epoll_fd(st->rb);
 	int r = sb_loop_add_fd(st->s->loop, fd, SB_EV_READ, on_ring_ready, st);
 	if (r) {
@@ -515,11 +776,14 @@ static int open_ring(struct bpf_state *st)
 
 /* ---- teardown ---- */
 
+/* The agent holds the only references to the links: closing them
+ * detaches the programs. */
 static void detach_all(struct bpf_state *st)
 {
-	for (int tp = 0; tp < SB_TP_MAX; tp++) {
-		bpf_link__destroy(st->links[tp]);
-		st->links[tp] = NULL;
+	for (int i = FD_LINK; i < FD_MAX; i++) {
+		if (st->fd[i] >= 0)
+			close(st->fd[i]);
+		st->fd[i] = -1;
 	}
 }
 
@@ -532,8 +796,11 @@ static void state_free(struct bpf_state *st)
 		sb_loop_del_fd(st->s->loop, st->rb_fd);
 	sb_timer_free(st->rb_timer);
 	ring_buffer__free(st->rb);
-	for (int o = 0; o < OBJ_MAX; o++)
-		destroy_obj(st, o);
+	if (st->bss)
+		munmap(st->bss, st->bss_len);
+	for (int i = 0; i < FD_LINK; i++)
+		if (st->fd[i] >= 0)
+			close(st->fd[i]);
 	free(st->pcpu);
 	free(st);
 }
@@ -554,18 +821,17 @@ static void *pcpu_buf(struct bpf_state *st, size_t vsz)
 	return st->pcpu;
 }
 
-static const void *read_percpu(struct bpf_state *st, struct bpf_map *m, const void *key,
-			       size_t ksz, size_t vsz)
+static const void *read_percpu(struct bpf_state *st, int map, const void *key, size_t vsz)
 {
 	void *buf = pcpu_buf(st, vsz);
 	if (!buf)
 		return NULL;
-	int r = bpf_map__lookup_elem(m, key, ksz, buf, vsz * (size_t)st->ncpus, 0);
+	int r = bpf_map_lookup_elem(st->fd[map], key, buf);
 	if (r) {
 		if (r != -ENOENT) {
 			st->s->errors++;
 			sb_log_rl(&st->rl_read, SB_LOG_WARN, COMP, "cannot read map %s: %s",
-				  bpf_map__name(m), strerror(-r));
+				  fd_map_names[map], strerror(-r));
 		}
 		return NULL;
 	}
@@ -579,8 +845,7 @@ static const struct sb_sched_cpu *read_sched_cpu(struct bpf_state *st)
 	if (!v)
 		return NULL;
 	for (uint32_t cpu = 0; cpu < (uint32_t)st->ncpus; cpu++) {
-		int r = bpf_map__lookup_elem(st->sched->maps.sched_cpu, &cpu, sizeof(cpu), &v[cpu],
-					     sizeof(v[cpu]), 0);
+		int r = bpf_map_lookup_elem(st->fd[FD_SCHED_CPU], &cpu, &v[cpu]);
 		if (r) {
 			st->s->errors++;
 			sb_log_rl(&st->rl_read, SB_LOG_WARN, COMP, "cannot read map sched_cpu: %s",
@@ -622,8 +887,7 @@ static void sched_samples(struct bpf_state *st, struct sb_evb *b)
 static void proc_samples(struct bpf_state *st, struct sb_evb *b)
 {
 	uint32_t zero = 0;
-	const struct sb_proc_cpu *v =
-		read_percpu(st, st->proc->maps.proc_cpu, &zero, sizeof(zero), sizeof(*v));
+	const struct sb_proc_cpu *v = read_percpu(st, FD_PROC_CPU, &zero, sizeof(*v));
 	if (!v)
 		return;
 	uint64_t forks = 0, lost = 0, full = 0;
@@ -689,23 +953,21 @@ static void proc_labels(struct bpf_state *st, struct sb_evb *b, const char *pid,
 
 static void watched_samples(struct bpf_state *st, struct sb_evb *b)
 {
-	struct bpf_object *obj = st->sched ? st->sched->obj : st->proc->obj;
-	struct bpf_map *procs = bpf_object__find_map_by_name(obj, "procs");
-	struct bpf_map *stats = bpf_object__find_map_by_name(obj, "proc_stats");
+	int procs = st->fd[FD_PROCS], stats = st->fd[FD_PROC_STATS];
 	uint32_t keys[SB_WATCH_MAX_PROCS], gone[SB_WATCH_MAX_PROCS];
 	size_t n = 0, ngone = 0;
 	uint32_t key, *prev = NULL;
 	while (n < SB_WATCH_MAX_PROCS &&
-	       bpf_map__get_next_key(procs, prev, &key, sizeof(key)) == 0) {
+	       bpf_map_get_next_key(procs, prev, &key) == 0) {
 		keys[n] = key;
 		prev = &keys[n++];
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct sb_proc_meta m;
-		if (bpf_map__lookup_elem(procs, &keys[i], sizeof(keys[i]), &m, sizeof(m), 0))
+		if (bpf_map_lookup_elem(procs, &keys[i], &m))
 			continue;
 		const struct sb_proc_stats *v =
-			read_percpu(st, stats, &keys[i], sizeof(keys[i]), sizeof(*v));
+			read_percpu(st, FD_PROC_STATS, &keys[i], sizeof(*v));
 		if (!v)
 			continue;
 		struct sb_proc_stats sum = {0};
@@ -733,8 +995,8 @@ static void watched_samples(struct bpf_state *st, struct sb_evb *b)
 	}
 	/* Published one last time above; now forget them. */
 	for (size_t i = 0; i < ngone; i++) {
-		bpf_map__delete_elem(stats, &gone[i], sizeof(gone[i]), 0);
-		bpf_map__delete_elem(procs, &gone[i], sizeof(gone[i]), 0);
+		bpf_map_delete_elem(stats, &gone[i]);
+		bpf_map_delete_elem(procs, &gone[i]);
 	}
 }
 
@@ -784,33 +1046,38 @@ static int bpf_init(struct sb_sensor *s)
 		sb_info(COMP, "disabled by config (sensors.bpf.enabled = false): procfs-only");
 		return 1;
 	}
-	struct bpf_state *st = calloc(1, sizeof(*st));
+	struct bpf_state *st = state_new(s);
 	if (!st)
 		return -ENOMEM;
-	st->s = s;
-	st->rb_fd = -1;
 	parse_watch(st, c);
+	st->latency = c->event_latency;
 	libbpf_set_print(libbpf_log);
-
-	struct sb_bpf_probe probe;
-	sb_bpf_probe_kernel(&probe);
-	sb_bpf_plan(&probe, &st->plan);
-	if (st->plan.reason != SB_BPF_OK) {
-		int r = decline(s, c, &st->plan, st->plan.reason, st->plan.why);
-		state_free(st);
-		return r;
-	}
 	st->ncpus = libbpf_num_possible_cpus();
 	if (st->ncpus <= 0) {
 		sb_err(COMP, "cannot count the possible CPUs: %s", strerror(-st->ncpus));
 		state_free(st);
 		return -EIO;
 	}
-	int r = load_objects(st);
-	if (!r) {
-		attach_programs(st);
-		r = open_ring(st);
+
+	struct loader_reply rep;
+	char why[160];
+	int r = run_loader(st, &rep, why, sizeof(why));
+	if (r) {
+		struct sb_bpf_plan failed = {.reason = SB_BPF_LOAD_FAILED};
+		r = decline(s, c, &failed, SB_BPF_LOAD_FAILED, why);
+		state_free(st);
+		return r;
 	}
+	st->plan = rep.plan;
+	if (st->plan.reason != SB_BPF_OK) {
+		r = decline(s, c, &st->plan, st->plan.reason, st->plan.why);
+		state_free(st);
+		return r;
+	}
+	st->attached = rep.attached;
+	r = rep.err;
+	if (!r && st->attached)
+		r = open_ring(st);
 	if (r) {
 		state_free(st);
 		return r;
@@ -845,6 +1112,7 @@ static void bpf_collect(struct sb_sensor *s)
 	struct bpf_state *st = s->state;
 	struct sb_evb *b = &s->evb;
 	st->mono_to_real = sb_now_real_ns() - sb_now_mono_ns();
+	st->next_collect = sb_now_mono_ns() + s->interval;
 	/* exec/exit events first: normally already taken on readiness, this
 	 * matters for --once */
 	if (st->fallback != SB_BPF_OK) {
@@ -857,11 +1125,11 @@ static void bpf_collect(struct sb_sensor *s)
 	drain(st);
 	sb_evb_begin(b, "bpf", "metrics");
 	status_samples(b, st->plan.want, st->attached, st->plan.kernel_capable, SB_BPF_OK);
-	if (st->sched)
+	if (st->fd[FD_SCHED_CPU] >= 0)
 		sched_samples(st, b);
-	if (st->proc)
+	if (st->fd[FD_PROC_CPU] >= 0)
 		proc_samples(st, b);
-	if (st->nwatch)
+	if (st->nwatch && st->fd[FD_PROCS] >= 0 && st->fd[FD_PROC_STATS] >= 0)
 		watched_samples(st, b);
 	sb_sensor_publish_evb(s);
 	sb_sensor_round_done(s);

@@ -18,6 +18,37 @@ struct sb_http {
 	struct sb_http *next;
 };
 
+SB_DL_FN(curl_easy_cleanup);
+SB_DL_FN(curl_easy_getinfo);
+SB_DL_FN(curl_easy_init);
+SB_DL_FN(curl_easy_setopt);
+SB_DL_FN(curl_easy_strerror);
+SB_DL_FN(curl_global_cleanup);
+SB_DL_FN(curl_global_init);
+SB_DL_FN(curl_multi_add_handle);
+SB_DL_FN(curl_multi_assign);
+SB_DL_FN(curl_multi_cleanup);
+SB_DL_FN(curl_multi_info_read);
+SB_DL_FN(curl_multi_init);
+SB_DL_FN(curl_multi_remove_handle);
+SB_DL_FN(curl_multi_setopt);
+SB_DL_FN(curl_multi_socket_action);
+SB_DL_FN(curl_slist_append);
+SB_DL_FN(curl_slist_free_all);
+
+static const struct sb_dl_sym curl_syms[] = {
+    SB_DL_SYM(curl_easy_cleanup),	 SB_DL_SYM(curl_easy_getinfo),
+    SB_DL_SYM(curl_easy_init),		 SB_DL_SYM(curl_easy_setopt),
+    SB_DL_SYM(curl_easy_strerror),	 SB_DL_SYM(curl_global_cleanup),
+    SB_DL_SYM(curl_global_init),	 SB_DL_SYM(curl_multi_add_handle),
+    SB_DL_SYM(curl_multi_assign),	 SB_DL_SYM(curl_multi_cleanup),
+    SB_DL_SYM(curl_multi_info_read),	 SB_DL_SYM(curl_multi_init),
+    SB_DL_SYM(curl_multi_remove_handle), SB_DL_SYM(curl_multi_setopt),
+    SB_DL_SYM(curl_multi_socket_action), SB_DL_SYM(curl_slist_append),
+    SB_DL_SYM(curl_slist_free_all),	 {0},
+};
+static struct sb_dl_lib libcurl = {.soname = "libcurl.so.4", .syms = curl_syms};
+
 /* One client per loop. Only the loop's thread touches this list. */
 static struct sb_http *clients;
 
@@ -33,7 +64,7 @@ static void on_fd(void *arg, int fd, uint32_t events)
 		flags |= CURL_CSELECT_OUT;
 	if (events & SB_EV_ERROR)
 		flags |= CURL_CSELECT_ERR;
-	curl_multi_socket_action(h->multi, fd, flags, &running);
+	sym_curl_multi_socket_action(h->multi, fd, flags, &running);
 	check_done(h);
 }
 
@@ -44,7 +75,7 @@ static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *sock
 	if (what == CURL_POLL_REMOVE) {
 		if (socketp) {
 			sb_loop_del_fd(h->loop, s);
-			curl_multi_assign(h->multi, s, NULL);
+			sym_curl_multi_assign(h->multi, s, NULL);
 		}
 		return 0;
 	}
@@ -58,7 +89,7 @@ static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *sock
 	if (sb_loop_add_fd(h->loop, s, ev, on_fd, h))
 		return -1;
 	/* any non-NULL pointer marks the socket as known to the loop */
-	curl_multi_assign(h->multi, s, h);
+	sym_curl_multi_assign(h->multi, s, h);
 	return 0;
 }
 
@@ -77,7 +108,7 @@ static void on_timer(void *arg)
 {
 	struct sb_http *h = arg;
 	int running;
-	curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	sym_curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	check_done(h);
 }
 
@@ -89,32 +120,37 @@ struct sb_http *sb_http_acquire(struct sb_loop *loop)
 			return h;
 		}
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT))
+	if (sb_dl_open(&libcurl)) {
+		sb_err("http", "%s: algod and scrape sensors need libcurl", libcurl.why);
+		errno = -libcurl.err;
+		return NULL;
+	}
+	if (sym_curl_global_init(CURL_GLOBAL_DEFAULT))
 		return NULL;
 	struct sb_http *h = calloc(1, sizeof(*h));
 	if (!h)
 		goto fail;
 	h->loop = loop;
 	h->refs = 1;
-	h->multi = curl_multi_init();
+	h->multi = sym_curl_multi_init();
 	h->timer = sb_timer_new(loop, on_timer, h);
 	if (!h->multi || !h->timer)
 		goto fail;
-	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
-	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-	curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+	sym_curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	sym_curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
+	sym_curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+	sym_curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
 	h->next = clients;
 	clients = h;
 	return h;
 fail:
 	if (h) {
 		if (h->multi)
-			curl_multi_cleanup(h->multi);
+			sym_curl_multi_cleanup(h->multi);
 		sb_timer_free(h->timer);
 		free(h);
 	}
-	curl_global_cleanup();
+	sym_curl_global_cleanup();
 	return NULL;
 }
 
@@ -129,10 +165,10 @@ void sb_http_release(struct sb_http *h)
 		}
 	}
 	/* closes the cached connections, telling on_socket: the loop lives on */
-	curl_multi_cleanup(h->multi);
+	sym_curl_multi_cleanup(h->multi);
 	sb_timer_free(h->timer);
 	free(h);
-	curl_global_cleanup();
+	sym_curl_global_cleanup();
 }
 
 void sb_http_req_init(struct sb_http_req *r)
@@ -144,7 +180,7 @@ void sb_http_req_init(struct sb_http_req *r)
 void sb_http_cancel(struct sb_http_req *r)
 {
 	if (r->busy) {
-		curl_multi_remove_handle(r->h->multi, r->easy);
+		sym_curl_multi_remove_handle(r->h->multi, r->easy);
 		r->busy = false;
 	}
 }
@@ -155,7 +191,7 @@ void sb_http_req_free(struct sb_http_req *r)
 		return;
 	sb_http_cancel(r);
 	if (r->easy)
-		curl_easy_cleanup(r->easy);
+		sym_curl_easy_cleanup(r->easy);
 	sb_buf_free(&r->body);
 	r->easy = NULL;
 }
@@ -170,7 +206,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 	struct sb_http_req *r = userdata;
 	size_t n = size * nmemb;
 	long status = 0;
-	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+	sym_curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
 	r->bytes += n;
 	if (!ok_status(status)) {
 		/* an error page: keep its start to say what the server said */
@@ -202,35 +238,36 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 static int setup_easy(struct sb_http_req *r)
 {
 	if (!r->easy) {
-		r->easy = curl_easy_init();
+		r->easy = sym_curl_easy_init();
 		if (!r->easy)
 			return -ENOMEM;
 		CURL *e = r->easy;
-		curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(e, CURLOPT_PRIVATE, r);
-		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
-		curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-		curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
+		sym_curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+		sym_curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+		sym_curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+		sym_curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+		sym_curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
 		/* "": every encoding this libcurl decodes (gzip, deflate, ...) */
-		curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-		curl_easy_setopt(e, CURLOPT_USERAGENT, "sensorbus/" SB_VERSION);
-		curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+		sym_curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+		sym_curl_easy_setopt(e, CURLOPT_USERAGENT, "sensorbus/" SB_VERSION);
+		sym_curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 		/* No redirects: curl would send our headers (the algod token, a
 		 * target's Authorization) to whatever host a 3xx names. */
-		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+		sym_curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 #if LIBCURL_VERSION_NUM >= 0x075500
-		curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+		sym_curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 #endif
 	}
 	CURL *e = r->easy;
-	if (curl_easy_setopt(e, CURLOPT_URL, r->url) != CURLE_OK)
+	if (sym_curl_easy_setopt(e, CURLOPT_URL, r->url) != CURLE_OK)
 		return -EINVAL;
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-			 (long)((r->connect_timeout_ns + SB_NSEC_PER_MSEC - 1) / SB_NSEC_PER_MSEC));
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
-			 (long)((r->timeout_ns + SB_NSEC_PER_MSEC - 1) / SB_NSEC_PER_MSEC));
-	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)r->max_body);
+	sym_curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
+	sym_curl_easy_setopt(
+	    e, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)((r->connect_timeout_ns + SB_NSEC_PER_MSEC - 1) / SB_NSEC_PER_MSEC));
+	sym_curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+			     (long)((r->timeout_ns + SB_NSEC_PER_MSEC - 1) / SB_NSEC_PER_MSEC));
+	sym_curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)r->max_body);
 	return 0;
 }
 
@@ -248,7 +285,7 @@ int sb_http_start(struct sb_http *h, struct sb_http_req *r)
 	r->bytes = 0;
 	sb_buf_reset(&r->body);
 	r->start_ns = sb_now_mono_ns();
-	if (curl_multi_add_handle(h->multi, r->easy) != CURLM_OK)
+	if (sym_curl_multi_add_handle(h->multi, r->easy) != CURLM_OK)
 		return -ENOMEM;
 	r->busy = true;
 	return 0;
@@ -284,7 +321,7 @@ static void finish(struct sb_http_req *r, CURLcode rc)
 {
 	struct sb_http_result res = {0};
 	res.err = errno_of(rc, r);
-	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &res.status);
+	sym_curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &res.status);
 	if (res.err == -EFBIG && !r->abort_why) {
 		snprintf(r->errbuf, sizeof(r->errbuf), "body larger than %llu bytes",
 			 (unsigned long long)r->max_body);
@@ -293,12 +330,12 @@ static void finish(struct sb_http_req *r, CURLcode rc)
 	if (r->abort_err && r->abort_why)
 		res.reason = r->abort_why;
 	else if (rc != CURLE_OK)
-		res.reason = r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc);
+		res.reason = r->errbuf[0] ? r->errbuf : sym_curl_easy_strerror(rc);
 	else
 		res.reason = "";
 	curl_off_t ra = 0;
 	if ((res.status == 429 || res.status == 503) &&
-	    curl_easy_getinfo(r->easy, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
+	    sym_curl_easy_getinfo(r->easy, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
 		res.retry_after_ns = (int64_t)ra * SB_NSEC_PER_SEC;
 	res.bytes = r->bytes;
 	res.duration_ns = sb_now_mono_ns() - r->start_ns;
@@ -311,15 +348,15 @@ static void check_done(struct sb_http *h)
 {
 	CURLMsg *m;
 	int left;
-	while ((m = curl_multi_info_read(h->multi, &left))) {
+	while ((m = sym_curl_multi_info_read(h->multi, &left))) {
 		if (m->msg != CURLMSG_DONE)
 			continue;
 		/* m dies with remove_handle: take what we need first */
 		CURL *e = m->easy_handle;
 		CURLcode rc = m->data.result;
 		struct sb_http_req *r = NULL;
-		curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&r);
-		curl_multi_remove_handle(h->multi, e);
+		sym_curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&r);
+		sym_curl_multi_remove_handle(h->multi, e);
 		r->busy = false;
 		finish(r, rc);
 	}

@@ -15,7 +15,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sb_dl.h"
 #include "sb_util.h"
+
+/* libcurl is opened by the first sb_http_acquire (see sb_dl.h): an agent
+ * without algod or scrape sensors never loads it. Call it through these. */
+extern SB_DL_FN(curl_easy_cleanup);
+extern SB_DL_FN(curl_easy_getinfo);
+extern SB_DL_FN(curl_easy_init);
+extern SB_DL_FN(curl_easy_setopt);
+extern SB_DL_FN(curl_easy_strerror);
+extern SB_DL_FN(curl_global_cleanup);
+extern SB_DL_FN(curl_global_init);
+extern SB_DL_FN(curl_multi_add_handle);
+extern SB_DL_FN(curl_multi_assign);
+extern SB_DL_FN(curl_multi_cleanup);
+extern SB_DL_FN(curl_multi_info_read);
+extern SB_DL_FN(curl_multi_init);
+extern SB_DL_FN(curl_multi_remove_handle);
+extern SB_DL_FN(curl_multi_setopt);
+extern SB_DL_FN(curl_multi_socket_action);
+extern SB_DL_FN(curl_slist_append);
+extern SB_DL_FN(curl_slist_free_all);
 
 struct sb_loop;
 struct sb_http;
@@ -57,7 +78,9 @@ struct sb_http_req {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-/* The loop's shared client, made on first use; NULL on failure. */
+/* The loop's shared client, made on first use (opening libcurl); NULL on
+ * failure, said in the log, with errno ELIBACC (or ENOSYS) when libcurl
+ * cannot be loaded. */
 struct sb_http *sb_http_acquire(struct sb_loop *loop);
 void sb_http_release(struct sb_http *h);
 

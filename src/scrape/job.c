@@ -12,9 +12,11 @@
 
 void sb_slist_free_wiped(struct curl_slist *l)
 {
+	if (!l)
+		return; /* and libcurl may not be loaded */
 	for (struct curl_slist *p = l; p; p = p->next)
 		explicit_bzero(p->data, strlen(p->data));
-	curl_slist_free_all(l);
+	sym_curl_slist_free_all(l);
 }
 
 static int on_body(void *arg, const char *p, size_t n, const char **why)
@@ -87,7 +89,7 @@ void sb_scrape_job_free(struct sb_scrape_job *j)
 
 int sb_scrape_job_headers(struct sb_scrape_job *j, const struct sb_strmap *extra)
 {
-	struct curl_slist *l = curl_slist_append(NULL, ACCEPT_PROM);
+	struct curl_slist *l = sym_curl_slist_append(NULL, ACCEPT_PROM);
 	for (size_t i = 0; l && extra && i < extra->n; i++) {
 		size_t n = strlen(extra->k[i]) + strlen(extra->v[i]) + 3;
 		char *h = malloc(n);
@@ -96,7 +98,7 @@ int sb_scrape_job_headers(struct sb_scrape_job *j, const struct sb_strmap *extra
 			return -ENOMEM;
 		}
 		snprintf(h, n, "%s: %s", extra->k[i], extra->v[i]);
-		struct curl_slist *nl = curl_slist_append(l, h);
+		struct curl_slist *nl = sym_curl_slist_append(l, h);
 		explicit_bzero(h, n);
 		free(h);
 		if (!nl) {

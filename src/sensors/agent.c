@@ -9,10 +9,12 @@
  * cost is a few hundred samples a round whatever the event rate. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sb_agent.h"
@@ -41,6 +43,8 @@ struct agent_state {
 	struct sensor_seen *seen;
 	size_t nseen;
 	struct sb_ratelimit rl;
+	/* kept open: a re-read is one pread, a count one fstat */
+	int stat_fd, fd_dir;
 };
 
 static const struct sb_cfg_key agent_keys[] = {
@@ -55,6 +59,7 @@ static int agent_init(struct sb_sensor *s)
 	struct agent_state *st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
+	st->stat_fd = st->fd_dir = -1;
 	st->ticks = sysconf(_SC_CLK_TCK);
 	st->pagesize = sysconf(_SC_PAGESIZE);
 	st->rl.interval_ns = 60 * SB_NSEC_PER_SEC;
@@ -230,8 +235,16 @@ static bool sensor_samples(struct sb_sensor *self, struct agent_state *st, int64
 	return all;
 }
 
-static int count_fds(const char *path)
+/* Open fds but the one counting them. Linux 6.2+ gives the count as the
+ * size of /proc/PID/fd, one fstat; before, it is 0 and the entries are
+ * counted. */
+static int count_fds(struct agent_state *st, const char *path)
 {
+	if (st->fd_dir < 0)
+		st->fd_dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct stat sb;
+	if (st->fd_dir >= 0 && !fstat(st->fd_dir, &sb) && sb.st_size > 0)
+		return (int)sb.st_size - 1;
 	DIR *d = opendir(path);
 	if (!d)
 		return -errno;
@@ -249,7 +262,19 @@ static int count_fds(const char *path)
 static void process_samples(struct sb_sensor *s, struct agent_state *st)
 {
 	struct sb_evb *b = &s->evb;
-	ssize_t r = sb_read_file("/proc/self/stat", &st->buf, 1 << 16);
+	ssize_t r = -EBADF;
+	if (st->stat_fd < 0)
+		st->stat_fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	/* one line, well under a page: one read has it all */
+	sb_buf_reset(&st->buf);
+	if (st->stat_fd >= 0 && !sb_buf_reserve(&st->buf, 4096)) {
+		r = pread(st->stat_fd, st->buf.data, st->buf.cap - 1, 0);
+		r = r < 0 ? -errno : r;
+		st->buf.len = r > 0 ? (size_t)r : 0;
+		st->buf.data[st->buf.len] = 0;
+	} else if (st->stat_fd < 0) {
+		r = -errno;
+	}
 	/* Fields after the comm's closing parenthesis, which may hold spaces:
 	 * state ppid ... utime(14) stime(15) ... num_threads(20) ...
 	 * starttime(22) vsize(23) rss(24). */
@@ -286,7 +311,7 @@ static void process_samples(struct sb_sensor *s, struct agent_state *st)
 			       st->btime + (double)f[22] / tck,
 			       "Start time of the process since unix epoch in seconds.");
 	}
-	int fds = count_fds("/proc/self/fd");
+	int fds = count_fds(st, "/proc/self/fd");
 	if (fds >= 0)
 		sample(b, "process_open_fds", SB_GAUGE, fds, "Number of open file descriptors.");
 	struct rlimit rl;
@@ -328,6 +353,10 @@ static void agent_destroy(struct sb_sensor *s)
 		return;
 	sb_buf_free(&st->buf);
 	sb_evb_free(&st->tb);
+	if (st->stat_fd >= 0)
+		close(st->stat_fd);
+	if (st->fd_dir >= 0)
+		close(st->fd_dir);
 	free(st->seen);
 	free(st);
 	s->state = NULL;

@@ -212,10 +212,10 @@ static void read_token(struct algod *a)
 				 a->token.path);
 		} else {
 			snprintf(hdr, sizeof(hdr), "X-Algo-API-Token: %s", tok);
-			a->token_hdr = curl_slist_append(NULL, hdr);
+			a->token_hdr = sym_curl_slist_append(NULL, hdr);
 			if (a->token_hdr)
-				a->token_hdr = curl_slist_append(a->token_hdr,
-								 "Accept: application/json");
+				a->token_hdr =
+				    sym_curl_slist_append(a->token_hdr, "Accept: application/json");
 			explicit_bzero(hdr, sizeof(hdr));
 			a->token.have = a->token_hdr != NULL;
 		}
@@ -491,9 +491,14 @@ static int algod_init(struct sb_sensor *s)
 	a->c = c;
 	a->ready = -1;
 	a->http = sb_http_acquire(s->loop);
+	if (!a->http) {
+		int r = errno == ELIBACC || errno == ENOSYS ? -errno : -ENOMEM;
+		algod_destroy(s);
+		return r;
+	}
 	a->net.path = path_in(c->data_dir, "algod.net");
 	a->token.path = c->token_file ? strdup(c->token_file) : path_in(c->data_dir, "algod.token");
-	if (!a->http || !a->net.path || !a->token.path) {
+	if (!a->net.path || !a->token.path) {
 		algod_destroy(s);
 		return -ENOMEM;
 	}

@@ -8,6 +8,7 @@
 struct bpf_stub_cfg {
 	int enabled;
 	struct sb_strlist watch;
+	int64_t event_latency;
 };
 
 static const char *const enabled_choices[] = {"auto", "true", "false", NULL};
@@ -17,6 +18,9 @@ static const struct sb_cfg_key bpf_stub_keys[] = {
 	 "load the BPF programs (this build has none)", .choices = enabled_choices},
 	{"watch", SB_CT_STRLIST, offsetof(struct bpf_stub_cfg, watch), NULL,
 	 "processes to follow (unused in this build)"},
+	{"event_latency", SB_CT_DURATION, offsetof(struct bpf_stub_cfg, event_latency), "1s",
+	 "longest an exec, exit or fork event waits (unused in this build)", .min = 0.001,
+	 .max = 60},
 	{0},
 };
 

@@ -193,8 +193,13 @@ static int scrape_init(struct sb_sensor *s)
 	s->state = sc;
 	sc->s = s;
 	sc->http = sb_http_acquire(s->loop);
+	if (!sc->http) {
+		int r = errno == ELIBACC || errno == ENOSYS ? -errno : -ENOMEM;
+		scrape_destroy(s);
+		return r;
+	}
 	sc->t = calloc(c->targets.n + 1, sizeof(*sc->t));
-	if (!sc->http || !sc->t) {
+	if (!sc->t) {
 		scrape_destroy(s);
 		return -ENOMEM;
 	}

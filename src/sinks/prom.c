@@ -25,9 +25,33 @@
 #include <zlib.h>
 
 #include "prom_store.h"
+#include "sb_dl.h"
 #include "sb_event.h"
 #include "sb_log.h"
 #include "sb_sink.h"
+
+/* libmicrohttpd (and GnuTLS under it) is opened by the first prom sink, not
+ * linked into every run (sb_dl.h). */
+static SB_DL_FN(MHD_add_response_header);
+static SB_DL_FN(MHD_create_response_from_buffer);
+static SB_DL_FN(MHD_destroy_response);
+static SB_DL_FN(MHD_get_daemon_info);
+static SB_DL_FN(MHD_lookup_connection_value);
+static SB_DL_FN(MHD_queue_response);
+static SB_DL_FN(MHD_start_daemon);
+static SB_DL_FN(MHD_stop_daemon);
+static const struct sb_dl_sym mhd_syms[] = {
+    SB_DL_SYM(MHD_add_response_header),
+    SB_DL_SYM(MHD_create_response_from_buffer),
+    SB_DL_SYM(MHD_destroy_response),
+    SB_DL_SYM(MHD_get_daemon_info),
+    SB_DL_SYM(MHD_lookup_connection_value),
+    SB_DL_SYM(MHD_queue_response),
+    SB_DL_SYM(MHD_start_daemon),
+    SB_DL_SYM(MHD_stop_daemon),
+    {0},
+};
+static struct sb_dl_lib libmhd = {.soname = "libmicrohttpd.so.12", .syms = mhd_syms};
 
 #define COMP "sink:prom"
 #define CT_TEXT "text/plain; version=0.0.4; charset=utf-8"
@@ -212,7 +236,7 @@ static bool coding_match(const char *item, const void *arg)
 
 static enum sb_prom_format negotiate(struct MHD_Connection *c)
 {
-	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
+	const char *accept = sym_MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
 	if (!accept)
 		return SB_PROM_TEXT;
 	/* Only a scraper that names OpenMetrics gets it: curl's and browsers'
@@ -224,7 +248,7 @@ static enum sb_prom_format negotiate(struct MHD_Connection *c)
 
 static bool accepts_gzip(struct MHD_Connection *c)
 {
-	const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding");
+	const char *ae = sym_MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding");
 	return ae && best_q(ae, coding_match, "gzip") > 0;
 }
 
@@ -253,13 +277,13 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 {
 	struct MHD_Response *resp;
 	if (body->err || !body->data) {
-		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+		resp = sym_MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 		sb_buf_free(body);
 	} else {
 		/* MHD frees the body with free() once it is sent */
-		resp =
-		    MHD_create_response_from_buffer(body->len, body->data, MHD_RESPMEM_MUST_FREE);
+		resp = sym_MHD_create_response_from_buffer(body->len, body->data,
+							   MHD_RESPMEM_MUST_FREE);
 		if (resp)
 			sb_buf_init(body);
 		else
@@ -267,13 +291,13 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 	}
 	if (!resp)
 		return MHD_NO;
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	sym_MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
 	if (encoding)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, encoding);
+		sym_MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, encoding);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-	enum MHD_Result r = MHD_queue_response(c, status, resp);
-	MHD_destroy_response(resp);
+		sym_MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	enum MHD_Result r = sym_MHD_queue_response(c, status, resp);
+	sym_MHD_destroy_response(resp);
 	return r;
 }
 
@@ -401,6 +425,10 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 static int prom_open(struct sb_sink *s)
 {
 	const struct prom_cfg *c = s->cfg;
+	if (sb_dl_open(&libmhd)) {
+		sb_err(COMP, "%s: %s: the prom sink needs libmicrohttpd", s->name, libmhd.why);
+		return libmhd.err;
+	}
 	struct prom_state *st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
@@ -428,7 +456,7 @@ static int prom_open(struct sb_sink *s)
 		flags |= IN6_IS_ADDR_UNSPECIFIED(&a->sin6_addr) ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
 	}
 	errno = 0;
-	st->mhd = MHD_start_daemon(
+	st->mhd = sym_MHD_start_daemon(
 	    flags, 0, NULL, NULL, handle, st, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, st,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&st->addr, MHD_OPTION_CONNECTION_LIMIT,
 	    (unsigned)c->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
@@ -438,7 +466,8 @@ static int prom_open(struct sb_sink *s)
 		sb_err(COMP, "%s: cannot serve HTTP on %s: %s", s->name, c->listen, strerror(-r));
 		goto fail;
 	}
-	const union MHD_DaemonInfo *di = MHD_get_daemon_info(st->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	const union MHD_DaemonInfo *di =
+	    sym_MHD_get_daemon_info(st->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	sb_info(COMP, "%s: serving %s on %s (port %u)", s->name, c->path, c->listen,
 		di ? (unsigned)di->port : 0u);
 	s->state = st;
@@ -465,7 +494,7 @@ static void prom_close(struct sb_sink *s)
 	if (!st)
 		return;
 	if (st->mhd)
-		MHD_stop_daemon(st->mhd);
+		sym_MHD_stop_daemon(st->mhd);
 	sb_prom_store_free(st->store);
 	free(st);
 	s->state = NULL;

@@ -2,6 +2,7 @@
 # binary's own, and its included sections equal docs/*.md. Regenerate with
 # scripts/update-readme.sh.
 . "$(dirname "$0")/lib.sh"
+"$SB_BIN" --help | grep -q 'not in this build' && skip "the README documents the BPF build; this binary was built with BPF=0"
 cp "$SB_ROOT/README.md" "$TMP/README.md"
 mkdir -p "$TMP/r/scripts" "$TMP/r/docs"
 cp "$SB_ROOT/README.md" "$TMP/r/"

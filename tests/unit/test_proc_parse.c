@@ -53,6 +53,19 @@ static void words_and_lines(void **state)
 	assert_false(sb_pp_uint_text("", &v));
 }
 
+static void names_are_joined_and_cut_to_fit(void **state)
+{
+	(void)state;
+	char name[24], tiny[8];
+	const char *proto = "TcpExtra";
+	SB_PROC_JOIN(name, SB_PJ("node_netstat_"), SB_PJN(proto, 6), SB_PJ("_"), SB_PJ("Syn"));
+	assert_string_equal(name, "node_netstat_TcpExt_Syn");
+	SB_PROC_JOIN(tiny, SB_PJ("node_"), SB_PJ("memory"));
+	assert_string_equal(tiny, "node_me");
+	SB_PROC_JOIN(tiny, SB_PJN("", 0));
+	assert_string_equal(tiny, "");
+}
+
 static void filters_behave_like_node_exporters(void **state)
 {
 	(void)state;
@@ -144,6 +157,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(numbers_are_strict),
 		cmocka_unit_test(words_and_lines),
+		cmocka_unit_test(names_are_joined_and_cut_to_fit),
 		cmocka_unit_test(filters_behave_like_node_exporters),
 		cmocka_unit_test(many_names_overflow_the_memo_safely),
 		cmocka_unit_test(cpu_lists),

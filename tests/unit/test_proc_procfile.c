@@ -134,6 +134,23 @@ static void text_with_a_nul_byte_is_refused_by_proc_read(void **state)
 	sb_procfile_free(&f);
 }
 
+static void an_absent_optional_file_is_looked_for_again_sixty_rounds_later(void **state)
+{
+	(void)state;
+	struct proc_cfg cfg = {.procfs = tp_dir, .sysfs = tp_dir};
+	struct proc_state st = {.cfg = &cfg, .comp = "sensor:proc", .round = 1};
+	struct sb_procfile f;
+	init(&f, "later", 0);
+	assert_null(sb_proc_read(&st, &f, true));
+	tp_put("later", "1\n", 2); /* appears meanwhile */
+	for (st.round = 2; st.round < 61; st.round++)
+		assert_null(sb_proc_read(&st, &f, true));
+	assert_string_equal(sb_proc_read(&st, &f, true), "1\n");
+	assert_int_equal(st.errors, 0);
+	assert_int_equal(nlines, 0);
+	sb_procfile_free(&f);
+}
+
 static void parser_complaints_become_one_line(void **state)
 {
 	(void)state;
@@ -161,6 +178,7 @@ int main(void)
 		cmocka_unit_test(enormous_file_is_refused),
 		cmocka_unit_test(fifo_does_not_block_the_loop),
 		cmocka_unit_test(text_with_a_nul_byte_is_refused_by_proc_read),
+		cmocka_unit_test(an_absent_optional_file_is_looked_for_again_sixty_rounds_later),
 		cmocka_unit_test(parser_complaints_become_one_line),
 	};
 	return cmocka_run_group_tests_name("proc source files", tests, setup, teardown);

@@ -135,6 +135,22 @@ static void test_doubles_format_shortest_round_trip(void **state)
 	assert_string_equal(b, "-Inf");
 }
 
+static void test_doubles_formatted_again_read_the_same(void **state)
+{
+	(void)state;
+	/* more values than the formatter remembers, each twice, far apart */
+	char first[400][32], again[32];
+	for (int i = 0; i < 400; i++) {
+		double v = (i + 1) * 1.1e-7;
+		sb_fmt_double(first[i], v);
+		assert_true(strtod(first[i], NULL) == v);
+	}
+	for (int i = 0; i < 400; i++) {
+		sb_fmt_double(again, (i + 1) * 1.1e-7);
+		assert_string_equal(again, first[i]);
+	}
+}
+
 static void test_full_jitter_backoff_stays_under_capped_ceiling(void **state)
 {
 	(void)state;
@@ -158,6 +174,7 @@ int main(void)
 		cmocka_unit_test(test_strict_integer_parsing),
 		cmocka_unit_test(test_rfc3339_has_nanoseconds_and_z),
 		cmocka_unit_test(test_doubles_format_shortest_round_trip),
+		cmocka_unit_test(test_doubles_formatted_again_read_the_same),
 		cmocka_unit_test(test_full_jitter_backoff_stays_under_capped_ceiling),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);

@@ -139,9 +139,9 @@ int sb_proc_parse_meminfo(const char *text, struct sb_evb *b, struct sb_proc_per
 	for (size_t i = 0; i < SB_ARRAY_SIZE(meminfo_keys); i++) {
 		if (!(have & (1ull << i)))
 			continue;
-		snprintf(name, sizeof(name), "node_memory_%s", meminfo_keys[i].suffix);
-		snprintf(help, sizeof(help), "Memory information field %s.",
-			 meminfo_keys[i].suffix);
+		const char *sfx = meminfo_keys[i].suffix;
+		SB_PROC_JOIN(name, SB_PJ("node_memory_"), SB_PJ(sfx));
+		SB_PROC_JOIN(help, SB_PJ("Memory information field "), SB_PJ(sfx), SB_PJ("."));
 		sb_evb_sample(b, name, SB_GAUGE, val[i]);
 		sb_evb_help(b, help);
 		n++;

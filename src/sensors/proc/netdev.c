@@ -54,8 +54,8 @@ int sb_proc_parse_netdev(const char *text, struct sb_evb *b, struct sb_proc_filt
 		for (i = 0; i < 16; i++) {
 			/* "node_network_" + stat without "_total" */
 			const char *stat = netdev_names[i] + 13;
-			snprintf(help, sizeof(help), "Network device statistic %.*s.",
-				 (int)(strlen(stat) - 6), stat);
+			SB_PROC_JOIN(help, SB_PJ("Network device statistic "),
+				     SB_PJN(stat, strlen(stat) - 6), SB_PJ("."));
 			sb_evb_sample(b, netdev_names[i], SB_COUNTER, (double)v[i]);
 			sb_evb_help(b, help);
 			sb_evb_labeln(b, "device", 6, name, nl);

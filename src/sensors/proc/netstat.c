@@ -27,8 +27,8 @@ static void emit(struct sb_evb *b, const char *proto, size_t pl, const char *f, 
 		 double v)
 {
 	char name[160], help[160];
-	snprintf(name, sizeof(name), "node_netstat_%.*s_%.*s", (int)pl, proto, (int)fl, f);
-	snprintf(help, sizeof(help), "Statistic %.*s%.*s.", (int)pl, proto, (int)fl, f);
+	SB_PROC_JOIN(name, SB_PJ("node_netstat_"), SB_PJN(proto, pl), SB_PJ("_"), SB_PJN(f, fl));
+	SB_PROC_JOIN(help, SB_PJ("Statistic "), SB_PJN(proto, pl), SB_PJN(f, fl), SB_PJ("."));
 	sb_evb_sample(b, name, SB_UNTYPED, v);
 	sb_evb_help(b, help);
 }
@@ -37,8 +37,10 @@ static bool pass(struct sb_proc_filter *fields, const char *proto, size_t pl, co
 		 size_t fl)
 {
 	char key[160];
-	int n = snprintf(key, sizeof(key), "%.*s_%.*s", (int)pl, proto, (int)fl, f);
-	return n > 0 && (size_t)n < sizeof(key) && sb_proc_filter_pass(fields, key, (size_t)n);
+	if (pl + 1 + fl >= sizeof(key))
+		return false;
+	SB_PROC_JOIN(key, SB_PJN(proto, pl), SB_PJ("_"), SB_PJN(f, fl));
+	return sb_proc_filter_pass(fields, key, pl + 1 + fl);
 }
 
 static bool seen_before(struct sb_proc_protos *seen, const char *proto, size_t pl)

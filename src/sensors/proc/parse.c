@@ -92,6 +92,18 @@ bool sb_pp_double(const char **p, double *v)
 	return true;
 }
 
+const char *sb_proc_join(char *out, size_t cap, const struct sb_pj *parts, size_t nparts)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < nparts && o + 1 < cap; i++) {
+		size_t n = parts[i].n < cap - 1 - o ? parts[i].n : cap - 1 - o;
+		memcpy(out + o, parts[i].s, n);
+		o += n;
+	}
+	out[o] = 0;
+	return out;
+}
+
 bool sb_proc_name_ok(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {

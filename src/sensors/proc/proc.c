@@ -126,13 +126,21 @@ static int proc_validate(const void *cfgp, char *err, size_t errlen)
 	return 0;
 }
 
+/* An optional file the kernel does not have (/proc/pressure/irq without
+ * CONFIG_IRQ_TIME_ACCOUNTING) is looked for again only this many rounds
+ * later: a failed lookup in procfs costs about as much as reading a file. */
+#define ABSENT_RETRY_ROUNDS 60
+
 const char *sb_proc_read(struct proc_state *st, struct sb_procfile *f, bool optional)
 {
 	if (f->round == st->round)
 		return f->round_ok ? f->buf.data : NULL;
 	f->round = st->round;
 	f->round_ok = false;
+	if (optional && f->absent_round && st->round - f->absent_round < ABSENT_RETRY_ROUNDS)
+		return NULL;
 	ssize_t r = sb_procfile_read(f, st->comp, optional);
+	f->absent_round = optional && r == -ENOENT ? st->round : 0;
 	if (r < 0) {
 		if (!(optional && (r == -ENOENT || r == -EOPNOTSUPP)))
 			st->errors++;

@@ -24,6 +24,7 @@ struct sb_procfile {
 	int last_err;
 	uint64_t round; /* the sensor round this buffer was read in */
 	bool round_ok;  /* ... and whether that read succeeded */
+	uint64_t absent_round; /* optional and not there in that round; 0: present */
 };
 
 /* Reads the whole of fd from offset 0 into buf (reset first; NUL after the

@@ -14,8 +14,9 @@ static const char *const sock_fields[] = {"inuse", "orphan", "tw", "alloc", "mem
 static void emit(struct sb_evb *b, const char *proto, size_t pl, const char *field, double v)
 {
 	char name[96], help[128];
-	snprintf(name, sizeof(name), "node_sockstat_%.*s_%s", (int)pl, proto, field);
-	snprintf(help, sizeof(help), "Number of %.*s sockets in state %s.", (int)pl, proto, field);
+	SB_PROC_JOIN(name, SB_PJ("node_sockstat_"), SB_PJN(proto, pl), SB_PJ("_"), SB_PJ(field));
+	SB_PROC_JOIN(help, SB_PJ("Number of "), SB_PJN(proto, pl), SB_PJ(" sockets in state "),
+		     SB_PJ(field), SB_PJ("."));
 	sb_evb_sample(b, name, SB_GAUGE, v);
 	sb_evb_help(b, help);
 }

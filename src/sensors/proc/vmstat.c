@@ -24,8 +24,9 @@ int sb_proc_parse_vmstat(const char *text, struct sb_evb *b, struct sb_proc_filt
 		}
 		if (!sb_proc_filter_pass(fields, w, wl))
 			continue;
-		snprintf(name, sizeof(name), "node_vmstat_%.*s", (int)wl, w);
-		snprintf(help, sizeof(help), "/proc/vmstat information field %.*s.", (int)wl, w);
+		SB_PROC_JOIN(name, SB_PJ("node_vmstat_"), SB_PJN(w, wl));
+		SB_PROC_JOIN(help, SB_PJ("/proc/vmstat information field "), SB_PJN(w, wl),
+			     SB_PJ("."));
 		sb_evb_sample(b, name, SB_UNTYPED, (double)v);
 		sb_evb_help(b, help);
 		n++;
