@@ -41,10 +41,10 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SAN_FLAGS) -D_GNU_SOURCE -Iinclude -I$(BUILD) \
 	-DSB_VERSION='"$(VERSION)"' -DSB_COMMIT='"$(COMMIT)"' -MMD -MP $(EXTRA_CFLAGS)
-# Only what every run uses: libcurl and libmicrohttpd are opened when a sensor
-# or sink needs them (include/sb_dl.h). No -lm: the one function used, ldexp,
+# Only what every run uses: libcurl, libmicrohttpd and librabbitmq are opened
+# when a sensor or sink needs them (include/sb_dl.h). No -lm: the one function used, ldexp,
 # is in libc too, and libm's ifunc relocations alone touch ~350 KB at start.
-LIBS := -lcjson -lrabbitmq -lz -lcap -lpthread
+LIBS := -lcjson -lz -lcap -lpthread
 ALL_LDFLAGS := $(SAN_FLAGS) $(LDFLAGS)
 
 # Core sources: everything under src/ except src/bpf (the BPF sensor's user side),

@@ -1,9 +1,9 @@
 /* Optional shared libraries, opened when a configured sensor or sink first
- * needs them rather than linked into every run: libcurl (algod, scrape) and
- * libmicrohttpd (prom) bring about thirty libraries between them (OpenSSL,
- * GnuTLS, Kerberos, LDAP, ...), several megabytes of resident pages and
- * start-up relocations that an agent running only procfs and BPF sensors
- * never uses.
+ * needs them rather than linked into every run: libcurl (algod, scrape),
+ * libmicrohttpd (prom) and librabbitmq (amqp) bring about thirty libraries
+ * between them (OpenSSL, GnuTLS, Kerberos, LDAP, ...), several megabytes of
+ * resident pages and start-up relocations that an agent running only procfs
+ * and BPF sensors never uses.
  *
  * A user declares one pointer per function with the library's own prototype
  * and calls through it:

@@ -17,7 +17,81 @@
 #include <sys/time.h>
 
 #include "amqp.h"
+#include "sb_dl.h"
 #include "sb_util.h"
+
+/* librabbitmq brings OpenSSL with it (2.2 MB of resident pages at start):
+ * opened when an amqp sink starts (include/sb_dl.h), so agents without one
+ * map neither. */
+static SB_DL_FN(amqp_basic_publish);
+static SB_DL_FN(amqp_channel_open);
+static SB_DL_FN(amqp_confirm_select);
+static SB_DL_FN(amqp_cstring_bytes);
+static SB_DL_FN(amqp_default_connection_info);
+static SB_DL_FN(amqp_destroy_connection);
+static SB_DL_FN(amqp_destroy_message);
+static SB_DL_FN(amqp_error_string2);
+static SB_DL_FN(amqp_exchange_declare);
+static SB_DL_FN(amqp_get_rpc_reply);
+static SB_DL_FN(amqp_get_sockfd);
+static SB_DL_FN(amqp_login);
+static SB_DL_FN(amqp_maybe_release_buffers);
+static SB_DL_FN(amqp_new_connection);
+static SB_DL_FN(amqp_parse_url);
+static SB_DL_FN(amqp_read_message);
+static SB_DL_FN(amqp_send_method);
+static SB_DL_FN(amqp_set_handshake_timeout);
+static SB_DL_FN(amqp_set_rpc_timeout);
+static SB_DL_FN(amqp_simple_wait_frame_noblock);
+static SB_DL_FN(amqp_socket_open_noblock);
+static SB_DL_FN(amqp_ssl_socket_new);
+static SB_DL_FN(amqp_ssl_socket_set_cacert);
+static SB_DL_FN(amqp_ssl_socket_set_key);
+static SB_DL_FN(amqp_ssl_socket_set_verify_hostname);
+static SB_DL_FN(amqp_ssl_socket_set_verify_peer);
+static SB_DL_FN(amqp_tcp_socket_new);
+static SB_DL_FN(amqp_empty_table);
+
+static const struct sb_dl_sym rabbitmq_syms[] = {
+	SB_DL_SYM(amqp_basic_publish),
+	SB_DL_SYM(amqp_channel_open),
+	SB_DL_SYM(amqp_confirm_select),
+	SB_DL_SYM(amqp_cstring_bytes),
+	SB_DL_SYM(amqp_default_connection_info),
+	SB_DL_SYM(amqp_destroy_connection),
+	SB_DL_SYM(amqp_destroy_message),
+	SB_DL_SYM(amqp_error_string2),
+	SB_DL_SYM(amqp_exchange_declare),
+	SB_DL_SYM(amqp_get_rpc_reply),
+	SB_DL_SYM(amqp_get_sockfd),
+	SB_DL_SYM(amqp_login),
+	SB_DL_SYM(amqp_maybe_release_buffers),
+	SB_DL_SYM(amqp_new_connection),
+	SB_DL_SYM(amqp_parse_url),
+	SB_DL_SYM(amqp_read_message),
+	SB_DL_SYM(amqp_send_method),
+	SB_DL_SYM(amqp_set_handshake_timeout),
+	SB_DL_SYM(amqp_set_rpc_timeout),
+	SB_DL_SYM(amqp_simple_wait_frame_noblock),
+	SB_DL_SYM(amqp_socket_open_noblock),
+	SB_DL_SYM(amqp_ssl_socket_new),
+	SB_DL_SYM(amqp_ssl_socket_set_cacert),
+	SB_DL_SYM(amqp_ssl_socket_set_key),
+	SB_DL_SYM(amqp_ssl_socket_set_verify_hostname),
+	SB_DL_SYM(amqp_ssl_socket_set_verify_peer),
+	SB_DL_SYM(amqp_tcp_socket_new),
+	SB_DL_SYM(amqp_empty_table),
+	{0},
+};
+static struct sb_dl_lib librabbitmq = {.soname = "librabbitmq.so.4", .syms = rabbitmq_syms};
+
+static int open_librabbitmq(char *err, size_t errlen)
+{
+	if (!sb_dl_open(&librabbitmq))
+		return 0;
+	snprintf(err, errlen, "%s: the amqp sink needs librabbitmq", librabbitmq.why);
+	return librabbitmq.err;
+}
 
 struct sb_amqp_link {
 	amqp_connection_state_t conn;
@@ -40,11 +114,14 @@ int sb_amqp_target_parse(struct sb_amqp_target *t, const char *url, const char *
 	char *copy = strdup(url);
 	struct sb_buf cred;
 	sb_buf_init(&cred);
-	int r = -ENOMEM;
+	int r = open_librabbitmq(err, errlen);
+	if (r)
+		goto out;
+	r = -ENOMEM;
 	if (!copy)
 		goto out;
-	amqp_default_connection_info(&ci);
-	if (amqp_parse_url(copy, &ci) != AMQP_STATUS_OK) {
+	sym_amqp_default_connection_info(&ci);
+	if (sym_amqp_parse_url(copy, &ci) != AMQP_STATUS_OK) {
 		snprintf(err, errlen, "url: not an amqp:// or amqps:// URL");
 		r = -EINVAL;
 		goto out;
@@ -126,7 +203,7 @@ static void describe_reply(amqp_rpc_reply_t x, const char *what, char *err, size
 		snprintf(err, errlen, "%s: no reply", what);
 		return;
 	case AMQP_RESPONSE_LIBRARY_EXCEPTION:
-		snprintf(err, errlen, "%s: %s", what, amqp_error_string2(x.library_error));
+		snprintf(err, errlen, "%s: %s", what, sym_amqp_error_string2(x.library_error));
 		return;
 	case AMQP_RESPONSE_SERVER_EXCEPTION:
 		if (x.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
@@ -147,7 +224,7 @@ static void describe_reply(amqp_rpc_reply_t x, const char *what, char *err, size
 
 static bool reply_ok(amqp_connection_state_t c, const char *what, char *err, size_t errlen)
 {
-	amqp_rpc_reply_t x = amqp_get_rpc_reply(c);
+	amqp_rpc_reply_t x = sym_amqp_get_rpc_reply(c);
 	if (x.reply_type == AMQP_RESPONSE_NORMAL)
 		return true;
 	describe_reply(x, what, err, errlen);
@@ -176,28 +253,28 @@ int sb_amqp_link_open(struct sb_amqp_link **out, const struct sb_amqp_target *t,
 	l->t = t;
 	l->fd = -1;
 	int r = -ECONNREFUSED;
-	l->conn = amqp_new_connection();
+	l->conn = sym_amqp_new_connection();
 	if (!l->conn) {
 		snprintf(err, errlen, "out of memory");
 		r = -ENOMEM;
 		goto fail;
 	}
-	amqp_socket_t *sock = t->tls ? amqp_ssl_socket_new(l->conn) : amqp_tcp_socket_new(l->conn);
+	amqp_socket_t *sock = t->tls ? sym_amqp_ssl_socket_new(l->conn) : sym_amqp_tcp_socket_new(l->conn);
 	if (!sock) {
 		snprintf(err, errlen, "cannot make a %s socket", t->tls ? "TLS" : "TCP");
 		r = -ENOMEM;
 		goto fail;
 	}
 	if (t->tls) {
-		amqp_ssl_socket_set_verify_peer(sock, t->tls_verify);
-		amqp_ssl_socket_set_verify_hostname(sock, t->tls_verify);
-		if (t->tls_ca && *t->tls_ca && amqp_ssl_socket_set_cacert(sock, t->tls_ca)) {
+		sym_amqp_ssl_socket_set_verify_peer(sock, t->tls_verify);
+		sym_amqp_ssl_socket_set_verify_hostname(sock, t->tls_verify);
+		if (t->tls_ca && *t->tls_ca && sym_amqp_ssl_socket_set_cacert(sock, t->tls_ca)) {
 			snprintf(err, errlen, "tls.ca: cannot load %s", t->tls_ca);
 			r = -EINVAL;
 			goto fail;
 		}
 		if (t->tls_cert && *t->tls_cert &&
-		    amqp_ssl_socket_set_key(sock, t->tls_cert, t->tls_key)) {
+		    sym_amqp_ssl_socket_set_key(sock, t->tls_cert, t->tls_key)) {
 			snprintf(err, errlen, "tls.cert: cannot load %s with key %s", t->tls_cert,
 				 t->tls_key ? t->tls_key : "(none)");
 			r = -EINVAL;
@@ -205,30 +282,30 @@ int sb_amqp_link_open(struct sb_amqp_link **out, const struct sb_amqp_target *t,
 		}
 	}
 	struct timeval tv = tv_of(t->connect_timeout);
-	amqp_set_handshake_timeout(l->conn, &tv);
-	amqp_set_rpc_timeout(l->conn, &tv);
-	int st = amqp_socket_open_noblock(sock, t->host, t->port, &tv);
+	sym_amqp_set_handshake_timeout(l->conn, &tv);
+	sym_amqp_set_rpc_timeout(l->conn, &tv);
+	int st = sym_amqp_socket_open_noblock(sock, t->host, t->port, &tv);
 	if (st != AMQP_STATUS_OK) {
 		snprintf(err, errlen, "connect to %s:%d: %s", t->host, t->port,
-			 amqp_error_string2(st));
+			 sym_amqp_error_string2(st));
 		goto fail;
 	}
-	l->fd = amqp_get_sockfd(l->conn);
-	amqp_rpc_reply_t x = amqp_login(l->conn, t->vhost, 1, 131072, t->heartbeat,
+	l->fd = sym_amqp_get_sockfd(l->conn);
+	amqp_rpc_reply_t x = sym_amqp_login(l->conn, t->vhost, 1, 131072, t->heartbeat,
 					AMQP_SASL_METHOD_PLAIN, t->user, t->password);
 	if (x.reply_type != AMQP_RESPONSE_NORMAL) {
 		describe_reply(x, "login", err, errlen);
 		r = -EACCES;
 		goto fail;
 	}
-	amqp_channel_open(l->conn, 1);
+	sym_amqp_channel_open(l->conn, 1);
 	if (!reply_ok(l->conn, "channel.open", err, errlen))
 		goto fail;
-	amqp_confirm_select(l->conn, 1);
+	sym_amqp_confirm_select(l->conn, 1);
 	if (!reply_ok(l->conn, "confirm.select", err, errlen))
 		goto fail;
-	amqp_exchange_declare(l->conn, 1, amqp_cstring_bytes(t->exchange),
-			      amqp_cstring_bytes("topic"), 0, 1, 0, 0, amqp_empty_table);
+	sym_amqp_exchange_declare(l->conn, 1, sym_amqp_cstring_bytes(t->exchange),
+			      sym_amqp_cstring_bytes("topic"), 0, 1, 0, 0, *sym_amqp_empty_table);
 	if (!reply_ok(l->conn, "exchange.declare", err, errlen))
 		goto fail;
 	*out = l;
@@ -245,7 +322,7 @@ void sb_amqp_link_close(struct sb_amqp_link *l)
 	if (l->conn) {
 		/* No polite close: the link is closed because it broke, or at
 		 * exit after every confirm is in; the broker copes with both. */
-		amqp_destroy_connection(l->conn);
+		sym_amqp_destroy_connection(l->conn);
 	}
 	free(l);
 }
@@ -313,14 +390,14 @@ static int on_frame(struct sb_amqp_link *l, amqp_frame_t *f, struct sb_amqp_msg 
 				 (char *)rt->reply_text.bytes, (int)rt->routing_key.len,
 				 (char *)rt->routing_key.bytes);
 		amqp_message_t msg;
-		amqp_rpc_reply_t x = amqp_read_message(l->conn, f->channel, &msg, 0);
+		amqp_rpc_reply_t x = sym_amqp_read_message(l->conn, f->channel, &msg, 0);
 		if (x.reply_type != AMQP_RESPONSE_NORMAL) {
 			describe_reply(x, "reading a returned message", err, errlen);
 			return -EIO;
 		}
 		if (msg.properties._flags & AMQP_BASIC_MESSAGE_ID_FLAG)
 			mark_returned(msgs, n, msg.properties.message_id);
-		amqp_destroy_message(&msg);
+		sym_amqp_destroy_message(&msg);
 		return 0;
 	}
 	case AMQP_CHANNEL_CLOSE_METHOD: {
@@ -328,7 +405,7 @@ static int on_frame(struct sb_amqp_link *l, amqp_frame_t *f, struct sb_amqp_msg 
 		snprintf(err, errlen, "broker closed the channel: %u %.*s", c->reply_code,
 			 (int)c->reply_text.len, (char *)c->reply_text.bytes);
 		amqp_channel_close_ok_t ok = {0};
-		amqp_send_method(l->conn, 1, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+		sym_amqp_send_method(l->conn, 1, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
 		return -EPIPE;
 	}
 	case AMQP_CONNECTION_CLOSE_METHOD: {
@@ -336,7 +413,7 @@ static int on_frame(struct sb_amqp_link *l, amqp_frame_t *f, struct sb_amqp_msg 
 		snprintf(err, errlen, "broker closed the connection: %u %.*s", c->reply_code,
 			 (int)c->reply_text.len, (char *)c->reply_text.bytes);
 		amqp_connection_close_ok_t ok = {0};
-		amqp_send_method(l->conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
+		sym_amqp_send_method(l->conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
 		return -EPIPE;
 	}
 	default:
@@ -352,10 +429,10 @@ int sb_amqp_link_publish(struct sb_amqp_link *l, struct sb_amqp_msg *const *msgs
 	memset(&p, 0, sizeof(p));
 	p._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
 		   AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_TIMESTAMP_FLAG | AMQP_BASIC_APP_ID_FLAG;
-	p.content_type = amqp_cstring_bytes("application/json");
+	p.content_type = sym_amqp_cstring_bytes("application/json");
 	p.delivery_mode = AMQP_DELIVERY_PERSISTENT;
-	p.app_id = amqp_cstring_bytes("sensorbus");
-	amqp_bytes_t ex = amqp_cstring_bytes(t->exchange);
+	p.app_id = sym_amqp_cstring_bytes("sensorbus");
+	amqp_bytes_t ex = sym_amqp_cstring_bytes(t->exchange);
 	size_t pending = 0;
 	err[0] = 0;
 	for (size_t i = 0; i < n; i++)
@@ -367,11 +444,11 @@ int sb_amqp_link_publish(struct sb_amqp_link *l, struct sb_amqp_msg *const *msgs
 			continue;
 		p.message_id = (amqp_bytes_t){m->midlen, (void *)m->mid};
 		p.timestamp = (uint64_t)(m->time_ns / SB_NSEC_PER_SEC);
-		int st = amqp_basic_publish(l->conn, 1, ex, (amqp_bytes_t){m->rklen, (void *)m->rk},
+		int st = sym_amqp_basic_publish(l->conn, 1, ex, (amqp_bytes_t){m->rklen, (void *)m->rk},
 					    t->mandatory, 0, &p,
 					    (amqp_bytes_t){m->len, (void *)m->body});
 		if (st != AMQP_STATUS_OK) {
-			snprintf(err, errlen, "publish: %s", amqp_error_string2(st));
+			snprintf(err, errlen, "publish: %s", sym_amqp_error_string2(st));
 			return -EIO;
 		}
 		m->tag = ++l->next_tag;
@@ -389,12 +466,12 @@ int sb_amqp_link_publish(struct sb_amqp_link *l, struct sb_amqp_msg *const *msgs
 		}
 		struct timeval tv = tv_of(left);
 		amqp_frame_t f;
-		amqp_maybe_release_buffers(l->conn);
-		int st = amqp_simple_wait_frame_noblock(l->conn, &f, &tv);
+		sym_amqp_maybe_release_buffers(l->conn);
+		int st = sym_amqp_simple_wait_frame_noblock(l->conn, &f, &tv);
 		if (st == AMQP_STATUS_TIMEOUT)
 			continue;
 		if (st != AMQP_STATUS_OK) {
-			snprintf(err, errlen, "waiting for confirms: %s", amqp_error_string2(st));
+			snprintf(err, errlen, "waiting for confirms: %s", sym_amqp_error_string2(st));
 			return -EIO;
 		}
 		int r = on_frame(l, &f, msgs, n, &pending, err, errlen);
@@ -410,12 +487,12 @@ int sb_amqp_link_idle(struct sb_amqp_link *l, char *err, size_t errlen)
 	for (int i = 0; i < 16; i++) {
 		struct timeval tv = {0, 0};
 		amqp_frame_t f;
-		amqp_maybe_release_buffers(l->conn);
-		int st = amqp_simple_wait_frame_noblock(l->conn, &f, &tv);
+		sym_amqp_maybe_release_buffers(l->conn);
+		int st = sym_amqp_simple_wait_frame_noblock(l->conn, &f, &tv);
 		if (st == AMQP_STATUS_TIMEOUT)
 			return 0;
 		if (st != AMQP_STATUS_OK) {
-			snprintf(err, errlen, "%s", amqp_error_string2(st));
+			snprintf(err, errlen, "%s", sym_amqp_error_string2(st));
 			return -EIO;
 		}
 		size_t none = 0;
