@@ -1344,8 +1344,16 @@ static int amqp_open(struct sb_sink *s)
 	pthread_mutex_init(&k->smu, NULL);
 	cond_init_mono(&k->scv);
 	sb_breaker_init(&k->br, (unsigned)c->breaker.failures, c->breaker.cooldown);
-	/* A small burst (50 ms worth), so the drain rate holds at short scales. */
-	double burst = (double)c->drain_rate / 20;
+	/* The burst must cover a confirm round trip: a worker waiting for its
+	 * window's confirms takes no tokens, and what a full bucket cannot hold
+	 * is lost to the rate (50 ms worth held 5000/s to 2.9k/s against an
+	 * 85 ms round trip). 200 ms worth, at most one window, at least 50 ms
+	 * worth: short enough that a replay never bursts past its rate. */
+	double burst = (double)c->drain_rate / 5;
+	if (burst > (double)c->window)
+		burst = (double)c->window;
+	if (burst < (double)c->drain_rate / 20)
+		burst = (double)c->drain_rate / 20;
 	sb_tbucket_init(&k->tb, (double)c->drain_rate, burst, k->now());
 	sb_peak_init(&k->peak);
 	s->state = k;
