@@ -22,6 +22,12 @@ void sb_tbucket_init(struct sb_tbucket *t, double rate, double burst, int64_t no
 	t->last = now;
 }
 
+void sb_tbucket_empty(struct sb_tbucket *t, int64_t now)
+{
+	t->tokens = 0;
+	t->last = now;
+}
+
 uint64_t sb_tbucket_take(struct sb_tbucket *t, uint64_t want, int64_t now)
 {
 	if (t->rate <= 0)

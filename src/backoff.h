@@ -16,6 +16,8 @@ struct sb_tbucket {
 
 /* Starts full. */
 void sb_tbucket_init(struct sb_tbucket *t, double rate, double burst, int64_t now);
+/* Drops the tokens held: what comes next is paced from now. */
+void sb_tbucket_empty(struct sb_tbucket *t, int64_t now);
 /* Takes up to want whole tokens; returns how many it got. */
 uint64_t sb_tbucket_take(struct sb_tbucket *t, uint64_t want, int64_t now);
 /* Nanoseconds until n tokens (at most the burst) are there. */

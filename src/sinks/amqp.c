@@ -797,6 +797,11 @@ static void begin_replay(struct shard *sh)
 	       "%s: replaying %" PRIu64 " spooled events at %s (%s)", sh->name, unread, rate,
 	       replay_choices[c->replay]);
 	if (!sh->replaying) {
+		/* tokens saved up while the broker was away are not a licence
+		 * to burst into a recovering broker */
+		pthread_mutex_lock(&k->tmu);
+		sb_tbucket_empty(&k->tb, k->now());
+		pthread_mutex_unlock(&k->tmu);
 		sh->replay_start = sb_now_mono_ns();
 		sh->replay_sent = 0;
 	}

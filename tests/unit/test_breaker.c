@@ -159,6 +159,32 @@ static void test_token_bucket_holds_its_rate_over_time(void **state)
 	assert_in_range(got, 5000, 5025);
 }
 
+/* A drain worker takes tokens only between confirm round trips: a burst of a
+ * round trip's worth keeps its rate; tokens beyond the burst would be lost. */
+static void test_token_bucket_rate_survives_a_round_trip_between_takes(void **state)
+{
+	(void)state;
+	struct sb_tbucket t;
+	sb_tbucket_init(&t, 5000, 512, 0);
+	sb_tbucket_empty(&t, 0);
+	uint64_t got = 0;
+	for (int64_t now = 85 * MS; now <= 10 * S; now += 85 * MS)
+		got += sb_tbucket_take(&t, 512, now);
+	/* 117 round trips of 85 ms: 9.945 s at 5000/s */
+	assert_in_range(got, 49700, 49725);
+}
+
+static void test_emptied_token_bucket_paces_from_then(void **state)
+{
+	(void)state;
+	struct sb_tbucket t;
+	sb_tbucket_init(&t, 1000, 200, 0);
+	sb_tbucket_empty(&t, 5 * S);
+	assert_int_equal(sb_tbucket_take(&t, 100, 5 * S), 0);
+	assert_int_equal(sb_tbucket_delay(&t, 100, 5 * S), 100 * MS + 1);
+	assert_int_equal(sb_tbucket_take(&t, 1000, 5 * S + 150 * MS), 150);
+}
+
 static void test_token_bucket_says_how_long_to_wait(void **state)
 {
 	(void)state;
@@ -247,6 +273,8 @@ int main(void)
 		cmocka_unit_test(test_token_bucket_holds_its_rate_over_time),
 		cmocka_unit_test(test_token_bucket_says_how_long_to_wait),
 		cmocka_unit_test(test_unlimited_bucket_grants_everything),
+		cmocka_unit_test(test_token_bucket_rate_survives_a_round_trip_between_takes),
+		cmocka_unit_test(test_emptied_token_bucket_paces_from_then),
 		cmocka_unit_test(test_peak_rate_is_the_busiest_recent_second),
 		cmocka_unit_test(test_backoff_grows_exponentially_up_to_the_cap),
 		cmocka_unit_test(test_backoff_jitter_spans_zero_to_the_ceiling),
