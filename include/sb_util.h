@@ -3,6 +3,7 @@
 #ifndef SB_UTIL_H
 #define SB_UTIL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -83,6 +84,11 @@ void sb_fmt_size(char *out, size_t n, uint64_t bytes);
 
 int64_t sb_now_mono_ns(void);
 int64_t sb_now_real_ns(void);
+
+/* A condition variable whose timed waits take CLOCK_MONOTONIC deadlines
+ * (sb_now_mono_ns), so a clock step never stretches or cuts a wait.
+ * 0 or -errno. */
+int sb_cond_init_mono(pthread_cond_t *cond);
 
 /* RFC 3339 UTC with nanoseconds: 2026-11-27T20:00:01.000123456Z (30 chars
  * + NUL). Caches the date part, so callers keep their own cache. */

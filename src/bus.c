@@ -110,16 +110,6 @@ static struct timespec abs_realtime(int64_t mono_deadline)
 				 .tv_nsec = mono_deadline % SB_NSEC_PER_SEC};
 }
 
-static int cond_init_mono(pthread_cond_t *c)
-{
-	pthread_condattr_t a;
-	pthread_condattr_init(&a);
-	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-	int r = pthread_cond_init(c, &a);
-	pthread_condattr_destroy(&a);
-	return -r;
-}
-
 struct sb_bus *sb_bus_new(const struct sb_runinfo *ri)
 {
 	struct sb_bus *b = calloc(1, sizeof(*b));
@@ -165,8 +155,8 @@ int sb_bus_add_sink(struct sb_bus *b, const struct sb_sink_conf *conf)
 		q->ring = calloc(q->cap, sizeof(*q->ring));
 		q->batch = calloc((size_t)conf->common.batch, sizeof(*q->batch));
 		pthread_mutex_init(&q->mu, NULL);
-		cond_init_mono(&q->not_empty);
-		cond_init_mono(&q->not_full);
+		sb_cond_init_mono(&q->not_empty);
+		sb_cond_init_mono(&q->not_full);
 		if (getrandom(&q->rnd, sizeof(q->rnd), 0) != sizeof(q->rnd) || !q->rnd)
 			q->rnd = 0x9e3779b97f4a7c15ULL + i;
 		if (!q->ring || !q->batch) {

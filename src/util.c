@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -366,6 +367,16 @@ int64_t sb_now_mono_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * SB_NSEC_PER_SEC + ts.tv_nsec;
+}
+
+int sb_cond_init_mono(pthread_cond_t *cond)
+{
+	pthread_condattr_t a;
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	int r = pthread_cond_init(cond, &a);
+	pthread_condattr_destroy(&a);
+	return -r;
 }
 
 int64_t sb_now_real_ns(void)

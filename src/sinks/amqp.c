@@ -263,16 +263,6 @@ struct amqp_sink {
 	int64_t last_warn;
 };
 
-static int cond_init_mono(pthread_cond_t *c)
-{
-	pthread_condattr_t a;
-	pthread_condattr_init(&a);
-	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-	int r = pthread_cond_init(c, &a);
-	pthread_condattr_destroy(&a);
-	return -r;
-}
-
 static struct timespec ts_of(int64_t mono)
 {
 	return (struct timespec){.tv_sec = mono / SB_NSEC_PER_SEC,
@@ -1257,7 +1247,7 @@ static int open_shard(struct amqp_sink *k, unsigned i)
 	snprintf(sh->name, sizeof(sh->name), "%s[%u]", k->s->name, i);
 	pthread_mutex_init(&sh->mu, NULL);
 	pthread_mutex_init(&sh->wd_mu, NULL);
-	cond_init_mono(&sh->cv);
+	sb_cond_init_mono(&sh->cv);
 	sb_spool_batch_init(&sh->wb);
 	sb_spool_batch_init(&sh->sb);
 	sb_buf_init(&sh->wjson);
@@ -1347,7 +1337,7 @@ static int amqp_open(struct sb_sink *s)
 	pthread_mutex_init(&k->bmu, NULL);
 	pthread_mutex_init(&k->tmu, NULL);
 	pthread_mutex_init(&k->smu, NULL);
-	cond_init_mono(&k->scv);
+	sb_cond_init_mono(&k->scv);
 	sb_breaker_init(&k->br, (unsigned)c->breaker.failures, c->breaker.cooldown);
 	/* The burst must cover a confirm round trip: a worker waiting for its
 	 * window's confirms takes no tokens, and what a full bucket cannot hold
