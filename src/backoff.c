@@ -39,6 +39,16 @@ uint64_t sb_tbucket_take(struct sb_tbucket *t, uint64_t want, int64_t now)
 	return got;
 }
 
+uint64_t sb_tbucket_take_batch(struct sb_tbucket *t, uint64_t atleast, uint64_t want,
+			       int64_t now)
+{
+	if (atleast > want)
+		atleast = want;
+	if (sb_tbucket_delay(t, atleast, now))
+		return 0;
+	return sb_tbucket_take(t, want, now);
+}
+
 int64_t sb_tbucket_delay(struct sb_tbucket *t, uint64_t n, int64_t now)
 {
 	if (t->rate <= 0)

@@ -20,6 +20,11 @@ void sb_tbucket_init(struct sb_tbucket *t, double rate, double burst, int64_t no
 void sb_tbucket_empty(struct sb_tbucket *t, int64_t now);
 /* Takes up to want whole tokens; returns how many it got. */
 uint64_t sb_tbucket_take(struct sb_tbucket *t, uint64_t want, int64_t now);
+/* The same, but nothing unless at least min(atleast, want, burst) are
+ * there: a sender paying a round trip per batch must not be paced into
+ * batches of a few tokens each. */
+uint64_t sb_tbucket_take_batch(struct sb_tbucket *t, uint64_t atleast, uint64_t want,
+			       int64_t now);
 /* Nanoseconds until n tokens (at most the burst) are there. */
 int64_t sb_tbucket_delay(struct sb_tbucket *t, uint64_t n, int64_t now);
 

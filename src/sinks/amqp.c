@@ -603,9 +603,11 @@ static uint64_t take_tokens(struct amqp_sink *k, uint64_t want, int64_t *wait)
 		return 0;
 	pthread_mutex_lock(&k->tmu);
 	int64_t now = k->now();
-	uint64_t got = sb_tbucket_take(&k->tb, want, now);
+	/* every window costs a confirm round trip: at least 50 ms worth each */
+	uint64_t batch = (uint64_t)(k->tb.burst / 4);
+	uint64_t got = sb_tbucket_take_batch(&k->tb, batch ? batch : 1, want, now);
 	if (!got) {
-		int64_t d = sb_tbucket_delay(&k->tb, want, now);
+		int64_t d = sb_tbucket_delay(&k->tb, batch && batch < want ? batch : want, now);
 		if (*wait < 0 || d < *wait)
 			*wait = d;
 	}
@@ -1342,13 +1344,10 @@ static int amqp_open(struct sb_sink *s)
 	/* The burst must cover a confirm round trip: a worker waiting for its
 	 * window's confirms takes no tokens, and what a full bucket cannot hold
 	 * is lost to the rate (50 ms worth held 5000/s to 2.9k/s against an
-	 * 85 ms round trip). 200 ms worth, at most one window, at least 50 ms
-	 * worth: short enough that a replay never bursts past its rate. */
+	 * 85 ms round trip). 200 ms worth; a replay starts with the bucket
+	 * empty, so saved-up tokens never make a burst into a recovering
+	 * broker. */
 	double burst = (double)c->drain_rate / 5;
-	if (burst > (double)c->window)
-		burst = (double)c->window;
-	if (burst < (double)c->drain_rate / 20)
-		burst = (double)c->drain_rate / 20;
 	sb_tbucket_init(&k->tb, (double)c->drain_rate, burst, k->now());
 	sb_peak_init(&k->peak);
 	s->state = k;

@@ -185,6 +185,19 @@ static void test_emptied_token_bucket_paces_from_then(void **state)
 	assert_int_equal(sb_tbucket_take(&t, 1000, 5 * S + 150 * MS), 150);
 }
 
+static void test_token_bucket_batch_waits_for_its_minimum(void **state)
+{
+	(void)state;
+	struct sb_tbucket t;
+	sb_tbucket_init(&t, 1000, 200, 0);
+	sb_tbucket_empty(&t, 0);
+	/* 10 tokens there, 50 asked as the least worth a round trip */
+	assert_int_equal(sb_tbucket_take_batch(&t, 50, 500, 10 * MS), 0);
+	assert_int_equal(sb_tbucket_take_batch(&t, 50, 500, 60 * MS), 60);
+	/* a smaller want than the minimum is served whole */
+	assert_int_equal(sb_tbucket_take_batch(&t, 50, 5, 70 * MS), 5);
+}
+
 static void test_token_bucket_says_how_long_to_wait(void **state)
 {
 	(void)state;
@@ -275,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_unlimited_bucket_grants_everything),
 		cmocka_unit_test(test_token_bucket_rate_survives_a_round_trip_between_takes),
 		cmocka_unit_test(test_emptied_token_bucket_paces_from_then),
+		cmocka_unit_test(test_token_bucket_batch_waits_for_its_minimum),
 		cmocka_unit_test(test_peak_rate_is_the_busiest_recent_second),
 		cmocka_unit_test(test_backoff_grows_exponentially_up_to_the_cap),
 		cmocka_unit_test(test_backoff_jitter_spans_zero_to_the_ceiling),
