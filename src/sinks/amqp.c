@@ -603,8 +603,9 @@ static uint64_t take_tokens(struct amqp_sink *k, uint64_t want, int64_t *wait)
 		return 0;
 	pthread_mutex_lock(&k->tmu);
 	int64_t now = k->now();
-	/* every window costs a confirm round trip: at least 50 ms worth each */
-	uint64_t batch = (uint64_t)(k->tb.burst / 4);
+	/* every window costs a confirm round trip (and the broker an fsync):
+	 * at least 100 ms worth each, or all that is asked */
+	uint64_t batch = (uint64_t)(k->tb.burst / 2);
 	uint64_t got = sb_tbucket_take_batch(&k->tb, batch ? batch : 1, want, now);
 	if (!got) {
 		int64_t d = sb_tbucket_delay(&k->tb, batch && batch < want ? batch : want, now);
