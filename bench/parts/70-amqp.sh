@@ -50,6 +50,23 @@ JSON
 "$SB_BIN" -c "$TMP/size.json" --once 2>/dev/null
 BYTES=$(awk '{n += length($0)} END {print int(n / NR)}' "$TMP/size.jsonl")
 
+# settle: waits (bounded) until the consumer has taken everything queued, so
+# that each measurement starts with a broker busy with nothing else
+settle() {
+	i=0
+	while [ $i -lt 60 ]; do
+		n=$(rabbitctl list_queues -q --no-table-headers name messages 2>/dev/null |
+			awk '$1 == "bench" {print $2}')
+		if [ "${n:-x}" = 0 ]; then
+			[ $i -lt 2 ] || note "- waited ${i} s for the consumer to empty the queue"
+			return 0
+		fi
+		sleep 1
+		i=$((i + 1))
+	done
+	note "- the bench queue still held ${n:-?} messages after 60 s"
+}
+
 EXCHANGE=sensorbus
 MANDATORY=true
 # reference WORKERS COUNT: events/s of WORKERS plain publishers together
@@ -88,6 +105,7 @@ replay() {
 	spool="$TMP/spool-$1-$2"
 	conf "$dead" "$1" "$2" "{\"rate\": 0, \"samples\": 10, \"count\": $3}" "$spool" >"$TMP/fill.json"
 	"$SB_BIN" -c "$TMP/fill.json" --once 2>"$TMP/fill.log" || { cat "$TMP/fill.log" >&2; return 1; }
+	settle
 	conf "$RABBIT_PORT" "$1" "$2" '{"rate": 1, "samples": 1}' "$spool" >"$TMP/drain.json"
 	"$SB_BIN" -c "$TMP/drain.json" 2>"$TMP/drain.log" &
 	pid=$!
@@ -119,12 +137,14 @@ for w in 1 2 4; do
 	[ $w = 1 ] && ceiling=$eps
 	# no grace: what was confirmed by the end of the run counts, the rest
 	# stays in the spool
+	settle
 	conf "$RABBIT_PORT" $w 0 '{"rate": 0, "samples": 10}' "$TMP/spool-live" 0s >"$TMP/live.json"
 	t=$(timed "$SB_BIN" -c "$TMP/live.json" --duration "${LSECS}s" 2>"$TMP/live.log") || exit 1
 	acct=$(sed -n 's/.*closed: \(.*\)/\1/p' "$TMP/live.log" | tail -1)
 	live=$(py "round(int('$acct'.split('delivered=')[1].split()[0]) / $LSECS)")
 	rm -rf "$TMP/spool-live"
 	: >"$TMP/consumed.jsonl"
+	settle
 	ref=$(reference $w "$N") || fail "the reference publisher failed"
 	row "broker sink: events/s with confirms, $w worker(s)" \
 		"spool replay of $1 events: $eps/s; live (${LSECS}s, buffer disk): $live/s" \
@@ -149,6 +169,7 @@ for w in 1 2; do
 	r=$(replay $w 0 "$N") || exit 1
 	set -- $r
 	eps=$(py "round($1 / $2)")
+	settle
 	ref=$(reference $w "$N") || fail "the reference publisher failed"
 	row "broker sink: events/s with confirms, $w worker(s), no queue bound (nothing persisted)" \
 		"spool replay of $1 events: $eps/s" \

@@ -3,7 +3,8 @@
 
 consume: declares the exchange and a durable queue bound to it with '#',
   then writes one JSON line per message (run, seq, message id, routing key,
-  properties) to --out, acking as it goes; it reconnects while the broker is
+  properties) to --out, acking as it goes (a message that is not an event:
+  its size to OUT.foreign); it reconnects while the broker is
   down and stops on SIGTERM or after --idle seconds with nothing new.
 declare: only declares and binds (e.g. a bounded queue nobody reads yet).
 report: per run in a consumer file: messages, unique seqs, duplicates,
@@ -49,6 +50,7 @@ def cmd_declare(a):
 def cmd_consume(a):
     signal.signal(signal.SIGTERM, on_term)
     out = open(a.out, "a", buffering=1)
+    foreign = open(a.out + ".foreign", "a", buffering=1)
     last_msg = time.monotonic()
     while not stop:
         try:
@@ -68,7 +70,16 @@ def cmd_consume(a):
                     if method is None:
                         break
                     got = True
-                    ev = json.loads(body)
+                    try:
+                        ev = json.loads(body)
+                        ev["run"], ev["seq"]
+                    except (ValueError, KeyError, TypeError):
+                        # not an event (the bench's plain publishers): taken
+                        # off the queue and counted apart, or it would come
+                        # back for ever and stall everything behind it
+                        foreign.write("%d\n" % len(body))
+                        ch.basic_ack(method.delivery_tag)
+                        continue
                     rec = {"run": ev["run"], "seq": ev["seq"], "mid": props.message_id,
                            "rk": method.routing_key, "ct": props.content_type,
                            "dm": props.delivery_mode, "ts": props.timestamp,
