@@ -89,6 +89,14 @@ int64_t sb_now_real_ns(void);
  * (sb_now_mono_ns), so a clock step never stretches or cuts a wait.
  * 0 or -errno. */
 int sb_cond_init_mono(pthread_cond_t *cond);
+/* A sb_now_mono_ns deadline as the timespec pthread_cond_timedwait takes on
+ * such a condition variable. */
+struct timespec sb_mono_timespec(int64_t mono_ns);
+
+/* Jitter for retries (xorshift64): cheap, one state per user, not for secrets.
+ * Seeded from getrandom, or from the clock and salt where that fails. */
+void sb_jitter_seed(uint64_t *state, uint64_t salt);
+uint64_t sb_jitter_next(uint64_t *state);
 
 /* RFC 3339 UTC with nanoseconds: 2026-11-27T20:00:01.000123456Z (30 chars
  * + NUL). Caches the date part, so callers keep their own cache. */

@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "sb_log.h"
@@ -94,22 +93,6 @@ int64_t sb_backoff_full_jitter(int64_t base, int64_t cap, unsigned attempt, uint
 	return (int64_t)(rnd % ((uint64_t)ceil + 1));
 }
 
-static uint64_t xorshift(uint64_t *s)
-{
-	uint64_t x = *s;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
-
-static struct timespec abs_realtime(int64_t mono_deadline)
-{
-	/* Condition variables wait on CLOCK_MONOTONIC (set at init). */
-	return (struct timespec){.tv_sec = mono_deadline / SB_NSEC_PER_SEC,
-				 .tv_nsec = mono_deadline % SB_NSEC_PER_SEC};
-}
-
 struct sb_bus *sb_bus_new(const struct sb_runinfo *ri)
 {
 	struct sb_bus *b = calloc(1, sizeof(*b));
@@ -157,8 +140,7 @@ int sb_bus_add_sink(struct sb_bus *b, const struct sb_sink_conf *conf)
 		pthread_mutex_init(&q->mu, NULL);
 		sb_cond_init_mono(&q->not_empty);
 		sb_cond_init_mono(&q->not_full);
-		if (getrandom(&q->rnd, sizeof(q->rnd), 0) != sizeof(q->rnd) || !q->rnd)
-			q->rnd = 0x9e3779b97f4a7c15ULL + i;
+		sb_jitter_seed(&q->rnd, i);
 		if (!q->ring || !q->batch) {
 			for (unsigned j = 0; j <= i; j++) {
 				free(p->shards[j].ring);
@@ -200,7 +182,7 @@ int sb_bus_add_sink(struct sb_bus *b, const struct sb_sink_conf *conf)
 
 static void wait_until(struct shard *q, int64_t deadline)
 {
-	struct timespec ts = abs_realtime(deadline);
+	struct timespec ts = sb_mono_timespec(deadline);
 	pthread_mutex_lock(&q->mu);
 	if (!q->closing || q->deadline > deadline)
 		pthread_cond_timedwait(&q->not_empty, &q->mu, &ts);
@@ -275,7 +257,7 @@ static void deliver(struct shard *q, struct sb_event **evs, size_t n)
 			return;
 		}
 		int64_t d = sb_backoff_full_jitter(rc->base, rc->max_delay, attempt - 1,
-						   xorshift(&q->rnd));
+						   sb_jitter_next(&q->rnd));
 		sb_log_rl(&p->rl_retry, SB_LOG_WARN, "bus",
 			  "sink %s: not ready for %zu events, retry %u in %lld ms", s->name, n - off,
 			  attempt, (long long)(d / SB_NSEC_PER_MSEC));
@@ -315,7 +297,7 @@ static void *shard_main(void *arg)
 			}
 			if (sb_now_mono_ns() >= tick)
 				break;
-			struct timespec ts = abs_realtime(tick);
+			struct timespec ts = sb_mono_timespec(tick);
 			pthread_cond_timedwait(&q->not_empty, &q->mu, &ts);
 		}
 		size_t n = q->count < bmax ? q->count : bmax;
@@ -426,7 +408,7 @@ static int enqueue(struct shard *q, struct sb_event *ev)
 			}
 		} else {
 			struct timespec ts =
-				abs_realtime(sb_now_mono_ns() + s->common->block_timeout);
+				sb_mono_timespec(sb_now_mono_ns() + s->common->block_timeout);
 			while (full(q, ev) && !q->closing)
 				if (pthread_cond_timedwait(&q->not_full, &q->mu, &ts) == ETIMEDOUT)
 					break;

@@ -379,6 +379,29 @@ int sb_cond_init_mono(pthread_cond_t *cond)
 	return -r;
 }
 
+struct timespec sb_mono_timespec(int64_t mono_ns)
+{
+	return (struct timespec){.tv_sec = mono_ns / SB_NSEC_PER_SEC,
+				 .tv_nsec = mono_ns % SB_NSEC_PER_SEC};
+}
+
+void sb_jitter_seed(uint64_t *state, uint64_t salt)
+{
+	if (getrandom(state, sizeof(*state), 0) != sizeof(*state) || !*state)
+		*state = 0x9e3779b97f4a7c15ULL ^ (uint64_t)sb_now_mono_ns() ^ salt;
+	if (!*state) /* xorshift stays at 0 for ever */
+		*state = 0x9e3779b97f4a7c15ULL;
+}
+
+uint64_t sb_jitter_next(uint64_t *state)
+{
+	uint64_t x = *state;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return *state = x;
+}
+
 int64_t sb_now_real_ns(void)
 {
 	struct timespec ts;

@@ -28,7 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -262,21 +261,6 @@ struct amqp_sink {
 	uint64_t last_received;
 	int64_t last_warn;
 };
-
-static struct timespec ts_of(int64_t mono)
-{
-	return (struct timespec){.tv_sec = mono / SB_NSEC_PER_SEC,
-				 .tv_nsec = mono % SB_NSEC_PER_SEC};
-}
-
-static uint64_t xorshift(uint64_t *s)
-{
-	uint64_t x = *s;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
 
 /* ---- accounting ---- */
 
@@ -577,7 +561,7 @@ static void close_link(struct shard *sh)
 /* Sleeps until kicked, stopped or the deadline (monotonic ns). */
 static void nap(struct shard *sh, int64_t until)
 {
-	struct timespec ts = ts_of(until);
+	struct timespec ts = sb_mono_timespec(until);
 	pthread_mutex_lock(&sh->mu);
 	while (!sh->kick && !sh->stop && sb_now_mono_ns() < until)
 		if (pthread_cond_timedwait(&sh->cv, &sh->mu, &ts) == ETIMEDOUT)
@@ -589,7 +573,7 @@ static void nap(struct shard *sh, int64_t until)
 /* Sleeps until the deadline or stop; a kick does not shorten a backoff. */
 static void backoff_sleep(struct shard *sh, int64_t until)
 {
-	struct timespec ts = ts_of(until);
+	struct timespec ts = sb_mono_timespec(until);
 	pthread_mutex_lock(&sh->mu);
 	while (!sh->stop && sb_now_mono_ns() < until)
 		if (pthread_cond_timedwait(&sh->cv, &sh->mu, &ts) == ETIMEDOUT)
@@ -605,10 +589,14 @@ static uint64_t take_tokens(struct amqp_sink *k, uint64_t want, int64_t *wait)
 	int64_t now = k->now();
 	/* every window costs a confirm round trip (and the broker an fsync):
 	 * at least 100 ms worth each, or all that is asked */
-	uint64_t batch = (uint64_t)(k->tb.burst / 2);
-	uint64_t got = sb_tbucket_take_batch(&k->tb, batch ? batch : 1, want, now);
+	uint64_t need = (uint64_t)(k->tb.burst / 2);
+	if (!need)
+		need = 1;
+	if (need > want)
+		need = want;
+	uint64_t got = sb_tbucket_take_batch(&k->tb, need, want, now);
 	if (!got) {
-		int64_t d = sb_tbucket_delay(&k->tb, batch && batch < want ? batch : want, now);
+		int64_t d = sb_tbucket_delay(&k->tb, need, now);
 		if (*wait < 0 || d < *wait)
 			*wait = d;
 	}
@@ -1026,7 +1014,7 @@ static bool run_window(struct shard *sh, bool probe)
 			return false;
 		}
 		int64_t d = sb_backoff_full_jitter(rc->base, rc->max_delay, attempt - 1,
-						   xorshift(&sh->rnd));
+						   sb_jitter_next(&sh->rnd));
 		backoff_sleep(sh, sb_now_mono_ns() + d);
 	}
 }
@@ -1080,7 +1068,7 @@ static void *sender_main(void *arg)
 			if (breaker_state(k) == SB_BREAKER_CLOSED) {
 				int64_t d = sb_backoff_full_jitter(
 					k->s->common->retry.base, k->s->common->retry.max_delay,
-					sh->attempt++, xorshift(&sh->rnd));
+					sh->attempt++, sb_jitter_next(&sh->rnd));
 				backoff_sleep(sh, sb_now_mono_ns() + d);
 			}
 			continue;
@@ -1138,7 +1126,7 @@ static void *supervisor_main(void *arg)
 			atomic_load_explicit(&k->shards[i].acct.received, memory_order_relaxed);
 	pthread_mutex_lock(&k->smu);
 	while (!k->sup_stop) {
-		struct timespec ts = ts_of(sb_now_mono_ns() + 250 * SB_NSEC_PER_MSEC);
+		struct timespec ts = sb_mono_timespec(sb_now_mono_ns() + 250 * SB_NSEC_PER_MSEC);
 		pthread_cond_timedwait(&k->scv, &k->smu, &ts);
 		if (k->sup_stop)
 			break;
@@ -1261,8 +1249,7 @@ static int open_shard(struct amqp_sink *k, unsigned i)
 	sb_spool_reader_init(&sh->rd_live, 0, UINT64_MAX);
 	sh->rl_fail.interval_ns = 10 * SB_NSEC_PER_SEC;
 	sh->rl_spool.interval_ns = 10 * SB_NSEC_PER_SEC;
-	if (getrandom(&sh->rnd, sizeof(sh->rnd), 0) != sizeof(sh->rnd) || !sh->rnd)
-		sh->rnd = 0x9e3779b97f4a7c15ULL ^ (uint64_t)sb_now_mono_ns() ^ i;
+	sb_jitter_seed(&sh->rnd, i);
 	sh->win = calloc((size_t)c->window, sizeof(*sh->win));
 	sh->wptr = calloc((size_t)c->window, sizeof(*sh->wptr));
 	sh->recs = calloc((size_t)c->window, sizeof(*sh->recs));

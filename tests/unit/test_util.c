@@ -164,6 +164,26 @@ static void test_full_jitter_backoff_stays_under_capped_ceiling(void **state)
 	assert_true(sb_backoff_full_jitter(base, cap, 2, 0) == 0);
 }
 
+static void test_mono_deadline_splits_into_a_timespec(void **state)
+{
+	(void)state;
+	struct timespec ts = sb_mono_timespec(12 * SB_NSEC_PER_SEC + 345);
+	assert_int_equal(ts.tv_sec, 12);
+	assert_int_equal(ts.tv_nsec, 345);
+}
+
+static void test_jitter_never_sticks_at_zero(void **state)
+{
+	(void)state;
+	uint64_t a = 0, b = 0;
+	sb_jitter_seed(&a, 1);
+	sb_jitter_seed(&b, 2);
+	assert_true(a != 0 && b != 0);
+	assert_true(a != b);
+	for (int i = 0; i < 1000; i++)
+		assert_true(sb_jitter_next(&a) != 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -176,6 +196,8 @@ int main(void)
 		cmocka_unit_test(test_doubles_format_shortest_round_trip),
 		cmocka_unit_test(test_doubles_formatted_again_read_the_same),
 		cmocka_unit_test(test_full_jitter_backoff_stays_under_capped_ceiling),
+		cmocka_unit_test(test_mono_deadline_splits_into_a_timespec),
+		cmocka_unit_test(test_jitter_never_sticks_at_zero),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }
