@@ -60,6 +60,28 @@ int64_t sb_tbucket_delay(struct sb_tbucket *t, uint64_t n, int64_t now)
 	return (int64_t)((want - t->tokens) * 1e9 / t->rate) + 1;
 }
 
+void sb_pacer_init(struct sb_tbucket *t, double rate, int64_t now)
+{
+	/* 200 ms worth: a sender waiting out a round trip takes no tokens, and
+	 * what a full bucket cannot hold is lost to the rate (50 ms worth held
+	 * 5000/s to 2.9k/s against an 85 ms confirm round trip) */
+	sb_tbucket_init(t, rate, rate / 5, now);
+}
+
+uint64_t sb_pacer_take(struct sb_tbucket *t, uint64_t want, int64_t now, int64_t *wait)
+{
+	/* each batch costs a round trip (and a broker an fsync): at least
+	 * 100 ms worth, or all that is asked */
+	uint64_t need = (uint64_t)(t->burst / 2);
+	if (!need)
+		need = 1;
+	if (need > want)
+		need = want;
+	uint64_t got = sb_tbucket_take_batch(t, need, want, now);
+	*wait = got ? 0 : sb_tbucket_delay(t, need, now);
+	return got;
+}
+
 void sb_peak_init(struct sb_peak *p)
 {
 	memset(p, 0, sizeof(*p));

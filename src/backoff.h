@@ -28,6 +28,15 @@ uint64_t sb_tbucket_take_batch(struct sb_tbucket *t, uint64_t atleast, uint64_t 
 /* Nanoseconds until n tokens (at most the burst) are there. */
 int64_t sb_tbucket_delay(struct sb_tbucket *t, uint64_t n, int64_t now);
 
+/* A bucket pacing a sender that pays a round trip per batch (a window of
+ * publisher confirms) at rate items/s (0: unlimited). Empty it with
+ * sb_tbucket_empty when a new run of sending starts, so tokens saved up
+ * while idle never make a burst. */
+void sb_pacer_init(struct sb_tbucket *t, double rate, int64_t now);
+/* Up to want items; or 0, and *wait set to the nanoseconds until a batch
+ * worth its round trip is there. */
+uint64_t sb_pacer_take(struct sb_tbucket *t, uint64_t want, int64_t now, int64_t *wait);
+
 /* The highest per-second rate of a counter over the last SB_PEAK_SECS. */
 #define SB_PEAK_SECS 300
 struct sb_peak {

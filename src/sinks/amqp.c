@@ -587,19 +587,10 @@ static uint64_t take_tokens(struct amqp_sink *k, uint64_t want, int64_t *wait)
 		return 0;
 	pthread_mutex_lock(&k->tmu);
 	int64_t now = k->now();
-	/* every window costs a confirm round trip (and the broker an fsync):
-	 * at least 100 ms worth each, or all that is asked */
-	uint64_t need = (uint64_t)(k->tb.burst / 2);
-	if (!need)
-		need = 1;
-	if (need > want)
-		need = want;
-	uint64_t got = sb_tbucket_take_batch(&k->tb, need, want, now);
-	if (!got) {
-		int64_t d = sb_tbucket_delay(&k->tb, need, now);
-		if (*wait < 0 || d < *wait)
-			*wait = d;
-	}
+	int64_t d;
+	uint64_t got = sb_pacer_take(&k->tb, want, now, &d);
+	if (!got && (*wait < 0 || d < *wait))
+		*wait = d;
 	pthread_mutex_unlock(&k->tmu);
 	return got;
 }
@@ -1329,14 +1320,7 @@ static int amqp_open(struct sb_sink *s)
 	pthread_mutex_init(&k->smu, NULL);
 	sb_cond_init_mono(&k->scv);
 	sb_breaker_init(&k->br, (unsigned)c->breaker.failures, c->breaker.cooldown);
-	/* The burst must cover a confirm round trip: a worker waiting for its
-	 * window's confirms takes no tokens, and what a full bucket cannot hold
-	 * is lost to the rate (50 ms worth held 5000/s to 2.9k/s against an
-	 * 85 ms round trip). 200 ms worth; a replay starts with the bucket
-	 * empty, so saved-up tokens never make a burst into a recovering
-	 * broker. */
-	double burst = (double)c->drain_rate / 5;
-	sb_tbucket_init(&k->tb, (double)c->drain_rate, burst, k->now());
+	sb_pacer_init(&k->tb, (double)c->drain_rate, k->now());
 	sb_peak_init(&k->peak);
 	s->state = k;
 	char err[512];

@@ -198,6 +198,63 @@ static void test_token_bucket_batch_waits_for_its_minimum(void **state)
 	assert_int_equal(sb_tbucket_take_batch(&t, 50, 5, 70 * MS), 5);
 }
 
+/* A sender of windows of up to 512 that waits rtt for each window's
+ * confirms, paced from an emptied bucket: items sent in secs seconds. */
+static uint64_t paced_send(double rate, int64_t rtt, int64_t secs, uint64_t *first_second)
+{
+	struct sb_tbucket t;
+	sb_pacer_init(&t, rate, 0);
+	sb_tbucket_empty(&t, 0);
+	uint64_t sent = 0;
+	*first_second = 0;
+	for (int64_t now = 0; now < secs * S;) {
+		int64_t wait;
+		uint64_t got = sb_pacer_take(&t, 512, now, &wait);
+		if (!got) {
+			assert_true(wait > 0);
+			now += wait;
+			continue;
+		}
+		assert_true(got >= 1 && got <= 512);
+		if (now < S)
+			*first_second += got;
+		sent += got;
+		now += rtt;
+	}
+	return sent;
+}
+
+static void test_pacer_holds_its_rate_across_confirm_round_trips(void **state)
+{
+	(void)state;
+	uint64_t first;
+	/* 85 ms round trips at 5000/s: 50 ms worth of burst lost a third */
+	uint64_t sent = paced_send(5000, 85 * MS, 10, &first);
+	assert_in_range(sent, 49500, 50000);
+	assert_in_range(first, 4500, 5000);
+	/* slow rates and fast round trips: batches still worth a trip */
+	sent = paced_send(100, 2 * MS, 10, &first);
+	assert_in_range(sent, 990, 1000);
+	assert_in_range(first, 90, 100);
+}
+
+static void test_pacer_batches_are_worth_their_round_trip(void **state)
+{
+	(void)state;
+	struct sb_tbucket t;
+	int64_t wait;
+	sb_pacer_init(&t, 1000, 0);
+	sb_tbucket_empty(&t, 0);
+	/* 100 ms worth (100) at least, or all that is asked */
+	assert_int_equal(sb_pacer_take(&t, 500, 50 * MS, &wait), 0);
+	assert_int_equal(wait, 50 * MS + 1);
+	assert_int_equal(sb_pacer_take(&t, 500, 100 * MS, &wait), 100);
+	assert_int_equal(sb_pacer_take(&t, 10, 110 * MS, &wait), 10);
+	/* unlimited: everything at once */
+	sb_pacer_init(&t, 0, 0);
+	assert_int_equal(sb_pacer_take(&t, 5000, 0, &wait), 5000);
+}
+
 static void test_token_bucket_says_how_long_to_wait(void **state)
 {
 	(void)state;
@@ -289,6 +346,8 @@ int main(void)
 		cmocka_unit_test(test_token_bucket_rate_survives_a_round_trip_between_takes),
 		cmocka_unit_test(test_emptied_token_bucket_paces_from_then),
 		cmocka_unit_test(test_token_bucket_batch_waits_for_its_minimum),
+		cmocka_unit_test(test_pacer_holds_its_rate_across_confirm_round_trips),
+		cmocka_unit_test(test_pacer_batches_are_worth_their_round_trip),
 		cmocka_unit_test(test_peak_rate_is_the_busiest_recent_second),
 		cmocka_unit_test(test_backoff_grows_exponentially_up_to_the_cap),
 		cmocka_unit_test(test_backoff_jitter_spans_zero_to_the_ceiling),
