@@ -24,6 +24,7 @@ struct sb_agent {
 	struct sb_sensor **sensors;
 	size_t nsensors;
 	struct sb_timer *stop_timer;
+	int stop_fd; /* eventfd: a sink asked the agent to stop */
 	int64_t started_mono;
 	int exit_code;
 	bool stopping;

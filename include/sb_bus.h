@@ -28,11 +28,17 @@ struct sb_sink_stats {
 	uint64_t queue_bytes;
 	uint64_t in_flight; /* taken off a queue, not yet answered */
 	uint64_t batches;
+	bool stalled; /* events held and no batch answered for a while */
 };
 
 struct sb_bus;
 
 struct sb_bus *sb_bus_new(const struct sb_runinfo *ri);
+/* The monotonic clock the queues' waiting rooms use (tests pass a fake
+ * one); NULL restores the real one. Before sb_bus_start. */
+void sb_bus_set_clock(struct sb_bus *b, int64_t (*now)(void));
+/* Called (from a sink's thread) when a sink asks the agent to stop. */
+void sb_bus_on_stop(struct sb_bus *b, void (*cb)(void *arg), void *arg);
 /* Opens the sink and adds it; before sb_bus_start only. */
 int sb_bus_add_sink(struct sb_bus *b, const struct sb_sink_conf *conf);
 int sb_bus_start(struct sb_bus *b);

@@ -5,6 +5,8 @@
 #ifndef SB_SINK_H
 #define SB_SINK_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,8 +38,21 @@ struct sb_sink {
 	/* Set by close() to the number of taken events it could not make
 	 * durable; the bus moves them from written to dropped{shutdown}. */
 	uint64_t lost;
+	/* Set by the bus once shutdown_grace has passed: a sink stops
+	 * retrying blocked I/O (it sees EINTR) and gives up. */
+	atomic_bool cancel;
 	struct sb_sink_priv *priv; /* the bus's */
 };
+
+static inline bool sb_sink_cancelled(struct sb_sink *s)
+{
+	return atomic_load(&s->cancel);
+}
+
+/* For a sink that can never deliver again (its reader went away): logs why
+ * and asks the agent to shut down, as a Unix filter ends on EPIPE. Safe from
+ * any thread; only the first call acts. */
+void sb_sink_stop_agent(struct sb_sink *s, const char *why);
 
 struct sb_evb;
 

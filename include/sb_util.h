@@ -92,6 +92,9 @@ int sb_cond_init_mono(pthread_cond_t *cond);
 /* A sb_now_mono_ns deadline as the timespec pthread_cond_timedwait takes on
  * such a condition variable. */
 struct timespec sb_mono_timespec(int64_t mono_ns);
+/* CLOCK_REALTIME, ns from now: for calls that take no other clock
+ * (pthread_timedjoin_np). */
+struct timespec sb_real_timespec_after(int64_t ns);
 
 /* Jitter for retries (xorshift64): cheap, one state per user, not for secrets.
  * Seeded from getrandom, or from the clock and salt where that fails. */

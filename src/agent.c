@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "sb_bus.h"
@@ -77,6 +78,27 @@ static void on_signal(void *arg, int signo)
 	sb_info("agent", "%s: shutting down", strsignal(signo));
 	a->stopping = true;
 	sb_loop_stop(a->loop);
+}
+
+/* A sink thread asked to stop (sb_sink_stop_agent): it wrote to the
+ * eventfd, the loop ends here, on its own thread. */
+static void on_stop_request(void *arg, int fd, uint32_t events)
+{
+	(void)events;
+	struct sb_agent *a = arg;
+	uint64_t v;
+	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		sb_warn("agent", "stop request: %s", strerror(errno));
+	a->stopping = true;
+	sb_loop_stop(a->loop);
+}
+
+static void ask_stop(void *arg)
+{
+	struct sb_agent *a = arg;
+	uint64_t one = 1;
+	if (write(a->stop_fd, &one, sizeof(one)) < 0)
+		sb_warn("agent", "cannot ask the loop to stop: %s", strerror(errno));
 }
 
 static void on_stop_timer(void *arg)
@@ -217,7 +239,7 @@ static void summary(struct sb_agent *a)
 
 int sb_agent_run(struct sb_config *cfg, const struct sb_agent_opts *opts)
 {
-	struct sb_agent a = {.cfg = cfg, .opts = *opts, .exit_code = 0};
+	struct sb_agent a = {.cfg = cfg, .opts = *opts, .exit_code = 0, .stop_fd = -1};
 	int r;
 	sb_log_set_level((enum sb_log_level)cfg->log_level);
 	if (sb_random_id(a.ri.run)) {
@@ -248,6 +270,13 @@ int sb_agent_run(struct sb_config *cfg, const struct sb_agent_opts *opts)
 		a.exit_code = 1;
 		goto out;
 	}
+	a.stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (a.stop_fd < 0 || sb_loop_add_fd(a.loop, a.stop_fd, SB_EV_READ, on_stop_request, &a)) {
+		sb_err("agent", "cannot set up the stop request: %s", strerror(errno));
+		a.exit_code = 1;
+		goto out;
+	}
+	sb_bus_on_stop(a.bus, ask_stop, &a);
 	if ((r = start_sensors(&a))) {
 		a.exit_code = 1;
 		goto out;
@@ -313,5 +342,7 @@ out:
 		       (unsigned long long)lost);
 	sb_bus_free(a.bus);
 	sb_loop_free(a.loop);
+	if (a.stop_fd >= 0)
+		close(a.stop_fd);
 	return a.exit_code;
 }

@@ -12,11 +12,20 @@
  * written and the sink flushed. A sink thread wakes once per tick rather
  * than once per event: in a VM each wakeup is tens of microseconds, more
  * than writing the event. Events are not seen later than before, since a
- * sink's flush_interval already bounded how long they stay buffered. */
+ * sink's flush_interval already bounded how long they stay buffered.
+ *
+ * Isolation: the publishing thread (the collection loop) never waits on a
+ * sink. Under the `block` policy an event that finds its queue full waits in
+ * a waiting room as large as the queue, for at most block_timeout, and moves
+ * into the queue as the sink thread frees room; the event waits, not the
+ * loop. Shutdown is bounded too: past shutdown_grace a sink thread still in
+ * a system call is interrupted by a signal, and one that still does not
+ * return is abandoned, its events counted as dropped{shutdown}. */
 #include "sb_bus.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,10 +43,17 @@ struct shard {
 	bool started;
 	pthread_mutex_t mu;
 	pthread_cond_t not_empty; /* also: wake for reopen, shutdown */
-	pthread_cond_t not_full;
 	struct sb_event **ring;
 	size_t cap, head, count;
 	uint64_t bytes;
+	/* `block` only: events that found the ring full, oldest first, with
+	 * when each arrived. Non-empty only while the ring is full. */
+	struct sb_event **wring;
+	int64_t *wsince;
+	size_t whead, wcount;
+	uint64_t wbytes;
+	int64_t progress; /* monotonic ns of the last batch the sink answered */
+	bool abandoned;   /* its thread did not return by the shutdown deadline */
 	size_t hand_events;   /* this many queued: hand them over at once */
 	uint64_t hand_bytes;  /* likewise, bytes */
 	bool idle;            /* its thread waits for an event, no tick pending */
@@ -61,6 +77,10 @@ struct sb_sink_priv {
 
 struct sb_bus {
 	const struct sb_runinfo *ri;
+	int64_t (*now)(void);
+	void (*stop_cb)(void *arg);
+	void *stop_arg;
+	atomic_bool stop_asked;
 	pthread_mutex_t pub;
 	uint64_t seq;
 	bool started, closing;
@@ -99,8 +119,42 @@ struct sb_bus *sb_bus_new(const struct sb_runinfo *ri)
 	if (!b)
 		return NULL;
 	b->ri = ri;
+	b->now = sb_now_mono_ns;
 	pthread_mutex_init(&b->pub, NULL);
 	return b;
+}
+
+void sb_bus_set_clock(struct sb_bus *b, int64_t (*now)(void))
+{
+	b->now = now ? now : sb_now_mono_ns;
+}
+
+void sb_bus_on_stop(struct sb_bus *b, void (*cb)(void *arg), void *arg)
+{
+	b->stop_cb = cb;
+	b->stop_arg = arg;
+}
+
+void sb_sink_stop_agent(struct sb_sink *s, const char *why)
+{
+	struct sb_bus *b = s->priv->bus;
+	if (atomic_exchange(&b->stop_asked, true))
+		return;
+	sb_warn("bus", "sink %s: %s: stopping the agent", s->name, why);
+	if (b->stop_cb)
+		b->stop_cb(b->stop_arg);
+}
+
+static void free_shards(struct sb_sink_priv *p, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		free(p->shards[i].ring);
+		free(p->shards[i].batch);
+		free(p->shards[i].wring);
+		free(p->shards[i].wsince);
+	}
+	free(p->shards);
+	free(p);
 }
 
 int sb_bus_add_sink(struct sb_bus *b, const struct sb_sink_conf *conf)
@@ -137,40 +191,29 @@ int sb_bus_add_sink(struct sb_bus *b, const struct sb_sink_conf *conf)
 		q->hand_bytes = conf->common.queue_bytes / 2;
 		q->ring = calloc(q->cap, sizeof(*q->ring));
 		q->batch = calloc((size_t)conf->common.batch, sizeof(*q->batch));
+		if (conf->common.full == SB_FULL_BLOCK) {
+			q->wring = calloc(q->cap, sizeof(*q->wring));
+			q->wsince = calloc(q->cap, sizeof(*q->wsince));
+		}
 		pthread_mutex_init(&q->mu, NULL);
 		sb_cond_init_mono(&q->not_empty);
-		sb_cond_init_mono(&q->not_full);
 		sb_jitter_seed(&q->rnd, i);
-		if (!q->ring || !q->batch) {
-			for (unsigned j = 0; j <= i; j++) {
-				free(p->shards[j].ring);
-				free(p->shards[j].batch);
-			}
-			free(p->shards);
-			free(p);
+		if (!q->ring || !q->batch ||
+		    (conf->common.full == SB_FULL_BLOCK && (!q->wring || !q->wsince))) {
+			free_shards(p, i + 1);
 			return -ENOMEM;
 		}
 	}
 	int r = s->ops->open ? s->ops->open(s) : 0;
 	if (r) {
-		for (unsigned i = 0; i < s->nshards; i++) {
-			free(p->shards[i].ring);
-			free(p->shards[i].batch);
-		}
-		free(p->shards);
-		free(p);
+		free_shards(p, s->nshards);
 		return r;
 	}
 	struct sb_sink_priv **n = realloc(b->sinks, (b->nsinks + 1) * sizeof(*n));
 	if (!n) {
 		if (s->ops->close)
 			s->ops->close(s);
-		for (unsigned i = 0; i < s->nshards; i++) {
-			free(p->shards[i].ring);
-			free(p->shards[i].batch);
-		}
-		free(p->shards);
-		free(p);
+		free_shards(p, s->nshards);
 		return -ENOMEM;
 	}
 	b->sinks = n;
@@ -270,6 +313,57 @@ static bool urgent(const struct shard *q)
 	return q->count >= q->hand_events || (q->count && q->bytes >= q->hand_bytes);
 }
 
+static bool full(const struct shard *q, const struct sb_event *ev)
+{
+	return q->count >= q->cap ||
+	       (q->count && q->bytes + ev->size > q->sink->common->queue_bytes);
+}
+
+static int64_t bus_now(const struct shard *q)
+{
+	return q->sink->priv->bus->now();
+}
+
+static struct sb_event *wpop(struct shard *q)
+{
+	struct sb_event *ev = q->wring[q->whead];
+	q->whead = (q->whead + 1) % q->cap;
+	q->wcount--;
+	q->wbytes -= ev->size;
+	return ev;
+}
+
+/* Under mu: drops waiting events that have waited block_timeout. They are
+ * the oldest, so they stand at the waiting room's head. */
+static void expire_waiting(struct shard *q, int64_t now)
+{
+	struct sb_sink_priv *p = q->sink->priv;
+	int64_t bt = q->sink->common->block_timeout;
+	while (q->wcount && now - q->wsince[q->whead] >= bt) {
+		struct sb_event *ev = wpop(q);
+		sb_log_rl(&p->rl_full, SB_LOG_WARN, "bus",
+			  "sink %s: queue full for %lld ms, dropping events (seq %llu)",
+			  q->sink->name, (long long)(bt / SB_NSEC_PER_MSEC),
+			  (unsigned long long)ev->seq);
+		sb_event_unref(ev);
+		q->dropped[SB_DROP_QUEUE_FULL]++;
+	}
+}
+
+static void ring_push(struct shard *q, struct sb_event *ev)
+{
+	q->ring[(q->head + q->count) % q->cap] = ev;
+	q->count++;
+	q->bytes += ev->size;
+}
+
+/* Under mu: waiting events move into the ring as it has room, in order. */
+static void promote_waiting(struct shard *q)
+{
+	while (q->wcount && !full(q, q->wring[q->whead]))
+		ring_push(q, wpop(q));
+}
+
 static void *shard_main(void *arg)
 {
 	struct shard *q = arg;
@@ -312,10 +406,12 @@ static void *shard_main(void *arg)
 		if (!q->count)
 			q->head = 0;
 		q->in_flight += n;
-		bool closing = q->closing, reopen = q->reopen, empty = q->count == 0;
+		if (q->wcount) {
+			expire_waiting(q, bus_now(q));
+			promote_waiting(q);
+		}
+		bool closing = q->closing, reopen = q->reopen, empty = !q->count && !q->wcount;
 		q->reopen = false;
-		if (n)
-			pthread_cond_broadcast(&q->not_full);
 		pthread_mutex_unlock(&q->mu);
 
 		if (reopen && s->ops->reopen)
@@ -324,6 +420,9 @@ static void *shard_main(void *arg)
 			deliver(q, batch, n);
 			dirty = true;
 			busy = true;
+			pthread_mutex_lock(&q->mu);
+			q->progress = bus_now(q);
+			pthread_mutex_unlock(&q->mu);
 		}
 		bool due = tick && sb_now_mono_ns() >= tick;
 		if (!empty && (due || closing))
@@ -353,6 +452,7 @@ int sb_bus_start(struct sb_bus *b)
 		struct sb_sink_priv *p = b->sinks[i];
 		for (unsigned j = 0; j < p->sink.nshards; j++) {
 			struct shard *q = &p->shards[j];
+			q->progress = b->now();
 			int r = pthread_create(&q->thread, NULL, shard_main, q);
 			if (r) {
 				sb_err("bus", "sink %s: cannot start thread: %s", p->sink.name,
@@ -376,13 +476,9 @@ static uint64_t hash_str(const char *s)
 	return h;
 }
 
-static bool full(const struct shard *q, const struct sb_event *ev)
-{
-	return q->count >= q->cap ||
-	       (q->count && q->bytes + ev->size > q->sink->common->queue_bytes);
-}
 
-/* Returns 0 if queued, -ENOSPC if the event was dropped. */
+/* Returns 0 if queued (or waiting), -ENOSPC if the event was dropped.
+ * Never waits: see the isolation note at the top. */
 static int enqueue(struct shard *q, struct sb_event *ev)
 {
 	struct sb_sink *s = q->sink;
@@ -391,7 +487,13 @@ static int enqueue(struct shard *q, struct sb_event *ev)
 	bool wake = false;
 	pthread_mutex_lock(&q->mu);
 	q->received++;
-	if (full(q, ev)) {
+	if (!q->count && !q->wcount && !q->in_flight)
+		q->progress = bus_now(q); /* a stall is counted from here */
+	if (q->wcount) {
+		expire_waiting(q, bus_now(q));
+		promote_waiting(q);
+	}
+	if (q->wcount || full(q, ev)) {
 		/* the thread may be waiting for its tick: hand over now */
 		pthread_cond_signal(&q->not_empty);
 		if (s->common->full == SB_FULL_DROP_OLDEST) {
@@ -406,26 +508,26 @@ static int enqueue(struct shard *q, struct sb_event *ev)
 				sb_event_unref(old);
 				q->dropped[SB_DROP_QUEUE_FULL]++;
 			}
-		} else {
-			struct timespec ts =
-				sb_mono_timespec(sb_now_mono_ns() + s->common->block_timeout);
-			while (full(q, ev) && !q->closing)
-				if (pthread_cond_timedwait(&q->not_full, &q->mu, &ts) == ETIMEDOUT)
-					break;
+		} else if (q->wcount < q->cap &&
+			   (!q->wcount || q->wbytes + ev->size <= s->common->queue_bytes)) {
+			size_t at = (q->whead + q->wcount) % q->cap;
+			q->wring[at] = sb_event_ref(ev);
+			q->wsince[at] = bus_now(q);
+			q->wcount++;
+			q->wbytes += ev->size;
+			pthread_mutex_unlock(&q->mu);
+			return 0;
 		}
 	}
-	if (full(q, ev)) {
+	if (q->wcount || full(q, ev)) {
 		sb_log_rl(&p->rl_full, SB_LOG_WARN, "bus",
-			  "sink %s: queue full for %lld ms, dropping new events (seq %llu)",
-			  s->name, (long long)(s->common->block_timeout / SB_NSEC_PER_MSEC),
-			    (unsigned long long)ev->seq);
+			  "sink %s: queue and waiting room full, dropping new events (seq %llu)",
+			  s->name, (unsigned long long)ev->seq);
 		q->dropped[SB_DROP_QUEUE_FULL]++;
 		r = -ENOSPC;
 	} else {
 		bool was_urgent = urgent(q);
-		q->ring[(q->head + q->count) % q->cap] = sb_event_ref(ev);
-		q->count++;
-		q->bytes += ev->size;
+		ring_push(q, sb_event_ref(ev));
 		/* Only what changes the thread's plan: the first event for an
 		 * idle thread (it starts its tick), or a batch's worth. */
 		wake = (q->idle && q->count == 1) || (!was_urgent && urgent(q));
@@ -491,6 +593,69 @@ void sb_bus_reopen(struct sb_bus *b)
 	}
 }
 
+/* A signal with a handler that does nothing, installed without SA_RESTART:
+ * delivered to a sink thread, it makes a blocked write(2) return EINTR. */
+static void on_interrupt(int signo)
+{
+	(void)signo;
+}
+
+static int interrupt_signal(void)
+{
+	static int installed;
+	if (!installed) {
+		struct sigaction sa = {.sa_handler = on_interrupt};
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGRTMIN, &sa, NULL);
+		installed = 1;
+	}
+	return SIGRTMIN;
+}
+
+/* How long past shutdown_grace a thread is interrupted before it is
+ * abandoned. */
+#define INTERRUPT_MARGIN (1 * SB_NSEC_PER_SEC)
+#define INTERRUPT_EVERY (50 * SB_NSEC_PER_MSEC)
+
+/* Joins q's thread by deadline; past it, asks the sink to give up and
+ * interrupts the thread's system calls until deadline + the margin.
+ * Returns false if the thread is still running then. */
+static bool join_by(struct shard *q, int64_t deadline)
+{
+	struct timespec ts = sb_real_timespec_after(deadline - sb_now_mono_ns());
+	if (pthread_timedjoin_np(q->thread, NULL, &ts) == 0)
+		return true;
+	atomic_store(&q->sink->cancel, true);
+	int sig = interrupt_signal();
+	int64_t until = deadline + INTERRUPT_MARGIN;
+	while (sb_now_mono_ns() < until) {
+		pthread_kill(q->thread, sig);
+		ts = sb_real_timespec_after(INTERRUPT_EVERY);
+		if (pthread_timedjoin_np(q->thread, NULL, &ts) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Under mu: everything the bus still holds for q is lost. */
+static uint64_t drop_held(struct shard *q)
+{
+	uint64_t n = 0;
+	while (q->count) {
+		sb_event_unref(q->ring[q->head]);
+		q->head = (q->head + 1) % q->cap;
+		q->count--;
+		n++;
+	}
+	while (q->wcount) {
+		sb_event_unref(wpop(q));
+		n++;
+	}
+	q->bytes = 0;
+	q->dropped[SB_DROP_SHUTDOWN] += n;
+	return n;
+}
+
 uint64_t sb_bus_shutdown(struct sb_bus *b)
 {
 	pthread_mutex_lock(&b->pub);
@@ -508,28 +673,44 @@ uint64_t sb_bus_shutdown(struct sb_bus *b)
 			q->closing = true;
 			q->deadline = now + p->sink.common->shutdown_grace;
 			pthread_cond_broadcast(&q->not_empty);
-			pthread_cond_broadcast(&q->not_full);
 			pthread_mutex_unlock(&q->mu);
 		}
 	}
 	uint64_t lost = 0;
 	for (size_t i = 0; i < b->nsinks; i++) {
 		struct sb_sink_priv *p = b->sinks[i];
+		bool abandoned = false;
 		for (unsigned j = 0; j < p->sink.nshards; j++) {
 			struct shard *q = &p->shards[j];
-			if (q->started)
-				pthread_join(q->thread, NULL);
+			if (q->started && !join_by(q, q->deadline)) {
+				/* The thread is stuck in a call no signal ends (a hung
+				 * mount). It keeps its batch; the process exits past it. */
+				q->abandoned = abandoned = true;
+				pthread_mutex_lock(&q->mu);
+				uint64_t held = drop_held(q) + q->in_flight;
+				q->dropped[SB_DROP_SHUTDOWN] += q->in_flight;
+				q->in_flight = 0;
+				pthread_mutex_unlock(&q->mu);
+				sb_err("bus",
+				       "sink %s: still busy %lld ms after shutdown_grace, abandoned "
+				       "with %llu events",
+				       p->sink.name, (long long)(INTERRUPT_MARGIN / SB_NSEC_PER_MSEC),
+				       (unsigned long long)held);
+				lost += held;
+			}
 			q->started = false;
 			/* Threads that never started leave their queue behind. */
-			while (q->count) {
-				sb_event_unref(q->ring[q->head]);
-				q->head = (q->head + 1) % q->cap;
-				q->count--;
-				q->dropped[SB_DROP_SHUTDOWN]++;
-			}
-			q->bytes = 0;
-			lost += q->dropped[SB_DROP_SHUTDOWN];
+			pthread_mutex_lock(&q->mu);
+			drop_held(q);
+			pthread_mutex_unlock(&q->mu);
+			if (!q->abandoned)
+				lost += q->dropped[SB_DROP_SHUTDOWN];
 		}
+		if (abandoned)
+			continue; /* its state may still be in use */
+		/* Past the deadline close() must not block either. */
+		if (sb_now_mono_ns() >= now + p->sink.common->shutdown_grace)
+			atomic_store(&p->sink.cancel, true);
 		if (p->sink.ops->close)
 			p->sink.ops->close(&p->sink);
 		p->sink.state = NULL;
@@ -552,16 +733,23 @@ void sb_bus_free(struct sb_bus *b)
 	sb_bus_shutdown(b);
 	for (size_t i = 0; i < b->nsinks; i++) {
 		struct sb_sink_priv *p = b->sinks[i];
+		bool abandoned = false;
 		for (unsigned j = 0; j < p->sink.nshards; j++) {
 			struct shard *q = &p->shards[j];
-			free(q->ring);
-			free(q->batch);
-			pthread_mutex_destroy(&q->mu);
-			pthread_cond_destroy(&q->not_empty);
-			pthread_cond_destroy(&q->not_full);
+			struct timespec ts = sb_real_timespec_after(100 * SB_NSEC_PER_MSEC);
+			if (q->abandoned && pthread_timedjoin_np(q->thread, NULL, &ts) == 0)
+				q->abandoned = false;
+			abandoned |= q->abandoned;
 		}
-		free(p->shards);
-		free(p);
+		if (abandoned)
+			continue; /* a thread may still use it: left to the exit */
+		if (p->sink.state && p->sink.ops->close) /* a thread came back late */
+			p->sink.ops->close(&p->sink);
+		for (unsigned j = 0; j < p->sink.nshards; j++) {
+			pthread_mutex_destroy(&p->shards[j].mu);
+			pthread_cond_destroy(&p->shards[j].not_empty);
+		}
+		free_shards(p, p->sink.nshards);
 	}
 	free(b->sinks);
 	pthread_mutex_destroy(&b->pub);
@@ -590,14 +778,23 @@ void sb_sink_stats(struct sb_sink *s, struct sb_sink_stats *out)
 		struct shard *q = &p->shards[j];
 		out->received += q->received;
 		out->written += q->written;
-		out->queue_events += q->count;
-		out->queue_bytes += q->bytes;
+		out->queue_events += q->count + q->wcount;
+		out->queue_bytes += q->bytes + q->wbytes;
 		out->in_flight += q->in_flight;
 		for (int r = 0; r < SB_DROP_MAX; r++)
 			out->dropped[r] += q->dropped[r];
 	}
 	for (unsigned j = s->nshards; j-- > 0;)
 		pthread_mutex_unlock(&p->shards[j].mu);
+	int64_t now = p->bus->now(), fi = s->common->flush_interval;
+	int64_t stall = 2 * fi > 5 * SB_NSEC_PER_SEC ? 2 * fi : 5 * SB_NSEC_PER_SEC;
+	for (unsigned j = 0; j < s->nshards; j++) {
+		struct shard *q = &p->shards[j];
+		pthread_mutex_lock(&q->mu);
+		if ((q->count || q->wcount || q->in_flight) && now - q->progress > stall)
+			out->stalled = true;
+		pthread_mutex_unlock(&q->mu);
+	}
 	out->retries = atomic_load(&p->retries);
 	out->batches = atomic_load(&p->batches);
 }

@@ -532,11 +532,11 @@ const struct sb_cfg_key sb_sink_common_keys[] = {
 	{"queue_bytes", SB_CT_SIZE, offsetof(struct sb_sink_common, queue_bytes), "64MiB",
 	 "queue bound in bytes of events (per worker)", .min = 1024, .max = 1e12},
 	{"full", SB_CT_ENUM, offsetof(struct sb_sink_common, full), "block",
-	 "when the queue is full: block (up to block_timeout, then drop the new event) or "
-	 "drop_oldest",
+	 "when the queue is full: block (the new event waits up to block_timeout, then is "
+	 "dropped; the sensors never wait) or drop_oldest",
 	 full_choices},
 	{"block_timeout", SB_CT_DURATION, offsetof(struct sb_sink_common, block_timeout), "1s",
-	 "longest a sensor waits for room in a full queue", .min = 0, .max = 3600},
+	 "longest an event waits for room in a full queue", .min = 0, .max = 3600},
 	{"batch", SB_CT_INT, offsetof(struct sb_sink_common, batch), "512",
 	 "events handed to the sink per write", .min = 1, .max = 65536},
 	{"flush_interval", SB_CT_DURATION, offsetof(struct sb_sink_common, flush_interval), "1s",
@@ -551,7 +551,9 @@ const struct sb_cfg_key sb_sink_common_keys[] = {
 	{"retry", SB_CT_OBJ, offsetof(struct sb_sink_common, retry), NULL,
 	 "retry policy for batches the sink cannot take yet", .sub = retry_keys},
 	{"shutdown_grace", SB_CT_DURATION, offsetof(struct sb_sink_common, shutdown_grace), "10s",
-	 "how long shutdown keeps retrying undelivered events", .min = 0, .max = 3600},
+	 "how long shutdown keeps retrying undelivered events (then blocked writes are "
+	 "interrupted)",
+	 .min = 0, .max = 3600},
 	{0},
 };
 

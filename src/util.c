@@ -379,6 +379,14 @@ int sb_cond_init_mono(pthread_cond_t *cond)
 	return -r;
 }
 
+struct timespec sb_real_timespec_after(int64_t ns)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t t = (int64_t)ts.tv_sec * SB_NSEC_PER_SEC + ts.tv_nsec + (ns > 0 ? ns : 0);
+	return (struct timespec){.tv_sec = t / SB_NSEC_PER_SEC, .tv_nsec = t % SB_NSEC_PER_SEC};
+}
+
 struct timespec sb_mono_timespec(int64_t mono_ns)
 {
 	return (struct timespec){.tv_sec = mono_ns / SB_NSEC_PER_SEC,

@@ -179,9 +179,13 @@ static bool sink_samples(struct sb_sensor *self, struct agent_state *st, struct 
 		    "Times the sink asked for a batch to be offered again.", n, NULL);
 	sink_sample(b, own, "sensorbus_sink_batches_total", SB_COUNTER, (double)ss.batches,
 		    "Batches handed to the sink.", n, NULL);
-	bool healthy = !k->ops->health || k->ops->health(k) == 0;
+	sink_sample(b, own, "sensorbus_sink_stalled", SB_GAUGE, ss.stalled,
+		    "1 when the sink holds events and has answered no batch for "
+		    "max(5s, 2 flush_interval).",
+		    n, NULL);
+	bool healthy = (!k->ops->health || k->ops->health(k) == 0) && !ss.stalled;
 	sink_sample(b, own, "sensorbus_sink_healthy", SB_GAUGE, healthy,
-		    "1 when the sink reports itself healthy.", n, NULL);
+		    "1 when the sink reports itself healthy and is not stalled.", n, NULL);
 	if (own) {
 		copy_samples(b, own);
 		sb_event_unref(own);

@@ -3,6 +3,7 @@
  * test doubles that record what they are given and can be held shut. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -198,34 +199,129 @@ static void test_every_sink_gets_every_event_in_seq_order(void **state)
 	assert_true(sb_bus_last_seq(f->bus) == 1000);
 }
 
-static void test_block_policy_waits_then_drops_new_and_counts(void **state)
+static int64_t fake_now;
+static int64_t fake_clock(void)
 {
-	struct fixture *f = *state;
+	return fake_now;
+}
+
+/* Publishes one event and waits until the (gated) writer holds it, so the
+ * queue's contents after that are known exactly. */
+static void publish_one_in_flight(struct fixture *f, struct sb_sink *s)
+{
+	assert_int_equal(publish(f, "s"), 0);
+	struct sb_sink_stats st;
+	for (int i = 0; i < 5000; i++) {
+		sb_sink_stats(s, &st);
+		if (st.in_flight == 1)
+			return;
+		usleep(1000);
+	}
+	fail_msg("the writer never took the first event");
+}
+
+static void start_gated(struct fixture *f, int64_t block_timeout)
+{
 	f->conf[0].common.queue_events = 4;
 	f->conf[0].common.batch = 1;
-	f->conf[0].common.block_timeout = 20 * SB_NSEC_PER_MSEC;
+	f->conf[0].common.block_timeout = block_timeout;
 	gate(&f->rec[0], true);
+	sb_bus_set_clock(f->bus, fake_clock);
+	fake_now = 0;
 	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[0]), 0);
 	assert_int_equal(sb_bus_start(f->bus), 0);
+}
+
+/* The publisher is the collection loop: a full queue under `block` must
+ * not make it wait, even with an hour's block_timeout. */
+static void test_block_policy_never_waits_in_publish(void **state)
+{
+	struct fixture *f = *state;
+	start_gated(f, 3600 * SB_NSEC_PER_SEC);
 	struct sb_sink *s = sb_bus_sink(f->bus, 0);
+	publish_one_in_flight(f, s);
 	int dropped = 0;
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < 11; i++) {
 		if (publish(f, "s") == -ENOSPC)
 			dropped++;
 		assert_invariant(s);
 	}
-	/* 4 queued + at most 1 held by the blocked writer */
-	assert_in_range(dropped, 3, 4);
+	/* of 12: 1 held by the writer, 4 queued, 4 waiting, 3 dropped */
+	assert_int_equal(dropped, 3);
 	struct sb_sink_stats st;
 	sb_sink_stats(s, &st);
-	assert_true(st.dropped[SB_DROP_QUEUE_FULL] == (uint64_t)dropped);
+	assert_true(st.dropped[SB_DROP_QUEUE_FULL] == 3);
+	assert_true(st.queue_events == 8);
 	gate(&f->rec[0], false);
 	sb_bus_shutdown(f->bus);
-	assert_int_equal(f->rec[0].n, 8 - dropped);
-	/* what was accepted arrives in order, the oldest first */
+	assert_int_equal(f->rec[0].n, 9);
 	for (size_t i = 0; i < f->rec[0].n; i++)
 		assert_true(f->rec[0].seqs[i] == i + 1);
 	assert_invariant(s);
+}
+
+static void test_waiting_events_move_into_the_queue_in_order(void **state)
+{
+	struct fixture *f = *state;
+	start_gated(f, SB_NSEC_PER_SEC);
+	struct sb_sink *s = sb_bus_sink(f->bus, 0);
+	publish_one_in_flight(f, s);
+	for (int i = 0; i < 7; i++)
+		assert_int_equal(publish(f, "s"), 0);
+	gate(&f->rec[0], false);
+	assert_int_equal(sb_bus_shutdown(f->bus), 0);
+	assert_int_equal(f->rec[0].n, 8);
+	for (size_t i = 0; i < 8; i++)
+		assert_true(f->rec[0].seqs[i] == i + 1);
+	struct sb_sink_stats st;
+	sb_sink_stats(s, &st);
+	assert_true(st.dropped[SB_DROP_QUEUE_FULL] == 0);
+	assert_invariant(s);
+}
+
+static void test_waiting_events_expire_after_block_timeout(void **state)
+{
+	struct fixture *f = *state;
+	start_gated(f, SB_NSEC_PER_SEC);
+	struct sb_sink *s = sb_bus_sink(f->bus, 0);
+	publish_one_in_flight(f, s);
+	for (int i = 0; i < 7; i++) /* seq 2-5 queued, 6-8 waiting */
+		assert_int_equal(publish(f, "s"), 0);
+	fake_now += SB_NSEC_PER_SEC - 1;
+	assert_int_equal(publish(f, "s"), 0); /* seq 9 waits; nothing expired yet */
+	struct sb_sink_stats st;
+	sb_sink_stats(s, &st);
+	assert_true(st.dropped[SB_DROP_QUEUE_FULL] == 0);
+	fake_now += 1;
+	assert_int_equal(publish(f, "s"), 0); /* 6-8 expire, 10 waits */
+	sb_sink_stats(s, &st);
+	assert_true(st.dropped[SB_DROP_QUEUE_FULL] == 3);
+	assert_invariant(s);
+	gate(&f->rec[0], false);
+	sb_bus_shutdown(f->bus);
+	uint64_t want[] = {1, 2, 3, 4, 5, 9, 10};
+	assert_int_equal(f->rec[0].n, 7);
+	for (size_t i = 0; i < 7; i++)
+		assert_true(f->rec[0].seqs[i] == want[i]);
+	assert_invariant(s);
+}
+
+static void test_stalled_sink_is_reported(void **state)
+{
+	struct fixture *f = *state;
+	start_gated(f, SB_NSEC_PER_SEC);
+	struct sb_sink *s = sb_bus_sink(f->bus, 0);
+	publish_one_in_flight(f, s);
+	struct sb_sink_stats st;
+	sb_sink_stats(s, &st);
+	assert_false(st.stalled);
+	fake_now += 5 * SB_NSEC_PER_SEC + 1;
+	sb_sink_stats(s, &st);
+	assert_true(st.stalled);
+	gate(&f->rec[0], false);
+	wait_written(s, 1);
+	sb_sink_stats(s, &st);
+	assert_false(st.stalled);
 }
 
 static void test_drop_oldest_keeps_newest_and_counts(void **state)
@@ -341,6 +437,67 @@ static void test_shutdown_grace_bounds_a_stuck_sink(void **state)
 	assert_invariant(sb_bus_sink(f->bus, 0));
 }
 
+/* A writer blocked in a system call (read(2) on a pipe nobody writes):
+ * past shutdown_grace the bus interrupts it, the sink sees the cancel and
+ * gives up; shutdown returns having counted everything. */
+static int never_fd[2];
+static atomic_int saw_cancel;
+static enum sb_sink_status blocked_write(struct sb_sink *s, unsigned shard,
+					 struct sb_event *const *evs, size_t n, size_t *taken)
+{
+	(void)shard;
+	(void)evs;
+	(void)n;
+	*taken = 0;
+	char c;
+	while (read(never_fd[0], &c, 1) < 0 && errno == EINTR) {
+		if (sb_sink_cancelled(s)) {
+			atomic_store(&saw_cancel, 1);
+			break;
+		}
+	}
+	return SB_SINK_RETRY;
+}
+
+static const struct sb_sink_ops blocked_ops = {
+	.name = "blocked", .desc = "test", .write = blocked_write};
+
+static void test_shutdown_interrupts_a_blocked_write(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(pipe(never_fd), 0);
+	atomic_store(&saw_cancel, 0);
+	f->conf[0].ops = &blocked_ops;
+	f->conf[0].common.shutdown_grace = 100 * SB_NSEC_PER_MSEC;
+	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[0]), 0);
+	assert_int_equal(sb_bus_start(f->bus), 0);
+	for (int i = 0; i < 5; i++)
+		publish(f, "s");
+	assert_true(sb_bus_shutdown(f->bus) == 5);
+	assert_true(atomic_load(&saw_cancel));
+	assert_invariant(sb_bus_sink(f->bus, 0));
+	close(never_fd[0]);
+	close(never_fd[1]);
+}
+
+/* A writer that no signal ends (here: waiting on a gate) is abandoned one
+ * margin past the grace, its events counted as lost at shutdown. */
+static void test_shutdown_abandons_a_writer_that_never_returns(void **state)
+{
+	struct fixture *f = *state;
+	gate(&f->rec[0], true);
+	f->conf[0].common.shutdown_grace = 50 * SB_NSEC_PER_MSEC;
+	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[0]), 0);
+	assert_int_equal(sb_bus_start(f->bus), 0);
+	for (int i = 0; i < 5; i++)
+		publish(f, "s");
+	assert_true(sb_bus_shutdown(f->bus) == 5);
+	struct sb_sink_stats st;
+	sb_sink_stats(sb_bus_sink(f->bus, 0), &st);
+	assert_true(st.dropped[SB_DROP_SHUTDOWN] == 5);
+	gate(&f->rec[0], false); /* let it end, so teardown can free it */
+}
+
 static void test_shards_keep_order_per_source(void **state)
 {
 	struct fixture *f = *state;
@@ -390,7 +547,16 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_every_sink_gets_every_event_in_seq_order,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_block_policy_waits_then_drops_new_and_counts,
+		cmocka_unit_test_setup_teardown(test_block_policy_never_waits_in_publish, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_waiting_events_move_into_the_queue_in_order,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_waiting_events_expire_after_block_timeout,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stalled_sink_is_reported, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shutdown_interrupts_a_blocked_write, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_shutdown_abandons_a_writer_that_never_returns,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drop_oldest_keeps_newest_and_counts, setup,
 						teardown),
