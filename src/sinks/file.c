@@ -25,6 +25,7 @@ struct file_cfg {
 };
 
 struct file_state {
+	struct sb_sink *sink;
 	const struct file_cfg *cfg;
 	const char *name;
 	int fd;
@@ -34,6 +35,7 @@ struct file_state {
 	struct sb_json_ctx jc;
 	struct sb_ratelimit rl;
 	bool failing;
+	bool reader_gone; /* stdout's reader closed it (EPIPE) */
 };
 
 static const struct sb_cfg_key file_keys[] = {
@@ -88,6 +90,7 @@ static int common_open(struct sb_sink *s, const struct file_cfg *cfg, bool is_st
 	struct file_state *st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
+	st->sink = s;
 	st->cfg = cfg;
 	st->name = s->name;
 	st->is_stdout = is_stdout;
@@ -126,6 +129,9 @@ static int write_all(struct file_state *st, const char *p, size_t n, size_t *don
 {
 	*done = 0;
 	while (*done < n) {
+		/* Past shutdown_grace the bus interrupts a blocked write. */
+		if (sb_sink_cancelled(st->sink))
+			return -ECANCELED;
 		ssize_t w = write(st->fd, p + *done, n - *done);
 		if (w < 0) {
 			if (errno == EINTR)
@@ -206,6 +212,15 @@ static int drain(struct file_state *st)
 		memmove(st->buf.data, st->buf.data + off, st->buf.len - off);
 		st->buf.len -= off;
 	}
+	if (r == -EPIPE && st->is_stdout) {
+		/* Like any filter: the reader is gone, nothing more can reach it. */
+		if (!st->reader_gone)
+			sb_sink_stop_agent(st->sink, "standard output was closed by its reader");
+		st->reader_gone = true;
+		return r;
+	}
+	if (r == -ECANCELED)
+		return r;
 	if (r) {
 		sb_log_rl(&st->rl, SB_LOG_ERROR, "sink:file",
 			  "%s: cannot write %s: %s (%zu bytes held, will retry)", st->name,
@@ -226,6 +241,8 @@ static enum sb_sink_status file_write(struct sb_sink *s, unsigned shard,
 	(void)shard;
 	struct file_state *st = s->state;
 	*taken = 0;
+	if (st->reader_gone)
+		return SB_SINK_ERROR;
 	if (st->buf.len >= st->cfg->max_pending && drain(st))
 		return SB_SINK_RETRY;
 	for (size_t i = 0; i < n; i++)
@@ -246,6 +263,8 @@ static enum sb_sink_status file_flush(struct sb_sink *s, unsigned shard)
 {
 	(void)shard;
 	struct file_state *st = s->state;
+	if (st->reader_gone)
+		return SB_SINK_OK; /* what it held is counted lost at close */
 	if (drain(st))
 		return SB_SINK_RETRY;
 	if (st->cfg->fsync && !st->is_stdout && fsync(st->fd)) {
@@ -278,7 +297,7 @@ static void file_close(struct sb_sink *s)
 	struct file_state *st = s->state;
 	if (!st)
 		return;
-	if (st->buf.len && drain(st)) {
+	if (st->buf.len && (st->reader_gone || sb_sink_cancelled(s) || drain(st))) {
 		/* one event per line: count what is still held */
 		for (size_t i = 0; i < st->buf.len; i++)
 			s->lost += st->buf.data[i] == '\n';
