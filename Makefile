@@ -68,7 +68,8 @@ TEST_SRCS := $(filter-out tests/unit/test_bpf%,$(TEST_SRCS))
 endif
 TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
-.PHONY: all run test unit e2e clean install deps bench fuzz format check-format promtext-bench
+.PHONY: all run test unit e2e clean install deps bench fuzz format check-format promtext-bench \
+	bpf-arches
 
 all: $(BUILD)/sensorbus
 
@@ -100,6 +101,21 @@ ifeq ($(BPF),1)
 $(patsubst %.c,$(BUILD)/obj/%.o,$(BPF_USER_SRCS)): $(BPF_SKELS)
 endif
 
+# Every BPF program compiles for every architecture in vmlinux/ (CO-RE
+# objects are per arch only through vmlinux.h and __TARGET_ARCH).
+BPF_ARCHES := $(notdir $(wildcard vmlinux/*))
+BPF_CROSS := $(foreach a,$(BPF_ARCHES),$(patsubst bpf/%.bpf.c,$(BUILD)/bpf-$(a)/%.bpf.o,$(BPF_PROGS)))
+
+define bpf_cross_rule
+$(BUILD)/bpf-$(1)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) vmlinux/$(1)/vmlinux.h
+	$$(call msg,BPF-$(1),$$<)
+	$$(Q)mkdir -p $$(dir $$@)
+	$$(Q)$$(CLANG) $$(subst -D__TARGET_ARCH_$$(ARCH) -Ivmlinux/$$(ARCH),-D__TARGET_ARCH_$(1) -Ivmlinux/$(1),$$(BPF_CFLAGS)) -c $$< -o $$@
+endef
+$(foreach a,$(BPF_ARCHES),$(eval $(call bpf_cross_rule,$(a))))
+
+bpf-arches: $(BPF_CROSS)
+
 # ---- tests ----
 TEST_LIBS := $(LIBS) -lcmocka
 
@@ -122,7 +138,7 @@ e2e: all
 
 test:
 	$(Q)scripts/deps.sh test
-	$(Q)$(MAKE) --no-print-directory all $(TEST_BINS)
+	$(Q)$(MAKE) --no-print-directory all $(TEST_BINS) $(if $(filter 1,$(BPF)),bpf-arches)
 	$(Q)tests/run-unit.sh $(TEST_BINS)
 	$(Q)SB_BIN=$(BUILD)/sensorbus SB_BUILD=$(BUILD) tests/run-e2e.sh
 
