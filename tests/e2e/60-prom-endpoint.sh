@@ -80,8 +80,9 @@ code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$url/metrics")
 [ "$code" = 405 ] || fail "POST /metrics: $code"
 ok "gzip, HEAD, 404, 405"
 
-# Broken and idle clients: answered with a 4xx or cut, idle connections beyond
-# max_connections are closed after `timeout`, and the endpoint serves again.
+# Broken and idle clients: answered with a 4xx or cut; of 10 idle connections
+# against max_connections 8 the oldest make room, the rest are closed after
+# `timeout`, and the endpoint serves again.
 "$PY" - "$port" <<'PY' || fail "the endpoint mishandles broken or idle clients"
 import socket, sys
 port = int(sys.argv[1])
@@ -113,7 +114,7 @@ for s in idle:
         s.sendall(b"GET /metrics HTTP/1.1\r\n")  # and never the end of the headers
     except OSError:
         pass
-for s in idle:  # every one is closed by the server: timeout or refused beyond the limit
+for s in idle:  # every one is closed by the server: shed beyond the limit, or timed out
     try:
         while s.recv(4096):
             pass
