@@ -124,6 +124,7 @@ struct sb_config {
 	size_t nsinks;
 };
 
+extern const struct sb_cfg_key sb_config_top_keys[];
 extern const struct sb_cfg_key sb_sink_common_keys[];
 extern const struct sb_cfg_key sb_sensor_common_keys[];
 
