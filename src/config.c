@@ -47,6 +47,11 @@ static const char *json_type_name(const cJSON *v)
 	return "invalid";
 }
 
+static bool is_secret(const struct sb_cfg_key *k)
+{
+	return k->desc && strstr(k->desc, "[secret]");
+}
+
 static void key_path(char *out, size_t n, const char *path, const char *key)
 {
 	if (!*path)
@@ -153,6 +158,16 @@ static int parse_value(const cJSON *v, const struct sb_cfg_key *k, void *dst, co
 		if (!cJSON_IsString(v))
 			return fail(err, errlen, path, NULL, "expected a string, got %s",
 				    json_type_name(v));
+		const char *why = sb_cfg_masked(v->valuestring, is_secret(k));
+		if (why)
+			return fail(err, errlen, path, NULL, "%s", why);
+		if ((k->flags & SB_CK_PATH) && !*v->valuestring)
+			return fail(err, errlen, path, NULL, "empty path");
+		if ((k->flags & SB_CK_PATH) && *v->valuestring != '/')
+			return fail(err, errlen, path, NULL,
+				    "\"%s\" is a relative path; give an absolute one (a service's "
+				    "working directory is not the config's)",
+				    v->valuestring);
 		char *s = strdup(v->valuestring);
 		if (!s)
 			return -ENOMEM;
@@ -268,6 +283,12 @@ static int parse_value(const cJSON *v, const struct sb_cfg_key *k, void *dst, co
 				key_path(p, sizeof(p), path, e->string);
 				return fail(err, errlen, p, NULL, "expected a string, got %s",
 					    json_type_name(e));
+			}
+			const char *why = sb_cfg_masked(e->valuestring, is_secret(k));
+			if (why) {
+				char p[256];
+				key_path(p, sizeof(p), path, e->string);
+				return fail(err, errlen, p, NULL, "%s", why);
 			}
 			m->k[m->n] = strdup(e->string);
 			m->v[m->n] = strdup(e->valuestring);
@@ -480,7 +501,7 @@ const struct sb_cfg_key sb_sensor_common_keys[] = {
 	{0},
 };
 
-static const char *const log_choices[] = {"error", "warn", "info", "debug", NULL};
+static const char *const log_choices[] = {"error", "warn", "info", "debug", "trace", NULL};
 
 const struct sb_cfg_key sb_config_top_keys[] = {
 	{"interval", SB_CT_DURATION, offsetof(struct sb_config, interval), "1s",
@@ -525,21 +546,20 @@ static int load_sink(struct sb_sink_conf *sk, const cJSON *sec, int idx, char *e
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(sec, "type");
 	if (!cJSON_IsObject(sec))
 		return fail(err, errlen, path, NULL, "expected an object");
-	if (!cJSON_IsString(type)) {
-		char list[256] = "";
-		size_t n;
-		const struct sb_sink_ops *const *t = sb_sink_table(&n);
-		for (size_t i = 0; i < n; i++) {
-			size_t l = strlen(list);
-			snprintf(list + l, sizeof(list) - l, "%s%s", i ? ", " : "", t[i]->name);
-		}
+	char list[256] = "";
+	size_t n;
+	const struct sb_sink_ops *const *t = sb_sink_table(&n);
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(list);
+		snprintf(list + l, sizeof(list) - l, "%s%s", i ? ", " : "", t[i]->name);
+	}
+	if (!cJSON_IsString(type))
 		return fail(err, errlen, path, "type", "missing or not a string (one of %s)",
 			    list);
-	}
 	sk->ops = sb_sink_find(type->valuestring);
 	if (!sk->ops)
-		return fail(err, errlen, path, "type", "unknown sink type \"%s\"",
-			    type->valuestring);
+		return fail(err, errlen, path, "type", "unknown sink type \"%s\" (one of %s)",
+			    type->valuestring, list);
 	sk->cfg = calloc(1, sk->ops->cfg_size ? sk->ops->cfg_size : 1);
 	if (!sk->cfg)
 		return -ENOMEM;
@@ -551,6 +571,8 @@ static int load_sink(struct sb_sink_conf *sk, const cJSON *sec, int idx, char *e
 		if (sk->ops->validate(sk->cfg, e, sizeof(e)))
 			r = fail(err, errlen, path, NULL, "%s", e);
 	}
+	if (!r)
+		sb_config_adjust_sink(sk, (size_t)idx);
 	return r;
 }
 
@@ -608,17 +630,15 @@ int sb_config_load(struct sb_config *cfg, const char *text, const char *origin, 
 	if (text) {
 		root = cJSON_ParseWithOpts(text, NULL, 1);
 		if (!root) {
-			const char *at = cJSON_GetErrorPtr();
-			int line = 1, col = 1;
-			for (const char *p = text; at && p < at; p++) {
-				if (*p == '\n') {
-					line++;
-					col = 1;
-				} else {
-					col++;
-				}
+			char what[160] = "invalid JSON";
+			size_t at;
+			if (!sb_cfg_json_error(text, &at, what, sizeof(what))) {
+				const char *p = cJSON_GetErrorPtr();
+				at = p ? (size_t)(p - text) : 0;
 			}
-			snprintf(err, errlen, "%s:%d:%d: invalid JSON", origin, line, col);
+			int line, col;
+			sb_cfg_line_col(text, at, &line, &col);
+			snprintf(err, errlen, "%s:%d:%d: %s", origin, line, col, what);
 			return -EINVAL;
 		}
 		if (!cJSON_IsObject(root)) {
@@ -629,15 +649,19 @@ int sb_config_load(struct sb_config *cfg, const char *text, const char *origin, 
 	}
 
 	static const char *const top_sections[] = {"sensors", "sinks"};
-	const struct sb_cfg_key *tables[1] = {sb_config_top_keys};
-	void *dsts[1] = {cfg};
+	/* Listed so that the unknown-key error names them; detached below and
+	 * parsed on their own, so never parsed through this table. */
+	static const struct sb_cfg_key section_keys[] = {
+		{"sensors", SB_CT_STRMAP}, {"sinks", SB_CT_OBJLIST}, {0}};
+	const struct sb_cfg_key *tables[2] = {sb_config_top_keys, section_keys};
+	void *dsts[2] = {cfg, NULL};
 	/* Sections are parsed below; hide them from the flat key check. */
 	cJSON *sensors = NULL, *sinks = NULL;
 	if (root) {
 		sensors = cJSON_DetachItemFromObjectCaseSensitive(root, top_sections[0]);
 		sinks = cJSON_DetachItemFromObjectCaseSensitive(root, top_sections[1]);
 	}
-	r = sb_cfg_parse(root, "", tables, dsts, 1, err, errlen);
+	r = sb_cfg_parse(root, "", tables, dsts, 2, err, errlen);
 	if (r)
 		goto out;
 
@@ -733,6 +757,8 @@ int sb_config_load(struct sb_config *cfg, const char *text, const char *origin, 
 			goto out;
 	}
 	r = name_sinks(cfg, err, errlen);
+	if (!r)
+		r = sb_config_check_sinks(cfg, err, errlen);
 out:
 	cJSON_Delete(sensors);
 	cJSON_Delete(sinks);

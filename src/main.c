@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sb_agent.h"
 #include "sb_config.h"
@@ -103,6 +104,18 @@ static void usage(FILE *f)
 		   "Every config key is listed in the README.\n");
 }
 
+/* Paths on the command line are the user's, relative to where they stand;
+ * the config wants them absolute. */
+static const char *absolute(const char *path, char *buf, size_t n)
+{
+	char cwd[4096];
+	if (!path || *path == '/' || !strcmp(path, "-") || !*path || !getcwd(cwd, sizeof(cwd)))
+		return path;
+	if ((size_t)snprintf(buf, n, "%s/%s", cwd, path) >= n)
+		return path;
+	return buf;
+}
+
 static int die_usage(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "sensorbus: ");
@@ -187,6 +200,10 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		return die_usage("unexpected argument '%s'", argv[optind]);
+	char abs_output[4096], abs_procfs[4096], abs_sysfs[4096];
+	output = absolute(output, abs_output, sizeof(abs_output));
+	procfs = absolute(procfs, abs_procfs, sizeof(abs_procfs));
+	sysfs = absolute(sysfs, abs_sysfs, sizeof(abs_sysfs));
 
 	enum sb_log_level ll;
 	if (log_level && sb_log_parse_level(log_level, &ll))

@@ -39,11 +39,12 @@ struct algod_cfg {
 
 static const struct sb_cfg_key algod_keys[] = {
 	{"data_dir", SB_CT_STR, offsetof(struct algod_cfg, data_dir), "/var/lib/algorand",
-	 "algod's data directory: its address from algod.net, its token from algod.token"},
+	 "algod's data directory: its address from algod.net, its token from algod.token",
+	 .flags = SB_CK_PATH},
 	{"url", SB_CT_STR, offsetof(struct algod_cfg, url), NULL,
 	 "REST base URL (e.g. http://127.0.0.1:8080), instead of data_dir/algod.net"},
 	{"token_file", SB_CT_STR, offsetof(struct algod_cfg, token_file), NULL,
-	 "file holding the API token, instead of data_dir/algod.token"},
+	 "file holding the API token, instead of data_dir/algod.token", .flags = SB_CK_PATH},
 	{"timeout", SB_CT_DURATION, offsetof(struct algod_cfg, timeout), "2s",
 	 "longest a request may take (at most 90% of the interval)", .min = 0.001, .max = 3600},
 	{"connect_timeout", SB_CT_DURATION, offsetof(struct algod_cfg, connect_timeout), "1s",

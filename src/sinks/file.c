@@ -38,7 +38,8 @@ struct file_state {
 
 static const struct sb_cfg_key file_keys[] = {
 	{"path", SB_CT_STR, offsetof(struct file_cfg, path), "/var/log/sensorbus/events.jsonl",
-	 "file to append JSON lines to (its directory is created if missing)"},
+	 "file to append JSON lines to (its directory is created if missing)",
+	 .flags = SB_CK_PATH | SB_CK_OWNED | SB_CK_TARGET},
 	{"rotate_bytes", SB_CT_SIZE, offsetof(struct file_cfg, rotate_bytes), "100MiB",
 	 "rotate when the file would grow past this size (0: never)", .min = 0, .max = 1e15},
 	{"keep", SB_CT_INT, offsetof(struct file_cfg, keep), "5",
