@@ -82,7 +82,8 @@ static void usage(FILE *f)
 		"      --sysfs DIR       proc sensor's sysfs root (default /sys)\n"
 		"      --no-bpf          procfs-only mode: never load BPF programs\n"
 		"      --check-config    validate, print the effective config, exit 0 (or 2)\n"
-		"      --log-level LVL   error, warn, info (default) or debug\n"
+		"      --log-level LVL   error, warn, info (default), debug or trace (debug and\n"
+		"                        libbpf's own debug output)\n"
 		"      --host NAME       host name in events (default: the system's)\n"
 		"  -h, --help            this text\n"
 		"      --version         version and commit\n"
@@ -207,7 +208,7 @@ int main(int argc, char **argv)
 
 	enum sb_log_level ll;
 	if (log_level && sb_log_parse_level(log_level, &ll))
-		return die_usage("--log-level: '%s' is not one of error, warn, info, debug",
+		return die_usage("--log-level: '%s' is not one of error, warn, info, debug, trace",
 				 log_level);
 
 	struct sb_buf text;

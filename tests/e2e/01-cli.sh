@@ -93,6 +93,9 @@ set +e
 "$SB_BIN" --sensors proc,martian --check-config >/dev/null 2>"$TMP/err"; rc=$?
 [ $rc -eq 2 ] || fail "--sensors with unknown: exit $rc"
 grep -q martian "$TMP/err" || fail "unknown sensor not named"
+"$SB_BIN" --log-level chatty --check-config >/dev/null 2>"$TMP/err"; rc=$?
+[ $rc -eq 2 ] && grep -q trace "$TMP/err" || fail "--log-level chatty: exit $rc, $(cat "$TMP/err")"
+"$SB_BIN" --log-level trace --check-config >/dev/null || fail "--log-level trace refused"
 "$SB_BIN" --bogus >/dev/null 2>&1; rc=$?
 [ $rc -eq 2 ] || fail "unknown option: exit $rc"
 "$SB_BIN" -c /nonexistent/x.json >/dev/null 2>&1; rc=$?
