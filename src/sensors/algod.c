@@ -505,6 +505,14 @@ static int algod_init(struct sb_sensor *s)
 	}
 	/* a round must end before the next one is due */
 	int64_t timeout = c->timeout < s->interval * 9 / 10 ? c->timeout : s->interval * 9 / 10;
+	if (timeout != c->timeout) {
+		char was[32], now[32], iv[32];
+		sb_fmt_duration(was, sizeof(was), c->timeout);
+		sb_fmt_duration(now, sizeof(now), timeout);
+		sb_fmt_duration(iv, sizeof(iv), s->interval);
+		sb_warn(COMP, "timeout %s lowered to %s (at most 90%% of the interval %s)", was,
+			now, iv);
+	}
 	int64_t ctimeout = c->connect_timeout < timeout ? c->connect_timeout : timeout;
 	sb_scrape_job_init(&a->metrics);
 	a->metrics.lim = c->limits;

@@ -1264,8 +1264,18 @@ static int open_shard(struct amqp_sink *k, unsigned i)
 		.fsync_interval = c->fsync_interval,
 		.fsync_every_write = c->fsync_every_write,
 	};
-	if (o.max_bytes < 2 * o.segment_bytes)
+	if (o.max_bytes < 2 * o.segment_bytes) {
 		o.max_bytes = 2 * o.segment_bytes;
+		if (i == 0) {
+			char total[32], each[32];
+			sb_fmt_size(total, sizeof(total), c->spool_max_bytes);
+			sb_fmt_size(each, sizeof(each), o.max_bytes);
+			sb_warn(COMP,
+				"%s: spool_max_bytes %s over %u workers is less than two segments "
+				"each; raised to %s per worker",
+				k->s->name, total, k->n, each);
+		}
+	}
 	struct sb_spool_recovery rec;
 	int r = sb_spool_open(&o, &sh->sp, &rec);
 	if (r)
