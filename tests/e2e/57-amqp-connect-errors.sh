@@ -24,3 +24,14 @@ sed "s|127.0.0.1:$port|no-such-host.invalid:$port|" "$TMP/c.json" >"$TMP/dns.jso
 grep -q "connect to no-such-host.invalid:$port: cannot resolve no-such-host.invalid: " "$TMP/dns.err" ||
 	fail "unresolvable name not reported as such: $(grep -m2 'connect to' "$TMP/dns.err")"
 ok "an unresolvable broker name is reported as such"
+
+# A spool bound too small for its workers is raised, and said so.
+cat >"$TMP/w.json" <<JSON
+{"sensors": {"synthetic": {"rate": 1000, "count": 5}},
+ "sinks": [{"type": "amqp", "url": "amqp://127.0.0.1:$port/", "spool_dir": "$TMP/spool-w", "workers": 4,
+            "spool_max_bytes": "256KiB", "spool_segment_bytes": "64KiB", "shutdown_grace": "500ms"}]}
+JSON
+"$SB_BIN" -c "$TMP/w.json" --duration 500ms 2>"$TMP/w.err" || fail "agent exited $?: $(cat "$TMP/w.err")"
+[ "$(grep -c 'spool_max_bytes 256KiB over 4 workers is less than two segments each; raised to 128KiB per worker' "$TMP/w.err")" = 1 ] ||
+	fail "no single warning for the raised spool bound: $(grep -i spool "$TMP/w.err")"
+ok "a spool bound raised for its workers is warned about once"
