@@ -96,11 +96,11 @@ static const struct sb_cfg_key breaker_keys[] = {
 
 static const struct sb_cfg_key tls_keys[] = {
 	{"ca", SB_CT_STR, offsetof(struct amqp_cfg, tls.ca) - offsetof(struct amqp_cfg, tls), NULL,
-	 "CA certificates (PEM) to verify the broker with (amqps://)"},
+	 "CA certificates (PEM) to verify the broker with (amqps://)", .flags = SB_CK_PATH},
 	{"cert", SB_CT_STR, offsetof(struct amqp_cfg, tls.cert) - offsetof(struct amqp_cfg, tls),
-	 NULL, "client certificate (PEM), for brokers that ask for one"},
+	 NULL, "client certificate (PEM), for brokers that ask for one", .flags = SB_CK_PATH},
 	{"key", SB_CT_STR, offsetof(struct amqp_cfg, tls.key) - offsetof(struct amqp_cfg, tls), NULL,
-	 "the client certificate's private key (PEM)"},
+	 "the client certificate's private key (PEM)", .flags = SB_CK_PATH},
 	{"verify", SB_CT_BOOL, offsetof(struct amqp_cfg, tls.verify) - offsetof(struct amqp_cfg, tls),
 	 "true", "verify the broker's certificate and host name"},
 	{0},
@@ -108,9 +108,11 @@ static const struct sb_cfg_key tls_keys[] = {
 
 static const struct sb_cfg_key amqp_keys[] = {
 	{"url", SB_CT_STR, offsetof(struct amqp_cfg, url), "amqp://guest:guest@127.0.0.1:5672/",
-	 "broker URL, amqp:// or amqps:// (TLS); may hold credentials [secret]"},
+	 "broker URL, amqp:// or amqps:// (TLS); may hold credentials [secret]",
+	 .flags = SB_CK_TARGET},
 	{"credentials_file", SB_CT_STR, offsetof(struct amqp_cfg, credentials_file), NULL,
-	 "file whose first line is user:password; overrides the URL's credentials"},
+	 "file whose first line is user:password; overrides the URL's credentials",
+	 .flags = SB_CK_PATH},
 	{"exchange", SB_CT_STR, offsetof(struct amqp_cfg, exchange), "sensorbus",
 	 "durable topic exchange, declared at connect"},
 	{"routing_key", SB_CT_STR, offsetof(struct amqp_cfg, routing_key),
@@ -119,7 +121,8 @@ static const struct sb_cfg_key amqp_keys[] = {
 	{"mandatory", SB_CT_BOOL, offsetof(struct amqp_cfg, mandatory), "true",
 	 "publish mandatory: a message no queue takes is returned, retried and spooled, not lost"},
 	{"spool_dir", SB_CT_STR, offsetof(struct amqp_cfg, spool_dir),
-	 "/var/lib/sensorbus/spool/amqp", "spool directory (one shard-N subdirectory per worker)"},
+	 "/var/lib/sensorbus/spool/amqp", "spool directory (one shard-N subdirectory per worker)",
+	 .flags = SB_CK_PATH | SB_CK_OWNED},
 	{"spool_max_bytes", SB_CT_SIZE, offsetof(struct amqp_cfg, spool_max_bytes), "1GiB",
 	 "bound on the spool's files, shared evenly by the workers", .min = 65536, .max = 1e15},
 	{"spool_segment_bytes", SB_CT_SIZE, offsetof(struct amqp_cfg, spool_segment_bytes),
@@ -1261,8 +1264,18 @@ static int open_shard(struct amqp_sink *k, unsigned i)
 		.fsync_interval = c->fsync_interval,
 		.fsync_every_write = c->fsync_every_write,
 	};
-	if (o.max_bytes < 2 * o.segment_bytes)
+	if (o.max_bytes < 2 * o.segment_bytes) {
 		o.max_bytes = 2 * o.segment_bytes;
+		if (i == 0) {
+			char total[32], each[32];
+			sb_fmt_size(total, sizeof(total), c->spool_max_bytes);
+			sb_fmt_size(each, sizeof(each), o.max_bytes);
+			sb_warn(COMP,
+				"%s: spool_max_bytes %s over %u workers is less than two segments "
+				"each; raised to %s per worker",
+				k->s->name, total, k->n, each);
+		}
+	}
 	struct sb_spool_recovery rec;
 	int r = sb_spool_open(&o, &sh->sp, &rec);
 	if (r)

@@ -104,7 +104,8 @@ struct prom_state {
 
 static const struct sb_cfg_key prom_keys[] = {
 	{"listen", SB_CT_STR, offsetof(struct prom_cfg, listen), "127.0.0.1:9847",
-	 "address to serve HTTP on: host:port, [v6addr]:port, or :port for every address"},
+	 "address to serve HTTP on: host:port, [v6addr]:port, or :port for every address",
+	 .flags = SB_CK_TARGET},
 	{"path", SB_CT_STR, offsetof(struct prom_cfg, path), "/metrics",
 	 "path of the metrics exposition"},
 	{"stale_after", SB_CT_INT, offsetof(struct prom_cfg, stale_after), "5",
