@@ -100,7 +100,8 @@ static int scan(struct proc_state *st, struct proc_cpu_sysfs *cs)
 	closedir(d);
 	if (r)
 		return r;
-	qsort(cs->cpus, cs->ncpus, sizeof(*cs->cpus), cmp_dir);
+	if (cs->ncpus)
+		qsort(cs->cpus, cs->ncpus, sizeof(*cs->cpus), cmp_dir);
 	char path[PATH_MAX + 64];
 	for (size_t i = 0; i < cs->ncpus && !r; i++) {
 		struct cpu_dir *c = &cs->cpus[i];
