@@ -51,17 +51,14 @@ int sb_caps_user_lookup(const char *name, struct sb_caps_user *u)
 	return r;
 }
 
-int sb_caps_no_new_privs(void)
-{
-	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ? -errno : 0;
-}
+int sb_caps_no_new_privs(void) { return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ? -errno : 0; }
 
 static bool is_user(const struct sb_caps_user *u)
 {
 	uid_t r, e, s;
 	gid_t gr, ge, gs;
-	return !getresuid(&r, &e, &s) && !getresgid(&gr, &ge, &gs) && r == u->uid &&
-	       e == u->uid && s == u->uid && gr == u->gid && ge == u->gid && gs == u->gid;
+	return !getresuid(&r, &e, &s) && !getresgid(&gr, &ge, &gs) && r == u->uid && e == u->uid &&
+	       s == u->uid && gr == u->gid && ge == u->gid && gs == u->gid;
 }
 
 /* Becomes u with the permitted set kept (KEEPCAPS is per thread and

@@ -135,8 +135,8 @@ static bool prefix(struct sb_resync *rs, uint64_t x, uint64_t size, uint32_t *cr
 bool sb_resync_valid_at(struct sb_resync *rs, uint64_t off, uint64_t size)
 {
 	unsigned char h[SB_SPOOL_REC_HDR + 2 * STEP];
-	if (off < rs->base || size - off < SB_SPOOL_REC_HDR ||
-	    !get(rs, h, SB_SPOOL_REC_HDR, off) || get32(h) != SB_SPOOL_REC_MAGIC)
+	if (off < rs->base || size - off < SB_SPOOL_REC_HDR || !get(rs, h, SB_SPOOL_REC_HDR, off) ||
+	    get32(h) != SB_SPOOL_REC_MAGIC)
 		return false;
 	uint32_t len = get32(h + 4), want = get32(h + 8);
 	if (len > SB_SPOOL_MAX_RECORD || SB_SPOOL_REC_HDR + (uint64_t)len > size - off)

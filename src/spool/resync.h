@@ -20,8 +20,8 @@
 
 struct sb_resync {
 	int fd;
-	uint64_t base;     /* no question is asked below it */
-	uint32_t *ck;      /* ck[i]: crc32c of [base, base + i * STEP) */
+	uint64_t base; /* no question is asked below it */
+	uint32_t *ck;  /* ck[i]: crc32c of [base, base + i * STEP) */
 	size_t nck, capck;
 	unsigned char *win; /* the scan's window of the file */
 	uint64_t wpos;

@@ -153,8 +153,8 @@ static void test_crc32c_combine_equals_the_checksum_of_the_whole(void **state)
 	for (size_t i = 0; i < SB_ARRAY_SIZE(cuts); i++) {
 		size_t a = cuts[i], b = sizeof(buf) - a;
 		uint32_t whole = sb_crc32c(0, buf, sizeof(buf));
-		assert_int_equal(sb_crc32c_combine(sb_crc32c(0, buf, a), sb_crc32c(0, buf + a, b), b),
-				 whole);
+		assert_int_equal(
+		    sb_crc32c_combine(sb_crc32c(0, buf, a), sb_crc32c(0, buf + a, b), b), whole);
 	}
 	assert_int_equal(sb_crc32c_combine(0x12345678u, 0, 0), 0x12345678u);
 }
