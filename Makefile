@@ -47,10 +47,12 @@ ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SAN_FLAGS) -D_GNU_SOURCE -Iinclude 
 LIBS := -lcjson -lz -lcap -lpthread
 ALL_LDFLAGS := $(SAN_FLAGS) $(LDFLAGS)
 
-# Core sources: everything under src/ except src/bpf (the BPF sensor's user side),
-# which needs its skeletons.
-SRCS := $(sort $(filter-out src/bpf/%,$(wildcard src/*.c src/*/*.c src/*/*/*.c)))
-BPF_USER_SRCS := $(wildcard src/bpf/*.c)
+# Core sources: everything under src/ except the BPF sensor's user side, which
+# needs its skeletons; its stub (for BPF=0) is core.
+BPF_DIR := src/sensors/bpf
+SRCS := $(sort $(filter-out $(BPF_DIR)/%,$(wildcard src/*.c src/*/*.c src/*/*/*.c)) \
+	$(BPF_DIR)/stub.c)
+BPF_USER_SRCS := $(filter-out $(BPF_DIR)/stub.c,$(wildcard $(BPF_DIR)/*.c))
 BPF_PROGS := $(wildcard bpf/*.bpf.c)
 
 ifeq ($(BPF),1)
