@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "bpf_sensor.h"
+#include "config.h"
 #include "proc.skel.h"
 #include "sched.skel.h"
 #include "sb_log.h"
@@ -36,29 +37,6 @@
 #include "sb_sensor.h"
 
 #define COMP "sensor:bpf"
-
-enum { ENABLED_AUTO, ENABLED_TRUE, ENABLED_FALSE };
-static const char *const enabled_choices[] = {"auto", "true", "false", NULL};
-
-struct bpf_cfg {
-	int enabled;
-	struct sb_strlist watch;
-	int64_t event_latency;
-};
-
-static const struct sb_cfg_key bpf_keys[] = {
-	{"enabled", SB_CT_ENUM, offsetof(struct bpf_cfg, enabled), "auto",
-	 "load the BPF programs: auto (where the kernel and privileges allow, else procfs-only), "
-	 "true (the same, but failing to is an error), false",
-	 .choices = enabled_choices},
-	{"watch", SB_CT_STRLIST, offsetof(struct bpf_cfg, watch), NULL,
-	 "processes to follow per process: names (matched on comm, at most 15 characters) or pids"},
-	{"event_latency", SB_CT_DURATION, offsetof(struct bpf_cfg, event_latency), "1s",
-	 "longest an exec, exit or fork event waits in the kernel's ring buffer before the agent "
-	 "takes it (each wakeup costs tens of microseconds in a VM)",
-	 .min = 0.001, .max = 60},
-	{0},
-};
 
 /* Where a tracepoint's programs live. */
 enum { OBJ_SCHED, OBJ_PROC, OBJ_MAX };
@@ -199,10 +177,10 @@ static struct bpf_state *state_new(struct sb_sensor *s)
 
 /* Says once why there is no BPF; the sensor stays, in fallback mode,
  * publishing only its status (the caller frees its loading state). */
-static int decline(struct sb_sensor *s, const struct bpf_cfg *c, const struct sb_bpf_plan *plan,
+static int decline(struct sb_sensor *s, const struct sb_bpf_cfg *c, const struct sb_bpf_plan *plan,
 		   enum sb_bpf_reason reason, const char *why)
 {
-	sb_log(c->enabled == ENABLED_TRUE ? SB_LOG_ERROR : SB_LOG_WARN, COMP,
+	sb_log(c->enabled == SB_BPF_ENABLED_TRUE ? SB_LOG_ERROR : SB_LOG_WARN, COMP,
 	       "BPF unavailable, running procfs-only: %s", why);
 	struct bpf_state *fb = state_new(s);
 	if (!fb)
@@ -225,7 +203,7 @@ static struct bpf_program *prog_of(struct loader *ld, int tp, bool btf)
 	return bpf_object__find_program_by_name(obj, name);
 }
 
-static void parse_watch(struct bpf_state *st, const struct bpf_cfg *c)
+static void parse_watch(struct bpf_state *st, const struct sb_bpf_cfg *c)
 {
 	for (size_t i = 0; i < c->watch.n && i < SB_WATCH_MAX; i++) {
 		const char *w = c->watch.v[i];
@@ -434,7 +412,7 @@ static int load_objects(struct loader *ld)
 				ld->proc->rodata->watch_on = watch;
 				ld->proc->rodata->born_after_ns = (__u64)born;
 				ld->proc->rodata->wakeup_ns =
-					(__u64)((const struct bpf_cfg *)st->s->cfg)->event_latency;
+					(__u64)((const struct sb_bpf_cfg *)st->s->cfg)->event_latency;
 			}
 		}
 		if (!ld->obj[o]) {
@@ -1002,29 +980,6 @@ static void watched_samples(struct bpf_state *st, struct sb_evb *b)
 
 /* ---- sensor ops ---- */
 
-static int bpf_validate(const void *cfg, char *err, size_t errlen)
-{
-	const struct bpf_cfg *c = cfg;
-	if (c->watch.n > SB_WATCH_MAX) {
-		snprintf(err, errlen, "watch: at most %d entries, got %zu", SB_WATCH_MAX,
-			 c->watch.n);
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < c->watch.n; i++) {
-		const char *w = c->watch.v[i];
-		uint64_t pid;
-		if (!*w) {
-			snprintf(err, errlen, "watch[%zu]: empty name", i);
-			return -EINVAL;
-		}
-		if (sb_parse_u64(w, &pid) == 0 && (pid == 0 || pid > 4194304)) {
-			snprintf(err, errlen, "watch[%zu]: pid %s out of range (1..4194304)", i, w);
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
 static void describe_watch(const struct bpf_state *st, char *out, size_t n)
 {
 	size_t l = 0;
@@ -1041,8 +996,8 @@ static void describe_watch(const struct bpf_state *st, char *out, size_t n)
 
 static int bpf_init(struct sb_sensor *s)
 {
-	const struct bpf_cfg *c = s->cfg;
-	if (c->enabled == ENABLED_FALSE) {
+	const struct sb_bpf_cfg *c = s->cfg;
+	if (c->enabled == SB_BPF_ENABLED_FALSE) {
 		sb_info(COMP, "disabled by config (sensors.bpf.enabled = false): procfs-only");
 		return 1;
 	}
@@ -1153,9 +1108,9 @@ const struct sb_sensor_ops sb_sensor_bpf = {
 	.name = "bpf",
 	.desc = "scheduler and process lifecycle metrics and exec/exit events from eBPF "
 		"(procfs-only fallback where BPF is unavailable)",
-	.keys = bpf_keys,
-	.cfg_size = sizeof(struct bpf_cfg),
-	.validate = bpf_validate,
+	.keys = sb_bpf_cfg_keys,
+	.cfg_size = sizeof(struct sb_bpf_cfg),
+	.validate = sb_bpf_cfg_validate,
 	.init = bpf_init,
 	.collect = bpf_collect,
 	.destroy = bpf_destroy,

@@ -1,33 +1,14 @@
 /* The bpf sensor in a build without BPF support (make BPF=0): it exists, so
- * configs that name it stay valid, and says once that it cannot run. The
- * real one is src/bpf/bpf_sensor.c. */
-#ifndef SB_HAVE_BPF
+ * configs that name it stay valid (the same keys, config.c), and says once
+ * that it cannot run. The real one is sensor.c. */
+#include "config.h"
 #include "sb_log.h"
 #include "sb_sensor.h"
 
-struct bpf_stub_cfg {
-	int enabled;
-	struct sb_strlist watch;
-	int64_t event_latency;
-};
-
-static const char *const enabled_choices[] = {"auto", "true", "false", NULL};
-
-static const struct sb_cfg_key bpf_stub_keys[] = {
-	{"enabled", SB_CT_ENUM, offsetof(struct bpf_stub_cfg, enabled), "auto",
-	 "load the BPF programs (this build has none)", .choices = enabled_choices},
-	{"watch", SB_CT_STRLIST, offsetof(struct bpf_stub_cfg, watch), NULL,
-	 "processes to follow (unused in this build)"},
-	{"event_latency", SB_CT_DURATION, offsetof(struct bpf_stub_cfg, event_latency), "1s",
-	 "longest an exec, exit or fork event waits (unused in this build)", .min = 0.001,
-	 .max = 60},
-	{0},
-};
-
 static int bpf_stub_init(struct sb_sensor *s)
 {
-	const struct bpf_stub_cfg *c = s->cfg;
-	sb_log(c->enabled == 1 ? SB_LOG_ERROR : SB_LOG_WARN, "sensor:bpf",
+	const struct sb_bpf_cfg *c = s->cfg;
+	sb_log(c->enabled == SB_BPF_ENABLED_TRUE ? SB_LOG_ERROR : SB_LOG_WARN, "sensor:bpf",
 	       "built without BPF support: procfs-only");
 	return 1;
 }
@@ -35,8 +16,8 @@ static int bpf_stub_init(struct sb_sensor *s)
 const struct sb_sensor_ops sb_sensor_bpf = {
 	.name = "bpf",
 	.desc = "eBPF metrics and events (not in this build: make BPF=1)",
-	.keys = bpf_stub_keys,
-	.cfg_size = sizeof(struct bpf_stub_cfg),
+	.keys = sb_bpf_cfg_keys,
+	.cfg_size = sizeof(struct sb_bpf_cfg),
+	.validate = sb_bpf_cfg_validate,
 	.init = bpf_stub_init,
 };
-#endif
