@@ -238,7 +238,8 @@ int sb_fsafe_dir_open(const char *dir, mode_t mkdir_mode, char *why, size_t whyl
 			/* A name someone made meanwhile is looked at again below. */
 			if (mkdirat(fd, c, mkdir_mode) && errno != EEXIST) {
 				r = -errno;
-				say(why, whylen, "cannot create directory %s: %s", here, strerror(-r));
+				say(why, whylen, "cannot create directory %s: %s", here,
+				    strerror(-r));
 				goto out;
 			}
 			if (fstatat(fd, c, &st, AT_SYMLINK_NOFOLLOW)) {
@@ -251,8 +252,9 @@ int sb_fsafe_dir_open(const char *dir, mode_t mkdir_mode, char *why, size_t whyl
 			/* Links root or we made (/var/run -> /run) are followed;
 			 * one another user made could lead anywhere. */
 			if (st.st_uid != 0 && st.st_uid != geteuid()) {
-				say(why, whylen, "%s: a symbolic link owned by uid %u, not followed",
-				    here, (unsigned)st.st_uid);
+				say(why, whylen,
+				    "%s: a symbolic link owned by uid %u, not followed", here,
+				    (unsigned)st.st_uid);
 				r = -EPERM;
 				goto out;
 			}
@@ -264,7 +266,8 @@ int sb_fsafe_dir_open(const char *dir, mode_t mkdir_mode, char *why, size_t whyl
 				goto out;
 			}
 			target[tl] = 0;
-			if ((size_t)snprintf(next, sizeof(next), "%s/%s", target, p) >= sizeof(rest)) {
+			if ((size_t)snprintf(next, sizeof(next), "%s/%s", target, p) >=
+			    sizeof(rest)) {
 				r = -ENAMETOOLONG;
 				say(why, whylen, "%s: %s", here, strerror(-r));
 				goto out;

@@ -96,8 +96,7 @@ static void test_a_fifo_is_refused_without_waiting(void **state)
 	assert_int_equal(mkfifo(at(f, "tok"), 0600), 0);
 	/* no writer: a blocking open would never return */
 	assert_int_equal(
-	    sb_fsafe_read(at(f, "tok"), 0, 4096, &f->buf, NULL, f->why, sizeof(f->why)),
-	    -EINVAL);
+	    sb_fsafe_read(at(f, "tok"), 0, 4096, &f->buf, NULL, f->why, sizeof(f->why)), -EINVAL);
 	reason(f, "a FIFO, not a regular file");
 	reason(f, at(f, "tok"));
 }
@@ -108,8 +107,7 @@ static void test_a_symlink_is_not_followed(void **state)
 	put(at(f, "secret"), "root only\n", 0600);
 	assert_int_equal(symlink(at(f, "secret"), at(f, "tok")), 0);
 	assert_int_equal(
-	    sb_fsafe_read(at(f, "tok"), 0, 4096, &f->buf, NULL, f->why, sizeof(f->why)),
-	    -ELOOP);
+	    sb_fsafe_read(at(f, "tok"), 0, 4096, &f->buf, NULL, f->why, sizeof(f->why)), -ELOOP);
 	reason(f, "a symbolic link, not followed");
 	assert_true(f->buf.len == 0 || !strstr(f->buf.data, "root only"));
 }
@@ -119,8 +117,7 @@ static void test_a_directory_is_not_read(void **state)
 	struct fx *f = *state;
 	assert_int_equal(mkdir(at(f, "tok"), 0700), 0);
 	assert_int_equal(
-	    sb_fsafe_read(at(f, "tok"), 0, 4096, &f->buf, NULL, f->why, sizeof(f->why)),
-	    -EINVAL);
+	    sb_fsafe_read(at(f, "tok"), 0, 4096, &f->buf, NULL, f->why, sizeof(f->why)), -EINVAL);
 	reason(f, "a directory");
 }
 
@@ -132,8 +129,7 @@ static void test_a_file_over_the_bound_is_refused(void **state)
 	big[sizeof(big) - 1] = 0;
 	put(at(f, "tok"), big, 0600);
 	assert_int_equal(
-	    sb_fsafe_read(at(f, "tok"), 0, 4096, &f->buf, NULL, f->why, sizeof(f->why)),
-	    -EFBIG);
+	    sb_fsafe_read(at(f, "tok"), 0, 4096, &f->buf, NULL, f->why, sizeof(f->why)), -EFBIG);
 	reason(f, "4999 bytes, more than the 4096 expected");
 }
 
@@ -143,8 +139,8 @@ static void test_a_secret_of_another_owner_is_refused(void **state)
 	need_root();
 	put(at(f, "tok"), "abc\n", 0600);
 	assert_int_equal(chown(at(f, "tok"), OTHER_UID, OTHER_UID), 0);
-	assert_int_equal(sb_fsafe_read(at(f, "tok"), SB_FSAFE_SECRET, 4096, &f->buf, NULL,
-				       f->why, sizeof(f->why)),
+	assert_int_equal(sb_fsafe_read(at(f, "tok"), SB_FSAFE_SECRET, 4096, &f->buf, NULL, f->why,
+				       sizeof(f->why)),
 			 -EPERM);
 	reason(f, "owned by uid 54321, not by root or its directory's owner (uid 0)");
 	/* not a secret: anyone's file may be read */
@@ -174,13 +170,13 @@ static void test_a_group_or_world_writable_secret_is_refused(void **state)
 {
 	struct fx *f = *state;
 	put(at(f, "tok"), "abc\n", 0620);
-	assert_int_equal(sb_fsafe_read(at(f, "tok"), SB_FSAFE_SECRET, 4096, &f->buf, NULL,
-				       f->why, sizeof(f->why)),
+	assert_int_equal(sb_fsafe_read(at(f, "tok"), SB_FSAFE_SECRET, 4096, &f->buf, NULL, f->why,
+				       sizeof(f->why)),
 			 -EPERM);
 	reason(f, "writable by group or others (mode 0620)");
 	put(at(f, "tok"), "abc\n", 0602);
-	assert_int_equal(sb_fsafe_read(at(f, "tok"), SB_FSAFE_SECRET, 4096, &f->buf, NULL,
-				       f->why, sizeof(f->why)),
+	assert_int_equal(sb_fsafe_read(at(f, "tok"), SB_FSAFE_SECRET, 4096, &f->buf, NULL, f->why,
+				       sizeof(f->why)),
 			 -EPERM);
 }
 
@@ -189,8 +185,8 @@ static void test_a_hard_linked_secret_is_refused(void **state)
 	struct fx *f = *state;
 	put(at(f, "shadow"), "root only\n", 0600);
 	assert_int_equal(link(at(f, "shadow"), at(f, "tok")), 0);
-	assert_int_equal(sb_fsafe_read(at(f, "tok"), SB_FSAFE_SECRET, 4096, &f->buf, NULL,
-				       f->why, sizeof(f->why)),
+	assert_int_equal(sb_fsafe_read(at(f, "tok"), SB_FSAFE_SECRET, 4096, &f->buf, NULL, f->why,
+				       sizeof(f->why)),
 			 -EPERM);
 	reason(f, "2 hard links, one expected");
 }
@@ -295,9 +291,9 @@ static void test_a_planted_symlink_is_not_written_through(void **state)
 	assert_true(d >= 0);
 	int flags[] = {O_WRONLY | O_APPEND | O_CREAT, O_WRONLY | O_CREAT | O_TRUNC, O_RDWR};
 	for (size_t i = 0; i < 3; i++) {
-		assert_int_equal(sb_fsafe_open_in(d, f->dir, "out", flags[i], 0640, 0, f->why,
-						  sizeof(f->why)),
-				 -ELOOP);
+		assert_int_equal(
+		    sb_fsafe_open_in(d, f->dir, "out", flags[i], 0640, 0, f->why, sizeof(f->why)),
+		    -ELOOP);
 		reason(f, "a symbolic link, not followed");
 	}
 	/* a dangling one does not create its target either */
@@ -320,8 +316,8 @@ static void test_a_file_is_created_or_appended_to(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "a", 1), 1);
 	close(fd);
-	fd = sb_fsafe_open_path(at(f, "d/out"), O_WRONLY | O_APPEND | O_CREAT, 0640, 0750, 0,
-				NULL, f->why, sizeof(f->why));
+	fd = sb_fsafe_open_path(at(f, "d/out"), O_WRONLY | O_APPEND | O_CREAT, 0640, 0750, 0, NULL,
+				f->why, sizeof(f->why));
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "b", 1), 1);
 	assert_int_equal(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
@@ -331,8 +327,8 @@ static void test_a_file_is_created_or_appended_to(void **state)
 	assert_int_equal(st.st_size, 2);
 	assert_int_equal(st.st_mode & 0777, 0640);
 	/* O_EXCL: must be new */
-	assert_int_equal(sb_fsafe_open_path(at(f, "d/out"), O_WRONLY | O_CREAT | O_EXCL, 0640, 0,
-					    0, NULL, f->why, sizeof(f->why)),
+	assert_int_equal(sb_fsafe_open_path(at(f, "d/out"), O_WRONLY | O_CREAT | O_EXCL, 0640, 0, 0,
+					    NULL, f->why, sizeof(f->why)),
 			 -EEXIST);
 }
 
@@ -364,26 +360,26 @@ int main(void)
 	umask(022);
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-		T(test_a_regular_file_is_read),
-		T(test_a_fifo_is_refused_without_waiting),
-		T(test_a_symlink_is_not_followed),
-		T(test_a_directory_is_not_read),
-		T(test_a_file_over_the_bound_is_refused),
-		T(test_a_secret_of_another_owner_is_refused),
-		T(test_a_secret_of_the_directory_owner_or_root_is_read),
-		T(test_a_group_or_world_writable_secret_is_refused),
-		T(test_a_hard_linked_secret_is_refused),
-		T(test_a_private_directory_is_opened),
-		T(test_missing_directories_are_made_0750),
-		T(test_a_file_on_the_way_is_named),
-		T(test_a_sticky_world_writable_directory_is_refused),
-		T(test_a_group_writable_directory_is_refused),
-		T(test_a_directory_of_another_user_is_refused),
-		T(test_a_symlink_of_another_user_on_the_way_is_refused),
-		T(test_a_planted_symlink_is_not_written_through),
-		T(test_a_file_is_created_or_appended_to),
-		T(test_a_fifo_in_place_of_a_file_is_refused),
-		T(test_a_device_only_when_asked),
+	    T(test_a_regular_file_is_read),
+	    T(test_a_fifo_is_refused_without_waiting),
+	    T(test_a_symlink_is_not_followed),
+	    T(test_a_directory_is_not_read),
+	    T(test_a_file_over_the_bound_is_refused),
+	    T(test_a_secret_of_another_owner_is_refused),
+	    T(test_a_secret_of_the_directory_owner_or_root_is_read),
+	    T(test_a_group_or_world_writable_secret_is_refused),
+	    T(test_a_hard_linked_secret_is_refused),
+	    T(test_a_private_directory_is_opened),
+	    T(test_missing_directories_are_made_0750),
+	    T(test_a_file_on_the_way_is_named),
+	    T(test_a_sticky_world_writable_directory_is_refused),
+	    T(test_a_group_writable_directory_is_refused),
+	    T(test_a_directory_of_another_user_is_refused),
+	    T(test_a_symlink_of_another_user_on_the_way_is_refused),
+	    T(test_a_planted_symlink_is_not_written_through),
+	    T(test_a_file_is_created_or_appended_to),
+	    T(test_a_fifo_in_place_of_a_file_is_refused),
+	    T(test_a_device_only_when_asked),
 #undef T
 	};
 	return cmocka_run_group_tests_name("fsafe", tests, NULL, NULL);

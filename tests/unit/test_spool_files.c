@@ -187,13 +187,13 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-		T(test_a_link_planted_as_the_lock_is_not_followed),
-		T(test_a_dangling_link_as_the_lock_makes_nothing),
-		T(test_a_link_planted_as_the_cursor_log_is_not_followed),
-		T(test_a_link_planted_as_the_cursor_temp_file_is_replaced),
-		T(test_a_sticky_world_writable_spool_directory_is_refused),
-		T(test_a_spool_directory_of_another_user_is_refused),
-		T(test_a_missing_spool_directory_is_made_0750),
+	    T(test_a_link_planted_as_the_lock_is_not_followed),
+	    T(test_a_dangling_link_as_the_lock_makes_nothing),
+	    T(test_a_link_planted_as_the_cursor_log_is_not_followed),
+	    T(test_a_link_planted_as_the_cursor_temp_file_is_replaced),
+	    T(test_a_sticky_world_writable_spool_directory_is_refused),
+	    T(test_a_spool_directory_of_another_user_is_refused),
+	    T(test_a_missing_spool_directory_is_made_0750),
 #undef T
 	};
 	return cmocka_run_group_tests_name("spool_files", tests, NULL, NULL);
