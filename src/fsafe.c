@@ -67,11 +67,15 @@ static const char *split(const char *path, char *dir, size_t n)
 	return slash + 1;
 }
 
-static int read_all(int fd, size_t max, struct sb_buf *buf)
+/* Room for the whole file up front: a secret is never copied by a
+ * realloc into memory freed unwiped. */
+static int read_all(int fd, size_t size, size_t max, struct sb_buf *buf)
 {
 	sb_buf_reset(buf);
+	if (sb_buf_reserve(buf, size + 2))
+		return -ENOMEM;
 	for (;;) {
-		if (sb_buf_reserve(buf, 4096))
+		if (buf->cap - buf->len < 2 && sb_buf_reserve(buf, 4096))
 			return -ENOMEM;
 		ssize_t r = read(fd, buf->data + buf->len, buf->cap - buf->len - 1);
 		if (r < 0) {
@@ -148,7 +152,7 @@ ssize_t sb_fsafe_read(const char *path, unsigned flags, size_t max, struct sb_bu
 			goto out;
 		}
 	}
-	if ((r = read_all(fd, max, buf))) {
+	if ((r = read_all(fd, (size_t)st.st_size, max, buf))) {
 		say(why, whylen, "%s: %s", path,
 		    r == -EFBIG ? "grew past its bound while read" : strerror(-r));
 		goto out;
