@@ -9,8 +9,11 @@
  *
  * The address and token come from algod.net and algod.token in the data
  * directory, re-read whenever the files change (algod rewrites them when
- * it restarts). The token lives only in a header list that is wiped when
- * replaced: it is never logged nor put in an event. */
+ * it restarts). That directory is the algod user's, so both are read as
+ * sb_fsafe.h says: no link followed, no FIFO waited on, and a token that
+ * is not private to that user (or root) is not sent. The token lives only
+ * in a header list that is wiped when replaced: it is never logged nor put
+ * in an event. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <limits.h>
@@ -22,6 +25,7 @@
 
 #include "../scrape/job.h"
 #include "sb_caps.h"
+#include "sb_fsafe.h"
 #include "sb_log.h"
 #include "sb_loop.h"
 #include "sb_sensor.h"
@@ -56,7 +60,7 @@ static const struct sb_cfg_key algod_keys[] = {
 	{0},
 };
 
-/* A file we re-read only when it changed. */
+/* A file we re-parse only when it changed. */
 struct watched {
 	char *path;
 	struct stat st;
@@ -101,17 +105,12 @@ struct algod {
 
 /* ---- files ---- */
 
-static bool changed(struct watched *w)
+/* Whether st is the file w was last read from, unchanged. */
+static bool same(const struct watched *w, const struct stat *st)
 {
-	struct stat st;
-	if (stat(w->path, &st))
-		return true; /* let the read say why */
-	if (w->have && st.st_dev == w->st.st_dev && st.st_ino == w->st.st_ino &&
-	    st.st_size == w->st.st_size && st.st_mtim.tv_sec == w->st.st_mtim.tv_sec &&
-	    st.st_mtim.tv_nsec == w->st.st_mtim.tv_nsec)
-		return false;
-	w->st = st;
-	return true;
+	return w->have && st->st_dev == w->st.st_dev && st->st_ino == w->st.st_ino &&
+	       st->st_size == w->st.st_size && st->st_mtim.tv_sec == w->st.st_mtim.tv_sec &&
+	       st->st_mtim.tv_nsec == w->st.st_mtim.tv_nsec;
 }
 
 /* "host:port", "[v6]:port" or ":port" (all interfaces) into a base URL;
@@ -152,15 +151,22 @@ static void set_base(struct algod *a, const char *base)
 }
 
 /* The trimmed text of w's file into b if it changed since it was read:
- * 0 read, 1 unchanged, <0 -errno. */
-static int reread(struct watched *w, struct sb_buf *b, char **text)
+ * 0 read, 1 unchanged, <0 -errno with why set. The files are the algod
+ * user's: never a link, a FIFO (an open would hang the loop) nor a big
+ * file; the token, sent on the network, only as private as a secret. */
+static int reread(struct watched *w, unsigned flags, struct sb_buf *b, char **text, char *why,
+		  size_t whylen)
 {
-	if (!changed(w))
+	struct stat st;
+	ssize_t n = sb_fsafe_read(w->path, flags, 4096, b, &st, why, whylen);
+	if (n < 0) {
+		w->have = false;
+		return (int)n;
+	}
+	if (same(w, &st))
 		return 1;
 	w->have = false;
-	ssize_t n = sb_read_file(w->path, b, 4096);
-	if (n < 0)
-		return (int)n;
+	w->st = st;
 	*text = sb_trim((char *)sb_buf_cstr(b));
 	return 0;
 }
@@ -169,11 +175,11 @@ static void read_net(struct algod *a)
 {
 	struct sb_buf b;
 	sb_buf_init(&b);
-	char *addr;
-	int n = reread(&a->net, &b, &addr);
+	char *addr, why[256];
+	int n = reread(&a->net, 0, &b, &addr, why, sizeof(why));
 	if (n < 0) {
-		snprintf(a->file_err, sizeof(a->file_err), "cannot read %s: %s%s", a->net.path,
-			 strerror(-n), n == -ENOENT ? " (is algod running?)" : "");
+		snprintf(a->file_err, sizeof(a->file_err), "cannot read %s%s", why,
+			 n == -ENOENT ? " (is algod running?)" : "");
 	} else if (n == 0) {
 		char base[320];
 		if (base_from_net(addr, base, sizeof(base))) {
@@ -194,15 +200,16 @@ static void read_token(struct algod *a)
 {
 	struct sb_buf b;
 	sb_buf_init(&b);
-	char *tok;
-	int n = reread(&a->token, &b, &tok);
+	char *tok, why[256];
+	int n = reread(&a->token, SB_FSAFE_SECRET, &b, &tok, why, sizeof(why));
 	if (n == 1)
-		return;
+		goto out;
 	sb_slist_free_wiped(a->token_hdr);
 	a->token_hdr = NULL;
+	a->token_err[0] = 0;
 	if (n < 0) {
-		snprintf(a->token_err, sizeof(a->token_err), "cannot read the token file %s: %s",
-			 a->token.path, strerror(-n));
+		snprintf(a->token_err, sizeof(a->token_err),
+			 "cannot read the token file %s; it is not used", why);
 	} else {
 		size_t tl = strlen(tok);
 		bool valid = tl > 0;
@@ -222,14 +229,13 @@ static void read_token(struct algod *a)
 			a->token.have = a->token_hdr != NULL;
 		}
 	}
+	if (!a->token.have && !a->token_err[0])
+		snprintf(a->token_err, sizeof(a->token_err), "out of memory for the token");
+	a->status_req.headers = a->token_hdr;
+out:
 	if (b.data)
 		explicit_bzero(b.data, b.cap);
 	sb_buf_free(&b);
-	if (a->token.have)
-		a->token_err[0] = 0;
-	else if (!a->token_err[0])
-		snprintf(a->token_err, sizeof(a->token_err), "out of memory for the token");
-	a->status_req.headers = a->token_hdr;
 }
 
 /* ---- the round ---- */
@@ -539,9 +545,7 @@ static int algod_init(struct sb_sensor *s)
 		if (a->file_err[0])
 			sb_warn(COMP, "%s; will try again every round", a->file_err);
 	}
-	read_token(a);
-	if (a->token_err[0])
-		sb_warn(COMP, "%s; /v2/status needs it", a->token_err);
+	read_token(a); /* a round says why it is missing, once */
 	sb_info(COMP, "watching %s (token from %s)", a->desc[0] ? a->desc : a->net.path,
 		a->token.path);
 	return 0;

@@ -2,7 +2,12 @@
  * and `stdout`. Events are encoded into one buffer and written with few
  * large write(2)s. When the disk refuses, the bytes stay in the buffer and
  * the bus is told to retry, so nothing the sink took is lost while the
- * agent runs. */
+ * agent runs; what is still held at shutdown is counted lost, and a line
+ * it left half written is cut off, so the file holds whole lines only.
+ *
+ * The file is opened as sb_fsafe.h says: in a directory no other user can
+ * write (made 0750 if missing), never through a link. A file deleted under
+ * the sink (its directory removed) is noticed and made again. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sb_fsafe.h"
 #include "sb_json.h"
 #include "sb_log.h"
 #include "sb_sink.h"
@@ -30,8 +36,13 @@ struct file_state {
 	const char *name;
 	const char *comp; /* log component: sink:file or sink:stdout */
 	int fd;
+	int dfd; /* its directory, for renames beside it */
+	const char *base; /* its name in dfd */
 	bool is_stdout;
-	uint64_t size; /* of the current file */
+	uint64_t size;    /* of the current file */
+	uint64_t partial; /* bytes of a line begun but not ended in it */
+	uint64_t lost;    /* events whose line was cut, for sb_sink.lost */
+	char why[400];    /* why the last open failed */
 	struct sb_buf buf;
 	struct sb_json_ctx jc;
 	struct sb_ratelimit rl;
@@ -60,25 +71,29 @@ static const struct sb_cfg_key file_keys[] = {
 static int open_path(struct file_state *st)
 {
 	const char *path = st->cfg->path;
-	st->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (st->fd < 0 && errno == ENOENT) {
-		/* Create missing parent directories, like mkdir -p. */
-		char dir[4096];
-		snprintf(dir, sizeof(dir), "%s", path);
-		for (char *p = dir + 1; *p; p++) {
-			if (*p != '/')
-				continue;
-			*p = 0;
-			if (mkdir(dir, 0750) && errno != EEXIST)
-				break;
-			*p = '/';
-		}
-		st->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	}
+	if (st->dfd >= 0)
+		close(st->dfd);
+	st->dfd = -1;
+	st->fd = sb_fsafe_open_path(path, O_WRONLY | O_APPEND | O_CREAT, 0640, 0750,
+				    SB_FSAFE_DEVICE, &st->dfd, st->why, sizeof(st->why));
 	if (st->fd < 0)
-		return -errno;
+		return st->fd;
+	const char *slash = strrchr(path, '/');
+	st->base = slash ? slash + 1 : path;
 	struct stat sb;
 	st->size = fstat(st->fd, &sb) ? 0 : (uint64_t)sb.st_size;
+	if (st->partial && st->buf.len) {
+		/* the start of the held line went to the old file: its rest
+		 * alone would be garbage in the new one */
+		size_t cut = (size_t)((char *)memchr(st->buf.data, '\n', st->buf.len) -
+				      st->buf.data) + 1;
+		memmove(st->buf.data, st->buf.data + cut, st->buf.len - cut);
+		st->buf.len -= cut;
+		st->lost++;
+		sb_warn("sink:file", "%s: a line half written to the old %s is not finished in"
+			" the new one; its event is lost", st->name, path);
+	}
+	st->partial = 0;
 	return 0;
 }
 
@@ -100,14 +115,14 @@ static int common_open(struct sb_sink *s, const struct file_cfg *cfg, bool is_st
 	st->jc.run = s->ri->run;
 	st->jc.host = s->ri->host;
 	st->rl.interval_ns = 10 * SB_NSEC_PER_SEC;
+	st->dfd = -1;
 	sb_buf_init(&st->buf);
 	if (is_stdout) {
 		st->fd = STDOUT_FILENO;
 	} else {
 		int r = open_path(st);
 		if (r) {
-			sb_err("sink:file", "%s: cannot open %s: %s", s->name, cfg->path,
-			       strerror(-r));
+			sb_err("sink:file", "%s: %s", s->name, st->why);
 			free(st);
 			return r;
 		}
@@ -141,6 +156,9 @@ static int write_all(struct file_state *st, const char *p, size_t n, size_t *don
 				continue;
 			return -errno;
 		}
+		/* a short write before ENOSPC leaves a line half on disk */
+		const char *nl = memrchr(p + *done, '\n', (size_t)w);
+		st->partial = nl ? (uint64_t)(p + *done + w - (nl + 1)) : st->partial + (uint64_t)w;
 		*done += (size_t)w;
 		st->size += (uint64_t)w;
 	}
@@ -155,18 +173,22 @@ static int rotate(struct file_state *st)
 		fsync(st->fd);
 	close(st->fd);
 	st->fd = -1;
+	/* renamed within the directory checked at open: nothing another
+	 * user planted there since can redirect them */
+	const char *b = st->base;
+	int d = st->dfd;
 	if (st->cfg->keep == 0) {
-		unlink(path);
+		unlinkat(d, b, 0);
 	} else {
 		for (int64_t i = st->cfg->keep - 1; i >= 1; i--) {
-			snprintf(from, sizeof(from), "%s.%lld", path, (long long)i);
-			snprintf(to, sizeof(to), "%s.%lld", path, (long long)i + 1);
-			if (rename(from, to) && errno != ENOENT)
-				sb_warn("sink:file", "cannot rename %s to %s: %s", from, to,
-					strerror(errno));
+			snprintf(from, sizeof(from), "%s.%lld", b, (long long)i);
+			snprintf(to, sizeof(to), "%s.%lld", b, (long long)i + 1);
+			if (renameat(d, from, d, to) && errno != ENOENT)
+				sb_warn("sink:file", "cannot rename %s.%lld to %s: %s", path,
+					(long long)i, to, strerror(errno));
 		}
-		snprintf(to, sizeof(to), "%s.1", path);
-		if (rename(path, to))
+		snprintf(to, sizeof(to), "%s.1", b);
+		if (renameat(d, b, d, to))
 			sb_warn("sink:file", "cannot rename %s to %s: %s", path, to,
 				strerror(errno));
 	}
@@ -175,17 +197,39 @@ static int rotate(struct file_state *st)
 
 /* Writes out the buffer, rotating on line boundaries. On error the unwritten
  * bytes stay at the front of the buffer. */
+/* A file whose last link is gone (deleted, or its directory removed)
+ * takes writes no one will read: closed, so the next write makes it again.
+ * One fstat per drain. */
+static void check_deleted(struct file_state *st)
+{
+	struct stat sb;
+	if (st->is_stdout || st->fd < 0 || fstat(st->fd, &sb) || sb.st_nlink > 0)
+		return;
+	sb_warn("sink:file", "%s: %s was deleted (or its directory); creating it again",
+		st->name, st->cfg->path);
+	close(st->fd);
+	st->fd = -1;
+}
+
 static int drain(struct file_state *st)
 {
 	size_t off = 0;
 	int r = 0;
+	bool open_failed = false;
+	if (st->buf.len)
+		check_deleted(st);
 	while (off < st->buf.len) {
-		if (st->fd < 0 && (r = open_path(st)))
+		if (st->fd < 0 && (r = open_path(st))) {
+			open_failed = true;
 			break;
+		}
 		const char *p = st->buf.data + off;
 		size_t n = st->buf.len - off;
 		uint64_t lim = st->cfg->rotate_bytes;
-		if (!st->is_stdout && lim && st->size + n > lim) {
+		if (st->partial) {
+			/* the rest of a half-written line goes where its start is */
+			n = (size_t)((const char *)memchr(p, '\n', n) - p) + 1;
+		} else if (!st->is_stdout && lim && st->size + n > lim) {
 			size_t room = st->size < lim ? (size_t)(lim - st->size) : 0;
 			size_t cut = 0;
 			for (size_t i = room; i > 0; i--) {
@@ -224,7 +268,11 @@ static int drain(struct file_state *st)
 	}
 	if (r == -ECANCELED)
 		return r;
-	if (r) {
+	if (r && open_failed) {
+		sb_log_rl(&st->rl, SB_LOG_ERROR, st->comp, "%s: %s (%zu bytes held, will retry)",
+			  st->name, st->why, st->buf.len);
+		st->failing = true;
+	} else if (r) {
 		sb_log_rl(&st->rl, SB_LOG_ERROR, st->comp,
 			  "%s: cannot write %s: %s (%zu bytes held, will retry)", st->name,
 			  st->is_stdout ? "stdout" : st->cfg->path, strerror(-r), st->buf.len);
@@ -290,9 +338,31 @@ static void file_reopen(struct sb_sink *s, unsigned shard)
 	int r = open_path(st);
 	if (r)
 		sb_err("sink:file", "%s: cannot reopen %s: %s (will retry)", st->name,
-		       st->cfg->path, strerror(-r));
+		       st->cfg->path, st->why);
 	else
 		sb_info("sink:file", "%s: reopened %s", st->name, st->cfg->path);
+}
+
+/* The start of a line whose end could not be written (its event is
+ * counted lost) is cut, so a reader never sees half an event. */
+static void cut_partial(struct file_state *st)
+{
+	struct stat sb;
+	if (!st->partial || st->is_stdout || st->fd < 0)
+		return;
+	if (fstat(st->fd, &sb) || !S_ISREG(sb.st_mode))
+		return; /* a device keeps what it took */
+	if ((uint64_t)sb.st_size < st->partial ||
+	    ftruncate(st->fd, sb.st_size - (off_t)st->partial)) {
+		sb_err("sink:file", "%s: cannot cut the incomplete last line off %s: %s", st->name,
+		       st->cfg->path,
+		       (uint64_t)sb.st_size < st->partial ? "it is shorter than that line"
+							   : strerror(errno));
+		return;
+	}
+	sb_warn("sink:file", "%s: cut the incomplete last line (%llu bytes) off %s", st->name,
+		(unsigned long long)st->partial, st->cfg->path);
+	st->partial = 0;
 }
 
 static void file_close(struct sb_sink *s)
@@ -300,6 +370,7 @@ static void file_close(struct sb_sink *s)
 	struct file_state *st = s->state;
 	if (!st)
 		return;
+	s->lost += st->lost;
 	if (st->buf.len && (st->reader_gone || sb_sink_cancelled(s) || drain(st))) {
 		/* one event per line: count what is still held */
 		for (size_t i = 0; i < st->buf.len; i++)
@@ -307,12 +378,15 @@ static void file_close(struct sb_sink *s)
 		sb_err(st->comp, "%s: %llu events (%zu bytes) could not be written to %s",
 		       st->name, (unsigned long long)s->lost, st->buf.len,
 		       st->is_stdout ? "stdout" : st->cfg->path);
+		cut_partial(st);
 	}
 	if (!st->is_stdout && st->fd >= 0) {
 		if (st->cfg->fsync)
 			fsync(st->fd);
 		close(st->fd);
 	}
+	if (st->dfd >= 0)
+		close(st->dfd);
 	sb_buf_free(&st->buf);
 	free(st);
 	s->state = NULL;

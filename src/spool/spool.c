@@ -15,6 +15,7 @@
 
 #include "crc32c.h"
 #include "resync.h"
+#include "sb_fsafe.h"
 #include "sb_log.h"
 
 #define COMP "spool"
@@ -334,7 +335,7 @@ static int new_segment(struct sb_spool *sp)
 		return -EOVERFLOW;
 	}
 	seg_path(sp, segno, path, sizeof(path));
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
 	if (fd < 0)
 		return -errno;
 	unsigned char h[SB_SPOOL_SEG_HDR];
@@ -397,12 +398,14 @@ static int append_cursor(struct sb_spool *sp, uint64_t segno, uint64_t off)
 
 static int open_cursor_log(struct sb_spool *sp, bool truncate)
 {
-	char path[4200];
-	snprintf(path, sizeof(path), "%s/%s", sp->dir, CURSOR_FILE);
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0),
-		      0640);
-	if (fd < 0)
-		return -errno;
+	char why[512];
+	int fd = sb_fsafe_open_in(sp->dfd, sp->dir, CURSOR_FILE,
+				  O_WRONLY | O_CREAT | O_APPEND | (truncate ? O_TRUNC : 0), 0640, 0,
+				  why, sizeof(why));
+	if (fd < 0) {
+		sb_err(COMP, "%s: %s", sp->name, why);
+		return fd;
+	}
 	if (sp->cfd >= 0)
 		close(sp->cfd);
 	sp->cfd = fd;
@@ -415,9 +418,15 @@ static int compact_cursors(struct sb_spool *sp)
 	char tmp[4200], path[4200];
 	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", sp->dir, CURSOR_FILE);
 	snprintf(path, sizeof(path), "%s/%s", sp->dir, CURSOR_FILE);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0)
-		return -errno;
+	/* a leftover (or planted) temp file is removed, never written through */
+	char why[512];
+	unlinkat(sp->dfd, CURSOR_FILE ".tmp", 0);
+	int fd = sb_fsafe_open_in(sp->dfd, sp->dir, CURSOR_FILE ".tmp", O_WRONLY | O_CREAT | O_EXCL,
+				  0640, 0, why, sizeof(why));
+	if (fd < 0) {
+		sb_err(COMP, "%s: %s", sp->name, why);
+		return fd;
+	}
 	int old = sp->cfd;
 	sp->cfd = fd;
 	sp->cursor_log_bytes = 0;
@@ -512,7 +521,7 @@ static int read_cursors(const char *dir, const char *name, bool readonly, struct
 		       readonly ? "not read" : "set aside as cursor.bad, every record is pending");
 		return readonly || !rename(path, bad) ? 0 : -errno;
 	}
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
 	struct walk w;
@@ -616,23 +625,6 @@ static int list_segments(const char *dir, const char *name, uint64_t **out, size
 	return 0;
 }
 
-static int mkdir_p(const char *path)
-{
-	char tmp[4096];
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(tmp, 0750) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0750) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static bool header_ok(int fd, uint64_t segno)
 {
 	unsigned char h[SB_SPOOL_SEG_HDR];
@@ -646,7 +638,7 @@ static int recover_seg(struct sb_spool *sp, uint64_t segno, uint64_t cur, bool l
 {
 	char path[4200];
 	seg_path(sp, segno, path, sizeof(path));
-	int fd = open(path, (sp->o.readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	int fd = open(path, (sp->o.readonly ? O_RDONLY : O_RDWR) | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == EISDIR) {
 		/* became a directory since it was listed */
 		sb_err(COMP, "%s: %s is a directory, not a segment file; left alone", sp->name,
@@ -754,26 +746,32 @@ int sb_spool_open(const struct sb_spool_opts *o, struct sb_spool **out,
 		goto fail;
 	sp->o.dir = sp->dir;
 	sp->o.name = sp->name;
-	if (!o->readonly && (r = mkdir_p(sp->dir))) {
-		sb_err(COMP, "%s: cannot create spool directory %s: %s", sp->name, sp->dir,
-		       strerror(-r));
-		goto fail;
+	char why[512];
+	if (o->readonly) {
+		sp->dfd = open(sp->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		r = sp->dfd < 0 ? -errno : 0;
+		snprintf(why, sizeof(why), "%s: %s", sp->dir, strerror(-r));
+	} else {
+		/* written to: no other user may plant a link or a file in it */
+		sp->dfd = sb_fsafe_dir_open(sp->dir, 0750, why, sizeof(why));
+		r = sp->dfd < 0 ? sp->dfd : 0;
 	}
-	sp->dfd = open(sp->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (sp->dfd < 0) {
-		r = -errno;
-		sb_err(COMP, "%s: cannot open spool directory %s: %s", sp->name, sp->dir,
-		       strerror(-r));
+	if (r) {
+		sb_err(COMP, "%s: cannot open spool directory %s", sp->name, why);
 		goto fail;
 	}
 	if (!o->readonly) {
-		char lp[4200];
-		snprintf(lp, sizeof(lp), "%s/lock", sp->dir);
-		sp->lockfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-		if (sp->lockfd < 0 || flock(sp->lockfd, LOCK_EX | LOCK_NB)) {
+		sp->lockfd = sb_fsafe_open_in(sp->dfd, sp->dir, "lock", O_RDWR | O_CREAT, 0640, 0,
+					      why, sizeof(why));
+		if (sp->lockfd >= 0 && flock(sp->lockfd, LOCK_EX | LOCK_NB)) {
 			r = errno == EWOULDBLOCK ? -EBUSY : -errno;
-			sb_err(COMP, "%s: cannot lock spool %s: %s", sp->name, sp->dir,
-			       r == -EBUSY ? "another sensorbus uses it" : strerror(-r));
+			snprintf(why, sizeof(why), "%s", r == -EBUSY ? "another sensorbus uses it"
+								     : strerror(-r));
+		} else if (sp->lockfd < 0) {
+			r = sp->lockfd;
+		}
+		if (r) {
+			sb_err(COMP, "%s: cannot lock spool %s: %s", sp->name, sp->dir, why);
 			goto fail;
 		}
 	}
@@ -806,7 +804,7 @@ int sb_spool_open(const struct sb_spool_opts *o, struct sb_spool **out,
 		if ((a = active(sp))) {
 			char path[4200];
 			seg_path(sp, a->segno, path, sizeof(path));
-			sp->wfd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+			sp->wfd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 			if (sp->wfd < 0) {
 				r = -errno;
 				goto fail;
@@ -1108,7 +1106,7 @@ int sb_spool_read(struct sb_spool *sp, struct sb_spool_reader *rd, struct sb_spo
 				close(rd->fd);
 			char path[4200];
 			seg_path(sp, rd->segno, path, sizeof(path));
-			rd->fd = open(path, O_RDONLY | O_CLOEXEC);
+			rd->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 			rd->fd_segno = rd->segno;
 			if (rd->fd < 0) {
 				if (errno == ENOENT)

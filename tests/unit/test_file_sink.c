@@ -8,7 +8,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -177,6 +179,62 @@ static void test_refused_writes_are_counted_as_lost_not_written(void **state)
 	assert_true(st.dropped[SB_DROP_SHUTDOWN] == 7);
 }
 
+static void wait_written(struct fx *f, uint64_t n)
+{
+	struct sb_sink_stats st;
+	for (int i = 0; i < 5000; i++) {
+		sb_sink_stats(sb_bus_sink(f->bus, 0), &st);
+		if (st.written == n)
+			return;
+		usleep(1000);
+	}
+	fail_msg("written %llu, want %llu", (unsigned long long)st.written,
+		 (unsigned long long)n);
+}
+
+static void test_a_deleted_directory_is_made_again(void **state)
+{
+	struct fx *f = *state;
+	start(f, NULL);
+	publish(f, 10);
+	wait_written(f, 10);
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s/sub", f->dir);
+	assert_int_equal(system(cmd), 0);
+	publish(f, 5);
+	assert_int_equal(sb_bus_shutdown(f->bus), 0);
+	uint64_t seqs[20];
+	size_t bytes;
+	assert_int_equal(read_seqs(f->path, seqs, 20, &bytes), 5);
+	assert_true(seqs[0] == 11);
+}
+
+/* A file size limit fails a write part way, as a full disk does. */
+static void test_a_line_torn_by_a_full_disk_is_cut_at_shutdown(void **state)
+{
+	struct fx *f = *state;
+	struct rlimit old, lim = {.rlim_cur = 1000, .rlim_max = RLIM_INFINITY};
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim.rlim_max = old.rlim_max;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	start(f, "\"shutdown_grace\":\"20ms\"");
+	publish(f, 50);
+	uint64_t lost = sb_bus_shutdown(f->bus);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	uint64_t seqs[64];
+	size_t bytes;
+	size_t n = read_seqs(f->path, seqs, 64, &bytes); /* asserts whole lines */
+	assert_true(n > 0 && n < 50);
+	struct stat sb;
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_true((size_t)sb.st_size == bytes);
+	assert_true(lost == 50 - n);
+	struct sb_sink_stats st;
+	sb_sink_stats(sb_bus_sink(f->bus, 0), &st);
+	assert_true(st.written == n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -187,6 +245,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reopen_after_move_writes_a_new_file, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_refused_writes_are_counted_as_lost_not_written,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_deleted_directory_is_made_again, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_a_line_torn_by_a_full_disk_is_cut_at_shutdown,
 						setup, teardown),
 	};
 	return cmocka_run_group_tests_name("file_sink", tests, NULL, NULL);
