@@ -626,9 +626,18 @@ static int load_sink(struct sb_sink_conf *sk, const cJSON *sec, int idx, char *e
 	sk->cfg = calloc(1, sk->ops->cfg_size ? sk->ops->cfg_size : 1);
 	if (!sk->cfg)
 		return -ENOMEM;
-	const struct sb_cfg_key *tables[2] = {sb_sink_common_keys, sk->ops->keys};
-	void *dsts[2] = {&sk->common, sk->cfg};
-	int r = sb_cfg_parse(sec, path, tables, dsts, sk->ops->keys ? 2 : 1, err, errlen);
+	const struct sb_cfg_key *tables[3] = {sb_sink_common_keys};
+	void *dsts[3] = {&sk->common};
+	size_t nt = 1;
+	if (sk->ops->keys) {
+		tables[nt] = sk->ops->keys;
+		dsts[nt++] = sk->cfg;
+	}
+	if (sk->ops->shared_keys) { /* their struct begins the sink's */
+		tables[nt] = sk->ops->shared_keys;
+		dsts[nt++] = sk->cfg;
+	}
+	int r = sb_cfg_parse(sec, path, tables, dsts, nt, err, errlen);
 	if (!r && sk->ops->validate) {
 		char e[384];
 		if (sk->ops->validate(sk->cfg, e, sizeof(e)))
@@ -840,8 +849,10 @@ void sb_config_free(struct sb_config *cfg)
 	for (size_t i = 0; i < cfg->nsinks; i++) {
 		struct sb_sink_conf *sk = &cfg->sinks[i];
 		sb_cfg_free(sb_sink_common_keys, &sk->common);
-		if (sk->ops)
+		if (sk->ops) {
 			sb_cfg_free(sk->ops->keys, sk->cfg);
+			sb_cfg_free(sk->ops->shared_keys, sk->cfg);
+		}
 		free(sk->cfg);
 	}
 	free(cfg->sinks);
@@ -861,8 +872,10 @@ int sb_config_set_output(struct sb_config *cfg, const char *path, char *err, siz
 	for (size_t i = 0; i < cfg->nsinks; i++) {
 		struct sb_sink_conf *sk = &cfg->sinks[i];
 		sb_cfg_free(sb_sink_common_keys, &sk->common);
-		if (sk->ops)
+		if (sk->ops) {
 			sb_cfg_free(sk->ops->keys, sk->cfg);
+			sb_cfg_free(sk->ops->shared_keys, sk->cfg);
+		}
 		free(sk->cfg);
 	}
 	free(cfg->sinks);
@@ -967,6 +980,8 @@ char *sb_config_dump(const struct sb_config *cfg)
 		sb_cfg_dump(o, sb_sink_common_keys, &sk->common);
 		if (sk->ops->keys)
 			sb_cfg_dump(o, sk->ops->keys, sk->cfg);
+		if (sk->ops->shared_keys)
+			sb_cfg_dump(o, sk->ops->shared_keys, sk->cfg);
 		cJSON_AddItemToArray(sinks, o);
 	}
 	char *s = cJSON_Print(root);
@@ -1077,8 +1092,25 @@ void sb_config_describe(FILE *out)
 	table_head(out);
 	describe_keys(out, "", sb_sink_common_keys);
 	const struct sb_sink_ops *const *ko = sb_sink_table(&n);
+	/* The delivery layer's keys, once, for every sink that has them. */
+	const struct sb_cfg_key *shared = NULL;
+	char users[256] = "";
+	for (size_t i = 0; i < n; i++) {
+		if (!ko[i]->shared_keys)
+			continue;
+		shared = ko[i]->shared_keys;
+		size_t l = strlen(users);
+		snprintf(users + l, sizeof(users) - l, "%s`%s`", l ? ", " : "", ko[i]->name);
+	}
+	if (shared) {
+		fprintf(out, "\n#### Every delivering sink (%s)\n\n", users);
+		table_head(out);
+		describe_keys(out, "", shared);
+	}
 	for (size_t i = 0; i < n; i++) {
 		fprintf(out, "\n#### Sink `%s`: %s\n\n", ko[i]->name, ko[i]->desc);
+		if (ko[i]->shared_keys)
+			fprintf(out, "The delivering sink keys above, and:\n\n");
 		if (!ko[i]->keys) {
 			fprintf(out, "No keys of its own.\n");
 			continue;

@@ -32,7 +32,7 @@ struct file_state {
 	bool is_stdout;
 	uint64_t size; /* of the current file */
 	struct sb_buf buf;
-	struct sb_json_ctx jc;
+	struct sb_codec_ctx jc;
 	struct sb_ratelimit rl;
 	bool failing;
 	bool reader_gone; /* stdout's reader closed it (EPIPE) */
