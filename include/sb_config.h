@@ -28,6 +28,18 @@ enum sb_cfg_type {
 	SB_CT_STRMAP,   /* struct sb_strmap: an object of string values */
 };
 
+/* What a string key holds, beyond its type (flags). */
+enum {
+	/* A file or directory: absolute (a service's working directory is
+	 * anyone's guess) and not empty. */
+	SB_CK_PATH = 1 << 0,
+	/* A path the sink writes: no two sinks may share it, nor one lie
+	 * inside another's. */
+	SB_CK_OWNED = 1 << 1,
+	/* Where a sink sends its events; named in the start line. */
+	SB_CK_TARGET = 1 << 2,
+};
+
 struct sb_cfg_key {
 	const char *name;
 	enum sb_cfg_type type;
@@ -40,6 +52,7 @@ struct sb_cfg_key {
 	const struct sb_cfg_key *sub;
 	size_t elem_size; /* SB_CT_OBJLIST */
 	double min, max;  /* numeric bounds, checked when min < max */
+	unsigned flags;   /* SB_CK_* */
 };
 
 struct sb_strlist {
@@ -66,6 +79,12 @@ int sb_cfg_parse(const struct cJSON *obj, const char *path, const struct sb_cfg_
 void sb_cfg_free(const struct sb_cfg_key *keys, void *dst);
 /* Adds every key of the tables with its effective value to obj. */
 void sb_cfg_dump(struct cJSON *obj, const struct sb_cfg_key *keys, const void *src);
+
+/* After cJSON refused text: where (a byte offset) and what is wrong, e.g.
+ * "expected ':' after the key, found '1'". false: no reason found. */
+bool sb_cfg_json_error(const char *text, size_t *at, char *what, size_t n);
+/* 1-based line and column (in characters) of a byte offset. */
+void sb_cfg_line_col(const char *text, size_t off, int *line, int *col);
 
 /* ---- the agent's config ---- */
 
@@ -124,8 +143,15 @@ struct sb_config {
 	size_t nsinks;
 };
 
+extern const struct sb_cfg_key sb_config_top_keys[];
 extern const struct sb_cfg_key sb_sink_common_keys[];
 extern const struct sb_cfg_key sb_sensor_common_keys[];
+
+/* Across sinks: no two write one path (SB_CK_OWNED keys). */
+int sb_config_check_sinks(const struct sb_config *cfg, char *err, size_t errlen);
+/* Makes a sink's values agree (batch at most queue_events), warning once
+ * for each change. */
+void sb_config_adjust_sink(struct sb_sink_conf *sk, size_t idx);
 
 /* text: the file's contents, or NULL for the built-in defaults. */
 int sb_config_load(struct sb_config *cfg, const char *text, const char *origin, char *err,
@@ -142,7 +168,19 @@ int sb_config_sensor_set(struct sb_config *cfg, const char *sensor, const char *
 /* Every key of the top level, each sensor and each sink as markdown
  * tables (for the README; a test keeps the README in sync). */
 void sb_config_describe(FILE *out);
-/* The effective config as pretty JSON; caller frees. */
+/* The effective config as pretty JSON; caller frees. Secrets are masked:
+ * URL passwords and secret-like query values as "***", secret-like header
+ * values as "<redacted>"; loading a masked value back is an error. */
 char *sb_config_dump(const struct sb_config *cfg);
+/* url with its password (bare: its whole user info) and the values of
+ * secret-like query parameters masked; other text is copied as is. */
+void sb_cfg_redact_url(const char *url, bool bare, char *out, size_t n);
+/* NULL, or why value is a mask sb_config_dump printed in place of a secret
+ * (secret: the key holds secrets, where "<redacted>" counts too). */
+const char *sb_cfg_masked(const char *value, bool secret);
+/* "TYPE TARGET" (e.g. "file /var/log/x.jsonl", "prom 127.0.0.1:9847",
+ * "stdout"), as "NAME (TYPE TARGET)" when the sink has a name of its own;
+ * URLs without their user info. */
+void sb_config_sink_describe(const struct sb_sink_conf *sk, char *out, size_t n);
 
 #endif

@@ -10,7 +10,9 @@
 
 #include "sb_util.h"
 
-enum sb_log_level { SB_LOG_ERROR, SB_LOG_WARN, SB_LOG_INFO, SB_LOG_DEBUG };
+/* trace: what only a library's own debugging needs (libbpf's loader
+ * chatter), kept out of debug so that debug stays readable. */
+enum sb_log_level { SB_LOG_ERROR, SB_LOG_WARN, SB_LOG_INFO, SB_LOG_DEBUG, SB_LOG_TRACE };
 
 void sb_log_set_level(enum sb_log_level l);
 enum sb_log_level sb_log_get_level(void);

@@ -308,8 +308,15 @@ int sb_agent_run(struct sb_config *cfg, const struct sb_agent_opts *opts)
 			snprintf(names + l, sizeof(names) - l, "%s%s", i ? "," : "",
 				 a.sensors[i]->name);
 		}
-		sb_info("agent", "run %s on %s: sensors [%s], %zu sink(s), interval %s", a.ri.run,
-			a.ri.host, names, cfg->nsinks, iv);
+		char sinks[512] = "";
+		for (size_t i = 0; i < cfg->nsinks; i++) {
+			char d[256];
+			sb_config_sink_describe(&cfg->sinks[i], d, sizeof(d));
+			size_t l = strlen(sinks);
+			snprintf(sinks + l, sizeof(sinks) - l, "%s%s", i ? ", " : "", d);
+		}
+		sb_info("agent", "run %s on %s: sensors [%s], sinks [%s], interval %s", a.ri.run,
+			a.ri.host, names, sinks, iv);
 	}
 	int64_t stop_after = a.opts.duration;
 	if (a.opts.once) {

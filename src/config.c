@@ -13,7 +13,6 @@
 #include "sb_util.h"
 
 #define FIELD(base, off, type) ((type *)((char *)(base) + (off)))
-#define CFIELD(base, off, type) ((const type *)((const char *)(base) + (off)))
 
 static int fail(char *err, size_t errlen, const char *path, const char *key, const char *fmt, ...)
 	SB_PRINTF(5, 6);
@@ -46,6 +45,11 @@ static const char *json_type_name(const cJSON *v)
 	if (cJSON_IsNull(v))
 		return "null";
 	return "invalid";
+}
+
+static bool is_secret(const struct sb_cfg_key *k)
+{
+	return k->desc && strstr(k->desc, "[secret]");
 }
 
 static void key_path(char *out, size_t n, const char *path, const char *key)
@@ -154,6 +158,16 @@ static int parse_value(const cJSON *v, const struct sb_cfg_key *k, void *dst, co
 		if (!cJSON_IsString(v))
 			return fail(err, errlen, path, NULL, "expected a string, got %s",
 				    json_type_name(v));
+		const char *why = sb_cfg_masked(v->valuestring, is_secret(k));
+		if (why)
+			return fail(err, errlen, path, NULL, "%s", why);
+		if ((k->flags & SB_CK_PATH) && !*v->valuestring)
+			return fail(err, errlen, path, NULL, "empty path");
+		if ((k->flags & SB_CK_PATH) && *v->valuestring != '/')
+			return fail(err, errlen, path, NULL,
+				    "\"%s\" is a relative path; give an absolute one (a service's "
+				    "working directory is not the config's)",
+				    v->valuestring);
 		char *s = strdup(v->valuestring);
 		if (!s)
 			return -ENOMEM;
@@ -269,6 +283,12 @@ static int parse_value(const cJSON *v, const struct sb_cfg_key *k, void *dst, co
 				key_path(p, sizeof(p), path, e->string);
 				return fail(err, errlen, p, NULL, "expected a string, got %s",
 					    json_type_name(e));
+			}
+			const char *why = sb_cfg_masked(e->valuestring, is_secret(k));
+			if (why) {
+				char p[256];
+				key_path(p, sizeof(p), path, e->string);
+				return fail(err, errlen, p, NULL, "%s", why);
 			}
 			m->k[m->n] = strdup(e->string);
 			m->v[m->n] = strdup(e->valuestring);
@@ -427,86 +447,6 @@ int sb_cfg_parse(const cJSON *obj, const char *path, const struct sb_cfg_key *co
 	return 0;
 }
 
-static cJSON *dump_value(const struct sb_cfg_key *k, const void *src)
-{
-	char tmp[64];
-	switch (k->type) {
-	case SB_CT_BOOL:
-		return cJSON_CreateBool(*CFIELD(src, k->off, bool));
-	case SB_CT_INT:
-		return cJSON_CreateNumber((double)*CFIELD(src, k->off, int64_t));
-	case SB_CT_DOUBLE:
-		return cJSON_CreateNumber(*CFIELD(src, k->off, double));
-	case SB_CT_STR: {
-		const char *s = *CFIELD(src, k->off, char *);
-		return s ? cJSON_CreateString(s) : cJSON_CreateNull();
-	}
-	case SB_CT_DURATION:
-		sb_fmt_duration(tmp, sizeof(tmp), *CFIELD(src, k->off, int64_t));
-		return cJSON_CreateString(tmp);
-	case SB_CT_SIZE:
-		sb_fmt_size(tmp, sizeof(tmp), *CFIELD(src, k->off, uint64_t));
-		return cJSON_CreateString(tmp);
-	case SB_CT_ENUM:
-		return cJSON_CreateString(k->choices[*CFIELD(src, k->off, int)]);
-	case SB_CT_STRLIST: {
-		const struct sb_strlist *l = CFIELD(src, k->off, struct sb_strlist);
-		cJSON *a = cJSON_CreateArray();
-		for (size_t i = 0; a && i < l->n; i++)
-			cJSON_AddItemToArray(a, cJSON_CreateString(l->v[i]));
-		return a;
-	}
-	case SB_CT_STRMAP: {
-		const struct sb_strmap *m = CFIELD(src, k->off, struct sb_strmap);
-		cJSON *o = cJSON_CreateObject();
-		for (size_t i = 0; o && i < m->n; i++)
-			cJSON_AddItemToObject(o, m->k[i], cJSON_CreateString(m->v[i]));
-		return o;
-	}
-	case SB_CT_OBJ: {
-		cJSON *o = cJSON_CreateObject();
-		if (o)
-			sb_cfg_dump(o, k->sub, CFIELD(src, k->off, char));
-		return o;
-	}
-	case SB_CT_OBJLIST: {
-		const struct sb_objlist *l = CFIELD(src, k->off, struct sb_objlist);
-		cJSON *a = cJSON_CreateArray();
-		for (size_t i = 0; a && i < l->n; i++) {
-			cJSON *o = cJSON_CreateObject();
-			sb_cfg_dump(o, k->sub, (const char *)l->v + i * k->elem_size);
-			cJSON_AddItemToArray(a, o);
-		}
-		return a;
-	}
-	}
-	return cJSON_CreateNull();
-}
-
-void sb_cfg_dump(cJSON *obj, const struct sb_cfg_key *keys, const void *src)
-{
-	for (const struct sb_cfg_key *k = keys; k->name; k++) {
-		/* secrets never leave the process, not even in --check-config */
-		if (k->desc && strstr(k->desc, "[secret]") && k->type == SB_CT_STRMAP) {
-			/* which headers are set is no secret, their values are */
-			const struct sb_strmap *m = CFIELD(src, k->off, struct sb_strmap);
-			cJSON *o = cJSON_CreateObject();
-			for (size_t i = 0; o && i < m->n; i++)
-				cJSON_AddItemToObject(o, m->k[i], cJSON_CreateString("<redacted>"));
-			cJSON_AddItemToObject(obj, k->name, o);
-			continue;
-		}
-		if (k->desc && strstr(k->desc, "[secret]")) {
-			const char *s = k->type == SB_CT_STR ? *CFIELD(src, k->off, char *) : NULL;
-			cJSON_AddItemToObject(obj, k->name,
-					      s ? cJSON_CreateString("<redacted>")
-						: cJSON_CreateNull());
-			continue;
-		}
-		cJSON_AddItemToObject(obj, k->name, dump_value(k, src));
-	}
-}
-
 /* ---- the agent's config ---- */
 
 static const char *const full_choices[] = {"block", "drop_oldest", NULL};
@@ -563,9 +503,9 @@ const struct sb_cfg_key sb_sensor_common_keys[] = {
 	{0},
 };
 
-static const char *const log_choices[] = {"error", "warn", "info", "debug", NULL};
+static const char *const log_choices[] = {"error", "warn", "info", "debug", "trace", NULL};
 
-static const struct sb_cfg_key top_keys[] = {
+const struct sb_cfg_key sb_config_top_keys[] = {
 	{"interval", SB_CT_DURATION, offsetof(struct sb_config, interval), "1s",
 	 "default collection interval", .min = 0.001, .max = 86400},
 	{"host", SB_CT_STR, offsetof(struct sb_config, host), "auto",
@@ -608,21 +548,20 @@ static int load_sink(struct sb_sink_conf *sk, const cJSON *sec, int idx, char *e
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(sec, "type");
 	if (!cJSON_IsObject(sec))
 		return fail(err, errlen, path, NULL, "expected an object");
-	if (!cJSON_IsString(type)) {
-		char list[256] = "";
-		size_t n;
-		const struct sb_sink_ops *const *t = sb_sink_table(&n);
-		for (size_t i = 0; i < n; i++) {
-			size_t l = strlen(list);
-			snprintf(list + l, sizeof(list) - l, "%s%s", i ? ", " : "", t[i]->name);
-		}
+	char list[256] = "";
+	size_t n;
+	const struct sb_sink_ops *const *t = sb_sink_table(&n);
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(list);
+		snprintf(list + l, sizeof(list) - l, "%s%s", i ? ", " : "", t[i]->name);
+	}
+	if (!cJSON_IsString(type))
 		return fail(err, errlen, path, "type", "missing or not a string (one of %s)",
 			    list);
-	}
 	sk->ops = sb_sink_find(type->valuestring);
 	if (!sk->ops)
-		return fail(err, errlen, path, "type", "unknown sink type \"%s\"",
-			    type->valuestring);
+		return fail(err, errlen, path, "type", "unknown sink type \"%s\" (one of %s)",
+			    type->valuestring, list);
 	sk->cfg = calloc(1, sk->ops->cfg_size ? sk->ops->cfg_size : 1);
 	if (!sk->cfg)
 		return -ENOMEM;
@@ -643,6 +582,8 @@ static int load_sink(struct sb_sink_conf *sk, const cJSON *sec, int idx, char *e
 		if (sk->ops->validate(sk->cfg, e, sizeof(e)))
 			r = fail(err, errlen, path, NULL, "%s", e);
 	}
+	if (!r)
+		sb_config_adjust_sink(sk, (size_t)idx);
 	return r;
 }
 
@@ -700,17 +641,15 @@ int sb_config_load(struct sb_config *cfg, const char *text, const char *origin, 
 	if (text) {
 		root = cJSON_ParseWithOpts(text, NULL, 1);
 		if (!root) {
-			const char *at = cJSON_GetErrorPtr();
-			int line = 1, col = 1;
-			for (const char *p = text; at && p < at; p++) {
-				if (*p == '\n') {
-					line++;
-					col = 1;
-				} else {
-					col++;
-				}
+			char what[160] = "invalid JSON";
+			size_t at;
+			if (!sb_cfg_json_error(text, &at, what, sizeof(what))) {
+				const char *p = cJSON_GetErrorPtr();
+				at = p ? (size_t)(p - text) : 0;
 			}
-			snprintf(err, errlen, "%s:%d:%d: invalid JSON", origin, line, col);
+			int line, col;
+			sb_cfg_line_col(text, at, &line, &col);
+			snprintf(err, errlen, "%s:%d:%d: %s", origin, line, col, what);
 			return -EINVAL;
 		}
 		if (!cJSON_IsObject(root)) {
@@ -721,15 +660,19 @@ int sb_config_load(struct sb_config *cfg, const char *text, const char *origin, 
 	}
 
 	static const char *const top_sections[] = {"sensors", "sinks"};
-	const struct sb_cfg_key *tables[1] = {top_keys};
-	void *dsts[1] = {cfg};
+	/* Listed so that the unknown-key error names them; detached below and
+	 * parsed on their own, so never parsed through this table. */
+	static const struct sb_cfg_key section_keys[] = {
+		{"sensors", SB_CT_STRMAP}, {"sinks", SB_CT_OBJLIST}, {0}};
+	const struct sb_cfg_key *tables[2] = {sb_config_top_keys, section_keys};
+	void *dsts[2] = {cfg, NULL};
 	/* Sections are parsed below; hide them from the flat key check. */
 	cJSON *sensors = NULL, *sinks = NULL;
 	if (root) {
 		sensors = cJSON_DetachItemFromObjectCaseSensitive(root, top_sections[0]);
 		sinks = cJSON_DetachItemFromObjectCaseSensitive(root, top_sections[1]);
 	}
-	r = sb_cfg_parse(root, "", tables, dsts, 1, err, errlen);
+	r = sb_cfg_parse(root, "", tables, dsts, 2, err, errlen);
 	if (r)
 		goto out;
 
@@ -825,6 +768,8 @@ int sb_config_load(struct sb_config *cfg, const char *text, const char *origin, 
 			goto out;
 	}
 	r = name_sinks(cfg, err, errlen);
+	if (!r)
+		r = sb_config_check_sinks(cfg, err, errlen);
 out:
 	cJSON_Delete(sensors);
 	cJSON_Delete(sinks);
@@ -838,7 +783,7 @@ void sb_config_free(struct sb_config *cfg)
 {
 	if (!cfg)
 		return;
-	sb_cfg_free(top_keys, cfg);
+	sb_cfg_free(sb_config_top_keys, cfg);
 	for (size_t i = 0; i < cfg->nsensors; i++) {
 		struct sb_sensor_conf *sc = &cfg->sensors[i];
 		if (sc->ops)
@@ -951,171 +896,4 @@ int sb_config_sensor_set(struct sb_config *cfg, const char *sensor, const char *
 		return r;
 	}
 	return -ENOENT;
-}
-
-char *sb_config_dump(const struct sb_config *cfg)
-{
-	cJSON *root = cJSON_CreateObject();
-	if (!root)
-		return NULL;
-	sb_cfg_dump(root, top_keys, cfg);
-	cJSON *sensors = cJSON_AddObjectToObject(root, "sensors");
-	for (size_t i = 0; sensors && i < cfg->nsensors; i++) {
-		const struct sb_sensor_conf *sc = &cfg->sensors[i];
-		if (!sc->enabled)
-			continue;
-		cJSON *o = cJSON_AddObjectToObject(sensors, sc->ops->name);
-		if (!o)
-			continue;
-		sb_cfg_dump(o, sb_sensor_common_keys, &sc->common);
-		if (sc->ops->keys)
-			sb_cfg_dump(o, sc->ops->keys, sc->cfg);
-	}
-	cJSON *sinks = cJSON_AddArrayToObject(root, "sinks");
-	for (size_t i = 0; sinks && i < cfg->nsinks; i++) {
-		const struct sb_sink_conf *sk = &cfg->sinks[i];
-		cJSON *o = cJSON_CreateObject();
-		if (!o)
-			continue;
-		sb_cfg_dump(o, sb_sink_common_keys, &sk->common);
-		if (sk->ops->keys)
-			sb_cfg_dump(o, sk->ops->keys, sk->cfg);
-		if (sk->ops->shared_keys)
-			sb_cfg_dump(o, sk->ops->shared_keys, sk->cfg);
-		cJSON_AddItemToArray(sinks, o);
-	}
-	char *s = cJSON_Print(root);
-	cJSON_Delete(root);
-	return s;
-}
-
-static const char *type_name(const struct sb_cfg_key *k)
-{
-	switch (k->type) {
-	case SB_CT_BOOL:
-		return "bool";
-	case SB_CT_INT:
-		return "integer";
-	case SB_CT_DOUBLE:
-		return "number";
-	case SB_CT_STR:
-		return "string";
-	case SB_CT_DURATION:
-		return "duration";
-	case SB_CT_SIZE:
-		return "size";
-	case SB_CT_ENUM:
-		return "enum";
-	case SB_CT_STRLIST:
-		return "list of strings";
-	case SB_CT_OBJ:
-		return "object";
-	case SB_CT_OBJLIST:
-		return "list of objects";
-	case SB_CT_STRMAP:
-		return "object of strings";
-	}
-	return "?";
-}
-
-static void describe_keys(FILE *out, const char *prefix, const struct sb_cfg_key *keys)
-{
-	for (const struct sb_cfg_key *k = keys; k && k->name; k++) {
-		char name[128];
-		snprintf(name, sizeof(name), "%s%s", prefix, k->name);
-		if (k->type == SB_CT_OBJ || k->type == SB_CT_OBJLIST) {
-			fprintf(out, "| `%s` | %s | | %s |\n", name, type_name(k), k->desc);
-			char sub[160];
-			snprintf(sub, sizeof(sub), "%s%s.", name,
-				 k->type == SB_CT_OBJLIST ? "[]" : "");
-			describe_keys(out, sub, k->sub);
-			continue;
-		}
-		char def[512] = "";
-		if (k->def) {
-			/* a '|' in a default (a regex) would end the markdown cell */
-			size_t o = 0;
-			def[o++] = '`';
-			for (const char *c = k->def; *c && o < sizeof(def) - 4; c++) {
-				if (*c == '|')
-					def[o++] = '\\';
-				def[o++] = *c;
-			}
-			def[o++] = '`';
-			def[o] = 0;
-		}
-		char choices[200] = "";
-		if (k->type == SB_CT_ENUM) {
-			size_t l = 0;
-			for (size_t i = 0; k->choices[i]; i++) {
-				int w = snprintf(choices + l, sizeof(choices) - l, "%s%s",
-						 i ? ", " : " (one of: ", k->choices[i]);
-				if (w > 0)
-					l += (size_t)w;
-			}
-			if (l < sizeof(choices) - 1)
-				strcat(choices, ")");
-		}
-		fprintf(out, "| `%s` | %s | %s | %s%s |\n", name, type_name(k), def,
-			k->desc ? k->desc : "", choices);
-	}
-}
-
-static void table_head(FILE *out)
-{
-	fprintf(out, "| key | type | default | meaning |\n|---|---|---|---|\n");
-}
-
-void sb_config_describe(FILE *out)
-{
-	fprintf(out, "#### Top level\n\n");
-	table_head(out);
-	describe_keys(out, "", top_keys);
-	fprintf(out, "| `sensors` | object | proc, bpf | one section per sensor; a present "
-		     "section enables it |\n");
-	fprintf(out, "| `sinks` | list of objects | one `file` sink | where events go |\n");
-	fprintf(out, "\n#### Every sensor (`sensors.NAME`)\n\n");
-	table_head(out);
-	describe_keys(out, "", sb_sensor_common_keys);
-	size_t n;
-	const struct sb_sensor_ops *const *so = sb_sensor_table(&n);
-	for (size_t i = 0; i < n; i++) {
-		if (!so[i]->keys)
-			continue;
-		fprintf(out, "\n#### Sensor `%s`: %s\n\n", so[i]->name, so[i]->desc);
-		table_head(out);
-		char p[64];
-		snprintf(p, sizeof(p), "sensors.%s.", so[i]->name);
-		describe_keys(out, p, so[i]->keys);
-	}
-	fprintf(out, "\n#### Every sink (`sinks[]`)\n\n");
-	table_head(out);
-	describe_keys(out, "", sb_sink_common_keys);
-	const struct sb_sink_ops *const *ko = sb_sink_table(&n);
-	/* The delivery layer's keys, once, for every sink that has them. */
-	const struct sb_cfg_key *shared = NULL;
-	char users[256] = "";
-	for (size_t i = 0; i < n; i++) {
-		if (!ko[i]->shared_keys)
-			continue;
-		shared = ko[i]->shared_keys;
-		size_t l = strlen(users);
-		snprintf(users + l, sizeof(users) - l, "%s`%s`", l ? ", " : "", ko[i]->name);
-	}
-	if (shared) {
-		fprintf(out, "\n#### Every delivering sink (%s)\n\n", users);
-		table_head(out);
-		describe_keys(out, "", shared);
-	}
-	for (size_t i = 0; i < n; i++) {
-		fprintf(out, "\n#### Sink `%s`: %s\n\n", ko[i]->name, ko[i]->desc);
-		if (ko[i]->shared_keys)
-			fprintf(out, "The delivering sink keys above, and:\n\n");
-		if (!ko[i]->keys) {
-			fprintf(out, "No keys of its own.\n");
-			continue;
-		}
-		table_head(out);
-		describe_keys(out, "", ko[i]->keys);
-	}
 }

@@ -11,7 +11,7 @@ static atomic_int log_level = SB_LOG_INFO;
 static void (*log_hook)(enum sb_log_level, const char *, void *);
 static void *log_hook_arg;
 
-static const char *const level_names[] = {"error", "warn", "info", "debug"};
+static const char *const level_names[] = {"error", "warn", "info", "debug", "trace"};
 
 void sb_log_set_level(enum sb_log_level l)
 {
@@ -25,7 +25,7 @@ enum sb_log_level sb_log_get_level(void)
 
 int sb_log_parse_level(const char *s, enum sb_log_level *out)
 {
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < (int)(sizeof(level_names) / sizeof(*level_names)); i++) {
 		if (!strcmp(s, level_names[i])) {
 			*out = (enum sb_log_level)i;
 			return 0;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sb_agent.h"
 #include "sb_config.h"
@@ -81,7 +82,8 @@ static void usage(FILE *f)
 		"      --sysfs DIR       proc sensor's sysfs root (default /sys)\n"
 		"      --no-bpf          procfs-only mode: never load BPF programs\n"
 		"      --check-config    validate, print the effective config, exit 0 (or 2)\n"
-		"      --log-level LVL   error, warn, info (default) or debug\n"
+		"      --log-level LVL   error, warn, info (default), debug or trace (debug and\n"
+		"                        libbpf's own debug output)\n"
 		"      --host NAME       host name in events (default: the system's)\n"
 		"  -h, --help            this text\n"
 		"      --version         version and commit\n"
@@ -101,6 +103,18 @@ static void usage(FILE *f)
 	fprintf(f, "\nExit status: 0 clean, 1 runtime failure, 2 usage or config error.\n"
 		   "Signals: SIGINT/SIGTERM drain and stop; SIGHUP reopens output files.\n"
 		   "Every config key is listed in the README.\n");
+}
+
+/* Paths on the command line are the user's, relative to where they stand;
+ * the config wants them absolute. */
+static const char *absolute(const char *path, char *buf, size_t n)
+{
+	char cwd[4096];
+	if (!path || *path == '/' || !strcmp(path, "-") || !*path || !getcwd(cwd, sizeof(cwd)))
+		return path;
+	if ((size_t)snprintf(buf, n, "%s/%s", cwd, path) >= n)
+		return path;
+	return buf;
 }
 
 static int die_usage(const char *fmt, const char *arg)
@@ -187,10 +201,14 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		return die_usage("unexpected argument '%s'", argv[optind]);
+	char abs_output[4096], abs_procfs[4096], abs_sysfs[4096];
+	output = absolute(output, abs_output, sizeof(abs_output));
+	procfs = absolute(procfs, abs_procfs, sizeof(abs_procfs));
+	sysfs = absolute(sysfs, abs_sysfs, sizeof(abs_sysfs));
 
 	enum sb_log_level ll;
 	if (log_level && sb_log_parse_level(log_level, &ll))
-		return die_usage("--log-level: '%s' is not one of error, warn, info, debug",
+		return die_usage("--log-level: '%s' is not one of error, warn, info, debug, trace",
 				 log_level);
 
 	struct sb_buf text;

@@ -131,9 +131,11 @@ struct loader {
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	/* libbpf's debug output is hundreds of lines per load: trace, so that
+	 * debug stays the agent's own */
 	enum sb_log_level l = level == LIBBPF_WARN   ? SB_LOG_WARN
 			      : level == LIBBPF_INFO ? SB_LOG_INFO
-						     : SB_LOG_DEBUG;
+						     : SB_LOG_TRACE;
 	if (l > sb_log_get_level())
 		return 0;
 	char *msg = NULL;

@@ -22,7 +22,8 @@
 #include "sb_delivery.h"
 #include "sb_log.h"
 
-#define COMP "delivery"
+/* Log lines name the sink type (sink:amqp); k is in scope where used. */
+#define COMP (k->comp)
 
 enum { DROP_SPOOL_FULL, DROP_SPOOL_ERROR, DROP_CORRUPT, DROP_REJECTED, NDROP };
 extern const char *const dl_drop_names[NDROP];
@@ -101,6 +102,7 @@ extern const double dl_lat_le[NLAT];
 
 struct dsink {
 	struct sb_sink *s;
+	char comp[48];
 	const struct sb_delivery_cfg *cfg;
 	const struct sb_transport_ops *t;
 	void *tp;

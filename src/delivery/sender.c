@@ -55,6 +55,7 @@ static void reader_range(struct sb_spool_reader *rd, uint64_t lo, uint64_t hi)
 /* Adds up to max spool records from rd to the window. */
 static void read_spool(struct dshard *sh, struct sb_spool_reader *rd, size_t max, int origin)
 {
+	struct dsink *k = sh->k;
 	if (!max)
 		return;
 	size_t n = 0;
@@ -67,7 +68,7 @@ static void read_spool(struct dshard *sh, struct sb_spool_reader *rd, size_t max
 		ADD(dropped[DROP_CORRUPT], lost);
 		dl_acct_end(sh);
 		pthread_mutex_unlock(&sh->mu);
-		atomic_fetch_add(&sh->k->corrupt, lost);
+		atomic_fetch_add(&k->corrupt, lost);
 	}
 	if (r)
 		sb_log_rl(&sh->rl_spool, SB_LOG_ERROR, COMP, "%s: cannot read spool %s: %s",
@@ -449,7 +450,7 @@ static int64_t publish_window(struct dshard *sh, bool probe)
 	sh->win_attempt++;
 	atomic_fetch_add(&k->retries, 1);
 	sb_log_rl(&sh->rl_fail, SB_LOG_WARN, COMP,
-		  "%s: %zu of %zu messages not taken by %s (attempt %u): %s", sh->name, bad,
+		  "%s: %zu of %zu messages not confirmed by %s (attempt %u): %s", sh->name, bad,
 		  sh->nwin, k->t->target(k->tp), sh->win_attempt, err);
 	bool exhausted = rc->max_attempts && sh->win_attempt >= (unsigned)rc->max_attempts;
 	dl_breaker_result(k, false, probe, exhausted, exhausted ? "retries exhausted" : err);

@@ -41,7 +41,8 @@ static const struct sb_cfg_key breaker_keys[] = {
 const struct sb_cfg_key sb_delivery_keys[] = {
 	{"spool_dir", SB_CT_STR, D(spool_dir), NULL,
 	 "spool directory, one shard-N subdirectory per worker (default "
-	 "/var/lib/sensorbus/spool/NAME, NAME the sink's name)"},
+	 "/var/lib/sensorbus/spool/NAME, NAME the sink's name)",
+	 .flags = SB_CK_PATH | SB_CK_OWNED},
 	{"spool_max_bytes", SB_CT_SIZE, D(spool_max_bytes), "1GiB",
 	 "bound on the spool's files, shared evenly by the workers", .min = 65536, .max = 1e15},
 	{"spool_segment_bytes", SB_CT_SIZE, D(spool_segment_bytes), "16MiB",
@@ -453,8 +454,18 @@ static int open_shard(struct dsink *k, unsigned i)
 		.fsync_every_write = c->fsync_every_write,
 		.now = k->now,
 	};
-	if (o.max_bytes < 2 * o.segment_bytes)
+	if (o.max_bytes < 2 * o.segment_bytes) {
 		o.max_bytes = 2 * o.segment_bytes;
+		if (i == 0) {
+			char total[32], each[32];
+			sb_fmt_size(total, sizeof(total), c->spool_max_bytes);
+			sb_fmt_size(each, sizeof(each), o.max_bytes);
+			sb_warn(COMP,
+				"%s: spool_max_bytes %s over %u workers is less than two segments "
+				"each; raised to %s per worker",
+				k->s->name, total, k->n, each);
+		}
+	}
 	struct sb_spool_recovery rec;
 	int r = sb_spool_open(&o, &sh->sp, &rec);
 	if (r)
@@ -509,6 +520,7 @@ static int open_common(struct sb_sink *s, int64_t (*now)(void), bool threads)
 	k->n = s->nshards;
 	k->now = now;
 	k->codec = sb_codec_find("json");
+	snprintf(k->comp, sizeof(k->comp), "sink:%s", k->t->name);
 	pthread_mutex_init(&k->bmu, NULL);
 	pthread_mutex_init(&k->tmu, NULL);
 	pthread_mutex_init(&k->smu, NULL);

@@ -209,11 +209,15 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 	sym_curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
 	r->bytes += n;
 	if (!ok_status(status)) {
-		/* an error page: keep its start to say what the server said */
-		if (r->body.len < ERR_BODY_KEEP)
-			sb_buf_add(&r->body, ptr,
-				   n < ERR_BODY_KEEP - r->body.len ? n : ERR_BODY_KEEP - r->body.len);
-		return n;
+		/* An error page: keep its start to say what the server said, and
+		 * read no further. The status is the answer; a huge or endless
+		 * body must not hold the request until its timeout. */
+		size_t room = ERR_BODY_KEEP - r->body.len;
+		sb_buf_add(&r->body, ptr, n < room ? n : room);
+		if (n < room)
+			return n;
+		r->error_page_cut = true;
+		return 0;
 	}
 	if (r->bytes > r->max_body) {
 		r->abort_err = -EFBIG;
@@ -282,6 +286,7 @@ int sb_http_start(struct sb_http *h, struct sb_http_req *r)
 	r->errbuf[0] = 0;
 	r->abort_err = 0;
 	r->abort_why = NULL;
+	r->error_page_cut = false;
 	r->bytes = 0;
 	sb_buf_reset(&r->body);
 	r->start_ns = sb_now_mono_ns();
@@ -320,6 +325,8 @@ static int errno_of(CURLcode rc, const struct sb_http_req *r)
 static void finish(struct sb_http_req *r, CURLcode rc)
 {
 	struct sb_http_result res = {0};
+	if (rc == CURLE_WRITE_ERROR && r->error_page_cut)
+		rc = CURLE_OK; /* an answer all the same: its status says what went wrong */
 	res.err = errno_of(rc, r);
 	sym_curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &res.status);
 	if (res.err == -EFBIG && !r->abort_why) {

@@ -48,7 +48,8 @@ struct sb_http_result {
 	int64_t retry_after_ns; /* Retry-After of a 429/503, 0 if none */
 	uint64_t bytes;         /* body bytes received (decoded) */
 	int64_t duration_ns;
-	/* without on_body: the body (2xx) or its first 512 bytes (others) */
+	/* without on_body: the body (2xx); for any other status its first 512
+	 * bytes, the rest left unread (with or without on_body) */
 	const char *body;
 	size_t body_len;
 };
@@ -73,6 +74,7 @@ struct sb_http_req {
 	bool busy;
 	int abort_err;
 	const char *abort_why;
+	bool error_page_cut; /* stopped reading an error page past its start */
 	uint64_t bytes;
 	int64_t start_ns;
 	char errbuf[CURL_ERROR_SIZE];

@@ -39,11 +39,12 @@ struct algod_cfg {
 
 static const struct sb_cfg_key algod_keys[] = {
 	{"data_dir", SB_CT_STR, offsetof(struct algod_cfg, data_dir), "/var/lib/algorand",
-	 "algod's data directory: its address from algod.net, its token from algod.token"},
+	 "algod's data directory: its address from algod.net, its token from algod.token",
+	 .flags = SB_CK_PATH},
 	{"url", SB_CT_STR, offsetof(struct algod_cfg, url), NULL,
 	 "REST base URL (e.g. http://127.0.0.1:8080), instead of data_dir/algod.net"},
 	{"token_file", SB_CT_STR, offsetof(struct algod_cfg, token_file), NULL,
-	 "file holding the API token, instead of data_dir/algod.token"},
+	 "file holding the API token, instead of data_dir/algod.token", .flags = SB_CK_PATH},
 	{"timeout", SB_CT_DURATION, offsetof(struct algod_cfg, timeout), "2s",
 	 "longest a request may take (at most 90% of the interval)", .min = 0.001, .max = 3600},
 	{"connect_timeout", SB_CT_DURATION, offsetof(struct algod_cfg, connect_timeout), "1s",
@@ -504,6 +505,14 @@ static int algod_init(struct sb_sensor *s)
 	}
 	/* a round must end before the next one is due */
 	int64_t timeout = c->timeout < s->interval * 9 / 10 ? c->timeout : s->interval * 9 / 10;
+	if (timeout != c->timeout) {
+		char was[32], now[32], iv[32];
+		sb_fmt_duration(was, sizeof(was), c->timeout);
+		sb_fmt_duration(now, sizeof(now), timeout);
+		sb_fmt_duration(iv, sizeof(iv), s->interval);
+		sb_warn(COMP, "timeout %s lowered to %s (at most 90%% of the interval %s)", was,
+			now, iv);
+	}
 	int64_t ctimeout = c->connect_timeout < timeout ? c->connect_timeout : timeout;
 	sb_scrape_job_init(&a->metrics);
 	a->metrics.lim = c->limits;

@@ -52,7 +52,7 @@ static const struct sb_cfg_key scrape_keys[] = {
 	 "longest a scrape may take (at most 90% of the target's interval)", .min = 0.001,
 	 .max = 3600},
 	{"connect_timeout", SB_CT_DURATION, offsetof(struct scrape_cfg, connect_timeout), "2s",
-	 "longest a connection may take to open", .min = 0.001, .max = 3600},
+	 "longest a connection may take to open (at most the timeout)", .min = 0.001, .max = 3600},
 	{"limits", SB_CT_OBJ, offsetof(struct scrape_cfg, limits), NULL,
 	 "bounds on every target's body", .sub = sb_prom_limit_keys},
 	{0},
@@ -213,8 +213,21 @@ static int scrape_init(struct sb_sensor *s)
 		sb_evb_init(&t->evb);
 		t->interval = tc->interval ? tc->interval : s->interval;
 		int64_t timeout = tc->timeout ? tc->timeout : c->timeout;
-		if (timeout > t->interval * 9 / 10)
-			timeout = t->interval * 9 / 10; /* done before the next one is due */
+		if (timeout > t->interval * 9 / 10) {
+			/* done before the next one is due; said when the value
+			 * was written, not for the default */
+			if (tc->timeout || c->timeout != 10 * SB_NSEC_PER_SEC) {
+				char was[32], now[32], iv[32];
+				sb_fmt_duration(was, sizeof(was), timeout);
+				sb_fmt_duration(now, sizeof(now), t->interval * 9 / 10);
+				sb_fmt_duration(iv, sizeof(iv), t->interval);
+				sb_warn(COMP,
+					"target %s: timeout %s lowered to %s (at most 90%% of the "
+					"interval %s)",
+					tc->name, was, now, iv);
+			}
+			timeout = t->interval * 9 / 10;
+		}
 		t->job.req.url = tc->url;
 		t->job.req.timeout_ns = timeout;
 		t->job.req.connect_timeout_ns =
@@ -231,9 +244,10 @@ static int scrape_init(struct sb_sensor *s)
 			scrape_destroy(s);
 			return e;
 		}
-		char iv[32];
+		char iv[32], to[32];
 		sb_fmt_duration(iv, sizeof(iv), t->interval);
-		sb_info(COMP, "%s every %s", t->desc, iv);
+		sb_fmt_duration(to, sizeof(to), timeout);
+		sb_info(COMP, "%s every %s, timeout %s", t->desc, iv, to);
 	}
 	if (!sc->n)
 		sb_warn(COMP, "no targets: nothing to scrape");

@@ -33,18 +33,22 @@ struct amqp_cfg {
 #define TLS(f) (offsetof(struct amqp_cfg, tls.f) - offsetof(struct amqp_cfg, tls))
 static const struct sb_cfg_key tls_keys[] = {
 	{"ca", SB_CT_STR, TLS(ca), NULL,
-	 "CA certificates (PEM) to verify the broker with (amqps://)"},
-	{"cert", SB_CT_STR, TLS(cert), NULL, "client certificate (PEM), for brokers that ask for one"},
-	{"key", SB_CT_STR, TLS(key), NULL, "the client certificate's private key (PEM)"},
+	 "CA certificates (PEM) to verify the broker with (amqps://)", .flags = SB_CK_PATH},
+	{"cert", SB_CT_STR, TLS(cert), NULL, "client certificate (PEM), for brokers that ask for one",
+	 .flags = SB_CK_PATH},
+	{"key", SB_CT_STR, TLS(key), NULL, "the client certificate's private key (PEM)",
+	 .flags = SB_CK_PATH},
 	{"verify", SB_CT_BOOL, TLS(verify), "true", "verify the broker's certificate and host name"},
 	{0},
 };
 
 static const struct sb_cfg_key amqp_keys[] = {
 	{"url", SB_CT_STR, offsetof(struct amqp_cfg, url), "amqp://guest:guest@127.0.0.1:5672/",
-	 "broker URL, amqp:// or amqps:// (TLS); may hold credentials [secret]"},
+	 "broker URL, amqp:// or amqps:// (TLS); may hold credentials [secret]",
+	 .flags = SB_CK_TARGET},
 	{"credentials_file", SB_CT_STR, offsetof(struct amqp_cfg, credentials_file), NULL,
-	 "file whose first line is user:password; overrides the URL's credentials"},
+	 "file whose first line is user:password; overrides the URL's credentials",
+	 .flags = SB_CK_PATH},
 	{"exchange", SB_CT_STR, offsetof(struct amqp_cfg, exchange), "sensorbus",
 	 "durable topic exchange, declared at connect"},
 	{"routing_key", SB_CT_STR, offsetof(struct amqp_cfg, routing_key),

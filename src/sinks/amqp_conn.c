@@ -10,11 +10,16 @@
 #include <amqp.h>
 #include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "amqp.h"
 #include "sb_dl.h"
@@ -241,6 +246,79 @@ static struct timeval tv_of(int64_t ns)
 				.tv_usec = (ns % SB_NSEC_PER_SEC) / 1000};
 }
 
+/* One non-blocking connect to ai, bounded by ms: 0 or the errno it met. */
+static int try_connect(const struct addrinfo *ai, int ms)
+{
+	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			ai->ai_protocol);
+	if (fd < 0)
+		return errno;
+	int e = 0;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen)) {
+		e = errno;
+		if (e == EINPROGRESS) {
+			struct pollfd p = {.fd = fd, .events = POLLOUT};
+			int r = poll(&p, 1, ms);
+			socklen_t len = sizeof(e);
+			if (r == 0)
+				e = ETIMEDOUT;
+			else if (r < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len))
+				e = errno;
+		}
+	}
+	close(fd);
+	return e;
+}
+
+/* Why the TCP connect failed, in the system's words. librabbitmq says "a
+ * socket error occurred" and keeps no errno (it reads SO_ERROR into a local
+ * and closes the socket), so on that answer connect once more ourselves to
+ * learn the reason ("Connection refused", "No route to host"). */
+static void connect_reason(const struct sb_amqp_target *t, int st, char *out, size_t n)
+{
+	if (st == AMQP_STATUS_TIMEOUT) {
+		char d[32];
+		sb_fmt_duration(d, sizeof(d), t->connect_timeout);
+		snprintf(out, n, "timed out after %s (connect_timeout)", d);
+		return;
+	}
+	if (st != AMQP_STATUS_SOCKET_ERROR && st != AMQP_STATUS_HOSTNAME_RESOLUTION_FAILED) {
+		snprintf(out, n, "%s", sym_amqp_error_string2(st));
+		return;
+	}
+	char port[16];
+	snprintf(port, sizeof(port), "%d", t->port);
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_protocol = IPPROTO_TCP};
+	struct addrinfo *list = NULL;
+	int g = getaddrinfo(t->host, port, &hints, &list);
+	if (g) {
+		snprintf(out, n, "cannot resolve %s: %s", t->host,
+			 g == EAI_SYSTEM ? strerror(errno) : gai_strerror(g));
+		return;
+	}
+	int ms = (int)(t->connect_timeout / SB_NSEC_PER_MSEC);
+	snprintf(out, n, "%s", sym_amqp_error_string2(st)); /* if every address works now */
+	size_t len = 0;
+	for (const struct addrinfo *ai = list; ai; ai = ai->ai_next) {
+		int e = try_connect(ai, ms > 0 && ms < 2000 ? ms : 2000);
+		if (!e)
+			continue;
+		char addr[INET6_ADDRSTRLEN] = "";
+		const void *a = ai->ai_family == AF_INET6
+					? (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr
+					: (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+		inet_ntop(ai->ai_family, a, addr, sizeof(addr));
+		/* the address only where the name is not it */
+		bool show = strcmp(addr, t->host) != 0;
+		int w = snprintf(out + len, n - len, "%s%s%s%s%s", len ? "; " : "", strerror(e),
+				 show ? " (" : "", show ? addr : "", show ? ")" : "");
+		if (w < 0 || (size_t)w >= n - len)
+			break;
+		len += (size_t)w;
+	}
+	freeaddrinfo(list);
+}
+
 int sb_amqp_link_open(struct sb_amqp_link **out, const struct sb_amqp_target *t, char *err,
 		      size_t errlen)
 {
@@ -286,8 +364,9 @@ int sb_amqp_link_open(struct sb_amqp_link **out, const struct sb_amqp_target *t,
 	sym_amqp_set_rpc_timeout(l->conn, &tv);
 	int st = sym_amqp_socket_open_noblock(sock, t->host, t->port, &tv);
 	if (st != AMQP_STATUS_OK) {
-		snprintf(err, errlen, "connect to %s:%d: %s", t->host, t->port,
-			 sym_amqp_error_string2(st));
+		char why[256];
+		connect_reason(t, st, why, sizeof(why));
+		snprintf(err, errlen, "connect to %s:%d: %s", t->host, t->port, why);
 		goto fail;
 	}
 	l->fd = sym_amqp_get_sockfd(l->conn);

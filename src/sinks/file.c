@@ -28,6 +28,7 @@ struct file_state {
 	struct sb_sink *sink;
 	const struct file_cfg *cfg;
 	const char *name;
+	const char *comp; /* log component: sink:file or sink:stdout */
 	int fd;
 	bool is_stdout;
 	uint64_t size; /* of the current file */
@@ -40,7 +41,8 @@ struct file_state {
 
 static const struct sb_cfg_key file_keys[] = {
 	{"path", SB_CT_STR, offsetof(struct file_cfg, path), "/var/log/sensorbus/events.jsonl",
-	 "file to append JSON lines to (its directory is created if missing)"},
+	 "file to append JSON lines to (its directory is created if missing)",
+	 .flags = SB_CK_PATH | SB_CK_OWNED | SB_CK_TARGET},
 	{"rotate_bytes", SB_CT_SIZE, offsetof(struct file_cfg, rotate_bytes), "100MiB",
 	 "rotate when the file would grow past this size (0: never)", .min = 0, .max = 1e15},
 	{"keep", SB_CT_INT, offsetof(struct file_cfg, keep), "5",
@@ -94,6 +96,7 @@ static int common_open(struct sb_sink *s, const struct file_cfg *cfg, bool is_st
 	st->cfg = cfg;
 	st->name = s->name;
 	st->is_stdout = is_stdout;
+	st->comp = is_stdout ? "sink:stdout" : "sink:file";
 	st->jc.run = s->ri->run;
 	st->jc.host = s->ri->host;
 	st->rl.interval_ns = 10 * SB_NSEC_PER_SEC;
@@ -222,12 +225,12 @@ static int drain(struct file_state *st)
 	if (r == -ECANCELED)
 		return r;
 	if (r) {
-		sb_log_rl(&st->rl, SB_LOG_ERROR, "sink:file",
+		sb_log_rl(&st->rl, SB_LOG_ERROR, st->comp,
 			  "%s: cannot write %s: %s (%zu bytes held, will retry)", st->name,
 			  st->is_stdout ? "stdout" : st->cfg->path, strerror(-r), st->buf.len);
 		st->failing = true;
 	} else if (st->failing) {
-		sb_info("sink:file", "%s: writing to %s again", st->name,
+		sb_info(st->comp, "%s: writing to %s again", st->name,
 			st->is_stdout ? "stdout" : st->cfg->path);
 		st->failing = false;
 		st->rl.last_ns = 0;
@@ -249,7 +252,7 @@ static enum sb_sink_status file_write(struct sb_sink *s, unsigned shard,
 		sb_json_event(&st->buf, &st->jc, evs[i]);
 	if (st->buf.err) {
 		/* Out of memory while encoding: nothing of this batch counts. */
-		sb_err("sink:file", "%s: out of memory encoding events", st->name);
+		sb_err(st->comp, "%s: out of memory encoding events", st->name);
 		st->buf.err = 0;
 		return SB_SINK_RETRY;
 	}
@@ -268,7 +271,7 @@ static enum sb_sink_status file_flush(struct sb_sink *s, unsigned shard)
 	if (drain(st))
 		return SB_SINK_RETRY;
 	if (st->cfg->fsync && !st->is_stdout && fsync(st->fd)) {
-		sb_log_rl(&st->rl, SB_LOG_ERROR, "sink:file", "%s: fsync %s: %s", st->name,
+		sb_log_rl(&st->rl, SB_LOG_ERROR, st->comp, "%s: fsync %s: %s", st->name,
 			  st->cfg->path, strerror(errno));
 		return SB_SINK_RETRY;
 	}
@@ -301,7 +304,7 @@ static void file_close(struct sb_sink *s)
 		/* one event per line: count what is still held */
 		for (size_t i = 0; i < st->buf.len; i++)
 			s->lost += st->buf.data[i] == '\n';
-		sb_err("sink:file", "%s: %llu events (%zu bytes) could not be written to %s",
+		sb_err(st->comp, "%s: %llu events (%zu bytes) could not be written to %s",
 		       st->name, (unsigned long long)s->lost, st->buf.len,
 		       st->is_stdout ? "stdout" : st->cfg->path);
 	}

@@ -10,20 +10,30 @@
  *
  * The bus thread applies event batches to the store; the HTTP thread renders
  * from it. Each holds the store's lock only for its own walk, and the
- * sensors never wait on either: they only ever touch the bus queue. */
+ * sensors never wait on either: they only ever touch the bus queue.
+ *
+ * No client can hold the endpoint: connections are kept alive (and say for
+ * how long), a request must arrive whole within header_timeout, and beyond
+ * max_connections the connection idle longest gives way (prom_conn.h). A
+ * small sweeper thread enforces the deadline; it and libmicrohttpd's thread
+ * share the connection table under conn_lock, which the close notification
+ * also takes, so a socket is never shut down after it was closed. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <zlib.h>
 
+#include "prom_conn.h"
 #include "prom_store.h"
 #include "sb_dl.h"
 #include "sb_event.h"
@@ -35,6 +45,7 @@
 static SB_DL_FN(MHD_add_response_header);
 static SB_DL_FN(MHD_create_response_from_buffer);
 static SB_DL_FN(MHD_destroy_response);
+static SB_DL_FN(MHD_get_connection_info);
 static SB_DL_FN(MHD_get_daemon_info);
 static SB_DL_FN(MHD_lookup_connection_value);
 static SB_DL_FN(MHD_queue_response);
@@ -44,6 +55,7 @@ static const struct sb_dl_sym mhd_syms[] = {
     SB_DL_SYM(MHD_add_response_header),
     SB_DL_SYM(MHD_create_response_from_buffer),
     SB_DL_SYM(MHD_destroy_response),
+    SB_DL_SYM(MHD_get_connection_info),
     SB_DL_SYM(MHD_get_daemon_info),
     SB_DL_SYM(MHD_lookup_connection_value),
     SB_DL_SYM(MHD_queue_response),
@@ -64,6 +76,7 @@ struct prom_cfg {
 	int64_t max_series;
 	int64_t max_connections;
 	int64_t timeout;
+	int64_t header_timeout;
 	bool gzip;
 };
 
@@ -76,11 +89,23 @@ struct prom_state {
 	atomic_uint_fast64_t scrapes;
 	atomic_size_t last_size; /* of the last exposition, to size the next */
 	struct sb_ratelimit rl;
+	unsigned keepalive_s; /* what Keep-Alive: timeout= promises */
+
+	pthread_mutex_t conn_lock; /* conns, sweep_*, stopping */
+	struct sb_prom_conns conns;
+	pthread_cond_t sweep_cond;
+	pthread_t sweeper;
+	bool sweeper_running;
+	bool sweep_waiting; /* with no deadline ahead: wake it for a new one */
+	bool stopping;
+	struct sb_ratelimit rl_shed;  /* libmicrohttpd's thread */
+	struct sb_ratelimit rl_sweep; /* the sweeper's */
 };
 
 static const struct sb_cfg_key prom_keys[] = {
 	{"listen", SB_CT_STR, offsetof(struct prom_cfg, listen), "127.0.0.1:9847",
-	 "address to serve HTTP on: host:port, [v6addr]:port, or :port for every address"},
+	 "address to serve HTTP on: host:port, [v6addr]:port, or :port for every address",
+	 .flags = SB_CK_TARGET},
 	{"path", SB_CT_STR, offsetof(struct prom_cfg, path), "/metrics",
 	 "path of the metrics exposition"},
 	{"stale_after", SB_CT_INT, offsetof(struct prom_cfg, stale_after), "5",
@@ -91,9 +116,15 @@ static const struct sb_cfg_key prom_keys[] = {
 	 "bound)",
 	 .min = 0, .max = 1e9},
 	{"max_connections", SB_CT_INT, offsetof(struct prom_cfg, max_connections), "32",
-	 "concurrent HTTP connections accepted", .min = 1, .max = 10000},
+	 "concurrent HTTP connections; beyond it the one idle longest is closed", .min = 1,
+	 .max = 10000},
 	{"timeout", SB_CT_DURATION, offsetof(struct prom_cfg, timeout), "10s",
-	 "an idle HTTP connection is closed after this long", .min = 1, .max = 3600},
+	 "an HTTP connection with nothing sent either way is closed after this long", .min = 1,
+	 .max = 3600},
+	{"header_timeout", SB_CT_DURATION, offsetof(struct prom_cfg, header_timeout), "10s",
+	 "a whole request must arrive within this long of the connection's accept or of its "
+	 "previous response, or the connection is closed",
+	 .min = 1, .max = 3600},
 	{"gzip", SB_CT_BOOL, offsetof(struct prom_cfg, gzip), "true",
 	 "compress /metrics when the scraper accepts gzip"},
 	{0},
@@ -149,7 +180,8 @@ static int prom_validate(const void *cfgp, char *err, size_t errlen)
 	return 0;
 }
 
-static int resolve_listen(const char *listen, struct sockaddr_storage *ss, bool *v6)
+/* The listen address, resolved once; failures said here, naming the host. */
+static int resolve_listen(const char *name, const char *listen, struct sockaddr_storage *ss)
 {
 	char host[256];
 	uint16_t port;
@@ -161,22 +193,82 @@ static int resolve_listen(const char *listen, struct sockaddr_storage *ss, bool 
 		a->sin6_family = AF_INET6;
 		a->sin6_addr = in6addr_any;
 		a->sin6_port = htons(port);
-		*v6 = true;
 		return 0;
 	}
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
 	struct addrinfo *res = NULL;
 	int r = getaddrinfo(host, NULL, &hints, &res);
-	if (r)
-		return r == EAI_SYSTEM ? -errno : -EADDRNOTAVAIL;
+	if (r) {
+		sb_err(COMP, "%s: listen %s: cannot resolve the host name \"%s\": %s", name, listen,
+		       host, r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
+		if (r == EAI_SYSTEM && errno)
+			return -errno;
+		return r == EAI_AGAIN ? -EAGAIN : -ENXIO; /* no such host */
+	}
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*v6 = res->ai_family == AF_INET6;
-	if (*v6)
+	if (res->ai_family == AF_INET6)
 		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
 	else
 		((struct sockaddr_in *)ss)->sin_port = htons(port);
 	freeaddrinfo(res);
 	return 0;
+}
+
+/* "127.0.0.1:9847", "[::1]:9847" */
+static void fmt_addr(const struct sockaddr_storage *ss, char *out, size_t n)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+		snprintf(out, n, "[%s]:%u", a, ntohs(s6->sin6_port));
+	} else {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+		snprintf(out, n, "%s:%u", a, ntohs(s4->sin_port));
+	}
+}
+
+/* Binds the listen socket here rather than in libmicrohttpd, which knows
+ * the address only as a sockaddr and reports "Failed to bind to port 0":
+ * this names the address and the reason. Its fd, or -errno. */
+static int listen_socket(const char *name, const char *spec, const struct sockaddr_storage *ss)
+{
+	bool v6 = ss->ss_family == AF_INET6;
+	char where[300], addr[INET6_ADDRSTRLEN + 8];
+	fmt_addr(ss, addr, sizeof(addr));
+	if (!strcmp(addr, spec))
+		snprintf(where, sizeof(where), "%s", spec);
+	else
+		snprintf(where, sizeof(where), "%s (%s)", spec, addr);
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		int r = -errno;
+		sb_err(COMP, "%s: cannot serve HTTP on %s: socket: %s", name, where, strerror(-r));
+		return r;
+	}
+	int one = 1;
+	/* a restart must not wait for the last run's TIME_WAIT connections */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (v6) {
+		/* ":port" is every address, IPv4 too; a given IPv6 address only itself */
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+		int only = !IN6_IS_ADDR_UNSPECIFIED(&a->sin6_addr);
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof(only));
+	}
+	socklen_t len = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	if (bind(fd, (const struct sockaddr *)ss, len) || listen(fd, SOMAXCONN)) {
+		int r = -errno;
+		if (r == -EADDRNOTAVAIL)
+			sb_err(COMP,
+			       "%s: cannot serve HTTP on %s: not an address of this host (%s)",
+			       name, where, strerror(-r));
+		else
+			sb_err(COMP, "%s: cannot serve HTTP on %s: %s", name, where, strerror(-r));
+		close(fd);
+		return r;
+	}
+	return fd;
 }
 
 /* ---- HTTP ---- */
@@ -272,8 +364,27 @@ static int gzip_buf(const struct sb_buf *in, struct sb_buf *out)
 	return r;
 }
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *ctype,
-			     struct sb_buf *body, const char *encoding)
+/* One request as the handlers see it. */
+struct req {
+	struct prom_state *st;
+	struct MHD_Connection *c;
+	bool keep_alive; /* libmicrohttpd keeps the connection after the answer */
+};
+
+/* As libmicrohttpd 0.9.75 decides (keepalive_possible()): an HTTP/1.1
+ * request answered once it is whole keeps its connection unless it says
+ * close. Only then is there a Keep-Alive timeout to announce; HTTP/1.0
+ * clients get none, whatever they ask. */
+static bool keeps_alive(struct MHD_Connection *c, const char *version)
+{
+	if (strcmp(version, MHD_HTTP_VERSION_1_1))
+		return false;
+	const char *conn = sym_MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Connection");
+	return !conn || best_q(conn, exact_match, "close") < 0;
+}
+
+static enum MHD_Result reply(const struct req *rq, unsigned status, const char *ctype,
+			     struct sb_buf *body, const char *encoding, bool vary)
 {
 	struct MHD_Response *resp;
 	if (body->err || !body->data) {
@@ -296,22 +407,32 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 		sym_MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, encoding);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		sym_MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-	enum MHD_Result r = sym_MHD_queue_response(c, status, resp);
+	/* a cache must not hand a gzip body to a client that did not ask */
+	if (vary)
+		sym_MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY,
+					    MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	if (rq->keep_alive) {
+		char ka[32];
+		snprintf(ka, sizeof(ka), "timeout=%u", rq->st->keepalive_s);
+		sym_MHD_add_response_header(resp, "Keep-Alive", ka);
+	}
+	enum MHD_Result r = sym_MHD_queue_response(rq->c, status, resp);
 	sym_MHD_destroy_response(resp);
 	return r;
 }
 
-static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status, const char *text)
+static enum MHD_Result reply_text(const struct req *rq, unsigned status, const char *text)
 {
 	struct sb_buf b;
 	sb_buf_init(&b);
 	sb_buf_adds(&b, text);
-	return reply(c, status, "text/plain; charset=utf-8", &b, NULL);
+	return reply(rq, status, "text/plain; charset=utf-8", &b, NULL, false);
 }
 
-static enum MHD_Result serve_metrics(struct prom_state *st, struct MHD_Connection *c)
+static enum MHD_Result serve_metrics(const struct req *rq)
 {
-	enum sb_prom_format fmt = negotiate(c);
+	struct prom_state *st = rq->st;
+	enum sb_prom_format fmt = negotiate(rq->c);
 	struct sb_buf body;
 	sb_buf_init(&body);
 	size_t hint = atomic_load_explicit(&st->last_size, memory_order_relaxed);
@@ -320,16 +441,16 @@ static enum MHD_Result serve_metrics(struct prom_state *st, struct MHD_Connectio
 	atomic_store_explicit(&st->last_size, body.len, memory_order_relaxed);
 	atomic_fetch_add_explicit(&st->scrapes, 1, memory_order_relaxed);
 	const char *ctype = fmt == SB_PROM_OPENMETRICS ? CT_OPENMETRICS : CT_TEXT;
-	if (st->cfg->gzip && !body.err && accepts_gzip(c)) {
+	if (st->cfg->gzip && !body.err && accepts_gzip(rq->c)) {
 		struct sb_buf z;
 		sb_buf_init(&z);
 		if (!gzip_buf(&body, &z)) {
 			sb_buf_free(&body);
-			return reply(c, MHD_HTTP_OK, ctype, &z, "gzip");
+			return reply(rq, MHD_HTTP_OK, ctype, &z, "gzip", true);
 		}
 		sb_buf_free(&z); /* send it uncompressed then */
 	}
-	return reply(c, MHD_HTTP_OK, ctype, &body, NULL);
+	return reply(rq, MHD_HTTP_OK, ctype, &body, NULL, st->cfg->gzip);
 }
 
 struct why {
@@ -354,12 +475,13 @@ static void note_value(void *arg, const char *labels, double v)
 
 /* Readiness as the agent sensor last published it (it sees every sensor
  * and sink; this thread sees only the store), with the reasons spelled out. */
-static enum MHD_Result serve_ready(struct prom_state *st, struct MHD_Connection *c)
+static enum MHD_Result serve_ready(const struct req *rq)
 {
+	struct prom_state *st = rq->st;
 	int64_t now = sb_now_mono_ns();
 	double ready = -1;
 	if (!sb_prom_store_each(st->store, "sensorbus_ready", now, note_value, &ready))
-		return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+		return reply_text(rq, MHD_HTTP_SERVICE_UNAVAILABLE,
 				  "not ready: no readiness from the agent sensor yet (it publishes "
 				  "sensorbus_ready; is it enabled?)\n");
 	struct sb_buf b;
@@ -374,39 +496,68 @@ static enum MHD_Result serve_ready(struct prom_state *st, struct MHD_Connection 
 	sb_prom_store_each(st->store, w.what, now, add_reason, &w);
 	if (ready == 1 && b.len == head) {
 		sb_buf_free(&b);
-		return reply_text(c, MHD_HTTP_OK, "ready\n");
+		return reply_text(rq, MHD_HTTP_OK, "ready\n");
 	}
 	if (b.len == head)
 		sb_buf_adds(&b, "sensorbus_ready = 0\n");
-	return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain; charset=utf-8", &b, NULL);
+	return reply(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain; charset=utf-8", &b, NULL,
+		     false);
 }
 
+static struct sb_prom_conn *conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+	    sym_MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+/* Called once the headers are in, then with each piece of a body, then
+ * once more when the request is whole. Answering only then is what keeps
+ * the connection: libmicrohttpd 0.9.75 closes one answered on the first
+ * call. Until then the connection is idle to the header deadline, so a
+ * body trickled in is cut like trickled headers. */
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **req_cls)
 {
 	struct prom_state *st = cls;
-	(void)version;
 	(void)upload_data;
-	(void)upload_data_size;
-	(void)req_cls;
-	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
-		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+	struct req rq = {.st = st, .c = c};
+	bool get = !strcmp(method, MHD_HTTP_METHOD_GET) || !strcmp(method, MHD_HTTP_METHOD_HEAD);
+	if (!*req_cls && get) {
+		*req_cls = st; /* any mark: the headers are in */
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		*upload_data_size = 0; /* a body to a GET means nothing here */
+		return MHD_YES;
+	}
+	struct sb_prom_conn *pc = conn_of(c);
+	if (pc) {
+		pthread_mutex_lock(&st->conn_lock);
+		sb_prom_conns_busy(&st->conns, pc);
+		pthread_mutex_unlock(&st->conn_lock);
+	}
+	/* other methods are answered at once, their bodies unread, and the
+	 * connection closed after */
+	if (!get)
+		return reply_text(&rq, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+	rq.keep_alive = keeps_alive(c, version);
 	if (!strcmp(url, st->cfg->path))
-		return serve_metrics(st, c);
+		return serve_metrics(&rq);
 	if (!strcmp(url, "/healthz"))
-		return reply_text(c, MHD_HTTP_OK, "ok\n");
+		return reply_text(&rq, MHD_HTTP_OK, "ok\n");
 	if (!strcmp(url, "/readyz"))
-		return serve_ready(st, c);
+		return serve_ready(&rq);
 	if (!strcmp(url, "/")) {
 		struct sb_buf b;
 		sb_buf_init(&b);
 		sb_buf_printf(&b,
 			      "sensorbus\n\n%s\tmetrics\n/healthz\tliveness\n/readyz\treadiness\n",
 			      st->cfg->path);
-		return reply(c, MHD_HTTP_OK, "text/plain; charset=utf-8", &b, NULL);
+		return reply(&rq, MHD_HTTP_OK, "text/plain; charset=utf-8", &b, NULL, false);
 	}
-	return reply_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
+	return reply_text(&rq, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -420,7 +571,137 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	sb_log_rl(&st->rl, SB_LOG_WARN, COMP, "%s: http: %s", st->name, line);
 }
 
+/* ---- connections (prom_conn.h) ---- */
+
+/* Room above max_connections in libmicrohttpd's own limit: a connection
+ * shed here still counts there until its thread sees it closed, and a new
+ * scrape must get in meanwhile so that this sink, not libmicrohttpd's
+ * accept queue, decides who goes. */
+#define CONN_LIMIT_SLACK 8
+
+/* Under conn_lock: c cannot be closed (and its fd reused) meanwhile. */
+static void shut(void *arg, struct sb_prom_conn *c)
+{
+	(*(unsigned *)arg)++;
+	shutdown(c->fd, SHUT_RDWR); /* libmicrohttpd sees the end and closes it */
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct prom_state *st = cls;
+	struct sb_prom_conn *pc = *socket_context;
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (!pc)
+			return;
+		pthread_mutex_lock(&st->conn_lock);
+		sb_prom_conns_del(&st->conns, pc);
+		pthread_mutex_unlock(&st->conn_lock);
+		free(pc);
+		*socket_context = NULL;
+		return;
+	}
+	const union MHD_ConnectionInfo *ci =
+	    sym_MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	pc = ci ? calloc(1, sizeof(*pc)) : NULL;
+	if (!pc)
+		return; /* untracked: libmicrohttpd's own limit and timeout still hold */
+	pc->fd = ci->connect_fd;
+	*socket_context = pc;
+	unsigned shed = 0;
+	pthread_mutex_lock(&st->conn_lock);
+	struct sb_prom_conn *victim = sb_prom_conns_add(&st->conns, pc, sb_now_mono_ns());
+	if (victim)
+		shut(&shed, victim);
+	if (st->sweep_waiting) {
+		st->sweep_waiting = false;
+		pthread_cond_signal(&st->sweep_cond);
+	}
+	pthread_mutex_unlock(&st->conn_lock);
+	if (shed)
+		sb_log_rl(&st->rl_shed, SB_LOG_WARN, COMP,
+			  "%s: more than max_connections (%lld) connections: closed the one "
+			  "idle longest",
+			  st->name, (long long)st->cfg->max_connections);
+}
+
+/* The response is sent (or the request failed): the next request's
+ * deadline starts now. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct prom_state *st = cls;
+	(void)req_cls;
+	(void)toe;
+	struct sb_prom_conn *pc = conn_of(c);
+	if (!pc)
+		return;
+	pthread_mutex_lock(&st->conn_lock);
+	sb_prom_conns_idle(&st->conns, pc, sb_now_mono_ns());
+	if (st->sweep_waiting) {
+		st->sweep_waiting = false;
+		pthread_cond_signal(&st->sweep_cond);
+	}
+	pthread_mutex_unlock(&st->conn_lock);
+}
+
+/* Sleeps until the next header deadline (or, with none ahead, until a
+ * connection becomes idle) and cuts whoever missed it. */
+static void *sweeper(void *arg)
+{
+	struct prom_state *st = arg;
+	pthread_mutex_lock(&st->conn_lock);
+	while (!st->stopping) {
+		unsigned cut = 0;
+		int64_t next = sb_prom_conns_sweep(&st->conns, sb_now_mono_ns(), shut, &cut);
+		if (cut) {
+			pthread_mutex_unlock(&st->conn_lock);
+			char d[32];
+			sb_fmt_duration(d, sizeof(d), st->cfg->header_timeout);
+			sb_log_rl(&st->rl_sweep, SB_LOG_WARN, COMP,
+				  "%s: closed %u connection(s) that sent no whole request within "
+				  "header_timeout %s",
+				  st->name, cut, d);
+			pthread_mutex_lock(&st->conn_lock);
+			continue;
+		}
+		if (next) {
+			struct timespec ts = sb_mono_timespec(next);
+			pthread_cond_timedwait(&st->sweep_cond, &st->conn_lock, &ts);
+		} else {
+			st->sweep_waiting = true;
+			pthread_cond_wait(&st->sweep_cond, &st->conn_lock);
+		}
+	}
+	pthread_mutex_unlock(&st->conn_lock);
+	return NULL;
+}
+
+static void stop_sweeper(struct prom_state *st)
+{
+	if (!st->sweeper_running)
+		return;
+	pthread_mutex_lock(&st->conn_lock);
+	st->stopping = true;
+	pthread_cond_signal(&st->sweep_cond);
+	pthread_mutex_unlock(&st->conn_lock);
+	pthread_join(st->sweeper, NULL);
+	st->sweeper_running = false;
+}
+
 /* ---- sink ops ---- */
+
+static void free_state(struct prom_state *st)
+{
+	stop_sweeper(st);
+	/* the last close notifications take conn_lock */
+	if (st->mhd)
+		sym_MHD_stop_daemon(st->mhd);
+	sb_prom_store_free(st->store);
+	pthread_cond_destroy(&st->sweep_cond);
+	pthread_mutex_destroy(&st->conn_lock);
+	free(st);
+}
 
 static int prom_open(struct sb_sink *s)
 {
@@ -434,14 +715,22 @@ static int prom_open(struct sb_sink *s)
 		return -ENOMEM;
 	st->cfg = c;
 	st->name = s->name;
-	st->rl.interval_ns = 10 * SB_NSEC_PER_SEC;
-	bool v6 = false;
-	int r = resolve_listen(c->listen, &st->addr, &v6);
+	st->rl.interval_ns = st->rl_shed.interval_ns = st->rl_sweep.interval_ns =
+	    10 * SB_NSEC_PER_SEC;
+	/* an idle keep-alive connection lasts the shorter of the two */
+	int64_t ka = c->timeout < c->header_timeout ? c->timeout : c->header_timeout;
+	st->keepalive_s = (unsigned)(ka / SB_NSEC_PER_SEC);
+	sb_prom_conns_init(&st->conns, (unsigned)c->max_connections, c->header_timeout);
+	pthread_mutex_init(&st->conn_lock, NULL);
+	int r = sb_cond_init_mono(&st->sweep_cond);
 	if (r) {
-		sb_err(COMP, "%s: cannot resolve listen address %s: %s", s->name, c->listen,
-		       strerror(-r));
-		goto fail;
+		pthread_mutex_destroy(&st->conn_lock);
+		free(st);
+		return r;
 	}
+	r = resolve_listen(s->name, c->listen, &st->addr);
+	if (r)
+		goto fail;
 	struct sb_prom_store_opts o = {.interval = s->ri->interval,
 				       .stale_after = c->stale_after,
 				       .max_series = (uint64_t)c->max_series};
@@ -450,16 +739,29 @@ static int prom_open(struct sb_sink *s)
 		r = -ENOMEM;
 		goto fail;
 	}
-	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
-	if (v6) {
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&st->addr;
-		flags |= IN6_IS_ADDR_UNSPECIFIED(&a->sin6_addr) ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
+	int fd = listen_socket(s->name, c->listen, &st->addr);
+	if (fd < 0) {
+		r = fd;
+		goto fail;
 	}
+	r = -pthread_create(&st->sweeper, NULL, sweeper, st);
+	if (r) {
+		sb_err(COMP, "%s: cannot start the connection sweeper: %s", s->name, strerror(-r));
+		close(fd);
+		goto fail;
+	}
+	st->sweeper_running = true;
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	if (st->addr.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
 	errno = 0;
+	/* from here libmicrohttpd owns fd, and closes it even when it fails
+	 * (on most paths: an exit follows, so the rest is no leak to mind) */
 	st->mhd = sym_MHD_start_daemon(
 	    flags, 0, NULL, NULL, handle, st, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, st,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&st->addr, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned)c->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_CONNECTION, on_connection, st,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, st, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)c->max_connections + CONN_LIMIT_SLACK, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned)((c->timeout + SB_NSEC_PER_SEC - 1) / SB_NSEC_PER_SEC), MHD_OPTION_END);
 	if (!st->mhd) {
 		r = errno ? -errno : -EIO;
@@ -473,8 +775,7 @@ static int prom_open(struct sb_sink *s)
 	s->state = st;
 	return 0;
 fail:
-	sb_prom_store_free(st->store);
-	free(st);
+	free_state(st);
 	return r;
 }
 
@@ -493,10 +794,7 @@ static void prom_close(struct sb_sink *s)
 	struct prom_state *st = s->state;
 	if (!st)
 		return;
-	if (st->mhd)
-		sym_MHD_stop_daemon(st->mhd);
-	sb_prom_store_free(st->store);
-	free(st);
+	free_state(st);
 	s->state = NULL;
 }
 
@@ -523,6 +821,24 @@ static void prom_telemetry(struct sb_sink *s, struct sb_evb *b)
 		(double)ps.expired);
 	counter(b, "sensorbus_prom_scrapes_total", "Expositions served.", s->name,
 		(double)atomic_load_explicit(&st->scrapes, memory_order_relaxed));
+	pthread_mutex_lock(&st->conn_lock);
+	unsigned live = st->conns.live;
+	uint64_t cuts[SB_PROM_CUT_MAX];
+	memcpy(cuts, st->conns.cuts, sizeof(cuts));
+	pthread_mutex_unlock(&st->conn_lock);
+	sb_evb_sample(b, "sensorbus_prom_connections", SB_GAUGE, live);
+	sb_evb_help(b, "HTTP connections open to the Prometheus sink.");
+	sb_evb_label(b, "sink", s->name);
+	static const char *const cut_reason[SB_PROM_CUT_MAX] = {
+	    [SB_PROM_CUT_LIMIT] = "max_connections",
+	    [SB_PROM_CUT_DEADLINE] = "header_timeout",
+	};
+	for (int r = 0; r < SB_PROM_CUT_MAX; r++) {
+		counter(b, "sensorbus_prom_connections_closed_total",
+			"HTTP connections the Prometheus sink closed, by reason.", s->name,
+			(double)cuts[r]);
+		sb_evb_label(b, "reason", cut_reason[r]);
+	}
 	counter(b, "sensorbus_prom_events_ignored_total",
 		"Events that carry no metrics (exec, exit, ...), not exposed.", s->name,
 		(double)ps.events_ignored);

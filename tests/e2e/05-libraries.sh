@@ -12,7 +12,7 @@ maps_of() {
 	"$SB_BIN" -c "$TMP/c.json" --no-bpf --duration 30s 2>"$TMP/err" &
 	pid=$!
 	track_pid $pid
-	wait_for 15 grep -q 'sink(s), interval' "$TMP/err" || fail "the agent did not start: $(cat "$TMP/err")"
+	wait_for 15 grep -q 'sinks \[.*\], interval' "$TMP/err" || fail "the agent did not start: $(cat "$TMP/err")"
 	cp /proc/$pid/maps "$TMP/maps"
 	kill -TERM $pid
 	wait $pid || fail "the agent exited $?: $(cat "$TMP/err")"

@@ -2,7 +2,8 @@
 # agent): /metrics passes `promtool check metrics` but for node_exporter's
 # own lint notes, OpenMetrics passes the strict Python parser, gzip,
 # /healthz, /readyz (ready, then not ready with the reason when a sink
-# fails), 404/405, and a taken port is a clean exit 1 naming the address.
+# fails), 404/405, and a taken port, an unknown host name or a foreign
+# address is a clean exit 1 naming the address and what is wrong with it.
 . "$(dirname "$0")/lib.sh"
 
 command -v promtool >/dev/null || fail "promtool missing (scripts/deps.sh test installs prometheus)"
@@ -79,8 +80,9 @@ code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$url/metrics")
 [ "$code" = 405 ] || fail "POST /metrics: $code"
 ok "gzip, HEAD, 404, 405"
 
-# Broken and idle clients: answered with a 4xx or cut, idle connections beyond
-# max_connections are closed after `timeout`, and the endpoint serves again.
+# Broken and idle clients: answered with a 4xx or cut; of 10 idle connections
+# against max_connections 8 the oldest make room, the rest are closed after
+# `timeout`, and the endpoint serves again.
 "$PY" - "$port" <<'PY' || fail "the endpoint mishandles broken or idle clients"
 import socket, sys
 port = int(sys.argv[1])
@@ -112,7 +114,7 @@ for s in idle:
         s.sendall(b"GET /metrics HTTP/1.1\r\n")  # and never the end of the headers
     except OSError:
         pass
-for s in idle:  # every one is closed by the server: timeout or refused beyond the limit
+for s in idle:  # every one is closed by the server: shed beyond the limit, or timed out
     try:
         while s.recv(4096):
             pass
@@ -129,11 +131,30 @@ rc=$?
 [ $rc -eq 1 ] || fail "second agent on a taken port: exit $rc, want 1"
 grep -q "cannot serve HTTP on 127.0.0.1:$port: Address already in use" "$TMP/log2" ||
 	fail "the error does not name the address: $(cat "$TMP/log2")"
+grep -q "port 0" "$TMP/log2" && fail "a misleading line about port 0: $(cat "$TMP/log2")"
 kill -TERM $pid
 wait $pid
 rc=$?
 [ $rc -eq 0 ] || fail "agent exit $rc after SIGTERM"
 ok "a taken port is exit 1 naming the address"
+
+# A host name that does not resolve, and an address that is not this host's:
+# each says so, naming what was configured.
+bad=$(free_port)
+for l in "nosuch.invalid:$bad" "192.0.2.1:$bad"; do
+	echo '{"sinks":[{"type":"prom","listen":"'"$l"'"}]}' >"$TMP/bad.json"
+	"$SB_BIN" -c "$TMP/bad.json" --duration 5s 2>"$TMP/log-bad"
+	rc=$?
+	[ $rc -eq 1 ] || fail "listen $l: exit $rc, want 1"
+	case $l in
+	nosuch*) want="listen nosuch.invalid:$bad: cannot resolve the host name \"nosuch.invalid\"" ;;
+	*) want="cannot serve HTTP on 192.0.2.1:$bad: not an address of this host" ;;
+	esac
+	grep -qF "$want" "$TMP/log-bad" || fail "listen $l: want \"$want\": $(cat "$TMP/log-bad")"
+	grep -qE "port 0|resolve.*Cannot assign" "$TMP/log-bad" &&
+		fail "listen $l: a misleading line: $(cat "$TMP/log-bad")"
+done
+ok "a host name that does not resolve and a foreign address are each named as such"
 
 # A sink that cannot write makes the agent not ready, and /readyz says which.
 port=$(free_port)

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "sb_config.h"
+#include "sb_log.h"
 #include "sb_sensor.h"
 #include "sb_sink.h"
 
@@ -166,6 +167,233 @@ static void test_dump_round_trips_through_load(void **state)
 	sb_config_free(&d);
 }
 
+static char *dump_of(const char *json)
+{
+	struct sb_config c;
+	if (load(&c, json))
+		fail_msg("config %s: %s", json, err);
+	char *d = sb_config_dump(&c);
+	sb_config_free(&c);
+	assert_non_null(d);
+	return d;
+}
+
+static void assert_contains(const char *hay, const char *needle)
+{
+	if (!strstr(hay, needle))
+		fail_msg("'%s' not in:\n%s", needle, hay);
+}
+
+static void assert_lacks(const char *hay, const char *needle)
+{
+	if (strstr(hay, needle))
+		fail_msg("'%s' should not be in:\n%s", needle, hay);
+}
+
+static void test_check_config_masks_passwords_and_secret_headers(void **state)
+{
+	(void)state;
+	char *d = dump_of(
+		"{\"sensors\":{\"scrape\":{\"targets\":[{\"name\":\"n\",\"url\":"
+		"\"http://u:scrapepw@127.0.0.1:9100/metrics?x=1&access_token=querytok\","
+		"\"headers\":{\"Authorization\":\"Bearer hdrtok\",\"X-Api-Key\":\"keytok\","
+		"\"Accept\":\"text/plain\"}}]},"
+		"\"algod\":{\"url\":\"http://a:algopw@127.0.0.1:8080\",\"token_file\":\"/tmp/t\"}},"
+		"\"sinks\":[{\"type\":\"amqp\",\"url\":\"amqp://user:amqppw@host/\","
+		"\"spool_dir\":\"/tmp/s\"}]}");
+	const char *secrets[] = {"scrapepw", "querytok", "hdrtok", "keytok", "algopw", "amqppw"};
+	for (size_t i = 0; i < sizeof(secrets) / sizeof(*secrets); i++)
+		assert_lacks(d, secrets[i]);
+	assert_contains(d, "\"http://u:***@127.0.0.1:9100/metrics?x=1&access_token=***\"");
+	assert_contains(d, "\"http://a:***@127.0.0.1:8080\"");
+	assert_contains(d, "\"amqp://user:***@host/\"");
+	/* which headers are set is no secret; their values may be */
+	assert_contains(d, "\"Authorization\":\t\"<redacted>\"");
+	assert_contains(d, "\"X-Api-Key\":\t\"<redacted>\"");
+	assert_contains(d, "\"Accept\":\t\"<redacted>\"");
+	free(d);
+}
+
+static void test_url_redaction(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *masked, *bare;
+	} cases[] = {
+		{"amqp://user:pw@host/", "amqp://user:***@host/", "amqp://host/"},
+		{"amqp://user@host:5672/v", "amqp://user@host:5672/v", "amqp://host:5672/v"},
+		{"amqp://u:p@ss@host/", "amqp://u:***@host/", "amqp://host/"},
+		{"http://h/m?a=1&password=s&b=2", "http://h/m?a=1&password=***&b=2",
+		 "http://h/m?a=1&password=***&b=2"},
+		{"http://h/m#frag@x", "http://h/m#frag@x", "http://h/m#frag@x"},
+		{"/var/lib/x", "/var/lib/x", "/var/lib/x"},
+	};
+	char out[256];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		sb_cfg_redact_url(cases[i].in, false, out, sizeof(out));
+		assert_string_equal(out, cases[i].masked);
+		sb_cfg_redact_url(cases[i].in, true, out, sizeof(out));
+		assert_string_equal(out, cases[i].bare);
+	}
+}
+
+/* Every sensor and sink present, no secrets: what --check-config prints
+ * loads again and prints the same. */
+static const char *const every_section =
+	"{\"interval\":\"2s\",\"host\":\"h\",\"log_level\":\"debug\",\"sensors\":{"
+	"\"proc\":{\"processes\":[\"algod\"]},\"bpf\":{},\"synthetic\":{\"rate\":5},"
+	"\"algod\":{},\"scrape\":{\"targets\":[{\"name\":\"n\",\"url\":\"http://127.0.0.1:1/m\"}]},"
+	"\"agent\":{}},"
+	"\"sinks\":[{\"type\":\"file\",\"path\":\"/tmp/x\",\"rotate_bytes\":\"1MiB\"},"
+	"{\"type\":\"stdout\"},{\"type\":\"null\"},{\"type\":\"prom\"},"
+	"{\"type\":\"amqp\",\"url\":\"amqp://127.0.0.1:5672/\",\"spool_dir\":\"/tmp/sp\"}]}";
+
+static void test_check_config_output_is_a_config_that_round_trips(void **state)
+{
+	(void)state;
+	char *d = dump_of(every_section);
+	assert_lacks(d, "null,");
+	assert_lacks(d, "null\n");
+	char *d2 = dump_of(d);
+	assert_string_equal(d, d2);
+	free(d);
+	free(d2);
+}
+
+static void test_redacted_secrets_fed_back_are_rejected_clearly(void **state)
+{
+	(void)state;
+	char *d = dump_of("{\"sinks\":[{\"type\":\"amqp\",\"url\":\"amqp://u:pw@h/\","
+			  "\"spool_dir\":\"/tmp/sp\"}]}");
+	expect_error(d, "sinks[0].url: holds the password mask");
+	free(d);
+	expect_error("{\"sensors\":{\"scrape\":{\"targets\":[{\"name\":\"n\",\"url\":\"http://h/\","
+		     "\"headers\":{\"Authorization\":\"<redacted>\"}}]}}}",
+		     "sensors.scrape.targets[0].headers.Authorization: holds the mask");
+}
+
+static void test_unknown_top_level_key_lists_the_sections(void **state)
+{
+	(void)state;
+	expect_error("{\"sink\":[]}", "sink: unknown key (known keys: interval, host, log_level, "
+				      "sensors, sinks)");
+}
+
+static void test_unknown_sink_type_lists_the_types(void **state)
+{
+	(void)state;
+	expect_error("{\"sinks\":[{\"type\":\"kafka\"}]}",
+		     "sinks[0].type: unknown sink type \"kafka\" (one of file, stdout, null, prom, "
+		     "amqp)");
+}
+
+static void test_json_syntax_errors_say_where_and_what_was_expected(void **state)
+{
+	(void)state;
+	expect_error("{\n  \"interval\": \"1s\",\n  oops\n}",
+		     "test.json:3:3: expected a key in double quotes, found 'oops'");
+	expect_error("{\"a\":1,}", "test.json:1:8: expected a key in double quotes, found '}' "
+				     "(a trailing comma?)");
+	expect_error("{\"a\":1", "test.json:1:7: unexpected end of file: expected ',' or '}'");
+	expect_error("{\"a\" 1}", "test.json:1:6: expected ':' after the key, found '1'");
+	expect_error("{\"a\":1\n \"b\":2}", "test.json:2:2: expected ',' or '}', found '\"'");
+	expect_error("{\"a\":[1,2}", "test.json:1:10: expected ',' or ']', found '}'");
+	expect_error("{\"a\":tru}", "test.json:1:6: expected a value, found 'tru'");
+	expect_error("{\"a\":1} x", "test.json:1:9: text after the end of the config");
+	expect_error("{\"a\":\"x", "test.json:1:6: unterminated string");
+	expect_error("// c\n{}", "test.json:1:1: JSON has no comments");
+	expect_error("{'a':1}", "test.json:1:2: expected a key in double quotes, found \"'\"");
+	expect_error("{\"a\":\"\\q\"}", "test.json:1:7: invalid escape '\\q'");
+	expect_error("", "test.json:1:1: the file is empty");
+}
+
+static void test_paths_must_be_absolute_and_not_empty(void **state)
+{
+	(void)state;
+	expect_error("{\"sinks\":[{\"type\":\"file\",\"path\":\"events.jsonl\"}]}",
+		     "sinks[0].path: \"events.jsonl\" is a relative path");
+	expect_error("{\"sinks\":[{\"type\":\"file\",\"path\":\"\"}]}",
+		     "sinks[0].path: empty path");
+	expect_error("{\"sinks\":[{\"type\":\"amqp\",\"spool_dir\":\"spool\"}]}",
+		     "sinks[0].spool_dir: \"spool\" is a relative path");
+	expect_error("{\"sinks\":[{\"type\":\"amqp\",\"spool_dir\":\"/s\","
+		     "\"credentials_file\":\"./c\"}]}",
+		     "sinks[0].credentials_file: \"./c\" is a relative path");
+	expect_error("{\"sensors\":{\"algod\":{\"token_file\":\"algod.token\"}}}",
+		     "sensors.algod.token_file: \"algod.token\" is a relative path");
+	expect_error("{\"sensors\":{\"proc\":{\"procfs\":\"fixtures/proc\"}}}",
+		     "sensors.proc.procfs: \"fixtures/proc\" is a relative path");
+}
+
+static void test_two_sinks_cannot_write_one_path(void **state)
+{
+	(void)state;
+	expect_error("{\"sinks\":[{\"type\":\"file\",\"path\":\"/tmp/a.jsonl\"},"
+		     "{\"type\":\"file\",\"path\":\"/tmp//a.jsonl\"}]}",
+		     "sinks[1].path: /tmp/a.jsonl is also sinks[0].path");
+	expect_error("{\"sinks\":[{\"type\":\"amqp\",\"spool_dir\":\"/s/a\"},"
+		     "{\"type\":\"amqp\",\"spool_dir\":\"/s/a/\"}]}",
+		     "sinks[1].spool_dir: /s/a is also sinks[0].spool_dir");
+	expect_error("{\"sinks\":[{\"type\":\"amqp\",\"spool_dir\":\"/s\"},"
+		     "{\"type\":\"file\",\"path\":\"/s/shard-0/x\"}]}",
+		     "sinks[1].path: /s/shard-0/x is inside sinks[0].spool_dir /s");
+	struct sb_config c;
+	assert_int_equal(load(&c, "{\"sinks\":[{\"type\":\"file\",\"path\":\"/tmp/a\"},"
+				  "{\"type\":\"file\",\"path\":\"/tmp/ab\"}]}"),
+			 0);
+	sb_config_free(&c);
+}
+
+static char logged[2048];
+
+static void capture(enum sb_log_level l, const char *line, void *arg)
+{
+	(void)arg;
+	if (l <= SB_LOG_WARN) {
+		size_t n = strlen(logged);
+		snprintf(logged + n, sizeof(logged) - n, "%s\n", line);
+	}
+}
+
+static void test_a_batch_larger_than_the_queue_is_lowered_with_a_warning(void **state)
+{
+	(void)state;
+	logged[0] = 0;
+	sb_log_set_hook(capture, NULL);
+	struct sb_config c;
+	int r = load(&c, "{\"sinks\":[{\"type\":\"null\",\"queue_events\":100,\"batch\":512}]}");
+	sb_log_set_hook(NULL, NULL);
+	assert_int_equal(r, 0);
+	assert_int_equal(c.sinks[0].common.batch, 100);
+	assert_contains(logged, "sinks[0].batch: 512 lowered to 100 (queue_events)");
+	int lines = 0;
+	for (const char *p = logged; *p; p++)
+		lines += *p == '\n';
+	assert_int_equal(lines, 1);
+	sb_config_free(&c);
+}
+
+static void test_sink_descriptions_name_type_and_target(void **state)
+{
+	(void)state;
+	struct sb_config c;
+	assert_int_equal(load(&c, "{\"sinks\":[{\"type\":\"file\",\"path\":\"/tmp/e.jsonl\"},"
+				  "{\"type\":\"stdout\"},{\"type\":\"prom\",\"listen\":"
+				  "\"127.0.0.1:9999\"},{\"type\":\"amqp\",\"name\":\"bus\",\"url\":"
+				  "\"amqp://u:pw@broker:5672/\",\"spool_dir\":\"/tmp/sp\"}]}"),
+			 0);
+	char out[256];
+	sb_config_sink_describe(&c.sinks[0], out, sizeof(out));
+	assert_string_equal(out, "file /tmp/e.jsonl");
+	sb_config_sink_describe(&c.sinks[1], out, sizeof(out));
+	assert_string_equal(out, "stdout");
+	sb_config_sink_describe(&c.sinks[2], out, sizeof(out));
+	assert_string_equal(out, "prom 127.0.0.1:9999");
+	sb_config_sink_describe(&c.sinks[3], out, sizeof(out));
+	assert_string_equal(out, "bus (amqp amqp://broker:5672/)");
+	sb_config_free(&c);
+}
+
 static void test_output_flag_replaces_sinks(void **state)
 {
 	(void)state;
@@ -207,6 +435,17 @@ int main(void)
 		cmocka_unit_test(test_dump_round_trips_through_load),
 		cmocka_unit_test(test_output_flag_replaces_sinks),
 		cmocka_unit_test(test_sensors_flag_enables_exactly_the_list),
+		cmocka_unit_test(test_check_config_masks_passwords_and_secret_headers),
+		cmocka_unit_test(test_url_redaction),
+		cmocka_unit_test(test_check_config_output_is_a_config_that_round_trips),
+		cmocka_unit_test(test_redacted_secrets_fed_back_are_rejected_clearly),
+		cmocka_unit_test(test_unknown_top_level_key_lists_the_sections),
+		cmocka_unit_test(test_unknown_sink_type_lists_the_types),
+		cmocka_unit_test(test_json_syntax_errors_say_where_and_what_was_expected),
+		cmocka_unit_test(test_paths_must_be_absolute_and_not_empty),
+		cmocka_unit_test(test_two_sinks_cannot_write_one_path),
+		cmocka_unit_test(test_a_batch_larger_than_the_queue_is_lowered_with_a_warning),
+		cmocka_unit_test(test_sink_descriptions_name_type_and_target),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

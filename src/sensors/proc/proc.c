@@ -35,8 +35,9 @@ static const char *const psi_res[4] = {"cpu", "io", "memory", "irq"};
 
 static const struct sb_cfg_key proc_keys[] = {
 	{"procfs", SB_CT_STR, offsetof(struct proc_cfg, procfs), "/proc",
-	 "procfs root (a fixture tree works like /proc)"},
-	{"sysfs", SB_CT_STR, offsetof(struct proc_cfg, sysfs), "/sys", "sysfs root"},
+	 "procfs root (a fixture tree works like /proc)", .flags = SB_CK_PATH},
+	{"sysfs", SB_CT_STR, offsetof(struct proc_cfg, sysfs), "/sys", "sysfs root",
+	 .flags = SB_CK_PATH},
 	{"udev", SB_CT_STR, offsetof(struct proc_cfg, udev), "auto",
 	 "udev database for disk info labels (auto: /run/udev/data with procfs /proc, else "
 	 "udev/data beside the procfs root; \"\": none)"},
