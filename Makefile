@@ -39,7 +39,7 @@ endif
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SAN_FLAGS) -D_GNU_SOURCE -Iinclude -I$(BUILD) \
+ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SAN_FLAGS) -D_GNU_SOURCE -Iinclude -Ibpf -I$(BUILD) \
 	-DSB_VERSION='"$(VERSION)"' -DSB_COMMIT='"$(COMMIT)"' -MMD -MP $(EXTRA_CFLAGS)
 # Only what every run uses: libcurl, libmicrohttpd and librabbitmq are opened
 # when a sensor or sink needs them (include/sb_dl.h). No -lm: the one function used, ldexp,
@@ -47,16 +47,23 @@ ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SAN_FLAGS) -D_GNU_SOURCE -Iinclude 
 LIBS := -lcjson -lz -lcap -lpthread
 ALL_LDFLAGS := $(SAN_FLAGS) $(LDFLAGS)
 
-# Core sources: everything under src/ except src/bpf (the BPF sensor's user side),
-# which needs its skeletons.
-SRCS := $(sort $(filter-out src/bpf/%,$(wildcard src/*.c src/*/*.c src/*/*/*.c)))
-BPF_USER_SRCS := $(wildcard src/bpf/*.c)
+# Core sources: everything under src/ except the BPF sensor's user side, which
+# needs its skeletons; with BPF=0 its stub stands in. Both use its config keys
+# (config.c, core).
+BPF_DIR := src/sensors/bpf
+BPF_CORE_SRCS := $(BPF_DIR)/config.c
+BPF_STUB_SRCS := $(BPF_DIR)/stub.c
+SRCS := $(sort $(filter-out $(BPF_DIR)/%,$(wildcard src/*.c src/*/*.c src/*/*/*.c)) \
+	$(BPF_CORE_SRCS))
+BPF_USER_SRCS := $(filter-out $(BPF_CORE_SRCS) $(BPF_STUB_SRCS),$(wildcard $(BPF_DIR)/*.c))
 BPF_PROGS := $(wildcard bpf/*.bpf.c)
 
 ifeq ($(BPF),1)
 SRCS += $(BPF_USER_SRCS)
-ALL_CFLAGS += -DSB_HAVE_BPF=1 -Ibpf
+ALL_CFLAGS += -DSB_HAVE_BPF=1
 LIBS += $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+else
+SRCS += $(BPF_STUB_SRCS)
 endif
 
 OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRCS))

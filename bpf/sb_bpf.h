@@ -1,9 +1,9 @@
 /* The ABI between the BPF programs (bpf/NAME.bpf.c) and the sensor's user side
- * (src/bpf/): map keys and values, and ring-buffer records.
+ * (src/sensors/bpf/): map keys and values, and ring-buffer records.
  *
  * Both sides compile this header (the kernel side after vmlinux.h, the user
  * side after <linux/types.h>), so it uses fixed-width kernel types only and
- * spells out every padding byte. src/bpf/decode.c asserts the sizes: a field
+ * spells out every padding byte. src/sensors/bpf/decode.c asserts the sizes: a field
  * added on one side and not the other fails the build, not a decode. */
 #ifndef SB_BPF_H
 #define SB_BPF_H

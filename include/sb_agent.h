@@ -32,6 +32,9 @@ struct sb_agent {
 
 /* Runs the agent to completion; returns the process exit code. */
 int sb_agent_run(struct sb_config *cfg, const struct sb_agent_opts *opts);
+/* The capabilities (SB_CAP bits) the enabled sensors and the sinks of cfg
+ * use once set up: what the agent keeps. */
+uint64_t sb_agent_caps_needed(const struct sb_config *cfg);
 /* For sensors that report on the agent itself. */
 struct sb_bus *sb_agent_bus(struct sb_agent *a);
 

@@ -137,6 +137,7 @@ struct sb_config {
 	int64_t interval;
 	char *host;
 	int log_level; /* enum sb_log_level */
+	char *user;    /* run as this user once set up; "": stay */
 	struct sb_sensor_conf *sensors; /* one per registered sensor, in table order */
 	size_t nsensors;
 	struct sb_sink_conf *sinks;

@@ -55,6 +55,9 @@ struct sb_sensor_ops {
 	 * asynchronous one calls it when its round completes. */
 	void (*collect)(struct sb_sensor *s);
 	void (*destroy)(struct sb_sensor *s);
+	/* The capabilities (SB_CAP bits) it still uses once init returned,
+	 * given its config; optional (none). The agent keeps only those. */
+	uint64_t (*caps)(const void *cfg);
 };
 
 const struct sb_sensor_ops *sb_sensor_find(const char *name);

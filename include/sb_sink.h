@@ -87,6 +87,9 @@ struct sb_sink_ops {
 	void (*telemetry)(struct sb_sink *s, struct sb_evb *b);
 	/* 0 healthy (ready), else not; optional. */
 	int (*health)(struct sb_sink *s);
+	/* The capabilities (SB_CAP bits) open and the threads use, given its
+	 * config; optional (none). The agent keeps only those. */
+	uint64_t (*caps)(const void *cfg);
 };
 
 const struct sb_sink_ops *sb_sink_find(const char *name);

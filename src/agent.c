@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/capability.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -192,20 +191,52 @@ static void stop_sensors(struct sb_agent *a)
 	a->nsensors = 0;
 }
 
-/* Once the sensors are set up (BPF programs loaded and attached), the agent
- * keeps only what it reads and binds with afterwards: other users'
- * /proc/<pid> files and tokens (DAC_READ_SEARCH, SYS_PTRACE for
- * /proc/<pid>/io) and a port below 1024. Only those it was given. Called
- * before any thread exists: capabilities are per thread, inherited. */
-static void drop_capabilities(void)
+uint64_t sb_agent_caps_needed(const struct sb_config *cfg)
 {
-	static const int keep[] = {CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE, CAP_NET_BIND_SERVICE};
+	uint64_t m = 0;
+	for (size_t i = 0; i < cfg->nsensors; i++) {
+		const struct sb_sensor_conf *sc = &cfg->sensors[i];
+		if (sc->enabled && sc->ops->caps)
+			m |= sc->ops->caps(sc->cfg);
+	}
+	for (size_t i = 0; i < cfg->nsinks; i++) {
+		const struct sb_sink_conf *sk = &cfg->sinks[i];
+		if (sk->ops->caps)
+			m |= sk->ops->caps(sk->cfg);
+	}
+	return m;
+}
+
+/* Once the sensors are set up (BPF programs loaded and attached), the agent
+ * keeps only what the enabled sensors and the sinks say they use from then
+ * on (other users' /proc/<pid> files, algod's token, a port below 1024),
+ * of what it was given, and becomes the configured user. Called before
+ * any thread exists: capabilities are per thread, inherited, and the
+ * sinks (which open after it, as that user) start threads. */
+static int drop_capabilities(const struct sb_config *cfg, const struct sb_caps_user *u)
+{
+	uint64_t need = sb_agent_caps_needed(cfg);
+	int keep[64];
+	size_t nkeep = 0;
+	for (int c = 0; c < 64; c++)
+		if (need & SB_CAP(c))
+			keep[nkeep++] = c;
 	char kept[256];
-	int r = sb_caps_drop(keep, SB_ARRAY_SIZE(keep), kept, sizeof(kept));
+	int r = sb_caps_drop(keep, nkeep, u, kept, sizeof(kept));
+	if (r < 0 && u) {
+		sb_err("agent", "cannot run as user \"%s\" (uid %u): %s", u->name,
+		       (unsigned)u->uid,
+		       r == -EPERM ? "no privilege to switch users (start as root)" : strerror(-r));
+		return r;
+	}
 	if (r < 0)
 		sb_warn("agent", "cannot drop capabilities: %s", strerror(-r));
 	else if (r > 0)
 		sb_info("agent", "dropped %d capabilities; keeping %s", r, kept);
+	if (u)
+		sb_info("agent", "running as user %s (uid %u, gid %u)", u->name, (unsigned)u->uid,
+			(unsigned)u->gid);
+	return 0;
 }
 
 static void summary(struct sb_agent *a)
@@ -246,6 +277,15 @@ int sb_agent_run(struct sb_config *cfg, const struct sb_agent_opts *opts)
 		sb_err("agent", "cannot make a run id: %s", strerror(errno));
 		return 1;
 	}
+	/* nothing exec'd from here on gains privileges */
+	if ((r = sb_caps_no_new_privs()))
+		sb_warn("agent", "cannot set no_new_privs: %s", strerror(-r));
+	struct sb_caps_user user;
+	if (cfg->user && *cfg->user && (r = sb_caps_user_lookup(cfg->user, &user))) {
+		sb_err("agent", "user: \"%s\": %s", cfg->user,
+		       r == -ENOENT ? "no such user" : strerror(-r));
+		return 2;
+	}
 	if (!strcmp(cfg->host, "auto")) {
 		if (gethostname(a.ri.host, sizeof(a.ri.host) - 1))
 			snprintf(a.ri.host, sizeof(a.ri.host), "unknown");
@@ -283,7 +323,10 @@ int sb_agent_run(struct sb_config *cfg, const struct sb_agent_opts *opts)
 	}
 	/* Sinks open after the drop: some start threads (the prom sink's HTTP
 	 * server), and threads inherit the capabilities of their creator. */
-	drop_capabilities();
+	if (drop_capabilities(cfg, cfg->user && *cfg->user ? &user : NULL)) {
+		a.exit_code = 1;
+		goto out;
+	}
 	for (size_t i = 0; i < cfg->nsinks; i++) {
 		r = sb_bus_add_sink(a.bus, &cfg->sinks[i]);
 		if (r) {

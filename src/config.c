@@ -512,6 +512,9 @@ const struct sb_cfg_key sb_config_top_keys[] = {
 	 "host name in events (auto: the system's)"},
 	{"log_level", SB_CT_ENUM, offsetof(struct sb_config, log_level), "info",
 	 "log lines at this level and more severe", log_choices},
+	{"user", SB_CT_STR, offsetof(struct sb_config, user), "",
+	 "once set up (BPF loaded), run as this user, keeping only the capabilities the "
+	 "config needs; sinks open their files and ports as this user"},
 	{0},
 };
 

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "../scrape/job.h"
+#include "sb_caps.h"
 #include "sb_log.h"
 #include "sb_loop.h"
 #include "sb_sensor.h"
@@ -560,6 +561,14 @@ static int algod_validate(const void *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* The token is read again whenever algod restarts; it belongs to algod's
+ * user, mode 0600 or so. */
+static uint64_t algod_caps(const void *cfg)
+{
+	(void)cfg;
+	return SB_CAP(CAP_DAC_READ_SEARCH);
+}
+
 const struct sb_sensor_ops sb_sensor_algod = {
 	.name = "algod",
 	.desc = "an Algorand node: its /metrics, /v2/status and /ready, without blocking",
@@ -570,4 +579,5 @@ const struct sb_sensor_ops sb_sensor_algod = {
 	.init = algod_init,
 	.collect = algod_collect,
 	.destroy = algod_destroy,
+	.caps = algod_caps,
 };

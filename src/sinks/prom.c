@@ -35,6 +35,7 @@
 
 #include "prom_conn.h"
 #include "prom_store.h"
+#include "sb_caps.h"
 #include "sb_dl.h"
 #include "sb_event.h"
 #include "sb_log.h"
@@ -850,6 +851,18 @@ static void prom_telemetry(struct sb_sink *s, struct sb_evb *b)
 	}
 }
 
+/* The listener binds in open, after the agent dropped what it does not
+ * need: a port below 1024 needs CAP_NET_BIND_SERVICE then. */
+static uint64_t prom_caps(const void *cfgp)
+{
+	const struct prom_cfg *c = cfgp;
+	char host[256];
+	uint16_t port;
+	if (split_listen(c->listen, host, sizeof(host), &port) || !port || port >= 1024)
+		return 0;
+	return SB_CAP(CAP_NET_BIND_SERVICE);
+}
+
 const struct sb_sink_ops sb_sink_prom = {
 	.name = "prom",
 	.desc = "Prometheus endpoint: /metrics (text 0.0.4, OpenMetrics), /healthz, /readyz",
@@ -860,4 +873,5 @@ const struct sb_sink_ops sb_sink_prom = {
 	.write = prom_write,
 	.close = prom_close,
 	.telemetry = prom_telemetry,
+	.caps = prom_caps,
 };

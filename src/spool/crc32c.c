@@ -9,8 +9,25 @@
 #define POLY 0x82f63b78u /* reflected Castagnoli polynomial */
 
 static uint32_t table[8][256];
+static uint32_t x2n[32]; /* x^(2^n) modulo the polynomial */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int have_hw;
+
+/* a * b modulo the polynomial (reflected: x^0 is the top bit) */
+static uint32_t multmodp(uint32_t a, uint32_t b)
+{
+	uint32_t m = 1u << 31, p = 0;
+	for (;;) {
+		if (a & m) {
+			p ^= b;
+			if (!(a & (m - 1)))
+				break;
+		}
+		m >>= 1;
+		b = b & 1 ? (b >> 1) ^ POLY : b >> 1;
+	}
+	return p;
+}
 
 static void init(void)
 {
@@ -23,6 +40,10 @@ static void init(void)
 	for (uint32_t i = 0; i < 256; i++)
 		for (int t = 1; t < 8; t++)
 			table[t][i] = (table[t - 1][i] >> 8) ^ table[0][table[t - 1][i] & 0xff];
+	uint32_t p = 1u << 30; /* x^1 */
+	x2n[0] = p;
+	for (int n = 1; n < 32; n++)
+		x2n[n] = p = multmodp(p, p);
 #if defined(__x86_64__)
 	__builtin_cpu_init();
 	have_hw = __builtin_cpu_supports("sse4.2");
@@ -86,4 +107,15 @@ uint32_t sb_crc32c_sw(uint32_t crc, const void *data, size_t n)
 {
 	pthread_once(&once, init);
 	return ~sw(~crc, data, n);
+}
+
+uint32_t sb_crc32c_combine(uint32_t a, uint32_t b, uint64_t nb)
+{
+	pthread_once(&once, init);
+	/* a times x^(8 nb): the bits of nb pick powers x^(8 * 2^k) */
+	uint32_t p = 1u << 31;
+	for (unsigned k = 3; nb; nb >>= 1, k++)
+		if (nb & 1)
+			p = multmodp(x2n[k & 31], p);
+	return multmodp(p, a) ^ b;
 }

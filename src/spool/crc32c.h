@@ -10,5 +10,9 @@
 uint32_t sb_crc32c(uint32_t crc, const void *data, size_t n);
 /* The table path whatever the CPU has, so tests cover both. */
 uint32_t sb_crc32c_sw(uint32_t crc, const void *data, size_t n);
+/* The crc of A followed by B from crc(A), crc(B) and B's length, in
+ * O(log nb): lets a scan check a record's checksum from prefix checksums
+ * it already has, without reading the record again. */
+uint32_t sb_crc32c_combine(uint32_t a, uint32_t b, uint64_t nb);
 
 #endif

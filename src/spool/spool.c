@@ -14,11 +14,12 @@
 #include <unistd.h>
 
 #include "crc32c.h"
+#include "resync.h"
 #include "sb_log.h"
 
 #define COMP "spool"
 #define SEG_MAGIC "SBSPOOL1"
-#define REC_MAGIC 0x31524253u /* "SBR1" little endian */
+#define REC_MAGIC SB_SPOOL_REC_MAGIC
 #define CURSOR_FILE "cursor"
 #define CURSOR_COMPACT_BYTES (1u << 20)
 #define CHUNK (256u << 10)
@@ -110,22 +111,6 @@ static int check_rec(const unsigned char *p, size_t avail, uint64_t room_in_file
 	return REC_OK;
 }
 
-static ssize_t pread_full(int fd, void *buf, size_t n, uint64_t off)
-{
-	size_t got = 0;
-	while (got < n) {
-		ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	return (ssize_t)got;
-}
-
 static int write_full(int fd, const void *buf, size_t n)
 {
 	size_t done = 0;
@@ -140,56 +125,21 @@ static int write_full(int fd, const void *buf, size_t n)
 	return 0;
 }
 
-/* Is there a whole valid record at off? */
-static bool valid_at(int fd, uint64_t off, uint64_t size, struct sb_buf *tmp)
+/* Whether the record at p (avail bytes of it in memory) is found bad
+ * through rs's prefix checksums, before its bytes are read or summed: for
+ * a long one not all in memory, or any long one once the file showed
+ * garbage. That keeps a scan over crafted bytes linear; a clean file
+ * skips it. *checked: the offset last asked about, not asked twice. */
+static bool precheck_fails(struct sb_resync *rs, const unsigned char *p, size_t avail,
+			   uint64_t off, uint64_t size, uint64_t *checked)
 {
-	unsigned char h[SB_SPOOL_REC_HDR];
-	if (size - off < SB_SPOOL_REC_HDR || pread_full(fd, h, sizeof(h), off) != sizeof(h))
+	if (avail < SB_SPOOL_REC_HDR || get32(p) != REC_MAGIC || off == *checked)
 		return false;
-	uint32_t len;
-	size_t need;
-	int c = check_rec(h, sizeof(h), size - off, &len, &need);
-	if (c != REC_SHORT)
-		return c == REC_OK; /* an empty payload */
-	sb_buf_reset(tmp);
-	if (sb_buf_reserve(tmp, need))
+	uint32_t len = get32(p + 4);
+	if (len <= SB_RESYNC_LONG || (!rs->careful && SB_SPOOL_REC_HDR + (uint64_t)len <= avail))
 		return false;
-	if (pread_full(fd, tmp->data, need, off) != (ssize_t)need)
-		return false;
-	return check_rec((unsigned char *)tmp->data, need, size - off, &len, &need) == REC_OK;
-}
-
-/* The first offset in [from, size) where a valid record starts, or size. */
-static uint64_t resync(int fd, uint64_t from, uint64_t size)
-{
-	static const unsigned char magic[4] = {'S', 'B', 'R', '1'};
-	struct sb_buf chunk, tmp;
-	sb_buf_init(&chunk);
-	sb_buf_init(&tmp);
-	uint64_t pos = from, found = size;
-	if (sb_buf_reserve(&chunk, 65536))
-		goto out;
-	while (pos + SB_SPOOL_REC_HDR <= size) {
-		size_t want = size - pos < 65536 ? (size_t)(size - pos) : 65536;
-		ssize_t r = pread_full(fd, chunk.data, want, pos);
-		if (r < 4)
-			break;
-		unsigned char *m = memmem(chunk.data, (size_t)r, magic, 4);
-		if (!m) {
-			pos += (uint64_t)r - 3;
-			continue;
-		}
-		uint64_t cand = pos + (uint64_t)(m - (unsigned char *)chunk.data);
-		if (valid_at(fd, cand, size, &tmp)) {
-			found = cand;
-			break;
-		}
-		pos = cand + 1;
-	}
-out:
-	sb_buf_free(&chunk);
-	sb_buf_free(&tmp);
-	return found;
+	*checked = off;
+	return !sb_resync_valid_at(rs, off, size);
 }
 
 /* Walks records of one segment file from off to size, calling fn on each
@@ -205,6 +155,9 @@ static int walk_seg(int fd, uint64_t off, uint64_t size, struct walk *w,
 {
 	struct sb_buf b;
 	sb_buf_init(&b);
+	struct sb_resync rs;
+	sb_resync_init(&rs, fd, off);
+	uint64_t checked = UINT64_MAX;
 	int r = 0;
 	memset(w, 0, sizeof(*w));
 	w->tail = size;
@@ -213,8 +166,10 @@ static int walk_seg(int fd, uint64_t off, uint64_t size, struct walk *w,
 	while (off < size) {
 		uint32_t len;
 		size_t need = 0;
-		int c = check_rec((unsigned char *)b.data + pos, b.len - pos, size - off, &len,
-				  &need);
+		const unsigned char *p = (unsigned char *)b.data + pos;
+		int c = precheck_fails(&rs, p, b.len - pos, off, size, &checked)
+				? REC_BAD
+				: check_rec(p, b.len - pos, size - off, &len, &need);
 		if (c == REC_SHORT) {
 			size_t want = need > CHUNK ? need : CHUNK;
 			if (want > size - off)
@@ -222,7 +177,7 @@ static int walk_seg(int fd, uint64_t off, uint64_t size, struct walk *w,
 			sb_buf_reset(&b);
 			if ((r = sb_buf_reserve(&b, want)))
 				break;
-			ssize_t got = pread_full(fd, b.data, want, off);
+			ssize_t got = sb_spool_pread(fd, b.data, want, off);
 			if (got < 0) {
 				r = (int)got;
 				break;
@@ -243,18 +198,24 @@ static int walk_seg(int fd, uint64_t off, uint64_t size, struct walk *w,
 			off += SB_SPOOL_REC_HDR + len;
 			continue;
 		}
-		uint64_t next = resync(fd, off + 1, size);
+		uint64_t next = sb_resync_next(&rs, off + 1, size);
 		if (next >= size) {
 			w->tail = off;
 			break;
 		}
 		w->corrupt++;
 		w->corrupt_bytes += next - off;
+		/* go on in the buffer when it holds the new offset: rereading a
+		 * chunk per corrupt spot would make crafted garbage quadratic */
+		if (next - off < b.len - pos) {
+			pos += (size_t)(next - off);
+		} else {
+			b.len = 0;
+			pos = 0;
+		}
 		off = next;
-		/* drop the buffer: the next check reads from the new offset */
-		b.len = 0;
-		pos = 0;
 	}
+	sb_resync_free(&rs);
 	sb_buf_free(&b);
 	return r;
 }
@@ -363,6 +324,15 @@ static int new_segment(struct sb_spool *sp)
 {
 	char path[4200];
 	uint64_t segno = sp->next_segno ? sp->next_segno : 1;
+	if (segno == UINT64_MAX) {
+		/* its successor would wrap to segments that may still exist:
+		 * unreachable from SB_SPOOL_SEGNO_MAX, refused all the same */
+		sb_log_rl(&sp->rl, SB_LOG_ERROR, COMP,
+			  "%s: segment numbers in %s are used up; not writing (move the spool "
+			  "aside)",
+			  sp->name, sp->dir);
+		return -EOVERFLOW;
+	}
 	seg_path(sp, segno, path, sizeof(path));
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
 	if (fd < 0)
@@ -517,18 +487,39 @@ static uint64_t cursor_of(const struct cursor_map *m, uint64_t segno)
 	return 0;
 }
 
-static void read_cursors(const char *dir, struct cursor_map *m)
+static const char *file_kind(mode_t m)
+{
+	return S_ISDIR(m) ? "directory" : S_ISFIFO(m) ? "fifo" : S_ISLNK(m) ? "symlink"
+	       : S_ISSOCK(m) ? "socket" : S_ISCHR(m) || S_ISBLK(m) ? "device" : "special file";
+}
+
+/* A cursor log that is no regular file (a fifo would block the open) is
+ * left unread, and set aside as cursor.bad unless readonly so a new one
+ * can be made: the segments' records are then all sent again, which the
+ * contract allows (duplicates, never gaps). */
+static int read_cursors(const char *dir, const char *name, bool readonly, struct cursor_map *m)
 {
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/%s", dir, CURSOR_FILE);
+	struct stat st;
+	if (lstat(path, &st))
+		return 0;
+	if (!S_ISREG(st.st_mode)) {
+		char bad[4300];
+		snprintf(bad, sizeof(bad), "%s.bad", path);
+		sb_err(COMP, "%s: %s is a %s, not a cursor log; %s", name, path,
+		       file_kind(st.st_mode),
+		       readonly ? "not read" : "set aside as cursor.bad, every record is pending");
+		return readonly || !rename(path, bad) ? 0 : -errno;
+	}
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return;
-	struct stat st;
+		return 0;
 	struct walk w;
-	if (!fstat(fd, &st))
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode))
 		walk_seg(fd, 0, (uint64_t)st.st_size, &w, cursor_rec, m);
 	close(fd);
+	return 0;
 }
 
 /* ---- open / close ---- */
@@ -539,7 +530,33 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int list_segments(const char *dir, uint64_t **out, size_t *n)
+/* "seg-" + 20 digits + ".sbs" naming a number the spool can follow. */
+static int parse_seg_name(const char *s, uint64_t *segno)
+{
+	if (strncmp(s, "seg-", 4) || strlen(s) != 28 || strcmp(s + 24, ".sbs"))
+		return -ENOENT; /* not named like a segment */
+	uint64_t v = 0;
+	for (int i = 4; i < 24; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -ENOENT;
+		unsigned d = (unsigned)(s[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	if (v > SB_SPOOL_SEGNO_MAX)
+		return -ERANGE;
+	*segno = v;
+	return 0;
+}
+
+/* The segments of dir, sorted. Entries named like segments that are no
+ * regular file (looked at without following links or opening them: a
+ * fifo would block) or whose number could not be followed are logged,
+ * counted in *skipped and left alone; *taken is the highest number in use
+ * by any name, which new segments must not collide with. */
+static int list_segments(const char *dir, const char *name, uint64_t **out, size_t *n,
+			 uint64_t *skipped, uint64_t *taken)
 {
 	DIR *d = opendir(dir);
 	if (!d)
@@ -550,10 +567,32 @@ static int list_segments(const char *dir, uint64_t **out, size_t *n)
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		uint64_t segno;
-		char tail[8];
-		if (sscanf(e->d_name, "seg-%20" SCNu64 ".%7s", &segno, tail) != 2 ||
-		    strcmp(tail, "sbs") || strlen(e->d_name) != 28)
+		int pr = parse_seg_name(e->d_name, &segno);
+		if (pr == -ENOENT)
 			continue;
+		if (pr == -ERANGE) {
+			sb_err(COMP,
+			       "%s: %s/%s: a segment number above %" PRIu64
+			       " cannot be followed without wrapping; file left alone, not replayed",
+			       name, dir, e->d_name, (uint64_t)SB_SPOOL_SEGNO_MAX);
+			(*skipped)++;
+			continue;
+		}
+		struct stat st;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW)) {
+			if (errno == ENOENT)
+				continue; /* deleted meanwhile */
+			r = -errno;
+			break;
+		}
+		if (segno > *taken)
+			*taken = segno;
+		if (!S_ISREG(st.st_mode)) {
+			sb_err(COMP, "%s: %s/%s is a %s, not a segment file; left alone", name, dir,
+			       e->d_name, file_kind(st.st_mode));
+			(*skipped)++;
+			continue;
+		}
 		if (cnt == cap) {
 			cap = cap ? cap * 2 : 32;
 			uint64_t *nv = realloc(v, cap * sizeof(*nv));
@@ -597,7 +636,7 @@ static int mkdir_p(const char *path)
 static bool header_ok(int fd, uint64_t segno)
 {
 	unsigned char h[SB_SPOOL_SEG_HDR];
-	return pread_full(fd, h, sizeof(h), 0) == sizeof(h) && !memcmp(h, SEG_MAGIC, 8) &&
+	return sb_spool_pread(fd, h, sizeof(h), 0) == sizeof(h) && !memcmp(h, SEG_MAGIC, 8) &&
 	       get64(h + 8) == segno;
 }
 
@@ -608,12 +647,25 @@ static int recover_seg(struct sb_spool *sp, uint64_t segno, uint64_t cur, bool l
 	char path[4200];
 	seg_path(sp, segno, path, sizeof(path));
 	int fd = open(path, (sp->o.readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (fd < 0 && errno == EISDIR) {
+		/* became a directory since it was listed */
+		sb_err(COMP, "%s: %s is a directory, not a segment file; left alone", sp->name,
+		       path);
+		rec->skipped++;
+		return 0;
+	}
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
 	struct stat st;
 	int r = 0;
 	if (fstat(fd, &st)) {
 		r = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		sb_err(COMP, "%s: %s is a %s, not a segment file; left alone", sp->name, path,
+		       file_kind(st.st_mode));
+		rec->skipped++;
 		goto out;
 	}
 	uint64_t size = (uint64_t)st.st_size;
@@ -725,9 +777,14 @@ int sb_spool_open(const struct sb_spool_opts *o, struct sb_spool **out,
 			goto fail;
 		}
 	}
-	if ((r = list_segments(sp->dir, &segnos, &nseg)))
+	uint64_t taken = 0;
+	if ((r = list_segments(sp->dir, sp->name, &segnos, &nseg, &rec->skipped, &taken)))
 		goto fail;
-	read_cursors(sp->dir, &cm);
+	if ((r = read_cursors(sp->dir, sp->name, o->readonly, &cm))) {
+		sb_err(COMP, "%s: cannot set the cursor log in %s aside: %s", sp->name, sp->dir,
+		       strerror(-r));
+		goto fail;
+	}
 	for (size_t i = 0; i < nseg; i++) {
 		r = recover_seg(sp, segnos[i], cursor_of(&cm, segnos[i]), i + 1 == nseg, rec);
 		if (r) {
@@ -738,6 +795,8 @@ int sb_spool_open(const struct sb_spool_opts *o, struct sb_spool **out,
 		if (segnos[i] >= sp->next_segno)
 			sp->next_segno = segnos[i] + 1;
 	}
+	if (taken >= sp->next_segno)
+		sp->next_segno = taken + 1; /* past what a skipped entry holds */
 	rec->segments = sp->nsegs;
 	rec->bytes = sp->bytes;
 	if (!o->readonly) {
@@ -985,6 +1044,10 @@ void sb_spool_reader_free(struct sb_spool_reader *rd)
 		close(rd->fd);
 	rd->fd = -1;
 	sb_buf_free(&rd->buf);
+	if (rd->rs)
+		sb_resync_free(rd->rs);
+	free(rd->rs);
+	rd->rs = NULL;
 }
 
 /* A sealed segment was read to its end: what is still unread was lost to
@@ -1053,33 +1116,45 @@ int sb_spool_read(struct sb_spool *sp, struct sb_spool_reader *rd, struct sb_spo
 				r = -errno;
 				break;
 			}
+			if (rd->rs)
+				sb_resync_free(rd->rs);
+			else if (!(rd->rs = malloc(sizeof(*rd->rs)))) {
+				r = -ENOMEM;
+				break;
+			}
+			sb_resync_init(rd->rs, rd->fd, SB_SPOOL_SEG_HDR);
+			rd->checked = UINT64_MAX;
 		}
-		size_t room = max_bytes - rd->buf.len;
-		size_t want = room < CHUNK ? CHUNK : room;
+		/* A chunk at a time, however much room: a call takes at most max
+		 * records, and reading the rest of the segment for each would
+		 * make a drain quadratic in the segment's size. */
+		size_t want = CHUNK;
 		if (want > size - start)
 			want = (size_t)(size - start);
 		size_t base = rd->buf.len;
 		if ((r = sb_buf_reserve(&rd->buf, want)))
 			break;
-		ssize_t got = pread_full(rd->fd, rd->buf.data + base, want, start);
+		ssize_t got = sb_spool_pread(rd->fd, rd->buf.data + base, want, start);
 		if (got < 0) {
 			r = (int)got;
 			break;
 		}
 		size_t pos = 0, first = *n;
-		uint64_t off = start;
+		uint64_t off = start, bad_off = 0, skipped = 0, nbad = 0;
 		while (*n < max && pos < (size_t)got) {
 			uint32_t len;
 			size_t need = 0;
-			int c = check_rec((unsigned char *)rd->buf.data + base + pos,
-					  (size_t)got - pos, size - off, &len, &need);
+			const unsigned char *p = (unsigned char *)rd->buf.data + base + pos;
+			int c = precheck_fails(rd->rs, p, (size_t)got - pos, off, size, &rd->checked)
+					? REC_BAD
+					: check_rec(p, (size_t)got - pos, size - off, &len, &need);
 			if (c == REC_SHORT) {
 				if (*n > first || need > SB_SPOOL_MAX_RECORD + SB_SPOOL_REC_HDR)
 					break;
 				/* one record larger than the chunk: read it whole */
 				if ((r = sb_buf_reserve(&rd->buf, pos + need)))
 					break;
-				ssize_t g2 = pread_full(rd->fd, rd->buf.data + base + pos, need, off);
+				ssize_t g2 = sb_spool_pread(rd->fd, rd->buf.data + base + pos, need, off);
 				if (g2 < (ssize_t)need) {
 					c = REC_BAD;
 				} else {
@@ -1088,12 +1163,15 @@ int sb_spool_read(struct sb_spool *sp, struct sb_spool_reader *rd, struct sb_spo
 				}
 			}
 			if (c == REC_BAD) {
-				uint64_t next = resync(rd->fd, off + 1, size);
-				sb_log_rl(&sp->rl, SB_LOG_ERROR, COMP,
-					  "%s: segment %" PRIu64 " in %s: corrupt record at offset %" PRIu64
-					  ", skipped %" PRIu64 " bytes",
-					  sp->name, rd->segno, sp->dir, off, next - off);
+				uint64_t next = sb_resync_next(rd->rs, off + 1, size);
+				if (!nbad++)
+					bad_off = off;
+				skipped += next - off;
+				bool in_buf = next - off < (size_t)got - pos;
+				pos += in_buf ? (size_t)(next - off) : 0;
 				off = next;
+				if (in_buf)
+					continue;
 				break;
 			}
 			out[*n] = (struct sb_spool_rec){.segno = rd->segno,
@@ -1111,6 +1189,12 @@ int sb_spool_read(struct sb_spool *sp, struct sb_spool_reader *rd, struct sb_spo
 		/* Hand out under the lock; a segment evicted while we read
 		 * takes its records with it. */
 		pthread_mutex_lock(&sp->mu);
+		if (nbad) /* sp->rl is shared with the writer: under the lock */
+			sb_log_rl(&sp->rl, SB_LOG_ERROR, COMP,
+				  "%s: segment %" PRIu64 " in %s: %" PRIu64
+				  " corrupt record(s) from offset %" PRIu64 ", skipped %" PRIu64
+				  " bytes",
+				  sp->name, rd->segno, sp->dir, nbad, bad_off, skipped);
 		g = find_seg(sp, rd->segno);
 		if (!g) {
 			*n = first;
@@ -1235,10 +1319,11 @@ int sb_spool_scan(const char *dir, struct sb_spool_recovery *rec,
 	uint64_t *segnos = NULL;
 	size_t nseg = 0;
 	struct cursor_map cm = {0};
-	int r = list_segments(dir, &segnos, &nseg);
+	uint64_t taken = 0;
+	int r = list_segments(dir, dir, &segnos, &nseg, &rec->skipped, &taken);
 	if (r)
 		return r;
-	read_cursors(dir, &cm);
+	read_cursors(dir, dir, true, &cm);
 	for (size_t i = 0; i < nseg && !r; i++) {
 		char path[4200];
 		snprintf(path, sizeof(path), "%s/seg-%020" PRIu64 ".sbs", dir, segnos[i]);
@@ -1247,6 +1332,13 @@ int sb_spool_scan(const char *dir, struct sb_spool_recovery *rec,
 			continue;
 		struct stat st;
 		if (fstat(fd, &st)) {
+			close(fd);
+			continue;
+		}
+		if (!S_ISREG(st.st_mode)) { /* replaced since it was listed */
+			sb_err(COMP, "%s is a %s, not a segment file; left alone", path,
+			       file_kind(st.st_mode));
+			rec->skipped++;
 			close(fd);
 			continue;
 		}

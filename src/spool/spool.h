@@ -32,6 +32,12 @@
 #define SB_SPOOL_SEG_HDR 16
 #define SB_SPOOL_REC_HDR 12
 #define SB_SPOOL_MAX_RECORD (64u << 20)
+#define SB_SPOOL_REC_MAGIC 0x31524253u /* "SBR1" little endian */
+/* The highest segment number recovery takes: it leaves 3 * 2^62 numbers
+ * to count on from, which no spool uses up, so the numbers (and readers
+ * walking them) never wrap onto older segments. The writer stops, with an
+ * error, before a number it could not follow either. */
+#define SB_SPOOL_SEGNO_MAX (UINT64_C(1) << 62)
 
 enum sb_spool_full {
 	SB_SPOOL_BLOCK,       /* refuse new records at the bound */
@@ -59,9 +65,12 @@ struct sb_spool_recovery {
 	uint64_t corrupt_bytes;
 	uint64_t torn_bytes;   /* cut from the newest segment's tail */
 	uint64_t bad_segments; /* unreadable header: set aside as *.bad */
+	uint64_t skipped;      /* named like segments, but no regular file or a
+				* number past SB_SPOOL_SEGNO_MAX: left alone */
 };
 
 struct sb_spool;
+struct sb_resync;
 
 int sb_spool_open(const struct sb_spool_opts *o, struct sb_spool **out,
 		  struct sb_spool_recovery *rec);
@@ -111,6 +120,8 @@ struct sb_spool_reader {
 	int fd;
 	uint64_t fd_segno;
 	struct sb_buf buf;
+	struct sb_resync *rs; /* fd's record search state */
+	uint64_t checked;
 };
 void sb_spool_reader_init(struct sb_spool_reader *rd, uint64_t lo, uint64_t hi);
 void sb_spool_reader_free(struct sb_spool_reader *rd);
@@ -139,6 +150,9 @@ void sb_spool_state(struct sb_spool *sp, struct sb_spool_state *st);
 /* Unread records in segments [lo, hi]. */
 uint64_t sb_spool_unread(struct sb_spool *sp, uint64_t lo, uint64_t hi);
 const char *sb_spool_dir(const struct sb_spool *sp);
+/* Bytes the spool read from its files since the process started, all
+ * spools together: recovery reads a file about once, whatever it holds. */
+uint64_t sb_spool_bytes_read(void);
 
 /* ---- offline inspection ---- */
 

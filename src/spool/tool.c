@@ -61,8 +61,8 @@ static bool is_shard_dir(const char *dir)
 	return found;
 }
 
-/* Returns 1 when the spool has corrupt records or a torn tail, 0 if clean,
- * <0 on an error. */
+/* Returns 1 when the spool has corrupt records, a torn tail or entries
+ * named like segments that are none, 0 if clean, <0 on an error. */
 static int one(const char *dir, bool verify)
 {
 	struct sb_spool_recovery rec;
@@ -74,9 +74,9 @@ static int one(const char *dir, bool verify)
 	}
 	printf("%s: %" PRIu64 " segment(s), %" PRIu64 " bytes, %" PRIu64 " record(s), %" PRIu64
 	       " pending delivery, %" PRIu64 " corrupt (%" PRIu64 " bytes), %" PRIu64
-	       " torn tail bytes, %" PRIu64 " bad segment(s)\n",
+	       " torn tail bytes, %" PRIu64 " bad segment(s), %" PRIu64 " skipped\n",
 	       dir, rec.segments, rec.bytes, st.records, st.pending, rec.corrupt, rec.corrupt_bytes,
-	       rec.torn_bytes, rec.bad_segments);
+	       rec.torn_bytes, rec.bad_segments, rec.skipped);
 	if (!verify && st.pending) {
 		struct sb_timefmt tc = {0};
 		char t0[32], t1[32];
@@ -87,7 +87,8 @@ static int one(const char *dir, bool verify)
 	}
 	if (st.not_msgs)
 		printf("%s: %" PRIu64 " pending record(s) are not messages\n", dir, st.not_msgs);
-	return rec.corrupt || rec.torn_bytes || rec.bad_segments || st.not_msgs ? 1 : 0;
+	bool bad = rec.corrupt || rec.torn_bytes || rec.bad_segments || rec.skipped;
+	return bad || st.not_msgs ? 1 : 0;
 }
 
 int sb_spool_main(int argc, char **argv)

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../src/bpf/bpf_sensor.h"
+#include "../../src/sensors/bpf/bpf_sensor.h"
 
 #define OFFSET 1000000000000LL /* mono -> real */
 

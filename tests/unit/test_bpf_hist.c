@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../src/bpf/bpf_sensor.h"
+#include "../../src/sensors/bpf/bpf_sensor.h"
 #include "log2.h"
 
 /* buckets from 2^10 ns to 2^35 ns, then +Inf */

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../src/bpf/bpf_sensor.h"
+#include "../../src/sensors/bpf/bpf_sensor.h"
 
 /* A current kernel, run as root. */
 static struct sb_bpf_probe capable(void)

@@ -31,7 +31,7 @@ struct proc_cpu_sysfs {
 	bool online; /* cpu0/online exists */
 	unsigned scanned_ncpus;
 	unsigned *isolated;
-	size_t nisolated;
+	size_t nisolated, capisolated;
 	struct sb_ratelimit rl;
 };
 
@@ -100,7 +100,8 @@ static int scan(struct proc_state *st, struct proc_cpu_sysfs *cs)
 	closedir(d);
 	if (r)
 		return r;
-	qsort(cs->cpus, cs->ncpus, sizeof(*cs->cpus), cmp_dir);
+	if (cs->ncpus)
+		qsort(cs->cpus, cs->ncpus, sizeof(*cs->cpus), cmp_dir);
 	char path[PATH_MAX + 64];
 	for (size_t i = 0; i < cs->ncpus && !r; i++) {
 		struct cpu_dir *c = &cs->cpus[i];
@@ -136,11 +137,15 @@ static int scan(struct proc_state *st, struct proc_cpu_sysfs *cs)
 static void add_isolated(void *arg, unsigned cpu)
 {
 	struct proc_cpu_sysfs *cs = arg;
-	unsigned *v = realloc(cs->isolated, (cs->nisolated + 1) * sizeof(*v));
-	if (!v)
-		return;
-	v[cs->nisolated++] = cpu;
-	cs->isolated = v;
+	if (cs->nisolated == cs->capisolated) {
+		size_t cap = cs->capisolated ? cs->capisolated * 2 : 16;
+		unsigned *v = realloc(cs->isolated, cap * sizeof(*v));
+		if (!v)
+			return;
+		cs->isolated = v;
+		cs->capisolated = cap;
+	}
+	cs->isolated[cs->nisolated++] = cpu;
 }
 
 int sb_proc_cpu_sysfs_init(struct proc_state *st)
@@ -159,8 +164,15 @@ int sb_proc_cpu_sysfs_init(struct proc_state *st)
 	struct sb_buf buf;
 	sb_buf_init(&buf);
 	ssize_t n = sb_read_file(path, &buf, 65536);
-	if (n >= 0 && sb_proc_parse_cpulist(sb_buf_cstr(&buf), add_isolated, cs, MAX_CPUS) < 0) {
-		cs->nisolated = 0;
+	int c = n >= 0 ? sb_proc_parse_cpulist(sb_buf_cstr(&buf), add_isolated, cs, MAX_CPUS - 1)
+		       : 0;
+	if (c == -ERANGE) {
+		st->errors++;
+		sb_warn(st->comp,
+			"%s: not a CPU list (a CPU above %u, or ranges that overlap or go "
+			"backwards), node_cpu_isolated left out",
+			path, MAX_CPUS - 1);
+	} else if (c < 0) {
 		st->errors++;
 		sb_warn(st->comp, "%s: not a CPU list, node_cpu_isolated left out", path);
 	} else if (n < 0 && n != -ENOENT) {

@@ -291,11 +291,15 @@ bool sb_proc_filter_pass(struct sb_proc_filter *f, const char *name, size_t len)
 
 /* ---- small sysfs and udev formats ---- */
 
-int sb_proc_parse_cpulist(const char *text, void (*fn)(void *arg, unsigned cpu), void *arg,
-			  unsigned max_cpu)
+/* One pass over the list; fn (may be NULL) sees each CPU once. Ranges must
+ * ascend without overlap, as the kernel prints them: that bounds the CPUs
+ * a list can name at max_cpu + 1 however long it is. */
+static int cpulist_walk(const char *text, void (*fn)(void *arg, unsigned cpu), void *arg,
+			unsigned max_cpu)
 {
 	const char *p = text;
 	int n = 0;
+	unsigned long next = 0; /* the lowest CPU the next range may start at */
 	while (*p && *p != '\n') {
 		if (*p == ',') {
 			p++;
@@ -315,12 +319,24 @@ int sb_proc_parse_cpulist(const char *text, void (*fn)(void *arg, unsigned cpu),
 		}
 		if (*p && *p != ',' && *p != '\n')
 			return -EINVAL;
-		if (b < a || b > max_cpu)
+		if (b < a)
 			return -EINVAL;
+		if (b > max_cpu || a < next)
+			return -ERANGE;
 		for (unsigned long c = a; c <= b; c++, n++)
-			fn(arg, (unsigned)c);
+			if (fn)
+				fn(arg, (unsigned)c);
+		next = b + 1;
 	}
 	return n;
+}
+
+int sb_proc_parse_cpulist(const char *text, void (*fn)(void *arg, unsigned cpu), void *arg,
+			  unsigned max_cpu)
+{
+	/* checked whole first: a bad list calls fn for none of its CPUs */
+	int n = cpulist_walk(text, NULL, NULL, max_cpu);
+	return n > 0 && fn ? cpulist_walk(text, fn, arg, max_cpu) : n;
 }
 
 void sb_proc_parse_udev(const char *text, struct sb_proc_udev *u)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sb_caps.h"
 #include "sb_log.h"
 
 #define DISK_EXCLUDE "^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\\d+n\\d+p)\\d+$"
@@ -373,6 +374,17 @@ static void proc_destroy(struct sb_sensor *s)
 	s->state = NULL;
 }
 
+/* Watched processes may be other users': /proc/<pid>/io and fd/ take a
+ * ptrace check, and their directories' modes a DAC one. System files need
+ * neither. */
+static uint64_t proc_caps(const void *cfgp)
+{
+	const struct proc_cfg *c = cfgp;
+	if (!c->processes.n && !c->pids.n)
+		return 0;
+	return SB_CAP(CAP_SYS_PTRACE) | SB_CAP(CAP_DAC_READ_SEARCH);
+}
+
 const struct sb_sensor_ops sb_sensor_proc = {
 	.name = "proc",
 	.desc = "system and per-process metrics from procfs/sysfs (node_exporter names)",
@@ -382,4 +394,5 @@ const struct sb_sensor_ops sb_sensor_proc = {
 	.init = proc_init,
 	.collect = proc_collect,
 	.destroy = proc_destroy,
+	.caps = proc_caps,
 };

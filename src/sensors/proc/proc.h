@@ -201,7 +201,8 @@ int sb_proc_parse_diskstats(const char *text, struct sb_evb *b, struct sb_proc_f
 			    sb_proc_disk_info_fn info, void *arg, struct sb_proc_perr *e);
 
 /* /sys/devices/system/cpu/isolated and friends: "1,3-5,9". Calls fn per
- * CPU; returns the count or -EINVAL. */
+ * CPU; returns the count, -EINVAL (not a list) or -ERANGE (a CPU above
+ * max_cpu, or ranges that overlap or go backwards), calling fn for none. */
 int sb_proc_parse_cpulist(const char *text, void (*fn)(void *arg, unsigned cpu), void *arg,
 			  unsigned max_cpu);
 
