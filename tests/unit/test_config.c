@@ -275,7 +275,7 @@ static void test_redacted_secrets_fed_back_are_rejected_clearly(void **state)
 static void test_unknown_top_level_key_lists_the_sections(void **state)
 {
 	(void)state;
-	expect_error("{\"sink\":[]}", "sink: unknown key (known keys: interval, host, log_level, "
+	expect_error("{\"sink\":[]}", "sink: unknown key (known keys: interval, host, log_level, user, "
 				      "sensors, sinks)");
 }
 
