@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sb_json.h"
+#include "sb_codec.h"
 #include "sb_log.h"
 #include "sb_sink.h"
 
@@ -33,7 +33,8 @@ struct file_state {
 	bool is_stdout;
 	uint64_t size; /* of the current file */
 	struct sb_buf buf;
-	struct sb_codec_ctx jc;
+	const struct sb_codec *codec;
+	struct sb_codec_ctx cc;
 	struct sb_ratelimit rl;
 	bool failing;
 	bool reader_gone; /* stdout's reader closed it (EPIPE) */
@@ -97,8 +98,9 @@ static int common_open(struct sb_sink *s, const struct file_cfg *cfg, bool is_st
 	st->name = s->name;
 	st->is_stdout = is_stdout;
 	st->comp = is_stdout ? "sink:stdout" : "sink:file";
-	st->jc.run = s->ri->run;
-	st->jc.host = s->ri->host;
+	st->codec = sb_codec_find("json");
+	st->cc.run = s->ri->run;
+	st->cc.host = s->ri->host;
 	st->rl.interval_ns = 10 * SB_NSEC_PER_SEC;
 	sb_buf_init(&st->buf);
 	if (is_stdout) {
@@ -249,7 +251,7 @@ static enum sb_sink_status file_write(struct sb_sink *s, unsigned shard,
 	if (st->buf.len >= st->cfg->max_pending && drain(st))
 		return SB_SINK_RETRY;
 	for (size_t i = 0; i < n; i++)
-		sb_json_event(&st->buf, &st->jc, evs[i]);
+		sb_codec_frame(st->codec, &st->buf, &st->cc, evs[i]);
 	if (st->buf.err) {
 		/* Out of memory while encoding: nothing of this batch counts. */
 		sb_err(st->comp, "%s: out of memory encoding events", st->name);
