@@ -33,7 +33,7 @@ static int run(const uint8_t *d, size_t n, size_t split, const struct sb_prom_li
 	struct sb_event *ev = sb_evb_finish(&b);
 	if (!ev)
 		abort();
-	struct sb_json_ctx ctx = {.run = "0", .host = "h"};
+	struct sb_codec_ctx ctx = {.run = "0", .host = "h"};
 	sb_buf_reset(out);
 	sb_json_event(out, &ctx, ev);
 	sb_event_unref(ev);

@@ -3,17 +3,12 @@
 #ifndef SB_JSON_H
 #define SB_JSON_H
 
+#include "sb_codec.h"
 #include "sb_event.h"
 #include "sb_util.h"
 
-struct sb_json_ctx {
-	const char *run;  /* run id, 32 hex */
-	const char *host; /* already valid for JSON after escaping */
-	struct sb_timefmt tcache;
-};
-
 /* Appends one event as a JSON object followed by '\n'. */
-void sb_json_event(struct sb_buf *out, struct sb_json_ctx *ctx, const struct sb_event *ev);
+void sb_json_event(struct sb_buf *out, struct sb_codec_ctx *ctx, const struct sb_event *ev);
 
 /* Appends s as a JSON string literal (with quotes). Control characters are
  * escaped; bytes that are not valid UTF-8 become U+FFFD, so the output is

@@ -56,11 +56,18 @@ void sb_sink_stop_agent(struct sb_sink *s, const char *why);
 
 struct sb_evb;
 
+struct sb_transport_ops;
+
 struct sb_sink_ops {
 	const char *name;
 	const char *desc;
 	const struct sb_cfg_key *keys;
+	/* Keys a family of sinks shares (the delivery layer's), parsed into
+	 * the same config struct, which begins with their struct. */
+	const struct sb_cfg_key *shared_keys;
 	size_t cfg_size;
+	/* A delivering sink's transport (include/sb_delivery.h). */
+	const struct sb_transport_ops *transport;
 	/* Checks across keys beyond what the table says; optional. */
 	int (*validate)(const void *cfg, char *err, size_t errlen);
 	/* Called before any thread starts; sets s->state. <0: cannot start. */

@@ -568,9 +568,18 @@ static int load_sink(struct sb_sink_conf *sk, const cJSON *sec, int idx, char *e
 	sk->cfg = calloc(1, sk->ops->cfg_size ? sk->ops->cfg_size : 1);
 	if (!sk->cfg)
 		return -ENOMEM;
-	const struct sb_cfg_key *tables[2] = {sb_sink_common_keys, sk->ops->keys};
-	void *dsts[2] = {&sk->common, sk->cfg};
-	int r = sb_cfg_parse(sec, path, tables, dsts, sk->ops->keys ? 2 : 1, err, errlen);
+	const struct sb_cfg_key *tables[3] = {sb_sink_common_keys};
+	void *dsts[3] = {&sk->common};
+	size_t nt = 1;
+	if (sk->ops->keys) {
+		tables[nt] = sk->ops->keys;
+		dsts[nt++] = sk->cfg;
+	}
+	if (sk->ops->shared_keys) { /* their struct begins the sink's */
+		tables[nt] = sk->ops->shared_keys;
+		dsts[nt++] = sk->cfg;
+	}
+	int r = sb_cfg_parse(sec, path, tables, dsts, nt, err, errlen);
 	if (!r && sk->ops->validate) {
 		char e[384];
 		if (sk->ops->validate(sk->cfg, e, sizeof(e)))
@@ -788,8 +797,10 @@ void sb_config_free(struct sb_config *cfg)
 	for (size_t i = 0; i < cfg->nsinks; i++) {
 		struct sb_sink_conf *sk = &cfg->sinks[i];
 		sb_cfg_free(sb_sink_common_keys, &sk->common);
-		if (sk->ops)
+		if (sk->ops) {
 			sb_cfg_free(sk->ops->keys, sk->cfg);
+			sb_cfg_free(sk->ops->shared_keys, sk->cfg);
+		}
 		free(sk->cfg);
 	}
 	free(cfg->sinks);
@@ -809,8 +820,10 @@ int sb_config_set_output(struct sb_config *cfg, const char *path, char *err, siz
 	for (size_t i = 0; i < cfg->nsinks; i++) {
 		struct sb_sink_conf *sk = &cfg->sinks[i];
 		sb_cfg_free(sb_sink_common_keys, &sk->common);
-		if (sk->ops)
+		if (sk->ops) {
 			sb_cfg_free(sk->ops->keys, sk->cfg);
+			sb_cfg_free(sk->ops->shared_keys, sk->cfg);
+		}
 		free(sk->cfg);
 	}
 	free(cfg->sinks);

@@ -91,7 +91,8 @@ int sb_config_check_sinks(const struct sb_config *cfg, char *err, size_t errlen)
 	size_t nv = 0;
 	int r = 0;
 	for (size_t i = 0; i < cfg->nsinks && !r; i++)
-		r = collect(cfg->sinks[i].ops->keys, cfg->sinks[i].cfg, "", i, &v, &nv);
+		if (!(r = collect(cfg->sinks[i].ops->keys, cfg->sinks[i].cfg, "", i, &v, &nv)))
+			r = collect(cfg->sinks[i].ops->shared_keys, cfg->sinks[i].cfg, "", i, &v, &nv);
 	for (size_t j = 1; j < nv && !r; j++) {
 		for (size_t i = 0; i < j && !r; i++) {
 			const struct owned *a = &v[j], *b = &v[i];

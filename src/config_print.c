@@ -249,6 +249,8 @@ char *sb_config_dump(const struct sb_config *cfg)
 		sb_cfg_dump(o, sb_sink_common_keys, &sk->common);
 		if (sk->ops->keys)
 			sb_cfg_dump(o, sk->ops->keys, sk->cfg);
+		if (sk->ops->shared_keys)
+			sb_cfg_dump(o, sk->ops->shared_keys, sk->cfg);
 		cJSON_AddItemToArray(sinks, o);
 	}
 	char *s = cJSON_Print(root);
@@ -359,8 +361,25 @@ void sb_config_describe(FILE *out)
 	table_head(out);
 	describe_keys(out, "", sb_sink_common_keys);
 	const struct sb_sink_ops *const *ko = sb_sink_table(&n);
+	/* The delivery layer's keys, once, for every sink that has them. */
+	const struct sb_cfg_key *shared = NULL;
+	char users[256] = "";
+	for (size_t i = 0; i < n; i++) {
+		if (!ko[i]->shared_keys)
+			continue;
+		shared = ko[i]->shared_keys;
+		size_t l = strlen(users);
+		snprintf(users + l, sizeof(users) - l, "%s`%s`", l ? ", " : "", ko[i]->name);
+	}
+	if (shared) {
+		fprintf(out, "\n#### Every delivering sink (%s)\n\n", users);
+		table_head(out);
+		describe_keys(out, "", shared);
+	}
 	for (size_t i = 0; i < n; i++) {
 		fprintf(out, "\n#### Sink `%s`: %s\n\n", ko[i]->name, ko[i]->desc);
+		if (ko[i]->shared_keys)
+			fprintf(out, "The delivering sink keys above, and:\n\n");
 		if (!ko[i]->keys) {
 			fprintf(out, "No keys of its own.\n");
 			continue;

@@ -176,7 +176,7 @@ static void sample(struct sb_buf *out, const struct sb_sample *s)
 	sb_buf_addc(out, '}');
 }
 
-void sb_json_event(struct sb_buf *out, struct sb_json_ctx *ctx, const struct sb_event *ev)
+void sb_json_event(struct sb_buf *out, struct sb_codec_ctx *ctx, const struct sb_event *ev)
 {
 	char num[32];
 	char ts[32];

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sb_delivery.h"
+
 /* Where and how to connect; parsed once at open. */
 struct sb_amqp_target {
 	char *host;
@@ -21,6 +23,7 @@ struct sb_amqp_target {
 	int64_t connect_timeout;
 	int heartbeat; /* seconds, 0: off */
 	const char *exchange;
+	const char *routing_key; /* template, see sb_amqp_key_render */
 	bool mandatory;
 	char shown[512]; /* the URL with the password masked, for logs */
 };
@@ -31,27 +34,6 @@ int sb_amqp_target_parse(struct sb_amqp_target *t, const char *url, const char *
 			 char *err, size_t errlen);
 void sb_amqp_target_free(struct sb_amqp_target *t);
 
-enum sb_amqp_msg_state {
-	SB_MSG_UNSENT,
-	SB_MSG_PENDING,  /* published, no confirm yet */
-	SB_MSG_ACKED,    /* confirmed: delivered */
-	SB_MSG_NACKED,   /* the broker refused it */
-	SB_MSG_RETURNING, /* returned as unroutable, its ack still to come */
-	SB_MSG_RETURNED,  /* unroutable (mandatory): a failure even when acked */
-};
-
-struct sb_amqp_msg {
-	const char *rk, *mid;
-	size_t rklen, midlen;
-	const void *body;
-	size_t len;
-	int64_t time_ns; /* the event's, for the AMQP timestamp */
-	/* set by sb_amqp_link_publish */
-	int state;
-	uint64_t tag;
-	int64_t sent_at, acked_at; /* monotonic ns */
-};
-
 struct sb_amqp_link;
 
 /* Connects, logs in, opens channel 1 in confirm mode and declares the
@@ -59,10 +41,10 @@ struct sb_amqp_link;
 int sb_amqp_link_open(struct sb_amqp_link **out, const struct sb_amqp_target *t, char *err,
 		      size_t errlen);
 void sb_amqp_link_close(struct sb_amqp_link *l);
-/* Publishes msgs (those not ACKED) and waits up to timeout for their
+/* Publishes msgs (those neither ACKED nor REJECTED) and waits up to timeout for their
  * confirms. Returns 0 while the link stays usable, else -errno: the link is
  * broken and must be closed. Each message ends ACKED or not. */
-int sb_amqp_link_publish(struct sb_amqp_link *l, struct sb_amqp_msg *const *msgs, size_t n,
+int sb_amqp_link_publish(struct sb_amqp_link *l, struct sb_dmsg *const *msgs, size_t n,
 			 int64_t timeout, char *err, size_t errlen);
 /* Reads what the broker sent while idle (heartbeats, a close). <0: broken. */
 int sb_amqp_link_idle(struct sb_amqp_link *l, char *err, size_t errlen);
@@ -72,7 +54,7 @@ int sb_amqp_link_fd(const struct sb_amqp_link *l);
 /* Routing keys: a template with {host} {source} {kind} {run}; dots in the
  * values become '_' so each stays one word of the topic. */
 int sb_amqp_key_check(const char *tmpl, char *err, size_t errlen);
-size_t sb_amqp_key_render(char *out, size_t n, const char *tmpl, const char *host,
-			  const char *source, const char *kind, const char *run);
+size_t sb_amqp_key_render(char *out, size_t n, const char *tmpl, struct sb_dstr host,
+			  struct sb_dstr source, struct sb_dstr kind, struct sb_dstr run);
 
 #endif

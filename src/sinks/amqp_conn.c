@@ -411,38 +411,37 @@ int sb_amqp_link_fd(const struct sb_amqp_link *l)
 	return l ? l->fd : -1;
 }
 
-static void resolve(struct sb_amqp_msg *const *msgs, size_t n, uint64_t tag, bool multiple,
-		    bool ack, size_t *pending, int64_t now)
+static void resolve(struct sb_dmsg *const *msgs, size_t n, uint64_t tag, bool multiple, bool ack,
+		    size_t *pending, int64_t now)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct sb_amqp_msg *m = msgs[i];
-		if (m->state != SB_MSG_PENDING && m->state != SB_MSG_RETURNING)
+		struct sb_dmsg *m = msgs[i];
+		if (m->state != SB_DMSG_PENDING && m->state != SB_DMSG_RETURNING)
 			continue;
 		if (multiple ? m->tag > tag : m->tag != tag)
 			continue;
-		if (m->state == SB_MSG_RETURNING)
-			m->state = SB_MSG_RETURNED;
-		else
-			m->state = ack ? SB_MSG_ACKED : SB_MSG_NACKED;
+		/* returned (unroutable) or nacked: sent again later */
+		m->state = m->state == SB_DMSG_PENDING && ack ? SB_DMSG_ACKED : SB_DMSG_FAILED;
 		m->acked_at = now;
 		(*pending)--;
 	}
 }
 
-static void mark_returned(struct sb_amqp_msg *const *msgs, size_t n, amqp_bytes_t mid)
+static void mark_returned(struct sb_dmsg *const *msgs, size_t n, amqp_bytes_t mid)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct sb_amqp_msg *m = msgs[i];
-		if (m->state == SB_MSG_PENDING && m->midlen == mid.len &&
-		    !memcmp(m->mid, mid.bytes, mid.len)) {
-			m->state = SB_MSG_RETURNING;
+		struct sb_dmsg *m = msgs[i];
+		char id[128];
+		if (m->state == SB_DMSG_PENDING && sb_dmsg_id(m, id, sizeof(id)) == mid.len &&
+		    !memcmp(id, mid.bytes, mid.len)) {
+			m->state = SB_DMSG_RETURNING;
 			return;
 		}
 	}
 }
 
 /* Handles one frame; <0 when the link broke (err says why). */
-static int on_frame(struct sb_amqp_link *l, amqp_frame_t *f, struct sb_amqp_msg *const *msgs,
+static int on_frame(struct sb_amqp_link *l, amqp_frame_t *f, struct sb_dmsg *const *msgs,
 		    size_t n, size_t *pending, char *err, size_t errlen)
 {
 	if (f->frame_type != AMQP_FRAME_METHOD)
@@ -500,7 +499,7 @@ static int on_frame(struct sb_amqp_link *l, amqp_frame_t *f, struct sb_amqp_msg 
 	}
 }
 
-int sb_amqp_link_publish(struct sb_amqp_link *l, struct sb_amqp_msg *const *msgs, size_t n,
+int sb_amqp_link_publish(struct sb_amqp_link *l, struct sb_dmsg *const *msgs, size_t n,
 			 int64_t timeout, char *err, size_t errlen)
 {
 	const struct sb_amqp_target *t = l->t;
@@ -508,30 +507,37 @@ int sb_amqp_link_publish(struct sb_amqp_link *l, struct sb_amqp_msg *const *msgs
 	memset(&p, 0, sizeof(p));
 	p._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
 		   AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_TIMESTAMP_FLAG | AMQP_BASIC_APP_ID_FLAG;
-	p.content_type = sym_amqp_cstring_bytes("application/json");
 	p.delivery_mode = AMQP_DELIVERY_PERSISTENT;
 	p.app_id = sym_amqp_cstring_bytes("sensorbus");
 	amqp_bytes_t ex = sym_amqp_cstring_bytes(t->exchange);
 	size_t pending = 0;
 	err[0] = 0;
 	for (size_t i = 0; i < n; i++)
-		if (msgs[i]->state != SB_MSG_ACKED)
-			msgs[i]->state = SB_MSG_UNSENT;
+		if (msgs[i]->state != SB_DMSG_ACKED && msgs[i]->state != SB_DMSG_REJECTED)
+			msgs[i]->state = SB_DMSG_UNSENT;
 	for (size_t i = 0; i < n; i++) {
-		struct sb_amqp_msg *m = msgs[i];
-		if (m->state == SB_MSG_ACKED)
+		struct sb_dmsg *m = msgs[i];
+		if (m->state != SB_DMSG_UNSENT)
 			continue;
-		p.message_id = (amqp_bytes_t){m->midlen, (void *)m->mid};
+		char rk[256], id[128];
+		size_t rkl = m->v1_key.n;
+		if (rkl)
+			memcpy(rk, m->v1_key.p, rkl);
+		else
+			rkl = sb_amqp_key_render(rk, sizeof(rk), t->routing_key, m->host, m->source,
+						 m->kind, m->run);
+		size_t idl = sb_dmsg_id(m, id, sizeof(id));
+		p.content_type = sym_amqp_cstring_bytes(m->codec->content_type);
+		p.message_id = (amqp_bytes_t){idl, id};
 		p.timestamp = (uint64_t)(m->time_ns / SB_NSEC_PER_SEC);
-		int st = sym_amqp_basic_publish(l->conn, 1, ex, (amqp_bytes_t){m->rklen, (void *)m->rk},
-					    t->mandatory, 0, &p,
-					    (amqp_bytes_t){m->len, (void *)m->body});
+		int st = sym_amqp_basic_publish(l->conn, 1, ex, (amqp_bytes_t){rkl, rk}, t->mandatory,
+						0, &p, (amqp_bytes_t){m->len, (void *)m->body});
 		if (st != AMQP_STATUS_OK) {
 			snprintf(err, errlen, "publish: %s", sym_amqp_error_string2(st));
 			return -EIO;
 		}
 		m->tag = ++l->next_tag;
-		m->state = SB_MSG_PENDING;
+		m->state = SB_DMSG_PENDING;
 		m->sent_at = sb_now_mono_ns();
 		pending++;
 	}
@@ -616,10 +622,10 @@ int sb_amqp_key_check(const char *tmpl, char *err, size_t errlen)
 	return 0;
 }
 
-size_t sb_amqp_key_render(char *out, size_t n, const char *tmpl, const char *host,
-			  const char *source, const char *kind, const char *run)
+size_t sb_amqp_key_render(char *out, size_t n, const char *tmpl, struct sb_dstr host,
+			  struct sb_dstr source, struct sb_dstr kind, struct sb_dstr run)
 {
-	const char *vals[] = {host, source, kind, run};
+	const struct sb_dstr vals[] = {host, source, kind, run};
 	size_t o = 0;
 	for (const char *p = tmpl; *p && o + 1 < n; p++) {
 		if (*p != '{') {
@@ -631,8 +637,8 @@ size_t sb_amqp_key_render(char *out, size_t n, const char *tmpl, const char *hos
 			if ((size_t)(e - p - 1) != strlen(vars[i]) ||
 			    strncmp(p + 1, vars[i], (size_t)(e - p - 1)))
 				continue;
-			for (const char *v = vals[i]; *v && o + 1 < n; v++)
-				out[o++] = *v == '.' ? '_' : *v;
+			for (size_t j = 0; j < vals[i].n && o + 1 < n; j++)
+				out[o++] = vals[i].p[j] == '.' ? '_' : vals[i].p[j];
 		}
 		p = e ? e : p;
 	}

@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sb_codec.h"
 #include "sb_fsafe.h"
-#include "sb_json.h"
 #include "sb_log.h"
 #include "sb_sink.h"
 
@@ -44,7 +44,8 @@ struct file_state {
 	uint64_t lost;    /* events whose line was cut, for sb_sink.lost */
 	char why[400];    /* why the last open failed */
 	struct sb_buf buf;
-	struct sb_json_ctx jc;
+	const struct sb_codec *codec;
+	struct sb_codec_ctx cc;
 	struct sb_ratelimit rl;
 	bool failing;
 	bool reader_gone; /* stdout's reader closed it (EPIPE) */
@@ -112,8 +113,9 @@ static int common_open(struct sb_sink *s, const struct file_cfg *cfg, bool is_st
 	st->name = s->name;
 	st->is_stdout = is_stdout;
 	st->comp = is_stdout ? "sink:stdout" : "sink:file";
-	st->jc.run = s->ri->run;
-	st->jc.host = s->ri->host;
+	st->codec = sb_codec_find("json");
+	st->cc.run = s->ri->run;
+	st->cc.host = s->ri->host;
 	st->rl.interval_ns = 10 * SB_NSEC_PER_SEC;
 	st->dfd = -1;
 	sb_buf_init(&st->buf);
@@ -297,7 +299,7 @@ static enum sb_sink_status file_write(struct sb_sink *s, unsigned shard,
 	if (st->buf.len >= st->cfg->max_pending && drain(st))
 		return SB_SINK_RETRY;
 	for (size_t i = 0; i < n; i++)
-		sb_json_event(&st->buf, &st->jc, evs[i]);
+		sb_codec_frame(st->codec, &st->buf, &st->cc, evs[i]);
 	if (st->buf.err) {
 		/* Out of memory while encoding: nothing of this batch counts. */
 		sb_err(st->comp, "%s: out of memory encoding events", st->name);

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "record.h"
+#include "../delivery/record.h"
 #include "sb_log.h"
 #include "sb_util.h"
 #include "spool.h"
@@ -33,8 +33,8 @@ static void on_rec(void *arg, uint64_t segno, uint64_t off, const void *p, uint3
 	if (!pending)
 		return;
 	st->pending++;
-	struct sb_spool_msg m;
-	if (sb_spool_msg_parse(p, len, &m)) {
+	struct sb_dmsg m;
+	if (sb_rec_parse(p, len, &m)) {
 		st->not_msgs++;
 		return;
 	}

@@ -31,7 +31,8 @@ def records(path):
     off = 16
     while off + 12 <= len(data):
         magic, n, crc = struct.unpack_from("<III", data, off)
-        yield off, n, struct.unpack_from("<Q", data, off + 12 + 4)[0]
+        # the payload is a delivery record (src/delivery/record.h): seq at 8
+        yield off, n, struct.unpack_from("<Q", data, off + 12 + 8)[0]
         off += 12 + n
 recs = list(records(segs[0]))
 off, n, seq = recs[100]

@@ -44,7 +44,7 @@ int main(int argc, char **argv)
 	double secs = (double)(sb_now_mono_ns() - t0) / 1e9;
 	if (dump) {
 		struct sb_event *ev = sb_evb_finish(&b);
-		struct sb_json_ctx ctx = {.run = "0", .host = "bench"};
+		struct sb_codec_ctx ctx = {.run = "0", .host = "bench"};
 		struct sb_buf out;
 		sb_buf_init(&out);
 		sb_json_event(&out, &ctx, ev);

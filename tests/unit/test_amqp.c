@@ -15,7 +15,6 @@
 #include <cmocka.h>
 
 #include "../../src/sinks/amqp.h"
-#include "../../src/spool/record.h"
 #include "sb_config.h"
 #include "sb_event.h"
 #include "sb_log.h"
@@ -107,10 +106,12 @@ static void test_routing_key_template_fills_values_as_single_words(void **state)
 {
 	(void)state;
 	char out[256];
-	sb_amqp_key_render(out, sizeof(out), "sensorbus.{host}.{source}.{kind}", "node-7.example.com",
-			   "proc", "metrics", "r1");
+#define S(x) ((struct sb_dstr){x, sizeof(x) - 1})
+	sb_amqp_key_render(out, sizeof(out), "sensorbus.{host}.{source}.{kind}",
+			   S("node-7.example.com"), S("proc"), S("metrics"), S("r1"));
 	assert_string_equal(out, "sensorbus.node-7_example_com.proc.metrics");
-	sb_amqp_key_render(out, sizeof(out), "x.{run}", "h", "s", "k", "abc");
+	sb_amqp_key_render(out, sizeof(out), "x.{run}", S("h"), S("s"), S("k"), S("abc"));
+#undef S
 	assert_string_equal(out, "x.abc");
 }
 
@@ -123,23 +124,6 @@ static void test_routing_key_template_rejects_unknown_placeholders(void **state)
 	assert_non_null(strstr(err, "routing_key"));
 	assert_int_equal(sb_amqp_key_check("a.{host", err, sizeof(err)), -EINVAL);
 	assert_int_equal(sb_amqp_key_check("a.host}", err, sizeof(err)), -EINVAL);
-}
-
-static void test_spool_record_round_trips_the_message(void **state)
-{
-	(void)state;
-	unsigned char buf[128];
-	sb_spool_msg_header(buf, 1842, 1700000000123456789LL, 3, 5);
-	memcpy(buf + SB_MSG_HDR, "a.bRUN:1{\"x\":1}", 15);
-	struct sb_spool_msg m;
-	assert_int_equal(sb_spool_msg_parse(buf, SB_MSG_HDR + 15, &m), 0);
-	assert_int_equal(m.seq, 1842);
-	assert_true(m.time_ns == 1700000000123456789LL);
-	assert_memory_equal(m.rk, "a.b", 3);
-	assert_memory_equal(m.mid, "RUN:1", 5);
-	assert_int_equal(m.len, 7);
-	assert_memory_equal(m.body, "{\"x\":1}", 7);
-	assert_int_equal(sb_spool_msg_parse(buf, SB_MSG_HDR + 4, &m), -EINVAL);
 }
 
 /* ---- the sink itself, with nothing listening at its URL ---- */
@@ -159,9 +143,10 @@ static int parse(struct fx *f, const char *json, char *err, size_t errlen)
 	cJSON *o = cJSON_Parse(json);
 	assert_non_null(o);
 	f->cfg = calloc(1, sb_sink_amqp.cfg_size);
-	const struct sb_cfg_key *tables[2] = {sb_sink_common_keys, sb_sink_amqp.keys};
-	void *dsts[2] = {&f->common, f->cfg};
-	int r = sb_cfg_parse(o, "sinks[0]", tables, dsts, 2, err, errlen);
+	const struct sb_cfg_key *tables[3] = {sb_sink_common_keys, sb_sink_amqp.keys,
+					      sb_sink_amqp.shared_keys};
+	void *dsts[3] = {&f->common, f->cfg, f->cfg};
+	int r = sb_cfg_parse(o, "sinks[0]", tables, dsts, 3, err, errlen);
 	if (!r && sb_sink_amqp.validate(f->cfg, err, errlen))
 		r = -EINVAL;
 	cJSON_Delete(o);
@@ -211,6 +196,7 @@ static int teardown(void **state)
 	close_sink(f);
 	sb_evb_free(&f->evb);
 	sb_cfg_free(sb_sink_amqp.keys, f->cfg);
+	sb_cfg_free(sb_sink_amqp.shared_keys, f->cfg);
 	sb_cfg_free(sb_sink_common_keys, &f->common);
 	free(f->cfg);
 	char cmd[128];
@@ -350,7 +336,6 @@ int main(void)
 		cmocka_unit_test(test_unreadable_credentials_file_is_an_error_naming_it),
 		cmocka_unit_test(test_routing_key_template_fills_values_as_single_words),
 		cmocka_unit_test(test_routing_key_template_rejects_unknown_placeholders),
-		cmocka_unit_test(test_spool_record_round_trips_the_message),
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_config_rejects_a_segment_larger_than_half_the_bound),
 		T(test_disk_buffer_spools_before_accepting),

@@ -141,7 +141,7 @@ static void test_event_has_envelope_fields_samples_and_labels(void **state)
 	struct sb_event *ev = sb_evb_finish(&eb);
 	assert_non_null(ev);
 	ev->seq = 1842;
-	struct sb_json_ctx ctx = {.run = "5f0c", .host = "node-7"};
+	struct sb_codec_ctx ctx = {.run = "5f0c", .host = "node-7"};
 	struct sb_buf b;
 	sb_buf_init(&b);
 	sb_json_event(&b, &ctx, ev);
@@ -170,7 +170,7 @@ static void test_event_fields_keep_types_and_escape_strings(void **state)
 	sb_evb_field_double(&eb, "duration_seconds", 0.0012);
 	struct sb_event *ev = sb_evb_finish(&eb);
 	ev->seq = 1;
-	struct sb_json_ctx ctx = {.run = "r", .host = "h"};
+	struct sb_codec_ctx ctx = {.run = "r", .host = "h"};
 	struct sb_buf b;
 	sb_buf_init(&b);
 	sb_json_event(&b, &ctx, ev);
@@ -196,7 +196,7 @@ static void test_histogram_has_le_buckets_sum_and_count(void **state)
 	sb_evb_sumcount(&eb, 0.25, 5);
 	struct sb_event *ev = sb_evb_finish(&eb);
 	ev->seq = 2;
-	struct sb_json_ctx ctx = {.run = "r", .host = "h"};
+	struct sb_codec_ctx ctx = {.run = "r", .host = "h"};
 	struct sb_buf b;
 	sb_buf_init(&b);
 	sb_json_event(&b, &ctx, ev);

@@ -1,0 +1,83 @@
+/* The codec table. JSON is the events' format of record (DESIGN.md);
+ * binary codecs join it as rows. */
+#include "sb_codec.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "sb_json.h"
+
+static void json_encode(struct sb_buf *out, struct sb_codec_ctx *ctx, const struct sb_event *ev)
+{
+	sb_json_event(out, ctx, ev);
+	if (!out->err)
+		out->len--; /* the writer ends each event with a newline */
+}
+
+static const struct sb_codec codecs[] = {
+	{"json", 1, "application/json", SB_FRAME_NEWLINE, json_encode},
+};
+
+const struct sb_codec *sb_codec_find(const char *name)
+{
+	for (size_t i = 0; i < SB_ARRAY_SIZE(codecs); i++)
+		if (!strcmp(codecs[i].name, name))
+			return &codecs[i];
+	return NULL;
+}
+
+const struct sb_codec *sb_codec_by_id(uint8_t id)
+{
+	for (size_t i = 0; i < SB_ARRAY_SIZE(codecs); i++)
+		if (codecs[i].id == id)
+			return &codecs[i];
+	return NULL;
+}
+
+const char *sb_codec_names(void)
+{
+	static char names[128];
+	if (!names[0])
+		for (size_t i = 0; i < SB_ARRAY_SIZE(codecs); i++) {
+			size_t l = strlen(names);
+			snprintf(names + l, sizeof(names) - l, "%s%s", i ? ", " : "",
+				 codecs[i].name);
+		}
+	return names;
+}
+
+static size_t varint(unsigned char b[10], uint64_t v)
+{
+	size_t n = 0;
+	do {
+		b[n] = (unsigned char)(v & 0x7f);
+		v >>= 7;
+		if (v)
+			b[n] |= 0x80;
+		n++;
+	} while (v);
+	return n;
+}
+
+void sb_codec_frame(const struct sb_codec *c, struct sb_buf *out, struct sb_codec_ctx *ctx,
+		    const struct sb_event *ev)
+{
+	if (c->framing == SB_FRAME_NEWLINE) {
+		c->encode(out, ctx, ev);
+		sb_buf_addc(out, '\n');
+		return;
+	}
+	/* The length goes first: encode after a gap as long as the largest
+	 * varint a body can need, then close the gap. */
+	size_t at = out->len;
+	sb_buf_add(out, "\0\0\0\0\0", 5);
+	c->encode(out, ctx, ev);
+	if (out->err)
+		return;
+	size_t body = out->len - at - 5;
+	unsigned char hdr[10];
+	size_t h = varint(hdr, body);
+	memmove(out->data + at + h, out->data + at + 5, body);
+	memcpy(out->data + at, hdr, h);
+	out->len = at + h + body;
+}

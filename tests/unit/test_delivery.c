@@ -1,0 +1,473 @@
+/* The delivery layer driven step by step with a fake transport and a fake
+ * clock: settle, retries, the breaker, replay order and rate, rejection and
+ * the accounting identity, with no threads and no sleeps. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "../../src/delivery/record.h"
+#include "../../src/breaker.h"
+#include "sb_delivery.h"
+#include "sb_log.h"
+
+/* ---- the fake clock and transport ---- */
+
+static int64_t now_ns;
+static int64_t fake_now(void)
+{
+	return now_ns;
+}
+
+struct fake {
+	bool refuse_connect;
+	int connects, publishes;
+	/* what publish answers per message, by seq: 'a' ack (default), 'f'
+	 * fail, 'r' reject; a fail answer is used once, then the message is
+	 * acked the next time */
+	char answer[4096];
+	uint64_t sent[8192]; /* seqs acked, in order */
+	int64_t sent_at[8192];
+	size_t nsent;
+};
+static struct fake fk;
+
+static int f_init(void **tp, const struct sb_sink *s, char *err, size_t errlen)
+{
+	(void)s;
+	(void)err;
+	(void)errlen;
+	*tp = &fk;
+	return 0;
+}
+static void f_fini(void *tp)
+{
+	(void)tp;
+}
+static const char *f_target(void *tp)
+{
+	(void)tp;
+	return "fake:0";
+}
+static int f_connect(void *tp, unsigned worker, void **link, char *err, size_t errlen)
+{
+	(void)worker;
+	fk.connects++;
+	if (fk.refuse_connect) {
+		snprintf(err, errlen, "connection refused");
+		return -ECONNREFUSED;
+	}
+	*link = tp;
+	return 0;
+}
+static void f_close(void *link)
+{
+	(void)link;
+}
+static int f_publish(void *link, struct sb_dmsg *const *msgs, size_t n, int64_t timeout,
+		     char *err, size_t errlen)
+{
+	(void)link;
+	(void)timeout;
+	fk.publishes++;
+	for (size_t i = 0; i < n; i++) {
+		struct sb_dmsg *m = msgs[i];
+		if (m->state == SB_DMSG_ACKED || m->state == SB_DMSG_REJECTED)
+			continue;
+		char a = m->seq < sizeof(fk.answer) ? fk.answer[m->seq] : 0;
+		if (a == 'f') {
+			fk.answer[m->seq] = 0;
+			m->state = SB_DMSG_FAILED;
+			snprintf(err, errlen, "refused");
+		} else if (a == 'r') {
+			m->state = SB_DMSG_REJECTED;
+		} else {
+			m->state = SB_DMSG_ACKED;
+			fk.sent_at[fk.nsent] = now_ns;
+			fk.sent[fk.nsent++] = m->seq;
+		}
+	}
+	return 0;
+}
+
+static const struct sb_transport_ops fake_transport = {
+	.name = "fake",
+	.init = f_init,
+	.fini = f_fini,
+	.target = f_target,
+	.connect = f_connect,
+	.close = f_close,
+	.publish = f_publish,
+};
+
+static const struct sb_sink_ops fake_sink = {
+	.name = "fake",
+	.desc = "test",
+	.shared_keys = sb_delivery_keys,
+	.cfg_size = sizeof(struct sb_delivery_cfg),
+	.transport = &fake_transport,
+	.validate = sb_delivery_validate,
+};
+
+/* ---- fixture ---- */
+
+struct fx {
+	char dir[64];
+	struct sb_sink_common common;
+	struct sb_delivery_cfg cfg;
+	struct sb_runinfo ri;
+	struct sb_sink s;
+	struct sb_evb evb;
+	uint64_t seq;
+	bool open;
+};
+
+static void quiet(enum sb_log_level l, const char *line, void *arg)
+{
+	(void)l;
+	(void)line;
+	(void)arg;
+}
+
+static void open_sink(struct fx *f, const char *extra)
+{
+	char json[1024], err[256];
+	snprintf(json, sizeof(json),
+		 "{\"spool_dir\": \"%s\", "
+		 "\"retry\": {\"base\": \"100ms\", \"max_delay\": \"1s\"}, "
+		 "\"breaker\": {\"failures\": 2, \"cooldown\": \"10s\"} %s}",
+		 f->dir, extra);
+	cJSON *o = cJSON_Parse(json);
+	assert_non_null(o);
+	const struct sb_cfg_key *tables[2] = {sb_sink_common_keys, sb_delivery_keys};
+	void *dsts[2] = {&f->common, &f->cfg};
+	assert_int_equal(sb_cfg_parse(o, "sinks[0]", tables, dsts, 2, err, sizeof(err)), 0);
+	cJSON_Delete(o);
+	f->s = (struct sb_sink){.ops = &fake_sink,
+				.name = "fake",
+				.common = &f->common,
+				.cfg = &f->cfg,
+				.ri = &f->ri,
+				.nshards = 1};
+	assert_int_equal(sb_delivery_open_manual(&f->s, fake_now), 0);
+	f->open = true;
+}
+
+static void close_sink(struct fx *f)
+{
+	if (!f->open)
+		return;
+	sb_delivery_close(&f->s);
+	sb_cfg_free(sb_delivery_keys, &f->cfg);
+	sb_cfg_free(sb_sink_common_keys, &f->common);
+	f->open = false;
+}
+
+static int setup(void **state)
+{
+	sb_log_set_hook(quiet, NULL);
+	struct fx *f = calloc(1, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/sb-delivery-test.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->ri.run, sizeof(f->ri.run), "0123456789abcdef0123456789abcdef");
+	snprintf(f->ri.host, sizeof(f->ri.host), "testhost");
+	sb_evb_init(&f->evb);
+	memset(&fk, 0, sizeof(fk));
+	now_ns = 1000 * SB_NSEC_PER_SEC;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	close_sink(f);
+	sb_evb_free(&f->evb);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	sb_log_set_hook(NULL, NULL);
+	return 0;
+}
+
+static void write_events(struct fx *f, size_t n)
+{
+	while (n) {
+		struct sb_event *evs[64];
+		size_t m = n < 64 ? n : 64;
+		for (size_t i = 0; i < m; i++) {
+			sb_evb_begin(&f->evb, "synthetic", "metrics");
+			sb_evb_sample(&f->evb, "x", SB_GAUGE, (double)i);
+			evs[i] = sb_evb_finish(&f->evb);
+			evs[i]->seq = ++f->seq;
+		}
+		size_t taken = 0;
+		assert_int_equal(sb_delivery_write(&f->s, 0, evs, m, &taken), SB_SINK_OK);
+		assert_int_equal(taken, m);
+		for (size_t i = 0; i < m; i++)
+			sb_event_unref(evs[i]);
+		n -= m;
+	}
+}
+
+static struct sb_delivery_stats stats(struct fx *f)
+{
+	struct sb_delivery_stats st;
+	sb_delivery_stats(&f->s, &st);
+	uint64_t dropped = st.dropped_spool_full + st.dropped_spool_error + st.dropped_corrupt +
+			   st.dropped_rejected;
+	assert_true(st.received == st.delivered + st.spool_records + st.in_flight + dropped);
+	return st;
+}
+
+/* Steps until the sender asks for a time in the future, then moves the
+ * clock there; at most max steps. */
+static void run_for(struct fx *f, int64_t span)
+{
+	int64_t end = now_ns + span;
+	for (int i = 0; i < 100000 && now_ns < end; i++) {
+		int64_t next = sb_delivery_step(&f->s, 0);
+		if (next > now_ns)
+			now_ns = next < end ? next : end;
+	}
+}
+
+/* ---- tests ---- */
+
+static void test_spooled_events_are_delivered_in_order_and_counted(void **state)
+{
+	struct fx *f = *state;
+	open_sink(f, ", \"window\": 8");
+	write_events(f, 20);
+	struct sb_delivery_stats st = stats(f);
+	assert_true(st.spool_records == 20);
+	run_for(f, SB_NSEC_PER_SEC);
+	st = stats(f);
+	assert_true(st.delivered == 20);
+	assert_true(st.spool_records == 0);
+	assert_int_equal(fk.nsent, 20);
+	for (size_t i = 0; i < 20; i++)
+		assert_true(fk.sent[i] == i + 1);
+	/* windows of 8 */
+	assert_int_equal(fk.publishes, 3);
+}
+
+static void test_a_failed_message_is_retried_after_a_backoff_not_before(void **state)
+{
+	struct fx *f = *state;
+	open_sink(f, ", \"window\": 8");
+	fk.answer[3] = 'f';
+	write_events(f, 5);
+	sb_delivery_step(&f->s, 0); /* connects and publishes: seq 3 fails */
+	int64_t retry_at = sb_delivery_step(&f->s, 0);
+	struct sb_delivery_stats st = stats(f);
+	assert_true(st.delivered == 0); /* the window is held, not settled */
+	assert_true(st.retries == 1);
+	assert_true(retry_at > now_ns && retry_at <= now_ns + 100 * SB_NSEC_PER_MSEC);
+	int before = fk.publishes;
+	sb_delivery_step(&f->s, 0); /* still backing off: nothing sent */
+	assert_int_equal(fk.publishes, before);
+	now_ns = retry_at;
+	sb_delivery_step(&f->s, 0);
+	st = stats(f);
+	assert_true(st.delivered == 5);
+	/* what was acked the first time is not sent again */
+	assert_int_equal(fk.nsent, 5);
+}
+
+static void test_unreachable_receiver_opens_the_breaker_and_a_probe_closes_it(void **state)
+{
+	struct fx *f = *state;
+	open_sink(f, ", \"window\": 8");
+	fk.refuse_connect = true;
+	write_events(f, 3);
+	run_for(f, 5 * SB_NSEC_PER_SEC);
+	struct sb_delivery_stats st = stats(f);
+	assert_int_equal(st.breaker_state, SB_BREAKER_OPEN);
+	int tries = fk.connects;
+	assert_int_equal(tries, 2); /* failures: 2, then nothing while open */
+	run_for(f, 4 * SB_NSEC_PER_SEC); /* still inside the 10 s cooldown */
+	assert_int_equal(fk.connects, tries);
+	fk.refuse_connect = false;
+	run_for(f, 2 * SB_NSEC_PER_SEC); /* the probe */
+	st = stats(f);
+	assert_int_equal(st.breaker_state, SB_BREAKER_CLOSED);
+	assert_true(st.delivered == 3);
+	assert_true(st.spool_records == 0);
+}
+
+static void test_replay_keeps_the_drain_rate(void **state)
+{
+	struct fx *f = *state;
+	open_sink(f, ", \"drain_rate\": 500");
+	fk.refuse_connect = true;
+	write_events(f, 3000);
+	run_for(f, SB_NSEC_PER_SEC); /* the breaker opens */
+	fk.refuse_connect = false;
+	run_for(f, 16 * SB_NSEC_PER_SEC); /* cooldown, probe, then the replay */
+	assert_true(fk.nsent > 2000);
+	/* the rate over the replay's whole seconds, after the first */
+	int64_t t0 = fk.sent_at[0];
+	size_t n = 0;
+	for (size_t i = 0; i < fk.nsent; i++)
+		n += fk.sent_at[i] >= t0 + SB_NSEC_PER_SEC && fk.sent_at[i] < t0 + 4 * SB_NSEC_PER_SEC;
+	double rate = (double)n / 3;
+	assert_true(rate >= 475 && rate <= 525);
+	for (size_t i = 0; i < fk.nsent; i++)
+		assert_true(fk.sent[i] == i + 1); /* in order */
+}
+
+static void test_ordered_replay_sends_the_backlog_before_new_events(void **state)
+{
+	struct fx *f = *state;
+	open_sink(f, ", \"drain_rate\": 100");
+	fk.refuse_connect = true;
+	write_events(f, 50);
+	run_for(f, SB_NSEC_PER_SEC);
+	fk.refuse_connect = false;
+	run_for(f, 10 * SB_NSEC_PER_SEC); /* the probe starts the replay */
+	write_events(f, 10); /* new events arrive during the replay */
+	run_for(f, 5 * SB_NSEC_PER_SEC);
+	assert_int_equal(fk.nsent, 60);
+	for (size_t i = 0; i < 60; i++)
+		assert_true(fk.sent[i] == i + 1);
+	assert_false(stats(f).replaying);
+}
+
+static void test_rejected_messages_are_dropped_for_good_and_counted(void **state)
+{
+	struct fx *f = *state;
+	open_sink(f, ", \"window\": 8");
+	fk.answer[2] = 'r';
+	fk.answer[4] = 'r';
+	write_events(f, 6);
+	run_for(f, SB_NSEC_PER_SEC);
+	struct sb_delivery_stats st = stats(f);
+	assert_true(st.delivered == 4);
+	assert_true(st.dropped_rejected == 2);
+	assert_true(st.spool_records == 0);
+	assert_true(st.retries == 0);
+	/* nothing left to send after a restart */
+	close_sink(f);
+	open_sink(f, ", \"window\": 8");
+	st = stats(f);
+	assert_true(st.spool_records == 0);
+}
+
+static void test_memory_buffer_spools_when_the_breaker_opens(void **state)
+{
+	struct fx *f = *state;
+	open_sink(f, ", \"buffer\": \"memory\"");
+	fk.refuse_connect = true;
+	write_events(f, 5);
+	struct sb_delivery_stats st = stats(f);
+	assert_true(st.in_flight == 5);
+	run_for(f, SB_NSEC_PER_SEC);
+	st = stats(f);
+	assert_int_equal(st.breaker_state, SB_BREAKER_OPEN);
+	assert_true(st.in_flight == 0);
+	assert_true(st.spool_records == 5);
+	fk.refuse_connect = false;
+	run_for(f, 11 * SB_NSEC_PER_SEC);
+	st = stats(f);
+	assert_true(st.delivered == 5);
+}
+
+static void test_undelivered_events_survive_a_restart(void **state)
+{
+	struct fx *f = *state;
+	open_sink(f, ", \"window\": 8");
+	fk.refuse_connect = true;
+	write_events(f, 7);
+	run_for(f, SB_NSEC_PER_SEC);
+	close_sink(f);
+	fk.refuse_connect = false;
+	open_sink(f, ", \"window\": 8");
+	struct sb_delivery_stats st = stats(f);
+	assert_true(st.received == 7);
+	assert_true(st.spool_records == 7);
+	run_for(f, SB_NSEC_PER_SEC);
+	assert_true(stats(f).delivered == 7);
+}
+
+/* ---- records ---- */
+
+static void test_record_round_trips_the_identity_and_names_its_codec(void **state)
+{
+	(void)state;
+	struct sb_evb b;
+	sb_evb_init(&b);
+	sb_evb_begin(&b, "proc", "metrics");
+	sb_evb_sample(&b, "x", SB_GAUGE, 1);
+	struct sb_event *ev = sb_evb_finish(&b);
+	ev->seq = 1842;
+	const struct sb_codec *c = sb_codec_find("json");
+	struct sb_rec_head h;
+	sb_rec_head(&h, c, ev, "RUN", "node-7", "{}", 2);
+	unsigned char buf[256];
+	size_t len = 0;
+	for (size_t i = 0; i < SB_ARRAY_SIZE(h.iov); i++) {
+		memcpy(buf + len, h.iov[i].iov_base, h.iov[i].iov_len);
+		len += h.iov[i].iov_len;
+	}
+	struct sb_dmsg m;
+	assert_int_equal(sb_rec_parse(buf, len, &m), 0);
+	assert_true(m.seq == 1842);
+	assert_true(m.time_ns == ev->time_ns);
+	assert_ptr_equal(m.codec, c);
+	assert_memory_equal(m.host.p, "node-7", 6);
+	assert_memory_equal(m.source.p, "proc", 4);
+	assert_memory_equal(m.kind.p, "metrics", 7);
+	assert_int_equal(m.len, 2);
+	char id[64];
+	sb_dmsg_id(&m, id, sizeof(id));
+	assert_string_equal(id, "RUN:1842");
+	assert_int_equal(sb_rec_parse(buf, SB_REC_HDR + 3, &m), -EINVAL);
+	buf[1] = 99; /* a codec this build does not know */
+	assert_int_equal(sb_rec_parse(buf, len, &m), -EINVAL);
+	sb_event_unref(ev);
+	sb_evb_free(&b);
+}
+
+static void test_version_1_records_keep_their_routing_key_and_id(void **state)
+{
+	(void)state;
+	/* u8 1 | u8 rklen | u8 midlen | u8 0 | u64 seq | i64 time | rk | mid | body */
+	unsigned char buf[64] = {1, 3, 5, 0, 0x32, 0x07};
+	memcpy(buf + SB_REC_V1_HDR, "a.bRUN:1{\"x\":1}", 15);
+	struct sb_dmsg m;
+	assert_int_equal(sb_rec_parse(buf, SB_REC_V1_HDR + 15, &m), 0);
+	assert_true(m.seq == 0x0732);
+	assert_memory_equal(m.v1_key.p, "a.b", 3);
+	char id[64];
+	sb_dmsg_id(&m, id, sizeof(id));
+	assert_string_equal(id, "RUN:1");
+	assert_int_equal(m.len, 7);
+	assert_string_equal(m.codec->name, "json");
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_spooled_events_are_delivered_in_order_and_counted),
+		T(test_a_failed_message_is_retried_after_a_backoff_not_before),
+		T(test_unreachable_receiver_opens_the_breaker_and_a_probe_closes_it),
+		T(test_replay_keeps_the_drain_rate),
+		T(test_ordered_replay_sends_the_backlog_before_new_events),
+		T(test_rejected_messages_are_dropped_for_good_and_counted),
+		T(test_memory_buffer_spools_when_the_breaker_opens),
+		T(test_undelivered_events_survive_a_restart),
+		cmocka_unit_test(test_record_round_trips_the_identity_and_names_its_codec),
+		cmocka_unit_test(test_version_1_records_keep_their_routing_key_and_id),
+	};
+#undef T
+	return cmocka_run_group_tests_name("delivery", tests, NULL, NULL);
+}
