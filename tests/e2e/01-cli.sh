@@ -31,7 +31,7 @@ check_err '{"sinks":[{"type":"file","full":"panic"}]}' 'sinks[0].full: invalid v
 check_err '{"interval":"1s",' 'c.json:1:18: unexpected end of file: expected a key in double quotes'
 check_err '{"interval":"1s",}' "c.json:1:18: expected a key in double quotes, found '}' (a trailing comma?)"
 check_err '{"interval":"1s","interval":"2s"}' 'interval: duplicate key'
-check_err '{"sink":[]}' 'sink: unknown key (known keys: interval, host, log_level, sensors, sinks)'
+check_err '{"sink":[]}' 'sink: unknown key (known keys: interval, host, log_level, user, sensors, sinks)'
 check_err '{"sinks":[{"type":"kafka"}]}' 'unknown sink type "kafka" (one of file, stdout, null, prom, amqp)'
 ok "config errors exit 2 with the key path"
 
