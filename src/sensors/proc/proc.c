@@ -22,17 +22,6 @@
 	"TCPRcvQDrop)|Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|"           \
 	"CurrEstab)|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$"
 
-static const char *const coll_names[PROC_C_MAX] = {
-	[PROC_C_CPU] = "cpu",		[PROC_C_MEMINFO] = "meminfo",
-	[PROC_C_LOADAVG] = "loadavg",	[PROC_C_STAT] = "stat",
-	[PROC_C_DISKSTATS] = "diskstats", [PROC_C_NETDEV] = "netdev",
-	[PROC_C_PRESSURE] = "pressure", [PROC_C_VMSTAT] = "vmstat",
-	[PROC_C_FILEFD] = "filefd",	[PROC_C_SOCKSTAT] = "sockstat",
-	[PROC_C_NETSTAT] = "netstat",	[PROC_C_PROCESSES] = "processes",
-};
-
-static const char *const psi_res[4] = {"cpu", "io", "memory", "irq"};
-
 static const struct sb_cfg_key proc_keys[] = {
 	{"procfs", SB_CT_STR, offsetof(struct proc_cfg, procfs), "/proc",
 	 "procfs root (a fixture tree works like /proc)"},
@@ -65,24 +54,28 @@ static const struct sb_cfg_key proc_keys[] = {
 	{0},
 };
 
-static int coll_index(const char *name)
+/* ", "-separated names of the collectors, for help and errors. */
+static void collector_names(char *out, size_t cap)
 {
-	for (int i = 0; i < PROC_C_MAX; i++)
-		if (!strcmp(coll_names[i], name))
-			return i;
-	return -1;
+	size_t l = 0;
+	out[0] = 0;
+	for (size_t i = 0; i < sb_proc_ncollectors && l < cap; i++) {
+		int w = snprintf(out + l, cap - l, "%s%s", i ? ", " : "", sb_proc_collectors[i]->name);
+		if (w < 0)
+			break;
+		l += (size_t)w;
+	}
 }
 
 static int proc_validate(const void *cfgp, char *err, size_t errlen)
 {
 	const struct proc_cfg *c = cfgp;
 	for (size_t i = 0; i < c->collectors.n; i++) {
-		if (coll_index(c->collectors.v[i]) < 0) {
-			snprintf(err, errlen,
-				 "collectors: unknown collector \"%s\" (cpu, meminfo, loadavg, "
-				 "stat, diskstats, netdev, pressure, vmstat, filefd, sockstat, "
-				 "netstat, processes)",
-				 c->collectors.v[i]);
+		if (!sb_proc_collector_find(c->collectors.v[i])) {
+			char names[1024];
+			collector_names(names, sizeof(names));
+			snprintf(err, errlen, "collectors: unknown collector \"%s\" (%s)",
+				 c->collectors.v[i], names);
 			return -EINVAL;
 		}
 	}
@@ -157,10 +150,21 @@ const char *sb_proc_read(struct proc_state *st, struct sb_procfile *f, bool opti
 	return f->buf.data;
 }
 
-void sb_proc_report(struct proc_state *st, struct sb_procfile *f, const struct sb_proc_perr *e)
+int sb_proc_read_err(const struct sb_procfile *f, bool optional)
+{
+	if (optional && (f->last_err == -ENOENT || f->last_err == -EOPNOTSUPP))
+		return 0;
+	return f->last_err < 0 ? f->last_err : -EINVAL; /* read, but not text */
+}
+
+int sb_proc_report(struct proc_state *st, struct sb_procfile *f, const struct sb_proc_perr *e)
 {
 	if (!e->nbad)
-		return;
+		return 0;
+	/* /proc/stat is parsed by cpu and by stat: one complaint a round */
+	if (f->bad_round == st->round)
+		return -EINVAL;
+	f->bad_round = st->round;
 	st->errors++;
 	char more[48] = "";
 	if (e->nbad > 1)
@@ -169,31 +173,60 @@ void sb_proc_report(struct proc_state *st, struct sb_procfile *f, const struct s
 		sb_procfile_bad(f, st->comp, "line %u: %s%s", e->line, e->why, more);
 	else
 		sb_procfile_bad(f, st->comp, "%s%s", e->why, more);
+	return -EINVAL;
 }
 
-static int file_init(struct proc_state *st, struct sb_procfile *f, const char *rel)
+int sb_proc_check_regex(const char *key, const char *pattern, char *err, size_t errlen)
 {
+	char e[256];
+	if (!sb_proc_regex_check(pattern, e, sizeof(e)))
+		return 0;
+	snprintf(err, errlen, "%s: %s", key, e);
+	return -EINVAL;
+}
+
+/* The shared open file for src: collectors listing the same file read it
+ * through one fd, once a round. */
+static struct sb_procfile *file_get(struct proc_state *st, const struct sb_proc_src *src, int *r)
+{
+	const char *root = src->sysfs ? st->cfg->sysfs : st->cfg->procfs;
 	char path[PATH_MAX];
-	if (snprintf(path, sizeof(path), "%s/%s", st->cfg->procfs, rel) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	return sb_procfile_init(f, path, 0, true);
+	if (snprintf(path, sizeof(path), "%s/%s", root, src->rel) >= (int)sizeof(path)) {
+		*r = -ENAMETOOLONG;
+		return NULL;
+	}
+	for (size_t i = 0; i < st->nfiles; i++)
+		if (!strcmp(st->files[i].path, path))
+			return &st->files[i];
+	struct sb_procfile *f = &st->files[st->nfiles];
+	*r = sb_procfile_init(f, path, 0, true);
+	if (*r)
+		return NULL;
+	st->nfiles++;
+	f->single = src->single;
+	return f;
 }
 
 static void proc_free(struct proc_state *st)
 {
 	if (!st)
 		return;
-	for (int i = 0; i < PF_MAX; i++)
-		sb_procfile_free(&st->f[i]);
-	sb_proc_cpus_free(&st->cpus);
-	sb_proc_cpu_sysfs_free(st);
-	sb_proc_disks_free(st);
-	sb_proc_procs_free(st);
-	sb_proc_filter_free(&st->vmstat_f);
-	sb_proc_filter_free(&st->netstat_f);
-	sb_proc_filter_free(&st->disk_f);
-	sb_proc_filter_free(&st->netdev_f);
+	for (size_t i = 0; i < st->ncoll; i++)
+		if (st->coll[i].def->free)
+			st->coll[i].def->free(st, &st->coll[i]);
+	free(st->coll);
+	for (size_t i = 0; i < st->nfiles; i++)
+		sb_procfile_free(&st->files[i]);
+	free(st->files);
 	free(st);
+}
+
+static bool wanted(const struct proc_cfg *c, const char *name)
+{
+	for (size_t i = 0; i < c->collectors.n; i++)
+		if (!strcmp(c->collectors.v[i], name))
+			return true;
+	return false;
 }
 
 static int proc_init(struct sb_sensor *s)
@@ -207,105 +240,42 @@ static int proc_init(struct sb_sensor *s)
 	long hz = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
 	st->env.user_hz = hz > 0 ? (double)hz : 100;
 	st->env.page_size = page > 0 ? (double)page : 4096;
-	for (size_t i = 0; i < c->collectors.n; i++) {
-		int k = coll_index(c->collectors.v[i]);
-		if (k >= 0) /* validated with the config */
-			st->on[k] = true;
-	}
-	if (!c->processes.n && !c->pids.n)
-		st->on[PROC_C_PROCESSES] = false;
 
-	static const char *const rel[PF_MAX] = {
-		[PF_STAT] = "stat",
-		[PF_MEMINFO] = "meminfo",
-		[PF_LOADAVG] = "loadavg",
-		[PF_DISKSTATS] = "diskstats",
-		[PF_NETDEV] = "net/dev",
-		[PF_VMSTAT] = "vmstat",
-		[PF_FILENR] = "sys/fs/file-nr",
-		[PF_SOCKSTAT] = "net/sockstat",
-		[PF_SOCKSTAT6] = "net/sockstat6",
-		[PF_NETSTAT] = "net/netstat",
-		[PF_SNMP] = "net/snmp",
-		[PF_SNMP6] = "net/snmp6",
-		[PF_PSI_CPU] = "pressure/cpu",
-		[PF_PSI_IO] = "pressure/io",
-		[PF_PSI_MEMORY] = "pressure/memory",
-		[PF_PSI_IRQ] = "pressure/irq",
-	};
-	int r = 0;
-	char err[256] = "";
-	for (int i = 0; i < PF_MAX && !r; i++)
-		r = file_init(st, &st->f[i], rel[i]);
-	/* made by one show() each (single_open); diskstats, net/dev, vmstat
-	 * and the sysctl file-nr are read until a read returns 0 */
-	static const enum proc_file single[] = {
-		PF_STAT,  PF_MEMINFO, PF_LOADAVG, PF_SOCKSTAT, PF_SOCKSTAT6,  PF_NETSTAT,
-		PF_SNMP,  PF_SNMP6,   PF_PSI_CPU, PF_PSI_IO,   PF_PSI_MEMORY, PF_PSI_IRQ,
-	};
-	for (size_t i = 0; i < SB_ARRAY_SIZE(single); i++)
-		st->f[single[i]].single = true;
-	if (!r)
-		r = sb_proc_filter_init(&st->vmstat_f, c->vmstat_fields, NULL, err, sizeof(err));
-	if (!r)
-		r = sb_proc_filter_init(&st->netstat_f, c->netstat_fields, NULL, err, sizeof(err));
-	if (!r)
-		r = sb_proc_filter_init(&st->disk_f, c->diskstats_device_include,
-					c->diskstats_device_exclude, err, sizeof(err));
-	if (!r)
-		r = sb_proc_filter_init(&st->netdev_f, c->netdev_device_include,
-					c->netdev_device_exclude, err, sizeof(err));
-	if (!r && st->on[PROC_C_CPU])
-		r = sb_proc_cpu_sysfs_init(st);
-	if (!r && st->on[PROC_C_DISKSTATS])
-		r = sb_proc_disks_init(st);
-	if (!r && st->on[PROC_C_PROCESSES])
-		r = sb_proc_procs_init(st);
+	size_t nfiles = 0;
+	for (size_t i = 0; i < sb_proc_ncollectors; i++)
+		for (const struct sb_proc_src *f = sb_proc_collectors[i]->files; f && f->rel; f++)
+			nfiles++;
+	st->coll = calloc(sb_proc_ncollectors, sizeof(*st->coll));
+	st->files = calloc(nfiles ? nfiles : 1, sizeof(*st->files));
+	int r = st->coll && st->files ? 0 : -ENOMEM;
+	/* in table order, whatever the order of the list */
+	for (size_t i = 0; i < sb_proc_ncollectors && !r; i++) {
+		const struct sb_proc_collector *d = sb_proc_collectors[i];
+		if (!wanted(c, d->name))
+			continue;
+		struct sb_proc_coll *cl = &st->coll[st->ncoll];
+		cl->def = d;
+		for (unsigned k = 0; d->files && d->files[k].rel && !r; k++) {
+			if (k == SB_PROC_MAX_SRC)
+				r = -E2BIG;
+			else
+				cl->f[k] = file_get(st, &d->files[k], &r);
+		}
+		if (!r && d->init)
+			r = d->init(st, cl);
+		if (r > 0) { /* nothing to do with this config */
+			memset(cl, 0, sizeof(*cl));
+			r = 0;
+		} else {
+			st->ncoll++; /* on failure, for proc_free to undo what init did */
+		}
+	}
 	if (r) {
-		if (err[0])
-			sb_err(st->comp, "%s", err);
 		proc_free(st);
 		return r;
 	}
 	s->state = st;
 	return 0;
-}
-
-/* One parser call on file st->f[idx], with its complaints reported. */
-#define PARSE(st, idx, optional, call)                                                             \
-	do {                                                                                       \
-		struct sb_procfile *f_ = &(st)->f[idx];                                            \
-		const char *text = sb_proc_read(st, f_, optional);                                 \
-		if (text) {                                                                        \
-			struct sb_proc_perr e = {0};                                               \
-			(void)(call);                                                              \
-			sb_proc_report(st, f_, &e);                                                \
-		}                                                                                  \
-	} while (0)
-
-static void collect_pressure(struct proc_state *st, struct sb_evb *b)
-{
-	if (st->psi_off)
-		return;
-	for (int i = 0; i < 4; i++) {
-		struct sb_procfile *f = &st->f[PF_PSI_CPU + i];
-		/* EOPNOTSUPP: PSI built in but off (psi=0); ENOENT: not built
-		 * or irq before 6.1. Neither is an error. */
-		const char *text = sb_proc_read(st, f, true);
-		if (!text) {
-			if (f->last_err == -EOPNOTSUPP) {
-				st->psi_off = true;
-				sb_info(st->comp, "%s: pressure stall information is disabled "
-						  "(psi=0); not reading it again",
-					f->path);
-				return;
-			}
-			continue;
-		}
-		struct sb_proc_perr e = {0};
-		sb_proc_parse_pressure(text, psi_res[i], b, &e);
-		sb_proc_report(st, f, &e);
-	}
 }
 
 static void proc_collect(struct sb_sensor *s)
@@ -314,47 +284,14 @@ static void proc_collect(struct sb_sensor *s)
 	struct sb_evb *b = &s->evb;
 	st->round++;
 	sb_evb_begin(b, "proc", "metrics");
-
-	const bool *on = st->on;
-	const struct sb_proc_env *env = &st->env;
-	unsigned what = (on[PROC_C_CPU] ? SB_PROC_STAT_CPU : 0) |
-			(on[PROC_C_STAT] ? SB_PROC_STAT_SYS : 0);
 	memset(&st->statinfo, 0, sizeof(st->statinfo));
-	/* per-process start times need the boot time, too */
-	if (what || on[PROC_C_PROCESSES])
-		PARSE(st, PF_STAT, false,
-		      sb_proc_parse_stat(text, b, env, on[PROC_C_CPU] ? &st->cpus : NULL, what,
-					 &st->statinfo, &e));
-	if (on[PROC_C_CPU])
-		sb_proc_cpu_sysfs_collect(st, b);
-	if (on[PROC_C_MEMINFO])
-		PARSE(st, PF_MEMINFO, false, sb_proc_parse_meminfo(text, b, &e));
-	if (on[PROC_C_LOADAVG])
-		PARSE(st, PF_LOADAVG, false, sb_proc_parse_loadavg(text, b, &e));
-	if (on[PROC_C_DISKSTATS])
-		sb_proc_disks_collect(st, b);
-	if (on[PROC_C_NETDEV])
-		PARSE(st, PF_NETDEV, false, sb_proc_parse_netdev(text, b, &st->netdev_f, &e));
-	if (on[PROC_C_PRESSURE])
-		collect_pressure(st, b);
-	if (on[PROC_C_VMSTAT])
-		PARSE(st, PF_VMSTAT, false, sb_proc_parse_vmstat(text, b, &st->vmstat_f, &e));
-	if (on[PROC_C_FILEFD])
-		PARSE(st, PF_FILENR, false, sb_proc_parse_filenr(text, b, &e));
-	if (on[PROC_C_SOCKSTAT]) {
-		/* both optional: a kernel without IPv4 or IPv6 has no file */
-		PARSE(st, PF_SOCKSTAT, true, sb_proc_parse_sockstat(text, b, env, false, &e));
-		PARSE(st, PF_SOCKSTAT6, true, sb_proc_parse_sockstat(text, b, env, true, &e));
+	for (size_t i = 0; i < st->ncoll; i++) {
+		struct sb_proc_coll *c = &st->coll[i];
+		/* node_exporter's node_scrape_collector_duration_seconds and
+		 * node_scrape_collector_success{collector} would be measured
+		 * here, around this call and from its result */
+		c->status = c->def->collect(st, c, b);
 	}
-	if (on[PROC_C_NETSTAT]) {
-		struct sb_proc_protos seen = {0};
-		struct sb_proc_filter *nf = &st->netstat_f;
-		PARSE(st, PF_NETSTAT, false, sb_proc_parse_netstat(text, b, nf, &seen, &e));
-		PARSE(st, PF_SNMP, false, sb_proc_parse_netstat(text, b, nf, &seen, &e));
-		PARSE(st, PF_SNMP6, true, sb_proc_parse_snmp6(text, b, nf, &e));
-	}
-	if (on[PROC_C_PROCESSES])
-		sb_proc_procs_collect(st, b);
 
 	s->errors += st->errors - st->errors_published;
 	st->errors_published = st->errors;
@@ -371,6 +308,347 @@ static void proc_destroy(struct sb_sensor *s)
 	proc_free(s->state);
 	s->state = NULL;
 }
+
+/* ==== collectors (to be moved to their own files) ==== */
+
+/* ---- cpu ---- */
+
+static int cpu_init(struct proc_state *st, struct sb_proc_coll *c)
+{
+	c->priv = calloc(1, sizeof(struct sb_proc_cpus));
+	if (!c->priv)
+		return -ENOMEM;
+	return sb_proc_cpu_sysfs_init(st);
+}
+
+static int cpu_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
+{
+	/* the sysfs part needs this round's CPU count from /proc/stat */
+	int r = sb_proc_stat_parse(st, c->f[0], b, SB_PROC_STAT_CPU, c->priv);
+	sb_proc_cpu_sysfs_collect(st, b);
+	return r;
+}
+
+static void cpu_free(struct proc_state *st, struct sb_proc_coll *c)
+{
+	sb_proc_cpus_free(c->priv);
+	free(c->priv);
+	c->priv = NULL;
+	sb_proc_cpu_sysfs_free(st);
+}
+
+const struct sb_proc_collector sb_proc_collector_cpu = {
+	.name = "cpu",
+	.default_on = true,
+	.files = (const struct sb_proc_src[]){{"stat", .single = true}, {NULL}},
+	.init = cpu_init,
+	.collect = cpu_collect,
+	.free = cpu_free,
+};
+
+/* ---- stat ---- */
+
+static int stat_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
+{
+	return sb_proc_stat_parse(st, c->f[0], b, SB_PROC_STAT_SYS, NULL);
+}
+
+const struct sb_proc_collector sb_proc_collector_stat = {
+	.name = "stat",
+	.default_on = true,
+	.files = (const struct sb_proc_src[]){{"stat", .single = true}, {NULL}},
+	.collect = stat_collect,
+};
+
+/* ---- meminfo ---- */
+
+static int meminfo_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
+{
+	const char *text = sb_proc_coll_read(st, c, 0);
+	if (!text)
+		return sb_proc_read_err(c->f[0], false);
+	struct sb_proc_perr e = {0};
+	sb_proc_parse_meminfo(text, b, &e);
+	return sb_proc_report(st, c->f[0], &e);
+}
+
+const struct sb_proc_collector sb_proc_collector_meminfo = {
+	.name = "meminfo",
+	.default_on = true,
+	.files = (const struct sb_proc_src[]){{"meminfo", .single = true}, {NULL}},
+	.collect = meminfo_collect,
+};
+
+/* ---- loadavg ---- */
+
+static int loadavg_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
+{
+	const char *text = sb_proc_coll_read(st, c, 0);
+	if (!text)
+		return sb_proc_read_err(c->f[0], false);
+	struct sb_proc_perr e = {0};
+	sb_proc_parse_loadavg(text, b, &e);
+	return sb_proc_report(st, c->f[0], &e);
+}
+
+const struct sb_proc_collector sb_proc_collector_loadavg = {
+	.name = "loadavg",
+	.default_on = true,
+	.files = (const struct sb_proc_src[]){{"loadavg", .single = true}, {NULL}},
+	.collect = loadavg_collect,
+};
+
+/* ---- netdev ---- */
+
+static int netdev_init(struct proc_state *st, struct sb_proc_coll *c)
+{
+	struct sb_proc_filter *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	c->priv = f;
+	char err[256];
+	int r = sb_proc_filter_init(f, st->cfg->netdev_device_include,
+				    st->cfg->netdev_device_exclude, err, sizeof(err));
+	if (r)
+		sb_err(st->comp, "%s", err);
+	return r;
+}
+
+static int netdev_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
+{
+	const char *text = sb_proc_coll_read(st, c, 0);
+	if (!text)
+		return sb_proc_read_err(c->f[0], false);
+	struct sb_proc_perr e = {0};
+	sb_proc_parse_netdev(text, b, c->priv, &e);
+	return sb_proc_report(st, c->f[0], &e);
+}
+
+static void filter_free(struct proc_state *st, struct sb_proc_coll *c)
+{
+	(void)st;
+	sb_proc_filter_free(c->priv);
+	free(c->priv);
+	c->priv = NULL;
+}
+
+const struct sb_proc_collector sb_proc_collector_netdev = {
+	.name = "netdev",
+	.default_on = true,
+	/* many records: read until a read returns 0 */
+	.files = (const struct sb_proc_src[]){{"net/dev"}, {NULL}},
+	.init = netdev_init,
+	.collect = netdev_collect,
+	.free = filter_free,
+};
+
+/* ---- pressure ---- */
+
+static const char *const psi_res[4] = {"cpu", "io", "memory", "irq"};
+
+struct pressure {
+	bool psi_off; /* the kernel refuses PSI (EOPNOTSUPP): stop asking */
+};
+
+static int pressure_init(struct proc_state *st, struct sb_proc_coll *c)
+{
+	(void)st;
+	c->priv = calloc(1, sizeof(struct pressure));
+	return c->priv ? 0 : -ENOMEM;
+}
+
+static void pressure_free(struct proc_state *st, struct sb_proc_coll *c)
+{
+	(void)st;
+	free(c->priv);
+	c->priv = NULL;
+}
+
+static int pressure_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
+{
+	struct pressure *ps = c->priv;
+	if (ps->psi_off)
+		return 0;
+	int r = 0;
+	for (unsigned i = 0; i < 4; i++) {
+		struct sb_procfile *f = c->f[i];
+		/* EOPNOTSUPP: PSI built in but off (psi=0); ENOENT: not built
+		 * or irq before 6.1. Neither is an error. */
+		const char *text = sb_proc_coll_read(st, c, i);
+		if (!text) {
+			if (f->last_err == -EOPNOTSUPP) {
+				ps->psi_off = true;
+				sb_info(st->comp, "%s: pressure stall information is disabled "
+						  "(psi=0); not reading it again",
+					f->path);
+				return 0;
+			}
+			if (!r)
+				r = sb_proc_read_err(f, true);
+			continue;
+		}
+		struct sb_proc_perr e = {0};
+		sb_proc_parse_pressure(text, psi_res[i], b, &e);
+		if (sb_proc_report(st, f, &e) && !r)
+			r = -EINVAL;
+	}
+	return r;
+}
+
+const struct sb_proc_collector sb_proc_collector_pressure = {
+	.name = "pressure",
+	.default_on = true,
+	.files =
+		(const struct sb_proc_src[]){
+			{"pressure/cpu", .single = true, .optional = true},
+			{"pressure/io", .single = true, .optional = true},
+			{"pressure/memory", .single = true, .optional = true},
+			{"pressure/irq", .single = true, .optional = true},
+			{NULL},
+		},
+	.init = pressure_init,
+	.collect = pressure_collect,
+	.free = pressure_free,
+};
+
+/* ---- vmstat ---- */
+
+static int vmstat_init(struct proc_state *st, struct sb_proc_coll *c)
+{
+	struct sb_proc_filter *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	c->priv = f;
+	char err[256];
+	int r = sb_proc_filter_init(f, st->cfg->vmstat_fields, NULL, err, sizeof(err));
+	if (r)
+		sb_err(st->comp, "%s", err);
+	return r;
+}
+
+static int vmstat_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
+{
+	const char *text = sb_proc_coll_read(st, c, 0);
+	if (!text)
+		return sb_proc_read_err(c->f[0], false);
+	struct sb_proc_perr e = {0};
+	sb_proc_parse_vmstat(text, b, c->priv, &e);
+	return sb_proc_report(st, c->f[0], &e);
+}
+
+const struct sb_proc_collector sb_proc_collector_vmstat = {
+	.name = "vmstat",
+	.default_on = true,
+	.files = (const struct sb_proc_src[]){{"vmstat"}, {NULL}},
+	.init = vmstat_init,
+	.collect = vmstat_collect,
+	.free = filter_free,
+};
+
+/* ---- filefd ---- */
+
+static int filefd_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
+{
+	const char *text = sb_proc_coll_read(st, c, 0);
+	if (!text)
+		return sb_proc_read_err(c->f[0], false);
+	struct sb_proc_perr e = {0};
+	sb_proc_parse_filenr(text, b, &e);
+	return sb_proc_report(st, c->f[0], &e);
+}
+
+const struct sb_proc_collector sb_proc_collector_filefd = {
+	.name = "filefd",
+	.default_on = true,
+	/* a sysctl file: read until a read returns 0 */
+	.files = (const struct sb_proc_src[]){{"sys/fs/file-nr"}, {NULL}},
+	.collect = filefd_collect,
+};
+
+/* ---- sockstat ---- */
+
+static int sockstat_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
+{
+	int r = 0;
+	for (unsigned i = 0; i < 2; i++) {
+		const char *text = sb_proc_coll_read(st, c, i);
+		if (!text) {
+			if (!r)
+				r = sb_proc_read_err(c->f[i], true);
+			continue;
+		}
+		struct sb_proc_perr e = {0};
+		sb_proc_parse_sockstat(text, b, &st->env, i == 1, &e);
+		if (sb_proc_report(st, c->f[i], &e) && !r)
+			r = -EINVAL;
+	}
+	return r;
+}
+
+const struct sb_proc_collector sb_proc_collector_sockstat = {
+	.name = "sockstat",
+	.default_on = true,
+	/* both optional: a kernel without IPv4 or IPv6 has no file */
+	.files =
+		(const struct sb_proc_src[]){
+			{"net/sockstat", .single = true, .optional = true},
+			{"net/sockstat6", .single = true, .optional = true},
+			{NULL},
+		},
+	.collect = sockstat_collect,
+};
+
+/* ---- netstat ---- */
+
+static int netstat_init(struct proc_state *st, struct sb_proc_coll *c)
+{
+	struct sb_proc_filter *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	c->priv = f;
+	char err[256];
+	int r = sb_proc_filter_init(f, st->cfg->netstat_fields, NULL, err, sizeof(err));
+	if (r)
+		sb_err(st->comp, "%s", err);
+	return r;
+}
+
+static int netstat_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
+{
+	struct sb_proc_protos seen = {0};
+	int r = 0;
+	for (unsigned i = 0; i < 3; i++) {
+		const char *text = sb_proc_coll_read(st, c, i);
+		if (!text) {
+			if (!r)
+				r = sb_proc_read_err(c->f[i], c->def->files[i].optional);
+			continue;
+		}
+		struct sb_proc_perr e = {0};
+		if (i < 2)
+			sb_proc_parse_netstat(text, b, c->priv, &seen, &e);
+		else
+			sb_proc_parse_snmp6(text, b, c->priv, &e);
+		if (sb_proc_report(st, c->f[i], &e) && !r)
+			r = -EINVAL;
+	}
+	return r;
+}
+
+const struct sb_proc_collector sb_proc_collector_netstat = {
+	.name = "netstat",
+	.default_on = true,
+	.files =
+		(const struct sb_proc_src[]){
+			{"net/netstat", .single = true},
+			{"net/snmp", .single = true},
+			{"net/snmp6", .single = true, .optional = true},
+			{NULL},
+		},
+	.init = netstat_init,
+	.collect = netstat_collect,
+	.free = filter_free,
+};
 
 const struct sb_sensor_ops sb_sensor_proc = {
 	.name = "proc",

@@ -694,3 +694,41 @@ void sb_proc_procs_free(struct proc_state *st)
 	free(pp);
 	st->procs = NULL;
 }
+
+/* ---- the collector ---- */
+
+static int procs_init(struct proc_state *st, struct sb_proc_coll *c)
+{
+	(void)c;
+	if (!st->cfg->processes.n && !st->cfg->pids.n)
+		return 1; /* nothing to watch */
+	return sb_proc_procs_init(st);
+}
+
+static int procs_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
+{
+	/* start times need the boot time: from cpu's or stat's parse of
+	 * /proc/stat this round, else from one of our own */
+	if (st->stat_round != st->round)
+		sb_proc_stat_parse(st, c->f[0], b, 0, NULL);
+	sb_proc_procs_collect(st, b);
+	return 0;
+}
+
+static void procs_free(struct proc_state *st, struct sb_proc_coll *c)
+{
+	(void)c;
+	sb_proc_procs_free(st);
+}
+
+/* Not node_exporter's processes collector (node_processes_*, off by
+ * default there): sensorbus' per-process metrics, on when processes or
+ * pids name something. */
+const struct sb_proc_collector sb_proc_collector_processes = {
+	.name = "processes",
+	.default_on = true,
+	.files = (const struct sb_proc_src[]){{"stat", .single = true}, {NULL}},
+	.init = procs_init,
+	.collect = procs_collect,
+	.free = procs_free,
+};
