@@ -185,6 +185,28 @@ int sb_proc_check_regex(const char *key, const char *pattern, char *err, size_t 
 	return -EINVAL;
 }
 
+int sb_proc_coll_filter_init(struct proc_state *st, struct sb_proc_coll *c, const char *include,
+			     const char *exclude)
+{
+	struct sb_proc_filter *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	c->priv = f;
+	char err[256];
+	int r = sb_proc_filter_init(f, include, exclude, err, sizeof(err));
+	if (r)
+		sb_err(st->comp, "%s", err);
+	return r;
+}
+
+void sb_proc_coll_filter_free(struct proc_state *st, struct sb_proc_coll *c)
+{
+	(void)st;
+	sb_proc_filter_free(c->priv);
+	free(c->priv);
+	c->priv = NULL;
+}
+
 /* The shared open file for src: collectors listing the same file read it
  * through one fd, once a round. */
 static struct sb_procfile *file_get(struct proc_state *st, const struct sb_proc_src *src, int *r)
@@ -402,16 +424,8 @@ const struct sb_proc_collector sb_proc_collector_loadavg = {
 
 static int netdev_init(struct proc_state *st, struct sb_proc_coll *c)
 {
-	struct sb_proc_filter *f = calloc(1, sizeof(*f));
-	if (!f)
-		return -ENOMEM;
-	c->priv = f;
-	char err[256];
-	int r = sb_proc_filter_init(f, st->cfg->netdev_device_include,
-				    st->cfg->netdev_device_exclude, err, sizeof(err));
-	if (r)
-		sb_err(st->comp, "%s", err);
-	return r;
+	return sb_proc_coll_filter_init(st, c, st->cfg->netdev_device_include,
+					st->cfg->netdev_device_exclude);
 }
 
 static int netdev_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
@@ -424,14 +438,6 @@ static int netdev_collect(struct proc_state *st, struct sb_proc_coll *c, struct 
 	return sb_proc_report(st, c->f[0], &e);
 }
 
-static void filter_free(struct proc_state *st, struct sb_proc_coll *c)
-{
-	(void)st;
-	sb_proc_filter_free(c->priv);
-	free(c->priv);
-	c->priv = NULL;
-}
-
 const struct sb_proc_collector sb_proc_collector_netdev = {
 	.name = "netdev",
 	.default_on = true,
@@ -439,7 +445,7 @@ const struct sb_proc_collector sb_proc_collector_netdev = {
 	.files = (const struct sb_proc_src[]){{"net/dev"}, {NULL}},
 	.init = netdev_init,
 	.collect = netdev_collect,
-	.free = filter_free,
+	.free = sb_proc_coll_filter_free,
 };
 
 /* ---- pressure ---- */
@@ -515,15 +521,7 @@ const struct sb_proc_collector sb_proc_collector_pressure = {
 
 static int vmstat_init(struct proc_state *st, struct sb_proc_coll *c)
 {
-	struct sb_proc_filter *f = calloc(1, sizeof(*f));
-	if (!f)
-		return -ENOMEM;
-	c->priv = f;
-	char err[256];
-	int r = sb_proc_filter_init(f, st->cfg->vmstat_fields, NULL, err, sizeof(err));
-	if (r)
-		sb_err(st->comp, "%s", err);
-	return r;
+	return sb_proc_coll_filter_init(st, c, st->cfg->vmstat_fields, NULL);
 }
 
 static int vmstat_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
@@ -542,7 +540,7 @@ const struct sb_proc_collector sb_proc_collector_vmstat = {
 	.files = (const struct sb_proc_src[]){{"vmstat"}, {NULL}},
 	.init = vmstat_init,
 	.collect = vmstat_collect,
-	.free = filter_free,
+	.free = sb_proc_coll_filter_free,
 };
 
 /* ---- filefd ---- */
@@ -602,15 +600,7 @@ const struct sb_proc_collector sb_proc_collector_sockstat = {
 
 static int netstat_init(struct proc_state *st, struct sb_proc_coll *c)
 {
-	struct sb_proc_filter *f = calloc(1, sizeof(*f));
-	if (!f)
-		return -ENOMEM;
-	c->priv = f;
-	char err[256];
-	int r = sb_proc_filter_init(f, st->cfg->netstat_fields, NULL, err, sizeof(err));
-	if (r)
-		sb_err(st->comp, "%s", err);
-	return r;
+	return sb_proc_coll_filter_init(st, c, st->cfg->netstat_fields, NULL);
 }
 
 static int netstat_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
@@ -647,7 +637,7 @@ const struct sb_proc_collector sb_proc_collector_netstat = {
 		},
 	.init = netstat_init,
 	.collect = netstat_collect,
-	.free = filter_free,
+	.free = sb_proc_coll_filter_free,
 };
 
 const struct sb_sensor_ops sb_sensor_proc = {

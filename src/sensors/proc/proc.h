@@ -349,6 +349,10 @@ int sb_proc_report(struct proc_state *st, struct sb_procfile *f, const struct sb
  * into b, with st->statinfo updated. cpus: the CPU collector's counters. */
 int sb_proc_stat_parse(struct proc_state *st, struct sb_procfile *f, struct sb_evb *b,
 		       unsigned what, struct sb_proc_cpus *cpus);
+/* For a collector whose only state is one name filter (c->priv). */
+int sb_proc_coll_filter_init(struct proc_state *st, struct sb_proc_coll *c, const char *include,
+			     const char *exclude);
+void sb_proc_coll_filter_free(struct proc_state *st, struct sb_proc_coll *c);
 /* Checks a regexp key: "key: reason" in err. */
 int sb_proc_check_regex(const char *key, const char *pattern, char *err, size_t errlen);
 
