@@ -66,3 +66,31 @@ int sb_proc_parse_netdev(const char *text, struct sb_evb *b, struct sb_proc_filt
 		sb_proc_bad(e, 0, "no header lines");
 	return n;
 }
+
+/* ---- the collector ---- */
+
+static int netdev_init(struct proc_state *st, struct sb_proc_coll *c)
+{
+	return sb_proc_coll_filter_init(st, c, st->cfg->netdev_device_include,
+					st->cfg->netdev_device_exclude);
+}
+
+static int netdev_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
+{
+	const char *text = sb_proc_coll_read(st, c, 0);
+	if (!text)
+		return sb_proc_read_err(c->f[0], false);
+	struct sb_proc_perr e = {0};
+	sb_proc_parse_netdev(text, b, c->priv, &e);
+	return sb_proc_report(st, c->f[0], &e);
+}
+
+const struct sb_proc_collector sb_proc_collector_netdev = {
+	.name = "netdev",
+	.default_on = true,
+	/* many records: read until a read returns 0 */
+	.files = (const struct sb_proc_src[]){{"net/dev"}, {NULL}},
+	.init = netdev_init,
+	.collect = netdev_collect,
+	.free = sb_proc_coll_filter_free,
+};

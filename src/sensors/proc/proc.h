@@ -1,11 +1,14 @@
 /* The proc sensor: system metrics with node_exporter's names from any
  * procfs/sysfs root, and per-process metrics for watched processes.
  *
- * Every procfs file type has a parser: a pure function over a
+ * Every collector is one file holding its parser and its row in the
+ * collector table (collectors.c). A parser is a pure function over a
  * NUL-terminated buffer that appends samples to an event builder and
  * reports malformed lines in a struct sb_proc_perr. Parsers never emit a
  * value they could not read completely: a bad line is skipped and counted.
- * The collectors (proc.c, cpu_sysfs.c, process.c) do the file I/O. */
+ * The row's collect function gets the text of its files from the sensor
+ * (proc.c: opened once, read once a round), calls the parser and reports
+ * its complaints. */
 #ifndef SB_PROC_H
 #define SB_PROC_H
 

@@ -1,6 +1,7 @@
 /* /proc/stat: node_exporter's cpu collector (per-CPU mode seconds, guest
  * seconds) and stat collector (interrupts, context switches, forks, boot
- * time, running and blocked processes). One read serves both. */
+ * time, running and blocked processes). The file is read once a round and
+ * parsed by each collector that needs it (sb_proc_stat_parse). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,3 +212,17 @@ int sb_proc_stat_parse(struct proc_state *st, struct sb_procfile *f, struct sb_e
 	}
 	return n < 0 ? n : r;
 }
+
+/* ---- the collector ---- */
+
+static int stat_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
+{
+	return sb_proc_stat_parse(st, c->f[0], b, SB_PROC_STAT_SYS, NULL);
+}
+
+const struct sb_proc_collector sb_proc_collector_stat = {
+	.name = "stat",
+	.default_on = true,
+	.files = (const struct sb_proc_src[]){{"stat", .single = true}, {NULL}},
+	.collect = stat_collect,
+};
