@@ -13,6 +13,7 @@
 #include "proc.h"
 
 #define INFO_REFRESH 60
+#define DISK_EXCLUDE "^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\\d+n\\d+p)\\d+$"
 
 struct disk_ent {
 	char name[128];
@@ -244,11 +245,34 @@ static int disks_collect(struct proc_state *st, struct sb_proc_coll *coll, struc
 	return r;
 }
 
+static const struct sb_cfg_key disks_keys[] = {
+	{"udev", SB_CT_STR, offsetof(struct proc_cfg, udev), "auto",
+	 "udev database for disk info labels (auto: /run/udev/data with procfs /proc, else "
+	 "udev/data beside the procfs root; \"\": none)"},
+	{"diskstats_device_exclude", SB_CT_STR, offsetof(struct proc_cfg, diskstats_device_exclude),
+	 DISK_EXCLUDE, "regexp of disk devices to leave out"},
+	{"diskstats_device_include", SB_CT_STR, offsetof(struct proc_cfg, diskstats_device_include),
+	 "", "regexp of disk devices to report (replaces the exclude)"},
+	{0},
+};
+
+static int disks_check(const struct proc_cfg *c, char *err, size_t errlen)
+{
+	int r = sb_proc_check_regex("diskstats_device_exclude", c->diskstats_device_exclude, err,
+				    errlen);
+	if (!r)
+		r = sb_proc_check_regex("diskstats_device_include", c->diskstats_device_include,
+					err, errlen);
+	return r;
+}
+
 const struct sb_proc_collector sb_proc_collector_diskstats = {
 	.name = "diskstats",
 	.default_on = true,
 	/* many records: read until a read returns 0 */
 	.files = (const struct sb_proc_src[]){{"diskstats"}, {NULL}},
+	.keys = disks_keys,
+	.check = disks_check,
 	.init = disks_init,
 	.collect = disks_collect,
 	.free = disks_free,

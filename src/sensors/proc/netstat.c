@@ -8,6 +8,11 @@
 #include "proc.h"
 
 #define MAX_FIELDS 512
+#define NETSTAT_FIELDS                                                                             \
+	"^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|"      \
+	"OutMsgs)|TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts|TCPOFOQueue|"            \
+	"TCPRcvQDrop)|Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|"           \
+	"CurrEstab)|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$"
 
 static bool number(const char **p, double *v)
 {
@@ -187,6 +192,17 @@ static int netstat_collect(struct proc_state *st, struct sb_proc_coll *c, struct
 	return r;
 }
 
+static const struct sb_cfg_key netstat_keys[] = {
+	{"netstat_fields", SB_CT_STR, offsetof(struct proc_cfg, netstat_fields), NETSTAT_FIELDS,
+	 "regexp of Proto_Field netstat/snmp/snmp6 fields to report"},
+	{0},
+};
+
+static int netstat_check(const struct proc_cfg *c, char *err, size_t errlen)
+{
+	return sb_proc_check_regex("netstat_fields", c->netstat_fields, err, errlen);
+}
+
 const struct sb_proc_collector sb_proc_collector_netstat = {
 	.name = "netstat",
 	.default_on = true,
@@ -197,6 +213,8 @@ const struct sb_proc_collector sb_proc_collector_netstat = {
 			{"net/snmp6", .single = true, .optional = true},
 			{NULL},
 		},
+	.keys = netstat_keys,
+	.check = netstat_check,
 	.init = netstat_init,
 	.collect = netstat_collect,
 	.free = sb_proc_coll_filter_free,

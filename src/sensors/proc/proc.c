@@ -15,45 +15,54 @@
 
 #include "sb_log.h"
 
-#define DISK_EXCLUDE "^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\\d+n\\d+p)\\d+$"
-#define VMSTAT_FIELDS "^(oom_kill|pgpg|pswp|pg.*fault).*"
-#define NETSTAT_FIELDS                                                                             \
-	"^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|"      \
-	"OutMsgs)|TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts|TCPOFOQueue|"            \
-	"TCPRcvQDrop)|Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|"           \
-	"CurrEstab)|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$"
+/* sensors.proc's keys: the sensor's own, then each collector's (from its
+ * row, in table order), with the collectors default made of the rows that
+ * are on by default. The config reads sb_sensor_proc.keys as a static
+ * table, so it is put together before main. */
+#define MAX_KEYS 64
+static struct sb_cfg_key proc_keys[MAX_KEYS + 1];
+static char default_collectors[1024];
 
-static const struct sb_cfg_key proc_keys[] = {
+static const struct sb_cfg_key own_keys[] = {
 	{"procfs", SB_CT_STR, offsetof(struct proc_cfg, procfs), "/proc",
 	 "procfs root (a fixture tree works like /proc)"},
 	{"sysfs", SB_CT_STR, offsetof(struct proc_cfg, sysfs), "/sys", "sysfs root"},
-	{"udev", SB_CT_STR, offsetof(struct proc_cfg, udev), "auto",
-	 "udev database for disk info labels (auto: /run/udev/data with procfs /proc, else "
-	 "udev/data beside the procfs root; \"\": none)"},
-	{"collectors", SB_CT_STRLIST, offsetof(struct proc_cfg, collectors),
-	 "cpu,meminfo,loadavg,stat,diskstats,netdev,pressure,vmstat,filefd,sockstat,netstat,"
-	 "processes",
+	{"collectors", SB_CT_STRLIST, offsetof(struct proc_cfg, collectors), default_collectors,
 	 "collectors to run (node_exporter's names; processes: the per-process metrics)"},
-	{"processes", SB_CT_STRLIST, offsetof(struct proc_cfg, processes), NULL,
-	 "process names to report per-process metrics for (comm or argv[0] basename)"},
-	{"pids", SB_CT_STRLIST, offsetof(struct proc_cfg, pids), NULL,
-	 "process ids to report per-process metrics for (\"self\": the agent)"},
-	{"max_processes", SB_CT_INT, offsetof(struct proc_cfg, max_processes), "256",
-	 "most processes reported per round (each holds 5 open files)", .min = 1, .max = 100000},
-	{"diskstats_device_exclude", SB_CT_STR, offsetof(struct proc_cfg, diskstats_device_exclude),
-	 DISK_EXCLUDE, "regexp of disk devices to leave out"},
-	{"diskstats_device_include", SB_CT_STR, offsetof(struct proc_cfg, diskstats_device_include),
-	 "", "regexp of disk devices to report (replaces the exclude)"},
-	{"netdev_device_exclude", SB_CT_STR, offsetof(struct proc_cfg, netdev_device_exclude), "",
-	 "regexp of network devices to leave out"},
-	{"netdev_device_include", SB_CT_STR, offsetof(struct proc_cfg, netdev_device_include), "",
-	 "regexp of network devices to report (replaces the exclude)"},
-	{"vmstat_fields", SB_CT_STR, offsetof(struct proc_cfg, vmstat_fields), VMSTAT_FIELDS,
-	 "regexp of /proc/vmstat fields to report"},
-	{"netstat_fields", SB_CT_STR, offsetof(struct proc_cfg, netstat_fields), NETSTAT_FIELDS,
-	 "regexp of Proto_Field netstat/snmp/snmp6 fields to report"},
 	{0},
 };
+
+static void add_keys(size_t *n, const struct sb_cfg_key *keys)
+{
+	for (const struct sb_cfg_key *k = keys; k && k->name; k++) {
+		if (*n == MAX_KEYS) {
+			/* a build that cannot work: every test run says so */
+			fprintf(stderr, "sensor:proc: more than %d config keys: raise MAX_KEYS\n",
+				MAX_KEYS);
+			abort();
+		}
+		proc_keys[(*n)++] = *k;
+	}
+}
+
+__attribute__((constructor)) static void proc_keys_build(void)
+{
+	size_t n = 0, l = 0;
+	add_keys(&n, own_keys);
+	for (size_t i = 0; i < sb_proc_ncollectors; i++) {
+		const struct sb_proc_collector *d = sb_proc_collectors[i];
+		add_keys(&n, d->keys);
+		if (!d->default_on)
+			continue;
+		int w = snprintf(default_collectors + l, sizeof(default_collectors) - l, "%s%s",
+				 l ? "," : "", d->name);
+		if (w < 0 || (size_t)w >= sizeof(default_collectors) - l) {
+			fprintf(stderr, "sensor:proc: the collectors default is too long\n");
+			abort();
+		}
+		l += (size_t)w;
+	}
+}
 
 /* ", "-separated names of the collectors, for help and errors. */
 static void collector_names(char *out, size_t cap)
@@ -80,42 +89,11 @@ static int proc_validate(const void *cfgp, char *err, size_t errlen)
 			return -EINVAL;
 		}
 	}
-	for (size_t i = 0; i < c->pids.n; i++) {
-		uint64_t pid;
-		const char *s = c->pids.v[i];
-		if (strcmp(s, "self") && (sb_parse_u64(s, &pid) || pid < 1 || pid > INT_MAX)) {
-			snprintf(err, errlen, "pids: \"%s\" is not a process id", s);
-			return -EINVAL;
-		}
-	}
-	for (size_t i = 0; i < c->processes.n; i++) {
-		if (!*c->processes.v[i]) {
-			snprintf(err, errlen, "processes: empty name");
-			return -EINVAL;
-		}
-	}
-	const struct {
-		const char *key, *re;
-	} res[] = {
-		{"diskstats_device_exclude", c->diskstats_device_exclude},
-		{"diskstats_device_include", c->diskstats_device_include},
-		{"netdev_device_exclude", c->netdev_device_exclude},
-		{"netdev_device_include", c->netdev_device_include},
-		{"vmstat_fields", c->vmstat_fields},
-		{"netstat_fields", c->netstat_fields},
-	};
-	for (size_t i = 0; i < SB_ARRAY_SIZE(res); i++) {
-		char e[256];
-		if (sb_proc_regex_check(res[i].re, e, sizeof(e))) {
-			snprintf(err, errlen, "%s: %s", res[i].key, e);
-			return -EINVAL;
-		}
-	}
-	if (c->netdev_device_include && *c->netdev_device_include && c->netdev_device_exclude &&
-	    *c->netdev_device_exclude) {
-		snprintf(err, errlen,
-			 "netdev_device_include and netdev_device_exclude are mutually exclusive");
-		return -EINVAL;
+	for (size_t i = 0; i < sb_proc_ncollectors; i++) {
+		const struct sb_proc_collector *d = sb_proc_collectors[i];
+		int r = d->check ? d->check(c, err, errlen) : 0;
+		if (r)
+			return r;
 	}
 	return 0;
 }
