@@ -279,12 +279,9 @@ static int proc_init(struct sb_sensor *s)
 	return 0;
 }
 
-static void proc_collect(struct sb_sensor *s)
+void sb_proc_round(struct proc_state *st, struct sb_evb *b)
 {
-	struct proc_state *st = s->state;
-	struct sb_evb *b = &s->evb;
 	st->round++;
-	sb_evb_begin(b, "proc", "metrics");
 	memset(&st->statinfo, 0, sizeof(st->statinfo));
 	for (size_t i = 0; i < st->ncoll; i++) {
 		struct sb_proc_coll *c = &st->coll[i];
@@ -293,6 +290,14 @@ static void proc_collect(struct sb_sensor *s)
 		 * here, around this call and from its result */
 		c->status = c->def->collect(st, c, b);
 	}
+}
+
+static void proc_collect(struct sb_sensor *s)
+{
+	struct proc_state *st = s->state;
+	struct sb_evb *b = &s->evb;
+	sb_evb_begin(b, "proc", "metrics");
+	sb_proc_round(st, b);
 
 	s->errors += st->errors - st->errors_published;
 	st->errors_published = st->errors;

@@ -331,6 +331,9 @@ struct proc_state {
 	struct proc_procs *procs;         /* the processes collector's */
 };
 
+/* One round: every enabled collector, in table order, appends to b. */
+void sb_proc_round(struct proc_state *st, struct sb_evb *b);
+
 /* Reads f (once per round) and checks it is text; returns its data or
  * NULL (logged and counted). optional: a missing file is not an error. */
 const char *sb_proc_read(struct proc_state *st, struct sb_procfile *f, bool optional);
