@@ -1,9 +1,9 @@
 /* The proc sensor: runs the collectors of the table (collectors.c) named
  * in sensors.proc.collectors. One round reads each source file once (kept
  * open, re-read with pread), and each collector parses it in place and
- * appends samples to a single event. A file that cannot be read or holds malformed lines is logged
- * (once per file per 5 minutes) and counted; every other sample still goes
- * out. */
+ * appends samples to a single event. A file that cannot be read or holds
+ * malformed lines is logged (once per file per 5 minutes) and counted;
+ * every other sample still goes out. */
 #include "proc.h"
 
 #include <errno.h>
