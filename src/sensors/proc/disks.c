@@ -13,6 +13,7 @@
 #include "proc.h"
 
 #define INFO_REFRESH 60
+#define DISK_EXCLUDE "^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\\d+n\\d+p)\\d+$"
 
 struct disk_ent {
 	char name[128];
@@ -25,6 +26,7 @@ struct disk_ent {
 };
 
 struct proc_disks {
+	struct sb_proc_filter devices;
 	char udev_dir[PATH_MAX];
 	struct disk_ent *v;
 	size_t n, cap;
@@ -32,15 +34,22 @@ struct proc_disks {
 	struct proc_state *st; /* for the info callback */
 };
 
-int sb_proc_disks_init(struct proc_state *st)
+static int disks_init(struct proc_state *st, struct sb_proc_coll *coll)
 {
 	const struct proc_cfg *c = st->cfg;
 	struct proc_disks *d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	st->disks = d;
+	coll->priv = d;
 	d->st = st;
 	d->rl.interval_ns = 300 * SB_NSEC_PER_SEC;
+	char err[256];
+	int r = sb_proc_filter_init(&d->devices, c->diskstats_device_include,
+				    c->diskstats_device_exclude, err, sizeof(err));
+	if (r) {
+		sb_err(st->comp, "%s", err);
+		return r;
+	}
 	const char *u = c->udev ? c->udev : "";
 	if (!strcmp(u, "auto")) {
 		/* A fixture tree keeps its udev database beside proc/: the
@@ -66,14 +75,16 @@ int sb_proc_disks_init(struct proc_state *st)
 	return 0;
 }
 
-void sb_proc_disks_free(struct proc_state *st)
+static void disks_free(struct proc_state *st, struct sb_proc_coll *coll)
 {
-	struct proc_disks *d = st->disks;
+	(void)st;
+	struct proc_disks *d = coll->priv;
 	if (!d)
 		return;
+	sb_proc_filter_free(&d->devices);
 	free(d->v);
 	free(d);
-	st->disks = NULL;
+	coll->priv = NULL;
 }
 
 static struct disk_ent *lookup(struct proc_disks *d, const char *name)
@@ -216,20 +227,53 @@ static void disk_info(void *arg, struct sb_evb *b, unsigned major, unsigned mino
 	}
 }
 
-void sb_proc_disks_collect(struct proc_state *st, struct sb_evb *b)
+static int disks_collect(struct proc_state *st, struct sb_proc_coll *coll, struct sb_evb *b)
 {
-	struct proc_disks *d = st->disks;
-	struct sb_procfile *f = &st->f[PF_DISKSTATS];
-	const char *text = sb_proc_read(st, f, false);
+	struct proc_disks *d = coll->priv;
+	const char *text = sb_proc_coll_read(st, coll, 0);
 	if (!text)
-		return;
+		return sb_proc_read_err(coll->f[0], false);
 	struct sb_proc_perr e = {0};
-	sb_proc_parse_diskstats(text, b, &st->disk_f, disk_info, d, &e);
-	sb_proc_report(st, f, &e);
+	sb_proc_parse_diskstats(text, b, &d->devices, disk_info, d, &e);
+	int r = sb_proc_report(st, coll->f[0], &e);
 	/* forget devices that went away */
 	size_t k = 0;
 	for (size_t i = 0; i < d->n; i++)
 		if (d->v[i].seen_round == st->round)
 			d->v[k++] = d->v[i];
 	d->n = k;
+	return r;
 }
+
+static const struct sb_cfg_key disks_keys[] = {
+	{"udev", SB_CT_STR, offsetof(struct proc_cfg, udev), "auto",
+	 "udev database for disk info labels (auto: /run/udev/data with procfs /proc, else "
+	 "udev/data beside the procfs root; \"\": none)"},
+	{"diskstats_device_exclude", SB_CT_STR, offsetof(struct proc_cfg, diskstats_device_exclude),
+	 DISK_EXCLUDE, "regexp of disk devices to leave out"},
+	{"diskstats_device_include", SB_CT_STR, offsetof(struct proc_cfg, diskstats_device_include),
+	 "", "regexp of disk devices to report (replaces the exclude)"},
+	{0},
+};
+
+static int disks_check(const struct proc_cfg *c, char *err, size_t errlen)
+{
+	int r = sb_proc_check_regex("diskstats_device_exclude", c->diskstats_device_exclude, err,
+				    errlen);
+	if (!r)
+		r = sb_proc_check_regex("diskstats_device_include", c->diskstats_device_include,
+					err, errlen);
+	return r;
+}
+
+const struct sb_proc_collector sb_proc_collector_diskstats = {
+	.name = "diskstats",
+	.default_on = true,
+	/* many records: read until a read returns 0 */
+	.files = (const struct sb_proc_src[]){{"diskstats"}, {NULL}},
+	.keys = disks_keys,
+	.check = disks_check,
+	.init = disks_init,
+	.collect = disks_collect,
+	.free = disks_free,
+};

@@ -22,3 +22,23 @@ int sb_proc_parse_filenr(const char *text, struct sb_evb *b, struct sb_proc_perr
 	sb_evb_help(b, "File descriptor statistics: maximum.");
 	return 2;
 }
+
+/* ---- the collector ---- */
+
+static int filefd_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
+{
+	const char *text = sb_proc_coll_read(st, c, 0);
+	if (!text)
+		return sb_proc_read_err(c->f[0], false);
+	struct sb_proc_perr e = {0};
+	sb_proc_parse_filenr(text, b, &e);
+	return sb_proc_report(st, c->f[0], &e);
+}
+
+const struct sb_proc_collector sb_proc_collector_filefd = {
+	.name = "filefd",
+	.default_on = true,
+	/* a sysctl file: read until a read returns 0 */
+	.files = (const struct sb_proc_src[]){{"sys/fs/file-nr"}, {NULL}},
+	.collect = filefd_collect,
+};

@@ -28,3 +28,22 @@ int sb_proc_parse_loadavg(const char *text, struct sb_evb *b, struct sb_proc_per
 	}
 	return 3;
 }
+
+/* ---- the collector ---- */
+
+static int loadavg_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
+{
+	const char *text = sb_proc_coll_read(st, c, 0);
+	if (!text)
+		return sb_proc_read_err(c->f[0], false);
+	struct sb_proc_perr e = {0};
+	sb_proc_parse_loadavg(text, b, &e);
+	return sb_proc_report(st, c->f[0], &e);
+}
+
+const struct sb_proc_collector sb_proc_collector_loadavg = {
+	.name = "loadavg",
+	.default_on = true,
+	.files = (const struct sb_proc_src[]){{"loadavg", .single = true}, {NULL}},
+	.collect = loadavg_collect,
+};

@@ -150,3 +150,22 @@ int sb_proc_parse_meminfo(const char *text, struct sb_evb *b, struct sb_proc_per
 		sb_proc_bad(e, 0, "empty");
 	return n;
 }
+
+/* ---- the collector ---- */
+
+static int meminfo_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
+{
+	const char *text = sb_proc_coll_read(st, c, 0);
+	if (!text)
+		return sb_proc_read_err(c->f[0], false);
+	struct sb_proc_perr e = {0};
+	sb_proc_parse_meminfo(text, b, &e);
+	return sb_proc_report(st, c->f[0], &e);
+}
+
+const struct sb_proc_collector sb_proc_collector_meminfo = {
+	.name = "meminfo",
+	.default_on = true,
+	.files = (const struct sb_proc_src[]){{"meminfo", .single = true}, {NULL}},
+	.collect = meminfo_collect,
+};

@@ -1,6 +1,7 @@
 /* /proc/net/dev: node_exporter's netdev collector in its /proc/net/dev
  * mode (--no-collector.netdev.netlink), after its "legacy" renaming:
  * node_network_{receive,transmit}_<stat>_total{device}. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,3 +67,56 @@ int sb_proc_parse_netdev(const char *text, struct sb_evb *b, struct sb_proc_filt
 		sb_proc_bad(e, 0, "no header lines");
 	return n;
 }
+
+/* ---- the collector ---- */
+
+static int netdev_init(struct proc_state *st, struct sb_proc_coll *c)
+{
+	return sb_proc_coll_filter_init(st, c, st->cfg->netdev_device_include,
+					st->cfg->netdev_device_exclude);
+}
+
+static int netdev_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
+{
+	const char *text = sb_proc_coll_read(st, c, 0);
+	if (!text)
+		return sb_proc_read_err(c->f[0], false);
+	struct sb_proc_perr e = {0};
+	sb_proc_parse_netdev(text, b, c->priv, &e);
+	return sb_proc_report(st, c->f[0], &e);
+}
+
+static const struct sb_cfg_key netdev_keys[] = {
+	{"netdev_device_exclude", SB_CT_STR, offsetof(struct proc_cfg, netdev_device_exclude), "",
+	 "regexp of network devices to leave out"},
+	{"netdev_device_include", SB_CT_STR, offsetof(struct proc_cfg, netdev_device_include), "",
+	 "regexp of network devices to report (replaces the exclude)"},
+	{0},
+};
+
+static int netdev_check(const struct proc_cfg *c, char *err, size_t errlen)
+{
+	int r = sb_proc_check_regex("netdev_device_exclude", c->netdev_device_exclude, err, errlen);
+	if (!r)
+		r = sb_proc_check_regex("netdev_device_include", c->netdev_device_include, err,
+					errlen);
+	if (!r && c->netdev_device_include && *c->netdev_device_include &&
+	    c->netdev_device_exclude && *c->netdev_device_exclude) {
+		snprintf(err, errlen,
+			 "netdev_device_include and netdev_device_exclude are mutually exclusive");
+		r = -EINVAL;
+	}
+	return r;
+}
+
+const struct sb_proc_collector sb_proc_collector_netdev = {
+	.name = "netdev",
+	.default_on = true,
+	/* many records: read until a read returns 0 */
+	.files = (const struct sb_proc_src[]){{"net/dev"}, {NULL}},
+	.keys = netdev_keys,
+	.check = netdev_check,
+	.init = netdev_init,
+	.collect = netdev_collect,
+	.free = sb_proc_coll_filter_free,
+};

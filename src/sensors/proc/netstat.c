@@ -1,12 +1,18 @@
 /* /proc/net/netstat, /proc/net/snmp and /proc/net/snmp6: node_exporter's
  * netstat collector. Fields whose "Proto_Name" passes the field filter
  * become node_netstat_<Proto>_<Name>, untyped as in node_exporter. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "proc.h"
 
 #define MAX_FIELDS 512
+#define NETSTAT_FIELDS                                                                             \
+	"^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|"      \
+	"OutMsgs)|TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts|TCPOFOQueue|"            \
+	"TCPRcvQDrop)|Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|"           \
+	"CurrEstab)|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$"
 
 static bool number(const char **p, double *v)
 {
@@ -156,3 +162,60 @@ int sb_proc_parse_snmp6(const char *text, struct sb_evb *b, struct sb_proc_filte
 		sb_proc_bad(e, 0, "no \"Name6Field value\" lines");
 	return n;
 }
+
+/* ---- the collector ---- */
+
+static int netstat_init(struct proc_state *st, struct sb_proc_coll *c)
+{
+	return sb_proc_coll_filter_init(st, c, st->cfg->netstat_fields, NULL);
+}
+
+static int netstat_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
+{
+	struct sb_proc_protos seen = {0};
+	int r = 0;
+	for (unsigned i = 0; i < 3; i++) {
+		const char *text = sb_proc_coll_read(st, c, i);
+		if (!text) {
+			if (!r)
+				r = sb_proc_read_err(c->f[i], c->def->files[i].optional);
+			continue;
+		}
+		struct sb_proc_perr e = {0};
+		if (i < 2)
+			sb_proc_parse_netstat(text, b, c->priv, &seen, &e);
+		else
+			sb_proc_parse_snmp6(text, b, c->priv, &e);
+		if (sb_proc_report(st, c->f[i], &e) && !r)
+			r = -EINVAL;
+	}
+	return r;
+}
+
+static const struct sb_cfg_key netstat_keys[] = {
+	{"netstat_fields", SB_CT_STR, offsetof(struct proc_cfg, netstat_fields), NETSTAT_FIELDS,
+	 "regexp of Proto_Field netstat/snmp/snmp6 fields to report"},
+	{0},
+};
+
+static int netstat_check(const struct proc_cfg *c, char *err, size_t errlen)
+{
+	return sb_proc_check_regex("netstat_fields", c->netstat_fields, err, errlen);
+}
+
+const struct sb_proc_collector sb_proc_collector_netstat = {
+	.name = "netstat",
+	.default_on = true,
+	.files =
+		(const struct sb_proc_src[]){
+			{"net/netstat", .single = true},
+			{"net/snmp", .single = true},
+			{"net/snmp6", .single = true, .optional = true},
+			{NULL},
+		},
+	.keys = netstat_keys,
+	.check = netstat_check,
+	.init = netstat_init,
+	.collect = netstat_collect,
+	.free = sb_proc_coll_filter_free,
+};

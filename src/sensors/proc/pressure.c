@@ -2,6 +2,8 @@
  * The stall totals (microseconds) become seconds: "some" is time some task
  * waited, "full" time no task could run. cpu reports some, irq full, io
  * and memory both. */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "proc.h"
@@ -82,3 +84,72 @@ int sb_proc_parse_pressure(const char *text, const char *resource, struct sb_evb
 	     "Total time in seconds no process could make progress due to memory congestion", full);
 	return 2;
 }
+
+/* ---- the collector ---- */
+
+static const char *const psi_res[4] = {"cpu", "io", "memory", "irq"};
+
+struct pressure {
+	bool psi_off; /* the kernel refuses PSI (EOPNOTSUPP): stop asking */
+};
+
+static int pressure_init(struct proc_state *st, struct sb_proc_coll *c)
+{
+	(void)st;
+	c->priv = calloc(1, sizeof(struct pressure));
+	return c->priv ? 0 : -ENOMEM;
+}
+
+static void pressure_free(struct proc_state *st, struct sb_proc_coll *c)
+{
+	(void)st;
+	free(c->priv);
+	c->priv = NULL;
+}
+
+static int pressure_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
+{
+	struct pressure *ps = c->priv;
+	if (ps->psi_off)
+		return 0;
+	int r = 0;
+	for (unsigned i = 0; i < 4; i++) {
+		struct sb_procfile *f = c->f[i];
+		/* EOPNOTSUPP: PSI built in but off (psi=0); ENOENT: not built
+		 * or irq before 6.1. Neither is an error. */
+		const char *text = sb_proc_coll_read(st, c, i);
+		if (!text) {
+			if (f->last_err == -EOPNOTSUPP) {
+				ps->psi_off = true;
+				sb_info(st->comp, "%s: pressure stall information is disabled "
+						  "(psi=0); not reading it again",
+					f->path);
+				return 0;
+			}
+			if (!r)
+				r = sb_proc_read_err(f, true);
+			continue;
+		}
+		struct sb_proc_perr e = {0};
+		sb_proc_parse_pressure(text, psi_res[i], b, &e);
+		if (sb_proc_report(st, f, &e) && !r)
+			r = -EINVAL;
+	}
+	return r;
+}
+
+const struct sb_proc_collector sb_proc_collector_pressure = {
+	.name = "pressure",
+	.default_on = true,
+	.files =
+		(const struct sb_proc_src[]){
+			{"pressure/cpu", .single = true, .optional = true},
+			{"pressure/io", .single = true, .optional = true},
+			{"pressure/memory", .single = true, .optional = true},
+			{"pressure/irq", .single = true, .optional = true},
+			{NULL},
+		},
+	.init = pressure_init,
+	.collect = pressure_collect,
+	.free = pressure_free,
+};

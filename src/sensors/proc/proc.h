@@ -1,11 +1,14 @@
 /* The proc sensor: system metrics with node_exporter's names from any
  * procfs/sysfs root, and per-process metrics for watched processes.
  *
- * Every procfs file type has a parser: a pure function over a
+ * Every collector is one file holding its parser and its row in the
+ * collector table (collectors.c). A parser is a pure function over a
  * NUL-terminated buffer that appends samples to an event builder and
  * reports malformed lines in a struct sb_proc_perr. Parsers never emit a
  * value they could not read completely: a bad line is skipped and counted.
- * The collectors (proc.c, cpu_sysfs.c, process.c) do the file I/O. */
+ * The row's collect function gets the text of its files from the sensor
+ * (proc.c: opened once, read once a round), calls the parser and reports
+ * its complaints. */
 #ifndef SB_PROC_H
 #define SB_PROC_H
 
@@ -251,83 +254,118 @@ int sb_proc_parse_limits_nofile(const char *text, uint64_t *soft, const char **w
 /* basename of argv[0] from /proc/<pid>/cmdline (NUL-separated, len bytes). */
 size_t sb_proc_argv0_base(const char *cmdline, size_t len, const char **base);
 
+/* ---- collectors ---- */
+
+struct proc_state;
+struct sb_proc_coll;
+
+/* A file a collector reads every round, relative to the procfs root (or
+ * the sysfs root). Collectors that list the same file share one open fd
+ * and one read a round. single and optional describe the file, so every
+ * collector listing it must agree (the table test checks). */
+struct sb_proc_src {
+	const char *rel;
+	bool sysfs;    /* under the sysfs root, not procfs */
+	bool single;   /* made by one seq_file show() (single_open): one pread */
+	bool optional; /* a kernel may not have it: absent is not an error */
+};
+
+#define SB_PROC_MAX_SRC 6 /* files one collector lists */
+
+/* One row of the collector table (collectors.c). Every collector is one
+ * file holding its parser and this row. */
+struct sb_proc_collector {
+	const char *name; /* node_exporter's, as in sensors.proc.collectors */
+	bool default_on;  /* in the default list (node_exporter enables it by default) */
+	const struct sb_proc_src *files; /* ends with rel NULL; NULL: none */
+	/* Its keys in sensors.proc (offsets into struct proc_cfg), ending with
+	 * name NULL, and their check; NULL: none. Checked whether or not the
+	 * collector is on, as the whole config is. */
+	const struct sb_cfg_key *keys;
+	int (*check)(const struct proc_cfg *c, char *err, size_t errlen);
+	/* <0: the sensor cannot start (logged here); >0: nothing to do with
+	 * this config, the collector stays off. NULL: nothing to set up. */
+	int (*init)(struct proc_state *st, struct sb_proc_coll *c);
+	/* Appends this round's samples. 0, or <0 when a file it needs could not
+	 * be read or held malformed lines (logged and counted already): what
+	 * node_scrape_collector_success would say. */
+	int (*collect)(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b);
+	void (*free)(struct proc_state *st, struct sb_proc_coll *c); /* NULL: nothing */
+};
+
+/* The table, in the order collectors run and are listed. */
+extern const struct sb_proc_collector *const sb_proc_collectors[];
+extern const size_t sb_proc_ncollectors;
+const struct sb_proc_collector *sb_proc_collector_find(const char *name);
+
+/* An enabled collector. */
+struct sb_proc_coll {
+	const struct sb_proc_collector *def;
+	struct sb_procfile *f[SB_PROC_MAX_SRC]; /* def->files, in order */
+	void *priv;                             /* its own state */
+	int status;                             /* last collect() */
+};
+
 /* ---- the sensor's state ---- */
 
-enum proc_coll {
-	PROC_C_CPU,
-	PROC_C_MEMINFO,
-	PROC_C_LOADAVG,
-	PROC_C_STAT,
-	PROC_C_DISKSTATS,
-	PROC_C_NETDEV,
-	PROC_C_PRESSURE,
-	PROC_C_VMSTAT,
-	PROC_C_FILEFD,
-	PROC_C_SOCKSTAT,
-	PROC_C_NETSTAT,
-	PROC_C_PROCESSES,
-	PROC_C_MAX,
-};
-
-/* The system files, kept open between rounds. */
-enum proc_file {
-	PF_STAT,
-	PF_MEMINFO,
-	PF_LOADAVG,
-	PF_DISKSTATS,
-	PF_NETDEV,
-	PF_VMSTAT,
-	PF_FILENR,
-	PF_SOCKSTAT,
-	PF_SOCKSTAT6,
-	PF_NETSTAT,
-	PF_SNMP,
-	PF_SNMP6,
-	PF_PSI_CPU,
-	PF_PSI_IO,
-	PF_PSI_MEMORY,
-	PF_PSI_IRQ,
-	PF_MAX,
-};
-
 struct proc_cpu_sysfs;
-struct proc_disks;
 struct proc_procs;
 
 struct proc_state {
 	const struct proc_cfg *cfg;
 	const char *comp; /* log component */
 	struct sb_proc_env env;
-	bool on[PROC_C_MAX];
 	uint64_t round;
 	uint64_t errors; /* files that failed or held bad lines, per round */
 	uint64_t errors_published;
 
-	struct sb_procfile f[PF_MAX];
-	bool psi_off; /* the kernel refuses PSI (EOPNOTSUPP): stop asking */
+	struct sb_proc_coll *coll; /* the enabled collectors, in table order */
+	size_t ncoll;
+	struct sb_procfile *files; /* every file they list, once */
+	size_t nfiles;
 
-	struct sb_proc_cpus cpus;
+	/* What this round's parses of /proc/stat found (CPU count, boot time),
+	 * whichever collector parsed it; stat_round: the round they ran in. */
 	struct sb_proc_stat_info statinfo;
-	struct proc_cpu_sysfs *cpu_sysfs;
-	struct proc_disks *disks;
-	struct proc_procs *procs;
-
-	struct sb_proc_filter vmstat_f, netstat_f, disk_f, netdev_f;
+	uint64_t stat_round;
+	struct proc_cpu_sysfs *cpu_sysfs; /* the cpu collector's sysfs part */
+	struct proc_procs *procs;         /* the processes collector's */
 };
+
+/* One round: every enabled collector, in table order, appends to b. */
+void sb_proc_round(struct proc_state *st, struct sb_evb *b);
 
 /* Reads f (once per round) and checks it is text; returns its data or
  * NULL (logged and counted). optional: a missing file is not an error. */
 const char *sb_proc_read(struct proc_state *st, struct sb_procfile *f, bool optional);
-/* Logs (rate-limited) and counts a parser's complaint about f. */
-void sb_proc_report(struct proc_state *st, struct sb_procfile *f, const struct sb_proc_perr *e);
+/* The text of collector c's file i this round, as sb_proc_read. */
+static inline const char *sb_proc_coll_read(struct proc_state *st, struct sb_proc_coll *c,
+					    unsigned i)
+{
+	return sb_proc_read(st, c->f[i], c->def->files[i].optional);
+}
+/* Why f gave no text this round: 0 for an optional file that is absent,
+ * else <0. */
+int sb_proc_read_err(const struct sb_procfile *f, bool optional);
+/* Logs (rate-limited) and counts a parser's complaint about f, once per
+ * file and round however many collectors parse it. -EINVAL when there was
+ * one, else 0. */
+int sb_proc_report(struct proc_state *st, struct sb_procfile *f, const struct sb_proc_perr *e);
+
+/* /proc/stat parsed for what (SB_PROC_STAT_*; 0: only the boot time),
+ * into b, with st->statinfo updated. cpus: the CPU collector's counters. */
+int sb_proc_stat_parse(struct proc_state *st, struct sb_procfile *f, struct sb_evb *b,
+		       unsigned what, struct sb_proc_cpus *cpus);
+/* For a collector whose only state is one name filter (c->priv). */
+int sb_proc_coll_filter_init(struct proc_state *st, struct sb_proc_coll *c, const char *include,
+			     const char *exclude);
+void sb_proc_coll_filter_free(struct proc_state *st, struct sb_proc_coll *c);
+/* Checks a regexp key: "key: reason" in err. */
+int sb_proc_check_regex(const char *key, const char *pattern, char *err, size_t errlen);
 
 int sb_proc_cpu_sysfs_init(struct proc_state *st);
 void sb_proc_cpu_sysfs_collect(struct proc_state *st, struct sb_evb *b);
 void sb_proc_cpu_sysfs_free(struct proc_state *st);
-
-int sb_proc_disks_init(struct proc_state *st);
-void sb_proc_disks_collect(struct proc_state *st, struct sb_evb *b);
-void sb_proc_disks_free(struct proc_state *st);
 
 int sb_proc_procs_init(struct proc_state *st);
 void sb_proc_procs_collect(struct proc_state *st, struct sb_evb *b);

@@ -694,3 +694,72 @@ void sb_proc_procs_free(struct proc_state *st)
 	free(pp);
 	st->procs = NULL;
 }
+
+/* ---- the collector ---- */
+
+static int procs_init(struct proc_state *st, struct sb_proc_coll *c)
+{
+	(void)c;
+	if (!st->cfg->processes.n && !st->cfg->pids.n)
+		return 1; /* nothing to watch */
+	return sb_proc_procs_init(st);
+}
+
+static int procs_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
+{
+	/* start times need the boot time: from cpu's or stat's parse of
+	 * /proc/stat this round, else from one of our own */
+	if (st->stat_round != st->round)
+		sb_proc_stat_parse(st, c->f[0], b, 0, NULL);
+	sb_proc_procs_collect(st, b);
+	return 0;
+}
+
+static void procs_free(struct proc_state *st, struct sb_proc_coll *c)
+{
+	(void)c;
+	sb_proc_procs_free(st);
+}
+
+static const struct sb_cfg_key procs_keys[] = {
+	{"processes", SB_CT_STRLIST, offsetof(struct proc_cfg, processes), NULL,
+	 "process names to report per-process metrics for (comm or argv[0] basename)"},
+	{"pids", SB_CT_STRLIST, offsetof(struct proc_cfg, pids), NULL,
+	 "process ids to report per-process metrics for (\"self\": the agent)"},
+	{"max_processes", SB_CT_INT, offsetof(struct proc_cfg, max_processes), "256",
+	 "most processes reported per round (each holds 5 open files)", .min = 1, .max = 100000},
+	{0},
+};
+
+static int procs_check(const struct proc_cfg *c, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < c->pids.n; i++) {
+		uint64_t pid;
+		const char *s = c->pids.v[i];
+		if (strcmp(s, "self") && (sb_parse_u64(s, &pid) || pid < 1 || pid > INT_MAX)) {
+			snprintf(err, errlen, "pids: \"%s\" is not a process id", s);
+			return -EINVAL;
+		}
+	}
+	for (size_t i = 0; i < c->processes.n; i++) {
+		if (!*c->processes.v[i]) {
+			snprintf(err, errlen, "processes: empty name");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Not node_exporter's processes collector (node_processes_*, off by
+ * default there): sensorbus' per-process metrics, on when processes or
+ * pids name something. */
+const struct sb_proc_collector sb_proc_collector_processes = {
+	.name = "processes",
+	.default_on = true,
+	.files = (const struct sb_proc_src[]){{"stat", .single = true}, {NULL}},
+	.keys = procs_keys,
+	.check = procs_check,
+	.init = procs_init,
+	.collect = procs_collect,
+	.free = procs_free,
+};

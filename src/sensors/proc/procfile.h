@@ -25,6 +25,7 @@ struct sb_procfile {
 	uint64_t round; /* the sensor round this buffer was read in */
 	bool round_ok;  /* ... and whether that read succeeded */
 	uint64_t absent_round; /* optional and not there in that round; 0: present */
+	uint64_t bad_round;    /* the round a parser's complaint about it was counted */
 };
 
 /* Reads the whole of fd from offset 0 into buf (reset first; NUL after the

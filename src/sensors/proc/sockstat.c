@@ -4,6 +4,7 @@
  * pages). Only inuse, orphan, tw, alloc, mem and memory are reported, as
  * in prometheus/procfs. A protocol line without inuse is malformed (the
  * kernel always writes it; procfs would report 0) and is skipped. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -95,3 +96,36 @@ int sb_proc_parse_sockstat(const char *text, struct sb_evb *b, const struct sb_p
 		sb_proc_bad(e, 0, "empty");
 	return n;
 }
+
+/* ---- the collector ---- */
+
+static int sockstat_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
+{
+	int r = 0;
+	for (unsigned i = 0; i < 2; i++) {
+		const char *text = sb_proc_coll_read(st, c, i);
+		if (!text) {
+			if (!r)
+				r = sb_proc_read_err(c->f[i], true);
+			continue;
+		}
+		struct sb_proc_perr e = {0};
+		sb_proc_parse_sockstat(text, b, &st->env, i == 1, &e);
+		if (sb_proc_report(st, c->f[i], &e) && !r)
+			r = -EINVAL;
+	}
+	return r;
+}
+
+const struct sb_proc_collector sb_proc_collector_sockstat = {
+	.name = "sockstat",
+	.default_on = true,
+	/* both optional: a kernel without IPv4 or IPv6 has no file */
+	.files =
+		(const struct sb_proc_src[]){
+			{"net/sockstat", .single = true, .optional = true},
+			{"net/sockstat6", .single = true, .optional = true},
+			{NULL},
+		},
+	.collect = sockstat_collect,
+};

@@ -1,6 +1,7 @@
 /* /proc/stat: node_exporter's cpu collector (per-CPU mode seconds, guest
  * seconds) and stat collector (interrupts, context switches, forks, boot
- * time, running and blocked processes). One read serves both. */
+ * time, running and blocked processes). The file is read once a round and
+ * parsed by each collector that needs it (sb_proc_stat_parse). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,3 +190,39 @@ int sb_proc_parse_stat(const char *text, struct sb_evb *b, const struct sb_proc_
 		sb_proc_bad(e, 0, "no cpuN lines");
 	return n;
 }
+
+int sb_proc_stat_parse(struct proc_state *st, struct sb_procfile *f, struct sb_evb *b,
+		       unsigned what, struct sb_proc_cpus *cpus)
+{
+	/* read once a round, whoever asks first; parsed by each that asks, as
+	 * node_exporter's cpu and stat collectors each read it */
+	const char *text = sb_proc_read(st, f, false);
+	if (!text)
+		return sb_proc_read_err(f, false);
+	struct sb_proc_stat_info info;
+	struct sb_proc_perr e = {0};
+	int n = sb_proc_parse_stat(text, b, &st->env, cpus, what, &info, &e);
+	int r = sb_proc_report(st, f, &e);
+	st->stat_round = st->round;
+	if (info.ncpus)
+		st->statinfo.ncpus = info.ncpus;
+	if (info.have_btime) {
+		st->statinfo.have_btime = true;
+		st->statinfo.btime = info.btime;
+	}
+	return n < 0 ? n : r;
+}
+
+/* ---- the collector ---- */
+
+static int stat_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
+{
+	return sb_proc_stat_parse(st, c->f[0], b, SB_PROC_STAT_SYS, NULL);
+}
+
+const struct sb_proc_collector sb_proc_collector_stat = {
+	.name = "stat",
+	.default_on = true,
+	.files = (const struct sb_proc_src[]){{"stat", .single = true}, {NULL}},
+	.collect = stat_collect,
+};

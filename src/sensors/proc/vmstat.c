@@ -7,6 +7,8 @@
 
 #include "proc.h"
 
+#define VMSTAT_FIELDS "^(oom_kill|pgpg|pswp|pg.*fault).*"
+
 int sb_proc_parse_vmstat(const char *text, struct sb_evb *b, struct sb_proc_filter *fields,
 			 struct sb_proc_perr *e)
 {
@@ -35,3 +37,42 @@ int sb_proc_parse_vmstat(const char *text, struct sb_evb *b, struct sb_proc_filt
 		sb_proc_bad(e, 0, "empty");
 	return n;
 }
+
+/* ---- the collector ---- */
+
+static int vmstat_init(struct proc_state *st, struct sb_proc_coll *c)
+{
+	return sb_proc_coll_filter_init(st, c, st->cfg->vmstat_fields, NULL);
+}
+
+static int vmstat_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
+{
+	const char *text = sb_proc_coll_read(st, c, 0);
+	if (!text)
+		return sb_proc_read_err(c->f[0], false);
+	struct sb_proc_perr e = {0};
+	sb_proc_parse_vmstat(text, b, c->priv, &e);
+	return sb_proc_report(st, c->f[0], &e);
+}
+
+static const struct sb_cfg_key vmstat_keys[] = {
+	{"vmstat_fields", SB_CT_STR, offsetof(struct proc_cfg, vmstat_fields), VMSTAT_FIELDS,
+	 "regexp of /proc/vmstat fields to report"},
+	{0},
+};
+
+static int vmstat_check(const struct proc_cfg *c, char *err, size_t errlen)
+{
+	return sb_proc_check_regex("vmstat_fields", c->vmstat_fields, err, errlen);
+}
+
+const struct sb_proc_collector sb_proc_collector_vmstat = {
+	.name = "vmstat",
+	.default_on = true,
+	.files = (const struct sb_proc_src[]){{"vmstat"}, {NULL}},
+	.keys = vmstat_keys,
+	.check = vmstat_check,
+	.init = vmstat_init,
+	.collect = vmstat_collect,
+	.free = sb_proc_coll_filter_free,
+};
