@@ -23,7 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../scrape/job.h"
+#include "../http/job.h"
 #include "sb_caps.h"
 #include "sb_fsafe.h"
 #include "sb_log.h"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../scrape/job.h"
+#include "../http/job.h"
 #include "sb_log.h"
 #include "sb_loop.h"
 #include "sb_sensor.h"

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "../../src/scrape/http.h"
+#include "../../src/http/http.h"
 
 #define S SB_NSEC_PER_SEC
 
