@@ -152,9 +152,9 @@ test:
 # ---- fuzzing: libFuzzer + ASan/UBSan over the Prometheus text parser ----
 FUZZ_SECS ?= 20
 FUZZ_OUT ?= fuzz-out
-FUZZ_SRCS := fuzz/fuzz_promtext.c src/scrape/promtext.c src/event.c src/util.c src/json.c
+FUZZ_SRCS := fuzz/fuzz_promtext.c src/expfmt/promtext.c src/event.c src/util.c src/json.c
 
-$(BUILD)/fuzz/fuzz_promtext: $(FUZZ_SRCS) $(wildcard include/*.h src/scrape/*.h)
+$(BUILD)/fuzz/fuzz_promtext: $(FUZZ_SRCS) $(wildcard include/*.h src/expfmt/*.h)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/scrape/promtext.h"
+#include "../src/expfmt/promtext.h"
 #include "sb_json.h"
 
 static struct sb_prom_parser p;

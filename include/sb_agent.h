@@ -37,5 +37,7 @@ int sb_agent_run(struct sb_config *cfg, const struct sb_agent_opts *opts);
 uint64_t sb_agent_caps_needed(const struct sb_config *cfg);
 /* For sensors that report on the agent itself. */
 struct sb_bus *sb_agent_bus(struct sb_agent *a);
+/* The running sensors, for self-telemetry; read on the loop thread only. */
+struct sb_sensor *const *sb_agent_sensors(const struct sb_agent *a, size_t *n);
 
 #endif

@@ -60,8 +60,5 @@ uint64_t sb_bus_last_seq(const struct sb_bus *b);
 void sb_bus_foreach_source(struct sb_bus *b, void (*fn)(void *arg, const char *src, uint64_t n),
 			   void *arg);
 
-/* Full-jitter exponential backoff (Fluent Bit, AWS): a uniform draw in
- * [0, min(cap, base * 2^attempt)]. rnd is a uniform random 64-bit value. */
-int64_t sb_backoff_full_jitter(int64_t base, int64_t cap, unsigned attempt, uint64_t rnd);
 
 #endif

@@ -5,12 +5,17 @@
  * resident pages and start-up relocations that an agent running only procfs
  * and BPF sensors never uses.
  *
- * A user declares one pointer per function with the library's own prototype
- * and calls through it:
+ * A user names each function once, in a list from which come one pointer
+ * per function (with the library's own prototype) and the table that
+ * resolves them, and calls through the pointers:
  *
- *	static SB_DL_FN(curl_easy_init);
- *	static const struct sb_dl_sym curl_syms[] = {SB_DL_SYM(curl_easy_init), {0}};
+ *	#define CURL_FNS(X) X(curl_easy_init) X(curl_easy_cleanup)
+ *	CURL_FNS(SB_DL_DECLARE)
+ *	static const struct sb_dl_sym curl_syms[] = {CURL_FNS(SB_DL_ENTRY){0}};
  *	static struct sb_dl_lib curl = {"libcurl.so.4", curl_syms};
+ *
+ * (SB_DL_EXTERN in a header and SB_DL_DEFINE in one file where several
+ * files call the library.)
  *	...
  *	if (sb_dl_open(&curl)) { log curl.why; fail }
  *	CURL *e = sym_curl_easy_init();
@@ -18,8 +23,10 @@
 #ifndef SB_DL_H
 #define SB_DL_H
 
-#define SB_DL_FN(fn) __typeof__(fn) *sym_##fn
-#define SB_DL_SYM(fn) {#fn, (void **)&sym_##fn}
+#define SB_DL_DECLARE(fn) static __typeof__(fn) *sym_##fn;
+#define SB_DL_EXTERN(fn) extern __typeof__(fn) *sym_##fn;
+#define SB_DL_DEFINE(fn) __typeof__(fn) *sym_##fn;
+#define SB_DL_ENTRY(fn) {#fn, (void **)&sym_##fn},
 
 struct sb_dl_sym {
 	const char *name;

@@ -126,9 +126,6 @@ void sb_evb_help(struct sb_evb *b, const char *help);
 void sb_evb_label(struct sb_evb *b, const char *name, const char *value);
 void sb_evb_labeln(struct sb_evb *b, const char *name, size_t nlen, const char *value,
 		   size_t vlen);
-/* Sorts the current sample's labels by name, so a series has one identity
- * whatever order its source wrote them in. */
-void sb_evb_sort_labels(struct sb_evb *b);
 void sb_evb_bucket(struct sb_evb *b, double le, double count);
 void sb_evb_sumcount(struct sb_evb *b, double sum, double count);
 void sb_evb_field_int(struct sb_evb *b, const char *key, int64_t v);

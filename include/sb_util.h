@@ -72,7 +72,6 @@ size_t sb_fmt_double(char *out, double v);
 /* Strict number parsing: the whole string must be consumed. 0 or -errno. */
 int sb_parse_u64(const char *s, uint64_t *out);
 int sb_parse_i64(const char *s, int64_t *out);
-int sb_parse_double(const char *s, double *out);
 
 /* "250ms", "10s", "2m", "1h30m", "1.5s", "0"; result in nanoseconds. */
 int sb_parse_duration(const char *s, int64_t *ns);
@@ -98,6 +97,9 @@ struct timespec sb_real_timespec_after(int64_t ns);
 
 /* Jitter for retries (xorshift64): cheap, one state per user, not for secrets.
  * Seeded from getrandom, or from the clock and salt where that fails. */
+/* FNV-1a over n bytes: for hash tables and sharding, not for security. */
+uint64_t sb_hash(const char *s, size_t n);
+
 void sb_jitter_seed(uint64_t *state, uint64_t salt);
 uint64_t sb_jitter_next(uint64_t *state);
 
@@ -109,9 +111,6 @@ struct sb_timefmt {
 };
 size_t sb_fmt_rfc3339(struct sb_timefmt *c, char out[32], int64_t real_ns);
 
-/* strdup that aborts on OOM is not wanted in a long-running agent: this
- * returns NULL and the caller reports -ENOMEM. */
-char *sb_strndup(const char *s, size_t n);
 
 /* Read a whole small file (procfs, config, tokens) into buf. Returns bytes
  * read or -errno; fails with -EFBIG above max. */

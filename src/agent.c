@@ -66,6 +66,12 @@ struct sb_bus *sb_agent_bus(struct sb_agent *a)
 	return a->bus;
 }
 
+struct sb_sensor *const *sb_agent_sensors(const struct sb_agent *a, size_t *n)
+{
+	*n = a->nsensors;
+	return a->sensors;
+}
+
 static void on_signal(void *arg, int signo)
 {
 	struct sb_agent *a = arg;

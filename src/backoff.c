@@ -1,4 +1,4 @@
-#include "backoff.h"
+#include "sb_backoff.h"
 
 #include <string.h>
 
@@ -121,4 +121,53 @@ double sb_peak_rate(struct sb_peak *p, int64_t now)
 		if (p->at[i] > sec - SB_PEAK_SECS && p->at[i] < sec && p->rate[i] > peak)
 			peak = p->rate[i];
 	return peak;
+}
+
+int64_t sb_backoff_full_jitter(int64_t base, int64_t cap, unsigned attempt, uint64_t rnd)
+{
+	int64_t ceil = base;
+	for (unsigned i = 0; i < attempt && ceil < cap; i++)
+		ceil = ceil > INT64_MAX / 2 ? INT64_MAX : ceil * 2;
+	if (ceil > cap)
+		ceil = cap;
+	if (ceil <= 0)
+		return 0;
+	return (int64_t)(rnd % ((uint64_t)ceil + 1));
+}
+
+void sb_backoff_update(struct sb_backoff *b, bool answered, bool overloaded,
+		       int64_t retry_after_ns, int64_t interval_ns)
+{
+	if (!answered)
+		return; /* no answer says nothing about the server's load */
+	if (!overloaded) {
+		b->fails = 0;
+		b->skip = 0;
+		return;
+	}
+	if (interval_ns <= 0)
+		interval_ns = SB_NSEC_PER_SEC;
+	int64_t cap = 300 * SB_NSEC_PER_SEC / interval_ns;
+	if (cap < 1)
+		cap = 1;
+	b->fails++;
+	int64_t skip = b->fails > 16 ? cap : (int64_t)1 << (b->fails - 1);
+	if (skip > cap)
+		skip = cap;
+	if (retry_after_ns > 0) {
+		int64_t ra = retry_after_ns > 3600 * SB_NSEC_PER_SEC ? 3600 * SB_NSEC_PER_SEC
+								      : retry_after_ns;
+		int64_t ra_rounds = (ra + interval_ns - 1) / interval_ns - 1;
+		if (ra_rounds > skip)
+			skip = ra_rounds;
+	}
+	b->skip = (unsigned)skip;
+}
+
+bool sb_backoff_skip(struct sb_backoff *b)
+{
+	if (!b->skip)
+		return false;
+	b->skip--;
+	return true;
 }

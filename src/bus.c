@@ -32,6 +32,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sb_backoff.h"
 #include "sb_log.h"
 
 #define MAX_SOURCES 32
@@ -99,18 +100,6 @@ static const char *const drop_names[SB_DROP_MAX] = {"queue_full", "error", "retr
 const char *sb_drop_reason_name(enum sb_drop_reason r)
 {
 	return r < SB_DROP_MAX ? drop_names[r] : "unknown";
-}
-
-int64_t sb_backoff_full_jitter(int64_t base, int64_t cap, unsigned attempt, uint64_t rnd)
-{
-	int64_t ceil = base;
-	for (unsigned i = 0; i < attempt && ceil < cap; i++)
-		ceil = ceil > INT64_MAX / 2 ? INT64_MAX : ceil * 2;
-	if (ceil > cap)
-		ceil = cap;
-	if (ceil <= 0)
-		return 0;
-	return (int64_t)(rnd % ((uint64_t)ceil + 1));
 }
 
 struct sb_bus *sb_bus_new(const struct sb_runinfo *ri)
@@ -468,15 +457,6 @@ int sb_bus_start(struct sb_bus *b)
 
 /* ---- publishing ---- */
 
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
-
 /* Returns 0 if queued (or waiting), -ENOSPC if the event was dropped.
  * Never waits: see the isolation note at the top. */
 static int enqueue(struct shard *q, struct sb_event *ev)
@@ -569,7 +549,7 @@ int sb_bus_publish(struct sb_bus *b, struct sb_event *ev)
 		unsigned shard = 0;
 		if (s->nshards > 1)
 			shard = (unsigned)((s->common->shard_by == SB_SHARD_SEQ ? ev->seq
-										 : hash_str(ev->source)) %
+										 : sb_hash(ev->source, strlen(ev->source))) %
 					   s->nshards);
 		if (enqueue(&b->sinks[i]->shards[shard], ev))
 			r = -ENOSPC;

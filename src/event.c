@@ -196,24 +196,6 @@ void sb_evb_label(struct sb_evb *b, const char *name, const char *value)
 	sb_evb_labeln(b, name, strlen(name), value, strlen(value));
 }
 
-void sb_evb_sort_labels(struct sb_evb *b)
-{
-	if (b->err || !b->nsamples)
-		return;
-	struct sb_evb_sample *s = &b->samples[b->nsamples - 1];
-	struct sb_evb_label *l = b->labels + s->label0;
-	/* Few labels per sample: insertion sort, stable, no allocation. */
-	for (size_t i = 1; i < s->nlabels; i++) {
-		struct sb_evb_label t = l[i];
-		size_t j = i;
-		while (j > 0 && strcmp(b->str.data + l[j - 1].name, b->str.data + t.name) > 0) {
-			l[j] = l[j - 1];
-			j--;
-		}
-		l[j] = t;
-	}
-}
-
 void sb_evb_bucket(struct sb_evb *b, double le, double count)
 {
 	if (!b->nsamples || GROW(b, buckets, nbuckets, capbuckets))

@@ -218,21 +218,6 @@ int sb_parse_i64(const char *s, int64_t *out)
 	return 0;
 }
 
-int sb_parse_double(const char *s, double *out)
-{
-	if (!s || !*s || *s == ' ')
-		return -EINVAL;
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL))
-		return -ERANGE;
-	if (*end)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 static const struct {
 	const char *unit;
 	int64_t ns;
@@ -442,16 +427,6 @@ size_t sb_fmt_rfc3339(struct sb_timefmt *c, char out[32], int64_t real_ns)
 	return 30;
 }
 
-char *sb_strndup(const char *s, size_t n)
-{
-	char *p = malloc(n + 1);
-	if (!p)
-		return NULL;
-	memcpy(p, s, n);
-	p[n] = 0;
-	return p;
-}
-
 ssize_t sb_read_file(const char *path, struct sb_buf *buf, size_t max)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -517,4 +492,12 @@ char *sb_trim(char *s)
 	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
 		s[--n] = 0;
 	return s;
+}
+
+uint64_t sb_hash(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h;
 }

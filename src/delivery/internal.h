@@ -16,7 +16,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#include "../backoff.h"
+#include "sb_backoff.h"
 #include "../breaker.h"
 #include "../spool/spool.h"
 #include "sb_delivery.h"

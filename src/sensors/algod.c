@@ -23,7 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../scrape/job.h"
+#include "../http/job.h"
 #include "sb_caps.h"
 #include "sb_fsafe.h"
 #include "sb_log.h"
@@ -393,7 +393,7 @@ static void finish_round(struct algod *a)
 	/* /ready's 503 means catching up, not overloaded: it has no say */
 	const struct sb_http_result *mr = &a->metrics.res;
 	bool mr_overloaded = !mr->err && (mr->status == 429 || mr->status >= 500);
-	sb_backoff_update(&a->backoff, mr_overloaded ? mr : &a->status_res, s->interval);
+	sb_http_backoff(&a->backoff, mr_overloaded ? mr : &a->status_res, s->interval);
 	char why[1024];
 	if (!up) {
 		round_reason(a, why, sizeof(why));

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../scrape/job.h"
+#include "../http/job.h"
 #include "sb_log.h"
 #include "sb_loop.h"
 #include "sb_sensor.h"
@@ -101,7 +101,7 @@ static void on_done(void *arg, struct sb_scrape_job *j)
 	} else if (j->note[0]) {
 		sb_log_rl(&t->rl_note, SB_LOG_WARN, COMP, "%s: %s", t->desc, j->note);
 	}
-	sb_backoff_update(&t->backoff, &j->res, t->interval);
+	sb_http_backoff(&t->backoff, &j->res, t->interval);
 	sb_scrape_emit_meta(b, t->c->name, j->ok, sb_now_mono_ns() - t->start_mono, j->samples);
 	sb_scrape_health_report(&t->health, COMP, t->desc, j->ok ? NULL : j->why);
 	struct sb_event *ev = sb_evb_finish(b);

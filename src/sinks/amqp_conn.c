@@ -28,66 +28,38 @@
 /* librabbitmq brings OpenSSL with it (2.2 MB of resident pages at start):
  * opened when an amqp sink starts (include/sb_dl.h), so agents without one
  * map neither. */
-static SB_DL_FN(amqp_basic_publish);
-static SB_DL_FN(amqp_channel_open);
-static SB_DL_FN(amqp_confirm_select);
-static SB_DL_FN(amqp_cstring_bytes);
-static SB_DL_FN(amqp_default_connection_info);
-static SB_DL_FN(amqp_destroy_connection);
-static SB_DL_FN(amqp_destroy_message);
-static SB_DL_FN(amqp_error_string2);
-static SB_DL_FN(amqp_exchange_declare);
-static SB_DL_FN(amqp_get_rpc_reply);
-static SB_DL_FN(amqp_get_sockfd);
-static SB_DL_FN(amqp_login);
-static SB_DL_FN(amqp_maybe_release_buffers);
-static SB_DL_FN(amqp_new_connection);
-static SB_DL_FN(amqp_parse_url);
-static SB_DL_FN(amqp_read_message);
-static SB_DL_FN(amqp_send_method);
-static SB_DL_FN(amqp_set_handshake_timeout);
-static SB_DL_FN(amqp_set_rpc_timeout);
-static SB_DL_FN(amqp_simple_wait_frame_noblock);
-static SB_DL_FN(amqp_socket_open_noblock);
-static SB_DL_FN(amqp_ssl_socket_new);
-static SB_DL_FN(amqp_ssl_socket_set_cacert);
-static SB_DL_FN(amqp_ssl_socket_set_key);
-static SB_DL_FN(amqp_ssl_socket_set_verify_hostname);
-static SB_DL_FN(amqp_ssl_socket_set_verify_peer);
-static SB_DL_FN(amqp_tcp_socket_new);
-static SB_DL_FN(amqp_empty_table);
+#define RABBITMQ_FNS(X) \
+	X(amqp_basic_publish) \
+	X(amqp_channel_open) \
+	X(amqp_confirm_select) \
+	X(amqp_cstring_bytes) \
+	X(amqp_default_connection_info) \
+	X(amqp_destroy_connection) \
+	X(amqp_destroy_message) \
+	X(amqp_error_string2) \
+	X(amqp_exchange_declare) \
+	X(amqp_get_rpc_reply) \
+	X(amqp_get_sockfd) \
+	X(amqp_login) \
+	X(amqp_maybe_release_buffers) \
+	X(amqp_new_connection) \
+	X(amqp_parse_url) \
+	X(amqp_read_message) \
+	X(amqp_send_method) \
+	X(amqp_set_handshake_timeout) \
+	X(amqp_set_rpc_timeout) \
+	X(amqp_simple_wait_frame_noblock) \
+	X(amqp_socket_open_noblock) \
+	X(amqp_ssl_socket_new) \
+	X(amqp_ssl_socket_set_cacert) \
+	X(amqp_ssl_socket_set_key) \
+	X(amqp_ssl_socket_set_verify_hostname) \
+	X(amqp_ssl_socket_set_verify_peer) \
+	X(amqp_tcp_socket_new) \
+	X(amqp_empty_table)
+RABBITMQ_FNS(SB_DL_DECLARE)
+static const struct sb_dl_sym rabbitmq_syms[] = {RABBITMQ_FNS(SB_DL_ENTRY){0}};
 
-static const struct sb_dl_sym rabbitmq_syms[] = {
-	SB_DL_SYM(amqp_basic_publish),
-	SB_DL_SYM(amqp_channel_open),
-	SB_DL_SYM(amqp_confirm_select),
-	SB_DL_SYM(amqp_cstring_bytes),
-	SB_DL_SYM(amqp_default_connection_info),
-	SB_DL_SYM(amqp_destroy_connection),
-	SB_DL_SYM(amqp_destroy_message),
-	SB_DL_SYM(amqp_error_string2),
-	SB_DL_SYM(amqp_exchange_declare),
-	SB_DL_SYM(amqp_get_rpc_reply),
-	SB_DL_SYM(amqp_get_sockfd),
-	SB_DL_SYM(amqp_login),
-	SB_DL_SYM(amqp_maybe_release_buffers),
-	SB_DL_SYM(amqp_new_connection),
-	SB_DL_SYM(amqp_parse_url),
-	SB_DL_SYM(amqp_read_message),
-	SB_DL_SYM(amqp_send_method),
-	SB_DL_SYM(amqp_set_handshake_timeout),
-	SB_DL_SYM(amqp_set_rpc_timeout),
-	SB_DL_SYM(amqp_simple_wait_frame_noblock),
-	SB_DL_SYM(amqp_socket_open_noblock),
-	SB_DL_SYM(amqp_ssl_socket_new),
-	SB_DL_SYM(amqp_ssl_socket_set_cacert),
-	SB_DL_SYM(amqp_ssl_socket_set_key),
-	SB_DL_SYM(amqp_ssl_socket_set_verify_hostname),
-	SB_DL_SYM(amqp_ssl_socket_set_verify_peer),
-	SB_DL_SYM(amqp_tcp_socket_new),
-	SB_DL_SYM(amqp_empty_table),
-	{0},
-};
 static struct sb_dl_lib librabbitmq = {.soname = "librabbitmq.so.4", .syms = rabbitmq_syms};
 
 static int open_librabbitmq(char *err, size_t errlen)

@@ -43,27 +43,18 @@
 
 /* libmicrohttpd (and GnuTLS under it) is opened by the first prom sink, not
  * linked into every run (sb_dl.h). */
-static SB_DL_FN(MHD_add_response_header);
-static SB_DL_FN(MHD_create_response_from_buffer);
-static SB_DL_FN(MHD_destroy_response);
-static SB_DL_FN(MHD_get_connection_info);
-static SB_DL_FN(MHD_get_daemon_info);
-static SB_DL_FN(MHD_lookup_connection_value);
-static SB_DL_FN(MHD_queue_response);
-static SB_DL_FN(MHD_start_daemon);
-static SB_DL_FN(MHD_stop_daemon);
-static const struct sb_dl_sym mhd_syms[] = {
-    SB_DL_SYM(MHD_add_response_header),
-    SB_DL_SYM(MHD_create_response_from_buffer),
-    SB_DL_SYM(MHD_destroy_response),
-    SB_DL_SYM(MHD_get_connection_info),
-    SB_DL_SYM(MHD_get_daemon_info),
-    SB_DL_SYM(MHD_lookup_connection_value),
-    SB_DL_SYM(MHD_queue_response),
-    SB_DL_SYM(MHD_start_daemon),
-    SB_DL_SYM(MHD_stop_daemon),
-    {0},
-};
+#define MHD_FNS(X) \
+	X(MHD_add_response_header) \
+	X(MHD_create_response_from_buffer) \
+	X(MHD_destroy_response) \
+	X(MHD_get_connection_info) \
+	X(MHD_get_daemon_info) \
+	X(MHD_lookup_connection_value) \
+	X(MHD_queue_response) \
+	X(MHD_start_daemon) \
+	X(MHD_stop_daemon)
+MHD_FNS(SB_DL_DECLARE)
+static const struct sb_dl_sym mhd_syms[] = {MHD_FNS(SB_DL_ENTRY){0}};
 static struct sb_dl_lib libmhd = {.soname = "libmicrohttpd.so.12", .syms = mhd_syms};
 
 #define COMP "sink:prom"

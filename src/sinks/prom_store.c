@@ -235,14 +235,6 @@ static size_t fmt_go_float(char *out, double v, bool om)
 	return (size_t)n;
 }
 
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-	return h;
-}
-
 /* ---- lookups ---- */
 
 static struct family *family_find(struct sb_prom_store *st, const char *name, size_t *pos)
@@ -547,7 +539,7 @@ static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
 		}
 	}
 
-	uint64_t h = hash_bytes(k->data, k->len);
+	uint64_t h = sb_hash(k->data, k->len);
 	struct series *se = series_find(st, h, k->data, k->len);
 	if (!se) {
 		struct family *f = family_find(st, s->name, NULL);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/scrape/promtext.h"
+#include "../../src/expfmt/promtext.h"
 #include "sb_json.h"
 #include "sb_util.h"
 

@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "../../src/backoff.h"
+#include "sb_backoff.h"
 #include "../../src/breaker.h"
 #include "sb_bus.h"
 

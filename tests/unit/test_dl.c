@@ -9,15 +9,13 @@
 
 #include "sb_dl.h"
 
-static SB_DL_FN(strlen);
-static SB_DL_FN(strchr);
-static SB_DL_FN(strnlen);
-static SB_DL_FN(strrchr);
+#define FNS(X) X(strlen) X(strchr) X(strnlen) X(strrchr)
+FNS(SB_DL_DECLARE)
 
 static void test_a_library_opens_and_its_functions_are_callable(void **state)
 {
 	(void)state;
-	const struct sb_dl_sym syms[] = {SB_DL_SYM(strlen), SB_DL_SYM(strchr), {0}};
+	const struct sb_dl_sym syms[] = {SB_DL_ENTRY(strlen) SB_DL_ENTRY(strchr){0}};
 	struct sb_dl_lib lib = {.soname = "libc.so.6", .syms = syms};
 	assert_int_equal(sb_dl_open(&lib), 0);
 	assert_non_null(sym_strlen);
@@ -29,7 +27,7 @@ static void test_a_library_opens_and_its_functions_are_callable(void **state)
 static void test_a_missing_library_says_which(void **state)
 {
 	(void)state;
-	const struct sb_dl_sym syms[] = {SB_DL_SYM(strnlen), {0}};
+	const struct sb_dl_sym syms[] = {SB_DL_ENTRY(strnlen){0}};
 	struct sb_dl_lib lib = {.soname = "libsensorbus-nonesuch.so.0", .syms = syms};
 	assert_int_equal(sb_dl_open(&lib), -ELIBACC);
 	assert_non_null(strstr(lib.why, "cannot load libsensorbus-nonesuch.so.0"));
@@ -41,7 +39,7 @@ static void test_a_missing_symbol_leaves_no_pointer_set(void **state)
 {
 	(void)state;
 	static void *nonesuch;
-	const struct sb_dl_sym syms[] = {SB_DL_SYM(strrchr), {"sb_nonesuch_function", &nonesuch},
+	const struct sb_dl_sym syms[] = {SB_DL_ENTRY(strrchr){"sb_nonesuch_function", &nonesuch},
 					 {0}};
 	struct sb_dl_lib lib = {.soname = "libc.so.6", .syms = syms};
 	assert_int_equal(sb_dl_open(&lib), -ENOSYS);

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "../../src/scrape/promtext.h"
+#include "../../src/expfmt/promtext.h"
 #include "sb_event.h"
 #include "sb_util.h"
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
+#include "sb_backoff.h"
 #include "sb_bus.h"
 #include "sb_util.h"
 

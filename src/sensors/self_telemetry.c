@@ -210,11 +210,12 @@ static struct sensor_seen *seen_of(struct agent_state *st, const struct sb_senso
  * three of its intervals (and at least three of the agent's), or none yet. */
 static bool sensor_samples(struct sb_sensor *self, struct agent_state *st, int64_t now)
 {
-	struct sb_agent *a = self->agent;
+	size_t n;
+	struct sb_sensor *const *sensors = sb_agent_sensors(self->agent, &n);
 	struct sb_evb *b = &self->evb;
 	bool all = true;
-	for (size_t i = 0; i < a->nsensors; i++) {
-		const struct sb_sensor *s = a->sensors[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct sb_sensor *s = sensors[i];
 		struct sensor_seen *seen = seen_of(st, s);
 		if (seen && s->rounds != seen->rounds) {
 			seen->rounds = s->rounds;

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "http.h"
-#include "promtext.h"
+#include "../expfmt/promtext.h"
 #include "sb_config.h"
 #include "sb_log.h"
 

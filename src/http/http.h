@@ -15,28 +15,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sb_backoff.h"
 #include "sb_dl.h"
 #include "sb_util.h"
 
 /* libcurl is opened by the first sb_http_acquire (see sb_dl.h): an agent
  * without algod or scrape sensors never loads it. Call it through these. */
-extern SB_DL_FN(curl_easy_cleanup);
-extern SB_DL_FN(curl_easy_getinfo);
-extern SB_DL_FN(curl_easy_init);
-extern SB_DL_FN(curl_easy_setopt);
-extern SB_DL_FN(curl_easy_strerror);
-extern SB_DL_FN(curl_global_cleanup);
-extern SB_DL_FN(curl_global_init);
-extern SB_DL_FN(curl_multi_add_handle);
-extern SB_DL_FN(curl_multi_assign);
-extern SB_DL_FN(curl_multi_cleanup);
-extern SB_DL_FN(curl_multi_info_read);
-extern SB_DL_FN(curl_multi_init);
-extern SB_DL_FN(curl_multi_remove_handle);
-extern SB_DL_FN(curl_multi_setopt);
-extern SB_DL_FN(curl_multi_socket_action);
-extern SB_DL_FN(curl_slist_append);
-extern SB_DL_FN(curl_slist_free_all);
+#define CURL_FNS(X) \
+	X(curl_easy_cleanup) \
+	X(curl_easy_getinfo) \
+	X(curl_easy_init) \
+	X(curl_easy_setopt) \
+	X(curl_easy_strerror) \
+	X(curl_global_cleanup) \
+	X(curl_global_init) \
+	X(curl_multi_add_handle) \
+	X(curl_multi_assign) \
+	X(curl_multi_cleanup) \
+	X(curl_multi_info_read) \
+	X(curl_multi_init) \
+	X(curl_multi_remove_handle) \
+	X(curl_multi_setopt) \
+	X(curl_multi_socket_action) \
+	X(curl_slist_append) \
+	X(curl_slist_free_all)
+CURL_FNS(SB_DL_EXTERN)
 
 struct sb_loop;
 struct sb_http;
@@ -99,16 +102,13 @@ void sb_http_describe(const struct sb_http_result *res, char *out, size_t n);
 /* url without its user:password@ part, for logs. */
 void sb_url_redact(const char *url, char *out, size_t n);
 
-/* Backing off a server that says it is overloaded (429, 5xx): whole
- * rounds are skipped, 1, 2, 4, ... per failure in a row up to about 5
- * minutes, and at least as long as its Retry-After. Any other answer resets
- * it; no answer at all (refused, timed out) leaves it as it is. */
-struct sb_backoff {
-	unsigned fails;
-	unsigned skip; /* rounds still to skip */
-};
-void sb_backoff_update(struct sb_backoff *b, const struct sb_http_result *res, int64_t interval_ns);
-/* At a round's start: true (and one round fewer to skip) while backing off. */
-bool sb_backoff_skip(struct sb_backoff *b);
+/* Notes a round's answer in b (include/sb_backoff.h): 429 and 5xx are
+ * overload, their Retry-After honoured; no answer leaves it as it is. */
+static inline void sb_http_backoff(struct sb_backoff *b, const struct sb_http_result *res,
+				   int64_t interval_ns)
+{
+	sb_backoff_update(b, !res->err, res->status == 429 || res->status >= 500,
+			  res->retry_after_ns, interval_ns);
+}
 
 #endif

@@ -18,35 +18,8 @@ struct sb_http {
 	struct sb_http *next;
 };
 
-SB_DL_FN(curl_easy_cleanup);
-SB_DL_FN(curl_easy_getinfo);
-SB_DL_FN(curl_easy_init);
-SB_DL_FN(curl_easy_setopt);
-SB_DL_FN(curl_easy_strerror);
-SB_DL_FN(curl_global_cleanup);
-SB_DL_FN(curl_global_init);
-SB_DL_FN(curl_multi_add_handle);
-SB_DL_FN(curl_multi_assign);
-SB_DL_FN(curl_multi_cleanup);
-SB_DL_FN(curl_multi_info_read);
-SB_DL_FN(curl_multi_init);
-SB_DL_FN(curl_multi_remove_handle);
-SB_DL_FN(curl_multi_setopt);
-SB_DL_FN(curl_multi_socket_action);
-SB_DL_FN(curl_slist_append);
-SB_DL_FN(curl_slist_free_all);
-
-static const struct sb_dl_sym curl_syms[] = {
-    SB_DL_SYM(curl_easy_cleanup),	 SB_DL_SYM(curl_easy_getinfo),
-    SB_DL_SYM(curl_easy_init),		 SB_DL_SYM(curl_easy_setopt),
-    SB_DL_SYM(curl_easy_strerror),	 SB_DL_SYM(curl_global_cleanup),
-    SB_DL_SYM(curl_global_init),	 SB_DL_SYM(curl_multi_add_handle),
-    SB_DL_SYM(curl_multi_assign),	 SB_DL_SYM(curl_multi_cleanup),
-    SB_DL_SYM(curl_multi_info_read),	 SB_DL_SYM(curl_multi_init),
-    SB_DL_SYM(curl_multi_remove_handle), SB_DL_SYM(curl_multi_setopt),
-    SB_DL_SYM(curl_multi_socket_action), SB_DL_SYM(curl_slist_append),
-    SB_DL_SYM(curl_slist_free_all),	 {0},
-};
+CURL_FNS(SB_DL_DEFINE)
+static const struct sb_dl_sym curl_syms[] = {CURL_FNS(SB_DL_ENTRY){0}};
 static struct sb_dl_lib libcurl = {.soname = "libcurl.so.4", .syms = curl_syms};
 
 /* One client per loop. Only the loop's thread touches this list. */
@@ -410,40 +383,4 @@ void sb_url_redact(const char *url, char *out, size_t n)
 		return;
 	}
 	snprintf(out, n, "%.*s%s", (int)(host - url), url, at + 1);
-}
-
-void sb_backoff_update(struct sb_backoff *b, const struct sb_http_result *res, int64_t interval_ns)
-{
-	if (res->err)
-		return; /* no answer says nothing about the server's load */
-	if (res->status != 429 && res->status < 500) {
-		b->fails = 0;
-		b->skip = 0;
-		return;
-	}
-	if (interval_ns <= 0)
-		interval_ns = SB_NSEC_PER_SEC;
-	int64_t cap = 300 * SB_NSEC_PER_SEC / interval_ns;
-	if (cap < 1)
-		cap = 1;
-	b->fails++;
-	int64_t skip = b->fails > 16 ? cap : (int64_t)1 << (b->fails - 1);
-	if (skip > cap)
-		skip = cap;
-	if (res->retry_after_ns > 0) {
-		int64_t ra = res->retry_after_ns > 3600 * SB_NSEC_PER_SEC ? 3600 * SB_NSEC_PER_SEC
-									   : res->retry_after_ns;
-		int64_t ra_rounds = (ra + interval_ns - 1) / interval_ns - 1;
-		if (ra_rounds > skip)
-			skip = ra_rounds;
-	}
-	b->skip = (unsigned)skip;
-}
-
-bool sb_backoff_skip(struct sb_backoff *b)
-{
-	if (!b->skip)
-		return false;
-	b->skip--;
-	return true;
 }

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "../../src/scrape/http.h"
+#include "../../src/http/http.h"
 
 #define S SB_NSEC_PER_SEC
 
@@ -32,7 +32,7 @@ static void test_backoff_doubles_per_overloaded_answer_in_a_row(void **state)
 	struct sb_http_result r503 = answer(503, 0);
 	unsigned want[] = {1, 2, 4, 8, 16};
 	for (size_t i = 0; i < SB_ARRAY_SIZE(want); i++) {
-		sb_backoff_update(&b, &r503, 5 * S);
+		sb_http_backoff(&b, &r503, 5 * S);
 		assert_int_equal(skipped(&b), want[i]);
 	}
 }
@@ -43,7 +43,7 @@ static void test_backoff_is_capped_near_five_minutes(void **state)
 	struct sb_backoff b = {0};
 	struct sb_http_result r = answer(500, 0);
 	for (int i = 0; i < 40; i++)
-		sb_backoff_update(&b, &r, 5 * S);
+		sb_http_backoff(&b, &r, 5 * S);
 	assert_int_equal(skipped(&b), 60); /* 300 s of 5 s rounds */
 }
 
@@ -52,10 +52,10 @@ static void test_backoff_honours_retry_after(void **state)
 	(void)state;
 	struct sb_backoff b = {0};
 	struct sb_http_result r = answer(429, 30 * S);
-	sb_backoff_update(&b, &r, 5 * S);
+	sb_http_backoff(&b, &r, 5 * S);
 	assert_int_equal(skipped(&b), 5); /* the 6th round is 30 s on */
 	r.retry_after_ns = 100 * 3600 * S; /* absurd: held to an hour */
-	sb_backoff_update(&b, &r, 60 * S);
+	sb_http_backoff(&b, &r, 60 * S);
 	assert_int_equal(skipped(&b), 59);
 }
 
@@ -64,13 +64,13 @@ static void test_backoff_ends_with_a_good_answer(void **state)
 	(void)state;
 	struct sb_backoff b = {0};
 	struct sb_http_result bad = answer(503, 0), good = answer(200, 0), nf = answer(404, 0);
-	sb_backoff_update(&b, &bad, S);
-	sb_backoff_update(&b, &bad, S);
-	sb_backoff_update(&b, &good, S);
+	sb_http_backoff(&b, &bad, S);
+	sb_http_backoff(&b, &bad, S);
+	sb_http_backoff(&b, &good, S);
 	assert_false(sb_backoff_skip(&b));
-	sb_backoff_update(&b, &bad, S);
+	sb_http_backoff(&b, &bad, S);
 	assert_int_equal(skipped(&b), 1); /* counting starts again */
-	sb_backoff_update(&b, &nf, S);     /* a 4xx is an answer, not overload */
+	sb_http_backoff(&b, &nf, S);     /* a 4xx is an answer, not overload */
 	assert_false(sb_backoff_skip(&b));
 }
 
@@ -80,8 +80,8 @@ static void test_backoff_ignores_requests_without_an_answer(void **state)
 	struct sb_backoff b = {0};
 	struct sb_http_result bad = answer(503, 0);
 	struct sb_http_result refused = {.err = -ECONNREFUSED};
-	sb_backoff_update(&b, &bad, S);
-	sb_backoff_update(&b, &refused, S);
+	sb_http_backoff(&b, &bad, S);
+	sb_http_backoff(&b, &refused, S);
 	assert_int_equal(b.fails, 1);
 	assert_int_equal(skipped(&b), 1);
 }

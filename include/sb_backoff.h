@@ -1,11 +1,31 @@
-/* Pacing helpers for delivering sinks: a token bucket for replay rates and
- * a sliding peak of an input rate. Pure state; the caller serialises calls
- * and passes the (monotonic) time, so tests use a fake clock. Retry delays
- * are sb_backoff_full_jitter() in sb_bus.h. */
+/* Backing off and pacing, for every part that retries or paces: the
+ * full-jitter retry delay (the bus, the delivery layer), round skipping for
+ * periodic jobs against an overloaded server (the scrapes), a token bucket
+ * for replay rates and a sliding peak of an input rate. Pure state; the
+ * caller serialises calls and passes the (monotonic) time, so tests use a
+ * fake clock. */
 #ifndef SB_BACKOFF_H
 #define SB_BACKOFF_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+/* Full-jitter exponential backoff (Fluent Bit, AWS): a uniform draw in
+ * [0, min(cap, base * 2^attempt)]. rnd is a uniform random 64-bit value. */
+int64_t sb_backoff_full_jitter(int64_t base, int64_t cap, unsigned attempt, uint64_t rnd);
+
+/* Skipping whole rounds of a periodic job while its server says it is
+ * overloaded: 1, 2, 4, ... rounds per overloaded answer in a row, up to
+ * about 5 minutes, and at least as long as its Retry-After. Any other
+ * answer resets it; no answer at all (refused, timed out) leaves it. */
+struct sb_backoff {
+	unsigned fails;
+	unsigned skip; /* rounds still to skip */
+};
+void sb_backoff_update(struct sb_backoff *b, bool answered, bool overloaded,
+		       int64_t retry_after_ns, int64_t interval_ns);
+/* At a round's start: true (and one round fewer to skip) while backing off. */
+bool sb_backoff_skip(struct sb_backoff *b);
 
 struct sb_tbucket {
 	double rate;  /* tokens per second; 0: unlimited */
