@@ -5,7 +5,7 @@
 
 #include "sb_config.h"
 
-#include "spool/spool.h"
+#include "../spool/spool.h"
 
 struct sb_subcommand {
 	const char *name;
