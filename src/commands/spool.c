@@ -14,6 +14,7 @@
 #include "sb_log.h"
 #include "sb_util.h"
 #include "../spool/spool.h"
+#include "commands.h"
 
 struct stats {
 	uint64_t records, pending, not_msgs;
