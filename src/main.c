@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "commands/commands.h"
 #include "sb_agent.h"
 #include "sb_config.h"
 #include "sb_log.h"
@@ -19,14 +20,6 @@
 #ifndef SB_COMMIT
 #define SB_COMMIT "unknown"
 #endif
-
-/* Subcommands register here (e.g. "spool"); NULL-terminated. */
-struct sb_subcommand {
-	const char *name;
-	int (*main)(int argc, char **argv);
-	const char *help;
-};
-extern const struct sb_subcommand sb_subcommands[];
 
 enum {
 	OPT_ONCE = 256,

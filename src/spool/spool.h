@@ -163,7 +163,4 @@ int sb_spool_scan(const char *dir, struct sb_spool_recovery *rec,
 			     bool pending),
 		  void *arg);
 
-/* `sensorbus spool verify|stats DIR` (tool.c). */
-int sb_spool_main(int argc, char **argv);
-
 #endif

@@ -13,7 +13,8 @@
 #include "../delivery/record.h"
 #include "sb_log.h"
 #include "sb_util.h"
-#include "spool.h"
+#include "../spool/spool.h"
+#include "commands.h"
 
 struct stats {
 	uint64_t records, pending, not_msgs;

@@ -3,15 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "commands.h"
 #include "sb_config.h"
-
-#include "spool/spool.h"
-
-struct sb_subcommand {
-	const char *name;
-	int (*main)(int argc, char **argv);
-	const char *help;
-};
 
 static int config_keys_main(int argc, char **argv)
 {
