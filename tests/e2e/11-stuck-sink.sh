@@ -8,7 +8,7 @@
 [ "$(id -u)" -eq 0 ] || skip "needs root to mount a small tmpfs and load BPF programs"
 [ -r /sys/kernel/btf/vmlinux ] || skip "the kernel has no BTF (/sys/kernel/btf/vmlinux)"
 mkdir -p "$TMP/full"
-mount -t tmpfs -o size=64k tmpfs "$TMP/full" 2>/dev/null || skip "cannot mount a tmpfs here"
+mount -t tmpfs -o size=64k,mode=0700 tmpfs "$TMP/full" 2>/dev/null || skip "cannot mount a tmpfs here"
 umount_full() { umount "$TMP/full" 2>/dev/null; }
 trap 'umount_full; _cleanup' EXIT INT TERM
 # fill it, so every write to the stuck sink fails with ENOSPC
