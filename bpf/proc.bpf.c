@@ -178,8 +178,8 @@ static __always_inline int on_exit(bool btf, struct task_struct *p)
 	e->lifetime_ns = now - BPF_CORE_READ(leader, start_time);
 	/* Threads already reaped are summed in the signal struct; a leader
 	 * that exited first is a zombie not yet summed there. */
-	__u64 cpu = BPF_CORE_READ(p, signal, sum_sched_runtime) +
-		    BPF_CORE_READ(p, se.sum_exec_runtime);
+	__u64 cpu =
+	    BPF_CORE_READ(p, signal, sum_sched_runtime) + BPF_CORE_READ(p, se.sum_exec_runtime);
 	if (leader != p)
 		cpu += BPF_CORE_READ(leader, se.sum_exec_runtime);
 	e->cpu_ns = cpu;
@@ -241,16 +241,10 @@ int BPF_PROG(sched_process_exec_raw, struct task_struct *p, pid_t old_pid,
 }
 
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(sched_process_exit_btf, struct task_struct *p)
-{
-	return on_exit(true, p);
-}
+int BPF_PROG(sched_process_exit_btf, struct task_struct *p) { return on_exit(true, p); }
 
 SEC("raw_tp/sched_process_exit")
-int BPF_PROG(sched_process_exit_raw, struct task_struct *p)
-{
-	return on_exit(false, p);
-}
+int BPF_PROG(sched_process_exit_raw, struct task_struct *p) { return on_exit(false, p); }
 
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(sched_process_fork_btf, struct task_struct *parent, struct task_struct *child)

@@ -46,8 +46,8 @@ enum sb_rec_type {
 struct sb_rec_hdr {
 	__u16 type; /* enum sb_rec_type */
 	__u16 size;
-	__u32 pid;   /* the process (tgid) the record is about */
-	__u32 ppid;  /* its parent's tgid */
+	__u32 pid;  /* the process (tgid) the record is about */
+	__u32 ppid; /* its parent's tgid */
 	__u32 _pad0;
 	__u64 ts_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 };
@@ -66,7 +66,7 @@ struct sb_rec_exit {
 	__u32 status; /* wait(2) status: exit code << 8 | core 0x80 | signal */
 	__u32 _pad0;
 	__u64 lifetime_ns; /* since the process was forked */
-	__u64 cpu_ns;      /* on-CPU time of all its threads */
+	__u64 cpu_ns;	   /* on-CPU time of all its threads */
 	char comm[SB_COMM_LEN];
 };
 
@@ -94,7 +94,7 @@ struct sb_proc_cpu {
 	__u64 forks; /* every clone: processes and threads, like /proc/stat processes */
 	__u64 execs;
 	__u64 exits;
-	__u64 lost;       /* ring-buffer records dropped because it was full */
+	__u64 lost;	  /* ring-buffer records dropped because it was full */
 	__u64 watch_full; /* processes to watch that did not fit the table */
 };
 
@@ -128,9 +128,9 @@ struct sb_proc_stats {
  * timed from wakeups: task storage, or a tid-keyed LRU hash on kernels
  * without it. Kernel-private, here so both objects agree on its size. */
 struct sb_task_ctx {
-	__u64 wake_ts;  /* wakeup timing: queued since (0: not queued) */
+	__u64 wake_ts;	/* wakeup timing: queued since (0: not queued) */
 	__u64 sum_exec; /* watched: se.sum_exec_runtime at its last switch out */
-	__u64 out_ts;   /* watched: when it last switched out (0: no baseline yet) */
+	__u64 out_ts;	/* watched: when it last switched out (0: no baseline yet) */
 };
 
 #endif

@@ -218,25 +218,13 @@ int BPF_PROG(sched_switch_raw, bool preempt, struct task_struct *prev, struct ta
 }
 
 SEC("tp_btf/sched_wakeup")
-int BPF_PROG(sched_wakeup_btf, struct task_struct *p)
-{
-	return on_wakeup(true, p);
-}
+int BPF_PROG(sched_wakeup_btf, struct task_struct *p) { return on_wakeup(true, p); }
 
 SEC("raw_tp/sched_wakeup")
-int BPF_PROG(sched_wakeup_raw, struct task_struct *p)
-{
-	return on_wakeup(false, p);
-}
+int BPF_PROG(sched_wakeup_raw, struct task_struct *p) { return on_wakeup(false, p); }
 
 SEC("tp_btf/sched_wakeup_new")
-int BPF_PROG(sched_wakeup_new_btf, struct task_struct *p)
-{
-	return on_wakeup(true, p);
-}
+int BPF_PROG(sched_wakeup_new_btf, struct task_struct *p) { return on_wakeup(true, p); }
 
 SEC("raw_tp/sched_wakeup_new")
-int BPF_PROG(sched_wakeup_new_raw, struct task_struct *p)
-{
-	return on_wakeup(false, p);
-}
+int BPF_PROG(sched_wakeup_new_raw, struct task_struct *p) { return on_wakeup(false, p); }

@@ -22,8 +22,8 @@ struct sb_backoff {
 	unsigned fails;
 	unsigned skip; /* rounds still to skip */
 };
-void sb_backoff_update(struct sb_backoff *b, bool answered, bool overloaded,
-		       int64_t retry_after_ns, int64_t interval_ns);
+void sb_backoff_update(struct sb_backoff *b, bool answered, bool overloaded, int64_t retry_after_ns,
+		       int64_t interval_ns);
 /* At a round's start: true (and one round fewer to skip) while backing off. */
 bool sb_backoff_skip(struct sb_backoff *b);
 
@@ -43,8 +43,7 @@ uint64_t sb_tbucket_take(struct sb_tbucket *t, uint64_t want, int64_t now);
 /* The same, but nothing unless at least min(atleast, want, burst) are
  * there: a sender paying a round trip per batch must not be paced into
  * batches of a few tokens each. */
-uint64_t sb_tbucket_take_batch(struct sb_tbucket *t, uint64_t atleast, uint64_t want,
-			       int64_t now);
+uint64_t sb_tbucket_take_batch(struct sb_tbucket *t, uint64_t atleast, uint64_t want, int64_t now);
 /* Nanoseconds until n tokens (at most the burst) are there. */
 int64_t sb_tbucket_delay(struct sb_tbucket *t, uint64_t n, int64_t now);
 
@@ -60,8 +59,8 @@ uint64_t sb_pacer_take(struct sb_tbucket *t, uint64_t want, int64_t now, int64_t
 /* The highest per-second rate of a counter over the last SB_PEAK_SECS. */
 #define SB_PEAK_SECS 300
 struct sb_peak {
-	int64_t sec;      /* the second being counted */
-	uint64_t count;   /* in it */
+	int64_t sec;	/* the second being counted */
+	uint64_t count; /* in it */
 	double rate[SB_PEAK_SECS];
 	int64_t at[SB_PEAK_SECS];
 };

@@ -12,7 +12,7 @@
 
 enum sb_drop_reason {
 	SB_DROP_QUEUE_FULL, /* evicted by drop_oldest or block timed out */
-	SB_DROP_ERROR,      /* the sink said it can never take it */
+	SB_DROP_ERROR,	    /* the sink said it can never take it */
 	SB_DROP_RETRIES,    /* retry.max_attempts exhausted */
 	SB_DROP_SHUTDOWN,   /* still undelivered when the shutdown grace ran out */
 	SB_DROP_MAX,
@@ -59,6 +59,5 @@ uint64_t sb_bus_last_seq(const struct sb_bus *b);
 /* Events published per source, for self-telemetry: calls fn per source. */
 void sb_bus_foreach_source(struct sb_bus *b, void (*fn)(void *arg, const char *src, uint64_t n),
 			   void *arg);
-
 
 #endif

@@ -29,8 +29,8 @@ struct sb_codec_ctx {
 };
 
 struct sb_codec {
-	const char *name;         /* the sinks' `format` value */
-	uint8_t id;               /* in spool records: never reused */
+	const char *name;	  /* the sinks' `format` value */
+	uint8_t id;		  /* in spool records: never reused */
 	const char *content_type; /* for transports that label messages */
 	enum sb_codec_framing framing;
 	void (*encode)(struct sb_buf *out, struct sb_codec_ctx *ctx, const struct sb_event *ev);

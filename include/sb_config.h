@@ -15,17 +15,17 @@
 struct cJSON;
 
 enum sb_cfg_type {
-	SB_CT_BOOL,     /* bool */
-	SB_CT_INT,      /* int64_t */
-	SB_CT_DOUBLE,   /* double */
-	SB_CT_STR,      /* char *, owned */
+	SB_CT_BOOL,	/* bool */
+	SB_CT_INT,	/* int64_t */
+	SB_CT_DOUBLE,	/* double */
+	SB_CT_STR,	/* char *, owned */
 	SB_CT_DURATION, /* int64_t nanoseconds; "250ms" */
-	SB_CT_SIZE,     /* uint64_t bytes; "64MiB" or a number */
-	SB_CT_ENUM,     /* int: index into choices */
-	SB_CT_STRLIST,  /* struct sb_strlist */
-	SB_CT_OBJ,      /* nested struct at off, keys in sub */
-	SB_CT_OBJLIST,  /* struct sb_objlist of elem_size structs, keys in sub */
-	SB_CT_STRMAP,   /* struct sb_strmap: an object of string values */
+	SB_CT_SIZE,	/* uint64_t bytes; "64MiB" or a number */
+	SB_CT_ENUM,	/* int: index into choices */
+	SB_CT_STRLIST,	/* struct sb_strlist */
+	SB_CT_OBJ,	/* nested struct at off, keys in sub */
+	SB_CT_OBJLIST,	/* struct sb_objlist of elem_size structs, keys in sub */
+	SB_CT_STRMAP,	/* struct sb_strmap: an object of string values */
 };
 
 /* What a string key holds, beyond its type (flags). */
@@ -52,7 +52,7 @@ struct sb_cfg_key {
 	const struct sb_cfg_key *sub;
 	size_t elem_size; /* SB_CT_OBJLIST */
 	double min, max;  /* numeric bounds, checked when min < max */
-	unsigned flags;   /* SB_CK_* */
+	unsigned flags;	  /* SB_CK_* */
 };
 
 struct sb_strlist {
@@ -136,8 +136,8 @@ struct sb_sink_conf {
 struct sb_config {
 	int64_t interval;
 	char *host;
-	int log_level; /* enum sb_log_level */
-	char *user;    /* run as this user once set up; "": stay */
+	int log_level;			/* enum sb_log_level */
+	char *user;			/* run as this user once set up; "": stay */
 	struct sb_sensor_conf *sensors; /* one per registered sensor, in table order */
 	size_t nsensors;
 	struct sb_sink_conf *sinks;

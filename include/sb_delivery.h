@@ -55,8 +55,8 @@ struct sb_dstr {
 enum sb_dmsg_state {
 	SB_DMSG_UNSENT,
 	SB_DMSG_PENDING,   /* sent, outcome not known yet */
-	SB_DMSG_ACKED,     /* the receiver has it: delivered */
-	SB_DMSG_FAILED,    /* not taken this time: sent again later */
+	SB_DMSG_ACKED,	   /* the receiver has it: delivered */
+	SB_DMSG_FAILED,	   /* not taken this time: sent again later */
 	SB_DMSG_REJECTED,  /* refused for good: dropped{rejected}, never sent again */
 	SB_DMSG_RETURNING, /* transport-private: failed once its ack comes */
 };

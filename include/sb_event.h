@@ -43,9 +43,9 @@ struct sb_sample {
 	const char *name;
 	const struct sb_label *labels;
 	const struct sb_bucket *buckets; /* histogram buckets or summary quantiles */
-	double value;                    /* plain value; histogram/summary: unused */
-	double sum;                      /* histogram/summary */
-	double count;                    /* histogram/summary */
+	double value;			 /* plain value; histogram/summary: unused */
+	double sum;			 /* histogram/summary */
+	double count;			 /* histogram/summary */
 	uint16_t nlabels;
 	uint16_t type; /* enum sb_mtype */
 	uint32_t nbuckets;
@@ -71,8 +71,8 @@ struct sb_event {
 	atomic_uint refs;
 	uint32_t nsamples;
 	uint32_t nfields;
-	uint32_t size; /* bytes of the allocation, for queue accounting */
-	uint64_t seq;  /* set by the bus when published */
+	uint32_t size;	 /* bytes of the allocation, for queue accounting */
+	uint64_t seq;	 /* set by the bus when published */
 	int64_t time_ns; /* CLOCK_REALTIME at collection */
 	const char *source;
 	const char *kind;
@@ -124,8 +124,7 @@ void sb_evb_samplen(struct sb_evb *b, const char *name, size_t namelen, enum sb_
 		    double value);
 void sb_evb_help(struct sb_evb *b, const char *help);
 void sb_evb_label(struct sb_evb *b, const char *name, const char *value);
-void sb_evb_labeln(struct sb_evb *b, const char *name, size_t nlen, const char *value,
-		   size_t vlen);
+void sb_evb_labeln(struct sb_evb *b, const char *name, size_t nlen, const char *value, size_t vlen);
 void sb_evb_bucket(struct sb_evb *b, double le, double count);
 void sb_evb_sumcount(struct sb_evb *b, double sum, double count);
 void sb_evb_field_int(struct sb_evb *b, const char *key, int64_t v);

@@ -30,8 +30,8 @@ struct sb_ratelimit {
 };
 /* Logs unless a line went out through rl within its interval; the next
  * line that does go out reports how many were held back. */
-void sb_log_rl(struct sb_ratelimit *rl, enum sb_log_level l, const char *comp, const char *fmt,
-	       ...) SB_PRINTF(4, 5);
+void sb_log_rl(struct sb_ratelimit *rl, enum sb_log_level l, const char *comp, const char *fmt, ...)
+    SB_PRINTF(4, 5);
 
 #define sb_err(comp, ...) sb_log(SB_LOG_ERROR, comp, __VA_ARGS__)
 #define sb_warn(comp, ...) sb_log(SB_LOG_WARN, comp, __VA_ARGS__)

@@ -24,12 +24,12 @@ struct sb_sensor {
 	struct sb_loop *loop;
 	struct sb_bus *bus;
 	struct sb_agent *agent;
-	int64_t interval; /* effective */
+	int64_t interval;  /* effective */
 	struct sb_evb evb; /* a builder the sensor may reuse */
 	struct sb_timer *timer;
 	void *state;
 	bool round_done; /* set by sb_sensor_round_done */
-	bool finished;   /* set by sb_sensor_finished */
+	bool finished;	 /* set by sb_sensor_finished */
 	uint64_t rounds;
 	uint64_t errors; /* read failures, for self-telemetry */
 };

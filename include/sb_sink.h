@@ -44,10 +44,7 @@ struct sb_sink {
 	struct sb_sink_priv *priv; /* the bus's */
 };
 
-static inline bool sb_sink_cancelled(struct sb_sink *s)
-{
-	return atomic_load(&s->cancel);
-}
+static inline bool sb_sink_cancelled(struct sb_sink *s) { return atomic_load(&s->cancel); }
 
 /* For a sink that can never deliver again (its reader went away): logs why
  * and asks the agent to shut down, as a Unix filter ends on EPIPE. Safe from
@@ -74,8 +71,8 @@ struct sb_sink_ops {
 	int (*open)(struct sb_sink *s);
 	/* Takes events [0, n) of one shard. Sets *taken to how many were taken
 	 * (all on OK). Called from that shard's thread only. */
-	enum sb_sink_status (*write)(struct sb_sink *s, unsigned shard,
-				     struct sb_event *const *evs, size_t n, size_t *taken);
+	enum sb_sink_status (*write)(struct sb_sink *s, unsigned shard, struct sb_event *const *evs,
+				     size_t n, size_t *taken);
 	/* Make taken events durable/visible; optional. */
 	enum sb_sink_status (*flush)(struct sb_sink *s, unsigned shard);
 	/* Reopen output files (SIGHUP); called from each shard's thread. */

@@ -54,10 +54,7 @@ static inline void sb_buf_addc(struct sb_buf *b, char c)
 		return;
 	b->data[b->len++] = c;
 }
-static inline void sb_buf_adds(struct sb_buf *b, const char *s)
-{
-	sb_buf_add(b, s, strlen(s));
-}
+static inline void sb_buf_adds(struct sb_buf *b, const char *s) { sb_buf_add(b, s, strlen(s)); }
 void sb_buf_printf(struct sb_buf *b, const char *fmt, ...) SB_PRINTF(2, 3);
 /* Leaves a NUL after the data without counting it in len. */
 const char *sb_buf_cstr(struct sb_buf *b);
@@ -110,7 +107,6 @@ struct sb_timefmt {
 	char prefix[21]; /* "YYYY-MM-DDTHH:MM:SS." */
 };
 size_t sb_fmt_rfc3339(struct sb_timefmt *c, char out[32], int64_t real_ns);
-
 
 /* Read a whole small file (procfs, config, tokens) into buf. Returns bytes
  * read or -errno; fails with -EFBIG above max. */

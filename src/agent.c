@@ -61,10 +61,7 @@ void sb_sensor_finished(struct sb_sensor *s)
 	sb_loop_stop(a->loop);
 }
 
-struct sb_bus *sb_agent_bus(struct sb_agent *a)
-{
-	return a->bus;
-}
+struct sb_bus *sb_agent_bus(struct sb_agent *a) { return a->bus; }
 
 struct sb_sensor *const *sb_agent_sensors(const struct sb_agent *a, size_t *n)
 {
@@ -112,7 +109,8 @@ static void on_stop_timer(void *arg)
 	if (a->opts.once && !a->stopping) {
 		for (size_t i = 0; i < a->nsensors; i++)
 			if (!a->sensors[i]->round_done)
-				sb_warn("agent", "--once: sensor %s did not finish its round in time",
+				sb_warn("agent",
+					"--once: sensor %s did not finish its round in time",
 					a->sensors[i]->name);
 	}
 	a->stopping = true;
@@ -230,8 +228,7 @@ static int drop_capabilities(const struct sb_config *cfg, const struct sb_caps_u
 	char kept[256];
 	int r = sb_caps_drop(keep, nkeep, u, kept, sizeof(kept));
 	if (r < 0 && u) {
-		sb_err("agent", "cannot run as user \"%s\" (uid %u): %s", u->name,
-		       (unsigned)u->uid,
+		sb_err("agent", "cannot run as user \"%s\" (uid %u): %s", u->name, (unsigned)u->uid,
 		       r == -EPERM ? "no privilege to switch users (start as root)" : strerror(-r));
 		return r;
 	}

@@ -39,8 +39,7 @@ uint64_t sb_tbucket_take(struct sb_tbucket *t, uint64_t want, int64_t now)
 	return got;
 }
 
-uint64_t sb_tbucket_take_batch(struct sb_tbucket *t, uint64_t atleast, uint64_t want,
-			       int64_t now)
+uint64_t sb_tbucket_take_batch(struct sb_tbucket *t, uint64_t atleast, uint64_t want, int64_t now)
 {
 	if (atleast > want)
 		atleast = want;
@@ -135,8 +134,8 @@ int64_t sb_backoff_full_jitter(int64_t base, int64_t cap, unsigned attempt, uint
 	return (int64_t)(rnd % ((uint64_t)ceil + 1));
 }
 
-void sb_backoff_update(struct sb_backoff *b, bool answered, bool overloaded,
-		       int64_t retry_after_ns, int64_t interval_ns)
+void sb_backoff_update(struct sb_backoff *b, bool answered, bool overloaded, int64_t retry_after_ns,
+		       int64_t interval_ns)
 {
 	if (!answered)
 		return; /* no answer says nothing about the server's load */
@@ -156,7 +155,7 @@ void sb_backoff_update(struct sb_backoff *b, bool answered, bool overloaded,
 		skip = cap;
 	if (retry_after_ns > 0) {
 		int64_t ra = retry_after_ns > 3600 * SB_NSEC_PER_SEC ? 3600 * SB_NSEC_PER_SEC
-								      : retry_after_ns;
+								     : retry_after_ns;
 		int64_t ra_rounds = (ra + interval_ns - 1) / interval_ns - 1;
 		if (ra_rounds > skip)
 			skip = ra_rounds;

@@ -23,7 +23,7 @@ enum sb_breaker_verdict {
 struct sb_breaker {
 	unsigned threshold; /* consecutive failures that open it */
 	int64_t cooldown;   /* open this long before a probe */
-	int state;          /* enum sb_breaker_state */
+	int state;	    /* enum sb_breaker_state */
 	unsigned failures;  /* consecutive, while closed */
 	int64_t opened_at;
 	uint64_t opened; /* times it opened */

@@ -53,11 +53,11 @@ struct shard {
 	int64_t *wsince;
 	size_t whead, wcount;
 	uint64_t wbytes;
-	int64_t progress; /* monotonic ns of the last batch the sink answered */
-	bool abandoned;   /* its thread did not return by the shutdown deadline */
-	size_t hand_events;   /* this many queued: hand them over at once */
-	uint64_t hand_bytes;  /* likewise, bytes */
-	bool idle;            /* its thread waits for an event, no tick pending */
+	int64_t progress;    /* monotonic ns of the last batch the sink answered */
+	bool abandoned;	     /* its thread did not return by the shutdown deadline */
+	size_t hand_events;  /* this many queued: hand them over at once */
+	uint64_t hand_bytes; /* likewise, bytes */
+	bool idle;	     /* its thread waits for an event, no tick pending */
 	bool closing;
 	bool reopen;
 	int64_t deadline; /* monotonic ns; when closing */
@@ -94,8 +94,7 @@ struct sb_bus {
 	size_t nsources;
 };
 
-static const char *const drop_names[SB_DROP_MAX] = {"queue_full", "error", "retries",
-						     "shutdown"};
+static const char *const drop_names[SB_DROP_MAX] = {"queue_full", "error", "retries", "shutdown"};
 
 const char *sb_drop_reason_name(enum sb_drop_reason r)
 {
@@ -175,8 +174,8 @@ int sb_bus_add_sink(struct sb_bus *b, const struct sb_sink_conf *conf)
 		q->sink = s;
 		q->idx = i;
 		q->cap = (size_t)conf->common.queue_events;
-		q->hand_events = (size_t)conf->common.batch < q->cap ? (size_t)conf->common.batch
-								       : q->cap;
+		q->hand_events =
+		    (size_t)conf->common.batch < q->cap ? (size_t)conf->common.batch : q->cap;
 		q->hand_bytes = conf->common.queue_bytes / 2;
 		q->ring = calloc(q->cap, sizeof(*q->ring));
 		q->batch = calloc((size_t)conf->common.batch, sizeof(*q->batch));
@@ -291,8 +290,8 @@ static void deliver(struct shard *q, struct sb_event **evs, size_t n)
 		int64_t d = sb_backoff_full_jitter(rc->base, rc->max_delay, attempt - 1,
 						   sb_jitter_next(&q->rnd));
 		sb_log_rl(&p->rl_retry, SB_LOG_WARN, "bus",
-			  "sink %s: not ready for %zu events, retry %u in %lld ms", s->name, n - off,
-			  attempt, (long long)(d / SB_NSEC_PER_MSEC));
+			  "sink %s: not ready for %zu events, retry %u in %lld ms", s->name,
+			  n - off, attempt, (long long)(d / SB_NSEC_PER_MSEC));
 		wait_until(q, sb_now_mono_ns() + d);
 	}
 }
@@ -308,10 +307,7 @@ static bool full(const struct shard *q, const struct sb_event *ev)
 	       (q->count && q->bytes + ev->size > q->sink->common->queue_bytes);
 }
 
-static int64_t bus_now(const struct shard *q)
-{
-	return q->sink->priv->bus->now();
-}
+static int64_t bus_now(const struct shard *q) { return q->sink->priv->bus->now(); }
 
 static struct sb_event *wpop(struct shard *q)
 {
@@ -418,7 +414,7 @@ static void *shard_main(void *arg)
 			continue; /* hand over the rest of it first */
 		if (dirty && (due || (closing && empty))) {
 			enum sb_sink_status st =
-				s->ops->flush ? s->ops->flush(s, q->idx) : SB_SINK_OK;
+			    s->ops->flush ? s->ops->flush(s, q->idx) : SB_SINK_OK;
 			if (st == SB_SINK_OK || (closing && past_shutdown_deadline(q)))
 				dirty = false;
 		}
@@ -548,8 +544,9 @@ int sb_bus_publish(struct sb_bus *b, struct sb_event *ev)
 		struct sb_sink *s = &b->sinks[i]->sink;
 		unsigned shard = 0;
 		if (s->nshards > 1)
-			shard = (unsigned)((s->common->shard_by == SB_SHARD_SEQ ? ev->seq
-										 : sb_hash(ev->source, strlen(ev->source))) %
+			shard = (unsigned)((s->common->shard_by == SB_SHARD_SEQ
+						? ev->seq
+						: sb_hash(ev->source, strlen(ev->source))) %
 					   s->nshards);
 		if (enqueue(&b->sinks[i]->shards[shard], ev))
 			r = -ENOSPC;
@@ -575,10 +572,7 @@ void sb_bus_reopen(struct sb_bus *b)
 
 /* A signal with a handler that does nothing, installed without SA_RESTART:
  * delivered to a sink thread, it makes a blocked write(2) return EINTR. */
-static void on_interrupt(int signo)
-{
-	(void)signo;
-}
+static void on_interrupt(int signo) { (void)signo; }
 
 static int interrupt_signal(void)
 {
@@ -671,11 +665,12 @@ uint64_t sb_bus_shutdown(struct sb_bus *b)
 				q->dropped[SB_DROP_SHUTDOWN] += q->in_flight;
 				q->in_flight = 0;
 				pthread_mutex_unlock(&q->mu);
-				sb_err("bus",
-				       "sink %s: still busy %lld ms after shutdown_grace, abandoned "
-				       "with %llu events",
-				       p->sink.name, (long long)(INTERRUPT_MARGIN / SB_NSEC_PER_MSEC),
-				       (unsigned long long)held);
+				sb_err(
+				    "bus",
+				    "sink %s: still busy %lld ms after shutdown_grace, abandoned "
+				    "with %llu events",
+				    p->sink.name, (long long)(INTERRUPT_MARGIN / SB_NSEC_PER_MSEC),
+				    (unsigned long long)held);
 				lost += held;
 			}
 			q->started = false;
@@ -736,10 +731,7 @@ void sb_bus_free(struct sb_bus *b)
 	free(b);
 }
 
-size_t sb_bus_nsinks(const struct sb_bus *b)
-{
-	return b->nsinks;
-}
+size_t sb_bus_nsinks(const struct sb_bus *b) { return b->nsinks; }
 
 struct sb_sink *sb_bus_sink(struct sb_bus *b, size_t i)
 {

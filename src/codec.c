@@ -15,7 +15,7 @@ static void json_encode(struct sb_buf *out, struct sb_codec_ctx *ctx, const stru
 }
 
 static const struct sb_codec codecs[] = {
-	{"json", 1, "application/json", SB_FRAME_NEWLINE, json_encode},
+    {"json", 1, "application/json", SB_FRAME_NEWLINE, json_encode},
 };
 
 const struct sb_codec *sb_codec_find(const char *name)

@@ -20,69 +20,68 @@ static const char *const full_choices[] = {"block", "drop_oldest", NULL};
 static const char *const shard_choices[] = {"source", "seq", NULL};
 
 static const struct sb_cfg_key retry_keys[] = {
-	{"base", SB_CT_DURATION, offsetof(struct sb_retry_conf, base), "100ms",
-	 "first retry delay (exponential backoff with full jitter)", .min = 0.001, .max = 3600},
-	{"max_delay", SB_CT_DURATION, offsetof(struct sb_retry_conf, max_delay), "30s",
-	 "cap on one retry delay", .min = 0.001, .max = 86400},
-	{"max_attempts", SB_CT_INT, offsetof(struct sb_retry_conf, max_attempts), "0",
-	 "attempts before the sink gives up on a batch (0: never)", .min = 0, .max = 1e9},
-	{0},
+    {"base", SB_CT_DURATION, offsetof(struct sb_retry_conf, base), "100ms",
+     "first retry delay (exponential backoff with full jitter)", .min = 0.001, .max = 3600},
+    {"max_delay", SB_CT_DURATION, offsetof(struct sb_retry_conf, max_delay), "30s",
+     "cap on one retry delay", .min = 0.001, .max = 86400},
+    {"max_attempts", SB_CT_INT, offsetof(struct sb_retry_conf, max_attempts), "0",
+     "attempts before the sink gives up on a batch (0: never)", .min = 0, .max = 1e9},
+    {0},
 };
 
 const struct sb_cfg_key sb_sink_common_keys[] = {
-	{"type", SB_CT_STR, offsetof(struct sb_sink_common, type), NULL,
-	 "sink type: file, stdout, null, ..."},
-	{"name", SB_CT_STR, offsetof(struct sb_sink_common, name), NULL,
-	 "name in logs and metrics (default: the type, then type2, ...)"},
-	{"queue_events", SB_CT_INT, offsetof(struct sb_sink_common, queue_events), "65536",
-	 "queue bound in events (per worker)", .min = 1, .max = 1e8},
-	{"queue_bytes", SB_CT_SIZE, offsetof(struct sb_sink_common, queue_bytes), "64MiB",
-	 "queue bound in bytes of events (per worker)", .min = 1024, .max = 1e12},
-	{"full", SB_CT_ENUM, offsetof(struct sb_sink_common, full), "block",
-	 "when the queue is full: block (the new event waits up to block_timeout, then is "
-	 "dropped; the sensors never wait) or drop_oldest",
-	 full_choices},
-	{"block_timeout", SB_CT_DURATION, offsetof(struct sb_sink_common, block_timeout), "1s",
-	 "longest an event waits for room in a full queue", .min = 0, .max = 3600},
-	{"batch", SB_CT_INT, offsetof(struct sb_sink_common, batch), "512",
-	 "events handed to the sink per write", .min = 1, .max = 65536},
-	{"flush_interval", SB_CT_DURATION, offsetof(struct sb_sink_common, flush_interval), "1s",
-	 "longest an event waits before the sink writes and flushes it (sooner once batch events "
-	 "or half of queue_bytes are queued)",
-	 .min = 0.001, .max = 3600},
-	{"workers", SB_CT_INT, offsetof(struct sb_sink_common, workers), "1",
-	 "threads (each with its own queue); events are sharded by shard_by", .min = 1,
-	 .max = 64},
-	{"shard_by", SB_CT_ENUM, offsetof(struct sb_sink_common, shard_by), "source",
-	 "source: order kept per source; seq: round robin by sequence number", shard_choices},
-	{"retry", SB_CT_OBJ, offsetof(struct sb_sink_common, retry), NULL,
-	 "retry policy for batches the sink cannot take yet", .sub = retry_keys},
-	{"shutdown_grace", SB_CT_DURATION, offsetof(struct sb_sink_common, shutdown_grace), "10s",
-	 "how long shutdown keeps retrying undelivered events (then blocked writes are "
-	 "interrupted)",
-	 .min = 0, .max = 3600},
-	{0},
+    {"type", SB_CT_STR, offsetof(struct sb_sink_common, type), NULL,
+     "sink type: file, stdout, null, ..."},
+    {"name", SB_CT_STR, offsetof(struct sb_sink_common, name), NULL,
+     "name in logs and metrics (default: the type, then type2, ...)"},
+    {"queue_events", SB_CT_INT, offsetof(struct sb_sink_common, queue_events), "65536",
+     "queue bound in events (per worker)", .min = 1, .max = 1e8},
+    {"queue_bytes", SB_CT_SIZE, offsetof(struct sb_sink_common, queue_bytes), "64MiB",
+     "queue bound in bytes of events (per worker)", .min = 1024, .max = 1e12},
+    {"full", SB_CT_ENUM, offsetof(struct sb_sink_common, full), "block",
+     "when the queue is full: block (the new event waits up to block_timeout, then is "
+     "dropped; the sensors never wait) or drop_oldest",
+     full_choices},
+    {"block_timeout", SB_CT_DURATION, offsetof(struct sb_sink_common, block_timeout), "1s",
+     "longest an event waits for room in a full queue", .min = 0, .max = 3600},
+    {"batch", SB_CT_INT, offsetof(struct sb_sink_common, batch), "512",
+     "events handed to the sink per write", .min = 1, .max = 65536},
+    {"flush_interval", SB_CT_DURATION, offsetof(struct sb_sink_common, flush_interval), "1s",
+     "longest an event waits before the sink writes and flushes it (sooner once batch events "
+     "or half of queue_bytes are queued)",
+     .min = 0.001, .max = 3600},
+    {"workers", SB_CT_INT, offsetof(struct sb_sink_common, workers), "1",
+     "threads (each with its own queue); events are sharded by shard_by", .min = 1, .max = 64},
+    {"shard_by", SB_CT_ENUM, offsetof(struct sb_sink_common, shard_by), "source",
+     "source: order kept per source; seq: round robin by sequence number", shard_choices},
+    {"retry", SB_CT_OBJ, offsetof(struct sb_sink_common, retry), NULL,
+     "retry policy for batches the sink cannot take yet", .sub = retry_keys},
+    {"shutdown_grace", SB_CT_DURATION, offsetof(struct sb_sink_common, shutdown_grace), "10s",
+     "how long shutdown keeps retrying undelivered events (then blocked writes are "
+     "interrupted)",
+     .min = 0, .max = 3600},
+    {0},
 };
 
 const struct sb_cfg_key sb_sensor_common_keys[] = {
-	{"interval", SB_CT_DURATION, offsetof(struct sb_sensor_common, interval), "0",
-	 "collection interval (0: the global interval)", .min = 0, .max = 86400},
-	{0},
+    {"interval", SB_CT_DURATION, offsetof(struct sb_sensor_common, interval), "0",
+     "collection interval (0: the global interval)", .min = 0, .max = 86400},
+    {0},
 };
 
 static const char *const log_choices[] = {"error", "warn", "info", "debug", "trace", NULL};
 
 const struct sb_cfg_key sb_config_top_keys[] = {
-	{"interval", SB_CT_DURATION, offsetof(struct sb_config, interval), "1s",
-	 "default collection interval", .min = 0.001, .max = 86400},
-	{"host", SB_CT_STR, offsetof(struct sb_config, host), "auto",
-	 "host name in events (auto: the system's)"},
-	{"log_level", SB_CT_ENUM, offsetof(struct sb_config, log_level), "info",
-	 "log lines at this level and more severe", log_choices},
-	{"user", SB_CT_STR, offsetof(struct sb_config, user), "",
-	 "once set up (BPF loaded), run as this user, keeping only the capabilities the "
-	 "config needs; sinks open their files and ports as this user"},
-	{0},
+    {"interval", SB_CT_DURATION, offsetof(struct sb_config, interval), "1s",
+     "default collection interval", .min = 0.001, .max = 86400},
+    {"host", SB_CT_STR, offsetof(struct sb_config, host), "auto",
+     "host name in events (auto: the system's)"},
+    {"log_level", SB_CT_ENUM, offsetof(struct sb_config, log_level), "info",
+     "log lines at this level and more severe", log_choices},
+    {"user", SB_CT_STR, offsetof(struct sb_config, user), "",
+     "once set up (BPF loaded), run as this user, keeping only the capabilities the "
+     "config needs; sinks open their files and ports as this user"},
+    {0},
 };
 
 static int load_sensor(struct sb_sensor_conf *sc, const cJSON *sec, char *err, size_t errlen)
@@ -110,8 +109,7 @@ static int load_sensor(struct sb_sensor_conf *sc, const cJSON *sec, char *err, s
 	return r;
 }
 
-static int load_sink(struct sb_sink_conf *sk, const cJSON *sec, int idx, char *err,
-		     size_t errlen)
+static int load_sink(struct sb_sink_conf *sk, const cJSON *sec, int idx, char *err, size_t errlen)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "sinks[%d]", idx);
@@ -127,11 +125,11 @@ static int load_sink(struct sb_sink_conf *sk, const cJSON *sec, int idx, char *e
 	}
 	if (!cJSON_IsString(type))
 		return sb_cfg_fail(err, errlen, path, "type", "missing or not a string (one of %s)",
-			    list);
+				   list);
 	sk->ops = sb_sink_find(type->valuestring);
 	if (!sk->ops)
-		return sb_cfg_fail(err, errlen, path, "type", "unknown sink type \"%s\" (one of %s)",
-			    type->valuestring, list);
+		return sb_cfg_fail(err, errlen, path, "type",
+				   "unknown sink type \"%s\" (one of %s)", type->valuestring, list);
 	sk->cfg = calloc(1, sk->ops->cfg_size ? sk->ops->cfg_size : 1);
 	if (!sk->cfg)
 		return -ENOMEM;
@@ -179,8 +177,8 @@ static int name_sinks(struct sb_config *cfg, char *err, size_t errlen)
 				char p[32];
 				snprintf(p, sizeof(p), "sinks[%zu]", i);
 				return sb_cfg_fail(err, errlen, p, "name",
-					    "\"%s\" is already the name of sinks[%zu]", c->name,
-					    j);
+						   "\"%s\" is already the name of sinks[%zu]",
+						   c->name, j);
 			}
 		}
 	}
@@ -233,7 +231,7 @@ int sb_config_load(struct sb_config *cfg, const char *text, const char *origin, 
 	/* Listed so that the unknown-key error names them; detached below and
 	 * parsed on their own, so never parsed through this table. */
 	static const struct sb_cfg_key section_keys[] = {
-		{"sensors", SB_CT_STRMAP}, {"sinks", SB_CT_OBJLIST}, {0}};
+	    {"sensors", SB_CT_STRMAP}, {"sinks", SB_CT_OBJLIST}, {0}};
 	const struct sb_cfg_key *tables[2] = {sb_config_top_keys, section_keys};
 	void *dsts[2] = {cfg, NULL};
 	/* Sections are parsed below; hide them from the flat key check. */
@@ -256,7 +254,7 @@ int sb_config_load(struct sb_config *cfg, const char *text, const char *origin, 
 	cfg->nsensors = nops;
 	if (sensors && !cJSON_IsObject(sensors)) {
 		r = sb_cfg_fail(err, errlen, "", "sensors", "expected an object, got %s",
-			 sb_cfg_json_type(sensors));
+				sb_cfg_json_type(sensors));
 		goto out;
 	}
 	if (sensors) {
@@ -272,7 +270,8 @@ int sb_config_load(struct sb_config *cfg, const char *text, const char *origin, 
 				}
 				char p[128];
 				snprintf(p, sizeof(p), "sensors.%s", sec->string);
-				r = sb_cfg_fail(err, errlen, p, NULL, "unknown sensor (known: %s)", list);
+				r = sb_cfg_fail(err, errlen, p, NULL, "unknown sensor (known: %s)",
+						list);
 				goto out;
 			}
 		}
@@ -281,12 +280,12 @@ int sb_config_load(struct sb_config *cfg, const char *text, const char *origin, 
 		struct sb_sensor_conf *sc = &cfg->sensors[i];
 		sc->ops = ops[i];
 		const cJSON *sec =
-			sensors ? cJSON_GetObjectItemCaseSensitive(sensors, ops[i]->name) : NULL;
+		    sensors ? cJSON_GetObjectItemCaseSensitive(sensors, ops[i]->name) : NULL;
 		if (sec && !cJSON_IsObject(sec)) {
 			char p[128];
 			snprintf(p, sizeof(p), "sensors.%s", ops[i]->name);
 			r = sb_cfg_fail(err, errlen, p, NULL, "expected an object, got %s",
-				 sb_cfg_json_type(sec));
+					sb_cfg_json_type(sec));
 			goto out;
 		}
 		sc->present = sec != NULL;
@@ -309,7 +308,7 @@ int sb_config_load(struct sb_config *cfg, const char *text, const char *origin, 
 	if (sinks) {
 		if (!cJSON_IsArray(sinks)) {
 			r = sb_cfg_fail(err, errlen, "", "sinks", "expected an array, got %s",
-				 sb_cfg_json_type(sinks));
+					sb_cfg_json_type(sinks));
 			goto out;
 		}
 		int n = cJSON_GetArraySize(sinks);
@@ -329,7 +328,8 @@ int sb_config_load(struct sb_config *cfg, const char *text, const char *origin, 
 			i++;
 		}
 		if (n == 0) {
-			r = sb_cfg_fail(err, errlen, "", "sinks", "no sinks: events would go nowhere");
+			r = sb_cfg_fail(err, errlen, "", "sinks",
+					"no sinks: events would go nowhere");
 			goto out;
 		}
 	} else {

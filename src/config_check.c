@@ -92,20 +92,23 @@ int sb_config_check_sinks(const struct sb_config *cfg, char *err, size_t errlen)
 	int r = 0;
 	for (size_t i = 0; i < cfg->nsinks && !r; i++)
 		if (!(r = collect(cfg->sinks[i].ops->keys, cfg->sinks[i].cfg, "", i, &v, &nv)))
-			r = collect(cfg->sinks[i].ops->shared_keys, cfg->sinks[i].cfg, "", i, &v, &nv);
+			r = collect(cfg->sinks[i].ops->shared_keys, cfg->sinks[i].cfg, "", i, &v,
+				    &nv);
 	for (size_t j = 1; j < nv && !r; j++) {
 		for (size_t i = 0; i < j && !r; i++) {
 			const struct owned *a = &v[j], *b = &v[i];
 			if (a->sink == b->sink)
 				continue;
 			if (!strcmp(a->path, b->path))
-				snprintf(err, errlen,
-					 "sinks[%zu].%s: %s is also sinks[%zu].%s (two sinks cannot "
-					 "write one path)",
-					 a->sink, a->key, a->path, b->sink, b->key);
+				snprintf(
+				    err, errlen,
+				    "sinks[%zu].%s: %s is also sinks[%zu].%s (two sinks cannot "
+				    "write one path)",
+				    a->sink, a->key, a->path, b->sink, b->key);
 			else if (inside(a->path, b->path))
-				snprintf(err, errlen, "sinks[%zu].%s: %s is inside sinks[%zu].%s %s",
-					 a->sink, a->key, a->path, b->sink, b->key, b->path);
+				snprintf(err, errlen,
+					 "sinks[%zu].%s: %s is inside sinks[%zu].%s %s", a->sink,
+					 a->key, a->path, b->sink, b->key, b->path);
 			else if (inside(b->path, a->path))
 				snprintf(err, errlen, "sinks[%zu].%s: %s holds sinks[%zu].%s %s",
 					 a->sink, a->key, a->path, b->sink, b->key, b->path);

@@ -20,9 +20,8 @@
 /* A query parameter that carries a credential by its name. */
 static bool secret_name(const char *name, size_t len)
 {
-	static const char *const words[] = {"auth", "token",   "secret", "pass",
-					    "pwd",  "key",     "cookie", "session",
-					    "credential", "signature"};
+	static const char *const words[] = {"auth", "token",  "secret",	 "pass",       "pwd",
+					    "key",  "cookie", "session", "credential", "signature"};
 	for (size_t i = 0; i < SB_ARRAY_SIZE(words); i++) {
 		size_t wl = strlen(words[i]);
 		for (size_t j = 0; j + wl <= len; j++)
@@ -39,11 +38,11 @@ static bool key_is_secret(const struct sb_cfg_key *k)
 
 /* The parts of a URL redaction cares about; false when s is no URL. */
 struct url_parts {
-	const char *auth;     /* after "://" */
-	const char *at;       /* the '@' ending the user info, or NULL */
-	const char *colon;    /* the ':' before the password, or NULL */
-	const char *query;    /* after '?', or NULL */
-	const char *frag;     /* '#', or the end */
+	const char *auth;  /* after "://" */
+	const char *at;	   /* the '@' ending the user info, or NULL */
+	const char *colon; /* the ':' before the password, or NULL */
+	const char *query; /* after '?', or NULL */
+	const char *frag;  /* '#', or the end */
 };
 
 static bool url_split(const char *s, struct url_parts *u)
@@ -52,7 +51,8 @@ static bool url_split(const char *s, struct url_parts *u)
 	if (!sep || sep == s)
 		return false;
 	for (const char *p = s; p < sep; p++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-", *p))
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-",
+			    *p))
 			return false;
 	memset(u, 0, sizeof(*u));
 	u->auth = sep + 3;
@@ -129,7 +129,8 @@ const char *sb_cfg_masked(const char *value, bool secret)
 		size_t len = strcspn(q, "&#");
 		const char *eq = memchr(q, '=', len);
 		if (eq && secret_name(q, (size_t)(eq - q)) &&
-		    len - (size_t)(eq - q) - 1 == strlen(MASK) && !strncmp(eq + 1, MASK, strlen(MASK)))
+		    len - (size_t)(eq - q) - 1 == strlen(MASK) &&
+		    !strncmp(eq + 1, MASK, strlen(MASK)))
 			return "holds the mask \"" MASK "\" that --check-config prints in place "
 			       "of a secret; write the real value";
 		if (q[len] != '&')
@@ -388,7 +389,6 @@ void sb_config_describe(FILE *out)
 		describe_keys(out, "", ko[i]->keys);
 	}
 }
-
 
 /* The first key flagged as the sink's target, searched through sub-objects. */
 static const char *sink_target(const struct sb_cfg_key *keys, const void *cfg)

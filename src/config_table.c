@@ -15,7 +15,6 @@
 
 #include "config_table.h"
 
-
 int sb_cfg_fail(char *err, size_t errlen, const char *path, const char *key, const char *fmt, ...)
 {
 	int n = snprintf(err, errlen, "%s%s%s: ", path, (*path && key && *key != '[') ? "." : "",
@@ -46,10 +45,7 @@ const char *sb_cfg_json_type(const cJSON *v)
 	return "invalid";
 }
 
-static bool is_secret(const struct sb_cfg_key *k)
-{
-	return k->desc && strstr(k->desc, "[secret]");
-}
+static bool is_secret(const struct sb_cfg_key *k) { return k->desc && strstr(k->desc, "[secret]"); }
 
 static void key_path(char *out, size_t n, const char *path, const char *key)
 {
@@ -117,8 +113,8 @@ static int check_range(const struct sb_cfg_key *k, double v, const char *path, c
 		       size_t errlen)
 {
 	if (k->min < k->max && (v < k->min || v > k->max))
-		return sb_cfg_fail(err, errlen, path, NULL, "%g is out of range [%g, %g]", v, k->min,
-			    k->max);
+		return sb_cfg_fail(err, errlen, path, NULL, "%g is out of range [%g, %g]", v,
+				   k->min, k->max);
 	return 0;
 }
 
@@ -128,15 +124,15 @@ int sb_cfg_parse_value(const cJSON *v, const struct sb_cfg_key *k, void *dst, co
 	switch (k->type) {
 	case SB_CT_BOOL:
 		if (!cJSON_IsBool(v))
-			return sb_cfg_fail(err, errlen, path, NULL, "expected true or false, got %s",
-				    sb_cfg_json_type(v));
+			return sb_cfg_fail(err, errlen, path, NULL,
+					   "expected true or false, got %s", sb_cfg_json_type(v));
 		*FIELD(dst, k->off, bool) = cJSON_IsTrue(v);
 		return 0;
 	case SB_CT_INT: {
 		if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
 		    fabs(v->valuedouble) > 9.2e18)
 			return sb_cfg_fail(err, errlen, path, NULL, "expected an integer, got %s",
-				    cJSON_IsNumber(v) ? "a fraction" : sb_cfg_json_type(v));
+					   cJSON_IsNumber(v) ? "a fraction" : sb_cfg_json_type(v));
 		if (check_range(k, v->valuedouble, path, err, errlen))
 			return -EINVAL;
 		*FIELD(dst, k->off, int64_t) = (int64_t)v->valuedouble;
@@ -145,7 +141,7 @@ int sb_cfg_parse_value(const cJSON *v, const struct sb_cfg_key *k, void *dst, co
 	case SB_CT_DOUBLE:
 		if (!cJSON_IsNumber(v))
 			return sb_cfg_fail(err, errlen, path, NULL, "expected a number, got %s",
-				    sb_cfg_json_type(v));
+					   sb_cfg_json_type(v));
 		if (check_range(k, v->valuedouble, path, err, errlen))
 			return -EINVAL;
 		*FIELD(dst, k->off, double) = v->valuedouble;
@@ -153,17 +149,18 @@ int sb_cfg_parse_value(const cJSON *v, const struct sb_cfg_key *k, void *dst, co
 	case SB_CT_STR: {
 		if (!cJSON_IsString(v))
 			return sb_cfg_fail(err, errlen, path, NULL, "expected a string, got %s",
-				    sb_cfg_json_type(v));
+					   sb_cfg_json_type(v));
 		const char *why = sb_cfg_masked(v->valuestring, is_secret(k));
 		if (why)
 			return sb_cfg_fail(err, errlen, path, NULL, "%s", why);
 		if ((k->flags & SB_CK_PATH) && !*v->valuestring)
 			return sb_cfg_fail(err, errlen, path, NULL, "empty path");
 		if ((k->flags & SB_CK_PATH) && *v->valuestring != '/')
-			return sb_cfg_fail(err, errlen, path, NULL,
-				    "\"%s\" is a relative path; give an absolute one (a service's "
-				    "working directory is not the config's)",
-				    v->valuestring);
+			return sb_cfg_fail(
+			    err, errlen, path, NULL,
+			    "\"%s\" is a relative path; give an absolute one (a service's "
+			    "working directory is not the config's)",
+			    v->valuestring);
 		char *s = strdup(v->valuestring);
 		if (!s)
 			return -ENOMEM;
@@ -177,20 +174,20 @@ int sb_cfg_parse_value(const cJSON *v, const struct sb_cfg_key *k, void *dst, co
 		if (cJSON_IsNumber(v) && v->valuedouble == 0) {
 			ns = 0;
 		} else if (!cJSON_IsString(v) || sb_parse_duration(v->valuestring, &ns)) {
-			return sb_cfg_fail(err, errlen, path, NULL,
-				    "invalid duration %s%s%s (expected a string like \"250ms\", "
-				    "\"10s\", \"2m\")",
-				    cJSON_IsString(v) ? "\"" : "",
-				    cJSON_IsString(v) ? v->valuestring : sb_cfg_json_type(v),
-				    cJSON_IsString(v) ? "\"" : "");
+			return sb_cfg_fail(
+			    err, errlen, path, NULL,
+			    "invalid duration %s%s%s (expected a string like \"250ms\", "
+			    "\"10s\", \"2m\")",
+			    cJSON_IsString(v) ? "\"" : "",
+			    cJSON_IsString(v) ? v->valuestring : sb_cfg_json_type(v),
+			    cJSON_IsString(v) ? "\"" : "");
 		}
-		if (k->min < k->max &&
-		    ((double)ns < k->min * 1e9 || (double)ns > k->max * 1e9)) {
+		if (k->min < k->max && ((double)ns < k->min * 1e9 || (double)ns > k->max * 1e9)) {
 			char lo[32], hi[32];
 			sb_fmt_duration(lo, sizeof(lo), (int64_t)(k->min * 1e9));
 			sb_fmt_duration(hi, sizeof(hi), (int64_t)(k->max * 1e9));
 			return sb_cfg_fail(err, errlen, path, NULL, "%s is out of range [%s, %s]",
-				    v->valuestring ? v->valuestring : "0", lo, hi);
+					   v->valuestring ? v->valuestring : "0", lo, hi);
 		}
 		*FIELD(dst, k->off, int64_t) = ns;
 		return 0;
@@ -202,11 +199,11 @@ int sb_cfg_parse_value(const cJSON *v, const struct sb_cfg_key *k, void *dst, co
 			b = (uint64_t)v->valuedouble;
 		} else if (!cJSON_IsString(v) || sb_parse_size(v->valuestring, &b)) {
 			return sb_cfg_fail(err, errlen, path, NULL,
-				    "invalid size %s%s%s (expected bytes or a string like "
-				    "\"64MiB\", \"1GB\")",
-				    cJSON_IsString(v) ? "\"" : "",
-				    cJSON_IsString(v) ? v->valuestring : sb_cfg_json_type(v),
-				    cJSON_IsString(v) ? "\"" : "");
+					   "invalid size %s%s%s (expected bytes or a string like "
+					   "\"64MiB\", \"1GB\")",
+					   cJSON_IsString(v) ? "\"" : "",
+					   cJSON_IsString(v) ? v->valuestring : sb_cfg_json_type(v),
+					   cJSON_IsString(v) ? "\"" : "");
 		}
 		if (check_range(k, (double)b, path, err, errlen))
 			return -EINVAL;
@@ -231,13 +228,15 @@ int sb_cfg_parse_value(const cJSON *v, const struct sb_cfg_key *k, void *dst, co
 			snprintf(list + l, sizeof(list) - l, "%s\"%s\"", i ? ", " : "",
 				 k->choices[i]);
 		}
-		return sb_cfg_fail(err, errlen, path, NULL, "invalid value %s%s%s (expected one of %s)",
-			    s ? "\"" : "", s ? s : sb_cfg_json_type(v), s ? "\"" : "", list);
+		return sb_cfg_fail(err, errlen, path, NULL,
+				   "invalid value %s%s%s (expected one of %s)", s ? "\"" : "",
+				   s ? s : sb_cfg_json_type(v), s ? "\"" : "", list);
 	}
 	case SB_CT_STRLIST: {
 		if (!cJSON_IsArray(v))
-			return sb_cfg_fail(err, errlen, path, NULL, "expected an array of strings, got %s",
-				    sb_cfg_json_type(v));
+			return sb_cfg_fail(err, errlen, path, NULL,
+					   "expected an array of strings, got %s",
+					   sb_cfg_json_type(v));
 		struct sb_strlist *l = FIELD(dst, k->off, struct sb_strlist);
 		free_value(k, dst);
 		int n = cJSON_GetArraySize(v);
@@ -251,8 +250,9 @@ int sb_cfg_parse_value(const cJSON *v, const struct sb_cfg_key *k, void *dst, co
 			if (!cJSON_IsString(e)) {
 				char p[256];
 				snprintf(p, sizeof(p), "%s[%d]", path, i);
-				return sb_cfg_fail(err, errlen, p, NULL, "expected a string, got %s",
-					    sb_cfg_json_type(e));
+				return sb_cfg_fail(err, errlen, p, NULL,
+						   "expected a string, got %s",
+						   sb_cfg_json_type(e));
 			}
 			if (!(l->v[l->n++] = strdup(e->valuestring)))
 				return -ENOMEM;
@@ -262,8 +262,9 @@ int sb_cfg_parse_value(const cJSON *v, const struct sb_cfg_key *k, void *dst, co
 	}
 	case SB_CT_STRMAP: {
 		if (!cJSON_IsObject(v))
-			return sb_cfg_fail(err, errlen, path, NULL, "expected an object of strings, got %s",
-				    sb_cfg_json_type(v));
+			return sb_cfg_fail(err, errlen, path, NULL,
+					   "expected an object of strings, got %s",
+					   sb_cfg_json_type(v));
 		struct sb_strmap *m = FIELD(dst, k->off, struct sb_strmap);
 		free_value(k, dst);
 		int n = cJSON_GetArraySize(v);
@@ -277,8 +278,9 @@ int sb_cfg_parse_value(const cJSON *v, const struct sb_cfg_key *k, void *dst, co
 			if (!cJSON_IsString(e)) {
 				char p[256];
 				key_path(p, sizeof(p), path, e->string);
-				return sb_cfg_fail(err, errlen, p, NULL, "expected a string, got %s",
-					    sb_cfg_json_type(e));
+				return sb_cfg_fail(err, errlen, p, NULL,
+						   "expected a string, got %s",
+						   sb_cfg_json_type(e));
 			}
 			const char *why = sb_cfg_masked(e->valuestring, is_secret(k));
 			if (why) {
@@ -297,15 +299,16 @@ int sb_cfg_parse_value(const cJSON *v, const struct sb_cfg_key *k, void *dst, co
 	case SB_CT_OBJ: {
 		if (!cJSON_IsObject(v))
 			return sb_cfg_fail(err, errlen, path, NULL, "expected an object, got %s",
-				    sb_cfg_json_type(v));
+					   sb_cfg_json_type(v));
 		const struct sb_cfg_key *t[1] = {k->sub};
 		void *d[1] = {FIELD(dst, k->off, char)};
 		return sb_cfg_parse(v, path, t, d, 1, err, errlen);
 	}
 	case SB_CT_OBJLIST: {
 		if (!cJSON_IsArray(v))
-			return sb_cfg_fail(err, errlen, path, NULL, "expected an array of objects, got %s",
-				    sb_cfg_json_type(v));
+			return sb_cfg_fail(err, errlen, path, NULL,
+					   "expected an array of objects, got %s",
+					   sb_cfg_json_type(v));
 		struct sb_objlist *l = FIELD(dst, k->off, struct sb_objlist);
 		free_value(k, dst);
 		int n = cJSON_GetArraySize(v);
@@ -321,8 +324,9 @@ int sb_cfg_parse_value(const cJSON *v, const struct sb_cfg_key *k, void *dst, co
 			void *elem = (char *)l->v + (size_t)i * k->elem_size;
 			l->n++;
 			if (!cJSON_IsObject(e))
-				return sb_cfg_fail(err, errlen, p, NULL, "expected an object, got %s",
-					    sb_cfg_json_type(e));
+				return sb_cfg_fail(err, errlen, p, NULL,
+						   "expected an object, got %s",
+						   sb_cfg_json_type(e));
 			const struct sb_cfg_key *t[1] = {k->sub};
 			void *d[1] = {elem};
 			int r = sb_cfg_parse(e, p, t, d, 1, err, errlen);
@@ -406,7 +410,7 @@ int sb_cfg_parse(const cJSON *obj, const char *path, const struct sb_cfg_key *co
 		return 0;
 	if (!cJSON_IsObject(obj))
 		return sb_cfg_fail(err, errlen, path, NULL, "expected an object, got %s",
-			    sb_cfg_json_type(obj));
+				   sb_cfg_json_type(obj));
 	const cJSON *v;
 	cJSON_ArrayForEach(v, obj)
 	{
@@ -434,7 +438,8 @@ int sb_cfg_parse(const cJSON *obj, const char *path, const struct sb_cfg_key *co
 					snprintf(known + l, sizeof(known) - l, "%s%s",
 						 l ? ", " : "", k->name);
 				}
-			return sb_cfg_fail(err, errlen, p, NULL, "unknown key (known keys: %s)", known);
+			return sb_cfg_fail(err, errlen, p, NULL, "unknown key (known keys: %s)",
+					   known);
 		}
 		int r = sb_cfg_parse_value(v, found, dst, p, err, errlen);
 		if (r)

@@ -12,7 +12,7 @@ struct cJSON;
 
 /* Writes "path.key: reason" to err; returns -EINVAL. */
 int sb_cfg_fail(char *err, size_t errlen, const char *path, const char *key, const char *fmt, ...)
-	SB_PRINTF(5, 6);
+    SB_PRINTF(5, 6);
 struct sb_cfg_key;
 /* Parses one value v of key k into dst; path names it in errors. */
 int sb_cfg_parse_value(const struct cJSON *v, const struct sb_cfg_key *k, void *dst,

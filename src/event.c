@@ -126,15 +126,9 @@ void sb_evb_begin(struct sb_evb *b, const char *source, const char *kind)
 	b->kind = put_str(b, kind, strlen(kind));
 }
 
-void sb_evb_time(struct sb_evb *b, int64_t real_ns)
-{
-	b->time_ns = real_ns;
-}
+void sb_evb_time(struct sb_evb *b, int64_t real_ns) { b->time_ns = real_ns; }
 
-size_t sb_evb_nsamples(const struct sb_evb *b)
-{
-	return b->nsamples;
-}
+size_t sb_evb_nsamples(const struct sb_evb *b) { return b->nsamples; }
 
 void sb_evb_samplen(struct sb_evb *b, const char *name, size_t namelen, enum sb_mtype type,
 		    double value)
@@ -175,8 +169,7 @@ void sb_evb_help(struct sb_evb *b, const char *help)
 	s->help = put_str(b, help, strlen(help));
 }
 
-void sb_evb_labeln(struct sb_evb *b, const char *name, size_t nlen, const char *value,
-		   size_t vlen)
+void sb_evb_labeln(struct sb_evb *b, const char *name, size_t nlen, const char *value, size_t vlen)
 {
 	if (!b->nsamples || GROW(b, labels, nlabels, caplabels))
 		return;
@@ -309,16 +302,16 @@ struct sb_event *sb_evb_finish(struct sb_evb *b)
 	for (size_t i = 0; i < b->nsamples; i++) {
 		const struct sb_evb_sample *s = &b->samples[i];
 		samples[i] = (struct sb_sample){
-			.name = str + s->name,
-			.labels = labels + s->label0,
-			.buckets = buckets + s->bucket0,
-			.value = s->value,
-			.sum = s->sum,
-			.count = s->count,
-			.nlabels = (uint16_t)s->nlabels,
-			.type = (uint16_t)s->type,
-			.nbuckets = (uint32_t)s->nbuckets,
-			.help = s->help == SIZE_MAX ? NULL : str + s->help,
+		    .name = str + s->name,
+		    .labels = labels + s->label0,
+		    .buckets = buckets + s->bucket0,
+		    .value = s->value,
+		    .sum = s->sum,
+		    .count = s->count,
+		    .nlabels = (uint16_t)s->nlabels,
+		    .type = (uint16_t)s->type,
+		    .nbuckets = (uint32_t)s->nbuckets,
+		    .help = s->help == SIZE_MAX ? NULL : str + s->help,
 		};
 	}
 	for (size_t i = 0; i < b->nfields; i++) {

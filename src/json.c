@@ -5,10 +5,10 @@
 
 /* 0: copy as is; 1: needs escaping; 2: start of a multi-byte sequence. */
 static const unsigned char char_class[256] = {
-	[0x00 ... 0x1f] = 1,
-	['"'] = 1,
-	['\\'] = 1,
-	[0x80 ... 0xff] = 2,
+    [0x00 ... 0x1f] = 1,
+    ['"'] = 1,
+    ['\\'] = 1,
+    [0x80 ... 0xff] = 2,
 };
 
 /* Length of the valid UTF-8 sequence at p (RFC 3629: no overlong forms, no
@@ -97,10 +97,7 @@ void sb_json_num(struct sb_buf *out, double v)
 	sb_buf_add(out, tmp, n);
 }
 
-static inline void lit(struct sb_buf *out, const char *s, size_t n)
-{
-	sb_buf_add(out, s, n);
-}
+static inline void lit(struct sb_buf *out, const char *s, size_t n) { sb_buf_add(out, s, n); }
 #define LIT(out, s) lit(out, s, sizeof(s) - 1)
 
 static void key(struct sb_buf *out, const char *k)

@@ -13,10 +13,7 @@ static void *log_hook_arg;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug", "trace"};
 
-void sb_log_set_level(enum sb_log_level l)
-{
-	atomic_store(&log_level, (int)l);
-}
+void sb_log_set_level(enum sb_log_level l) { atomic_store(&log_level, (int)l); }
 
 enum sb_log_level sb_log_get_level(void)
 {
@@ -93,8 +90,7 @@ void sb_log(enum sb_log_level l, const char *comp, const char *fmt, ...)
 	va_end(ap);
 }
 
-void sb_log_rl(struct sb_ratelimit *rl, enum sb_log_level l, const char *comp, const char *fmt,
-	       ...)
+void sb_log_rl(struct sb_ratelimit *rl, enum sb_log_level l, const char *comp, const char *fmt, ...)
 {
 	int64_t now = sb_now_mono_ns();
 	int64_t iv = rl->interval_ns ? rl->interval_ns : 60 * SB_NSEC_PER_SEC;

@@ -251,7 +251,4 @@ int sb_loop_run(struct sb_loop *l)
 	return 0;
 }
 
-void sb_loop_stop(struct sb_loop *l)
-{
-	l->stop = true;
-}
+void sb_loop_stop(struct sb_loop *l) { l->stop = true; }

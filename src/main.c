@@ -35,53 +35,54 @@ enum {
 };
 
 static const struct option long_opts[] = {
-	{"config", required_argument, 0, 'c'},
-	{"output", required_argument, 0, 'o'},
-	{"once", no_argument, 0, OPT_ONCE},
-	{"duration", required_argument, 0, OPT_DURATION},
-	{"interval", required_argument, 0, 'i'},
-	{"sensors", required_argument, 0, OPT_SENSORS},
-	{"procfs", required_argument, 0, OPT_PROCFS},
-	{"sysfs", required_argument, 0, OPT_SYSFS},
-	{"no-bpf", no_argument, 0, OPT_NO_BPF},
-	{"check-config", no_argument, 0, OPT_CHECK},
-	{"log-level", required_argument, 0, OPT_LOG_LEVEL},
-	{"host", required_argument, 0, OPT_HOST},
-	{"help", no_argument, 0, 'h'},
-	{"version", no_argument, 0, OPT_VERSION},
-	{0, 0, 0, 0},
+    {"config", required_argument, 0, 'c'},
+    {"output", required_argument, 0, 'o'},
+    {"once", no_argument, 0, OPT_ONCE},
+    {"duration", required_argument, 0, OPT_DURATION},
+    {"interval", required_argument, 0, 'i'},
+    {"sensors", required_argument, 0, OPT_SENSORS},
+    {"procfs", required_argument, 0, OPT_PROCFS},
+    {"sysfs", required_argument, 0, OPT_SYSFS},
+    {"no-bpf", no_argument, 0, OPT_NO_BPF},
+    {"check-config", no_argument, 0, OPT_CHECK},
+    {"log-level", required_argument, 0, OPT_LOG_LEVEL},
+    {"host", required_argument, 0, OPT_HOST},
+    {"help", no_argument, 0, 'h'},
+    {"version", no_argument, 0, OPT_VERSION},
+    {0, 0, 0, 0},
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: sensorbus [OPTIONS]\n"
-		"       sensorbus COMMAND ...   (commands below)\n"
-		"\n"
-		"A low-overhead, eBPF-assisted host metrics agent: sensors (procfs, BPF, algod,\n"
-		"Prometheus scrapes) publish events on a bus that delivers them to sinks (JSON\n"
-		"lines, Prometheus endpoint, RabbitMQ).\n"
-		"\n"
-		"Options:\n"
-		"  -c, --config FILE     JSON config (default: built-in: proc + bpf + agent sensors,\n"
-		"                        file sink)\n"
-		"  -o, --output PATH     one file sink at PATH instead of the config's sinks\n"
-		"                        ('-' is standard output)\n"
-		"      --once            one round from every enabled sensor, flush, exit\n"
-		"      --duration DUR    run for DUR (e.g. 500ms, 10s, 2m), then stop cleanly\n"
-		"  -i, --interval DUR    default collection interval (default 1s)\n"
-		"      --sensors LIST    comma-separated sensors to enable (e.g. proc,bpf)\n"
-		"      --procfs DIR      proc sensor's procfs root (default /proc)\n"
-		"      --sysfs DIR       proc sensor's sysfs root (default /sys)\n"
-		"      --no-bpf          procfs-only mode: never load BPF programs\n"
-		"      --check-config    validate, print the effective config, exit 0 (or 2)\n"
-		"      --log-level LVL   error, warn, info (default), debug or trace (debug and\n"
-		"                        libbpf's own debug output)\n"
-		"      --host NAME       host name in events (default: the system's)\n"
-		"  -h, --help            this text\n"
-		"      --version         version and commit\n"
-		"\n"
-		"Commands:\n");
+	fprintf(
+	    f,
+	    "Usage: sensorbus [OPTIONS]\n"
+	    "       sensorbus COMMAND ...   (commands below)\n"
+	    "\n"
+	    "A low-overhead, eBPF-assisted host metrics agent: sensors (procfs, BPF, algod,\n"
+	    "Prometheus scrapes) publish events on a bus that delivers them to sinks (JSON\n"
+	    "lines, Prometheus endpoint, RabbitMQ).\n"
+	    "\n"
+	    "Options:\n"
+	    "  -c, --config FILE     JSON config (default: built-in: proc + bpf + agent sensors,\n"
+	    "                        file sink)\n"
+	    "  -o, --output PATH     one file sink at PATH instead of the config's sinks\n"
+	    "                        ('-' is standard output)\n"
+	    "      --once            one round from every enabled sensor, flush, exit\n"
+	    "      --duration DUR    run for DUR (e.g. 500ms, 10s, 2m), then stop cleanly\n"
+	    "  -i, --interval DUR    default collection interval (default 1s)\n"
+	    "      --sensors LIST    comma-separated sensors to enable (e.g. proc,bpf)\n"
+	    "      --procfs DIR      proc sensor's procfs root (default /proc)\n"
+	    "      --sysfs DIR       proc sensor's sysfs root (default /sys)\n"
+	    "      --no-bpf          procfs-only mode: never load BPF programs\n"
+	    "      --check-config    validate, print the effective config, exit 0 (or 2)\n"
+	    "      --log-level LVL   error, warn, info (default), debug or trace (debug and\n"
+	    "                        libbpf's own debug output)\n"
+	    "      --host NAME       host name in events (default: the system's)\n"
+	    "  -h, --help            this text\n"
+	    "      --version         version and commit\n"
+	    "\n"
+	    "Commands:\n");
 	for (const struct sb_subcommand *c = sb_subcommands; c->name; c++)
 		fprintf(f, "  %-20s  %s\n", c->name, c->help);
 	fprintf(f, "\nSensors:\n");
@@ -134,8 +135,8 @@ int main(int argc, char **argv)
 		return die_usage("unknown command '%s'", argv[1]);
 	}
 
-	const char *config = NULL, *output = NULL, *sensors = NULL, *procfs = NULL,
-		   *sysfs = NULL, *host = NULL, *log_level = NULL;
+	const char *config = NULL, *output = NULL, *sensors = NULL, *procfs = NULL, *sysfs = NULL,
+		   *host = NULL, *log_level = NULL;
 	const char *interval = NULL;
 	bool check = false, no_bpf = false;
 	struct sb_agent_opts opts = {0};
@@ -222,8 +223,8 @@ int main(int argc, char **argv)
 	if (!r && interval) {
 		int64_t iv;
 		if (sb_parse_duration(interval, &iv) || iv < SB_NSEC_PER_MSEC) {
-			snprintf(err, sizeof(err), "--interval: invalid duration '%s' (at least 1ms)",
-				 interval);
+			snprintf(err, sizeof(err),
+				 "--interval: invalid duration '%s' (at least 1ms)", interval);
 			r = -EINVAL;
 		} else {
 			cfg.interval = iv;

@@ -20,20 +20,12 @@ extern const struct sb_sink_ops sb_sink_prom;
 extern const struct sb_sink_ops sb_sink_amqp;
 
 static const struct sb_sensor_ops *const sensors[] = {
-	&sb_sensor_proc,
-	&sb_sensor_bpf,
-	&sb_sensor_synthetic,
-	&sb_sensor_algod,
-	&sb_sensor_scrape,
-	&sb_sensor_agent,
+    &sb_sensor_proc,  &sb_sensor_bpf,	 &sb_sensor_synthetic,
+    &sb_sensor_algod, &sb_sensor_scrape, &sb_sensor_agent,
 };
 
 static const struct sb_sink_ops *const sinks[] = {
-	&sb_sink_file,
-	&sb_sink_stdout,
-	&sb_sink_null,
-	&sb_sink_prom,
-	&sb_sink_amqp,
+    &sb_sink_file, &sb_sink_stdout, &sb_sink_null, &sb_sink_prom, &sb_sink_amqp,
 };
 
 const struct sb_sensor_ops *const *sb_sensor_table(size_t *n)

@@ -11,10 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-void sb_buf_init(struct sb_buf *b)
-{
-	memset(b, 0, sizeof(*b));
-}
+void sb_buf_init(struct sb_buf *b) { memset(b, 0, sizeof(*b)); }
 
 void sb_buf_free(struct sb_buf *b)
 {
@@ -222,14 +219,14 @@ static const struct {
 	const char *unit;
 	int64_t ns;
 } duration_units[] = {
-	{"ns", 1},
-	{"us", 1000},
-	{"µs", 1000},
-	{"ms", SB_NSEC_PER_MSEC},
-	{"s", SB_NSEC_PER_SEC},
-	{"m", 60 * SB_NSEC_PER_SEC},
-	{"h", 3600 * SB_NSEC_PER_SEC},
-	{"d", 86400 * SB_NSEC_PER_SEC},
+    {"ns", 1},
+    {"us", 1000},
+    {"µs", 1000},
+    {"ms", SB_NSEC_PER_MSEC},
+    {"s", SB_NSEC_PER_SEC},
+    {"m", 60 * SB_NSEC_PER_SEC},
+    {"h", 3600 * SB_NSEC_PER_SEC},
+    {"d", 86400 * SB_NSEC_PER_SEC},
 };
 
 int sb_parse_duration(const char *s, int64_t *ns)
@@ -277,9 +274,12 @@ void sb_fmt_duration(char *out, size_t n, int64_t ns)
 	static const struct {
 		const char *u;
 		int64_t m;
-	} units[] = {{"h", 3600 * SB_NSEC_PER_SEC}, {"m", 60 * SB_NSEC_PER_SEC},
-		     {"s", SB_NSEC_PER_SEC},         {"ms", SB_NSEC_PER_MSEC},
-		     {"us", 1000},                   {"ns", 1}};
+	} units[] = {{"h", 3600 * SB_NSEC_PER_SEC},
+		     {"m", 60 * SB_NSEC_PER_SEC},
+		     {"s", SB_NSEC_PER_SEC},
+		     {"ms", SB_NSEC_PER_MSEC},
+		     {"us", 1000},
+		     {"ns", 1}};
 	if (ns == 0) {
 		snprintf(out, n, "0s");
 		return;
@@ -298,22 +298,22 @@ int sb_parse_size(const char *s, uint64_t *bytes)
 		const char *u;
 		uint64_t m;
 	} units[] = {
-		{"", 1},
-		{"B", 1},
-		{"k", 1000},
-		{"K", 1000},
-		{"KB", 1000},
-		{"kB", 1000},
-		{"KiB", 1ULL << 10},
-		{"M", 1000000},
-		{"MB", 1000000},
-		{"MiB", 1ULL << 20},
-		{"G", 1000000000},
-		{"GB", 1000000000},
-		{"GiB", 1ULL << 30},
-		{"T", 1000000000000ULL},
-		{"TB", 1000000000000ULL},
-		{"TiB", 1ULL << 40},
+	    {"", 1},
+	    {"B", 1},
+	    {"k", 1000},
+	    {"K", 1000},
+	    {"KB", 1000},
+	    {"kB", 1000},
+	    {"KiB", 1ULL << 10},
+	    {"M", 1000000},
+	    {"MB", 1000000},
+	    {"MiB", 1ULL << 20},
+	    {"G", 1000000000},
+	    {"GB", 1000000000},
+	    {"GiB", 1ULL << 30},
+	    {"T", 1000000000000ULL},
+	    {"TB", 1000000000000ULL},
+	    {"TiB", 1ULL << 40},
 	};
 	if (!s || !*s || !((*s >= '0' && *s <= '9') || *s == '.'))
 		return -EINVAL;

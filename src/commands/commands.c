@@ -18,7 +18,7 @@ static int config_keys_main(int argc, char **argv)
 }
 
 const struct sb_subcommand sb_subcommands[] = {
-	{"config-keys", config_keys_main, "print every config key as markdown tables"},
-	{"spool", sb_spool_main, "verify|stats DIR: check or describe a sink's spool offline"},
-	{NULL, NULL, NULL},
+    {"config-keys", config_keys_main, "print every config key as markdown tables"},
+    {"spool", sb_spool_main, "verify|stats DIR: check or describe a sink's spool offline"},
+    {NULL, NULL, NULL},
 };

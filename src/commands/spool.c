@@ -95,9 +95,10 @@ static int one(const char *dir, bool verify)
 int sb_spool_main(int argc, char **argv)
 {
 	if (argc != 3 || (strcmp(argv[1], "verify") && strcmp(argv[1], "stats"))) {
-		fprintf(stderr, "usage: sensorbus spool verify|stats DIR\n"
-				"  verify: check every record's checksum; exit 1 if any is corrupt\n"
-				"  stats:  segments, records pending delivery, their seq and time\n");
+		fprintf(stderr,
+			"usage: sensorbus spool verify|stats DIR\n"
+			"  verify: check every record's checksum; exit 1 if any is corrupt\n"
+			"  stats:  segments, records pending delivery, their seq and time\n");
 		return 2;
 	}
 	bool verify = !strcmp(argv[1], "verify");

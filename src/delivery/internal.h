@@ -44,10 +44,10 @@ enum { ORIGIN_MEM, ORIGIN_OLD, ORIGIN_LIVE };
 struct wmsg {
 	struct sb_dmsg m;
 	int origin;
-	bool junk;           /* a checksummed record that is not a message */
+	bool junk;	     /* a checksummed record that is not a message */
 	struct sb_event *ev; /* ORIGIN_MEM */
 	uint64_t segno, end; /* spool origins */
-	size_t body;         /* ORIGIN_MEM: offset in the sender's buffer */
+	size_t body;	     /* ORIGIN_MEM: offset in the sender's buffer */
 };
 
 struct dsink;
@@ -84,9 +84,9 @@ struct dshard {
 	struct wmsg *win;
 	struct sb_dmsg **wptr;
 	size_t nwin;
-	unsigned win_attempt; /* failed publishes of the window held in win */
+	unsigned win_attempt;  /* failed publishes of the window held in win */
 	unsigned link_attempt; /* failed connects in a row */
-	int64_t retry_at;     /* backing off until then (no kick shortens it) */
+	int64_t retry_at;      /* backing off until then (no kick shortens it) */
 	struct sb_buf sbuf;
 	struct sb_codec_ctx scc;
 	struct sb_spool_batch sb;

@@ -27,10 +27,7 @@ void dl_close_link(struct dshard *sh)
 	pthread_mutex_unlock(&sh->wd_mu);
 }
 
-static int64_t idle_tick(void)
-{
-	return SB_NSEC_PER_SEC;
-}
+static int64_t idle_tick(void) { return SB_NSEC_PER_SEC; }
 
 static uint64_t take_tokens(struct dsink *k, uint64_t want, int64_t *wait)
 {
@@ -92,10 +89,7 @@ static void read_spool(struct dshard *sh, struct sb_spool_reader *rd, size_t max
 	}
 }
 
-static struct sb_dstr dstr(const char *s)
-{
-	return (struct sb_dstr){s, strlen(s)};
-}
+static struct sb_dstr dstr(const char *s) { return (struct sb_dstr){s, strlen(s)}; }
 
 /* Moves up to max events from the memory queue into the window. */
 static void take_memory(struct dshard *sh, size_t max)
@@ -219,7 +213,8 @@ static void begin_replay(struct dshard *sh)
 	sh->replaying = true;
 	if (c->drain_rate && (uint64_t)c->drain_rate <= peak)
 		sb_warn(COMP,
-			"%s: drain_rate %" PRId64 "/s is not above the recent peak input rate %" PRIu64
+			"%s: drain_rate %" PRId64
+			"/s is not above the recent peak input rate %" PRIu64
 			"/s: the spool may never empty",
 			sh->name, c->drain_rate, peak);
 }
@@ -356,8 +351,8 @@ static void settle(struct dshard *sh, bool failed)
 		for (size_t i = 0; i < nback; i++)
 			sb_event_unref(back[i]);
 		while (sh->mcount) {
-			size_t n = sh->mcount < sh->mcap - sh->mhead ? sh->mcount
-								      : sh->mcap - sh->mhead;
+			size_t n =
+			    sh->mcount < sh->mcap - sh->mhead ? sh->mcount : sh->mcap - sh->mhead;
 			dl_spill_locked(sh, sh->mem + sh->mhead, n, &sh->sb, &sh->sbody, &sh->scc,
 					true);
 			for (size_t i = 0; i < n; i++)
@@ -430,8 +425,8 @@ static int64_t publish_window(struct dshard *sh, bool probe)
 	const struct sb_retry_conf *rc = &k->s->common->retry;
 	char err[512] = "";
 	atomic_store(&sh->busy_since, sb_now_mono_ns());
-	int r = k->t->publish(sh->link, sh->wptr, sh->nwin, k->cfg->confirm_timeout, err,
-			      sizeof(err));
+	int r =
+	    k->t->publish(sh->link, sh->wptr, sh->nwin, k->cfg->confirm_timeout, err, sizeof(err));
 	atomic_store(&sh->busy_since, 0);
 	sh->last_io = k->now();
 	size_t bad = 0;

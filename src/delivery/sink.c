@@ -22,63 +22,60 @@
 
 const char *const dl_drop_names[NDROP] = {"spool_full", "spool_error", "corrupt", "rejected"};
 const double dl_lat_le[NLAT] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-				0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+				0.1,	0.25,  0.5,    1,     2.5,  5,	   10};
 
 static const char *const buffer_choices[] = {"disk", "memory", NULL};
 static const char *const replay_choices[] = {"ordered", "backfill", NULL};
 static const char *const spool_full_choices[] = {"block", "drop_oldest", NULL};
 
-#define BRK(f) (offsetof(struct sb_delivery_cfg, breaker.f) - offsetof(struct sb_delivery_cfg, breaker))
+#define BRK(f)                                                                                     \
+	(offsetof(struct sb_delivery_cfg, breaker.f) - offsetof(struct sb_delivery_cfg, breaker))
 static const struct sb_cfg_key breaker_keys[] = {
-	{"failures", SB_CT_INT, BRK(failures), "5",
-	 "consecutive failed attempts that open the breaker", .min = 1, .max = 1e6},
-	{"cooldown", SB_CT_DURATION, BRK(cooldown), "10s",
-	 "how long the breaker stays open before a probe", .min = 0.001, .max = 86400},
-	{0},
+    {"failures", SB_CT_INT, BRK(failures), "5", "consecutive failed attempts that open the breaker",
+     .min = 1, .max = 1e6},
+    {"cooldown", SB_CT_DURATION, BRK(cooldown), "10s",
+     "how long the breaker stays open before a probe", .min = 0.001, .max = 86400},
+    {0},
 };
 
 #define D(f) offsetof(struct sb_delivery_cfg, f)
 const struct sb_cfg_key sb_delivery_keys[] = {
-	{"spool_dir", SB_CT_STR, D(spool_dir), NULL,
-	 "spool directory, one shard-N subdirectory per worker (default "
-	 "/var/lib/sensorbus/spool/NAME, NAME the sink's name)",
-	 .flags = SB_CK_PATH | SB_CK_OWNED},
-	{"spool_max_bytes", SB_CT_SIZE, D(spool_max_bytes), "1GiB",
-	 "bound on the spool's files, shared evenly by the workers", .min = 65536, .max = 1e15},
-	{"spool_segment_bytes", SB_CT_SIZE, D(spool_segment_bytes), "16MiB",
-	 "spool segment file size (drop_oldest deletes whole segments)", .min = 4096,
-	 .max = 1e12},
-	{"spool_full", SB_CT_ENUM, D(spool_full), "drop_oldest",
-	 "at spool_max_bytes or a full disk: drop_oldest (delete the oldest segment, counted) or "
-	 "block (accept nothing more; the bus queue holds, then drops by its own policy)",
-	 spool_full_choices},
-	{"buffer", SB_CT_ENUM, D(buffer), "disk",
-	 "disk: every event is spooled before it is accepted (kill -9 loses nothing); memory: "
-	 "spool only while the receiver is unreachable and at shutdown",
-	 buffer_choices},
-	{"drain_rate", SB_CT_INT, D(drain_rate), "5000",
-	 "events/s the spool is replayed at after an outage (0: unlimited)", .min = 0,
-	 .max = 1e9},
-	{"replay", SB_CT_ENUM, D(replay), "ordered",
-	 "ordered: the spool goes before newer events; backfill: newer events go at once and the "
-	 "spool drains beside them",
-	 replay_choices},
-	{"breaker", SB_CT_OBJ, D(breaker), NULL, "circuit breaker over the sink's attempts",
-	 .sub = breaker_keys},
-	{"fsync_interval", SB_CT_DURATION, D(fsync_interval), "1s",
-	 "fdatasync spooled data and cursors at most this late (0: leave it to the kernel)",
-	 .min = 0, .max = 3600},
-	{"fsync_every_write", SB_CT_BOOL, D(fsync_every_write), "false",
-	 "fdatasync every batch before accepting it (survives power loss; slower)"},
-	{"window", SB_CT_INT, D(window), "512",
-	 "messages sent per worker before waiting for their outcome", .min = 1, .max = 65536},
-	{"memory_events", SB_CT_INT, D(memory_events), "8192",
-	 "buffer memory: events held per worker before the rest go to the spool", .min = 1,
-	 .max = 1e8},
-	{"confirm_timeout", SB_CT_DURATION, D(confirm_timeout), "10s",
-	 "longest wait for a window's outcome before it counts as failed", .min = 0.001,
-	 .max = 3600},
-	{0},
+    {"spool_dir", SB_CT_STR, D(spool_dir), NULL,
+     "spool directory, one shard-N subdirectory per worker (default "
+     "/var/lib/sensorbus/spool/NAME, NAME the sink's name)",
+     .flags = SB_CK_PATH | SB_CK_OWNED},
+    {"spool_max_bytes", SB_CT_SIZE, D(spool_max_bytes), "1GiB",
+     "bound on the spool's files, shared evenly by the workers", .min = 65536, .max = 1e15},
+    {"spool_segment_bytes", SB_CT_SIZE, D(spool_segment_bytes), "16MiB",
+     "spool segment file size (drop_oldest deletes whole segments)", .min = 4096, .max = 1e12},
+    {"spool_full", SB_CT_ENUM, D(spool_full), "drop_oldest",
+     "at spool_max_bytes or a full disk: drop_oldest (delete the oldest segment, counted) or "
+     "block (accept nothing more; the bus queue holds, then drops by its own policy)",
+     spool_full_choices},
+    {"buffer", SB_CT_ENUM, D(buffer), "disk",
+     "disk: every event is spooled before it is accepted (kill -9 loses nothing); memory: "
+     "spool only while the receiver is unreachable and at shutdown",
+     buffer_choices},
+    {"drain_rate", SB_CT_INT, D(drain_rate), "5000",
+     "events/s the spool is replayed at after an outage (0: unlimited)", .min = 0, .max = 1e9},
+    {"replay", SB_CT_ENUM, D(replay), "ordered",
+     "ordered: the spool goes before newer events; backfill: newer events go at once and the "
+     "spool drains beside them",
+     replay_choices},
+    {"breaker", SB_CT_OBJ, D(breaker), NULL, "circuit breaker over the sink's attempts",
+     .sub = breaker_keys},
+    {"fsync_interval", SB_CT_DURATION, D(fsync_interval), "1s",
+     "fdatasync spooled data and cursors at most this late (0: leave it to the kernel)", .min = 0,
+     .max = 3600},
+    {"fsync_every_write", SB_CT_BOOL, D(fsync_every_write), "false",
+     "fdatasync every batch before accepting it (survives power loss; slower)"},
+    {"window", SB_CT_INT, D(window), "512",
+     "messages sent per worker before waiting for their outcome", .min = 1, .max = 65536},
+    {"memory_events", SB_CT_INT, D(memory_events), "8192",
+     "buffer memory: events held per worker before the rest go to the spool", .min = 1, .max = 1e8},
+    {"confirm_timeout", SB_CT_DURATION, D(confirm_timeout), "10s",
+     "longest wait for a window's outcome before it counts as failed", .min = 0.001, .max = 3600},
+    {0},
 };
 
 int sb_delivery_validate(const void *cfgp, char *err, size_t errlen)
@@ -89,9 +86,10 @@ int sb_delivery_validate(const void *cfgp, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	if (c->spool_segment_bytes * 2 > c->spool_max_bytes) {
-		snprintf(err, errlen,
-			 "spool_segment_bytes: at most half of spool_max_bytes (drop_oldest deletes "
-			 "whole segments)");
+		snprintf(
+		    err, errlen,
+		    "spool_segment_bytes: at most half of spool_max_bytes (drop_oldest deletes "
+		    "whole segments)");
 		return -EINVAL;
 	}
 	return 0;
@@ -186,7 +184,8 @@ static void breaker_changed(struct dsink *k, int from, const char *why)
 	if (st == SB_BREAKER_OPEN && from == SB_BREAKER_CLOSED) {
 		char cd[32];
 		sb_fmt_duration(cd, sizeof(cd), k->br.cooldown);
-		sb_warn(COMP, "%s: breaker open (%s): events go to the spool, probing %s every %s (%s)",
+		sb_warn(COMP,
+			"%s: breaker open (%s): events go to the spool, probing %s every %s (%s)",
 			k->s->name, why, target, cd, line);
 	} else if (st == SB_BREAKER_OPEN) {
 		sb_dbg(COMP, "%s: probe failed (%s): breaker open again (%s)", k->s->name, why,
@@ -445,14 +444,14 @@ static int open_shard(struct dsink *k, unsigned i)
 	spool_dir_of(k, base, sizeof(base));
 	snprintf(dir, sizeof(dir), "%s/shard-%u", base, i);
 	struct sb_spool_opts o = {
-		.dir = dir,
-		.name = sh->name,
-		.max_bytes = c->spool_max_bytes / k->n,
-		.segment_bytes = c->spool_segment_bytes,
-		.full = c->spool_full,
-		.fsync_interval = c->fsync_interval,
-		.fsync_every_write = c->fsync_every_write,
-		.now = k->now,
+	    .dir = dir,
+	    .name = sh->name,
+	    .max_bytes = c->spool_max_bytes / k->n,
+	    .segment_bytes = c->spool_segment_bytes,
+	    .full = c->spool_full,
+	    .fsync_interval = c->fsync_interval,
+	    .fsync_every_write = c->fsync_every_write,
+	    .now = k->now,
 	};
 	if (o.max_bytes < 2 * o.segment_bytes) {
 		o.max_bytes = 2 * o.segment_bytes;
@@ -472,7 +471,8 @@ static int open_shard(struct dsink *k, unsigned i)
 		return r;
 	if (rec.records || rec.corrupt || rec.torn_bytes)
 		sb_info(COMP,
-			"%s: spool %s holds %" PRIu64 " undelivered events from an earlier run (%" PRIu64
+			"%s: spool %s holds %" PRIu64
+			" undelivered events from an earlier run (%" PRIu64
 			" corrupt skipped, %" PRIu64 " torn bytes cut)",
 			sh->name, dir, rec.records, rec.corrupt, rec.torn_bytes);
 	/* Recovered records count as received (and corrupt ones as dropped),
@@ -569,10 +569,7 @@ fail:
 	return r ? r : -EINVAL;
 }
 
-int sb_delivery_open(struct sb_sink *s)
-{
-	return open_common(s, sb_now_mono_ns, true);
-}
+int sb_delivery_open(struct sb_sink *s) { return open_common(s, sb_now_mono_ns, true); }
 
 int sb_delivery_open_manual(struct sb_sink *s, int64_t (*now)(void))
 {
@@ -654,7 +651,8 @@ void sb_delivery_telemetry(struct sb_sink *s, struct sb_evb *b)
 	const char *n = s->name;
 	/* Events the bus dropped before the sink could take them are received
 	 * and dropped alike, so the identity holds over both. */
-	sample(b, "sensorbus_sink_received_total", SB_COUNTER, (double)(t.received + bus_dropped), n);
+	sample(b, "sensorbus_sink_received_total", SB_COUNTER, (double)(t.received + bus_dropped),
+	       n);
 	sample(b, "sensorbus_sink_delivered_total", SB_COUNTER, (double)t.delivered, n);
 	for (int r = 0; r < NDROP; r++) {
 		sample(b, "sensorbus_sink_dropped_total", SB_COUNTER, (double)t.dropped[r], n);

@@ -53,7 +53,8 @@ static void input_rate(struct dsink *k, int64_t now)
 	    now - k->last_warn >= 60 * SB_NSEC_PER_SEC) {
 		k->last_warn = now;
 		sb_warn(COMP,
-			"%s: drain_rate %" PRId64 "/s is not above the recent peak input rate %" PRIu64
+			"%s: drain_rate %" PRId64
+			"/s is not above the recent peak input rate %" PRIu64
 			"/s: the spool may never empty",
 			k->s->name, c->drain_rate, peak);
 	}

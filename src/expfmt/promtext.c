@@ -23,65 +23,45 @@ static const struct {
 	const char *name;
 	enum fam_type t;
 } type_names[] = {
-	{"counter", FT_COUNTER},     {"gauge", FT_GAUGE},
-	{"histogram", FT_HISTOGRAM}, {"summary", FT_SUMMARY},
-	{"untyped", FT_UNTYPED},     {"unknown", FT_UNTYPED},
-	{"info", FT_INFO},           {"stateset", FT_STATESET},
-	{"gaugehistogram", FT_GAUGEHISTOGRAM},
+    {"counter", FT_COUNTER}, {"gauge", FT_GAUGE},	{"histogram", FT_HISTOGRAM},
+    {"summary", FT_SUMMARY}, {"untyped", FT_UNTYPED},	{"unknown", FT_UNTYPED},
+    {"info", FT_INFO},	     {"stateset", FT_STATESET}, {"gaugehistogram", FT_GAUGEHISTOGRAM},
 };
 
 /* What a sample line is to the family it follows. */
 enum role { R_OTHER, R_PLAIN, R_BUCKET, R_QUANTILE, R_SUM, R_COUNT, R_SKIP };
 
 const struct sb_cfg_key sb_prom_limit_keys[] = {
-	{"body_size", SB_CT_SIZE, offsetof(struct sb_prom_limits, body_size), "16MiB",
-	 "largest response body (after decompression); a larger one fails the scrape",
-	 .min = 1024, .max = 1e12},
-	{"line_length", SB_CT_SIZE, offsetof(struct sb_prom_limits, line_length), "64KiB",
-	 "longest line of the body; a longer one fails the scrape", .min = 64, .max = 1 << 30},
-	{"labels", SB_CT_INT, offsetof(struct sb_prom_limits, labels), "64",
-	 "most labels on one sample; more fail the scrape", .min = 1, .max = 65535},
-	{"samples", SB_CT_INT, offsetof(struct sb_prom_limits, samples), "200000",
-	 "most sample lines in one scrape; more fail the scrape", .min = 1, .max = 1e9},
-	{0},
+    {"body_size", SB_CT_SIZE, offsetof(struct sb_prom_limits, body_size), "16MiB",
+     "largest response body (after decompression); a larger one fails the scrape", .min = 1024,
+     .max = 1e12},
+    {"line_length", SB_CT_SIZE, offsetof(struct sb_prom_limits, line_length), "64KiB",
+     "longest line of the body; a longer one fails the scrape", .min = 64, .max = 1 << 30},
+    {"labels", SB_CT_INT, offsetof(struct sb_prom_limits, labels), "64",
+     "most labels on one sample; more fail the scrape", .min = 1, .max = 65535},
+    {"samples", SB_CT_INT, offsetof(struct sb_prom_limits, samples), "200000",
+     "most sample lines in one scrape; more fail the scrape", .min = 1, .max = 1e9},
+    {0},
 };
 
 /* Character classes of the format, one table lookup per byte. */
 enum { C_BLANK = 1, C_DIGIT = 2, C_LSTART = 4, C_COLON = 8 };
 static const uint8_t cls[256] = {
-	[' '] = C_BLANK, ['\t'] = C_BLANK, ['0' ... '9'] = C_DIGIT, ['a' ... 'z'] = C_LSTART,
-	['A' ... 'Z'] = C_LSTART, ['_'] = C_LSTART, [':'] = C_COLON,
+    [' '] = C_BLANK,	      ['\t'] = C_BLANK, ['0' ... '9'] = C_DIGIT, ['a' ... 'z'] = C_LSTART,
+    ['A' ... 'Z'] = C_LSTART, ['_'] = C_LSTART, [':'] = C_COLON,
 };
 
-static inline bool is_blank(char c)
-{
-	return cls[(uint8_t)c] & C_BLANK;
-}
+static inline bool is_blank(char c) { return cls[(uint8_t)c] & C_BLANK; }
 
-static inline bool is_digit(char c)
-{
-	return cls[(uint8_t)c] & C_DIGIT;
-}
+static inline bool is_digit(char c) { return cls[(uint8_t)c] & C_DIGIT; }
 
-static inline bool is_lname_start(char c)
-{
-	return cls[(uint8_t)c] & C_LSTART;
-}
+static inline bool is_lname_start(char c) { return cls[(uint8_t)c] & C_LSTART; }
 
-static inline bool is_lname_char(char c)
-{
-	return cls[(uint8_t)c] & (C_LSTART | C_DIGIT);
-}
+static inline bool is_lname_char(char c) { return cls[(uint8_t)c] & (C_LSTART | C_DIGIT); }
 
-static inline bool is_name_start(char c)
-{
-	return cls[(uint8_t)c] & (C_LSTART | C_COLON);
-}
+static inline bool is_name_start(char c) { return cls[(uint8_t)c] & (C_LSTART | C_COLON); }
 
-static inline bool is_name_char(char c)
-{
-	return cls[(uint8_t)c] & (C_LSTART | C_DIGIT | C_COLON);
-}
+static inline bool is_name_char(char c) { return cls[(uint8_t)c] & (C_LSTART | C_DIGIT | C_COLON); }
 
 static size_t skip_blanks(const char *s, size_t i, size_t n)
 {
@@ -444,8 +424,7 @@ static bool suffix_is(const char *s, size_t n, const char *suf, size_t sl)
 /* The role of sample name s in the current family: its type applies to the
  * family name and, for histograms, summaries and OpenMetrics counters, to
  * the suffixed names; the type is never guessed from the name. */
-static enum role role_of(const struct sb_prom_parser *p, const char *s, size_t n,
-			 enum sb_mtype *t)
+static enum role role_of(const struct sb_prom_parser *p, const char *s, size_t n, enum sb_mtype *t)
 {
 	size_t fl = p->fam.len;
 	if (!p->fam_typed && !p->fam_helped)
@@ -574,7 +553,8 @@ static size_t parse_labels(struct sb_prom_parser *p, const char *s, size_t n, si
 			run = i;
 		}
 		if ((int64_t)*nlab >= p->lim.labels) {
-			fatal(p, -E2BIG, "line %llu: more than %lld labels on one sample (limits.labels)",
+			fatal(p, -E2BIG,
+			      "line %llu: more than %lld labels on one sample (limits.labels)",
 			      (unsigned long long)p->lines, (long long)p->lim.labels);
 			return 0;
 		}
@@ -706,8 +686,8 @@ static void sample_line(struct sb_prom_parser *p, const char *s, size_t n)
 	}
 	ssize_t se = find_series(p, nlab);
 	if (se < 0 || (r == R_BUCKET || r == R_QUANTILE
-			       ? grow((void **)&p->bkt, &p->capbkt, p->nbkt + 1, sizeof(*p->bkt))
-			       : 0)) {
+			   ? grow((void **)&p->bkt, &p->capbkt, p->nbkt + 1, sizeof(*p->bkt))
+			   : 0)) {
 		fatal(p, -ENOMEM, "out of memory");
 		return;
 	}

@@ -25,7 +25,7 @@
 struct sb_prom_limits {
 	uint64_t body_size; /* bytes of (decoded) body; checked by sb_prom_feed */
 	uint64_t line_length;
-	int64_t labels;  /* per sample */
+	int64_t labels;	 /* per sample */
 	int64_t samples; /* sample lines per scrape */
 };
 
@@ -52,11 +52,11 @@ struct sb_prom_bucket {
 
 struct sb_prom_parser {
 	/* results of the current parse */
-	uint64_t lines;      /* lines read */
-	uint64_t samples;    /* sample lines accepted */
-	uint64_t bad_lines;  /* skipped */
-	uint64_t bytes;      /* body bytes fed */
-	uint64_t first_bad;  /* line number of the first bad line */
+	uint64_t lines;	    /* lines read */
+	uint64_t samples;   /* sample lines accepted */
+	uint64_t bad_lines; /* skipped */
+	uint64_t bytes;	    /* body bytes fed */
+	uint64_t first_bad; /* line number of the first bad line */
 	char first_bad_reason[160];
 	int fatal; /* 0, or -E2BIG (a limit), -ENOMEM */
 	char fatal_reason[160];
@@ -65,11 +65,11 @@ struct sb_prom_parser {
 	/* private */
 	struct sb_evb *b;
 	struct sb_prom_limits lim;
-	struct sb_buf carry; /* a line split across chunks */
-	struct sb_buf fam;   /* current family name (NUL-terminated) */
-	struct sb_buf help;  /* its unescaped HELP text */
+	struct sb_buf carry;   /* a line split across chunks */
+	struct sb_buf fam;     /* current family name (NUL-terminated) */
+	struct sb_buf help;    /* its unescaped HELP text */
 	struct sb_buf scratch; /* unescaped label values of the current line */
-	int ftype;  /* enum fam_type */
+	int ftype;	       /* enum fam_type */
 	bool fam_typed, fam_helped;
 	struct sb_prom_label *lab;
 	size_t caplab;

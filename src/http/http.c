@@ -169,10 +169,7 @@ void sb_http_req_free(struct sb_http_req *r)
 	r->easy = NULL;
 }
 
-static bool ok_status(long s)
-{
-	return s >= 200 && s < 300;
-}
+static bool ok_status(long s) { return s >= 200 && s < 300; }
 
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 {

@@ -21,23 +21,23 @@
 
 /* libcurl is opened by the first sb_http_acquire (see sb_dl.h): an agent
  * without algod or scrape sensors never loads it. Call it through these. */
-#define CURL_FNS(X) \
-	X(curl_easy_cleanup) \
-	X(curl_easy_getinfo) \
-	X(curl_easy_init) \
-	X(curl_easy_setopt) \
-	X(curl_easy_strerror) \
-	X(curl_global_cleanup) \
-	X(curl_global_init) \
-	X(curl_multi_add_handle) \
-	X(curl_multi_assign) \
-	X(curl_multi_cleanup) \
-	X(curl_multi_info_read) \
-	X(curl_multi_init) \
-	X(curl_multi_remove_handle) \
-	X(curl_multi_setopt) \
-	X(curl_multi_socket_action) \
-	X(curl_slist_append) \
+#define CURL_FNS(X)                                                                                \
+	X(curl_easy_cleanup)                                                                       \
+	X(curl_easy_getinfo)                                                                       \
+	X(curl_easy_init)                                                                          \
+	X(curl_easy_setopt)                                                                        \
+	X(curl_easy_strerror)                                                                      \
+	X(curl_global_cleanup)                                                                     \
+	X(curl_global_init)                                                                        \
+	X(curl_multi_add_handle)                                                                   \
+	X(curl_multi_assign)                                                                       \
+	X(curl_multi_cleanup)                                                                      \
+	X(curl_multi_info_read)                                                                    \
+	X(curl_multi_init)                                                                         \
+	X(curl_multi_remove_handle)                                                                \
+	X(curl_multi_setopt)                                                                       \
+	X(curl_multi_socket_action)                                                                \
+	X(curl_slist_append)                                                                       \
 	X(curl_slist_free_all)
 CURL_FNS(SB_DL_EXTERN)
 
@@ -45,11 +45,11 @@ struct sb_loop;
 struct sb_http;
 
 struct sb_http_result {
-	int err;      /* 0: a response came (any status); else -errno of the failure */
-	long status;  /* HTTP status, 0 when none came */
-	const char *reason; /* why err: curl's message, or the body sink's */
+	int err;		/* 0: a response came (any status); else -errno of the failure */
+	long status;		/* HTTP status, 0 when none came */
+	const char *reason;	/* why err: curl's message, or the body sink's */
 	int64_t retry_after_ns; /* Retry-After of a 429/503, 0 if none */
-	uint64_t bytes;         /* body bytes received (decoded) */
+	uint64_t bytes;		/* body bytes received (decoded) */
 	int64_t duration_ns;
 	/* without on_body: the body (2xx); for any other status its first 512
 	 * bytes, the rest left unread (with or without on_body) */

@@ -22,8 +22,8 @@ struct sb_scrape_job {
 
 	/* the last run's outcome, valid in done */
 	bool ok;
-	char why[256];  /* !ok: why, for a log line */
-	char note[256]; /* ok but bad lines were skipped: which */
+	char why[256];	  /* !ok: why, for a log line */
+	char note[256];	  /* ok but bad lines were skipped: which */
 	uint64_t samples; /* sample lines taken */
 	int64_t duration_ns;
 	struct sb_http_result res; /* body and reason pointers not kept */

@@ -43,21 +43,20 @@ struct algod_cfg {
 };
 
 static const struct sb_cfg_key algod_keys[] = {
-	{"data_dir", SB_CT_STR, offsetof(struct algod_cfg, data_dir), "/var/lib/algorand",
-	 "algod's data directory: its address from algod.net, its token from algod.token",
-	 .flags = SB_CK_PATH},
-	{"url", SB_CT_STR, offsetof(struct algod_cfg, url), NULL,
-	 "REST base URL (e.g. http://127.0.0.1:8080), instead of data_dir/algod.net"},
-	{"token_file", SB_CT_STR, offsetof(struct algod_cfg, token_file), NULL,
-	 "file holding the API token, instead of data_dir/algod.token", .flags = SB_CK_PATH},
-	{"timeout", SB_CT_DURATION, offsetof(struct algod_cfg, timeout), "2s",
-	 "longest a request may take (at most 90% of the interval)", .min = 0.001, .max = 3600},
-	{"connect_timeout", SB_CT_DURATION, offsetof(struct algod_cfg, connect_timeout), "1s",
-	 "longest a connection may take to open (at most the timeout)", .min = 0.001,
-	 .max = 3600},
-	{"limits", SB_CT_OBJ, offsetof(struct algod_cfg, limits), NULL,
-	 "bounds on the /metrics body", .sub = sb_prom_limit_keys},
-	{0},
+    {"data_dir", SB_CT_STR, offsetof(struct algod_cfg, data_dir), "/var/lib/algorand",
+     "algod's data directory: its address from algod.net, its token from algod.token",
+     .flags = SB_CK_PATH},
+    {"url", SB_CT_STR, offsetof(struct algod_cfg, url), NULL,
+     "REST base URL (e.g. http://127.0.0.1:8080), instead of data_dir/algod.net"},
+    {"token_file", SB_CT_STR, offsetof(struct algod_cfg, token_file), NULL,
+     "file holding the API token, instead of data_dir/algod.token", .flags = SB_CK_PATH},
+    {"timeout", SB_CT_DURATION, offsetof(struct algod_cfg, timeout), "2s",
+     "longest a request may take (at most 90% of the interval)", .min = 0.001, .max = 3600},
+    {"connect_timeout", SB_CT_DURATION, offsetof(struct algod_cfg, connect_timeout), "1s",
+     "longest a connection may take to open (at most the timeout)", .min = 0.001, .max = 3600},
+    {"limits", SB_CT_OBJ, offsetof(struct algod_cfg, limits), NULL, "bounds on the /metrics body",
+     .sub = sb_prom_limit_keys},
+    {0},
 };
 
 /* A file we re-parse only when it changed. */
@@ -93,7 +92,7 @@ struct algod {
 	int pending;
 	int64_t start_mono, time_real;
 	char why_status[400], why_ready[400];
-	int err_status, err_ready; /* their requests' -errno, 0 if answered */
+	int err_status, err_ready;	  /* their requests' -errno, 0 if answered */
 	struct sb_http_result status_res; /* for the backoff; no pointers kept */
 	struct status st;
 	int ready; /* -1 no answer */
@@ -217,8 +216,8 @@ static void read_token(struct algod *a)
 			valid = tok[i] > 0x20 && tok[i] < 0x7f;
 		char hdr[4200];
 		if (!valid) {
-			snprintf(a->token_err, sizeof(a->token_err), "the token file %s holds no token",
-				 a->token.path);
+			snprintf(a->token_err, sizeof(a->token_err),
+				 "the token file %s holds no token", a->token.path);
 		} else {
 			snprintf(hdr, sizeof(hdr), "X-Algo-API-Token: %s", tok);
 			a->token_hdr = sym_curl_slist_append(NULL, hdr);
@@ -284,8 +283,10 @@ static int parse_status(struct algod *a, const char *body, size_t len)
 	st->catchup = num(o, "catchup-time", &ok) / 1e9;
 	bool opt = true; /* older nodes lack it */
 	st->next_version_round = num(o, "next-version-round", &opt);
-	st->stopped = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "stopped-at-unsupported-round"));
-	st->next_supported = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "next-version-supported"));
+	st->stopped =
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "stopped-at-unsupported-round"));
+	st->next_supported =
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "next-version-supported"));
 	str(o, "last-version", st->last_version, sizeof(st->last_version));
 	str(o, "next-version", st->next_version, sizeof(st->next_version));
 	cJSON_Delete(o);
@@ -399,8 +400,7 @@ static void finish_round(struct algod *a)
 		round_reason(a, why, sizeof(why));
 		s->errors++;
 	}
-	sb_scrape_health_report(&a->health, COMP, a->desc[0] ? a->desc : "algod",
-				up ? NULL : why);
+	sb_scrape_health_report(&a->health, COMP, a->desc[0] ? a->desc : "algod", up ? NULL : why);
 	a->running = false;
 	sb_sensor_publish_evb(s);
 	sb_sensor_round_done(s);
@@ -574,14 +574,14 @@ static uint64_t algod_caps(const void *cfg)
 }
 
 const struct sb_sensor_ops sb_sensor_algod = {
-	.name = "algod",
-	.desc = "an Algorand node: its /metrics, /v2/status and /ready, without blocking",
-	.keys = algod_keys,
-	.cfg_size = sizeof(struct algod_cfg),
-	.default_interval = 5 * SB_NSEC_PER_SEC,
-	.validate = algod_validate,
-	.init = algod_init,
-	.collect = algod_collect,
-	.destroy = algod_destroy,
-	.caps = algod_caps,
+    .name = "algod",
+    .desc = "an Algorand node: its /metrics, /v2/status and /ready, without blocking",
+    .keys = algod_keys,
+    .cfg_size = sizeof(struct algod_cfg),
+    .default_interval = 5 * SB_NSEC_PER_SEC,
+    .validate = algod_validate,
+    .init = algod_init,
+    .collect = algod_collect,
+    .destroy = algod_destroy,
+    .caps = algod_caps,
 };

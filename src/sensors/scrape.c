@@ -31,31 +31,30 @@ struct scrape_cfg {
 };
 
 static const struct sb_cfg_key target_keys[] = {
-	{"name", SB_CT_STR, offsetof(struct target_cfg, name), NULL,
-	 "the target's name: its `target` label and event field"},
-	{"url", SB_CT_STR, offsetof(struct target_cfg, url), NULL,
-	 "what to GET, e.g. http://127.0.0.1:9100/metrics"},
-	{"interval", SB_CT_DURATION, offsetof(struct target_cfg, interval), "0",
-	 "how often (0: the sensor's interval)", .min = 0, .max = 86400},
-	{"timeout", SB_CT_DURATION, offsetof(struct target_cfg, timeout), "0",
-	 "longest a scrape may take (0: the sensor's timeout; at most 90% of the interval)",
-	 .min = 0, .max = 3600},
-	{"headers", SB_CT_STRMAP, offsetof(struct target_cfg, headers), NULL,
-	 "extra request headers, e.g. Authorization [secret]"},
-	{0},
+    {"name", SB_CT_STR, offsetof(struct target_cfg, name), NULL,
+     "the target's name: its `target` label and event field"},
+    {"url", SB_CT_STR, offsetof(struct target_cfg, url), NULL,
+     "what to GET, e.g. http://127.0.0.1:9100/metrics"},
+    {"interval", SB_CT_DURATION, offsetof(struct target_cfg, interval), "0",
+     "how often (0: the sensor's interval)", .min = 0, .max = 86400},
+    {"timeout", SB_CT_DURATION, offsetof(struct target_cfg, timeout), "0",
+     "longest a scrape may take (0: the sensor's timeout; at most 90% of the interval)", .min = 0,
+     .max = 3600},
+    {"headers", SB_CT_STRMAP, offsetof(struct target_cfg, headers), NULL,
+     "extra request headers, e.g. Authorization [secret]"},
+    {0},
 };
 
 static const struct sb_cfg_key scrape_keys[] = {
-	{"targets", SB_CT_OBJLIST, offsetof(struct scrape_cfg, targets), NULL,
-	 "the endpoints to scrape", .sub = target_keys, .elem_size = sizeof(struct target_cfg)},
-	{"timeout", SB_CT_DURATION, offsetof(struct scrape_cfg, timeout), "10s",
-	 "longest a scrape may take (at most 90% of the target's interval)", .min = 0.001,
-	 .max = 3600},
-	{"connect_timeout", SB_CT_DURATION, offsetof(struct scrape_cfg, connect_timeout), "2s",
-	 "longest a connection may take to open (at most the timeout)", .min = 0.001, .max = 3600},
-	{"limits", SB_CT_OBJ, offsetof(struct scrape_cfg, limits), NULL,
-	 "bounds on every target's body", .sub = sb_prom_limit_keys},
-	{0},
+    {"targets", SB_CT_OBJLIST, offsetof(struct scrape_cfg, targets), NULL,
+     "the endpoints to scrape", .sub = target_keys, .elem_size = sizeof(struct target_cfg)},
+    {"timeout", SB_CT_DURATION, offsetof(struct scrape_cfg, timeout), "10s",
+     "longest a scrape may take (at most 90% of the target's interval)", .min = 0.001, .max = 3600},
+    {"connect_timeout", SB_CT_DURATION, offsetof(struct scrape_cfg, connect_timeout), "2s",
+     "longest a connection may take to open (at most the timeout)", .min = 0.001, .max = 3600},
+    {"limits", SB_CT_OBJ, offsetof(struct scrape_cfg, limits), NULL,
+     "bounds on every target's body", .sub = sb_prom_limit_keys},
+    {0},
 };
 
 struct scrape;
@@ -147,10 +146,7 @@ static void scrape_target(struct target *t)
 	t->running = true;
 }
 
-static void on_tick(void *arg)
-{
-	scrape_target(arg);
-}
+static void on_tick(void *arg) { scrape_target(arg); }
 
 /* The sensor's own timer starts every target once, then each target's
  * timer takes over on its own interval. */
@@ -231,7 +227,7 @@ static int scrape_init(struct sb_sensor *s)
 		t->job.req.url = tc->url;
 		t->job.req.timeout_ns = timeout;
 		t->job.req.connect_timeout_ns =
-			c->connect_timeout < timeout ? c->connect_timeout : timeout;
+		    c->connect_timeout < timeout ? c->connect_timeout : timeout;
 		t->job.lim = c->limits;
 		t->job.done = on_done;
 		t->job.arg = t;
@@ -263,13 +259,15 @@ static int scrape_validate(const void *cfg, char *err, size_t errlen)
 			snprintf(err, errlen, "targets[%zu].name: missing", i);
 			return -EINVAL;
 		}
-		if (!t[i].url || (strncmp(t[i].url, "http://", 7) && strncmp(t[i].url, "https://", 8))) {
+		if (!t[i].url ||
+		    (strncmp(t[i].url, "http://", 7) && strncmp(t[i].url, "https://", 8))) {
 			snprintf(err, errlen, "targets[%zu].url: missing or not an http(s) URL", i);
 			return -EINVAL;
 		}
 		for (size_t k = 0; k < i; k++) {
 			if (!strcmp(t[k].name, t[i].name)) {
-				snprintf(err, errlen, "targets[%zu].name: \"%s\" is also targets[%zu]", i,
+				snprintf(err, errlen,
+					 "targets[%zu].name: \"%s\" is also targets[%zu]", i,
 					 t[i].name, k);
 				return -EINVAL;
 			}
@@ -277,8 +275,8 @@ static int scrape_validate(const void *cfg, char *err, size_t errlen)
 		for (size_t k = 0; k < t[i].headers.n; k++) {
 			if (strpbrk(t[i].headers.k[k], ":\r\n \t") ||
 			    strpbrk(t[i].headers.v[k], "\r\n")) {
-				snprintf(err, errlen, "targets[%zu].headers.%s: not a valid header", i,
-					 t[i].headers.k[k]);
+				snprintf(err, errlen, "targets[%zu].headers.%s: not a valid header",
+					 i, t[i].headers.k[k]);
 				return -EINVAL;
 			}
 		}
@@ -287,12 +285,12 @@ static int scrape_validate(const void *cfg, char *err, size_t errlen)
 }
 
 const struct sb_sensor_ops sb_sensor_scrape = {
-	.name = "scrape",
-	.desc = "any Prometheus endpoint (node_exporter, exporters), without blocking",
-	.keys = scrape_keys,
-	.cfg_size = sizeof(struct scrape_cfg),
-	.validate = scrape_validate,
-	.init = scrape_init,
-	.collect = scrape_collect,
-	.destroy = scrape_destroy,
+    .name = "scrape",
+    .desc = "any Prometheus endpoint (node_exporter, exporters), without blocking",
+    .keys = scrape_keys,
+    .cfg_size = sizeof(struct scrape_cfg),
+    .validate = scrape_validate,
+    .init = scrape_init,
+    .collect = scrape_collect,
+    .destroy = scrape_destroy,
 };

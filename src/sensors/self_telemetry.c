@@ -48,9 +48,9 @@ struct agent_state {
 };
 
 static const struct sb_cfg_key agent_keys[] = {
-	{"process", SB_CT_BOOL, offsetof(struct agent_cfg, process), "true",
-	 "publish the agent's own process_* metrics (CPU, memory, fds, threads)"},
-	{0},
+    {"process", SB_CT_BOOL, offsetof(struct agent_cfg, process), "true",
+     "publish the agent's own process_* metrics (CPU, memory, fds, threads)"},
+    {0},
 };
 
 static int agent_init(struct sb_sensor *s)
@@ -368,12 +368,12 @@ static void agent_destroy(struct sb_sensor *s)
 }
 
 const struct sb_sensor_ops sb_sensor_agent = {
-	.name = "agent",
-	.observer = true,
-	.desc = "the agent's own telemetry: bus, sinks, sensors, process, readiness",
-	.keys = agent_keys,
-	.cfg_size = sizeof(struct agent_cfg),
-	.init = agent_init,
-	.collect = agent_collect,
-	.destroy = agent_destroy,
+    .name = "agent",
+    .observer = true,
+    .desc = "the agent's own telemetry: bus, sinks, sensors, process, readiness",
+    .keys = agent_keys,
+    .cfg_size = sizeof(struct agent_cfg),
+    .init = agent_init,
+    .collect = agent_collect,
+    .destroy = agent_destroy,
 };

@@ -25,19 +25,19 @@ struct synth_state {
 };
 
 static const struct sb_cfg_key synth_keys[] = {
-	{"rate", SB_CT_INT, offsetof(struct synth_cfg, rate), "1000",
-	 "events per second (0: as fast as the bus takes them)", .min = 0, .max = 1e9},
-	{"samples", SB_CT_INT, offsetof(struct synth_cfg, samples), "10", "samples per event",
-	 .min = 0, .max = 100000},
-	{"labels", SB_CT_INT, offsetof(struct synth_cfg, labels), "1",
-	 "labels per sample (at most 64)", .min = 0, .max = 64},
-	{"count", SB_CT_INT, offsetof(struct synth_cfg, count), "0",
-	 "stop after this many events (0: never)", .min = 0, .max = 1e15},
-	{"tick", SB_CT_DURATION, offsetof(struct synth_cfg, tick), "10ms",
-	 "how often due events are published", .min = 0.0001, .max = 60},
-	{"exit_when_done", SB_CT_BOOL, offsetof(struct synth_cfg, exit_when_done), "false",
-	 "after `count` events, stop the agent (drain, flush, exit) once no other sensor runs"},
-	{0},
+    {"rate", SB_CT_INT, offsetof(struct synth_cfg, rate), "1000",
+     "events per second (0: as fast as the bus takes them)", .min = 0, .max = 1e9},
+    {"samples", SB_CT_INT, offsetof(struct synth_cfg, samples), "10", "samples per event", .min = 0,
+     .max = 100000},
+    {"labels", SB_CT_INT, offsetof(struct synth_cfg, labels), "1", "labels per sample (at most 64)",
+     .min = 0, .max = 64},
+    {"count", SB_CT_INT, offsetof(struct synth_cfg, count), "0",
+     "stop after this many events (0: never)", .min = 0, .max = 1e15},
+    {"tick", SB_CT_DURATION, offsetof(struct synth_cfg, tick), "10ms",
+     "how often due events are published", .min = 0.0001, .max = 60},
+    {"exit_when_done", SB_CT_BOOL, offsetof(struct synth_cfg, exit_when_done), "false",
+     "after `count` events, stop the agent (drain, flush, exit) once no other sensor runs"},
+    {0},
 };
 
 static int synth_init(struct sb_sensor *s)
@@ -109,11 +109,11 @@ static void synth_destroy(struct sb_sensor *s)
 }
 
 const struct sb_sensor_ops sb_sensor_synthetic = {
-	.name = "synthetic",
-	.desc = "generated events at a fixed rate, for tests and benchmarks",
-	.keys = synth_keys,
-	.cfg_size = sizeof(struct synth_cfg),
-	.init = synth_init,
-	.collect = synth_collect,
-	.destroy = synth_destroy,
+    .name = "synthetic",
+    .desc = "generated events at a fixed rate, for tests and benchmarks",
+    .keys = synth_keys,
+    .cfg_size = sizeof(struct synth_cfg),
+    .init = synth_init,
+    .collect = synth_collect,
+    .destroy = synth_destroy,
 };

@@ -32,37 +32,36 @@ struct amqp_cfg {
 
 #define TLS(f) (offsetof(struct amqp_cfg, tls.f) - offsetof(struct amqp_cfg, tls))
 static const struct sb_cfg_key tls_keys[] = {
-	{"ca", SB_CT_STR, TLS(ca), NULL,
-	 "CA certificates (PEM) to verify the broker with (amqps://)", .flags = SB_CK_PATH},
-	{"cert", SB_CT_STR, TLS(cert), NULL, "client certificate (PEM), for brokers that ask for one",
-	 .flags = SB_CK_PATH},
-	{"key", SB_CT_STR, TLS(key), NULL, "the client certificate's private key (PEM)",
-	 .flags = SB_CK_PATH},
-	{"verify", SB_CT_BOOL, TLS(verify), "true", "verify the broker's certificate and host name"},
-	{0},
+    {"ca", SB_CT_STR, TLS(ca), NULL, "CA certificates (PEM) to verify the broker with (amqps://)",
+     .flags = SB_CK_PATH},
+    {"cert", SB_CT_STR, TLS(cert), NULL, "client certificate (PEM), for brokers that ask for one",
+     .flags = SB_CK_PATH},
+    {"key", SB_CT_STR, TLS(key), NULL, "the client certificate's private key (PEM)",
+     .flags = SB_CK_PATH},
+    {"verify", SB_CT_BOOL, TLS(verify), "true", "verify the broker's certificate and host name"},
+    {0},
 };
 
 static const struct sb_cfg_key amqp_keys[] = {
-	{"url", SB_CT_STR, offsetof(struct amqp_cfg, url), "amqp://guest:guest@127.0.0.1:5672/",
-	 "broker URL, amqp:// or amqps:// (TLS); may hold credentials [secret]",
-	 .flags = SB_CK_TARGET},
-	{"credentials_file", SB_CT_STR, offsetof(struct amqp_cfg, credentials_file), NULL,
-	 "file whose first line is user:password; overrides the URL's credentials",
-	 .flags = SB_CK_PATH},
-	{"exchange", SB_CT_STR, offsetof(struct amqp_cfg, exchange), "sensorbus",
-	 "durable topic exchange, declared at connect"},
-	{"routing_key", SB_CT_STR, offsetof(struct amqp_cfg, routing_key),
-	 "sensorbus.{host}.{source}.{kind}",
-	 "routing key template: {host} {source} {kind} {run} (dots in values become _)"},
-	{"mandatory", SB_CT_BOOL, offsetof(struct amqp_cfg, mandatory), "true",
-	 "publish mandatory: a message no queue takes is returned, retried and spooled, not lost"},
-	{"connect_timeout", SB_CT_DURATION, offsetof(struct amqp_cfg, connect_timeout), "5s",
-	 "TCP connect, TLS and AMQP handshake limit", .min = 0.001, .max = 3600},
-	{"heartbeat", SB_CT_DURATION, offsetof(struct amqp_cfg, heartbeat), "30s",
-	 "AMQP heartbeat (0: off); a silent broker is noticed after two", .min = 0, .max = 3600},
-	{"tls", SB_CT_OBJ, offsetof(struct amqp_cfg, tls), NULL, "TLS settings for amqps:// URLs",
-	 .sub = tls_keys},
-	{0},
+    {"url", SB_CT_STR, offsetof(struct amqp_cfg, url), "amqp://guest:guest@127.0.0.1:5672/",
+     "broker URL, amqp:// or amqps:// (TLS); may hold credentials [secret]", .flags = SB_CK_TARGET},
+    {"credentials_file", SB_CT_STR, offsetof(struct amqp_cfg, credentials_file), NULL,
+     "file whose first line is user:password; overrides the URL's credentials",
+     .flags = SB_CK_PATH},
+    {"exchange", SB_CT_STR, offsetof(struct amqp_cfg, exchange), "sensorbus",
+     "durable topic exchange, declared at connect"},
+    {"routing_key", SB_CT_STR, offsetof(struct amqp_cfg, routing_key),
+     "sensorbus.{host}.{source}.{kind}",
+     "routing key template: {host} {source} {kind} {run} (dots in values become _)"},
+    {"mandatory", SB_CT_BOOL, offsetof(struct amqp_cfg, mandatory), "true",
+     "publish mandatory: a message no queue takes is returned, retried and spooled, not lost"},
+    {"connect_timeout", SB_CT_DURATION, offsetof(struct amqp_cfg, connect_timeout), "5s",
+     "TCP connect, TLS and AMQP handshake limit", .min = 0.001, .max = 3600},
+    {"heartbeat", SB_CT_DURATION, offsetof(struct amqp_cfg, heartbeat), "30s",
+     "AMQP heartbeat (0: off); a silent broker is noticed after two", .min = 0, .max = 3600},
+    {"tls", SB_CT_OBJ, offsetof(struct amqp_cfg, tls), NULL, "TLS settings for amqps:// URLs",
+     .sub = tls_keys},
+    {0},
 };
 
 static int amqp_validate(const void *cfgp, char *err, size_t errlen)
@@ -77,7 +76,8 @@ static int amqp_validate(const void *cfgp, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	if (!*c->exchange) {
-		snprintf(err, errlen, "exchange: the default exchange cannot be declared; name one");
+		snprintf(err, errlen,
+			 "exchange: the default exchange cannot be declared; name one");
 		return -EINVAL;
 	}
 	if ((c->tls.cert && *c->tls.cert) != (c->tls.key && *c->tls.key)) {
@@ -121,10 +121,7 @@ static void tp_fini(void *tp)
 	free(tp);
 }
 
-static const char *tp_target(void *tp)
-{
-	return ((struct sb_amqp_target *)tp)->shown;
-}
+static const char *tp_target(void *tp) { return ((struct sb_amqp_target *)tp)->shown; }
 
 static int tp_connect(void *tp, unsigned worker, void **link, char *err, size_t errlen)
 {
@@ -132,13 +129,10 @@ static int tp_connect(void *tp, unsigned worker, void **link, char *err, size_t 
 	return sb_amqp_link_open((struct sb_amqp_link **)link, tp, err, errlen);
 }
 
-static void tp_close(void *link)
-{
-	sb_amqp_link_close(link);
-}
+static void tp_close(void *link) { sb_amqp_link_close(link); }
 
-static int tp_publish(void *link, struct sb_dmsg *const *msgs, size_t n, int64_t timeout,
-		      char *err, size_t errlen)
+static int tp_publish(void *link, struct sb_dmsg *const *msgs, size_t n, int64_t timeout, char *err,
+		      size_t errlen)
 {
 	return sb_amqp_link_publish(link, msgs, n, timeout, err, errlen);
 }
@@ -148,10 +142,7 @@ static int tp_idle(void *link, char *err, size_t errlen)
 	return sb_amqp_link_idle(link, err, errlen);
 }
 
-static int tp_fd(void *link)
-{
-	return sb_amqp_link_fd(link);
-}
+static int tp_fd(void *link) { return sb_amqp_link_fd(link); }
 
 static int64_t tp_connect_timeout(void *tp)
 {
@@ -159,31 +150,31 @@ static int64_t tp_connect_timeout(void *tp)
 }
 
 static const struct sb_transport_ops amqp_transport = {
-	.name = "amqp",
-	.init = tp_init,
-	.fini = tp_fini,
-	.target = tp_target,
-	.connect = tp_connect,
-	.close = tp_close,
-	.publish = tp_publish,
-	.idle = tp_idle,
-	.fd = tp_fd,
-	.connect_timeout = tp_connect_timeout,
+    .name = "amqp",
+    .init = tp_init,
+    .fini = tp_fini,
+    .target = tp_target,
+    .connect = tp_connect,
+    .close = tp_close,
+    .publish = tp_publish,
+    .idle = tp_idle,
+    .fd = tp_fd,
+    .connect_timeout = tp_connect_timeout,
 };
 
 const struct sb_sink_ops sb_sink_amqp = {
-	.name = "amqp",
-	.desc = "RabbitMQ (AMQP 0-9-1) with publisher confirms, a disk spool, retries, a circuit "
-		"breaker and rate-limited replay: at least once",
-	.keys = amqp_keys,
-	.shared_keys = sb_delivery_keys,
-	.cfg_size = sizeof(struct amqp_cfg),
-	.transport = &amqp_transport,
-	.validate = amqp_validate,
-	.open = sb_delivery_open,
-	.write = sb_delivery_write,
-	.flush = sb_delivery_flush,
-	.close = sb_delivery_close,
-	.telemetry = sb_delivery_telemetry,
-	.health = sb_delivery_health,
+    .name = "amqp",
+    .desc = "RabbitMQ (AMQP 0-9-1) with publisher confirms, a disk spool, retries, a circuit "
+	    "breaker and rate-limited replay: at least once",
+    .keys = amqp_keys,
+    .shared_keys = sb_delivery_keys,
+    .cfg_size = sizeof(struct amqp_cfg),
+    .transport = &amqp_transport,
+    .validate = amqp_validate,
+    .open = sb_delivery_open,
+    .write = sb_delivery_write,
+    .flush = sb_delivery_flush,
+    .close = sb_delivery_close,
+    .telemetry = sb_delivery_telemetry,
+    .health = sb_delivery_health,
 };

@@ -28,34 +28,34 @@
 /* librabbitmq brings OpenSSL with it (2.2 MB of resident pages at start):
  * opened when an amqp sink starts (include/sb_dl.h), so agents without one
  * map neither. */
-#define RABBITMQ_FNS(X) \
-	X(amqp_basic_publish) \
-	X(amqp_channel_open) \
-	X(amqp_confirm_select) \
-	X(amqp_cstring_bytes) \
-	X(amqp_default_connection_info) \
-	X(amqp_destroy_connection) \
-	X(amqp_destroy_message) \
-	X(amqp_error_string2) \
-	X(amqp_exchange_declare) \
-	X(amqp_get_rpc_reply) \
-	X(amqp_get_sockfd) \
-	X(amqp_login) \
-	X(amqp_maybe_release_buffers) \
-	X(amqp_new_connection) \
-	X(amqp_parse_url) \
-	X(amqp_read_message) \
-	X(amqp_send_method) \
-	X(amqp_set_handshake_timeout) \
-	X(amqp_set_rpc_timeout) \
-	X(amqp_simple_wait_frame_noblock) \
-	X(amqp_socket_open_noblock) \
-	X(amqp_ssl_socket_new) \
-	X(amqp_ssl_socket_set_cacert) \
-	X(amqp_ssl_socket_set_key) \
-	X(amqp_ssl_socket_set_verify_hostname) \
-	X(amqp_ssl_socket_set_verify_peer) \
-	X(amqp_tcp_socket_new) \
+#define RABBITMQ_FNS(X)                                                                            \
+	X(amqp_basic_publish)                                                                      \
+	X(amqp_channel_open)                                                                       \
+	X(amqp_confirm_select)                                                                     \
+	X(amqp_cstring_bytes)                                                                      \
+	X(amqp_default_connection_info)                                                            \
+	X(amqp_destroy_connection)                                                                 \
+	X(amqp_destroy_message)                                                                    \
+	X(amqp_error_string2)                                                                      \
+	X(amqp_exchange_declare)                                                                   \
+	X(amqp_get_rpc_reply)                                                                      \
+	X(amqp_get_sockfd)                                                                         \
+	X(amqp_login)                                                                              \
+	X(amqp_maybe_release_buffers)                                                              \
+	X(amqp_new_connection)                                                                     \
+	X(amqp_parse_url)                                                                          \
+	X(amqp_read_message)                                                                       \
+	X(amqp_send_method)                                                                        \
+	X(amqp_set_handshake_timeout)                                                              \
+	X(amqp_set_rpc_timeout)                                                                    \
+	X(amqp_simple_wait_frame_noblock)                                                          \
+	X(amqp_socket_open_noblock)                                                                \
+	X(amqp_ssl_socket_new)                                                                     \
+	X(amqp_ssl_socket_set_cacert)                                                              \
+	X(amqp_ssl_socket_set_key)                                                                 \
+	X(amqp_ssl_socket_set_verify_hostname)                                                     \
+	X(amqp_ssl_socket_set_verify_peer)                                                         \
+	X(amqp_tcp_socket_new)                                                                     \
 	X(amqp_empty_table)
 RABBITMQ_FNS(SB_DL_DECLARE)
 static const struct sb_dl_sym rabbitmq_syms[] = {RABBITMQ_FNS(SB_DL_ENTRY){0}};
@@ -79,10 +79,7 @@ struct sb_amqp_link {
 
 /* ---- target ---- */
 
-static char *dup_or_empty(const char *s)
-{
-	return strdup(s ? s : "");
-}
+static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
 
 int sb_amqp_target_parse(struct sb_amqp_target *t, const char *url, const char *credentials_file,
 			 char *err, size_t errlen)
@@ -125,9 +122,10 @@ int sb_amqp_target_parse(struct sb_amqp_target *t, const char *url, const char *
 		line[strcspn(line, "\r\n")] = 0;
 		char *colon = strchr(line, ':');
 		if (!colon || colon == line) {
-			snprintf(err, errlen,
-				 "credentials_file: %s must hold \"user:password\" on its first line",
-				 credentials_file);
+			snprintf(
+			    err, errlen,
+			    "credentials_file: %s must hold \"user:password\" on its first line",
+			    credentials_file);
 			r = -EINVAL;
 			goto out;
 		}
@@ -186,11 +184,13 @@ static void describe_reply(amqp_rpc_reply_t x, const char *what, char *err, size
 		if (x.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
 			amqp_connection_close_t *m = x.reply.decoded;
 			snprintf(err, errlen, "%s: broker closed the connection: %u %.*s", what,
-				 m->reply_code, (int)m->reply_text.len, (char *)m->reply_text.bytes);
+				 m->reply_code, (int)m->reply_text.len,
+				 (char *)m->reply_text.bytes);
 		} else if (x.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
 			amqp_channel_close_t *m = x.reply.decoded;
 			snprintf(err, errlen, "%s: broker closed the channel: %u %.*s", what,
-				 m->reply_code, (int)m->reply_text.len, (char *)m->reply_text.bytes);
+				 m->reply_code, (int)m->reply_text.len,
+				 (char *)m->reply_text.bytes);
 		} else {
 			snprintf(err, errlen, "%s: unexpected broker method 0x%08x", what,
 				 x.reply.id);
@@ -221,8 +221,8 @@ static struct timeval tv_of(int64_t ns)
 /* One non-blocking connect to ai, bounded by ms: 0 or the errno it met. */
 static int try_connect(const struct addrinfo *ai, int ms)
 {
-	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			ai->ai_protocol);
+	int fd =
+	    socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
 	if (fd < 0)
 		return errno;
 	int e = 0;
@@ -277,8 +277,8 @@ static void connect_reason(const struct sb_amqp_target *t, int st, char *out, si
 			continue;
 		char addr[INET6_ADDRSTRLEN] = "";
 		const void *a = ai->ai_family == AF_INET6
-					? (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr
-					: (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+				    ? (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr
+				    : (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
 		inet_ntop(ai->ai_family, a, addr, sizeof(addr));
 		/* the address only where the name is not it */
 		bool show = strcmp(addr, t->host) != 0;
@@ -309,7 +309,8 @@ int sb_amqp_link_open(struct sb_amqp_link **out, const struct sb_amqp_target *t,
 		r = -ENOMEM;
 		goto fail;
 	}
-	amqp_socket_t *sock = t->tls ? sym_amqp_ssl_socket_new(l->conn) : sym_amqp_tcp_socket_new(l->conn);
+	amqp_socket_t *sock =
+	    t->tls ? sym_amqp_ssl_socket_new(l->conn) : sym_amqp_tcp_socket_new(l->conn);
 	if (!sock) {
 		snprintf(err, errlen, "cannot make a %s socket", t->tls ? "TLS" : "TCP");
 		r = -ENOMEM;
@@ -343,7 +344,7 @@ int sb_amqp_link_open(struct sb_amqp_link **out, const struct sb_amqp_target *t,
 	}
 	l->fd = sym_amqp_get_sockfd(l->conn);
 	amqp_rpc_reply_t x = sym_amqp_login(l->conn, t->vhost, 1, 131072, t->heartbeat,
-					AMQP_SASL_METHOD_PLAIN, t->user, t->password);
+					    AMQP_SASL_METHOD_PLAIN, t->user, t->password);
 	if (x.reply_type != AMQP_RESPONSE_NORMAL) {
 		describe_reply(x, "login", err, errlen);
 		r = -EACCES;
@@ -356,7 +357,8 @@ int sb_amqp_link_open(struct sb_amqp_link **out, const struct sb_amqp_target *t,
 	if (!reply_ok(l->conn, "confirm.select", err, errlen))
 		goto fail;
 	sym_amqp_exchange_declare(l->conn, 1, sym_amqp_cstring_bytes(t->exchange),
-			      sym_amqp_cstring_bytes("topic"), 0, 1, 0, 0, *sym_amqp_empty_table);
+				  sym_amqp_cstring_bytes("topic"), 0, 1, 0, 0,
+				  *sym_amqp_empty_table);
 	if (!reply_ok(l->conn, "exchange.declare", err, errlen))
 		goto fail;
 	*out = l;
@@ -378,10 +380,7 @@ void sb_amqp_link_close(struct sb_amqp_link *l)
 	free(l);
 }
 
-int sb_amqp_link_fd(const struct sb_amqp_link *l)
-{
-	return l ? l->fd : -1;
-}
+int sb_amqp_link_fd(const struct sb_amqp_link *l) { return l ? l->fd : -1; }
 
 static void resolve(struct sb_dmsg *const *msgs, size_t n, uint64_t tag, bool multiple, bool ack,
 		    size_t *pending, int64_t now)
@@ -413,8 +412,8 @@ static void mark_returned(struct sb_dmsg *const *msgs, size_t n, amqp_bytes_t mi
 }
 
 /* Handles one frame; <0 when the link broke (err says why). */
-static int on_frame(struct sb_amqp_link *l, amqp_frame_t *f, struct sb_dmsg *const *msgs,
-		    size_t n, size_t *pending, char *err, size_t errlen)
+static int on_frame(struct sb_amqp_link *l, amqp_frame_t *f, struct sb_dmsg *const *msgs, size_t n,
+		    size_t *pending, char *err, size_t errlen)
 {
 	if (f->frame_type != AMQP_FRAME_METHOD)
 		return 0;
@@ -435,7 +434,8 @@ static int on_frame(struct sb_amqp_link *l, amqp_frame_t *f, struct sb_dmsg *con
 	case AMQP_BASIC_RETURN_METHOD: {
 		amqp_basic_return_t *rt = f->payload.method.decoded;
 		if (!*err)
-			snprintf(err, errlen, "message returned as unroutable: %u %.*s (routing key %.*s)",
+			snprintf(err, errlen,
+				 "message returned as unroutable: %u %.*s (routing key %.*s)",
 				 rt->reply_code, (int)rt->reply_text.len,
 				 (char *)rt->reply_text.bytes, (int)rt->routing_key.len,
 				 (char *)rt->routing_key.bytes);
@@ -502,8 +502,9 @@ int sb_amqp_link_publish(struct sb_amqp_link *l, struct sb_dmsg *const *msgs, si
 		p.content_type = sym_amqp_cstring_bytes(m->codec->content_type);
 		p.message_id = (amqp_bytes_t){idl, id};
 		p.timestamp = (uint64_t)(m->time_ns / SB_NSEC_PER_SEC);
-		int st = sym_amqp_basic_publish(l->conn, 1, ex, (amqp_bytes_t){rkl, rk}, t->mandatory,
-						0, &p, (amqp_bytes_t){m->len, (void *)m->body});
+		int st =
+		    sym_amqp_basic_publish(l->conn, 1, ex, (amqp_bytes_t){rkl, rk}, t->mandatory, 0,
+					   &p, (amqp_bytes_t){m->len, (void *)m->body});
 		if (st != AMQP_STATUS_OK) {
 			snprintf(err, errlen, "publish: %s", sym_amqp_error_string2(st));
 			return -EIO;
@@ -517,7 +518,8 @@ int sb_amqp_link_publish(struct sb_amqp_link *l, struct sb_dmsg *const *msgs, si
 	while (pending) {
 		int64_t left = deadline - sb_now_mono_ns();
 		if (left <= 0) {
-			snprintf(err, errlen, "no publisher confirm within %lld ms for %zu message(s)",
+			snprintf(err, errlen,
+				 "no publisher confirm within %lld ms for %zu message(s)",
 				 (long long)(timeout / SB_NSEC_PER_MSEC), pending);
 			return -ETIMEDOUT;
 		}
@@ -528,7 +530,8 @@ int sb_amqp_link_publish(struct sb_amqp_link *l, struct sb_dmsg *const *msgs, si
 		if (st == AMQP_STATUS_TIMEOUT)
 			continue;
 		if (st != AMQP_STATUS_OK) {
-			snprintf(err, errlen, "waiting for confirms: %s", sym_amqp_error_string2(st));
+			snprintf(err, errlen, "waiting for confirms: %s",
+				 sym_amqp_error_string2(st));
 			return -EIO;
 		}
 		int r = on_frame(l, &f, msgs, n, &pending, err, errlen);
@@ -579,10 +582,11 @@ int sb_amqp_key_check(const char *tmpl, char *err, size_t errlen)
 			known |= (size_t)(e - p - 1) == strlen(vars[i]) &&
 				 !strncmp(p + 1, vars[i], (size_t)(e - p - 1));
 		if (!known) {
-			snprintf(err, errlen,
-				 "routing_key: unknown placeholder in \"%s\" (use {host}, {source}, "
-				 "{kind}, {run})",
-				 tmpl);
+			snprintf(
+			    err, errlen,
+			    "routing_key: unknown placeholder in \"%s\" (use {host}, {source}, "
+			    "{kind}, {run})",
+			    tmpl);
 			return -EINVAL;
 		}
 		p = e;

@@ -36,13 +36,13 @@ struct file_state {
 	const char *name;
 	const char *comp; /* log component: sink:file or sink:stdout */
 	int fd;
-	int dfd; /* its directory, for renames beside it */
+	int dfd;	  /* its directory, for renames beside it */
 	const char *base; /* its name in dfd */
 	bool is_stdout;
-	uint64_t size;    /* of the current file */
+	uint64_t size;	  /* of the current file */
 	uint64_t partial; /* bytes of a line begun but not ended in it */
-	uint64_t lost;    /* events whose line was cut, for sb_sink.lost */
-	char why[400];    /* why the last open failed */
+	uint64_t lost;	  /* events whose line was cut, for sb_sink.lost */
+	char why[400];	  /* why the last open failed */
 	struct sb_buf buf;
 	const struct sb_codec *codec;
 	struct sb_codec_ctx cc;
@@ -52,21 +52,21 @@ struct file_state {
 };
 
 static const struct sb_cfg_key file_keys[] = {
-	{"path", SB_CT_STR, offsetof(struct file_cfg, path), "/var/log/sensorbus/events.jsonl",
-	 "file to append JSON lines to (its directory is created if missing)",
-	 .flags = SB_CK_PATH | SB_CK_OWNED | SB_CK_TARGET},
-	{"rotate_bytes", SB_CT_SIZE, offsetof(struct file_cfg, rotate_bytes), "100MiB",
-	 "rotate when the file would grow past this size (0: never)", .min = 0, .max = 1e15},
-	{"keep", SB_CT_INT, offsetof(struct file_cfg, keep), "5",
-	 "rotated files kept (path.1 is the newest)", .min = 0, .max = 1000},
-	{"fsync", SB_CT_BOOL, offsetof(struct file_cfg, fsync), "false",
-	 "fsync after every flush (durable, slower)"},
-	{"buffer", SB_CT_SIZE, offsetof(struct file_cfg, buffer), "256KiB",
-	 "bytes collected before a write", .min = 0, .max = 1e9},
-	{"max_pending", SB_CT_SIZE, offsetof(struct file_cfg, max_pending), "16MiB",
-	 "bytes held while the disk refuses writes before the queue backs up", .min = 4096,
-	 .max = 1e12},
-	{0},
+    {"path", SB_CT_STR, offsetof(struct file_cfg, path), "/var/log/sensorbus/events.jsonl",
+     "file to append JSON lines to (its directory is created if missing)",
+     .flags = SB_CK_PATH | SB_CK_OWNED | SB_CK_TARGET},
+    {"rotate_bytes", SB_CT_SIZE, offsetof(struct file_cfg, rotate_bytes), "100MiB",
+     "rotate when the file would grow past this size (0: never)", .min = 0, .max = 1e15},
+    {"keep", SB_CT_INT, offsetof(struct file_cfg, keep), "5",
+     "rotated files kept (path.1 is the newest)", .min = 0, .max = 1000},
+    {"fsync", SB_CT_BOOL, offsetof(struct file_cfg, fsync), "false",
+     "fsync after every flush (durable, slower)"},
+    {"buffer", SB_CT_SIZE, offsetof(struct file_cfg, buffer), "256KiB",
+     "bytes collected before a write", .min = 0, .max = 1e9},
+    {"max_pending", SB_CT_SIZE, offsetof(struct file_cfg, max_pending), "16MiB",
+     "bytes held while the disk refuses writes before the queue backs up", .min = 4096,
+     .max = 1e12},
+    {0},
 };
 
 static int open_path(struct file_state *st)
@@ -86,13 +86,15 @@ static int open_path(struct file_state *st)
 	if (st->partial && st->buf.len) {
 		/* the start of the held line went to the old file: its rest
 		 * alone would be garbage in the new one */
-		size_t cut = (size_t)((char *)memchr(st->buf.data, '\n', st->buf.len) -
-				      st->buf.data) + 1;
+		size_t cut =
+		    (size_t)((char *)memchr(st->buf.data, '\n', st->buf.len) - st->buf.data) + 1;
 		memmove(st->buf.data, st->buf.data + cut, st->buf.len - cut);
 		st->buf.len -= cut;
 		st->lost++;
-		sb_warn("sink:file", "%s: a line half written to the old %s is not finished in"
-			" the new one; its event is lost", st->name, path);
+		sb_warn("sink:file",
+			"%s: a line half written to the old %s is not finished in"
+			" the new one; its event is lost",
+			st->name, path);
 	}
 	st->partial = 0;
 	return 0;
@@ -133,17 +135,11 @@ static int common_open(struct sb_sink *s, const struct file_cfg *cfg, bool is_st
 	return 0;
 }
 
-static int file_open(struct sb_sink *s)
-{
-	return common_open(s, s->cfg, false);
-}
+static int file_open(struct sb_sink *s) { return common_open(s, s->cfg, false); }
 
 static const struct file_cfg stdout_cfg = {.buffer = 64 * 1024, .max_pending = 16 << 20};
 
-static int stdout_open(struct sb_sink *s)
-{
-	return common_open(s, &stdout_cfg, true);
-}
+static int stdout_open(struct sb_sink *s) { return common_open(s, &stdout_cfg, true); }
 
 static int write_all(struct file_state *st, const char *p, size_t n, size_t *done)
 {
@@ -207,8 +203,8 @@ static void check_deleted(struct file_state *st)
 	struct stat sb;
 	if (st->is_stdout || st->fd < 0 || fstat(st->fd, &sb) || sb.st_nlink > 0)
 		return;
-	sb_warn("sink:file", "%s: %s was deleted (or its directory); creating it again",
-		st->name, st->cfg->path);
+	sb_warn("sink:file", "%s: %s was deleted (or its directory); creating it again", st->name,
+		st->cfg->path);
 	close(st->fd);
 	st->fd = -1;
 }
@@ -359,7 +355,7 @@ static void cut_partial(struct file_state *st)
 		sb_err("sink:file", "%s: cannot cut the incomplete last line off %s: %s", st->name,
 		       st->cfg->path,
 		       (uint64_t)sb.st_size < st->partial ? "it is shorter than that line"
-							   : strerror(errno));
+							  : strerror(errno));
 		return;
 	}
 	sb_warn("sink:file", "%s: cut the incomplete last line (%llu bytes) off %s", st->name,
@@ -377,8 +373,8 @@ static void file_close(struct sb_sink *s)
 		/* one event per line: count what is still held */
 		for (size_t i = 0; i < st->buf.len; i++)
 			s->lost += st->buf.data[i] == '\n';
-		sb_err(st->comp, "%s: %llu events (%zu bytes) could not be written to %s",
-		       st->name, (unsigned long long)s->lost, st->buf.len,
+		sb_err(st->comp, "%s: %llu events (%zu bytes) could not be written to %s", st->name,
+		       (unsigned long long)s->lost, st->buf.len,
 		       st->is_stdout ? "stdout" : st->cfg->path);
 		cut_partial(st);
 	}
@@ -401,26 +397,26 @@ static int file_health(struct sb_sink *s)
 }
 
 const struct sb_sink_ops sb_sink_file = {
-	.name = "file",
-	.desc = "JSON lines appended to a file, with size rotation and reopen on SIGHUP",
-	.keys = file_keys,
-	.cfg_size = sizeof(struct file_cfg),
-	.open = file_open,
-	.write = file_write,
-	.flush = file_flush,
-	.reopen = file_reopen,
-	.close = file_close,
-	.health = file_health,
+    .name = "file",
+    .desc = "JSON lines appended to a file, with size rotation and reopen on SIGHUP",
+    .keys = file_keys,
+    .cfg_size = sizeof(struct file_cfg),
+    .open = file_open,
+    .write = file_write,
+    .flush = file_flush,
+    .reopen = file_reopen,
+    .close = file_close,
+    .health = file_health,
 };
 
 const struct sb_sink_ops sb_sink_stdout = {
-	.name = "stdout",
-	.desc = "JSON lines on standard output",
-	.open = stdout_open,
-	.write = file_write,
-	.flush = file_flush,
-	.close = file_close,
-	.health = file_health,
+    .name = "stdout",
+    .desc = "JSON lines on standard output",
+    .open = stdout_open,
+    .write = file_write,
+    .flush = file_flush,
+    .close = file_close,
+    .health = file_health,
 };
 
 static enum sb_sink_status null_write(struct sb_sink *s, unsigned shard,
@@ -434,7 +430,7 @@ static enum sb_sink_status null_write(struct sb_sink *s, unsigned shard,
 }
 
 const struct sb_sink_ops sb_sink_null = {
-	.name = "null",
-	.desc = "discards events (for benchmarks of the sensors and the bus)",
-	.write = null_write,
+    .name = "null",
+    .desc = "discards events (for benchmarks of the sensors and the bus)",
+    .write = null_write,
 };

@@ -43,15 +43,15 @@
 
 /* libmicrohttpd (and GnuTLS under it) is opened by the first prom sink, not
  * linked into every run (sb_dl.h). */
-#define MHD_FNS(X) \
-	X(MHD_add_response_header) \
-	X(MHD_create_response_from_buffer) \
-	X(MHD_destroy_response) \
-	X(MHD_get_connection_info) \
-	X(MHD_get_daemon_info) \
-	X(MHD_lookup_connection_value) \
-	X(MHD_queue_response) \
-	X(MHD_start_daemon) \
+#define MHD_FNS(X)                                                                                 \
+	X(MHD_add_response_header)                                                                 \
+	X(MHD_create_response_from_buffer)                                                         \
+	X(MHD_destroy_response)                                                                    \
+	X(MHD_get_connection_info)                                                                 \
+	X(MHD_get_daemon_info)                                                                     \
+	X(MHD_lookup_connection_value)                                                             \
+	X(MHD_queue_response)                                                                      \
+	X(MHD_start_daemon)                                                                        \
 	X(MHD_stop_daemon)
 MHD_FNS(SB_DL_DECLARE)
 static const struct sb_dl_sym mhd_syms[] = {MHD_FNS(SB_DL_ENTRY){0}};
@@ -95,31 +95,31 @@ struct prom_state {
 };
 
 static const struct sb_cfg_key prom_keys[] = {
-	{"listen", SB_CT_STR, offsetof(struct prom_cfg, listen), "127.0.0.1:9847",
-	 "address to serve HTTP on: host:port, [v6addr]:port, or :port for every address",
-	 .flags = SB_CK_TARGET},
-	{"path", SB_CT_STR, offsetof(struct prom_cfg, path), "/metrics",
-	 "path of the metrics exposition"},
-	{"stale_after", SB_CT_INT, offsetof(struct prom_cfg, stale_after), "5",
-	 "a series disappears after missing this many of its refreshes (0: never)", .min = 0,
-	 .max = 1e6},
-	{"max_series", SB_CT_INT, offsetof(struct prom_cfg, max_series), "100000",
-	 "series held at most; samples of new series beyond it are dropped and counted (0: no "
-	 "bound)",
-	 .min = 0, .max = 1e9},
-	{"max_connections", SB_CT_INT, offsetof(struct prom_cfg, max_connections), "32",
-	 "concurrent HTTP connections; beyond it the one idle longest is closed", .min = 1,
-	 .max = 10000},
-	{"timeout", SB_CT_DURATION, offsetof(struct prom_cfg, timeout), "10s",
-	 "an HTTP connection with nothing sent either way is closed after this long", .min = 1,
-	 .max = 3600},
-	{"header_timeout", SB_CT_DURATION, offsetof(struct prom_cfg, header_timeout), "10s",
-	 "a whole request must arrive within this long of the connection's accept or of its "
-	 "previous response, or the connection is closed",
-	 .min = 1, .max = 3600},
-	{"gzip", SB_CT_BOOL, offsetof(struct prom_cfg, gzip), "true",
-	 "compress /metrics when the scraper accepts gzip"},
-	{0},
+    {"listen", SB_CT_STR, offsetof(struct prom_cfg, listen), "127.0.0.1:9847",
+     "address to serve HTTP on: host:port, [v6addr]:port, or :port for every address",
+     .flags = SB_CK_TARGET},
+    {"path", SB_CT_STR, offsetof(struct prom_cfg, path), "/metrics",
+     "path of the metrics exposition"},
+    {"stale_after", SB_CT_INT, offsetof(struct prom_cfg, stale_after), "5",
+     "a series disappears after missing this many of its refreshes (0: never)", .min = 0,
+     .max = 1e6},
+    {"max_series", SB_CT_INT, offsetof(struct prom_cfg, max_series), "100000",
+     "series held at most; samples of new series beyond it are dropped and counted (0: no "
+     "bound)",
+     .min = 0, .max = 1e9},
+    {"max_connections", SB_CT_INT, offsetof(struct prom_cfg, max_connections), "32",
+     "concurrent HTTP connections; beyond it the one idle longest is closed", .min = 1,
+     .max = 10000},
+    {"timeout", SB_CT_DURATION, offsetof(struct prom_cfg, timeout), "10s",
+     "an HTTP connection with nothing sent either way is closed after this long", .min = 1,
+     .max = 3600},
+    {"header_timeout", SB_CT_DURATION, offsetof(struct prom_cfg, header_timeout), "10s",
+     "a whole request must arrive within this long of the connection's accept or of its "
+     "previous response, or the connection is closed",
+     .min = 1, .max = 3600},
+    {"gzip", SB_CT_BOOL, offsetof(struct prom_cfg, gzip), "true",
+     "compress /metrics when the scraper accepts gzip"},
+    {0},
 };
 
 /* "host:port", "[v6]:port" or ":port" (every address, IPv4 and IPv6). */
@@ -308,10 +308,7 @@ static bool media_match(const char *item, const void *arg)
 	return !strncasecmp(item, want, tl + 1) && !strcmp(item + tl + 1, "*");
 }
 
-static bool exact_match(const char *item, const void *arg)
-{
-	return !strcasecmp(item, arg);
-}
+static bool exact_match(const char *item, const void *arg) { return !strcasecmp(item, arg); }
 
 static bool coding_match(const char *item, const void *arg)
 {
@@ -855,14 +852,14 @@ static uint64_t prom_caps(const void *cfgp)
 }
 
 const struct sb_sink_ops sb_sink_prom = {
-	.name = "prom",
-	.desc = "Prometheus endpoint: /metrics (text 0.0.4, OpenMetrics), /healthz, /readyz",
-	.keys = prom_keys,
-	.cfg_size = sizeof(struct prom_cfg),
-	.validate = prom_validate,
-	.open = prom_open,
-	.write = prom_write,
-	.close = prom_close,
-	.telemetry = prom_telemetry,
-	.caps = prom_caps,
+    .name = "prom",
+    .desc = "Prometheus endpoint: /metrics (text 0.0.4, OpenMetrics), /healthz, /readyz",
+    .keys = prom_keys,
+    .cfg_size = sizeof(struct prom_cfg),
+    .validate = prom_validate,
+    .open = prom_open,
+    .write = prom_write,
+    .close = prom_close,
+    .telemetry = prom_telemetry,
+    .caps = prom_caps,
 };

@@ -80,12 +80,9 @@ struct sb_prom_store {
 };
 
 static const char *const reject_names[SB_PROM_REJ_MAX] = {
-	[SB_PROM_REJ_NAME] = "invalid_name",
-	[SB_PROM_REJ_LABEL] = "invalid_label",
-	[SB_PROM_REJ_TYPE] = "type_conflict",
-	[SB_PROM_REJ_HISTOGRAM] = "invalid_histogram",
-	[SB_PROM_REJ_LIMIT] = "series_limit",
-	[SB_PROM_REJ_NOMEM] = "out_of_memory",
+    [SB_PROM_REJ_NAME] = "invalid_name",  [SB_PROM_REJ_LABEL] = "invalid_label",
+    [SB_PROM_REJ_TYPE] = "type_conflict", [SB_PROM_REJ_HISTOGRAM] = "invalid_histogram",
+    [SB_PROM_REJ_LIMIT] = "series_limit", [SB_PROM_REJ_NOMEM] = "out_of_memory",
 };
 
 const char *sb_prom_reject_name(enum sb_prom_reject r)
@@ -305,10 +302,7 @@ static struct series *series_find(struct sb_prom_store *st, uint64_t h, const ch
 	return NULL;
 }
 
-static const char *series_labels(const struct series *se)
-{
-	return se->key + se->namelen + 1;
-}
+static const char *series_labels(const struct series *se) { return se->key + se->namelen + 1; }
 
 static void reject(struct sb_prom_store *st, enum sb_prom_reject r, const struct sb_event *ev,
 		   const struct sb_sample *s, const char *why)
@@ -561,7 +555,8 @@ static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
 			return;
 		}
 	} else if (se->fam->type != type) {
-		reject(st, SB_PROM_REJ_TYPE, ev, s, "its type differs from the family's first sample");
+		reject(st, SB_PROM_REJ_TYPE, ev, s,
+		       "its type differs from the family's first sample");
 		return;
 	}
 	if (s->help && !se->fam->help)

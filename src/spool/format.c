@@ -97,8 +97,8 @@ int sp_walk_seg(int fd, uint64_t off, uint64_t size, struct walk *w,
 		size_t need = 0;
 		const unsigned char *p = (unsigned char *)b.data + pos;
 		int c = sp_precheck_fails(&rs, p, b.len - pos, off, size, &checked)
-				? REC_BAD
-				: sp_check_rec(p, b.len - pos, size - off, &len, &need);
+			    ? REC_BAD
+			    : sp_check_rec(p, b.len - pos, size - off, &len, &need);
 		if (c == REC_SHORT) {
 			size_t want = need > CHUNK ? need : CHUNK;
 			if (want > size - off)
@@ -153,8 +153,12 @@ int sp_walk_seg(int fd, uint64_t off, uint64_t size, struct walk *w,
 
 const char *sp_file_kind(mode_t m)
 {
-	return S_ISDIR(m) ? "directory" : S_ISFIFO(m) ? "fifo" : S_ISLNK(m) ? "symlink"
-	       : S_ISSOCK(m) ? "socket" : S_ISCHR(m) || S_ISBLK(m) ? "device" : "special file";
+	return S_ISDIR(m)		  ? "directory"
+	       : S_ISFIFO(m)		  ? "fifo"
+	       : S_ISLNK(m)		  ? "symlink"
+	       : S_ISSOCK(m)		  ? "socket"
+	       : S_ISCHR(m) || S_ISBLK(m) ? "device"
+					  : "special file";
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -204,10 +208,11 @@ int sp_list_segments(const char *dir, const char *name, uint64_t **out, size_t *
 		if (pr == -ENOENT)
 			continue;
 		if (pr == -ERANGE) {
-			sb_err(COMP,
-			       "%s: %s/%s: a segment number above %" PRIu64
-			       " cannot be followed without wrapping; file left alone, not replayed",
-			       name, dir, e->d_name, (uint64_t)SB_SPOOL_SEGNO_MAX);
+			sb_err(
+			    COMP,
+			    "%s: %s/%s: a segment number above %" PRIu64
+			    " cannot be followed without wrapping; file left alone, not replayed",
+			    name, dir, e->d_name, (uint64_t)SB_SPOOL_SEGNO_MAX);
 			(*skipped)++;
 			continue;
 		}

@@ -22,7 +22,7 @@
 
 struct seg {
 	uint64_t segno;
-	uint64_t size;    /* bytes of whole records; what readers may read */
+	uint64_t size;	  /* bytes of whole records; what readers may read */
 	uint64_t cursor;  /* delivered up to here (>= SEG_HDR) */
 	uint64_t pending; /* valid records past the cursor */
 	uint64_t unread;  /* of those, not handed to a reader */

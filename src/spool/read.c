@@ -149,16 +149,18 @@ int sb_spool_read(struct sb_spool *sp, struct sb_spool_reader *rd, struct sb_spo
 			uint32_t len;
 			size_t need = 0;
 			const unsigned char *p = (unsigned char *)rd->buf.data + base + pos;
-			int c = sp_precheck_fails(rd->rs, p, (size_t)got - pos, off, size, &rd->checked)
-					? REC_BAD
-					: sp_check_rec(p, (size_t)got - pos, size - off, &len, &need);
+			int c =
+			    sp_precheck_fails(rd->rs, p, (size_t)got - pos, off, size, &rd->checked)
+				? REC_BAD
+				: sp_check_rec(p, (size_t)got - pos, size - off, &len, &need);
 			if (c == REC_SHORT) {
 				if (*n > first || need > SB_SPOOL_MAX_RECORD + SB_SPOOL_REC_HDR)
 					break;
 				/* one record larger than the chunk: read it whole */
 				if ((r = sb_buf_reserve(&rd->buf, pos + need)))
 					break;
-				ssize_t g2 = sb_spool_pread(rd->fd, rd->buf.data + base + pos, need, off);
+				ssize_t g2 =
+				    sb_spool_pread(rd->fd, rd->buf.data + base + pos, need, off);
 				if (g2 < (ssize_t)need) {
 					c = REC_BAD;
 				} else {

@@ -86,7 +86,8 @@ int sb_spool_scan(const char *dir, struct sb_spool_recovery *rec,
 		rec->corrupt_bytes += w.corrupt_bytes;
 		if (w.tail < size) {
 			if (i + 1 == nseg) {
-				sb_warn(COMP, "%s: torn tail of %" PRIu64 " bytes at offset %" PRIu64,
+				sb_warn(COMP,
+					"%s: torn tail of %" PRIu64 " bytes at offset %" PRIu64,
 					path, size - w.tail, w.tail);
 				rec->torn_bytes += size - w.tail;
 			} else {

@@ -75,10 +75,7 @@ bool sp_sync_allowed(const struct sb_spool *sp)
 	return sp->o.fsync_every_write || sp->o.fsync_interval > 0;
 }
 
-int64_t sp_now_ns(const struct sb_spool *sp)
-{
-	return sp->o.now ? sp->o.now() : sb_now_mono_ns();
-}
+int64_t sp_now_ns(const struct sb_spool *sp) { return sp->o.now ? sp->o.now() : sb_now_mono_ns(); }
 
 void sp_seal_active(struct sb_spool *sp)
 {
@@ -148,15 +145,16 @@ static int recover_seg(struct sb_spool *sp, uint64_t segno, uint64_t cur, bool l
 	if ((r = sp_walk_seg(fd, cur, size, &w, NULL, NULL)))
 		goto out;
 	if (w.corrupt)
-		sb_err(COMP, "%s: %s: %" PRIu64 " corrupt record(s) (%" PRIu64
-			     " bytes) skipped, never replayed",
+		sb_err(COMP,
+		       "%s: %s: %" PRIu64 " corrupt record(s) (%" PRIu64
+		       " bytes) skipped, never replayed",
 		       sp->name, path, w.corrupt, w.corrupt_bytes);
 	rec->corrupt += w.corrupt;
 	rec->corrupt_bytes += w.corrupt_bytes;
 	if (w.tail < size) {
 		if (last) {
-			sb_warn(COMP, "%s: %s: torn tail of %" PRIu64 " bytes at offset %" PRIu64
-				      " %s",
+			sb_warn(COMP,
+				"%s: %s: torn tail of %" PRIu64 " bytes at offset %" PRIu64 " %s",
 				sp->name, path, size - w.tail, w.tail,
 				sp->o.readonly ? "(would be cut)" : "cut");
 			rec->torn_bytes += size - w.tail;
@@ -232,8 +230,8 @@ int sb_spool_open(const struct sb_spool_opts *o, struct sb_spool **out,
 					      why, sizeof(why));
 		if (sp->lockfd >= 0 && flock(sp->lockfd, LOCK_EX | LOCK_NB)) {
 			r = errno == EWOULDBLOCK ? -EBUSY : -errno;
-			snprintf(why, sizeof(why), "%s", r == -EBUSY ? "another sensorbus uses it"
-								     : strerror(-r));
+			snprintf(why, sizeof(why), "%s",
+				 r == -EBUSY ? "another sensorbus uses it" : strerror(-r));
 		} else if (sp->lockfd < 0) {
 			r = sp->lockfd;
 		}
@@ -366,7 +364,4 @@ uint64_t sb_spool_unread(struct sb_spool *sp, uint64_t lo, uint64_t hi)
 	return n;
 }
 
-const char *sb_spool_dir(const struct sb_spool *sp)
-{
-	return sp->dir;
-}
+const char *sb_spool_dir(const struct sb_spool *sp) { return sp->dir; }

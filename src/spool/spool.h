@@ -40,28 +40,28 @@
 #define SB_SPOOL_SEGNO_MAX (UINT64_C(1) << 62)
 
 enum sb_spool_full {
-	SB_SPOOL_BLOCK,       /* refuse new records at the bound */
+	SB_SPOOL_BLOCK,	      /* refuse new records at the bound */
 	SB_SPOOL_DROP_OLDEST, /* delete the oldest segment to make room */
 };
 
 struct sb_spool_opts {
-	const char *dir;        /* created (mode 0750) if missing */
-	const char *name;       /* for logs: the sink and shard */
-	uint64_t max_bytes;     /* bound on the segment files; 0: none */
+	const char *dir;	/* created (mode 0750) if missing */
+	const char *name;	/* for logs: the sink and shard */
+	uint64_t max_bytes;	/* bound on the segment files; 0: none */
 	uint64_t segment_bytes; /* a segment is sealed past this size */
-	int full;               /* enum sb_spool_full */
+	int full;		/* enum sb_spool_full */
 	int64_t fsync_interval; /* fdatasync written data at most this late; 0: never on time */
 	bool fsync_every_write; /* fdatasync before sb_spool_write returns */
-	bool readonly;          /* inspect only: no lock, no cuts, no writes */
-	int64_t (*now)(void);   /* monotonic ns; NULL: sb_now_mono_ns */
+	bool readonly;		/* inspect only: no lock, no cuts, no writes */
+	int64_t (*now)(void);	/* monotonic ns; NULL: sb_now_mono_ns */
 };
 
 /* What recovery found at open (and what verify reports). */
 struct sb_spool_recovery {
 	uint64_t segments;
-	uint64_t records;      /* valid records not yet delivered */
-	uint64_t bytes;        /* of the segment files */
-	uint64_t corrupt;      /* corrupt records (or runs of bytes) skipped */
+	uint64_t records; /* valid records not yet delivered */
+	uint64_t bytes;	  /* of the segment files */
+	uint64_t corrupt; /* corrupt records (or runs of bytes) skipped */
 	uint64_t corrupt_bytes;
 	uint64_t torn_bytes;   /* cut from the newest segment's tail */
 	uint64_t bad_segments; /* unreadable header: set aside as *.bad */
@@ -91,9 +91,9 @@ void sb_spool_batch_reset(struct sb_spool_batch *b);
 void sb_spool_batch_add(struct sb_spool_batch *b, const struct iovec *iov, int iovcnt);
 
 struct sb_spool_wres {
-	size_t written;   /* records of the batch now in the spool (a prefix) */
+	size_t written;	  /* records of the batch now in the spool (a prefix) */
 	uint64_t evicted; /* undelivered records deleted by drop_oldest */
-	int err;          /* why not all: -ENOSPC (bound or disk full), -EIO, ... */
+	int err;	  /* why not all: -ENOSPC (bound or disk full), -EIO, ... */
 };
 void sb_spool_write(struct sb_spool *sp, const struct sb_spool_batch *b, struct sb_spool_wres *r);
 
@@ -140,7 +140,7 @@ void sb_spool_rewind(struct sb_spool *sp, struct sb_spool_reader *rd);
 /* ---- state, for metrics and the replay logic ---- */
 
 struct sb_spool_state {
-	uint64_t bytes;   /* segment files */
+	uint64_t bytes;	  /* segment files */
 	uint64_t records; /* pending: not yet delivered */
 	uint64_t unread;  /* pending and not handed to a reader */
 	uint64_t segments;

@@ -115,7 +115,8 @@ static int append_span(struct sb_spool *sp, const char *p, size_t n, uint64_t k)
 	if (r) {
 		if (ftruncate(sp->wfd, (off_t)a->size))
 			sb_log_rl(&sp->rl, SB_LOG_ERROR, COMP,
-				  "%s: cannot cut segment %" PRIu64 " back after a failed write: %s",
+				  "%s: cannot cut segment %" PRIu64
+				  " back after a failed write: %s",
 				  sp->name, a->segno, strerror(errno));
 		return r;
 	}
@@ -150,14 +151,14 @@ void sb_spool_write(struct sb_spool *sp, const struct sb_spool_batch *b, struct 
 	int r = 0;
 	pthread_mutex_lock(&sp->mu);
 	while (off < len || off > span) {
-		size_t rs = off < len ? SB_SPOOL_REC_HDR + get32((const unsigned char *)p + off + 4)
-				      : 0;
+		size_t rs =
+		    off < len ? SB_SPOOL_REC_HDR + get32((const unsigned char *)p + off + 4) : 0;
 		struct seg *a = sp_active(sp);
 		uint64_t will = a ? a->size + (off - span) : 0;
 		bool rotate = rs && a && will > SB_SPOOL_SEG_HDR && will + rs > sp->o.segment_bytes;
 		bool over = rs && sp->o.max_bytes &&
 			    sp->bytes + (off - span) + rs + (a && !rotate ? 0 : SB_SPOOL_SEG_HDR) >
-				    sp->o.max_bytes;
+				sp->o.max_bytes;
 		if (off > span && (!rs || rotate || over)) {
 			while ((r = append_span(sp, p + span, off - span, span_recs)) &&
 			       room_by_policy(sp, r, res))
@@ -192,8 +193,8 @@ void sb_spool_write(struct sb_spool *sp, const struct sb_spool_batch *b, struct 
 		span_recs++;
 	}
 	if (r && r != -ENOSPC)
-		sb_log_rl(&sp->rl, SB_LOG_ERROR, COMP, "%s: cannot write to spool %s: %s",
-			  sp->name, sp->dir, strerror(-r));
+		sb_log_rl(&sp->rl, SB_LOG_ERROR, COMP, "%s: cannot write to spool %s: %s", sp->name,
+			  sp->dir, strerror(-r));
 	res->err = r;
 	if (sp->data_dirty || sp->dir_dirty) {
 		int64_t now = sp_now_ns(sp);

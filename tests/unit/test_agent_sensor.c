@@ -65,11 +65,11 @@ static int cap_open(struct sb_sink *s)
 }
 
 static const struct sb_sink_ops cap_ops = {
-	.name = "cap",
-	.open = cap_open,
-	.write = cap_write,
-	.telemetry = cap_telemetry,
-	.health = cap_health,
+    .name = "cap",
+    .open = cap_open,
+    .write = cap_write,
+    .telemetry = cap_telemetry,
+    .health = cap_health,
 };
 
 /* ---- fixture: bus + capturing sink + agent with two sensors ---- */

@@ -53,9 +53,9 @@ static void test_trailing_slash_means_the_default_vhost(void **state)
 	(void)state;
 	struct sb_amqp_target t = {0};
 	char err[256];
-	assert_int_equal(sb_amqp_target_parse(&t, "amqp://guest:guest@127.0.0.1:5672/", NULL, err,
-					      sizeof(err)),
-			 0);
+	assert_int_equal(
+	    sb_amqp_target_parse(&t, "amqp://guest:guest@127.0.0.1:5672/", NULL, err, sizeof(err)),
+	    0);
 	assert_string_equal(t.vhost, "/");
 	sb_amqp_target_free(&t);
 }
@@ -65,8 +65,8 @@ static void test_amqps_url_turns_tls_on_with_its_port(void **state)
 	(void)state;
 	struct sb_amqp_target t = {0};
 	char err[256];
-	assert_int_equal(sb_amqp_target_parse(&t, "amqps://u:p@mq.example/", NULL, err, sizeof(err)),
-			 0);
+	assert_int_equal(
+	    sb_amqp_target_parse(&t, "amqps://u:p@mq.example/", NULL, err, sizeof(err)), 0);
 	assert_true(t.tls);
 	assert_int_equal(t.port, 5671);
 	sb_amqp_target_free(&t);
@@ -83,7 +83,7 @@ static void test_credentials_file_overrides_the_url(void **state)
 	struct sb_amqp_target t = {0};
 	char err[256];
 	assert_int_equal(
-		sb_amqp_target_parse(&t, "amqp://guest:guest@h:1/", path, err, sizeof(err)), 0);
+	    sb_amqp_target_parse(&t, "amqp://guest:guest@h:1/", path, err, sizeof(err)), 0);
 	assert_string_equal(t.user, "alice");
 	assert_string_equal(t.password, "pa:ss");
 	sb_amqp_target_free(&t);
@@ -95,9 +95,8 @@ static void test_unreadable_credentials_file_is_an_error_naming_it(void **state)
 	(void)state;
 	struct sb_amqp_target t = {0};
 	char err[256];
-	assert_int_not_equal(sb_amqp_target_parse(&t, "amqp://h/", "/nonexistent/cred", err,
-						  sizeof(err)),
-			     0);
+	assert_int_not_equal(
+	    sb_amqp_target_parse(&t, "amqp://h/", "/nonexistent/cred", err, sizeof(err)), 0);
 	assert_non_null(strstr(err, "/nonexistent/cred"));
 	sb_amqp_target_free(&t);
 }
@@ -178,10 +177,7 @@ static void setup_sink(struct fx *f, const char *extra)
 	assert_int_equal(sb_sink_amqp.open(&f->s), 0);
 }
 
-static void close_sink(struct fx *f)
-{
-	sb_sink_amqp.close(&f->s);
-}
+static void close_sink(struct fx *f) { sb_sink_amqp.close(&f->s); }
 
 static int setup(void **state)
 {
@@ -300,8 +296,8 @@ static void test_spool_survives_a_restart_and_counts_as_received(void **state)
 	assert_true(a.spool_records == 7);
 }
 
-static void test_unreachable_broker_opens_the_breaker_and_memory_events_go_to_the_spool(
-	void **state)
+static void
+test_unreachable_broker_opens_the_breaker_and_memory_events_go_to_the_spool(void **state)
 {
 	struct fx *f = *state;
 	setup_sink(f, ", \"buffer\": \"memory\"");
@@ -329,18 +325,18 @@ static void test_unreachable_broker_opens_the_breaker_and_memory_events_go_to_th
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_url_gives_host_port_vhost_and_credentials),
-		cmocka_unit_test(test_trailing_slash_means_the_default_vhost),
-		cmocka_unit_test(test_amqps_url_turns_tls_on_with_its_port),
-		cmocka_unit_test(test_credentials_file_overrides_the_url),
-		cmocka_unit_test(test_unreadable_credentials_file_is_an_error_naming_it),
-		cmocka_unit_test(test_routing_key_template_fills_values_as_single_words),
-		cmocka_unit_test(test_routing_key_template_rejects_unknown_placeholders),
+	    cmocka_unit_test(test_url_gives_host_port_vhost_and_credentials),
+	    cmocka_unit_test(test_trailing_slash_means_the_default_vhost),
+	    cmocka_unit_test(test_amqps_url_turns_tls_on_with_its_port),
+	    cmocka_unit_test(test_credentials_file_overrides_the_url),
+	    cmocka_unit_test(test_unreadable_credentials_file_is_an_error_naming_it),
+	    cmocka_unit_test(test_routing_key_template_fills_values_as_single_words),
+	    cmocka_unit_test(test_routing_key_template_rejects_unknown_placeholders),
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-		T(test_config_rejects_a_segment_larger_than_half_the_bound),
-		T(test_disk_buffer_spools_before_accepting),
-		T(test_spool_survives_a_restart_and_counts_as_received),
-		T(test_unreachable_broker_opens_the_breaker_and_memory_events_go_to_the_spool),
+	    T(test_config_rejects_a_segment_larger_than_half_the_bound),
+	    T(test_disk_buffer_spools_before_accepting),
+	    T(test_spool_survives_a_restart_and_counts_as_received),
+	    T(test_unreachable_broker_opens_the_breaker_and_memory_events_go_to_the_spool),
 #undef T
 	};
 	return cmocka_run_group_tests_name("amqp", tests, NULL, NULL);

@@ -247,19 +247,19 @@ static void test_unknown_record_type_is_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_exec_record_becomes_exec_event_with_design_fields),
-		cmocka_unit_test(test_exec_record_sent_only_as_long_as_its_filename_decodes),
-		cmocka_unit_test(test_full_length_comm_without_nul_keeps_sixteen_bytes),
-		cmocka_unit_test(test_exec_filename_longer_than_its_record_is_refused),
-		cmocka_unit_test(test_exit_record_becomes_exit_event_with_design_fields),
-		cmocka_unit_test(test_exit_by_signal_reports_the_signal_and_no_exit_code),
-		cmocka_unit_test(test_exit_with_core_dump_still_reports_the_signal),
-		cmocka_unit_test(test_exit_code_255_is_not_sign_extended),
-		cmocka_unit_test(test_fork_record_becomes_fork_event),
-		cmocka_unit_test(test_record_shorter_than_a_header_is_refused),
-		cmocka_unit_test(test_record_claiming_more_than_delivered_is_refused),
-		cmocka_unit_test(test_record_shorter_than_its_type_is_refused),
-		cmocka_unit_test(test_unknown_record_type_is_refused),
+	    cmocka_unit_test(test_exec_record_becomes_exec_event_with_design_fields),
+	    cmocka_unit_test(test_exec_record_sent_only_as_long_as_its_filename_decodes),
+	    cmocka_unit_test(test_full_length_comm_without_nul_keeps_sixteen_bytes),
+	    cmocka_unit_test(test_exec_filename_longer_than_its_record_is_refused),
+	    cmocka_unit_test(test_exit_record_becomes_exit_event_with_design_fields),
+	    cmocka_unit_test(test_exit_by_signal_reports_the_signal_and_no_exit_code),
+	    cmocka_unit_test(test_exit_with_core_dump_still_reports_the_signal),
+	    cmocka_unit_test(test_exit_code_255_is_not_sign_extended),
+	    cmocka_unit_test(test_fork_record_becomes_fork_event),
+	    cmocka_unit_test(test_record_shorter_than_a_header_is_refused),
+	    cmocka_unit_test(test_record_claiming_more_than_delivered_is_refused),
+	    cmocka_unit_test(test_record_shorter_than_its_type_is_refused),
+	    cmocka_unit_test(test_unknown_record_type_is_refused),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -173,16 +173,16 @@ static void test_slot_is_clamped_to_the_last(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty_histogram_has_every_bucket_at_zero),
-		cmocka_unit_test(test_bucket_bounds_are_powers_of_two_nanoseconds_in_seconds),
-		cmocka_unit_test(test_a_wait_counts_in_the_bucket_just_above_it),
-		cmocka_unit_test(test_counts_are_cumulative),
-		cmocka_unit_test(test_submicrosecond_waits_fold_into_the_first_bucket),
-		cmocka_unit_test(test_longest_slot_is_counted_only_under_inf),
-		cmocka_unit_test(test_inf_bucket_and_count_equal_the_total),
-		cmocka_unit_test(test_sum_is_converted_to_seconds),
-		cmocka_unit_test(test_slot_of_a_value_is_its_floor_log2),
-		cmocka_unit_test(test_slot_is_clamped_to_the_last),
+	    cmocka_unit_test(test_empty_histogram_has_every_bucket_at_zero),
+	    cmocka_unit_test(test_bucket_bounds_are_powers_of_two_nanoseconds_in_seconds),
+	    cmocka_unit_test(test_a_wait_counts_in_the_bucket_just_above_it),
+	    cmocka_unit_test(test_counts_are_cumulative),
+	    cmocka_unit_test(test_submicrosecond_waits_fold_into_the_first_bucket),
+	    cmocka_unit_test(test_longest_slot_is_counted_only_under_inf),
+	    cmocka_unit_test(test_inf_bucket_and_count_equal_the_total),
+	    cmocka_unit_test(test_sum_is_converted_to_seconds),
+	    cmocka_unit_test(test_slot_of_a_value_is_its_floor_log2),
+	    cmocka_unit_test(test_slot_is_clamped_to_the_last),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -142,7 +142,7 @@ static void test_each_row_matches_its_skeleton(void **state)
 				fail_msg("%s: no map %s", ob->name, ob->maps[i]);
 		if (ob->ring) {
 			struct bpf_map *m =
-				bpf_object__find_map_by_name(obj, ob->maps[ob->ring->map]);
+			    bpf_object__find_map_by_name(obj, ob->maps[ob->ring->map]);
 			assert_int_equal(bpf_map__type(m), BPF_MAP_TYPE_RINGBUF);
 		}
 		for (const char *const *s = sb_bpf_shared_maps; *s; s++)
@@ -155,12 +155,12 @@ static void test_each_row_matches_its_skeleton(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_tracepoint_belongs_to_exactly_one_object),
-		cmocka_unit_test(test_rows_are_complete_and_named_uniquely),
-		cmocka_unit_test(test_each_objects_maps_are_named_uniquely_without_gaps),
-		cmocka_unit_test(test_ring_buffers_point_at_their_objects_maps),
-		cmocka_unit_test(test_the_maps_the_agent_keeps_are_shared_ones),
-		cmocka_unit_test(test_each_row_matches_its_skeleton),
+	    cmocka_unit_test(test_every_tracepoint_belongs_to_exactly_one_object),
+	    cmocka_unit_test(test_rows_are_complete_and_named_uniquely),
+	    cmocka_unit_test(test_each_objects_maps_are_named_uniquely_without_gaps),
+	    cmocka_unit_test(test_ring_buffers_point_at_their_objects_maps),
+	    cmocka_unit_test(test_the_maps_the_agent_keeps_are_shared_ones),
+	    cmocka_unit_test(test_each_row_matches_its_skeleton),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

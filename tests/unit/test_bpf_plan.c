@@ -14,15 +14,15 @@
 static struct sb_bpf_probe capable(void)
 {
 	struct sb_bpf_probe p = {
-		.btf = true,
-		.cap_sys_admin = true,
-		.cap_bpf = true,
-		.cap_perfmon = true,
-		.ringbuf = true,
-		.task_storage = true,
-		.tp_btf = SB_TP_ALL,
-		.tp_exists = SB_TP_ALL,
-		.sched_info = true,
+	    .btf = true,
+	    .cap_sys_admin = true,
+	    .cap_bpf = true,
+	    .cap_perfmon = true,
+	    .ringbuf = true,
+	    .task_storage = true,
+	    .tp_btf = SB_TP_ALL,
+	    .tp_exists = SB_TP_ALL,
+	    .sched_info = true,
 	};
 	return p;
 }
@@ -251,25 +251,25 @@ static void test_reason_labels_are_the_documented_ones(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_capable_root_loads_every_needed_program_with_tp_btf),
-		cmocka_unit_test(test_without_sched_info_waits_are_timed_from_wakeups),
-		cmocka_unit_test(test_forced_wakeup_timing_loads_the_wakeup_programs),
-		cmocka_unit_test(test_missing_wakeup_tracepoint_is_not_missed_with_sched_info),
-		cmocka_unit_test(test_no_btf_falls_back_and_says_so),
-		cmocka_unit_test(test_no_btf_is_reported_before_missing_privilege),
-		cmocka_unit_test(test_unprivileged_falls_back_naming_the_missing_capabilities),
-		cmocka_unit_test(test_cap_bpf_and_cap_perfmon_without_root_are_enough),
-		cmocka_unit_test(test_cap_bpf_alone_is_not_enough_for_tracing),
-		cmocka_unit_test(test_cap_sys_admin_alone_is_enough_on_old_kernels),
-		cmocka_unit_test(test_no_ring_buffer_falls_back),
-		cmocka_unit_test(test_no_task_storage_uses_raw_tp_for_every_program),
-		cmocka_unit_test(test_one_tracepoint_without_btf_type_moves_all_to_raw_tp),
-		cmocka_unit_test(test_missing_tracepoint_disables_only_its_program),
-		cmocka_unit_test(test_no_tracepoint_at_all_falls_back),
-		cmocka_unit_test(test_forced_raw_tp_is_used_even_where_tp_btf_works),
-		cmocka_unit_test(test_forced_tp_btf_loads_only_tracepoints_with_btf_types),
-		cmocka_unit_test(test_same_probe_gives_same_plan),
-		cmocka_unit_test(test_reason_labels_are_the_documented_ones),
+	    cmocka_unit_test(test_capable_root_loads_every_needed_program_with_tp_btf),
+	    cmocka_unit_test(test_without_sched_info_waits_are_timed_from_wakeups),
+	    cmocka_unit_test(test_forced_wakeup_timing_loads_the_wakeup_programs),
+	    cmocka_unit_test(test_missing_wakeup_tracepoint_is_not_missed_with_sched_info),
+	    cmocka_unit_test(test_no_btf_falls_back_and_says_so),
+	    cmocka_unit_test(test_no_btf_is_reported_before_missing_privilege),
+	    cmocka_unit_test(test_unprivileged_falls_back_naming_the_missing_capabilities),
+	    cmocka_unit_test(test_cap_bpf_and_cap_perfmon_without_root_are_enough),
+	    cmocka_unit_test(test_cap_bpf_alone_is_not_enough_for_tracing),
+	    cmocka_unit_test(test_cap_sys_admin_alone_is_enough_on_old_kernels),
+	    cmocka_unit_test(test_no_ring_buffer_falls_back),
+	    cmocka_unit_test(test_no_task_storage_uses_raw_tp_for_every_program),
+	    cmocka_unit_test(test_one_tracepoint_without_btf_type_moves_all_to_raw_tp),
+	    cmocka_unit_test(test_missing_tracepoint_disables_only_its_program),
+	    cmocka_unit_test(test_no_tracepoint_at_all_falls_back),
+	    cmocka_unit_test(test_forced_raw_tp_is_used_even_where_tp_btf_works),
+	    cmocka_unit_test(test_forced_tp_btf_loads_only_tracepoints_with_btf_types),
+	    cmocka_unit_test(test_same_probe_gives_same_plan),
+	    cmocka_unit_test(test_reason_labels_are_the_documented_ones),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,8 +21,8 @@
 struct rec {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	bool gate_closed; /* write blocks while closed */
-	int retry_first;  /* answer RETRY this many times */
+	bool gate_closed;   /* write blocks while closed */
+	int retry_first;    /* answer RETRY this many times */
 	uint64_t error_seq; /* answer ERROR for this seq */
 	bool always_retry;
 	uint64_t *seqs;
@@ -32,8 +32,8 @@ struct rec {
 	int writes, flushes;
 };
 
-static enum sb_sink_status rec_write(struct sb_sink *s, unsigned shard,
-				     struct sb_event *const *evs, size_t n, size_t *taken)
+static enum sb_sink_status rec_write(struct sb_sink *s, unsigned shard, struct sb_event *const *evs,
+				     size_t n, size_t *taken)
 {
 	struct rec *r = (struct rec *)s->cfg;
 	pthread_mutex_lock(&r->mu);
@@ -80,7 +80,7 @@ static enum sb_sink_status rec_flush(struct sb_sink *s, unsigned shard)
 }
 
 static const struct sb_sink_ops rec_ops = {
-	.name = "rec", .desc = "test", .write = rec_write, .flush = rec_flush};
+    .name = "rec", .desc = "test", .write = rec_write, .flush = rec_flush};
 
 struct fixture {
 	struct sb_runinfo ri;
@@ -200,10 +200,7 @@ static void test_every_sink_gets_every_event_in_seq_order(void **state)
 }
 
 static int64_t fake_now;
-static int64_t fake_clock(void)
-{
-	return fake_now;
-}
+static int64_t fake_clock(void) { return fake_now; }
 
 /* Publishes one event and waits until the (gated) writer holds it, so the
  * queue's contents after that are known exactly. */
@@ -460,7 +457,7 @@ static enum sb_sink_status blocked_write(struct sb_sink *s, unsigned shard,
 }
 
 static const struct sb_sink_ops blocked_ops = {
-	.name = "blocked", .desc = "test", .write = blocked_write};
+    .name = "blocked", .desc = "test", .write = blocked_write};
 
 static void test_shutdown_interrupts_a_blocked_write(void **state)
 {
@@ -545,33 +542,30 @@ static void test_seq_sharding_spreads_round_robin(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_every_sink_gets_every_event_in_seq_order,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_block_policy_never_waits_in_publish, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_waiting_events_move_into_the_queue_in_order,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_waiting_events_expire_after_block_timeout,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stalled_sink_is_reported, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_shutdown_interrupts_a_blocked_write, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_shutdown_abandons_a_writer_that_never_returns,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_drop_oldest_keeps_newest_and_counts, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_shutdown_delivers_everything_accepted, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_retry_then_deliver_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_max_attempts_drops_and_counts, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_error_drops_only_that_event, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_shutdown_grace_bounds_a_stuck_sink, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_shards_keep_order_per_source, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_seq_sharding_spreads_round_robin, setup,
-						teardown),
+	    cmocka_unit_test_setup_teardown(test_every_sink_gets_every_event_in_seq_order, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_block_policy_never_waits_in_publish, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_waiting_events_move_into_the_queue_in_order, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_waiting_events_expire_after_block_timeout, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_stalled_sink_is_reported, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_shutdown_interrupts_a_blocked_write, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_shutdown_abandons_a_writer_that_never_returns,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_drop_oldest_keeps_newest_and_counts, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_shutdown_delivers_everything_accepted, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_then_deliver_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_max_attempts_drops_and_counts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_error_drops_only_that_event, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_shutdown_grace_bounds_a_stuck_sink, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_shards_keep_order_per_source, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_seq_sharding_spreads_round_robin, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("bus", tests, NULL, NULL);
 }

@@ -102,9 +102,9 @@ static void test_varint_framing_prefixes_the_length(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_codecs_are_found_by_name_and_by_id),
-		cmocka_unit_test(test_json_framed_is_one_line_per_event),
-		cmocka_unit_test(test_varint_framing_prefixes_the_length),
+	    cmocka_unit_test(test_codecs_are_found_by_name_and_by_id),
+	    cmocka_unit_test(test_json_framed_is_one_line_per_event),
+	    cmocka_unit_test(test_varint_framing_prefixes_the_length),
 	};
 	return cmocka_run_group_tests_name("codec", tests, NULL, NULL);
 }

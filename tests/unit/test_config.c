@@ -194,13 +194,13 @@ static void test_check_config_masks_passwords_and_secret_headers(void **state)
 {
 	(void)state;
 	char *d = dump_of(
-		"{\"sensors\":{\"scrape\":{\"targets\":[{\"name\":\"n\",\"url\":"
-		"\"http://u:scrapepw@127.0.0.1:9100/metrics?x=1&access_token=querytok\","
-		"\"headers\":{\"Authorization\":\"Bearer hdrtok\",\"X-Api-Key\":\"keytok\","
-		"\"Accept\":\"text/plain\"}}]},"
-		"\"algod\":{\"url\":\"http://a:algopw@127.0.0.1:8080\",\"token_file\":\"/tmp/t\"}},"
-		"\"sinks\":[{\"type\":\"amqp\",\"url\":\"amqp://user:amqppw@host/\","
-		"\"spool_dir\":\"/tmp/s\"}]}");
+	    "{\"sensors\":{\"scrape\":{\"targets\":[{\"name\":\"n\",\"url\":"
+	    "\"http://u:scrapepw@127.0.0.1:9100/metrics?x=1&access_token=querytok\","
+	    "\"headers\":{\"Authorization\":\"Bearer hdrtok\",\"X-Api-Key\":\"keytok\","
+	    "\"Accept\":\"text/plain\"}}]},"
+	    "\"algod\":{\"url\":\"http://a:algopw@127.0.0.1:8080\",\"token_file\":\"/tmp/t\"}},"
+	    "\"sinks\":[{\"type\":\"amqp\",\"url\":\"amqp://user:amqppw@host/\","
+	    "\"spool_dir\":\"/tmp/s\"}]}");
 	const char *secrets[] = {"scrapepw", "querytok", "hdrtok", "keytok", "algopw", "amqppw"};
 	for (size_t i = 0; i < sizeof(secrets) / sizeof(*secrets); i++)
 		assert_lacks(d, secrets[i]);
@@ -220,13 +220,13 @@ static void test_url_redaction(void **state)
 	static const struct {
 		const char *in, *masked, *bare;
 	} cases[] = {
-		{"amqp://user:pw@host/", "amqp://user:***@host/", "amqp://host/"},
-		{"amqp://user@host:5672/v", "amqp://user@host:5672/v", "amqp://host:5672/v"},
-		{"amqp://u:p@ss@host/", "amqp://u:***@host/", "amqp://host/"},
-		{"http://h/m?a=1&password=s&b=2", "http://h/m?a=1&password=***&b=2",
-		 "http://h/m?a=1&password=***&b=2"},
-		{"http://h/m#frag@x", "http://h/m#frag@x", "http://h/m#frag@x"},
-		{"/var/lib/x", "/var/lib/x", "/var/lib/x"},
+	    {"amqp://user:pw@host/", "amqp://user:***@host/", "amqp://host/"},
+	    {"amqp://user@host:5672/v", "amqp://user@host:5672/v", "amqp://host:5672/v"},
+	    {"amqp://u:p@ss@host/", "amqp://u:***@host/", "amqp://host/"},
+	    {"http://h/m?a=1&password=s&b=2", "http://h/m?a=1&password=***&b=2",
+	     "http://h/m?a=1&password=***&b=2"},
+	    {"http://h/m#frag@x", "http://h/m#frag@x", "http://h/m#frag@x"},
+	    {"/var/lib/x", "/var/lib/x", "/var/lib/x"},
 	};
 	char out[256];
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
@@ -240,13 +240,13 @@ static void test_url_redaction(void **state)
 /* Every sensor and sink present, no secrets: what --check-config prints
  * loads again and prints the same. */
 static const char *const every_section =
-	"{\"interval\":\"2s\",\"host\":\"h\",\"log_level\":\"debug\",\"sensors\":{"
-	"\"proc\":{\"processes\":[\"algod\"]},\"bpf\":{},\"synthetic\":{\"rate\":5},"
-	"\"algod\":{},\"scrape\":{\"targets\":[{\"name\":\"n\",\"url\":\"http://127.0.0.1:1/m\"}]},"
-	"\"agent\":{}},"
-	"\"sinks\":[{\"type\":\"file\",\"path\":\"/tmp/x\",\"rotate_bytes\":\"1MiB\"},"
-	"{\"type\":\"stdout\"},{\"type\":\"null\"},{\"type\":\"prom\"},"
-	"{\"type\":\"amqp\",\"url\":\"amqp://127.0.0.1:5672/\",\"spool_dir\":\"/tmp/sp\"}]}";
+    "{\"interval\":\"2s\",\"host\":\"h\",\"log_level\":\"debug\",\"sensors\":{"
+    "\"proc\":{\"processes\":[\"algod\"]},\"bpf\":{},\"synthetic\":{\"rate\":5},"
+    "\"algod\":{},\"scrape\":{\"targets\":[{\"name\":\"n\",\"url\":\"http://127.0.0.1:1/m\"}]},"
+    "\"agent\":{}},"
+    "\"sinks\":[{\"type\":\"file\",\"path\":\"/tmp/x\",\"rotate_bytes\":\"1MiB\"},"
+    "{\"type\":\"stdout\"},{\"type\":\"null\"},{\"type\":\"prom\"},"
+    "{\"type\":\"amqp\",\"url\":\"amqp://127.0.0.1:5672/\",\"spool_dir\":\"/tmp/sp\"}]}";
 
 static void test_check_config_output_is_a_config_that_round_trips(void **state)
 {
@@ -275,8 +275,9 @@ static void test_redacted_secrets_fed_back_are_rejected_clearly(void **state)
 static void test_unknown_top_level_key_lists_the_sections(void **state)
 {
 	(void)state;
-	expect_error("{\"sink\":[]}", "sink: unknown key (known keys: interval, host, log_level, user, "
-				      "sensors, sinks)");
+	expect_error("{\"sink\":[]}",
+		     "sink: unknown key (known keys: interval, host, log_level, user, "
+		     "sensors, sinks)");
 }
 
 static void test_unknown_sink_type_lists_the_types(void **state)
@@ -293,7 +294,7 @@ static void test_json_syntax_errors_say_where_and_what_was_expected(void **state
 	expect_error("{\n  \"interval\": \"1s\",\n  oops\n}",
 		     "test.json:3:3: expected a key in double quotes, found 'oops'");
 	expect_error("{\"a\":1,}", "test.json:1:8: expected a key in double quotes, found '}' "
-				     "(a trailing comma?)");
+				   "(a trailing comma?)");
 	expect_error("{\"a\":1", "test.json:1:7: unexpected end of file: expected ',' or '}'");
 	expect_error("{\"a\" 1}", "test.json:1:6: expected ':' after the key, found '1'");
 	expect_error("{\"a\":1\n \"b\":2}", "test.json:2:2: expected ',' or '}', found '\"'");
@@ -421,31 +422,31 @@ static void test_sensors_flag_enables_exactly_the_list(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_builtin_default_is_proc_to_file),
-		cmocka_unit_test(test_present_section_enables_only_that_sensor),
-		cmocka_unit_test(test_nested_error_names_full_key_path),
-		cmocka_unit_test(test_unknown_keys_are_errors_everywhere),
-		cmocka_unit_test(test_type_errors_say_what_was_expected),
-		cmocka_unit_test(test_ranges_and_enums_are_checked),
-		cmocka_unit_test(test_sink_type_is_required_and_known),
-		cmocka_unit_test(test_invalid_json_reports_line_and_column),
-		cmocka_unit_test(test_duplicate_keys_are_errors),
-		cmocka_unit_test(test_sizes_and_durations_accept_units),
-		cmocka_unit_test(test_sinks_get_unique_names),
-		cmocka_unit_test(test_dump_round_trips_through_load),
-		cmocka_unit_test(test_output_flag_replaces_sinks),
-		cmocka_unit_test(test_sensors_flag_enables_exactly_the_list),
-		cmocka_unit_test(test_check_config_masks_passwords_and_secret_headers),
-		cmocka_unit_test(test_url_redaction),
-		cmocka_unit_test(test_check_config_output_is_a_config_that_round_trips),
-		cmocka_unit_test(test_redacted_secrets_fed_back_are_rejected_clearly),
-		cmocka_unit_test(test_unknown_top_level_key_lists_the_sections),
-		cmocka_unit_test(test_unknown_sink_type_lists_the_types),
-		cmocka_unit_test(test_json_syntax_errors_say_where_and_what_was_expected),
-		cmocka_unit_test(test_paths_must_be_absolute_and_not_empty),
-		cmocka_unit_test(test_two_sinks_cannot_write_one_path),
-		cmocka_unit_test(test_a_batch_larger_than_the_queue_is_lowered_with_a_warning),
-		cmocka_unit_test(test_sink_descriptions_name_type_and_target),
+	    cmocka_unit_test(test_builtin_default_is_proc_to_file),
+	    cmocka_unit_test(test_present_section_enables_only_that_sensor),
+	    cmocka_unit_test(test_nested_error_names_full_key_path),
+	    cmocka_unit_test(test_unknown_keys_are_errors_everywhere),
+	    cmocka_unit_test(test_type_errors_say_what_was_expected),
+	    cmocka_unit_test(test_ranges_and_enums_are_checked),
+	    cmocka_unit_test(test_sink_type_is_required_and_known),
+	    cmocka_unit_test(test_invalid_json_reports_line_and_column),
+	    cmocka_unit_test(test_duplicate_keys_are_errors),
+	    cmocka_unit_test(test_sizes_and_durations_accept_units),
+	    cmocka_unit_test(test_sinks_get_unique_names),
+	    cmocka_unit_test(test_dump_round_trips_through_load),
+	    cmocka_unit_test(test_output_flag_replaces_sinks),
+	    cmocka_unit_test(test_sensors_flag_enables_exactly_the_list),
+	    cmocka_unit_test(test_check_config_masks_passwords_and_secret_headers),
+	    cmocka_unit_test(test_url_redaction),
+	    cmocka_unit_test(test_check_config_output_is_a_config_that_round_trips),
+	    cmocka_unit_test(test_redacted_secrets_fed_back_are_rejected_clearly),
+	    cmocka_unit_test(test_unknown_top_level_key_lists_the_sections),
+	    cmocka_unit_test(test_unknown_sink_type_lists_the_types),
+	    cmocka_unit_test(test_json_syntax_errors_say_where_and_what_was_expected),
+	    cmocka_unit_test(test_paths_must_be_absolute_and_not_empty),
+	    cmocka_unit_test(test_two_sinks_cannot_write_one_path),
+	    cmocka_unit_test(test_a_batch_larger_than_the_queue_is_lowered_with_a_warning),
+	    cmocka_unit_test(test_sink_descriptions_name_type_and_target),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

@@ -20,10 +20,7 @@
 /* ---- the fake clock and transport ---- */
 
 static int64_t now_ns;
-static int64_t fake_now(void)
-{
-	return now_ns;
-}
+static int64_t fake_now(void) { return now_ns; }
 
 struct fake {
 	bool refuse_connect;
@@ -46,10 +43,7 @@ static int f_init(void **tp, const struct sb_sink *s, char *err, size_t errlen)
 	*tp = &fk;
 	return 0;
 }
-static void f_fini(void *tp)
-{
-	(void)tp;
-}
+static void f_fini(void *tp) { (void)tp; }
 static const char *f_target(void *tp)
 {
 	(void)tp;
@@ -66,12 +60,9 @@ static int f_connect(void *tp, unsigned worker, void **link, char *err, size_t e
 	*link = tp;
 	return 0;
 }
-static void f_close(void *link)
-{
-	(void)link;
-}
-static int f_publish(void *link, struct sb_dmsg *const *msgs, size_t n, int64_t timeout,
-		     char *err, size_t errlen)
+static void f_close(void *link) { (void)link; }
+static int f_publish(void *link, struct sb_dmsg *const *msgs, size_t n, int64_t timeout, char *err,
+		     size_t errlen)
 {
 	(void)link;
 	(void)timeout;
@@ -97,22 +88,22 @@ static int f_publish(void *link, struct sb_dmsg *const *msgs, size_t n, int64_t 
 }
 
 static const struct sb_transport_ops fake_transport = {
-	.name = "fake",
-	.init = f_init,
-	.fini = f_fini,
-	.target = f_target,
-	.connect = f_connect,
-	.close = f_close,
-	.publish = f_publish,
+    .name = "fake",
+    .init = f_init,
+    .fini = f_fini,
+    .target = f_target,
+    .connect = f_connect,
+    .close = f_close,
+    .publish = f_publish,
 };
 
 static const struct sb_sink_ops fake_sink = {
-	.name = "fake",
-	.desc = "test",
-	.shared_keys = sb_delivery_keys,
-	.cfg_size = sizeof(struct sb_delivery_cfg),
-	.transport = &fake_transport,
-	.validate = sb_delivery_validate,
+    .name = "fake",
+    .desc = "test",
+    .shared_keys = sb_delivery_keys,
+    .cfg_size = sizeof(struct sb_delivery_cfg),
+    .transport = &fake_transport,
+    .validate = sb_delivery_validate,
 };
 
 /* ---- fixture ---- */
@@ -292,7 +283,7 @@ static void test_unreachable_receiver_opens_the_breaker_and_a_probe_closes_it(vo
 	struct sb_delivery_stats st = stats(f);
 	assert_int_equal(st.breaker_state, SB_BREAKER_OPEN);
 	int tries = fk.connects;
-	assert_int_equal(tries, 2); /* failures: 2, then nothing while open */
+	assert_int_equal(tries, 2);	 /* failures: 2, then nothing while open */
 	run_for(f, 4 * SB_NSEC_PER_SEC); /* still inside the 10 s cooldown */
 	assert_int_equal(fk.connects, tries);
 	fk.refuse_connect = false;
@@ -317,7 +308,8 @@ static void test_replay_keeps_the_drain_rate(void **state)
 	int64_t t0 = fk.sent_at[0];
 	size_t n = 0;
 	for (size_t i = 0; i < fk.nsent; i++)
-		n += fk.sent_at[i] >= t0 + SB_NSEC_PER_SEC && fk.sent_at[i] < t0 + 4 * SB_NSEC_PER_SEC;
+		n += fk.sent_at[i] >= t0 + SB_NSEC_PER_SEC &&
+		     fk.sent_at[i] < t0 + 4 * SB_NSEC_PER_SEC;
 	double rate = (double)n / 3;
 	assert_true(rate >= 475 && rate <= 525);
 	for (size_t i = 0; i < fk.nsent; i++)
@@ -333,7 +325,7 @@ static void test_ordered_replay_sends_the_backlog_before_new_events(void **state
 	run_for(f, SB_NSEC_PER_SEC);
 	fk.refuse_connect = false;
 	run_for(f, 10 * SB_NSEC_PER_SEC); /* the probe starts the replay */
-	write_events(f, 10); /* new events arrive during the replay */
+	write_events(f, 10);		  /* new events arrive during the replay */
 	run_for(f, 5 * SB_NSEC_PER_SEC);
 	assert_int_equal(fk.nsent, 60);
 	for (size_t i = 0; i < 60; i++)
@@ -457,16 +449,16 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_spooled_events_are_delivered_in_order_and_counted),
-		T(test_a_failed_message_is_retried_after_a_backoff_not_before),
-		T(test_unreachable_receiver_opens_the_breaker_and_a_probe_closes_it),
-		T(test_replay_keeps_the_drain_rate),
-		T(test_ordered_replay_sends_the_backlog_before_new_events),
-		T(test_rejected_messages_are_dropped_for_good_and_counted),
-		T(test_memory_buffer_spools_when_the_breaker_opens),
-		T(test_undelivered_events_survive_a_restart),
-		cmocka_unit_test(test_record_round_trips_the_identity_and_names_its_codec),
-		cmocka_unit_test(test_version_1_records_keep_their_routing_key_and_id),
+	    T(test_spooled_events_are_delivered_in_order_and_counted),
+	    T(test_a_failed_message_is_retried_after_a_backoff_not_before),
+	    T(test_unreachable_receiver_opens_the_breaker_and_a_probe_closes_it),
+	    T(test_replay_keeps_the_drain_rate),
+	    T(test_ordered_replay_sends_the_backlog_before_new_events),
+	    T(test_rejected_messages_are_dropped_for_good_and_counted),
+	    T(test_memory_buffer_spools_when_the_breaker_opens),
+	    T(test_undelivered_events_survive_a_restart),
+	    cmocka_unit_test(test_record_round_trips_the_identity_and_names_its_codec),
+	    cmocka_unit_test(test_version_1_records_keep_their_routing_key_and_id),
 	};
 #undef T
 	return cmocka_run_group_tests_name("delivery", tests, NULL, NULL);

@@ -51,9 +51,9 @@ static void test_a_missing_symbol_leaves_no_pointer_set(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_a_library_opens_and_its_functions_are_callable),
-		cmocka_unit_test(test_a_missing_library_says_which),
-		cmocka_unit_test(test_a_missing_symbol_leaves_no_pointer_set),
+	    cmocka_unit_test(test_a_library_opens_and_its_functions_are_callable),
+	    cmocka_unit_test(test_a_missing_library_says_which),
+	    cmocka_unit_test(test_a_missing_symbol_leaves_no_pointer_set),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

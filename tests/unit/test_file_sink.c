@@ -188,8 +188,7 @@ static void wait_written(struct fx *f, uint64_t n)
 			return;
 		usleep(1000);
 	}
-	fail_msg("written %llu, want %llu", (unsigned long long)st.written,
-		 (unsigned long long)n);
+	fail_msg("written %llu, want %llu", (unsigned long long)st.written, (unsigned long long)n);
 }
 
 static void test_a_deleted_directory_is_made_again(void **state)
@@ -238,18 +237,18 @@ static void test_a_line_torn_by_a_full_disk_is_cut_at_shutdown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_lines_are_appended_with_mode_0640, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_rotation_keeps_n_files_under_the_size_bound,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reopen_after_move_writes_a_new_file, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_refused_writes_are_counted_as_lost_not_written,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_a_deleted_directory_is_made_again, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_a_line_torn_by_a_full_disk_is_cut_at_shutdown,
-						setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lines_are_appended_with_mode_0640, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_rotation_keeps_n_files_under_the_size_bound, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_reopen_after_move_writes_a_new_file, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_refused_writes_are_counted_as_lost_not_written,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_a_deleted_directory_is_made_again, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_a_line_torn_by_a_full_disk_is_cut_at_shutdown,
+					    setup, teardown),
 	};
 	return cmocka_run_group_tests_name("file_sink", tests, NULL, NULL);
 }

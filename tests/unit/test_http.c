@@ -53,7 +53,7 @@ static void test_backoff_honours_retry_after(void **state)
 	struct sb_backoff b = {0};
 	struct sb_http_result r = answer(429, 30 * S);
 	sb_http_backoff(&b, &r, 5 * S);
-	assert_int_equal(skipped(&b), 5); /* the 6th round is 30 s on */
+	assert_int_equal(skipped(&b), 5);  /* the 6th round is 30 s on */
 	r.retry_after_ns = 100 * 3600 * S; /* absurd: held to an hour */
 	sb_http_backoff(&b, &r, 60 * S);
 	assert_int_equal(skipped(&b), 59);
@@ -70,7 +70,7 @@ static void test_backoff_ends_with_a_good_answer(void **state)
 	assert_false(sb_backoff_skip(&b));
 	sb_http_backoff(&b, &bad, S);
 	assert_int_equal(skipped(&b), 1); /* counting starts again */
-	sb_http_backoff(&b, &nf, S);     /* a 4xx is an answer, not overload */
+	sb_http_backoff(&b, &nf, S);	  /* a 4xx is an answer, not overload */
 	assert_false(sb_backoff_skip(&b));
 }
 
@@ -120,13 +120,13 @@ static void test_describe_says_what_failed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_backoff_doubles_per_overloaded_answer_in_a_row),
-		cmocka_unit_test(test_backoff_is_capped_near_five_minutes),
-		cmocka_unit_test(test_backoff_honours_retry_after),
-		cmocka_unit_test(test_backoff_ends_with_a_good_answer),
-		cmocka_unit_test(test_backoff_ignores_requests_without_an_answer),
-		cmocka_unit_test(test_url_redact_drops_credentials_only),
-		cmocka_unit_test(test_describe_says_what_failed),
+	    cmocka_unit_test(test_backoff_doubles_per_overloaded_answer_in_a_row),
+	    cmocka_unit_test(test_backoff_is_capped_near_five_minutes),
+	    cmocka_unit_test(test_backoff_honours_retry_after),
+	    cmocka_unit_test(test_backoff_ends_with_a_good_answer),
+	    cmocka_unit_test(test_backoff_ignores_requests_without_an_answer),
+	    cmocka_unit_test(test_url_redact_drops_credentials_only),
+	    cmocka_unit_test(test_describe_says_what_failed),
 	};
 	return cmocka_run_group_tests_name("scrape_http", tests, NULL, NULL);
 }

@@ -43,8 +43,7 @@ static void test_control_characters_are_escaped(void **state)
 	struct sb_buf b;
 	sb_buf_init(&b);
 	const char in[] = {'x', '\n', '\t', '\r', 0x01, 0x1f, 0x00, 'y'};
-	assert_string_equal(enc_str(&b, in, sizeof(in)),
-			    "\"x\\n\\t\\r\\u0001\\u001f\\u0000y\"");
+	assert_string_equal(enc_str(&b, in, sizeof(in)), "\"x\\n\\t\\r\\u0001\\u001f\\u0000y\"");
 	sb_buf_free(&b);
 }
 
@@ -71,8 +70,7 @@ static void test_invalid_utf8_becomes_replacement_character(void **state)
 	assert_string_equal(enc_str(&b, "a\xe2\x82", 3), "\"a\\ufffd\\ufffd\"");
 	assert_string_equal(enc_str(&b, "\xc0\xaf", 2), "\"\\ufffd\\ufffd\"");
 	assert_string_equal(enc_str(&b, "\xed\xa0\x80", 3), "\"\\ufffd\\ufffd\\ufffd\"");
-	assert_string_equal(enc_str(&b, "\xf4\x90\x80\x80", 4),
-			    "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
+	assert_string_equal(enc_str(&b, "\xf4\x90\x80\x80", 4), "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
 	assert_string_equal(enc_str(&b, "\xff", 1), "\"\\ufffd\"");
 	sb_buf_free(&b);
 }
@@ -101,16 +99,16 @@ static void test_numbers_round_trip_and_specials_are_strings(void **state)
 		double v;
 		const char *want;
 	} cases[] = {
-		{0, "0"},
-		{-3, "-3"},
-		{3018.54, "3018.54"},
-		{0.1, "0.1"},
-		{1e-9, "1.0000000000000001e-09"},
-		{123456789012.0, "123456789012"},
-		{1e300, "1.0000000000000001e+300"},
-		{NAN, "\"NaN\""},
-		{INFINITY, "\"+Inf\""},
-		{-INFINITY, "\"-Inf\""},
+	    {0, "0"},
+	    {-3, "-3"},
+	    {3018.54, "3018.54"},
+	    {0.1, "0.1"},
+	    {1e-9, "1.0000000000000001e-09"},
+	    {123456789012.0, "123456789012"},
+	    {1e300, "1.0000000000000001e+300"},
+	    {NAN, "\"NaN\""},
+	    {INFINITY, "\"+Inf\""},
+	    {-INFINITY, "\"-Inf\""},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		sb_buf_reset(&b);
@@ -146,12 +144,12 @@ static void test_event_has_envelope_fields_samples_and_labels(void **state)
 	sb_buf_init(&b);
 	sb_json_event(&b, &ctx, ev);
 	assert_string_equal(
-		sb_buf_cstr(&b),
-		"{\"seq\":1842,\"run\":\"5f0c\",\"time\":\"2026-11-27T20:00:01.000123456Z\","
-		"\"host\":\"node-7\",\"source\":\"proc\",\"kind\":\"metrics\",\"samples\":["
-		"{\"name\":\"node_load1\",\"value\":0.21},"
-		"{\"name\":\"node_cpu_seconds_total\",\"labels\":{\"cpu\":\"0\",\"mode\":\"user\"},"
-		"\"type\":\"counter\",\"value\":3018.54}]}\n");
+	    sb_buf_cstr(&b),
+	    "{\"seq\":1842,\"run\":\"5f0c\",\"time\":\"2026-11-27T20:00:01.000123456Z\","
+	    "\"host\":\"node-7\",\"source\":\"proc\",\"kind\":\"metrics\",\"samples\":["
+	    "{\"name\":\"node_load1\",\"value\":0.21},"
+	    "{\"name\":\"node_cpu_seconds_total\",\"labels\":{\"cpu\":\"0\",\"mode\":\"user\"},"
+	    "\"type\":\"counter\",\"value\":3018.54}]}\n");
 	sb_event_unref(ev);
 	sb_buf_free(&b);
 	sb_evb_free(&eb);
@@ -174,10 +172,11 @@ static void test_event_fields_keep_types_and_escape_strings(void **state)
 	struct sb_buf b;
 	sb_buf_init(&b);
 	sb_json_event(&b, &ctx, ev);
-	assert_string_equal(sb_buf_cstr(&b),
-			    "{\"seq\":1,\"run\":\"r\",\"time\":\"1970-01-01T00:00:00.000000000Z\","
-			    "\"host\":\"h\",\"source\":\"bpf\",\"kind\":\"exit\",\"pid\":4242,"
-			    "\"exit_code\":-1,\"comm\":\"a\\\"b\\n\\ufffd\",\"duration_seconds\":0.0012}\n");
+	assert_string_equal(
+	    sb_buf_cstr(&b),
+	    "{\"seq\":1,\"run\":\"r\",\"time\":\"1970-01-01T00:00:00.000000000Z\","
+	    "\"host\":\"h\",\"source\":\"bpf\",\"kind\":\"exit\",\"pid\":4242,"
+	    "\"exit_code\":-1,\"comm\":\"a\\\"b\\n\\ufffd\",\"duration_seconds\":0.0012}\n");
 	sb_event_unref(ev);
 	sb_buf_free(&b);
 	sb_evb_free(&eb);
@@ -212,16 +211,16 @@ static void test_histogram_has_le_buckets_sum_and_count(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_plain_ascii_is_copied),
-		cmocka_unit_test(test_quotes_and_backslashes_are_escaped),
-		cmocka_unit_test(test_control_characters_are_escaped),
-		cmocka_unit_test(test_valid_utf8_is_kept),
-		cmocka_unit_test(test_invalid_utf8_becomes_replacement_character),
-		cmocka_unit_test(test_every_byte_value_gives_valid_json_string),
-		cmocka_unit_test(test_numbers_round_trip_and_specials_are_strings),
-		cmocka_unit_test(test_event_has_envelope_fields_samples_and_labels),
-		cmocka_unit_test(test_event_fields_keep_types_and_escape_strings),
-		cmocka_unit_test(test_histogram_has_le_buckets_sum_and_count),
+	    cmocka_unit_test(test_plain_ascii_is_copied),
+	    cmocka_unit_test(test_quotes_and_backslashes_are_escaped),
+	    cmocka_unit_test(test_control_characters_are_escaped),
+	    cmocka_unit_test(test_valid_utf8_is_kept),
+	    cmocka_unit_test(test_invalid_utf8_becomes_replacement_character),
+	    cmocka_unit_test(test_every_byte_value_gives_valid_json_string),
+	    cmocka_unit_test(test_numbers_round_trip_and_specials_are_strings),
+	    cmocka_unit_test(test_event_has_envelope_fields_samples_and_labels),
+	    cmocka_unit_test(test_event_fields_keep_types_and_escape_strings),
+	    cmocka_unit_test(test_histogram_has_le_buckets_sum_and_count),
 	};
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
 }

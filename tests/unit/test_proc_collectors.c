@@ -11,14 +11,15 @@ extern const struct sb_sensor_ops sb_sensor_proc;
 /* node_exporter's collectors enabled by default on Linux (its README,
  * 1.5.0). */
 static const char *const ne_default_on[] = {
-	"arp",	     "bcache",	   "bonding",	   "btrfs",	       "conntrack", "cpu",
-	"cpufreq",   "diskstats",  "dmi",	   "edac",	       "entropy",   "fibrechannel",
-	"filefd",    "filesystem", "hwmon",	   "infiniband",       "ipvs",	    "loadavg",
-	"mdadm",     "meminfo",	   "netclass",	   "netdev",	       "netstat",   "nfs",
-	"nfsd",	     "nvme",	   "os",	   "powersupplyclass", "pressure",  "rapl",
-	"schedstat", "selinux",	   "sockstat",	   "softnet",	       "stat",	    "tapestats",
-	"textfile",  "thermal_zone", "time",	   "timex",	       "udp_queues", "uname",
-	"vmstat",    "xfs",	   "zfs",
+    "arp",	  "bcache",	  "bonding",	      "btrfs",	    "conntrack",
+    "cpu",	  "cpufreq",	  "diskstats",	      "dmi",	    "edac",
+    "entropy",	  "fibrechannel", "filefd",	      "filesystem", "hwmon",
+    "infiniband", "ipvs",	  "loadavg",	      "mdadm",	    "meminfo",
+    "netclass",	  "netdev",	  "netstat",	      "nfs",	    "nfsd",
+    "nvme",	  "os",		  "powersupplyclass", "pressure",   "rapl",
+    "schedstat",  "selinux",	  "sockstat",	      "softnet",    "stat",
+    "tapestats",  "textfile",	  "thermal_zone",     "time",	    "timex",
+    "udp_queues", "uname",	  "vmstat",	      "xfs",	    "zfs",
 };
 
 static int nwarn;
@@ -277,14 +278,14 @@ static void a_bad_shared_file_counts_once_a_round(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(names_are_unique_and_found),
-		cmocka_unit_test(default_list_is_the_default_on_rows),
-		cmocka_unit_test(unknown_name_is_rejected_with_the_valid_names),
-		cmocka_unit_test(row_keys_are_the_sensor_keys),
-		cmocka_unit_test(files_agree_between_rows),
-		cmocka_unit_test(enabled_in_table_order_and_a_shared_file_opened_once),
-		cmocka_unit_test(processes_stays_off_without_processes_or_pids),
-		cmocka_unit_test(a_bad_shared_file_counts_once_a_round),
+	    cmocka_unit_test(names_are_unique_and_found),
+	    cmocka_unit_test(default_list_is_the_default_on_rows),
+	    cmocka_unit_test(unknown_name_is_rejected_with_the_valid_names),
+	    cmocka_unit_test(row_keys_are_the_sensor_keys),
+	    cmocka_unit_test(files_agree_between_rows),
+	    cmocka_unit_test(enabled_in_table_order_and_a_shared_file_opened_once),
+	    cmocka_unit_test(processes_stays_off_without_processes_or_pids),
+	    cmocka_unit_test(a_bad_shared_file_counts_once_a_round),
 	};
 	return cmocka_run_group_tests_name("proc collector table", tests, setup, teardown);
 }

@@ -4,15 +4,15 @@
 #define EXCLUDE "^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\\d+n\\d+p)\\d+$"
 
 static const char text[] =
-	"   8       0 sda 25354637 34367663 1003346126 18492372 28444756 11134226 505697032 "
-	"63877960 0 9653880 82621804\n"
-	"   8       1 sda1 1 2 3 4 5 6 7 8 9 10 11\n"
-	" 259       0 nvme0n1 47114 4 4643973 21650 1235058 12 1245780 9060 0 180 30760 1 2 3 4\n"
-	" 254       0 vda 68704 10939 4248242 23452 15064 22710 3748288 7189 0 13408 33516 7329 81 "
-	"1573912 2081 1554 793\n"
-	" 259       1 nvme0n1p1 1 2 3 4 5 6 7 8 9 10 11\n"
-	" 253       0 zram0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
-	"   7       0 loop0 0 0 0 0 0 0 0 0 0 0 0\n";
+    "   8       0 sda 25354637 34367663 1003346126 18492372 28444756 11134226 505697032 "
+    "63877960 0 9653880 82621804\n"
+    "   8       1 sda1 1 2 3 4 5 6 7 8 9 10 11\n"
+    " 259       0 nvme0n1 47114 4 4643973 21650 1235058 12 1245780 9060 0 180 30760 1 2 3 4\n"
+    " 254       0 vda 68704 10939 4248242 23452 15064 22710 3748288 7189 0 13408 33516 7329 81 "
+    "1573912 2081 1554 793\n"
+    " 259       1 nvme0n1p1 1 2 3 4 5 6 7 8 9 10 11\n"
+    " 253       0 zram0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+    "   7       0 loop0 0 0 0 0 0 0 0 0 0 0 0\n";
 
 static struct sb_proc_filter f;
 
@@ -146,12 +146,12 @@ static void no_devices_is_not_an_error(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(sectors_are_512_bytes_and_ticks_milliseconds),
-		cmocka_unit_test(discard_and_flush_fields_when_present),
-		cmocka_unit_test(default_exclude_drops_partitions_loops_and_zram),
-		cmocka_unit_test(short_and_garbled_lines_are_skipped),
-		cmocka_unit_test(a_last_line_cut_short_is_not_read),
-		cmocka_unit_test(no_devices_is_not_an_error),
+	    cmocka_unit_test(sectors_are_512_bytes_and_ticks_milliseconds),
+	    cmocka_unit_test(discard_and_flush_fields_when_present),
+	    cmocka_unit_test(default_exclude_drops_partitions_loops_and_zram),
+	    cmocka_unit_test(short_and_garbled_lines_are_skipped),
+	    cmocka_unit_test(a_last_line_cut_short_is_not_read),
+	    cmocka_unit_test(no_devices_is_not_an_error),
 	};
 	return cmocka_run_group_tests_name("proc /proc/diskstats", tests, setup, teardown);
 }

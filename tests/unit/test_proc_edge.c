@@ -61,17 +61,17 @@ static const struct {
 	const char *good; /* a good file of this type, under fixtures/procfs/ */
 	bool empty_is_fine;
 } parsers[] = {
-	{"stat", p_stat, "synthetic/proc/stat", false},
-	{"meminfo", p_meminfo, "synthetic/proc/meminfo", false},
-	{"loadavg", p_loadavg, "synthetic/proc/loadavg", false},
-	{"vmstat", p_vmstat, "synthetic/proc/vmstat", false},
-	{"file-nr", p_filenr, "synthetic/proc/sys/fs/file-nr", false},
-	{"sockstat", p_sockstat, "synthetic/proc/net/sockstat", false},
-	{"net/dev", p_netdev, "synthetic/proc/net/dev", false},
-	{"netstat", p_netstat, "synthetic/proc/net/snmp", false},
-	{"snmp6", p_snmp6, "synthetic/proc/net/snmp6", true},
-	{"diskstats", p_diskstats, "synthetic/proc/diskstats", true},
-	{"pressure", p_pressure, "synthetic/proc/pressure/io", false},
+    {"stat", p_stat, "synthetic/proc/stat", false},
+    {"meminfo", p_meminfo, "synthetic/proc/meminfo", false},
+    {"loadavg", p_loadavg, "synthetic/proc/loadavg", false},
+    {"vmstat", p_vmstat, "synthetic/proc/vmstat", false},
+    {"file-nr", p_filenr, "synthetic/proc/sys/fs/file-nr", false},
+    {"sockstat", p_sockstat, "synthetic/proc/net/sockstat", false},
+    {"net/dev", p_netdev, "synthetic/proc/net/dev", false},
+    {"netstat", p_netstat, "synthetic/proc/net/snmp", false},
+    {"snmp6", p_snmp6, "synthetic/proc/net/snmp6", true},
+    {"diskstats", p_diskstats, "synthetic/proc/diskstats", true},
+    {"pressure", p_pressure, "synthetic/proc/pressure/io", false},
 };
 
 /* name{labels} -> value of one parse, as text for comparison */
@@ -177,8 +177,9 @@ static void no_truncation_gives_a_wrong_value(void **state)
 				char key[512];
 				snprintf(key, sizeof(key), "%s\n", line);
 				if (!strstr(whole, key))
-					fail_msg("%s cut at %zu: %s is not in the whole file's output",
-						 parsers[p].name, cut, line);
+					fail_msg(
+					    "%s cut at %zu: %s is not in the whole file's output",
+					    parsers[p].name, cut, line);
 				line = nl + 1;
 			}
 			free(part);
@@ -218,10 +219,10 @@ static void random_corruption_is_survived(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(edge_files_are_survived_and_reported),
-		cmocka_unit_test(malformed_diskstats_and_netstat_keep_their_good_lines),
-		cmocka_unit_test(no_truncation_gives_a_wrong_value),
-		cmocka_unit_test(random_corruption_is_survived),
+	    cmocka_unit_test(edge_files_are_survived_and_reported),
+	    cmocka_unit_test(malformed_diskstats_and_netstat_keep_their_good_lines),
+	    cmocka_unit_test(no_truncation_gives_a_wrong_value),
+	    cmocka_unit_test(random_corruption_is_survived),
 	};
 	return cmocka_run_group_tests_name("proc parsers on bad input", tests, NULL, NULL);
 }

@@ -38,8 +38,8 @@ static void short_or_garbled_file_is_reported(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(allocated_and_maximum),
-		cmocka_unit_test(short_or_garbled_file_is_reported),
+	    cmocka_unit_test(allocated_and_maximum),
+	    cmocka_unit_test(short_or_garbled_file_is_reported),
 	};
 	return cmocka_run_group_tests_name("proc /proc/sys/fs/file-nr", tests, NULL, NULL);
 }

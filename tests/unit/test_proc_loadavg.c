@@ -56,9 +56,9 @@ static void garbage_and_empty_are_reported(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(three_load_averages),
-		cmocka_unit_test(truncated_file_reports_nothing_half_read),
-		cmocka_unit_test(garbage_and_empty_are_reported),
+	    cmocka_unit_test(three_load_averages),
+	    cmocka_unit_test(truncated_file_reports_nothing_half_read),
+	    cmocka_unit_test(garbage_and_empty_are_reported),
 	};
 	return cmocka_run_group_tests_name("proc /proc/loadavg", tests, NULL, NULL);
 }

@@ -111,13 +111,13 @@ static void a_repeated_field_is_reported_once_last_value(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(kb_fields_become_bytes_with_node_exporter_names),
-		cmocka_unit_test(hugepage_counts_have_no_unit),
-		cmocka_unit_test(fields_node_exporter_does_not_report_are_left_out),
-		cmocka_unit_test(truncated_last_line_is_skipped),
-		cmocka_unit_test(garbage_lines_are_counted_and_the_rest_reported),
-		cmocka_unit_test(empty_file_is_reported),
-		cmocka_unit_test(a_repeated_field_is_reported_once_last_value),
+	    cmocka_unit_test(kb_fields_become_bytes_with_node_exporter_names),
+	    cmocka_unit_test(hugepage_counts_have_no_unit),
+	    cmocka_unit_test(fields_node_exporter_does_not_report_are_left_out),
+	    cmocka_unit_test(truncated_last_line_is_skipped),
+	    cmocka_unit_test(garbage_lines_are_counted_and_the_rest_reported),
+	    cmocka_unit_test(empty_file_is_reported),
+	    cmocka_unit_test(a_repeated_field_is_reported_once_last_value),
 	};
 	return cmocka_run_group_tests_name("proc /proc/meminfo", tests, NULL, NULL);
 }

@@ -2,11 +2,11 @@
 #include "test_proc.h"
 
 static const char text[] =
-	"Inter-|   Receive                                                |  Transmit\n"
-	" face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs "
-	"drop fifo colls carrier compressed\n"
-	"    lo: 7788 100 1 2 3 4 5 6 7788 100 11 12 13 14 15 16\n"
-	"  eth0: 1 2 0 0 0 0 0 0 3 4 0 0 0 0 0 0\n";
+    "Inter-|   Receive                                                |  Transmit\n"
+    " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs "
+    "drop fifo colls carrier compressed\n"
+    "    lo: 7788 100 1 2 3 4 5 6 7788 100 11 12 13 14 15 16\n"
+    "  eth0: 1 2 0 0 0 0 0 0 3 4 0 0 0 0 0 0\n";
 
 static int parse(struct tp *t, const char *s, struct sb_proc_filter *f)
 {
@@ -92,10 +92,10 @@ static void headers_alone_and_empty_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(sixteen_counters_per_device_with_legacy_names),
-		cmocka_unit_test(device_filters),
-		cmocka_unit_test(short_and_garbled_lines_are_skipped),
-		cmocka_unit_test(headers_alone_and_empty_file),
+	    cmocka_unit_test(sixteen_counters_per_device_with_legacy_names),
+	    cmocka_unit_test(device_filters),
+	    cmocka_unit_test(short_and_garbled_lines_are_skipped),
+	    cmocka_unit_test(headers_alone_and_empty_file),
 	};
 	return cmocka_run_group_tests_name("proc /proc/net/dev", tests, NULL, NULL);
 }

@@ -128,11 +128,11 @@ static void snmp6_bad_values_are_reported(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(header_value_pairs_through_the_default_filter),
-		cmocka_unit_test(snmp_negative_values_and_protocols_seen_once),
-		cmocka_unit_test(mismatched_or_truncated_pairs_are_skipped_whole),
-		cmocka_unit_test(snmp6_splits_the_protocol_at_the_six),
-		cmocka_unit_test(snmp6_bad_values_are_reported),
+	    cmocka_unit_test(header_value_pairs_through_the_default_filter),
+	    cmocka_unit_test(snmp_negative_values_and_protocols_seen_once),
+	    cmocka_unit_test(mismatched_or_truncated_pairs_are_skipped_whole),
+	    cmocka_unit_test(snmp6_splits_the_protocol_at_the_six),
+	    cmocka_unit_test(snmp6_bad_values_are_reported),
 	};
 	return cmocka_run_group_tests_name("proc /proc/net/netstat, snmp, snmp6", tests, setup,
 					   teardown);

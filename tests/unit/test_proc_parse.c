@@ -155,13 +155,13 @@ static void udev_properties(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(numbers_are_strict),
-		cmocka_unit_test(words_and_lines),
-		cmocka_unit_test(names_are_joined_and_cut_to_fit),
-		cmocka_unit_test(filters_behave_like_node_exporters),
-		cmocka_unit_test(many_names_overflow_the_memo_safely),
-		cmocka_unit_test(cpu_lists),
-		cmocka_unit_test(udev_properties),
+	    cmocka_unit_test(numbers_are_strict),
+	    cmocka_unit_test(words_and_lines),
+	    cmocka_unit_test(names_are_joined_and_cut_to_fit),
+	    cmocka_unit_test(filters_behave_like_node_exporters),
+	    cmocka_unit_test(many_names_overflow_the_memo_safely),
+	    cmocka_unit_test(cpu_lists),
+	    cmocka_unit_test(udev_properties),
 	};
 	return cmocka_run_group_tests_name("proc parsing helpers", tests, NULL, NULL);
 }

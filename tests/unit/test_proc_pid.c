@@ -2,10 +2,10 @@
 #include "test_proc.h"
 
 static const char vim_stat[] =
-	"26231 (vim) R 5392 7446 5392 34835 7446 4218880 32533 309516 26 82 1677 44 158 99 20 0 1 "
-	"0 82375 56274944 1981 18446744073709551615 4194304 6294284 140736914091744 "
-	"140736914087944 139965136429984 0 0 12288 1870679807 0 0 0 17 0 0 0 31 0 0 8391624 "
-	"8481048 16420864 140736914093252 140736914093279 140736914093279 140736914096107 0\n";
+    "26231 (vim) R 5392 7446 5392 34835 7446 4218880 32533 309516 26 82 1677 44 158 99 20 0 1 "
+    "0 82375 56274944 1981 18446744073709551615 4194304 6294284 140736914091744 "
+    "140736914087944 139965136429984 0 0 12288 1870679807 0 0 0 17 0 0 0 31 0 0 8391624 "
+    "8481048 16420864 140736914093252 140736914093279 140736914093279 140736914096107 0\n";
 
 static void stat_fields_the_metrics_need(void **state)
 {
@@ -46,13 +46,13 @@ static void truncated_or_garbled_stat_is_refused(void **state)
 	struct sb_proc_pidstat ps;
 	const char *why = NULL;
 	static const char *const bad[] = {
-		"",
-		"26231 (vim",
-		"26231 vim R 1 2 3",
-		"26231 (vim) R 5392 7446 5392 34835 7446 4218880 32533 309516 26 82 1677",
-		"26231 (vim) R 5392 7446 5392 34835 7446 4218880 32533 309516 26 82 1677 44 158 99 "
-		"20 0 1 0 82375 56274944 19x1\n",
-		"x (vim) R\n",
+	    "",
+	    "26231 (vim",
+	    "26231 vim R 1 2 3",
+	    "26231 (vim) R 5392 7446 5392 34835 7446 4218880 32533 309516 26 82 1677",
+	    "26231 (vim) R 5392 7446 5392 34835 7446 4218880 32533 309516 26 82 1677 44 158 99 "
+	    "20 0 1 0 82375 56274944 19x1\n",
+	    "x (vim) R\n",
 	};
 	for (size_t i = 0; i < SB_ARRAY_SIZE(bad); i++) {
 		why = NULL;
@@ -73,9 +73,9 @@ static void status_context_switches(void **state)
 	assert_true(st.have_ctxt);
 	assert_int_equal(st.voluntary, 4742839);
 	assert_int_equal(st.involuntary, 1727500);
-	assert_int_equal(sb_proc_parse_pidstatus("Name:\tvim\nvoluntary_ctxt_switches:\t5\n", &st,
-						 &why),
-			 -EINVAL);
+	assert_int_equal(
+	    sb_proc_parse_pidstatus("Name:\tvim\nvoluntary_ctxt_switches:\t5\n", &st, &why),
+	    -EINVAL);
 	assert_int_equal(sb_proc_parse_pidstatus("garbage", &st, &why), -EINVAL);
 }
 
@@ -121,7 +121,9 @@ static void argv0_basename(void **state)
 	n = sb_proc_argv0_base("nginx: worker process", 21, &b);
 	assert_int_equal(n, 6); /* rewritten argv, space-separated */
 	assert_memory_equal(b, "nginx:", 6);
-	n = sb_proc_argv0_base("sleep\0" "10", 8, &b);
+	n = sb_proc_argv0_base("sleep\0"
+			       "10",
+			       8, &b);
 	assert_int_equal(n, 5);
 	n = sb_proc_argv0_base("/opt/x/", 7, &b);
 	assert_int_equal(n, 0);
@@ -130,13 +132,13 @@ static void argv0_basename(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(stat_fields_the_metrics_need),
-		cmocka_unit_test(comm_with_spaces_and_parentheses),
-		cmocka_unit_test(truncated_or_garbled_stat_is_refused),
-		cmocka_unit_test(status_context_switches),
-		cmocka_unit_test(io_storage_bytes),
-		cmocka_unit_test(limits_soft_open_files),
-		cmocka_unit_test(argv0_basename),
+	    cmocka_unit_test(stat_fields_the_metrics_need),
+	    cmocka_unit_test(comm_with_spaces_and_parentheses),
+	    cmocka_unit_test(truncated_or_garbled_stat_is_refused),
+	    cmocka_unit_test(status_context_switches),
+	    cmocka_unit_test(io_storage_bytes),
+	    cmocka_unit_test(limits_soft_open_files),
+	    cmocka_unit_test(argv0_basename),
 	};
 	return cmocka_run_group_tests_name("proc /proc/<pid>/*", tests, NULL, NULL);
 }

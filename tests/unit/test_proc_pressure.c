@@ -80,10 +80,10 @@ static void unknown_lines_are_ignored(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(io_and_memory_report_waiting_and_stalled),
-		cmocka_unit_test(cpu_reports_some_irq_reports_full),
-		cmocka_unit_test(missing_or_malformed_lines_are_reported),
-		cmocka_unit_test(unknown_lines_are_ignored),
+	    cmocka_unit_test(io_and_memory_report_waiting_and_stalled),
+	    cmocka_unit_test(cpu_reports_some_irq_reports_full),
+	    cmocka_unit_test(missing_or_malformed_lines_are_reported),
+	    cmocka_unit_test(unknown_lines_are_ignored),
 	};
 	return cmocka_run_group_tests_name("proc /proc/pressure", tests, NULL, NULL);
 }

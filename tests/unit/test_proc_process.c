@@ -15,7 +15,6 @@ static void hook(enum sb_log_level l, const char *line, void *arg)
 	snprintf(last, sizeof(last), "%s", line);
 }
 
-
 static void mkproc(int pid, const char *comm, const char *argv0, unsigned start)
 {
 	char rel[160], text[512];
@@ -40,7 +39,8 @@ static void mkproc(int pid, const char *comm, const char *argv0, unsigned start)
 	snprintf(rel, sizeof(rel), "%d/io", pid);
 	tp_put(rel, "read_bytes: 7\nwrite_bytes: 8\n", 29);
 	snprintf(rel, sizeof(rel), "%d/limits", pid);
-	tp_put(rel, "Max open files            100                  200                  files\n", 74);
+	tp_put(rel, "Max open files            100                  200                  files\n",
+	       74);
 	snprintf(rel, sizeof(rel), "%d/cmdline", pid);
 	tp_put(rel, argv0, strlen(argv0) + 1);
 }
@@ -288,7 +288,7 @@ static void unreadable_file_of_one_process_keeps_the_rest(void **state)
 	tp_absent(&f.t, "process_io_read_bytes_total", "pid", "11");
 	assert_int_equal(tp_count(&f.t, "process_"), 13 + 11);
 	fx_round(&f);
-	assert_int_equal(nwarn, 1); /* rate-limited */
+	assert_int_equal(nwarn, 1);	  /* rate-limited */
 	assert_int_equal(f.st.errors, 2); /* still counted */
 	fx_free(&f);
 	tp_put("11/io", "read_bytes: 7\nwrite_bytes: 8\n", 29);
@@ -297,15 +297,15 @@ static void unreadable_file_of_one_process_keeps_the_rest(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(matches_by_comm_or_by_argv0_basename),
-		cmocka_unit_test(unmatched_pids_are_cached_and_rechecked_with_backoff),
-		cmocka_unit_test(a_process_listed_before_its_exec_is_found_next_round),
-		cmocka_unit_test(exited_and_reused_pids),
-		cmocka_unit_test(max_processes_caps_what_is_reported),
-		cmocka_unit_test(pid_targets_self_and_missing),
-		cmocka_unit_test(a_pid_also_matched_by_name_is_reported_once),
-		cmocka_unit_test(a_pid_target_that_execs_into_a_name_is_reported_once),
-		cmocka_unit_test(unreadable_file_of_one_process_keeps_the_rest),
+	    cmocka_unit_test(matches_by_comm_or_by_argv0_basename),
+	    cmocka_unit_test(unmatched_pids_are_cached_and_rechecked_with_backoff),
+	    cmocka_unit_test(a_process_listed_before_its_exec_is_found_next_round),
+	    cmocka_unit_test(exited_and_reused_pids),
+	    cmocka_unit_test(max_processes_caps_what_is_reported),
+	    cmocka_unit_test(pid_targets_self_and_missing),
+	    cmocka_unit_test(a_pid_also_matched_by_name_is_reported_once),
+	    cmocka_unit_test(a_pid_target_that_execs_into_a_name_is_reported_once),
+	    cmocka_unit_test(unreadable_file_of_one_process_keeps_the_rest),
 	};
 	return cmocka_run_group_tests_name("proc per-process metrics", tests, setup, teardown);
 }

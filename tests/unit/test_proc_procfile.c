@@ -26,7 +26,6 @@ static int teardown(void **state)
 	return tp_dir_teardown();
 }
 
-
 static void init(struct sb_procfile *f, const char *name, size_t max)
 {
 	char path[128];
@@ -171,15 +170,15 @@ static void parser_complaints_become_one_line(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(whole_file_larger_than_one_read),
-		cmocka_unit_test(rereads_see_in_place_changes_without_stale_tail),
-		cmocka_unit_test(missing_file_is_logged_once_naming_it),
-		cmocka_unit_test(optional_missing_file_is_silent),
-		cmocka_unit_test(enormous_file_is_refused),
-		cmocka_unit_test(fifo_does_not_block_the_loop),
-		cmocka_unit_test(text_with_a_nul_byte_is_refused_by_proc_read),
-		cmocka_unit_test(an_absent_optional_file_is_looked_for_again_sixty_rounds_later),
-		cmocka_unit_test(parser_complaints_become_one_line),
+	    cmocka_unit_test(whole_file_larger_than_one_read),
+	    cmocka_unit_test(rereads_see_in_place_changes_without_stale_tail),
+	    cmocka_unit_test(missing_file_is_logged_once_naming_it),
+	    cmocka_unit_test(optional_missing_file_is_silent),
+	    cmocka_unit_test(enormous_file_is_refused),
+	    cmocka_unit_test(fifo_does_not_block_the_loop),
+	    cmocka_unit_test(text_with_a_nul_byte_is_refused_by_proc_read),
+	    cmocka_unit_test(an_absent_optional_file_is_looked_for_again_sixty_rounds_later),
+	    cmocka_unit_test(parser_complaints_become_one_line),
 	};
 	return cmocka_run_group_tests_name("proc source files", tests, setup, teardown);
 }

@@ -41,8 +41,10 @@ static void ipv6_file_has_no_sockets_used(void **state)
 {
 	(void)state;
 	struct tp t;
-	parse(&t, "TCP6: inuse 17\nUDP6: inuse 9\nUDPLITE6: inuse 0\nRAW6: inuse 1\n"
-		  "FRAG6: inuse 0 memory 0\n", true);
+	parse(&t,
+	      "TCP6: inuse 17\nUDP6: inuse 9\nUDPLITE6: inuse 0\nRAW6: inuse 1\n"
+	      "FRAG6: inuse 0 memory 0\n",
+	      true);
 	assert_int_equal(t.n, 6);
 	assert_double_eq(tp_value(&t, "node_sockstat_TCP6_inuse"), 17);
 	tp_absent(&t, "node_sockstat_sockets_used");
@@ -70,9 +72,9 @@ static void odd_pairs_and_garbage_lines_are_skipped_whole(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(ipv4_protocols_and_mem_bytes),
-		cmocka_unit_test(ipv6_file_has_no_sockets_used),
-		cmocka_unit_test(odd_pairs_and_garbage_lines_are_skipped_whole),
+	    cmocka_unit_test(ipv4_protocols_and_mem_bytes),
+	    cmocka_unit_test(ipv6_file_has_no_sockets_used),
+	    cmocka_unit_test(odd_pairs_and_garbage_lines_are_skipped_whole),
 	};
 	return cmocka_run_group_tests_name("proc /proc/net/sockstat", tests, NULL, NULL);
 }

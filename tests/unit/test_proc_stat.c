@@ -3,16 +3,16 @@
 #include "test_proc.h"
 
 static const char good[] =
-	"cpu  2255 34 2290 22625563 6290 127 456 0 0 0\n"
-	"cpu0 1132 34 1441 11311718 3675 127 438 7 11 13\n"
-	"cpu1 1123 0 849 11313845 2614 0 18 0 0 0\n"
-	"intr 114930548 113199788 3 0 5 263 0 4 [... more]\n"
-	"ctxt 1990473\n"
-	"btime 1062191376\n"
-	"processes 2915\n"
-	"procs_running 1\n"
-	"procs_blocked 0\n"
-	"softirq 5057579 250191 1481983 1647 211099 186066 0 1783454 622196 12499 508444\n";
+    "cpu  2255 34 2290 22625563 6290 127 456 0 0 0\n"
+    "cpu0 1132 34 1441 11311718 3675 127 438 7 11 13\n"
+    "cpu1 1123 0 849 11313845 2614 0 18 0 0 0\n"
+    "intr 114930548 113199788 3 0 5 263 0 4 [... more]\n"
+    "ctxt 1990473\n"
+    "btime 1062191376\n"
+    "processes 2915\n"
+    "procs_running 1\n"
+    "procs_blocked 0\n"
+    "softirq 5057579 250191 1481983 1647 211099 186066 0 1783454 622196 12499 508444\n";
 
 static int stat_parse(struct tp *t, const char *text, struct sb_proc_cpus *cpus, unsigned what,
 		      struct sb_proc_stat_info *info)
@@ -213,16 +213,16 @@ static void many_cpus_and_a_long_intr_line(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(cpu_modes_are_ticks_over_user_hz),
-		cmocka_unit_test(stat_lines_become_node_series),
-		cmocka_unit_test(cpu_counters_never_go_backwards),
-		cmocka_unit_test(idle_dropping_3s_means_hotplug_and_resets),
-		cmocka_unit_test(truncated_cpu_line_is_skipped_not_zeroed),
-		cmocka_unit_test(garbage_value_and_missing_line_are_reported),
-		cmocka_unit_test(negative_and_overflowing_numbers_are_rejected),
-		cmocka_unit_test(empty_file_is_reported),
-		cmocka_unit_test(cpu_listed_twice_is_reported_once),
-		cmocka_unit_test(many_cpus_and_a_long_intr_line),
+	    cmocka_unit_test(cpu_modes_are_ticks_over_user_hz),
+	    cmocka_unit_test(stat_lines_become_node_series),
+	    cmocka_unit_test(cpu_counters_never_go_backwards),
+	    cmocka_unit_test(idle_dropping_3s_means_hotplug_and_resets),
+	    cmocka_unit_test(truncated_cpu_line_is_skipped_not_zeroed),
+	    cmocka_unit_test(garbage_value_and_missing_line_are_reported),
+	    cmocka_unit_test(negative_and_overflowing_numbers_are_rejected),
+	    cmocka_unit_test(empty_file_is_reported),
+	    cmocka_unit_test(cpu_listed_twice_is_reported_once),
+	    cmocka_unit_test(many_cpus_and_a_long_intr_line),
 	};
 	return cmocka_run_group_tests_name("proc /proc/stat", tests, NULL, NULL);
 }

@@ -68,9 +68,9 @@ static void no_filter_reports_every_field_signed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(default_filter_keeps_node_exporter_fields),
-		cmocka_unit_test(every_line_is_checked_even_filtered_ones),
-		cmocka_unit_test(no_filter_reports_every_field_signed),
+	    cmocka_unit_test(default_filter_keeps_node_exporter_fields),
+	    cmocka_unit_test(every_line_is_checked_even_filtered_ones),
+	    cmocka_unit_test(no_filter_reports_every_field_signed),
 	};
 	return cmocka_run_group_tests_name("proc /proc/vmstat", tests, NULL, NULL);
 }

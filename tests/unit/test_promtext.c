@@ -15,10 +15,10 @@
 #include "sb_util.h"
 
 static const struct sb_prom_limits lim_default = {
-	.body_size = 16 << 20,
-	.line_length = 64 << 10,
-	.labels = 64,
-	.samples = 200000,
+    .body_size = 16 << 20,
+    .line_length = 64 << 10,
+    .labels = 64,
+    .samples = 200000,
 };
 
 struct ctx {
@@ -135,124 +135,125 @@ static char *slurp(const char *name, size_t *len)
 struct tcase {
 	const char *what;
 	const char *in;
-	const char *want;     /* rendering */
-	uint64_t bad;         /* bad lines */
-	uint64_t first_bad;   /* its line number */
-	const char *reason;   /* substring of the first reason */
+	const char *want;   /* rendering */
+	uint64_t bad;	    /* bad lines */
+	uint64_t first_bad; /* its line number */
+	const char *reason; /* substring of the first reason */
 };
 
 static const struct tcase cases[] = {
-	{"untyped sample", "foo 1\n", "untyped foo 1\n"},
-	{"no trailing newline", "foo 1", "untyped foo 1\n"},
-	{"empty body", "", ""},
-	{"only comments and blanks", "# hello\n\n   \n#\n", ""},
-	{"empty label set", "foo{} 2\n", "untyped foo 2\n"},
-	{"name with colons", "job:rate:sum5m 0.5\n", "untyped job:rate:sum5m 0.5\n"},
-	{"label escapes", "foo{a=\"x\\\\y\",b=\"q\\\"r\",c=\"n\\nl\"} 1\n",
-	 "untyped foo{a=\"x\\y\",b=\"q\"r\",c=\"n\nl\"} 1\n"},
-	{"exponents", "a 1.5e+06\nb -2E-3\nc .5\nd 1e3\ne 007\n",
-	 "untyped a 1500000\nuntyped b -0.002\nuntyped c 0.5\nuntyped d 1000\nuntyped e 7\n"},
-	{"NaN and infinities", "a NaN\nb +Inf\nc -Inf\nd Inf\ne nan\n",
-	 "untyped a NaN\nuntyped b +Inf\nuntyped c -Inf\nuntyped d +Inf\nuntyped e NaN\n"},
-	{"big integers go through strtod", "a 12345678901234567\n", "untyped a 12345678901234568\n"},
-	{"timestamp kept out of the value", "foo 3 1700000000000\nbar{a=\"b\"} 4 -12\n",
-	 "untyped foo 3\nuntyped bar{a=\"b\"} 4\n"},
-	{"CRLF line ends", "# TYPE foo gauge\r\nfoo{a=\"b\"} 1\r\nbar 2\r\n",
-	 "gauge foo{a=\"b\"} 1\nuntyped bar 2\n"},
-	{"blanks everywhere", "  foo \t{ a = \"1\" , b=\"2\" , } \t 5 \t\n",
-	 "untyped foo{a=\"1\",b=\"2\"} 5\n"},
-	{"type comes from TYPE, not the name", "# TYPE foo_total gauge\nfoo_total 1\n"
-					       "# TYPE bar counter\nbar 2\n",
-	 "gauge foo_total 1\ncounter bar 2\n"},
-	{"TYPE applies to its own name only", "# TYPE foo gauge\nfoo 1\nfoo_bar 2\n",
-	 "gauge foo 1\nuntyped foo_bar 2\n"},
-	{"HELP alone makes an untyped family", "# HELP foo the foo\nfoo 1\n", "untyped foo 1\n"},
-	{"untyped _sum and _count stay plain", "foo_sum 1\nfoo_count 2\n",
-	 "untyped foo_sum 1\nuntyped foo_count 2\n"},
-	{"histogram grouped per series",
-	 "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 3\nh_sum 4.5\nh_count 3\n",
-	 "histogram h sum=4.5 count=3 [1:1 +Inf:3]\n"},
-	{"histogram count from +Inf when _count is missing",
-	 "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 3\nh_sum 4.5\n",
-	 "histogram h sum=4.5 count=3 [1:1 +Inf:3]\n"},
-	{"histogram series interleaved, labels in any order",
-	 "# TYPE h histogram\n"
-	 "h_bucket{a=\"1\",b=\"x\",le=\"1\"} 1\n"
-	 "h_bucket{le=\"1\",b=\"y\",a=\"1\"} 5\n"
-	 "h_bucket{b=\"x\",le=\"+Inf\",a=\"1\"} 2\n"
-	 "h_bucket{a=\"1\",b=\"y\",le=\"+Inf\"} 6\n"
-	 "h_sum{b=\"y\",a=\"1\"} 60\nh_sum{a=\"1\",b=\"x\"} 20\n"
-	 "h_count{a=\"1\",b=\"x\"} 2\nh_count{a=\"1\",b=\"y\"} 6\n",
-	 "histogram h{a=\"1\",b=\"x\"} sum=20 count=2 [1:1 +Inf:2]\n"
-	 "histogram h{a=\"1\",b=\"y\"} sum=60 count=6 [1:5 +Inf:6]\n"},
-	{"summary grouped", "# TYPE s summary\ns{quantile=\"0.5\"} 1\ns{quantile=\"0.99\"} 2\n"
-			    "s_sum 10\ns_count 4\n",
-	 "summary s sum=10 count=4 [0.5:1 0.99:2]\n"},
-	{"summary without quantiles", "# TYPE s summary\ns_sum 1.5\ns_count 3\n",
-	 "summary s sum=1.5 count=3 []\n"},
-	{"family ends at the next family", "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\n"
-					   "# TYPE g gauge\ng 2\n",
-	 "histogram h sum=0 count=1 [+Inf:1]\ngauge g 2\n"},
-	{"a foreign sample ends a histogram family",
-	 "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nother 2\n",
-	 "histogram h sum=0 count=1 [+Inf:1]\nuntyped other 2\n"},
-	/* algod */
-	{"algod: label values with spaces, unescaped",
-	 "algod_network_connections_dropped_total{reason=\"write err\"} 17\n",
-	 "untyped algod_network_connections_dropped_total{reason=\"write err\"} 17\n"},
-	{"algod: unstable label order is normalised",
-	 "x{goos=\"linux\",commit=\"da5\",version=\"5.0.0\"} 1\n"
-	 "x{version=\"5.0.0\",goos=\"linux\",commit=\"da5\"} 1\n",
-	 "untyped x{commit=\"da5\",goos=\"linux\",version=\"5.0.0\"} 1\n"
-	 "untyped x{commit=\"da5\",goos=\"linux\",version=\"5.0.0\"} 1\n"},
-	{"algod: an unescaped quote inside a value", "x{msg=\"say \"hi\" now\",b=\"2\"} 1\n",
-	 "untyped x{b=\"2\",msg=\"say \"hi\" now\"} 1\n"},
-	{"algod: an unknown escape stays as written", "x{path=\"C:\\dir\\n\"} 1\n",
-	 "untyped x{path=\"C:\\dir\n\"} 1\n"},
-	{"algod: name{} of versions before 3.24", "# TYPE x counter\nx{} 7\n", "counter x 7\n"},
-	{"algod: float32 values", "x 3.4028235e+38\n", "untyped x 3.4028235e+38\n"},
-	/* OpenMetrics */
-	{"OpenMetrics: _created dropped, _total kept",
-	 "# TYPE c counter\nc_total 3\nc_created 1.7e9\n", "counter c_total 3\n"},
-	{"OpenMetrics: exemplar tolerated", "# TYPE c counter\nc_total 3 # {id=\"a\"} 1 2\n",
-	 "counter c_total 3\n"},
-	{"OpenMetrics: # EOF stops the parse", "a 1\n# EOF\nb 2\n", "untyped a 1\n"},
-	{"OpenMetrics: float timestamps", "a 1 1700000000.25\n", "untyped a 1\n"},
-	/* malformed: skipped, counted, the rest kept */
-	{"bad value", "a 1\nb 1x\nc 3\n", "untyped a 1\nuntyped c 3\n", 1, 2,
-	 "invalid value \"1x\""},
-	{"missing value", "a 1\nb\n", "untyped a 1\n", 1, 2, "no value for b"},
-	{"unquoted label value", "a{b=1} 2\nc 3\n", "untyped c 3\n", 1, 1,
-	 "expected '\"' to open the value of label b"},
-	{"unterminated label value", "a{b=\"1} 2\nc 3\n", "untyped c 3\n", 1, 1,
-	 "unterminated value of label b"},
-	{"missing closing brace", "a{b=\"1\"\nc 3\n", "untyped c 3\n", 1, 1,
-	 "expected ',' or '}'"},
-	{"missing closing brace before the value reads as a value going on",
-	 "a{b=\"1\" 2\nc 3\n", "untyped c 3\n", 1, 1, "unterminated value of label b"},
-	{"no metric name", "{a=\"b\"} 1\nc 3\n", "untyped c 3\n", 1, 1, "invalid metric name"},
-	{"bad character in name", "a-b 1\nc 3\n", "untyped c 3\n", 1, 1,
-	 "invalid character in metric name"},
-	{"bad label name", "a{1x=\"b\"} 1\n", "", 1, 1, "invalid label name"},
-	{"duplicate label", "a{x=\"1\",y=\"2\",x=\"3\"} 1\nb 2\n", "untyped b 2\n", 1, 1,
-	 "label x given twice"},
-	{"text after timestamp", "a 1 2 3\nb 2\n", "untyped b 2\n", 1, 1, "unexpected text"},
-	{"bad timestamp", "a 1 never\n", "", 1, 1, "invalid timestamp"},
-	{"hex is not a value", "a 0x10\n", "", 1, 1, "invalid value"},
-	{"overflow is not a value", "a 1e999\n", "", 1, 1, "invalid value"},
-	{"bucket without le", "# TYPE h histogram\nh_bucket{a=\"1\"} 1\nh_count 1\n",
-	 "histogram h sum=0 count=1 []\n", 1, 2, "histogram bucket without a le label"},
-	{"bad le", "# TYPE h histogram\nh_bucket{le=\"x\"} 1\n", "", 1, 2, "invalid le \"x\""},
-	{"quantile missing", "# TYPE s summary\ns 1\n", "", 1, 2,
-	 "summary quantile without a quantile label"},
-	{"unknown type", "# TYPE a wibble\na 1\n", "untyped a 1\n", 1, 1,
-	 "unknown metric type \"wibble\""},
-	{"second TYPE", "# TYPE a gauge\n# TYPE a counter\na 1\n", "gauge a 1\n", 1, 2,
-	 "second TYPE line for a"},
-	{"HELP without a name", "# HELP\na 1\n", "untyped a 1\n", 1, 1, "HELP line without"},
-	{"NUL in a label value", "a{b=\"x\0y\"} 1\nc 2\n", "untyped c 2\n", 1, 1, "NUL byte"},
-	{"many bad lines: the first is reported", "a 1\nx y z\n\n!!\nb 2\n",
-	 "untyped a 1\nuntyped b 2\n", 2, 2, "invalid value \"y\""},
+    {"untyped sample", "foo 1\n", "untyped foo 1\n"},
+    {"no trailing newline", "foo 1", "untyped foo 1\n"},
+    {"empty body", "", ""},
+    {"only comments and blanks", "# hello\n\n   \n#\n", ""},
+    {"empty label set", "foo{} 2\n", "untyped foo 2\n"},
+    {"name with colons", "job:rate:sum5m 0.5\n", "untyped job:rate:sum5m 0.5\n"},
+    {"label escapes", "foo{a=\"x\\\\y\",b=\"q\\\"r\",c=\"n\\nl\"} 1\n",
+     "untyped foo{a=\"x\\y\",b=\"q\"r\",c=\"n\nl\"} 1\n"},
+    {"exponents", "a 1.5e+06\nb -2E-3\nc .5\nd 1e3\ne 007\n",
+     "untyped a 1500000\nuntyped b -0.002\nuntyped c 0.5\nuntyped d 1000\nuntyped e 7\n"},
+    {"NaN and infinities", "a NaN\nb +Inf\nc -Inf\nd Inf\ne nan\n",
+     "untyped a NaN\nuntyped b +Inf\nuntyped c -Inf\nuntyped d +Inf\nuntyped e NaN\n"},
+    {"big integers go through strtod", "a 12345678901234567\n", "untyped a 12345678901234568\n"},
+    {"timestamp kept out of the value", "foo 3 1700000000000\nbar{a=\"b\"} 4 -12\n",
+     "untyped foo 3\nuntyped bar{a=\"b\"} 4\n"},
+    {"CRLF line ends", "# TYPE foo gauge\r\nfoo{a=\"b\"} 1\r\nbar 2\r\n",
+     "gauge foo{a=\"b\"} 1\nuntyped bar 2\n"},
+    {"blanks everywhere", "  foo \t{ a = \"1\" , b=\"2\" , } \t 5 \t\n",
+     "untyped foo{a=\"1\",b=\"2\"} 5\n"},
+    {"type comes from TYPE, not the name",
+     "# TYPE foo_total gauge\nfoo_total 1\n"
+     "# TYPE bar counter\nbar 2\n",
+     "gauge foo_total 1\ncounter bar 2\n"},
+    {"TYPE applies to its own name only", "# TYPE foo gauge\nfoo 1\nfoo_bar 2\n",
+     "gauge foo 1\nuntyped foo_bar 2\n"},
+    {"HELP alone makes an untyped family", "# HELP foo the foo\nfoo 1\n", "untyped foo 1\n"},
+    {"untyped _sum and _count stay plain", "foo_sum 1\nfoo_count 2\n",
+     "untyped foo_sum 1\nuntyped foo_count 2\n"},
+    {"histogram grouped per series",
+     "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 3\nh_sum 4.5\nh_count 3\n",
+     "histogram h sum=4.5 count=3 [1:1 +Inf:3]\n"},
+    {"histogram count from +Inf when _count is missing",
+     "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 3\nh_sum 4.5\n",
+     "histogram h sum=4.5 count=3 [1:1 +Inf:3]\n"},
+    {"histogram series interleaved, labels in any order",
+     "# TYPE h histogram\n"
+     "h_bucket{a=\"1\",b=\"x\",le=\"1\"} 1\n"
+     "h_bucket{le=\"1\",b=\"y\",a=\"1\"} 5\n"
+     "h_bucket{b=\"x\",le=\"+Inf\",a=\"1\"} 2\n"
+     "h_bucket{a=\"1\",b=\"y\",le=\"+Inf\"} 6\n"
+     "h_sum{b=\"y\",a=\"1\"} 60\nh_sum{a=\"1\",b=\"x\"} 20\n"
+     "h_count{a=\"1\",b=\"x\"} 2\nh_count{a=\"1\",b=\"y\"} 6\n",
+     "histogram h{a=\"1\",b=\"x\"} sum=20 count=2 [1:1 +Inf:2]\n"
+     "histogram h{a=\"1\",b=\"y\"} sum=60 count=6 [1:5 +Inf:6]\n"},
+    {"summary grouped",
+     "# TYPE s summary\ns{quantile=\"0.5\"} 1\ns{quantile=\"0.99\"} 2\n"
+     "s_sum 10\ns_count 4\n",
+     "summary s sum=10 count=4 [0.5:1 0.99:2]\n"},
+    {"summary without quantiles", "# TYPE s summary\ns_sum 1.5\ns_count 3\n",
+     "summary s sum=1.5 count=3 []\n"},
+    {"family ends at the next family",
+     "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\n"
+     "# TYPE g gauge\ng 2\n",
+     "histogram h sum=0 count=1 [+Inf:1]\ngauge g 2\n"},
+    {"a foreign sample ends a histogram family",
+     "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nother 2\n",
+     "histogram h sum=0 count=1 [+Inf:1]\nuntyped other 2\n"},
+    /* algod */
+    {"algod: label values with spaces, unescaped",
+     "algod_network_connections_dropped_total{reason=\"write err\"} 17\n",
+     "untyped algod_network_connections_dropped_total{reason=\"write err\"} 17\n"},
+    {"algod: unstable label order is normalised",
+     "x{goos=\"linux\",commit=\"da5\",version=\"5.0.0\"} 1\n"
+     "x{version=\"5.0.0\",goos=\"linux\",commit=\"da5\"} 1\n",
+     "untyped x{commit=\"da5\",goos=\"linux\",version=\"5.0.0\"} 1\n"
+     "untyped x{commit=\"da5\",goos=\"linux\",version=\"5.0.0\"} 1\n"},
+    {"algod: an unescaped quote inside a value", "x{msg=\"say \"hi\" now\",b=\"2\"} 1\n",
+     "untyped x{b=\"2\",msg=\"say \"hi\" now\"} 1\n"},
+    {"algod: an unknown escape stays as written", "x{path=\"C:\\dir\\n\"} 1\n",
+     "untyped x{path=\"C:\\dir\n\"} 1\n"},
+    {"algod: name{} of versions before 3.24", "# TYPE x counter\nx{} 7\n", "counter x 7\n"},
+    {"algod: float32 values", "x 3.4028235e+38\n", "untyped x 3.4028235e+38\n"},
+    /* OpenMetrics */
+    {"OpenMetrics: _created dropped, _total kept", "# TYPE c counter\nc_total 3\nc_created 1.7e9\n",
+     "counter c_total 3\n"},
+    {"OpenMetrics: exemplar tolerated", "# TYPE c counter\nc_total 3 # {id=\"a\"} 1 2\n",
+     "counter c_total 3\n"},
+    {"OpenMetrics: # EOF stops the parse", "a 1\n# EOF\nb 2\n", "untyped a 1\n"},
+    {"OpenMetrics: float timestamps", "a 1 1700000000.25\n", "untyped a 1\n"},
+    /* malformed: skipped, counted, the rest kept */
+    {"bad value", "a 1\nb 1x\nc 3\n", "untyped a 1\nuntyped c 3\n", 1, 2, "invalid value \"1x\""},
+    {"missing value", "a 1\nb\n", "untyped a 1\n", 1, 2, "no value for b"},
+    {"unquoted label value", "a{b=1} 2\nc 3\n", "untyped c 3\n", 1, 1,
+     "expected '\"' to open the value of label b"},
+    {"unterminated label value", "a{b=\"1} 2\nc 3\n", "untyped c 3\n", 1, 1,
+     "unterminated value of label b"},
+    {"missing closing brace", "a{b=\"1\"\nc 3\n", "untyped c 3\n", 1, 1, "expected ',' or '}'"},
+    {"missing closing brace before the value reads as a value going on", "a{b=\"1\" 2\nc 3\n",
+     "untyped c 3\n", 1, 1, "unterminated value of label b"},
+    {"no metric name", "{a=\"b\"} 1\nc 3\n", "untyped c 3\n", 1, 1, "invalid metric name"},
+    {"bad character in name", "a-b 1\nc 3\n", "untyped c 3\n", 1, 1,
+     "invalid character in metric name"},
+    {"bad label name", "a{1x=\"b\"} 1\n", "", 1, 1, "invalid label name"},
+    {"duplicate label", "a{x=\"1\",y=\"2\",x=\"3\"} 1\nb 2\n", "untyped b 2\n", 1, 1,
+     "label x given twice"},
+    {"text after timestamp", "a 1 2 3\nb 2\n", "untyped b 2\n", 1, 1, "unexpected text"},
+    {"bad timestamp", "a 1 never\n", "", 1, 1, "invalid timestamp"},
+    {"hex is not a value", "a 0x10\n", "", 1, 1, "invalid value"},
+    {"overflow is not a value", "a 1e999\n", "", 1, 1, "invalid value"},
+    {"bucket without le", "# TYPE h histogram\nh_bucket{a=\"1\"} 1\nh_count 1\n",
+     "histogram h sum=0 count=1 []\n", 1, 2, "histogram bucket without a le label"},
+    {"bad le", "# TYPE h histogram\nh_bucket{le=\"x\"} 1\n", "", 1, 2, "invalid le \"x\""},
+    {"quantile missing", "# TYPE s summary\ns 1\n", "", 1, 2,
+     "summary quantile without a quantile label"},
+    {"unknown type", "# TYPE a wibble\na 1\n", "untyped a 1\n", 1, 1,
+     "unknown metric type \"wibble\""},
+    {"second TYPE", "# TYPE a gauge\n# TYPE a counter\na 1\n", "gauge a 1\n", 1, 2,
+     "second TYPE line for a"},
+    {"HELP without a name", "# HELP\na 1\n", "untyped a 1\n", 1, 1, "HELP line without"},
+    {"NUL in a label value", "a{b=\"x\0y\"} 1\nc 2\n", "untyped c 2\n", 1, 1, "NUL byte"},
+    {"many bad lines: the first is reported", "a 1\nx y z\n\n!!\nb 2\n",
+     "untyped a 1\nuntyped b 2\n", 2, 2, "invalid value \"y\""},
 };
 
 static void test_table(void **state)
@@ -273,10 +274,12 @@ static void test_table(void **state)
 				 (unsigned long long)c->p.first_bad, c->p.first_bad_reason, c->rc,
 				 got);
 		if (t->bad) {
-			if (c->p.first_bad != t->first_bad || !strstr(c->p.first_bad_reason, t->reason))
-				fail_msg("%s: first bad line %llu \"%s\", want %llu \"%s\"", t->what,
-					 (unsigned long long)c->p.first_bad, c->p.first_bad_reason,
-					 (unsigned long long)t->first_bad, t->reason);
+			if (c->p.first_bad != t->first_bad ||
+			    !strstr(c->p.first_bad_reason, t->reason))
+				fail_msg("%s: first bad line %llu \"%s\", want %llu \"%s\"",
+					 t->what, (unsigned long long)c->p.first_bad,
+					 c->p.first_bad_reason, (unsigned long long)t->first_bad,
+					 t->reason);
 		}
 	}
 }
@@ -465,31 +468,28 @@ static void test_parser_reuse_resets_state(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_table, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_every_split_point_gives_the_same_result,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_algod_fixture, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_node_exporter_fixture, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_openmetrics_fixture, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_help_attached_to_every_sample_of_its_family,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_samples_appended_after_what_the_event_holds,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_line_over_the_limit_fails_the_parse, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_last_line_over_the_limit_fails_the_parse,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_too_many_labels_fail_the_parse, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_too_many_samples_fail_the_parse, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_body_over_the_limit_fails_the_parse, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_garbage_gives_no_sample_and_bad_lines, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_reasons_quote_peer_bytes_safely, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_parser_reuse_resets_state, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_table, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_every_split_point_gives_the_same_result, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_algod_fixture, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_node_exporter_fixture, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_openmetrics_fixture, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_help_attached_to_every_sample_of_its_family, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_samples_appended_after_what_the_event_holds, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_line_over_the_limit_fails_the_parse, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_last_line_over_the_limit_fails_the_parse, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_too_many_labels_fail_the_parse, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_too_many_samples_fail_the_parse, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_body_over_the_limit_fails_the_parse, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_garbage_gives_no_sample_and_bad_lines, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_reasons_quote_peer_bytes_safely, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_parser_reuse_resets_state, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("promtext", tests, NULL, NULL);
 }

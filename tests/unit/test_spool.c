@@ -126,8 +126,8 @@ static void test_crc32c_hardware_and_table_agree_and_chain(void **state)
 	for (size_t n = 0; n < sizeof(buf); n += 97) {
 		uint32_t whole = sb_crc32c(0, buf + 1, n);
 		assert_int_equal(whole, sb_crc32c_sw(0, buf + 1, n));
-		assert_int_equal(whole, sb_crc32c(sb_crc32c(0, buf + 1, n / 3), buf + 1 + n / 3,
-						  n - n / 3));
+		assert_int_equal(
+		    whole, sb_crc32c(sb_crc32c(0, buf + 1, n / 3), buf + 1 + n / 3, n - n / 3));
 	}
 }
 
@@ -226,10 +226,7 @@ static void flip_byte(const char *path, off_t at)
 }
 
 /* Record i of "rec-i" payloads (i < 10) starts at 16 + i * 17. */
-static off_t rec_off(int i)
-{
-	return 16 + (off_t)i * 17;
-}
+static off_t rec_off(int i) { return 16 + (off_t)i * 17; }
 
 static void test_corrupt_payload_is_skipped_counted_and_never_replayed(void **state)
 {
@@ -514,25 +511,25 @@ static void test_offline_scan_reports_without_changing_anything(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_crc32c_matches_the_rfc3720_check_value),
-		cmocka_unit_test(test_crc32c_hardware_and_table_agree_and_chain),
+	    cmocka_unit_test(test_crc32c_matches_the_rfc3720_check_value),
+	    cmocka_unit_test(test_crc32c_hardware_and_table_agree_and_chain),
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-		T(test_records_come_back_in_order),
-		T(test_restart_replays_exactly_what_was_not_confirmed),
-		T(test_torn_tail_is_cut_and_the_rest_kept),
-		T(test_garbage_after_the_last_record_is_a_torn_tail),
-		T(test_corrupt_payload_is_skipped_counted_and_never_replayed),
-		T(test_corrupt_length_resynchronises_on_the_next_record),
-		T(test_corruption_after_open_is_counted_as_lost_at_segment_end),
-		T(test_delivered_sealed_segments_are_deleted),
-		T(test_block_policy_refuses_past_the_bound),
-		T(test_drop_oldest_deletes_the_oldest_segment_and_counts_it),
-		T(test_drop_oldest_spares_a_segment_being_sent),
-		T(test_rewind_hands_out_unconfirmed_records_again),
-		T(test_seal_splits_backlog_from_new_records),
-		T(test_a_second_owner_is_refused),
-		T(test_a_segment_with_a_bad_header_is_set_aside),
-		T(test_offline_scan_reports_without_changing_anything),
+	    T(test_records_come_back_in_order),
+	    T(test_restart_replays_exactly_what_was_not_confirmed),
+	    T(test_torn_tail_is_cut_and_the_rest_kept),
+	    T(test_garbage_after_the_last_record_is_a_torn_tail),
+	    T(test_corrupt_payload_is_skipped_counted_and_never_replayed),
+	    T(test_corrupt_length_resynchronises_on_the_next_record),
+	    T(test_corruption_after_open_is_counted_as_lost_at_segment_end),
+	    T(test_delivered_sealed_segments_are_deleted),
+	    T(test_block_policy_refuses_past_the_bound),
+	    T(test_drop_oldest_deletes_the_oldest_segment_and_counts_it),
+	    T(test_drop_oldest_spares_a_segment_being_sent),
+	    T(test_rewind_hands_out_unconfirmed_records_again),
+	    T(test_seal_splits_backlog_from_new_records),
+	    T(test_a_second_owner_is_refused),
+	    T(test_a_segment_with_a_bad_header_is_set_aside),
+	    T(test_offline_scan_reports_without_changing_anything),
 #undef T
 	};
 	return cmocka_run_group_tests_name("spool", tests, NULL, NULL);

@@ -19,10 +19,10 @@ static void test_durations_parse_in_every_unit(void **state)
 		const char *s;
 		int64_t ns;
 	} ok[] = {
-		{"250ms", 250000000},  {"10s", 10000000000},      {"2m", 120000000000},
-		{"1h30m", 5400000000000}, {"1.5s", 1500000000},   {"0", 0},
-		{"100us", 100000},     {"7ns", 7},                {"1d", 86400000000000},
-		{"1m30s", 90000000000},
+	    {"250ms", 250000000},     {"10s", 10000000000}, {"2m", 120000000000},
+	    {"1h30m", 5400000000000}, {"1.5s", 1500000000}, {"0", 0},
+	    {"100us", 100000},	      {"7ns", 7},	    {"1d", 86400000000000},
+	    {"1m30s", 90000000000},
 	};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		int64_t ns = -1;
@@ -60,7 +60,7 @@ static void test_sizes_parse_binary_and_decimal_units(void **state)
 		const char *s;
 		uint64_t b;
 	} ok[] = {{"64MiB", 64ULL << 20}, {"1GB", 1000000000ULL}, {"4096", 4096},
-		  {"10k", 10000},         {"1.5KiB", 1536},       {"1TiB", 1ULL << 40}};
+		  {"10k", 10000},	  {"1.5KiB", 1536},	  {"1TiB", 1ULL << 40}};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		uint64_t v = 0;
 		assert_int_equal(sb_parse_size(ok[i].s, &v), 0);
@@ -188,17 +188,17 @@ static void test_jitter_never_sticks_at_zero(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_durations_parse_in_every_unit),
-		cmocka_unit_test(test_bad_durations_are_rejected),
-		cmocka_unit_test(test_durations_format_shortest_exact),
-		cmocka_unit_test(test_sizes_parse_binary_and_decimal_units),
-		cmocka_unit_test(test_strict_integer_parsing),
-		cmocka_unit_test(test_rfc3339_has_nanoseconds_and_z),
-		cmocka_unit_test(test_doubles_format_shortest_round_trip),
-		cmocka_unit_test(test_doubles_formatted_again_read_the_same),
-		cmocka_unit_test(test_full_jitter_backoff_stays_under_capped_ceiling),
-		cmocka_unit_test(test_mono_deadline_splits_into_a_timespec),
-		cmocka_unit_test(test_jitter_never_sticks_at_zero),
+	    cmocka_unit_test(test_durations_parse_in_every_unit),
+	    cmocka_unit_test(test_bad_durations_are_rejected),
+	    cmocka_unit_test(test_durations_format_shortest_exact),
+	    cmocka_unit_test(test_sizes_parse_binary_and_decimal_units),
+	    cmocka_unit_test(test_strict_integer_parsing),
+	    cmocka_unit_test(test_rfc3339_has_nanoseconds_and_z),
+	    cmocka_unit_test(test_doubles_format_shortest_round_trip),
+	    cmocka_unit_test(test_doubles_formatted_again_read_the_same),
+	    cmocka_unit_test(test_full_jitter_backoff_stays_under_capped_ceiling),
+	    cmocka_unit_test(test_mono_deadline_splits_into_a_timespec),
+	    cmocka_unit_test(test_jitter_never_sticks_at_zero),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }

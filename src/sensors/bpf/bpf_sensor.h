@@ -65,28 +65,28 @@ enum sb_bpf_attach {
 
 /* What the kernel and the process offer, as probed at start. */
 struct sb_bpf_probe {
-	bool btf;           /* vmlinux BTF readable */
+	bool btf;	    /* vmlinux BTF readable */
 	bool cap_sys_admin; /* effective capabilities */
 	bool cap_bpf;
 	bool cap_perfmon;
-	bool ringbuf;       /* BPF_MAP_TYPE_RINGBUF (Linux 5.8) */
+	bool ringbuf;	    /* BPF_MAP_TYPE_RINGBUF (Linux 5.8) */
 	bool task_storage;  /* BPF_MAP_TYPE_TASK_STORAGE (Linux 5.11) */
 	unsigned tp_btf;    /* SB_TP_BIT: the kernel's BTF has btf_trace_<tp> */
 	unsigned tp_exists; /* SB_TP_BIT: the tracepoint exists (or cannot be told) */
 	bool sched_info;    /* task_struct has sched_info (CONFIG_SCHED_INFO) */
 	enum sb_bpf_attach force;
-	bool force_wakeup;  /* time run-queue waits from wakeups even with sched_info */
+	bool force_wakeup; /* time run-queue waits from wakeups even with sched_info */
 };
 
 struct sb_bpf_plan {
 	enum sb_bpf_reason reason; /* not SB_BPF_OK: procfs-only */
-	bool kernel_capable;       /* BTF and ring buffers */
-	bool btf_mode;             /* tp_btf + task storage; else raw_tp + tid hash */
-	bool latency_wakeup;       /* run-queue waits timed from wakeups, not sched_info */
-	unsigned want;             /* SB_TP_BIT: programs this mode needs */
-	unsigned load;             /* SB_TP_BIT: those to load and attach (want, if they exist) */
-	char why[200];             /* reason != OK: the one line saying why */
-	char missing[120];         /* wanted tracepoints that do not exist, "" if none */
+	bool kernel_capable;	   /* BTF and ring buffers */
+	bool btf_mode;		   /* tp_btf + task storage; else raw_tp + tid hash */
+	bool latency_wakeup;	   /* run-queue waits timed from wakeups, not sched_info */
+	unsigned want;		   /* SB_TP_BIT: programs this mode needs */
+	unsigned load;		   /* SB_TP_BIT: those to load and attach (want, if they exist) */
+	char why[200];		   /* reason != OK: the one line saying why */
+	char missing[120];	   /* wanted tracepoints that do not exist, "" if none */
 };
 
 /* Pure: the same probe always gives the same plan. */

@@ -11,17 +11,17 @@
 static const char *const enabled_choices[] = {"auto", "true", "false", NULL};
 
 const struct sb_cfg_key sb_bpf_cfg_keys[] = {
-	{"enabled", SB_CT_ENUM, offsetof(struct sb_bpf_cfg, enabled), "auto",
-	 "load the BPF programs: auto (where the kernel and privileges allow, else procfs-only), "
-	 "true (the same, but failing to is an error), false",
-	 .choices = enabled_choices},
-	{"watch", SB_CT_STRLIST, offsetof(struct sb_bpf_cfg, watch), NULL,
-	 "processes to follow per process: names (matched on comm, at most 15 characters) or pids"},
-	{"event_latency", SB_CT_DURATION, offsetof(struct sb_bpf_cfg, event_latency), "1s",
-	 "longest an exec, exit or fork event waits in the kernel's ring buffer before the agent "
-	 "takes it (each wakeup costs tens of microseconds in a VM)",
-	 .min = 0.001, .max = 60},
-	{0},
+    {"enabled", SB_CT_ENUM, offsetof(struct sb_bpf_cfg, enabled), "auto",
+     "load the BPF programs: auto (where the kernel and privileges allow, else procfs-only), "
+     "true (the same, but failing to is an error), false",
+     .choices = enabled_choices},
+    {"watch", SB_CT_STRLIST, offsetof(struct sb_bpf_cfg, watch), NULL,
+     "processes to follow per process: names (matched on comm, at most 15 characters) or pids"},
+    {"event_latency", SB_CT_DURATION, offsetof(struct sb_bpf_cfg, event_latency), "1s",
+     "longest an exec, exit or fork event waits in the kernel's ring buffer before the agent "
+     "takes it (each wakeup costs tens of microseconds in a VM)",
+     .min = 0.001, .max = 60},
+    {0},
 };
 
 int sb_bpf_cfg_validate(const void *cfg, char *err, size_t errlen)

@@ -14,7 +14,7 @@ _Static_assert(SB_REC_EXEC_FIXED == 48, "sb_rec_exec fixed part");
 _Static_assert(sizeof(struct sb_rec_exit) == 24 + 8 + 16 + 16, "sb_rec_exit layout");
 _Static_assert(sizeof(struct sb_rec_fork) == 24 + 16, "sb_rec_fork layout");
 _Static_assert(sizeof(struct sb_sched_cpu) == 8 * (4 + SB_HIST_SLOTS) &&
-		       sizeof(struct sb_sched_cpu) % 64 == 0,
+		   sizeof(struct sb_sched_cpu) % 64 == 0,
 	       "sb_sched_cpu layout");
 _Static_assert(sizeof(struct sb_proc_cpu) == 8 * 5, "sb_proc_cpu layout");
 _Static_assert(sizeof(struct sb_proc_meta) == 8 + SB_COMM_LEN, "sb_proc_meta layout");
@@ -22,7 +22,7 @@ _Static_assert(sizeof(struct sb_proc_stats) == 8 * (6 + SB_HIST_SLOTS), "sb_proc
 _Static_assert(sizeof(struct sb_task_ctx) == 24, "sb_task_ctx layout");
 /* per-CPU map values are copied out in 8-byte strides */
 _Static_assert(sizeof(struct sb_sched_cpu) % 8 == 0 && sizeof(struct sb_proc_cpu) % 8 == 0 &&
-		       sizeof(struct sb_proc_stats) % 8 == 0,
+		   sizeof(struct sb_proc_stats) % 8 == 0,
 	       "per-CPU values are 8-byte multiples");
 _Static_assert((SB_FILENAME_MAX & (SB_FILENAME_MAX - 1)) == 0, "SB_FILENAME_MAX power of two");
 

@@ -101,11 +101,11 @@ static int load_objects(struct loader *ld)
 	/* Tasks born from here on are counted from their first switch; the
 	 * programs are not attached yet, so none is missed or counted twice. */
 	const struct sb_bpf_open_opts opts = {
-		.watch = st->nwatch > 0,
-		.born_after_ns = (__u64)sb_now_mono_ns(),
-		.latency_wakeup = st->plan.latency_wakeup,
-		.event_latency_ns = (__u64)st->latency,
-		.ncpus = st->ncpus,
+	    .watch = st->nwatch > 0,
+	    .born_after_ns = (__u64)sb_now_mono_ns(),
+	    .latency_wakeup = st->plan.latency_wakeup,
+	    .event_latency_ns = (__u64)st->latency,
+	    .ncpus = st->ncpus,
 	};
 	struct rlimit before = {0}, after = {0};
 	getrlimit(RLIMIT_MEMLOCK, &before);
@@ -164,8 +164,8 @@ static void attach_programs(struct loader *ld)
 				sb_warn(COMP,
 					"%s: cannot attach its %s program: %s; its metrics are "
 					"disabled",
-					sb_bpf_tp_names[tp], st->plan.btf_mode ? "tp_btf" : "raw_tp",
-					strerror(errno));
+					sb_bpf_tp_names[tp],
+					st->plan.btf_mode ? "tp_btf" : "raw_tp", strerror(errno));
 				continue;
 			}
 			ld->links[tp] = l;
@@ -196,7 +196,7 @@ static int common_map_fd(struct loader *ld, const char *name)
 {
 	for (int o = 0; o < SB_BPF_NOBJ; o++) {
 		struct bpf_map *m =
-			ld->obj[o] ? bpf_object__find_map_by_name(ld->obj[o], name) : NULL;
+		    ld->obj[o] ? bpf_object__find_map_by_name(ld->obj[o], name) : NULL;
 		if (m && bpf_map__fd(m) >= 0)
 			return bpf_map__fd(m);
 	}
@@ -312,8 +312,7 @@ static int recv_reply(int sock, struct loader_reply *rep, int *fds, size_t *nfds
 	return 0;
 }
 
-int sb_bpf_run_loader(struct bpf_state *st, struct sb_bpf_loaded *loaded, char *why,
-		      size_t whylen)
+int sb_bpf_run_loader(struct bpf_state *st, struct sb_bpf_loaded *loaded, char *why, size_t whylen)
 {
 	struct loader_reply rep;
 	int sv[2], fds[SB_FD_MAX], status = 0;

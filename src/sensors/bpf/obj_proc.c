@@ -20,10 +20,7 @@ static void *proc_open(const struct sb_bpf_open_opts *o, struct bpf_object **obj
 	return skel;
 }
 
-static void proc_destroy(void *skel)
-{
-	proc_bpf__destroy(skel);
-}
+static void proc_destroy(void *skel) { proc_bpf__destroy(skel); }
 
 enum { MAP_PROC_CPU, MAP_EVENTS, MAP_GLOBALS };
 
@@ -31,7 +28,7 @@ static void proc_samples(struct bpf_state *st, const int *fd, struct sb_evb *b)
 {
 	uint32_t zero = 0;
 	const struct sb_proc_cpu *v =
-		sb_bpf_read_percpu(st, fd[MAP_PROC_CPU], "proc_cpu", &zero, sizeof(*v));
+	    sb_bpf_read_percpu(st, fd[MAP_PROC_CPU], "proc_cpu", &zero, sizeof(*v));
 	if (!v)
 		return;
 	uint64_t forks = 0, lost = 0, full = 0;
@@ -61,18 +58,18 @@ static void proc_samples(struct bpf_state *st, const int *fd, struct sb_evb *b)
 }
 
 static const struct sb_bpf_ring proc_ring = {
-	.map = MAP_EVENTS,
-	.globals = MAP_GLOBALS,
-	.globals_len = sizeof(struct proc_bpf__bss),
-	.wakeup_off = offsetof(struct proc_bpf__bss, last_wakeup_ns),
+    .map = MAP_EVENTS,
+    .globals = MAP_GLOBALS,
+    .globals_len = sizeof(struct proc_bpf__bss),
+    .wakeup_off = offsetof(struct proc_bpf__bss, last_wakeup_ns),
 };
 
 const struct sb_bpf_obj sb_bpf_obj_proc = {
-	.name = "proc",
-	.tps = SB_TP_PROC_MASK,
-	.open = proc_open,
-	.destroy = proc_destroy,
-	.maps = {[MAP_PROC_CPU] = "proc_cpu", [MAP_EVENTS] = "events", [MAP_GLOBALS] = ".bss"},
-	.ring = &proc_ring,
-	.collect = proc_samples,
+    .name = "proc",
+    .tps = SB_TP_PROC_MASK,
+    .open = proc_open,
+    .destroy = proc_destroy,
+    .maps = {[MAP_PROC_CPU] = "proc_cpu", [MAP_EVENTS] = "events", [MAP_GLOBALS] = ".bss"},
+    .ring = &proc_ring,
+    .collect = proc_samples,
 };

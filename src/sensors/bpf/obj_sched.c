@@ -23,10 +23,7 @@ static void *sched_open(const struct sb_bpf_open_opts *o, struct bpf_object **ob
 	return skel;
 }
 
-static void sched_destroy(void *skel)
-{
-	sched_bpf__destroy(skel);
-}
+static void sched_destroy(void *skel) { sched_bpf__destroy(skel); }
 
 enum { MAP_SCHED_CPU };
 
@@ -77,10 +74,10 @@ static void sched_samples(struct bpf_state *st, const int *fd, struct sb_evb *b)
 }
 
 const struct sb_bpf_obj sb_bpf_obj_sched = {
-	.name = "sched",
-	.tps = SB_TP_SCHED_MASK,
-	.open = sched_open,
-	.destroy = sched_destroy,
-	.maps = {[MAP_SCHED_CPU] = "sched_cpu"},
-	.collect = sched_samples,
+    .name = "sched",
+    .tps = SB_TP_SCHED_MASK,
+    .open = sched_open,
+    .destroy = sched_destroy,
+    .maps = {[MAP_SCHED_CPU] = "sched_cpu"},
+    .collect = sched_samples,
 };

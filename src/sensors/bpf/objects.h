@@ -22,11 +22,11 @@ struct bpf_state;
 
 /* What an object's open sets between open and load. */
 struct sb_bpf_open_opts {
-	bool watch;              /* a watch list is configured */
-	__u64 born_after_ns;     /* CLOCK_MONOTONIC: tasks born from then are counted from birth */
-	bool latency_wakeup;     /* the plan: time run-queue waits from wakeups */
-	__u64 event_latency_ns;  /* longest a ring-buffer record may wait */
-	int ncpus;               /* possible CPUs */
+	bool watch;		/* a watch list is configured */
+	__u64 born_after_ns;	/* CLOCK_MONOTONIC: tasks born from then are counted from birth */
+	bool latency_wakeup;	/* the plan: time run-queue waits from wakeups */
+	__u64 event_latency_ns; /* longest a ring-buffer record may wait */
+	int ncpus;		/* possible CPUs */
 };
 
 /* Most maps of its own one object hands to the agent. */

@@ -7,21 +7,18 @@
 #include <string.h>
 
 const char *const sb_bpf_tp_names[SB_TP_MAX] = {
-	[SB_TP_SCHED_SWITCH] = "sched_switch",
-	[SB_TP_SCHED_WAKEUP] = "sched_wakeup",
-	[SB_TP_SCHED_WAKEUP_NEW] = "sched_wakeup_new",
-	[SB_TP_PROCESS_EXEC] = "sched_process_exec",
-	[SB_TP_PROCESS_FORK] = "sched_process_fork",
-	[SB_TP_PROCESS_EXIT] = "sched_process_exit",
+    [SB_TP_SCHED_SWITCH] = "sched_switch",	   [SB_TP_SCHED_WAKEUP] = "sched_wakeup",
+    [SB_TP_SCHED_WAKEUP_NEW] = "sched_wakeup_new", [SB_TP_PROCESS_EXEC] = "sched_process_exec",
+    [SB_TP_PROCESS_FORK] = "sched_process_fork",   [SB_TP_PROCESS_EXIT] = "sched_process_exit",
 };
 
 static const char *const reason_names[SB_BPF_REASON_MAX] = {
-	[SB_BPF_OK] = "none",
-	[SB_BPF_NO_BTF] = "no_btf",
-	[SB_BPF_NO_PRIVILEGE] = "no_privilege",
-	[SB_BPF_NO_RINGBUF] = "no_ringbuf",
-	[SB_BPF_NO_TRACEPOINT] = "no_tracepoint",
-	[SB_BPF_LOAD_FAILED] = "load_failed",
+    [SB_BPF_OK] = "none",
+    [SB_BPF_NO_BTF] = "no_btf",
+    [SB_BPF_NO_PRIVILEGE] = "no_privilege",
+    [SB_BPF_NO_RINGBUF] = "no_ringbuf",
+    [SB_BPF_NO_TRACEPOINT] = "no_tracepoint",
+    [SB_BPF_LOAD_FAILED] = "load_failed",
 };
 
 const char *sb_bpf_reason_name(enum sb_bpf_reason r)

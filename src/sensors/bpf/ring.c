@@ -58,10 +58,7 @@ static void drain_and_plan(struct bpf_state *st)
 		sb_timer_set(st->rb_timer, st->latency, 0);
 }
 
-static void on_ring_timer(void *arg)
-{
-	drain_and_plan(arg);
-}
+static void on_ring_timer(void *arg) { drain_and_plan(arg); }
 
 static void on_ring_ready(void *arg, int fd, uint32_t events)
 {

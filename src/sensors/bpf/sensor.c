@@ -215,13 +215,13 @@ static void bpf_destroy(struct sb_sensor *s)
 }
 
 const struct sb_sensor_ops sb_sensor_bpf = {
-	.name = "bpf",
-	.desc = "scheduler and process lifecycle metrics and exec/exit events from eBPF "
-		"(procfs-only fallback where BPF is unavailable)",
-	.keys = sb_bpf_cfg_keys,
-	.cfg_size = sizeof(struct sb_bpf_cfg),
-	.validate = sb_bpf_cfg_validate,
-	.init = bpf_init,
-	.collect = bpf_collect,
-	.destroy = bpf_destroy,
+    .name = "bpf",
+    .desc = "scheduler and process lifecycle metrics and exec/exit events from eBPF "
+	    "(procfs-only fallback where BPF is unavailable)",
+    .keys = sb_bpf_cfg_keys,
+    .cfg_size = sizeof(struct sb_bpf_cfg),
+    .validate = sb_bpf_cfg_validate,
+    .init = bpf_init,
+    .collect = bpf_collect,
+    .destroy = bpf_destroy,
 };

@@ -25,7 +25,7 @@
  * the shared maps it reads, and the links that keep the programs attached
  * (closing a link detaches its program). The loader child names each fd it
  * sends by its index here. */
-#define SB_FD_MAP(obj, i) ((obj) * SB_BPF_OBJ_MAPS + (i))
+#define SB_FD_MAP(obj, i) ((obj)*SB_BPF_OBJ_MAPS + (i))
 #define SB_FD_COMMON(i) (SB_BPF_NOBJ * SB_BPF_OBJ_MAPS + (i))
 #define SB_FD_LINK(tp) (SB_FD_COMMON(SB_COMMON_MAX) + (tp))
 #define SB_FD_MAX SB_FD_LINK(SB_TP_MAX)
@@ -50,10 +50,10 @@ struct bpf_state {
 	 * republishes its status each interval, so the fallback stays
 	 * visible (and alertable) instead of going stale after one event */
 	enum sb_bpf_reason fallback;
-	int fd[SB_FD_MAX]; /* -1 when absent */
-	unsigned attached; /* SB_TP_BIT */
-	struct ring_buffer *rb; /* every object's ring, one epoll fd */
-	int rb_fd; /* in the loop; -1 when not */
+	int fd[SB_FD_MAX];	   /* -1 when absent */
+	unsigned attached;	   /* SB_TP_BIT */
+	struct ring_buffer *rb;	   /* every object's ring, one epoll fd */
+	int rb_fd;		   /* in the loop; -1 when not */
 	struct sb_timer *rb_timer; /* drains what came without a wakeup */
 	struct wakeup_map wakeup[SB_BPF_NOBJ];
 	size_t nwakeup;

@@ -14,10 +14,10 @@ static int bpf_stub_init(struct sb_sensor *s)
 }
 
 const struct sb_sensor_ops sb_sensor_bpf = {
-	.name = "bpf",
-	.desc = "eBPF metrics and events (not in this build: make BPF=1)",
-	.keys = sb_bpf_cfg_keys,
-	.cfg_size = sizeof(struct sb_bpf_cfg),
-	.validate = sb_bpf_cfg_validate,
-	.init = bpf_stub_init,
+    .name = "bpf",
+    .desc = "eBPF metrics and events (not in this build: make BPF=1)",
+    .keys = sb_bpf_cfg_keys,
+    .cfg_size = sizeof(struct sb_bpf_cfg),
+    .validate = sb_bpf_cfg_validate,
+    .init = bpf_stub_init,
 };

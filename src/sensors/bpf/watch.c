@@ -135,22 +135,22 @@ struct proc_sample {
 };
 
 static const struct proc_sample proc_counters[] = {
-	{"sensorbus_process_oncpu_seconds_total", "Time the process's threads ran on a CPU", 1e-9,
-	 offsetof(struct sb_proc_stats, oncpu_ns)},
-	{"sensorbus_process_offcpu_seconds_total",
-	 "Time the process's threads were switched out (asleep or waiting for a CPU)", 1e-9,
-	 offsetof(struct sb_proc_stats, offcpu_ns)},
-	{"sensorbus_process_runqueue_wait_seconds_total",
-	 "Time the process's threads waited in a run queue", 1e-9,
-	 offsetof(struct sb_proc_stats, rq_sum_ns)},
-	{"sensorbus_process_voluntary_switches_total",
-	 "Switches out of the process's threads that blocked", 1,
-	 offsetof(struct sb_proc_stats, voluntary)},
-	{"sensorbus_process_involuntary_switches_total",
-	 "Switches out of the process's threads that were still runnable (preempted)", 1,
-	 offsetof(struct sb_proc_stats, involuntary)},
-	{"sensorbus_process_forks_total", "Processes and threads the process created", 1,
-	 offsetof(struct sb_proc_stats, forks)},
+    {"sensorbus_process_oncpu_seconds_total", "Time the process's threads ran on a CPU", 1e-9,
+     offsetof(struct sb_proc_stats, oncpu_ns)},
+    {"sensorbus_process_offcpu_seconds_total",
+     "Time the process's threads were switched out (asleep or waiting for a CPU)", 1e-9,
+     offsetof(struct sb_proc_stats, offcpu_ns)},
+    {"sensorbus_process_runqueue_wait_seconds_total",
+     "Time the process's threads waited in a run queue", 1e-9,
+     offsetof(struct sb_proc_stats, rq_sum_ns)},
+    {"sensorbus_process_voluntary_switches_total",
+     "Switches out of the process's threads that blocked", 1,
+     offsetof(struct sb_proc_stats, voluntary)},
+    {"sensorbus_process_involuntary_switches_total",
+     "Switches out of the process's threads that were still runnable (preempted)", 1,
+     offsetof(struct sb_proc_stats, involuntary)},
+    {"sensorbus_process_forks_total", "Processes and threads the process created", 1,
+     offsetof(struct sb_proc_stats, forks)},
 };
 
 static void proc_labels(struct bpf_state *st, struct sb_evb *b, const char *pid,
@@ -169,8 +169,7 @@ void sb_bpf_watched_samples(struct bpf_state *st, struct sb_evb *b)
 	uint32_t keys[SB_WATCH_MAX_PROCS], gone[SB_WATCH_MAX_PROCS];
 	size_t n = 0, ngone = 0;
 	uint32_t key, *prev = NULL;
-	while (n < SB_WATCH_MAX_PROCS &&
-	       bpf_map_get_next_key(procs, prev, &key) == 0) {
+	while (n < SB_WATCH_MAX_PROCS && bpf_map_get_next_key(procs, prev, &key) == 0) {
 		keys[n] = key;
 		prev = &keys[n++];
 	}
@@ -179,7 +178,7 @@ void sb_bpf_watched_samples(struct bpf_state *st, struct sb_evb *b)
 		if (bpf_map_lookup_elem(procs, &keys[i], &m))
 			continue;
 		const struct sb_proc_stats *v =
-			sb_bpf_read_percpu(st, stats, "proc_stats", &keys[i], sizeof(*v));
+		    sb_bpf_read_percpu(st, stats, "proc_stats", &keys[i], sizeof(*v));
 		if (!v)
 			continue;
 		struct sb_proc_stats sum = {0};

@@ -30,10 +30,10 @@ static void cpu_free(struct proc_state *st, struct sb_proc_coll *c)
 }
 
 const struct sb_proc_collector sb_proc_collector_cpu = {
-	.name = "cpu",
-	.default_on = true,
-	.files = (const struct sb_proc_src[]){{"stat", .single = true}, {NULL}},
-	.init = cpu_init,
-	.collect = cpu_collect,
-	.free = cpu_free,
+    .name = "cpu",
+    .default_on = true,
+    .files = (const struct sb_proc_src[]){{"stat", .single = true}, {NULL}},
+    .init = cpu_init,
+    .collect = cpu_collect,
+    .free = cpu_free,
 };

@@ -56,10 +56,7 @@ static bool read_uint(const char *path, uint64_t *v)
 	return ok;
 }
 
-static bool exists(const char *path)
-{
-	return access(path, F_OK) == 0;
-}
+static bool exists(const char *path) { return access(path, F_OK) == 0; }
 
 /* filepath.Glob("cpu[0-9]*") order: plain byte order of the names. */
 static int cmp_dir(const void *a, const void *b)
@@ -164,8 +161,8 @@ int sb_proc_cpu_sysfs_init(struct proc_state *st)
 	struct sb_buf buf;
 	sb_buf_init(&buf);
 	ssize_t n = sb_read_file(path, &buf, 65536);
-	int c = n >= 0 ? sb_proc_parse_cpulist(sb_buf_cstr(&buf), add_isolated, cs, MAX_CPUS - 1)
-		       : 0;
+	int c =
+	    n >= 0 ? sb_proc_parse_cpulist(sb_buf_cstr(&buf), add_isolated, cs, MAX_CPUS - 1) : 0;
 	if (c == -ERANGE) {
 		st->errors++;
 		sb_warn(st->comp,

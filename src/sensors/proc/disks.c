@@ -137,13 +137,9 @@ static void refresh(struct proc_disks *d, struct disk_ent *e, unsigned major, un
 	sb_buf_free(&buf);
 }
 
-static const char *or_empty(const char *s)
-{
-	return s ? s : "";
-}
+static const char *or_empty(const char *s) { return s ? s : ""; }
 
-static void disk_info(void *arg, struct sb_evb *b, unsigned major, unsigned minor,
-		      const char *name)
+static void disk_info(void *arg, struct sb_evb *b, unsigned major, unsigned minor, const char *name)
 {
 	struct proc_disks *d = arg;
 	struct proc_state *st = d->st;
@@ -203,12 +199,12 @@ static void disk_info(void *arg, struct sb_evb *b, unsigned major, unsigned mino
 	const struct {
 		const char *v, *key, *name, *help;
 	} ata[] = {
-		{u->ata_write_cache, "ID_ATA_WRITE_CACHE", "node_disk_ata_write_cache",
-		 "ATA disk has a write cache."},
-		{u->ata_write_cache_enabled, "ID_ATA_WRITE_CACHE_ENABLED",
-		 "node_disk_ata_write_cache_enabled", "ATA disk has its write cache enabled."},
-		{u->ata_rotation_rate_rpm, "ID_ATA_ROTATION_RATE_RPM",
-		 "node_disk_ata_rotation_rate_rpm", "ATA disk rotation rate in RPMs (0 for SSDs)."},
+	    {u->ata_write_cache, "ID_ATA_WRITE_CACHE", "node_disk_ata_write_cache",
+	     "ATA disk has a write cache."},
+	    {u->ata_write_cache_enabled, "ID_ATA_WRITE_CACHE_ENABLED",
+	     "node_disk_ata_write_cache_enabled", "ATA disk has its write cache enabled."},
+	    {u->ata_rotation_rate_rpm, "ID_ATA_ROTATION_RATE_RPM",
+	     "node_disk_ata_rotation_rate_rpm", "ATA disk rotation rate in RPMs (0 for SSDs)."},
 	};
 	for (size_t i = 0; i < SB_ARRAY_SIZE(ata); i++) {
 		if (!ata[i].v)
@@ -246,14 +242,14 @@ static int disks_collect(struct proc_state *st, struct sb_proc_coll *coll, struc
 }
 
 static const struct sb_cfg_key disks_keys[] = {
-	{"udev", SB_CT_STR, offsetof(struct proc_cfg, udev), "auto",
-	 "udev database for disk info labels (auto: /run/udev/data with procfs /proc, else "
-	 "udev/data beside the procfs root; \"\": none)"},
-	{"diskstats_device_exclude", SB_CT_STR, offsetof(struct proc_cfg, diskstats_device_exclude),
-	 DISK_EXCLUDE, "regexp of disk devices to leave out"},
-	{"diskstats_device_include", SB_CT_STR, offsetof(struct proc_cfg, diskstats_device_include),
-	 "", "regexp of disk devices to report (replaces the exclude)"},
-	{0},
+    {"udev", SB_CT_STR, offsetof(struct proc_cfg, udev), "auto",
+     "udev database for disk info labels (auto: /run/udev/data with procfs /proc, else "
+     "udev/data beside the procfs root; \"\": none)"},
+    {"diskstats_device_exclude", SB_CT_STR, offsetof(struct proc_cfg, diskstats_device_exclude),
+     DISK_EXCLUDE, "regexp of disk devices to leave out"},
+    {"diskstats_device_include", SB_CT_STR, offsetof(struct proc_cfg, diskstats_device_include), "",
+     "regexp of disk devices to report (replaces the exclude)"},
+    {0},
 };
 
 static int disks_check(const struct proc_cfg *c, char *err, size_t errlen)
@@ -267,13 +263,13 @@ static int disks_check(const struct proc_cfg *c, char *err, size_t errlen)
 }
 
 const struct sb_proc_collector sb_proc_collector_diskstats = {
-	.name = "diskstats",
-	.default_on = true,
-	/* many records: read until a read returns 0 */
-	.files = (const struct sb_proc_src[]){{"diskstats"}, {NULL}},
-	.keys = disks_keys,
-	.check = disks_check,
-	.init = disks_init,
-	.collect = disks_collect,
-	.free = disks_free,
+    .name = "diskstats",
+    .default_on = true,
+    /* many records: read until a read returns 0 */
+    .files = (const struct sb_proc_src[]){{"diskstats"}, {NULL}},
+    .keys = disks_keys,
+    .check = disks_check,
+    .init = disks_init,
+    .collect = disks_collect,
+    .free = disks_free,
 };

@@ -16,35 +16,35 @@ static const struct {
 	double scale;
 	enum sb_mtype type;
 } disk_fields[17] = {
-	{"node_disk_reads_completed_total", "The total number of reads completed successfully.", 1,
-	 SB_COUNTER},
-	{"node_disk_reads_merged_total", "The total number of reads merged.", 1, SB_COUNTER},
-	{"node_disk_read_bytes_total", "The total number of bytes read successfully.", SECTOR,
-	 SB_COUNTER},
-	{"node_disk_read_time_seconds_total", "The total number of seconds spent by all reads.", MS,
-	 SB_COUNTER},
-	{"node_disk_writes_completed_total", "The total number of writes completed successfully.",
-	 1, SB_COUNTER},
-	{"node_disk_writes_merged_total", "The number of writes merged.", 1, SB_COUNTER},
-	{"node_disk_written_bytes_total", "The total number of bytes written successfully.", SECTOR,
-	 SB_COUNTER},
-	{"node_disk_write_time_seconds_total",
-	 "This is the total number of seconds spent by all writes.", MS, SB_COUNTER},
-	{"node_disk_io_now", "The number of I/Os currently in progress.", 1, SB_GAUGE},
-	{"node_disk_io_time_seconds_total", "Total seconds spent doing I/Os.", MS, SB_COUNTER},
-	{"node_disk_io_time_weighted_seconds_total", "The weighted # of seconds spent doing I/Os.",
-	 MS, SB_COUNTER},
-	{"node_disk_discards_completed_total",
-	 "The total number of discards completed successfully.", 1, SB_COUNTER},
-	{"node_disk_discards_merged_total", "The total number of discards merged.", 1, SB_COUNTER},
-	{"node_disk_discarded_sectors_total", "The total number of sectors discarded successfully.",
-	 1, SB_COUNTER},
-	{"node_disk_discard_time_seconds_total",
-	 "This is the total number of seconds spent by all discards.", MS, SB_COUNTER},
-	{"node_disk_flush_requests_total",
-	 "The total number of flush requests completed successfully", 1, SB_COUNTER},
-	{"node_disk_flush_requests_time_seconds_total",
-	 "This is the total number of seconds spent by all flush requests.", MS, SB_COUNTER},
+    {"node_disk_reads_completed_total", "The total number of reads completed successfully.", 1,
+     SB_COUNTER},
+    {"node_disk_reads_merged_total", "The total number of reads merged.", 1, SB_COUNTER},
+    {"node_disk_read_bytes_total", "The total number of bytes read successfully.", SECTOR,
+     SB_COUNTER},
+    {"node_disk_read_time_seconds_total", "The total number of seconds spent by all reads.", MS,
+     SB_COUNTER},
+    {"node_disk_writes_completed_total", "The total number of writes completed successfully.", 1,
+     SB_COUNTER},
+    {"node_disk_writes_merged_total", "The number of writes merged.", 1, SB_COUNTER},
+    {"node_disk_written_bytes_total", "The total number of bytes written successfully.", SECTOR,
+     SB_COUNTER},
+    {"node_disk_write_time_seconds_total",
+     "This is the total number of seconds spent by all writes.", MS, SB_COUNTER},
+    {"node_disk_io_now", "The number of I/Os currently in progress.", 1, SB_GAUGE},
+    {"node_disk_io_time_seconds_total", "Total seconds spent doing I/Os.", MS, SB_COUNTER},
+    {"node_disk_io_time_weighted_seconds_total", "The weighted # of seconds spent doing I/Os.", MS,
+     SB_COUNTER},
+    {"node_disk_discards_completed_total", "The total number of discards completed successfully.",
+     1, SB_COUNTER},
+    {"node_disk_discards_merged_total", "The total number of discards merged.", 1, SB_COUNTER},
+    {"node_disk_discarded_sectors_total", "The total number of sectors discarded successfully.", 1,
+     SB_COUNTER},
+    {"node_disk_discard_time_seconds_total",
+     "This is the total number of seconds spent by all discards.", MS, SB_COUNTER},
+    {"node_disk_flush_requests_total", "The total number of flush requests completed successfully",
+     1, SB_COUNTER},
+    {"node_disk_flush_requests_time_seconds_total",
+     "This is the total number of seconds spent by all flush requests.", MS, SB_COUNTER},
 };
 
 int sb_proc_parse_diskstats(const char *text, struct sb_evb *b, struct sb_proc_filter *devices,
@@ -52,7 +52,8 @@ int sb_proc_parse_diskstats(const char *text, struct sb_evb *b, struct sb_proc_f
 {
 	int n = 0;
 	unsigned lineno = 0;
-	SB_PROC_FOR_LINES(p, text, lineno, e) {
+	SB_PROC_FOR_LINES(p, text, lineno, e)
+	{
 		const char *q = p, *dev;
 		uint64_t major, minor;
 		if (!sb_pp_u64(&q, &major) || !sb_pp_u64(&q, &minor) || major > UINT32_MAX ||

@@ -36,9 +36,9 @@ static int filefd_collect(struct proc_state *st, struct sb_proc_coll *c, struct 
 }
 
 const struct sb_proc_collector sb_proc_collector_filefd = {
-	.name = "filefd",
-	.default_on = true,
-	/* a sysctl file: read until a read returns 0 */
-	.files = (const struct sb_proc_src[]){{"sys/fs/file-nr"}, {NULL}},
-	.collect = filefd_collect,
+    .name = "filefd",
+    .default_on = true,
+    /* a sysctl file: read until a read returns 0 */
+    .files = (const struct sb_proc_src[]){{"sys/fs/file-nr"}, {NULL}},
+    .collect = filefd_collect,
 };

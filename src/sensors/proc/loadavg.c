@@ -42,8 +42,8 @@ static int loadavg_collect(struct proc_state *st, struct sb_proc_coll *c, struct
 }
 
 const struct sb_proc_collector sb_proc_collector_loadavg = {
-	.name = "loadavg",
-	.default_on = true,
-	.files = (const struct sb_proc_src[]){{"loadavg", .single = true}, {NULL}},
-	.collect = loadavg_collect,
+    .name = "loadavg",
+    .default_on = true,
+    .files = (const struct sb_proc_src[]){{"loadavg", .single = true}, {NULL}},
+    .collect = loadavg_collect,
 };

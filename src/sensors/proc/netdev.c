@@ -8,14 +8,14 @@
 #include "proc.h"
 
 static const char *const netdev_names[16] = {
-	"node_network_receive_bytes_total",     "node_network_receive_packets_total",
-	"node_network_receive_errs_total",      "node_network_receive_drop_total",
-	"node_network_receive_fifo_total",      "node_network_receive_frame_total",
-	"node_network_receive_compressed_total", "node_network_receive_multicast_total",
-	"node_network_transmit_bytes_total",    "node_network_transmit_packets_total",
-	"node_network_transmit_errs_total",     "node_network_transmit_drop_total",
-	"node_network_transmit_fifo_total",     "node_network_transmit_colls_total",
-	"node_network_transmit_carrier_total",  "node_network_transmit_compressed_total",
+    "node_network_receive_bytes_total",	     "node_network_receive_packets_total",
+    "node_network_receive_errs_total",	     "node_network_receive_drop_total",
+    "node_network_receive_fifo_total",	     "node_network_receive_frame_total",
+    "node_network_receive_compressed_total", "node_network_receive_multicast_total",
+    "node_network_transmit_bytes_total",     "node_network_transmit_packets_total",
+    "node_network_transmit_errs_total",	     "node_network_transmit_drop_total",
+    "node_network_transmit_fifo_total",	     "node_network_transmit_colls_total",
+    "node_network_transmit_carrier_total",   "node_network_transmit_compressed_total",
 };
 
 int sb_proc_parse_netdev(const char *text, struct sb_evb *b, struct sb_proc_filter *devices,
@@ -24,7 +24,8 @@ int sb_proc_parse_netdev(const char *text, struct sb_evb *b, struct sb_proc_filt
 	int n = 0;
 	unsigned lineno = 0;
 	char help[96];
-	SB_PROC_FOR_LINES(p, text, lineno, e) {
+	SB_PROC_FOR_LINES(p, text, lineno, e)
+	{
 		if (lineno <= 2)
 			continue; /* two header lines */
 		const char *eol = sb_pp_eol(p), *colon = NULL;
@@ -87,11 +88,11 @@ static int netdev_collect(struct proc_state *st, struct sb_proc_coll *c, struct 
 }
 
 static const struct sb_cfg_key netdev_keys[] = {
-	{"netdev_device_exclude", SB_CT_STR, offsetof(struct proc_cfg, netdev_device_exclude), "",
-	 "regexp of network devices to leave out"},
-	{"netdev_device_include", SB_CT_STR, offsetof(struct proc_cfg, netdev_device_include), "",
-	 "regexp of network devices to report (replaces the exclude)"},
-	{0},
+    {"netdev_device_exclude", SB_CT_STR, offsetof(struct proc_cfg, netdev_device_exclude), "",
+     "regexp of network devices to leave out"},
+    {"netdev_device_include", SB_CT_STR, offsetof(struct proc_cfg, netdev_device_include), "",
+     "regexp of network devices to report (replaces the exclude)"},
+    {0},
 };
 
 static int netdev_check(const struct proc_cfg *c, char *err, size_t errlen)
@@ -110,13 +111,13 @@ static int netdev_check(const struct proc_cfg *c, char *err, size_t errlen)
 }
 
 const struct sb_proc_collector sb_proc_collector_netdev = {
-	.name = "netdev",
-	.default_on = true,
-	/* many records: read until a read returns 0 */
-	.files = (const struct sb_proc_src[]){{"net/dev"}, {NULL}},
-	.keys = netdev_keys,
-	.check = netdev_check,
-	.init = netdev_init,
-	.collect = netdev_collect,
-	.free = sb_proc_coll_filter_free,
+    .name = "netdev",
+    .default_on = true,
+    /* many records: read until a read returns 0 */
+    .files = (const struct sb_proc_src[]){{"net/dev"}, {NULL}},
+    .keys = netdev_keys,
+    .check = netdev_check,
+    .init = netdev_init,
+    .collect = netdev_collect,
+    .free = sb_proc_coll_filter_free,
 };

@@ -29,8 +29,7 @@ static bool number(const char **p, double *v)
 	return false;
 }
 
-static void emit(struct sb_evb *b, const char *proto, size_t pl, const char *f, size_t fl,
-		 double v)
+static void emit(struct sb_evb *b, const char *proto, size_t pl, const char *f, size_t fl, double v)
 {
 	char name[160], help[160];
 	SB_PROC_JOIN(name, SB_PJ("node_netstat_"), SB_PJN(proto, pl), SB_PJ("_"), SB_PJN(f, fl));
@@ -137,7 +136,8 @@ int sb_proc_parse_snmp6(const char *text, struct sb_evb *b, struct sb_proc_filte
 {
 	int n = 0;
 	unsigned lineno = 0, known = 0;
-	SB_PROC_FOR_LINES(p, text, lineno, e) {
+	SB_PROC_FOR_LINES(p, text, lineno, e)
+	{
 		const char *w, *q = p;
 		size_t wl = sb_pp_word(&q, &w);
 		if (!wl || sb_pp_at_eol(q))
@@ -193,9 +193,9 @@ static int netstat_collect(struct proc_state *st, struct sb_proc_coll *c, struct
 }
 
 static const struct sb_cfg_key netstat_keys[] = {
-	{"netstat_fields", SB_CT_STR, offsetof(struct proc_cfg, netstat_fields), NETSTAT_FIELDS,
-	 "regexp of Proto_Field netstat/snmp/snmp6 fields to report"},
-	{0},
+    {"netstat_fields", SB_CT_STR, offsetof(struct proc_cfg, netstat_fields), NETSTAT_FIELDS,
+     "regexp of Proto_Field netstat/snmp/snmp6 fields to report"},
+    {0},
 };
 
 static int netstat_check(const struct proc_cfg *c, char *err, size_t errlen)
@@ -204,18 +204,18 @@ static int netstat_check(const struct proc_cfg *c, char *err, size_t errlen)
 }
 
 const struct sb_proc_collector sb_proc_collector_netstat = {
-	.name = "netstat",
-	.default_on = true,
-	.files =
-		(const struct sb_proc_src[]){
-			{"net/netstat", .single = true},
-			{"net/snmp", .single = true},
-			{"net/snmp6", .single = true, .optional = true},
-			{NULL},
-		},
-	.keys = netstat_keys,
-	.check = netstat_check,
-	.init = netstat_init,
-	.collect = netstat_collect,
-	.free = sb_proc_coll_filter_free,
+    .name = "netstat",
+    .default_on = true,
+    .files =
+	(const struct sb_proc_src[]){
+	    {"net/netstat", .single = true},
+	    {"net/snmp", .single = true},
+	    {"net/snmp6", .single = true, .optional = true},
+	    {NULL},
+	},
+    .keys = netstat_keys,
+    .check = netstat_check,
+    .init = netstat_init,
+    .collect = netstat_collect,
+    .free = sb_proc_coll_filter_free,
 };

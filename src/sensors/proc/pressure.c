@@ -121,8 +121,9 @@ static int pressure_collect(struct proc_state *st, struct sb_proc_coll *c, struc
 		if (!text) {
 			if (f->last_err == -EOPNOTSUPP) {
 				ps->psi_off = true;
-				sb_info(st->comp, "%s: pressure stall information is disabled "
-						  "(psi=0); not reading it again",
+				sb_info(st->comp,
+					"%s: pressure stall information is disabled "
+					"(psi=0); not reading it again",
 					f->path);
 				return 0;
 			}
@@ -139,17 +140,17 @@ static int pressure_collect(struct proc_state *st, struct sb_proc_coll *c, struc
 }
 
 const struct sb_proc_collector sb_proc_collector_pressure = {
-	.name = "pressure",
-	.default_on = true,
-	.files =
-		(const struct sb_proc_src[]){
-			{"pressure/cpu", .single = true, .optional = true},
-			{"pressure/io", .single = true, .optional = true},
-			{"pressure/memory", .single = true, .optional = true},
-			{"pressure/irq", .single = true, .optional = true},
-			{NULL},
-		},
-	.init = pressure_init,
-	.collect = pressure_collect,
-	.free = pressure_free,
+    .name = "pressure",
+    .default_on = true,
+    .files =
+	(const struct sb_proc_src[]){
+	    {"pressure/cpu", .single = true, .optional = true},
+	    {"pressure/io", .single = true, .optional = true},
+	    {"pressure/memory", .single = true, .optional = true},
+	    {"pressure/irq", .single = true, .optional = true},
+	    {NULL},
+	},
+    .init = pressure_init,
+    .collect = pressure_collect,
+    .free = pressure_free,
 };

@@ -25,13 +25,13 @@ static struct sb_cfg_key proc_keys[MAX_KEYS + 1];
 static char default_collectors[1024];
 
 static const struct sb_cfg_key own_keys[] = {
-	{"procfs", SB_CT_STR, offsetof(struct proc_cfg, procfs), "/proc",
-	 "procfs root (a fixture tree works like /proc)", .flags = SB_CK_PATH},
-	{"sysfs", SB_CT_STR, offsetof(struct proc_cfg, sysfs), "/sys", "sysfs root",
-	 .flags = SB_CK_PATH},
-	{"collectors", SB_CT_STRLIST, offsetof(struct proc_cfg, collectors), default_collectors,
-	 "collectors to run (node_exporter's names; processes: the per-process metrics)"},
-	{0},
+    {"procfs", SB_CT_STR, offsetof(struct proc_cfg, procfs), "/proc",
+     "procfs root (a fixture tree works like /proc)", .flags = SB_CK_PATH},
+    {"sysfs", SB_CT_STR, offsetof(struct proc_cfg, sysfs), "/sys", "sysfs root",
+     .flags = SB_CK_PATH},
+    {"collectors", SB_CT_STRLIST, offsetof(struct proc_cfg, collectors), default_collectors,
+     "collectors to run (node_exporter's names; processes: the per-process metrics)"},
+    {0},
 };
 
 static void add_keys(size_t *n, const struct sb_cfg_key *keys)
@@ -72,7 +72,8 @@ static void collector_names(char *out, size_t cap)
 	size_t l = 0;
 	out[0] = 0;
 	for (size_t i = 0; i < sb_proc_ncollectors && l < cap; i++) {
-		int w = snprintf(out + l, cap - l, "%s%s", i ? ", " : "", sb_proc_collectors[i]->name);
+		int w =
+		    snprintf(out + l, cap - l, "%s%s", i ? ", " : "", sb_proc_collectors[i]->name);
 		if (w < 0)
 			break;
 		l += (size_t)w;
@@ -329,13 +330,13 @@ static uint64_t proc_caps(const void *cfgp)
 }
 
 const struct sb_sensor_ops sb_sensor_proc = {
-	.name = "proc",
-	.desc = "system and per-process metrics from procfs/sysfs (node_exporter names)",
-	.keys = proc_keys,
-	.cfg_size = sizeof(struct proc_cfg),
-	.validate = proc_validate,
-	.init = proc_init,
-	.collect = proc_collect,
-	.destroy = proc_destroy,
-	.caps = proc_caps,
+    .name = "proc",
+    .desc = "system and per-process metrics from procfs/sysfs (node_exporter names)",
+    .keys = proc_keys,
+    .cfg_size = sizeof(struct proc_cfg),
+    .validate = proc_validate,
+    .init = proc_init,
+    .collect = proc_collect,
+    .destroy = proc_destroy,
+    .caps = proc_caps,
 };

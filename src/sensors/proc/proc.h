@@ -39,7 +39,7 @@ struct proc_cfg {
 
 /* What parsers need from the machine, passed in so tests can vary it. */
 struct sb_proc_env {
-	double user_hz;   /* USER_HZ: clock ticks per second in procfs */
+	double user_hz;	  /* USER_HZ: clock ticks per second in procfs */
 	double page_size; /* bytes */
 };
 
@@ -62,10 +62,7 @@ static inline const char *sb_pp_blank(const char *p)
 	return p;
 }
 
-static inline bool sb_pp_sep(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == 0;
-}
+static inline bool sb_pp_sep(char c) { return c == ' ' || c == '\t' || c == '\n' || c == 0; }
 
 /* The '\n' ending the line at p, or the terminating NUL. */
 const char *sb_pp_eol(const char *p);
@@ -77,10 +74,7 @@ static inline const char *sb_pp_next(const char *p)
 }
 /* The kernel ends every line with '\n': a last line without one was cut
  * short (a truncated copy), and its last number may be a prefix. */
-static inline bool sb_pp_cut(const char *p)
-{
-	return *sb_pp_eol(p) != '\n';
-}
+static inline bool sb_pp_cut(const char *p) { return *sb_pp_eol(p) != '\n'; }
 /* Reports the line at p (number lineno) when it was cut short. */
 bool sb_proc_cut_line(const char *p, unsigned lineno, struct sb_proc_perr *e);
 /* for each line of text: p at its start, lineno counting from 1; a last
@@ -232,8 +226,8 @@ struct sb_proc_pidstat {
 	uint64_t utime, stime; /* ticks */
 	int64_t num_threads;
 	uint64_t starttime; /* ticks after boot */
-	uint64_t vsize;     /* bytes */
-	int64_t rss;        /* pages */
+	uint64_t vsize;	    /* bytes */
+	int64_t rss;	    /* pages */
 };
 /* /proc/<pid>/stat: comm may hold spaces and parentheses; the last ')'
  * ends it. Returns 0 or -EINVAL with why set. */
@@ -302,8 +296,8 @@ const struct sb_proc_collector *sb_proc_collector_find(const char *name);
 struct sb_proc_coll {
 	const struct sb_proc_collector *def;
 	struct sb_procfile *f[SB_PROC_MAX_SRC]; /* def->files, in order */
-	void *priv;                             /* its own state */
-	int status;                             /* last collect() */
+	void *priv;				/* its own state */
+	int status;				/* last collect() */
 };
 
 /* ---- the sensor's state ---- */
@@ -329,7 +323,7 @@ struct proc_state {
 	struct sb_proc_stat_info statinfo;
 	uint64_t stat_round;
 	struct proc_cpu_sysfs *cpu_sysfs; /* the cpu collector's sysfs part */
-	struct proc_procs *procs;         /* the processes collector's */
+	struct proc_procs *procs;	  /* the processes collector's */
 };
 
 /* One round: every enabled collector, in table order, appends to b. */

@@ -41,7 +41,7 @@ struct watch {
 	char comm[64];
 	char pidstr[16];
 	int fd[W_NFD];
-	int open_err[W_NFD]; /* errno of a file that could not be opened */
+	int open_err[W_NFD];	       /* errno of a file that could not be opened */
 	struct sb_ratelimit rl[W_NFD]; /* per file: io refused when not root, ... */
 };
 
@@ -151,7 +151,6 @@ static long count_fds(struct proc_procs *pp, int fd)
 	}
 	return n;
 }
-
 
 static const char *read_err(const struct watch *w, int i, ssize_t r)
 {
@@ -653,7 +652,7 @@ int sb_proc_procs_init(struct proc_state *st)
 	pp->dirfd = -1;
 	sb_buf_init(&pp->buf);
 	pp->rl_list.interval_ns = pp->rl_max.interval_ns = pp->rl_stat.interval_ns =
-		300 * SB_NSEC_PER_SEC;
+	    300 * SB_NSEC_PER_SEC;
 	pp->dirfd = open(c->procfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pp->dirfd < 0) {
 		int r = -errno;
@@ -722,13 +721,13 @@ static void procs_free(struct proc_state *st, struct sb_proc_coll *c)
 }
 
 static const struct sb_cfg_key procs_keys[] = {
-	{"processes", SB_CT_STRLIST, offsetof(struct proc_cfg, processes), NULL,
-	 "process names to report per-process metrics for (comm or argv[0] basename)"},
-	{"pids", SB_CT_STRLIST, offsetof(struct proc_cfg, pids), NULL,
-	 "process ids to report per-process metrics for (\"self\": the agent)"},
-	{"max_processes", SB_CT_INT, offsetof(struct proc_cfg, max_processes), "256",
-	 "most processes reported per round (each holds 5 open files)", .min = 1, .max = 100000},
-	{0},
+    {"processes", SB_CT_STRLIST, offsetof(struct proc_cfg, processes), NULL,
+     "process names to report per-process metrics for (comm or argv[0] basename)"},
+    {"pids", SB_CT_STRLIST, offsetof(struct proc_cfg, pids), NULL,
+     "process ids to report per-process metrics for (\"self\": the agent)"},
+    {"max_processes", SB_CT_INT, offsetof(struct proc_cfg, max_processes), "256",
+     "most processes reported per round (each holds 5 open files)", .min = 1, .max = 100000},
+    {0},
 };
 
 static int procs_check(const struct proc_cfg *c, char *err, size_t errlen)
@@ -754,12 +753,12 @@ static int procs_check(const struct proc_cfg *c, char *err, size_t errlen)
  * default there): sensorbus' per-process metrics, on when processes or
  * pids name something. */
 const struct sb_proc_collector sb_proc_collector_processes = {
-	.name = "processes",
-	.default_on = true,
-	.files = (const struct sb_proc_src[]){{"stat", .single = true}, {NULL}},
-	.keys = procs_keys,
-	.check = procs_check,
-	.init = procs_init,
-	.collect = procs_collect,
-	.free = procs_free,
+    .name = "processes",
+    .default_on = true,
+    .files = (const struct sb_proc_src[]){{"stat", .single = true}, {NULL}},
+    .keys = procs_keys,
+    .check = procs_check,
+    .init = procs_init,
+    .collect = procs_collect,
+    .free = procs_free,
 };

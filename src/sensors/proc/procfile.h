@@ -16,14 +16,14 @@ struct sb_procfile {
 	char *path;
 	int fd;
 	bool keep_open; /* false for per-process files read once */
-	bool single;    /* one seq_file show(): a short read is the end */
-	size_t max;     /* larger files are refused (-EFBIG) */
+	bool single;	/* one seq_file show(): a short read is the end */
+	size_t max;	/* larger files are refused (-EFBIG) */
 	struct sb_buf buf;
 	struct sb_ratelimit rl;
 	uint64_t errors;
 	int last_err;
-	uint64_t round; /* the sensor round this buffer was read in */
-	bool round_ok;  /* ... and whether that read succeeded */
+	uint64_t round;	       /* the sensor round this buffer was read in */
+	bool round_ok;	       /* ... and whether that read succeeded */
 	uint64_t absent_round; /* optional and not there in that round; 0: present */
 	uint64_t bad_round;    /* the round a parser's complaint about it was counted */
 };
@@ -49,7 +49,6 @@ void sb_procfile_free(struct sb_procfile *f);
  * (-ENOENT, -EOPNOTSUPP) is not logged. */
 ssize_t sb_procfile_read(struct sb_procfile *f, const char *comp, bool optional);
 /* Records a parse error for this file: counted, logged rate-limited. */
-void sb_procfile_bad(struct sb_procfile *f, const char *comp, const char *fmt, ...)
-	SB_PRINTF(3, 4);
+void sb_procfile_bad(struct sb_procfile *f, const char *comp, const char *fmt, ...) SB_PRINTF(3, 4);
 
 #endif

@@ -27,7 +27,8 @@ int sb_proc_parse_sockstat(const char *text, struct sb_evb *b, const struct sb_p
 {
 	int n = 0;
 	unsigned lineno = 0;
-	SB_PROC_FOR_LINES(p, text, lineno, e) {
+	SB_PROC_FOR_LINES(p, text, lineno, e)
+	{
 		const char *proto, *q = p;
 		size_t pl = sb_pp_word(&q, &proto);
 		if (pl < 2 || proto[pl - 1] != ':' || pl > 33 || !sb_proc_name_ok(proto, pl - 1)) {
@@ -118,14 +119,14 @@ static int sockstat_collect(struct proc_state *st, struct sb_proc_coll *c, struc
 }
 
 const struct sb_proc_collector sb_proc_collector_sockstat = {
-	.name = "sockstat",
-	.default_on = true,
-	/* both optional: a kernel without IPv4 or IPv6 has no file */
-	.files =
-		(const struct sb_proc_src[]){
-			{"net/sockstat", .single = true, .optional = true},
-			{"net/sockstat6", .single = true, .optional = true},
-			{NULL},
-		},
-	.collect = sockstat_collect,
+    .name = "sockstat",
+    .default_on = true,
+    /* both optional: a kernel without IPv4 or IPv6 has no file */
+    .files =
+	(const struct sb_proc_src[]){
+	    {"net/sockstat", .single = true, .optional = true},
+	    {"net/sockstat6", .single = true, .optional = true},
+	    {NULL},
+	},
+    .collect = sockstat_collect,
 };

@@ -123,14 +123,13 @@ static const struct {
 	const char *help;
 	enum sb_mtype type;
 } stat_lines[] = {
-	{"intr", "node_intr_total", "Total number of interrupts serviced.", SB_COUNTER},
-	{"ctxt", "node_context_switches_total", "Total number of context switches.", SB_COUNTER},
-	{"btime", "node_boot_time_seconds", "Node boot time, in unixtime.", SB_GAUGE},
-	{"processes", "node_forks_total", "Total number of forks.", SB_COUNTER},
-	{"procs_running", "node_procs_running", "Number of processes in runnable state.",
-	 SB_GAUGE},
-	{"procs_blocked", "node_procs_blocked",
-	 "Number of processes blocked waiting for I/O to complete.", SB_GAUGE},
+    {"intr", "node_intr_total", "Total number of interrupts serviced.", SB_COUNTER},
+    {"ctxt", "node_context_switches_total", "Total number of context switches.", SB_COUNTER},
+    {"btime", "node_boot_time_seconds", "Node boot time, in unixtime.", SB_GAUGE},
+    {"processes", "node_forks_total", "Total number of forks.", SB_COUNTER},
+    {"procs_running", "node_procs_running", "Number of processes in runnable state.", SB_GAUGE},
+    {"procs_blocked", "node_procs_blocked",
+     "Number of processes blocked waiting for I/O to complete.", SB_GAUGE},
 };
 
 int sb_proc_parse_stat(const char *text, struct sb_evb *b, const struct sb_proc_env *env,
@@ -142,7 +141,8 @@ int sb_proc_parse_stat(const char *text, struct sb_evb *b, const struct sb_proc_
 	memset(info, 0, sizeof(*info));
 	if (cpus)
 		cpus->round++;
-	SB_PROC_FOR_LINES(p, text, lineno, e) {
+	SB_PROC_FOR_LINES(p, text, lineno, e)
+	{
 		if (!strncmp(p, "cpu", 3)) {
 			if (!(what & SB_PROC_STAT_CPU))
 				continue;
@@ -221,8 +221,8 @@ static int stat_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb
 }
 
 const struct sb_proc_collector sb_proc_collector_stat = {
-	.name = "stat",
-	.default_on = true,
-	.files = (const struct sb_proc_src[]){{"stat", .single = true}, {NULL}},
-	.collect = stat_collect,
+    .name = "stat",
+    .default_on = true,
+    .files = (const struct sb_proc_src[]){{"stat", .single = true}, {NULL}},
+    .collect = stat_collect,
 };

@@ -15,7 +15,8 @@ int sb_proc_parse_vmstat(const char *text, struct sb_evb *b, struct sb_proc_filt
 	int n = 0;
 	unsigned lineno = 0;
 	char name[96], help[128];
-	SB_PROC_FOR_LINES(p, text, lineno, e) {
+	SB_PROC_FOR_LINES(p, text, lineno, e)
+	{
 		const char *w, *q = p;
 		size_t wl = sb_pp_word(&q, &w);
 		int64_t v;
@@ -56,9 +57,9 @@ static int vmstat_collect(struct proc_state *st, struct sb_proc_coll *c, struct 
 }
 
 static const struct sb_cfg_key vmstat_keys[] = {
-	{"vmstat_fields", SB_CT_STR, offsetof(struct proc_cfg, vmstat_fields), VMSTAT_FIELDS,
-	 "regexp of /proc/vmstat fields to report"},
-	{0},
+    {"vmstat_fields", SB_CT_STR, offsetof(struct proc_cfg, vmstat_fields), VMSTAT_FIELDS,
+     "regexp of /proc/vmstat fields to report"},
+    {0},
 };
 
 static int vmstat_check(const struct proc_cfg *c, char *err, size_t errlen)
@@ -67,12 +68,12 @@ static int vmstat_check(const struct proc_cfg *c, char *err, size_t errlen)
 }
 
 const struct sb_proc_collector sb_proc_collector_vmstat = {
-	.name = "vmstat",
-	.default_on = true,
-	.files = (const struct sb_proc_src[]){{"vmstat"}, {NULL}},
-	.keys = vmstat_keys,
-	.check = vmstat_check,
-	.init = vmstat_init,
-	.collect = vmstat_collect,
-	.free = sb_proc_coll_filter_free,
+    .name = "vmstat",
+    .default_on = true,
+    .files = (const struct sb_proc_src[]){{"vmstat"}, {NULL}},
+    .keys = vmstat_keys,
+    .check = vmstat_check,
+    .init = vmstat_init,
+    .collect = vmstat_collect,
+    .free = sb_proc_coll_filter_free,
 };
