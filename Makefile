@@ -145,6 +145,7 @@ e2e: all
 
 test:
 	$(Q)scripts/deps.sh test
+	$(Q)$(MAKE) --no-print-directory check-format
 	$(Q)$(MAKE) --no-print-directory all $(TEST_BINS) $(if $(filter 1,$(BPF)),bpf-arches)
 	$(Q)tests/run-unit.sh $(TEST_BINS)
 	$(Q)SB_BIN=$(BUILD)/sensorbus SB_BUILD=$(BUILD) tests/run-e2e.sh
@@ -198,8 +199,17 @@ install: all
 	test -e $(DESTDIR)$(SYSCONFDIR)/sensorbus/sensorbus.json || \
 		install -m 0644 deploy/sensorbus.json $(DESTDIR)$(SYSCONFDIR)/sensorbus/sensorbus.json
 
+# Every C file of the project in .clang-format's style (kernel-like); make
+# test checks it first, make format rewrites.
+FORMAT_FILES := $(sort $(wildcard src/*.[ch] src/*/*.[ch] src/*/*/*.[ch] include/*.h \
+	tests/unit/*.[ch] tests/helpers/*.c fuzz/*.c bench/*.c bpf/*.[ch]))
+
 format:
-	clang-format -i $(SRCS) $(wildcard include/*.h tests/unit/*.c tests/unit/*.h)
+	clang-format -i $(FORMAT_FILES)
+
+check-format:
+	$(Q)clang-format --dry-run --Werror $(FORMAT_FILES) || \
+		{ echo "check-format: run make format" >&2; exit 1; }
 
 clean:
 	rm -rf build
