@@ -145,6 +145,9 @@ struct sb_config {
 };
 
 extern const struct sb_cfg_key sb_config_top_keys[];
+/* The sensors a config without a `sensors` section runs. */
+#define SB_DEFAULT_SENSORS "proc,bpf,agent"
+
 extern const struct sb_cfg_key sb_sink_common_keys[];
 extern const struct sb_cfg_key sb_sensor_common_keys[];
 
@@ -167,7 +170,7 @@ int sb_config_set_sensors(struct sb_config *cfg, const char *list, char *err, si
 int sb_config_sensor_set(struct sb_config *cfg, const char *sensor, const char *key,
 			 const char *value, char *err, size_t errlen);
 /* Every key of the top level, each sensor and each sink as markdown
- * tables (for the README; a test keeps the README in sync). */
+ * tables (for docs/config.md; e2e 03 keeps it in sync). */
 void sb_config_describe(FILE *out);
 /* The effective config as pretty JSON; caller frees. Secrets are masked:
  * URL passwords and secret-like query values as "***", secret-like header

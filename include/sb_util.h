@@ -94,6 +94,13 @@ struct timespec sb_real_timespec_after(int64_t ns);
 
 /* Jitter for retries (xorshift64): cheap, one state per user, not for secrets.
  * Seeded from getrandom, or from the clock and salt where that fails. */
+/* Copies tmpl to out with each "{name}" replaced by name (a sink's
+ * spool_dir default). */
+void sb_expand_name(char *out, size_t n, const char *tmpl, const char *name);
+
+/* Whether a comma-separated list ("a,b,c") names word. */
+bool sb_list_has(const char *list, const char *word);
+
 /* FNV-1a over n bytes: for hash tables and sharding, not for security. */
 uint64_t sb_hash(const char *s, size_t n);
 

@@ -31,7 +31,7 @@ static const struct sb_cfg_key retry_keys[] = {
 
 const struct sb_cfg_key sb_sink_common_keys[] = {
     {"type", SB_CT_STR, offsetof(struct sb_sink_common, type), NULL,
-     "sink type: file, stdout, null, ..."},
+     "sink type (one of the sink sections below)"},
     {"name", SB_CT_STR, offsetof(struct sb_sink_common, name), NULL,
      "name in logs and metrics (default: the type, then type2, ...)"},
     {"queue_events", SB_CT_INT, offsetof(struct sb_sink_common, queue_events), "65536",
@@ -297,9 +297,7 @@ int sb_config_load(struct sb_config *cfg, const char *text, const char *origin, 
 	 * the agent's own telemetry. */
 	if (!sensors) {
 		for (size_t i = 0; i < nops; i++)
-			if (!strcmp(ops[i]->name, "proc") || !strcmp(ops[i]->name, "bpf") ||
-			    !strcmp(ops[i]->name, "agent"))
-				cfg->sensors[i].enabled = true;
+			cfg->sensors[i].enabled = sb_list_has(SB_DEFAULT_SENSORS, ops[i]->name);
 	} else {
 		for (size_t i = 0; i < nops; i++)
 			cfg->sensors[i].enabled = cfg->sensors[i].present;

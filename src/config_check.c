@@ -50,7 +50,7 @@ static void normalize(const char *in, char *out, size_t n)
 }
 
 static int collect(const struct sb_cfg_key *keys, const void *cfg, const char *prefix, size_t sink,
-		   struct owned **v, size_t *nv)
+		   const char *sink_name, struct owned **v, size_t *nv)
 {
 	for (const struct sb_cfg_key *k = keys; k && k->name; k++) {
 		char name[64];
@@ -58,7 +58,8 @@ static int collect(const struct sb_cfg_key *keys, const void *cfg, const char *p
 		if (k->type == SB_CT_OBJ) {
 			char sub[80];
 			snprintf(sub, sizeof(sub), "%s.", name);
-			int r = collect(k->sub, CFIELD(cfg, k->off, char), sub, sink, v, nv);
+			int r =
+			    collect(k->sub, CFIELD(cfg, k->off, char), sub, sink, sink_name, v, nv);
 			if (r)
 				return r;
 			continue;
@@ -72,7 +73,9 @@ static int collect(const struct sb_cfg_key *keys, const void *cfg, const char *p
 		*v = nw;
 		nw[*nv].sink = sink;
 		snprintf(nw[*nv].key, sizeof(nw[*nv].key), "%s", name);
-		normalize(s, nw[*nv].path, sizeof(nw[*nv].path));
+		char expanded[4096];
+		sb_expand_name(expanded, sizeof(expanded), s, sink_name);
+		normalize(expanded, nw[*nv].path, sizeof(nw[*nv].path));
 		(*nv)++;
 	}
 	return 0;
@@ -91,9 +94,10 @@ int sb_config_check_sinks(const struct sb_config *cfg, char *err, size_t errlen)
 	size_t nv = 0;
 	int r = 0;
 	for (size_t i = 0; i < cfg->nsinks && !r; i++)
-		if (!(r = collect(cfg->sinks[i].ops->keys, cfg->sinks[i].cfg, "", i, &v, &nv)))
-			r = collect(cfg->sinks[i].ops->shared_keys, cfg->sinks[i].cfg, "", i, &v,
-				    &nv);
+		if (!(r = collect(cfg->sinks[i].ops->keys, cfg->sinks[i].cfg, "", i,
+				  cfg->sinks[i].common.name, &v, &nv)))
+			r = collect(cfg->sinks[i].ops->shared_keys, cfg->sinks[i].cfg, "", i,
+				    cfg->sinks[i].common.name, &v, &nv);
 	for (size_t j = 1; j < nv && !r; j++) {
 		for (size_t i = 0; i < j && !r; i++) {
 			const struct owned *a = &v[j], *b = &v[i];

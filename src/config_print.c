@@ -1,5 +1,5 @@
 /* Printing the config: the effective config for --check-config and the key
- * tables for the README (sensorbus config-keys). */
+ * tables for docs/config.md (sensorbus config-keys). */
 #include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -237,7 +237,11 @@ char *sb_config_dump(const struct sb_config *cfg)
 		cJSON *o = cJSON_AddObjectToObject(sensors, sc->ops->name);
 		if (!o)
 			continue;
-		sb_cfg_dump(o, sb_sensor_common_keys, &sc->common);
+		/* the interval it runs at: its own, else the global one */
+		struct sb_sensor_common eff = sc->common;
+		if (!eff.interval)
+			eff.interval = cfg->interval;
+		sb_cfg_dump(o, sb_sensor_common_keys, &eff);
 		if (sc->ops->keys)
 			sb_cfg_dump(o, sc->ops->keys, sc->cfg);
 	}
@@ -302,7 +306,9 @@ static void describe_keys(FILE *out, const char *prefix, const struct sb_cfg_key
 			continue;
 		}
 		char def[512] = "";
-		if (k->def) {
+		if (k->def && !*k->def) {
+			snprintf(def, sizeof(def), "\"\"");
+		} else if (k->def) {
 			/* a '|' in a default (a regex) would end the markdown cell */
 			size_t o = 0;
 			def[o++] = '`';
@@ -341,8 +347,10 @@ void sb_config_describe(FILE *out)
 	fprintf(out, "#### Top level\n\n");
 	table_head(out);
 	describe_keys(out, "", sb_config_top_keys);
-	fprintf(out, "| `sensors` | object | proc, bpf | one section per sensor; a present "
-		     "section enables it |\n");
+	fprintf(out,
+		"| `sensors` | object | `%s` | one section per sensor; a present section enables "
+		"it |\n",
+		SB_DEFAULT_SENSORS);
 	fprintf(out, "| `sinks` | list of objects | one `file` sink | where events go |\n");
 	fprintf(out, "\n#### Every sensor (`sensors.NAME`)\n\n");
 	table_head(out);
@@ -354,6 +362,15 @@ void sb_config_describe(FILE *out)
 			continue;
 		fprintf(out, "\n#### Sensor `%s`: %s\n\n", so[i]->name, so[i]->desc);
 		table_head(out);
+		if (so[i]->default_interval) {
+			char iv[32];
+			sb_fmt_duration(iv, sizeof(iv), so[i]->default_interval);
+			fprintf(
+			    out,
+			    "| `sensors.%s.interval` | duration | `%s` | this sensor's collection "
+			    "interval (not the global one) |\n",
+			    so[i]->name, iv);
+		}
 		char p[64];
 		snprintf(p, sizeof(p), "sensors.%s.", so[i]->name);
 		describe_keys(out, p, so[i]->keys);

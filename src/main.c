@@ -96,7 +96,7 @@ static void usage(FILE *f)
 		fprintf(f, "  %-12s %s\n", ko[i]->name, ko[i]->desc);
 	fprintf(f, "\nExit status: 0 clean, 1 runtime failure, 2 usage or config error.\n"
 		   "Signals: SIGINT/SIGTERM drain and stop; SIGHUP reopens output files.\n"
-		   "Every config key is listed in the README.\n");
+		   "Every config key is listed in docs/config.md.\n");
 }
 
 /* Paths on the command line are the user's, relative to where they stand;

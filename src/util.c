@@ -501,3 +501,31 @@ uint64_t sb_hash(const char *s, size_t n)
 		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
 	return h;
 }
+
+bool sb_list_has(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = list; p && *p;) {
+		const char *e = strchr(p, ',');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		if (l == n && !strncmp(p, word, n))
+			return true;
+		p = e ? e + 1 : NULL;
+	}
+	return false;
+}
+
+void sb_expand_name(char *out, size_t n, const char *tmpl, const char *name)
+{
+	size_t o = 0;
+	for (const char *p = tmpl; *p && o + 1 < n; p++) {
+		if (!strncmp(p, "{name}", 6)) {
+			for (const char *q = name; *q && o + 1 < n; q++)
+				out[o++] = *q;
+			p += 5;
+			continue;
+		}
+		out[o++] = *p;
+	}
+	out[o] = 0;
+}

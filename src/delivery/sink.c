@@ -40,9 +40,8 @@ static const struct sb_cfg_key breaker_keys[] = {
 
 #define D(f) offsetof(struct sb_delivery_cfg, f)
 const struct sb_cfg_key sb_delivery_keys[] = {
-    {"spool_dir", SB_CT_STR, D(spool_dir), NULL,
-     "spool directory, one shard-N subdirectory per worker (default "
-     "/var/lib/sensorbus/spool/NAME, NAME the sink's name)",
+    {"spool_dir", SB_CT_STR, D(spool_dir), "/var/lib/sensorbus/spool/{name}",
+     "spool directory, one shard-N subdirectory per worker ({name}: the sink's name)",
      .flags = SB_CK_PATH | SB_CK_OWNED},
     {"spool_max_bytes", SB_CT_SIZE, D(spool_max_bytes), "1GiB",
      "bound on the spool's files, shared evenly by the workers", .min = 65536, .max = 1e15},
@@ -81,7 +80,7 @@ const struct sb_cfg_key sb_delivery_keys[] = {
 int sb_delivery_validate(const void *cfgp, char *err, size_t errlen)
 {
 	const struct sb_delivery_cfg *c = cfgp;
-	if (c->spool_dir && !*c->spool_dir) {
+	if (!*c->spool_dir) {
 		snprintf(err, errlen, "spool_dir: empty (the spool is the delivery guarantee)");
 		return -EINVAL;
 	}
@@ -377,10 +376,7 @@ enum sb_sink_status sb_delivery_flush(struct sb_sink *s, unsigned shard)
 
 static void spool_dir_of(const struct dsink *k, char *out, size_t n)
 {
-	if (k->cfg->spool_dir)
-		snprintf(out, n, "%s", k->cfg->spool_dir);
-	else
-		snprintf(out, n, "/var/lib/sensorbus/spool/%s", k->s->name);
+	sb_expand_name(out, n, k->cfg->spool_dir, k->s->name);
 }
 
 static void free_shard(struct dshard *sh)
