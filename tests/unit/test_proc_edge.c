@@ -55,11 +55,19 @@ static int p_pressure(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
 	return sb_proc_parse_pressure(t, "io", b, e);
 }
 
+static int p_conntrack(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
+{
+	return sb_proc_parse_conntrack_stat(t, b, e);
+}
+
 static const struct {
 	const char *name;
 	parse_fn fn;
 	const char *good; /* a good file of this type, under fixtures/procfs/ */
 	bool empty_is_fine;
+	/* sums over lines: a copy cut at a line's end cannot be told from a
+	 * machine with fewer CPUs, so only cuts inside a line are checked */
+	bool sums_lines;
 } parsers[] = {
     {"stat", p_stat, "synthetic/proc/stat", false},
     {"meminfo", p_meminfo, "synthetic/proc/meminfo", false},
@@ -72,6 +80,7 @@ static const struct {
     {"snmp6", p_snmp6, "synthetic/proc/net/snmp6", true},
     {"diskstats", p_diskstats, "synthetic/proc/diskstats", true},
     {"pressure", p_pressure, "synthetic/proc/pressure/io", false},
+    {"nf_conntrack", p_conntrack, "synthetic/proc/net/stat/nf_conntrack", false, true},
 };
 
 /* name{labels} -> value of one parse, as text for comparison */
@@ -166,6 +175,8 @@ static void no_truncation_gives_a_wrong_value(void **state)
 		assert_int_equal(e.nbad, 0);
 		assert_true(n > 0);
 		for (size_t cut = 0; cut < len; cut++) {
+			if (parsers[p].sums_lines && cut && text[cut - 1] == '\n')
+				continue;
 			char saved = text[cut];
 			text[cut] = 0;
 			char *part = render(parsers[p].fn, text, &e, &n);

@@ -62,6 +62,30 @@ bool sb_pp_u64(const char **p, uint64_t *v)
 	return true;
 }
 
+bool sb_pp_hex(const char **p, uint64_t *v)
+{
+	const char *s = sb_pp_blank(*p);
+	uint64_t x = 0;
+	unsigned n = 0;
+	for (;; s++, n++) {
+		unsigned d;
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f')
+			d = (unsigned)((*s | 0x20) - 'a' + 10);
+		else
+			break;
+		if (x >> 60)
+			return false;
+		x = x << 4 | d;
+	}
+	if (!n)
+		return false;
+	*v = x;
+	*p = s;
+	return true;
+}
+
 bool sb_pp_i64(const char **p, int64_t *v)
 {
 	const char *s = sb_pp_blank(*p);

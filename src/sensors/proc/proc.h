@@ -96,6 +96,10 @@ size_t sb_pp_word(const char **p, const char **w);
  * success. */
 bool sb_pp_u64(const char **p, uint64_t *v);
 bool sb_pp_i64(const char **p, int64_t *v);
+/* Hex digits without "0x" (the kernel's %x, %08X): skips blanks, needs
+ * a digit, no overflow; stops at the first other character, which the
+ * caller checks (a blank, or ':' inside /proc/net/udp's fields). */
+bool sb_pp_hex(const char **p, uint64_t *v);
 bool sb_pp_double(const char **p, double *v);
 /* Letters, digits and '_': safe inside a metric name. */
 bool sb_proc_name_ok(const char *s, size_t n);
@@ -169,6 +173,9 @@ int sb_proc_parse_filenr(const char *text, struct sb_evb *b, struct sb_proc_perr
 /* ipv6: the sockstat6 file (no sockets_used). */
 int sb_proc_parse_sockstat(const char *text, struct sb_evb *b, const struct sb_proc_env *env,
 			   bool ipv6, struct sb_proc_perr *e);
+/* /proc/net/stat/nf_conntrack: the counters node_exporter takes, summed
+ * over CPUs; nothing when any CPU's line is malformed. */
+int sb_proc_parse_conntrack_stat(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
 int sb_proc_parse_netdev(const char *text, struct sb_evb *b, struct sb_proc_filter *devices,
 			 struct sb_proc_perr *e);
 
