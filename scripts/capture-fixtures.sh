@@ -44,7 +44,8 @@ for f in stat meminfo loadavg diskstats vmstat sys/fs/file-nr \
 	net/dev net/sockstat net/sockstat6 net/netstat net/snmp net/snmp6 \
 	pressure/cpu pressure/io pressure/memory pressure/irq \
 	sys/net/netfilter/nf_conntrack_count sys/net/netfilter/nf_conntrack_max net/stat/nf_conntrack \
-	sys/kernel/random/entropy_avail sys/kernel/random/poolsize; do
+	sys/kernel/random/entropy_avail sys/kernel/random/poolsize \
+	net/softnet_stat; do
 	copy "$PROCFS" "$f" "$tmp/proc"
 done
 

@@ -60,6 +60,11 @@ static int p_conntrack(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
 	return sb_proc_parse_conntrack_stat(t, b, e);
 }
 
+static int p_softnet(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
+{
+	return sb_proc_parse_softnet(t, b, e);
+}
+
 static const struct {
 	const char *name;
 	parse_fn fn;
@@ -81,6 +86,7 @@ static const struct {
     {"diskstats", p_diskstats, "synthetic/proc/diskstats", true},
     {"pressure", p_pressure, "synthetic/proc/pressure/io", false},
     {"nf_conntrack", p_conntrack, "synthetic/proc/net/stat/nf_conntrack", false, true},
+    {"softnet_stat", p_softnet, "synthetic/proc/net/softnet_stat", false},
 };
 
 /* name{labels} -> value of one parse, as text for comparison */

@@ -21,6 +21,7 @@
 	X(netstat)                                                                                 \
 	X(conntrack)                                                                               \
 	X(entropy)                                                                                 \
+	X(softnet)                                                                                 \
 	X(processes)
 
 #define DECLARE(name) extern const struct sb_proc_collector sb_proc_collector_##name;

@@ -176,6 +176,8 @@ int sb_proc_parse_sockstat(const char *text, struct sb_evb *b, const struct sb_p
 /* /proc/net/stat/nf_conntrack: the counters node_exporter takes, summed
  * over CPUs; nothing when any CPU's line is malformed. */
 int sb_proc_parse_conntrack_stat(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
+/* /proc/net/softnet_stat: node_softnet_*_total{cpu} by line position. */
+int sb_proc_parse_softnet(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
 int sb_proc_parse_netdev(const char *text, struct sb_evb *b, struct sb_proc_filter *devices,
 			 struct sb_proc_perr *e);
 
