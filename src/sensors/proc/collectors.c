@@ -22,6 +22,7 @@
 	X(conntrack)                                                                               \
 	X(entropy)                                                                                 \
 	X(softnet)                                                                                 \
+	X(arp)                                                                                     \
 	X(processes)
 
 #define DECLARE(name) extern const struct sb_proc_collector sb_proc_collector_##name;

@@ -178,6 +178,8 @@ int sb_proc_parse_sockstat(const char *text, struct sb_evb *b, const struct sb_p
 int sb_proc_parse_conntrack_stat(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
 /* /proc/net/softnet_stat: node_softnet_*_total{cpu} by line position. */
 int sb_proc_parse_softnet(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
+/* /proc/net/arp: node_arp_entries{device}; nothing when a line is bad. */
+int sb_proc_parse_arp(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
 int sb_proc_parse_netdev(const char *text, struct sb_evb *b, struct sb_proc_filter *devices,
 			 struct sb_proc_perr *e);
 
