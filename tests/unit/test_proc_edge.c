@@ -70,6 +70,11 @@ static int p_arp(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
 	return sb_proc_parse_arp(t, b, e);
 }
 
+static int p_udp(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
+{
+	return sb_proc_parse_udp(t, false, b, e);
+}
+
 static const struct {
 	const char *name;
 	parse_fn fn;
@@ -93,6 +98,7 @@ static const struct {
     {"nf_conntrack", p_conntrack, "synthetic/proc/net/stat/nf_conntrack", false, true},
     {"softnet_stat", p_softnet, "synthetic/proc/net/softnet_stat", false},
     {"arp", p_arp, "synthetic/proc/net/arp", true, true},
+    {"udp", p_udp, "synthetic/proc/net/udp", false, true},
 };
 
 /* name{labels} -> value of one parse, as text for comparison */

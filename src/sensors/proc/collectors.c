@@ -23,6 +23,7 @@
 	X(entropy)                                                                                 \
 	X(softnet)                                                                                 \
 	X(arp)                                                                                     \
+	X(udp_queues)                                                                              \
 	X(processes)
 
 #define DECLARE(name) extern const struct sb_proc_collector sb_proc_collector_##name;
