@@ -75,6 +75,11 @@ static int p_udp(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
 	return sb_proc_parse_udp(t, false, b, e);
 }
 
+static int p_schedstat(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
+{
+	return sb_proc_parse_schedstat(t, b, e);
+}
+
 static const struct {
 	const char *name;
 	parse_fn fn;
@@ -99,6 +104,7 @@ static const struct {
     {"softnet_stat", p_softnet, "synthetic/proc/net/softnet_stat", false},
     {"arp", p_arp, "synthetic/proc/net/arp", true, true},
     {"udp", p_udp, "synthetic/proc/net/udp", false, true},
+    {"schedstat", p_schedstat, "synthetic/proc/schedstat", true},
 };
 
 /* name{labels} -> value of one parse, as text for comparison */

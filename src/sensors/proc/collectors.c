@@ -24,6 +24,7 @@
 	X(softnet)                                                                                 \
 	X(arp)                                                                                     \
 	X(udp_queues)                                                                              \
+	X(schedstat)                                                                               \
 	X(processes)
 
 #define DECLARE(name) extern const struct sb_proc_collector sb_proc_collector_##name;

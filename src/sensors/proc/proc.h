@@ -183,6 +183,8 @@ int sb_proc_parse_arp(const char *text, struct sb_evb *b, struct sb_proc_perr *e
 /* /proc/net/udp or udp6: node_udp_queues{ip,queue}, the queues summed;
  * nothing when a line is bad. */
 int sb_proc_parse_udp(const char *text, bool ipv6, struct sb_evb *b, struct sb_proc_perr *e);
+/* /proc/schedstat: node_schedstat_*{cpu} from the cpuN lines. */
+int sb_proc_parse_schedstat(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
 int sb_proc_parse_netdev(const char *text, struct sb_evb *b, struct sb_proc_filter *devices,
 			 struct sb_proc_perr *e);
 
