@@ -25,6 +25,7 @@
 	X(arp)                                                                                     \
 	X(udp_queues)                                                                              \
 	X(schedstat)                                                                               \
+	X(cpufreq)                                                                                 \
 	X(processes)
 
 #define DECLARE(name) extern const struct sb_proc_collector sb_proc_collector_##name;
