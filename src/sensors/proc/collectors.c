@@ -26,6 +26,7 @@
 	X(udp_queues)                                                                              \
 	X(schedstat)                                                                               \
 	X(cpufreq)                                                                                 \
+	X(selinux)                                                                                 \
 	X(processes)
 
 #define DECLARE(name) extern const struct sb_proc_collector sb_proc_collector_##name;

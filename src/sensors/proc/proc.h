@@ -185,6 +185,8 @@ int sb_proc_parse_arp(const char *text, struct sb_evb *b, struct sb_proc_perr *e
 int sb_proc_parse_udp(const char *text, bool ipv6, struct sb_evb *b, struct sb_proc_perr *e);
 /* /proc/schedstat: node_schedstat_*{cpu} from the cpuN lines. */
 int sb_proc_parse_schedstat(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
+/* /etc/selinux/config's SELINUX=: 1 enforcing, 0 permissive, else -1. */
+int sb_proc_selinux_config_mode(const char *text);
 int sb_proc_parse_netdev(const char *text, struct sb_evb *b, struct sb_proc_filter *devices,
 			 struct sb_proc_perr *e);
 
