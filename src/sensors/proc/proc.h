@@ -35,6 +35,7 @@ struct proc_cfg {
 	char *netdev_device_include;
 	char *vmstat_fields;
 	char *netstat_fields;
+	char *textfile_directory;
 };
 
 /* What parsers need from the machine, passed in so tests can vary it. */
