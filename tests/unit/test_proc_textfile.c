@@ -103,8 +103,10 @@ static void no_directory_is_no_error(void **state)
 	struct fx f;
 	fx_start(&f, "");
 	fx_round(&f);
-	assert_int_equal(f.t.ev->nsamples, 1);
+	/* and node_scrape_collector_{duration_seconds,success} */
+	assert_int_equal(f.t.ev->nsamples, 3);
 	assert_true(tp_value(&f.t, "node_textfile_scrape_error") == 0);
+	assert_true(tp_value(&f.t, "node_scrape_collector_success", "collector", "textfile") == 1);
 	assert_int_equal(f.st->coll[0].status, 0);
 	fx_stop(&f);
 }
