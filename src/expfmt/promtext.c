@@ -182,7 +182,7 @@ void sb_prom_free(struct sb_prom_parser *p)
 
 void sb_prom_begin(struct sb_prom_parser *p, struct sb_evb *b, const struct sb_prom_limits *lim)
 {
-	p->lines = p->samples = p->bad_lines = p->bytes = p->first_bad = 0;
+	p->lines = p->samples = p->bad_lines = p->bytes = p->first_bad = p->timestamps = 0;
 	p->first_bad_reason[0] = p->fatal_reason[0] = 0;
 	p->fatal = 0;
 	p->eof = false;
@@ -366,6 +366,24 @@ static void set_help(struct sb_prom_parser *p, const char *s, size_t n)
 	p->fam_helped = true;
 }
 
+/* An escape other than \\ and \n (and \" in a label value), or a
+ * backslash ending the text. */
+static bool bad_escape(const char *s, size_t n, bool quote)
+{
+	for (const char *bs = memchr(s, '\\', n); bs; bs = memchr(bs, '\\', n - (size_t)(bs - s))) {
+		size_t k = (size_t)(bs - s);
+		if (k + 1 >= n)
+			return true;
+		char c = s[k + 1];
+		if (c != '\\' && c != 'n' && !(quote && c == '"'))
+			return true;
+		bs += 2;
+		if ((size_t)(bs - s) >= n)
+			break;
+	}
+	return false;
+}
+
 static void comment(struct sb_prom_parser *p, const char *s, size_t n)
 {
 	char t[48];
@@ -376,7 +394,7 @@ static void comment(struct sb_prom_parser *p, const char *s, size_t n)
 	size_t wl = i - w;
 	bool help = wl == 4 && !memcmp(s + w, "HELP", 4);
 	bool type = wl == 4 && !memcmp(s + w, "TYPE", 4);
-	if (wl == 3 && !memcmp(s + w, "EOF", 3) && skip_blanks(s, i, n) == n) {
+	if (!p->strict && wl == 3 && !memcmp(s + w, "EOF", 3) && skip_blanks(s, i, n) == n) {
 		p->eof = true;
 		return;
 	}
@@ -394,6 +412,9 @@ static void comment(struct sb_prom_parser *p, const char *s, size_t n)
 	if (help) {
 		if (p->fam_helped)
 			return bad(p, "second HELP line for %s", snip(t, s + nm, p->fam.len));
+		if (p->strict && bad_escape(s + i, n - i, false))
+			return bad(p, "invalid escape sequence in HELP line for %s",
+				   snip(t, s + nm, p->fam.len));
 		set_help(p, s + i, n - i);
 		return;
 	}
@@ -406,7 +427,9 @@ static void comment(struct sb_prom_parser *p, const char *s, size_t n)
 			   snip(t, s + nm, p->fam.len));
 	if (p->fam_typed)
 		return bad(p, "second TYPE line for %s", snip(t, s + nm, p->fam.len));
-	for (size_t k = 0; k < SB_ARRAY_SIZE(type_names); k++) {
+	/* the 0.0.4 types are the first five */
+	size_t ntypes = p->strict ? 5 : SB_ARRAY_SIZE(type_names);
+	for (size_t k = 0; k < ntypes; k++) {
 		if (strlen(type_names[k].name) == tl && !memcmp(type_names[k].name, s + tw, tl)) {
 			p->ftype = type_names[k].t;
 			p->fam_typed = true;
@@ -436,11 +459,11 @@ static enum role role_of(const struct sb_prom_parser *p, const char *s, size_t n
 	*t = SB_UNTYPED;
 	switch (p->ftype) {
 	case FT_COUNTER:
-		if (sl == 0 || suffix_is(suf, sl, "_total", 6)) {
+		if (sl == 0 || (!p->strict && suffix_is(suf, sl, "_total", 6))) {
 			*t = SB_COUNTER;
 			return R_PLAIN;
 		}
-		return suffix_is(suf, sl, "_created", 8) ? R_SKIP : R_OTHER;
+		return !p->strict && suffix_is(suf, sl, "_created", 8) ? R_SKIP : R_OTHER;
 	case FT_GAUGE:
 	case FT_STATESET:
 		*t = SB_GAUGE;
@@ -458,7 +481,7 @@ static enum role role_of(const struct sb_prom_parser *p, const char *s, size_t n
 			return R_SUM;
 		if (suffix_is(suf, sl, "_count", 6))
 			return R_COUNT;
-		return suffix_is(suf, sl, "_created", 8) ? R_SKIP : R_OTHER;
+		return !p->strict && suffix_is(suf, sl, "_created", 8) ? R_SKIP : R_OTHER;
 	default:
 		return sl == 0 ? R_PLAIN : R_OTHER;
 	}
@@ -533,7 +556,7 @@ static size_t parse_labels(struct sb_prom_parser *p, const char *s, size_t n, si
 				/* algod writes values unescaped: a quote ends the value
 				 * only where a label list could go on */
 				size_t j = skip_blanks(s, i + 1, n);
-				if (j >= n || s[j] == ',' || s[j] == '}')
+				if (p->strict || j >= n || s[j] == ',' || s[j] == '}')
 					break;
 				i++;
 				continue;
@@ -547,6 +570,11 @@ static size_t parse_labels(struct sb_prom_parser *p, const char *s, size_t n, si
 				*d++ = s[i + 1] == 'n' ? '\n' : s[i + 1];
 				i += 2;
 			} else {
+				if (p->strict) {
+					bad(p, "invalid escape sequence in the value of label %s",
+					    snip(t, s + ln, lnl));
+					return 0;
+				}
 				*d++ = '\\';
 				i++;
 			}
@@ -609,6 +637,18 @@ static int take_bound(struct sb_prom_parser *p, size_t *nlab, const char *want, 
 	return -1;
 }
 
+/* Go's ParseInt: an optional sign and decimal digits. */
+static bool is_integer(const char *s, size_t n)
+{
+	size_t i = n && (s[0] == '-' || s[0] == '+');
+	if (i >= n)
+		return false;
+	for (; i < n; i++)
+		if (!is_digit(s[i]))
+			return false;
+	return true;
+}
+
 static void sample_line(struct sb_prom_parser *p, const char *s, size_t n)
 {
 	char t[48];
@@ -641,16 +681,18 @@ static void sample_line(struct sb_prom_parser *p, const char *s, size_t n)
 	if (parse_float(s + v, i - v, &val))
 		return bad(p, "invalid value \"%s\"", snip(t, s + v, i - v));
 	i = skip_blanks(s, i, n);
-	if (i < n && s[i] != '#') {
+	if (i < n && (s[i] != '#' || p->strict)) {
 		size_t tsb = i;
 		while (i < n && !is_blank(s[i]))
 			i++;
-		if (parse_float(s + tsb, i - tsb, &ts) || !isfinite(ts))
+		if (parse_float(s + tsb, i - tsb, &ts) || !isfinite(ts) ||
+		    (p->strict && !is_integer(s + tsb, i - tsb)))
 			return bad(p, "invalid timestamp \"%s\"", snip(t, s + tsb, i - tsb));
+		p->timestamps++;
 		i = skip_blanks(s, i, n);
 	}
 	/* what follows '#' is an OpenMetrics exemplar: tolerated, not kept */
-	if (i < n && s[i] != '#')
+	if (i < n && (s[i] != '#' || p->strict))
 		return bad(p, "unexpected text \"%s\" after the value", snip(t, s + i, n - i));
 
 	int dup = sort_labels(p->lab, nlab);
@@ -713,7 +755,7 @@ static void sample_line(struct sb_prom_parser *p, const char *s, size_t n)
 static void parse_line(struct sb_prom_parser *p, const char *s, size_t n)
 {
 	p->lines++;
-	if (n && s[n - 1] == '\r')
+	if (!p->strict && n && s[n - 1] == '\r')
 		n--;
 	size_t i = skip_blanks(s, 0, n);
 	if (i == n)
@@ -789,8 +831,11 @@ int sb_prom_feed(struct sb_prom_parser *p, const char *data, size_t len)
 
 int sb_prom_finish(struct sb_prom_parser *p)
 {
-	if (!p->fatal && !p->eof && p->carry.len)
+	if (!p->fatal && !p->eof && p->carry.len) {
 		parse_line(p, p->carry.data, p->carry.len);
+		if (p->strict)
+			bad(p, "unexpected end of input stream (no newline after the last line)");
+	}
 	sb_buf_reset(&p->carry);
 	if (!p->fatal)
 		flush_group(p);

@@ -61,6 +61,15 @@ struct sb_prom_parser {
 	int fatal; /* 0, or -E2BIG (a limit), -ENOMEM */
 	char fatal_reason[160];
 	bool eof; /* "# EOF" seen */
+	uint64_t timestamps; /* sample lines that carried a timestamp (dropped) */
+
+	/* Set before sb_prom_begin: read the 0.0.4 text format as strictly as
+	 * prometheus/common's TextParser (node_exporter's textfile collector)
+	 * does: no OpenMetrics types, suffixes, exemplars or "# EOF", no CR,
+	 * only the \\ \" \n escapes, no unescaped quote in a label value,
+	 * integer timestamps, and a last line ended by a newline. Each of those
+	 * is a bad line. */
+	bool strict;
 
 	/* private */
 	struct sb_evb *b;

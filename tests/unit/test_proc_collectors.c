@@ -268,10 +268,47 @@ static void a_bad_shared_file_counts_once_a_round(void **state)
 	assert_int_equal(f.st->coll[1].status, -EINVAL);
 	assert_int_equal(f.st->errors, 1);
 	assert_int_equal(nwarn, 1);
-	/* every good line still gave its samples */
-	assert_int_equal(sb_evb_nsamples(&f.b), 10 + 5);
+	/* every good line still gave its samples, and each collector its
+	 * node_scrape_collector_{duration_seconds,success} */
+	assert_int_equal(sb_evb_nsamples(&f.b), 10 + 5 + 2 * 2);
 	fx_round(&f);
 	assert_int_equal(f.st->errors, 2);
+	fx_stop(&f);
+}
+
+/* node_exporter's series about each collector: success as collect()
+ * returned, a duration from the monotonic clock, none for sensorbus' own
+ * processes collector. */
+static void each_collector_reports_success_and_duration(void **state)
+{
+	(void)state;
+	tp_put("stat", stat_text, strlen(stat_text));
+	static const char *const names[] = {"stat", "loadavg", "processes"};
+	struct fx f;
+	fx_start(&f, names, 3);
+	fx_round(&f); /* no loadavg file: that collector fails */
+	struct sb_event *ev = sb_evb_finish(&f.b);
+	assert_non_null(ev);
+	int nsucc = 0, ndur = 0;
+	for (uint32_t i = 0; i < ev->nsamples; i++) {
+		const struct sb_sample *s = &ev->samples[i];
+		const char *coll = sb_sample_label(s, "collector");
+		if (!strcmp(s->name, "node_scrape_collector_success")) {
+			nsucc++;
+			assert_string_equal(s->help, "node_exporter: Whether a collector succeeded.");
+			assert_true(s->value == (strcmp(coll, "loadavg") ? 1 : 0));
+		} else if (!strcmp(s->name, "node_scrape_collector_duration_seconds")) {
+			ndur++;
+			assert_string_equal(s->help, "node_exporter: Duration of a collector scrape.");
+			assert_true(s->value >= 0 && s->value < 60);
+		} else {
+			continue;
+		}
+		assert_true(!strcmp(coll, "stat") || !strcmp(coll, "loadavg"));
+	}
+	assert_int_equal(nsucc, 2);
+	assert_int_equal(ndur, 2);
+	sb_event_unref(ev);
 	fx_stop(&f);
 }
 
@@ -286,6 +323,7 @@ int main(void)
 	    cmocka_unit_test(enabled_in_table_order_and_a_shared_file_opened_once),
 	    cmocka_unit_test(processes_stays_off_without_processes_or_pids),
 	    cmocka_unit_test(a_bad_shared_file_counts_once_a_round),
+	    cmocka_unit_test(each_collector_reports_success_and_duration),
 	};
 	return cmocka_run_group_tests_name("proc collector table", tests, setup, teardown);
 }

@@ -465,6 +465,44 @@ static void test_parser_reuse_resets_state(void **state)
 	assert_int_equal(c->p.lines, 1);
 }
 
+/* Strict mode reads the 0.0.4 format as prometheus/common does (the
+ * textfile collector's parser): each input below is fine for the tolerant
+ * parser and one bad line for the strict one. */
+static void test_strict_refuses_what_prometheus_common_refuses(void **state)
+{
+	struct ctx *c = *state;
+	static const char *const inputs[] = {
+	    "x{a=\"q\"q\"} 1\n",		   /* a quote inside a value */
+	    "# TYPE x info\nx 1\n",		   /* an OpenMetrics type */
+	    "# TYPE x unknown\nx 1\n",	   /* ... */
+	    "x 1 # {t=\"1\"} 1\n",		   /* an exemplar */
+	    "x{a=\"\\t\"} 1\n",		   /* an escape other than \\ \" \n */
+	    "# HELP x a\\tb\nx 1\n",	   /* ... in HELP */
+	    "x 1\r\n",			   /* CR */
+	    "x 1",				   /* no newline at the end */
+	    "x 1 1.5\n",			   /* a timestamp that is not an integer */
+	};
+	for (size_t i = 0; i < SB_ARRAY_SIZE(inputs); i++) {
+		parse(c, inputs[i]);
+		if (c->p.bad_lines)
+			fail_msg("case %zu: tolerant parser refused it: %s", i, c->p.first_bad_reason);
+		c->p.strict = true;
+		parse(c, inputs[i]);
+		c->p.strict = false;
+		if (c->p.bad_lines != 1)
+			fail_msg("case %zu: strict parser took it", i);
+	}
+	/* OpenMetrics names are plain samples, "# EOF" a comment */
+	c->p.strict = true;
+	assert_string_equal(parse(c, "# TYPE x counter\nx_total 1\nx_created 2\n# EOF\ny 3\n"),
+			    "untyped x_total 1\nuntyped x_created 2\nuntyped y 3\n");
+	/* timestamps are counted, for a caller that refuses them */
+	parse(c, "x 1 1700000000000\ny 2 -5\nz 3\n");
+	assert_int_equal(c->p.bad_lines, 0);
+	assert_int_equal(c->p.timestamps, 2);
+	c->p.strict = false;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -489,6 +527,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_garbage_gives_no_sample_and_bad_lines, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_reasons_quote_peer_bytes_safely, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_strict_refuses_what_prometheus_common_refuses,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_parser_reuse_resets_state, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("promtext", tests, NULL, NULL);

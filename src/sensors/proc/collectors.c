@@ -27,6 +27,7 @@
 	X(schedstat)                                                                               \
 	X(cpufreq)                                                                                 \
 	X(selinux)                                                                                 \
+	X(textfile)                                                                                \
 	X(processes)
 
 #define DECLARE(name) extern const struct sb_proc_collector sb_proc_collector_##name;

@@ -288,10 +288,22 @@ void sb_proc_round(struct proc_state *st, struct sb_evb *b)
 	memset(&st->statinfo, 0, sizeof(st->statinfo));
 	for (size_t i = 0; i < st->ncoll; i++) {
 		struct sb_proc_coll *c = &st->coll[i];
-		/* node_exporter's node_scrape_collector_duration_seconds and
-		 * node_scrape_collector_success{collector} would be measured
-		 * here, around this call and from its result */
+		int64_t t0 = sb_now_mono_ns();
 		c->status = c->def->collect(st, c, b);
+		c->duration_ns = sb_now_mono_ns() - t0;
+	}
+	/* node_exporter's own series about each collector of the scrape */
+	for (size_t i = 0; i < st->ncoll; i++) {
+		const struct sb_proc_coll *c = &st->coll[i];
+		if (c->def->own)
+			continue;
+		sb_evb_sample(b, "node_scrape_collector_duration_seconds", SB_GAUGE,
+			      (double)c->duration_ns / 1e9);
+		sb_evb_help(b, "node_exporter: Duration of a collector scrape.");
+		sb_evb_label(b, "collector", c->def->name);
+		sb_evb_sample(b, "node_scrape_collector_success", SB_GAUGE, c->status == 0);
+		sb_evb_help(b, "node_exporter: Whether a collector succeeded.");
+		sb_evb_label(b, "collector", c->def->name);
 	}
 }
 

@@ -35,6 +35,7 @@ struct proc_cfg {
 	char *netdev_device_include;
 	char *vmstat_fields;
 	char *netstat_fields;
+	char *textfile_directory;
 };
 
 /* What parsers need from the machine, passed in so tests can vary it. */
@@ -289,6 +290,7 @@ struct sb_proc_src {
 struct sb_proc_collector {
 	const char *name; /* node_exporter's, as in sensors.proc.collectors */
 	bool default_on;  /* in the default list (node_exporter enables it by default) */
+	bool own;	  /* sensorbus' own, not node_exporter's: no node_scrape_collector_* */
 	const struct sb_proc_src *files; /* ends with rel NULL; NULL: none */
 	/* Its keys in sensors.proc (offsets into struct proc_cfg), ending with
 	 * name NULL, and their check; NULL: none. Checked whether or not the
@@ -316,6 +318,7 @@ struct sb_proc_coll {
 	struct sb_procfile *f[SB_PROC_MAX_SRC]; /* def->files, in order */
 	void *priv;				/* its own state */
 	int status;				/* last collect() */
+	int64_t duration_ns;			/* ... and how long it took (monotonic) */
 };
 
 /* ---- the sensor's state ---- */

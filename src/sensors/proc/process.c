@@ -755,6 +755,7 @@ static int procs_check(const struct proc_cfg *c, char *err, size_t errlen)
 const struct sb_proc_collector sb_proc_collector_processes = {
     .name = "processes",
     .default_on = true,
+    .own = true,
     .files = (const struct sb_proc_src[]){{"stat", .single = true}, {NULL}},
     .keys = procs_keys,
     .check = procs_check,
