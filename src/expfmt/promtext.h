@@ -60,7 +60,7 @@ struct sb_prom_parser {
 	char first_bad_reason[160];
 	int fatal; /* 0, or -E2BIG (a limit), -ENOMEM */
 	char fatal_reason[160];
-	bool eof; /* "# EOF" seen */
+	bool eof;	     /* "# EOF" seen */
 	uint64_t timestamps; /* sample lines that carried a timestamp (dropped) */
 
 	/* Set before sb_prom_begin: read the 0.0.4 text format as strictly as

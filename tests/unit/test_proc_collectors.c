@@ -295,11 +295,13 @@ static void each_collector_reports_success_and_duration(void **state)
 		const char *coll = sb_sample_label(s, "collector");
 		if (!strcmp(s->name, "node_scrape_collector_success")) {
 			nsucc++;
-			assert_string_equal(s->help, "node_exporter: Whether a collector succeeded.");
+			assert_string_equal(s->help,
+					    "node_exporter: Whether a collector succeeded.");
 			assert_true(s->value == (strcmp(coll, "loadavg") ? 1 : 0));
 		} else if (!strcmp(s->name, "node_scrape_collector_duration_seconds")) {
 			ndur++;
-			assert_string_equal(s->help, "node_exporter: Duration of a collector scrape.");
+			assert_string_equal(s->help,
+					    "node_exporter: Duration of a collector scrape.");
 			assert_true(s->value >= 0 && s->value < 60);
 		} else {
 			continue;

@@ -85,8 +85,8 @@ static void cpus_are_listed_again(void **state)
 	tp_mkdirs("devices/system/cpu/cpu1/cpufreq");
 	tp_puts("devices/system/cpu/cpu1/cpufreq/scaling_max_freq", "3700000\n");
 	int i;
-	for (i = 0; i < 100 && !tp_find(&f.t, "node_cpu_scaling_frequency_max_hertz", "cpu",
-					 "1", NULL);
+	for (i = 0;
+	     i < 100 && !tp_find(&f.t, "node_cpu_scaling_frequency_max_hertz", "cpu", "1", NULL);
 	     i++)
 		tfx_round(&f);
 	assert_int_equal(i, 60); /* round 61: 60 rounds after the first listing */

@@ -56,8 +56,7 @@ static void both_files_give_gauges(void **state)
 static void missing_or_malformed_is_an_error(void **state)
 {
 	(void)state;
-	static const char *const bad[] = {"", "12x\n", "-1\n", "18446744073709551616\n",
-					  "1 2\n"};
+	static const char *const bad[] = {"", "12x\n", "-1\n", "18446744073709551616\n", "1 2\n"};
 	tp_puts("sys/kernel/random/poolsize", "4096\n");
 	for (size_t i = 0; i < SB_ARRAY_SIZE(bad); i++) {
 		tp_puts("sys/kernel/random/entropy_avail", bad[i]);

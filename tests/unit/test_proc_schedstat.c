@@ -40,8 +40,7 @@ static void bad_cpu_lines_are_skipped(void **state)
 	static const char *const bad[] = {
 	    "cpu1 0 0 0 0 0 0 1 2\n",	  /* 8 numbers */
 	    "cpu1 0 0 0 0 0 0 1 2 3 4\n", /* 10 */
-	    "cpu1 0 0 0 0 0 0 1 x 3\n",
-	    "cpux 0 0 0 0 0 0 1 2 3\n",
+	    "cpu1 0 0 0 0 0 0 1 x 3\n",	  "cpux 0 0 0 0 0 0 1 2 3\n",
 	    "cpu1 0 0 0 0 0 0 1 2 3", /* cut: 3 may be 30 */
 	};
 	for (size_t i = 0; i < SB_ARRAY_SIZE(bad); i++) {

@@ -51,12 +51,12 @@ static void malformed_lines_are_skipped(void **state)
 {
 	(void)state;
 	static const char *const bad[] = {
-	    "1 2 3 0 0 0 0 0\n",		/* 8 columns */
-	    "1 2 zz 0 0 0 0 0 0\n",		/* not hex */
-	    "100000000 2 3 0 0 0 0 0 0\n",	/* over 32 bits */
-	    "1 2 3 0 0 0 0 0 0 q\n",		/* garbage after */
-	    "1 2 3\n",				/* cut */
-	    "\n",				/* empty line */
+	    "1 2 3 0 0 0 0 0\n",	   /* 8 columns */
+	    "1 2 zz 0 0 0 0 0 0\n",	   /* not hex */
+	    "100000000 2 3 0 0 0 0 0 0\n", /* over 32 bits */
+	    "1 2 3 0 0 0 0 0 0 q\n",	   /* garbage after */
+	    "1 2 3\n",			   /* cut */
+	    "\n",			   /* empty line */
 	};
 	for (size_t i = 0; i < SB_ARRAY_SIZE(bad); i++) {
 		char text[256];

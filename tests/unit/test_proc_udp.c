@@ -10,7 +10,7 @@ static int parse(struct tp *t, const char *text, bool ipv6)
 }
 
 #define HDR                                                                                        \
-	"   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "      \
+	"   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "     \
 	"timeout inode ref pointer drops\n"
 #define SOCK(q) "  208: 00000000:0044 00000000:0000 07 " q " 00:00000000 00000000 0 0 17212 2 0 0\n"
 
@@ -59,13 +59,13 @@ static void a_bad_line_withholds_the_sums(void **state)
 {
 	(void)state;
 	static const char *const bad[] = {
-	    SOCK("00000001"),			/* no rx */
-	    SOCK("0000000g:00000001"),		/* not hex */
-	    SOCK("00000001:"),			/* empty rx */
-	    SOCK("10000000000000000:0"),	/* 2^64 */
+	    SOCK("00000001"),		 /* no rx */
+	    SOCK("0000000g:00000001"),	 /* not hex */
+	    SOCK("00000001:"),		 /* empty rx */
+	    SOCK("10000000000000000:0"), /* 2^64 */
 	    "  208: 000000:0044 00000000:0000 07 00000001:00000001 00:00000000 00000000 0 0 1\n",
 	    "  208: 00000000:0044 00000000:0000 07 00000001:00000001 00:00000000 00000000 0\n",
-	    "  208: 00000000:0044 00000000:0000 07 00000001:00000001 00:000",	/* cut */
+	    "  208: 00000000:0044 00000000:0000 07 00000001:00000001 00:000", /* cut */
 	};
 	for (size_t i = 0; i < SB_ARRAY_SIZE(bad); i++) {
 		char text[512];

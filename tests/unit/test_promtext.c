@@ -472,20 +472,21 @@ static void test_strict_refuses_what_prometheus_common_refuses(void **state)
 {
 	struct ctx *c = *state;
 	static const char *const inputs[] = {
-	    "x{a=\"q\"q\"} 1\n",		   /* a quote inside a value */
-	    "# TYPE x info\nx 1\n",		   /* an OpenMetrics type */
-	    "# TYPE x unknown\nx 1\n",	   /* ... */
-	    "x 1 # {t=\"1\"} 1\n",		   /* an exemplar */
-	    "x{a=\"\\t\"} 1\n",		   /* an escape other than \\ \" \n */
-	    "# HELP x a\\tb\nx 1\n",	   /* ... in HELP */
-	    "x 1\r\n",			   /* CR */
-	    "x 1",				   /* no newline at the end */
-	    "x 1 1.5\n",			   /* a timestamp that is not an integer */
+	    "x{a=\"q\"q\"} 1\n",       /* a quote inside a value */
+	    "# TYPE x info\nx 1\n",    /* an OpenMetrics type */
+	    "# TYPE x unknown\nx 1\n", /* ... */
+	    "x 1 # {t=\"1\"} 1\n",     /* an exemplar */
+	    "x{a=\"\\t\"} 1\n",	       /* an escape other than \\ \" \n */
+	    "# HELP x a\\tb\nx 1\n",   /* ... in HELP */
+	    "x 1\r\n",		       /* CR */
+	    "x 1",		       /* no newline at the end */
+	    "x 1 1.5\n",	       /* a timestamp that is not an integer */
 	};
 	for (size_t i = 0; i < SB_ARRAY_SIZE(inputs); i++) {
 		parse(c, inputs[i]);
 		if (c->p.bad_lines)
-			fail_msg("case %zu: tolerant parser refused it: %s", i, c->p.first_bad_reason);
+			fail_msg("case %zu: tolerant parser refused it: %s", i,
+				 c->p.first_bad_reason);
 		c->p.strict = true;
 		parse(c, inputs[i]);
 		c->p.strict = false;

@@ -27,10 +27,12 @@ int sb_proc_parse_schedstat(const char *text, struct sb_evb *b, struct sb_proc_p
 		}
 		const char *num = p + 3;
 		size_t nl = strcspn(num, " \t");
-		sb_evb_sample(b, "node_schedstat_running_seconds_total", SB_COUNTER, (double)v[6] / 1e9);
+		sb_evb_sample(b, "node_schedstat_running_seconds_total", SB_COUNTER,
+			      (double)v[6] / 1e9);
 		sb_evb_help(b, "Number of seconds CPU spent running a process.");
 		sb_evb_labeln(b, "cpu", 3, num, nl);
-		sb_evb_sample(b, "node_schedstat_waiting_seconds_total", SB_COUNTER, (double)v[7] / 1e9);
+		sb_evb_sample(b, "node_schedstat_waiting_seconds_total", SB_COUNTER,
+			      (double)v[7] / 1e9);
 		sb_evb_help(b, "Number of seconds spent by processing waiting for this CPU.");
 		sb_evb_labeln(b, "cpu", 3, num, nl);
 		sb_evb_sample(b, "node_schedstat_timeslices_total", SB_COUNTER, (double)v[8]);

@@ -55,8 +55,8 @@ struct tf_fam {
 	bool seen;	    /* a series went out: exp_* hold its type and HELP */
 	uint16_t exp_type;
 	const char *exp_help;
-	size_t mark;	    /* file index + 1 whose label names lab holds */
-	uint32_t lab;	    /* label names in that file: head in tf->labs, +1 */
+	size_t mark;  /* file index + 1 whose label names lab holds */
+	uint32_t lab; /* label names in that file: head in tf->labs, +1 */
 };
 
 struct tf_link {
@@ -92,7 +92,7 @@ struct textfile {
 	size_t ndecls, capdecls;
 	struct tf_key {
 		size_t off, len; /* in keys */
-	} *series;		/* every series sent this round */
+	} * series;		 /* every series sent this round */
 	size_t nseries, capseries;
 	struct sb_label *lv; /* one series' labels, filled and sorted */
 	size_t caplv;
@@ -306,8 +306,8 @@ static int check_decls(struct textfile *tf, const char *text, char *why, size_t 
 			}
 			if (type && (d->typed || d->samples)) {
 				snprintf(why, whylen, "line %u: %s TYPE line for %.*s", line,
-					 d->typed ? "second" : "after the samples of its", (int)d->len,
-					 d->name);
+					 d->typed ? "second" : "after the samples of its",
+					 (int)d->len, d->name);
 				return -EINVAL;
 			}
 			d->help |= help;
@@ -319,7 +319,7 @@ static int check_decls(struct textfile *tf, const char *text, char *why, size_t 
 					t++;
 				d->type = !strncmp(t, "histogram", 9) ? 'h'
 					  : !strncmp(t, "summary", 7) ? 's'
-								       : 0;
+								      : 0;
 			}
 		}
 		p = eol;
@@ -389,8 +389,8 @@ static int read_file(struct proc_state *st, struct textfile *tf, const char *pat
 			snprintf(why, sizeof(why), "%s", p->fatal_reason);
 			r = p->fatal;
 		} else if (p->bad_lines) {
-			snprintf(why, sizeof(why), "line %llu: %s", (unsigned long long)p->first_bad,
-				 p->first_bad_reason);
+			snprintf(why, sizeof(why), "line %llu: %s",
+				 (unsigned long long)p->first_bad, p->first_bad_reason);
 			r = -EINVAL;
 		} else if (p->timestamps) {
 			snprintf(why, sizeof(why),
@@ -508,7 +508,8 @@ static const char *gen_help(struct textfile *tf, struct tf_fam *f)
 		for (uint32_t l = f->link; l; l = tf->links[l - 1].next) {
 			if (l != f->link)
 				sb_buf_adds(&tf->helps, ", ");
-			sb_buf_adds(&tf->helps, tf->strs.data + tf->files[tf->links[l - 1].file].path);
+			sb_buf_adds(&tf->helps,
+				    tf->strs.data + tf->files[tf->links[l - 1].file].path);
 		}
 		sb_buf_addc(&tf->helps, 0);
 	}
@@ -603,7 +604,8 @@ static void emit_file(struct textfile *tf, size_t fi, struct sb_evb *b, struct c
 				l = tf->labs[l - 1].next;
 			if (l)
 				continue;
-			if (grow((void **)&tf->labs, &tf->caplabs, tf->nlabs + 1, sizeof(*tf->labs)))
+			if (grow((void **)&tf->labs, &tf->caplabs, tf->nlabs + 1,
+				 sizeof(*tf->labs)))
 				return;
 			tf->labs[tf->nlabs] = (struct tf_lab){s->labels[k].name, f->lab};
 			f->lab = (uint32_t)++tf->nlabs;
@@ -696,7 +698,8 @@ static void merge(struct proc_state *st, struct textfile *tf, struct sb_evb *b)
 		emit_file(tf, fi, b, &cf);
 	if (cf.n)
 		sb_log_rl(&tf->conflict_rl, SB_LOG_WARN, st->comp,
-			  "textfile: %u series left out, as node_exporter does: %s", cf.n, cf.first);
+			  "textfile: %u series left out, as node_exporter does: %s", cf.n,
+			  cf.first);
 }
 
 /* ---- the collector ---- */
