@@ -214,4 +214,4 @@ check-format:
 clean:
 	rm -rf build
 
--include $(OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(TEST_BINS:=.d)

@@ -42,6 +42,10 @@ static inline int tfx_round(struct tfx *f)
 	sb_proc_round(f->st, &f->t.b);
 	f->t.n = (int)sb_evb_nsamples(&f->t.b);
 	tp_end(&f->t);
+	/* the collector's own samples: the round adds its
+	 * node_scrape_collector_success and _duration_seconds */
+	assert_non_null(tp_find(&f->t, "node_scrape_collector_success", NULL));
+	f->t.n -= 2;
 	return f->st->coll[0].status;
 }
 
