@@ -84,7 +84,7 @@ static int conntrack_collect(struct proc_state *st, struct sb_proc_coll *c, stru
 	uint64_t v;
 	int r = read_one(st, c, 0, &v);
 	if (r == 0)
-		return 0; /* nf_conntrack not loaded */
+		return -ENODATA; /* nf_conntrack not loaded: node_exporter's ErrNoData */
 	if (r > 0) {
 		sb_evb_sample(b, "node_nf_conntrack_entries", SB_GAUGE, (double)v);
 		sb_evb_help(b, "Number of currently allocated flow entries for connection "

@@ -132,6 +132,12 @@ const char *sb_proc_read(struct proc_state *st, struct sb_procfile *f, bool opti
 	return f->buf.data;
 }
 
+int sb_proc_nodata(const struct sb_procfile *f)
+{
+	return f->last_err == -ENOENT || f->last_err == -EOPNOTSUPP ? -ENODATA
+								    : sb_proc_read_err(f, false);
+}
+
 int sb_proc_read_err(const struct sb_procfile *f, bool optional)
 {
 	if (optional && (f->last_err == -ENOENT || f->last_err == -EOPNOTSUPP))

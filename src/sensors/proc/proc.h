@@ -361,6 +361,10 @@ static inline const char *sb_proc_coll_read(struct proc_state *st, struct sb_pro
 }
 /* Why f gave no text this round: 0 for an optional file that is absent,
  * else <0. */
+/* For a collector whose absent file means "no data", as node_exporter's
+ * ErrNoData: -ENODATA, which reports success 0 and logs nothing. Any other
+ * read error as sb_proc_read_err. */
+int sb_proc_nodata(const struct sb_procfile *f);
 int sb_proc_read_err(const struct sb_procfile *f, bool optional);
 /* Logs (rate-limited) and counts a parser's complaint about f, once per
  * file and round however many collectors parse it. -EINVAL when there was

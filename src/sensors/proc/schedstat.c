@@ -49,7 +49,7 @@ static int schedstat_collect(struct proc_state *st, struct sb_proc_coll *c, stru
 {
 	const char *text = sb_proc_coll_read(st, c, 0);
 	if (!text)
-		return sb_proc_read_err(c->f[0], true);
+		return sb_proc_nodata(c->f[0]);
 	struct sb_proc_perr e = {0};
 	sb_proc_parse_schedstat(text, b, &e);
 	return sb_proc_report(st, c->f[0], &e);

@@ -124,10 +124,11 @@ static int udp_init(struct proc_state *st, struct sb_proc_coll *c)
 static int udp_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
 {
 	struct udp_queues *u = c->priv;
-	int r = 0;
+	int r = 0, absent = 0;
 	for (int i = 0; i < 2; i++) {
 		const char *text = sb_proc_read(st, &u->f[i], true);
 		if (!text) {
+			absent += sb_proc_nodata(&u->f[i]) == -ENODATA;
 			if (!r)
 				r = sb_proc_read_err(&u->f[i], true);
 			continue;
@@ -137,7 +138,8 @@ static int udp_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_
 		if (sb_proc_report(st, &u->f[i], &e) && !r)
 			r = -EINVAL;
 	}
-	return r;
+	/* neither file: node_exporter's ErrNoData */
+	return absent == 2 ? -ENODATA : r;
 }
 
 const struct sb_proc_collector sb_proc_collector_udp_queues = {
