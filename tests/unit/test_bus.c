@@ -566,6 +566,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_waiting_events_move_into_the_queue_in_order, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_room_is_the_smallest_free_room_and_none_while_events_wait, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_waiting_events_expire_after_block_timeout, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_stalled_sink_is_reported, setup, teardown),
