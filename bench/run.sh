@@ -13,6 +13,10 @@ rows=$(mktemp)
 notes=$(mktemp)
 export BENCH_ROWS="$rows" BENCH_NOTES="$notes"
 [ $# -eq 0 ] && set -- "$here"/parts/[0-9]*.sh
+# tracefs for the tracepoint-based reference tools, where nothing mounted it
+if [ -d /sys/kernel/tracing ] && [ -z "$(ls -A /sys/kernel/tracing 2>/dev/null)" ]; then
+	mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true
+fi
 start=$(date +%s)
 load0=$(cut -d" " -f1-3 /proc/loadavg)
 for p in "$@"; do

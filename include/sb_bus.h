@@ -45,6 +45,10 @@ int sb_bus_start(struct sb_bus *b);
 /* Consumes the caller's reference. Assigns seq (strictly increasing from 1
  * across the run). Returns 0, or -ENOSPC when some sink dropped it. */
 int sb_bus_publish(struct sb_bus *b, struct sb_event *ev);
+/* Events every sink can queue now without dropping or waiting: the
+ * smallest free room of any queue (0 while any event waits for room). For a
+ * load generator that must not outrun the sinks (the synthetic sensor). */
+size_t sb_bus_room(struct sb_bus *b);
 /* Asks every sink to reopen its files (SIGHUP). */
 void sb_bus_reopen(struct sb_bus *b);
 /* Stops taking events, drains every queue, flushes and closes every sink.

@@ -556,6 +556,23 @@ int sb_bus_publish(struct sb_bus *b, struct sb_event *ev)
 	return r;
 }
 
+size_t sb_bus_room(struct sb_bus *b)
+{
+	size_t room = SIZE_MAX;
+	for (size_t i = 0; i < b->nsinks; i++) {
+		struct sb_sink_priv *p = b->sinks[i];
+		for (unsigned j = 0; j < p->sink.nshards; j++) {
+			struct shard *q = &p->shards[j];
+			pthread_mutex_lock(&q->mu);
+			size_t r = q->wcount ? 0 : q->cap - q->count;
+			pthread_mutex_unlock(&q->mu);
+			if (r < room)
+				room = r;
+		}
+	}
+	return room;
+}
+
 void sb_bus_reopen(struct sb_bus *b)
 {
 	for (size_t i = 0; i < b->nsinks; i++) {

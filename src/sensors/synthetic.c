@@ -1,10 +1,12 @@
 /* The synthetic sensor: N events per second with M samples each, for tests
  * and benchmarks of the bus and the sinks. rate 0 publishes as fast as the
- * bus takes events (with the block policy that is the sinks' speed). */
+ * sinks take events: never more than the bus has room for (the loop never
+ * waits on a sink, so the generator paces itself). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "sb_bus.h"
 #include "sb_log.h"
 #include "sb_loop.h"
 #include "sb_sensor.h"
@@ -80,9 +82,11 @@ static void synth_collect(struct sb_sensor *s)
 	if (!st->start)
 		st->start = now - c->tick;
 	uint64_t due;
-	if (c->rate == 0)
-		due = st->sent + 1000;
-	else
+	size_t room = 0;
+	if (c->rate == 0) {
+		room = sb_bus_room(s->bus);
+		due = st->sent + (room < 1000 ? room : 1000);
+	} else
 		due = (uint64_t)((double)(now - st->start) * (double)c->rate / 1e9);
 	if (c->count && due > (uint64_t)c->count)
 		due = (uint64_t)c->count;
@@ -98,8 +102,8 @@ static void synth_collect(struct sb_sensor *s)
 	}
 	if (!c->count)
 		sb_sensor_round_done(s);
-	if (c->rate == 0)
-		sb_timer_set(s->timer, 1, c->tick);
+	if (c->rate == 0) /* at once while the sinks keep up, else in a moment */
+		sb_timer_set(s->timer, room ? 1 : SB_NSEC_PER_MSEC, c->tick);
 }
 
 static void synth_destroy(struct sb_sensor *s)

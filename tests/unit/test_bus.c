@@ -257,6 +257,24 @@ static void test_block_policy_never_waits_in_publish(void **state)
 	assert_invariant(s);
 }
 
+/* A load generator paces itself by the room the bus reports. */
+static void test_room_is_the_smallest_free_room_and_none_while_events_wait(void **state)
+{
+	struct fixture *f = *state;
+	start_gated(f, SB_NSEC_PER_SEC);
+	struct sb_sink *s = sb_bus_sink(f->bus, 0);
+	assert_int_equal(sb_bus_room(f->bus), 4);
+	publish_one_in_flight(f, s);
+	assert_int_equal(sb_bus_room(f->bus), 4); /* the writer holds it */
+	assert_int_equal(publish(f, "s"), 0);
+	assert_int_equal(sb_bus_room(f->bus), 3);
+	for (int i = 0; i < 4; i++) /* 3 fill the queue, 1 waits */
+		assert_int_equal(publish(f, "s"), 0);
+	assert_int_equal(sb_bus_room(f->bus), 0);
+	gate(&f->rec[0], false);
+	sb_bus_shutdown(f->bus);
+}
+
 static void test_waiting_events_move_into_the_queue_in_order(void **state)
 {
 	struct fixture *f = *state;
@@ -548,6 +566,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_waiting_events_move_into_the_queue_in_order, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_room_is_the_smallest_free_room_and_none_while_events_wait, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_waiting_events_expire_after_block_timeout, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_stalled_sink_is_reported, setup, teardown),
