@@ -42,7 +42,9 @@ copy() {
 
 for f in stat meminfo loadavg diskstats vmstat sys/fs/file-nr \
 	net/dev net/sockstat net/sockstat6 net/netstat net/snmp net/snmp6 \
-	pressure/cpu pressure/io pressure/memory pressure/irq; do
+	pressure/cpu pressure/io pressure/memory pressure/irq \
+	sys/kernel/ostype sys/kernel/osrelease sys/kernel/version sys/kernel/hostname \
+	sys/kernel/domainname; do
 	copy "$PROCFS" "$f" "$tmp/proc"
 done
 

@@ -19,6 +19,7 @@
 	X(filefd)                                                                                  \
 	X(sockstat)                                                                                \
 	X(netstat)                                                                                 \
+	X(uname)                                                                                   \
 	X(processes)
 
 #define DECLARE(name) extern const struct sb_proc_collector sb_proc_collector_##name;

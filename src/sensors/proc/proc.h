@@ -214,6 +214,19 @@ struct sb_proc_udev {
 };
 void sb_proc_parse_udev(const char *text, struct sb_proc_udev *u);
 
+/* A sysctl file of one line (/proc/sys/kernel/hostname): its text without
+ * the newline, in place. 0 or -EINVAL (empty, cut short, more lines). */
+int sb_proc_parse_sysctl_line(const char *text, const char **v, size_t *len,
+			      struct sb_proc_perr *e);
+/* node_uname_info: the six labels in node_exporter's order (sysname,
+ * release, version, machine, nodename, domainname). */
+#define SB_PROC_UNAME_N 6
+struct sb_proc_uname {
+	const char *v[SB_PROC_UNAME_N];
+	size_t len[SB_PROC_UNAME_N];
+};
+void sb_proc_uname_sample(struct sb_evb *b, const struct sb_proc_uname *u);
+
 /* ---- per-process files ---- */
 
 struct sb_proc_pidstat {
