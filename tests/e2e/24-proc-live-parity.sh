@@ -11,7 +11,7 @@ NE=$(command -v prometheus-node-exporter || command -v node_exporter || true)
 [ -n "$NE" ] || skip "prometheus-node-exporter is not installed (scripts/deps.sh test)"
 [ -r /proc/sys/kernel/ostype ] || skip "no live /proc here"
 
-COLLECTORS="uname"
+COLLECTORS="uname os"
 
 ne_flags=""
 json=""
@@ -55,7 +55,7 @@ for line in open(sys.argv[1]):
     m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)$', line)
     if not m or not m.group(1).startswith(prefixes):
         continue
-    labels = {k: v.replace('\\"', '"').replace('\\\\', '\\')
+    labels = {k: re.sub(r'\\(.)', lambda e: '\n' if e.group(1) == 'n' else e.group(1), v)
               for k, v in re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', m.group(2) or '')}
     ne[key(m.group(1), labels)] = float(m.group(3))
 sb = {}

@@ -20,6 +20,7 @@
 	X(sockstat)                                                                                \
 	X(netstat)                                                                                 \
 	X(uname)                                                                                   \
+	X(os)                                                                                      \
 	X(processes)
 
 #define DECLARE(name) extern const struct sb_proc_collector sb_proc_collector_##name;

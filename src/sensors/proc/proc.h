@@ -24,6 +24,7 @@
 struct proc_cfg {
 	char *procfs;
 	char *sysfs;
+	char *rootfs;
 	char *udev;
 	struct sb_strlist collectors;
 	struct sb_strlist processes;
@@ -226,6 +227,21 @@ struct sb_proc_uname {
 	size_t len[SB_PROC_UNAME_N];
 };
 void sb_proc_uname_sample(struct sb_evb *b, const struct sb_proc_uname *u);
+
+/* os-release(5): the fields node_os_info has, unquoted, in
+ * node_exporter's label order (build_id, id, id_like, image_id,
+ * image_version, name, pretty_name, variant, variant_id, version,
+ * version_codename, version_id). */
+#define SB_PROC_OS_N 12
+#define SB_PROC_OS_MAX 256
+struct sb_proc_osrel {
+	char v[SB_PROC_OS_N][SB_PROC_OS_MAX];
+};
+/* Returns how many known keys were set; bad lines are skipped. */
+int sb_proc_parse_osrelease(const char *text, struct sb_proc_osrel *os, struct sb_proc_perr *e);
+/* node_os_info, and node_os_version when VERSION_ID starts with a number
+ * above 0; returns the samples added. */
+int sb_proc_os_samples(const struct sb_proc_osrel *os, struct sb_evb *b);
 
 /* ---- per-process files ---- */
 
