@@ -20,7 +20,7 @@ compare() { # tree
 		--collector.diskstats --collector.netdev --no-collector.netdev.netlink \
 		--collector.netdev.device-exclude= \
 		--collector.pressure --collector.vmstat --collector.filefd --collector.sockstat \
-		--collector.netstat --collector.os >"$TMP/ne.log" 2>&1 &
+		--collector.netstat --collector.os --collector.time >"$TMP/ne.log" 2>&1 &
 	ne=$!
 	track_pid $ne
 	wait_for 10 curl -sf -o "$TMP/ne.prom" "http://127.0.0.1:$port/metrics" ||
@@ -35,7 +35,7 @@ import json, re, sys
 families = re.compile(r'^node_(cpu_(seconds|guest_seconds|core_throttles|package_throttles)_total'
                       r'|cpu_isolated|cpu_online|memory_|load1$|load5$|load15$|context_switches_total'
                       r'|forks_total|boot_time_seconds|intr_total|procs_(running|blocked)|disk_'
-                      r'|network_(receive|transmit)_.*_total|pressure_|vmstat_|filefd_|sockstat_|netstat_|os_)')
+                      r'|network_(receive|transmit)_.*_total|pressure_|vmstat_|filefd_|sockstat_|netstat_|os_|time_clocksource_)')
 # node_memory_* sensorbus reports: the fields current node_exporter reports
 curated = set('''Active Active_anon Active_file AnonHugePages AnonPages Bounce Buffers Cached CmaFree
 CmaTotal CommitLimit Committed_AS DirectMap1G DirectMap2M DirectMap4k Dirty HardwareCorrupted

@@ -11,7 +11,7 @@ NE=$(command -v prometheus-node-exporter || command -v node_exporter || true)
 [ -n "$NE" ] || skip "prometheus-node-exporter is not installed (scripts/deps.sh test)"
 [ -r /proc/sys/kernel/ostype ] || skip "no live /proc here"
 
-COLLECTORS="uname os"
+COLLECTORS="uname os time timex"
 
 ne_flags=""
 json=""
@@ -67,6 +67,13 @@ for line in open(sys.argv[2]):
 
 def tolerance(name):
     """How far a value may move between node_exporter's read and ours."""
+    if name == 'node_time_seconds':
+        return 2.0  # "within a second", and the two reads are ~ms apart
+    if name in ('node_timex_offset_seconds', 'node_timex_maxerror_seconds',
+                'node_timex_estimated_error_seconds', 'node_timex_pps_jitter_seconds'):
+        return 1.0  # the clock discipline moves between the reads
+    if name == 'node_timex_frequency_adjustment_ratio':
+        return 1e-3  # 1000 ppm: the kernel's limit is 500
     return 0.0
 
 bad = matched = 0

@@ -21,6 +21,8 @@
 	X(netstat)                                                                                 \
 	X(uname)                                                                                   \
 	X(os)                                                                                      \
+	X(time)                                                                                    \
+	X(timex)                                                                                   \
 	X(processes)
 
 #define DECLARE(name) extern const struct sb_proc_collector sb_proc_collector_##name;

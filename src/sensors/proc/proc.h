@@ -243,6 +243,18 @@ int sb_proc_parse_osrelease(const char *text, struct sb_proc_osrel *os, struct s
  * above 0; returns the samples added. */
 int sb_proc_os_samples(const struct sb_proc_osrel *os, struct sb_evb *b);
 
+/* node_time_seconds and node_time_zone_offset_seconds{time_zone}. */
+struct timespec;
+void sb_proc_time_samples(struct sb_evb *b, const struct timespec *now, long gmtoff,
+			  const char *zone);
+/* One clocksource<N>'s available_clocksource and current_clocksource
+ * files; device: its position in name order. Returns the samples added. */
+int sb_proc_parse_clocksource(const char *avail, const char *current, unsigned device,
+			      struct sb_evb *b, struct sb_proc_perr *e);
+/* node_timex_*, as node_exporter converts them; state: adjtimex's return. */
+struct timex;
+int sb_proc_timex_samples(struct sb_evb *b, const struct timex *tx, int state);
+
 /* ---- per-process files ---- */
 
 struct sb_proc_pidstat {
