@@ -23,6 +23,7 @@
 	X(os)                                                                                      \
 	X(time)                                                                                    \
 	X(timex)                                                                                   \
+	X(filesystem)                                                                               \
 	X(processes)
 
 #define DECLARE(name) extern const struct sb_proc_collector sb_proc_collector_##name;

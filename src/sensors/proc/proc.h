@@ -36,6 +36,9 @@ struct proc_cfg {
 	char *netdev_device_include;
 	char *vmstat_fields;
 	char *netstat_fields;
+	char *filesystem_mount_points_exclude;
+	char *filesystem_fs_types_exclude;
+	int64_t filesystem_statfs_timeout; /* ns */
 };
 
 /* What parsers need from the machine, passed in so tests can vary it. */
@@ -254,6 +257,46 @@ int sb_proc_parse_clocksource(const char *avail, const char *current, unsigned d
 /* node_timex_*, as node_exporter converts them; state: adjtimex's return. */
 struct timex;
 int sb_proc_timex_samples(struct sb_evb *b, const struct timex *tx, int state);
+
+/* /proc/<pid>/mountinfo: one call per mount, the mount point with \040
+ * and \011 undone and the rootfs prefix taken off (as node_exporter). */
+#define SB_PROC_MOUNT_MAX 512
+struct sb_proc_mount {
+	char device[256];
+	char mountpoint[SB_PROC_MOUNT_MAX];
+	char fstype[64];
+	bool readonly; /* "ro" in the mount's or the superblock's options */
+};
+typedef void (*sb_proc_mount_fn)(void *arg, const struct sb_proc_mount *m);
+int sb_proc_parse_mountinfo(const char *text, const char *rootfs, sb_proc_mount_fn fn, void *arg,
+			    struct sb_proc_perr *e);
+
+/* The filesystem collector's statfs worker (filesystem.c). statfs and the
+ * clock go through ops, so tests can hang a mount and move time. */
+struct statfs;
+struct sb_proc_fsops {
+	int (*statfs)(void *arg, const char *path, struct statfs *sf); /* 0 or -errno */
+	int64_t (*now_ns)(void *arg);					/* monotonic */
+	void *arg;
+};
+enum sb_proc_fsstate { SB_FS_PENDING, SB_FS_OK, SB_FS_ERROR, SB_FS_STUCK };
+struct sb_proc_fsres {
+	enum sb_proc_fsstate state;
+	double size, free, avail, files, files_free;
+};
+struct sb_proc_fsw;
+struct sb_proc_fsw *sb_proc_fsw_new(const struct sb_proc_fsops *ops, int64_t timeout_ns);
+void sb_proc_fsw_free(struct sb_proc_fsw *w);
+/* Never waits on a statfs call: out[i] gets the latest result for
+ * paths[i] (PENDING: none yet; STUCK: a call past the timeout still
+ * running), then, if the worker is idle, the list is handed over. */
+void sb_proc_fsw_round(struct sb_proc_fsw *w, const char *const *paths, unsigned n,
+		       struct sb_proc_fsres *out);
+/* Start-up only: waits up to timeout_ns for the pass handed over; true
+ * when it finished. */
+bool sb_proc_fsw_wait(struct sb_proc_fsw *w, int64_t timeout_ns);
+/* Mounts stuck now (their calls not returned). */
+unsigned sb_proc_fsw_stuck(struct sb_proc_fsw *w);
 
 /* ---- per-process files ---- */
 
