@@ -28,6 +28,11 @@
 	X(cpufreq)                                                                                 \
 	X(selinux)                                                                                 \
 	X(textfile)                                                                                \
+	X(uname)                                                                                   \
+	X(os)                                                                                      \
+	X(time)                                                                                    \
+	X(timex)                                                                                   \
+	X(filesystem)                                                                              \
 	X(processes)
 
 #define DECLARE(name) extern const struct sb_proc_collector sb_proc_collector_##name;

@@ -24,6 +24,7 @@
 struct proc_cfg {
 	char *procfs;
 	char *sysfs;
+	char *rootfs;
 	char *udev;
 	struct sb_strlist collectors;
 	struct sb_strlist processes;
@@ -36,6 +37,9 @@ struct proc_cfg {
 	char *vmstat_fields;
 	char *netstat_fields;
 	char *textfile_directory;
+	char *filesystem_mount_points_exclude;
+	char *filesystem_fs_types_exclude;
+	int64_t filesystem_statfs_timeout; /* ns */
 };
 
 /* What parsers need from the machine, passed in so tests can vary it. */
@@ -232,6 +236,86 @@ struct sb_proc_udev {
 	const char *ata, *ata_write_cache, *ata_write_cache_enabled, *ata_rotation_rate_rpm;
 };
 void sb_proc_parse_udev(const char *text, struct sb_proc_udev *u);
+
+/* A sysctl file of one line (/proc/sys/kernel/hostname): its text without
+ * the newline, in place. 0 or -EINVAL (empty, cut short, more lines). */
+int sb_proc_parse_sysctl_line(const char *text, const char **v, size_t *len,
+			      struct sb_proc_perr *e);
+/* node_uname_info: the six labels in node_exporter's order (sysname,
+ * release, version, machine, nodename, domainname). */
+#define SB_PROC_UNAME_N 6
+struct sb_proc_uname {
+	const char *v[SB_PROC_UNAME_N];
+	size_t len[SB_PROC_UNAME_N];
+};
+void sb_proc_uname_sample(struct sb_evb *b, const struct sb_proc_uname *u);
+
+/* os-release(5): the fields node_os_info has, unquoted, in
+ * node_exporter's label order (build_id, id, id_like, image_id,
+ * image_version, name, pretty_name, variant, variant_id, version,
+ * version_codename, version_id). */
+#define SB_PROC_OS_N 12
+#define SB_PROC_OS_MAX 256
+struct sb_proc_osrel {
+	char v[SB_PROC_OS_N][SB_PROC_OS_MAX];
+};
+/* Returns how many known keys were set; bad lines are skipped. */
+int sb_proc_parse_osrelease(const char *text, struct sb_proc_osrel *os, struct sb_proc_perr *e);
+/* node_os_info, and node_os_version when VERSION_ID starts with a number
+ * above 0; returns the samples added. */
+int sb_proc_os_samples(const struct sb_proc_osrel *os, struct sb_evb *b);
+
+/* node_time_seconds and node_time_zone_offset_seconds{time_zone}. */
+struct timespec;
+void sb_proc_time_samples(struct sb_evb *b, const struct timespec *now, long gmtoff,
+			  const char *zone);
+/* One clocksource<N>'s available_clocksource and current_clocksource
+ * files; device: its position in name order. Returns the samples added. */
+int sb_proc_parse_clocksource(const char *avail, const char *current, unsigned device,
+			      struct sb_evb *b, struct sb_proc_perr *e);
+/* node_timex_*, as node_exporter converts them; state: adjtimex's return. */
+struct timex;
+int sb_proc_timex_samples(struct sb_evb *b, const struct timex *tx, int state);
+
+/* /proc/<pid>/mountinfo: one call per mount, the mount point with \040
+ * and \011 undone and the rootfs prefix taken off (as node_exporter). */
+#define SB_PROC_MOUNT_MAX 512
+struct sb_proc_mount {
+	char device[256];
+	char mountpoint[SB_PROC_MOUNT_MAX];
+	char fstype[64];
+	bool readonly; /* "ro" in the mount's or the superblock's options */
+};
+typedef void (*sb_proc_mount_fn)(void *arg, const struct sb_proc_mount *m);
+int sb_proc_parse_mountinfo(const char *text, const char *rootfs, sb_proc_mount_fn fn, void *arg,
+			    struct sb_proc_perr *e);
+
+/* The filesystem collector's statfs worker (filesystem.c). statfs and the
+ * clock go through ops, so tests can hang a mount and move time. */
+struct statfs;
+struct sb_proc_fsops {
+	int (*statfs)(void *arg, const char *path, struct statfs *sf); /* 0 or -errno */
+	int64_t (*now_ns)(void *arg);				       /* monotonic */
+	void *arg;
+};
+enum sb_proc_fsstate { SB_FS_PENDING, SB_FS_OK, SB_FS_ERROR, SB_FS_STUCK };
+struct sb_proc_fsres {
+	enum sb_proc_fsstate state;
+	double size, free, avail, files, files_free;
+};
+struct sb_proc_fsw;
+struct sb_proc_fsw *sb_proc_fsw_new(const struct sb_proc_fsops *ops, int64_t timeout_ns);
+void sb_proc_fsw_free(struct sb_proc_fsw *w);
+/* Never waits on a statfs call: out[i] gets the latest result for
+ * paths[i] (PENDING: none yet; STUCK: a call past the timeout still
+ * running), then, if the worker is idle, the list is handed over. */
+void sb_proc_fsw_round(struct sb_proc_fsw *w, const char *const *paths, unsigned n,
+		       struct sb_proc_fsres *out);
+/* Start-up only: waits up to timeout_ns for the pass handed over; true
+ * when it finished. */
+bool sb_proc_fsw_wait(struct sb_proc_fsw *w, int64_t timeout_ns);
+/* Mounts stuck now (their calls not returned). */
+unsigned sb_proc_fsw_stuck(struct sb_proc_fsw *w);
 
 /* ---- per-process files ---- */
 
