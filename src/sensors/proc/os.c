@@ -243,7 +243,8 @@ static int os_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_e
 		sb_proc_os_samples(&os->rel, b);
 		return sb_proc_report(st, &os->f[i], &e);
 	}
-	return 0; /* neither file: nothing to say, as node_exporter */
+	/* neither file: no series, and a failed collector, as node_exporter */
+	return -ENODATA;
 }
 
 const struct sb_proc_collector sb_proc_collector_os = {
