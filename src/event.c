@@ -109,7 +109,8 @@ static int grow(void **v, size_t *cap, size_t n, size_t elem)
 static size_t put_str(struct sb_evb *b, const char *s, size_t n)
 {
 	size_t off = b->str.len;
-	sb_buf_add(&b->str, s, n);
+	if (n) /* a new builder's buffer has no data yet: NULL + 0 is undefined */
+		sb_buf_add(&b->str, s, n);
 	sb_buf_addc(&b->str, 0);
 	if (b->str.err && !b->err)
 		b->err = b->str.err;

@@ -389,7 +389,8 @@ static int item(struct dec *x, size_t off)
 static size_t cstr(struct sb_pbdec *d, const unsigned char *p, size_t n)
 {
 	size_t at = d->scratch.len;
-	sb_buf_add(&d->scratch, p ? p : (const unsigned char *)"", n);
+	if (n) /* an empty buffer has no data pointer to add nothing to */
+		sb_buf_add(&d->scratch, p, n);
 	sb_buf_addc(&d->scratch, 0);
 	return at;
 }
@@ -611,14 +612,16 @@ int sb_pbdec_event(struct sb_pbdec *d, const void *p, size_t n, size_t base, str
 			break;
 		case EV_RUN:
 			sb_buf_reset(&d->run);
-			sb_buf_add(&d->run, f.p, f.n);
+			if (f.n)
+				sb_buf_add(&d->run, f.p, f.n);
 			break;
 		case EV_TIME:
 			time_ns = (int64_t)f.u;
 			break;
 		case EV_HOST:
 			sb_buf_reset(&d->host);
-			sb_buf_add(&d->host, f.p, f.n);
+			if (f.n)
+				sb_buf_add(&d->host, f.p, f.n);
 			break;
 		case EV_SOURCE:
 			src = f.p, srcn = f.n;
@@ -645,6 +648,15 @@ int sb_pbdec_event(struct sb_pbdec *d, const void *p, size_t n, size_t base, str
 		return e;
 	sb_buf_cstr(&d->run);
 	sb_buf_cstr(&d->host);
+	/* the JSON writer puts the run in as it is (the agent's own hex id) */
+	for (size_t i = 0; i < d->run.len; i++) {
+		unsigned char c = (unsigned char)d->run.data[i];
+		if (c < 0x20 || c > 0x7e || c == '"' || c == '\\')
+			return fail(d, base,
+				    "Event: run holds byte 0x%02x (printable ASCII only, "
+				    "no quote or backslash)",
+				    c);
+	}
 	size_t srcs = cstr(d, src, srcn), kinds = cstr(d, kind, kindn);
 	sb_evb_begin(&d->evb, scratch(d, srcs), scratch(d, kinds));
 	sb_evb_time(&d->evb, time_ns);

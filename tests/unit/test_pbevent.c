@@ -402,6 +402,25 @@ static void test_malformed_messages_say_what_and_where(void **state)
 				 "\xaa\x06\x02xy\xad\x06\x01\x02\x03\x04"),
 			 0);
 	assert_int_equal(DEC(&d, ""), 0);
+	/* a run the JSON writer would have to escape (found by the fuzzer) */
+	assert_int_equal(DEC(&d, "\x12\x03"
+				 "a\"b"),
+			 -EBADMSG);
+	assert_non_null(strstr(d.err, "byte 100: Event: run holds byte 0x22"));
+	assert_int_equal(DEC(&d, "\x12\x02"
+				 "a\xd9"),
+			 -EBADMSG);
+	sb_pbdec_free(&d);
+}
+
+/* The first event a new decoder (and so a new builder) makes may have an
+ * empty source: found by the fuzzer as UBSan's "zero offset to null". */
+static void test_a_fresh_decoder_takes_an_event_with_empty_strings(void **state)
+{
+	(void)state;
+	struct sb_pbdec d;
+	sb_pbdec_init(&d);
+	assert_int_equal(DEC(&d, "\x08\x02\x12\x00\x2a\x00\x7a\x04\x0a\x00\x2a\x00"), 0);
 	sb_pbdec_free(&d);
 }
 
@@ -499,6 +518,7 @@ int main(void)
 	    cmocka_unit_test(test_unsorted_labels_come_back_sorted),
 	    cmocka_unit_test(test_truncated_messages_fail_cleanly),
 	    cmocka_unit_test(test_malformed_messages_say_what_and_where),
+	    cmocka_unit_test(test_a_fresh_decoder_takes_an_event_with_empty_strings),
 	    cmocka_unit_test(test_oversized_input_is_refused),
 	    cmocka_unit_test(test_delimited_stream_reads_message_by_message),
 	};
