@@ -76,7 +76,7 @@ endif
 TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
 .PHONY: all run test unit e2e clean install deps bench fuzz format check-format promtext-bench \
-	bpf-arches
+	codec-bench bpf-arches
 
 all: $(BUILD)/sensorbus
 
@@ -186,6 +186,14 @@ $(BUILD)/promtext_bench: tests/helpers/promtext_bench.c $(LIB_OBJS)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJS) $(ALL_LDFLAGS) $(LIBS)
 
 promtext-bench: $(BUILD)/promtext_bench
+
+# codec-bench: every codec's encoding speed and size (tests/helpers/codec_bench.c)
+$(BUILD)/codec_bench: tests/helpers/codec_bench.c $(LIB_OBJS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJS) $(ALL_LDFLAGS) $(LIBS)
+
+codec-bench: $(BUILD)/codec_bench
+	$(Q)$(BUILD)/codec_bench
 
 bench:
 	$(Q)scripts/deps.sh bench

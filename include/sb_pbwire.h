@@ -50,6 +50,10 @@ static inline void sb_pb_varint(struct sb_buf *b, uint64_t v)
 {
 	if (sb_unlikely(b->cap - b->len < SB_PB_VARINT_MAX) && sb_buf_reserve(b, SB_PB_VARINT_MAX))
 		return;
+	if (sb_likely(v < 0x80)) {
+		b->data[b->len++] = (char)v;
+		return;
+	}
 	b->len += sb_pb_varint_put((unsigned char *)b->data + b->len, v);
 }
 
@@ -72,11 +76,14 @@ static inline void sb_pb_sint64(struct sb_buf *b, uint32_t field, int64_t v)
 
 static inline void sb_pb_fixed64(struct sb_buf *b, uint32_t field, uint64_t v)
 {
-	unsigned char le[8];
-	for (int i = 0; i < 8; i++)
-		le[i] = (unsigned char)(v >> (8 * i));
 	sb_pb_key(b, field, SB_PB_I64);
-	sb_buf_add(b, le, 8);
+	if (sb_unlikely(b->cap - b->len < 8) && sb_buf_reserve(b, 8))
+		return;
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	memcpy(b->data + b->len, &v, 8);
+	b->len += 8;
 }
 
 static inline uint64_t sb_pb_double_bits(double d)

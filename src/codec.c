@@ -57,17 +57,22 @@ void sb_codec_frame(const struct sb_codec *c, struct sb_buf *out, struct sb_code
 		sb_buf_addc(out, '\n');
 		return;
 	}
-	/* The length goes first: encode after a gap as long as the largest
-	 * varint a body can need, then close the gap. */
+	/* The length goes first: encode after a gap of two bytes, the varint
+	 * of any body from 128 bytes to 16 KiB (most events), then move the
+	 * body only when its length needs another size. */
 	size_t at = out->len;
-	sb_buf_add(out, "\0\0\0\0\0", 5);
+	sb_buf_add(out, "\0\0", 2);
 	c->encode(out, ctx, ev);
 	if (out->err)
 		return;
-	size_t body = out->len - at - 5;
+	size_t body = out->len - at - 2;
 	unsigned char hdr[10];
 	size_t h = sb_pb_varint_put(hdr, body);
-	memmove(out->data + at + h, out->data + at + 5, body);
+	if (h != 2) {
+		if (h > 2 && sb_buf_reserve(out, h - 2))
+			return;
+		memmove(out->data + at + h, out->data + at + 2, body);
+	}
 	memcpy(out->data + at, hdr, h);
 	out->len = at + h + body;
 }

@@ -3,12 +3,11 @@
  * event into the caller's buffer, and decoded back into an event.
  *
  * Round trip: decoding what the encoder wrote and running the JSON writer
- * gives the bytes the JSON writer gives for the original event, as long as
- * its labels were sorted by name (the schema sorts them; every sensor
- * makes them so). The top-level fields are where that takes care: the
- * decoder writes them back as target, then the process record's fields in
- * the record's order, then the rest, so the encoder only uses `target` and
- * a record when the event's fields stand in exactly that order. */
+ * gives the bytes the JSON writer gives for the original event (whose
+ * labels are sorted by name, the schema's order, from the moment it is
+ * built). The top-level fields are where that takes care: the decoder writes them back as target,
+ * then the process record's fields in the record's order, then the rest, so the encoder only uses
+ * `target` and a record when the event's fields stand in exactly that order. */
 #include "sb_pbevent.h"
 
 #include <errno.h>
@@ -90,10 +89,15 @@ static const struct rec recs[] = {
 
 static bool is_ascii(const char *s, size_t n)
 {
-	unsigned char acc = 0;
-	for (size_t i = 0; i < n; i++)
+	uint64_t acc = 0, w;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		acc |= w;
+	}
+	for (; i < n; i++)
 		acc |= (unsigned char)s[i];
-	return acc < 0x80;
+	return !(acc & 0x8080808080808080ull);
 }
 
 /* proto3 strings are UTF-8, and readers (Python's) refuse anything else:
@@ -129,10 +133,22 @@ static void str_always(struct sb_buf *out, uint32_t num, const char *s, size_t n
 	}
 }
 
+/* Every field number here is below 16: a key is one byte. */
 static inline void str(struct sb_buf *out, uint32_t num, const char *s, size_t n)
 {
-	if (n)
+	if (!n)
+		return;
+	if (sb_unlikely(!is_ascii(s, n))) {
 		str_always(out, num, s, n);
+		return;
+	}
+	if (sb_unlikely(out->cap - out->len < n + 11) && sb_buf_reserve(out, n + 11))
+		return;
+	unsigned char *p = (unsigned char *)out->data + out->len;
+	*p++ = (unsigned char)(num << 3 | SB_PB_LEN);
+	p += sb_pb_varint_put(p, n);
+	memcpy(p, s, n);
+	out->len = (size_t)(p + n - (unsigned char *)out->data);
 }
 
 static inline void dbl(struct sb_buf *out, uint32_t num, double d)
@@ -155,53 +171,38 @@ static void count(struct sb_buf *out, uint32_t num_int, uint32_t num_float, doub
 
 static void label(struct sb_buf *out, const struct sb_label *l)
 {
+	size_t nn = strlen(l->name), vn = strlen(l->value);
+	/* the common label, short and ASCII, in one go */
+	if (sb_likely(nn && vn && nn + vn + 4 < 0x80 && is_ascii(l->name, nn) &&
+		      is_ascii(l->value, vn))) {
+		if (sb_unlikely(out->cap - out->len < nn + vn + 6) &&
+		    sb_buf_reserve(out, nn + vn + 6))
+			return;
+		unsigned char *p = (unsigned char *)out->data + out->len;
+		p[0] = S_LABELS << 3 | SB_PB_LEN;
+		p[1] = (unsigned char)(nn + vn + 4);
+		p[2] = L_NAME << 3 | SB_PB_LEN;
+		p[3] = (unsigned char)nn;
+		memcpy(p + 4, l->name, nn);
+		p[4 + nn] = L_VALUE << 3 | SB_PB_LEN;
+		p[5 + nn] = (unsigned char)vn;
+		memcpy(p + 6 + nn, l->value, vn);
+		out->len += nn + vn + 6;
+		return;
+	}
 	size_t at = sb_pb_open(out, S_LABELS);
-	str(out, L_NAME, l->name, strlen(l->name));
-	str(out, L_VALUE, l->value, strlen(l->value));
+	str(out, L_NAME, l->name, nn);
+	str(out, L_VALUE, l->value, vn);
 	sb_pb_close(out, at);
-}
-
-static int cmp_label(const void *a, const void *b, void *arg)
-{
-	const struct sb_label *l = arg;
-	uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
-	int c = strcmp(l[x].name, l[y].name);
-	return c ? c : (x > y) - (x < y);
-}
-
-static void labels(struct sb_buf *out, const struct sb_sample *s)
-{
-	uint16_t n = s->nlabels;
-	uint16_t i;
-	for (i = 1; i < n; i++)
-		if (strcmp(s->labels[i - 1].name, s->labels[i].name) > 0)
-			break;
-	if (i >= n) {
-		for (i = 0; i < n; i++)
-			label(out, &s->labels[i]);
-		return;
-	}
-	/* Unsorted: sort an index, on the stack unless the sample is huge. */
-	uint16_t stack[256];
-	uint16_t *idx = n <= 256 ? stack : malloc(n * sizeof(*idx));
-	if (!idx) {
-		out->err = -ENOMEM;
-		return;
-	}
-	for (i = 0; i < n; i++)
-		idx[i] = i;
-	qsort_r(idx, n, sizeof(*idx), cmp_label, (void *)s->labels);
-	for (i = 0; i < n; i++)
-		label(out, &s->labels[idx[i]]);
-	if (idx != stack)
-		free(idx);
 }
 
 static void sample(struct sb_buf *out, const struct sb_sample *s)
 {
 	size_t at = sb_pb_open(out, EV_SAMPLES);
 	str(out, S_NAME, s->name, strlen(s->name));
-	labels(out, s);
+	/* sorted by name, as the schema says: every event's are (sb_evb_finish) */
+	for (uint16_t i = 0; i < s->nlabels; i++)
+		label(out, &s->labels[i]);
 	if (s->type)
 		sb_pb_uint64(out, S_TYPE, s->type);
 	if (s->type == SB_HISTOGRAM || s->type == SB_SUMMARY) {
