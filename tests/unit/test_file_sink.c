@@ -310,7 +310,7 @@ static void test_a_protobuf_message_torn_by_a_full_disk_is_cut(void **state)
 static void test_an_unknown_format_is_a_config_error_naming_the_formats(void **state)
 {
 	(void)state;
-	struct sb_config cfg;
+	struct sb_config cfg = {0};
 	char err[512];
 	assert_int_equal(sb_config_load(&cfg,
 					"{\"sinks\":[{\"type\":\"stdout\"},"
@@ -320,6 +320,7 @@ static void test_an_unknown_format_is_a_config_error_naming_the_formats(void **s
 			 -EINVAL);
 	assert_non_null(strstr(err, "sinks[1]"));
 	assert_non_null(strstr(err, "format: \"xml\" unknown (one of json, protobuf)"));
+	sb_config_free(&cfg);
 }
 
 int main(void)
