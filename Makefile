@@ -76,7 +76,7 @@ endif
 TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
 .PHONY: all run test unit e2e clean install deps bench fuzz format check-format promtext-bench \
-	bpf-arches
+	codec-bench bpf-arches
 
 all: $(BUILD)/sensorbus
 
@@ -150,22 +150,35 @@ test:
 	$(Q)tests/run-unit.sh $(TEST_BINS)
 	$(Q)SB_BIN=$(BUILD)/sensorbus SB_BUILD=$(BUILD) tests/run-e2e.sh
 
-# ---- fuzzing: libFuzzer + ASan/UBSan over the Prometheus text parser ----
+# ---- fuzzing: libFuzzer + ASan/UBSan, one harness per decoder of untrusted
+# input: fuzz/fuzz_NAME.c over FUZZ_SRCS_NAME, its seeds in FUZZ_SEEDS_NAME.
+# `make fuzz` runs every harness FUZZ_SECS each; `make fuzz-NAME` one.
 FUZZ_SECS ?= 20
 FUZZ_OUT ?= fuzz-out
-FUZZ_SRCS := fuzz/fuzz_promtext.c src/expfmt/promtext.c src/event.c src/util.c src/json.c
+FUZZ_HARNESSES := promtext pbevent
+FUZZ_SRCS_promtext := src/expfmt/promtext.c src/event.c src/util.c src/json.c
+FUZZ_ARGS_promtext := -max_len=8192 -dict=fuzz/promtext.dict
+FUZZ_SEEDS_promtext := fuzz/corpus fixtures/prom
+FUZZ_SRCS_pbevent := src/pbevent.c src/pbwire.c src/event.c src/util.c src/json.c
+FUZZ_ARGS_pbevent := -max_len=16384
+FUZZ_SEEDS_pbevent := fuzz/corpus-pbevent
 
-$(BUILD)/fuzz/fuzz_promtext: $(FUZZ_SRCS) $(wildcard include/*.h src/expfmt/*.h)
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c $(wildcard src/*.c src/expfmt/*.c include/*.h src/expfmt/*.h)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -o $@ $(FUZZ_SRCS) -lm
+		-fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -o $@ $< $(FUZZ_SRCS_$*) -lm
 
-fuzz: $(BUILD)/fuzz/fuzz_promtext
-	$(Q)mkdir -p $(FUZZ_OUT)/corpus
-	$(Q)$(BUILD)/fuzz/fuzz_promtext -max_total_time=$(FUZZ_SECS) -max_len=8192 \
-		-dict=fuzz/promtext.dict -artifact_prefix=$(FUZZ_OUT)/ -print_final_stats=1 \
-		$(FUZZ_OUT)/corpus fuzz/corpus fixtures/prom
+FUZZ_RUNS := $(addprefix fuzz-,$(FUZZ_HARNESSES))
+.PHONY: $(FUZZ_RUNS)
+
+fuzz: $(FUZZ_RUNS)
+
+$(FUZZ_RUNS): fuzz-%: $(BUILD)/fuzz/fuzz_%
+	$(Q)mkdir -p $(FUZZ_OUT)/corpus-$*
+	$(Q)$(BUILD)/fuzz/fuzz_$* -max_total_time=$(FUZZ_SECS) $(FUZZ_ARGS_$*) \
+		-artifact_prefix=$(FUZZ_OUT)/$*- -print_final_stats=1 \
+		$(FUZZ_OUT)/corpus-$* $(FUZZ_SEEDS_$*)
 
 # promtext-bench: the parser's throughput on a file (tests/helpers/promtext_bench.c)
 $(BUILD)/promtext_bench: tests/helpers/promtext_bench.c $(LIB_OBJS)
@@ -173,6 +186,14 @@ $(BUILD)/promtext_bench: tests/helpers/promtext_bench.c $(LIB_OBJS)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJS) $(ALL_LDFLAGS) $(LIBS)
 
 promtext-bench: $(BUILD)/promtext_bench
+
+# codec-bench: every codec's encoding speed and size (tests/helpers/codec_bench.c)
+$(BUILD)/codec_bench: tests/helpers/codec_bench.c $(LIB_OBJS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJS) $(ALL_LDFLAGS) $(LIBS)
+
+codec-bench: $(BUILD)/codec_bench
+	$(Q)$(BUILD)/codec_bench
 
 bench:
 	$(Q)scripts/deps.sh bench

@@ -34,6 +34,9 @@ struct sb_codec {
 	const char *content_type; /* for transports that label messages */
 	enum sb_codec_framing framing;
 	void (*encode)(struct sb_buf *out, struct sb_codec_ctx *ctx, const struct sb_event *ev);
+	/* The schema's message name, for transports that say what a message
+	 * is (AMQP `type`); NULL for self-describing formats. */
+	const char *message_type;
 };
 
 const struct sb_codec *sb_codec_find(const char *name);

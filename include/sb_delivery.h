@@ -43,6 +43,7 @@ struct sb_delivery_cfg {
 	int64_t window;
 	int64_t memory_events;
 	int64_t confirm_timeout;
+	char *format; /* the codec's name (sb_codec_find) */
 };
 extern const struct sb_cfg_key sb_delivery_keys[];
 

@@ -41,7 +41,7 @@ struct sb_bucket {
 
 struct sb_sample {
 	const char *name;
-	const struct sb_label *labels;
+	const struct sb_label *labels;	 /* sorted by name (sb_evb_finish sorts them) */
 	const struct sb_bucket *buckets; /* histogram buckets or summary quantiles */
 	double value;			 /* plain value; histogram/summary: unused */
 	double sum;			 /* histogram/summary */

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "sb_json.h"
+#include "sb_pbevent.h"
+#include "sb_pbwire.h"
 
 static void json_encode(struct sb_buf *out, struct sb_codec_ctx *ctx, const struct sb_event *ev)
 {
@@ -15,7 +17,8 @@ static void json_encode(struct sb_buf *out, struct sb_codec_ctx *ctx, const stru
 }
 
 static const struct sb_codec codecs[] = {
-    {"json", 1, "application/json", SB_FRAME_NEWLINE, json_encode},
+    {"json", 1, "application/json", SB_FRAME_NEWLINE, json_encode, NULL},
+    {"protobuf", 2, "application/x-protobuf", SB_FRAME_VARINT, sb_pb_event, "sensorbus.v1.Event"},
 };
 
 const struct sb_codec *sb_codec_find(const char *name)
@@ -46,19 +49,6 @@ const char *sb_codec_names(void)
 	return names;
 }
 
-static size_t varint(unsigned char b[10], uint64_t v)
-{
-	size_t n = 0;
-	do {
-		b[n] = (unsigned char)(v & 0x7f);
-		v >>= 7;
-		if (v)
-			b[n] |= 0x80;
-		n++;
-	} while (v);
-	return n;
-}
-
 void sb_codec_frame(const struct sb_codec *c, struct sb_buf *out, struct sb_codec_ctx *ctx,
 		    const struct sb_event *ev)
 {
@@ -67,17 +57,22 @@ void sb_codec_frame(const struct sb_codec *c, struct sb_buf *out, struct sb_code
 		sb_buf_addc(out, '\n');
 		return;
 	}
-	/* The length goes first: encode after a gap as long as the largest
-	 * varint a body can need, then close the gap. */
+	/* The length goes first: encode after a gap of two bytes, the varint
+	 * of any body from 128 bytes to 16 KiB (most events), then move the
+	 * body only when its length needs another size. */
 	size_t at = out->len;
-	sb_buf_add(out, "\0\0\0\0\0", 5);
+	sb_buf_add(out, "\0\0", 2);
 	c->encode(out, ctx, ev);
 	if (out->err)
 		return;
-	size_t body = out->len - at - 5;
+	size_t body = out->len - at - 2;
 	unsigned char hdr[10];
-	size_t h = varint(hdr, body);
-	memmove(out->data + at + h, out->data + at + 5, body);
+	size_t h = sb_pb_varint_put(hdr, body);
+	if (h != 2) {
+		if (h > 2 && sb_buf_reserve(out, h - 2))
+			return;
+		memmove(out->data + at + h, out->data + at + 2, body);
+	}
 	memcpy(out->data + at, hdr, h);
 	out->len = at + h + body;
 }

@@ -109,7 +109,8 @@ static int grow(void **v, size_t *cap, size_t n, size_t elem)
 static size_t put_str(struct sb_evb *b, const char *s, size_t n)
 {
 	size_t off = b->str.len;
-	sb_buf_add(&b->str, s, n);
+	if (n) /* a new builder's buffer has no data yet: NULL + 0 is undefined */
+		sb_buf_add(&b->str, s, n);
 	sb_buf_addc(&b->str, 0);
 	if (b->str.err && !b->err)
 		b->err = b->str.err;
@@ -254,10 +255,33 @@ void sb_evb_field_str(struct sb_evb *b, const char *key, const char *v, size_t l
 
 #define ALIGN8(x) (((x) + 7) & ~(size_t)7)
 
+/* Labels are sorted by name in every event, whatever order a sensor gave
+ * them in: one series has one rendering, and every codec (the protobuf
+ * schema sorts them) writes the same order. Sensors mostly give them
+ * sorted, which costs one pass. Stable: strings are appended in the order
+ * they came, so a name's offset breaks ties between duplicates. */
+static int cmp_label(const void *x, const void *y, void *str)
+{
+	const struct sb_evb_label *a = x, *b = y;
+	int c = strcmp((const char *)str + a->name, (const char *)str + b->name);
+	return c ? c : (a->name > b->name) - (a->name < b->name);
+}
+
+static void sort_labels(struct sb_evb *b, struct sb_evb_label *l, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(b->str.data + l[i - 1].name, b->str.data + l[i].name) > 0) {
+			qsort_r(l, n, sizeof(*l), cmp_label, b->str.data);
+			return;
+		}
+}
+
 struct sb_event *sb_evb_finish(struct sb_evb *b)
 {
 	if (b->err)
 		return NULL;
+	for (size_t i = 0; i < b->nsamples; i++)
+		sort_labels(b, b->labels + b->samples[i].label0, b->samples[i].nlabels);
 	size_t off_samples = ALIGN8(sizeof(struct sb_event));
 	size_t off_labels = ALIGN8(off_samples + b->nsamples * sizeof(struct sb_sample));
 	size_t off_buckets = ALIGN8(off_labels + b->nlabels * sizeof(struct sb_label));

@@ -63,7 +63,10 @@ void sb_json_str(struct sb_buf *out, const char *s, size_t n)
 		sb_buf_add(out, s + run, i - run);
 		unsigned char c = p[i];
 		if (cls == 2) {
-			sb_buf_add(out, "\\ufffd", 6);
+			/* the character itself, not its escape: the protobuf
+			 * codec writes it so, and a decoded event's JSON must be
+			 * the same bytes */
+			sb_buf_add(out, "\xef\xbf\xbd", 3);
 		} else if (c == '"' || c == '\\') {
 			char e[2] = {'\\', (char)c};
 			sb_buf_add(out, e, 2);

@@ -19,6 +19,8 @@ static int config_keys_main(int argc, char **argv)
 
 const struct sb_subcommand sb_subcommands[] = {
     {"config-keys", config_keys_main, "print every config key as markdown tables"},
+    {"decode", sb_decode_main,
+     "[--batch] [FILE|-]: print delimited protobuf events as the JSON lines of the json format"},
     {"spool", sb_spool_main, "verify|stats DIR: check or describe a sink's spool offline"},
     {NULL, NULL, NULL},
 };

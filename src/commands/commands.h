@@ -12,6 +12,9 @@ struct sb_subcommand {
 /* NULL-terminated. */
 extern const struct sb_subcommand sb_subcommands[];
 
+/* `sensorbus decode [--batch] [FILE|-]` (decode.c). */
+int sb_decode_main(int argc, char **argv);
+
 /* `sensorbus spool verify|stats DIR` (spool.c). */
 int sb_spool_main(int argc, char **argv);
 

@@ -74,12 +74,20 @@ const struct sb_cfg_key sb_delivery_keys[] = {
      "buffer memory: events held per worker before the rest go to the spool", .min = 1, .max = 1e8},
     {"confirm_timeout", SB_CT_DURATION, D(confirm_timeout), "10s",
      "longest wait for a window's outcome before it counts as failed", .min = 0.001, .max = 3600},
+    {"format", SB_CT_STR, D(format), "json",
+     "json or protobuf (one sensorbus.v1.Event per message, docs/formats.md); spooled events "
+     "keep the format they were written in"},
     {0},
 };
 
 int sb_delivery_validate(const void *cfgp, char *err, size_t errlen)
 {
 	const struct sb_delivery_cfg *c = cfgp;
+	if (!sb_codec_find(c->format)) {
+		snprintf(err, errlen, "format: \"%s\" unknown (one of %s)", c->format,
+			 sb_codec_names());
+		return -EINVAL;
+	}
 	if (!*c->spool_dir) {
 		snprintf(err, errlen, "spool_dir: empty (the spool is the delivery guarantee)");
 		return -EINVAL;
@@ -515,7 +523,7 @@ static int open_common(struct sb_sink *s, int64_t (*now)(void), bool threads)
 	k->t = s->ops->transport;
 	k->n = s->nshards;
 	k->now = now;
-	k->codec = sb_codec_find("json");
+	k->codec = sb_codec_find(c->format);
 	snprintf(k->comp, sizeof(k->comp), "sink:%s", k->t->name);
 	pthread_mutex_init(&k->bmu, NULL);
 	pthread_mutex_init(&k->tmu, NULL);

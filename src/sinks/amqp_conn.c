@@ -500,6 +500,13 @@ int sb_amqp_link_publish(struct sb_amqp_link *l, struct sb_dmsg *const *msgs, si
 						 m->kind, m->run);
 		size_t idl = sb_dmsg_id(m, id, sizeof(id));
 		p.content_type = sym_amqp_cstring_bytes(m->codec->content_type);
+		/* binary bodies say which message they are; JSON describes itself */
+		if (m->codec->message_type) {
+			p._flags |= AMQP_BASIC_TYPE_FLAG;
+			p.type = sym_amqp_cstring_bytes(m->codec->message_type);
+		} else {
+			p._flags &= ~AMQP_BASIC_TYPE_FLAG;
+		}
 		p.message_id = (amqp_bytes_t){idl, id};
 		p.timestamp = (uint64_t)(m->time_ns / SB_NSEC_PER_SEC);
 		int st =

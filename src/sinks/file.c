@@ -1,9 +1,11 @@
-/* JSON-lines sinks: `file` (append, 0640, size rotation, reopen on SIGHUP)
- * and `stdout`. Events are encoded into one buffer and written with few
- * large write(2)s. When the disk refuses, the bytes stay in the buffer and
- * the bus is told to retry, so nothing the sink took is lost while the
- * agent runs; what is still held at shutdown is counted lost, and a line
- * it left half written is cut off, so the file holds whole lines only.
+/* Stream sinks: `file` (append, 0640, size rotation, reopen on SIGHUP) and
+ * `stdout`, in any codec's stream framing (`format`: JSON lines, or
+ * varint-delimited protobuf messages). Events are encoded into one buffer
+ * and written with few large write(2)s. When the disk refuses, the bytes
+ * stay in the buffer and the bus is told to retry, so nothing the sink took
+ * is lost while the agent runs; what is still held at shutdown is counted
+ * lost, and a record it left half written is cut off, so the file holds
+ * whole records only (a "line" below is one event's record).
  *
  * The file is opened as sb_fsafe.h says: in a directory no other user can
  * write (made 0750 if missing), never through a link. A file deleted under
@@ -23,6 +25,7 @@
 
 struct file_cfg {
 	char *path;
+	char *format;
 	uint64_t rotate_bytes;
 	int64_t keep;
 	bool fsync;
@@ -41,10 +44,13 @@ struct file_state {
 	bool is_stdout;
 	uint64_t size;	  /* of the current file */
 	uint64_t partial; /* bytes of a line begun but not ended in it */
+	uint64_t rest;	  /* varint framing: bytes of that line not yet written */
 	uint64_t lost;	  /* events whose line was cut, for sb_sink.lost */
 	char why[400];	  /* why the last open failed */
 	struct sb_buf buf;
 	const struct sb_codec *codec;
+	bool nl;	     /* newline framing: lines end in '\n'; else they are delimited */
+	struct file_cfg own; /* stdout's: its fixed keys and its format */
 	struct sb_codec_ctx cc;
 	struct sb_ratelimit rl;
 	bool failing;
@@ -53,8 +59,11 @@ struct file_state {
 
 static const struct sb_cfg_key file_keys[] = {
     {"path", SB_CT_STR, offsetof(struct file_cfg, path), "/var/log/sensorbus/events.jsonl",
-     "file to append JSON lines to (its directory is created if missing)",
+     "file to append events to (its directory is created if missing)",
      .flags = SB_CK_PATH | SB_CK_OWNED | SB_CK_TARGET},
+    {"format", SB_CT_STR, offsetof(struct file_cfg, format), "json",
+     "json (JSON lines) or protobuf (varint-delimited sensorbus.v1.Event messages, "
+     "docs/formats.md)"},
     {"rotate_bytes", SB_CT_SIZE, offsetof(struct file_cfg, rotate_bytes), "100MiB",
      "rotate when the file would grow past this size (0: never)", .min = 0, .max = 1e15},
     {"keep", SB_CT_INT, offsetof(struct file_cfg, keep), "5",
@@ -68,6 +77,77 @@ static const struct sb_cfg_key file_keys[] = {
      .max = 1e12},
     {0},
 };
+
+static const struct sb_cfg_key stdout_keys[] = {
+    {"format", SB_CT_STR, offsetof(struct file_cfg, format), "json",
+     "json (JSON lines) or protobuf (varint-delimited sensorbus.v1.Event messages, "
+     "docs/formats.md)"},
+    {0},
+};
+
+static int file_validate(const void *cfgp, char *err, size_t errlen)
+{
+	const struct file_cfg *c = cfgp;
+	if (!sb_codec_find(c->format)) {
+		snprintf(err, errlen, "format: \"%s\" unknown (one of %s)", c->format,
+			 sb_codec_names());
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Length of the line that starts at p (lines are appended whole). */
+static size_t line_len(const struct file_state *st, const char *p, size_t n)
+{
+	if (st->nl)
+		return (size_t)((const char *)memchr(p, '\n', n) - p) + 1;
+	uint64_t len = 0;
+	size_t h = 0;
+	for (unsigned shift = 0; h < n && shift < 64; shift += 7) {
+		unsigned char c = (unsigned char)p[h++];
+		len |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80))
+			break;
+	}
+	return h + (size_t)len;
+}
+
+/* The rest of a half-written line, at the front of the buffer. */
+static size_t rest_len(const struct file_state *st, const char *p, size_t n)
+{
+	return st->nl ? line_len(st, p, n) : (size_t)st->rest;
+}
+
+/* After w bytes written from p (where a line starts unless st->partial):
+ * how much of the last line is in the file, and how much is not. */
+static void account(struct file_state *st, const char *p, size_t w)
+{
+	if (st->nl) {
+		const char *nl = memrchr(p, '\n', w);
+		st->partial = nl ? (uint64_t)(p + w - (nl + 1)) : st->partial + (uint64_t)w;
+		return;
+	}
+	if (st->partial) {
+		if (w < st->rest) {
+			st->partial += w;
+			st->rest -= w;
+			return;
+		}
+		p += st->rest;
+		w -= (size_t)st->rest;
+		st->partial = st->rest = 0;
+	}
+	while (w) {
+		size_t l = line_len(st, p, w + 16); /* the buffer holds whole lines */
+		if (w < l) {
+			st->partial = w;
+			st->rest = l - w;
+			return;
+		}
+		p += l;
+		w -= l;
+	}
+}
 
 static int open_path(struct file_state *st)
 {
@@ -86,8 +166,7 @@ static int open_path(struct file_state *st)
 	if (st->partial && st->buf.len) {
 		/* the start of the held line went to the old file: its rest
 		 * alone would be garbage in the new one */
-		size_t cut =
-		    (size_t)((char *)memchr(st->buf.data, '\n', st->buf.len) - st->buf.data) + 1;
+		size_t cut = rest_len(st, st->buf.data, st->buf.len);
 		memmove(st->buf.data, st->buf.data + cut, st->buf.len - cut);
 		st->buf.len -= cut;
 		st->lost++;
@@ -96,7 +175,7 @@ static int open_path(struct file_state *st)
 			" the new one; its event is lost",
 			st->name, path);
 	}
-	st->partial = 0;
+	st->partial = st->rest = 0;
 	return 0;
 }
 
@@ -115,7 +194,8 @@ static int common_open(struct sb_sink *s, const struct file_cfg *cfg, bool is_st
 	st->name = s->name;
 	st->is_stdout = is_stdout;
 	st->comp = is_stdout ? "sink:stdout" : "sink:file";
-	st->codec = sb_codec_find("json");
+	st->codec = sb_codec_find(cfg->format);
+	st->nl = st->codec->framing == SB_FRAME_NEWLINE;
 	st->cc.run = s->ri->run;
 	st->cc.host = s->ri->host;
 	st->rl.interval_ns = 10 * SB_NSEC_PER_SEC;
@@ -137,9 +217,18 @@ static int common_open(struct sb_sink *s, const struct file_cfg *cfg, bool is_st
 
 static int file_open(struct sb_sink *s) { return common_open(s, s->cfg, false); }
 
-static const struct file_cfg stdout_cfg = {.buffer = 64 * 1024, .max_pending = 16 << 20};
-
-static int stdout_open(struct sb_sink *s) { return common_open(s, &stdout_cfg, true); }
+static int stdout_open(struct sb_sink *s)
+{
+	const struct file_cfg *c = s->cfg;
+	int r = common_open(s, c, true);
+	if (r)
+		return r;
+	struct file_state *st = s->state;
+	st->own =
+	    (struct file_cfg){.format = c->format, .buffer = 64 * 1024, .max_pending = 16 << 20};
+	st->cfg = &st->own;
+	return 0;
+}
 
 static int write_all(struct file_state *st, const char *p, size_t n, size_t *done)
 {
@@ -155,8 +244,7 @@ static int write_all(struct file_state *st, const char *p, size_t n, size_t *don
 			return -errno;
 		}
 		/* a short write before ENOSPC leaves a line half on disk */
-		const char *nl = memrchr(p + *done, '\n', (size_t)w);
-		st->partial = nl ? (uint64_t)(p + *done + w - (nl + 1)) : st->partial + (uint64_t)w;
+		account(st, p + *done, (size_t)w);
 		*done += (size_t)w;
 		st->size += (uint64_t)w;
 	}
@@ -226,15 +314,21 @@ static int drain(struct file_state *st)
 		uint64_t lim = st->cfg->rotate_bytes;
 		if (st->partial) {
 			/* the rest of a half-written line goes where its start is */
-			n = (size_t)((const char *)memchr(p, '\n', n) - p) + 1;
+			n = rest_len(st, p, n);
 		} else if (!st->is_stdout && lim && st->size + n > lim) {
 			size_t room = st->size < lim ? (size_t)(lim - st->size) : 0;
 			size_t cut = 0;
-			for (size_t i = room; i > 0; i--) {
-				if (p[i - 1] == '\n') {
-					cut = i;
-					break;
+			if (st->nl) {
+				for (size_t i = room; i > 0; i--) {
+					if (p[i - 1] == '\n') {
+						cut = i;
+						break;
+					}
 				}
+			} else {
+				for (size_t l;
+				     cut < n && (l = line_len(st, p + cut, n - cut)) <= room - cut;)
+					cut += l;
 			}
 			if (cut == 0 && st->size > 0) {
 				if ((r = rotate(st)))
@@ -245,7 +339,7 @@ static int drain(struct file_state *st)
 				n = cut;
 			/* a single line longer than the limit goes out alone */
 			else
-				n = (size_t)((const char *)memchr(p, '\n', n) - p) + 1;
+				n = line_len(st, p, n);
 		}
 		size_t done;
 		r = write_all(st, p, n, &done);
@@ -371,8 +465,16 @@ static void file_close(struct sb_sink *s)
 	s->lost += st->lost;
 	if (st->buf.len && (st->reader_gone || sb_sink_cancelled(s) || drain(st))) {
 		/* one event per line: count what is still held */
-		for (size_t i = 0; i < st->buf.len; i++)
-			s->lost += st->buf.data[i] == '\n';
+		if (st->nl) {
+			for (size_t i = 0; i < st->buf.len; i++)
+				s->lost += st->buf.data[i] == '\n';
+		} else {
+			size_t i = (size_t)st->rest;
+			s->lost += st->partial ? 1 : 0;
+			for (; i < st->buf.len;
+			     i += line_len(st, st->buf.data + i, st->buf.len - i))
+				s->lost++;
+		}
 		sb_err(st->comp, "%s: %llu events (%zu bytes) could not be written to %s", st->name,
 		       (unsigned long long)s->lost, st->buf.len,
 		       st->is_stdout ? "stdout" : st->cfg->path);
@@ -398,9 +500,11 @@ static int file_health(struct sb_sink *s)
 
 const struct sb_sink_ops sb_sink_file = {
     .name = "file",
-    .desc = "JSON lines appended to a file, with size rotation and reopen on SIGHUP",
+    .desc = "events appended to a file (JSON lines or delimited protobuf), with size rotation "
+	    "and reopen on SIGHUP",
     .keys = file_keys,
     .cfg_size = sizeof(struct file_cfg),
+    .validate = file_validate,
     .open = file_open,
     .write = file_write,
     .flush = file_flush,
@@ -411,7 +515,10 @@ const struct sb_sink_ops sb_sink_file = {
 
 const struct sb_sink_ops sb_sink_stdout = {
     .name = "stdout",
-    .desc = "JSON lines on standard output",
+    .desc = "events on standard output (JSON lines or delimited protobuf)",
+    .keys = stdout_keys,
+    .cfg_size = sizeof(struct file_cfg),
+    .validate = file_validate,
     .open = stdout_open,
     .write = file_write,
     .flush = file_flush,

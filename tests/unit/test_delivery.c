@@ -16,6 +16,7 @@
 #include "../../src/breaker.h"
 #include "sb_delivery.h"
 #include "sb_log.h"
+#include "sb_pbevent.h"
 
 /* ---- the fake clock and transport ---- */
 
@@ -31,6 +32,8 @@ struct fake {
 	char answer[4096];
 	uint64_t sent[8192]; /* seqs acked, in order */
 	int64_t sent_at[8192];
+	uint8_t codec[8192];	 /* of each message acked */
+	uint64_t body_seq[8192]; /* its body decoded (protobuf only) */
 	size_t nsent;
 };
 static struct fake fk;
@@ -81,6 +84,17 @@ static int f_publish(void *link, struct sb_dmsg *const *msgs, size_t n, int64_t 
 		} else {
 			m->state = SB_DMSG_ACKED;
 			fk.sent_at[fk.nsent] = now_ns;
+			fk.codec[fk.nsent] = m->codec->id;
+			fk.body_seq[fk.nsent] = 0;
+			if (m->codec->framing == SB_FRAME_VARINT) {
+				struct sb_pbdec d;
+				struct sb_event *ev = NULL;
+				sb_pbdec_init(&d);
+				if (!sb_pbdec_event(&d, m->body, m->len, 0, &ev))
+					fk.body_seq[fk.nsent] = ev->seq;
+				sb_event_unref(ev);
+				sb_pbdec_free(&d);
+			}
 			fk.sent[fk.nsent++] = m->seq;
 		}
 	}
@@ -248,6 +262,34 @@ static void test_spooled_events_are_delivered_in_order_and_counted(void **state)
 		assert_true(fk.sent[i] == i + 1);
 	/* windows of 8 */
 	assert_int_equal(fk.publishes, 3);
+}
+
+/* format picks the codec for new events; spooled ones keep theirs. */
+static void test_format_protobuf_sends_protobuf_and_spooled_json_stays_json(void **state)
+{
+	struct fx *f = *state;
+	open_sink(f, "");
+	write_events(f, 5);
+	close_sink(f);
+	open_sink(f, ", \"format\": \"protobuf\"");
+	write_events(f, 5);
+	run_for(f, SB_NSEC_PER_SEC);
+	assert_int_equal(fk.nsent, 10);
+	const struct sb_codec *json = sb_codec_find("json"), *pb = sb_codec_find("protobuf");
+	for (size_t i = 0; i < 10; i++) {
+		assert_true(fk.sent[i] == i + 1);
+		assert_int_equal(fk.codec[i], i < 5 ? json->id : pb->id);
+		assert_true(fk.body_seq[i] == (i < 5 ? 0 : i + 1));
+	}
+}
+
+static void test_an_unknown_format_is_refused(void **state)
+{
+	(void)state;
+	struct sb_delivery_cfg c = {.format = "xml", .spool_dir = "/x"};
+	char err[256];
+	assert_int_equal(sb_delivery_validate(&c, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "format: \"xml\" unknown (one of json, protobuf)");
 }
 
 static void test_a_failed_message_is_retried_after_a_backoff_not_before(void **state)
@@ -450,6 +492,8 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_spooled_events_are_delivered_in_order_and_counted),
+	    T(test_format_protobuf_sends_protobuf_and_spooled_json_stays_json),
+	    cmocka_unit_test(test_an_unknown_format_is_refused),
 	    T(test_a_failed_message_is_retried_after_a_backoff_not_before),
 	    T(test_unreachable_receiver_opens_the_breaker_and_a_probe_closes_it),
 	    T(test_replay_keeps_the_drain_rate),

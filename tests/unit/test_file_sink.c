@@ -18,6 +18,7 @@
 #include "sb_bus.h"
 #include "sb_config.h"
 #include "sb_log.h"
+#include "sb_pbevent.h"
 
 struct fx {
 	char dir[64];
@@ -94,6 +95,36 @@ static size_t read_seqs(const char *path, uint64_t *seqs, size_t max, size_t *by
 			seqs[n++] = s;
 	}
 	fclose(fp);
+	return n;
+}
+
+/* The same for a stream of delimited protobuf events: whole messages only. */
+static size_t read_pb_seqs(const char *path, uint64_t *seqs, size_t max, size_t *bytes)
+{
+	struct sb_buf b;
+	sb_buf_init(&b);
+	ssize_t len = sb_read_file(path, &b, 1 << 24);
+	if (len < 0) {
+		sb_buf_free(&b);
+		return 0;
+	}
+	struct sb_pbdec d;
+	sb_pbdec_init(&d);
+	size_t pos = 0, n = 0, mlen;
+	const unsigned char *m;
+	int r;
+	while ((r = sb_pbdec_next(&d, b.data, b.len, 0, &pos, &m, &mlen)) == 1) {
+		struct sb_event *ev = NULL;
+		if (sb_pbdec_event(&d, m, mlen, 0, &ev))
+			fail_msg("%s: %s", path, d.err);
+		if (n < max)
+			seqs[n++] = ev->seq;
+		sb_event_unref(ev);
+	}
+	assert_int_equal(r, 0); /* no torn message at the end */
+	*bytes = b.len;
+	sb_pbdec_free(&d);
+	sb_buf_free(&b);
 	return n;
 }
 
@@ -234,6 +265,64 @@ static void test_a_line_torn_by_a_full_disk_is_cut_at_shutdown(void **state)
 	assert_true(st.written == n);
 }
 
+static void test_protobuf_rotation_cuts_between_messages(void **state)
+{
+	struct fx *f = *state;
+	start(f, "\"format\":\"protobuf\",\"rotate_bytes\":700,\"keep\":2,\"buffer\":0");
+	publish(f, 300);
+	assert_int_equal(sb_bus_shutdown(f->bus), 0);
+	char p1[160], p2[160];
+	snprintf(p1, sizeof(p1), "%s.1", f->path);
+	snprintf(p2, sizeof(p2), "%s.2", f->path);
+	uint64_t a[400], b[400], c[400];
+	size_t ba, bb, bc;
+	size_t na = read_pb_seqs(p2, a, 400, &ba), nb = read_pb_seqs(p1, b, 400, &bb),
+	       nc = read_pb_seqs(f->path, c, 400, &bc);
+	assert_true(na > 0 && nb > 0 && nc > 0);
+	assert_true(ba <= 700 && bb <= 700 && bc <= 700);
+	assert_true(a[na - 1] + 1 == b[0]);
+	assert_true(b[nb - 1] + 1 == c[0]);
+	assert_true(c[nc - 1] == 300);
+}
+
+static void test_a_protobuf_message_torn_by_a_full_disk_is_cut(void **state)
+{
+	struct fx *f = *state;
+	struct rlimit old, lim = {.rlim_cur = 1000, .rlim_max = RLIM_INFINITY};
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim.rlim_max = old.rlim_max;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	start(f, "\"format\":\"protobuf\",\"shutdown_grace\":\"20ms\"");
+	publish(f, 80);
+	uint64_t lost = sb_bus_shutdown(f->bus);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	uint64_t seqs[100];
+	size_t bytes;
+	size_t n = read_pb_seqs(f->path, seqs, 100, &bytes); /* asserts whole messages */
+	assert_true(n > 0 && n < 80);
+	assert_true(bytes <= 1000);
+	assert_true(lost == 80 - n);
+	for (size_t i = 0; i < n; i++)
+		assert_true(seqs[i] == i + 1);
+}
+
+static void test_an_unknown_format_is_a_config_error_naming_the_formats(void **state)
+{
+	(void)state;
+	struct sb_config cfg = {0};
+	char err[512];
+	assert_int_equal(sb_config_load(&cfg,
+					"{\"sinks\":[{\"type\":\"stdout\"},"
+					"{\"type\":\"file\",\"path\":\"/tmp/x\","
+					"\"format\":\"xml\"}]}",
+					"t", err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "sinks[1]"));
+	assert_non_null(strstr(err, "format: \"xml\" unknown (one of json, protobuf)"));
+	sb_config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +338,11 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_a_line_torn_by_a_full_disk_is_cut_at_shutdown,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_protobuf_rotation_cuts_between_messages, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_a_protobuf_message_torn_by_a_full_disk_is_cut,
+					    setup, teardown),
+	    cmocka_unit_test(test_an_unknown_format_is_a_config_error_naming_the_formats),
 	};
 	return cmocka_run_group_tests_name("file_sink", tests, NULL, NULL);
 }
