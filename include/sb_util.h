@@ -101,6 +101,10 @@ void sb_expand_name(char *out, size_t n, const char *tmpl, const char *name);
 /* Whether a comma-separated list ("a,b,c") names word. */
 bool sb_list_has(const char *list, const char *word);
 
+/* Makes *v (an array of elem-sized items, *cap of them) hold at least
+ * want, doubling; 0 or -ENOMEM (then *v is unchanged). */
+int sb_grow(void **v, size_t *cap, size_t want, size_t elem);
+
 /* FNV-1a over n bytes: for hash tables and sharding, not for security. */
 uint64_t sb_hash(const char *s, size_t n);
 

@@ -89,22 +89,10 @@ void sb_evb_free(struct sb_evb *b)
 	memset(b, 0, sizeof(*b));
 }
 
-static int grow(void **v, size_t *cap, size_t n, size_t elem)
-{
-	if (n < *cap)
-		return 0;
-	size_t nc = *cap ? *cap * 2 : 16;
-	void *p = realloc(*v, nc * elem);
-	if (!p)
-		return -ENOMEM;
-	*v = p;
-	*cap = nc;
-	return 0;
-}
-
 #define GROW(b, arr, n, cap)                                                                       \
-	((b)->err ? (b)->err                                                                       \
-		  : ((b)->err = grow((void **)&(b)->arr, &(b)->cap, (b)->n, sizeof(*(b)->arr))))
+	((b)->err                                                                                  \
+	     ? (b)->err                                                                            \
+	     : ((b)->err = sb_grow((void **)&(b)->arr, &(b)->cap, (b)->n + 1, sizeof(*(b)->arr))))
 
 static size_t put_str(struct sb_evb *b, const char *s, size_t n)
 {

@@ -529,3 +529,18 @@ void sb_expand_name(char *out, size_t n, const char *tmpl, const char *name)
 	}
 	out[o] = 0;
 }
+
+int sb_grow(void **v, size_t *cap, size_t want, size_t elem)
+{
+	if (want <= *cap)
+		return 0;
+	size_t nc = *cap ? *cap : 16;
+	while (nc < want)
+		nc *= 2;
+	void *np = realloc(*v, nc * elem);
+	if (!np)
+		return -ENOMEM;
+	*v = np;
+	*cap = nc;
+	return 0;
+}

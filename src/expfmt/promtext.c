@@ -197,21 +197,6 @@ void sb_prom_begin(struct sb_prom_parser *p, struct sb_evb *b, const struct sb_p
 	p->nser = p->nbkt = p->last_ser = 0;
 }
 
-static int grow(void **v, size_t *cap, size_t want, size_t elem)
-{
-	if (want <= *cap)
-		return 0;
-	size_t nc = *cap ? *cap : 16;
-	while (nc < want)
-		nc *= 2;
-	void *np = realloc(*v, nc * elem);
-	if (!np)
-		return -ENOMEM;
-	*v = np;
-	*cap = nc;
-	return 0;
-}
-
 /* ---- histogram and summary families ---- */
 
 static double series_count(const struct sb_prom_parser *p, const struct sb_prom_series *s,
@@ -237,7 +222,7 @@ static void flush_group(struct sb_prom_parser *p)
 		ordered = p->bkt[i - 1].series <= p->bkt[i].series;
 	if (!ordered) {
 		/* interleaved series: a stable counting sort by series */
-		if (grow((void **)&p->bkt_tmp, &p->capbkt_tmp, p->nbkt, sizeof(*p->bkt_tmp))) {
+		if (sb_grow((void **)&p->bkt_tmp, &p->capbkt_tmp, p->nbkt, sizeof(*p->bkt_tmp))) {
 			fatal(p, -ENOMEM, "out of memory");
 			goto out;
 		}
@@ -315,7 +300,7 @@ static ssize_t find_series(struct sb_prom_parser *p, size_t nlab)
 		}
 	}
 	if (p->nser >= UINT32_MAX ||
-	    grow((void **)&p->ser, &p->capser, p->nser + 1, sizeof(*p->ser)))
+	    sb_grow((void **)&p->ser, &p->capser, p->nser + 1, sizeof(*p->ser)))
 		return -1;
 	p->ser[p->nser] = (struct sb_prom_series){.key = key, .keylen = keylen};
 	p->last_ser = p->nser;
@@ -586,7 +571,7 @@ static size_t parse_labels(struct sb_prom_parser *p, const char *s, size_t n, si
 			      (unsigned long long)p->lines, (long long)p->lim.labels);
 			return 0;
 		}
-		if (grow((void **)&p->lab, &p->caplab, *nlab + 1, sizeof(*p->lab))) {
+		if (sb_grow((void **)&p->lab, &p->caplab, *nlab + 1, sizeof(*p->lab))) {
 			fatal(p, -ENOMEM, "out of memory");
 			return 0;
 		}
@@ -728,7 +713,7 @@ static void sample_line(struct sb_prom_parser *p, const char *s, size_t n)
 	}
 	ssize_t se = find_series(p, nlab);
 	if (se < 0 || (r == R_BUCKET || r == R_QUANTILE
-			   ? grow((void **)&p->bkt, &p->capbkt, p->nbkt + 1, sizeof(*p->bkt))
+			   ? sb_grow((void **)&p->bkt, &p->capbkt, p->nbkt + 1, sizeof(*p->bkt))
 			   : 0)) {
 		fatal(p, -ENOMEM, "out of memory");
 		return;

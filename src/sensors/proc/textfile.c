@@ -103,21 +103,6 @@ struct textfile {
 	struct sb_ratelimit conflict_rl;
 };
 
-static int grow(void **v, size_t *cap, size_t want, size_t elem)
-{
-	if (want <= *cap)
-		return 0;
-	size_t nc = *cap ? *cap : 16;
-	while (nc < want)
-		nc *= 2;
-	void *np = realloc(*v, nc * elem);
-	if (!np)
-		return -ENOMEM;
-	*v = np;
-	*cap = nc;
-	return 0;
-}
-
 static uint64_t hash(const void *p, size_t n, uint64_t h)
 {
 	const unsigned char *s = p;
@@ -223,7 +208,7 @@ static struct tf_decl *decl_get(struct textfile *tf, const char *name, size_t le
 		return NULL;
 	if (s->idx)
 		return &tf->decls[s->idx - 1];
-	if (!add || grow((void **)&tf->decls, &tf->capdecls, tf->ndecls + 1, sizeof(*tf->decls)))
+	if (!add || sb_grow((void **)&tf->decls, &tf->capdecls, tf->ndecls + 1, sizeof(*tf->decls)))
 		return NULL;
 	tf->decls[tf->ndecls] = (struct tf_decl){.name = name, .len = len};
 	*s = (struct tf_slot){h, (uint32_t)++tf->ndecls};
@@ -340,7 +325,7 @@ static void say_once(struct proc_state *st, struct textfile *tf, const char *pat
 	uint64_t h = hash(path, strlen(path), HASH0);
 	h = hash(&mtime, sizeof(mtime), h);
 	h = hash(&err, sizeof(err), h);
-	if (!grow((void **)&tf->said, &tf->capsaid, tf->nsaid + 1, sizeof(*tf->said)))
+	if (!sb_grow((void **)&tf->said, &tf->capsaid, tf->nsaid + 1, sizeof(*tf->said)))
 		tf->said[tf->nsaid++] = h;
 	for (size_t i = 0; i < tf->nsaid_prev; i++)
 		if (tf->said_prev[i] == h)
@@ -404,7 +389,8 @@ static int read_file(struct proc_state *st, struct textfile *tf, const char *pat
 		return r;
 	}
 	struct sb_event *ev = sb_evb_finish(&tf->scratch);
-	if (!ev || grow((void **)&tf->files, &tf->capfiles, tf->nfiles + 1, sizeof(*tf->files))) {
+	if (!ev ||
+	    sb_grow((void **)&tf->files, &tf->capfiles, tf->nfiles + 1, sizeof(*tf->files))) {
 		if (ev)
 			sb_event_unref(ev);
 		say_once(st, tf, path, mtime, -ENOMEM, "%s: out of memory; file skipped", path);
@@ -491,7 +477,7 @@ static struct tf_fam *fam_get(struct textfile *tf, const char *name)
 		return NULL;
 	if (s->idx)
 		return &tf->fams[s->idx - 1];
-	if (grow((void **)&tf->fams, &tf->capfams, tf->nfams + 1, sizeof(*tf->fams)))
+	if (sb_grow((void **)&tf->fams, &tf->capfams, tf->nfams + 1, sizeof(*tf->fams)))
 		return NULL;
 	tf->fams[tf->nfams] = (struct tf_fam){.name = name};
 	*s = (struct tf_slot){h, (uint32_t)++tf->nfams};
@@ -551,7 +537,7 @@ static bool seen_series(struct textfile *tf, const char *name, const struct sb_l
 		tf->keys.len = key;
 		return true;
 	}
-	if (grow((void **)&tf->series, &tf->capseries, tf->nseries + 1, sizeof(*tf->series))) {
+	if (sb_grow((void **)&tf->series, &tf->capseries, tf->nseries + 1, sizeof(*tf->series))) {
 		tf->keys.len = key;
 		return false;
 	}
@@ -604,8 +590,8 @@ static void emit_file(struct textfile *tf, size_t fi, struct sb_evb *b, struct c
 				l = tf->labs[l - 1].next;
 			if (l)
 				continue;
-			if (grow((void **)&tf->labs, &tf->caplabs, tf->nlabs + 1,
-				 sizeof(*tf->labs)))
+			if (sb_grow((void **)&tf->labs, &tf->caplabs, tf->nlabs + 1,
+				    sizeof(*tf->labs)))
 				return;
 			tf->labs[tf->nlabs] = (struct tf_lab){s->labels[k].name, f->lab};
 			f->lab = (uint32_t)++tf->nlabs;
@@ -628,7 +614,7 @@ static void emit_file(struct textfile *tf, size_t fi, struct sb_evb *b, struct c
 		size_t n = 0;
 		for (uint32_t l = f->lab; l; l = tf->labs[l - 1].next)
 			n++;
-		if (grow((void **)&tf->lv, &tf->caplv, n, sizeof(*tf->lv)))
+		if (sb_grow((void **)&tf->lv, &tf->caplv, n, sizeof(*tf->lv)))
 			return;
 		n = 0;
 		for (uint32_t l = f->lab; l; l = tf->labs[l - 1].next) {
@@ -673,8 +659,8 @@ static void merge(struct proc_state *st, struct textfile *tf, struct sb_evb *b)
 				return;
 			if (f->last_link && tf->links[f->last_link - 1].file == fi)
 				continue;
-			if (grow((void **)&tf->links, &tf->caplinks, tf->nlinks + 1,
-				 sizeof(*tf->links)))
+			if (sb_grow((void **)&tf->links, &tf->caplinks, tf->nlinks + 1,
+				    sizeof(*tf->links)))
 				return;
 			tf->links[tf->nlinks] = (struct tf_link){(uint32_t)fi, 0};
 			uint32_t l = (uint32_t)++tf->nlinks;
