@@ -317,6 +317,16 @@ bool sb_proc_fsw_wait(struct sb_proc_fsw *w, int64_t timeout_ns);
 /* Mounts stuck now (their calls not returned). */
 unsigned sb_proc_fsw_stuck(struct sb_proc_fsw *w);
 
+/* ---- hardware classes in sysfs (dmi.c, edac.c, nvme.c ...) ---- */
+
+/* A DMI string as node_exporter reads it: the first SB_PROC_DMI_READ of
+ * the n bytes of raw, trimmed of Unicode white space, runs of invalid
+ * UTF-8 replaced by U+FFFD, into out (SB_PROC_DMI_MAX bytes, NUL-ended);
+ * returns its length. */
+#define SB_PROC_DMI_READ 128
+#define SB_PROC_DMI_MAX (3 * SB_PROC_DMI_READ + 1)
+size_t sb_proc_dmi_value(const char *raw, size_t n, char *out);
+
 /* ---- per-process files ---- */
 
 struct sb_proc_pidstat {
