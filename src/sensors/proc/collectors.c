@@ -34,6 +34,7 @@
 	X(timex)                                                                                   \
 	X(filesystem)                                                                              \
 	X(dmi)                                                                                     \
+	X(edac)                                                                                    \
 	X(processes)
 
 #define DECLARE(name) extern const struct sb_proc_collector sb_proc_collector_##name;
