@@ -35,6 +35,7 @@
 	X(filesystem)                                                                              \
 	X(dmi)                                                                                     \
 	X(edac)                                                                                    \
+	X(nvme)                                                                                    \
 	X(processes)
 
 #define DECLARE(name) extern const struct sb_proc_collector sb_proc_collector_##name;
