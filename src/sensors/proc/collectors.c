@@ -36,6 +36,7 @@
 	X(dmi)                                                                                     \
 	X(edac)                                                                                    \
 	X(nvme)                                                                                    \
+	X(tapestats)                                                                               \
 	X(processes)
 
 #define DECLARE(name) extern const struct sb_proc_collector sb_proc_collector_##name;
