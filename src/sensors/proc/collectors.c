@@ -37,6 +37,7 @@
 	X(edac)                                                                                    \
 	X(nvme)                                                                                    \
 	X(tapestats)                                                                               \
+	X(fibrechannel)                                                                            \
 	X(processes)
 
 #define DECLARE(name) extern const struct sb_proc_collector sb_proc_collector_##name;

@@ -326,6 +326,9 @@ unsigned sb_proc_fsw_stuck(struct sb_proc_fsw *w);
 #define SB_PROC_DMI_READ 128
 #define SB_PROC_DMI_MAX (3 * SB_PROC_DMI_READ + 1)
 size_t sb_proc_dmi_value(const char *raw, size_t n, char *out);
+/* n bytes of s as Go's strconv.ParseUint(s, 0, 64): 0x, 0o, 0b or a
+ * leading 0 choose the base, '_' may separate digits; false when not. */
+bool sb_proc_go_uint0(const char *s, size_t n, uint64_t *v);
 
 /* ---- per-process files ---- */
 
