@@ -38,6 +38,7 @@
 	X(nvme)                                                                                    \
 	X(tapestats)                                                                               \
 	X(fibrechannel)                                                                            \
+	X(infiniband)                                                                              \
 	X(processes)
 
 #define DECLARE(name) extern const struct sb_proc_collector sb_proc_collector_##name;
