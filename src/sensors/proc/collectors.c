@@ -39,6 +39,7 @@
 	X(tapestats)                                                                               \
 	X(fibrechannel)                                                                            \
 	X(infiniband)                                                                              \
+	X(bonding)                                                                                 \
 	X(processes)
 
 #define DECLARE(name) extern const struct sb_proc_collector sb_proc_collector_##name;
