@@ -25,6 +25,8 @@ compare() { # tree
 		--collector.softnet --collector.arp \
 		--collector.udp_queues --collector.schedstat \
 		--collector.cpufreq --collector.selinux \
+		--collector.dmi --collector.edac --collector.nvme --collector.tapestats \
+		--collector.fibrechannel --collector.infiniband --collector.bonding \
 		--collector.textfile --collector.textfile.directory= \
 		--collector.os --collector.time >"$TMP/ne.log" 2>&1 &
 	ne=$!
@@ -43,6 +45,7 @@ families = re.compile(r'^node_(cpu_(seconds|guest_seconds|core_throttles|package
                       r'|forks_total|boot_time_seconds|intr_total|procs_(running|blocked)|disk_'
                       r'|network_(receive|transmit)_.*_total|pressure_|vmstat_|filefd_|sockstat_|netstat_'
                       r'|nf_conntrack_|entropy_|softnet_|arp_|udp_queues|schedstat_|cpu_(scaling_)?frequency_|selinux_'
+                      r"|dmi_info$|edac_|nvme_info$|tape_|fibrechannel_|infiniband_|bonding_"
                       r'|textfile_|scrape_collector_(success|duration_seconds)$|os_|time_clocksource_)')
 # node_memory_* sensorbus reports: the fields current node_exporter reports
 curated = set('''Active Active_anon Active_file AnonHugePages AnonPages Bounce Buffers Cached CmaFree

@@ -33,6 +33,13 @@
 	X(time)                                                                                    \
 	X(timex)                                                                                   \
 	X(filesystem)                                                                              \
+	X(dmi)                                                                                     \
+	X(edac)                                                                                    \
+	X(nvme)                                                                                    \
+	X(tapestats)                                                                               \
+	X(fibrechannel)                                                                            \
+	X(infiniband)                                                                              \
+	X(bonding)                                                                                 \
 	X(processes)
 
 #define DECLARE(name) extern const struct sb_proc_collector sb_proc_collector_##name;

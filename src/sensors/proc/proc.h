@@ -317,6 +317,23 @@ bool sb_proc_fsw_wait(struct sb_proc_fsw *w, int64_t timeout_ns);
 /* Mounts stuck now (their calls not returned). */
 unsigned sb_proc_fsw_stuck(struct sb_proc_fsw *w);
 
+/* ---- hardware classes in sysfs (dmi.c, edac.c, nvme.c ...) ---- */
+
+/* A DMI string as node_exporter reads it: the first SB_PROC_DMI_READ of
+ * the n bytes of raw, trimmed of Unicode white space, runs of invalid
+ * UTF-8 replaced by U+FFFD, into out (SB_PROC_DMI_MAX bytes, NUL-ended);
+ * returns its length. */
+#define SB_PROC_DMI_READ 128
+#define SB_PROC_DMI_MAX (3 * SB_PROC_DMI_READ + 1)
+size_t sb_proc_dmi_value(const char *raw, size_t n, char *out);
+/* n bytes of s as Go's strconv.ParseUint(s, 0, 64): 0x, 0o, 0b or a
+ * leading 0 choose the base, '_' may separate digits; false when not. */
+bool sb_proc_go_uint0(const char *s, size_t n, uint64_t *v);
+/* An InfiniBand port's state or phys_state ("4: ACTIVE": 4) and rate
+ * ("40 Gb/sec (4X QDR)": 5e9 bytes/s), as procfs 1.5.0; 0 or -EINVAL. */
+int sb_proc_ib_state(const char *text, uint64_t *id);
+int sb_proc_ib_rate(const char *text, double *bps);
+
 /* ---- per-process files ---- */
 
 struct sb_proc_pidstat {
