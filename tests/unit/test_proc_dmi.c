@@ -46,7 +46,10 @@ static void values_are_trimmed(void **state)
 	/* Unicode white space too (NBSP, NEL, ideographic space) */
 	assert_string_equal(VAL("\xc2\xa0QEMU\xc2\x85\xe3\x80\x80\n"), "QEMU");
 	/* inner Unicode space is kept */
-	assert_string_equal(VAL("a\xc2\xa0" "b"), "a\xc2\xa0" "b");
+	assert_string_equal(VAL("a\xc2\xa0"
+				"b"),
+			    "a\xc2\xa0"
+			    "b");
 }
 
 static void only_the_first_128_bytes_count(void **state)
@@ -69,7 +72,10 @@ static void only_the_first_128_bytes_count(void **state)
 static void invalid_utf8_runs_become_one_replacement(void **state)
 {
 	(void)state;
-	assert_string_equal(VAL("ab\xff\xfe" "cd\xc3\n"), "ab\xef\xbf\xbd" "cd\xef\xbf\xbd");
+	assert_string_equal(VAL("ab\xff\xfe"
+				"cd\xc3\n"),
+			    "ab\xef\xbf\xbd"
+			    "cd\xef\xbf\xbd");
 	/* overlong, surrogate, above U+10FFFF, a lone continuation byte */
 	assert_string_equal(VAL("\xc0\xaf|\xed\xa0\x80|\xf4\x90\x80\x80|\x80"),
 			    "\xef\xbf\xbd|\xef\xbf\xbd|\xef\xbf\xbd|\xef\xbf\xbd");

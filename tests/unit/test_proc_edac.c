@@ -65,8 +65,8 @@ static void every_counter_of_every_controller(void **state)
 		    "unknown", NULL);
 	assert_double_eq(s->value, 2);
 	assert_string_equal(s->help, "Total correctable memory errors for this csrow.");
-	assert_double_eq(tp_value(&f.t, "node_edac_csrow_uncorrectable_errors_total",
-				  "controller", "1", "csrow", "unknown"),
+	assert_double_eq(tp_value(&f.t, "node_edac_csrow_uncorrectable_errors_total", "controller",
+				  "1", "csrow", "unknown"),
 			 8);
 	assert_double_eq(tp_value(&f.t, "node_edac_csrow_correctable_errors_total", "controller",
 				  "0", "csrow", "12"),

@@ -35,9 +35,21 @@ static void go_base0_refusals(void **state)
 {
 	(void)state;
 	uint64_t v = 7;
-	const char *bad[] = {"",      "0x",	"08",	"0b2",	"1__0", "_1",
-			     "1_",    "-1",	"+1",	"0x1g", "1 2",	"0x10000000000000000",
-			     "18446744073709551616", "0o8", "x1"};
+	const char *bad[] = {"",
+			     "0x",
+			     "08",
+			     "0b2",
+			     "1__0",
+			     "_1",
+			     "1_",
+			     "-1",
+			     "+1",
+			     "0x1g",
+			     "1 2",
+			     "0x10000000000000000",
+			     "18446744073709551616",
+			     "0o8",
+			     "x1"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		if (go(bad[i], &v))
 			fail_msg("accepted \"%s\"", bad[i]);

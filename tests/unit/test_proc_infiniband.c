@@ -97,9 +97,9 @@ static void devices_ports_and_counters(void **state)
 	assert_int_equal(tfx_round(&f), 0);
 	/* 2 info, 2 × 3 port gauges, 4 counters, 2 legacy */
 	assert_int_equal(f.t.n, 14);
-	const struct sb_sample *s =
-	    tp_find(&f.t, "node_infiniband_info", "device", "mlx4_0", "board_id", "SM_1141000001000",
-		    "firmware_version", "2.31.5050", "hca_type", "MT4099", NULL);
+	const struct sb_sample *s = tp_find(&f.t, "node_infiniband_info", "device", "mlx4_0",
+					    "board_id", "SM_1141000001000", "firmware_version",
+					    "2.31.5050", "hca_type", "MT4099", NULL);
 	assert_non_null(s);
 	assert_int_equal(s->nlabels, 4);
 	assert_string_equal(
@@ -108,10 +108,11 @@ static void devices_ports_and_counters(void **state)
 	assert_double_eq(s->value, 1);
 	assert_int_equal(s->type, SB_GAUGE);
 	assert_double_eq(
-	    tp_value(&f.t, "node_infiniband_physical_state_id", "device", "mlx4_0", "port", "1"), 5);
-	assert_double_eq(
-	    tp_value(&f.t, "node_infiniband_rate_bytes_per_second", "device", "i40iw0", "port", "1"),
-	    1.25e9);
+	    tp_value(&f.t, "node_infiniband_physical_state_id", "device", "mlx4_0", "port", "1"),
+	    5);
+	assert_double_eq(tp_value(&f.t, "node_infiniband_rate_bytes_per_second", "device", "i40iw0",
+				  "port", "1"),
+			 1.25e9);
 	/* data counters count 4-octet words */
 	s = tp_find(&f.t, "node_infiniband_port_data_received_bytes_total", "device", "mlx4_0",
 		    "port", "1", NULL);
@@ -124,9 +125,9 @@ static void devices_ports_and_counters(void **state)
 	s = tp_find(&f.t, "node_infiniband_vl15_dropped_total", "device", "mlx4_0", NULL);
 	assert_string_equal(s->help,
 			    "Number of incoming VL15 packets dropped due to resource limitations.");
-	assert_double_eq(tp_value(&f.t, "node_infiniband_symbol_error_total", "device", "mlx4_0",
-				  "port", "1"),
-			 3);
+	assert_double_eq(
+	    tp_value(&f.t, "node_infiniband_symbol_error_total", "device", "mlx4_0", "port", "1"),
+	    3);
 	assert_double_eq(tp_value(&f.t, "node_infiniband_legacy_data_transmitted_bytes_total",
 				  "device", "mlx4_0", "port", "1"),
 			 40);

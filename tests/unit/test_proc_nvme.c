@@ -17,7 +17,8 @@ static void put_dev(const char *dev, const char *fw, const char *model, const ch
 	char rel[128];
 	snprintf(rel, sizeof(rel), "class/nvme/%s", dev);
 	tp_mkdirs(rel);
-	const char *files[] = {"firmware_rev", fw, "model", model, "serial", serial, "state", state};
+	const char *files[] = {"firmware_rev", fw,     "model", model,
+			       "serial",       serial, "state", state};
 	for (int i = 0; i < 8; i += 2) {
 		if (!files[i + 1])
 			continue;
@@ -51,17 +52,17 @@ static void one_info_series_per_controller(void **state)
 	tfx_start(&f, "nvme");
 	assert_int_equal(tfx_round(&f), 0);
 	assert_int_equal(f.t.n, 2);
-	const struct sb_sample *s =
-	    tp_find(&f.t, "node_nvme_info", "device", "nvme0", "firmware_revision", "4B2QGXA7",
-		    "model", "Samsung SSD 980 1TB", "serial", "S64ANS0T000000X", "state", "live", NULL);
+	const struct sb_sample *s = tp_find(
+	    &f.t, "node_nvme_info", "device", "nvme0", "firmware_revision", "4B2QGXA7", "model",
+	    "Samsung SSD 980 1TB", "serial", "S64ANS0T000000X", "state", "live", NULL);
 	assert_non_null(s);
 	assert_int_equal(s->nlabels, 5);
 	assert_int_equal(s->type, SB_GAUGE);
 	assert_double_eq(s->value, 1);
 	assert_string_equal(s->help,
 			    "Non-numeric data from /sys/class/nvme/<device>, value is always 1.");
-	assert_non_null(tp_find(&f.t, "node_nvme_info", "device", "nvme1", "state", "resetting",
-				NULL));
+	assert_non_null(
+	    tp_find(&f.t, "node_nvme_info", "device", "nvme1", "state", "resetting", NULL));
 	/* the state is read every round */
 	tp_puts("class/nvme/nvme1/state", "live\n");
 	assert_int_equal(tfx_round(&f), 0);
@@ -124,7 +125,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(one_info_series_per_controller, setup, teardown),
-	    cmocka_unit_test_setup_teardown(a_controller_without_a_file_is_no_data, setup, teardown),
+	    cmocka_unit_test_setup_teardown(a_controller_without_a_file_is_no_data, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(an_unreadable_controller_is_an_error, setup, teardown),
 	    cmocka_unit_test_setup_teardown(no_class_is_no_data_an_empty_one_success, setup,
 					    teardown),

@@ -11,8 +11,8 @@ static void hook(enum sb_log_level l, const char *line, void *arg)
 		nwarn++;
 }
 
-static const char *const files[] = {"in_flight", "io_ns",	   "other_cnt", "read_byte_cnt",
-				    "read_cnt",	 "read_ns",	   "resid_cnt", "write_byte_cnt",
+static const char *const files[] = {"in_flight", "io_ns",   "other_cnt", "read_byte_cnt",
+				    "read_cnt",	 "read_ns", "resid_cnt", "write_byte_cnt",
 				    "write_cnt", "write_ns"};
 
 static void put_dev(const char *dev, unsigned base)

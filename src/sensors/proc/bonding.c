@@ -95,9 +95,8 @@ static bool if_name_ok(const char *w, size_t n)
 }
 
 /* One master: 0 with its counts, or <0 (-ENODATA: a file missing). */
-static int master_counts(struct proc_state *st, struct bonding *bd, const char *net,
-			 const char *m, size_t mlen, unsigned *slaves, unsigned *active,
-			 struct sb_procfile **badf)
+static int master_counts(struct proc_state *st, struct bonding *bd, const char *net, const char *m,
+			 size_t mlen, unsigned *slaves, unsigned *active, struct sb_procfile **badf)
 {
 	char spath[PATH_MAX], path[PATH_MAX];
 	int r = 0;
@@ -214,9 +213,9 @@ static int bonding_collect(struct proc_state *st, struct sb_proc_coll *c, struct
 const struct sb_proc_collector sb_proc_collector_bonding = {
     .name = "bonding",
     .default_on = true,
-    .files = (const struct sb_proc_src[]){{"class/net/bonding_masters", .sysfs = true,
-					    .single = true, .optional = true},
-					   {0}},
+    .files =
+	(const struct sb_proc_src[]){
+	    {"class/net/bonding_masters", .sysfs = true, .single = true, .optional = true}, {0}},
     .init = bonding_init,
     .collect = bonding_collect,
     .free = bonding_free,

@@ -27,9 +27,9 @@ static const struct {
 	const char *file;
 	bool strip;
 } fc_attrs[] = {
-    {"dev_loss_tmo", false},	  {"fabric_name", true},	 {"port_id", true},
-    {"port_name", true},	  {"port_state", false},	 {"port_type", false},
-    {"speed", false},		  {"supported_classes", false}, {"supported_speeds", false},
+    {"dev_loss_tmo", false},  {"fabric_name", true},	    {"port_id", true},
+    {"port_name", true},      {"port_state", false},	    {"port_type", false},
+    {"speed", false},	      {"supported_classes", false}, {"supported_speeds", false},
     {"symbolic_name", false},
 };
 #define NA SB_ARRAY_SIZE(fc_attrs)
@@ -39,8 +39,7 @@ static const struct {
 } fc_counters[] = {
     {"dumped_frames", "node_fibrechannel_dumped_frames_total", "Number of dumped frames"},
     {"error_frames", "node_fibrechannel_error_frames_total", "Number of errors in frames"},
-    {"fcp_packet_aborts", "node_fibrechannel_fcp_packet_aborts_total",
-     "Number of aborted packets"},
+    {"fcp_packet_aborts", "node_fibrechannel_fcp_packet_aborts_total", "Number of aborted packets"},
     {"invalid_crc_count", "node_fibrechannel_invalid_crc_total",
      "Invalid Cyclic Redundancy Check count"},
     {"invalid_tx_word_count", "node_fibrechannel_invalid_tx_words_total",
@@ -57,8 +56,7 @@ static const struct {
     {"rx_words", "node_fibrechannel_rx_words_total", "Number of words received by host port"},
     {"seconds_since_last_reset", "node_fibrechannel_seconds_since_last_reset_total",
      "Number of seconds since last host port reset"},
-    {"tx_frames", "node_fibrechannel_tx_frames_total",
-     "Number of frames transmitted by host port"},
+    {"tx_frames", "node_fibrechannel_tx_frames_total", "Number of frames transmitted by host port"},
     {"tx_words", "node_fibrechannel_tx_words_total", "Number of words transmitted by host port"},
 };
 #define NC SB_ARRAY_SIZE(fc_counters)
@@ -278,7 +276,8 @@ static int fc_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_e
 				/* absent: 0, as procfs */
 			} else {
 				const char *s = sb_pp_blank(text), *end = s + strlen(s);
-				while (end > s && (end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+				while (end > s &&
+				       (end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
 					end--;
 				if (!sb_proc_go_uint0(s, (size_t)(end - s), &v)) {
 					struct sb_proc_perr pe = {0};

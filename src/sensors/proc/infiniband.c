@@ -68,8 +68,7 @@ static const struct {
     {false, "port_xmit_data", IB "port_data_transmitted_bytes_total",
      "Number of data octets transmitted on all links", 4},
     {false, "port_xmit_discards", IB "port_discards_transmitted_total",
-     "Number of outbound packets discarded by the port because the port is down or congested",
-     1},
+     "Number of outbound packets discarded by the port because the port is down or congested", 1},
     {false, "port_xmit_packets", IB "port_packets_transmitted_total",
      "Number of packets transmitted on all VLs from this port (including errors)", 1},
     {false, "port_xmit_wait", IB "port_transmit_wait_total",
@@ -408,8 +407,8 @@ static void port_sample(struct sb_evb *b, const char *name, enum sb_mtype type, 
 	sb_evb_label(b, "port", port);
 }
 
-static int collect_port(struct proc_state *st, struct ib_port *p, const char *dev,
-			struct sb_evb *b, int r)
+static int collect_port(struct proc_state *st, struct ib_port *p, const char *dev, struct sb_evb *b,
+			int r)
 {
 	const char *text;
 	uint64_t id;
@@ -427,11 +426,12 @@ static int collect_port(struct proc_state *st, struct ib_port *p, const char *de
 		if (sb_proc_ib_state(text, &id))
 			r = bad(st, &p->f[P_PHYS], "\"ID: NAME\"", r);
 		else
-			port_sample(b, IB "physical_state_id", SB_GAUGE, (double)id,
-				    "Physical state of the InfiniBand port (0: no change, 1: sleep, "
-				    "2: polling, 3: disable, 4: shift, 5: link up, 6: link error "
-				    "recover, 7: phytest)",
-				    dev, p->num);
+			port_sample(
+			    b, IB "physical_state_id", SB_GAUGE, (double)id,
+			    "Physical state of the InfiniBand port (0: no change, 1: sleep, "
+			    "2: polling, 3: disable, 4: shift, 5: link up, 6: link error "
+			    "recover, 7: phytest)",
+			    dev, p->num);
 	}
 	if ((text = read_req(st, &p->f[P_RATE], &r))) {
 		if (sb_proc_ib_rate(text, &rate))
@@ -494,7 +494,8 @@ static int ib_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_e
 		if (k < NINFO || !d->ok)
 			continue;
 		sb_evb_sample(b, IB "info", SB_GAUGE, 1);
-		sb_evb_help(b, "Non-numeric data from /sys/class/infiniband/<device>, value is always 1.");
+		sb_evb_help(
+		    b, "Non-numeric data from /sys/class/infiniband/<device>, value is always 1.");
 		sb_evb_label(b, "device", d->name);
 		for (k = 0; k < NINFO; k++)
 			sb_evb_label(b, ib_info_label[k], ib->val[k]);

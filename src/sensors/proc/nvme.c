@@ -161,7 +161,8 @@ static int nvme_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb
 		if (k < NF)
 			continue;
 		sb_evb_sample(b, "node_nvme_info", SB_GAUGE, 1);
-		sb_evb_help(b, "Non-numeric data from /sys/class/nvme/<device>, value is always 1.");
+		sb_evb_help(b,
+			    "Non-numeric data from /sys/class/nvme/<device>, value is always 1.");
 		sb_evb_label(b, "device", x->name);
 		for (k = 0; k < NF; k++)
 			sb_evb_label(b, nvme_files[k].label, nv->val[k]);

@@ -23,8 +23,8 @@ static const struct {
 	double scale;
 	enum sb_mtype type;
 } tape_files[] = {
-    {"in_flight", "node_tape_io_now", "The number of I/Os currently outstanding to this device.",
-     1, SB_GAUGE},
+    {"in_flight", "node_tape_io_now", "The number of I/Os currently outstanding to this device.", 1,
+     SB_GAUGE},
     {"io_ns", "node_tape_io_time_seconds_total",
      "The amount of time spent waiting for all I/O to complete (including read and write). This "
      "includes tape movement commands such as seeking between file or set marks and implicit tape "
@@ -74,7 +74,8 @@ struct tapes {
 static bool tape_name(const char *s)
 {
 	size_t len = strlen(s);
-	return len > 2 && len < 32 && !strncmp(s, "st", 2) && strspn(s + 2, "0123456789") == len - 2;
+	return len > 2 && len < 32 && !strncmp(s, "st", 2) &&
+	       strspn(s + 2, "0123456789") == len - 2;
 }
 
 static void free_devs(struct tapes *t)
