@@ -37,12 +37,19 @@ struct sb_codec {
 	/* The schema's message name, for transports that say what a message
 	 * is (AMQP `type`); NULL for self-describing formats. */
 	const char *message_type;
+	/* Several events in one message (sb_codec_batch_add): its content
+	 * type (JSON lines, an EventBatch) and message name. */
+	const char *batch_content_type;
+	const char *batch_message_type;
 };
 
 const struct sb_codec *sb_codec_find(const char *name);
 const struct sb_codec *sb_codec_by_id(uint8_t id);
 /* The names, comma-separated, for error messages. */
 const char *sb_codec_names(void);
+/* Appends one event's bytes (as encode() made them) to a batch message:
+ * a line of JSON lines, or field 1 of an EventBatch. */
+void sb_codec_batch_add(const struct sb_codec *c, struct sb_buf *out, const void *body, size_t len);
 /* Appends ev framed for a stream. */
 void sb_codec_frame(const struct sb_codec *c, struct sb_buf *out, struct sb_codec_ctx *ctx,
 		    const struct sb_event *ev);

@@ -44,6 +44,8 @@ struct sb_delivery_cfg {
 	int64_t memory_events;
 	int64_t confirm_timeout;
 	char *format; /* the codec's name (sb_codec_find) */
+	int64_t batch_events;
+	uint64_t batch_bytes;
 };
 extern const struct sb_cfg_key sb_delivery_keys[];
 
@@ -74,13 +76,18 @@ struct sb_dmsg {
 	const void *body;
 	size_t len;
 	const struct sb_codec *codec;
+	/* Several events in one message (batch_events > 1): seq is the
+	 * first's, last_seq the last's; the body holds them all. 1 otherwise. */
+	uint32_t nevents;
+	uint64_t last_seq;
 	/* set by the transport's publish */
 	int state;
 	uint64_t tag;
 	int64_t sent_at, acked_at; /* monotonic ns */
 };
 
-/* "run:seq", the message id every transport uses; returns its length. */
+/* "run:seq" ("run:first-last" for a batch), the message id every
+ * transport uses; returns its length. */
 size_t sb_dmsg_id(const struct sb_dmsg *m, char *out, size_t n);
 
 /* A transport. Called from the delivery layer's threads: init/fini from

@@ -17,8 +17,10 @@ static void json_encode(struct sb_buf *out, struct sb_codec_ctx *ctx, const stru
 }
 
 static const struct sb_codec codecs[] = {
-    {"json", 1, "application/json", SB_FRAME_NEWLINE, json_encode, NULL},
-    {"protobuf", 2, "application/x-protobuf", SB_FRAME_VARINT, sb_pb_event, "sensorbus.v1.Event"},
+    {"json", 1, "application/json", SB_FRAME_NEWLINE, json_encode, NULL, "application/x-ndjson",
+     NULL},
+    {"protobuf", 2, "application/x-protobuf", SB_FRAME_VARINT, sb_pb_event, "sensorbus.v1.Event",
+     "application/x-protobuf", "sensorbus.v1.EventBatch"},
 };
 
 const struct sb_codec *sb_codec_find(const char *name)
@@ -47,6 +49,19 @@ const char *sb_codec_names(void)
 				 codecs[i].name);
 		}
 	return names;
+}
+
+void sb_codec_batch_add(const struct sb_codec *c, struct sb_buf *out, const void *body, size_t len)
+{
+	if (c->framing == SB_FRAME_NEWLINE) {
+		sb_buf_add(out, body, len);
+		sb_buf_addc(out, '\n');
+		return;
+	}
+	/* EventBatch { repeated Event events = 1; }: tag 1, length-delimited */
+	sb_pb_key(out, 1, SB_PB_LEN);
+	sb_pb_varint(out, len);
+	sb_buf_add(out, body, len);
 }
 
 void sb_codec_frame(const struct sb_codec *c, struct sb_buf *out, struct sb_codec_ctx *ctx,

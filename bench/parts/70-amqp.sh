@@ -24,6 +24,7 @@ fi
 N=${BENCH_AMQP_EVENTS:-20000}
 DSECS=${BENCH_AMQP_DRAIN_SECS:-5}
 LSECS=${BENCH_AMQP_LIVE_SECS:-8}
+# more sink keys, e.g. BENCH_AMQP_SINK=', "format": "protobuf", "batch_events": 100'
 # The broker comes from the e2e helpers, which keep their own temp dir and
 # exit trap (they stop the broker by PID).
 rmdir "$TMP"
@@ -95,7 +96,8 @@ conf() { # PORT WORKERS DRAIN SYNTHETIC SPOOL [GRACE]
             "shutdown_grace": "${6:-10s}",
             "shard_by": "seq", "spool_dir": "$5", "drain_rate": $3,
             "spool_max_bytes": "4GiB", "breaker": {"failures": 1, "cooldown": "1s"},
-            "connect_timeout": "200ms", "queue_events": 1000000, "queue_bytes": "2GiB"}]}
+            "connect_timeout": "200ms", "queue_events": 1000000, "queue_bytes": "2GiB"
+            ${BENCH_AMQP_SINK:-}}]}
 JSON
 }
 

@@ -84,6 +84,13 @@ struct dshard {
 	struct wmsg *win;
 	struct sb_dmsg **wptr;
 	size_t nwin;
+	/* batch_events > 1: the window's messages, each a run of events
+	 * (bfirst: index of its first in win; nevents of them), bodies in bbuf */
+	struct sb_dmsg *bmsg;
+	struct sb_dmsg **bptr;
+	size_t *bfirst;
+	size_t nb;
+	struct sb_buf bbuf;
 	unsigned win_attempt;  /* failed publishes of the window held in win */
 	unsigned link_attempt; /* failed connects in a row */
 	int64_t retry_at;      /* backing off until then (no kick shortens it) */
@@ -147,6 +154,9 @@ void dl_breaker_result(struct dsink *k, bool ok, bool probe, bool trip, const ch
 void dl_spill_locked(struct dshard *sh, struct sb_event *const *evs, size_t n,
 		     struct sb_spool_batch *b, struct sb_buf *body, struct sb_codec_ctx *cc,
 		     bool from_memory);
+
+/* Events a window holds: window messages of batch_events each, bounded. */
+size_t sb_delivery_window_events(const struct sb_delivery_cfg *c);
 
 /* sender.c */
 void *dl_sender_main(void *arg);

@@ -102,6 +102,8 @@ size_t sb_dmsg_id(const struct sb_dmsg *m, char *out, size_t n)
 		out[l] = 0;
 		return l;
 	}
-	int l = snprintf(out, n, "%.*s:%" PRIu64, (int)m->run.n, m->run.p, m->seq);
+	int l = m->nevents > 1 ? snprintf(out, n, "%.*s:%" PRIu64 "-%" PRIu64, (int)m->run.n,
+					  m->run.p, m->seq, m->last_seq)
+			       : snprintf(out, n, "%.*s:%" PRIu64, (int)m->run.n, m->run.p, m->seq);
 	return l < 0 ? 0 : (size_t)l < n ? (size_t)l : n - 1;
 }

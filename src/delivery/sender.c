@@ -138,7 +138,7 @@ static void fill_window(struct dshard *sh, int64_t *wait)
 {
 	struct dsink *k = sh->k;
 	const struct sb_delivery_cfg *c = k->cfg;
-	size_t cap = (size_t)c->window;
+	size_t cap = sb_delivery_window_events(c);
 	sh->nwin = 0;
 	sb_buf_reset(&sh->sbuf);
 	*wait = -1;
@@ -177,6 +177,77 @@ static void fill_window(struct dshard *sh, int64_t *wait)
 	}
 	for (size_t i = 0; i < sh->nwin; i++)
 		sh->wptr[i] = &sh->win[i].m;
+}
+
+static bool same(struct sb_dstr a, struct sb_dstr b)
+{
+	return a.n == b.n && !memcmp(a.p, b.p, a.n);
+}
+
+/* Whether event w may join the batch message m (one routing identity,
+ * one codec; records of an earlier release go alone). */
+static bool joins(const struct sb_dmsg *m, const struct wmsg *w, size_t max_events,
+		  uint64_t max_bytes)
+{
+	const struct sb_dmsg *e = &w->m;
+	return !w->junk && !e->v1_key.n && m->nevents < max_events &&
+	       m->len + e->len + 16 <= max_bytes && e->codec == m->codec && same(e->run, m->run) &&
+	       same(e->host, m->host) && same(e->source, m->source) && same(e->kind, m->kind);
+}
+
+/* batch_events > 1: groups the window's events into messages of
+ * consecutive events, bodies joined in bbuf the codec's way. Junk records
+ * are in no message (they are done already). */
+static void group_window(struct dshard *sh)
+{
+	const struct sb_delivery_cfg *c = sh->k->cfg;
+	size_t max = (size_t)c->batch_events;
+	sh->nb = 0;
+	sb_buf_reset(&sh->bbuf);
+	size_t *boff = sh->bfirst; /* reused below: first the body offsets */
+	for (size_t i = 0; i < sh->nwin; i++) {
+		struct wmsg *w = &sh->win[i];
+		if (w->junk)
+			continue;
+		struct sb_dmsg *m = sh->nb ? &sh->bmsg[sh->nb - 1] : NULL;
+		if (!m || !joins(m, w, max, c->batch_bytes) || sh->win[i - 1].junk) {
+			m = &sh->bmsg[sh->nb++];
+			*m = w->m;
+			m->nevents = 0;
+			m->len = 0;
+			m->state = SB_DMSG_UNSENT;
+			boff[sh->nb - 1] = sh->bbuf.len;
+		}
+		sb_codec_batch_add(m->codec, &sh->bbuf, w->m.body, w->m.len);
+		m->len = sh->bbuf.len - boff[sh->nb - 1];
+		m->last_seq = w->m.seq;
+		m->nevents++;
+	}
+	for (size_t j = 0; j < sh->nb; j++) {
+		sh->bmsg[j].body = sh->bbuf.data + boff[j];
+		sh->bptr[j] = &sh->bmsg[j];
+	}
+	/* now each message's first event: events of message j follow in win */
+	for (size_t i = 0, j = 0; i < sh->nwin && j < sh->nb; i++) {
+		if (sh->win[i].junk)
+			continue;
+		sh->bfirst[j] = i;
+		i += sh->bmsg[j].nevents - 1;
+		j++;
+	}
+}
+
+/* A batch message's outcome is each of its events' outcome. */
+static void ungroup_window(struct dshard *sh)
+{
+	for (size_t j = 0; j < sh->nb; j++) {
+		const struct sb_dmsg *m = &sh->bmsg[j];
+		for (size_t i = sh->bfirst[j]; i < sh->bfirst[j] + m->nevents; i++) {
+			sh->win[i].m.state = m->state;
+			sh->win[i].m.sent_at = m->sent_at;
+			sh->win[i].m.acked_at = m->acked_at;
+		}
+	}
 }
 
 static void begin_replay(struct dshard *sh)
@@ -424,10 +495,13 @@ static int64_t publish_window(struct dshard *sh, bool probe)
 	struct dsink *k = sh->k;
 	const struct sb_retry_conf *rc = &k->s->common->retry;
 	char err[512] = "";
+	bool batched = k->cfg->batch_events > 1;
 	atomic_store(&sh->busy_since, sb_now_mono_ns());
-	int r =
-	    k->t->publish(sh->link, sh->wptr, sh->nwin, k->cfg->confirm_timeout, err, sizeof(err));
+	int r = k->t->publish(sh->link, batched ? sh->bptr : sh->wptr, batched ? sh->nb : sh->nwin,
+			      k->cfg->confirm_timeout, err, sizeof(err));
 	atomic_store(&sh->busy_since, 0);
+	if (batched)
+		ungroup_window(sh);
 	sh->last_io = k->now();
 	size_t bad = 0;
 	for (size_t i = 0; i < sh->nwin; i++)
@@ -510,6 +584,8 @@ int64_t dl_sender_step(struct dshard *sh)
 		int64_t hold = -1;
 		fill_window(sh, &hold);
 		sh->win_attempt = 0;
+		if (sh->nwin && k->cfg->batch_events > 1)
+			group_window(sh);
 		if (!sh->nwin) {
 			if (probe)
 				dl_breaker_result(k, true, true, false, NULL);

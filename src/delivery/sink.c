@@ -77,8 +77,22 @@ const struct sb_cfg_key sb_delivery_keys[] = {
     {"format", SB_CT_STR, D(format), "json",
      "json or protobuf (one sensorbus.v1.Event per message, docs/formats.md); spooled events "
      "keep the format they were written in"},
+    {"batch_events", SB_CT_INT, D(batch_events), "1",
+     "events per message: above 1, consecutive events of one source and kind go as one message "
+     "(JSON lines, or a sensorbus.v1.EventBatch); the window then holds window x batch_events "
+     "events",
+     .min = 1, .max = 10000},
+    {"batch_bytes", SB_CT_SIZE, D(batch_bytes), "128KiB",
+     "most bytes of events in one batch message (an event larger goes alone)", .min = 1024,
+     .max = 64 << 20},
     {0},
 };
+
+size_t sb_delivery_window_events(const struct sb_delivery_cfg *c)
+{
+	uint64_t n = (uint64_t)c->window * (uint64_t)c->batch_events;
+	return n > (1u << 18) ? (1u << 18) : (size_t)n;
+}
 
 int sb_delivery_validate(const void *cfgp, char *err, size_t errlen)
 {
@@ -408,6 +422,10 @@ static void free_shard(struct dshard *sh)
 	free(sh->win);
 	free(sh->wptr);
 	free(sh->recs);
+	free(sh->bmsg);
+	free(sh->bptr);
+	free(sh->bfirst);
+	sb_buf_free(&sh->bbuf);
 	pthread_mutex_destroy(&sh->mu);
 	pthread_mutex_destroy(&sh->wd_mu);
 	pthread_cond_destroy(&sh->cv);
@@ -428,6 +446,7 @@ static int open_shard(struct dsink *k, unsigned i)
 	sb_buf_init(&sh->wbody);
 	sb_buf_init(&sh->sbody);
 	sb_buf_init(&sh->sbuf);
+	sb_buf_init(&sh->bbuf);
 	sh->wcc.run = sh->scc.run = k->s->ri->run;
 	sh->wcc.host = sh->scc.host = k->s->ri->host;
 	sb_spool_reader_init(&sh->rd_old, 0, UINT64_MAX);
@@ -435,9 +454,17 @@ static int open_shard(struct dsink *k, unsigned i)
 	sh->rl_fail.interval_ns = 10 * SB_NSEC_PER_SEC;
 	sh->rl_spool.interval_ns = 10 * SB_NSEC_PER_SEC;
 	sb_jitter_seed(&sh->rnd, i);
-	sh->win = calloc((size_t)c->window, sizeof(*sh->win));
-	sh->wptr = calloc((size_t)c->window, sizeof(*sh->wptr));
-	sh->recs = calloc((size_t)c->window, sizeof(*sh->recs));
+	size_t cap = sb_delivery_window_events(c);
+	sh->win = calloc(cap, sizeof(*sh->win));
+	sh->wptr = calloc(cap, sizeof(*sh->wptr));
+	sh->recs = calloc(cap, sizeof(*sh->recs));
+	if (c->batch_events > 1) {
+		sh->bmsg = calloc(cap, sizeof(*sh->bmsg));
+		sh->bptr = calloc(cap, sizeof(*sh->bptr));
+		sh->bfirst = calloc(cap, sizeof(*sh->bfirst));
+		if (!sh->bmsg || !sh->bptr || !sh->bfirst)
+			return -ENOMEM;
+	}
 	if (c->buffer == SB_BUF_MEMORY) {
 		sh->mcap = (size_t)c->memory_events;
 		sh->mem = calloc(sh->mcap, sizeof(*sh->mem));

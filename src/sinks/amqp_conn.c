@@ -499,11 +499,14 @@ int sb_amqp_link_publish(struct sb_amqp_link *l, struct sb_dmsg *const *msgs, si
 			rkl = sb_amqp_key_render(rk, sizeof(rk), t->routing_key, m->host, m->source,
 						 m->kind, m->run);
 		size_t idl = sb_dmsg_id(m, id, sizeof(id));
-		p.content_type = sym_amqp_cstring_bytes(m->codec->content_type);
+		bool batch = m->nevents > 1;
+		const char *type = batch ? m->codec->batch_message_type : m->codec->message_type;
+		p.content_type = sym_amqp_cstring_bytes(batch ? m->codec->batch_content_type
+							      : m->codec->content_type);
 		/* binary bodies say which message they are; JSON describes itself */
-		if (m->codec->message_type) {
+		if (type) {
 			p._flags |= AMQP_BASIC_TYPE_FLAG;
-			p.type = sym_amqp_cstring_bytes(m->codec->message_type);
+			p.type = sym_amqp_cstring_bytes(type);
 		} else {
 			p._flags &= ~AMQP_BASIC_TYPE_FLAG;
 		}

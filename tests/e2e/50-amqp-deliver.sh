@@ -24,12 +24,13 @@ JSON
 run_agent disk ''
 run_agent memory ', "buffer": "memory"'
 run_agent workers ', "workers": 2, "shard_by": "seq"'
-wait_for 20 sh -c "[ \$(wc -l <'$TMP/got.jsonl') -ge 1200 ]" || fail "consumer got $(wc -l <"$TMP/got.jsonl") of 1200"
+run_agent batched ', "batch_events": 50'
+wait_for 20 sh -c "[ \$(wc -l <'$TMP/got.jsonl') -ge 1600 ]" || fail "consumer got $(wc -l <"$TMP/got.jsonl") of 1600"
 sleep 0.5
 
 $CONSUMER report "$TMP/got.jsonl" >"$TMP/report.json"
 cat "$TMP/report.json"
-for name in disk memory workers; do
+for name in disk memory workers batched; do
 	run=$(cat "$TMP/$name.run")
 	python3 - "$TMP/report.json" "$run" "$name" <<'PY' || fail "$name: see above"
 import json, sys
@@ -52,5 +53,19 @@ for line in open(sys.argv[1]):
     assert r["rk"] == "sensorbus.node-7_example.synthetic.metrics", r
     assert r["ct"] == "application/json" and r["dm"] == 2 and r["ts"] > 1.6e9, r
 print("properties ok")
+PY
+python3 - "$TMP/got.jsonl" "$(cat "$TMP/batched.run")" <<'PY' || fail "batch properties"
+import json, sys
+n = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["run"] != sys.argv[2]:
+        continue
+    first, last = r["mid"].split(":")[1].split("-") if "-" in r["mid"] else (r["seq"],) * 2
+    assert int(first) <= r["seq"] <= int(last), r
+    assert r["ct"] == ("application/x-ndjson" if r["n"] > 1 else "application/json"), r
+    n += r["n"] > 1
+assert n > 300, "most events came in batches: %d" % n
+print("batches ok")
 PY
 ok "400 events per run delivered once, in order, with the contract's properties"

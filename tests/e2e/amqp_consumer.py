@@ -71,8 +71,13 @@ def cmd_consume(a):
                         break
                     got = True
                     try:
-                        ev = json.loads(body)
-                        ev["run"], ev["seq"]
+                        # a batch (batch_events > 1) is JSON lines
+                        if props.content_type == "application/x-ndjson":
+                            evs = [json.loads(x) for x in body.splitlines() if x]
+                        else:
+                            evs = [json.loads(body)]
+                        for ev in evs:
+                            ev["run"], ev["seq"]
                     except (ValueError, KeyError, TypeError):
                         # not an event (the bench's plain publishers): taken
                         # off the queue and counted apart, or it would come
@@ -80,11 +85,13 @@ def cmd_consume(a):
                         foreign.write("%d\n" % len(body))
                         ch.basic_ack(method.delivery_tag)
                         continue
-                    rec = {"run": ev["run"], "seq": ev["seq"], "mid": props.message_id,
-                           "rk": method.routing_key, "ct": props.content_type,
-                           "dm": props.delivery_mode, "ts": props.timestamp,
-                           "source": ev.get("source"), "kind": ev.get("kind")}
-                    out.write(json.dumps(rec) + "\n")
+                    for ev in evs:
+                        rec = {"run": ev["run"], "seq": ev["seq"], "mid": props.message_id,
+                               "rk": method.routing_key, "ct": props.content_type,
+                               "dm": props.delivery_mode, "ts": props.timestamp,
+                               "source": ev.get("source"), "kind": ev.get("kind"),
+                               "n": len(evs)}
+                        out.write(json.dumps(rec) + "\n")
                     ch.basic_ack(method.delivery_tag)
                     last_msg = time.monotonic()
                     if stop:

@@ -31,6 +31,10 @@ struct fake {
 	 * acked the next time */
 	char answer[4096];
 	uint64_t sent[8192]; /* seqs acked, in order */
+	int messages, batches;
+	uint32_t last_nevents;
+	size_t last_len, last_lines;
+	char last_id[128];
 	int64_t sent_at[8192];
 	uint8_t codec[8192];	 /* of each message acked */
 	uint64_t body_seq[8192]; /* its body decoded (protobuf only) */
@@ -96,6 +100,19 @@ static int f_publish(void *link, struct sb_dmsg *const *msgs, size_t n, int64_t 
 				sb_pbdec_free(&d);
 			}
 			fk.sent[fk.nsent++] = m->seq;
+			fk.messages++;
+			if (m->nevents > 1) { /* a batch: its other events */
+				for (uint64_t q = m->seq + 1; q <= m->last_seq; q++)
+					fk.sent[fk.nsent++] = q;
+				fk.batches++;
+				fk.last_nevents = m->nevents;
+				fk.last_len = m->len;
+				size_t lines = 0;
+				for (size_t b = 0; b < m->len; b++)
+					lines += ((const char *)m->body)[b] == '\n';
+				fk.last_lines = lines;
+				sb_dmsg_id(m, fk.last_id, sizeof(fk.last_id));
+			}
 		}
 	}
 	return 0;
@@ -431,6 +448,51 @@ static void test_undelivered_events_survive_a_restart(void **state)
 	assert_true(stats(f).delivered == 7);
 }
 
+static void test_batches_carry_consecutive_events_and_settle_each(void **state)
+{
+	struct fx *f = *state;
+	open_sink(f, ", \"window\": 8, \"batch_events\": 10");
+	write_events(f, 25);
+	run_for(f, SB_NSEC_PER_SEC);
+	struct sb_delivery_stats st = stats(f);
+	assert_true(st.delivered == 25);
+	assert_true(st.spool_records == 0);
+	assert_int_equal(fk.messages, 3); /* 10 + 10 + 5 */
+	assert_int_equal(fk.batches, 3);
+	assert_int_equal(fk.last_nevents, 5);
+	assert_int_equal(fk.last_lines, 5); /* JSON lines, one an event */
+	assert_string_equal(fk.last_id, "0123456789abcdef0123456789abcdef:21-25");
+	for (size_t i = 0; i < 25; i++)
+		assert_true(fk.sent[i] == i + 1);
+}
+
+/* A batch that fails fails every event in it, and only its events go
+ * again; the accounting stays per event. */
+static void test_a_failed_batch_is_sent_again_whole_and_only_it(void **state)
+{
+	struct fx *f = *state;
+	open_sink(f, ", \"window\": 8, \"batch_events\": 10");
+	fk.answer[11] = 'f'; /* the second batch, by its first event */
+	write_events(f, 25);
+	run_for(f, 5 * SB_NSEC_PER_SEC);
+	struct sb_delivery_stats st = stats(f);
+	assert_true(st.delivered == 25);
+	assert_true(st.retries == 1);
+	assert_int_equal(fk.nsent, 25); /* no event acked twice */
+	assert_int_equal(fk.messages, 3);
+}
+
+static void test_batch_bytes_bounds_a_message(void **state)
+{
+	struct fx *f = *state;
+	open_sink(f, ", \"window\": 8, \"batch_events\": 1000, \"batch_bytes\": \"1KiB\"");
+	write_events(f, 30);
+	run_for(f, SB_NSEC_PER_SEC);
+	assert_true(stats(f).delivered == 30);
+	assert_true(fk.messages > 1);
+	assert_true(fk.last_len <= 1024);
+}
+
 /* ---- records ---- */
 
 static void test_record_round_trips_the_identity_and_names_its_codec(void **state)
@@ -501,6 +563,9 @@ int main(void)
 	    T(test_rejected_messages_are_dropped_for_good_and_counted),
 	    T(test_memory_buffer_spools_when_the_breaker_opens),
 	    T(test_undelivered_events_survive_a_restart),
+	    T(test_batches_carry_consecutive_events_and_settle_each),
+	    T(test_a_failed_batch_is_sent_again_whole_and_only_it),
+	    T(test_batch_bytes_bounds_a_message),
 	    cmocka_unit_test(test_record_round_trips_the_identity_and_names_its_codec),
 	    cmocka_unit_test(test_version_1_records_keep_their_routing_key_and_id),
 	};
