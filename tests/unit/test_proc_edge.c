@@ -80,6 +80,11 @@ static int p_schedstat(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
 	return sb_proc_parse_schedstat(t, b, e);
 }
 
+static int p_mdstat(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
+{
+	return sb_proc_parse_mdstat(t, b, e);
+}
+
 static const struct {
 	const char *name;
 	parse_fn fn;
@@ -105,6 +110,7 @@ static const struct {
     {"arp", p_arp, "synthetic/proc/net/arp", true, true},
     {"udp", p_udp, "synthetic/proc/net/udp", false, true},
     {"schedstat", p_schedstat, "synthetic/proc/schedstat", true},
+    {"mdstat", p_mdstat, "synthetic/proc/mdstat", true},
 };
 
 /* name{labels} -> value of one parse, as text for comparison */

@@ -33,6 +33,7 @@
 	X(time)                                                                                    \
 	X(timex)                                                                                   \
 	X(filesystem)                                                                              \
+	X(mdadm)                                                                                   \
 	X(processes)
 
 #define DECLARE(name) extern const struct sb_proc_collector sb_proc_collector_##name;

@@ -192,6 +192,8 @@ int sb_proc_parse_udp(const char *text, bool ipv6, struct sb_evb *b, struct sb_p
 int sb_proc_parse_schedstat(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
 /* /etc/selinux/config's SELINUX=: 1 enforcing, 0 permissive, else -1. */
 int sb_proc_selinux_config_mode(const char *text);
+/* /proc/mdstat: node_md_*{device}; a malformed device is skipped. */
+int sb_proc_parse_mdstat(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
 int sb_proc_parse_netdev(const char *text, struct sb_evb *b, struct sb_proc_filter *devices,
 			 struct sb_proc_perr *e);
 
