@@ -85,6 +85,11 @@ static int p_mdstat(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
 	return sb_proc_parse_mdstat(t, b, e);
 }
 
+static int p_nfs(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
+{
+	return sb_proc_parse_nfs(t, b, e);
+}
+
 static const struct {
 	const char *name;
 	parse_fn fn;
@@ -111,6 +116,7 @@ static const struct {
     {"udp", p_udp, "synthetic/proc/net/udp", false, true},
     {"schedstat", p_schedstat, "synthetic/proc/schedstat", true},
     {"mdstat", p_mdstat, "synthetic/proc/mdstat", true},
+    {"rpc/nfs", p_nfs, "synthetic/proc/net/rpc/nfs", false, true},
 };
 
 /* name{labels} -> value of one parse, as text for comparison */

@@ -34,6 +34,7 @@
 	X(timex)                                                                                   \
 	X(filesystem)                                                                              \
 	X(mdadm)                                                                                   \
+	X(nfs)                                                                                     \
 	X(processes)
 
 #define DECLARE(name) extern const struct sb_proc_collector sb_proc_collector_##name;

@@ -194,6 +194,8 @@ int sb_proc_parse_schedstat(const char *text, struct sb_evb *b, struct sb_proc_p
 int sb_proc_selinux_config_mode(const char *text);
 /* /proc/mdstat: node_md_*{device}; a malformed device is skipped. */
 int sb_proc_parse_mdstat(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
+/* /proc/net/rpc/nfs: node_nfs_*; a bad line's series are left out. */
+int sb_proc_parse_nfs(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
 int sb_proc_parse_netdev(const char *text, struct sb_evb *b, struct sb_proc_filter *devices,
 			 struct sb_proc_perr *e);
 
