@@ -90,6 +90,11 @@ static int p_nfs(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
 	return sb_proc_parse_nfs(t, b, e);
 }
 
+static int p_nfsd(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
+{
+	return sb_proc_parse_nfsd(t, b, e);
+}
+
 static const struct {
 	const char *name;
 	parse_fn fn;
@@ -117,6 +122,7 @@ static const struct {
     {"schedstat", p_schedstat, "synthetic/proc/schedstat", true},
     {"mdstat", p_mdstat, "synthetic/proc/mdstat", true},
     {"rpc/nfs", p_nfs, "synthetic/proc/net/rpc/nfs", false, true},
+    {"rpc/nfsd", p_nfsd, "synthetic/proc/net/rpc/nfsd", false, true},
 };
 
 /* name{labels} -> value of one parse, as text for comparison */

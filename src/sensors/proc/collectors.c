@@ -35,6 +35,7 @@
 	X(filesystem)                                                                              \
 	X(mdadm)                                                                                   \
 	X(nfs)                                                                                     \
+	X(nfsd)                                                                                    \
 	X(processes)
 
 #define DECLARE(name) extern const struct sb_proc_collector sb_proc_collector_##name;

@@ -196,6 +196,8 @@ int sb_proc_selinux_config_mode(const char *text);
 int sb_proc_parse_mdstat(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
 /* /proc/net/rpc/nfs: node_nfs_*; a bad line's series are left out. */
 int sb_proc_parse_nfs(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
+/* /proc/net/rpc/nfsd: node_nfsd_*; likewise. */
+int sb_proc_parse_nfsd(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
 int sb_proc_parse_netdev(const char *text, struct sb_evb *b, struct sb_proc_filter *devices,
 			 struct sb_proc_perr *e);
 
