@@ -62,6 +62,10 @@ for d in "$SYSFS/$cpu"/cpu[0-9]*; do
 	done
 done
 
+for d in "$SYSFS"/fs/xfs/*/stats/stats; do
+	[ -f "$d" ] && copy "$SYSFS" "${d#"$SYSFS/"}" "$tmp/sys"
+done
+
 # sys/block/DEV is a link into devices/; the tree keeps a plain directory
 awk '{ print $1, $2, $3 }' "$tmp/proc/diskstats" | while read -r major minor dev; do
 	copy "$SYSFS" "block/$dev/queue/rotational" "$tmp/sys"

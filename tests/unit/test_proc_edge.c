@@ -95,6 +95,11 @@ static int p_nfsd(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
 	return sb_proc_parse_nfsd(t, b, e);
 }
 
+static int p_xfs(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
+{
+	return sb_proc_parse_xfs(t, "sda1", b, e);
+}
+
 static const struct {
 	const char *name;
 	parse_fn fn;
@@ -123,6 +128,7 @@ static const struct {
     {"mdstat", p_mdstat, "synthetic/proc/mdstat", true},
     {"rpc/nfs", p_nfs, "synthetic/proc/net/rpc/nfs", false, true},
     {"rpc/nfsd", p_nfsd, "synthetic/proc/net/rpc/nfsd", false, true},
+    {"xfs stats", p_xfs, "synthetic/sys/fs/xfs/dm-0/stats/stats", false, true},
 };
 
 /* name{labels} -> value of one parse, as text for comparison */

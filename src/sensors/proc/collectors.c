@@ -36,6 +36,7 @@
 	X(mdadm)                                                                                   \
 	X(nfs)                                                                                     \
 	X(nfsd)                                                                                    \
+	X(xfs)                                                                                     \
 	X(processes)
 
 #define DECLARE(name) extern const struct sb_proc_collector sb_proc_collector_##name;

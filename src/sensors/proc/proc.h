@@ -198,6 +198,9 @@ int sb_proc_parse_mdstat(const char *text, struct sb_evb *b, struct sb_proc_perr
 int sb_proc_parse_nfs(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
 /* /proc/net/rpc/nfsd: node_nfsd_*; likewise. */
 int sb_proc_parse_nfsd(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
+/* <sysfs>/fs/xfs/<device>/stats/stats: node_xfs_*{device}; likewise. */
+int sb_proc_parse_xfs(const char *text, const char *device, struct sb_evb *b,
+		      struct sb_proc_perr *e);
 int sb_proc_parse_netdev(const char *text, struct sb_evb *b, struct sb_proc_filter *devices,
 			 struct sb_proc_perr *e);
 
