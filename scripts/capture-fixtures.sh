@@ -45,7 +45,7 @@ for f in stat meminfo loadavg diskstats vmstat sys/fs/file-nr \
 	pressure/cpu pressure/io pressure/memory pressure/irq \
 	sys/net/netfilter/nf_conntrack_count sys/net/netfilter/nf_conntrack_max net/stat/nf_conntrack \
 	sys/kernel/random/entropy_avail sys/kernel/random/poolsize \
-	net/softnet_stat net/arp net/udp net/udp6 schedstat mdstat net/rpc/nfs net/rpc/nfsd \
+	net/softnet_stat net/arp net/udp net/udp6 schedstat mdstat net/rpc/nfs net/rpc/nfsd net/ip_vs_stats net/ip_vs \
 	sys/kernel/ostype sys/kernel/osrelease sys/kernel/version sys/kernel/hostname \
 	sys/kernel/domainname; do
 	copy "$PROCFS" "$f" "$tmp/proc"

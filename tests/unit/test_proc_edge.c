@@ -100,6 +100,15 @@ static int p_xfs(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
 	return sb_proc_parse_xfs(t, "sda1", b, e);
 }
 
+static int p_ipvs_stats(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
+{
+	return sb_proc_parse_ipvs_stats(t, b, e);
+}
+static int p_ipvs(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
+{
+	return sb_proc_parse_ipvs(t, b, e);
+}
+
 static const struct {
 	const char *name;
 	parse_fn fn;
@@ -129,6 +138,8 @@ static const struct {
     {"rpc/nfs", p_nfs, "synthetic/proc/net/rpc/nfs", false, true},
     {"rpc/nfsd", p_nfsd, "synthetic/proc/net/rpc/nfsd", false, true},
     {"xfs stats", p_xfs, "synthetic/sys/fs/xfs/dm-0/stats/stats", false, true},
+    {"ip_vs_stats", p_ipvs_stats, "synthetic/proc/net/ip_vs_stats", false},
+    {"ip_vs", p_ipvs, "synthetic/proc/net/ip_vs", true, true},
 };
 
 /* name{labels} -> value of one parse, as text for comparison */

@@ -37,6 +37,7 @@
 	X(nfs)                                                                                     \
 	X(nfsd)                                                                                    \
 	X(xfs)                                                                                     \
+	X(ipvs)                                                                                    \
 	X(processes)
 
 #define DECLARE(name) extern const struct sb_proc_collector sb_proc_collector_##name;

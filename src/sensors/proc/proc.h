@@ -198,6 +198,10 @@ int sb_proc_parse_mdstat(const char *text, struct sb_evb *b, struct sb_proc_perr
 int sb_proc_parse_nfs(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
 /* /proc/net/rpc/nfsd: node_nfsd_*; likewise. */
 int sb_proc_parse_nfsd(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
+/* /proc/net/ip_vs_stats (node_ipvs_*_total) and /proc/net/ip_vs
+ * (node_ipvs_backend_*); a bad line's series are left out. */
+int sb_proc_parse_ipvs_stats(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
+int sb_proc_parse_ipvs(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
 /* <sysfs>/fs/xfs/<device>/stats/stats: node_xfs_*{device}; likewise. */
 int sb_proc_parse_xfs(const char *text, const char *device, struct sb_evb *b,
 		      struct sb_proc_perr *e);
