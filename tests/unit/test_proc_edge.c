@@ -84,22 +84,18 @@ static int p_mdstat(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
 {
 	return sb_proc_parse_mdstat(t, b, e);
 }
-
 static int p_nfs(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
 {
 	return sb_proc_parse_nfs(t, b, e);
 }
-
 static int p_nfsd(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
 {
 	return sb_proc_parse_nfsd(t, b, e);
 }
-
 static int p_xfs(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
 {
 	return sb_proc_parse_xfs(t, "sda1", b, e);
 }
-
 static int p_ipvs_stats(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
 {
 	return sb_proc_parse_ipvs_stats(t, b, e);

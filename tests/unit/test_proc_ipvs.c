@@ -101,8 +101,8 @@ static void quirks(void **state)
 	assert_double_eq(BACKEND(&t, "node_ipvs_backend_weight", "2001:db8::35", "53", "10.0.0.2",
 				 "53", "UDP", ""),
 			 2);
-	assert_double_eq(BACKEND(&t, "node_ipvs_backend_weight", "2001:db8::35", "53",
-				 "10.0.0.255", "2816", "UDP", ""),
+	assert_double_eq(BACKEND(&t, "node_ipvs_backend_weight", "2001:db8::35", "53", "10.0.0.255",
+				 "2816", "UDP", ""),
 			 5);
 	tp_free(&t);
 }

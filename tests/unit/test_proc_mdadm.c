@@ -119,7 +119,8 @@ static void malformed_devices_are_skipped(void **state_)
 		struct tp t;
 		parse(&t, text);
 		if (t.n != 11 || t.e.nbad != 1 || t.e.line != 2)
-			fail_msg("case %zu: %d samples, %u bad, line %u", i, t.n, t.e.nbad, t.e.line);
+			fail_msg("case %zu: %d samples, %u bad, line %u", i, t.n, t.e.nbad,
+				 t.e.line);
 		assert_double_eq(tp_value(&t, "node_md_blocks", "device", "md8"), 20);
 		tp_absent(&t, "node_md_blocks", "device", "md9");
 		tp_free(&t);
@@ -130,7 +131,8 @@ static void malformed_devices_are_skipped(void **state_)
 	assert_int_equal(t.n, 0);
 	assert_int_equal(t.e.nbad, 1);
 	tp_free(&t);
-	parse(&t, "md9 : active raid1 a[0]\n      10 blocks [1/1] [U]\n      [>..]  resync =  1.0%");
+	parse(&t,
+	      "md9 : active raid1 a[0]\n      10 blocks [1/1] [U]\n      [>..]  resync =  1.0%");
 	assert_int_equal(t.n, 0);
 	assert_int_equal(t.e.nbad, 1);
 	tp_free(&t);

@@ -75,14 +75,10 @@ static void malformed_lines_are_left_out(void **state)
 		const char *line;
 		int missing;
 	} bad[] = {
-	    {"net 1 2 3\n", 3},
-	    {"rpc 1 2 3 4\n", 3},
-	    {"rpc 1 x 3\n", 3},
+	    {"net 1 2 3\n", 3},	      {"rpc 1 2 3 4\n", 3}, {"rpc 1 x 3\n", 3},
 	    {"proc2 3 1 2 3\n", 18},  /* fewer than 18 */
 	    {"proc3 23 1 2 3\n", 22}, /* count does not match */
-	    {"proc4 1\n", 59},
-	    {"proc5 1 1\n", 0},
-	    {"\n", 0},
+	    {"proc4 1\n", 59},	      {"proc5 1 1\n", 0},   {"\n", 0},
 	};
 	for (size_t i = 0; i < SB_ARRAY_SIZE(bad); i++) {
 		char text[256];
@@ -90,7 +86,8 @@ static void malformed_lines_are_left_out(void **state)
 		struct tp t;
 		parse(&t, text);
 		if (t.e.nbad != 1 || t.e.line != 3 || t.n != NFS_ALL - bad[i].missing)
-			fail_msg("case %zu: %d samples, %u bad, line %u", i, t.n, t.e.nbad, t.e.line);
+			fail_msg("case %zu: %d samples, %u bad, line %u", i, t.n, t.e.nbad,
+				 t.e.line);
 		tp_free(&t);
 	}
 	/* empty: the kernel always writes net and rpc (node_exporter: zeros) */

@@ -109,7 +109,8 @@ static void malformed_lines_are_left_out(void **state)
 		struct tp t;
 		parse(&t, text);
 		if (t.e.nbad != 1 || t.e.line != 3 || t.n != NFSD_ALL - bad[i].missing)
-			fail_msg("case %zu: %d samples, %u bad, line %u", i, t.n, t.e.nbad, t.e.line);
+			fail_msg("case %zu: %d samples, %u bad, line %u", i, t.n, t.e.nbad,
+				 t.e.line);
 		tp_free(&t);
 	}
 	struct tp t;

@@ -12,10 +12,7 @@ static int parse(struct tp *t, const char *text)
 	return t->n;
 }
 
-static double val(struct tp *t, const char *name)
-{
-	return tp_value(t, name, "device", "dm-0");
-}
+static double val(struct tp *t, const char *name) { return tp_value(t, name, "device", "dm-0"); }
 
 /* A Linux 6.x file: the 39 series of 1.5.0, lines it does not know
  * (fibt2, rmapbt, refcntbt, defer_relog, ...) skipped. */
@@ -44,7 +41,8 @@ static void filesystem_counters(void **state)
 	assert_double_eq(val(&t, "node_xfs_vnode_remove_total"), 4212);
 	const struct sb_sample *s = tp_find(&t, "node_xfs_read_calls_total", NULL);
 	assert_int_equal(s->type, SB_COUNTER);
-	assert_string_equal(s->help, "Number of read(2) system calls made to files in a filesystem.");
+	assert_string_equal(s->help,
+			    "Number of read(2) system calls made to files in a filesystem.");
 	assert_string_equal(tp_find(&t, "node_xfs_directory_operation_remove_total", NULL)->help,
 			    "Number of times an existing directory entry was created for a "
 			    "filesystem.");
@@ -75,18 +73,12 @@ static void malformed_lines(void **state)
 		const char *line;
 		int missing;
 	} bad[] = {
-	    {"extent_alloc 1 2 3\n", 4},
-	    {"abt 1 2 3 4 5\n", 4},
-	    {"rw 1 4294967296\n", 2},
-	    {"rw 1 -2\n", 2},
-	    {"vnodes 1 2 3 4 5 6\n", 7},
-	    {"ig 1 2 3 4 5 6 x\n", 7},
-	    {"trans 1 2\n", 0},
-	    {"qm 1 2 3 4 5 6 7 8 9 10\n", 0},
-	    {"abtb2 1 2\n", 0},
-	    {"xpc 1 2\n", 0},
-	    {"debug 0 0\n", 0},
-	    {"unknown 4294967296\n", 0},
+	    {"extent_alloc 1 2 3\n", 4}, {"abt 1 2 3 4 5\n", 4},
+	    {"rw 1 4294967296\n", 2},	 {"rw 1 -2\n", 2},
+	    {"vnodes 1 2 3 4 5 6\n", 7}, {"ig 1 2 3 4 5 6 x\n", 7},
+	    {"trans 1 2\n", 0},		 {"qm 1 2 3 4 5 6 7 8 9 10\n", 0},
+	    {"abtb2 1 2\n", 0},		 {"xpc 1 2\n", 0},
+	    {"debug 0 0\n", 0},		 {"unknown 4294967296\n", 0},
 	};
 	for (size_t i = 0; i < SB_ARRAY_SIZE(bad); i++) {
 		char text[256];
@@ -94,7 +86,8 @@ static void malformed_lines(void **state)
 		struct tp t;
 		parse(&t, text);
 		if (t.e.nbad != 1 || t.e.line != 2 || t.n != XFS_ALL - bad[i].missing)
-			fail_msg("case %zu: %d samples, %u bad, line %u", i, t.n, t.e.nbad, t.e.line);
+			fail_msg("case %zu: %d samples, %u bad, line %u", i, t.n, t.e.nbad,
+				 t.e.line);
 		assert_double_eq(val(&t, "node_xfs_directory_operation_lookup_total"), 1);
 		tp_free(&t);
 	}

@@ -222,8 +222,9 @@ int sb_proc_parse_ipvs(const char *text, struct sb_evb *b, struct sb_proc_perr *
 			if (!ok && sb_pp_at_eol(q))
 				continue; /* fewer than 6 words */
 			if (!ok || !ip_port(w1, l1, raddr, sizeof(raddr), &rport)) {
-				sb_proc_bad(e, lineno,
-					    "expected \"-> addr:port forward weight active inactive\"");
+				sb_proc_bad(
+				    e, lineno,
+				    "expected \"-> addr:port forward weight active inactive\"");
 				continue;
 			}
 			if (!s.ok)

@@ -217,7 +217,8 @@ static bool md_device(const char *dev, struct md *m, const char **why)
 	if (has(sync, "PENDING") || has(sync, "DELAYED"))
 		m->synced = 0;
 	else if (!synced_blocks(sync, &m->synced) || !progress_ok(sync)) {
-		*why = "expected \"= P% (synced/total) finish=Tmin speed=SK/sec\" in the resync line";
+		*why =
+		    "expected \"= P% (synced/total) finish=Tmin speed=SK/sec\" in the resync line";
 		return false;
 	}
 	return true;

@@ -11,30 +11,74 @@
 #include "proc.h"
 
 static const char *const v2_ops[] = {
-    "Null", "GetAttr", "SetAttr", "Root",  "Lookup", "ReadLink", "Read",    "WrCache", "Write",
-    "Create", "Remove", "Rename", "Link", "SymLink", "MkDir",   "RmDir",    "ReadDir", "FsStat",
+    "Null",   "GetAttr", "SetAttr", "Root", "Lookup",  "ReadLink", "Read",  "WrCache", "Write",
+    "Create", "Remove",	 "Rename",  "Link", "SymLink", "MkDir",	   "RmDir", "ReadDir", "FsStat",
 };
 static const char *const v3_ops[] = {
-    "Null",   "GetAttr", "SetAttr", "Lookup", "Access", "ReadLink", "Read",	"Write",
-    "Create", "MkDir",	 "SymLink", "MkNod",  "Remove", "RmDir",    "Rename",	"Link",
-    "ReadDir", "ReadDirPlus", "FsStat", "FsInfo", "PathConf", "Commit",
+    "Null",    "GetAttr",     "SetAttr", "Lookup", "Access",   "ReadLink", "Read",   "Write",
+    "Create",  "MkDir",	      "SymLink", "MkNod",  "Remove",   "RmDir",	   "Rename", "Link",
+    "ReadDir", "ReadDirPlus", "FsStat",	 "FsInfo", "PathConf", "Commit",
 };
 static const char *const v4_ops[] = {
-    "Null",	       "Read",		    "Write",	       "Commit",
-    "Open",	       "OpenConfirm",	    "OpenNoattr",      "OpenDowngrade",
-    "Close",	       "Setattr",	    "FsInfo",	       "Renew",
-    "SetClientID",     "SetClientIDConfirm", "Lock",	       "Lockt",
-    "Locku",	       "Access",	    "Getattr",	       "Lookup",
-    "LookupRoot",      "Remove",	    "Rename",	       "Link",
-    "Symlink",	       "Create",	    "Pathconf",	       "StatFs",
-    "ReadLink",	       "ReadDir",	    "ServerCaps",      "DelegReturn",
-    "GetACL",	       "SetACL",	    "FsLocations",     "ReleaseLockowner",
-    "Secinfo",	       "FsidPresent",	    "ExchangeID",      "CreateSession",
-    "DestroySession",  "Sequence",	    "GetLeaseTime",    "ReclaimComplete",
-    "LayoutGet",       "GetDeviceInfo",	    "LayoutCommit",    "LayoutReturn",
-    "SecinfoNoName",   "TestStateID",	    "FreeStateID",     "GetDeviceList",
-    "BindConnToSession", "DestroyClientID", "Seek",	       "Allocate",
-    "DeAllocate",      "LayoutStats",	    "Clone",
+    "Null",
+    "Read",
+    "Write",
+    "Commit",
+    "Open",
+    "OpenConfirm",
+    "OpenNoattr",
+    "OpenDowngrade",
+    "Close",
+    "Setattr",
+    "FsInfo",
+    "Renew",
+    "SetClientID",
+    "SetClientIDConfirm",
+    "Lock",
+    "Lockt",
+    "Locku",
+    "Access",
+    "Getattr",
+    "Lookup",
+    "LookupRoot",
+    "Remove",
+    "Rename",
+    "Link",
+    "Symlink",
+    "Create",
+    "Pathconf",
+    "StatFs",
+    "ReadLink",
+    "ReadDir",
+    "ServerCaps",
+    "DelegReturn",
+    "GetACL",
+    "SetACL",
+    "FsLocations",
+    "ReleaseLockowner",
+    "Secinfo",
+    "FsidPresent",
+    "ExchangeID",
+    "CreateSession",
+    "DestroySession",
+    "Sequence",
+    "GetLeaseTime",
+    "ReclaimComplete",
+    "LayoutGet",
+    "GetDeviceInfo",
+    "LayoutCommit",
+    "LayoutReturn",
+    "SecinfoNoName",
+    "TestStateID",
+    "FreeStateID",
+    "GetDeviceList",
+    "BindConnToSession",
+    "DestroyClientID",
+    "Seek",
+    "Allocate",
+    "DeAllocate",
+    "LayoutStats",
+    "Clone",
 };
 
 enum { NFS_NET, NFS_RPC, NFS_V2, NFS_V3, NFS_V4, NFS_NLINES };
@@ -86,7 +130,8 @@ static void nfs_line(const char *p, unsigned lineno, struct nfs_vals *nv, struct
 		if (wl == strlen(nfs_lines[i].key) && !memcmp(w, nfs_lines[i].key, wl))
 			k = i;
 	if (k < 0) {
-		sb_proc_bad(e, lineno, "unknown line \"%.*s\"", (int)(wl > 32 ? 32 : wl), w ? w : "");
+		sb_proc_bad(e, lineno, "unknown line \"%.*s\"", (int)(wl > 32 ? 32 : wl),
+			    w ? w : "");
 		return;
 	}
 	uint64_t v[NFS_MAXV + 1] = {0};
@@ -116,7 +161,8 @@ static void nfs_line(const char *p, unsigned lineno, struct nfs_vals *nv, struct
 	nv->bad[k] = false; /* a later line wins, as in procfs */
 	nv->seen[k] = true;
 	memset(nv->v[k], 0, sizeof(nv->v[k]));
-	memcpy(nv->v[k], vals, sizeof(uint64_t) * (n < nfs_lines[k].nnames ? n : nfs_lines[k].nnames));
+	memcpy(nv->v[k], vals,
+	       sizeof(uint64_t) * (n < nfs_lines[k].nnames ? n : nfs_lines[k].nnames));
 }
 
 static void counter(struct sb_evb *b, const char *name, const char *help, uint64_t v)
@@ -136,10 +182,7 @@ int sb_proc_parse_nfs(const char *text, struct sb_evb *b, struct sb_proc_perr *e
 	struct nfs_vals nv;
 	memset(&nv, 0, sizeof(nv));
 	unsigned lineno = 0;
-	SB_PROC_FOR_LINES(p, text, lineno, e)
-	{
-		nfs_line(p, lineno, &nv, e);
-	}
+	SB_PROC_FOR_LINES(p, text, lineno, e) { nfs_line(p, lineno, &nv, e); }
 	/* a copy cut short: a line it lacks may be the one cut, not one the
 	 * kernel left out, so its zeros would be a guess */
 	size_t len = strlen(text);
@@ -197,7 +240,7 @@ static int nfs_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_
 const struct sb_proc_collector sb_proc_collector_nfs = {
     .name = "nfs",
     .default_on = true,
-    .files = (const struct sb_proc_src[]){{"net/rpc/nfs", .single = true, .optional = true},
-					  {NULL}},
+    .files =
+	(const struct sb_proc_src[]){{"net/rpc/nfs", .single = true, .optional = true}, {NULL}},
     .collect = nfs_collect,
 };

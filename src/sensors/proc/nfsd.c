@@ -18,11 +18,11 @@ static const struct {
 	bool at_least; /* min numbers or more; else exactly min */
 	unsigned min;
 } lines[NLINES] = {
-    [RC] = {"rc", false, false, 3},	      [FH] = {"fh", false, false, 5},
-    [IO] = {"io", false, false, 2},	      [TH] = {"th", false, true, 2},
-    [RA] = {"ra", false, false, 12},	      [NET] = {"net", false, false, 4},
-    [RPC] = {"rpc", false, false, 5},	      [P2] = {"proc2", true, true, 18},
-    [P3] = {"proc3", true, true, 22},	      [P4] = {"proc4", true, false, 2},
+    [RC] = {"rc", false, false, 3},	    [FH] = {"fh", false, false, 5},
+    [IO] = {"io", false, false, 2},	    [TH] = {"th", false, true, 2},
+    [RA] = {"ra", false, false, 12},	    [NET] = {"net", false, false, 4},
+    [RPC] = {"rpc", false, false, 5},	    [P2] = {"proc2", true, true, 18},
+    [P3] = {"proc3", true, true, 22},	    [P4] = {"proc4", true, false, 2},
     [P4OPS] = {"proc4ops", true, true, 39},
 };
 
@@ -78,24 +78,77 @@ static const struct {
 	unsigned i;
 	const char *method;
 } requests[] = {
-    {P2, 1, "GetAttr"},	    {P2, 2, "SetAttr"},	     {P2, 3, "Root"},	       {P2, 4, "Lookup"},
-    {P2, 5, "ReadLink"},    {P2, 6, "Read"},	     {P2, 7, "WrCache"},       {P2, 8, "Write"},
-    {P2, 9, "Create"},	    {P2, 10, "Remove"},	     {P2, 11, "Rename"},       {P2, 12, "Link"},
-    {P2, 13, "SymLink"},    {P2, 14, "MkDir"},	     {P2, 15, "RmDir"},	       {P2, 16, "ReadDir"},
-    {P2, 17, "FsStat"},	    {P3, 1, "GetAttr"},	     {P3, 2, "SetAttr"},       {P3, 3, "Lookup"},
-    {P3, 4, "Access"},	    {P3, 5, "ReadLink"},     {P3, 6, "Read"},	       {P3, 7, "Write"},
-    {P3, 8, "Create"},	    {P3, 9, "MkDir"},	     {P3, 10, "SymLink"},      {P3, 11, "MkNod"},
-    {P3, 12, "Remove"},	    {P3, 13, "RmDir"},	     {P3, 14, "Rename"},       {P3, 15, "Link"},
-    {P3, 16, "ReadDir"},    {P3, 17, "ReadDirPlus"}, {P3, 18, "FsStat"},       {P3, 19, "FsInfo"},
-    {P3, 20, "PathConf"},   {P3, 21, "Commit"},	     {P4OPS, 3, "Access"},     {P4OPS, 4, "Close"},
-    {P4OPS, 5, "Commit"},   {P4OPS, 6, "Create"},    {P4OPS, 7, "DelegPurge"}, {P4OPS, 8, "DelegReturn"},
-    {P4OPS, 9, "GetAttr"},  {P4OPS, 10, "GetFH"},    {P4OPS, 11, "Link"},      {P4OPS, 12, "Lock"},
-    {P4OPS, 13, "Lockt"},   {P4OPS, 14, "Locku"},    {P4OPS, 15, "Lookup"},    {P4OPS, 16, "LookupRoot"},
-    {P4OPS, 17, "Nverify"}, {P4OPS, 18, "Open"},     {P4OPS, 19, "OpenAttr"},  {P4OPS, 20, "OpenConfirm"},
-    {P4OPS, 21, "OpenDgrd"}, {P4OPS, 22, "PutFH"},   {P4OPS, 25, "Read"},      {P4OPS, 26, "ReadDir"},
-    {P4OPS, 27, "ReadLink"}, {P4OPS, 28, "Remove"},  {P4OPS, 29, "Rename"},    {P4OPS, 30, "Renew"},
-    {P4OPS, 31, "RestoreFH"}, {P4OPS, 32, "SaveFH"}, {P4OPS, 33, "SecInfo"},   {P4OPS, 34, "SetAttr"},
-    {P4OPS, 35, "Verify"},  {P4OPS, 36, "Write"},    {P4OPS, 37, "RelLockOwner"},
+    {P2, 1, "GetAttr"},
+    {P2, 2, "SetAttr"},
+    {P2, 3, "Root"},
+    {P2, 4, "Lookup"},
+    {P2, 5, "ReadLink"},
+    {P2, 6, "Read"},
+    {P2, 7, "WrCache"},
+    {P2, 8, "Write"},
+    {P2, 9, "Create"},
+    {P2, 10, "Remove"},
+    {P2, 11, "Rename"},
+    {P2, 12, "Link"},
+    {P2, 13, "SymLink"},
+    {P2, 14, "MkDir"},
+    {P2, 15, "RmDir"},
+    {P2, 16, "ReadDir"},
+    {P2, 17, "FsStat"},
+    {P3, 1, "GetAttr"},
+    {P3, 2, "SetAttr"},
+    {P3, 3, "Lookup"},
+    {P3, 4, "Access"},
+    {P3, 5, "ReadLink"},
+    {P3, 6, "Read"},
+    {P3, 7, "Write"},
+    {P3, 8, "Create"},
+    {P3, 9, "MkDir"},
+    {P3, 10, "SymLink"},
+    {P3, 11, "MkNod"},
+    {P3, 12, "Remove"},
+    {P3, 13, "RmDir"},
+    {P3, 14, "Rename"},
+    {P3, 15, "Link"},
+    {P3, 16, "ReadDir"},
+    {P3, 17, "ReadDirPlus"},
+    {P3, 18, "FsStat"},
+    {P3, 19, "FsInfo"},
+    {P3, 20, "PathConf"},
+    {P3, 21, "Commit"},
+    {P4OPS, 3, "Access"},
+    {P4OPS, 4, "Close"},
+    {P4OPS, 5, "Commit"},
+    {P4OPS, 6, "Create"},
+    {P4OPS, 7, "DelegPurge"},
+    {P4OPS, 8, "DelegReturn"},
+    {P4OPS, 9, "GetAttr"},
+    {P4OPS, 10, "GetFH"},
+    {P4OPS, 11, "Link"},
+    {P4OPS, 12, "Lock"},
+    {P4OPS, 13, "Lockt"},
+    {P4OPS, 14, "Locku"},
+    {P4OPS, 15, "Lookup"},
+    {P4OPS, 16, "LookupRoot"},
+    {P4OPS, 17, "Nverify"},
+    {P4OPS, 18, "Open"},
+    {P4OPS, 19, "OpenAttr"},
+    {P4OPS, 20, "OpenConfirm"},
+    {P4OPS, 21, "OpenDgrd"},
+    {P4OPS, 22, "PutFH"},
+    {P4OPS, 25, "Read"},
+    {P4OPS, 26, "ReadDir"},
+    {P4OPS, 27, "ReadLink"},
+    {P4OPS, 28, "Remove"},
+    {P4OPS, 29, "Rename"},
+    {P4OPS, 30, "Renew"},
+    {P4OPS, 31, "RestoreFH"},
+    {P4OPS, 32, "SaveFH"},
+    {P4OPS, 33, "SecInfo"},
+    {P4OPS, 34, "SetAttr"},
+    {P4OPS, 35, "Verify"},
+    {P4OPS, 36, "Write"},
+    {P4OPS, 37, "RelLockOwner"},
 };
 
 struct nfsd_vals {
@@ -103,8 +156,7 @@ struct nfsd_vals {
 	uint64_t v[NLINES][NFSD_MAXV];
 };
 
-static void nfsd_line(const char *p, unsigned lineno, struct nfsd_vals *nv,
-		      struct sb_proc_perr *e)
+static void nfsd_line(const char *p, unsigned lineno, struct nfsd_vals *nv, struct sb_proc_perr *e)
 {
 	const char *w;
 	size_t wl = sb_pp_word(&p, &w);
@@ -115,7 +167,8 @@ static void nfsd_line(const char *p, unsigned lineno, struct nfsd_vals *nv,
 		if (wl == strlen(lines[i].key) && !memcmp(w, lines[i].key, wl))
 			k = i;
 	if (k < 0) {
-		sb_proc_bad(e, lineno, "unknown line \"%.*s\"", (int)(wl > 32 ? 32 : wl), w ? w : "");
+		sb_proc_bad(e, lineno, "unknown line \"%.*s\"", (int)(wl > 32 ? 32 : wl),
+			    w ? w : "");
 		return;
 	}
 	uint64_t v[NFSD_MAXV + 1] = {0};
@@ -163,10 +216,7 @@ int sb_proc_parse_nfsd(const char *text, struct sb_evb *b, struct sb_proc_perr *
 	struct nfsd_vals nv;
 	memset(&nv, 0, sizeof(nv));
 	unsigned lineno = 0;
-	SB_PROC_FOR_LINES(p, text, lineno, e)
-	{
-		nfsd_line(p, lineno, &nv, e);
-	}
+	SB_PROC_FOR_LINES(p, text, lineno, e) { nfsd_line(p, lineno, &nv, e); }
 	/* a copy cut short: a line it lacks may be the one cut, not one the
 	 * kernel left out, so its zeros would be a guess */
 	size_t len = strlen(text);
@@ -212,7 +262,7 @@ static int nfsd_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb
 const struct sb_proc_collector sb_proc_collector_nfsd = {
     .name = "nfsd",
     .default_on = true,
-    .files = (const struct sb_proc_src[]){{"net/rpc/nfsd", .single = true, .optional = true},
-					  {NULL}},
+    .files =
+	(const struct sb_proc_src[]){{"net/rpc/nfsd", .single = true, .optional = true}, {NULL}},
     .collect = nfsd_collect,
 };

@@ -54,17 +54,28 @@ static const struct {
 	const char *key;
 	unsigned n, n2;
 } xfs_lines[X_NLINES] = {
-    [X_EXTENT_ALLOC] = {"extent_alloc", 4, 4}, [X_ABT] = {"abt", 4, 4},
-    [X_BLK_MAP] = {"blk_map", 7, 7},	       [X_BMBT] = {"bmbt", 4, 4},
-    [X_DIR] = {"dir", 4, 4},		       [X_IG] = {"ig", 7, 7},
-    [X_RW] = {"rw", 2, 2},		       [X_VNODES] = {"vnodes", 7, 8},
-    [X_TRANS] = {"trans", 3, 3},	       [X_LOG] = {"log", 5, 5},
-    [X_PUSH_AIL] = {"push_ail", 10, 10},       [X_XSTRAT] = {"xstrat", 2, 2},
-    [X_ATTR] = {"attr", 4, 4},		       [X_ICLUSTER] = {"icluster", 3, 3},
-    [X_BUF] = {"buf", 9, 9},		       [X_ABTB2] = {"abtb2", 15, 15},
-    [X_ABTC2] = {"abtc2", 15, 15},	       [X_BMBT2] = {"bmbt2", 15, 15},
-    [X_IBT2] = {"ibt2", 15, 15},	       [X_QM] = {"qm", 8, 9},
-    [X_XPC] = {"xpc", 3, 3},		       [X_DEBUG] = {"debug", 1, 1},
+    [X_EXTENT_ALLOC] = {"extent_alloc", 4, 4},
+    [X_ABT] = {"abt", 4, 4},
+    [X_BLK_MAP] = {"blk_map", 7, 7},
+    [X_BMBT] = {"bmbt", 4, 4},
+    [X_DIR] = {"dir", 4, 4},
+    [X_IG] = {"ig", 7, 7},
+    [X_RW] = {"rw", 2, 2},
+    [X_VNODES] = {"vnodes", 7, 8},
+    [X_TRANS] = {"trans", 3, 3},
+    [X_LOG] = {"log", 5, 5},
+    [X_PUSH_AIL] = {"push_ail", 10, 10},
+    [X_XSTRAT] = {"xstrat", 2, 2},
+    [X_ATTR] = {"attr", 4, 4},
+    [X_ICLUSTER] = {"icluster", 3, 3},
+    [X_BUF] = {"buf", 9, 9},
+    [X_ABTB2] = {"abtb2", 15, 15},
+    [X_ABTC2] = {"abtc2", 15, 15},
+    [X_BMBT2] = {"bmbt2", 15, 15},
+    [X_IBT2] = {"ibt2", 15, 15},
+    [X_QM] = {"qm", 8, 9},
+    [X_XPC] = {"xpc", 3, 3},
+    [X_DEBUG] = {"debug", 1, 1},
 };
 
 static const struct {
@@ -111,7 +122,8 @@ static const struct {
     {X_BMBT, 3, "node_xfs_block_map_btree_records_deleted_total",
      "Number of block map B-tree records deleted for a filesystem."},
     {X_DIR, 0, "node_xfs_directory_operation_lookup_total",
-     "Number of file name directory lookups which miss the operating systems directory name lookup cache."},
+     "Number of file name directory lookups which miss the operating systems directory name lookup "
+     "cache."},
     {X_DIR, 1, "node_xfs_directory_operation_create_total",
      "Number of times a new directory entry was created for a filesystem."},
     {X_DIR, 2, "node_xfs_directory_operation_remove_total",
@@ -123,13 +135,16 @@ static const struct {
     {X_IG, 1, "node_xfs_inode_operation_found_total",
      "Number of times the OS looked for and found an XFS inode in the inode cache."},
     {X_IG, 2, "node_xfs_inode_operation_recycled_total",
-     "Number of times the OS found an XFS inode in the cache, but could not use it as it was being recycled."},
+     "Number of times the OS found an XFS inode in the cache, but could not use it as it was being "
+     "recycled."},
     {X_IG, 3, "node_xfs_inode_operation_missed_total",
      "Number of times the OS looked for an XFS inode in the cache, but did not find it."},
     {X_IG, 4, "node_xfs_inode_operation_duplicates_total",
-     "Number of times the OS tried to add a missing XFS inode to the inode cache, but found it had already been added by another process."},
+     "Number of times the OS tried to add a missing XFS inode to the inode cache, but found it had "
+     "already been added by another process."},
     {X_IG, 5, "node_xfs_inode_operation_reclaims_total",
-     "Number of times the OS reclaimed an XFS inode from the inode cache to free memory for another purpose."},
+     "Number of times the OS reclaimed an XFS inode from the inode cache to free memory for "
+     "another purpose."},
     {X_IG, 6, "node_xfs_inode_operation_attribute_changes_total",
      "Number of times the OS explicitly changed the attributes of an XFS inode."},
     {X_RW, 0, "node_xfs_write_calls_total",
@@ -140,10 +155,8 @@ static const struct {
      "Number of vnodes not on free lists for a filesystem."},
     {X_VNODES, 1, "node_xfs_vnode_allocate_total",
      "Number of times vn_alloc called for a filesystem."},
-    {X_VNODES, 2, "node_xfs_vnode_get_total",
-     "Number of times vn_get called for a filesystem."},
-    {X_VNODES, 3, "node_xfs_vnode_hold_total",
-     "Number of times vn_hold called for a filesystem."},
+    {X_VNODES, 2, "node_xfs_vnode_get_total", "Number of times vn_get called for a filesystem."},
+    {X_VNODES, 3, "node_xfs_vnode_hold_total", "Number of times vn_hold called for a filesystem."},
     {X_VNODES, 4, "node_xfs_vnode_release_total",
      "Number of times vn_rele called for a filesystem."},
     {X_VNODES, 5, "node_xfs_vnode_reclaim_total",
@@ -183,8 +196,8 @@ static void xfs_line(const char *p, unsigned lineno, struct xfs_vals *xv, struct
 		n++;
 	}
 	if (!ok) {
-		sb_proc_bad(e, lineno, "%.*s: expected numbers of %d bits", (int)(wl > 32 ? 32 : wl),
-			    w, k == X_XPC ? 64 : 32);
+		sb_proc_bad(e, lineno, "%.*s: expected numbers of %d bits",
+			    (int)(wl > 32 ? 32 : wl), w, k == X_XPC ? 64 : 32);
 	} else if (k >= 0 && n != xfs_lines[k].n && n != xfs_lines[k].n2) {
 		sb_proc_bad(e, lineno, "%s: expected %u numbers, not %u", xfs_lines[k].key,
 			    xfs_lines[k].n, n);
@@ -214,10 +227,7 @@ int sb_proc_parse_xfs(const char *text, const char *device, struct sb_evb *b,
 	struct xfs_vals xv;
 	memset(&xv, 0, sizeof(xv));
 	unsigned lineno = 0;
-	SB_PROC_FOR_LINES(p, text, lineno, e)
-	{
-		xfs_line(p, lineno, &xv, e);
-	}
+	SB_PROC_FOR_LINES(p, text, lineno, e) { xfs_line(p, lineno, &xv, e); }
 	/* a copy cut short: a line it lacks may be the one cut */
 	size_t len = strlen(text);
 	for (int k = 0; text[len - 1] != '\n' && k < X_REPORTED; k++)
@@ -318,8 +328,7 @@ static int xfs_init(struct proc_state *st, struct sb_proc_coll *c)
 		return -ENOMEM;
 	c->priv = x;
 	x->rl.interval_ns = 300 * SB_NSEC_PER_SEC;
-	if (snprintf(x->base, sizeof(x->base), "%s/fs/xfs", st->cfg->sysfs) >=
-	    (int)sizeof(x->base))
+	if (snprintf(x->base, sizeof(x->base), "%s/fs/xfs", st->cfg->sysfs) >= (int)sizeof(x->base))
 		return -ENAMETOOLONG;
 	return 0; /* listed on the first round */
 }
