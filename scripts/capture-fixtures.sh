@@ -62,6 +62,9 @@ for d in "$SYSFS/$cpu"/cpu[0-9]*; do
 	done
 done
 
+for f in "$PROCFS"/spl/kstat/zfs/* "$PROCFS"/spl/kstat/zfs/*/*; do
+	[ -f "$f" ] && copy "$PROCFS" "${f#"$PROCFS/"}" "$tmp/proc"
+done
 for d in "$SYSFS"/fs/xfs/*/stats/stats; do
 	[ -f "$d" ] && copy "$SYSFS" "${d#"$SYSFS/"}" "$tmp/sys"
 done

@@ -105,6 +105,15 @@ static int p_ipvs(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
 	return sb_proc_parse_ipvs(t, b, e);
 }
 
+static int p_zfs(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
+{
+	return sb_proc_parse_zfs_kstat(t, "arcstats", "zfs_arc", b, e);
+}
+static int p_zfs_objset(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
+{
+	return sb_proc_parse_zfs_objset(t, "tank", b, e);
+}
+
 static const struct {
 	const char *name;
 	parse_fn fn;
@@ -136,6 +145,8 @@ static const struct {
     {"xfs stats", p_xfs, "synthetic/sys/fs/xfs/dm-0/stats/stats", false, true},
     {"ip_vs_stats", p_ipvs_stats, "synthetic/proc/net/ip_vs_stats", false},
     {"ip_vs", p_ipvs, "synthetic/proc/net/ip_vs", true, true},
+    {"zfs arcstats", p_zfs, "synthetic/proc/spl/kstat/zfs/arcstats", false, true},
+    {"zfs objset", p_zfs_objset, "synthetic/proc/spl/kstat/zfs/tank/objset-0x85", false, true},
 };
 
 /* name{labels} -> value of one parse, as text for comparison */

@@ -38,6 +38,7 @@
 	X(nfsd)                                                                                    \
 	X(xfs)                                                                                     \
 	X(ipvs)                                                                                    \
+	X(zfs)                                                                                     \
 	X(processes)
 
 #define DECLARE(name) extern const struct sb_proc_collector sb_proc_collector_##name;

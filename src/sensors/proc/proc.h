@@ -202,6 +202,16 @@ int sb_proc_parse_nfsd(const char *text, struct sb_evb *b, struct sb_proc_perr *
  * (node_ipvs_backend_*); a bad line's series are left out. */
 int sb_proc_parse_ipvs_stats(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
 int sb_proc_parse_ipvs(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
+/* /proc/spl/kstat/zfs: a named kstat file (node_<subsystem>_<name>), a
+ * pool's io, objset-* and state files; a bad line is left out. */
+int sb_proc_parse_zfs_kstat(const char *text, const char *file, const char *subsystem,
+			    struct sb_evb *b, struct sb_proc_perr *e);
+int sb_proc_parse_zfs_io(const char *text, const char *pool, struct sb_evb *b,
+			 struct sb_proc_perr *e);
+int sb_proc_parse_zfs_objset(const char *text, const char *pool, struct sb_evb *b,
+			     struct sb_proc_perr *e);
+int sb_proc_parse_zfs_state(const char *text, const char *pool, struct sb_evb *b,
+			    struct sb_proc_perr *e);
 /* <sysfs>/fs/xfs/<device>/stats/stats: node_xfs_*{device}; likewise. */
 int sb_proc_parse_xfs(const char *text, const char *device, struct sb_evb *b,
 		      struct sb_proc_perr *e);
