@@ -45,7 +45,7 @@ for f in stat meminfo loadavg diskstats vmstat sys/fs/file-nr \
 	pressure/cpu pressure/io pressure/memory pressure/irq \
 	sys/net/netfilter/nf_conntrack_count sys/net/netfilter/nf_conntrack_max net/stat/nf_conntrack \
 	sys/kernel/random/entropy_avail sys/kernel/random/poolsize \
-	net/softnet_stat net/arp net/udp net/udp6 schedstat \
+	net/softnet_stat net/arp net/udp net/udp6 schedstat mdstat net/rpc/nfs net/rpc/nfsd net/ip_vs_stats net/ip_vs \
 	sys/kernel/ostype sys/kernel/osrelease sys/kernel/version sys/kernel/hostname \
 	sys/kernel/domainname; do
 	copy "$PROCFS" "$f" "$tmp/proc"
@@ -60,6 +60,13 @@ for d in "$SYSFS/$cpu"/cpu[0-9]*; do
 		thermal_throttle/core_throttle_count thermal_throttle/package_throttle_count; do
 		copy "$SYSFS" "$c/$f" "$tmp/sys"
 	done
+done
+
+for f in "$PROCFS"/spl/kstat/zfs/* "$PROCFS"/spl/kstat/zfs/*/*; do
+	[ -f "$f" ] && copy "$PROCFS" "${f#"$PROCFS/"}" "$tmp/proc"
+done
+for d in "$SYSFS"/fs/xfs/*/stats/stats; do
+	[ -f "$d" ] && copy "$SYSFS" "${d#"$SYSFS/"}" "$tmp/sys"
 done
 
 # sys/block/DEV is a link into devices/; the tree keeps a plain directory

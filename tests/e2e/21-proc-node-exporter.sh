@@ -28,7 +28,9 @@ compare() { # tree
 		--collector.dmi --collector.edac --collector.nvme --collector.tapestats \
 		--collector.fibrechannel --collector.infiniband --collector.bonding \
 		--collector.textfile --collector.textfile.directory= \
-		--collector.os --collector.time >"$TMP/ne.log" 2>&1 &
+		--collector.os --collector.time \
+		--collector.mdadm --collector.nfs --collector.nfsd --collector.xfs \
+		--collector.ipvs --collector.zfs >"$TMP/ne.log" 2>&1 &
 	ne=$!
 	track_pid $ne
 	wait_for 10 curl -sf -o "$TMP/ne.prom" "http://127.0.0.1:$port/metrics" ||
@@ -46,7 +48,8 @@ families = re.compile(r'^node_(cpu_(seconds|guest_seconds|core_throttles|package
                       r'|network_(receive|transmit)_.*_total|pressure_|vmstat_|filefd_|sockstat_|netstat_'
                       r'|nf_conntrack_|entropy_|softnet_|arp_|udp_queues|schedstat_|cpu_(scaling_)?frequency_|selinux_'
                       r"|dmi_info$|edac_|nvme_info$|tape_|fibrechannel_|infiniband_|bonding_"
-                      r'|textfile_|scrape_collector_(success|duration_seconds)$|os_|time_clocksource_)')
+                      r'|textfile_|scrape_collector_(success|duration_seconds)$|os_|time_clocksource_'
+                      r'|md_|nfsd?_|xfs_|ipvs_|zfs_)')
 # node_memory_* sensorbus reports: the fields current node_exporter reports
 curated = set('''Active Active_anon Active_file AnonHugePages AnonPages Bounce Buffers Cached CmaFree
 CmaTotal CommitLimit Committed_AS DirectMap1G DirectMap2M DirectMap4k Dirty HardwareCorrupted

@@ -80,6 +80,40 @@ static int p_schedstat(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
 	return sb_proc_parse_schedstat(t, b, e);
 }
 
+static int p_mdstat(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
+{
+	return sb_proc_parse_mdstat(t, b, e);
+}
+static int p_nfs(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
+{
+	return sb_proc_parse_nfs(t, b, e);
+}
+static int p_nfsd(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
+{
+	return sb_proc_parse_nfsd(t, b, e);
+}
+static int p_xfs(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
+{
+	return sb_proc_parse_xfs(t, "sda1", b, e);
+}
+static int p_ipvs_stats(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
+{
+	return sb_proc_parse_ipvs_stats(t, b, e);
+}
+static int p_ipvs(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
+{
+	return sb_proc_parse_ipvs(t, b, e);
+}
+
+static int p_zfs(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
+{
+	return sb_proc_parse_zfs_kstat(t, "arcstats", "zfs_arc", b, e);
+}
+static int p_zfs_objset(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
+{
+	return sb_proc_parse_zfs_objset(t, "tank", b, e);
+}
+
 static const struct {
 	const char *name;
 	parse_fn fn;
@@ -105,6 +139,14 @@ static const struct {
     {"arp", p_arp, "synthetic/proc/net/arp", true, true},
     {"udp", p_udp, "synthetic/proc/net/udp", false, true},
     {"schedstat", p_schedstat, "synthetic/proc/schedstat", true},
+    {"mdstat", p_mdstat, "synthetic/proc/mdstat", true},
+    {"rpc/nfs", p_nfs, "synthetic/proc/net/rpc/nfs", false, true},
+    {"rpc/nfsd", p_nfsd, "synthetic/proc/net/rpc/nfsd", false, true},
+    {"xfs stats", p_xfs, "synthetic/sys/fs/xfs/dm-0/stats/stats", false, true},
+    {"ip_vs_stats", p_ipvs_stats, "synthetic/proc/net/ip_vs_stats", false},
+    {"ip_vs", p_ipvs, "synthetic/proc/net/ip_vs", true, true},
+    {"zfs arcstats", p_zfs, "synthetic/proc/spl/kstat/zfs/arcstats", false, true},
+    {"zfs objset", p_zfs_objset, "synthetic/proc/spl/kstat/zfs/tank/objset-0x85", false, true},
 };
 
 /* name{labels} -> value of one parse, as text for comparison */

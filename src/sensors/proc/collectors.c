@@ -40,6 +40,12 @@
 	X(fibrechannel)                                                                            \
 	X(infiniband)                                                                              \
 	X(bonding)                                                                                 \
+	X(mdadm)                                                                                   \
+	X(nfs)                                                                                     \
+	X(nfsd)                                                                                    \
+	X(xfs)                                                                                     \
+	X(ipvs)                                                                                    \
+	X(zfs)                                                                                     \
 	X(processes)
 
 #define DECLARE(name) extern const struct sb_proc_collector sb_proc_collector_##name;

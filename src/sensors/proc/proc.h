@@ -192,6 +192,29 @@ int sb_proc_parse_udp(const char *text, bool ipv6, struct sb_evb *b, struct sb_p
 int sb_proc_parse_schedstat(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
 /* /etc/selinux/config's SELINUX=: 1 enforcing, 0 permissive, else -1. */
 int sb_proc_selinux_config_mode(const char *text);
+/* /proc/mdstat: node_md_*{device}; a malformed device is skipped. */
+int sb_proc_parse_mdstat(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
+/* /proc/net/rpc/nfs: node_nfs_*; a bad line's series are left out. */
+int sb_proc_parse_nfs(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
+/* /proc/net/rpc/nfsd: node_nfsd_*; likewise. */
+int sb_proc_parse_nfsd(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
+/* /proc/net/ip_vs_stats (node_ipvs_*_total) and /proc/net/ip_vs
+ * (node_ipvs_backend_*); a bad line's series are left out. */
+int sb_proc_parse_ipvs_stats(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
+int sb_proc_parse_ipvs(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
+/* /proc/spl/kstat/zfs: a named kstat file (node_<subsystem>_<name>), a
+ * pool's io, objset-* and state files; a bad line is left out. */
+int sb_proc_parse_zfs_kstat(const char *text, const char *file, const char *subsystem,
+			    struct sb_evb *b, struct sb_proc_perr *e);
+int sb_proc_parse_zfs_io(const char *text, const char *pool, struct sb_evb *b,
+			 struct sb_proc_perr *e);
+int sb_proc_parse_zfs_objset(const char *text, const char *pool, struct sb_evb *b,
+			     struct sb_proc_perr *e);
+int sb_proc_parse_zfs_state(const char *text, const char *pool, struct sb_evb *b,
+			    struct sb_proc_perr *e);
+/* <sysfs>/fs/xfs/<device>/stats/stats: node_xfs_*{device}; likewise. */
+int sb_proc_parse_xfs(const char *text, const char *device, struct sb_evb *b,
+		      struct sb_proc_perr *e);
 int sb_proc_parse_netdev(const char *text, struct sb_evb *b, struct sb_proc_filter *devices,
 			 struct sb_proc_perr *e);
 
