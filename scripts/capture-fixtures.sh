@@ -74,6 +74,17 @@ awk '{ print $1, $2, $3 }' "$tmp/proc/diskstats" | while read -r major minor dev
 	fi
 done
 
+# class/net/DEV is a link into devices/; the tree keeps a plain directory.
+# Attributes the kernel refuses now (speed of a down link) are left out.
+for d in "$SYSFS"/class/net/*/; do
+	dev=$(basename "$d")
+	for f in addr_assign_type address broadcast carrier carrier_changes carrier_up_count \
+		carrier_down_count dev_id dormant duplex flags ifalias ifindex iflink link_mode mtu \
+		name_assign_type netdev_group operstate speed tx_queue_len type; do
+		copy "$SYSFS" "class/net/$dev/$f" "$tmp/sys"
+	done
+done
+
 # One process of our own: comm "sleep", argv[0] ".../fixture-target".
 bash -c 'exec -a /usr/local/bin/fixture-target sleep 600' &
 child=$!

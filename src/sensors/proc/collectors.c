@@ -14,6 +14,7 @@
 	X(stat)                                                                                    \
 	X(diskstats)                                                                               \
 	X(netdev)                                                                                  \
+	X(netclass)                                                                                \
 	X(pressure)                                                                                \
 	X(vmstat)                                                                                  \
 	X(filefd)                                                                                  \

@@ -40,6 +40,8 @@ struct proc_cfg {
 	char *filesystem_mount_points_exclude;
 	char *filesystem_fs_types_exclude;
 	int64_t filesystem_statfs_timeout; /* ns */
+	char *netclass_ignored_devices;
+	bool netclass_ignore_invalid_speed;
 };
 
 /* What parsers need from the machine, passed in so tests can vary it. */
@@ -211,6 +213,13 @@ int sb_proc_parse_snmp6(const char *text, struct sb_evb *b, struct sb_proc_filte
 /* /proc/pressure/<resource>: resource is cpu, io, memory or irq. */
 int sb_proc_parse_pressure(const char *text, const char *resource, struct sb_evb *b,
 			   struct sb_proc_perr *e);
+
+/* A sysfs attribute's value as procfs' SysReadFile gives it: blanks
+ * (Go's TrimSpace) off both ends. */
+size_t sb_proc_sysfs_trim(const char *s, size_t n, const char **out);
+/* Go's strconv.ParseInt(s, 0, 64) over n bytes: sign, 0x/0o/0b or leading
+ * 0 base prefixes, '_' between digits; false on anything else or overflow. */
+bool sb_proc_go_int(const char *s, size_t n, int64_t *v);
 
 /* /proc/diskstats. Each device that passes the filter gets its counters;
  * info(arg, major, minor, name) is called first so the caller can add
