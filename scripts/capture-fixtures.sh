@@ -85,6 +85,13 @@ for d in "$SYSFS"/class/net/*/; do
 	done
 done
 
+for d in "$SYSFS"/class/thermal/thermal_zone* "$SYSFS"/class/thermal/cooling_device*; do
+	[ -d "$d" ] || continue
+	for f in type policy temp mode passive max_state cur_state; do
+		copy "$SYSFS" "class/thermal/$(basename "$d")/$f" "$tmp/sys"
+	done
+done
+
 # One process of our own: comm "sleep", argv[0] ".../fixture-target".
 bash -c 'exec -a /usr/local/bin/fixture-target sleep 600' &
 child=$!

@@ -31,14 +31,28 @@ static int setup(void **state)
 	tp_mkdirs(DEV "/queues");
 	tp_mkdirs("class/net");
 	static const char *const files[][2] = {
-	    {"addr_assign_type", "3\n"}, {"address", "01:02:03:04:05:06\n"},
-	    {"broadcast", "ff:ff:ff:ff:ff:ff\n"}, {"carrier", "1\n"}, {"carrier_changes", "2\n"},
-	    {"carrier_up_count", "1\n"}, {"carrier_down_count", "1\n"}, {"dev_id", "0x20\n"},
-	    {"dormant", "0\n"}, {"duplex", "full\n"}, {"flags", "0x1303\n"},
-	    {"ifalias", "  rack \"7\" uplink \n"}, {"ifindex", "2\n"}, {"iflink", "2\n"},
-	    {"link_mode", "1\n"}, {"mtu", "1500\n"}, {"name_assign_type", "2\n"},
-	    {"netdev_group", "0\n"}, {"operstate", "up\n"}, {"speed", "1000\n"},
-	    {"tx_queue_len", "1000\n"}, {"type", "1\n"},
+	    {"addr_assign_type", "3\n"},
+	    {"address", "01:02:03:04:05:06\n"},
+	    {"broadcast", "ff:ff:ff:ff:ff:ff\n"},
+	    {"carrier", "1\n"},
+	    {"carrier_changes", "2\n"},
+	    {"carrier_up_count", "1\n"},
+	    {"carrier_down_count", "1\n"},
+	    {"dev_id", "0x20\n"},
+	    {"dormant", "0\n"},
+	    {"duplex", "full\n"},
+	    {"flags", "0x1303\n"},
+	    {"ifalias", "  rack \"7\" uplink \n"},
+	    {"ifindex", "2\n"},
+	    {"iflink", "2\n"},
+	    {"link_mode", "1\n"},
+	    {"mtu", "1500\n"},
+	    {"name_assign_type", "2\n"},
+	    {"netdev_group", "0\n"},
+	    {"operstate", "up\n"},
+	    {"speed", "1000\n"},
+	    {"tx_queue_len", "1000\n"},
+	    {"type", "1\n"},
 	};
 	char rel[96];
 	for (size_t i = 0; i < SB_ARRAY_SIZE(files); i++) {
@@ -64,25 +78,58 @@ static void go_int_is_strconv_parseint_base_0(void **state)
 		const char *s;
 		int64_t v;
 	} good[] = {
-	    {"1500", 1500}, {"0x1003", 4099}, {"0X1f", 31}, {"010", 8}, {"0", 0}, {"00", 0},
-	    {"0o17", 15}, {"0b11", 3}, {"1_000", 1000}, {"0x_1", 1}, {"0_7", 7}, {"+5", 5},
-	    {"-1", -1}, {"-0x10", -16}, {"9223372036854775807", INT64_MAX},
+	    {"1500", 1500},
+	    {"0x1003", 4099},
+	    {"0X1f", 31},
+	    {"010", 8},
+	    {"0", 0},
+	    {"00", 0},
+	    {"0o17", 15},
+	    {"0b11", 3},
+	    {"1_000", 1000},
+	    {"0x_1", 1},
+	    {"0_7", 7},
+	    {"+5", 5},
+	    {"-1", -1},
+	    {"-0x10", -16},
+	    {"9223372036854775807", INT64_MAX},
 	    {"-9223372036854775808", INT64_MIN},
 	};
 	for (size_t i = 0; i < SB_ARRAY_SIZE(good); i++) {
 		int64_t v = 42;
-		assert_true(sb_proc_go_int(good[i].s, strlen(good[i].s), &v));
+		assert_true(sb_proc_go_int(good[i].s, strlen(good[i].s), 0, &v));
 		assert_true(v == good[i].v);
 	}
 	static const char *const bad[] = {
-	    "", "-", "+", "garbage", "0x", "0b", "08", "0x1g", "1 2", "5\n6", "_1", "1_", "1__0",
-	    "0x_", "1.5", "9223372036854775808", "-9223372036854775809", "99999999999999999999",
+	    "",
+	    "-",
+	    "+",
+	    "garbage",
+	    "0x",
+	    "0b",
+	    "08",
+	    "0x1g",
+	    "1 2",
+	    "5\n6",
+	    "_1",
+	    "1_",
+	    "1__0",
+	    "0x_",
+	    "1.5",
+	    "9223372036854775808",
+	    "-9223372036854775809",
+	    "99999999999999999999",
 	};
 	for (size_t i = 0; i < SB_ARRAY_SIZE(bad); i++) {
 		int64_t v = 42;
-		assert_false(sb_proc_go_int(bad[i], strlen(bad[i]), &v));
+		assert_false(sb_proc_go_int(bad[i], strlen(bad[i]), 0, &v));
 		assert_true(v == 42);
 	}
+	int64_t v;
+	assert_true(sb_proc_go_int("010", 3, 10, &v) && v == 10); /* ReadIntFromFile */
+	assert_true(sb_proc_go_int("-1500", 5, 10, &v) && v == -1500);
+	assert_false(sb_proc_go_int("1_0", 3, 10, &v));
+	assert_false(sb_proc_go_int("0x10", 4, 10, &v));
 	const char *t;
 	assert_int_equal(sb_proc_sysfs_trim(" \t up \n", 7, &t), 2);
 	assert_memory_equal(t, "up", 2);
@@ -103,8 +150,8 @@ static void attributes_give_node_exporters_series(void **state)
 	assert_double_eq(s->value, 1);
 	assert_string_equal(s->help, "Value is 1 if operstate is 'up', 0 otherwise.");
 	s = tp_find(&f.t, "node_network_info", "device", "eth0", "address", "01:02:03:04:05:06",
-		    "broadcast", "ff:ff:ff:ff:ff:ff", "duplex", "full", "operstate", "up", "ifalias",
-		    "rack \"7\" uplink", NULL);
+		    "broadcast", "ff:ff:ff:ff:ff:ff", "duplex", "full", "operstate", "up",
+		    "ifalias", "rack \"7\" uplink", NULL);
 	assert_non_null(s);
 	assert_string_equal(s->help,
 			    "Non-numeric data from /sys/class/net/<iface>, value is always 1.");
@@ -201,7 +248,8 @@ static void ignored_devices_are_left_out(void **state)
 	struct tfx f;
 	memset(&f, 0, sizeof(f));
 	char *names[1] = {"netclass"};
-	f.cfg = (struct proc_cfg){.procfs = tp_dir, .sysfs = tp_dir, .netclass_ignored_devices = "^eth"};
+	f.cfg = (struct proc_cfg){
+	    .procfs = tp_dir, .sysfs = tp_dir, .netclass_ignored_devices = "^eth"};
 	f.cfg.collectors = (struct sb_strlist){names, 1};
 	f.s.cfg = &f.cfg;
 	assert_int_equal(sb_sensor_proc.init(&f.s), 0);

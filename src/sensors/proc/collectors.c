@@ -27,6 +27,7 @@
 	X(udp_queues)                                                                              \
 	X(schedstat)                                                                               \
 	X(cpufreq)                                                                                 \
+	X(thermal_zone)                                                                            \
 	X(selinux)                                                                                 \
 	X(textfile)                                                                                \
 	X(uname)                                                                                   \

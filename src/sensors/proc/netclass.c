@@ -63,7 +63,10 @@ static const char *const str_attrs[] = {"address", "broadcast", "duplex", "opers
 #define OPERSTATE 3
 #define NATTR (NNUM + NSTR)
 
-static const char *attr_file(size_t k) { return k < NNUM ? num_attrs[k].file : str_attrs[k - NNUM]; }
+static const char *attr_file(size_t k)
+{
+	return k < NNUM ? num_attrs[k].file : str_attrs[k - NNUM];
+}
 
 struct nc_dev {
 	char name[NAME_MAX + 1];
@@ -108,18 +111,21 @@ static int digit_val(char c)
 	return 99;
 }
 
-/* Go's strconv.ParseInt(s, 0, 64), which procfs' value parser uses: a sign,
- * then 0x/0o/0b (with a digit after) or a leading 0 (octal) for the base,
+/* Go's strconv.ParseInt(s, base, 64) for base 0 (procfs' value parser) or
+ * 10 (its ReadIntFromFile): a sign, then for base 0 0x/0o/0b (with a digit after) or a leading 0
+ * (octal) for the base,
  * '_' only between digits (a base prefix counts as one). */
-bool sb_proc_go_int(const char *s, size_t n, int64_t *v)
+bool sb_proc_go_int(const char *s, size_t n, unsigned base, int64_t *v)
 {
 	const char *end = s + n;
 	bool neg = false;
 	if (s < end && (*s == '+' || *s == '-'))
 		neg = *s++ == '-';
-	unsigned base = 10;
+	bool any = base == 0; /* '_' only with base 0 */
 	bool prev_digit = false;
-	if (end - s >= 3 && s[0] == '0' && strchr("bBoOxX", s[1])) {
+	if (base == 10) {
+		/* no prefix */
+	} else if (end - s >= 3 && s[0] == '0' && strchr("bBoOxX", s[1])) {
 		char p = (char)(s[1] | 0x20);
 		base = p == 'x' ? 16 : p == 'o' ? 8 : 2;
 		s += 2;
@@ -128,11 +134,13 @@ bool sb_proc_go_int(const char *s, size_t n, int64_t *v)
 		base = 8; /* and "0" alone is 0 */
 		s++;
 		prev_digit = true;
+	} else {
+		base = 10;
 	}
 	uint64_t x = 0;
 	for (; s < end; s++) {
 		if (*s == '_') {
-			if (!prev_digit)
+			if (!prev_digit || !any)
 				return false;
 			prev_digit = false;
 			continue;
@@ -153,10 +161,7 @@ bool sb_proc_go_int(const char *s, size_t n, int64_t *v)
 
 /* node_network_speed_bytes: Mbit/s → bytes/s in int64 as Go does it
  * (wrapping, the division truncating toward zero). */
-static int64_t speed_bytes(int64_t mbit)
-{
-	return (int64_t)((uint64_t)mbit * 1000000u) / 8;
-}
+static int64_t speed_bytes(int64_t mbit) { return (int64_t)((uint64_t)mbit * 1000000u) / 8; }
 
 /* ---- devices ---- */
 
@@ -237,8 +242,9 @@ static int list(struct proc_state *st, struct netclass *nc)
 	while ((de = readdir(dir)) && !r) {
 		const char *nm = de->d_name;
 		size_t len = strlen(nm);
-		if (!strcmp(nm, ".") || !strcmp(nm, "..") || is_regular(dirfd(dir), nm, de->d_type) ||
-		    len > NAME_MAX || !sb_proc_filter_pass(&nc->ignored, nm, len))
+		if (!strcmp(nm, ".") || !strcmp(nm, "..") ||
+		    is_regular(dirfd(dir), nm, de->d_type) || len > NAME_MAX ||
+		    !sb_proc_filter_pass(&nc->ignored, nm, len))
 			continue; /* bonding_masters is a file */
 		struct nc_dev *d = dev_find(nc, nm);
 		if (d && d->stale) {
@@ -308,8 +314,8 @@ static ssize_t read_attr(struct proc_state *st, struct netclass *nc, struct nc_d
 		close(fd);
 	if (err == ENODEV)
 		d->stale = true; /* removed; a device of that name is opened anew */
-	if (err == EINVAL || err == EOPNOTSUPP || err == ENOENT || err == EACCES ||
-	    err == EPERM || err == ENODEV || err == ENODATA)
+	if (err == EINVAL || err == EOPNOTSUPP || err == ENOENT || err == EACCES || err == EPERM ||
+	    err == ENODEV || err == ENODATA)
 		return -ENOENT;
 	if (err) {
 		st->errors++;
@@ -360,7 +366,8 @@ static int dev_collect(struct proc_state *st, struct netclass *nc, struct nc_dev
 	size_t sl[NSTR];
 	int r = 0;
 	for (size_t k = 0; k < NSTR; k++) {
-		ssize_t n = d->have[NNUM + k] ? read_attr(st, nc, d, NNUM + k, sbuf[k], &sv[k]) : -1;
+		ssize_t n =
+		    d->have[NNUM + k] ? read_attr(st, nc, d, NNUM + k, sbuf[k], &sv[k]) : -1;
 		if (n < 0 && n != -1 && n != -ENOENT && !r)
 			r = (int)n;
 		sl[k] = n < 0 ? 0 : (size_t)n;
@@ -389,7 +396,7 @@ static int dev_collect(struct proc_state *st, struct netclass *nc, struct nc_dev
 			continue;
 		}
 		int64_t x;
-		if (!sb_proc_go_int(v, (size_t)n, &x)) {
+		if (!sb_proc_go_int(v, (size_t)n, 0, &x)) {
 			/* node_exporter would say 0 here: a number never read is
 			 * left out instead, and reported */
 			st->errors++;

@@ -217,9 +217,10 @@ int sb_proc_parse_pressure(const char *text, const char *resource, struct sb_evb
 /* A sysfs attribute's value as procfs' SysReadFile gives it: blanks
  * (Go's TrimSpace) off both ends. */
 size_t sb_proc_sysfs_trim(const char *s, size_t n, const char **out);
-/* Go's strconv.ParseInt(s, 0, 64) over n bytes: sign, 0x/0o/0b or leading
- * 0 base prefixes, '_' between digits; false on anything else or overflow. */
-bool sb_proc_go_int(const char *s, size_t n, int64_t *v);
+/* Go's strconv.ParseInt(s, base, 64) over n bytes, base 0 or 10: sign,
+ * then for base 0 0x/0o/0b or leading 0 prefixes and '_' between digits;
+ * false on anything else or overflow. */
+bool sb_proc_go_int(const char *s, size_t n, unsigned base, int64_t *v);
 
 /* /proc/diskstats. Each device that passes the filter gets its counters;
  * info(arg, major, minor, name) is called first so the caller can add
