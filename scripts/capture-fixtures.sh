@@ -92,6 +92,21 @@ for d in "$SYSFS"/class/thermal/thermal_zone* "$SYSFS"/class/thermal/cooling_dev
 	done
 done
 
+# hwmon: the chips' sensor files and name; the device link is kept as a
+# link, since the chip label is made from its target's path.
+for h in "$SYSFS"/class/hwmon/*; do
+	[ -d "$h" ] || continue
+	n=$(basename "$h")
+	mkdir -p "$tmp/sys/class/hwmon/$n"
+	for f in "$h"/*; do
+		b=$(basename "$f")
+		case $b in
+		name | *[0-9]_* | *[0-9] | beep_enable | vrm | update_interval) copy "$SYSFS" "class/hwmon/$n/$b" "$tmp/sys" ;;
+		esac
+	done
+	[ -L "$h/device" ] && ln -s "$(readlink "$h/device")" "$tmp/sys/class/hwmon/$n/device"
+done
+
 # One process of our own: comm "sleep", argv[0] ".../fixture-target".
 bash -c 'exec -a /usr/local/bin/fixture-target sleep 600' &
 child=$!

@@ -15,6 +15,7 @@
 	X(diskstats)                                                                               \
 	X(netdev)                                                                                  \
 	X(netclass)                                                                                \
+	X(hwmon)                                                                                   \
 	X(pressure)                                                                                \
 	X(vmstat)                                                                                  \
 	X(filefd)                                                                                  \

@@ -222,6 +222,14 @@ size_t sb_proc_sysfs_trim(const char *s, size_t n, const char **out);
  * false on anything else or overflow. */
 bool sb_proc_go_int(const char *s, size_t n, unsigned base, int64_t *v);
 
+/* hwmon: node_exporter's cleanMetricName (lower case, [^a-z0-9:_] → '_',
+ * '_' trimmed); a sensor file name's type, sensor ("temp1") and property,
+ * false for files of no sensor type; Go's strconv.ParseFloat(s, 64). */
+size_t sb_proc_hwmon_clean(const char *s, size_t n, char *out, size_t cap);
+bool sb_proc_hwmon_explode(const char *fn, const char **type, char *sensor, size_t scap,
+			   const char **prop);
+bool sb_proc_go_float(const char *s, size_t n, double *v);
+
 /* /proc/diskstats. Each device that passes the filter gets its counters;
  * info(arg, major, minor, name) is called first so the caller can add
  * node_disk_info and the udev-derived series (NULL: none). */
