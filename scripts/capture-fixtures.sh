@@ -107,6 +107,13 @@ for h in "$SYSFS"/class/hwmon/*; do
 	[ -L "$h/device" ] && ln -s "$(readlink "$h/device")" "$tmp/sys/class/hwmon/$n/device"
 done
 
+for d in "$SYSFS"/class/power_supply/*/; do
+	[ -d "$d" ] || continue
+	for f in "$d"*; do
+		[ -f "$f" ] && [ ! -L "$f" ] && copy "$SYSFS" "class/power_supply/$(basename "$d")/$(basename "$f")" "$tmp/sys"
+	done
+done
+
 # One process of our own: comm "sleep", argv[0] ".../fixture-target".
 bash -c 'exec -a /usr/local/bin/fixture-target sleep 600' &
 child=$!

@@ -29,6 +29,7 @@
 	X(schedstat)                                                                               \
 	X(cpufreq)                                                                                 \
 	X(thermal_zone)                                                                            \
+	X(powersupplyclass)                                                                        \
 	X(selinux)                                                                                 \
 	X(textfile)                                                                                \
 	X(uname)                                                                                   \

@@ -42,6 +42,7 @@ struct proc_cfg {
 	int64_t filesystem_statfs_timeout; /* ns */
 	char *netclass_ignored_devices;
 	bool netclass_ignore_invalid_speed;
+	char *powersupply_ignored_supplies;
 };
 
 /* What parsers need from the machine, passed in so tests can vary it. */
@@ -229,6 +230,8 @@ size_t sb_proc_hwmon_clean(const char *s, size_t n, char *out, size_t cap);
 bool sb_proc_hwmon_explode(const char *fn, const char **type, char *sensor, size_t scap,
 			   const char **prop);
 bool sb_proc_go_float(const char *s, size_t n, double *v);
+/* Go's strings.ToValidUTF8(s, "\uFFFD") into out (3n+1 bytes); its length. */
+size_t sb_proc_valid_utf8(const char *s, size_t n, char *out);
 
 /* /proc/diskstats. Each device that passes the filter gets its counters;
  * info(arg, major, minor, name) is called first so the caller can add
