@@ -114,6 +114,12 @@ for d in "$SYSFS"/class/power_supply/*/; do
 	done
 done
 
+for z in "$SYSFS"/class/powercap/*/; do
+	for f in name energy_uj max_energy_range_uj; do
+		copy "$SYSFS" "class/powercap/$(basename "$z")/$f" "$tmp/sys"
+	done
+done
+
 # One process of our own: comm "sleep", argv[0] ".../fixture-target".
 bash -c 'exec -a /usr/local/bin/fixture-target sleep 600' &
 child=$!

@@ -24,7 +24,7 @@ compare() { # tree
 		--collector.conntrack --collector.entropy \
 		--collector.softnet --collector.arp \
 		--collector.udp_queues --collector.schedstat \
-		--collector.cpufreq --collector.thermal_zone --collector.powersupplyclass --collector.selinux \
+		--collector.cpufreq --collector.thermal_zone --collector.powersupplyclass --collector.rapl --collector.selinux \
 		--collector.textfile --collector.textfile.directory= \
 		--collector.os --collector.time >"$TMP/ne.log" 2>&1 &
 	ne=$!
@@ -45,7 +45,7 @@ families = re.compile(r'^node_(cpu_(seconds|guest_seconds|core_throttles|package
                       r'|nf_conntrack_|entropy_|softnet_|arp_|udp_queues|schedstat_|cpu_(scaling_)?frequency_|selinux_'
                       r'|network_(up|info|carrier|carrier_(up_|down_)?changes_total|speed_bytes|mtu_bytes|address_assign_type'
                       r'|device_id|dormant|flags|iface_(id|link|link_mode)|name_assign_type|net_dev_group|protocol_type'
-                      r'|transmit_queue_length)$|thermal_zone_temp$|hwmon_|power_supply_|cooling_device_(cur|max)_state$'
+                      r'|transmit_queue_length)$|thermal_zone_temp$|hwmon_|power_supply_|rapl_|cooling_device_(cur|max)_state$'
                       r'|textfile_|scrape_collector_(success|duration_seconds)$|os_|time_clocksource_)')
 # node_memory_* sensorbus reports: the fields current node_exporter reports
 curated = set('''Active Active_anon Active_file AnonHugePages AnonPages Bounce Buffers Cached CmaFree

@@ -42,8 +42,11 @@ check() { # name path missing-regex message rounds
 import json, re, sys
 def load(p):
     evs = [json.loads(l) for l in open(p)]
-    return evs, {(s['name'], tuple(sorted((s.get('labels') or {}).items()))): s['value']
-                 for s in evs[-1]['samples']}
+    # rapl's path label holds the tree's root, which differs between runs
+    def lab(s):
+        return tuple(sorted((k, v.split('/sys/')[-1] if k == 'path' else v)
+                            for k, v in (s.get('labels') or {}).items()))
+    return evs, {(s['name'], lab(s)): s['value'] for s in evs[-1]['samples']}
 _, clean = load(sys.argv[1])
 evs, bad = load(sys.argv[2])
 gone = re.compile(sys.argv[3])

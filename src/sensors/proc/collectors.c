@@ -30,6 +30,7 @@
 	X(cpufreq)                                                                                 \
 	X(thermal_zone)                                                                            \
 	X(powersupplyclass)                                                                        \
+	X(rapl)                                                                                     \
 	X(selinux)                                                                                 \
 	X(textfile)                                                                                \
 	X(uname)                                                                                   \

@@ -43,6 +43,7 @@ struct proc_cfg {
 	char *netclass_ignored_devices;
 	bool netclass_ignore_invalid_speed;
 	char *powersupply_ignored_supplies;
+	bool rapl_enable_zone_label;
 };
 
 /* What parsers need from the machine, passed in so tests can vary it. */
@@ -232,6 +233,8 @@ bool sb_proc_hwmon_explode(const char *fn, const char **type, char *sensor, size
 bool sb_proc_go_float(const char *s, size_t n, double *v);
 /* Go's strings.ToValidUTF8(s, "\uFFFD") into out (3n+1 bytes); its length. */
 size_t sb_proc_valid_utf8(const char *s, size_t n, char *out);
+/* node_exporter's SanitizeMetricName: each _*[^0-9A-Za-z_]+_* → '_'. */
+size_t sb_proc_sanitize_metric(const char *s, char *out, size_t cap);
 
 /* /proc/diskstats. Each device that passes the filter gets its counters;
  * info(arg, major, minor, name) is called first so the caller can add
