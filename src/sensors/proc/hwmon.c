@@ -52,6 +52,14 @@ struct hw_chip {
 	bool bad; /* could not be listed: no series, as node_exporter */
 };
 
+#define MAX_PROPS 64
+
+struct hw_val {
+	const char *prop;
+	char v[SYSREAD_MAX + 1];
+	size_t len;
+};
+
 struct hwmon {
 	char base[PATH_MAX];
 	struct hw_chip *chip;
@@ -62,6 +70,7 @@ struct hwmon {
 	int list_err;
 	uint64_t scan_round;
 	struct sb_ratelimit rl;
+	struct hw_val *vals; /* one sensor's values, reused every round */
 };
 
 /* ---- names ---- */
@@ -419,14 +428,6 @@ static int scan(struct proc_state *st, struct hwmon *hw)
 
 /* ---- values ---- */
 
-#define MAX_PROPS 64
-
-struct hw_val {
-	const char *prop;
-	char v[SYSREAD_MAX + 1];
-	size_t len;
-};
-
 /* One read of at most 128 bytes, '\n' trimmed off both ends (strings.Trim). */
 static bool read_val(struct hwmon *hw, struct hw_file *f, struct hw_val *out)
 {
@@ -594,9 +595,7 @@ static int hwmon_collect(struct proc_state *st, struct sb_proc_coll *c, struct s
 	}
 	if (hw->list_err)
 		return hw->list_err;
-	struct hw_val *vals = malloc(MAX_PROPS * sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
+	struct hw_val *vals = hw->vals;
 	for (size_t i = 0; i < hw->n; i++) {
 		struct hw_chip *chip = &hw->chip[i];
 		if (chip->bad)
@@ -629,7 +628,6 @@ static int hwmon_collect(struct proc_state *st, struct sb_proc_coll *c, struct s
 			k = e;
 		}
 	}
-	free(vals);
 	return hw->failed ? -EIO : 0;
 }
 
@@ -640,6 +638,8 @@ static int hwmon_init(struct proc_state *st, struct sb_proc_coll *c)
 		return -ENOMEM;
 	c->priv = hw;
 	hw->rl.interval_ns = 300 * SB_NSEC_PER_SEC;
+	if (!(hw->vals = calloc(MAX_PROPS, sizeof(*hw->vals))))
+		return -ENOMEM;
 	if (snprintf(hw->base, sizeof(hw->base), "%s/class/hwmon", st->cfg->sysfs) >=
 	    (int)sizeof(hw->base))
 		return -ENAMETOOLONG;
@@ -653,6 +653,7 @@ static void hwmon_free(struct proc_state *st, struct sb_proc_coll *c)
 	if (!hw)
 		return;
 	free_chips(hw);
+	free(hw->vals);
 	free(hw);
 	c->priv = NULL;
 }
