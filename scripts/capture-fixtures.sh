@@ -81,6 +81,52 @@ awk '{ print $1, $2, $3 }' "$tmp/proc/diskstats" | while read -r major minor dev
 	fi
 done
 
+# class/net/DEV is a link into devices/; the tree keeps a plain directory.
+# Attributes the kernel refuses now (speed of a down link) are left out.
+for d in "$SYSFS"/class/net/*/; do
+	dev=$(basename "$d")
+	for f in addr_assign_type address broadcast carrier carrier_changes carrier_up_count \
+		carrier_down_count dev_id dormant duplex flags ifalias ifindex iflink link_mode mtu \
+		name_assign_type netdev_group operstate speed tx_queue_len type; do
+		copy "$SYSFS" "class/net/$dev/$f" "$tmp/sys"
+	done
+done
+
+for d in "$SYSFS"/class/thermal/thermal_zone* "$SYSFS"/class/thermal/cooling_device*; do
+	[ -d "$d" ] || continue
+	for f in type policy temp mode passive max_state cur_state; do
+		copy "$SYSFS" "class/thermal/$(basename "$d")/$f" "$tmp/sys"
+	done
+done
+
+# hwmon: the chips' sensor files and name; the device link is kept as a
+# link, since the chip label is made from its target's path.
+for h in "$SYSFS"/class/hwmon/*; do
+	[ -d "$h" ] || continue
+	n=$(basename "$h")
+	mkdir -p "$tmp/sys/class/hwmon/$n"
+	for f in "$h"/*; do
+		b=$(basename "$f")
+		case $b in
+		name | *[0-9]_* | *[0-9] | beep_enable | vrm | update_interval) copy "$SYSFS" "class/hwmon/$n/$b" "$tmp/sys" ;;
+		esac
+	done
+	[ -L "$h/device" ] && ln -s "$(readlink "$h/device")" "$tmp/sys/class/hwmon/$n/device"
+done
+
+for d in "$SYSFS"/class/power_supply/*/; do
+	[ -d "$d" ] || continue
+	for f in "$d"*; do
+		[ -f "$f" ] && [ ! -L "$f" ] && copy "$SYSFS" "class/power_supply/$(basename "$d")/$(basename "$f")" "$tmp/sys"
+	done
+done
+
+for z in "$SYSFS"/class/powercap/*/; do
+	for f in name energy_uj max_energy_range_uj; do
+		copy "$SYSFS" "class/powercap/$(basename "$z")/$f" "$tmp/sys"
+	done
+done
+
 # One process of our own: comm "sleep", argv[0] ".../fixture-target".
 bash -c 'exec -a /usr/local/bin/fixture-target sleep 600' &
 child=$!

@@ -18,13 +18,14 @@ compare() { # tree
 		--path.rootfs="$F" --path.udev.data="$F/udev/data" --collector.disable-defaults \
 		--collector.cpu --collector.meminfo --collector.loadavg --collector.stat \
 		--collector.diskstats --collector.netdev --no-collector.netdev.netlink \
-		--collector.netdev.device-exclude= \
+		--collector.netdev.device-exclude= --collector.netclass --collector.hwmon \
 		--collector.pressure --collector.vmstat --collector.filefd --collector.sockstat \
 		--collector.netstat \
 		--collector.conntrack --collector.entropy \
 		--collector.softnet --collector.arp \
 		--collector.udp_queues --collector.schedstat \
 		--collector.cpufreq --collector.selinux \
+		--collector.thermal_zone --collector.powersupplyclass --collector.rapl \
 		--collector.dmi --collector.edac --collector.nvme --collector.tapestats \
 		--collector.fibrechannel --collector.infiniband --collector.bonding \
 		--collector.textfile --collector.textfile.directory= \
@@ -48,6 +49,9 @@ families = re.compile(r'^node_(cpu_(seconds|guest_seconds|core_throttles|package
                       r'|network_(receive|transmit)_.*_total|pressure_|vmstat_|filefd_|sockstat_|netstat_'
                       r'|nf_conntrack_|entropy_|softnet_|arp_|udp_queues|schedstat_|cpu_(scaling_)?frequency_|selinux_'
                       r"|dmi_info$|edac_|nvme_info$|tape_|fibrechannel_|infiniband_|bonding_"
+                      r'|network_(up|info|carrier|carrier_(up_|down_)?changes_total|speed_bytes|mtu_bytes|address_assign_type'
+                      r'|device_id|dormant|flags|iface_(id|link|link_mode)|name_assign_type|net_dev_group|protocol_type'
+                      r'|transmit_queue_length)$|thermal_zone_temp$|hwmon_|power_supply_|rapl_|cooling_device_(cur|max)_state$'
                       r'|textfile_|scrape_collector_(success|duration_seconds)$|os_|time_clocksource_'
                       r'|md_|nfsd?_|xfs_|ipvs_|zfs_)')
 # node_memory_* sensorbus reports: the fields current node_exporter reports

@@ -14,6 +14,8 @@
 	X(stat)                                                                                    \
 	X(diskstats)                                                                               \
 	X(netdev)                                                                                  \
+	X(netclass)                                                                                \
+	X(hwmon)                                                                                   \
 	X(pressure)                                                                                \
 	X(vmstat)                                                                                  \
 	X(filefd)                                                                                  \
@@ -26,6 +28,9 @@
 	X(udp_queues)                                                                              \
 	X(schedstat)                                                                               \
 	X(cpufreq)                                                                                 \
+	X(thermal_zone)                                                                            \
+	X(powersupplyclass)                                                                        \
+	X(rapl)                                                                                    \
 	X(selinux)                                                                                 \
 	X(textfile)                                                                                \
 	X(uname)                                                                                   \

@@ -40,6 +40,10 @@ struct proc_cfg {
 	char *filesystem_mount_points_exclude;
 	char *filesystem_fs_types_exclude;
 	int64_t filesystem_statfs_timeout; /* ns */
+	char *netclass_ignored_devices;
+	bool netclass_ignore_invalid_speed;
+	char *powersupply_ignored_supplies;
+	bool rapl_enable_zone_label;
 };
 
 /* What parsers need from the machine, passed in so tests can vary it. */
@@ -234,6 +238,26 @@ int sb_proc_parse_snmp6(const char *text, struct sb_evb *b, struct sb_proc_filte
 /* /proc/pressure/<resource>: resource is cpu, io, memory or irq. */
 int sb_proc_parse_pressure(const char *text, const char *resource, struct sb_evb *b,
 			   struct sb_proc_perr *e);
+
+/* A sysfs attribute's value as procfs' SysReadFile gives it: blanks
+ * (Go's TrimSpace) off both ends. */
+size_t sb_proc_sysfs_trim(const char *s, size_t n, const char **out);
+/* Go's strconv.ParseInt(s, base, 64) over n bytes, base 0 or 10: sign,
+ * then for base 0 0x/0o/0b or leading 0 prefixes and '_' between digits;
+ * false on anything else or overflow. */
+bool sb_proc_go_int(const char *s, size_t n, unsigned base, int64_t *v);
+
+/* hwmon: node_exporter's cleanMetricName (lower case, [^a-z0-9:_] → '_',
+ * '_' trimmed); a sensor file name's type, sensor ("temp1") and property,
+ * false for files of no sensor type; Go's strconv.ParseFloat(s, 64). */
+size_t sb_proc_hwmon_clean(const char *s, size_t n, char *out, size_t cap);
+bool sb_proc_hwmon_explode(const char *fn, const char **type, char *sensor, size_t scap,
+			   const char **prop);
+bool sb_proc_go_float(const char *s, size_t n, double *v);
+/* Go's strings.ToValidUTF8(s, "\uFFFD") into out (3n+1 bytes); its length. */
+size_t sb_proc_valid_utf8(const char *s, size_t n, char *out);
+/* node_exporter's SanitizeMetricName: each _*[^0-9A-Za-z_]+_* → '_'. */
+size_t sb_proc_sanitize_metric(const char *s, char *out, size_t cap);
 
 /* /proc/diskstats. Each device that passes the filter gets its counters;
  * info(arg, major, minor, name) is called first so the caller can add

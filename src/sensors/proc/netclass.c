@@ -1,0 +1,459 @@
+/* <sysfs>/class/net/<iface>: node_exporter 1.5.0's netclass collector, the
+ * attributes of every network device (operstate, carrier, speed, mtu ...).
+ *
+ * The device list is read every round (veth devices come and go); a
+ * device's attribute files are opened when it is first seen and re-read
+ * with pread. As node_exporter (procfs' SysReadFile), a value is the first
+ * 128 bytes of one read, blanks trimmed, and an attribute the kernel
+ * refuses to show now (speed or duplex of a link that is down: EINVAL;
+ * EOPNOTSUPP; absent; not allowed) is left out without a word. Only
+ * regular files are read, so nothing here can block on a FIFO. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "proc.h"
+
+/* More attribute files than this are opened for each read rather than
+ * kept open, so a host with hundreds of veths does not hold thousands of
+ * descriptors (each device keeps its directory open). */
+#define KEEP_OPEN_FILES 256
+#define VALUE_MAX 128 /* SysReadFile's one read */
+#define MAX_DEVICES 4096
+
+#define NP "Network device property: "
+/* Numeric attributes, in node_exporter's order of emission. */
+static const struct {
+	const char *file, *name, *help;
+	enum sb_mtype type;
+} num_attrs[] = {
+    {"addr_assign_type", "node_network_address_assign_type", NP "address_assign_type", SB_GAUGE},
+    {"carrier", "node_network_carrier", NP "carrier", SB_GAUGE},
+    {"carrier_changes", "node_network_carrier_changes_total", NP "carrier_changes_total",
+     SB_COUNTER},
+    {"carrier_up_count", "node_network_carrier_up_changes_total", NP "carrier_up_changes_total",
+     SB_COUNTER},
+    {"carrier_down_count", "node_network_carrier_down_changes_total",
+     NP "carrier_down_changes_total", SB_COUNTER},
+    {"dev_id", "node_network_device_id", NP "device_id", SB_GAUGE},
+    {"dormant", "node_network_dormant", NP "dormant", SB_GAUGE},
+    {"flags", "node_network_flags", NP "flags", SB_GAUGE},
+    {"ifindex", "node_network_iface_id", NP "iface_id", SB_GAUGE},
+    {"iflink", "node_network_iface_link", NP "iface_link", SB_GAUGE},
+    {"link_mode", "node_network_iface_link_mode", NP "iface_link_mode", SB_GAUGE},
+    {"mtu", "node_network_mtu_bytes", NP "mtu_bytes", SB_GAUGE},
+    {"name_assign_type", "node_network_name_assign_type", NP "name_assign_type", SB_GAUGE},
+    {"netdev_group", "node_network_net_dev_group", NP "net_dev_group", SB_GAUGE},
+    {"speed", "node_network_speed_bytes", NP "speed_bytes", SB_GAUGE},
+    {"tx_queue_len", "node_network_transmit_queue_length", NP "transmit_queue_length", SB_GAUGE},
+    {"type", "node_network_protocol_type", NP "protocol_type", SB_GAUGE},
+};
+#define NNUM SB_ARRAY_SIZE(num_attrs)
+#define SPEED 14 /* num_attrs' index of speed */
+
+/* node_network_info's labels after device, then operstate's index. */
+static const char *const str_attrs[] = {"address", "broadcast", "duplex", "operstate", "ifalias"};
+#define NSTR SB_ARRAY_SIZE(str_attrs)
+#define OPERSTATE 3
+#define NATTR (NNUM + NSTR)
+
+static const char *attr_file(size_t k)
+{
+	return k < NNUM ? num_attrs[k].file : str_attrs[k - NNUM];
+}
+
+struct nc_dev {
+	char name[NAME_MAX + 1];
+	int dirfd;
+	int fd[NATTR]; /* -1: not open (absent, or opened for each read) */
+	bool have[NATTR];
+	bool seen;  /* in this round's listing */
+	bool stale; /* its files went away (the device was removed): open again */
+};
+
+struct netclass {
+	char base[PATH_MAX];
+	struct sb_proc_filter ignored;
+	struct nc_dev *dev;
+	size_t n, cap;
+	size_t nopen; /* attribute fds held */
+	struct sb_ratelimit rl;
+};
+
+/* ---- values ---- */
+
+static bool go_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
+size_t sb_proc_sysfs_trim(const char *s, size_t n, const char **out)
+{
+	while (n && go_space(*s))
+		s++, n--;
+	while (n && go_space(s[n - 1]))
+		n--;
+	*out = s;
+	return n;
+}
+
+static int digit_val(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A' + 10;
+	return 99;
+}
+
+/* Go's strconv.ParseInt(s, base, 64) for base 0 (procfs' value parser) or
+ * 10 (its ReadIntFromFile): a sign, then for base 0 0x/0o/0b (with a digit after) or a leading 0
+ * (octal) for the base,
+ * '_' only between digits (a base prefix counts as one). */
+bool sb_proc_go_int(const char *s, size_t n, unsigned base, int64_t *v)
+{
+	const char *end = s + n;
+	bool neg = false;
+	if (s < end && (*s == '+' || *s == '-'))
+		neg = *s++ == '-';
+	bool any = base == 0; /* '_' only with base 0 */
+	bool prev_digit = false;
+	if (base == 10) {
+		/* no prefix */
+	} else if (end - s >= 3 && s[0] == '0' && strchr("bBoOxX", s[1])) {
+		char p = (char)(s[1] | 0x20);
+		base = p == 'x' ? 16 : p == 'o' ? 8 : 2;
+		s += 2;
+		prev_digit = true;
+	} else if (end - s >= 1 && s[0] == '0') {
+		base = 8; /* and "0" alone is 0 */
+		s++;
+		prev_digit = true;
+	} else {
+		base = 10;
+	}
+	uint64_t x = 0;
+	for (; s < end; s++) {
+		if (*s == '_') {
+			if (!prev_digit || !any)
+				return false;
+			prev_digit = false;
+			continue;
+		}
+		unsigned d = (unsigned)digit_val(*s);
+		if (d >= base || x > (UINT64_MAX - d) / base)
+			return false;
+		x = x * base + d;
+		prev_digit = true;
+	}
+	if (!prev_digit) /* nothing, or a trailing '_' */
+		return false;
+	if (x > (uint64_t)INT64_MAX + (neg ? 1 : 0))
+		return false;
+	*v = neg ? (int64_t)(0 - x) : (int64_t)x;
+	return true;
+}
+
+/* node_network_speed_bytes: Mbit/s → bytes/s in int64 as Go does it
+ * (wrapping, the division truncating toward zero). */
+static int64_t speed_bytes(int64_t mbit) { return (int64_t)((uint64_t)mbit * 1000000u) / 8; }
+
+/* ---- devices ---- */
+
+static void dev_close(struct netclass *nc, struct nc_dev *d)
+{
+	for (size_t k = 0; k < NATTR; k++)
+		if (d->fd[k] >= 0) {
+			close(d->fd[k]);
+			d->fd[k] = -1;
+			nc->nopen--;
+		}
+	if (d->dirfd >= 0)
+		close(d->dirfd);
+	d->dirfd = -1;
+}
+
+static bool is_regular(int dirfd, const char *name, unsigned char type)
+{
+	if (type != DT_UNKNOWN)
+		return type == DT_REG;
+	struct stat sb;
+	return !fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) && S_ISREG(sb.st_mode);
+}
+
+/* Opens the device directory (through the class symlink) and notes which
+ * attributes it has: 0, or -errno from opening the directory. */
+static int dev_open(struct netclass *nc, int classfd, struct nc_dev *d)
+{
+	d->dirfd = openat(classfd, d->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d->dirfd < 0)
+		return -errno;
+	d->stale = false;
+	for (size_t k = 0; k < NATTR; k++) {
+		d->fd[k] = -1;
+		d->have[k] = is_regular(d->dirfd, attr_file(k), DT_UNKNOWN);
+		if (!d->have[k] || nc->nopen >= KEEP_OPEN_FILES)
+			continue;
+		d->fd[k] = openat(d->dirfd, attr_file(k), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (d->fd[k] >= 0)
+			nc->nopen++;
+	}
+	return 0;
+}
+
+static int cmp_dev(const void *a, const void *b)
+{
+	return strcmp(((const struct nc_dev *)a)->name, ((const struct nc_dev *)b)->name);
+}
+
+static struct nc_dev *dev_find(struct netclass *nc, const char *name)
+{
+	for (size_t i = 0; i < nc->n; i++)
+		if (!strcmp(nc->dev[i].name, name))
+			return &nc->dev[i];
+	return NULL;
+}
+
+/* Brings the device list up to date with the class directory: 0,
+ * -ENODATA where node_exporter has no data (no class directory, a device
+ * gone between listing and opening), else -errno (logged). */
+static int list(struct proc_state *st, struct netclass *nc)
+{
+	DIR *dir = opendir(nc->base);
+	if (!dir) {
+		int r = -errno;
+		if (r == -ENOENT || r == -EACCES || r == -ENOTDIR)
+			return -ENODATA;
+		st->errors++;
+		sb_log_rl(&nc->rl, SB_LOG_WARN, st->comp, "cannot list %s: %s", nc->base,
+			  strerror(-r));
+		return r;
+	}
+	for (size_t i = 0; i < nc->n; i++)
+		nc->dev[i].seen = false;
+	int r = 0;
+	bool added = false;
+	struct dirent *de;
+	while ((de = readdir(dir)) && !r) {
+		const char *nm = de->d_name;
+		size_t len = strlen(nm);
+		if (!strcmp(nm, ".") || !strcmp(nm, "..") ||
+		    is_regular(dirfd(dir), nm, de->d_type) || len > NAME_MAX ||
+		    !sb_proc_filter_pass(&nc->ignored, nm, len))
+			continue; /* bonding_masters is a file */
+		struct nc_dev *d = dev_find(nc, nm);
+		if (d && d->stale) {
+			dev_close(nc, d);
+			d->dirfd = -1;
+		}
+		if (!d) {
+			if (nc->n == MAX_DEVICES)
+				continue;
+			if (nc->n == nc->cap) {
+				size_t cap = nc->cap ? nc->cap * 2 : 16;
+				struct nc_dev *v = realloc(nc->dev, cap * sizeof(*v));
+				if (!v) {
+					r = -ENOMEM;
+					break;
+				}
+				nc->dev = v;
+				nc->cap = cap;
+			}
+			d = &nc->dev[nc->n++];
+			memset(d, 0, sizeof(*d));
+			memcpy(d->name, nm, len + 1);
+			d->dirfd = -1;
+			for (size_t k = 0; k < NATTR; k++)
+				d->fd[k] = -1;
+			added = true;
+		}
+		d->seen = true;
+		if (d->dirfd < 0) {
+			r = dev_open(nc, dirfd(dir), d);
+			if (r == -ENOENT || r == -EACCES)
+				r = -ENODATA; /* a dangling link: node_exporter gives up too */
+			else if (r) {
+				st->errors++;
+				sb_log_rl(&nc->rl, SB_LOG_WARN, st->comp, "cannot open %s/%s: %s",
+					  nc->base, nm, strerror(-r));
+			}
+			if (r)
+				d->seen = false;
+		}
+	}
+	closedir(dir);
+	size_t w = 0;
+	for (size_t i = 0; i < nc->n; i++) {
+		if (nc->dev[i].seen)
+			nc->dev[w++] = nc->dev[i];
+		else
+			dev_close(nc, &nc->dev[i]);
+	}
+	nc->n = w;
+	if (added && nc->n > 1)
+		qsort(nc->dev, nc->n, sizeof(*nc->dev), cmp_dev);
+	return r;
+}
+
+/* One attribute's value, trimmed, in buf: its length, -ENOENT when the
+ * kernel does not show it now (left out silently), or -errno (logged). */
+static ssize_t read_attr(struct proc_state *st, struct netclass *nc, struct nc_dev *d, size_t k,
+			 char *buf, const char **v)
+{
+	int fd = d->fd[k];
+	if (fd < 0)
+		fd = openat(d->dirfd, attr_file(k), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	ssize_t n = fd < 0 ? -1 : pread(fd, buf, VALUE_MAX, 0);
+	int err = n < 0 ? errno : 0;
+	if (fd >= 0 && fd != d->fd[k])
+		close(fd);
+	if (err == ENODEV)
+		d->stale = true; /* removed; a device of that name is opened anew */
+	if (err == EINVAL || err == EOPNOTSUPP || err == ENOENT || err == EACCES || err == EPERM ||
+	    err == ENODEV || err == ENODATA)
+		return -ENOENT;
+	if (err) {
+		st->errors++;
+		sb_log_rl(&nc->rl, SB_LOG_WARN, st->comp, "cannot read %s/%s/%s: %s", nc->base,
+			  d->name, attr_file(k), strerror(err));
+		return -err;
+	}
+	return (ssize_t)sb_proc_sysfs_trim(buf, (size_t)n, v);
+}
+
+static int netclass_init(struct proc_state *st, struct sb_proc_coll *c)
+{
+	struct netclass *nc = calloc(1, sizeof(*nc));
+	if (!nc)
+		return -ENOMEM;
+	c->priv = nc;
+	nc->rl.interval_ns = 300 * SB_NSEC_PER_SEC;
+	if (snprintf(nc->base, sizeof(nc->base), "%s/class/net", st->cfg->sysfs) >=
+	    (int)sizeof(nc->base))
+		return -ENAMETOOLONG;
+	char err[256];
+	int r = sb_proc_filter_init(&nc->ignored, NULL, st->cfg->netclass_ignored_devices, err,
+				    sizeof(err));
+	if (r)
+		sb_err(st->comp, "netclass_ignored_devices: %s", err);
+	return r;
+}
+
+static void netclass_free(struct proc_state *st, struct sb_proc_coll *c)
+{
+	(void)st;
+	struct netclass *nc = c->priv;
+	if (!nc)
+		return;
+	for (size_t i = 0; i < nc->n; i++)
+		dev_close(nc, &nc->dev[i]);
+	free(nc->dev);
+	sb_proc_filter_free(&nc->ignored);
+	free(nc);
+	c->priv = NULL;
+}
+
+static int dev_collect(struct proc_state *st, struct netclass *nc, struct nc_dev *d,
+		       struct sb_evb *b)
+{
+	char sbuf[NSTR][VALUE_MAX + 1];
+	const char *sv[NSTR];
+	size_t sl[NSTR];
+	int r = 0;
+	for (size_t k = 0; k < NSTR; k++) {
+		ssize_t n =
+		    d->have[NNUM + k] ? read_attr(st, nc, d, NNUM + k, sbuf[k], &sv[k]) : -1;
+		if (n < 0 && n != -1 && n != -ENOENT && !r)
+			r = (int)n;
+		sl[k] = n < 0 ? 0 : (size_t)n;
+		if (n < 0)
+			sv[k] = "";
+	}
+	bool up = sl[OPERSTATE] == 2 && !memcmp(sv[OPERSTATE], "up", 2);
+	sb_evb_sample(b, "node_network_up", SB_GAUGE, up ? 1 : 0);
+	sb_evb_help(b, "Value is 1 if operstate is 'up', 0 otherwise.");
+	sb_evb_label(b, "device", d->name);
+	sb_evb_sample(b, "node_network_info", SB_GAUGE, 1);
+	sb_evb_help(b, "Non-numeric data from /sys/class/net/<iface>, value is always 1.");
+	sb_evb_label(b, "device", d->name);
+	for (size_t k = 0; k < NSTR; k++)
+		sb_evb_labeln(b, str_attrs[k], strlen(str_attrs[k]), sv[k], sl[k]);
+
+	char buf[VALUE_MAX + 1];
+	for (size_t k = 0; k < NNUM; k++) {
+		if (!d->have[k])
+			continue;
+		const char *v;
+		ssize_t n = read_attr(st, nc, d, k, buf, &v);
+		if (n < 0) {
+			if (n != -ENOENT && !r)
+				r = (int)n;
+			continue;
+		}
+		int64_t x;
+		if (!sb_proc_go_int(v, (size_t)n, 0, &x)) {
+			/* node_exporter would say 0 here: a number never read is
+			 * left out instead, and reported */
+			st->errors++;
+			sb_log_rl(&nc->rl, SB_LOG_WARN, st->comp,
+				  "%s/%s/%s: line 1: not an integer: \"%.*s\", skipped", nc->base,
+				  d->name, num_attrs[k].file, (int)(n > 32 ? 32 : n), v);
+			if (!r)
+				r = -EINVAL;
+			continue;
+		}
+		if (k == SPEED) {
+			if (x < 0 && st->cfg->netclass_ignore_invalid_speed)
+				continue; /* -1: the driver does not know */
+			x = speed_bytes(x);
+		}
+		sb_evb_sample(b, num_attrs[k].name, num_attrs[k].type, (double)x);
+		sb_evb_help(b, num_attrs[k].help);
+		sb_evb_label(b, "device", d->name);
+	}
+	return r;
+}
+
+static int netclass_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
+{
+	struct netclass *nc = c->priv;
+	int r = list(st, nc);
+	if (r)
+		return r; /* node_exporter reports no device when one fails */
+	for (size_t i = 0; i < nc->n; i++) {
+		int e = dev_collect(st, nc, &nc->dev[i], b);
+		if (e && !r)
+			r = e;
+	}
+	return r;
+}
+
+static const struct sb_cfg_key netclass_keys[] = {
+    {"netclass_ignored_devices", SB_CT_STR, offsetof(struct proc_cfg, netclass_ignored_devices),
+     "^$", "regexp of network devices the netclass collector leaves out"},
+    {"netclass_ignore_invalid_speed", SB_CT_BOOL,
+     offsetof(struct proc_cfg, netclass_ignore_invalid_speed), "false",
+     "leave out node_network_speed_bytes when a driver reports a speed below 0 (unknown)"},
+    {0},
+};
+
+static int netclass_check(const struct proc_cfg *c, char *err, size_t errlen)
+{
+	return sb_proc_check_regex("netclass_ignored_devices", c->netclass_ignored_devices, err,
+				   errlen);
+}
+
+const struct sb_proc_collector sb_proc_collector_netclass = {
+    .name = "netclass",
+    .default_on = true,
+    .keys = netclass_keys,
+    .check = netclass_check,
+    .init = netclass_init,
+    .collect = netclass_collect,
+    .free = netclass_free,
+};
