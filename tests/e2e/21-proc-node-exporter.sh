@@ -37,7 +37,7 @@ compare() { # tree
 	wait_for 10 curl -sf -o "$TMP/ne.prom" "http://127.0.0.1:$port/metrics" ||
 		fail "node_exporter did not serve /metrics on port $port: $(tail -3 "$TMP/ne.log")"
 	kill $ne
-	printf '{"sensors":{"proc":{"rootfs":"%s"}}}' "$F" >"$TMP/sb.cfg"
+	printf '{"sensors":{"proc":{"rootfs":"%s","netdev_netlink":false}}}' "$F" >"$TMP/sb.cfg"
 	"$SB_BIN" -c "$TMP/sb.cfg" --once --no-bpf --sensors proc --procfs "$F/proc" --sysfs "$F/sys" \
 		-o "$TMP/sb.json" 2>"$TMP/sb.err" || fail "sensorbus exit $? on $F"
 	python3 - "$TMP/ne.prom" "$TMP/sb.json" <<'PY' || fail "series differ on $F (see above)"

@@ -35,7 +35,7 @@ static int p_sockstat(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
 }
 static int p_netdev(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
 {
-	return sb_proc_parse_netdev(t, b, NULL, e);
+	return sb_proc_parse_netdev(t, b, NULL, e, NULL);
 }
 static int p_netstat(const char *t, struct sb_evb *b, struct sb_proc_perr *e)
 {

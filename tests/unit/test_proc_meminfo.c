@@ -45,13 +45,19 @@ static void hugepage_counts_have_no_unit(void **state)
 	tp_free(&t);
 }
 
-static void fields_node_exporter_does_not_report_are_left_out(void **state)
+/* node_exporter 1.5.0 reports every field it finds, named alike */
+static void fields_of_newer_kernels_are_named_as_node_exporter_names_them(void **state)
 {
 	(void)state;
 	struct tp t;
-	parse(&t, "MemFree: 1 kB\nKReclaimable:  5 kB\nFileHugePages: 0 kB\nHugetlb: 0 kB\n");
-	assert_int_equal(t.n, 1);
+	parse(&t, "MemFree: 1 kB\nKReclaimable:  5 kB\nFileHugePages: 0 kB\nHugetlb: 0 kB\n"
+		  "Foo(bar): 2 kB\nCount: 7\nBad-Name: 1 kB\n");
+	assert_int_equal(t.n, 6);
 	assert_int_equal(t.e.nbad, 0);
+	assert_double_eq(tp_value(&t, "node_memory_KReclaimable_bytes"), 5 * 1024);
+	assert_double_eq(tp_value(&t, "node_memory_Hugetlb_bytes"), 0);
+	assert_double_eq(tp_value(&t, "node_memory_Foo_bar_bytes"), 2048);
+	assert_double_eq(tp_value(&t, "node_memory_Count"), 7);
 	tp_free(&t);
 }
 
@@ -113,7 +119,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(kb_fields_become_bytes_with_node_exporter_names),
 	    cmocka_unit_test(hugepage_counts_have_no_unit),
-	    cmocka_unit_test(fields_node_exporter_does_not_report_are_left_out),
+	    cmocka_unit_test(fields_of_newer_kernels_are_named_as_node_exporter_names_them),
 	    cmocka_unit_test(truncated_last_line_is_skipped),
 	    cmocka_unit_test(garbage_lines_are_counted_and_the_rest_reported),
 	    cmocka_unit_test(empty_file_is_reported),

@@ -11,7 +11,7 @@ static const char text[] =
 static int parse(struct tp *t, const char *s, struct sb_proc_filter *f)
 {
 	tp_begin(t);
-	t->n = sb_proc_parse_netdev(s, &t->b, f, &t->e);
+	t->n = sb_proc_parse_netdev(s, &t->b, f, &t->e, NULL);
 	tp_end(t);
 	return t->n;
 }

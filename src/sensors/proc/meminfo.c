@@ -1,8 +1,10 @@
-/* /proc/meminfo: node_exporter's meminfo collector. Current node_exporter
- * reports a fixed set of fields (those prometheus/procfs knows), named
+/* /proc/meminfo: node_exporter's meminfo collector, named
  * node_memory_<Field>_bytes with "(anon)" spelled "_anon"; the HugePages_*
- * counts carry no unit. Other fields are not reported. Sizes without their
- * "kB" are taken for cut lines rather than bytes. */
+ * counts carry no unit. The fields prometheus/procfs knows are checked
+ * strictly (a size without its "kB" is a cut line, not bytes); any other
+ * field is reported too, named the way node_exporter 1.5.0 names every
+ * field it finds (a newer kernel's KReclaimable, Hugetlb, ...), so a host's
+ * dashboards find them all. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,11 +87,39 @@ static int cmp_key(const void *a, const void *b)
 	return m->key[k->n] ? -1 : 0;
 }
 
+/* A field not in the table: "Foo(bar)" becomes node_memory_Foo_bar, with
+ * _bytes when it has a unit, as node_exporter 1.5.0 names every field. */
+static int other(struct sb_evb *b, const char *key, size_t n, double v, bool bytes)
+{
+	char name[128], help[160];
+	size_t o = (size_t)snprintf(name, sizeof(name), "node_memory_");
+	for (size_t i = 0; i < n && o + 8 < sizeof(name); i++) {
+		char c = key[i];
+		if (c == '(')
+			name[o++] = '_';
+		else if (c == ')')
+			continue;
+		else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			 (c >= '0' && c <= '9') || c == '_')
+			name[o++] = c;
+		else
+			return 0; /* not a metric name: left out */
+	}
+	name[o] = 0;
+	if (bytes)
+		snprintf(name + o, sizeof(name) - o, "_bytes");
+	snprintf(help, sizeof(help), "Memory information field %s.", name + 12);
+	sb_evb_sample(b, name, SB_GAUGE, v);
+	sb_evb_help(b, help);
+	return 1;
+}
+
 int sb_proc_parse_meminfo(const char *text, struct sb_evb *b, struct sb_proc_perr *e)
 {
 	double val[SB_ARRAY_SIZE(meminfo_keys)];
 	uint64_t have = 0;
 	unsigned lineno = 0;
+	int others = 0;
 	SB_PROC_FOR_LINES(p, text, lineno, e)
 	{
 		if (sb_pp_at_eol(p))
@@ -121,8 +151,10 @@ int sb_proc_parse_meminfo(const char *text, struct sb_evb *b, struct sb_proc_per
 		struct keyref k = {w, wl - 1};
 		const struct meminfo_key *m = bsearch(&k, meminfo_keys, SB_ARRAY_SIZE(meminfo_keys),
 						      sizeof(meminfo_keys[0]), cmp_key);
-		if (!m)
+		if (!m) {
+			others += other(b, w, wl - 1, ul ? bytes : (double)v, ul != 0);
 			continue;
+		}
 		size_t i = (size_t)(m - meminfo_keys);
 		bool count = !strncmp(m->key, "HugePages_", 10);
 		/* The kernel writes kB on every size: a size without one is a
@@ -135,7 +167,7 @@ int sb_proc_parse_meminfo(const char *text, struct sb_evb *b, struct sb_proc_per
 		val[i] = count ? (double)v : bytes;
 		have |= 1ull << i;
 	}
-	int n = 0;
+	int n = others;
 	char name[64], help[96];
 	for (size_t i = 0; i < SB_ARRAY_SIZE(meminfo_keys); i++) {
 		if (!(have & (1ull << i)))

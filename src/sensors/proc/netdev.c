@@ -2,6 +2,9 @@
  * mode (--no-collector.netdev.netlink), after its "legacy" renaming:
  * node_network_{receive,transmit}_<stat>_total{device}. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,7 +22,7 @@ static const char *const netdev_names[16] = {
 };
 
 int sb_proc_parse_netdev(const char *text, struct sb_evb *b, struct sb_proc_filter *devices,
-			 struct sb_proc_perr *e)
+			 struct sb_proc_perr *e, const struct sb_netdev_extra *x)
 {
 	int n = 0;
 	unsigned lineno = 0;
@@ -63,6 +66,14 @@ int sb_proc_parse_netdev(const char *text, struct sb_evb *b, struct sb_proc_filt
 			sb_evb_labeln(b, "device", 6, name, nl);
 			n++;
 		}
+		uint64_t nh;
+		if (x && x->nohandler(x->arg, name, nl, &nh)) {
+			sb_evb_sample(b, "node_network_receive_nohandler_total", SB_COUNTER,
+				      (double)nh);
+			sb_evb_help(b, "Network device statistic receive_nohandler.");
+			sb_evb_labeln(b, "device", 6, name, nl);
+			n++;
+		}
 	}
 	if (lineno < 2)
 		sb_proc_bad(e, 0, "no header lines");
@@ -77,13 +88,40 @@ static int netdev_init(struct proc_state *st, struct sb_proc_coll *c)
 					st->cfg->netdev_device_exclude);
 }
 
+/* sysfs's statistics/rx_nohandler: what netlink's rtnl_link_stats64 has
+ * and /proc/net/dev lacks. A device without the file has no series. */
+static bool sysfs_nohandler(void *arg, const char *dev, size_t n, uint64_t *v)
+{
+	const struct proc_state *st = arg;
+	char path[512], buf[32];
+	if (snprintf(path, sizeof(path), "%s/class/net/%.*s/statistics/rx_nohandler",
+		     st->cfg->sysfs, (int)n, dev) >= (int)sizeof(path))
+		return false;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (r <= 0)
+		return false;
+	buf[r] = 0;
+	char *end;
+	errno = 0;
+	unsigned long long x = strtoull(buf, &end, 10);
+	if (errno || end == buf || (*end && *end != '\n'))
+		return false;
+	*v = x;
+	return true;
+}
+
 static int netdev_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
 {
 	const char *text = sb_proc_coll_read(st, c, 0);
 	if (!text)
 		return sb_proc_read_err(c->f[0], false);
 	struct sb_proc_perr e = {0};
-	sb_proc_parse_netdev(text, b, c->priv, &e);
+	const struct sb_netdev_extra x = {sysfs_nohandler, st};
+	sb_proc_parse_netdev(text, b, c->priv, &e, st->cfg->netdev_netlink ? &x : NULL);
 	return sb_proc_report(st, c->f[0], &e);
 }
 
@@ -92,6 +130,9 @@ static const struct sb_cfg_key netdev_keys[] = {
      "regexp of network devices to leave out"},
     {"netdev_device_include", SB_CT_STR, offsetof(struct proc_cfg, netdev_device_include), "",
      "regexp of network devices to report (replaces the exclude)"},
+    {"netdev_netlink", SB_CT_BOOL, offsetof(struct proc_cfg, netdev_netlink), "true",
+     "also report what node_exporter's netlink mode adds (receive_nohandler, from sysfs "
+     "statistics); false: /proc/net/dev alone, as --no-collector.netdev.netlink"},
     {0},
 };
 

@@ -33,6 +33,7 @@ struct proc_cfg {
 	char *diskstats_device_exclude;
 	char *diskstats_device_include;
 	char *netdev_device_exclude;
+	bool netdev_netlink;
 	char *netdev_device_include;
 	char *vmstat_fields;
 	char *netstat_fields;
@@ -219,8 +220,14 @@ int sb_proc_parse_zfs_state(const char *text, const char *pool, struct sb_evb *b
 /* <sysfs>/fs/xfs/<device>/stats/stats: node_xfs_*{device}; likewise. */
 int sb_proc_parse_xfs(const char *text, const char *device, struct sb_evb *b,
 		      struct sb_proc_perr *e);
+/* What node_exporter's netlink mode adds to /proc/net/dev's counters
+ * (receive_nohandler), read per device; NULL: /proc/net/dev alone. */
+struct sb_netdev_extra {
+	bool (*nohandler)(void *arg, const char *dev, size_t n, uint64_t *v);
+	void *arg;
+};
 int sb_proc_parse_netdev(const char *text, struct sb_evb *b, struct sb_proc_filter *devices,
-			 struct sb_proc_perr *e);
+			 struct sb_proc_perr *e, const struct sb_netdev_extra *x);
 
 /* /proc/net/netstat and /proc/net/snmp: header/value line pairs. seen
  * carries the protocols met from one file to the next (zeroed by the caller
