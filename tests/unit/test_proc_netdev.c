@@ -38,6 +38,30 @@ static void sixteen_counters_per_device_with_legacy_names(void **state)
 	tp_free(&t);
 }
 
+/* netlink mode's receive_nohandler, for the devices that have it */
+static bool fake_nohandler(void *arg, const char *dev, size_t n, uint64_t *v)
+{
+	(void)arg;
+	if (n != 4 || memcmp(dev, "eth0", 4))
+		return false;
+	*v = 9;
+	return true;
+}
+
+static void netlink_mode_adds_receive_nohandler(void **state)
+{
+	(void)state;
+	struct tp t;
+	const struct sb_netdev_extra x = {fake_nohandler, NULL};
+	tp_begin(&t);
+	t.n = sb_proc_parse_netdev(text, &t.b, NULL, &t.e, &x);
+	tp_end(&t);
+	assert_int_equal(t.n, 33);
+	assert_double_eq(tp_value(&t, "node_network_receive_nohandler_total", "device", "eth0"), 9);
+	assert_null(tp_find(&t, "node_network_receive_nohandler_total", "device", "lo", NULL));
+	tp_free(&t);
+}
+
 static void device_filters(void **state)
 {
 	(void)state;
@@ -93,6 +117,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(sixteen_counters_per_device_with_legacy_names),
+	    cmocka_unit_test(netlink_mode_adds_receive_nohandler),
 	    cmocka_unit_test(device_filters),
 	    cmocka_unit_test(short_and_garbled_lines_are_skipped),
 	    cmocka_unit_test(headers_alone_and_empty_file),
