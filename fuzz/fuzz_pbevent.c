@@ -40,9 +40,25 @@ static void check(const uint8_t *p, size_t n)
 	struct sb_codec_ctx c2 = {.run = d2.run.data, .host = d2.host.data};
 	sb_buf_reset(&j2);
 	sb_json_event(&j2, &c2, back);
+	/* Invalid UTF-8 in a string becomes U+FFFD in protobuf (its strings
+	 * are UTF-8), which can reorder labels sorted by name: lossless only
+	 * for valid text, so the first trip may change the event; from then
+	 * on encoding and decoding must be a fixed point. */
+	bool same = j1.len == j2.len && !memcmp(j1.data, j2.data, j1.len);
+	if (!same) {
+		sb_buf_reset(&pb);
+		sb_pb_event(&pb, &c2, back);
+		struct sb_event *again = NULL;
+		if (pb.err || sb_pbdec_event(&d1, pb.data, pb.len, 0, &again))
+			abort();
+		struct sb_codec_ctx c3 = {.run = d1.run.data, .host = d1.host.data};
+		sb_buf_reset(&j1);
+		sb_json_event(&j1, &c3, again);
+		sb_event_unref(again);
+		if (j1.len != j2.len || memcmp(j1.data, j2.data, j1.len))
+			abort();
+	}
 	sb_event_unref(back);
-	if (j1.len != j2.len || memcmp(j1.data, j2.data, j1.len))
-		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);

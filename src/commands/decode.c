@@ -112,7 +112,8 @@ static int decode_fd(struct run *r, int fd, bool batch)
 			break;
 		}
 		/* need more: drop what is done, read on */
-		memmove(in.data, in.data + pos, in.len - pos);
+		if (in.len > pos)
+			memmove(in.data, in.data + pos, in.len - pos);
 		in.len -= pos;
 		base += pos;
 		pos = 0;
