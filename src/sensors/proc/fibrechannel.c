@@ -77,17 +77,6 @@ struct fc {
 	char val[NA][SB_PROC_DMI_MAX];
 };
 
-static int digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A' + 10;
-	return 99;
-}
-
 bool sb_proc_go_uint0(const char *s, size_t n, uint64_t *v)
 {
 	unsigned base = 10;
@@ -110,7 +99,7 @@ bool sb_proc_go_uint0(const char *s, size_t n, uint64_t *v)
 			last_digit = false;
 			continue;
 		}
-		int d = digit(s[i]);
+		int d = sb_pp_digit(s[i]);
 		if (d >= (int)base)
 			return false;
 		if (x > (UINT64_MAX - (uint64_t)d) / base)
@@ -167,14 +156,9 @@ static int scan(struct fc *fc)
 	while ((de = readdir(d)) && fc->n < MAX_HOSTS) {
 		if (de->d_name[0] == '.')
 			continue;
-		if (fc->n == cap) {
-			cap = cap ? cap * 2 : 4;
-			struct fc_host *v = realloc(fc->v, cap * sizeof(*v));
-			if (!v) {
-				r = -ENOMEM;
-				break;
-			}
-			fc->v = v;
+		if (sb_grow((void **)&fc->v, &cap, fc->n + 1, sizeof(*fc->v))) {
+			r = -ENOMEM;
+			break;
 		}
 		struct fc_host *x = &fc->v[fc->n++];
 		memset(x, 0, sizeof(*x));

@@ -100,17 +100,6 @@ size_t sb_proc_sysfs_trim(const char *s, size_t n, const char **out)
 	return n;
 }
 
-static int digit_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A' + 10;
-	return 99;
-}
-
 /* Go's strconv.ParseInt(s, base, 64) for base 0 (procfs' value parser) or
  * 10 (its ReadIntFromFile): a sign, then for base 0 0x/0o/0b (with a digit after) or a leading 0
  * (octal) for the base,
@@ -145,7 +134,7 @@ bool sb_proc_go_int(const char *s, size_t n, unsigned base, int64_t *v)
 			prev_digit = false;
 			continue;
 		}
-		unsigned d = (unsigned)digit_val(*s);
+		unsigned d = (unsigned)sb_pp_digit(*s);
 		if (d >= base || x > (UINT64_MAX - d) / base)
 			return false;
 		x = x * base + d;

@@ -104,6 +104,19 @@ size_t sb_pp_word(const char **p, const char **w);
 /* Strict decimal numbers: skips blanks, needs at least one digit, no
  * overflow, and a blank, newline or NUL right after. *p advances only on
  * success. */
+/* A digit's value in bases up to 36 (0-9, a-z, A-Z); 99 for any other
+ * byte, so `d >= base` rejects it. */
+static inline int sb_pp_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A' + 10;
+	return 99;
+}
+
 bool sb_pp_u64(const char **p, uint64_t *v);
 bool sb_pp_i64(const char **p, int64_t *v);
 /* Hex digits without "0x" (the kernel's %x, %08X): skips blanks, needs
