@@ -231,14 +231,9 @@ int sp_list_segments(const char *dir, const char *name, uint64_t **out, size_t *
 			(*skipped)++;
 			continue;
 		}
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 32;
-			uint64_t *nv = realloc(v, cap * sizeof(*nv));
-			if (!nv) {
-				r = -ENOMEM;
-				break;
-			}
-			v = nv;
+		if (sb_grow((void **)&v, &cap, cnt + 1, sizeof(*v))) {
+			r = -ENOMEM;
+			break;
 		}
 		v[cnt++] = segno;
 	}

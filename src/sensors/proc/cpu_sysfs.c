@@ -80,14 +80,9 @@ static int scan(struct proc_state *st, struct proc_cpu_sysfs *cs)
 			continue;
 		if (cs->ncpus == MAX_CPUS)
 			break;
-		if (cs->ncpus == cap) {
-			cap = cap ? cap * 2 : 16;
-			struct cpu_dir *v = realloc(cs->cpus, cap * sizeof(*v));
-			if (!v) {
-				r = -ENOMEM;
-				break;
-			}
-			cs->cpus = v;
+		if (sb_grow((void **)&cs->cpus, &cap, cs->ncpus + 1, sizeof(*cs->cpus))) {
+			r = -ENOMEM;
+			break;
 		}
 		struct cpu_dir *c = &cs->cpus[cs->ncpus++];
 		memset(c, 0, sizeof(*c));

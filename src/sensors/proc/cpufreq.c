@@ -98,14 +98,9 @@ static int scan(struct cpufreq *cf)
 			continue;
 		if (stat(path, &sb) || !S_ISDIR(sb.st_mode))
 			continue; /* no frequency scaling for this CPU */
-		if (cf->n == cap) {
-			cap = cap ? cap * 2 : 16;
-			struct freq_cpu *v = realloc(cf->cpus, cap * sizeof(*v));
-			if (!v) {
-				r = -ENOMEM;
-				break;
-			}
-			cf->cpus = v;
+		if (sb_grow((void **)&cf->cpus, &cap, cf->n + 1, sizeof(*cf->cpus))) {
+			r = -ENOMEM;
+			break;
 		}
 		struct freq_cpu *c = &cf->cpus[cf->n++];
 		memset(c, 0, sizeof(*c));

@@ -73,14 +73,9 @@ static int scan(struct nvme *nv)
 	while (!r && (de = readdir(d)) && nv->n < MAX_DEVS) {
 		if (de->d_name[0] == '.')
 			continue;
-		if (nv->n == cap) {
-			cap = cap ? cap * 2 : 4;
-			struct nvme_dev *v = realloc(nv->v, cap * sizeof(*v));
-			if (!v) {
-				r = -ENOMEM;
-				break;
-			}
-			nv->v = v;
+		if (sb_grow((void **)&nv->v, &cap, nv->n + 1, sizeof(*nv->v))) {
+			r = -ENOMEM;
+			break;
 		}
 		struct nvme_dev *x = &nv->v[nv->n++];
 		memset(x, 0, sizeof(*x));

@@ -106,14 +106,9 @@ static int scan(struct tapes *t)
 	while ((de = readdir(d)) && t->n < MAX_DEVS) {
 		if (!tape_name(de->d_name))
 			continue;
-		if (t->n == cap) {
-			cap = cap ? cap * 2 : 4;
-			struct tape_dev *v = realloc(t->v, cap * sizeof(*v));
-			if (!v) {
-				r = -ENOMEM;
-				break;
-			}
-			t->v = v;
+		if (sb_grow((void **)&t->v, &cap, t->n + 1, sizeof(*t->v))) {
+			r = -ENOMEM;
+			break;
 		}
 		struct tape_dev *x = &t->v[t->n++];
 		memset(x, 0, sizeof(*x));

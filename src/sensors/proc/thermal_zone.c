@@ -84,14 +84,9 @@ static int scan(struct thermal *tz)
 			: -1;
 		if (kind < 0)
 			continue;
-		if (tz->n == cap) {
-			cap = cap ? cap * 2 : 8;
-			struct tz_item *v = realloc(tz->it, cap * sizeof(*v));
-			if (!v) {
-				r = -ENOMEM;
-				break;
-			}
-			tz->it = v;
+		if (sb_grow((void **)&tz->it, &cap, tz->n + 1, sizeof(*tz->it))) {
+			r = -ENOMEM;
+			break;
 		}
 		struct tz_item *it = &tz->it[tz->n++];
 		it->kind = kind;

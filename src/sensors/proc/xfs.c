@@ -293,14 +293,9 @@ static int scan(struct xfs *x)
 			(int)sizeof(path) ||
 		    access(path, R_OK))
 			continue;
-		if (x->n == cap) {
-			cap = cap ? cap * 2 : 8;
-			struct xfs_fs *v = realloc(x->fs, cap * sizeof(*v));
-			if (!v) {
-				r = -ENOMEM;
-				break;
-			}
-			x->fs = v;
+		if (sb_grow((void **)&x->fs, &cap, x->n + 1, sizeof(*x->fs))) {
+			r = -ENOMEM;
+			break;
 		}
 		struct xfs_fs *fs = &x->fs[x->n++];
 		memset(fs, 0, sizeof(*fs));
