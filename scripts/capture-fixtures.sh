@@ -47,7 +47,7 @@ for f in stat meminfo loadavg diskstats vmstat sys/fs/file-nr \
 	sys/kernel/random/entropy_avail sys/kernel/random/poolsize \
 	net/softnet_stat net/arp net/udp net/udp6 schedstat mdstat net/rpc/nfs net/rpc/nfsd net/ip_vs_stats net/ip_vs \
 	sys/kernel/ostype sys/kernel/osrelease sys/kernel/version sys/kernel/hostname \
-	sys/kernel/domainname; do
+	sys/kernel/domainname sys/kernel/hung_task_detect_count; do
 	copy "$PROCFS" "$f" "$tmp/proc"
 done
 

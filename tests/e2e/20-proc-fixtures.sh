@@ -81,6 +81,8 @@ want = [
     (v('process_voluntary_context_switches_total', pid='4242', comm='algod', name='algod'), 300),
     (v('process_threads', pid='4243', comm='node-exporter-l', name='node-exporter-long'), 4),
     (v('sensorbus_sensor_errors_total', sensor='proc'), 0),
+    # collectors newer than node_exporter 1.5.0
+    (v('node_kernel_hung_tasks_total'), 2),
 ]
 bad = [(i, a, b) for i, (a, b) in enumerate(want) if a != b]
 for i, a, b in bad:

@@ -51,6 +51,7 @@
 	X(xfs)                                                                                     \
 	X(ipvs)                                                                                    \
 	X(zfs)                                                                                     \
+	X(kernel_hung)                                                                             \
 	X(processes)
 
 #define DECLARE(name) extern const struct sb_proc_collector sb_proc_collector_##name;
