@@ -121,6 +121,14 @@ for d in "$SYSFS"/class/power_supply/*/; do
 	done
 done
 
+for d in "$SYSFS"/class/watchdog/*/; do
+	[ -d "$d" ] || continue
+	for f in bootstatus options fw_version identity nowayout state status timeleft timeout \
+		pretimeout pretimeout_governor access_cs0; do
+		copy "$SYSFS" "class/watchdog/$(basename "$d")/$f" "$tmp/sys"
+	done
+done
+
 for z in "$SYSFS"/class/powercap/*/; do
 	for f in name energy_uj max_energy_range_uj; do
 		copy "$SYSFS" "class/powercap/$(basename "$z")/$f" "$tmp/sys"

@@ -83,6 +83,11 @@ want = [
     (v('sensorbus_sensor_errors_total', sensor='proc'), 0),
     # collectors newer than node_exporter 1.5.0
     (v('node_kernel_hung_tasks_total'), 2),
+    (v('node_watchdog_bootstatus', name='watchdog0'), 32),
+    (v('node_watchdog_timeleft_seconds', name='watchdog0'), 17),
+    (v('node_watchdog_pretimeout_seconds', name='watchdog1'), 10),
+    (v('node_watchdog_info', name='watchdog1', identity='softdog', options='', state='',
+       status='', pretimeout_governor='noop'), 1),
 ]
 bad = [(i, a, b) for i, (a, b) in enumerate(want) if a != b]
 for i, a, b in bad:
