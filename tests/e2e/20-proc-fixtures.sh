@@ -83,6 +83,15 @@ want = [
     (v('sensorbus_sensor_errors_total', sensor='proc'), 0),
     # collectors newer than node_exporter 1.5.0
     (v('node_kernel_hung_tasks_total'), 2),
+    # bcache: bch_hprint values as procfs reads them ("1.5G": 1 + 5/10.24 GiB)
+    (v('node_bcache_dirty_data_bytes', uuid='5f1c0a3e-7b2d-4c19-9e8a-0123456789ab',
+       backing_device='bdev0'), 1598029824),
+    (v('node_bcache_writeback_rate_proportional_term',
+       uuid='5f1c0a3e-7b2d-4c19-9e8a-0123456789ab', backing_device='bdev0'), -12588),
+    (v('node_bcache_cache_readaheads_total', uuid='5f1c0a3e-7b2d-4c19-9e8a-0123456789ab',
+       backing_device='bdev0'), 0),
+    (v('node_bcache_written_bytes_total', uuid='5f1c0a3e-7b2d-4c19-9e8a-0123456789ab',
+       cache_device='cache0'), 1178599424),
     (v('node_watchdog_bootstatus', name='watchdog0'), 32),
     (v('node_watchdog_timeleft_seconds', name='watchdog0'), 17),
     (v('node_watchdog_pretimeout_seconds', name='watchdog1'), 10),

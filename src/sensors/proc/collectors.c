@@ -51,6 +51,7 @@
 	X(xfs)                                                                                     \
 	X(ipvs)                                                                                    \
 	X(zfs)                                                                                     \
+	X(bcache)                                                                                  \
 	X(watchdog)                                                                                \
 	X(kernel_hung)                                                                             \
 	X(processes)

@@ -45,6 +45,7 @@ struct proc_cfg {
 	bool netclass_ignore_invalid_speed;
 	char *powersupply_ignored_supplies;
 	bool rapl_enable_zone_label;
+	bool bcache_priority_stats;
 };
 
 /* What parsers need from the machine, passed in so tests can vary it. */
