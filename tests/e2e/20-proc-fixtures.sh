@@ -90,6 +90,12 @@ want = [
        uuid='5f1c0a3e-7b2d-4c19-9e8a-0123456789ab', backing_device='bdev0'), -12588),
     (v('node_bcache_cache_readaheads_total', uuid='5f1c0a3e-7b2d-4c19-9e8a-0123456789ab',
        backing_device='bdev0'), 0),
+    # btrfs: sysfs only; raid5 over 3 devices, no metadata_uuid (the directory's name)
+    (v('node_btrfs_info', uuid='c0ffee00-1234-4abc-8def-0123456789ab', label='fixture data'), 1),
+    (v('node_btrfs_allocation_ratio', uuid='c0ffee00-1234-4abc-8def-0123456789ab',
+       block_group_type='data', mode='raid5'), 1.5),
+    (v('node_btrfs_device_size_bytes', uuid='c0ffee00-1234-4abc-8def-0123456789ab',
+       device='vdd'), 41943040 * 512),
     (v('node_bcache_written_bytes_total', uuid='5f1c0a3e-7b2d-4c19-9e8a-0123456789ab',
        cache_device='cache0'), 1178599424),
     (v('node_watchdog_bootstatus', name='watchdog0'), 32),

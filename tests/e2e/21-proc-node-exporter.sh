@@ -31,7 +31,7 @@ compare() { # tree
 		--collector.textfile --collector.textfile.directory= \
 		--collector.os --collector.time \
 		--collector.mdadm --collector.nfs --collector.nfsd --collector.xfs \
-		--collector.ipvs --collector.zfs --collector.bcache >"$TMP/ne.log" 2>&1 &
+		--collector.ipvs --collector.zfs --collector.bcache --collector.btrfs >"$TMP/ne.log" 2>&1 &
 	ne=$!
 	track_pid $ne
 	wait_for 10 curl -sf -o "$TMP/ne.prom" "http://127.0.0.1:$port/metrics" ||
@@ -53,7 +53,7 @@ families = re.compile(r'^node_(cpu_(seconds|guest_seconds|core_throttles|package
                       r'|device_id|dormant|flags|iface_(id|link|link_mode)|name_assign_type|net_dev_group|protocol_type'
                       r'|transmit_queue_length)$|thermal_zone_temp$|hwmon_|power_supply_|rapl_|cooling_device_(cur|max)_state$'
                       r'|textfile_|scrape_collector_(success|duration_seconds)$|os_|time_clocksource_'
-                      r'|md_|nfsd?_|xfs_|ipvs_|zfs_|bcache_)')
+                      r'|md_|nfsd?_|xfs_|ipvs_|zfs_|bcache_|btrfs_)')
 # node_memory_* sensorbus reports: the fields current node_exporter reports
 curated = set('''Active Active_anon Active_file AnonHugePages AnonPages Bounce Buffers Cached CmaFree
 CmaTotal CommitLimit Committed_AS DirectMap1G DirectMap2M DirectMap4k Dirty HardwareCorrupted

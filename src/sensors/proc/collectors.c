@@ -52,6 +52,7 @@
 	X(ipvs)                                                                                    \
 	X(zfs)                                                                                     \
 	X(bcache)                                                                                  \
+	X(btrfs)                                                                                   \
 	X(watchdog)                                                                                \
 	X(kernel_hung)                                                                             \
 	X(processes)
