@@ -96,6 +96,12 @@ want = [
        block_group_type='data', mode='raid5'), 1.5),
     (v('node_btrfs_device_size_bytes', uuid='c0ffee00-1234-4abc-8def-0123456789ab',
        device='vdd'), 41943040 * 512),
+    # dmmultipath: dm-0 is a map (one path offline), dm-1 an LVM volume
+    (v('node_dmmultipath_device_info', device='mpatha', sysfs_name='dm-0',
+       uuid='mpath-3600508b4000156d700012000000b0000'), 1),
+    (v('node_dmmultipath_device_size_bytes', device='mpatha', sysfs_name='dm-0'), 41943040 * 512),
+    (v('node_dmmultipath_device_paths_failed', device='mpatha', sysfs_name='dm-0'), 1),
+    (v('node_dmmultipath_path_state', device='mpatha', path='sdy', state='offline'), 1),
     (v('node_bcache_written_bytes_total', uuid='5f1c0a3e-7b2d-4c19-9e8a-0123456789ab',
        cache_device='cache0'), 1178599424),
     (v('node_watchdog_bootstatus', name='watchdog0'), 32),

@@ -53,6 +53,7 @@
 	X(zfs)                                                                                     \
 	X(bcache)                                                                                  \
 	X(btrfs)                                                                                   \
+	X(dmmultipath)                                                                             \
 	X(watchdog)                                                                                \
 	X(kernel_hung)                                                                             \
 	X(processes)
