@@ -8,12 +8,7 @@
  * and the one event of the round is published.
  *
  * The address and token come from algod.net and algod.token in the data
- * directory, re-read whenever the files change (algod rewrites them when
- * it restarts). That directory is the algod user's, so both are read as
- * sb_fsafe.h says: no link followed, no FIFO waited on, and a token that
- * is not private to that user (or root) is not sent. The token lives only
- * in a header list that is wiped when replaced: it is never logged nor put
- * in an event. */
+ * directory (algod_files.c). */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <limits.h>
@@ -23,7 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../http/job.h"
+#include "algod.h"
 #include "sb_caps.h"
 #include "sb_fsafe.h"
 #include "sb_log.h"
@@ -32,15 +27,6 @@
 
 #define COMP "sensor:algod"
 #define TARGET "algod"
-
-struct algod_cfg {
-	char *data_dir;
-	char *url;
-	char *token_file;
-	int64_t timeout;
-	int64_t connect_timeout;
-	struct sb_prom_limits limits;
-};
 
 static const struct sb_cfg_key algod_keys[] = {
     {"data_dir", SB_CT_STR, offsetof(struct algod_cfg, data_dir), "/var/lib/algorand",
@@ -58,184 +44,6 @@ static const struct sb_cfg_key algod_keys[] = {
      .sub = sb_prom_limit_keys},
     {0},
 };
-
-/* A file we re-parse only when it changed. */
-struct watched {
-	char *path;
-	struct stat st;
-	bool have;
-};
-
-struct status {
-	bool ok;
-	double last_round, since_last_round, catchup, next_version_round;
-	bool stopped, next_supported;
-	char last_version[256], next_version[256];
-};
-
-struct algod {
-	struct sb_sensor *s;
-	const struct algod_cfg *c;
-	struct sb_http *http;
-	struct sb_scrape_job metrics;
-	struct sb_http_req status_req, ready_req;
-	struct watched net, token;
-	struct curl_slist *token_hdr;
-	char base[320];
-	char desc[340]; /* "algod at http://..." for logs */
-	char url_metrics[340], url_status[340], url_ready[340];
-	char file_err[320];  /* why the address is unknown, "" if known */
-	char token_err[320]; /* why the token is unknown, "" if known */
-
-	/* the round in flight */
-	bool running;
-	int pending;
-	int64_t start_mono, time_real;
-	char why_status[400], why_ready[400];
-	int err_status, err_ready;	  /* their requests' -errno, 0 if answered */
-	struct sb_http_result status_res; /* for the backoff; no pointers kept */
-	struct status st;
-	int ready; /* -1 no answer */
-
-	struct sb_backoff backoff;
-	struct sb_scrape_health health;
-	struct sb_ratelimit rl_busy, rl_note;
-};
-
-/* ---- files ---- */
-
-/* Whether st is the file w was last read from, unchanged. */
-static bool same(const struct watched *w, const struct stat *st)
-{
-	return w->have && st->st_dev == w->st.st_dev && st->st_ino == w->st.st_ino &&
-	       st->st_size == w->st.st_size && st->st_mtim.tv_sec == w->st.st_mtim.tv_sec &&
-	       st->st_mtim.tv_nsec == w->st.st_mtim.tv_nsec;
-}
-
-/* "host:port", "[v6]:port" or ":port" (all interfaces) into a base URL;
- * an any-address listener is reached on loopback. */
-static int base_from_net(const char *net, char *out, size_t n)
-{
-	const char *colon = strrchr(net, ':');
-	if (!colon || !colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1))
-		return -EINVAL;
-	size_t hl = (size_t)(colon - net);
-	char host[256];
-	if (hl >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, net, hl);
-	host[hl] = 0;
-	if (!hl || !strcmp(host, "0.0.0.0"))
-		snprintf(host, sizeof(host), "127.0.0.1");
-	else if (!strcmp(host, "[::]"))
-		snprintf(host, sizeof(host), "[::1]");
-	if (strpbrk(host, "/?#@ \t"))
-		return -EINVAL;
-	snprintf(out, n, "http://%s:%s", host, colon + 1);
-	return 0;
-}
-
-static void set_base(struct algod *a, const char *base)
-{
-	size_t l = strlen(base);
-	while (l && base[l - 1] == '/')
-		l--;
-	snprintf(a->base, sizeof(a->base), "%.*s", (int)l, base);
-	char red[320];
-	sb_url_redact(a->base, red, sizeof(red));
-	snprintf(a->desc, sizeof(a->desc), "algod at %s", red);
-	snprintf(a->url_metrics, sizeof(a->url_metrics), "%s/metrics", a->base);
-	snprintf(a->url_status, sizeof(a->url_status), "%s/v2/status", a->base);
-	snprintf(a->url_ready, sizeof(a->url_ready), "%s/ready", a->base);
-}
-
-/* The trimmed text of w's file into b if it changed since it was read:
- * 0 read, 1 unchanged, <0 -errno with why set. The files are the algod
- * user's: never a link, a FIFO (an open would hang the loop) nor a big
- * file; the token, sent on the network, only as private as a secret. */
-static int reread(struct watched *w, unsigned flags, struct sb_buf *b, char **text, char *why,
-		  size_t whylen)
-{
-	struct stat st;
-	ssize_t n = sb_fsafe_read(w->path, flags, 4096, b, &st, why, whylen);
-	if (n < 0) {
-		w->have = false;
-		return (int)n;
-	}
-	if (same(w, &st))
-		return 1;
-	w->have = false;
-	w->st = st;
-	*text = sb_trim((char *)sb_buf_cstr(b));
-	return 0;
-}
-
-static void read_net(struct algod *a)
-{
-	struct sb_buf b;
-	sb_buf_init(&b);
-	char *addr, why[256];
-	int n = reread(&a->net, 0, &b, &addr, why, sizeof(why));
-	if (n < 0) {
-		snprintf(a->file_err, sizeof(a->file_err), "cannot read %s%s", why,
-			 n == -ENOENT ? " (is algod running?)" : "");
-	} else if (n == 0) {
-		char base[320];
-		if (base_from_net(addr, base, sizeof(base))) {
-			snprintf(a->file_err, sizeof(a->file_err),
-				 "%s does not hold an address like 127.0.0.1:8080", a->net.path);
-		} else {
-			if (a->base[0] && strcmp(base, a->base))
-				sb_info(COMP, "%s: the address is now %s", a->net.path, base);
-			set_base(a, base);
-			a->file_err[0] = 0;
-			a->net.have = true;
-		}
-	}
-	sb_buf_free(&b);
-}
-
-static void read_token(struct algod *a)
-{
-	struct sb_buf b;
-	sb_buf_init(&b);
-	char *tok, why[256];
-	int n = reread(&a->token, SB_FSAFE_SECRET, &b, &tok, why, sizeof(why));
-	if (n == 1)
-		goto out;
-	sb_slist_free_wiped(a->token_hdr);
-	a->token_hdr = NULL;
-	a->token_err[0] = 0;
-	if (n < 0) {
-		snprintf(a->token_err, sizeof(a->token_err),
-			 "cannot read the token file %s; it is not used", why);
-	} else {
-		size_t tl = strlen(tok);
-		bool valid = tl > 0;
-		for (size_t i = 0; i < tl && valid; i++)
-			valid = tok[i] > 0x20 && tok[i] < 0x7f;
-		char hdr[4200];
-		if (!valid) {
-			snprintf(a->token_err, sizeof(a->token_err),
-				 "the token file %s holds no token", a->token.path);
-		} else {
-			snprintf(hdr, sizeof(hdr), "X-Algo-API-Token: %s", tok);
-			a->token_hdr = sym_curl_slist_append(NULL, hdr);
-			if (a->token_hdr)
-				a->token_hdr =
-				    sym_curl_slist_append(a->token_hdr, "Accept: application/json");
-			explicit_bzero(hdr, sizeof(hdr));
-			a->token.have = a->token_hdr != NULL;
-		}
-	}
-	if (!a->token.have && !a->token_err[0])
-		snprintf(a->token_err, sizeof(a->token_err), "out of memory for the token");
-	a->status_req.headers = a->token_hdr;
-out:
-	if (b.data)
-		explicit_bzero(b.data, b.cap);
-	sb_buf_free(&b);
-}
 
 /* ---- the round ---- */
 
@@ -446,8 +254,8 @@ static void algod_collect(struct sb_sensor *s)
 	sb_evb_begin(&s->evb, "algod", "metrics");
 	sb_evb_time(&s->evb, a->time_real);
 	if (!a->c->url)
-		read_net(a);
-	read_token(a);
+		sb_algod_read_net(a);
+	sb_algod_read_token(a);
 	if (!a->file_err[0]) {
 		int e = sb_scrape_job_start(a->http, &a->metrics, &s->evb);
 		if (e)
@@ -539,13 +347,13 @@ static int algod_init(struct sb_sensor *s)
 		reqs[i]->connect_timeout_ns = ctimeout;
 	}
 	if (c->url) {
-		set_base(a, c->url);
+		sb_algod_set_base(a, c->url);
 	} else {
-		read_net(a);
+		sb_algod_read_net(a);
 		if (a->file_err[0])
 			sb_warn(COMP, "%s; will try again every round", a->file_err);
 	}
-	read_token(a); /* a round says why it is missing, once */
+	sb_algod_read_token(a); /* a round says why it is missing, once */
 	sb_info(COMP, "watching %s (token from %s)", a->desc[0] ? a->desc : a->net.path,
 		a->token.path);
 	return 0;
