@@ -1,9 +1,10 @@
 /* What algod leaves in its data directory for its clients: its address
- * (algod.net) and its API token (algod.token). Both are re-read whenever
+ * (algod.net), its API token (algod.token) and its admin token
+ * (algod.admin.token, for the participation keys). They are re-read whenever
  * they change (algod rewrites them when it restarts). The directory is the
- * algod user's, so both are read as sb_fsafe.h says: no link followed, no
+ * algod user's, so all are read as sb_fsafe.h says: no link followed, no
  * FIFO waited on, and a token that is not private to that user (or root)
- * is not sent. The token lives only in a header list that is wiped when
+ * is not sent. A token lives only in a header list that is wiped when
  * replaced: it is never logged nor put in an event. */
 #include <errno.h>
 #include <stdio.h>
@@ -62,6 +63,8 @@ void sb_algod_set_base(struct algod *a, const char *base)
 	snprintf(a->url_metrics, sizeof(a->url_metrics), "%s/metrics", a->base);
 	snprintf(a->url_status, sizeof(a->url_status), "%s/v2/status", a->base);
 	snprintf(a->url_ready, sizeof(a->url_ready), "%s/ready", a->base);
+	snprintf(a->url_part, sizeof(a->url_part), "%s/v2/participation", a->base);
+	snprintf(a->url_versions, sizeof(a->url_versions), "%s/versions", a->base);
 }
 
 /* The trimmed text of w's file into b if it changed since it was read:
@@ -110,20 +113,22 @@ void sb_algod_read_net(struct algod *a)
 	sb_buf_free(&b);
 }
 
-void sb_algod_read_token(struct algod *a)
+/* The token of t's file into its header list, when the file changed. */
+void sb_algod_read_token(struct token *t)
 {
 	struct sb_buf b;
 	sb_buf_init(&b);
 	char *tok, why[256];
-	int n = reread(&a->token, SB_FSAFE_SECRET, &b, &tok, why, sizeof(why));
+	int n = reread(&t->file, SB_FSAFE_SECRET, &b, &tok, why, sizeof(why));
 	if (n == 1)
 		goto out;
-	sb_slist_free_wiped(a->token_hdr);
-	a->token_hdr = NULL;
-	a->token_err[0] = 0;
+	sb_slist_free_wiped(t->hdr);
+	t->hdr = NULL;
+	t->why[0] = 0;
+	t->err = n < 0 ? n : 0;
 	if (n < 0) {
-		snprintf(a->token_err, sizeof(a->token_err),
-			 "cannot read the token file %s; it is not used", why);
+		snprintf(t->why, sizeof(t->why), "cannot read the token file %s; it is not used",
+			 why);
 	} else {
 		size_t tl = strlen(tok);
 		bool valid = tl > 0;
@@ -131,23 +136,36 @@ void sb_algod_read_token(struct algod *a)
 			valid = tok[i] > 0x20 && tok[i] < 0x7f;
 		char hdr[4200];
 		if (!valid) {
-			snprintf(a->token_err, sizeof(a->token_err),
-				 "the token file %s holds no token", a->token.path);
+			snprintf(t->why, sizeof(t->why), "the token file %s holds no token",
+				 t->file.path);
 		} else {
 			snprintf(hdr, sizeof(hdr), "X-Algo-API-Token: %s", tok);
-			a->token_hdr = sym_curl_slist_append(NULL, hdr);
-			if (a->token_hdr)
-				a->token_hdr =
-				    sym_curl_slist_append(a->token_hdr, "Accept: application/json");
+			t->hdr = sym_curl_slist_append(NULL, hdr);
+			if (t->hdr)
+				t->hdr = sym_curl_slist_append(t->hdr, "Accept: application/json");
 			explicit_bzero(hdr, sizeof(hdr));
-			a->token.have = a->token_hdr != NULL;
+			t->file.have = t->hdr != NULL;
 		}
 	}
-	if (!a->token.have && !a->token_err[0])
-		snprintf(a->token_err, sizeof(a->token_err), "out of memory for the token");
-	a->status_req.headers = a->token_hdr;
+	if (!t->file.have && !t->why[0])
+		snprintf(t->why, sizeof(t->why), "out of memory for the token");
 out:
 	if (b.data)
 		explicit_bzero(b.data, b.cap);
 	sb_buf_free(&b);
+}
+
+/* A token the node rejected is read again next round, even unchanged. */
+void sb_algod_token_rejected(struct token *t)
+{
+	t->file.have = false;
+	memset(&t->file.st, 0, sizeof(t->file.st));
+}
+
+void sb_algod_token_free(struct token *t)
+{
+	sb_slist_free_wiped(t->hdr);
+	t->hdr = NULL;
+	free(t->file.path);
+	t->file.path = NULL;
 }
