@@ -64,18 +64,20 @@ static const struct sb_cfg_key algod_keys[] = {
 };
 
 /* Says reason once when it changes; NULL: all is well again. */
-static void once_note(struct once *o, enum sb_log_level l, const char *what, const char *reason)
+static void once_note(struct algod *a, struct once *o, enum sb_log_level l, const char *what,
+		      const char *reason)
 {
+	const char *desc = a->desc[0] ? a->desc : "algod";
 	if (!reason) {
 		if (o->last[0])
-			sb_info(COMP, "%s: working again", what);
+			sb_info(COMP, "%s: %s: working again", desc, what);
 		o->last[0] = 0;
 		return;
 	}
 	if (!strcmp(o->last, reason))
 		return;
 	snprintf(o->last, sizeof(o->last), "%s", reason);
-	sb_log(l, COMP, "%s: %s", what, reason);
+	sb_log(l, COMP, "%s: %s: %s", desc, what, reason);
 }
 
 /* ---- the round ---- */
@@ -266,13 +268,13 @@ static void emit_health(struct algod *a, struct sb_evb *b, bool up)
 	/* when algod itself failed, the round's own line says so */
 	if (up) {
 		bool absent = a->admin.err == -ENOENT && !a->admin.hdr;
-		once_note(&a->once_keys, absent ? SB_LOG_INFO : SB_LOG_WARN, "participation keys",
-			  a->why_keys[0] ? a->why_keys : NULL);
-		once_note(&a->once_accounts, SB_LOG_WARN, "accounts",
+		once_note(a, &a->once_keys, absent ? SB_LOG_INFO : SB_LOG_WARN,
+			  "participation keys", a->why_keys[0] ? a->why_keys : NULL);
+		once_note(a, &a->once_accounts, SB_LOG_WARN, "accounts",
 			  a->why_accounts[0] ? a->why_accounts : NULL);
 	}
 	/* no algod.pid: algod is not running there, which up says already */
-	once_note(&a->once_proc, a->proc.err == -ENOENT ? SB_LOG_INFO : SB_LOG_WARN,
+	once_note(a, &a->once_proc, a->proc.err == -ENOENT ? SB_LOG_INFO : SB_LOG_WARN,
 		  "the algod process", a->proc.up ? NULL : a->proc.why);
 }
 
