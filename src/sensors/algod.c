@@ -408,9 +408,11 @@ static void algod_collect(struct sb_sensor *s)
 		    !sb_algod_start(a, &a->part_req, a->url_part, "/v2/participation", a->why_keys,
 				    sizeof(a->why_keys)))
 			sb_algod_start_accounts(a);
+		/* a failure only leaves the version labels as they were */
+		char ignored[128];
 		if (a->compat)
-			sb_algod_start(a, &a->versions_req, a->url_versions, "/versions",
-				       a->why_ready, sizeof(a->why_ready));
+			sb_algod_start(a, &a->versions_req, a->url_versions, "/versions", ignored,
+				       sizeof(ignored));
 	}
 	sb_algod_one_done(a);
 }

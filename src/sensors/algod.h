@@ -183,10 +183,11 @@ struct token {
 	char why[320]; /* why there is no token, "" if there is */
 };
 
-/* An account watched this round, with its own request (a slot is kept
- * for its address from round to round, for the connection). */
+/* At most this many accounts are watched: a request each per round. */
 #define MAX_ACCOUNTS 64
 
+/* An account watched this round, with its own request (a slot is kept
+ * for its address from round to round, for the connection). */
 struct account {
 	char address[SB_ALGOD_ADDR_LEN + 1];
 	struct sb_http_req req;
