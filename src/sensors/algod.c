@@ -22,8 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
 #include "../http/job.h"
+#include "algod.h"
 #include "sb_caps.h"
 #include "sb_fsafe.h"
 #include "sb_log.h"
@@ -33,15 +36,6 @@
 #define COMP "sensor:algod"
 #define TARGET "algod"
 
-struct algod_cfg {
-	char *data_dir;
-	char *url;
-	char *token_file;
-	int64_t timeout;
-	int64_t connect_timeout;
-	struct sb_prom_limits limits;
-};
-
 static const struct sb_cfg_key algod_keys[] = {
     {"data_dir", SB_CT_STR, offsetof(struct algod_cfg, data_dir), "/var/lib/algorand",
      "algod's data directory: its address from algod.net, its token from algod.token",
@@ -50,6 +44,16 @@ static const struct sb_cfg_key algod_keys[] = {
      "REST base URL (e.g. http://127.0.0.1:8080), instead of data_dir/algod.net"},
     {"token_file", SB_CT_STR, offsetof(struct algod_cfg, token_file), NULL,
      "file holding the API token, instead of data_dir/algod.token", .flags = SB_CK_PATH},
+    {"admin_token_file", SB_CT_STR, offsetof(struct algod_cfg, admin_token_file), NULL,
+     "file holding the admin token, for the participation keys, instead of "
+     "data_dir/algod.admin.token",
+     .flags = SB_CK_PATH},
+    {"accounts", SB_CT_STRLIST, offsetof(struct algod_cfg, accounts), NULL,
+     "addresses whose account health to watch, beside those of the node's participation keys"},
+    {"compat", SB_CT_STRLIST, offsetof(struct algod_cfg, compat), NULL,
+     "also emit another tool's names: \"algorand-monitoring\" (the community emitter's algod_*)"},
+    {"procfs", SB_CT_STR, offsetof(struct algod_cfg, procfs), "/proc",
+     "procfs root to read the algod process (from data_dir/algod.pid) under", .flags = SB_CK_PATH},
     {"timeout", SB_CT_DURATION, offsetof(struct algod_cfg, timeout), "2s",
      "longest a request may take (at most 90% of the interval)", .min = 0.001, .max = 3600},
     {"connect_timeout", SB_CT_DURATION, offsetof(struct algod_cfg, connect_timeout), "1s",
@@ -59,189 +63,28 @@ static const struct sb_cfg_key algod_keys[] = {
     {0},
 };
 
-/* A file we re-parse only when it changed. */
-struct watched {
-	char *path;
-	struct stat st;
-	bool have;
-};
-
-struct status {
-	bool ok;
-	double last_round, since_last_round, catchup, next_version_round;
-	bool stopped, next_supported;
-	char last_version[256], next_version[256];
-};
-
-struct algod {
-	struct sb_sensor *s;
-	const struct algod_cfg *c;
-	struct sb_http *http;
-	struct sb_scrape_job metrics;
-	struct sb_http_req status_req, ready_req;
-	struct watched net, token;
-	struct curl_slist *token_hdr;
-	char base[320];
-	char desc[340]; /* "algod at http://..." for logs */
-	char url_metrics[340], url_status[340], url_ready[340];
-	char file_err[320];  /* why the address is unknown, "" if known */
-	char token_err[320]; /* why the token is unknown, "" if known */
-
-	/* the round in flight */
-	bool running;
-	int pending;
-	int64_t start_mono, time_real;
-	char why_status[400], why_ready[400];
-	int err_status, err_ready;	  /* their requests' -errno, 0 if answered */
-	struct sb_http_result status_res; /* for the backoff; no pointers kept */
-	struct status st;
-	int ready; /* -1 no answer */
-
-	struct sb_backoff backoff;
-	struct sb_scrape_health health;
-	struct sb_ratelimit rl_busy, rl_note;
-};
-
-/* ---- files ---- */
-
-/* Whether st is the file w was last read from, unchanged. */
-static bool same(const struct watched *w, const struct stat *st)
+/* Says reason once when it changes; NULL: all is well again. */
+static void once_note(struct algod *a, struct once *o, enum sb_log_level l, const char *what,
+		      const char *reason)
 {
-	return w->have && st->st_dev == w->st.st_dev && st->st_ino == w->st.st_ino &&
-	       st->st_size == w->st.st_size && st->st_mtim.tv_sec == w->st.st_mtim.tv_sec &&
-	       st->st_mtim.tv_nsec == w->st.st_mtim.tv_nsec;
-}
-
-/* "host:port", "[v6]:port" or ":port" (all interfaces) into a base URL;
- * an any-address listener is reached on loopback. */
-static int base_from_net(const char *net, char *out, size_t n)
-{
-	const char *colon = strrchr(net, ':');
-	if (!colon || !colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1))
-		return -EINVAL;
-	size_t hl = (size_t)(colon - net);
-	char host[256];
-	if (hl >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, net, hl);
-	host[hl] = 0;
-	if (!hl || !strcmp(host, "0.0.0.0"))
-		snprintf(host, sizeof(host), "127.0.0.1");
-	else if (!strcmp(host, "[::]"))
-		snprintf(host, sizeof(host), "[::1]");
-	if (strpbrk(host, "/?#@ \t"))
-		return -EINVAL;
-	snprintf(out, n, "http://%s:%s", host, colon + 1);
-	return 0;
-}
-
-static void set_base(struct algod *a, const char *base)
-{
-	size_t l = strlen(base);
-	while (l && base[l - 1] == '/')
-		l--;
-	snprintf(a->base, sizeof(a->base), "%.*s", (int)l, base);
-	char red[320];
-	sb_url_redact(a->base, red, sizeof(red));
-	snprintf(a->desc, sizeof(a->desc), "algod at %s", red);
-	snprintf(a->url_metrics, sizeof(a->url_metrics), "%s/metrics", a->base);
-	snprintf(a->url_status, sizeof(a->url_status), "%s/v2/status", a->base);
-	snprintf(a->url_ready, sizeof(a->url_ready), "%s/ready", a->base);
-}
-
-/* The trimmed text of w's file into b if it changed since it was read:
- * 0 read, 1 unchanged, <0 -errno with why set. The files are the algod
- * user's: never a link, a FIFO (an open would hang the loop) nor a big
- * file; the token, sent on the network, only as private as a secret. */
-static int reread(struct watched *w, unsigned flags, struct sb_buf *b, char **text, char *why,
-		  size_t whylen)
-{
-	struct stat st;
-	ssize_t n = sb_fsafe_read(w->path, flags, 4096, b, &st, why, whylen);
-	if (n < 0) {
-		w->have = false;
-		return (int)n;
+	const char *desc = a->desc[0] ? a->desc : "algod";
+	if (!reason) {
+		if (o->last[0])
+			sb_info(COMP, "%s: %s: working again", desc, what);
+		o->last[0] = 0;
+		return;
 	}
-	if (same(w, &st))
-		return 1;
-	w->have = false;
-	w->st = st;
-	*text = sb_trim((char *)sb_buf_cstr(b));
-	return 0;
-}
-
-static void read_net(struct algod *a)
-{
-	struct sb_buf b;
-	sb_buf_init(&b);
-	char *addr, why[256];
-	int n = reread(&a->net, 0, &b, &addr, why, sizeof(why));
-	if (n < 0) {
-		snprintf(a->file_err, sizeof(a->file_err), "cannot read %s%s", why,
-			 n == -ENOENT ? " (is algod running?)" : "");
-	} else if (n == 0) {
-		char base[320];
-		if (base_from_net(addr, base, sizeof(base))) {
-			snprintf(a->file_err, sizeof(a->file_err),
-				 "%s does not hold an address like 127.0.0.1:8080", a->net.path);
-		} else {
-			if (a->base[0] && strcmp(base, a->base))
-				sb_info(COMP, "%s: the address is now %s", a->net.path, base);
-			set_base(a, base);
-			a->file_err[0] = 0;
-			a->net.have = true;
-		}
-	}
-	sb_buf_free(&b);
-}
-
-static void read_token(struct algod *a)
-{
-	struct sb_buf b;
-	sb_buf_init(&b);
-	char *tok, why[256];
-	int n = reread(&a->token, SB_FSAFE_SECRET, &b, &tok, why, sizeof(why));
-	if (n == 1)
-		goto out;
-	sb_slist_free_wiped(a->token_hdr);
-	a->token_hdr = NULL;
-	a->token_err[0] = 0;
-	if (n < 0) {
-		snprintf(a->token_err, sizeof(a->token_err),
-			 "cannot read the token file %s; it is not used", why);
-	} else {
-		size_t tl = strlen(tok);
-		bool valid = tl > 0;
-		for (size_t i = 0; i < tl && valid; i++)
-			valid = tok[i] > 0x20 && tok[i] < 0x7f;
-		char hdr[4200];
-		if (!valid) {
-			snprintf(a->token_err, sizeof(a->token_err),
-				 "the token file %s holds no token", a->token.path);
-		} else {
-			snprintf(hdr, sizeof(hdr), "X-Algo-API-Token: %s", tok);
-			a->token_hdr = sym_curl_slist_append(NULL, hdr);
-			if (a->token_hdr)
-				a->token_hdr =
-				    sym_curl_slist_append(a->token_hdr, "Accept: application/json");
-			explicit_bzero(hdr, sizeof(hdr));
-			a->token.have = a->token_hdr != NULL;
-		}
-	}
-	if (!a->token.have && !a->token_err[0])
-		snprintf(a->token_err, sizeof(a->token_err), "out of memory for the token");
-	a->status_req.headers = a->token_hdr;
-out:
-	if (b.data)
-		explicit_bzero(b.data, b.cap);
-	sb_buf_free(&b);
+	if (!strcmp(o->last, reason))
+		return;
+	snprintf(o->last, sizeof(o->last), "%s", reason);
+	sb_log(l, COMP, "%s: %s: %s", desc, what, reason);
 }
 
 /* ---- the round ---- */
 
 static void finish_round(struct algod *a);
 
-static void one_done(struct algod *a)
+void sb_algod_one_done(struct algod *a)
 {
 	if (--a->pending == 0)
 		finish_round(a);
@@ -250,7 +93,7 @@ static void one_done(struct algod *a)
 static void on_metrics(void *arg, struct sb_scrape_job *j)
 {
 	(void)j;
-	one_done(arg);
+	sb_algod_one_done(arg);
 }
 
 static double num(const cJSON *o, const char *k, bool *ok)
@@ -276,7 +119,7 @@ static int parse_status(struct algod *a, const char *body, size_t len)
 		cJSON_Delete(o);
 		return -EINVAL;
 	}
-	struct status *st = &a->st;
+	struct sb_algod_status *st = &a->st;
 	bool ok = true;
 	st->last_round = num(o, "last-round", &ok);
 	st->since_last_round = num(o, "time-since-last-round", &ok) / 1e9;
@@ -309,15 +152,14 @@ static void on_status(void *arg, struct sb_http_req *r, const struct sb_http_res
 	} else if (!res->err && (res->status == 401 || res->status == 403)) {
 		snprintf(a->why_status, sizeof(a->why_status),
 			 "/v2/status: token rejected (HTTP %ld): check %s", res->status,
-			 a->token.path);
-		a->token.have = false; /* read it again next round, even unchanged */
-		memset(&a->token.st, 0, sizeof(a->token.st));
+			 a->api.file.path);
+		sb_algod_token_rejected(&a->api);
 	} else {
 		char d[256];
 		sb_http_describe(res, d, sizeof(d));
 		snprintf(a->why_status, sizeof(a->why_status), "/v2/status: %s", d);
 	}
-	one_done(a);
+	sb_algod_one_done(a);
 }
 
 static void on_ready(void *arg, struct sb_http_req *r, const struct sb_http_result *res)
@@ -332,10 +174,111 @@ static void on_ready(void *arg, struct sb_http_req *r, const struct sb_http_resu
 		sb_http_describe(res, d, sizeof(d));
 		snprintf(a->why_ready, sizeof(a->why_ready), "/ready: %s", d);
 	}
-	one_done(a);
+	sb_algod_one_done(a);
 }
 
-static void emit_status(struct sb_evb *b, const struct status *st)
+/* ---- versions, the compat names, the health of keys and accounts ---- */
+
+/* Starts r; a request that cannot start says so in why (size n). */
+bool sb_algod_start(struct algod *a, struct sb_http_req *r, const char *url, const char *what,
+		    char *why, size_t n)
+{
+	r->url = url;
+	int e = sb_http_start(a->http, r);
+	if (e) {
+		snprintf(why, n, "%s: cannot start the request: %s", what, strerror(-e));
+		return false;
+	}
+	a->pending++;
+	return true;
+}
+
+static void on_versions(void *arg, struct sb_http_req *r, const struct sb_http_result *res)
+{
+	(void)r;
+	struct algod *a = arg;
+	/* the labels keep the last version known; a failure shows in up
+	 * through the other requests */
+	if (!res->err && res->status == 200)
+		sb_algod_parse_versions(res->body, res->body_len, a->version, sizeof(a->version),
+					a->genesis, sizeof(a->genesis));
+	sb_algod_one_done(a);
+}
+
+/* The node's name as node_uname_info has it (nodename), so the
+ * dashboard's host variable finds these series. */
+static void read_hostname(struct algod *a, char *out, size_t n)
+{
+	struct sb_buf b;
+	sb_buf_init(&b);
+	char why[256];
+	if (sb_fsafe_read(a->hostname_path, 0, 256, &b, NULL, why, sizeof(why)) > 0) {
+		snprintf(out, n, "%s", sb_trim((char *)sb_buf_cstr(&b)));
+	} else {
+		struct utsname u;
+		snprintf(out, n, "%s", uname(&u) ? "" : u.nodename);
+	}
+	sb_buf_free(&b);
+}
+
+static void emit_compat(struct algod *a, struct sb_evb *b)
+{
+	char host[256], port[8] = "", why[256];
+	read_hostname(a, host, sizeof(host));
+	struct sb_buf t;
+	sb_buf_init(&t);
+	if (sb_fsafe_read(a->listen_path, 0, 512, &t, NULL, why, sizeof(why)) > 0)
+		sb_algod_port_of(sb_trim((char *)sb_buf_cstr(&t)), port, sizeof(port));
+	sb_buf_free(&t);
+	struct sb_algod_view v = {
+	    .host = host,
+	    .data_dir = a->c->data_dir ? a->c->data_dir : "",
+	    .version = a->version,
+	    .genesis_id = a->genesis,
+	    .port = port,
+	    .st = &a->st,
+	    .proc = &a->proc,
+	    .now_real_ns = a->time_real,
+	};
+	sb_algod_compat_emit(b, &v);
+}
+
+/* Keys, accounts, the time per round and the process: what a node
+ * runner's rewards depend on, added to the round's event. */
+static void emit_health(struct algod *a, struct sb_evb *b, bool up)
+{
+	if (a->st.ok)
+		sb_algod_rounds_note(&a->rounds, a->time_real, a->st.last_round,
+				     a->st.since_last_round, a->st.catchup == 0 && a->ready == 1);
+	double rd;
+	if (sb_algod_rounds_avg(&a->rounds, &rd)) {
+		sb_evb_sample(b, "algod_round_duration_seconds", SB_GAUGE, rd);
+		sb_evb_help(b, "Recent average time per round, measured on this node.");
+	}
+	if (a->keys_ok)
+		sb_algod_emit_keys(b, &a->keys, a->st.ok, a->st.last_round);
+	for (size_t i = 0; i < a->nacct; i++)
+		if (a->acct[i]->wanted && a->acct[i]->ok)
+			sb_algod_emit_account(b, a->acct[i]->address, &a->acct[i]->v);
+	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	sb_algod_proc_read(&a->proc, sb_now_mono_ns(), ncpus > 0 ? (unsigned)ncpus : 0);
+	sb_algod_proc_emit(b, &a->proc, a->time_real);
+	if (a->compat)
+		emit_compat(a, b);
+	/* when algod itself failed, the round's own line says so */
+	if (up) {
+		bool absent = a->admin.err == -ENOENT && !a->admin.hdr;
+		once_note(a, &a->once_keys, absent ? SB_LOG_INFO : SB_LOG_WARN,
+			  "participation keys", a->why_keys[0] ? a->why_keys : NULL);
+		once_note(a, &a->once_accounts, SB_LOG_WARN, "accounts",
+			  a->why_accounts[0] ? a->why_accounts : NULL);
+	}
+	/* no algod.pid: algod is not running there, which up says already */
+	once_note(a, &a->once_proc, a->proc.err == -ENOENT ? SB_LOG_INFO : SB_LOG_WARN,
+		  "the algod process", a->proc.up ? NULL : a->proc.why);
+}
+
+static void emit_status(struct sb_evb *b, const struct sb_algod_status *st)
 {
 	sb_evb_sample(b, "algod_status_last_round", SB_GAUGE, st->last_round);
 	sb_evb_sample(b, "algod_status_time_since_last_round_seconds", SB_GAUGE,
@@ -390,6 +333,7 @@ static void finish_round(struct algod *a)
 		emit_status(b, &a->st);
 	if (a->ready >= 0)
 		sb_evb_sample(b, "algod_ready", SB_GAUGE, a->ready);
+	emit_health(a, b, up);
 	sb_scrape_emit_meta(b, TARGET, up, sb_now_mono_ns() - a->start_mono, a->metrics.samples);
 	/* /ready's 503 means catching up, not overloaded: it has no say */
 	const struct sb_http_result *mr = &a->metrics.res;
@@ -404,19 +348,6 @@ static void finish_round(struct algod *a)
 	a->running = false;
 	sb_sensor_publish_evb(s);
 	sb_sensor_round_done(s);
-}
-
-static void start(struct algod *a, struct sb_http_req *r, const char *url, const char *what)
-{
-	r->url = url;
-	int e = sb_http_start(a->http, r);
-	if (e) {
-		char *why = r == &a->ready_req ? a->why_ready : a->why_status;
-		snprintf(why, sizeof(a->why_ready), "%s: cannot start the request: %s", what,
-			 strerror(-e));
-		return;
-	}
-	a->pending++;
 }
 
 static void algod_collect(struct sb_sensor *s)
@@ -440,14 +371,19 @@ static void algod_collect(struct sb_sensor *s)
 	a->metrics.res = a->status_res = (struct sb_http_result){0};
 	a->st.ok = false;
 	a->ready = -1;
+	a->keys_ok = false;
+	a->why_keys[0] = a->why_accounts[0] = 0;
 	a->metrics.ok = false;
 	a->metrics.why[0] = 0;
 	a->metrics.samples = 0;
 	sb_evb_begin(&s->evb, "algod", "metrics");
 	sb_evb_time(&s->evb, a->time_real);
 	if (!a->c->url)
-		read_net(a);
-	read_token(a);
+		sb_algod_read_net(a);
+	sb_algod_read_token(&a->api);
+	sb_algod_read_token(&a->admin);
+	a->status_req.headers = a->api.hdr;
+	a->part_req.headers = a->admin.hdr;
 	if (!a->file_err[0]) {
 		int e = sb_scrape_job_start(a->http, &a->metrics, &s->evb);
 		if (e)
@@ -455,14 +391,30 @@ static void algod_collect(struct sb_sensor *s)
 				 "cannot start the request: %s", strerror(-e));
 		else
 			a->pending++;
-		if (a->token_hdr)
-			start(a, &a->status_req, a->url_status, "/v2/status");
+		if (a->api.hdr)
+			sb_algod_start(a, &a->status_req, a->url_status, "/v2/status",
+				       a->why_status, sizeof(a->why_status));
 		else
 			snprintf(a->why_status, sizeof(a->why_status), "/v2/status: %s",
-				 a->token_err);
-		start(a, &a->ready_req, a->url_ready, "/ready");
+				 a->api.why);
+		sb_algod_start(a, &a->ready_req, a->url_ready, "/ready", a->why_ready,
+			       sizeof(a->why_ready));
+		if (!a->admin.hdr)
+			snprintf(a->why_keys, sizeof(a->why_keys),
+				 "no participation key metrics without the admin token: %s",
+				 a->admin.why);
+		/* the accounts follow the keys: their addresses are the keys' */
+		if (!a->admin.hdr ||
+		    !sb_algod_start(a, &a->part_req, a->url_part, "/v2/participation", a->why_keys,
+				    sizeof(a->why_keys)))
+			sb_algod_start_accounts(a);
+		/* a failure only leaves the version labels as they were */
+		char ignored[128];
+		if (a->compat)
+			sb_algod_start(a, &a->versions_req, a->url_versions, "/versions", ignored,
+				       sizeof(ignored));
 	}
-	one_done(a);
+	sb_algod_one_done(a);
 }
 
 static char *path_in(const char *dir, const char *file)
@@ -480,10 +432,16 @@ static void algod_destroy(struct sb_sensor *s)
 	sb_scrape_job_free(&a->metrics);
 	sb_http_req_free(&a->status_req);
 	sb_http_req_free(&a->ready_req);
-	sb_slist_free_wiped(a->token_hdr);
+	sb_http_req_free(&a->part_req);
+	sb_http_req_free(&a->versions_req);
+	sb_algod_accounts_free(a);
+	sb_algod_token_free(&a->api);
+	sb_algod_token_free(&a->admin);
 	sb_http_release(a->http);
 	free(a->net.path);
-	free(a->token.path);
+	free(a->pid_path);
+	free(a->listen_path);
+	free(a->hostname_path);
 	free(a);
 	s->state = NULL;
 }
@@ -505,8 +463,15 @@ static int algod_init(struct sb_sensor *s)
 		return r;
 	}
 	a->net.path = path_in(c->data_dir, "algod.net");
-	a->token.path = c->token_file ? strdup(c->token_file) : path_in(c->data_dir, "algod.token");
-	if (!a->net.path || !a->token.path) {
+	a->api.file.path =
+	    c->token_file ? strdup(c->token_file) : path_in(c->data_dir, "algod.token");
+	a->admin.file.path = c->admin_token_file ? strdup(c->admin_token_file)
+						 : path_in(c->data_dir, "algod.admin.token");
+	a->pid_path = path_in(c->data_dir, "algod.pid");
+	a->listen_path = path_in(c->data_dir, "algod-listen.net");
+	a->hostname_path = path_in(c->procfs, "sys/kernel/hostname");
+	if (!a->net.path || !a->api.file.path || !a->admin.file.path || !a->pid_path ||
+	    !a->listen_path || !a->hostname_path) {
 		algod_destroy(s);
 		return -ENOMEM;
 	}
@@ -533,21 +498,34 @@ static int algod_init(struct sb_sensor *s)
 	a->status_req.arg = a->ready_req.arg = a;
 	a->status_req.max_body = 1 << 20;
 	a->ready_req.max_body = 64 << 10;
-	struct sb_http_req *reqs[] = {&a->metrics.req, &a->status_req, &a->ready_req};
+	sb_http_req_init(&a->part_req);
+	sb_http_req_init(&a->versions_req);
+	a->part_req.on_done = sb_algod_on_participation;
+	a->versions_req.on_done = on_versions;
+	a->part_req.arg = a->versions_req.arg = a;
+	a->part_req.max_body = 4 << 20; /* some 1.5 KiB a key */
+	a->versions_req.max_body = 64 << 10;
+	a->proc.pid_path = a->pid_path;
+	a->proc.procfs = c->procfs;
+	for (size_t i = 0; i < c->compat.n; i++)
+		a->compat |= !strcmp(c->compat.v[i], "algorand-monitoring");
+	struct sb_http_req *reqs[] = {&a->metrics.req, &a->status_req, &a->ready_req, &a->part_req,
+				      &a->versions_req};
 	for (size_t i = 0; i < SB_ARRAY_SIZE(reqs); i++) {
 		reqs[i]->timeout_ns = timeout;
 		reqs[i]->connect_timeout_ns = ctimeout;
 	}
 	if (c->url) {
-		set_base(a, c->url);
+		sb_algod_set_base(a, c->url);
 	} else {
-		read_net(a);
+		sb_algod_read_net(a);
 		if (a->file_err[0])
 			sb_warn(COMP, "%s; will try again every round", a->file_err);
 	}
-	read_token(a); /* a round says why it is missing, once */
-	sb_info(COMP, "watching %s (token from %s)", a->desc[0] ? a->desc : a->net.path,
-		a->token.path);
+	sb_algod_read_token(&a->api); /* a round says why it is missing, once */
+	sb_algod_read_token(&a->admin);
+	sb_info(COMP, "watching %s (token from %s, admin token from %s)",
+		a->desc[0] ? a->desc : a->net.path, a->api.file.path, a->admin.file.path);
 	return 0;
 }
 
@@ -562,6 +540,23 @@ static int algod_validate(const void *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "data_dir: needed unless url is set");
 		return -EINVAL;
 	}
+	for (size_t i = 0; i < c->accounts.n; i++) {
+		if (!sb_algod_address_ok(c->accounts.v[i])) {
+			snprintf(err, errlen,
+				 "accounts[%zu]: \"%.80s\" is not an Algorand address (58 "
+				 "characters A-Z, 2-7)",
+				 i, c->accounts.v[i]);
+			return -EINVAL;
+		}
+	}
+	for (size_t i = 0; i < c->compat.n; i++) {
+		if (strcmp(c->compat.v[i], "algorand-monitoring")) {
+			snprintf(err, errlen,
+				 "compat[%zu]: unknown \"%.80s\" (known: \"algorand-monitoring\")",
+				 i, c->compat.v[i]);
+			return -EINVAL;
+		}
+	}
 	return 0;
 }
 
@@ -575,7 +570,8 @@ static uint64_t algod_caps(const void *cfg)
 
 const struct sb_sensor_ops sb_sensor_algod = {
     .name = "algod",
-    .desc = "an Algorand node: its /metrics, /v2/status and /ready, without blocking",
+    .desc = "an Algorand node: its /metrics, /v2/status, /ready, participation keys, accounts "
+	    "and process, without blocking",
     .keys = algod_keys,
     .cfg_size = sizeof(struct algod_cfg),
     .default_interval = 5 * SB_NSEC_PER_SEC,
