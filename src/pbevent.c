@@ -34,6 +34,7 @@ enum {
 	EV_EXEC = 9,
 	EV_EXIT = 10,
 	EV_FORK = 11,
+	EV_SYMBOLS = 12,
 	EV_FIELDS = 15,
 };
 enum {
@@ -46,6 +47,9 @@ enum {
 	S_SUM = 7,
 	S_COUNT = 8,
 	S_COUNT_FLOAT = 9,
+	S_NAME_REF = 10,
+	S_LABEL_REFS = 11,
+	S_INT_VALUE = 12,
 };
 enum { L_NAME = 1, L_VALUE = 2 };
 enum { B_LE = 1, B_COUNT = 2, B_COUNT_FLOAT = 3 };
@@ -169,60 +173,133 @@ static void count(struct sb_buf *out, uint32_t num_int, uint32_t num_float, doub
 	}
 }
 
-static void label(struct sb_buf *out, const struct sb_label *l)
+/* The event's symbol table: every sample name and label string, once
+ * (the builder made it); samples refer to them by index. */
+static void symbols(struct sb_buf *out, const struct sb_event *ev)
 {
-	size_t nn = strlen(l->name), vn = strlen(l->value);
-	/* the common label, short and ASCII, in one go */
-	if (sb_likely(nn && vn && nn + vn + 4 < 0x80 && is_ascii(l->name, nn) &&
-		      is_ascii(l->value, vn))) {
-		if (sb_unlikely(out->cap - out->len < nn + vn + 6) &&
-		    sb_buf_reserve(out, nn + vn + 6))
+	for (uint32_t i = 0; i < ev->nsyms; i++) {
+		const struct sb_sym *y = &ev->syms[i];
+		if (sb_unlikely(!y->utf8)) {
+			str_always(out, EV_SYMBOLS, y->s, y->len);
+			continue;
+		}
+		if (sb_unlikely(out->cap - out->len < (size_t)y->len + 6) &&
+		    sb_buf_reserve(out, (size_t)y->len + 6))
 			return;
 		unsigned char *p = (unsigned char *)out->data + out->len;
-		p[0] = S_LABELS << 3 | SB_PB_LEN;
-		p[1] = (unsigned char)(nn + vn + 4);
-		p[2] = L_NAME << 3 | SB_PB_LEN;
-		p[3] = (unsigned char)nn;
-		memcpy(p + 4, l->name, nn);
-		p[4 + nn] = L_VALUE << 3 | SB_PB_LEN;
-		p[5 + nn] = (unsigned char)vn;
-		memcpy(p + 6 + nn, l->value, vn);
-		out->len += nn + vn + 6;
-		return;
+		*p++ = EV_SYMBOLS << 3 | SB_PB_LEN;
+		p += sb_pb_varint_put(p, y->len);
+		memcpy(p, y->s, y->len);
+		out->len = (size_t)(p + y->len - (unsigned char *)out->data);
 	}
-	size_t at = sb_pb_open(out, S_LABELS);
-	str(out, L_NAME, l->name, nn);
-	str(out, L_VALUE, l->value, vn);
-	sb_pb_close(out, at);
 }
 
+static inline unsigned char *varint(unsigned char *p, uint64_t v)
+{
+	if (sb_likely(v < 0x80)) {
+		*p = (unsigned char)v;
+		return p + 1;
+	}
+	return p + sb_pb_varint_put(p, v);
+}
+
+/* An integral value as a zigzag varint when that is shorter than a double
+ * (up to 7 bytes: |v| < 2^48), which it is for most counters and gauges
+ * (bytes, counts); anything else, -0 and NaN included, as the double. 0 is
+ * neither: a proto3 default. */
+static inline unsigned char *value(unsigned char *p, double v)
+{
+	if (v > -281474976710656.0 && v < 281474976710656.0) {
+		int64_t i = (int64_t)v;
+		if ((double)i == v && i) {
+			*p++ = S_INT_VALUE << 3 | SB_PB_VARINT;
+			return varint(p, sb_pb_zigzag(i));
+		}
+	}
+	uint64_t u = sb_pb_double_bits(v);
+	if (!u)
+		return p;
+	*p++ = S_VALUE << 3 | SB_PB_I64;
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+	u = __builtin_bswap64(u);
+#endif
+	memcpy(p, &u, 8);
+	return p + 8;
+}
+
+static void buckets(struct sb_buf *out, const struct sb_sample *s)
+{
+	bool h = s->type == SB_HISTOGRAM;
+	for (uint32_t i = 0; i < s->nbuckets; i++) {
+		const struct sb_bucket *b = &s->buckets[i];
+		size_t bat = sb_pb_open(out, h ? S_BUCKETS : S_QUANTILES);
+		dbl(out, h ? B_LE : Q_QUANTILE, b->le);
+		if (h)
+			count(out, B_COUNT, B_COUNT_FLOAT, b->count);
+		else
+			dbl(out, Q_VALUE, b->count);
+		sb_pb_close(out, bat);
+	}
+	dbl(out, S_SUM, s->sum);
+	count(out, S_COUNT, S_COUNT_FLOAT, s->count);
+}
+
+/* A sample is mostly small integers (symbol indices, its type) and a
+ * number: written straight into room reserved once, its length in one
+ * byte where it fits (nearly always), fixed up otherwise. */
 static void sample(struct sb_buf *out, const struct sb_sample *s)
 {
-	size_t at = sb_pb_open(out, EV_SAMPLES);
-	str(out, S_NAME, s->name, strlen(s->name));
-	/* sorted by name, as the schema says: every event's are (sb_evb_finish) */
-	for (uint16_t i = 0; i < s->nlabels; i++)
-		label(out, &s->labels[i]);
-	if (s->type)
-		sb_pb_uint64(out, S_TYPE, s->type);
-	if (s->type == SB_HISTOGRAM || s->type == SB_SUMMARY) {
-		bool h = s->type == SB_HISTOGRAM;
-		for (uint32_t i = 0; i < s->nbuckets; i++) {
-			const struct sb_bucket *b = &s->buckets[i];
-			size_t bat = sb_pb_open(out, h ? S_BUCKETS : S_QUANTILES);
-			dbl(out, h ? B_LE : Q_QUANTILE, b->le);
-			if (h)
-				count(out, B_COUNT, B_COUNT_FLOAT, b->count);
-			else
-				dbl(out, Q_VALUE, b->count);
-			sb_pb_close(out, bat);
+	size_t nl = s->nlabels;
+	/* key and length, name_ref, label_refs' key and length, the refs,
+	 * type, value */
+	size_t room = 2 + 6 + 4 + nl * 10 + 2 + 9;
+	if (sb_unlikely(out->cap - out->len < room) && sb_buf_reserve(out, room))
+		return;
+	unsigned char *p = (unsigned char *)out->data + out->len;
+	p[0] = EV_SAMPLES << 3 | SB_PB_LEN;
+	unsigned char *body = p + 2, *q = body;
+	*q++ = S_NAME_REF << 3 | SB_PB_VARINT;
+	q = varint(q, s->name_sym);
+	if (nl) {
+		/* sorted by name, as the schema says: every event's are
+		 * (sb_evb_finish) */
+		*q++ = S_LABEL_REFS << 3 | SB_PB_LEN;
+		size_t n = 0;
+		if (sb_likely(nl <= 12)) { /* at most 120 bytes: a one-byte length */
+			unsigned char *lp = q++;
+			for (size_t i = 0; i < nl; i++) {
+				q = varint(q, s->labels[i].name_sym);
+				q = varint(q, s->labels[i].value_sym);
+			}
+			*lp = (unsigned char)(q - lp - 1);
+		} else {
+			for (size_t i = 0; i < nl; i++)
+				n += sb_pb_varint_size(s->labels[i].name_sym) +
+				     sb_pb_varint_size(s->labels[i].value_sym);
+			q = varint(q, n);
+			for (size_t i = 0; i < nl; i++) {
+				q = varint(q, s->labels[i].name_sym);
+				q = varint(q, s->labels[i].value_sym);
+			}
 		}
-		dbl(out, S_SUM, s->sum);
-		count(out, S_COUNT, S_COUNT_FLOAT, s->count);
-	} else {
-		dbl(out, S_VALUE, s->value);
 	}
-	sb_pb_close(out, at);
+	if (s->type) {
+		*q++ = S_TYPE << 3 | SB_PB_VARINT;
+		*q++ = (unsigned char)s->type;
+	}
+	size_t at = (size_t)(body - (unsigned char *)out->data);
+	if (s->type == SB_HISTOGRAM || s->type == SB_SUMMARY) {
+		out->len = (size_t)(q - (unsigned char *)out->data);
+		buckets(out, s);
+		sb_pb_close(out, at);
+		return;
+	}
+	q = value(q, s->value);
+	out->len = (size_t)(q - (unsigned char *)out->data);
+	if (sb_likely(q - body < 0x80))
+		p[1] = (unsigned char)(q - body);
+	else
+		sb_pb_close(out, at);
 }
 
 static void rec_value(struct sb_buf *out, uint32_t num, const struct sb_field *f)
@@ -299,6 +376,8 @@ void sb_pb_event(struct sb_buf *out, struct sb_codec_ctx *ctx, const struct sb_e
 		str(out, EV_TARGET, ev->fields[0].v.s, ev->fields[0].len);
 		fi = 1;
 	}
+	if (ev->nsamples)
+		symbols(out, ev);
 	for (uint32_t i = 0; i < ev->nsamples; i++)
 		sample(out, &ev->samples[i]);
 	const struct rec *rc = fi < ev->nfields ? match_rec(ev, fi) : NULL;
@@ -320,15 +399,19 @@ void sb_pb_event(struct sb_buf *out, struct sb_codec_ctx *ctx, const struct sb_e
 /* wire type + 1, so that 0 means a field this decoder does not know */
 #define W(t) ((t) + 1)
 static const uint8_t event_wt[] = {
-    [EV_SEQ] = W(SB_PB_VARINT), [EV_RUN] = W(SB_PB_LEN),     [EV_TIME] = W(SB_PB_I64),
-    [EV_HOST] = W(SB_PB_LEN),	[EV_SOURCE] = W(SB_PB_LEN),  [EV_KIND] = W(SB_PB_LEN),
-    [EV_TARGET] = W(SB_PB_LEN), [EV_SAMPLES] = W(SB_PB_LEN), [EV_EXEC] = W(SB_PB_LEN),
-    [EV_EXIT] = W(SB_PB_LEN),	[EV_FORK] = W(SB_PB_LEN),    [EV_FIELDS] = W(SB_PB_LEN),
+    [EV_SEQ] = W(SB_PB_VARINT),	 [EV_RUN] = W(SB_PB_LEN),     [EV_TIME] = W(SB_PB_I64),
+    [EV_HOST] = W(SB_PB_LEN),	 [EV_SOURCE] = W(SB_PB_LEN),  [EV_KIND] = W(SB_PB_LEN),
+    [EV_TARGET] = W(SB_PB_LEN),	 [EV_SAMPLES] = W(SB_PB_LEN), [EV_EXEC] = W(SB_PB_LEN),
+    [EV_EXIT] = W(SB_PB_LEN),	 [EV_FORK] = W(SB_PB_LEN),    [EV_FIELDS] = W(SB_PB_LEN),
+    [EV_SYMBOLS] = W(SB_PB_LEN),
 };
 static const uint8_t sample_wt[] = {
-    [S_NAME] = W(SB_PB_LEN),  [S_LABELS] = W(SB_PB_LEN),   [S_TYPE] = W(SB_PB_VARINT),
-    [S_VALUE] = W(SB_PB_I64), [S_BUCKETS] = W(SB_PB_LEN),  [S_QUANTILES] = W(SB_PB_LEN),
-    [S_SUM] = W(SB_PB_I64),   [S_COUNT] = W(SB_PB_VARINT), [S_COUNT_FLOAT] = W(SB_PB_I64),
+    [S_NAME] = W(SB_PB_LEN),	    [S_LABELS] = W(SB_PB_LEN),	     [S_TYPE] = W(SB_PB_VARINT),
+    [S_VALUE] = W(SB_PB_I64),	    [S_BUCKETS] = W(SB_PB_LEN),	     [S_QUANTILES] = W(SB_PB_LEN),
+    [S_SUM] = W(SB_PB_I64),	    [S_COUNT] = W(SB_PB_VARINT),     [S_COUNT_FLOAT] = W(SB_PB_I64),
+    [S_NAME_REF] = W(SB_PB_VARINT), [S_INT_VALUE] = W(SB_PB_VARINT),
+    /* S_LABEL_REFS: packed (LEN) or not (VARINT), as for any repeated
+     * number; checked where it is read */
 };
 static const uint8_t label_wt[] = {[L_NAME] = W(SB_PB_LEN), [L_VALUE] = W(SB_PB_LEN)};
 static const uint8_t bucket_wt[] = {
@@ -408,7 +491,7 @@ static int label_dec(struct dec *x, const struct sb_pb_field *lf)
 	const unsigned char *np = NULL, *vp = NULL;
 	size_t nn = 0, vn = 0;
 	int e;
-	sb_pb_rd_init(&r, lf->p, lf->n, lf->off);
+	sb_pb_rd_init(&r, lf->p, lf->n, lf->body);
 	while ((e = NEXT(x->d, &r, &f, "Label", label_wt)) > 0) {
 		if (f.num == L_NAME)
 			np = f.p, nn = f.n;
@@ -427,7 +510,7 @@ static int bucket_dec(struct dec *x, const struct sb_pb_field *bf, bool quantile
 	struct sb_pb_field f;
 	double le = 0, c = 0;
 	int e;
-	sb_pb_rd_init(&r, bf->p, bf->n, bf->off);
+	sb_pb_rd_init(&r, bf->p, bf->n, bf->body);
 	while ((e = quantile ? NEXT(x->d, &r, &f, "Quantile", quantile_wt)
 			     : NEXT(x->d, &r, &f, "Bucket", bucket_wt)) > 0) {
 		if (f.num == 1)
@@ -445,28 +528,104 @@ static int bucket_dec(struct dec *x, const struct sb_pb_field *bf, bool quantile
 	return 0;
 }
 
+/* The symbol of index i (named what for errors): i, or <0 with d->err. */
+static int64_t sym(struct sb_pbdec *d, uint64_t i, size_t off, const char *what)
+{
+	if (i < d->nsyms)
+		return (int64_t)i;
+	return fail(d, off, "Sample: %s %llu, past the event's %zu symbols", what,
+		    (unsigned long long)i, d->nsyms);
+}
+
+/* label_refs: pairs of symbols, name then value, over any number of
+ * fields, packed or not. */
+struct refs {
+	int64_t name; /* the pending name's symbol, or -1 */
+};
+
+static int ref_dec(struct dec *x, struct refs *lr, uint64_t v, size_t off)
+{
+	struct sb_pbdec *d = x->d;
+	int64_t i = sym(d, v, off, "label_refs index");
+	int e;
+	if (i < 0)
+		return (int)i;
+	if (lr->name < 0) {
+		lr->name = i;
+		return 0;
+	}
+	if ((e = item(x, off)))
+		return e;
+	const struct sb_pbdec_sym *n = &d->syms[lr->name], *val = &d->syms[i];
+	sb_evb_labeln(&d->evb, (const char *)n->p, n->n, (const char *)val->p, val->n);
+	lr->name = -1;
+	return 0;
+}
+
+static int refs_dec(struct dec *x, struct refs *lr, const struct sb_pb_field *f)
+{
+	if (f->wt == SB_PB_VARINT)
+		return ref_dec(x, lr, f->u, f->off);
+	struct sb_pb_rd r;
+	uint64_t v;
+	int e;
+	sb_pb_rd_init(&r, f->p, f->n, f->body);
+	while (r.p < r.end) {
+		size_t off = sb_pb_rd_off(&r);
+		if (sb_pb_read_varint(&r, &v))
+			return fail(x->d, off, "Sample: label_refs: %s", r.why);
+		if ((e = ref_dec(x, lr, v, off)))
+			return e;
+	}
+	return 0;
+}
+
 static int sample_dec(struct dec *x, const struct sb_pb_field *sf)
 {
 	struct sb_pbdec *d = x->d;
 	struct sb_pb_rd r;
 	struct sb_pb_field f;
 	const unsigned char *name = NULL;
-	size_t namelen = 0, nlabels = 0;
+	size_t namelen = 0, nlabels = 0, nrefs = 0;
 	uint64_t type = 0;
 	double value = 0, sum = 0, cnt = 0;
 	int e;
 	/* first the scalars, then what attaches to the sample once begun */
-	sb_pb_rd_init(&r, sf->p, sf->n, sf->off);
+	sb_pb_rd_init(&r, sf->p, sf->n, sf->body);
 	while ((e = NEXT(d, &r, &f, "Sample", sample_wt)) > 0) {
 		switch (f.num) {
-		case S_NAME:
+		case S_NAME: /* a oneof with name_ref: the last one wins */
 			name = f.p, namelen = f.n;
+			break;
+		case S_NAME_REF:
+			if ((e = sym(d, f.u, f.off, "name_ref")) < 0)
+				return e;
+			name = d->syms[e].p, namelen = d->syms[e].n;
 			break;
 		case S_TYPE:
 			type = f.u;
 			break;
-		case S_VALUE:
+		case S_VALUE: /* a oneof with int_value */
 			value = sb_pb_bits_double(f.u);
+			break;
+		case S_INT_VALUE:
+			value = (double)sb_pb_unzigzag(f.u);
+			break;
+		case S_LABEL_REFS:
+			if (f.wt == SB_PB_VARINT) {
+				nrefs++;
+			} else if (f.wt == SB_PB_LEN) {
+				for (size_t i = 0; i < f.n; i++) /* varints end below 0x80 */
+					nrefs += f.p[i] < 0x80;
+			} else {
+				return fail(d, f.off,
+					    "Sample field %u: wire type %d, expected 0 or 2", f.num,
+					    (int)f.wt);
+			}
+			if (nlabels + nrefs / 2 > SB_PBDEC_MAX_LABELS) {
+				fail(d, f.off, "Sample: more than %u labels", SB_PBDEC_MAX_LABELS);
+				return -E2BIG;
+			}
 			break;
 		case S_SUM:
 			sum = sb_pb_bits_double(f.u);
@@ -478,7 +637,7 @@ static int sample_dec(struct dec *x, const struct sb_pb_field *sf)
 			cnt = sb_pb_bits_double(f.u);
 			break;
 		case S_LABELS:
-			if (++nlabels > SB_PBDEC_MAX_LABELS) {
+			if (++nlabels + nrefs / 2 > SB_PBDEC_MAX_LABELS) {
 				fail(d, f.off, "Sample: more than %u labels", SB_PBDEC_MAX_LABELS);
 				return -E2BIG;
 			}
@@ -489,16 +648,22 @@ static int sample_dec(struct dec *x, const struct sb_pb_field *sf)
 		return e;
 	if (type > SB_SUMMARY)
 		return fail(d, sf->off, "Sample: type %llu unknown", (unsigned long long)type);
+	if (nrefs % 2)
+		return fail(d, sf->off, "Sample: %zu label_refs, not name and value pairs", nrefs);
 	sb_evb_samplen(&d->evb, name ? (const char *)name : "", namelen, (enum sb_mtype)type,
 		       value);
 	if (type == SB_HISTOGRAM || type == SB_SUMMARY)
 		sb_evb_sumcount(&d->evb, sum, cnt);
-	sb_pb_rd_init(&r, sf->p, sf->n, sf->off);
+	struct refs lr = {.name = -1};
+	sb_pb_rd_init(&r, sf->p, sf->n, sf->body);
 	while (NEXT(d, &r, &f, "Sample", sample_wt) > 0) {
 		bool b = f.num == S_BUCKETS && type == SB_HISTOGRAM;
 		bool q = f.num == S_QUANTILES && type == SB_SUMMARY;
 		if (f.num == S_LABELS) {
 			if ((e = item(x, f.off)) || (e = label_dec(x, &f)))
+				return e;
+		} else if (f.num == S_LABEL_REFS) {
+			if ((e = refs_dec(x, &lr, &f)))
 				return e;
 		} else if (b || q) {
 			if ((e = item(x, f.off)) || (e = bucket_dec(x, &f, q)))
@@ -514,7 +679,7 @@ static int rec_dec(struct dec *x, const struct rec *rc, const struct sb_pb_field
 	struct sb_pb_rd r;
 	struct sb_pb_field f, v[8] = {0};
 	int e;
-	sb_pb_rd_init(&r, rf->p, rf->n, rf->off);
+	sb_pb_rd_init(&r, rf->p, rf->n, rf->body);
 	while ((e = sb_pb_read_field(&r, &f)) > 0) {
 		if (f.num < 1 || f.num > rc->n)
 			continue;
@@ -554,7 +719,7 @@ static int field_dec(struct dec *x, const struct sb_pb_field *ff)
 	const unsigned char *kp = NULL;
 	size_t kn = 0;
 	int e;
-	sb_pb_rd_init(&r, ff->p, ff->n, ff->off);
+	sb_pb_rd_init(&r, ff->p, ff->n, ff->body);
 	while ((e = NEXT(d, &r, &f, "Field", field_wt)) > 0) {
 		if (f.num == F_KEY)
 			kp = f.p, kn = f.n;
@@ -583,6 +748,17 @@ static int field_dec(struct dec *x, const struct sb_pb_field *ff)
 	return 0;
 }
 
+static int add_sym(struct sb_pbdec *d, const struct sb_pb_field *f)
+{
+	if (d->nsyms == d->capsyms &&
+	    sb_grow((void **)&d->syms, &d->capsyms, d->nsyms + 1, sizeof(*d->syms))) {
+		snprintf(d->err, sizeof(d->err), "byte %zu: out of memory", f->off);
+		return -ENOMEM;
+	}
+	d->syms[d->nsyms++] = (struct sb_pbdec_sym){f->p, f->n};
+	return 0;
+}
+
 int sb_pbdec_event(struct sb_pbdec *d, const void *p, size_t n, size_t base, struct sb_event **out)
 {
 	struct dec x = {.d = d};
@@ -599,6 +775,7 @@ int sb_pbdec_event(struct sb_pbdec *d, const void *p, size_t n, size_t base, str
 	sb_buf_reset(&d->run);
 	sb_buf_reset(&d->host);
 	sb_buf_reset(&d->scratch);
+	d->nsyms = 0;
 	if (n > SB_PBDEC_MAX_MESSAGE) {
 		snprintf(d->err, sizeof(d->err), "byte %zu: message of %zu bytes, more than %u",
 			 base, n, SB_PBDEC_MAX_MESSAGE);
@@ -632,6 +809,10 @@ int sb_pbdec_event(struct sb_pbdec *d, const void *p, size_t n, size_t base, str
 			break;
 		case EV_TARGET:
 			target = f;
+			break;
+		case EV_SYMBOLS:
+			if ((e = item(&x, f.off)) || (e = add_sym(d, &f)))
+				return e;
 			break;
 		case EV_EXEC:
 		case EV_EXIT:
@@ -736,4 +917,5 @@ void sb_pbdec_free(struct sb_pbdec *d)
 	sb_buf_free(&d->run);
 	sb_buf_free(&d->host);
 	sb_buf_free(&d->scratch);
+	free(d->syms);
 }
