@@ -117,12 +117,27 @@ void sb_evb_free(struct sb_evb *b)
 static size_t put_str(struct sb_evb *b, const char *s, size_t n)
 {
 	size_t off = b->str.len;
+	if (sb_unlikely(b->str.cap - off < n + 1) && sb_buf_reserve(&b->str, n + 1)) {
+		if (!b->err)
+			b->err = b->str.err ? b->str.err : -ENOMEM;
+		return off;
+	}
 	if (n) /* a new builder's buffer has no data yet: NULL + 0 is undefined */
-		sb_buf_add(&b->str, s, n);
-	sb_buf_addc(&b->str, 0);
-	if (b->str.err && !b->err)
-		b->err = b->str.err;
+		memcpy(b->str.data + off, s, n);
+	b->str.data[off + n] = 0;
+	b->str.len = off + n + 1;
 	return off;
+}
+
+/* Most names and labels are short: compared without a call. */
+static inline bool eq(const char *a, const char *b, size_t n)
+{
+	if (n > 16)
+		return !memcmp(a, b, n);
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
 }
 
 #define ONES 0x0101010101010101ull
@@ -221,7 +236,7 @@ static uint32_t intern(struct sb_evb *b, const char *s, size_t n)
 			break;
 		}
 		const struct sb_evb_sym *y = &b->syms[e - 1];
-		if (y->hash == h && y->len == n && !memcmp(b->str.data + y->off, s, n))
+		if (y->hash == h && y->len == n && eq(b->str.data + y->off, s, n))
 			return e - 1;
 	}
 	if (b->nsyms == b->capsyms && GROW(b, syms, nsyms, capsyms))
@@ -259,7 +274,7 @@ size_t sb_evb_nsamples(const struct sb_evb *b) { return b->nsamples; }
 static inline bool same(const struct sb_evb *b, uint32_t sym, const char *s, size_t n)
 {
 	const struct sb_evb_sym *y = &b->syms[sym];
-	return y->len == n && !memcmp(b->str.data + y->off, s, n);
+	return y->len == n && eq(b->str.data + y->off, s, n);
 }
 
 /* The fast paths compare with the bytes given: a string holding a NUL is

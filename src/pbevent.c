@@ -173,6 +173,15 @@ static void count(struct sb_buf *out, uint32_t num_int, uint32_t num_float, doub
 	}
 }
 
+static inline unsigned char *varint(unsigned char *p, uint64_t v)
+{
+	if (sb_likely(v < 0x80)) {
+		*p = (unsigned char)v;
+		return p + 1;
+	}
+	return p + sb_pb_varint_put(p, v);
+}
+
 /* The event's symbol table: every sample name and label string, once
  * (the builder made it); samples refer to them by index. */
 static void symbols(struct sb_buf *out, const struct sb_event *ev)
@@ -188,19 +197,14 @@ static void symbols(struct sb_buf *out, const struct sb_event *ev)
 			return;
 		unsigned char *p = (unsigned char *)out->data + out->len;
 		*p++ = EV_SYMBOLS << 3 | SB_PB_LEN;
-		p += sb_pb_varint_put(p, y->len);
-		memcpy(p, y->s, y->len);
+		p = varint(p, y->len);
+		if (y->len <= 16) /* most are: not worth a call */
+			for (uint32_t k = 0; k < y->len; k++)
+				p[k] = (unsigned char)y->s[k];
+		else
+			memcpy(p, y->s, y->len);
 		out->len = (size_t)(p + y->len - (unsigned char *)out->data);
 	}
-}
-
-static inline unsigned char *varint(unsigned char *p, uint64_t v)
-{
-	if (sb_likely(v < 0x80)) {
-		*p = (unsigned char)v;
-		return p + 1;
-	}
-	return p + sb_pb_varint_put(p, v);
 }
 
 /* An integral value as a zigzag varint when that is shorter than a double
