@@ -110,8 +110,9 @@ void sb_evb_free(struct sb_evb *b)
 }
 
 #define GROW(b, arr, n, cap)                                                                       \
-	((b)->err                                                                                  \
-	     ? (b)->err                                                                            \
+	((b)->err ? (b)->err                                                                       \
+	 : (b)->n < (b)->cap                                                                       \
+	     ? 0                                                                                   \
 	     : ((b)->err = sb_grow((void **)&(b)->arr, &(b)->cap, (b)->n + 1, sizeof(*(b)->arr))))
 
 static size_t put_str(struct sb_evb *b, const char *s, size_t n)
@@ -146,7 +147,7 @@ static inline bool eq(const char *a, const char *b, size_t n)
 /* A hash of the bytes, a word at a time; on the way, whether a byte has the
  * high bit set (then the string may not be ASCII) and whether one is NUL.
  * Not a defence against chosen collisions: MAX_PROBE is. */
-static uint32_t hash_bytes(const char *s, size_t n, bool *high, bool *nul)
+static inline uint32_t hash_bytes(const char *s, size_t n, bool *high, bool *nul)
 {
 	const uint64_t k = 0xff51afd7ed558ccdull;
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w, acc = 0, zero = 0;
@@ -239,7 +240,7 @@ static uint32_t intern(struct sb_evb *b, const char *s, size_t n)
 		if (y->hash == h && y->len == n && eq(b->str.data + y->off, s, n))
 			return e - 1;
 	}
-	if (b->nsyms == b->capsyms && GROW(b, syms, nsyms, capsyms))
+	if (GROW(b, syms, nsyms, capsyms))
 		return 0;
 	struct sb_evb_sym *y = &b->syms[b->nsyms];
 	y->off = put_str(b, s, n);
