@@ -159,7 +159,7 @@ FUZZ_HARNESSES := promtext pbevent
 FUZZ_SRCS_promtext := src/expfmt/promtext.c src/event.c src/util.c src/json.c
 FUZZ_ARGS_promtext := -max_len=8192 -dict=fuzz/promtext.dict
 FUZZ_SEEDS_promtext := fuzz/corpus fixtures/prom
-FUZZ_SRCS_pbevent := src/pbevent.c src/pbwire.c src/event.c src/util.c src/json.c
+FUZZ_SRCS_pbevent := src/pbevent.c src/pbevent_dec.c src/pbwire.c src/event.c src/util.c src/json.c
 FUZZ_ARGS_pbevent := -max_len=16384
 FUZZ_SEEDS_pbevent := fuzz/corpus-pbevent
 
