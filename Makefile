@@ -159,7 +159,7 @@ FUZZ_HARNESSES := promtext pbevent
 FUZZ_SRCS_promtext := src/expfmt/promtext.c src/event.c src/util.c src/json.c
 FUZZ_ARGS_promtext := -max_len=8192 -dict=fuzz/promtext.dict
 FUZZ_SEEDS_promtext := fuzz/corpus fixtures/prom
-FUZZ_SRCS_pbevent := src/pbevent.c src/pbwire.c src/event.c src/util.c src/json.c
+FUZZ_SRCS_pbevent := src/pbevent.c src/pbevent_dec.c src/pbwire.c src/event.c src/util.c src/json.c
 FUZZ_ARGS_pbevent := -max_len=16384
 FUZZ_SEEDS_pbevent := fuzz/corpus-pbevent
 
@@ -187,13 +187,23 @@ $(BUILD)/promtext_bench: tests/helpers/promtext_bench.c $(LIB_OBJS)
 
 promtext-bench: $(BUILD)/promtext_bench
 
-# codec-bench: every codec's encoding speed and size (tests/helpers/codec_bench.c)
+# codec-bench: every codec's encoding speed and size (tests/helpers/codec_bench.c), on
+# made-up events and on the agent's own proc round of the captured fixture tree
 $(BUILD)/codec_bench: tests/helpers/codec_bench.c $(LIB_OBJS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJS) $(ALL_LDFLAGS) $(LIBS)
 
-codec-bench: $(BUILD)/codec_bench
-	$(Q)$(BUILD)/codec_bench
+CODEC_TREE := $(CURDIR)/fixtures/procfs/vm-6.18
+$(BUILD)/codec-bench/proc-round.pb: $(BUILD)/sensorbus
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(dir $@) && rm -f $@
+	$(Q)printf '{"sinks":[{"type":"file","path":"%s","format":"protobuf"}]}' \
+		"$(CURDIR)/$@" >$(dir $@)config.json
+	$(Q)$(BUILD)/sensorbus -c $(dir $@)config.json --once --no-bpf --sensors proc \
+		--procfs $(CODEC_TREE)/proc --sysfs $(CODEC_TREE)/sys --log-level warn
+
+codec-bench: $(BUILD)/codec_bench $(BUILD)/codec-bench/proc-round.pb
+	$(Q)$(BUILD)/codec_bench proc-round=$(BUILD)/codec-bench/proc-round.pb
 
 bench:
 	$(Q)scripts/deps.sh bench

@@ -27,9 +27,20 @@ enum sb_mtype {
 
 const char *sb_mtype_name(enum sb_mtype t);
 
+/* One string of an event's symbol table: each distinct sample name, label
+ * name and label value of the event, once (the builder interns them), with
+ * its length (up to its first NUL, as everywhere else) and whether it is
+ * valid UTF-8: a codec needs no strlen, scan or lookup per encode. */
+struct sb_sym {
+	const char *s;
+	uint32_t len;
+	uint32_t utf8; /* 1: valid UTF-8 */
+};
+
 struct sb_label {
 	const char *name;
 	const char *value;
+	uint32_t name_sym, value_sym; /* indices into the event's syms */
 };
 
 /* A histogram bucket (upper bound le, cumulative count) or, for a summary,
@@ -49,7 +60,8 @@ struct sb_sample {
 	uint16_t nlabels;
 	uint16_t type; /* enum sb_mtype */
 	uint32_t nbuckets;
-	const char *help; /* may be NULL; shared HELP text for the family */
+	const char *help;  /* may be NULL; shared HELP text for the family */
+	uint32_t name_sym; /* name's index into the event's syms */
 };
 
 enum sb_ftype { SB_F_INT, SB_F_UINT, SB_F_DOUBLE, SB_F_STR };
@@ -78,6 +90,8 @@ struct sb_event {
 	const char *kind;
 	const struct sb_sample *samples;
 	const struct sb_field *fields;
+	const struct sb_sym *syms; /* nsyms of them, in order of first use */
+	uint32_t nsyms;
 	/* the rest of the allocation: arrays and strings */
 };
 
@@ -97,6 +111,7 @@ const char *sb_sample_label(const struct sb_sample *s, const char *name);
 struct sb_evb_sample; /* private */
 struct sb_evb_label;
 struct sb_evb_field;
+struct sb_evb_sym;
 
 struct sb_evb {
 	int err; /* first error; sticky until begin */
@@ -111,6 +126,10 @@ struct sb_evb {
 	size_t nbuckets, capbuckets;
 	struct sb_evb_field *fields;
 	size_t nfields, capfields;
+	struct sb_evb_sym *syms; /* the event's symbol table so far */
+	size_t nsyms, capsyms;
+	uint32_t *symtab; /* open addressing over syms: index + 1, 0 empty */
+	size_t symcap;	  /* slots, a power of two (or 0) */
 };
 
 void sb_evb_init(struct sb_evb *b);

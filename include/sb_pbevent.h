@@ -17,16 +17,24 @@ void sb_pb_event(struct sb_buf *out, struct sb_codec_ctx *ctx, const struct sb_e
 /* Bounds on what one message may make the decoder build: the input is
  * untrusted, and a few bytes per sample must not become gigabytes. */
 #define SB_PBDEC_MAX_MESSAGE (16u << 20)
-/* samples + labels + buckets + fields of one event (~70 MB built at most) */
+/* samples + labels + buckets + fields + symbols of one event (~70 MB built
+ * at most) */
 #define SB_PBDEC_MAX_ITEMS (1u << 21)
 #define SB_PBDEC_MAX_LABELS 65535u /* per sample: what an sb_sample holds */
+
+struct sb_pbdec_sym {
+	const unsigned char *p;
+	size_t n;
+};
 
 /* A decoder: reuse it for every message of a stream. */
 struct sb_pbdec {
 	struct sb_evb evb;
-	struct sb_buf run, host; /* of the last event, NUL-terminated */
-	struct sb_buf scratch;	 /* NUL-terminated copies of keys */
-	char err[200];		 /* after an error: what and at which byte */
+	struct sb_buf run, host;   /* of the last event, NUL-terminated */
+	struct sb_buf scratch;	   /* NUL-terminated copies of keys */
+	struct sb_pbdec_sym *syms; /* the message's symbols, into its bytes */
+	size_t nsyms, capsyms;
+	char err[200]; /* after an error: what and at which byte */
 };
 
 void sb_pbdec_init(struct sb_pbdec *d);

@@ -135,7 +135,8 @@ struct sb_pb_field {
 	uint64_t u;		/* VARINT, I64, I32 */
 	const unsigned char *p; /* LEN */
 	size_t n;
-	size_t off; /* of its key, in the whole input */
+	size_t off;  /* of its key, in the whole input */
+	size_t body; /* LEN: of p, in the whole input */
 };
 
 static inline void sb_pb_rd_init(struct sb_pb_rd *r, const void *p, size_t n, size_t base)

@@ -1,14 +1,17 @@
 #include "sb_event.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sb_json.h"
+
 /* Builder-side records hold offsets into the builder's string buffer, since
- * that buffer moves when it grows. */
+ * that buffer moves when it grows, and symbol indices. */
 struct sb_evb_sample {
-	size_t name;
-	size_t help; /* SIZE_MAX: none */
+	uint32_t name; /* symbol */
+	size_t help;   /* SIZE_MAX: none */
 	size_t label0, nlabels;
 	size_t bucket0, nbuckets;
 	double value, sum, count;
@@ -16,8 +19,23 @@ struct sb_evb_sample {
 };
 
 struct sb_evb_label {
-	size_t name, value;
+	uint32_t name, value; /* symbols */
+	size_t ord;	      /* its place as added: sorting keeps duplicates in it */
 };
+
+struct sb_evb_sym {
+	size_t off; /* in str */
+	uint32_t len;
+	uint32_t hash;
+	uint32_t slot; /* in symtab, or NO_SLOT */
+	bool utf8;
+};
+
+#define NO_SLOT UINT32_MAX
+/* A lookup gives up after this many occupied slots and adds the string as a
+ * new symbol, a duplicate: correct all the same, and a label value made to
+ * collide (a scraped target's) costs no more than this per string. */
+#define MAX_PROBE 32
 
 struct sb_evb_field {
 	size_t key;
@@ -86,30 +104,165 @@ void sb_evb_free(struct sb_evb *b)
 	free(b->labels);
 	free(b->buckets);
 	free(b->fields);
+	free(b->syms);
+	free(b->symtab);
 	memset(b, 0, sizeof(*b));
 }
 
 #define GROW(b, arr, n, cap)                                                                       \
-	((b)->err                                                                                  \
-	     ? (b)->err                                                                            \
+	((b)->err ? (b)->err                                                                       \
+	 : (b)->n < (b)->cap                                                                       \
+	     ? 0                                                                                   \
 	     : ((b)->err = sb_grow((void **)&(b)->arr, &(b)->cap, (b)->n + 1, sizeof(*(b)->arr))))
 
 static size_t put_str(struct sb_evb *b, const char *s, size_t n)
 {
 	size_t off = b->str.len;
+	if (sb_unlikely(b->str.cap - off < n + 1) && sb_buf_reserve(&b->str, n + 1)) {
+		if (!b->err)
+			b->err = b->str.err ? b->str.err : -ENOMEM;
+		return off;
+	}
 	if (n) /* a new builder's buffer has no data yet: NULL + 0 is undefined */
-		sb_buf_add(&b->str, s, n);
-	sb_buf_addc(&b->str, 0);
-	if (b->str.err && !b->err)
-		b->err = b->str.err;
+		memcpy(b->str.data + off, s, n);
+	b->str.data[off + n] = 0;
+	b->str.len = off + n + 1;
 	return off;
+}
+
+/* Most names and labels are short: compared without a call. */
+static inline bool eq(const char *a, const char *b, size_t n)
+{
+	if (n > 16)
+		return !memcmp(a, b, n);
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* A hash of the bytes, a word at a time; on the way, whether a byte has the
+ * high bit set (then the string may not be ASCII) and whether one is NUL.
+ * Not a defence against chosen collisions: MAX_PROBE is. */
+static inline uint32_t hash_bytes(const char *s, size_t n, bool *high, bool *nul)
+{
+	const uint64_t k = 0xff51afd7ed558ccdull;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w, acc = 0, zero = 0;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		acc |= w;
+		zero |= (w - ONES) & ~w & HIGHS;
+		h = (h ^ w) * k;
+		h ^= h >> 29;
+	}
+	if (i < n) {
+		w = 0;
+		for (unsigned sh = 0; i < n; i++, sh += 8) {
+			unsigned char c = (unsigned char)s[i];
+			zero |= !c;
+			w |= (uint64_t)c << sh;
+		}
+		acc |= w;
+		h = (h ^ w) * k;
+	}
+	*high = acc & HIGHS;
+	*nul = zero;
+	h ^= h >> 32;
+	return (uint32_t)h;
+}
+
+static bool valid_utf8(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0, l; i < n; i += l)
+		if (!(l = p[i] < 0x80 ? 1 : sb_utf8_len(p + i, n - i)))
+			return false;
+	return true;
+}
+
+static int symtab_grow(struct sb_evb *b)
+{
+	size_t cap = b->symcap ? b->symcap * 2 : 64;
+	if (cap > UINT32_MAX)
+		return b->err = -E2BIG;
+	uint32_t *t = calloc(cap, sizeof(*t));
+	if (!t)
+		return b->err = -ENOMEM;
+	for (size_t i = 0; i < b->nsyms; i++) {
+		struct sb_evb_sym *y = &b->syms[i];
+		if (y->slot == NO_SLOT)
+			continue;
+		size_t j = y->hash & (cap - 1);
+		while (t[j])
+			j = (j + 1) & (cap - 1);
+		t[j] = (uint32_t)i + 1;
+		y->slot = (uint32_t)j;
+	}
+	free(b->symtab);
+	b->symtab = t;
+	b->symcap = cap;
+	return 0;
+}
+
+/* The symbol of the string s[0, n): the one it already has in this event,
+ * or a new one. Strings end at their first NUL wherever events are read (a
+ * name is a C string), so a symbol holds what a reader sees. 0 with b->err
+ * set on failure. */
+static uint32_t intern(struct sb_evb *b, const char *s, size_t n)
+{
+	if (b->err)
+		return 0;
+	if (n > UINT32_MAX || b->nsyms >= UINT32_MAX - 1) {
+		b->err = -E2BIG;
+		return 0;
+	}
+	bool high, nul;
+	uint32_t h = hash_bytes(s, n, &high, &nul);
+	if (sb_unlikely(nul)) {
+		n = (size_t)((const char *)memchr(s, 0, n) - s);
+		h = hash_bytes(s, n, &high, &nul);
+	}
+	if (b->nsyms * 2 >= b->symcap && symtab_grow(b))
+		return 0;
+	size_t mask = b->symcap - 1, j = h & mask;
+	uint32_t slot = NO_SLOT;
+	for (unsigned probe = 0; probe < MAX_PROBE; probe++, j = (j + 1) & mask) {
+		uint32_t e = b->symtab[j];
+		if (!e) {
+			slot = (uint32_t)j;
+			break;
+		}
+		const struct sb_evb_sym *y = &b->syms[e - 1];
+		if (y->hash == h && y->len == n && eq(b->str.data + y->off, s, n))
+			return e - 1;
+	}
+	if (GROW(b, syms, nsyms, capsyms))
+		return 0;
+	struct sb_evb_sym *y = &b->syms[b->nsyms];
+	y->off = put_str(b, s, n);
+	if (b->err)
+		return 0;
+	y->len = (uint32_t)n;
+	y->hash = h;
+	y->slot = slot;
+	y->utf8 = !high || valid_utf8(s, n);
+	if (slot != NO_SLOT)
+		b->symtab[slot] = (uint32_t)b->nsyms + 1;
+	return (uint32_t)b->nsyms++;
 }
 
 void sb_evb_begin(struct sb_evb *b, const char *source, const char *kind)
 {
 	b->err = 0;
 	sb_buf_reset(&b->str);
-	b->nsamples = b->nlabels = b->nbuckets = b->nfields = 0;
+	for (size_t i = 0; i < b->nsyms; i++)
+		if (b->syms[i].slot != NO_SLOT)
+			b->symtab[b->syms[i].slot] = 0;
+	b->nsamples = b->nlabels = b->nbuckets = b->nfields = b->nsyms = 0;
 	b->time_ns = sb_now_real_ns();
 	b->source = put_str(b, source, strlen(source));
 	b->kind = put_str(b, kind, strlen(kind));
@@ -119,13 +272,28 @@ void sb_evb_time(struct sb_evb *b, int64_t real_ns) { b->time_ns = real_ns; }
 
 size_t sb_evb_nsamples(const struct sb_evb *b) { return b->nsamples; }
 
+static inline bool same(const struct sb_evb *b, uint32_t sym, const char *s, size_t n)
+{
+	const struct sb_evb_sym *y = &b->syms[sym];
+	return y->len == n && eq(b->str.data + y->off, s, n);
+}
+
+/* The fast paths compare with the bytes given: a string holding a NUL is
+ * never the same as a symbol (cut there), and is looked up. */
 void sb_evb_samplen(struct sb_evb *b, const char *name, size_t namelen, enum sb_mtype type,
 		    double value)
 {
 	if (GROW(b, samples, nsamples, capsamples))
 		return;
 	struct sb_evb_sample *s = &b->samples[b->nsamples];
-	s->name = put_str(b, name, namelen);
+	/* a family's samples come one after another: most names are the
+	 * previous sample's, found without hashing */
+	if (b->nsamples && same(b, s[-1].name, name, namelen))
+		s->name = s[-1].name;
+	else
+		s->name = intern(b, name, namelen);
+	if (b->err)
+		return;
 	s->help = SIZE_MAX;
 	s->label0 = b->nlabels;
 	s->nlabels = 0;
@@ -167,9 +335,26 @@ void sb_evb_labeln(struct sb_evb *b, const char *name, size_t nlen, const char *
 		b->err = -E2BIG;
 		return;
 	}
-	struct sb_evb_label *l = &b->labels[b->nlabels++];
-	l->name = put_str(b, name, nlen);
-	l->value = put_str(b, value, vlen);
+	/* series of a family have the same label names, often values too:
+	 * the previous sample's label at this place, found without hashing */
+	uint32_t n = UINT32_MAX, v = UINT32_MAX;
+	if (b->nsamples > 1 && s[-1].nlabels > s->nlabels) {
+		const struct sb_evb_label *p = &b->labels[s[-1].label0 + s->nlabels];
+		if (same(b, p->name, name, nlen))
+			n = p->name;
+		if (same(b, p->value, value, vlen))
+			v = p->value;
+	}
+	if (n == UINT32_MAX)
+		n = intern(b, name, nlen);
+	if (v == UINT32_MAX)
+		v = intern(b, value, vlen);
+	if (b->err)
+		return;
+	struct sb_evb_label *l = &b->labels[b->nlabels];
+	l->name = n;
+	l->value = v;
+	l->ord = b->nlabels++;
 	s->nlabels++;
 }
 
@@ -243,23 +428,28 @@ void sb_evb_field_str(struct sb_evb *b, const char *key, const char *v, size_t l
 
 #define ALIGN8(x) (((x) + 7) & ~(size_t)7)
 
+static int cmp_sym(const struct sb_evb *b, uint32_t x, uint32_t y)
+{
+	return x == y ? 0 : strcmp(b->str.data + b->syms[x].off, b->str.data + b->syms[y].off);
+}
+
 /* Labels are sorted by name in every event, whatever order a sensor gave
  * them in: one series has one rendering, and every codec (the protobuf
  * schema sorts them) writes the same order. Sensors mostly give them
- * sorted, which costs one pass. Stable: strings are appended in the order
- * they came, so a name's offset breaks ties between duplicates. */
-static int cmp_label(const void *x, const void *y, void *str)
+ * sorted, which costs one pass. Stable: the order they came in breaks ties
+ * between duplicates. */
+static int cmp_label(const void *x, const void *y, void *evb)
 {
 	const struct sb_evb_label *a = x, *b = y;
-	int c = strcmp((const char *)str + a->name, (const char *)str + b->name);
-	return c ? c : (a->name > b->name) - (a->name < b->name);
+	int c = cmp_sym(evb, a->name, b->name);
+	return c ? c : (a->ord > b->ord) - (a->ord < b->ord);
 }
 
 static void sort_labels(struct sb_evb *b, struct sb_evb_label *l, size_t n)
 {
 	for (size_t i = 1; i < n; i++)
-		if (strcmp(b->str.data + l[i - 1].name, b->str.data + l[i].name) > 0) {
-			qsort_r(l, n, sizeof(*l), cmp_label, b->str.data);
+		if (cmp_sym(b, l[i - 1].name, l[i].name) > 0) {
+			qsort_r(l, n, sizeof(*l), cmp_label, b);
 			return;
 		}
 }
@@ -274,7 +464,8 @@ struct sb_event *sb_evb_finish(struct sb_evb *b)
 	size_t off_labels = ALIGN8(off_samples + b->nsamples * sizeof(struct sb_sample));
 	size_t off_buckets = ALIGN8(off_labels + b->nlabels * sizeof(struct sb_label));
 	size_t off_fields = ALIGN8(off_buckets + b->nbuckets * sizeof(struct sb_bucket));
-	size_t off_str = off_fields + b->nfields * sizeof(struct sb_field);
+	size_t off_syms = ALIGN8(off_fields + b->nfields * sizeof(struct sb_field));
+	size_t off_str = off_syms + b->nsyms * sizeof(struct sb_sym);
 	size_t total = off_str + b->str.len;
 	if (total > UINT32_MAX) {
 		b->err = -E2BIG;
@@ -290,6 +481,7 @@ struct sb_event *sb_evb_finish(struct sb_evb *b)
 	struct sb_label *labels = (struct sb_label *)(mem + off_labels);
 	struct sb_bucket *buckets = (struct sb_bucket *)(mem + off_buckets);
 	struct sb_field *fields = (struct sb_field *)(mem + off_fields);
+	struct sb_sym *syms = (struct sb_sym *)(mem + off_syms);
 	char *str = mem + off_str;
 	if (b->str.len)
 		memcpy(str, b->str.data, b->str.len);
@@ -304,17 +496,22 @@ struct sb_event *sb_evb_finish(struct sb_evb *b)
 	ev->kind = str + b->kind;
 	ev->samples = samples;
 	ev->fields = fields;
+	ev->syms = syms;
+	ev->nsyms = (uint32_t)b->nsyms;
 
+	for (size_t i = 0; i < b->nsyms; i++)
+		syms[i] = (struct sb_sym){str + b->syms[i].off, b->syms[i].len, b->syms[i].utf8};
 	for (size_t i = 0; i < b->nlabels; i++) {
-		labels[i].name = str + b->labels[i].name;
-		labels[i].value = str + b->labels[i].value;
+		const struct sb_evb_label *l = &b->labels[i];
+		labels[i] = (struct sb_label){syms[l->name].s, syms[l->value].s, l->name, l->value};
 	}
 	if (b->nbuckets)
 		memcpy(buckets, b->buckets, b->nbuckets * sizeof(*buckets));
 	for (size_t i = 0; i < b->nsamples; i++) {
 		const struct sb_evb_sample *s = &b->samples[i];
 		samples[i] = (struct sb_sample){
-		    .name = str + s->name,
+		    .name = syms[s->name].s,
+		    .name_sym = s->name,
 		    .labels = labels + s->label0,
 		    .buckets = buckets + s->bucket0,
 		    .value = s->value,

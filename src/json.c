@@ -110,15 +110,21 @@ static void key(struct sb_buf *out, const char *k)
 	sb_buf_addc(out, ':');
 }
 
-static void labels(struct sb_buf *out, const struct sb_sample *s)
+/* Names and labels are the event's symbols, whose lengths it knows. */
+static inline void sym(struct sb_buf *out, const struct sb_event *ev, uint32_t i)
+{
+	sb_json_str(out, ev->syms[i].s, ev->syms[i].len);
+}
+
+static void labels(struct sb_buf *out, const struct sb_event *ev, const struct sb_sample *s)
 {
 	LIT(out, ",\"labels\":{");
 	for (uint16_t i = 0; i < s->nlabels; i++) {
 		if (i)
 			sb_buf_addc(out, ',');
-		sb_json_str(out, s->labels[i].name, strlen(s->labels[i].name));
+		sym(out, ev, s->labels[i].name_sym);
 		sb_buf_addc(out, ':');
-		sb_json_str(out, s->labels[i].value, strlen(s->labels[i].value));
+		sym(out, ev, s->labels[i].value_sym);
 	}
 	sb_buf_addc(out, '}');
 }
@@ -153,12 +159,12 @@ static void buckets(struct sb_buf *out, const struct sb_sample *s)
 	sb_json_num(out, s->count);
 }
 
-static void sample(struct sb_buf *out, const struct sb_sample *s)
+static void sample(struct sb_buf *out, const struct sb_event *ev, const struct sb_sample *s)
 {
 	LIT(out, "{\"name\":");
-	sb_json_str(out, s->name, strlen(s->name));
+	sym(out, ev, s->name_sym);
 	if (s->nlabels)
-		labels(out, s);
+		labels(out, ev, s);
 	if (s->type == SB_HISTOGRAM || s->type == SB_SUMMARY) {
 		LIT(out, ",\"type\":\"");
 		sb_buf_adds(out, sb_mtype_name(s->type));
@@ -215,7 +221,7 @@ void sb_json_event(struct sb_buf *out, struct sb_codec_ctx *ctx, const struct sb
 		for (uint32_t i = 0; i < ev->nsamples; i++) {
 			if (i)
 				sb_buf_addc(out, ',');
-			sample(out, &ev->samples[i]);
+			sample(out, ev, &ev->samples[i]);
 		}
 		sb_buf_addc(out, ']');
 	}

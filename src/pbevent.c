@@ -1,6 +1,6 @@
 /* The protobuf codec: events as sensorbus.v1.Event messages
  * (proto/sensorbus/v1/events.proto), encoded straight from the in-memory
- * event into the caller's buffer, and decoded back into an event.
+ * event into the caller's buffer; pbevent_dec.c decodes them back.
  *
  * Round trip: decoding what the encoder wrote and running the JSON writer
  * gives the bytes the JSON writer gives for the original event (whose
@@ -10,60 +10,15 @@
  * `target` and a record when the event's fields stand in exactly that order. */
 #include "sb_pbevent.h"
 
-#include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "pbevent_schema.h"
 #include "sb_json.h"
 #include "sb_pbwire.h"
 
-/* Field numbers: events.proto is the contract, these mirror it. */
-enum {
-	EV_SEQ = 1,
-	EV_RUN = 2,
-	EV_TIME = 3,
-	EV_HOST = 4,
-	EV_SOURCE = 5,
-	EV_KIND = 6,
-	EV_TARGET = 7,
-	EV_SAMPLES = 8,
-	EV_EXEC = 9,
-	EV_EXIT = 10,
-	EV_FORK = 11,
-	EV_FIELDS = 15,
-};
-enum {
-	S_NAME = 1,
-	S_LABELS = 2,
-	S_TYPE = 3,
-	S_VALUE = 4,
-	S_BUCKETS = 5,
-	S_QUANTILES = 6,
-	S_SUM = 7,
-	S_COUNT = 8,
-	S_COUNT_FLOAT = 9,
-};
-enum { L_NAME = 1, L_VALUE = 2 };
-enum { B_LE = 1, B_COUNT = 2, B_COUNT_FLOAT = 3 };
-enum { Q_QUANTILE = 1, Q_VALUE = 2 };
-enum { F_KEY = 1, F_INT = 2, F_UINT = 3, F_DOUBLE = 4, F_STR = 5 };
-
-/* The process records: field i of the message is number i + 1. */
-struct rec_field {
-	const char *key;
-	enum sb_ftype type;
-};
-struct rec {
-	const char *kind;
-	uint32_t num;
-	unsigned n;
-	struct rec_field f[8];
-};
-static const struct rec recs[] = {
+const struct sb_pb_rec sb_pb_recs[SB_PB_NRECS] = {
     {"exec",
      EV_EXEC,
      5,
@@ -84,8 +39,6 @@ static const struct rec recs[] = {
       {"cpu_seconds", SB_F_DOUBLE}}},
     {"fork", EV_FORK, 3, {{"pid", SB_F_INT}, {"ppid", SB_F_INT}, {"comm", SB_F_STR}}},
 };
-
-/* ---- encoding ---- */
 
 static bool is_ascii(const char *s, size_t n)
 {
@@ -169,60 +122,137 @@ static void count(struct sb_buf *out, uint32_t num_int, uint32_t num_float, doub
 	}
 }
 
-static void label(struct sb_buf *out, const struct sb_label *l)
+static inline unsigned char *varint(unsigned char *p, uint64_t v)
 {
-	size_t nn = strlen(l->name), vn = strlen(l->value);
-	/* the common label, short and ASCII, in one go */
-	if (sb_likely(nn && vn && nn + vn + 4 < 0x80 && is_ascii(l->name, nn) &&
-		      is_ascii(l->value, vn))) {
-		if (sb_unlikely(out->cap - out->len < nn + vn + 6) &&
-		    sb_buf_reserve(out, nn + vn + 6))
-			return;
-		unsigned char *p = (unsigned char *)out->data + out->len;
-		p[0] = S_LABELS << 3 | SB_PB_LEN;
-		p[1] = (unsigned char)(nn + vn + 4);
-		p[2] = L_NAME << 3 | SB_PB_LEN;
-		p[3] = (unsigned char)nn;
-		memcpy(p + 4, l->name, nn);
-		p[4 + nn] = L_VALUE << 3 | SB_PB_LEN;
-		p[5 + nn] = (unsigned char)vn;
-		memcpy(p + 6 + nn, l->value, vn);
-		out->len += nn + vn + 6;
-		return;
+	if (sb_likely(v < 0x80)) {
+		*p = (unsigned char)v;
+		return p + 1;
 	}
-	size_t at = sb_pb_open(out, S_LABELS);
-	str(out, L_NAME, l->name, nn);
-	str(out, L_VALUE, l->value, vn);
-	sb_pb_close(out, at);
+	return p + sb_pb_varint_put(p, v);
 }
 
+/* The event's symbol table: every sample name and label string, once
+ * (the builder made it); samples refer to them by index. */
+static void symbols(struct sb_buf *out, const struct sb_event *ev)
+{
+	for (uint32_t i = 0; i < ev->nsyms; i++) {
+		const struct sb_sym *y = &ev->syms[i];
+		if (sb_unlikely(!y->utf8)) {
+			str_always(out, EV_SYMBOLS, y->s, y->len);
+			continue;
+		}
+		if (sb_unlikely(out->cap - out->len < (size_t)y->len + 6) &&
+		    sb_buf_reserve(out, (size_t)y->len + 6))
+			return;
+		unsigned char *p = (unsigned char *)out->data + out->len;
+		*p++ = EV_SYMBOLS << 3 | SB_PB_LEN;
+		p = varint(p, y->len);
+		if (y->len <= 16) /* most are: not worth a call */
+			for (uint32_t k = 0; k < y->len; k++)
+				p[k] = (unsigned char)y->s[k];
+		else
+			memcpy(p, y->s, y->len);
+		out->len = (size_t)(p + y->len - (unsigned char *)out->data);
+	}
+}
+
+/* An integral value as a zigzag varint when that is shorter than a double
+ * (up to 7 bytes: |v| < 2^48), which it is for most counters and gauges
+ * (bytes, counts); anything else, -0 and NaN included, as the double. 0 is
+ * neither: a proto3 default. */
+static inline unsigned char *value(unsigned char *p, double v)
+{
+	if (v > -281474976710656.0 && v < 281474976710656.0) {
+		int64_t i = (int64_t)v;
+		if ((double)i == v && i) {
+			*p++ = S_INT_VALUE << 3 | SB_PB_VARINT;
+			return varint(p, sb_pb_zigzag(i));
+		}
+	}
+	uint64_t u = sb_pb_double_bits(v);
+	if (!u)
+		return p;
+	*p++ = S_VALUE << 3 | SB_PB_I64;
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+	u = __builtin_bswap64(u);
+#endif
+	memcpy(p, &u, 8);
+	return p + 8;
+}
+
+static void buckets(struct sb_buf *out, const struct sb_sample *s)
+{
+	bool h = s->type == SB_HISTOGRAM;
+	for (uint32_t i = 0; i < s->nbuckets; i++) {
+		const struct sb_bucket *b = &s->buckets[i];
+		size_t bat = sb_pb_open(out, h ? S_BUCKETS : S_QUANTILES);
+		dbl(out, h ? B_LE : Q_QUANTILE, b->le);
+		if (h)
+			count(out, B_COUNT, B_COUNT_FLOAT, b->count);
+		else
+			dbl(out, Q_VALUE, b->count);
+		sb_pb_close(out, bat);
+	}
+	dbl(out, S_SUM, s->sum);
+	count(out, S_COUNT, S_COUNT_FLOAT, s->count);
+}
+
+/* A sample is mostly small integers (symbol indices, its type) and a
+ * number: written straight into room reserved once, its length in one
+ * byte where it fits (nearly always), fixed up otherwise. */
 static void sample(struct sb_buf *out, const struct sb_sample *s)
 {
-	size_t at = sb_pb_open(out, EV_SAMPLES);
-	str(out, S_NAME, s->name, strlen(s->name));
-	/* sorted by name, as the schema says: every event's are (sb_evb_finish) */
-	for (uint16_t i = 0; i < s->nlabels; i++)
-		label(out, &s->labels[i]);
-	if (s->type)
-		sb_pb_uint64(out, S_TYPE, s->type);
-	if (s->type == SB_HISTOGRAM || s->type == SB_SUMMARY) {
-		bool h = s->type == SB_HISTOGRAM;
-		for (uint32_t i = 0; i < s->nbuckets; i++) {
-			const struct sb_bucket *b = &s->buckets[i];
-			size_t bat = sb_pb_open(out, h ? S_BUCKETS : S_QUANTILES);
-			dbl(out, h ? B_LE : Q_QUANTILE, b->le);
-			if (h)
-				count(out, B_COUNT, B_COUNT_FLOAT, b->count);
-			else
-				dbl(out, Q_VALUE, b->count);
-			sb_pb_close(out, bat);
+	size_t nl = s->nlabels;
+	/* key and length, name_ref, label_refs' key and length, the refs,
+	 * type, value */
+	size_t room = 2 + 6 + 4 + nl * 10 + 2 + 9;
+	if (sb_unlikely(out->cap - out->len < room) && sb_buf_reserve(out, room))
+		return;
+	unsigned char *p = (unsigned char *)out->data + out->len;
+	p[0] = EV_SAMPLES << 3 | SB_PB_LEN;
+	unsigned char *body = p + 2, *q = body;
+	*q++ = S_NAME_REF << 3 | SB_PB_VARINT;
+	q = varint(q, s->name_sym);
+	if (nl) {
+		/* sorted by name, as the schema says: every event's are
+		 * (sb_evb_finish) */
+		*q++ = S_LABEL_REFS << 3 | SB_PB_LEN;
+		size_t n = 0;
+		if (sb_likely(nl <= 12)) { /* at most 120 bytes: a one-byte length */
+			unsigned char *lp = q++;
+			for (size_t i = 0; i < nl; i++) {
+				q = varint(q, s->labels[i].name_sym);
+				q = varint(q, s->labels[i].value_sym);
+			}
+			*lp = (unsigned char)(q - lp - 1);
+		} else {
+			for (size_t i = 0; i < nl; i++)
+				n += sb_pb_varint_size(s->labels[i].name_sym) +
+				     sb_pb_varint_size(s->labels[i].value_sym);
+			q = varint(q, n);
+			for (size_t i = 0; i < nl; i++) {
+				q = varint(q, s->labels[i].name_sym);
+				q = varint(q, s->labels[i].value_sym);
+			}
 		}
-		dbl(out, S_SUM, s->sum);
-		count(out, S_COUNT, S_COUNT_FLOAT, s->count);
-	} else {
-		dbl(out, S_VALUE, s->value);
 	}
-	sb_pb_close(out, at);
+	if (s->type) {
+		*q++ = S_TYPE << 3 | SB_PB_VARINT;
+		*q++ = (unsigned char)s->type;
+	}
+	size_t at = (size_t)(body - (unsigned char *)out->data);
+	if (s->type == SB_HISTOGRAM || s->type == SB_SUMMARY) {
+		out->len = (size_t)(q - (unsigned char *)out->data);
+		buckets(out, s);
+		sb_pb_close(out, at);
+		return;
+	}
+	q = value(q, s->value);
+	out->len = (size_t)(q - (unsigned char *)out->data);
+	if (sb_likely(q - body < 0x80))
+		p[1] = (unsigned char)(q - body);
+	else
+		sb_pb_close(out, at);
 }
 
 static void rec_value(struct sb_buf *out, uint32_t num, const struct sb_field *f)
@@ -246,10 +276,10 @@ static void rec_value(struct sb_buf *out, uint32_t num, const struct sb_field *f
 }
 
 /* The record fields[from..] are exactly, or NULL. */
-static const struct rec *match_rec(const struct sb_event *ev, uint32_t from)
+static const struct sb_pb_rec *match_rec(const struct sb_event *ev, uint32_t from)
 {
-	for (size_t r = 0; r < SB_ARRAY_SIZE(recs); r++) {
-		const struct rec *rc = &recs[r];
+	for (size_t r = 0; r < SB_PB_NRECS; r++) {
+		const struct sb_pb_rec *rc = &sb_pb_recs[r];
 		if (strcmp(ev->kind, rc->kind) || ev->nfields - from != rc->n)
 			continue;
 		for (unsigned i = 0; i < rc->n; i++) {
@@ -299,9 +329,11 @@ void sb_pb_event(struct sb_buf *out, struct sb_codec_ctx *ctx, const struct sb_e
 		str(out, EV_TARGET, ev->fields[0].v.s, ev->fields[0].len);
 		fi = 1;
 	}
+	if (ev->nsamples)
+		symbols(out, ev);
 	for (uint32_t i = 0; i < ev->nsamples; i++)
 		sample(out, &ev->samples[i]);
-	const struct rec *rc = fi < ev->nfields ? match_rec(ev, fi) : NULL;
+	const struct sb_pb_rec *rc = fi < ev->nfields ? match_rec(ev, fi) : NULL;
 	if (rc) {
 		size_t at = sb_pb_open(out, rc->num);
 		for (unsigned i = 0; i < rc->n; i++)
@@ -311,429 +343,4 @@ void sb_pb_event(struct sb_buf *out, struct sb_codec_ctx *ctx, const struct sb_e
 	}
 	for (; fi < ev->nfields; fi++)
 		field(out, &ev->fields[fi]);
-}
-
-/* ---- decoding ---- */
-
-/* The wire type each known field must have; unknown fields are skipped
- * (a newer writer may add some), known ones with another type refused. */
-/* wire type + 1, so that 0 means a field this decoder does not know */
-#define W(t) ((t) + 1)
-static const uint8_t event_wt[] = {
-    [EV_SEQ] = W(SB_PB_VARINT), [EV_RUN] = W(SB_PB_LEN),     [EV_TIME] = W(SB_PB_I64),
-    [EV_HOST] = W(SB_PB_LEN),	[EV_SOURCE] = W(SB_PB_LEN),  [EV_KIND] = W(SB_PB_LEN),
-    [EV_TARGET] = W(SB_PB_LEN), [EV_SAMPLES] = W(SB_PB_LEN), [EV_EXEC] = W(SB_PB_LEN),
-    [EV_EXIT] = W(SB_PB_LEN),	[EV_FORK] = W(SB_PB_LEN),    [EV_FIELDS] = W(SB_PB_LEN),
-};
-static const uint8_t sample_wt[] = {
-    [S_NAME] = W(SB_PB_LEN),  [S_LABELS] = W(SB_PB_LEN),   [S_TYPE] = W(SB_PB_VARINT),
-    [S_VALUE] = W(SB_PB_I64), [S_BUCKETS] = W(SB_PB_LEN),  [S_QUANTILES] = W(SB_PB_LEN),
-    [S_SUM] = W(SB_PB_I64),   [S_COUNT] = W(SB_PB_VARINT), [S_COUNT_FLOAT] = W(SB_PB_I64),
-};
-static const uint8_t label_wt[] = {[L_NAME] = W(SB_PB_LEN), [L_VALUE] = W(SB_PB_LEN)};
-static const uint8_t bucket_wt[] = {
-    [B_LE] = W(SB_PB_I64), [B_COUNT] = W(SB_PB_VARINT), [B_COUNT_FLOAT] = W(SB_PB_I64)};
-static const uint8_t quantile_wt[] = {[Q_QUANTILE] = W(SB_PB_I64), [Q_VALUE] = W(SB_PB_I64)};
-static const uint8_t field_wt[] = {[F_KEY] = W(SB_PB_LEN),
-				   [F_INT] = W(SB_PB_VARINT),
-				   [F_UINT] = W(SB_PB_VARINT),
-				   [F_DOUBLE] = W(SB_PB_I64),
-				   [F_STR] = W(SB_PB_LEN)};
-static const uint8_t ftype_wt[] = {[SB_F_INT] = SB_PB_VARINT,
-				   [SB_F_UINT] = SB_PB_VARINT,
-				   [SB_F_DOUBLE] = SB_PB_I64,
-				   [SB_F_STR] = SB_PB_LEN};
-
-struct dec {
-	struct sb_pbdec *d;
-	size_t items; /* samples, labels, buckets and fields so far */
-};
-
-static int SB_PRINTF(3, 4) fail(struct sb_pbdec *d, size_t off, const char *fmt, ...)
-{
-	int n = snprintf(d->err, sizeof(d->err), "byte %zu: ", off);
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(d->err + n, sizeof(d->err) - (size_t)n, fmt, ap);
-	va_end(ap);
-	return -EBADMSG;
-}
-
-/* The next field of msg (named for errors), its wire type checked against
- * wt[] where it is a known field. 1, 0 at the end, <0 with d->err. */
-static int next(struct sb_pbdec *d, struct sb_pb_rd *r, struct sb_pb_field *f, const char *msg,
-		const uint8_t *wt, size_t nwt)
-{
-	int e = sb_pb_read_field(r, f);
-	if (e < 0) /* where the bad field begins */
-		return fail(d, f->off, "%s: %s", msg, r->why);
-	if (e && f->num < nwt && wt[f->num] && wt[f->num] != W(f->wt))
-		return fail(d, f->off, "%s field %u: wire type %d, expected %d", msg, f->num,
-			    (int)f->wt, wt[f->num] - 1);
-	return e;
-}
-#define NEXT(d, r, f, msg, wt) next(d, r, f, msg, wt, SB_ARRAY_SIZE(wt))
-
-/* Counts one more sample, label, bucket or field against the event's
- * budget: a few bytes each on the wire, tens in memory. */
-static int item(struct dec *x, size_t off)
-{
-	if (++x->items <= SB_PBDEC_MAX_ITEMS)
-		return 0;
-	fail(x->d, off, "Event: more than %u samples, labels, buckets and fields",
-	     SB_PBDEC_MAX_ITEMS);
-	return -E2BIG;
-}
-
-/* A NUL-terminated copy in the scratch buffer (keys, source, kind), as an
- * offset: the buffer moves when it grows. */
-static size_t cstr(struct sb_pbdec *d, const unsigned char *p, size_t n)
-{
-	size_t at = d->scratch.len;
-	if (n) /* an empty buffer has no data pointer to add nothing to */
-		sb_buf_add(&d->scratch, p, n);
-	sb_buf_addc(&d->scratch, 0);
-	return at;
-}
-
-static const char *scratch(struct sb_pbdec *d, size_t at)
-{
-	return d->scratch.err ? "" : d->scratch.data + at;
-}
-
-static int label_dec(struct dec *x, const struct sb_pb_field *lf)
-{
-	struct sb_pb_rd r;
-	struct sb_pb_field f;
-	const unsigned char *np = NULL, *vp = NULL;
-	size_t nn = 0, vn = 0;
-	int e;
-	sb_pb_rd_init(&r, lf->p, lf->n, lf->off);
-	while ((e = NEXT(x->d, &r, &f, "Label", label_wt)) > 0) {
-		if (f.num == L_NAME)
-			np = f.p, nn = f.n;
-		else if (f.num == L_VALUE)
-			vp = f.p, vn = f.n;
-	}
-	if (e < 0)
-		return e;
-	sb_evb_labeln(&x->d->evb, np ? (const char *)np : "", nn, vp ? (const char *)vp : "", vn);
-	return 0;
-}
-
-static int bucket_dec(struct dec *x, const struct sb_pb_field *bf, bool quantile)
-{
-	struct sb_pb_rd r;
-	struct sb_pb_field f;
-	double le = 0, c = 0;
-	int e;
-	sb_pb_rd_init(&r, bf->p, bf->n, bf->off);
-	while ((e = quantile ? NEXT(x->d, &r, &f, "Quantile", quantile_wt)
-			     : NEXT(x->d, &r, &f, "Bucket", bucket_wt)) > 0) {
-		if (f.num == 1)
-			le = sb_pb_bits_double(f.u);
-		else if (quantile && f.num == Q_VALUE)
-			c = sb_pb_bits_double(f.u);
-		else if (!quantile && f.num == B_COUNT)
-			c = (double)f.u;
-		else if (!quantile && f.num == B_COUNT_FLOAT)
-			c = sb_pb_bits_double(f.u);
-	}
-	if (e < 0)
-		return e;
-	sb_evb_bucket(&x->d->evb, le, c);
-	return 0;
-}
-
-static int sample_dec(struct dec *x, const struct sb_pb_field *sf)
-{
-	struct sb_pbdec *d = x->d;
-	struct sb_pb_rd r;
-	struct sb_pb_field f;
-	const unsigned char *name = NULL;
-	size_t namelen = 0, nlabels = 0;
-	uint64_t type = 0;
-	double value = 0, sum = 0, cnt = 0;
-	int e;
-	/* first the scalars, then what attaches to the sample once begun */
-	sb_pb_rd_init(&r, sf->p, sf->n, sf->off);
-	while ((e = NEXT(d, &r, &f, "Sample", sample_wt)) > 0) {
-		switch (f.num) {
-		case S_NAME:
-			name = f.p, namelen = f.n;
-			break;
-		case S_TYPE:
-			type = f.u;
-			break;
-		case S_VALUE:
-			value = sb_pb_bits_double(f.u);
-			break;
-		case S_SUM:
-			sum = sb_pb_bits_double(f.u);
-			break;
-		case S_COUNT:
-			cnt = (double)f.u;
-			break;
-		case S_COUNT_FLOAT:
-			cnt = sb_pb_bits_double(f.u);
-			break;
-		case S_LABELS:
-			if (++nlabels > SB_PBDEC_MAX_LABELS) {
-				fail(d, f.off, "Sample: more than %u labels", SB_PBDEC_MAX_LABELS);
-				return -E2BIG;
-			}
-			break;
-		}
-	}
-	if (e < 0)
-		return e;
-	if (type > SB_SUMMARY)
-		return fail(d, sf->off, "Sample: type %llu unknown", (unsigned long long)type);
-	sb_evb_samplen(&d->evb, name ? (const char *)name : "", namelen, (enum sb_mtype)type,
-		       value);
-	if (type == SB_HISTOGRAM || type == SB_SUMMARY)
-		sb_evb_sumcount(&d->evb, sum, cnt);
-	sb_pb_rd_init(&r, sf->p, sf->n, sf->off);
-	while (NEXT(d, &r, &f, "Sample", sample_wt) > 0) {
-		bool b = f.num == S_BUCKETS && type == SB_HISTOGRAM;
-		bool q = f.num == S_QUANTILES && type == SB_SUMMARY;
-		if (f.num == S_LABELS) {
-			if ((e = item(x, f.off)) || (e = label_dec(x, &f)))
-				return e;
-		} else if (b || q) {
-			if ((e = item(x, f.off)) || (e = bucket_dec(x, &f, q)))
-				return e;
-		}
-	}
-	return 0;
-}
-
-static int rec_dec(struct dec *x, const struct rec *rc, const struct sb_pb_field *rf)
-{
-	struct sb_pbdec *d = x->d;
-	struct sb_pb_rd r;
-	struct sb_pb_field f, v[8] = {0};
-	int e;
-	sb_pb_rd_init(&r, rf->p, rf->n, rf->off);
-	while ((e = sb_pb_read_field(&r, &f)) > 0) {
-		if (f.num < 1 || f.num > rc->n)
-			continue;
-		const struct rec_field *k = &rc->f[f.num - 1];
-		if (f.wt != ftype_wt[k->type])
-			return fail(d, f.off, "%s field %u (%s): wire type %d, expected %d",
-				    rc->kind, f.num, k->key, (int)f.wt, ftype_wt[k->type]);
-		v[f.num - 1] = f;
-	}
-	if (e < 0)
-		return fail(d, f.off, "%s: %s", rc->kind, r.why);
-	for (unsigned i = 0; i < rc->n; i++) {
-		const char *key = rc->f[i].key;
-		switch (rc->f[i].type) {
-		case SB_F_INT:
-			sb_evb_field_int(&d->evb, key, (int64_t)v[i].u);
-			break;
-		case SB_F_UINT:
-			sb_evb_field_uint(&d->evb, key, v[i].u);
-			break;
-		case SB_F_DOUBLE:
-			sb_evb_field_double(&d->evb, key, sb_pb_bits_double(v[i].u));
-			break;
-		case SB_F_STR:
-			sb_evb_field_str(&d->evb, key, v[i].p ? (const char *)v[i].p : "", v[i].n);
-			break;
-		}
-	}
-	return 0;
-}
-
-static int field_dec(struct dec *x, const struct sb_pb_field *ff)
-{
-	struct sb_pbdec *d = x->d;
-	struct sb_pb_rd r;
-	struct sb_pb_field f, val = {0};
-	const unsigned char *kp = NULL;
-	size_t kn = 0;
-	int e;
-	sb_pb_rd_init(&r, ff->p, ff->n, ff->off);
-	while ((e = NEXT(d, &r, &f, "Field", field_wt)) > 0) {
-		if (f.num == F_KEY)
-			kp = f.p, kn = f.n;
-		else if (f.num >= F_INT && f.num <= F_STR)
-			val = f; /* a oneof: the last one wins */
-	}
-	if (e < 0)
-		return e;
-	const char *key = scratch(d, cstr(d, kp, kn));
-	switch (val.num) {
-	case F_INT:
-		sb_evb_field_int(&d->evb, key, sb_pb_unzigzag(val.u));
-		break;
-	case F_UINT:
-		sb_evb_field_uint(&d->evb, key, val.u);
-		break;
-	case F_DOUBLE:
-		sb_evb_field_double(&d->evb, key, sb_pb_bits_double(val.u));
-		break;
-	case F_STR:
-		sb_evb_field_str(&d->evb, key, (const char *)val.p, val.n);
-		break;
-	default:
-		return fail(d, ff->off, "Field \"%.40s\": no value", key);
-	}
-	return 0;
-}
-
-int sb_pbdec_event(struct sb_pbdec *d, const void *p, size_t n, size_t base, struct sb_event **out)
-{
-	struct dec x = {.d = d};
-	struct sb_pb_rd r;
-	struct sb_pb_field f, target = {0}, recf = {0};
-	const struct rec *rc = NULL;
-	const unsigned char *src = NULL, *kind = NULL;
-	size_t srcn = 0, kindn = 0;
-	uint64_t seq = 0;
-	int64_t time_ns = 0;
-	int e;
-	*out = NULL;
-	d->err[0] = 0;
-	sb_buf_reset(&d->run);
-	sb_buf_reset(&d->host);
-	sb_buf_reset(&d->scratch);
-	if (n > SB_PBDEC_MAX_MESSAGE) {
-		snprintf(d->err, sizeof(d->err), "byte %zu: message of %zu bytes, more than %u",
-			 base, n, SB_PBDEC_MAX_MESSAGE);
-		return -E2BIG;
-	}
-	/* pass 1: the scalars, which the builder needs before anything else */
-	sb_pb_rd_init(&r, p, n, base);
-	while ((e = NEXT(d, &r, &f, "Event", event_wt)) > 0) {
-		switch (f.num) {
-		case EV_SEQ:
-			seq = f.u;
-			break;
-		case EV_RUN:
-			sb_buf_reset(&d->run);
-			if (f.n)
-				sb_buf_add(&d->run, f.p, f.n);
-			break;
-		case EV_TIME:
-			time_ns = (int64_t)f.u;
-			break;
-		case EV_HOST:
-			sb_buf_reset(&d->host);
-			if (f.n)
-				sb_buf_add(&d->host, f.p, f.n);
-			break;
-		case EV_SOURCE:
-			src = f.p, srcn = f.n;
-			break;
-		case EV_KIND:
-			kind = f.p, kindn = f.n;
-			break;
-		case EV_TARGET:
-			target = f;
-			break;
-		case EV_EXEC:
-		case EV_EXIT:
-		case EV_FORK:
-			if (rc)
-				return fail(d, f.off, "Event: more than one process record");
-			for (size_t i = 0; i < SB_ARRAY_SIZE(recs); i++)
-				if (recs[i].num == f.num)
-					rc = &recs[i];
-			recf = f;
-			break;
-		}
-	}
-	if (e < 0)
-		return e;
-	sb_buf_cstr(&d->run);
-	sb_buf_cstr(&d->host);
-	/* the JSON writer puts the run in as it is (the agent's own hex id) */
-	for (size_t i = 0; i < d->run.len; i++) {
-		unsigned char c = (unsigned char)d->run.data[i];
-		if (c < 0x20 || c > 0x7e || c == '"' || c == '\\')
-			return fail(d, base,
-				    "Event: run holds byte 0x%02x (printable ASCII only, "
-				    "no quote or backslash)",
-				    c);
-	}
-	size_t srcs = cstr(d, src, srcn), kinds = cstr(d, kind, kindn);
-	sb_evb_begin(&d->evb, scratch(d, srcs), scratch(d, kinds));
-	sb_evb_time(&d->evb, time_ns);
-	if (target.n)
-		sb_evb_field_str(&d->evb, "target", (const char *)target.p, target.n);
-	if (rc && (e = rec_dec(&x, rc, &recf)))
-		return e;
-	/* pass 2: the other fields, in their order, then the samples (the
-	 * builder keeps the two apart) */
-	sb_pb_rd_init(&r, p, n, base);
-	while (NEXT(d, &r, &f, "Event", event_wt) > 0)
-		if (f.num == EV_FIELDS && ((e = item(&x, f.off)) || (e = field_dec(&x, &f))))
-			return e;
-	sb_pb_rd_init(&r, p, n, base);
-	while (NEXT(d, &r, &f, "Event", event_wt) > 0)
-		if (f.num == EV_SAMPLES && ((e = item(&x, f.off)) || (e = sample_dec(&x, &f))))
-			return e;
-	if (d->scratch.err || d->run.err || d->host.err) {
-		snprintf(d->err, sizeof(d->err), "byte %zu: out of memory", base);
-		return -ENOMEM;
-	}
-	struct sb_event *ev = sb_evb_finish(&d->evb);
-	if (!ev) {
-		snprintf(d->err, sizeof(d->err), "byte %zu: cannot build the event: %s", base,
-			 strerror(-d->evb.err));
-		return d->evb.err;
-	}
-	ev->seq = seq;
-	*out = ev;
-	return 0;
-}
-
-int sb_pbdec_next(struct sb_pbdec *d, const void *buf, size_t len, size_t base, size_t *pos,
-		  const unsigned char **msg, size_t *mlen)
-{
-	struct sb_pb_rd r;
-	uint64_t n;
-	if (*pos == len)
-		return 0;
-	sb_pb_rd_init(&r, (const unsigned char *)buf + *pos, len - *pos, base + *pos);
-	if (sb_pb_read_varint(&r, &n)) {
-		if (len - *pos < SB_PB_VARINT_MAX && r.why && !strcmp(r.why, "truncated varint"))
-			return -EAGAIN;
-		snprintf(d->err, sizeof(d->err), "byte %zu: message length: %s", base + *pos,
-			 r.why);
-		return -EBADMSG;
-	}
-	if (n > SB_PBDEC_MAX_MESSAGE) {
-		snprintf(d->err, sizeof(d->err), "byte %zu: message of %llu bytes, more than %u",
-			 base + *pos, (unsigned long long)n, SB_PBDEC_MAX_MESSAGE);
-		return -E2BIG;
-	}
-	size_t h = (size_t)(r.p - r.start);
-	if (n > len - *pos - h)
-		return -EAGAIN;
-	*msg = r.p;
-	*mlen = (size_t)n;
-	*pos += h + (size_t)n;
-	return 1;
-}
-
-void sb_pbdec_init(struct sb_pbdec *d)
-{
-	memset(d, 0, sizeof(*d));
-	sb_evb_init(&d->evb);
-	sb_buf_init(&d->run);
-	sb_buf_init(&d->host);
-	sb_buf_init(&d->scratch);
-}
-
-void sb_pbdec_free(struct sb_pbdec *d)
-{
-	if (!d)
-		return;
-	sb_evb_free(&d->evb);
-	sb_buf_free(&d->run);
-	sb_buf_free(&d->host);
-	sb_buf_free(&d->scratch);
 }

@@ -75,6 +75,7 @@ int sb_pb_read_field(struct sb_pb_rd *r, struct sb_pb_field *f)
 	f->wt = (enum sb_pb_wiretype)(key & 7);
 	f->p = NULL;
 	f->n = 0;
+	f->body = 0;
 	f->u = 0;
 	switch (f->wt) {
 	case SB_PB_VARINT:
@@ -93,6 +94,7 @@ int sb_pb_read_field(struct sb_pb_rd *r, struct sb_pb_field *f)
 		}
 		f->p = r->p;
 		f->n = (size_t)n;
+		f->body = sb_pb_rd_off(r);
 		r->p += n;
 		return 1;
 	}

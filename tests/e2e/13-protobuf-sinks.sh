@@ -5,7 +5,9 @@
 # fixtures, synthetic with unsorted labels, scrape with a histogram and a
 # summary, the agent's own telemetry). `sensorbus decode` gives the json
 # sink's bytes exactly, for the file and for the stdout sink through a
-# pipe; `protoc --decode sensorbus.v1.Event` reads one message.
+# pipe; `protoc --decode sensorbus.v1.Event` reads one message. The
+# consumer follows the schema's rules for readers: names and labels by
+# index into the event's symbols, integers as int_value.
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3 # Debian's, where python3-protobuf is
@@ -83,7 +85,20 @@ def fields_of(e):
         f[x.key] = getattr(x, x.WhichOneof("value"))
     return f
 
-stats = {"histogram": 0, "summary": 0, "samples": 0}
+# the schema's rules for readers (events.proto): symbols by index
+def name_of(e, s):
+    return s.name if s.WhichOneof("name_value") == "name" else e.symbols[s.name_ref]
+
+def labels_of(e, s):
+    ls = [(l.name, l.value) for l in s.labels]
+    r = s.label_refs
+    assert len(r) % 2 == 0, r
+    return ls + [(e.symbols[r[i]], e.symbols[r[i + 1]]) for i in range(0, len(r), 2)]
+
+def value_of(s):
+    return s.int_value if s.WhichOneof("number") == "int_value" else s.value
+
+stats = {"histogram": 0, "summary": 0, "samples": 0, "int_value": 0, "refs": 0}
 for e, j in zip(evs, lines):
     assert e.seq == j["seq"] and e.run == j["run"] and e.host == j["host"], (e.seq, j["seq"])
     assert e.source == j["source"] and e.kind == j["kind"]
@@ -99,10 +114,12 @@ for e, j in zip(evs, lines):
     assert len(js) == len(e.samples)
     for s, js1 in zip(e.samples, js):
         stats["samples"] += 1
-        assert s.name == js1["name"]
-        names = [l.name for l in s.labels]
-        assert names == sorted(names), names
-        assert {l.name: l.value for l in s.labels} == js1.get("labels", {})
+        assert name_of(e, s) == js1["name"]
+        ls = labels_of(e, s)
+        assert [n for n, v in ls] == sorted(n for n, v in ls), ls
+        assert dict(ls) == js1.get("labels", {})
+        stats["refs"] += s.WhichOneof("name_value") == "name_ref"
+        stats["int_value"] += s.WhichOneof("number") == "int_value"
         assert TYPES[s.type] == js1.get("type"), (s.type, js1)
         if s.type == pb.METRIC_TYPE_HISTOGRAM:
             stats["histogram"] += 1
@@ -117,14 +134,15 @@ for e, j in zip(evs, lines):
             for q, jq in zip(s.quantiles, js1["quantiles"]):
                 assert same(q.quantile, jq["quantile"]) and same(q.value, jq["value"])
         else:
-            assert same(s.value, js1["value"]), (s.name, s.value, js1["value"])
+            assert same(value_of(s), js1["value"]), (name_of(e, s), s, js1["value"])
             continue
         c = s.count if s.WhichOneof("count_value") != "count_float" else s.count_float
         assert same(s.sum, js1["sum"]) and same(c, js1["count"])
 sources = {e.source for e in evs}
 assert {"proc", "synthetic", "scrape", "agent"} <= sources, sources
 assert stats["histogram"] and stats["summary"], stats
-assert any(len(s.labels) == 12 for e in evs for s in e.samples)  # l10 < l2: sorted
+assert any(len(labels_of(e, s)) == 12 for e in evs for s in e.samples)  # l10 < l2: sorted
+assert stats["refs"] and stats["int_value"], stats
 print("events", len(evs), stats, "bytes pb/json %.2f" % (len(data) / sum(len(json.dumps(l)) for l in lines)))
 PY
 

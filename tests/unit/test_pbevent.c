@@ -256,6 +256,142 @@ static void test_random_labels_round_trip(void **state)
 	sb_evb_free(&b);
 }
 
+/* Names and label strings are written once each, in the event's symbols,
+ * and samples refer to them: a name repeated by 16 series is in the
+ * message once. */
+static void test_repeated_names_are_written_once(void **state)
+{
+	(void)state;
+	struct sb_evb b;
+	sb_evb_init(&b);
+	sb_evb_begin(&b, "proc", "metrics");
+	for (int c = 0; c < 16; c++) {
+		char cpu[4];
+		snprintf(cpu, sizeof(cpu), "%d", c);
+		sb_evb_sample(&b, "node_cpu_seconds_total", SB_COUNTER, 3018.54 + c);
+		sb_evb_label(&b, "cpu", cpu);
+		sb_evb_label(&b, "mode", "user");
+	}
+	struct sb_event *ev = finish(&b, 7);
+	assert_round_trip(ev);
+	struct sb_buf pb;
+	sb_buf_init(&pb);
+	sb_pb_event(&pb, &cc, ev);
+	int found = 0;
+	for (const char *p = pb.data;
+	     (p = memmem(p, pb.len - (size_t)(p - pb.data), "node_cpu", 8)); p++)
+		found++;
+	assert_int_equal(found, 1);
+	assert_non_null(memmem(pb.data, pb.len, "\x62\x04user", 6)); /* symbols, field 12 */
+	sb_buf_free(&pb);
+	sb_event_unref(ev);
+	sb_evb_free(&b);
+}
+
+/* Integral values go as int_value (a zigzag varint) while that is shorter
+ * than a double; everything else, -0 included, stays a double, and all of
+ * them come back exactly. */
+static void test_integer_values_are_varints_and_round_trip(void **state)
+{
+	(void)state;
+	static const double values[] = {1,
+					-1,
+					42,
+					3712503808.0,
+					281474976710655.0,
+					-281474976710655.0,
+					281474976710656.0,
+					9007199254740993.0,
+					-9223372036854775808.0,
+					18446744073709551616.0,
+					0.5,
+					-0.0,
+					0,
+					1e300,
+					NAN,
+					-INFINITY};
+	struct sb_evb b;
+	sb_evb_init(&b);
+	sb_evb_begin(&b, "proc", "metrics");
+	for (size_t i = 0; i < SB_ARRAY_SIZE(values); i++)
+		sb_evb_sample(&b, "v", SB_GAUGE, values[i]);
+	struct sb_event *ev = finish(&b, 1);
+	assert_round_trip(ev);
+	sb_event_unref(ev);
+
+	/* value 1: name_ref 0, type 1, int_value zigzag(1) = 2 */
+	sb_evb_begin(&b, "", "");
+	sb_evb_time(&b, 0);
+	sb_evb_sample(&b, "v", SB_GAUGE, 1);
+	ev = finish(&b, 0);
+	struct sb_buf pb;
+	sb_buf_init(&pb);
+	struct sb_codec_ctx none = {.run = "", .host = ""};
+	sb_pb_event(&pb, &none, ev);
+	assert_int_equal(pb.len, 3 + 8);
+	assert_memory_equal(pb.data, "\x62\x01v\x42\x06\x50\x00\x18\x01\x60\x02", 11);
+	sb_buf_free(&pb);
+	sb_event_unref(ev);
+	sb_evb_free(&b);
+}
+
+static void assert_json(struct sb_pbdec *d, const char *p, size_t n, const char *want)
+{
+	struct sb_event *ev = NULL;
+	if (sb_pbdec_event(d, p, n, 0, &ev))
+		fail_msg("decode: %s", d->err);
+	struct sb_buf j;
+	sb_buf_init(&j);
+	struct sb_codec_ctx c = {.run = d->run.data, .host = d->host.data};
+	sb_json_event(&j, &c, ev);
+	assert_int_equal(j.err, 0);
+	sb_buf_cstr(&j);
+	assert_string_equal(j.data, want);
+	sb_buf_free(&j);
+	sb_event_unref(ev);
+}
+
+#define JSON_OF(d, lit, want) assert_json(d, lit, sizeof(lit) - 1, want)
+
+/* What a writer without symbols sends (names, Label messages and doubles
+ * inline), unpacked label_refs, and both forms in one sample are all read
+ * as the schema says. */
+static void test_every_form_the_schema_allows_is_read(void **state)
+{
+	(void)state;
+	struct sb_pbdec d;
+	sb_pbdec_init(&d);
+	const char *head = "{\"seq\":0,\"run\":\"\",\"time\":\"1970-01-01T00:00:00.000000000Z\","
+			   "\"host\":\"\",\"source\":\"\",\"kind\":\"\",";
+	char want[512];
+	/* inline: name "up", label job=a, value 1.0 as a double */
+	snprintf(want, sizeof(want), "%s%s", head,
+		 "\"samples\":[{\"name\":\"up\",\"labels\":{\"job\":\"a\"},\"value\":1}]}\n");
+	JSON_OF(&d,
+		"\x42\x17\x0a\x02up\x12\x08\x0a\x03job\x12\x01"
+		"a\x21\x00\x00\x00\x00\x00\x00\xf0\x3f",
+		want);
+	/* symbols, name_ref, label_refs one varint field each, int_value -3 */
+	snprintf(want, sizeof(want), "%s%s", head,
+		 "\"samples\":[{\"name\":\"up\",\"labels\":{\"job\":\"a\"},\"value\":-3}]}\n");
+	JSON_OF(&d,
+		"\x62\x02up\x62\x03job\x62\x01"
+		"a\x42\x08\x50\x00\x58\x01\x58\x02\x60\x05",
+		want);
+	/* both forms of labels, sorted together; the last of name and
+	 * name_ref wins, as does the last of value and int_value */
+	snprintf(want, sizeof(want), "%s%s", head,
+		 "\"samples\":[{\"name\":\"up\",\"labels\":{\"b\":\"a\",\"job\":\"a\"},"
+		 "\"value\":2.5}]}\n");
+	JSON_OF(&d,
+		"\x62\x02up\x62\x03job\x62\x01"
+		"a\x42\x1c\x0a\x01x\x50\x00\x5a\x02\x01\x02\x12\x06\x0a\x01"
+		"b\x12\x01"
+		"a\x60\x05\x21\x00\x00\x00\x00\x00\x00\x04\x40",
+		want);
+	sb_pbdec_free(&d);
+}
+
 /* The schema sorts labels: an event that did not comes back sorted. */
 static void test_unsorted_labels_come_back_sorted(void **state)
 {
@@ -410,6 +546,20 @@ static void test_malformed_messages_say_what_and_where(void **state)
 	assert_int_equal(DEC(&d, "\x12\x02"
 				 "a\xd9"),
 			 -EBADMSG);
+	/* a name_ref past the symbols */
+	assert_int_equal(DEC(&d, "\x62\x01x\x42\x02\x50\x01"), -EBADMSG);
+	assert_string_equal(d.err, "byte 105: Sample: name_ref 1, past the event's 1 symbols");
+	/* label_refs: a name without its value, an index past the symbols, a
+	 * double, a varint cut short */
+	assert_int_equal(DEC(&d, "\x62\x01x\x42\x03\x5a\x01\x00"), -EBADMSG);
+	assert_non_null(strstr(d.err, "byte 103: Sample: 1 label_refs, not name and value pairs"));
+	assert_int_equal(DEC(&d, "\x62\x01x\x42\x04\x5a\x02\x00\x07"), -EBADMSG);
+	assert_string_equal(d.err,
+			    "byte 108: Sample: label_refs index 7, past the event's 1 symbols");
+	assert_int_equal(DEC(&d, "\x42\x09\x59\x00\x00\x00\x00\x00\x00\x00\x00"), -EBADMSG);
+	assert_non_null(strstr(d.err, "byte 102: Sample field 11: wire type 1, expected 0 or 2"));
+	assert_int_equal(DEC(&d, "\x62\x01x\x42\x05\x5a\x03\x00\x00\x80"), -EBADMSG);
+	assert_non_null(strstr(d.err, "label_refs: truncated varint"));
 	sb_pbdec_free(&d);
 }
 
@@ -515,6 +665,9 @@ int main(void)
 	    cmocka_unit_test(test_process_records_round_trip),
 	    cmocka_unit_test(test_target_and_other_fields_round_trip),
 	    cmocka_unit_test(test_random_labels_round_trip),
+	    cmocka_unit_test(test_repeated_names_are_written_once),
+	    cmocka_unit_test(test_integer_values_are_varints_and_round_trip),
+	    cmocka_unit_test(test_every_form_the_schema_allows_is_read),
 	    cmocka_unit_test(test_unsorted_labels_come_back_sorted),
 	    cmocka_unit_test(test_truncated_messages_fail_cleanly),
 	    cmocka_unit_test(test_malformed_messages_say_what_and_where),
