@@ -562,7 +562,7 @@ struct proc_state {
 	uint64_t stat_round;
 	struct proc_cpu_sysfs *cpu_sysfs; /* the cpu collector's sysfs part */
 	struct proc_procs *procs;	  /* the processes collector's */
-	struct proc_bpfread *bpfread;	  /* ... with the BPF reader (procs_bpf.c) */
+	struct proc_bpfread *bpfread;	  /* ... its walk over every process (procs_walk.c) */
 	struct proc_groups *groups;	  /* ... its groups (groups.c) */
 	/* The sensor, in the agent (NULL in unit tests): for a collector that
 	 * ends its round later on the loop (the BPF process reader). */
@@ -609,11 +609,20 @@ int sb_proc_cpu_sysfs_init(struct proc_state *st);
 void sb_proc_cpu_sysfs_collect(struct proc_state *st, struct sb_evb *b);
 void sb_proc_cpu_sysfs_free(struct proc_state *st);
 
-/* The BPF process reader (procs_bpf.c): 0 when it runs, else <0 with why.
- * collect starts a walk whose samples go out as their own event. */
-int sb_proc_bpfread_init(struct proc_state *st, char *why, size_t whylen);
+/* The walk over every process (procs_walk.c), from the task iterator (bpf)
+ * or procfs: 0 when it runs, else <0 with why. collect starts a walk whose
+ * samples go out as their own event. */
+int sb_proc_walk_init(struct proc_state *st, bool bpf, char *why, size_t whylen);
 void sb_proc_bpfread_collect(struct proc_state *st);
 void sb_proc_bpfread_free(struct proc_state *st);
+
+/* Every process from procfs, a bounded number per step (procs_procfs.c). */
+struct sb_procfs_walk;
+int sb_procfs_walk_open(struct sb_procfs_walk **out, const char *procfs, double hz, double page);
+int sb_procfs_walk_begin(struct sb_procfs_walk *w);
+int sb_procfs_walk_step(struct sb_procfs_walk *w, size_t max_procs);
+struct sb_taskfold *sb_procfs_walk_fold(struct sb_procfs_walk *w);
+void sb_procfs_walk_close(struct sb_procfs_walk *w);
 
 /* Groups (groups.c): every process of a walk counted into its group. */
 int sb_proc_groups_init(struct proc_state *st);

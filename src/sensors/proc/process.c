@@ -688,7 +688,7 @@ static int procs_init(struct proc_state *st, struct sb_proc_coll *c)
 		return r;
 	char why[256] = "process_reader is procfs";
 	if (cfg->process_reader != SB_PROC_READER_PROCFS &&
-	    sb_proc_bpfread_init(st, why, sizeof(why)) == 0) {
+	    sb_proc_walk_init(st, true, why, sizeof(why)) == 0) {
 		sb_info(st->comp, "process reader: bpf (task iterator)");
 		return 0;
 	}
@@ -698,6 +698,14 @@ static int procs_init(struct proc_state *st, struct sb_proc_coll *c)
 		sb_info(st->comp, "process reader: procfs: %s", why);
 	else
 		sb_info(st->comp, "process reader: procfs (process_reader is procfs)");
+	/* groups need every process: a walk of procfs; watched processes
+	 * alone keep their files open instead (this file) */
+	if (cfg->groups != SB_PROC_GROUPS_OFF) {
+		r = sb_proc_walk_init(st, false, why, sizeof(why));
+		if (r)
+			sb_err(st->comp, "process reader: %s", why);
+		return r;
+	}
 	return sb_proc_procs_init(st);
 }
 

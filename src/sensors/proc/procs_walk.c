@@ -1,13 +1,14 @@
-/* The processes collector's BPF reader (sensors.proc.process_reader): every
- * process from the task iterator (sb_taskiter.h) each round, the watched
- * ones (processes, pids) published with the same names, labels and values
- * as the procfs reader (procmetrics.c), and the groups (groups.c).
+/* The processes collector's walk over every process each round: from the
+ * BPF task iterator (sb_taskiter.h) where it runs, else from procfs
+ * (procs_procfs.c) when groups are on. Its watched processes (processes,
+ * pids) are published with the same names, labels and values as the procfs
+ * reader's (procmetrics.c), and its groups (groups.c).
  *
- * A walk is read in steps of WALK_STEP_BYTES, one per turn of the loop: an
- * eventfd stays readable while a walk is under way (the loop is
- * level-triggered), so every other timer and fd is served between two
- * steps. The round's samples go out as their own event when the walk ends;
- * the sensor's round ends then (proc.c: round_pending). */
+ * A walk is read in steps, one per turn of the loop: an eventfd stays
+ * readable while a walk is under way (the loop is level-triggered), so every
+ * other timer and fd is served between two steps. The round's samples go
+ * out as their own event when the walk ends; the sensor's round ends then
+ * (proc.c: round_pending). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,8 +22,19 @@
 #include "sb_loop.h"
 #include "sb_taskiter.h"
 
+/* A walk's source, as a row: the task iterator or procfs. */
+struct walk_src {
+	const char *name;
+	int (*begin)(struct proc_bpfread *r);
+	/* one step: 1 more to come, 0 done, <0 failed */
+	int (*step)(struct proc_bpfread *r);
+	struct sb_taskfold *(*fold)(struct proc_bpfread *r);
+};
+
 /* About 280 records: one or two reads, tens of microseconds a turn. */
 #define WALK_STEP_BYTES (64 * 1024)
+/* procfs: five files a process, a few milliseconds a turn */
+#define WALK_STEP_PROCS 64
 #define NO_MATCH (-1)
 #define BY_PID (-2)
 
@@ -36,7 +48,9 @@ struct sel {
 };
 
 struct proc_bpfread {
+	const struct walk_src *src;
 	struct sb_taskiter *ti;
+	struct sb_procfs_walk *pw;
 	int efd;
 	int procfs; /* dirfd: cmdline for matching by argv[0], fields the kernel lacks */
 	bool busy;
@@ -198,7 +212,7 @@ static void walk_done(struct proc_state *st, struct proc_bpfread *r)
 {
 	struct sb_sensor *s = st->sensor;
 	struct sb_evb *b = &s->evb;
-	struct sb_taskfold *f = (struct sb_taskfold *)sb_taskiter_fold(r->ti);
+	struct sb_taskfold *f = r->src->fold(r);
 	st->statinfo = r->statinfo;
 	sb_evb_begin(b, "proc", "metrics");
 	watched_samples(st, r, f, b);
@@ -212,7 +226,7 @@ static void on_step(void *arg, int fd, uint32_t events)
 	(void)events;
 	struct proc_state *st = arg;
 	struct proc_bpfread *r = st->bpfread;
-	int e = sb_taskiter_step(r->ti, WALK_STEP_BYTES);
+	int e = r->src->step(r);
 	if (e > 0)
 		return; /* the eventfd stays readable: the next turn goes on */
 	uint64_t v;
@@ -242,7 +256,7 @@ void sb_proc_bpfread_collect(struct proc_state *st)
 			  (unsigned long long)r->skipped);
 		return;
 	}
-	int e = sb_taskiter_begin(r->ti);
+	int e = r->src->begin(r);
 	uint64_t one = 1;
 	if (!e && write(r->efd, &one, sizeof(one)) < 0)
 		e = -errno;
@@ -258,7 +272,26 @@ void sb_proc_bpfread_collect(struct proc_state *st)
 	st->round_pending = true;
 }
 
-int sb_proc_bpfread_init(struct proc_state *st, char *why, size_t whylen)
+static int iter_begin(struct proc_bpfread *r) { return sb_taskiter_begin(r->ti); }
+static int iter_step(struct proc_bpfread *r) { return sb_taskiter_step(r->ti, WALK_STEP_BYTES); }
+static struct sb_taskfold *iter_fold(struct proc_bpfread *r)
+{
+	return (struct sb_taskfold *)sb_taskiter_fold(r->ti);
+}
+static int procfs_begin(struct proc_bpfread *r) { return sb_procfs_walk_begin(r->pw); }
+static int procfs_step(struct proc_bpfread *r)
+{
+	return sb_procfs_walk_step(r->pw, WALK_STEP_PROCS);
+}
+static struct sb_taskfold *procfs_fold(struct proc_bpfread *r)
+{
+	return sb_procfs_walk_fold(r->pw);
+}
+
+static const struct walk_src src_iter = {"the task iterator", iter_begin, iter_step, iter_fold};
+static const struct walk_src src_procfs = {"procfs", procfs_begin, procfs_step, procfs_fold};
+
+int sb_proc_walk_init(struct proc_state *st, bool bpf, char *why, size_t whylen)
 {
 	struct proc_bpfread *r = calloc(1, sizeof(*r));
 	if (!r) {
@@ -268,6 +301,7 @@ int sb_proc_bpfread_init(struct proc_state *st, char *why, size_t whylen)
 	r->efd = r->procfs = -1;
 	r->self = (uint32_t)getpid();
 	r->rl.interval_ns = 300 * SB_NSEC_PER_SEC;
+	r->src = bpf ? &src_iter : &src_procfs;
 	st->bpfread = r;
 	int e = 0;
 	if (!st->sensor) {
@@ -276,10 +310,16 @@ int sb_proc_bpfread_init(struct proc_state *st, char *why, size_t whylen)
 	} else if ((r->procfs = open(st->cfg->procfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		e = -errno;
 		snprintf(why, whylen, "cannot open %s: %s", st->cfg->procfs, strerror(-e));
-	} else if (strcmp(st->cfg->procfs, "/proc")) {
+	} else if (bpf && strcmp(st->cfg->procfs, "/proc")) {
 		snprintf(why, whylen, "procfs is %s, not this host's /proc", st->cfg->procfs);
 		e = -ENOTSUP;
-	} else if ((e = sb_taskiter_open(&r->ti, why, whylen)) == 0) {
+	} else if (bpf) {
+		e = sb_taskiter_open(&r->ti, why, whylen);
+	} else if ((e = sb_procfs_walk_open(&r->pw, st->cfg->procfs, st->env.user_hz,
+					    st->env.page_size))) {
+		snprintf(why, whylen, "cannot open %s: %s", st->cfg->procfs, strerror(-e));
+	}
+	if (!e) {
 		r->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (r->efd < 0 ||
 		    sb_loop_add_fd(st->sensor->loop, r->efd, SB_EV_READ, on_step, st)) {
@@ -305,6 +345,7 @@ void sb_proc_bpfread_free(struct proc_state *st)
 	if (r->procfs >= 0)
 		close(r->procfs);
 	sb_taskiter_close(r->ti);
+	sb_procfs_walk_close(r->pw);
 	free(r->sel);
 	free(r->next);
 	free(r);
