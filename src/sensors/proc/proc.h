@@ -622,6 +622,9 @@ int sb_procfs_walk_open(struct sb_procfs_walk **out, const char *procfs, double 
 int sb_procfs_walk_begin(struct sb_procfs_walk *w);
 int sb_procfs_walk_step(struct sb_procfs_walk *w, size_t max_procs);
 struct sb_taskfold *sb_procfs_walk_fold(struct sb_procfs_walk *w);
+/* One process, outside a walk; false when it is not there. */
+struct sb_task;
+bool sb_procfs_walk_one(struct sb_procfs_walk *w, uint32_t pid, struct sb_task *t);
 void sb_procfs_walk_close(struct sb_procfs_walk *w);
 
 /* Groups (groups.c): every process of a walk counted into its group. */

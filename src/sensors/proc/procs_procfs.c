@@ -112,6 +112,11 @@ static bool read_task(struct sb_procfs_walk *w, uint32_t pid, struct sb_task *t)
 	return true;
 }
 
+bool sb_procfs_walk_one(struct sb_procfs_walk *w, uint32_t pid, struct sb_task *t)
+{
+	return read_task(w, pid, t);
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;

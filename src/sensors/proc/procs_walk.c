@@ -214,6 +214,11 @@ static void walk_done(struct proc_state *st, struct proc_bpfread *r)
 	struct sb_evb *b = &s->evb;
 	struct sb_taskfold *f = r->src->fold(r);
 	st->statinfo = r->statinfo;
+	/* fields the kernel could not give, from procfs: the groups count
+	 * every process (watched ones alone are filled as they are published) */
+	for (size_t i = 0; st->groups && i < f->n; i++)
+		if (f->tasks[i].missing)
+			fill_missing(st, r, &f->tasks[i]);
 	sb_evb_begin(b, "proc", "metrics");
 	watched_samples(st, r, f, b);
 	sb_proc_groups_collect(st, f, b);
@@ -274,9 +279,19 @@ void sb_proc_bpfread_collect(struct proc_state *st)
 
 static int iter_begin(struct proc_bpfread *r) { return sb_taskiter_begin(r->ti); }
 static int iter_step(struct proc_bpfread *r) { return sb_taskiter_step(r->ti, WALK_STEP_BYTES); }
+/* The task iterator does not visit pid 1 on some kernels (6.18 here: the
+ * walk starts after it); it is read from procfs, when the walk lacks it. */
 static struct sb_taskfold *iter_fold(struct proc_bpfread *r)
 {
-	return (struct sb_taskfold *)sb_taskiter_fold(r->ti);
+	struct sb_taskfold *f = (struct sb_taskfold *)sb_taskiter_fold(r->ti);
+	struct sb_task init;
+	if ((f->n && f->tasks[0].pid == 1) || !sb_procfs_walk_one(r->pw, 1, &init) ||
+	    sb_grow((void **)&f->tasks, &f->cap, f->n + 1, sizeof(*f->tasks)))
+		return f;
+	memmove(f->tasks + 1, f->tasks, f->n * sizeof(*f->tasks));
+	f->tasks[0] = init;
+	f->n++;
+	return f;
 }
 static int procfs_begin(struct proc_bpfread *r) { return sb_procfs_walk_begin(r->pw); }
 static int procfs_step(struct proc_bpfread *r)
@@ -313,11 +328,11 @@ int sb_proc_walk_init(struct proc_state *st, bool bpf, char *why, size_t whylen)
 	} else if (bpf && strcmp(st->cfg->procfs, "/proc")) {
 		snprintf(why, whylen, "procfs is %s, not this host's /proc", st->cfg->procfs);
 		e = -ENOTSUP;
-	} else if (bpf) {
-		e = sb_taskiter_open(&r->ti, why, whylen);
 	} else if ((e = sb_procfs_walk_open(&r->pw, st->cfg->procfs, st->env.user_hz,
 					    st->env.page_size))) {
 		snprintf(why, whylen, "cannot open %s: %s", st->cfg->procfs, strerror(-e));
+	} else if (bpf) {
+		e = sb_taskiter_open(&r->ti, why, whylen);
 	}
 	if (!e) {
 		r->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
