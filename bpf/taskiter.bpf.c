@@ -43,91 +43,98 @@ static __always_inline void read_rss(struct mm_struct *mm, struct sb_task_rec *r
 {
 	if (bpf_core_type_exists(struct mm_rss_stat___pre62)) {
 		struct mm_struct___pre62 *o = (void *)mm;
-		long c[SB_RSS_MAX];
-		bpf_core_read(&c, sizeof(c), &o->rss_stat.count);
 		for (int i = 0; i < SB_RSS_MAX; i++)
-			r->rss[i] = clamp0(c[i]);
+			r->rss[i] = clamp0(o->rss_stat.count[i]);
 	} else if (bpf_core_field_exists(((struct mm_struct___v62 *)0)->rss_stat)) {
 		struct mm_struct___v62 *n = (void *)mm;
 		for (int i = 0; i < SB_RSS_MAX; i++)
-			r->rss[i] = clamp0(BPF_CORE_READ(n, rss_stat[i].count));
+			r->rss[i] = clamp0(n->rss_stat[i].count);
 	} else {
 		r->flags |= SB_TASK_NO_RSS;
 	}
 }
 
+/* What one walk step builds: the record, and the open fd bitmap copied in
+ * one helper call (a call per word would cost more than the rest of the
+ * record). */
+struct scratch {
+	struct sb_task_rec rec;
+	__u64 fdbits[SB_TASK_FD_WORDS];
+};
+
 /* The set bits of the open fd bitmap below max_fds, as /proc/<pid>/fd lists
- * them; a table too large for the bounded loop is left to procfs. */
-static __always_inline void count_fds(struct task_struct *t, struct sb_task_rec *r)
+ * them; a table larger than the scratch copy is left to procfs. */
+static __always_inline void count_fds(struct task_struct *t, struct scratch *sc)
 {
-	struct files_struct *files = BPF_CORE_READ(t, files);
+	struct sb_task_rec *r = &sc->rec;
+	struct files_struct *files = t->files;
 	if (!files) {
 		r->flags |= SB_TASK_NO_FILES;
 		return;
 	}
-	struct fdtable *fdt = BPF_CORE_READ(files, fdt);
-	unsigned int max = BPF_CORE_READ(fdt, max_fds);
-	unsigned long *bits = BPF_CORE_READ(fdt, open_fds);
-	unsigned int words = max / 64;
+	struct fdtable *fdt = files->fdt;
+	unsigned int words = fdt->max_fds / 64;
+	unsigned long *bits = fdt->open_fds;
 	if (words > SB_TASK_FD_WORDS) {
 		r->flags |= SB_TASK_NO_FDS;
 		return;
 	}
+	__u32 size = words * 8;
+	if (!size || size > sizeof(sc->fdbits) || bpf_probe_read_kernel(sc->fdbits, size, bits))
+		return;
 	__u32 n = 0;
-	for (unsigned int i = 0; i < SB_TASK_FD_WORDS && i < words; i++) {
-		__u64 w = 0;
-		bpf_probe_read_kernel(&w, sizeof(w), bits + i);
-		n += __builtin_popcountll(w);
-	}
+	for (unsigned int i = 0; i < SB_TASK_FD_WORDS && i < words; i++)
+		n += __builtin_popcountll(sc->fdbits[i]);
 	r->open_fds = n;
 }
 
 static __always_inline void add_io(struct sb_task_rec *r, struct task_io_accounting *io)
 {
-	r->rchar += BPF_CORE_READ(io, rchar);
-	r->wchar += BPF_CORE_READ(io, wchar);
-	r->syscr += BPF_CORE_READ(io, syscr);
-	r->syscw += BPF_CORE_READ(io, syscw);
-	r->read_bytes += BPF_CORE_READ(io, read_bytes);
-	r->write_bytes += BPF_CORE_READ(io, write_bytes);
-	r->cancelled_write_bytes += BPF_CORE_READ(io, cancelled_write_bytes);
+	r->rchar += io->rchar;
+	r->wchar += io->wchar;
+	r->syscr += io->syscr;
+	r->syscw += io->syscw;
+	r->read_bytes += io->read_bytes;
+	r->write_bytes += io->write_bytes;
+	r->cancelled_write_bytes += io->cancelled_write_bytes;
 }
 
 /* The process-wide part, on the leader's record: its signal totals (threads
  * that exited) and what belongs to the process, not a thread. */
-static __always_inline void leader(struct task_struct *t, struct sb_task_rec *r)
+static __always_inline void leader(struct task_struct *t, struct scratch *sc)
 {
-	struct signal_struct *sig = BPF_CORE_READ(t, signal);
-	r->utime_ns += BPF_CORE_READ(sig, utime);
-	r->stime_ns += BPF_CORE_READ(sig, stime);
-	r->runtime_ns += BPF_CORE_READ(sig, sum_sched_runtime);
-	r->min_flt += BPF_CORE_READ(sig, min_flt);
-	r->maj_flt += BPF_CORE_READ(sig, maj_flt);
-	r->nvcsw += BPF_CORE_READ(sig, nvcsw);
-	r->nivcsw += BPF_CORE_READ(sig, nivcsw);
+	struct sb_task_rec *r = &sc->rec;
+	struct signal_struct *sig = t->signal;
+	r->utime_ns += sig->utime;
+	r->stime_ns += sig->stime;
+	r->runtime_ns += sig->sum_sched_runtime;
+	r->min_flt += sig->min_flt;
+	r->maj_flt += sig->maj_flt;
+	r->nvcsw += sig->nvcsw;
+	r->nivcsw += sig->nivcsw;
 	if (bpf_core_field_exists(sig->ioac))
 		add_io(r, &sig->ioac);
-	r->nr_threads = BPF_CORE_READ(sig, nr_threads);
-	r->nofile = BPF_CORE_READ(sig, rlim[RLIMIT_NOFILE].rlim_cur);
-	r->uid = BPF_CORE_READ(t, real_cred, uid.val);
-	r->ppid = BPF_CORE_READ(t, real_parent, tgid);
-	r->cgroup_id = BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);
-	struct mm_struct *mm = BPF_CORE_READ(t, mm);
+	r->nr_threads = sig->nr_threads;
+	r->nofile = sig->rlim[RLIMIT_NOFILE].rlim_cur;
+	r->uid = t->real_cred->uid.val;
+	r->ppid = t->real_parent->tgid;
+	r->cgroup_id = t->cgroups->dfl_cgrp->kn->id;
+	struct mm_struct *mm = t->mm;
 	if (mm) {
 		read_rss(mm, r);
-		r->total_vm = BPF_CORE_READ(mm, total_vm);
+		r->total_vm = mm->total_vm;
 	} else {
 		r->flags |= SB_TASK_NO_MM;
 	}
-	count_fds(t, r);
+	count_fds(t, sc);
 }
 
-/* One record is built here: too big for the stack next to the rest. */
+/* Too big for the stack. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct sb_task_rec);
+	__type(value, struct scratch);
 } task_scratch SEC(".maps");
 
 SEC("iter/task")
@@ -137,33 +144,36 @@ int task_iter(struct bpf_iter__task *ctx)
 	__u32 zero = 0;
 	if (!t)
 		return 0; /* the end of the walk */
-	struct sb_task_rec *r = bpf_map_lookup_elem(&task_scratch, &zero);
-	if (!r)
+	struct scratch *sc = bpf_map_lookup_elem(&task_scratch, &zero);
+	if (!sc)
 		return 0;
+	struct sb_task_rec *r = &sc->rec;
 	__builtin_memset(r, 0, sizeof(*r));
-	r->tgid = BPF_CORE_READ(t, tgid);
-	r->tid = BPF_CORE_READ(t, pid);
-	r->state = (__u32)sb_task_state(false, t);
-	r->exit_state = BPF_CORE_READ(t, exit_state);
-	r->nice = BPF_CORE_READ(t, static_prio) - 120;
-	r->start_ns = BPF_CORE_READ(t, start_boottime);
-	r->utime_ns = BPF_CORE_READ(t, utime);
-	r->stime_ns = BPF_CORE_READ(t, stime);
-	r->runtime_ns = BPF_CORE_READ(t, se.sum_exec_runtime);
-	r->min_flt = BPF_CORE_READ(t, min_flt);
-	r->maj_flt = BPF_CORE_READ(t, maj_flt);
-	r->nvcsw = BPF_CORE_READ(t, nvcsw);
-	r->nivcsw = BPF_CORE_READ(t, nivcsw);
+	/* direct loads: the iterator's task is a BTF pointer the verifier
+	 * trusts, and a load through it costs far less than a helper call */
+	r->tgid = t->tgid;
+	r->tid = t->pid;
+	r->state = (__u32)sb_task_state(true, t);
+	r->exit_state = t->exit_state;
+	r->nice = t->static_prio - 120;
+	r->start_ns = t->start_boottime;
+	r->utime_ns = t->utime;
+	r->stime_ns = t->stime;
+	r->runtime_ns = t->se.sum_exec_runtime;
+	r->min_flt = t->min_flt;
+	r->maj_flt = t->maj_flt;
+	r->nvcsw = t->nvcsw;
+	r->nivcsw = t->nivcsw;
 	if (bpf_core_field_exists(t->ioac))
 		add_io(r, &t->ioac);
 	else
 		r->flags |= SB_TASK_NO_IO;
-	if (BPF_CORE_READ(t, flags) & PF_KTHREAD)
+	if (t->flags & PF_KTHREAD)
 		r->flags |= SB_TASK_KTHREAD;
-	bpf_probe_read_kernel(r->comm, sizeof(r->comm), t->comm);
+	__builtin_memcpy(r->comm, t->comm, sizeof(r->comm));
 	if (r->tid == r->tgid) {
 		r->flags |= SB_TASK_LEADER;
-		leader(t, r);
+		leader(t, sc);
 	}
 	bpf_seq_write(ctx->meta->seq, r, sizeof(*r));
 	return 0;

@@ -38,6 +38,8 @@ struct sb_task {
 	uint64_t cgroup_id;
 	uint32_t open_fds;
 	uint32_t missing; /* SB_TASK_NO_IO, _NO_RSS, _NO_FDS: fields to read from procfs */
+	/* the fold's sums before the split: sampled user, system, precise */
+	uint64_t raw_ut, raw_st, raw_rt;
 };
 
 /* ---- the fold (pure) ---- */

@@ -71,9 +71,26 @@ static void thread_of(struct sb_task_thread *t, const struct sb_task_rec *r)
 	memcpy(t->io, io, sizeof(io));
 }
 
-/* The leader's record begins the process; its counters are stashed in the
- * unsplit fields until finish (utime_ns, stime_ns hold the raw ticks and
- * rchar.. the io; the runtime waits in the side list as a thread). */
+static void add_counts(struct sb_task *t, const struct sb_task_thread *th)
+{
+	t->raw_ut += th->utime;
+	t->raw_st += th->stime;
+	t->raw_rt += th->runtime;
+	t->min_flt += th->min_flt;
+	t->maj_flt += th->maj_flt;
+	t->nvcsw += th->nvcsw;
+	t->nivcsw += th->nivcsw;
+	t->rchar += th->io[0];
+	t->wchar += th->io[1];
+	t->syscr += th->io[2];
+	t->syscw += th->io[3];
+	t->read_bytes += th->io[4];
+	t->write_bytes += th->io[5];
+	t->cancelled_write_bytes += th->io[6];
+}
+
+/* The leader's record begins the process with its own and its signal
+ * counts; other threads wait in the side list until finish. */
 static int add_leader(struct sb_taskfold *f, const struct sb_task_rec *r)
 {
 	if (sb_grow((void **)&f->tasks, &f->cap, f->n + 1, sizeof(*f->tasks)))
@@ -97,6 +114,9 @@ static int add_leader(struct sb_taskfold *f, const struct sb_task_rec *r)
 	t->cgroup_id = r->cgroup_id;
 	t->open_fds = r->open_fds;
 	t->missing = r->flags & (SB_TASK_NO_IO | SB_TASK_NO_RSS | SB_TASK_NO_FDS);
+	struct sb_task_thread own;
+	thread_of(&own, r);
+	add_counts(t, &own);
 	if (f->n > 1 && t[-1].pid >= t->pid)
 		f->sorted = false;
 	return 0;
@@ -114,12 +134,7 @@ int sb_taskfold_add(struct sb_taskfold *f, const void *buf, size_t len)
 {
 	const struct sb_task_rec *r = buf;
 	for (size_t i = 0; i < len / sizeof(*r); i++) {
-		int e = 0;
-		/* the leader's own counters go with the threads': one sum */
-		if (r[i].flags & SB_TASK_LEADER)
-			e = add_leader(f, &r[i]);
-		if (!e)
-			e = add_thread(f, &r[i]);
+		int e = r[i].flags & SB_TASK_LEADER ? add_leader(f, &r[i]) : add_thread(f, &r[i]);
 		if (e)
 			return e;
 	}
@@ -159,37 +174,15 @@ void sb_taskfold_finish(struct sb_taskfold *f)
 	if (!f->sorted)
 		qsort(f->tasks, f->n, sizeof(*f->tasks), cmp_task);
 	f->sorted = true;
-	/* ut, st, rt per process, accumulated beside the tasks */
-	uint64_t(*cpu)[3] = f->n ? calloc(f->n, sizeof(*cpu)) : NULL;
-	if (f->n && !cpu) {
-		f->bad += f->npend;
-		f->npend = 0;
-	}
 	for (size_t i = 0; i < f->npend; i++) {
-		const struct sb_task_thread *th = &f->pend[i];
-		struct sb_task *t = (struct sb_task *)sb_taskfold_find(f, th->tgid);
-		if (!t) {
+		struct sb_task *t = (struct sb_task *)sb_taskfold_find(f, f->pend[i].tgid);
+		if (t)
+			add_counts(t, &f->pend[i]);
+		else
 			f->bad++; /* its leader was not seen: it exited during the walk */
-			continue;
-		}
-		size_t k = (size_t)(t - f->tasks);
-		cpu[k][0] += th->utime;
-		cpu[k][1] += th->stime;
-		cpu[k][2] += th->runtime;
-		t->min_flt += th->min_flt;
-		t->maj_flt += th->maj_flt;
-		t->nvcsw += th->nvcsw;
-		t->nivcsw += th->nivcsw;
-		t->rchar += th->io[0];
-		t->wchar += th->io[1];
-		t->syscr += th->io[2];
-		t->syscw += th->io[3];
-		t->read_bytes += th->io[4];
-		t->write_bytes += th->io[5];
-		t->cancelled_write_bytes += th->io[6];
 	}
-	for (size_t k = 0; cpu && k < f->n; k++)
-		split_runtime(&f->tasks[k], cpu[k][0], cpu[k][1], cpu[k][2]);
-	free(cpu);
+	for (size_t k = 0; k < f->n; k++)
+		split_runtime(&f->tasks[k], f->tasks[k].raw_ut, f->tasks[k].raw_st,
+			      f->tasks[k].raw_rt);
 	f->npend = 0;
 }
