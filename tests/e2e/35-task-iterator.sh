@@ -8,7 +8,9 @@
 #    meanwhile excepted);
 #  - a process whose threads did I/O and exited keeps their counts (the
 #    signal totals), as /proc/PID/io does, and its context switches are
-#    every thread's, which /proc/PID/status (the leader's) is not.
+#    every thread's, which /proc/PID/status (the leader's) is not;
+#  - unprivileged, the agent says in one line that the procfs reader runs
+#    and why, and still publishes the watched process's metrics.
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (CAP_BPF and CAP_PERFMON) to load the task iterator"
@@ -172,4 +174,20 @@ if int(h["nvcsw"]) <= a[helper]["vol"]:
     sys.exit(f"helper: nvcsw {h['nvcsw']} does not count the exited threads "
              f"(live threads {a[helper]['vol']})")
 PY
-ok "task iterator agrees with /proc"
+command -v setpriv >/dev/null || skip "setpriv (util-linux) is needed for the unprivileged run"
+chmod 755 "$TMP"
+printf '{"sensors":{"proc":{"collectors":["processes"],"pids":["%s"]}}}' "$helper" >"$TMP/u.json"
+chmod 644 "$TMP/u.json"
+setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+	"$SB_BIN" -c "$TMP/u.json" --once --sensors proc -o - >"$TMP/u.out" 2>"$TMP/u.err" ||
+	fail "unprivileged run: exit $?: $(cat "$TMP/u.err")"
+[ "$(grep -c 'process reader' "$TMP/u.err")" -eq 1 ] &&
+	grep -q 'process reader: procfs: no privilege to load BPF programs' "$TMP/u.err" ||
+	fail "unprivileged: the reader line: $(cat "$TMP/u.err")"
+python3 - "$TMP/u.out" "$helper" <<'PY' || fail "unprivileged: no process metrics: $(head -c 600 "$TMP/u.out")"
+import json, sys
+v = [s["value"] for line in open(sys.argv[1]) for s in json.loads(line).get("samples", [])
+     if s["name"] == "process_threads" and s["labels"].get("pid") == sys.argv[2]]
+assert v == [21], v
+PY
+ok "task iterator agrees with /proc; unprivileged, procfs says why"
