@@ -133,4 +133,57 @@ struct sb_task_ctx {
 	__u64 out_ts;	/* watched: when it last switched out (0: no baseline yet) */
 };
 
+/* ---- task iterator records (taskiter.bpf.c -> src/sensors/bpf/taskiter.c) ---- */
+
+#define SB_TASK_LEADER 0x1u    /* tid == tgid: carries the process-wide fields */
+#define SB_TASK_KTHREAD 0x2u   /* PF_KTHREAD */
+#define SB_TASK_NO_MM 0x4u     /* no memory map (kernel thread, zombie): rss, vm 0 */
+#define SB_TASK_NO_IO 0x8u     /* the kernel has no per-task I/O accounting */
+#define SB_TASK_NO_RSS 0x10u   /* no known rss_stat layout: read statm */
+#define SB_TASK_NO_FDS 0x20u   /* fd table larger than the program counts: read fd/ */
+#define SB_TASK_NO_FILES 0x40u /* no files table (exiting): open_fds 0 */
+/* Bitmap words of the open fd table the iterator counts (64 fds each). */
+#define SB_TASK_FD_WORDS 256
+/* mm rss counters, the kernel's NR_MM_COUNTERS order. */
+enum { SB_RSS_FILE, SB_RSS_ANON, SB_RSS_SWAP, SB_RSS_SHMEM, SB_RSS_MAX };
+
+/* One per task (thread) the iterator visits, fixed size. Counters are the
+ * thread's own; a leader's record adds its process's signal totals (the
+ * threads that exited) and the process-wide fields, so summing every record
+ * of a tgid gives what /proc/<tgid>/stat, io and status report for the
+ * whole process. */
+struct sb_task_rec {
+	__u32 tgid;
+	__u32 tid;
+	__u32 ppid;  /* real parent's tgid */
+	__u32 uid;   /* real uid */
+	__u32 state; /* __state (or state before 5.14) */
+	__s32 exit_state;
+	__s32 nice;
+	__u32 flags;	/* SB_TASK_* */
+	__u64 start_ns; /* start_boottime: ns since boot, suspend included */
+	__u64 utime_ns; /* tick-sampled split */
+	__u64 stime_ns;
+	__u64 runtime_ns; /* precise: se.sum_exec_runtime (+ sum_sched_runtime) */
+	__u64 min_flt;
+	__u64 maj_flt;
+	__u64 nvcsw;
+	__u64 nivcsw;
+	__u64 rchar;
+	__u64 wchar;
+	__u64 syscr;
+	__u64 syscw;
+	__u64 read_bytes;
+	__u64 write_bytes;
+	__u64 cancelled_write_bytes;
+	/* leader only */
+	__u64 rss[SB_RSS_MAX]; /* pages */
+	__u64 total_vm;	       /* pages */
+	__u64 nofile;	       /* RLIMIT_NOFILE soft limit */
+	__u64 cgroup_id;       /* cgroup v2 id: the inode of its directory */
+	__u32 nr_threads;
+	__u32 open_fds;
+	char comm[SB_COMM_LEN];
+};
+
 #endif

@@ -74,7 +74,8 @@ static void usage(FILE *f)
 	    "      --sensors LIST    comma-separated sensors to enable (e.g. proc,bpf)\n"
 	    "      --procfs DIR      proc sensor's procfs root (default /proc)\n"
 	    "      --sysfs DIR       proc sensor's sysfs root (default /sys)\n"
-	    "      --no-bpf          procfs-only mode: never load BPF programs\n"
+	    "      --no-bpf          procfs-only mode: never load BPF programs (nor the task\n"
+	    "                        iterator: sensors.proc.process_reader procfs)\n"
 	    "      --check-config    validate, print the effective config, exit 0 (or 2)\n"
 	    "      --log-level LVL   error, warn, info (default), debug or trace (debug and\n"
 	    "                        libbpf's own debug output)\n"
@@ -242,6 +243,10 @@ int main(int argc, char **argv)
 		struct sb_sensor_conf *b = sb_config_sensor(&cfg, "bpf");
 		if (b)
 			b->enabled = false;
+		/* nor the process reader's task iterator */
+		if (sb_config_sensor(&cfg, "proc"))
+			r = sb_config_sensor_set(&cfg, "proc", "process_reader", "procfs", err,
+						 sizeof(err));
 	}
 	if (!r && host) {
 		free(cfg.host);

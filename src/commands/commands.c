@@ -22,5 +22,7 @@ const struct sb_subcommand sb_subcommands[] = {
     {"decode", sb_decode_main,
      "[--batch] [FILE|-]: print delimited protobuf events as the JSON lines of the json format"},
     {"spool", sb_spool_main, "verify|stats DIR: check or describe a sink's spool offline"},
+    {"tasks", sb_tasks_main,
+     ": every process from the BPF task iterator, one tab-separated line each"},
     {NULL, NULL, NULL},
 };

@@ -18,4 +18,7 @@ int sb_decode_main(int argc, char **argv);
 /* `sensorbus spool verify|stats DIR` (spool.c). */
 int sb_spool_main(int argc, char **argv);
 
+/* `sensorbus tasks` (tasks.c). */
+int sb_tasks_main(int argc, char **argv);
+
 #endif

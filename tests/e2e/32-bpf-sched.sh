@@ -153,8 +153,12 @@ if err > 0.10:
     print("FAIL: on-CPU time differs by more than 10%"); failed = True
 if s["labels"].get("comm") != "sbburn" or s["labels"].get("name") != "sbburn":
     print("FAIL: labels"); failed = True
-for name in ("sensorbus_process_voluntary_switches_total", "sensorbus_process_offcpu_seconds_total",
-             "sensorbus_process_forks_total"):
+# switches have one name, the proc sensor's process_*_context_switches_total
+for name in ("sensorbus_process_voluntary_switches_total",
+             "sensorbus_process_involuntary_switches_total"):
+    if proc_sample(last, name):
+        print(f"FAIL: {name} is published: one quantity, two names"); failed = True
+for name in ("sensorbus_process_offcpu_seconds_total", "sensorbus_process_forks_total"):
     v = proc_sample(last, name)
     if not v or v["value"] <= 0:
         print(f"FAIL: {name} is {v}"); failed = True

@@ -23,6 +23,7 @@ static struct sb_bpf_probe capable(void)
 	    .tp_btf = SB_TP_ALL,
 	    .tp_exists = SB_TP_ALL,
 	    .sched_info = true,
+	    .iter_task = true,
 	};
 	return p;
 }
@@ -248,9 +249,38 @@ static void test_reason_labels_are_the_documented_ones(void **state)
 	assert_string_equal(sb_bpf_reason_name((enum sb_bpf_reason)99), "unknown");
 }
 
+/* The task iterator needs BTF and the privileges, not ring buffers nor
+ * tracepoints; each case says why in one line. */
+static void test_the_task_iterator_is_planned_on_its_own(void **state)
+{
+	(void)state;
+	struct sb_bpf_probe p = capable();
+	p.ringbuf = false;
+	p.tp_btf = p.tp_exists = 0;
+	struct sb_bpf_plan r = plan(&p);
+	assert_int_not_equal(r.reason, SB_BPF_OK);
+	assert_true(r.iter);
+	p = capable();
+	p.iter_task = false;
+	r = plan(&p);
+	assert_false(r.iter);
+	assert_non_null(strstr(r.iter_why, "no BPF task iterator"));
+	p = capable();
+	p.cap_sys_admin = p.cap_bpf = false;
+	r = plan(&p);
+	assert_false(r.iter);
+	assert_non_null(strstr(r.iter_why, "no privilege"));
+	p = capable();
+	p.btf = false;
+	r = plan(&p);
+	assert_false(r.iter);
+	assert_non_null(strstr(r.iter_why, "no BTF"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_the_task_iterator_is_planned_on_its_own),
 	    cmocka_unit_test(test_capable_root_loads_every_needed_program_with_tp_btf),
 	    cmocka_unit_test(test_without_sched_info_waits_are_timed_from_wakeups),
 	    cmocka_unit_test(test_forced_wakeup_timing_loads_the_wakeup_programs),

@@ -74,6 +74,7 @@ struct sb_bpf_probe {
 	unsigned tp_btf;    /* SB_TP_BIT: the kernel's BTF has btf_trace_<tp> */
 	unsigned tp_exists; /* SB_TP_BIT: the tracepoint exists (or cannot be told) */
 	bool sched_info;    /* task_struct has sched_info (CONFIG_SCHED_INFO) */
+	bool iter_task;	    /* the kernel's BTF has bpf_iter__task (task iterators, 5.8) */
 	enum sb_bpf_attach force;
 	bool force_wakeup; /* time run-queue waits from wakeups even with sched_info */
 };
@@ -87,6 +88,10 @@ struct sb_bpf_plan {
 	unsigned load;		   /* SB_TP_BIT: those to load and attach (want, if they exist) */
 	char why[200];		   /* reason != OK: the one line saying why */
 	char missing[120];	   /* wanted tracepoints that do not exist, "" if none */
+	/* The task iterator (SB_BPF_KIND_ITER) needs BTF and the privileges,
+	 * but neither ring buffers nor tracepoints: decided on its own. */
+	bool iter;
+	char iter_why[200]; /* !iter: the one line saying why */
 };
 
 /* Pure: the same probe always gives the same plan. */

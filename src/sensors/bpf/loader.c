@@ -30,7 +30,20 @@ struct loader {
 	void *skel[SB_BPF_NOBJ];
 	struct bpf_object *obj[SB_BPF_NOBJ];
 	struct bpf_link *links[SB_TP_MAX];
+	struct bpf_link *iter_links[SB_BPF_NOBJ];
 };
+
+/* What the loader does with an object, by its row's kind (objects.h). */
+struct sb_bpf_kind_ops {
+	/* this load wants the object */
+	bool (*wanted)(const struct bpf_state *st, const struct sb_bpf_obj *ob);
+	/* between open and load: which of its programs load (NULL: all) */
+	void (*select)(const struct bpf_state *st, struct bpf_object *obj);
+	/* after load: attaches its programs, keeping the links in ld */
+	void (*attach)(struct loader *ld, int o);
+};
+
+static const struct sb_bpf_kind_ops kind_ops[SB_BPF_KIND_MAX];
 
 /* ---- loading ---- */
 
@@ -41,9 +54,8 @@ static struct bpf_program *prog_of(struct bpf_object *obj, int tp, bool btf)
 	return bpf_object__find_program_by_name(obj, name);
 }
 
-/* What the plan decides for every object, between open and load: which
- * programs load, and the sizes of the shared maps (bpf/common.bpf.h). */
-static void configure(struct bpf_state *st, struct bpf_object *obj)
+/* Tracepoint objects: the plan's mode picks one program of each pair. */
+static void select_tracepoints(const struct bpf_state *st, struct bpf_object *obj)
 {
 	bool btf = st->plan.btf_mode;
 	struct bpf_program *prog;
@@ -59,6 +71,16 @@ static void configure(struct bpf_state *st, struct bpf_object *obj)
 		}
 		bpf_program__set_autoload(prog, load);
 	}
+}
+
+/* What the plan decides for every object, between open and load: which
+ * programs load (by its kind), and the sizes of the shared maps
+ * (bpf/common.bpf.h). */
+static void configure(struct bpf_state *st, const struct sb_bpf_kind_ops *k, struct bpf_object *obj)
+{
+	bool btf = st->plan.btf_mode;
+	if (k->select)
+		k->select(st, obj);
 	struct bpf_map *m;
 	/* task storage may not exist at all where raw_tp is used */
 	if ((m = bpf_object__find_map_by_name(obj, "task_ctx")) && !btf)
@@ -112,7 +134,8 @@ static int load_objects(struct loader *ld)
 	struct bpf_object *first = NULL;
 	for (int o = 0; o < SB_BPF_NOBJ; o++) {
 		const struct sb_bpf_obj *ob = sb_bpf_objs[o];
-		if (!(ob->tps & st->plan.load))
+		const struct sb_bpf_kind_ops *k = &kind_ops[ob->kind];
+		if (!(st->kinds & SB_BPF_KIND_BIT(ob->kind)) || !k->wanted(st, ob))
 			continue;
 		ld->skel[o] = ob->open(&opts, &ld->obj[o]);
 		if (!ld->skel[o]) {
@@ -120,7 +143,7 @@ static int load_objects(struct loader *ld)
 			sb_warn(COMP, "cannot open the %s programs: %s", ob->name, strerror(errno));
 			continue;
 		}
-		configure(st, ld->obj[o]);
+		configure(st, k, ld->obj[o]);
 		if (first)
 			share_maps(first, ld->obj[o]);
 		int r = bpf_object__load(ld->obj[o]);
@@ -146,32 +169,69 @@ static int load_objects(struct loader *ld)
 	return 0;
 }
 
-static void attach_programs(struct loader *ld)
+static bool tracepoints_wanted(const struct bpf_state *st, const struct sb_bpf_obj *ob)
+{
+	return ob->tps & st->plan.load;
+}
+
+static void attach_tracepoints(struct loader *ld, int o)
 {
 	struct bpf_state *st = ld->st;
-	for (int o = 0; o < SB_BPF_NOBJ; o++) {
-		if (!ld->obj[o])
-			continue; /* not wanted, or did not load: said already */
-		unsigned tps = sb_bpf_objs[o]->tps & st->plan.load;
-		for (int tp = 0; tp < SB_TP_MAX; tp++) {
-			if (!(tps & SB_TP_BIT(tp)))
-				continue;
-			struct bpf_program *prog = prog_of(ld->obj[o], tp, st->plan.btf_mode);
-			if (!prog || bpf_program__fd(prog) < 0)
-				continue;
-			struct bpf_link *l = bpf_program__attach(prog);
-			if (!l) {
-				sb_warn(COMP,
-					"%s: cannot attach its %s program: %s; its metrics are "
-					"disabled",
-					sb_bpf_tp_names[tp],
-					st->plan.btf_mode ? "tp_btf" : "raw_tp", strerror(errno));
-				continue;
-			}
-			ld->links[tp] = l;
-			st->attached |= SB_TP_BIT(tp);
+	unsigned tps = sb_bpf_objs[o]->tps & st->plan.load;
+	for (int tp = 0; tp < SB_TP_MAX; tp++) {
+		if (!(tps & SB_TP_BIT(tp)))
+			continue;
+		struct bpf_program *prog = prog_of(ld->obj[o], tp, st->plan.btf_mode);
+		if (!prog || bpf_program__fd(prog) < 0)
+			continue;
+		struct bpf_link *l = bpf_program__attach(prog);
+		if (!l) {
+			sb_warn(COMP,
+				"%s: cannot attach its %s program: %s; its metrics are disabled",
+				sb_bpf_tp_names[tp], st->plan.btf_mode ? "tp_btf" : "raw_tp",
+				strerror(errno));
+			continue;
 		}
+		ld->links[tp] = l;
+		st->attached |= SB_TP_BIT(tp);
 	}
+}
+
+static bool iter_wanted(const struct bpf_state *st, const struct sb_bpf_obj *ob)
+{
+	(void)ob;
+	return st->plan.iter;
+}
+
+/* An iterator's link is attached to nothing: each bpf_iter_create on it
+ * starts a walk. One program per iterator object. */
+static void attach_iter(struct loader *ld, int o)
+{
+	struct bpf_program *prog = bpf_object__next_program(ld->obj[o], NULL);
+	if (!prog || bpf_program__fd(prog) < 0)
+		return;
+	struct bpf_link *l = bpf_program__attach_iter(prog, NULL);
+	if (!l) {
+		sb_warn(COMP, "%s: cannot attach its iterator %s: %s", sb_bpf_objs[o]->name,
+			bpf_program__name(prog), strerror(errno));
+		return;
+	}
+	ld->iter_links[o] = l;
+	ld->st->iters |= 1u << o;
+}
+
+static const struct sb_bpf_kind_ops kind_ops[SB_BPF_KIND_MAX] = {
+    [SB_BPF_KIND_TRACEPOINTS] = {.wanted = tracepoints_wanted,
+				 .select = select_tracepoints,
+				 .attach = attach_tracepoints},
+    [SB_BPF_KIND_ITER] = {.wanted = iter_wanted, .attach = attach_iter},
+};
+
+static void attach_programs(struct loader *ld)
+{
+	for (int o = 0; o < SB_BPF_NOBJ; o++)
+		if (ld->obj[o]) /* else not wanted, or did not load: said already */
+			kind_ops[sb_bpf_objs[o]->kind].attach(ld, o);
 }
 
 /* ---- the loader child ---- */
@@ -227,6 +287,9 @@ static void collect_fds(struct loader *ld, struct loader_reply *rep, int *fds)
 	for (int tp = 0; tp < SB_TP_MAX; tp++)
 		if (ld->links[tp])
 			add_fd(rep, fds, SB_FD_LINK(tp), bpf_link__fd(ld->links[tp]));
+	for (int o = 0; o < SB_BPF_NOBJ; o++)
+		if (ld->iter_links[o])
+			add_fd(rep, fds, SB_FD_ITER(o), bpf_link__fd(ld->iter_links[o]));
 }
 
 static int send_reply(int sock, struct loader_reply *rep, const int *fds)
@@ -261,14 +324,16 @@ static void loader_main(struct bpf_state *st, int sock, pid_t agent)
 	struct sb_bpf_probe probe;
 	sb_bpf_probe_kernel(&probe);
 	sb_bpf_plan(&probe, &st->plan);
-	if (st->plan.reason == SB_BPF_OK) {
+	/* each kind's wanted() says what the plan allows it */
+	if (st->plan.reason == SB_BPF_OK || st->plan.iter) {
 		rep.r.err = load_objects(&ld);
 		if (!rep.r.err)
 			attach_programs(&ld);
 	}
 	rep.r.plan = st->plan;
 	rep.r.attached = st->attached;
-	if (!rep.r.err && st->attached)
+	rep.r.iters = st->iters;
+	if (!rep.r.err && (st->attached || st->iters))
 		collect_fds(&ld, &rep, fds);
 	int r = send_reply(sock, &rep, fds);
 	/* The agent holds its own references now: exiting closes ours and

@@ -18,7 +18,7 @@ struct bpf_state;
 /* The objects, in load order: the first one loaded creates the maps of
  * bpf/common.bpf.h, the others reuse them. One X(NAME) per object, with
  * sb_bpf_obj_NAME defined in obj_NAME.c. */
-#define SB_BPF_OBJECTS(X) X(sched) X(proc)
+#define SB_BPF_OBJECTS(X) X(sched) X(proc) X(taskiter)
 
 /* What an object's open sets between open and load. */
 struct sb_bpf_open_opts {
@@ -44,15 +44,30 @@ struct sb_bpf_ring {
 	size_t wakeup_off;
 };
 
+/* How an object's programs run: the loader asks the row's kind which
+ * objects a load wants, which programs to load and how to attach them. */
+enum sb_bpf_kind {
+	/* tp_btf/raw_tp pairs on tracepoints, attached for the agent's life
+	 * (the bpf sensor's) */
+	SB_BPF_KIND_TRACEPOINTS,
+	/* BPF iterators (SEC("iter/...")): attached to nothing; the agent
+	 * runs one on demand, bpf_iter_create on the link then read() (the
+	 * process reader's, taskiter.c) */
+	SB_BPF_KIND_ITER,
+	SB_BPF_KIND_MAX,
+};
+#define SB_BPF_KIND_BIT(k) (1u << (k))
+
 struct sb_bpf_obj {
 	const char *name; /* bpf/NAME.bpf.c; in log lines */
+	enum sb_bpf_kind kind;
 	/* SB_TP_BIT: its programs, one tp_btf/raw_tp pair per tracepoint,
 	 * named <tracepoint>_btf and <tracepoint>_raw. This is what it needs
 	 * from the kernel: the plan (plan.c) picks one of each pair and leaves
 	 * out the tracepoints the kernel lacks; an object with none of its
 	 * tracepoints in the plan is not opened. Each tracepoint belongs to
 	 * one object. */
-	unsigned tps;
+	unsigned tps; /* SB_BPF_KIND_TRACEPOINTS only; 0 for an iterator */
 	/* NAME_bpf__open, then what must be set before load (read-only
 	 * globals, map sizes). Returns the skeleton, its object in *obj, or
 	 * NULL with errno set. Loading and attaching are the loader's, per
@@ -74,6 +89,9 @@ SB_BPF_OBJECTS(SB_BPF_OBJ_DECL)
 #undef SB_BPF_OBJ_DECL
 #define SB_BPF_OBJ_COUNT(name) +1
 #define SB_BPF_NOBJ (0 SB_BPF_OBJECTS(SB_BPF_OBJ_COUNT))
+#define SB_BPF_OBJ_IDX(name) SB_BPF_OBJ_IDX_##name,
+enum { SB_BPF_OBJECTS(SB_BPF_OBJ_IDX) };
+#undef SB_BPF_OBJ_IDX
 
 extern const struct sb_bpf_obj *const sb_bpf_objs[SB_BPF_NOBJ];
 

@@ -36,9 +36,23 @@ static void list_tps(char *out, size_t n, unsigned mask)
 					      sb_bpf_tp_names[i]);
 }
 
+static void plan_tracepoints(const struct sb_bpf_probe *p, struct sb_bpf_plan *out);
+
 void sb_bpf_plan(const struct sb_bpf_probe *p, struct sb_bpf_plan *out)
 {
 	memset(out, 0, sizeof(*out));
+	plan_tracepoints(p, out);
+	if (out->reason == SB_BPF_NO_BTF || out->reason == SB_BPF_NO_PRIVILEGE)
+		snprintf(out->iter_why, sizeof(out->iter_why), "%s", out->why);
+	else if (!p->iter_task)
+		snprintf(out->iter_why, sizeof(out->iter_why),
+			 "the kernel has no BPF task iterator (needs Linux 5.8 or later)");
+	else
+		out->iter = true;
+}
+
+static void plan_tracepoints(const struct sb_bpf_probe *p, struct sb_bpf_plan *out)
+{
 	out->kernel_capable = p->btf && p->ringbuf;
 
 	if (!p->btf) {

@@ -123,6 +123,8 @@ void sb_bpf_probe_kernel(struct sb_bpf_probe *p)
 	p->sched_info = btf_has_member(vmlinux, "task_struct", "sched_info") &&
 			btf_has_member(vmlinux, "sched_info", "run_delay") &&
 			btf_has_member(vmlinux, "sched_info", "pcount");
+	/* the context type of SEC("iter/task") programs */
+	p->iter_task = btf__find_by_name_kind(vmlinux, "bpf_iter__task", BTF_KIND_STRUCT) > 0;
 
 	if (p->cap_sys_admin || p->cap_bpf) {
 		p->ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1;

@@ -59,6 +59,7 @@ static struct bpf_state *state_new(struct sb_sensor *s)
 	if (!st)
 		return NULL;
 	st->s = s;
+	st->kinds = SB_BPF_KIND_BIT(SB_BPF_KIND_TRACEPOINTS);
 	st->rb_fd = -1;
 	for (int i = 0; i < SB_FD_MAX; i++)
 		st->fd[i] = -1;

@@ -28,7 +28,9 @@
 #define SB_FD_MAP(obj, i) ((obj)*SB_BPF_OBJ_MAPS + (i))
 #define SB_FD_COMMON(i) (SB_BPF_NOBJ * SB_BPF_OBJ_MAPS + (i))
 #define SB_FD_LINK(tp) (SB_FD_COMMON(SB_COMMON_MAX) + (tp))
-#define SB_FD_MAX SB_FD_LINK(SB_TP_MAX)
+/* an iterator object's link (SB_BPF_KIND_ITER: one program per object) */
+#define SB_FD_ITER(obj) (SB_FD_LINK(SB_TP_MAX) + (obj))
+#define SB_FD_MAX SB_FD_ITER(SB_BPF_NOBJ)
 
 struct watch_entry {
 	const char *name; /* NULL: a pid */
@@ -46,12 +48,14 @@ struct wakeup_map {
 struct bpf_state {
 	struct sb_sensor *s;
 	struct sb_bpf_plan plan;
+	unsigned kinds; /* SB_BPF_KIND_BIT: the kinds of objects this state loads */
 	/* SB_BPF_OK, or why the sensor runs procfs-only: then it only
 	 * republishes its status each interval, so the fallback stays
 	 * visible (and alertable) instead of going stale after one event */
 	enum sb_bpf_reason fallback;
 	int fd[SB_FD_MAX];	   /* -1 when absent */
 	unsigned attached;	   /* SB_TP_BIT */
+	unsigned iters;		   /* bit o: object o's iterator is attached */
 	struct ring_buffer *rb;	   /* every object's ring, one epoll fd */
 	int rb_fd;		   /* in the loop; -1 when not */
 	struct sb_timer *rb_timer; /* drains what came without a wakeup */
@@ -75,6 +79,7 @@ struct bpf_state {
 struct sb_bpf_loaded {
 	int err; /* <0: the sensor cannot start (e.g. the watch list) */
 	unsigned attached;
+	unsigned iters; /* bit o: object o's iterator link is in fd[SB_FD_ITER(o)] */
 	struct sb_bpf_plan plan;
 };
 

@@ -134,6 +134,9 @@ struct proc_sample {
 	size_t off;
 };
 
+/* Voluntary and involuntary switches are not here: one quantity has one
+ * name, process_{voluntary,involuntary}_context_switches_total, which the
+ * proc sensor publishes for every thread of the process (procmetrics.c). */
 static const struct proc_sample proc_counters[] = {
     {"sensorbus_process_oncpu_seconds_total", "Time the process's threads ran on a CPU", 1e-9,
      offsetof(struct sb_proc_stats, oncpu_ns)},
@@ -143,12 +146,6 @@ static const struct proc_sample proc_counters[] = {
     {"sensorbus_process_runqueue_wait_seconds_total",
      "Time the process's threads waited in a run queue", 1e-9,
      offsetof(struct sb_proc_stats, rq_sum_ns)},
-    {"sensorbus_process_voluntary_switches_total",
-     "Switches out of the process's threads that blocked", 1,
-     offsetof(struct sb_proc_stats, voluntary)},
-    {"sensorbus_process_involuntary_switches_total",
-     "Switches out of the process's threads that were still runnable (preempted)", 1,
-     offsetof(struct sb_proc_stats, involuntary)},
     {"sensorbus_process_forks_total", "Processes and threads the process created", 1,
      offsetof(struct sb_proc_stats, forks)},
 };

@@ -250,6 +250,7 @@ static int proc_init(struct sb_sensor *s)
 		return -ENOMEM;
 	st->cfg = c;
 	st->comp = "sensor:proc";
+	st->sensor = s;
 	long hz = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
 	st->env.user_hz = hz > 0 ? (double)hz : 100;
 	st->env.page_size = page > 0 ? (double)page : 4096;
@@ -330,7 +331,9 @@ static void proc_collect(struct sb_sensor *s)
 	sb_evb_help(b, "Read or publish failures of the sensor.");
 	sb_evb_label(b, "sensor", "proc");
 	sb_sensor_publish_evb(s);
-	sb_sensor_round_done(s);
+	/* else the process reader's walk ends the round (procs_bpf.c) */
+	if (!st->round_pending)
+		sb_sensor_round_done(s);
 }
 
 static void proc_destroy(struct sb_sensor *s)
@@ -345,7 +348,7 @@ static void proc_destroy(struct sb_sensor *s)
 static uint64_t proc_caps(const void *cfgp)
 {
 	const struct proc_cfg *c = cfgp;
-	if (!c->processes.n && !c->pids.n)
+	if (!c->processes.n && !c->pids.n && c->groups == SB_PROC_GROUPS_OFF)
 		return 0;
 	return SB_CAP(CAP_SYS_PTRACE) | SB_CAP(CAP_DAC_READ_SEARCH);
 }

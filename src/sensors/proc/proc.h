@@ -30,6 +30,8 @@ struct proc_cfg {
 	struct sb_strlist processes;
 	struct sb_strlist pids;
 	int64_t max_processes;
+	int process_reader; /* SB_PROC_READER_* */
+	int groups;	    /* SB_PROC_GROUPS_* */
 	char *diskstats_device_exclude;
 	char *diskstats_device_include;
 	char *netdev_device_exclude;
@@ -47,6 +49,9 @@ struct proc_cfg {
 	bool rapl_enable_zone_label;
 	bool bcache_priority_stats;
 };
+
+enum { SB_PROC_READER_AUTO, SB_PROC_READER_BPF, SB_PROC_READER_PROCFS };
+enum { SB_PROC_GROUPS_OFF, SB_PROC_GROUPS_COMM, SB_PROC_GROUPS_CGROUP, SB_PROC_GROUPS_USER };
 
 /* What parsers need from the machine, passed in so tests can vary it. */
 struct sb_proc_env {
@@ -436,6 +441,47 @@ int sb_proc_parse_limits_nofile(const char *text, uint64_t *soft, const char **w
 /* basename of argv[0] from /proc/<pid>/cmdline (NUL-separated, len bytes). */
 size_t sb_proc_argv0_base(const char *cmdline, size_t len, const char **base);
 
+/* ---- per-process metrics: one naming table for every reader ---- */
+
+enum sb_proc_pm_id {
+	SB_PM_CPU,
+	SB_PM_RSS,
+	SB_PM_VSIZE,
+	SB_PM_THREADS,
+	SB_PM_START,
+	SB_PM_MINFLT,
+	SB_PM_MAJFLT,
+	SB_PM_VCSW,
+	SB_PM_ICSW,
+	SB_PM_READ,
+	SB_PM_WRITE,
+	SB_PM_FDS,
+	SB_PM_MAXFDS,
+	SB_PM_MAX,
+};
+#define SB_PM_BIT(m) (1u << (m))
+
+struct sb_proc_metric {
+	const char *name;
+	enum sb_mtype type;
+	const char *help;
+};
+extern const struct sb_proc_metric sb_proc_metrics[SB_PM_MAX];
+
+/* One process's values, in base units; have: SB_PM_BIT of those read. */
+struct sb_proc_pm {
+	double v[SB_PM_MAX];
+	unsigned have;
+};
+static inline void sb_proc_pm_set(struct sb_proc_pm *p, enum sb_proc_pm_id m, double v)
+{
+	p->v[m] = v;
+	p->have |= SB_PM_BIT(m);
+}
+/* Its samples, labelled pid, comm and (matched by a configured name) name. */
+void sb_proc_metrics_emit(struct sb_evb *b, const struct sb_proc_pm *v, const char *pid,
+			  const char *comm, const char *name);
+
 /* ---- collectors ---- */
 
 struct proc_state;
@@ -494,6 +540,9 @@ struct sb_proc_coll {
 
 struct proc_cpu_sysfs;
 struct proc_procs;
+struct proc_bpfread;
+struct proc_groups;
+struct sb_taskfold;
 
 struct proc_state {
 	const struct proc_cfg *cfg;
@@ -514,6 +563,12 @@ struct proc_state {
 	uint64_t stat_round;
 	struct proc_cpu_sysfs *cpu_sysfs; /* the cpu collector's sysfs part */
 	struct proc_procs *procs;	  /* the processes collector's */
+	struct proc_bpfread *bpfread;	  /* ... its walk over every process (procs_walk.c) */
+	struct proc_groups *groups;	  /* ... its groups (groups.c) */
+	/* The sensor, in the agent (NULL in unit tests): for a collector that
+	 * ends its round later on the loop (the BPF process reader). */
+	struct sb_sensor *sensor;
+	bool round_pending; /* that round is still running: it calls round_done */
 };
 
 /* One round: every enabled collector, in table order, appends to b. */
@@ -554,6 +609,29 @@ int sb_proc_check_regex(const char *key, const char *pattern, char *err, size_t 
 int sb_proc_cpu_sysfs_init(struct proc_state *st);
 void sb_proc_cpu_sysfs_collect(struct proc_state *st, struct sb_evb *b);
 void sb_proc_cpu_sysfs_free(struct proc_state *st);
+
+/* The walk over every process (procs_walk.c), from the task iterator (bpf)
+ * or procfs: 0 when it runs, else <0 with why. collect starts a walk whose
+ * samples go out as their own event. */
+int sb_proc_walk_init(struct proc_state *st, bool bpf, char *why, size_t whylen);
+void sb_proc_bpfread_collect(struct proc_state *st);
+void sb_proc_bpfread_free(struct proc_state *st);
+
+/* Every process from procfs, a bounded number per step (procs_procfs.c). */
+struct sb_procfs_walk;
+int sb_procfs_walk_open(struct sb_procfs_walk **out, const char *procfs, double hz, double page);
+int sb_procfs_walk_begin(struct sb_procfs_walk *w);
+int sb_procfs_walk_step(struct sb_procfs_walk *w, size_t max_procs);
+struct sb_taskfold *sb_procfs_walk_fold(struct sb_procfs_walk *w);
+/* One process, outside a walk; false when it is not there. */
+struct sb_task;
+bool sb_procfs_walk_one(struct sb_procfs_walk *w, uint32_t pid, struct sb_task *t);
+void sb_procfs_walk_close(struct sb_procfs_walk *w);
+
+/* Groups (groups.c): every process of a walk counted into its group. */
+int sb_proc_groups_init(struct proc_state *st);
+void sb_proc_groups_collect(struct proc_state *st, struct sb_taskfold *f, struct sb_evb *b);
+void sb_proc_groups_free(struct proc_state *st);
 
 int sb_proc_procs_init(struct proc_state *st);
 void sb_proc_procs_collect(struct proc_state *st, struct sb_evb *b);

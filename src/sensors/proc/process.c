@@ -167,17 +167,6 @@ static void watch_problem(struct proc_state *st, struct watch *w, int i, const c
 		  file[i], what);
 }
 
-static void sample(struct sb_evb *b, const struct proc_cfg *c, const struct watch *w,
-		   const char *name, enum sb_mtype t, double v, const char *help)
-{
-	sb_evb_sample(b, name, t, v);
-	sb_evb_help(b, help);
-	sb_evb_label(b, "pid", w->pidstr);
-	sb_evb_label(b, "comm", w->comm);
-	if (w->match >= 0)
-		sb_evb_label(b, "name", c->processes.v[w->match]);
-}
-
 static int match_name(struct proc_state *st, int pid, const struct sb_proc_pidstat *ps);
 
 enum { P_OK, P_FAIL, P_GONE };
@@ -266,43 +255,30 @@ static int watch_collect(struct proc_state *st, struct watch *w, struct sb_evb *
 
 	const struct proc_cfg *c = st->cfg;
 	const struct sb_proc_env *env = &st->env;
-	sample(b, c, w, "process_cpu_seconds_total", SB_COUNTER,
-	       (double)(ps.utime + ps.stime) / env->user_hz,
-	       "Total user and system CPU time spent in seconds.");
-	sample(b, c, w, "process_resident_memory_bytes", SB_GAUGE, (double)ps.rss * env->page_size,
-	       "Resident memory size in bytes.");
-	sample(b, c, w, "process_virtual_memory_bytes", SB_GAUGE, (double)ps.vsize,
-	       "Virtual memory size in bytes.");
-	sample(b, c, w, "process_threads", SB_GAUGE, (double)ps.num_threads,
-	       "Number of OS threads in the process.");
+	struct sb_proc_pm v = {0};
+	sb_proc_pm_set(&v, SB_PM_CPU, (double)(ps.utime + ps.stime) / env->user_hz);
+	sb_proc_pm_set(&v, SB_PM_RSS, (double)ps.rss * env->page_size);
+	sb_proc_pm_set(&v, SB_PM_VSIZE, (double)ps.vsize);
+	sb_proc_pm_set(&v, SB_PM_THREADS, (double)ps.num_threads);
 	if (st->statinfo.have_btime)
-		sample(b, c, w, "process_start_time_seconds", SB_GAUGE,
-		       st->statinfo.btime + (double)ps.starttime / env->user_hz,
-		       "Start time of the process since unix epoch in seconds.");
-	sample(b, c, w, "process_minor_page_faults_total", SB_COUNTER, (double)ps.minflt,
-	       "Page faults served without I/O.");
-	sample(b, c, w, "process_major_page_faults_total", SB_COUNTER, (double)ps.majflt,
-	       "Page faults that needed I/O.");
+		sb_proc_pm_set(&v, SB_PM_START,
+			       st->statinfo.btime + (double)ps.starttime / env->user_hz);
+	sb_proc_pm_set(&v, SB_PM_MINFLT, (double)ps.minflt);
+	sb_proc_pm_set(&v, SB_PM_MAJFLT, (double)ps.majflt);
 	if (ctx.have_ctxt) {
-		sample(b, c, w, "process_voluntary_context_switches_total", SB_COUNTER,
-		       (double)ctx.voluntary,
-		       "Context switches of the main thread while waiting for a resource.");
-		sample(b, c, w, "process_involuntary_context_switches_total", SB_COUNTER,
-		       (double)ctx.involuntary,
-		       "Context switches of the main thread forced by the scheduler.");
+		sb_proc_pm_set(&v, SB_PM_VCSW, (double)ctx.voluntary);
+		sb_proc_pm_set(&v, SB_PM_ICSW, (double)ctx.involuntary);
 	}
 	if (have_io) {
-		sample(b, c, w, "process_io_read_bytes_total", SB_COUNTER, (double)io.read_bytes,
-		       "Bytes the process caused to be read from storage.");
-		sample(b, c, w, "process_io_write_bytes_total", SB_COUNTER, (double)io.write_bytes,
-		       "Bytes the process caused to be written to storage.");
+		sb_proc_pm_set(&v, SB_PM_READ, (double)io.read_bytes);
+		sb_proc_pm_set(&v, SB_PM_WRITE, (double)io.write_bytes);
 	}
 	if (nfds >= 0)
-		sample(b, c, w, "process_open_fds", SB_GAUGE, (double)nfds,
-		       "Number of open file descriptors.");
+		sb_proc_pm_set(&v, SB_PM_FDS, (double)nfds);
 	if (have_max)
-		sample(b, c, w, "process_max_fds", SB_GAUGE, (double)maxfds,
-		       "Maximum number of open file descriptors.");
+		sb_proc_pm_set(&v, SB_PM_MAXFDS, (double)maxfds);
+	sb_proc_metrics_emit(b, &v, w->pidstr, w->comm,
+			     w->match >= 0 ? c->processes.v[w->match] : NULL);
 	return W_KEEP;
 }
 
@@ -696,11 +672,40 @@ void sb_proc_procs_free(struct proc_state *st)
 
 /* ---- the collector ---- */
 
+static const char *const reader_names[] = {"auto", "bpf", "procfs", NULL};
+static const char *const group_names[] = {"off", "comm", "cgroup", "user", NULL};
+
+/* The reader, said in one line: the BPF task iterator where it can run
+ * (auto, bpf), else procfs with the reason. */
 static int procs_init(struct proc_state *st, struct sb_proc_coll *c)
 {
 	(void)c;
-	if (!st->cfg->processes.n && !st->cfg->pids.n)
+	const struct proc_cfg *cfg = st->cfg;
+	if (!cfg->processes.n && !cfg->pids.n && cfg->groups == SB_PROC_GROUPS_OFF)
 		return 1; /* nothing to watch */
+	int r = sb_proc_groups_init(st);
+	if (r)
+		return r;
+	char why[256] = "process_reader is procfs";
+	if (cfg->process_reader != SB_PROC_READER_PROCFS &&
+	    sb_proc_walk_init(st, true, why, sizeof(why)) == 0) {
+		sb_info(st->comp, "process reader: bpf (task iterator)");
+		return 0;
+	}
+	if (cfg->process_reader == SB_PROC_READER_BPF)
+		sb_err(st->comp, "process reader: procfs, not bpf as configured: %s", why);
+	else if (cfg->process_reader == SB_PROC_READER_AUTO)
+		sb_info(st->comp, "process reader: procfs: %s", why);
+	else
+		sb_info(st->comp, "process reader: procfs (process_reader is procfs)");
+	/* groups need every process: a walk of procfs; watched processes
+	 * alone keep their files open instead (this file) */
+	if (cfg->groups != SB_PROC_GROUPS_OFF) {
+		r = sb_proc_walk_init(st, false, why, sizeof(why));
+		if (r)
+			sb_err(st->comp, "process reader: %s", why);
+		return r;
+	}
 	return sb_proc_procs_init(st);
 }
 
@@ -710,14 +715,19 @@ static int procs_collect(struct proc_state *st, struct sb_proc_coll *c, struct s
 	 * /proc/stat this round, else from one of our own */
 	if (st->stat_round != st->round)
 		sb_proc_stat_parse(st, c->f[0], b, 0, NULL);
-	sb_proc_procs_collect(st, b);
+	if (st->bpfread)
+		sb_proc_bpfread_collect(st);
+	else
+		sb_proc_procs_collect(st, b);
 	return 0;
 }
 
 static void procs_free(struct proc_state *st, struct sb_proc_coll *c)
 {
 	(void)c;
+	sb_proc_bpfread_free(st);
 	sb_proc_procs_free(st);
+	sb_proc_groups_free(st);
 }
 
 static const struct sb_cfg_key procs_keys[] = {
@@ -726,7 +736,17 @@ static const struct sb_cfg_key procs_keys[] = {
     {"pids", SB_CT_STRLIST, offsetof(struct proc_cfg, pids), NULL,
      "process ids to report per-process metrics for (\"self\": the agent)"},
     {"max_processes", SB_CT_INT, offsetof(struct proc_cfg, max_processes), "256",
-     "most processes reported per round (each holds 5 open files)", .min = 1, .max = 100000},
+     "most processes reported per round (each holds 5 open files with the procfs reader)", .min = 1,
+     .max = 100000},
+    {"process_reader", SB_CT_ENUM, offsetof(struct proc_cfg, process_reader), "auto",
+     "where per-process values come from: auto (the BPF task iterator where the kernel and "
+     "privileges allow, else procfs), bpf (the same, but procfs is logged as an error), procfs",
+     .choices = reader_names},
+    {"groups", SB_CT_ENUM, offsetof(struct proc_cfg, groups), "off",
+     "count every process into a group and publish process-exporter's namedprocess_namegroup_* "
+     "metrics per group: off, comm (its name), cgroup (its cgroup v2 path: per systemd "
+     "service), user",
+     .choices = group_names},
     {0},
 };
 

@@ -1,0 +1,44 @@
+/* The per-process metrics, one naming table for every reader (procfs in
+ * process.c, the BPF task iterator in procs_bpf.c): the same names, HELP
+ * texts and labels whichever reader measured them. */
+#include "proc.h"
+
+const struct sb_proc_metric sb_proc_metrics[SB_PM_MAX] = {
+    [SB_PM_CPU] = {"process_cpu_seconds_total", SB_COUNTER,
+		   "Total user and system CPU time spent in seconds."},
+    [SB_PM_RSS] = {"process_resident_memory_bytes", SB_GAUGE, "Resident memory size in bytes."},
+    [SB_PM_VSIZE] = {"process_virtual_memory_bytes", SB_GAUGE, "Virtual memory size in bytes."},
+    [SB_PM_THREADS] = {"process_threads", SB_GAUGE, "Number of OS threads in the process."},
+    [SB_PM_START] = {"process_start_time_seconds", SB_GAUGE,
+		     "Start time of the process since unix epoch in seconds."},
+    [SB_PM_MINFLT] = {"process_minor_page_faults_total", SB_COUNTER,
+		      "Page faults served without I/O."},
+    [SB_PM_MAJFLT] = {"process_major_page_faults_total", SB_COUNTER,
+		      "Page faults that needed I/O."},
+    [SB_PM_VCSW] = {"process_voluntary_context_switches_total", SB_COUNTER,
+		    "Context switches of the process's threads while waiting for a resource."},
+    [SB_PM_ICSW] = {"process_involuntary_context_switches_total", SB_COUNTER,
+		    "Context switches of the process's threads forced by the scheduler."},
+    [SB_PM_READ] = {"process_io_read_bytes_total", SB_COUNTER,
+		    "Bytes the process caused to be read from storage."},
+    [SB_PM_WRITE] = {"process_io_write_bytes_total", SB_COUNTER,
+		     "Bytes the process caused to be written to storage."},
+    [SB_PM_FDS] = {"process_open_fds", SB_GAUGE, "Number of open file descriptors."},
+    [SB_PM_MAXFDS] = {"process_max_fds", SB_GAUGE, "Maximum number of open file descriptors."},
+};
+
+void sb_proc_metrics_emit(struct sb_evb *b, const struct sb_proc_pm *v, const char *pid,
+			  const char *comm, const char *name)
+{
+	for (int m = 0; m < SB_PM_MAX; m++) {
+		if (!(v->have & SB_PM_BIT(m)))
+			continue;
+		const struct sb_proc_metric *d = &sb_proc_metrics[m];
+		sb_evb_sample(b, d->name, d->type, v->v[m]);
+		sb_evb_help(b, d->help);
+		sb_evb_label(b, "pid", pid);
+		sb_evb_label(b, "comm", comm);
+		if (name)
+			sb_evb_label(b, "name", name);
+	}
+}
