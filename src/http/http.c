@@ -85,6 +85,14 @@ static void on_timer(void *arg)
 	check_done(h);
 }
 
+int sb_http_lib_open(const char **why)
+{
+	int r = sb_dl_open(&libcurl);
+	if (r)
+		*why = libcurl.why;
+	return r;
+}
+
 struct sb_http *sb_http_acquire(struct sb_loop *loop)
 {
 	for (struct sb_http *h = clients; h; h = h->next) {
