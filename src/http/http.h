@@ -23,6 +23,7 @@
  * without algod or scrape sensors never loads it. Call it through these. */
 #define CURL_FNS(X)                                                                                \
 	X(curl_easy_cleanup)                                                                       \
+	X(curl_easy_duphandle)                                                                     \
 	X(curl_easy_getinfo)                                                                       \
 	X(curl_easy_init)                                                                          \
 	X(curl_easy_perform)                                                                       \

@@ -366,6 +366,22 @@ static int set_headers(struct rw_link *l, char *err, size_t errlen)
 	return r;
 }
 
+static int curl_errno(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:
+		return -ECONNREFUSED;
+	case CURLE_OPERATION_TIMEDOUT:
+		return -ETIMEDOUT;
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return -EHOSTUNREACH;
+	case CURLE_OUT_OF_MEMORY:
+		return -ENOMEM;
+	default:
+		return -EIO;
+	}
+}
+
 static int tp_connect(void *tpp, unsigned worker, void **out, char *err, size_t errlen)
 {
 	(void)worker;
@@ -415,6 +431,21 @@ static int tp_connect(void *tpp, unsigned worker, void **out, char *err, size_t 
 	}
 	sym_curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, c->tls.verify ? 1L : 0L);
 	sym_curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->tls.verify ? 2L : 0L);
+	/* Reach the receiver now (TCP, and TLS for https), on a copy of the
+	 * handle: an unreachable one is an outage the breaker and the replay
+	 * see at connect, not a window that fails later. */
+	CURL *probe = sym_curl_easy_duphandle(e);
+	CURLcode cr =
+	    probe ? sym_curl_easy_setopt(probe, CURLOPT_CONNECT_ONLY, 1L) : CURLE_OUT_OF_MEMORY;
+	if (cr == CURLE_OK)
+		cr = sym_curl_easy_perform(probe);
+	if (probe)
+		sym_curl_easy_cleanup(probe);
+	if (cr != CURLE_OK) {
+		snprintf(err, errlen, "%s", l->errbuf[0] ? l->errbuf : sym_curl_easy_strerror(cr));
+		tp_close(l);
+		return curl_errno(cr);
+	}
 	*out = l;
 	return 0;
 }
@@ -434,22 +465,6 @@ static void quote_resp(const struct rw_link *l, char *out, size_t n)
 	while (k && out[k - 1] == ' ')
 		k--;
 	out[k] = 0;
-}
-
-static int curl_errno(CURLcode rc)
-{
-	switch (rc) {
-	case CURLE_COULDNT_CONNECT:
-		return -ECONNREFUSED;
-	case CURLE_OPERATION_TIMEDOUT:
-		return -ETIMEDOUT;
-	case CURLE_COULDNT_RESOLVE_HOST:
-		return -EHOSTUNREACH;
-	case CURLE_OUT_OF_MEMORY:
-		return -ENOMEM;
-	default:
-		return -EIO;
-	}
 }
 
 /* POSTs what req holds; *rc is the -errno of a transport failure. */
