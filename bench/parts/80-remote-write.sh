@@ -74,9 +74,13 @@ q() { curl -sf -G "http://127.0.0.1:$rx_port/api/v1/query" --data-urlencode "que
 sb_bytes=$(q 'sum(sensorbus_remote_write_sent_bytes_total)')
 sb_samples=$(q 'sum(sensorbus_remote_write_samples_total)')
 rejected=$(q 'sum(sensorbus_sink_dropped_total{sink="remote_write",reason="rejected"})')
+# what the receiver refused, from either sender ("duplicate sample for
+# timestamp", out of order): it logs each refused request with its series
+refused=$(grep -c 'from remote write' "$TMP/rx.log")
+[ "$refused" -gt 0 ] && note "the receiver refused $refused requests, the first: $(grep -m1 'from remote write' "$TMP/rx.log")"
 agcpu=$(py "$ag1 - $ag0")
 sbcpu=$(py "$sb1 - $sb0")
-note "remote write over ${SECS}s: sensorbus CPU ${sbcpu}s, Prometheus agent ${agcpu}s; RSS ${sbrss} MB vs ${agrss} MB; sensorbus ${sb_samples} samples in ${sb_bytes} bytes, agent ${ag_samples} samples in ${ag_bytes} bytes; rejected ${rejected}"
+note "remote write over ${SECS}s: sensorbus CPU ${sbcpu}s, Prometheus agent ${agcpu}s; RSS ${sbrss} MB vs ${agrss} MB; sensorbus ${sb_samples} samples in ${sb_bytes} bytes, agent ${ag_samples} samples in ${ag_bytes} bytes; rejected ${rejected}, refused by the receiver ${refused}"
 r=$(py "round($sbcpu / max($agcpu, 1e-9), 3)")
 row "remote write: CPU, node_exporter scraped 1/s" "$(py "round($sbcpu * 1000 / $SECS, 2)") ms/s" \
 	"Prometheus agent: $(py "round($agcpu * 1000 / $SECS, 2)") ms/s" "${r}x" "<= 0.1x" \
@@ -88,4 +92,4 @@ row "remote write: bytes per sample on the wire" \
 	"$(py "round($sb_bytes / max($sb_samples, 1), 2)") B" \
 	"Prometheus agent: $(py "round($ag_bytes / max($ag_samples, 1), 2)") B" \
 	"$(py "round(($sb_bytes / max($sb_samples, 1)) / max($ag_bytes / max($ag_samples, 1), 1e-9), 3)")x" \
-	"reported" "$(py "'ok' if $rejected == 0 and $sb_samples > 0 else 'REJECTED or none sent'")"
+	"reported" "$(py "'ok' if $rejected == 0 and $refused == 0 and $sb_samples > 0 else 'REJECTED or none sent'")"

@@ -28,6 +28,7 @@ struct sb_rw_conv {
 	const struct sb_rw_label *ext; /* external labels, sorted by name */
 	size_t next;
 	/* scratch */
+	const char *target; /* the event's `target` field, or NULL */
 	struct sb_rw_label *lab;
 	size_t cap;
 	struct sb_buf val; /* label values made valid UTF-8 */
@@ -41,7 +42,9 @@ void sb_rw_conv_free(struct sb_rw_conv *c);
  * series of ev's samples from *at on, until *nreq (samples in req) reaches
  * max; advances *at past the samples written. A histogram or summary goes
  * whole, so a request may pass max by one sample's buckets. host is the
- * event's (the default instance). Returns -ENOMEM or 0. */
+ * event's (the default instance). An event with a `target` field (a
+ * scrape) labels its series target="NAME", as the prom sink does, so an
+ * exporter's process_* never meet the agent's own. Returns -ENOMEM or 0. */
 int sb_rw_encode(struct sb_rw_conv *c, struct sb_buf *req, const struct sb_event *ev,
 		 const char *host, uint32_t *at, size_t *nreq, size_t max);
 

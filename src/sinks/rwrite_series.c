@@ -23,7 +23,7 @@
 #include "sb_pbwire.h"
 
 /* Priorities among labels of one name: the name and the bucket bound are
- * the series' own; a sample's label overrides job and instance (as
+ * the series' own; a sample's label overrides job, instance and target (as
  * `honor_labels` does in a scrape); external labels only fill gaps, as in
  * Prometheus. */
 enum { P_OWN, P_SAMPLE, P_TARGET, P_EXTERNAL };
@@ -142,6 +142,8 @@ static int base_labels(struct sb_rw_conv *c, const struct sb_sample *s, const ch
 		r = push(c, &n, s->labels[i].name, strlen(s->labels[i].name), s->labels[i].value,
 			 strlen(s->labels[i].value), P_SAMPLE);
 	const char *inst = c->instance ? c->instance : host;
+	if (!r && c->target)
+		r = push(c, &n, "target", 6, c->target, strlen(c->target), P_TARGET);
 	if (!r)
 		r = push(c, &n, "job", 3, c->job, strlen(c->job), P_TARGET);
 	if (!r)
@@ -196,6 +198,8 @@ int sb_rw_encode(struct sb_rw_conv *c, struct sb_buf *req, const struct sb_event
 	/* milliseconds, rounded down like Prometheus' timestamp.FromTime */
 	int64_t ms =
 	    ev->time_ns >= 0 ? ev->time_ns / 1000000 : -((-ev->time_ns + 999999) / 1000000);
+	const struct sb_field *tf = sb_event_field(ev, "target");
+	c->target = tf && tf->type == SB_F_STR ? tf->v.s : NULL;
 	uint32_t i = *at;
 	for (; i < ev->nsamples && *nreq < max; i++) {
 		const struct sb_sample *s = &ev->samples[i];

@@ -1,16 +1,23 @@
 #!/bin/sh
 # The remote_write sink into a real Prometheus (Debian's 2.42, remote-write
-# receiver on loopback): the proc sensor on the real /proc every second,
-# remote_write and a json file sink side by side. Afterwards every series
-# and every value of the json sink's output is in Prometheus at the same
-# timestamp (ms), with job and instance, and nothing more; the sink's
-# accounting says everything was delivered.
+# receiver on loopback): the proc sensor on the real /proc, the agent
+# sensor (the agent's own process_*) and the scrape sensor on that
+# Prometheus' own /metrics (another process_*, go_*, histograms and
+# summaries), all every second, so their rounds fall in the same
+# millisecond; remote_write and a json file sink side by side. Afterwards
+# every series and every value of the json sink's output is in Prometheus
+# at the same timestamp (ms), with job, instance and, for the scrape,
+# target, and nothing more: no two sources' series were one (Prometheus
+# refused those as "duplicate sample for timestamp"); the sink's
+# accounting says everything was delivered, nothing rejected.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/promrw.sh"
 
 prom_start
 cat >"$TMP/c.json" <<JSON
-{"interval": "1s", "host": "rw-e2e", "sensors": {"proc": {}},
+{"interval": "1s", "host": "rw-e2e",
+ "sensors": {"proc": {}, "agent": {"interval": "1s"},
+             "scrape": {"targets": [{"name": "prom", "url": "http://127.0.0.1:$PROM_PORT/metrics"}]}},
  "sinks": [{"type": "remote_write", "url": "$PROM_WRITE", "spool_dir": "$TMP/spool"},
            {"type": "file", "path": "$TMP/events.jsonl"}]}
 JSON
@@ -18,7 +25,7 @@ JSON
 	fail "agent failed: $(tail -5 "$TMP/agent.log")"
 grep -q 'remote_write: closed: received=\([0-9]*\) delivered=\1 spooled=0 dropped=0' "$TMP/agent.log" ||
 	fail "not everything delivered: $(grep 'closed:' "$TMP/agent.log")"
-prom_dump '{job="sensorbus"}' "$TMP/prom.jsonl"
+prom_dump '{instance="rw-e2e"}' "$TMP/prom.jsonl"
 
 "$PY" - "$TMP/events.jsonl" "$TMP/prom.jsonl" <<'PY' || fail "Prometheus holds other series or values than the json sink wrote"
 import json, math, sys
@@ -50,6 +57,7 @@ for line in open(sys.argv[1]):
         base = dict(s.get("labels", {}))
         base.setdefault("job", "sensorbus")
         base.setdefault("instance", ev["host"])
+        base.setdefault("target", ev.get("target", ""))
         typ = s.get("type")
         if typ in ("histogram", "summary"):
             for b in s.get("buckets", s.get("quantiles", [])):
@@ -82,7 +90,12 @@ for what, l in (("missing", missing), ("extra", extra), ("different", differ)):
     for k in l[:5]:
         print(what, k, w.get(k), g.get(k))
 assert len(w) > 500, "too few samples to mean anything"
-assert any(k[0] == "node_load1" for k, _ in w)
+for name in ("node_load1", "up", "go_gc_duration_seconds_count"):
+    assert any(k[0] == name for k, _ in w), name
+# the exporter's process_cpu_seconds_total and the agent's: two series
+assert len({k for k, _ in g if k[0] == "process_cpu_seconds_total"}) == 2
 sys.exit(1 if missing or extra or differ else 0)
 PY
-ok "every series and value of the json sink is in Prometheus, same timestamps"
+! grep -E 'duplicate sample|out of order' "$TMP/receiver.log" ||
+	fail "the receiver refused samples (above)"
+ok "every series and value of the json sink is in Prometheus, same timestamps; scraped series apart"

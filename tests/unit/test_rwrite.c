@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "../../src/sinks/rwrite.h"
+#include "sb_pbevent.h"
 #include "sb_pbwire.h"
 
 #define T0_NS 1764000000123456789LL /* 1764000000123 ms */
@@ -163,6 +164,70 @@ static void sample_labels_win_and_empty_values_go(void **state)
 	assert_string_equal(g.line[0], "__name__=\"up\",cluster=\"eu1\",comm=\"bad\xef\xbf\xbd\","
 				       "instance=\"10.0.0.7:9100\",job=\"algod\",zone=\"a\"");
 	sb_event_unref(ev);
+	sb_rw_conv_free(&c);
+}
+
+/* The sink sends events as it reads them back from the protobuf spool. */
+static struct sb_event *through_spool(struct sb_pbdec *d, const struct sb_event *ev)
+{
+	struct sb_codec_ctx ctx = {.run = "r1", .host = "node-7"};
+	struct sb_buf body;
+	sb_buf_init(&body);
+	sb_pb_event(&body, &ctx, ev);
+	struct sb_event *out = NULL;
+	assert_int_equal(sb_pbdec_event(d, body.data, body.len, 0, &out), 0);
+	sb_buf_free(&body);
+	return out;
+}
+
+static void fill_exporter(struct sb_evb *b)
+{
+	sb_evb_field_str(b, "target", "node", 4);
+	sb_evb_sample(b, "process_cpu_seconds_total", SB_COUNTER, 12.5);
+	sb_evb_sample(b, "up", SB_GAUGE, 1);
+	sb_evb_label(b, "target", "node");
+	sb_evb_sample(b, "federated", SB_GAUGE, 2);
+	sb_evb_label(b, "target", "upstream");
+}
+
+static void fill_agent(struct sb_evb *b)
+{
+	sb_evb_sample(b, "process_cpu_seconds_total", SB_COUNTER, 0.4);
+}
+
+/* node_exporter's own process_* scraped by the scrape sensor and the
+ * agent's process_* from the agent sensor, in the same millisecond: two
+ * series (Prometheus refused the second as "duplicate sample for
+ * timestamp" when they were one). A sample's own target label wins. */
+static void scraped_series_carry_their_target(void **state)
+{
+	(void)state;
+	struct sb_rw_conv c = {.job = "sensorbus"};
+	struct sb_pbdec d;
+	sb_pbdec_init(&d);
+	struct sb_event *scraped = event(fill_exporter), *agent = event(fill_agent);
+	struct sb_event *s2 = through_spool(&d, scraped);
+	struct got g;
+	encode_all(&c, s2, &g);
+	assert_int_equal(g.n, 3);
+	assert_string_equal(g.line[0], "__name__=\"process_cpu_seconds_total\",instance=\"node-7\","
+				       "job=\"sensorbus\",target=\"node\"");
+	assert_string_equal(
+	    g.line[1], "__name__=\"up\",instance=\"node-7\",job=\"sensorbus\",target=\"node\"");
+	assert_string_equal(g.line[2], "__name__=\"federated\",instance=\"node-7\","
+				       "job=\"sensorbus\",target=\"upstream\"");
+	int64_t ms = g.ms[0];
+	struct sb_event *a2 = through_spool(&d, agent);
+	encode_all(&c, a2, &g);
+	assert_int_equal(g.n, 1);
+	assert_string_equal(g.line[0], "__name__=\"process_cpu_seconds_total\",instance=\"node-7\","
+				       "job=\"sensorbus\"");
+	assert_int_equal(g.ms[0], ms);
+	sb_event_unref(s2);
+	sb_event_unref(a2);
+	sb_event_unref(scraped);
+	sb_event_unref(agent);
+	sb_pbdec_free(&d);
 	sb_rw_conv_free(&c);
 }
 
@@ -345,6 +410,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(labels_are_sorted_with_job_instance_and_external),
 	    cmocka_unit_test(sample_labels_win_and_empty_values_go),
+	    cmocka_unit_test(scraped_series_carry_their_target),
 	    cmocka_unit_test(histograms_and_summaries_explode),
 	    cmocka_unit_test(nan_and_inf_pass_stale_markers_do_not),
 	    cmocka_unit_test(requests_split_at_max_samples_and_resume),
