@@ -2,6 +2,8 @@
 # by a script (503, 204, 429 with Retry-After, 204, 400, then 204), and logs
 # one JSON line per request: status given, the headers that matter, and the
 # decoded body (series, first value and timestamp) to compare retries by.
+# With a certificate and key after the log file, it speaks https and
+# answers 204 to every request.
 import hashlib, json, sys, time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -58,4 +60,11 @@ class H(BaseHTTPRequestHandler):
         pass
 
 
-HTTPServer(("127.0.0.1", port), H).serve_forever()
+srv = HTTPServer(("127.0.0.1", port), H)
+if len(sys.argv) > 4:
+    import ssl
+    script = [(204, {})]
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[3], sys.argv[4])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+srv.serve_forever()
