@@ -96,9 +96,9 @@ static const struct sb_cfg_key rw_keys[] = {
      "the `instance` label of every series (default: the event's host)"},
     {"external_labels", SB_CT_STRMAP, RW(external_labels), NULL,
      "labels added to every series that lacks them, e.g. {\"cluster\": \"eu1\"}"},
-    {"max_samples_per_send", SB_CT_INT, RW(max_samples_per_send), "2000",
-     "samples per request (a histogram's series stay together); the spool's `format` here "
-     "defaults to protobuf, which this sink decodes",
+    {"max_samples_per_send", SB_CT_INT, RW(max_samples_per_send), "500",
+     "samples per request, as Prometheus 2.42's own default (a histogram's series stay "
+     "together); the spool's `format` here defaults to protobuf, which this sink decodes",
      .min = 1, .max = 1e6},
     {0},
 };
