@@ -127,6 +127,9 @@ enum sb_sink_status sb_delivery_flush(struct sb_sink *s, unsigned shard);
 void sb_delivery_close(struct sb_sink *s);
 void sb_delivery_telemetry(struct sb_sink *s, struct sb_evb *b);
 int sb_delivery_health(struct sb_sink *s);
+/* The transport's shared state (what its init made), for a sink's own
+ * telemetry; NULL before open. */
+void *sb_delivery_transport_state(struct sb_sink *s);
 
 /* ---- for tests: no threads, a fake clock ---- */
 

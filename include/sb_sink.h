@@ -62,6 +62,9 @@ struct sb_sink_ops {
 	/* Keys a family of sinks shares (the delivery layer's), parsed into
 	 * the same config struct, which begins with their struct. */
 	const struct sb_cfg_key *shared_keys;
+	/* A delivering sink's `format` when the config names none, if not
+	 * the shared default (remote_write decodes protobuf). */
+	const char *format;
 	size_t cfg_size;
 	/* A delivering sink's transport (include/sb_delivery.h). */
 	const struct sb_transport_ops *transport;

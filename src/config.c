@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sb_delivery.h"
 #include "sb_sensor.h"
 #include "sb_sink.h"
 #include "sb_util.h"
@@ -109,6 +110,18 @@ static int load_sensor(struct sb_sensor_conf *sc, const cJSON *sec, char *err, s
 	return r;
 }
 
+/* The delivery layer's `format` defaults to json; a sink may name another. */
+static int default_format(struct sb_sink_conf *sk)
+{
+	struct sb_delivery_cfg *d = sk->cfg;
+	char *f = strdup(sk->ops->format);
+	if (!f)
+		return -ENOMEM;
+	free(d->format);
+	d->format = f;
+	return 0;
+}
+
 static int load_sink(struct sb_sink_conf *sk, const cJSON *sec, int idx, char *err, size_t errlen)
 {
 	char path[64];
@@ -145,6 +158,8 @@ static int load_sink(struct sb_sink_conf *sk, const cJSON *sec, int idx, char *e
 		dsts[nt++] = sk->cfg;
 	}
 	int r = sb_cfg_parse(sec, path, tables, dsts, nt, err, errlen);
+	if (!r && sk->ops->format && !cJSON_GetObjectItemCaseSensitive(sec, "format"))
+		r = default_format(sk);
 	if (!r && sk->ops->validate) {
 		char e[384];
 		if (sk->ops->validate(sk->cfg, e, sizeof(e)))

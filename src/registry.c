@@ -18,6 +18,7 @@ extern const struct sb_sink_ops sb_sink_stdout;
 extern const struct sb_sink_ops sb_sink_null;
 extern const struct sb_sink_ops sb_sink_prom;
 extern const struct sb_sink_ops sb_sink_amqp;
+extern const struct sb_sink_ops sb_sink_remote_write;
 
 static const struct sb_sensor_ops *const sensors[] = {
     &sb_sensor_proc,  &sb_sensor_bpf,	 &sb_sensor_synthetic,
@@ -25,7 +26,8 @@ static const struct sb_sensor_ops *const sensors[] = {
 };
 
 static const struct sb_sink_ops *const sinks[] = {
-    &sb_sink_file, &sb_sink_stdout, &sb_sink_null, &sb_sink_prom, &sb_sink_amqp,
+    &sb_sink_file, &sb_sink_stdout, &sb_sink_null,
+    &sb_sink_prom, &sb_sink_amqp,   &sb_sink_remote_write,
 };
 
 const struct sb_sensor_ops *const *sb_sensor_table(size_t *n)

@@ -718,6 +718,12 @@ void sb_delivery_telemetry(struct sb_sink *s, struct sb_evb *b)
 	sb_evb_sumcount(b, (double)atomic_load(&k->lat_sum_ns) / 1e9, (double)count);
 }
 
+void *sb_delivery_transport_state(struct sb_sink *s)
+{
+	struct dsink *k = s->state;
+	return k ? k->tp : NULL;
+}
+
 int sb_delivery_health(struct sb_sink *s)
 {
 	struct dsink *k = s->state;

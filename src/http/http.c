@@ -22,6 +22,17 @@ CURL_FNS(SB_DL_DEFINE)
 static const struct sb_dl_sym curl_syms[] = {CURL_FNS(SB_DL_ENTRY){0}};
 static struct sb_dl_lib libcurl = {.soname = "libcurl.so.4", .syms = curl_syms};
 
+/* libcurl brings GnuTLS along (through librtmp and libldap), whose
+ * constructor initialises it as it loads: p11-kit modules and tables the
+ * agent never uses, 0.8 MB resident. Whoever uses GnuTLS calls
+ * gnutls_global_init() first (librtmp, libldap, a libcurl built on it),
+ * so the implicit one is cost only. Before main: setenv is not safe once
+ * threads read the environment. */
+__attribute__((constructor)) static void no_gnutls_implicit_init(void)
+{
+	setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 0);
+}
+
 /* One client per loop. Only the loop's thread touches this list. */
 static struct sb_http *clients;
 
@@ -83,6 +94,14 @@ static void on_timer(void *arg)
 	int running;
 	sym_curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	check_done(h);
+}
+
+int sb_http_lib_open(const char **why)
+{
+	int r = sb_dl_open(&libcurl);
+	if (r)
+		*why = libcurl.why;
+	return r;
 }
 
 struct sb_http *sb_http_acquire(struct sb_loop *loop)

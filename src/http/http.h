@@ -23,8 +23,10 @@
  * without algod or scrape sensors never loads it. Call it through these. */
 #define CURL_FNS(X)                                                                                \
 	X(curl_easy_cleanup)                                                                       \
+	X(curl_easy_duphandle)                                                                     \
 	X(curl_easy_getinfo)                                                                       \
 	X(curl_easy_init)                                                                          \
+	X(curl_easy_perform)                                                                       \
 	X(curl_easy_setopt)                                                                        \
 	X(curl_easy_strerror)                                                                      \
 	X(curl_global_cleanup)                                                                     \
@@ -43,6 +45,10 @@ CURL_FNS(SB_DL_EXTERN)
 
 struct sb_loop;
 struct sb_http;
+
+/* Opens libcurl for a user that calls it through the sym_ pointers
+ * itself (a sender thread's blocking requests); 0, or -errno with why. */
+int sb_http_lib_open(const char **why);
 
 struct sb_http_result {
 	int err;		/* 0: a response came (any status); else -errno of the failure */

@@ -206,9 +206,7 @@ static void put_escaped(struct sb_buf *b, const char *s, size_t n, bool dquote)
 	sb_buf_add(b, s + run, n - run);
 }
 
-/* Go's strconv.FormatFloat(v, 'g', -1, 64), which the Prometheus clients
- * use for `le` and `quantile`; OpenMetrics wants integral values as "1.0". */
-static size_t fmt_go_float(char *out, double v, bool om)
+size_t sb_fmt_go_float(char *out, double v, bool om)
 {
 	if (isnan(v) || isinf(v))
 		return sb_fmt_double(out, v);
@@ -765,7 +763,7 @@ static void put_series(struct sb_buf *out, const struct series *se, bool om)
 		char extra[48];
 		size_t n = t == SB_HISTOGRAM ? 4 : 10;
 		memcpy(extra, t == SB_HISTOGRAM ? "le=\"" : "quantile=\"", n);
-		n += fmt_go_float(extra + n, se->buckets[i].le, om);
+		n += sb_fmt_go_float(extra + n, se->buckets[i].le, om);
 		extra[n++] = '"';
 		put_line(out, se, t == SB_HISTOGRAM ? "_bucket" : NULL, extra, n,
 			 se->buckets[i].count);

@@ -72,4 +72,9 @@ size_t sb_prom_store_each(struct sb_prom_store *st, const char *name, int64_t no
 			  void (*fn)(void *arg, const char *labels, double value), void *arg);
 void sb_prom_store_stats(struct sb_prom_store *st, struct sb_prom_store_stats *out);
 
+/* Go's strconv.FormatFloat(v, 'g', -1, 64), which the Prometheus clients
+ * use for `le` and `quantile` (and remote write, like them); OpenMetrics
+ * (om) wants integral values as "1.0". out holds 32 bytes. */
+size_t sb_fmt_go_float(char *out, double v, bool om);
+
 #endif

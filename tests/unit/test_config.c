@@ -285,7 +285,7 @@ static void test_unknown_sink_type_lists_the_types(void **state)
 	(void)state;
 	expect_error("{\"sinks\":[{\"type\":\"kafka\"}]}",
 		     "sinks[0].type: unknown sink type \"kafka\" (one of file, stdout, null, prom, "
-		     "amqp)");
+		     "amqp, remote_write)");
 }
 
 static void test_json_syntax_errors_say_where_and_what_was_expected(void **state)
