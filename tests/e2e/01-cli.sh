@@ -32,7 +32,7 @@ check_err '{"interval":"1s",' 'c.json:1:18: unexpected end of file: expected a k
 check_err '{"interval":"1s",}' "c.json:1:18: expected a key in double quotes, found '}' (a trailing comma?)"
 check_err '{"interval":"1s","interval":"2s"}' 'interval: duplicate key'
 check_err '{"sink":[]}' 'sink: unknown key (known keys: interval, host, log_level, user, sensors, sinks)'
-check_err '{"sinks":[{"type":"kafka"}]}' 'unknown sink type "kafka" (one of file, stdout, null, prom, amqp)'
+check_err '{"sinks":[{"type":"kafka"}]}' 'unknown sink type "kafka" (one of file, stdout, null, prom, amqp, remote_write)'
 ok "config errors exit 2 with the key path"
 
 # Paths: absolute, not empty, one writer each
