@@ -1,7 +1,7 @@
 /* The delivery layer's state, shared by its files: sink.c (the sink ops
  * the bus calls: accept, flush, open, close, telemetry), sender.c (one
- * sender thread per worker: windows, settle, retries, replay) and
- * supervisor.c (watchdog and input rate).
+ * sender thread per worker: settle, retries, replay), window.c (what the
+ * sender sends next) and supervisor.c (watchdog and input rate).
  *
  * Accounting, per worker, exact at every moment (a seqlock over counters
  * that change together under the worker's mutex):
@@ -157,6 +157,12 @@ void dl_spill_locked(struct dshard *sh, struct sb_event *const *evs, size_t n,
 
 /* Events a window holds: window messages of batch_events each, bounded. */
 size_t sb_delivery_window_events(const struct sb_delivery_cfg *c);
+
+/* window.c: the sender's next window, its batch messages */
+void dl_fill_window(struct dshard *sh, int64_t *wait);
+void dl_group_window(struct dshard *sh);
+void dl_ungroup_window(struct dshard *sh);
+uint64_t dl_memory_queued(struct dshard *sh);
 
 /* sender.c */
 void *dl_sender_main(void *arg);
