@@ -292,6 +292,12 @@ void dl_group_window(struct dshard *sh, struct dwin *sl)
 		if (sl->win[i].junk)
 			continue;
 		sl->bfirst[j] = i;
+		/* A lone event goes as itself (an Event, a JSON object), as the
+		 * message's type and id say, not as a batch of one. */
+		if (sl->bmsg[j].nevents == 1) {
+			sl->bmsg[j].body = sl->win[i].m.body;
+			sl->bmsg[j].len = sl->win[i].m.len;
+		}
 		i += sl->bmsg[j].nevents - 1;
 		j++;
 	}

@@ -603,6 +603,19 @@ static void test_a_failed_batch_is_sent_again_whole_and_only_it(void **state)
 	assert_int_equal(fk.messages, 3);
 }
 
+/* A message of one event, in batch mode, is that event as single mode
+ * sends it: its type and id say Event, so must its body. */
+static void test_a_batch_of_one_event_is_the_event_itself(void **state)
+{
+	struct fx *f = *state;
+	open_sink(f, ", \"batch_events\": 10, \"format\": \"protobuf\"");
+	write_events(f, 1);
+	run_for(f, SB_NSEC_PER_SEC);
+	assert_int_equal(fk.nsent, 1);
+	assert_int_equal(fk.batches, 0);
+	assert_true(fk.body_seq[0] == 1);
+}
+
 static void test_batch_bytes_bounds_a_message(void **state)
 {
 	struct fx *f = *state;
@@ -841,6 +854,7 @@ int main(void)
 	    T2(test_batches_carry_consecutive_events_and_settle_each),
 	    T2(test_a_failed_batch_is_sent_again_whole_and_only_it),
 	    T2(test_batch_bytes_bounds_a_message),
+	    T2(test_a_batch_of_one_event_is_the_event_itself),
 	    P(test_pipelining_keeps_a_window_in_flight_and_sends_as_confirms_free_room),
 	    P(test_pipelining_out_of_order_confirms_settle_in_order),
 	    P(test_pipelining_a_multiple_ack_frees_room_for_all_it_confirms),
