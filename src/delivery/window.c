@@ -97,15 +97,16 @@ static uint64_t take_tokens(struct dsink *k, uint64_t want, int64_t *wait)
 	return got;
 }
 
-/* Adds up to max spool records from rd to the slice. The reader reads
- * into the slice's own buffer, which the records' bodies point into until
- * the slice is settled, while other slices are read. */
-static void read_spool(struct dshard *sh, struct dwin *sl, struct sb_spool_reader *rd, size_t max,
-		       int origin)
+/* Adds up to max spool records from rd to the slice; returns how many
+ * (fewer where a read's byte bound stops it). The reader reads into the
+ * slice's own buffer, which the records' bodies point into until the
+ * slice is settled, while other slices are read. */
+static size_t read_spool(struct dshard *sh, struct dwin *sl, struct sb_spool_reader *rd, size_t max,
+			 int origin)
 {
 	struct dsink *k = sh->k;
 	if (!max)
-		return;
+		return 0;
 	size_t n = 0;
 	uint64_t lost = 0;
 	struct sb_buf *mine = &sl->rbuf[origin == ORIGIN_OLD ? 0 : 1], spare = rd->buf;
@@ -144,6 +145,7 @@ static void read_spool(struct dshard *sh, struct dwin *sl, struct sb_spool_reade
 		w->segno = rec->segno;
 		w->end = rec->end;
 	}
+	return n;
 }
 
 static struct sb_dstr dstr(const char *s) { return (struct sb_dstr){s, strlen(s)}; }
@@ -210,27 +212,27 @@ void dl_fill_window(struct dshard *sh, struct dwin *sl, int64_t *wait)
 			if (c->replay == SB_REPLAY_BACKFILL)
 				want = want > cap / 2 ? cap / 2 : want;
 			size_t got = (size_t)take_tokens(k, want, wait);
-			caught_up = got == unread;
-			read_spool(sh, sl, &sh->rd_old, got, ORIGIN_OLD);
+			/* took all there was: the replay has caught up */
+			caught_up = read_spool(sh, sl, &sh->rd_old, got, ORIGIN_OLD) == unread;
 		}
 		if (c->replay == SB_REPLAY_BACKFILL || !unread)
 			take_memory(sh, sl, cap - sl->nwin);
 	} else if (c->replay == SB_REPLAY_ORDERED) {
 		size_t want = cap;
+		uint64_t unread = 0;
 		if (sh->replaying) {
-			uint64_t unread = sb_spool_unread(sh->sp, 0, UINT64_MAX);
+			unread = sb_spool_unread(sh->sp, 0, UINT64_MAX);
 			want = (size_t)take_tokens(k, unread < cap ? unread : cap, wait);
-			/* asked for all there was: the replay has caught up */
-			caught_up = want == unread;
 		}
-		read_spool(sh, sl, &sh->rd_live, want, ORIGIN_LIVE);
+		/* took all there was: the replay has caught up */
+		size_t got = read_spool(sh, sl, &sh->rd_live, want, ORIGIN_LIVE);
+		caught_up = sh->replaying && got == unread;
 	} else {
 		if (sh->replaying) {
 			uint64_t unread = sb_spool_unread(sh->sp, 0, sh->backlog_hi);
 			size_t want = unread < cap / 2 ? (size_t)unread : cap / 2;
 			size_t got = (size_t)take_tokens(k, want, wait);
-			caught_up = got == unread;
-			read_spool(sh, sl, &sh->rd_old, got, ORIGIN_OLD);
+			caught_up = read_spool(sh, sl, &sh->rd_old, got, ORIGIN_OLD) == unread;
 		}
 		read_spool(sh, sl, &sh->rd_live, cap - sl->nwin, ORIGIN_LIVE);
 	}
