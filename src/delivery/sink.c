@@ -69,7 +69,9 @@ const struct sb_cfg_key sb_delivery_keys[] = {
     {"fsync_every_write", SB_CT_BOOL, D(fsync_every_write), "false",
      "fdatasync every batch before accepting it (survives power loss; slower)"},
     {"window", SB_CT_INT, D(window), "512",
-     "messages sent per worker before waiting for their outcome", .min = 1, .max = 65536},
+     "most messages per worker sent and not yet confirmed (a pipelining transport, amqp, sends "
+     "the next as confirms come, an eighth of a window at a time)",
+     .min = 1, .max = 65536},
     {"memory_events", SB_CT_INT, D(memory_events), "8192",
      "buffer memory: events held per worker before the rest go to the spool", .min = 1, .max = 1e8},
     {"confirm_timeout", SB_CT_DURATION, D(confirm_timeout), "10s",
