@@ -2,8 +2,9 @@
  * It owns the spool, the sender threads and their windows, retries, the
  * circuit breaker, ordered/backfill replay at a drain rate, the watchdog
  * and the accounting; a delivering sink is only a transport (connect,
- * publish a window and report each message's outcome, close) plus its own
- * config keys. See docs/HACKING.md for which thread calls what.
+ * publish a window and report each message's outcome, close; or, to
+ * pipeline, send and poll) plus its own config keys. See docs/HACKING.md
+ * for which thread calls what.
  *
  * A sink becomes a delivering sink by pointing its ops row at the
  * sb_delivery_* functions, naming its transport in .transport and
@@ -104,11 +105,25 @@ struct sb_transport_ops {
 	const char *(*target)(void *tp);
 	int (*connect)(void *tp, unsigned worker, void **link, char *err, size_t errlen);
 	void (*close)(void *link);
-	/* Sends the messages not ACKED and waits up to timeout for their
-	 * outcomes, setting each one's state. 0 while the link stays usable,
-	 * else -errno (the link is closed and connected again). */
+	/* The simple path: sends the messages not ACKED and waits up to
+	 * timeout for their outcomes, setting each one's state. 0 while the
+	 * link stays usable, else -errno (the link is closed and connected
+	 * again). The sender sends a window, then waits. */
 	int (*publish)(void *link, struct sb_dmsg *const *msgs, size_t n, int64_t timeout,
 		       char *err, size_t errlen);
+	/* Optional, both or neither: pipelining. The sender then keeps up to
+	 * window messages in flight and sends more as outcomes free room.
+	 * send hands over the messages that are UNSENT or FAILED, each then
+	 * PENDING, and returns without waiting; the transport keeps the
+	 * pointers until it sets each one's outcome. poll waits up to wait
+	 * for outcomes of anything sent and sets them (ACKED, FAILED,
+	 * REJECTED) as they come, in any order; it returns once some came or
+	 * the wait is over. Both: 0 while the link stays usable, else -errno;
+	 * close drops whatever is still pending (the sender sends it again
+	 * with the same message ids on a new link). The sender never frees a
+	 * PENDING message while its link is open. */
+	int (*send)(void *link, struct sb_dmsg *const *msgs, size_t n, char *err, size_t errlen);
+	int (*poll)(void *link, int64_t wait, char *err, size_t errlen);
 	/* Optional: keeps an idle link alive, notices a broken one (<0). */
 	int (*idle)(void *link, char *err, size_t errlen);
 	/* Optional: the socket, which the watchdog shuts down when a publish

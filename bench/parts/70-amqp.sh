@@ -109,7 +109,10 @@ replay() {
 	"$SB_BIN" -c "$TMP/fill.json" --once 2>"$TMP/fill.log" || { cat "$TMP/fill.log" >&2; return 1; }
 	settle
 	conf "$RABBIT_PORT" "$1" "$2" '{"rate": 1, "samples": 1}' "$spool" >"$TMP/drain.json"
-	"$SB_BIN" -c "$TMP/drain.json" 2>"$TMP/drain.log" &
+	# the log exists before the loop below reads it (else grep fails, the
+	# loop ends at once and the agent is stopped before it starts)
+	: >"$TMP/drain.log"
+	"$SB_BIN" -c "$TMP/drain.json" 2>>"$TMP/drain.log" &
 	pid=$!
 	track_pid $pid
 	# bounded: the replay at the slowest rate asked here, with a margin

@@ -1,7 +1,7 @@
 /* The delivery layer's state, shared by its files: sink.c (the sink ops
  * the bus calls: accept, flush, open, close, telemetry), sender.c (one
- * sender thread per worker: windows, settle, retries, replay) and
- * supervisor.c (watchdog and input rate).
+ * sender thread per worker: settle, retries, replay), window.c (what the
+ * sender sends next) and supervisor.c (watchdog and input rate).
  *
  * Accounting, per worker, exact at every moment (a seqlock over counters
  * that change together under the worker's mutex):
@@ -50,6 +50,29 @@ struct wmsg {
 	size_t body;	     /* ORIGIN_MEM: offset in the sender's buffer */
 };
 
+/* A slice of the window: messages read (or taken) together, handed to
+ * the transport together and settled together once every one is done.
+ * A pipelining transport has up to window messages in flight as a ring of
+ * slices (window / slices each); a synchronous one has one slice: the
+ * whole window. Bodies live in the slice's own buffers while in flight. */
+struct dwin {
+	struct wmsg *win;
+	struct sb_dmsg **wptr;
+	size_t nwin, cap;
+	/* batch_events > 1: the slice's messages, each a run of events
+	 * (bfirst: index of its first in win; nevents of them), bodies in bbuf */
+	struct sb_dmsg *bmsg;
+	struct sb_dmsg **bptr;
+	size_t *bfirst;
+	size_t nb;
+	struct sb_buf bbuf;
+	struct sb_buf sbuf;    /* ORIGIN_MEM bodies */
+	struct sb_buf rbuf[2]; /* spool records read by rd_old, rd_live */
+	bool caught_up;	       /* its fill took all a replay had left */
+	unsigned attempt;      /* failed attempts of its messages */
+	int64_t sent_at;       /* last handed to the transport (sink's clock) */
+};
+
 struct dsink;
 
 struct dshard {
@@ -76,25 +99,19 @@ struct dshard {
 	pthread_mutex_t wd_mu; /* link close vs the watchdog */
 	atomic_int_fast64_t busy_since;
 	struct sb_spool_reader rd_old, rd_live;
-	bool outage, caught_up;
+	bool outage;
 	atomic_bool replaying;
 	uint64_t backlog_hi;
 	int64_t replay_start;
 	uint64_t replay_sent;
-	struct wmsg *win;
-	struct sb_dmsg **wptr;
-	size_t nwin;
-	/* batch_events > 1: the window's messages, each a run of events
-	 * (bfirst: index of its first in win; nevents of them), bodies in bbuf */
-	struct sb_dmsg *bmsg;
-	struct sb_dmsg **bptr;
-	size_t *bfirst;
-	size_t nb;
-	struct sb_buf bbuf;
-	unsigned win_attempt;  /* failed publishes of the window held in win */
+	/* the slices in flight, oldest first: ring[(rhead + i) % rcap] */
+	struct dwin *ring;
+	unsigned rcap, rhead, rcount;
+	bool backed_off;       /* failed messages in the ring wait out a backoff */
+	bool probing;	       /* the ring holds the breaker's probe */
+	char why[256];	       /* the transport's last complaint, for the log */
 	unsigned link_attempt; /* failed connects in a row */
 	int64_t retry_at;      /* backing off until then (no kick shortens it) */
-	struct sb_buf sbuf;
 	struct sb_codec_ctx scc;
 	struct sb_spool_batch sb;
 	struct sb_buf sbody;
@@ -157,6 +174,20 @@ void dl_spill_locked(struct dshard *sh, struct sb_event *const *evs, size_t n,
 
 /* Events a window holds: window messages of batch_events each, bounded. */
 size_t sb_delivery_window_events(const struct sb_delivery_cfg *c);
+
+/* window.c: the ring of slices, filling one, its batch messages */
+int dl_ring_init(struct dshard *sh);
+void dl_ring_free(struct dshard *sh);
+static inline struct dwin *dl_slice(struct dshard *sh, unsigned i)
+{
+	return &sh->ring[(sh->rhead + i) % sh->rcap];
+}
+void dl_fill_window(struct dshard *sh, struct dwin *w, int64_t *wait);
+void dl_group_window(struct dshard *sh, struct dwin *w);
+void dl_ungroup_window(struct dwin *w);
+/* The messages the transport sees: the batch messages or the events. */
+size_t dl_wire(const struct dshard *sh, struct dwin *w, struct sb_dmsg *const **msgs);
+uint64_t dl_memory_queued(struct dshard *sh);
 
 /* sender.c */
 void *dl_sender_main(void *arg);

@@ -6,8 +6,15 @@
  * The work is one step function on the sink's clock (sb_delivery_step):
  * the thread only loops over it and sleeps until the time it returns, so
  * the unit tests drive a sender with a fake transport and a fake clock,
- * without threads or sleeps. A held window being retried survives between
- * steps in sh->win. */
+ * without threads or sleeps. What is in flight, or held for a retry,
+ * survives between steps in the ring of slices (sh->ring).
+ *
+ * A pipelining transport (send and poll) has up to window messages in
+ * flight: a slice goes out as soon as the oldest ones are settled. A
+ * failure anywhere stops new sends until every outcome is in; the failed
+ * messages then go again after one backoff, as a window did. Order holds
+ * as before: a retried message arrives after at most a window of newer
+ * ones. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -29,227 +36,12 @@ void dl_close_link(struct dshard *sh)
 
 static int64_t idle_tick(void) { return SB_NSEC_PER_SEC; }
 
-static uint64_t take_tokens(struct dsink *k, uint64_t want, int64_t *wait)
-{
-	if (!want)
-		return 0;
-	pthread_mutex_lock(&k->tmu);
-	int64_t d;
-	uint64_t got = sb_pacer_take(&k->tb, want, k->now(), &d);
-	if (!got && (*wait < 0 || d < *wait))
-		*wait = d;
-	pthread_mutex_unlock(&k->tmu);
-	return got;
-}
-
 static void reader_range(struct sb_spool_reader *rd, uint64_t lo, uint64_t hi)
 {
 	rd->lo = rd->segno = lo;
 	rd->hi = hi;
 	rd->off = 0;
 }
-
-/* Adds up to max spool records from rd to the window. */
-static void read_spool(struct dshard *sh, struct sb_spool_reader *rd, size_t max, int origin)
-{
-	struct dsink *k = sh->k;
-	if (!max)
-		return;
-	size_t n = 0;
-	uint64_t lost = 0;
-	int r = sb_spool_read(sh->sp, rd, sh->recs, max, 16u << 20, &n, &lost);
-	if (lost) {
-		pthread_mutex_lock(&sh->mu);
-		struct acct *a = dl_acct_begin(sh);
-		SUB(spool_records, lost);
-		ADD(dropped[DROP_CORRUPT], lost);
-		dl_acct_end(sh);
-		pthread_mutex_unlock(&sh->mu);
-		atomic_fetch_add(&k->corrupt, lost);
-	}
-	if (r)
-		sb_log_rl(&sh->rl_spool, SB_LOG_ERROR, COMP, "%s: cannot read spool %s: %s",
-			  sh->name, sb_spool_dir(sh->sp), strerror(-r));
-	for (size_t i = 0; i < n; i++) {
-		struct sb_spool_rec *rec = &sh->recs[i];
-		struct wmsg *w = &sh->win[sh->nwin++];
-		memset(w, 0, sizeof(*w));
-		if (sb_rec_parse(rd->buf.data + rec->boff, rec->len, &w->m)) {
-			/* Checksummed yet not a message: send nothing, drop it. */
-			memset(&w->m, 0, sizeof(w->m));
-			w->m.state = SB_DMSG_ACKED;
-			w->junk = true;
-			sb_log_rl(&sh->rl_spool, SB_LOG_ERROR, COMP,
-				  "%s: spool %s: record in segment %" PRIu64 " is not a message",
-				  sh->name, sb_spool_dir(sh->sp), rec->segno);
-		}
-		w->origin = origin;
-		w->segno = rec->segno;
-		w->end = rec->end;
-	}
-}
-
-static struct sb_dstr dstr(const char *s) { return (struct sb_dstr){s, strlen(s)}; }
-
-/* Moves up to max events from the memory queue into the window. */
-static void take_memory(struct dshard *sh, size_t max)
-{
-	struct dsink *k = sh->k;
-	size_t base = sh->nwin;
-	pthread_mutex_lock(&sh->mu);
-	while (sh->mcount && sh->nwin - base < max) {
-		struct wmsg *w = &sh->win[sh->nwin++];
-		memset(w, 0, sizeof(*w));
-		w->origin = ORIGIN_MEM;
-		w->ev = sh->mem[sh->mhead];
-		sh->mhead = (sh->mhead + 1) % sh->mcap;
-		sh->mcount--;
-	}
-	pthread_mutex_unlock(&sh->mu);
-	for (size_t i = base; i < sh->nwin; i++) {
-		struct wmsg *w = &sh->win[i];
-		const struct sb_event *ev = w->ev;
-		w->m.seq = ev->seq;
-		w->m.time_ns = ev->time_ns;
-		w->m.run = dstr(k->s->ri->run);
-		w->m.host = dstr(k->s->ri->host);
-		w->m.source = dstr(ev->source);
-		w->m.kind = dstr(ev->kind);
-		w->m.codec = k->codec;
-		w->body = sh->sbuf.len;
-		k->codec->encode(&sh->sbuf, &sh->scc, ev);
-		w->m.len = sh->sbuf.len - w->body;
-	}
-	/* the buffer may have moved while it grew */
-	for (size_t i = base; i < sh->nwin; i++)
-		sh->win[i].m.body = sh->sbuf.data + sh->win[i].body;
-}
-
-static uint64_t memory_queued(struct dshard *sh)
-{
-	pthread_mutex_lock(&sh->mu);
-	uint64_t n = sh->mcount;
-	pthread_mutex_unlock(&sh->mu);
-	return n;
-}
-
-/* Builds the next window; *wait > 0 if the token bucket holds work back. */
-static void fill_window(struct dshard *sh, int64_t *wait)
-{
-	struct dsink *k = sh->k;
-	const struct sb_delivery_cfg *c = k->cfg;
-	size_t cap = sb_delivery_window_events(c);
-	sh->nwin = 0;
-	sb_buf_reset(&sh->sbuf);
-	*wait = -1;
-	sh->caught_up = false;
-	if (c->buffer == SB_BUF_MEMORY) {
-		uint64_t unread = sb_spool_unread(sh->sp, 0, UINT64_MAX);
-		sh->caught_up = !unread;
-		if (unread) {
-			size_t want = unread < cap ? (size_t)unread : cap;
-			if (c->replay == SB_REPLAY_BACKFILL)
-				want = want > cap / 2 ? cap / 2 : want;
-			size_t got = (size_t)take_tokens(k, want, wait);
-			sh->caught_up = got == unread;
-			read_spool(sh, &sh->rd_old, got, ORIGIN_OLD);
-		}
-		if (c->replay == SB_REPLAY_BACKFILL || !unread)
-			take_memory(sh, cap - sh->nwin);
-	} else if (c->replay == SB_REPLAY_ORDERED) {
-		size_t want = cap;
-		if (sh->replaying) {
-			uint64_t unread = sb_spool_unread(sh->sp, 0, UINT64_MAX);
-			want = (size_t)take_tokens(k, unread < cap ? unread : cap, wait);
-			/* asked for all there was: the replay has caught up */
-			sh->caught_up = want == unread;
-		}
-		read_spool(sh, &sh->rd_live, want, ORIGIN_LIVE);
-	} else {
-		if (sh->replaying) {
-			uint64_t unread = sb_spool_unread(sh->sp, 0, sh->backlog_hi);
-			size_t want = unread < cap / 2 ? (size_t)unread : cap / 2;
-			size_t got = (size_t)take_tokens(k, want, wait);
-			sh->caught_up = got == unread;
-			read_spool(sh, &sh->rd_old, got, ORIGIN_OLD);
-		}
-		read_spool(sh, &sh->rd_live, cap - sh->nwin, ORIGIN_LIVE);
-	}
-	for (size_t i = 0; i < sh->nwin; i++)
-		sh->wptr[i] = &sh->win[i].m;
-}
-
-static bool same(struct sb_dstr a, struct sb_dstr b)
-{
-	return a.n == b.n && !memcmp(a.p, b.p, a.n);
-}
-
-/* Whether event w may join the batch message m (one routing identity,
- * one codec; records of an earlier release go alone). */
-static bool joins(const struct sb_dmsg *m, const struct wmsg *w, size_t max_events,
-		  uint64_t max_bytes)
-{
-	const struct sb_dmsg *e = &w->m;
-	return !w->junk && !e->v1_key.n && m->nevents < max_events &&
-	       m->len + e->len + 16 <= max_bytes && e->codec == m->codec && same(e->run, m->run) &&
-	       same(e->host, m->host) && same(e->source, m->source) && same(e->kind, m->kind);
-}
-
-/* batch_events > 1: groups the window's events into messages of
- * consecutive events, bodies joined in bbuf the codec's way. Junk records
- * are in no message (they are done already). */
-static void group_window(struct dshard *sh)
-{
-	const struct sb_delivery_cfg *c = sh->k->cfg;
-	size_t max = (size_t)c->batch_events;
-	sh->nb = 0;
-	sb_buf_reset(&sh->bbuf);
-	size_t *boff = sh->bfirst; /* reused below: first the body offsets */
-	for (size_t i = 0; i < sh->nwin; i++) {
-		struct wmsg *w = &sh->win[i];
-		if (w->junk)
-			continue;
-		struct sb_dmsg *m = sh->nb ? &sh->bmsg[sh->nb - 1] : NULL;
-		if (!m || !joins(m, w, max, c->batch_bytes) || sh->win[i - 1].junk) {
-			m = &sh->bmsg[sh->nb++];
-			*m = w->m;
-			m->nevents = 0;
-			m->len = 0;
-			m->state = SB_DMSG_UNSENT;
-			boff[sh->nb - 1] = sh->bbuf.len;
-		}
-		sb_codec_batch_add(m->codec, &sh->bbuf, w->m.body, w->m.len);
-		m->len = sh->bbuf.len - boff[sh->nb - 1];
-		m->last_seq = w->m.seq;
-		m->nevents++;
-	}
-	for (size_t j = 0; j < sh->nb; j++) {
-		sh->bmsg[j].body = sh->bbuf.data + boff[j];
-		sh->bptr[j] = &sh->bmsg[j];
-	}
-	/* now each message's first event: events of message j follow in win */
-	for (size_t i = 0, j = 0; i < sh->nwin && j < sh->nb; i++) {
-		if (sh->win[i].junk)
-			continue;
-		sh->bfirst[j] = i;
-		i += sh->bmsg[j].nevents - 1;
-		j++;
-	}
-}
-
-/* A batch message's outcome is each of its events' outcome. */
-static void ungroup_window(struct dshard *sh)
-{
-	for (size_t j = 0; j < sh->nb; j++) {
-		const struct sb_dmsg *m = &sh->bmsg[j];
-		for (size_t i = sh->bfirst[j]; i < sh->bfirst[j] + m->nevents; i++) {
-			sh->win[i].m.state = m->state;
-			sh->win[i].m.sent_at = m->sent_at;
-			sh->win[i].m.acked_at = m->acked_at;
-		}
-	}
-}
-
 static void begin_replay(struct dshard *sh)
 {
 	struct dsink *k = sh->k;
@@ -290,11 +82,13 @@ static void begin_replay(struct dshard *sh)
 			sh->name, c->drain_rate, peak);
 }
 
-static void check_replay_done(struct dshard *sh)
+/* caught_up: what was just settled (or found empty) took all the replay
+ * had left. */
+static void check_replay_done(struct dshard *sh, bool caught_up)
 {
 	struct dsink *k = sh->k;
 	const struct sb_delivery_cfg *c = k->cfg;
-	if (!sh->replaying || !sh->caught_up)
+	if (!sh->replaying || !caught_up)
 		return;
 	sh->replaying = false;
 	double secs = (double)(k->now() - sh->replay_start) / 1e9;
@@ -329,84 +123,89 @@ static bool done(const struct wmsg *w)
 	return w->m.state == SB_DMSG_ACKED || w->m.state == SB_DMSG_REJECTED;
 }
 
-/* Resolves the window: what was delivered or rejected is done (spool
- * records only up to the first failure of their segment: the cursor is a
- * prefix); with failed set, the rest goes back to the spool. */
-static void settle(struct dshard *sh, bool failed)
+/* Resolves the ring's n oldest slices, in order: what was delivered or
+ * rejected is done (spool records only up to the first failure of their
+ * segment: the cursor is a prefix); with failed set, the rest goes back
+ * to the spool, then the memory queue (n may be 0 for that alone). */
+static void settle(struct dshard *sh, unsigned n, bool failed)
 {
 	struct dsink *k = sh->k;
 	uint64_t delivered_spool = 0, delivered_mem = 0, rejected = 0, junk_total = 0;
 	uint64_t delivered_old = 0; /* from the backlog reader */
+	uint64_t mem_done = 0, mem_total = 0;
 	uint64_t blocked[8];
 	size_t nblocked = 0;
 	bool overflow = false;
 	struct sb_event **back = NULL;
-	size_t nback = 0;
+	size_t nback = 0, total = 0;
+	for (unsigned c = 0; c < n; c++)
+		total += dl_slice(sh, c)->nwin;
 	if (failed)
-		back = calloc(sh->nwin ? sh->nwin : 1, sizeof(*back));
+		back = calloc(total ? total : 1, sizeof(*back));
 	pthread_mutex_lock(&sh->mu);
-	for (size_t i = 0; i < sh->nwin;) {
-		struct wmsg *w = &sh->win[i];
-		if (w->m.state == SB_DMSG_ACKED && w->m.acked_at && !w->junk)
-			observe_latency(k, &w->m);
-		if (w->origin == ORIGIN_MEM) {
-			if (w->m.state == SB_DMSG_ACKED) {
-				delivered_mem++;
-				sb_event_unref(w->ev);
-			} else if (w->m.state == SB_DMSG_REJECTED) {
-				rejected++;
-				sb_event_unref(w->ev);
-			} else if (back) {
-				back[nback++] = w->ev;
-			} else {
-				sb_event_unref(w->ev); /* out of memory: counted below */
+	for (unsigned c = 0; c < n; c++) {
+		struct dwin *sl = dl_slice(sh, c);
+		if (k->cfg->batch_events > 1)
+			dl_ungroup_window(sl);
+		for (size_t i = 0; i < sl->nwin;) {
+			struct wmsg *w = &sl->win[i];
+			if (w->m.state == SB_DMSG_ACKED && w->m.acked_at && !w->junk)
+				observe_latency(k, &w->m);
+			if (w->origin == ORIGIN_MEM) {
+				mem_total++;
+				mem_done += done(w);
+				if (w->m.state == SB_DMSG_ACKED) {
+					delivered_mem++;
+					sb_event_unref(w->ev);
+				} else if (w->m.state == SB_DMSG_REJECTED) {
+					rejected++;
+					sb_event_unref(w->ev);
+				} else if (back) {
+					back[nback++] = w->ev;
+				} else {
+					sb_event_unref(w->ev); /* out of memory: counted below */
+				}
+				i++;
+				continue;
 			}
-			i++;
-			continue;
-		}
-		/* a run of records of one segment, in order */
-		size_t j = i;
-		uint64_t k_done = 0, k_ok = 0, k_rej = 0, k_junk = 0, end = 0;
-		bool stop = overflow;
-		for (size_t b = 0; b < nblocked; b++)
-			stop |= blocked[b] == w->segno;
-		while (j < sh->nwin && sh->win[j].origin == w->origin &&
-		       sh->win[j].segno == w->segno) {
-			struct wmsg *x = &sh->win[j];
-			if (!stop && done(x)) {
-				k_done++;
-				k_junk += x->junk;
-				k_rej += x->m.state == SB_DMSG_REJECTED;
-				end = x->end;
-			} else {
-				stop = true;
+			/* a run of records of one segment, in order */
+			size_t j = i;
+			uint64_t k_done = 0, k_ok = 0, k_rej = 0, k_junk = 0, end = 0;
+			bool stop = overflow;
+			for (size_t b = 0; b < nblocked; b++)
+				stop |= blocked[b] == w->segno;
+			while (j < sl->nwin && sl->win[j].origin == w->origin &&
+			       sl->win[j].segno == w->segno) {
+				struct wmsg *x = &sl->win[j];
+				if (!stop && done(x)) {
+					k_done++;
+					k_junk += x->junk;
+					k_rej += x->m.state == SB_DMSG_REJECTED;
+					end = x->end;
+				} else {
+					stop = true;
+				}
+				j++;
 			}
-			j++;
+			k_ok = k_done - k_junk - k_rej;
+			if (k_done) {
+				sb_spool_confirm(sh->sp, w->segno, end, k_done);
+				delivered_spool += k_ok;
+				if (w->origin == ORIGIN_OLD)
+					delivered_old += k_ok;
+			}
+			rejected += k_rej;
+			junk_total += k_junk;
+			if (stop) {
+				if (nblocked < SB_ARRAY_SIZE(blocked))
+					blocked[nblocked++] = w->segno;
+				else
+					overflow = true;
+			}
+			i = j;
 		}
-		k_ok = k_done - k_junk - k_rej;
-		if (k_done) {
-			sb_spool_confirm(sh->sp, w->segno, end, k_done);
-			delivered_spool += k_ok;
-			if (w->origin == ORIGIN_OLD)
-				delivered_old += k_ok;
-		}
-		rejected += k_rej;
-		junk_total += k_junk;
-		if (stop) {
-			if (nblocked < SB_ARRAY_SIZE(blocked))
-				blocked[nblocked++] = w->segno;
-			else
-				overflow = true;
-		}
-		i = j;
 	}
-	uint64_t mem_done = 0;
-	for (size_t i = 0; i < sh->nwin; i++)
-		mem_done += sh->win[i].origin == ORIGIN_MEM && done(&sh->win[i]);
 	uint64_t rejected_mem = mem_done - delivered_mem;
-	uint64_t mem_total = 0;
-	for (size_t i = 0; i < sh->nwin; i++)
-		mem_total += sh->win[i].origin == ORIGIN_MEM;
 	uint64_t lost_mem = failed && !back ? mem_total - mem_done : 0;
 	struct acct *a = dl_acct_begin(sh);
 	ADD(delivered, delivered_spool + delivered_mem);
@@ -422,14 +221,14 @@ static void settle(struct dshard *sh, bool failed)
 		for (size_t i = 0; i < nback; i++)
 			sb_event_unref(back[i]);
 		while (sh->mcount) {
-			size_t n =
+			size_t m =
 			    sh->mcount < sh->mcap - sh->mhead ? sh->mcount : sh->mcap - sh->mhead;
-			dl_spill_locked(sh, sh->mem + sh->mhead, n, &sh->sb, &sh->sbody, &sh->scc,
+			dl_spill_locked(sh, sh->mem + sh->mhead, m, &sh->sb, &sh->sbody, &sh->scc,
 					true);
-			for (size_t i = 0; i < n; i++)
+			for (size_t i = 0; i < m; i++)
 				sb_event_unref(sh->mem[sh->mhead + i]);
-			sh->mhead = (sh->mhead + n) % sh->mcap;
-			sh->mcount -= n;
+			sh->mhead = (sh->mhead + m) % sh->mcap;
+			sh->mcount -= m;
 		}
 	}
 	pthread_mutex_unlock(&sh->mu);
@@ -444,7 +243,10 @@ static void settle(struct dshard *sh, bool failed)
 		sb_spool_rewind(sh->sp, &sh->rd_live);
 		sh->outage = true;
 	}
-	sh->nwin = 0;
+	for (unsigned i = 0; i < n; i++)
+		dl_slice(sh, i)->nwin = 0;
+	sh->rhead = sh->rcap ? (sh->rhead + n) % sh->rcap : 0;
+	sh->rcount -= n;
 	dl_note_spool_bytes(sh);
 }
 
@@ -486,52 +288,6 @@ static bool stopping(struct dshard *sh)
 	return s;
 }
 
-/* Hands the held window to the transport once; returns when to step
- * again. A window not wholly done is retried after a backoff, or given
- * back to the spool when retries ran out, the breaker opened, it was a
- * probe or shutdown is past its grace. */
-static int64_t publish_window(struct dshard *sh, bool probe)
-{
-	struct dsink *k = sh->k;
-	const struct sb_retry_conf *rc = &k->s->common->retry;
-	char err[512] = "";
-	bool batched = k->cfg->batch_events > 1;
-	atomic_store(&sh->busy_since, sb_now_mono_ns());
-	int r = k->t->publish(sh->link, batched ? sh->bptr : sh->wptr, batched ? sh->nb : sh->nwin,
-			      k->cfg->confirm_timeout, err, sizeof(err));
-	atomic_store(&sh->busy_since, 0);
-	if (batched)
-		ungroup_window(sh);
-	sh->last_io = k->now();
-	size_t bad = 0;
-	for (size_t i = 0; i < sh->nwin; i++)
-		bad += !done(&sh->win[i]);
-	if (r)
-		dl_close_link(sh); /* every outcome arrived, or not: it broke */
-	if (!bad) {
-		dl_breaker_result(k, true, probe, false, NULL);
-		settle(sh, false);
-		check_replay_done(sh);
-		return k->now();
-	}
-	if (!err[0])
-		snprintf(err, sizeof(err), "%s", strerror(r ? -r : EIO));
-	sh->win_attempt++;
-	atomic_fetch_add(&k->retries, 1);
-	sb_log_rl(&sh->rl_fail, SB_LOG_WARN, COMP,
-		  "%s: %zu of %zu messages not confirmed by %s (attempt %u): %s", sh->name, bad,
-		  sh->nwin, k->t->target(k->tp), sh->win_attempt, err);
-	bool exhausted = rc->max_attempts && sh->win_attempt >= (unsigned)rc->max_attempts;
-	dl_breaker_result(k, false, probe, exhausted, exhausted ? "retries exhausted" : err);
-	if (exhausted || probe || stopping(sh) || dl_breaker_state(k) != SB_BREAKER_CLOSED) {
-		settle(sh, true);
-		sh->win_attempt = 0;
-		return k->now();
-	}
-	sh->retry_at = k->now() + backoff_after(sh, sh->win_attempt - 1);
-	return sh->retry_at;
-}
-
 static void keepalive(struct dshard *sh)
 {
 	struct dsink *k = sh->k;
@@ -546,30 +302,224 @@ static void keepalive(struct dshard *sh)
 	sh->last_io = k->now();
 }
 
+/* What is known of the ring's messages (as the transport sees them). */
+struct tally {
+	size_t pending, failed, total;
+};
+
+static bool failed_state(int st) { return st == SB_DMSG_FAILED || st == SB_DMSG_UNSENT; }
+static bool pending_state(int st) { return st == SB_DMSG_PENDING || st == SB_DMSG_RETURNING; }
+
+static struct tally tally_slice(struct dshard *sh, struct dwin *sl)
+{
+	struct tally t = {0};
+	struct sb_dmsg *const *m;
+	t.total = dl_wire(sh, sl, &m);
+	for (size_t i = 0; i < t.total; i++) {
+		t.pending += pending_state(m[i]->state);
+		t.failed += failed_state(m[i]->state);
+	}
+	return t;
+}
+
+static struct tally tally_ring(struct dshard *sh)
+{
+	struct tally t = {0};
+	for (unsigned c = 0; c < sh->rcount; c++) {
+		struct tally u = tally_slice(sh, dl_slice(sh, c));
+		t.pending += u.pending;
+		t.failed += u.failed;
+		t.total += u.total;
+	}
+	return t;
+}
+
+/* The first complaint since the last failed attempt was logged. */
+static void note_why(struct dshard *sh, const char *why)
+{
+	if (!sh->why[0])
+		snprintf(sh->why, sizeof(sh->why), "%s", why);
+}
+
+/* The link broke: the transport forgot the outcomes it still owed, so
+ * those messages are sent again (with the same ids) on a new one. */
+static void link_broke(struct dshard *sh, int r, const char *err)
+{
+	note_why(sh, err[0] ? err : strerror(-r));
+	dl_close_link(sh);
+	for (unsigned c = 0; c < sh->rcount; c++) {
+		struct sb_dmsg *const *m;
+		size_t n = dl_wire(sh, dl_slice(sh, c), &m);
+		for (size_t i = 0; i < n; i++)
+			if (pending_state(m[i]->state) || m[i]->state == SB_DMSG_UNSENT)
+				m[i]->state = SB_DMSG_FAILED;
+	}
+}
+
+/* Hands the slice's messages that are not done to the transport: a
+ * pipelining one sends them and returns, the simple one (publish) also
+ * waits for every outcome. 0, or -errno when the link broke. */
+static int xmit(struct dshard *sh, struct dwin *sl)
+{
+	struct dsink *k = sh->k;
+	struct sb_dmsg *const *m;
+	size_t n = dl_wire(sh, sl, &m);
+	sl->sent_at = k->now();
+	if (!n) /* only junk records: done already */
+		return 0;
+	char err[512] = "";
+	int r;
+	atomic_store(&sh->busy_since, sb_now_mono_ns());
+	if (k->t->send) {
+		r = k->t->send(sh->link, m, n, err, sizeof(err));
+	} else {
+		r = k->t->publish(sh->link, m, n, k->cfg->confirm_timeout, err, sizeof(err));
+		for (size_t i = 0; i < n; i++)
+			if (m[i]->state != SB_DMSG_ACKED && m[i]->state != SB_DMSG_REJECTED)
+				m[i]->state = SB_DMSG_FAILED;
+	}
+	atomic_store(&sh->busy_since, 0);
+	sh->last_io = k->now();
+	if (err[0])
+		note_why(sh, err);
+	if (r)
+		link_broke(sh, r, err);
+	return r;
+}
+
+/* Waits up to wait for outcomes of what is in flight; a slice whose
+ * outcomes are overdue (confirm_timeout) breaks the link instead. */
+static void await_outcomes(struct dshard *sh, int64_t wait)
+{
+	struct dsink *k = sh->k;
+	int64_t now = k->now(), timeout = k->cfg->confirm_timeout;
+	for (unsigned c = 0; c < sh->rcount; c++) {
+		struct dwin *sl = dl_slice(sh, c);
+		if (!tally_slice(sh, sl).pending)
+			continue;
+		int64_t left = sl->sent_at + timeout - now;
+		if (left <= 0) {
+			char err[128];
+			snprintf(err, sizeof(err), "no outcome within %lld ms",
+				 (long long)(timeout / SB_NSEC_PER_MSEC));
+			link_broke(sh, -ETIMEDOUT, err);
+			return;
+		}
+		if (left < wait)
+			wait = left;
+	}
+	char err[512] = "";
+	atomic_store(&sh->busy_since, sb_now_mono_ns());
+	int r = k->t->poll(sh->link, wait, err, sizeof(err));
+	atomic_store(&sh->busy_since, 0);
+	sh->last_io = k->now();
+	if (err[0])
+		note_why(sh, err);
+	if (r)
+		link_broke(sh, r, err);
+}
+
+/* The ring goes back to the spool, and the memory queue after it. */
+static void give_back(struct dshard *sh)
+{
+	if (tally_ring(sh).pending)
+		dl_close_link(sh); /* the transport must not keep what is freed */
+	settle(sh, sh->rcount, true);
+	sh->backed_off = false;
+	sh->probing = false;
+}
+
+/* Settles the complete slices at the ring's head, in order; how many. */
+static unsigned settle_done(struct dshard *sh, bool probe)
+{
+	unsigned n = 0;
+	bool caught_up = false;
+	while (n < sh->rcount) {
+		struct dwin *sl = dl_slice(sh, n);
+		struct tally t = tally_slice(sh, sl);
+		if (t.pending || t.failed)
+			break;
+		caught_up |= sl->caught_up;
+		n++;
+	}
+	if (!n)
+		return 0;
+	settle(sh, n, false);
+	dl_breaker_result(sh->k, true, probe, false, NULL);
+	sh->probing = false;
+	check_replay_done(sh, caught_up);
+	return n;
+}
+
+/* Failed messages in the ring (refused, returned, or on a link that
+ * broke) and no outcome awaited: one failed attempt. They go again after
+ * a backoff, or the ring goes back to the spool when retries ran out, the
+ * breaker opened, it was a probe or shutdown is past its grace. Returns
+ * when to step again. */
+static int64_t count_failure(struct dshard *sh, bool probe, struct tally t)
+{
+	struct dsink *k = sh->k;
+	const struct sb_retry_conf *rc = &k->s->common->retry;
+	unsigned attempt = 0;
+	for (unsigned c = 0; c < sh->rcount; c++) {
+		struct dwin *sl = dl_slice(sh, c);
+		if (tally_slice(sh, sl).failed && ++sl->attempt > attempt)
+			attempt = sl->attempt;
+	}
+	char why[256];
+	snprintf(why, sizeof(why), "%s", sh->why[0] ? sh->why : strerror(EIO));
+	sh->why[0] = 0;
+	atomic_fetch_add(&k->retries, 1);
+	sb_log_rl(&sh->rl_fail, SB_LOG_WARN, COMP,
+		  "%s: %zu of %zu messages not confirmed by %s (attempt %u): %s", sh->name,
+		  t.failed, t.total, k->t->target(k->tp), attempt, why);
+	bool exhausted = rc->max_attempts && attempt >= (unsigned)rc->max_attempts;
+	dl_breaker_result(k, false, probe, exhausted, exhausted ? "retries exhausted" : why);
+	if (exhausted || probe || stopping(sh) || dl_breaker_state(k) != SB_BREAKER_CLOSED) {
+		give_back(sh);
+		return k->now();
+	}
+	sh->backed_off = true;
+	sh->retry_at = k->now() + backoff_after(sh, attempt - 1);
+	return sh->retry_at;
+}
+
+/* How long a pipelining sender waits for outcomes: while it has room and
+ * nothing to send, briefly, so new events go out soon after they come. */
+#define WAIT_ROOM (2 * SB_NSEC_PER_MSEC)
+#define WAIT_FULL (50 * SB_NSEC_PER_MSEC)
+
 int64_t dl_sender_step(struct dshard *sh)
 {
 	struct dsink *k = sh->k;
 	int64_t now = k->now();
 	if (sh->retry_at > now)
 		return sh->retry_at;
-	int64_t wait = 0;
-	enum sb_breaker_verdict v = dl_breaker_ask(k, &wait);
-	if (v == SB_BREAKER_WAIT) {
-		if (sh->nwin) /* another worker opened it: the held window goes back */
-			settle(sh, true);
-		if (k->cfg->buffer == SB_BUF_MEMORY && memory_queued(sh))
-			settle(sh, true); /* spills the memory queue */
-		if (sh->link)
-			dl_close_link(sh);
-		sh->outage = true;
-		sh->win_attempt = 0;
-		return now + (wait < idle_tick() ? wait : idle_tick());
+	bool probe = sh->probing; /* the ring holds our probe: see it through */
+	if (!probe) {
+		int64_t wait = 0;
+		enum sb_breaker_verdict v = dl_breaker_ask(k, &wait);
+		if (v == SB_BREAKER_WAIT) {
+			/* another worker opened it: what the ring holds goes back */
+			if (sh->rcount || (k->cfg->buffer == SB_BUF_MEMORY && dl_memory_queued(sh)))
+				give_back(sh);
+			if (sh->link)
+				dl_close_link(sh);
+			sh->outage = true;
+			return now + (wait < idle_tick() ? wait : idle_tick());
+		}
+		probe = v == SB_BREAKER_PROBE;
+		if (probe)
+			sb_dbg(COMP, "%s: breaker half-open: probing %s", sh->name,
+			       k->t->target(k->tp));
 	}
-	bool probe = v == SB_BREAKER_PROBE;
-	if (probe)
-		sb_dbg(COMP, "%s: breaker half-open: probing %s", sh->name, k->t->target(k->tp));
+	struct tally t = tally_ring(sh);
+	bool trouble = t.failed && !t.pending;
+	if (trouble && !sh->backed_off)
+		return count_failure(sh, probe, t);
 	if (!link_up(sh, probe)) {
 		sh->outage = true;
+		sh->probing = false;
 		if (dl_breaker_state(k) != SB_BREAKER_CLOSED)
 			return now; /* the breaker decides when to try again */
 		sh->retry_at = now + backoff_after(sh, sh->link_attempt++);
@@ -580,29 +530,57 @@ int64_t dl_sender_step(struct dshard *sh)
 		sh->outage = false;
 		begin_replay(sh);
 	}
-	if (!sh->nwin) {
-		int64_t hold = -1;
-		fill_window(sh, &hold);
-		sh->win_attempt = 0;
-		if (sh->nwin && k->cfg->batch_events > 1)
-			group_window(sh);
-		if (!sh->nwin) {
-			if (probe)
-				dl_breaker_result(k, true, true, false, NULL);
-			check_replay_done(sh);
-			keepalive(sh);
-			int64_t until = now + idle_tick();
-			if (hold > 0 && now + hold < until)
-				until = now + hold;
-			return until;
+	bool busy = false;
+	if (trouble) { /* backed off: the failed messages go again, in order */
+		sh->backed_off = false;
+		for (unsigned c = 0; c < sh->rcount; c++) {
+			struct dwin *sl = dl_slice(sh, c);
+			if (tally_slice(sh, sl).failed && xmit(sh, sl))
+				break;
 		}
+		busy = true;
 	}
-	return publish_window(sh, probe);
+	busy |= settle_done(sh, probe) > 0;
+	/* Fill the room: as long as nothing failed, the receiver takes all,
+	 * and the probe (one slice) is not out yet. */
+	int64_t hold = -1;
+	while (!t.failed && sh->link && sh->rcount < sh->rcap && !sh->probing) {
+		struct dwin *sl = dl_slice(sh, sh->rcount);
+		dl_fill_window(sh, sl, &hold);
+		if (!sl->nwin) {
+			if (!sh->rcount)
+				check_replay_done(sh, sl->caught_up);
+			break;
+		}
+		sl->attempt = 0;
+		sh->rcount++;
+		if (k->cfg->batch_events > 1)
+			dl_group_window(sh, sl);
+		sh->probing = probe;
+		busy = true;
+		if (xmit(sh, sl) || !k->t->send)
+			break;
+	}
+	if (sh->rcount && sh->link && k->t->send && tally_ring(sh).pending) {
+		bool room = sh->rcount < sh->rcap && !t.failed && !sh->probing;
+		await_outcomes(sh, room ? WAIT_ROOM : WAIT_FULL);
+	}
+	busy |= settle_done(sh, probe) > 0;
+	if (sh->rcount || busy)
+		return k->now();
+	if (probe)
+		dl_breaker_result(k, true, true, false, NULL);
+	sh->probing = false;
+	keepalive(sh);
+	int64_t until = now + idle_tick();
+	if (hold > 0 && now + hold < until)
+		until = now + hold;
+	return until;
 }
 
 static bool has_work(struct dshard *sh)
 {
-	return sh->nwin || memory_queued(sh) || sb_spool_unread(sh->sp, 0, UINT64_MAX);
+	return sh->rcount || dl_memory_queued(sh) || sb_spool_unread(sh->sp, 0, UINT64_MAX);
 }
 
 bool dl_sender_done(struct dshard *sh)
@@ -621,8 +599,8 @@ bool dl_sender_done(struct dshard *sh)
 
 void dl_sender_finish(struct dshard *sh)
 {
-	if (sh->nwin || memory_queued(sh))
-		settle(sh, true);
+	if (sh->rcount || dl_memory_queued(sh))
+		give_back(sh);
 	dl_close_link(sh);
 }
 

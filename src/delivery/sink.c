@@ -69,7 +69,9 @@ const struct sb_cfg_key sb_delivery_keys[] = {
     {"fsync_every_write", SB_CT_BOOL, D(fsync_every_write), "false",
      "fdatasync every batch before accepting it (survives power loss; slower)"},
     {"window", SB_CT_INT, D(window), "512",
-     "messages sent per worker before waiting for their outcome", .min = 1, .max = 65536},
+     "most messages per worker sent and not yet confirmed (a pipelining transport, amqp, sends "
+     "the next as confirms come, an eighth of a window at a time)",
+     .min = 1, .max = 65536},
     {"memory_events", SB_CT_INT, D(memory_events), "8192",
      "buffer memory: events held per worker before the rest go to the spool", .min = 1, .max = 1e8},
     {"confirm_timeout", SB_CT_DURATION, D(confirm_timeout), "10s",
@@ -416,16 +418,9 @@ static void free_shard(struct dshard *sh)
 	sb_spool_batch_free(&sh->sb);
 	sb_buf_free(&sh->wbody);
 	sb_buf_free(&sh->sbody);
-	sb_buf_free(&sh->sbuf);
 	sb_spool_reader_free(&sh->rd_old);
 	sb_spool_reader_free(&sh->rd_live);
-	free(sh->win);
-	free(sh->wptr);
-	free(sh->recs);
-	free(sh->bmsg);
-	free(sh->bptr);
-	free(sh->bfirst);
-	sb_buf_free(&sh->bbuf);
+	dl_ring_free(sh);
 	pthread_mutex_destroy(&sh->mu);
 	pthread_mutex_destroy(&sh->wd_mu);
 	pthread_cond_destroy(&sh->cv);
@@ -445,8 +440,6 @@ static int open_shard(struct dsink *k, unsigned i)
 	sb_spool_batch_init(&sh->sb);
 	sb_buf_init(&sh->wbody);
 	sb_buf_init(&sh->sbody);
-	sb_buf_init(&sh->sbuf);
-	sb_buf_init(&sh->bbuf);
 	sh->wcc.run = sh->scc.run = k->s->ri->run;
 	sh->wcc.host = sh->scc.host = k->s->ri->host;
 	sb_spool_reader_init(&sh->rd_old, 0, UINT64_MAX);
@@ -454,22 +447,13 @@ static int open_shard(struct dsink *k, unsigned i)
 	sh->rl_fail.interval_ns = 10 * SB_NSEC_PER_SEC;
 	sh->rl_spool.interval_ns = 10 * SB_NSEC_PER_SEC;
 	sb_jitter_seed(&sh->rnd, i);
-	size_t cap = sb_delivery_window_events(c);
-	sh->win = calloc(cap, sizeof(*sh->win));
-	sh->wptr = calloc(cap, sizeof(*sh->wptr));
-	sh->recs = calloc(cap, sizeof(*sh->recs));
-	if (c->batch_events > 1) {
-		sh->bmsg = calloc(cap, sizeof(*sh->bmsg));
-		sh->bptr = calloc(cap, sizeof(*sh->bptr));
-		sh->bfirst = calloc(cap, sizeof(*sh->bfirst));
-		if (!sh->bmsg || !sh->bptr || !sh->bfirst)
-			return -ENOMEM;
-	}
+	if (dl_ring_init(sh))
+		return -ENOMEM;
 	if (c->buffer == SB_BUF_MEMORY) {
 		sh->mcap = (size_t)c->memory_events;
 		sh->mem = calloc(sh->mcap, sizeof(*sh->mem));
 	}
-	if (!sh->win || !sh->wptr || !sh->recs || (c->buffer == SB_BUF_MEMORY && !sh->mem))
+	if (c->buffer == SB_BUF_MEMORY && !sh->mem)
 		return -ENOMEM;
 	char base[4096], dir[4200];
 	spool_dir_of(k, base, sizeof(base));

@@ -3,7 +3,8 @@
  * A transport on the delivery layer (include/sb_delivery.h), which owns
  * the spool, retries, breaker, replay and accounting. What is AMQP's lives
  * here and in amqp_conn.c: the broker's address and credentials, the
- * exchange and routing key, publisher confirms on one channel per worker. */
+ * exchange and routing key, publisher confirms on one channel per worker,
+ * pipelined (send and poll): the broker always has a window to work on. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,6 +138,16 @@ static int tp_publish(void *link, struct sb_dmsg *const *msgs, size_t n, int64_t
 	return sb_amqp_link_publish(link, msgs, n, timeout, err, errlen);
 }
 
+static int tp_send(void *link, struct sb_dmsg *const *msgs, size_t n, char *err, size_t errlen)
+{
+	return sb_amqp_link_send(link, msgs, n, err, errlen);
+}
+
+static int tp_poll(void *link, int64_t wait, char *err, size_t errlen)
+{
+	return sb_amqp_link_poll(link, wait, err, errlen);
+}
+
 static int tp_idle(void *link, char *err, size_t errlen)
 {
 	return sb_amqp_link_idle(link, err, errlen);
@@ -157,6 +168,8 @@ static const struct sb_transport_ops amqp_transport = {
     .connect = tp_connect,
     .close = tp_close,
     .publish = tp_publish,
+    .send = tp_send,
+    .poll = tp_poll,
     .idle = tp_idle,
     .fd = tp_fd,
     .connect_timeout = tp_connect_timeout,

@@ -41,9 +41,16 @@ struct sb_amqp_link;
 int sb_amqp_link_open(struct sb_amqp_link **out, const struct sb_amqp_target *t, char *err,
 		      size_t errlen);
 void sb_amqp_link_close(struct sb_amqp_link *l);
-/* Publishes msgs (those neither ACKED nor REJECTED) and waits up to timeout for their
- * confirms. Returns 0 while the link stays usable, else -errno: the link is
- * broken and must be closed. Each message ends ACKED or not. */
+/* Publishes msgs (those UNSENT or FAILED) without waiting: each is PENDING
+ * until sb_amqp_link_poll reads its confirm. Returns 0 while the link stays
+ * usable, else -errno: the link is broken and must be closed. */
+int sb_amqp_link_send(struct sb_amqp_link *l, struct sb_dmsg *const *msgs, size_t n, char *err,
+		      size_t errlen);
+/* Reads confirms (and returns) for up to wait, settling the messages sent;
+ * returns once some came, or the wait is over. 0, or -errno as above. */
+int sb_amqp_link_poll(struct sb_amqp_link *l, int64_t wait, char *err, size_t errlen);
+/* Both: publishes msgs (those neither ACKED nor REJECTED) and waits up to
+ * timeout for their confirms. Each message ends ACKED or not. */
 int sb_amqp_link_publish(struct sb_amqp_link *l, struct sb_dmsg *const *msgs, size_t n,
 			 int64_t timeout, char *err, size_t errlen);
 /* Reads what the broker sent while idle (heartbeats, a close). <0: broken. */

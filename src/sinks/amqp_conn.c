@@ -1,18 +1,22 @@
 /* One broker link: a connection with one channel in publisher-confirm mode,
  * driven by a single worker thread with rabbitmq-c (librabbitmq 0.11).
  *
- * A window of messages is published back to back, then the confirms are
- * read: basic.ack / basic.nack carry delivery tags (one per publish on the
- * channel, counted from 1; "multiple" covers every tag up to it), and a
- * basic.return (mandatory, unroutable) comes before the ack of the message
- * it returns, matched by message_id. A returned or nacked message is a
- * failure, whatever ack follows. */
+ * Messages are published back to back and their confirms read as they
+ * come (pipelined: the sender publishes more while earlier ones are still
+ * unconfirmed): basic.ack / basic.nack carry delivery tags (one per
+ * publish on the channel, counted from 1; "multiple" covers every tag up
+ * to it), and a basic.return (mandatory, unroutable) comes before the ack
+ * of the message it returns, matched by message_id. A returned or nacked
+ * message is a failure, whatever ack follows. The link keeps the messages
+ * awaiting a confirm in tag order, so an ack finds its message at once. */
 #include <amqp.h>
 #include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +79,11 @@ struct sb_amqp_link {
 	const struct sb_amqp_target *t;
 	uint64_t next_tag;
 	int fd;
+	/* sent, awaiting a confirm: pend[(phead + i) % pcap] has tag ptag + i
+	 * (NULL once resolved out of order) */
+	struct sb_dmsg **pend;
+	size_t pcap, phead, pcount;
+	uint64_t ptag;
 };
 
 /* ---- target ---- */
@@ -377,33 +386,61 @@ void sb_amqp_link_close(struct sb_amqp_link *l)
 		 * exit after every confirm is in; the broker copes with both. */
 		sym_amqp_destroy_connection(l->conn);
 	}
+	free(l->pend);
 	free(l);
 }
 
 int sb_amqp_link_fd(const struct sb_amqp_link *l) { return l ? l->fd : -1; }
 
-static void resolve(struct sb_dmsg *const *msgs, size_t n, uint64_t tag, bool multiple, bool ack,
-		    size_t *pending, int64_t now)
+/* Sent with tag m->tag, awaiting its confirm. */
+static int await_confirm(struct sb_amqp_link *l, struct sb_dmsg *m)
 {
-	for (size_t i = 0; i < n; i++) {
-		struct sb_dmsg *m = msgs[i];
-		if (m->state != SB_DMSG_PENDING && m->state != SB_DMSG_RETURNING)
-			continue;
-		if (multiple ? m->tag > tag : m->tag != tag)
+	if (l->pcount == l->pcap) {
+		size_t cap = l->pcap ? 2 * l->pcap : 1024;
+		struct sb_dmsg **p = malloc(cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		for (size_t i = 0; i < l->pcount; i++)
+			p[i] = l->pend[(l->phead + i) % l->pcap];
+		free(l->pend);
+		l->pend = p;
+		l->pcap = cap;
+		l->phead = 0;
+	}
+	if (!l->pcount)
+		l->ptag = m->tag;
+	l->pend[(l->phead + l->pcount++) % l->pcap] = m;
+	return 0;
+}
+
+static void resolve(struct sb_amqp_link *l, uint64_t tag, bool multiple, bool ack, int64_t now)
+{
+	if (!l->pcount || tag < l->ptag || (!multiple && tag - l->ptag >= l->pcount))
+		return;
+	uint64_t last = tag - l->ptag < l->pcount ? tag - l->ptag : l->pcount - 1;
+	for (uint64_t i = multiple ? 0 : last; i <= last; i++) {
+		struct sb_dmsg **slot = &l->pend[(l->phead + i) % l->pcap];
+		struct sb_dmsg *m = *slot;
+		if (!m)
 			continue;
 		/* returned (unroutable) or nacked: sent again later */
 		m->state = m->state == SB_DMSG_PENDING && ack ? SB_DMSG_ACKED : SB_DMSG_FAILED;
 		m->acked_at = now;
-		(*pending)--;
+		*slot = NULL;
+	}
+	while (l->pcount && !l->pend[l->phead]) {
+		l->phead = (l->phead + 1) % l->pcap;
+		l->pcount--;
+		l->ptag++;
 	}
 }
 
-static void mark_returned(struct sb_dmsg *const *msgs, size_t n, amqp_bytes_t mid)
+static void mark_returned(struct sb_amqp_link *l, amqp_bytes_t mid)
 {
-	for (size_t i = 0; i < n; i++) {
-		struct sb_dmsg *m = msgs[i];
+	for (size_t i = 0; i < l->pcount; i++) {
+		struct sb_dmsg *m = l->pend[(l->phead + i) % l->pcap];
 		char id[128];
-		if (m->state == SB_DMSG_PENDING && sb_dmsg_id(m, id, sizeof(id)) == mid.len &&
+		if (m && m->state == SB_DMSG_PENDING && sb_dmsg_id(m, id, sizeof(id)) == mid.len &&
 		    !memcmp(id, mid.bytes, mid.len)) {
 			m->state = SB_DMSG_RETURNING;
 			return;
@@ -412,8 +449,7 @@ static void mark_returned(struct sb_dmsg *const *msgs, size_t n, amqp_bytes_t mi
 }
 
 /* Handles one frame; <0 when the link broke (err says why). */
-static int on_frame(struct sb_amqp_link *l, amqp_frame_t *f, struct sb_dmsg *const *msgs, size_t n,
-		    size_t *pending, char *err, size_t errlen)
+static int on_frame(struct sb_amqp_link *l, amqp_frame_t *f, char *err, size_t errlen)
 {
 	if (f->frame_type != AMQP_FRAME_METHOD)
 		return 0;
@@ -421,12 +457,12 @@ static int on_frame(struct sb_amqp_link *l, amqp_frame_t *f, struct sb_dmsg *con
 	switch (f->payload.method.id) {
 	case AMQP_BASIC_ACK_METHOD: {
 		amqp_basic_ack_t *a = f->payload.method.decoded;
-		resolve(msgs, n, a->delivery_tag, a->multiple, true, pending, now);
+		resolve(l, a->delivery_tag, a->multiple, true, now);
 		return 0;
 	}
 	case AMQP_BASIC_NACK_METHOD: {
 		amqp_basic_nack_t *a = f->payload.method.decoded;
-		resolve(msgs, n, a->delivery_tag, a->multiple, false, pending, now);
+		resolve(l, a->delivery_tag, a->multiple, false, now);
 		if (!*err)
 			snprintf(err, errlen, "the broker refused (nack) message(s)");
 		return 0;
@@ -446,7 +482,7 @@ static int on_frame(struct sb_amqp_link *l, amqp_frame_t *f, struct sb_dmsg *con
 			return -EIO;
 		}
 		if (msg.properties._flags & AMQP_BASIC_MESSAGE_ID_FLAG)
-			mark_returned(msgs, n, msg.properties.message_id);
+			mark_returned(l, msg.properties.message_id);
 		sym_amqp_destroy_message(&msg);
 		return 0;
 	}
@@ -471,9 +507,21 @@ static int on_frame(struct sb_amqp_link *l, amqp_frame_t *f, struct sb_dmsg *con
 	}
 }
 
-int sb_amqp_link_publish(struct sb_amqp_link *l, struct sb_dmsg *const *msgs, size_t n,
-			 int64_t timeout, char *err, size_t errlen)
+/* Corked, the messages of one send leave in as few segments as fit,
+ * instead of one (and one wakeup of the broker) per message; uncorking
+ * pushes out the rest. */
+static void cork(struct sb_amqp_link *l, int on)
 {
+	if (l->fd >= 0)
+		setsockopt(l->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+}
+
+int sb_amqp_link_send(struct sb_amqp_link *l, struct sb_dmsg *const *msgs, size_t n, char *err,
+		      size_t errlen)
+{
+	int r = 0;
+	if (n > 1)
+		cork(l, 1);
 	const struct sb_amqp_target *t = l->t;
 	amqp_basic_properties_t p;
 	memset(&p, 0, sizeof(p));
@@ -482,14 +530,9 @@ int sb_amqp_link_publish(struct sb_amqp_link *l, struct sb_dmsg *const *msgs, si
 	p.delivery_mode = AMQP_DELIVERY_PERSISTENT;
 	p.app_id = sym_amqp_cstring_bytes("sensorbus");
 	amqp_bytes_t ex = sym_amqp_cstring_bytes(t->exchange);
-	size_t pending = 0;
-	err[0] = 0;
-	for (size_t i = 0; i < n; i++)
-		if (msgs[i]->state != SB_DMSG_ACKED && msgs[i]->state != SB_DMSG_REJECTED)
-			msgs[i]->state = SB_DMSG_UNSENT;
 	for (size_t i = 0; i < n; i++) {
 		struct sb_dmsg *m = msgs[i];
-		if (m->state != SB_DMSG_UNSENT)
+		if (m->state != SB_DMSG_UNSENT && m->state != SB_DMSG_FAILED)
 			continue;
 		char rk[256], id[128];
 		size_t rkl = m->v1_key.n;
@@ -517,15 +560,65 @@ int sb_amqp_link_publish(struct sb_amqp_link *l, struct sb_dmsg *const *msgs, si
 					   &p, (amqp_bytes_t){m->len, (void *)m->body});
 		if (st != AMQP_STATUS_OK) {
 			snprintf(err, errlen, "publish: %s", sym_amqp_error_string2(st));
-			return -EIO;
+			r = -EIO;
+			break;
 		}
 		m->tag = ++l->next_tag;
 		m->state = SB_DMSG_PENDING;
 		m->sent_at = sb_now_mono_ns();
-		pending++;
+		if (await_confirm(l, m)) {
+			snprintf(err, errlen, "out of memory");
+			r = -ENOMEM;
+			break;
+		}
 	}
+	if (n > 1)
+		cork(l, 0);
+	return r;
+}
+
+int sb_amqp_link_poll(struct sb_amqp_link *l, int64_t wait, char *err, size_t errlen)
+{
+	struct timeval tv = tv_of(wait);
+	/* bounded, so a broker flooding the link cannot keep the sender here */
+	for (int i = 0; i < 4096; i++) {
+		amqp_frame_t f;
+		sym_amqp_maybe_release_buffers(l->conn);
+		int st = sym_amqp_simple_wait_frame_noblock(l->conn, &f, &tv);
+		if (st == AMQP_STATUS_TIMEOUT)
+			return 0;
+		if (st != AMQP_STATUS_OK) {
+			snprintf(err, errlen, "waiting for confirms: %s",
+				 sym_amqp_error_string2(st));
+			return -EIO;
+		}
+		int r = on_frame(l, &f, err, errlen);
+		if (r)
+			return r;
+		tv = (struct timeval){0, 0}; /* then only what has already come */
+	}
+	return 0;
+}
+
+static size_t unresolved(struct sb_dmsg *const *msgs, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += msgs[i]->state == SB_DMSG_PENDING || msgs[i]->state == SB_DMSG_RETURNING;
+	return k;
+}
+
+int sb_amqp_link_publish(struct sb_amqp_link *l, struct sb_dmsg *const *msgs, size_t n,
+			 int64_t timeout, char *err, size_t errlen)
+{
+	err[0] = 0;
+	for (size_t i = 0; i < n; i++)
+		if (msgs[i]->state != SB_DMSG_ACKED && msgs[i]->state != SB_DMSG_REJECTED)
+			msgs[i]->state = SB_DMSG_UNSENT;
+	int r = sb_amqp_link_send(l, msgs, n, err, errlen);
 	int64_t deadline = sb_now_mono_ns() + timeout;
-	while (pending) {
+	size_t pending;
+	while (!r && (pending = unresolved(msgs, n))) {
 		int64_t left = deadline - sb_now_mono_ns();
 		if (left <= 0) {
 			snprintf(err, errlen,
@@ -533,22 +626,9 @@ int sb_amqp_link_publish(struct sb_amqp_link *l, struct sb_dmsg *const *msgs, si
 				 (long long)(timeout / SB_NSEC_PER_MSEC), pending);
 			return -ETIMEDOUT;
 		}
-		struct timeval tv = tv_of(left);
-		amqp_frame_t f;
-		sym_amqp_maybe_release_buffers(l->conn);
-		int st = sym_amqp_simple_wait_frame_noblock(l->conn, &f, &tv);
-		if (st == AMQP_STATUS_TIMEOUT)
-			continue;
-		if (st != AMQP_STATUS_OK) {
-			snprintf(err, errlen, "waiting for confirms: %s",
-				 sym_amqp_error_string2(st));
-			return -EIO;
-		}
-		int r = on_frame(l, &f, msgs, n, &pending, err, errlen);
-		if (r)
-			return r;
+		r = sb_amqp_link_poll(l, left, err, errlen);
 	}
-	return 0;
+	return r;
 }
 
 int sb_amqp_link_idle(struct sb_amqp_link *l, char *err, size_t errlen)
@@ -565,8 +645,7 @@ int sb_amqp_link_idle(struct sb_amqp_link *l, char *err, size_t errlen)
 			snprintf(err, errlen, "%s", sym_amqp_error_string2(st));
 			return -EIO;
 		}
-		size_t none = 0;
-		int r = on_frame(l, &f, NULL, 0, &none, err, errlen);
+		int r = on_frame(l, &f, err, errlen);
 		if (r)
 			return r;
 	}

@@ -1,13 +1,11 @@
 # format "protobuf" end to end, against the schema as published: protoc
 # makes a Python module from proto/sensorbus/v1/events.proto at test time,
-# and a consumer written with it reads the file sink's delimited stream and
-# agrees field by field with a json file sink of the same run (proc from
-# fixtures, synthetic with unsorted labels, scrape with a histogram and a
-# summary, the agent's own telemetry). `sensorbus decode` gives the json
+# and a consumer written with it (pb_compare.py) reads the file sink's
+# delimited stream and agrees field by field with a json file sink of the
+# same run (proc from fixtures, synthetic with unsorted labels, scrape with
+# a histogram and a summary, the agent's own telemetry). `sensorbus decode` gives the json
 # sink's bytes exactly, for the file and for the stdout sink through a
-# pipe; `protoc --decode sensorbus.v1.Event` reads one message. The
-# consumer follows the schema's rules for readers: names and labels by
-# index into the event's symbols, integers as int_value.
+# pipe; `protoc --decode sensorbus.v1.Event` reads one message.
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3 # Debian's, where python3-protobuf is
@@ -43,108 +41,9 @@ cmp "$TMP/decoded.jsonl" "$TMP/out/e.jsonl" || fail "decode differs from the jso
 "$SB_BIN" decode - <"$TMP/stdout.pb" >"$TMP/decoded-stdout.jsonl" || fail "decode - exit $?"
 cmp "$TMP/decoded-stdout.jsonl" "$TMP/out/e.jsonl" || fail "stdout's decode differs"
 
-$PY - "$TMP/py" "$TMP/out/e.pb" "$TMP/out/e.jsonl" "$TMP/first.pb" <<'PY' || exit 1
-import calendar, json, math, sys, time
-sys.path.insert(0, sys.argv[1])
-from sensorbus.v1 import events_pb2 as pb
-from google.protobuf.internal.decoder import _DecodeVarint32
-
-data = open(sys.argv[2], "rb").read()
-evs, pos = [], 0
-while pos < len(data):
-    n, pos = _DecodeVarint32(data, pos)
-    e = pb.Event()
-    e.ParseFromString(data[pos:pos + n])
-    if not evs:
-        open(sys.argv[4], "wb").write(data[pos:pos + n])
-    pos += n
-    evs.append(e)
-lines = [json.loads(l) for l in open(sys.argv[3])]
-assert len(evs) == len(lines), (len(evs), len(lines))
-
-TYPES = {0: None, 1: "gauge", 2: "counter", 3: "histogram", 4: "summary"}
-ENVELOPE = {"seq", "run", "time", "host", "source", "kind", "samples"}
-
-def num(v):  # JSON writes NaN and +-Inf as strings
-    return float(v)
-
-def same(a, b):
-    a, b = num(a), num(b)
-    return (math.isnan(a) and math.isnan(b)) or a == b
-
-def fields_of(e):
-    f = {}
-    if e.target:
-        f["target"] = e.target
-    for rec in ("exec", "exit", "fork"):
-        if e.HasField(rec):
-            m = getattr(e, rec)
-            for d in m.DESCRIPTOR.fields:
-                f[d.name] = getattr(m, d.name)
-    for x in e.fields:
-        f[x.key] = getattr(x, x.WhichOneof("value"))
-    return f
-
-# the schema's rules for readers (events.proto): symbols by index
-def name_of(e, s):
-    return s.name if s.WhichOneof("name_value") == "name" else e.symbols[s.name_ref]
-
-def labels_of(e, s):
-    ls = [(l.name, l.value) for l in s.labels]
-    r = s.label_refs
-    assert len(r) % 2 == 0, r
-    return ls + [(e.symbols[r[i]], e.symbols[r[i + 1]]) for i in range(0, len(r), 2)]
-
-def value_of(s):
-    return s.int_value if s.WhichOneof("number") == "int_value" else s.value
-
-stats = {"histogram": 0, "summary": 0, "samples": 0, "int_value": 0, "refs": 0}
-for e, j in zip(evs, lines):
-    assert e.seq == j["seq"] and e.run == j["run"] and e.host == j["host"], (e.seq, j["seq"])
-    assert e.source == j["source"] and e.kind == j["kind"]
-    t = j["time"]
-    ns = calendar.timegm(time.strptime(t[:19], "%Y-%m-%dT%H:%M:%S")) * 10**9 + int(t[20:29])
-    assert e.time_unix_nano == ns, (e.time_unix_nano, t)
-    want = {k: v for k, v in j.items() if k not in ENVELOPE}
-    got = fields_of(e)
-    assert set(want) == set(got), (want, got)
-    for k in want:
-        assert same(want[k], got[k]) if not isinstance(want[k], str) else want[k] == got[k], k
-    js = j.get("samples", [])
-    assert len(js) == len(e.samples)
-    for s, js1 in zip(e.samples, js):
-        stats["samples"] += 1
-        assert name_of(e, s) == js1["name"]
-        ls = labels_of(e, s)
-        assert [n for n, v in ls] == sorted(n for n, v in ls), ls
-        assert dict(ls) == js1.get("labels", {})
-        stats["refs"] += s.WhichOneof("name_value") == "name_ref"
-        stats["int_value"] += s.WhichOneof("number") == "int_value"
-        assert TYPES[s.type] == js1.get("type"), (s.type, js1)
-        if s.type == pb.METRIC_TYPE_HISTOGRAM:
-            stats["histogram"] += 1
-            assert len(s.buckets) == len(js1["buckets"])
-            for b, jb in zip(s.buckets, js1["buckets"]):
-                assert same(b.upper_bound, jb["le"])
-                c = b.count if b.WhichOneof("cumulative") != "count_float" else b.count_float
-                assert same(c, jb["count"])
-        elif s.type == pb.METRIC_TYPE_SUMMARY:
-            stats["summary"] += 1
-            assert len(s.quantiles) == len(js1["quantiles"])
-            for q, jq in zip(s.quantiles, js1["quantiles"]):
-                assert same(q.quantile, jq["quantile"]) and same(q.value, jq["value"])
-        else:
-            assert same(value_of(s), js1["value"]), (name_of(e, s), s, js1["value"])
-            continue
-        c = s.count if s.WhichOneof("count_value") != "count_float" else s.count_float
-        assert same(s.sum, js1["sum"]) and same(c, js1["count"])
-sources = {e.source for e in evs}
-assert {"proc", "synthetic", "scrape", "agent"} <= sources, sources
-assert stats["histogram"] and stats["summary"], stats
-assert any(len(labels_of(e, s)) == 12 for e in evs for s in e.samples)  # l10 < l2: sorted
-assert stats["refs"] and stats["int_value"], stats
-print("events", len(evs), stats, "bytes pb/json %.2f" % (len(data) / sum(len(json.dumps(l)) for l in lines)))
-PY
+$PY "$SB_ROOT/tests/e2e/pb_compare.py" "$TMP/py" "$TMP/out/e.jsonl" delimited "$TMP/out/e.pb" \
+	"$TMP/first.pb" --sources proc,synthetic,scrape,agent --histograms --labels 12 ||
+	fail "the protobuf consumer disagrees with the json sink"
 
 protoc -I "$SB_ROOT/proto" --decode sensorbus.v1.Event sensorbus/v1/events.proto \
 	<"$TMP/first.pb" >"$TMP/first.txt" || fail "protoc --decode exit $?"

@@ -2,15 +2,20 @@
 """Test consumer for the amqp sink (python3-pika).
 
 consume: declares the exchange and a durable queue bound to it with '#',
-  then writes one JSON line per message (run, seq, message id, routing key,
-  properties) to --out, acking as it goes (a message that is not an event:
-  its size to OUT.foreign); it reconnects while the broker is
+  then writes one JSON line per event (run, seq, message id, routing key,
+  properties, events in its message) to --out, acking as it goes (a message
+  that is not an event: its size to OUT.foreign); with --raw, also every
+  message's properties and body (base64) to OUT.raw. It reads JSON, JSON
+  lines (a batch) and protobuf (sensorbus.v1.Event or EventBatch, by the
+  AMQP type; --pb DIR names where protoc put the Python module made from
+  proto/sensorbus/v1/events.proto). It reconnects while the broker is
   down and stops on SIGTERM or after --idle seconds with nothing new.
 declare: only declares and binds (e.g. a bounded queue nobody reads yet).
 report: per run in a consumer file: messages, unique seqs, duplicates,
   gaps (seqs missing between 1 and the highest), order of first arrival.
 """
 import argparse
+import base64
 import json
 import signal
 import sys
@@ -22,6 +27,38 @@ stop = False
 def on_term(signo, frame):
     global stop
     stop = True
+
+
+def load_pb(pbdir):
+    if not pbdir:
+        return None
+    sys.path.insert(0, pbdir)
+    from sensorbus.v1 import events_pb2
+    return events_pb2
+
+
+def events_of(props, body, pb):
+    """The events a message carries, as dicts with at least run and seq."""
+    ct = props.content_type
+    if ct == "application/x-protobuf":
+        if pb is None:
+            raise ValueError("protobuf message, and no --pb module")
+        if props.type == "sensorbus.v1.EventBatch":
+            batch = pb.EventBatch()
+            batch.ParseFromString(body)
+            evs = list(batch.events)
+        elif props.type == "sensorbus.v1.Event":
+            ev = pb.Event()
+            ev.ParseFromString(body)
+            evs = [ev]
+        else:
+            raise ValueError("protobuf message of type %r" % props.type)
+        return [{"run": e.run, "seq": e.seq, "source": e.source, "kind": e.kind}
+                for e in evs]
+    # a batch (batch_events > 1) of JSON is JSON lines
+    if ct == "application/x-ndjson":
+        return [json.loads(x) for x in body.splitlines() if x]
+    return [json.loads(body)]
 
 
 def connect(port):
@@ -51,6 +88,8 @@ def cmd_consume(a):
     signal.signal(signal.SIGTERM, on_term)
     out = open(a.out, "a", buffering=1)
     foreign = open(a.out + ".foreign", "a", buffering=1)
+    raw = open(a.out + ".raw", "a", buffering=1) if a.raw else None
+    pb = load_pb(a.pb)
     last_msg = time.monotonic()
     while not stop:
         try:
@@ -71,14 +110,10 @@ def cmd_consume(a):
                         break
                     got = True
                     try:
-                        # a batch (batch_events > 1) is JSON lines
-                        if props.content_type == "application/x-ndjson":
-                            evs = [json.loads(x) for x in body.splitlines() if x]
-                        else:
-                            evs = [json.loads(body)]
+                        evs = events_of(props, body, pb)
                         for ev in evs:
                             ev["run"], ev["seq"]
-                    except (ValueError, KeyError, TypeError):
+                    except Exception:
                         # not an event (the bench's plain publishers): taken
                         # off the queue and counted apart, or it would come
                         # back for ever and stall everything behind it
@@ -88,10 +123,15 @@ def cmd_consume(a):
                     for ev in evs:
                         rec = {"run": ev["run"], "seq": ev["seq"], "mid": props.message_id,
                                "rk": method.routing_key, "ct": props.content_type,
+                               "type": props.type,
                                "dm": props.delivery_mode, "ts": props.timestamp,
                                "source": ev.get("source"), "kind": ev.get("kind"),
                                "n": len(evs)}
                         out.write(json.dumps(rec) + "\n")
+                    if raw:
+                        raw.write(json.dumps({"rk": method.routing_key, "ct": props.content_type,
+                                              "type": props.type, "mid": props.message_id,
+                                              "body": base64.b64encode(body).decode()}) + "\n")
                     ch.basic_ack(method.delivery_tag)
                     last_msg = time.monotonic()
                     if stop:
@@ -144,6 +184,8 @@ def main():
         if name == "consume":
             s.add_argument("--out", required=True)
             s.add_argument("--idle", type=float, default=0)
+            s.add_argument("--pb", default="", help="where sensorbus/v1/events_pb2.py is")
+            s.add_argument("--raw", action="store_true")
     s = sub.add_parser("report")
     s.add_argument("file")
     a = p.parse_args()

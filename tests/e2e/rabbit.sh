@@ -104,7 +104,7 @@ acct_field() {
 start_consumer() {
 	_out=$1
 	shift
-	$CONSUMER consume --port "$RABBIT_PORT" --out "$_out" "$@" &
+	$CONSUMER consume --port "$RABBIT_PORT" --out "$_out" --pb "$PB_DIR" "$@" &
 	track_pid $!
 	wait_for 20 test -f "$_out.ready" || fail "consumer did not start"
 }
@@ -112,3 +112,27 @@ start_consumer() {
 # Debian's python3, where python3-pika is (a pyenv on PATH may lack it)
 CONSUMER="/usr/bin/python3 $SB_ROOT/tests/e2e/amqp_consumer.py"
 /usr/bin/python3 -c "import pika" 2>/dev/null || skip "python3-pika is not installed"
+
+# The fault tests run their scenario once per format in AMQP_FORMATS:
+# "json" (one JSON event per message, the default) and "pb" (protobuf,
+# batch_events 100). The consumer reads protobuf with a module protoc
+# makes from the published schema, as a consumer elsewhere would.
+AMQP_FORMATS=${AMQP_FORMATS:-json pb}
+PB_DIR=""
+if command -v protoc >/dev/null 2>&1 && /usr/bin/python3 -c 'import google.protobuf' 2>/dev/null; then
+	PB_DIR=$TMP/py
+	mkdir -p "$PB_DIR"
+	protoc -I "$SB_ROOT/proto" --python_out="$PB_DIR" sensorbus/v1/events.proto ||
+		fail "protoc cannot compile proto/sensorbus/v1/events.proto"
+else
+	echo "note: format pb not run: protoc (protobuf-compiler) or python3-protobuf missing"
+	AMQP_FORMATS=$(echo "$AMQP_FORMATS" | sed 's/pb//')
+fi
+# format_keys FORMAT: the sink keys of one
+format_keys() {
+	case $1 in
+	json) echo '' ;;
+	pb) echo ', "format": "protobuf", "batch_events": 100' ;;
+	*) fail "unknown format $1" ;;
+	esac
+}

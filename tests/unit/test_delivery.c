@@ -25,7 +25,7 @@ static int64_t fake_now(void) { return now_ns; }
 
 struct fake {
 	bool refuse_connect;
-	int connects, publishes;
+	int connects, publishes, closes;
 	/* what publish answers per message, by seq: 'a' ack (default), 'f'
 	 * fail, 'r' reject; a fail answer is used once, then the message is
 	 * acked the next time */
@@ -39,6 +39,15 @@ struct fake {
 	uint8_t codec[8192];	 /* of each message acked */
 	uint64_t body_seq[8192]; /* its body decoded (protobuf only) */
 	size_t nsent;
+	/* the pipelining transport (send and poll): what is in flight, in
+	 * the order sent; every message handed over, with its id */
+	struct sb_dmsg *fl[8192];
+	size_t nfl, max_fl;
+	uint64_t wire[8192];
+	char wire_id[64][128];
+	size_t nwire;
+	bool auto_answer; /* poll answers all in flight as answer[] says */
+	int poll_error;	  /* the next poll breaks the link with it */
 };
 static struct fake fk;
 
@@ -67,53 +76,124 @@ static int f_connect(void *tp, unsigned worker, void **link, char *err, size_t e
 	*link = tp;
 	return 0;
 }
-static void f_close(void *link) { (void)link; }
+static void f_close(void *link)
+{
+	(void)link;
+	fk.closes++;
+	fk.nfl = 0; /* a closed link owes no outcomes */
+}
+/* Sets m's outcome as answer[] says (the receiver's side). */
+static void answer(struct sb_dmsg *m, char *err, size_t errlen)
+{
+	char a = m->seq < sizeof(fk.answer) ? fk.answer[m->seq] : 0;
+	if (a == 'f') {
+		fk.answer[m->seq] = 0;
+		m->state = SB_DMSG_FAILED;
+		snprintf(err, errlen, "refused");
+	} else if (a == 'r') {
+		m->state = SB_DMSG_REJECTED;
+	} else {
+		m->state = SB_DMSG_ACKED;
+		fk.sent_at[fk.nsent] = now_ns;
+		fk.codec[fk.nsent] = m->codec->id;
+		fk.body_seq[fk.nsent] = 0;
+		if (m->codec->framing == SB_FRAME_VARINT) {
+			struct sb_pbdec d;
+			struct sb_event *ev = NULL;
+			sb_pbdec_init(&d);
+			if (!sb_pbdec_event(&d, m->body, m->len, 0, &ev))
+				fk.body_seq[fk.nsent] = ev->seq;
+			sb_event_unref(ev);
+			sb_pbdec_free(&d);
+		}
+		fk.sent[fk.nsent++] = m->seq;
+		fk.messages++;
+		if (m->nevents > 1) { /* a batch: its other events */
+			for (uint64_t q = m->seq + 1; q <= m->last_seq; q++)
+				fk.sent[fk.nsent++] = q;
+			fk.batches++;
+			fk.last_nevents = m->nevents;
+			fk.last_len = m->len;
+			size_t lines = 0;
+			for (size_t b = 0; b < m->len; b++)
+				lines += ((const char *)m->body)[b] == '\n';
+			fk.last_lines = lines;
+			sb_dmsg_id(m, fk.last_id, sizeof(fk.last_id));
+		}
+	}
+}
+
 static int f_publish(void *link, struct sb_dmsg *const *msgs, size_t n, int64_t timeout, char *err,
 		     size_t errlen)
 {
 	(void)link;
 	(void)timeout;
 	fk.publishes++;
+	for (size_t i = 0; i < n; i++)
+		if (msgs[i]->state != SB_DMSG_ACKED && msgs[i]->state != SB_DMSG_REJECTED)
+			answer(msgs[i], err, errlen);
+	return 0;
+}
+
+static int p_send(void *link, struct sb_dmsg *const *msgs, size_t n, char *err, size_t errlen)
+{
+	(void)link;
+	(void)err;
+	(void)errlen;
+	fk.publishes++;
 	for (size_t i = 0; i < n; i++) {
 		struct sb_dmsg *m = msgs[i];
-		if (m->state == SB_DMSG_ACKED || m->state == SB_DMSG_REJECTED)
+		if (m->state != SB_DMSG_UNSENT && m->state != SB_DMSG_FAILED)
 			continue;
-		char a = m->seq < sizeof(fk.answer) ? fk.answer[m->seq] : 0;
-		if (a == 'f') {
-			fk.answer[m->seq] = 0;
-			m->state = SB_DMSG_FAILED;
-			snprintf(err, errlen, "refused");
-		} else if (a == 'r') {
-			m->state = SB_DMSG_REJECTED;
+		m->state = SB_DMSG_PENDING;
+		fk.fl[fk.nfl++] = m;
+		if (fk.nfl > fk.max_fl)
+			fk.max_fl = fk.nfl;
+		if (fk.nwire < SB_ARRAY_SIZE(fk.wire_id))
+			sb_dmsg_id(m, fk.wire_id[fk.nwire], sizeof(fk.wire_id[0]));
+		fk.wire[fk.nwire++] = m->seq;
+	}
+	return 0;
+}
+
+/* Outcome arrives for the in-flight message with seq (and, multiple,
+ * every one sent before it): 'a' ack, 'n' nack. */
+static void p_outcome(uint64_t seq, bool multiple, char what)
+{
+	size_t k = 0;
+	ssize_t at = -1;
+	for (size_t i = 0; i < fk.nfl; i++)
+		if (fk.fl[i]->seq == seq)
+			at = (ssize_t)i;
+	assert_true(at >= 0);
+	for (size_t i = 0; i < fk.nfl; i++) {
+		struct sb_dmsg *m = fk.fl[i];
+		if (i == (size_t)at || (multiple && i < (size_t)at)) {
+			char err[64];
+			if (what == 'n')
+				fk.answer[m->seq] = 'f';
+			answer(m, err, sizeof(err));
 		} else {
-			m->state = SB_DMSG_ACKED;
-			fk.sent_at[fk.nsent] = now_ns;
-			fk.codec[fk.nsent] = m->codec->id;
-			fk.body_seq[fk.nsent] = 0;
-			if (m->codec->framing == SB_FRAME_VARINT) {
-				struct sb_pbdec d;
-				struct sb_event *ev = NULL;
-				sb_pbdec_init(&d);
-				if (!sb_pbdec_event(&d, m->body, m->len, 0, &ev))
-					fk.body_seq[fk.nsent] = ev->seq;
-				sb_event_unref(ev);
-				sb_pbdec_free(&d);
-			}
-			fk.sent[fk.nsent++] = m->seq;
-			fk.messages++;
-			if (m->nevents > 1) { /* a batch: its other events */
-				for (uint64_t q = m->seq + 1; q <= m->last_seq; q++)
-					fk.sent[fk.nsent++] = q;
-				fk.batches++;
-				fk.last_nevents = m->nevents;
-				fk.last_len = m->len;
-				size_t lines = 0;
-				for (size_t b = 0; b < m->len; b++)
-					lines += ((const char *)m->body)[b] == '\n';
-				fk.last_lines = lines;
-				sb_dmsg_id(m, fk.last_id, sizeof(fk.last_id));
-			}
+			fk.fl[k++] = m;
 		}
+	}
+	fk.nfl = k;
+}
+
+static int p_poll(void *link, int64_t wait, char *err, size_t errlen)
+{
+	(void)link;
+	(void)wait;
+	if (fk.poll_error) {
+		int r = fk.poll_error;
+		fk.poll_error = 0;
+		snprintf(err, errlen, "connection reset");
+		return r;
+	}
+	if (fk.auto_answer) {
+		for (size_t i = 0; i < fk.nfl; i++)
+			answer(fk.fl[i], err, errlen);
+		fk.nfl = 0;
 	}
 	return 0;
 }
@@ -128,6 +208,18 @@ static const struct sb_transport_ops fake_transport = {
     .publish = f_publish,
 };
 
+static const struct sb_transport_ops pipe_transport = {
+    .name = "fake",
+    .init = f_init,
+    .fini = f_fini,
+    .target = f_target,
+    .connect = f_connect,
+    .close = f_close,
+    .publish = f_publish,
+    .send = p_send,
+    .poll = p_poll,
+};
+
 static const struct sb_sink_ops fake_sink = {
     .name = "fake",
     .desc = "test",
@@ -136,6 +228,19 @@ static const struct sb_sink_ops fake_sink = {
     .transport = &fake_transport,
     .validate = sb_delivery_validate,
 };
+
+static const struct sb_sink_ops pipe_sink = {
+    .name = "fake",
+    .desc = "test",
+    .shared_keys = sb_delivery_keys,
+    .cfg_size = sizeof(struct sb_delivery_cfg),
+    .transport = &pipe_transport,
+    .validate = sb_delivery_validate,
+};
+
+/* Tests registered twice run over the simple transport (publish) and
+ * the pipelining one answering every poll by itself. */
+static bool use_pipe;
 
 /* ---- fixture ---- */
 
@@ -171,7 +276,7 @@ static void open_sink(struct fx *f, const char *extra)
 	void *dsts[2] = {&f->common, &f->cfg};
 	assert_int_equal(sb_cfg_parse(o, "sinks[0]", tables, dsts, 2, err, sizeof(err)), 0);
 	cJSON_Delete(o);
-	f->s = (struct sb_sink){.ops = &fake_sink,
+	f->s = (struct sb_sink){.ops = use_pipe ? &pipe_sink : &fake_sink,
 				.name = "fake",
 				.common = &f->common,
 				.cfg = &f->cfg,
@@ -202,7 +307,23 @@ static int setup(void **state)
 	sb_evb_init(&f->evb);
 	memset(&fk, 0, sizeof(fk));
 	now_ns = 1000 * SB_NSEC_PER_SEC;
+	use_pipe = false;
 	*state = f;
+	return 0;
+}
+
+static int setup_pipe(void **state)
+{
+	setup(state);
+	use_pipe = true;
+	fk.auto_answer = true;
+	return 0;
+}
+
+static int setup_pipe_manual(void **state)
+{
+	setup(state);
+	use_pipe = true;
 	return 0;
 }
 
@@ -482,6 +603,19 @@ static void test_a_failed_batch_is_sent_again_whole_and_only_it(void **state)
 	assert_int_equal(fk.messages, 3);
 }
 
+/* A message of one event, in batch mode, is that event as single mode
+ * sends it: its type and id say Event, so must its body. */
+static void test_a_batch_of_one_event_is_the_event_itself(void **state)
+{
+	struct fx *f = *state;
+	open_sink(f, ", \"batch_events\": 10, \"format\": \"protobuf\"");
+	write_events(f, 1);
+	run_for(f, SB_NSEC_PER_SEC);
+	assert_int_equal(fk.nsent, 1);
+	assert_int_equal(fk.batches, 0);
+	assert_true(fk.body_seq[0] == 1);
+}
+
 static void test_batch_bytes_bounds_a_message(void **state)
 {
 	struct fx *f = *state;
@@ -491,6 +625,156 @@ static void test_batch_bytes_bounds_a_message(void **state)
 	assert_true(stats(f).delivered == 30);
 	assert_true(fk.messages > 1);
 	assert_true(fk.last_len <= 1024);
+}
+
+/* ---- pipelining: the transport has send and poll ---- */
+
+/* window 8 is eight slices of one message: room for one more as soon as
+ * the oldest is confirmed, never more than 8 unconfirmed. */
+static void test_pipelining_keeps_a_window_in_flight_and_sends_as_confirms_free_room(void **state)
+{
+	struct fx *f = *state;
+	open_sink(f, ", \"window\": 8");
+	write_events(f, 20);
+	sb_delivery_step(&f->s, 0);
+	assert_int_equal(fk.nwire, 8);
+	assert_int_equal(fk.nfl, 8);
+	sb_delivery_step(&f->s, 0); /* no confirm, no room */
+	assert_int_equal(fk.nwire, 8);
+	p_outcome(1, false, 'a');
+	sb_delivery_step(&f->s, 0);
+	assert_true(stats(f).delivered == 1);
+	assert_int_equal(fk.nwire, 9);
+	assert_int_equal(fk.nfl, 8);
+	assert_int_equal(fk.max_fl, 8);
+	for (size_t i = 0; i < fk.nwire; i++)
+		assert_true(fk.wire[i] == i + 1);
+}
+
+/* A confirm for a later message frees no room while an older one is
+ * unconfirmed (the spool's cursor is a prefix); once it comes, both go. */
+static void test_pipelining_out_of_order_confirms_settle_in_order(void **state)
+{
+	struct fx *f = *state;
+	open_sink(f, ", \"window\": 8");
+	write_events(f, 20);
+	sb_delivery_step(&f->s, 0);
+	p_outcome(3, false, 'a');
+	p_outcome(2, false, 'a');
+	sb_delivery_step(&f->s, 0);
+	assert_true(stats(f).delivered == 0);
+	assert_int_equal(fk.nwire, 8);
+	p_outcome(1, false, 'a');
+	sb_delivery_step(&f->s, 0);
+	struct sb_delivery_stats st = stats(f);
+	assert_true(st.delivered == 3);
+	assert_true(st.spool_records == 17);
+	assert_int_equal(fk.nwire, 11);
+	assert_int_equal(fk.max_fl, 8);
+}
+
+static void test_pipelining_a_multiple_ack_frees_room_for_all_it_confirms(void **state)
+{
+	struct fx *f = *state;
+	open_sink(f, ", \"window\": 8");
+	write_events(f, 20);
+	sb_delivery_step(&f->s, 0);
+	p_outcome(6, true, 'a');
+	sb_delivery_step(&f->s, 0);
+	assert_true(stats(f).delivered == 6);
+	assert_int_equal(fk.nwire, 14);
+	fk.auto_answer = true;
+	run_for(f, SB_NSEC_PER_SEC);
+	struct sb_delivery_stats st = stats(f);
+	assert_true(st.delivered == 20);
+	assert_true(st.spool_records == 0);
+	assert_int_equal(fk.nwire, 20); /* each sent once, in order */
+	for (size_t i = 0; i < fk.nwire; i++)
+		assert_true(fk.wire[i] == i + 1);
+	assert_int_equal(fk.max_fl, 8);
+}
+
+/* A nack stops new sends until every outcome is in, then the refused
+ * message alone goes again after a backoff, with its id; newer ones follow. */
+static void test_pipelining_a_nack_in_the_middle_is_sent_again_alone_after_a_backoff(void **state)
+{
+	struct fx *f = *state;
+	open_sink(f, ", \"window\": 8");
+	write_events(f, 10);
+	sb_delivery_step(&f->s, 0);
+	p_outcome(2, true, 'a');
+	p_outcome(4, false, 'n');
+	sb_delivery_step(&f->s, 0); /* 3, 5..8 still unconfirmed: nothing new */
+	assert_int_equal(fk.nwire, 8);
+	p_outcome(8, true, 'a');
+	int64_t retry_at = sb_delivery_step(&f->s, 0);
+	struct sb_delivery_stats st = stats(f);
+	assert_true(st.retries == 1);
+	assert_true(retry_at > now_ns && retry_at <= now_ns + 100 * SB_NSEC_PER_MSEC);
+	assert_int_equal(fk.nwire, 8);
+	now_ns = retry_at;
+	sb_delivery_step(&f->s, 0);
+	assert_int_equal(fk.nwire, 9);
+	assert_true(fk.wire[8] == 4);
+	assert_string_equal(fk.wire_id[8], fk.wire_id[3]);
+	assert_true(stats(f).delivered == 3); /* 4 holds the rest back */
+	fk.auto_answer = true;
+	run_for(f, SB_NSEC_PER_SEC);
+	st = stats(f);
+	assert_true(st.delivered == 10);
+	assert_true(st.spool_records == 0);
+	assert_int_equal(fk.nwire, 11);
+	assert_true(fk.wire[9] == 9 && fk.wire[10] == 10);
+	assert_int_equal(fk.nsent, 10); /* each acked once */
+}
+
+/* The link breaks with messages unconfirmed: they go again on a new
+ * link, with the same message ids; what was confirmed does not. */
+static void test_pipelining_connection_loss_resends_what_was_in_flight_with_its_ids(void **state)
+{
+	struct fx *f = *state;
+	open_sink(f, ", \"window\": 8");
+	write_events(f, 8);
+	sb_delivery_step(&f->s, 0);
+	p_outcome(2, true, 'a');
+	fk.poll_error = -ECONNRESET;
+	sb_delivery_step(&f->s, 0);
+	assert_int_equal(fk.closes, 1);
+	assert_int_equal(fk.connects, 1);
+	struct sb_delivery_stats st = stats(f);
+	assert_true(st.delivered == 2);
+	fk.auto_answer = true;
+	run_for(f, SB_NSEC_PER_SEC);
+	st = stats(f);
+	assert_true(st.delivered == 8);
+	assert_true(st.spool_records == 0);
+	assert_true(st.retries == 1);
+	assert_int_equal(fk.connects, 2);
+	assert_int_equal(fk.nwire, 14);
+	for (size_t i = 8; i < 14; i++) {
+		assert_true(fk.wire[i] == i - 5);
+		assert_string_equal(fk.wire_id[i], fk.wire_id[i - 6]);
+	}
+	assert_int_equal(fk.nsent, 8);
+}
+
+/* Outcomes overdue past confirm_timeout break the link, like a loss. */
+static void test_pipelining_overdue_confirms_break_the_link(void **state)
+{
+	struct fx *f = *state;
+	open_sink(f, ", \"window\": 4, \"confirm_timeout\": \"2s\"");
+	write_events(f, 4);
+	sb_delivery_step(&f->s, 0);
+	now_ns += SB_NSEC_PER_SEC;
+	sb_delivery_step(&f->s, 0);
+	assert_int_equal(fk.closes, 0);
+	now_ns += SB_NSEC_PER_SEC;
+	sb_delivery_step(&f->s, 0);
+	assert_int_equal(fk.closes, 1);
+	fk.auto_answer = true;
+	run_for(f, SB_NSEC_PER_SEC);
+	assert_true(stats(f).delivered == 4);
+	assert_int_equal(fk.nwire, 8);
 }
 
 /* ---- records ---- */
@@ -552,23 +836,36 @@ static void test_version_1_records_keep_their_routing_key_and_id(void **state)
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+/* over both transports: the simple one, and the pipelining one */
+#define T2(fn)                                                                                     \
+	T(fn), (struct CMUnitTest) { #fn " (pipelined)", fn, setup_pipe, teardown, NULL }
+#define P(fn) cmocka_unit_test_setup_teardown(fn, setup_pipe_manual, teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_spooled_events_are_delivered_in_order_and_counted),
-	    T(test_format_protobuf_sends_protobuf_and_spooled_json_stays_json),
+	    T2(test_format_protobuf_sends_protobuf_and_spooled_json_stays_json),
 	    cmocka_unit_test(test_an_unknown_format_is_refused),
 	    T(test_a_failed_message_is_retried_after_a_backoff_not_before),
-	    T(test_unreachable_receiver_opens_the_breaker_and_a_probe_closes_it),
-	    T(test_replay_keeps_the_drain_rate),
-	    T(test_ordered_replay_sends_the_backlog_before_new_events),
-	    T(test_rejected_messages_are_dropped_for_good_and_counted),
-	    T(test_memory_buffer_spools_when_the_breaker_opens),
-	    T(test_undelivered_events_survive_a_restart),
-	    T(test_batches_carry_consecutive_events_and_settle_each),
-	    T(test_a_failed_batch_is_sent_again_whole_and_only_it),
-	    T(test_batch_bytes_bounds_a_message),
+	    T2(test_unreachable_receiver_opens_the_breaker_and_a_probe_closes_it),
+	    T2(test_replay_keeps_the_drain_rate),
+	    T2(test_ordered_replay_sends_the_backlog_before_new_events),
+	    T2(test_rejected_messages_are_dropped_for_good_and_counted),
+	    T2(test_memory_buffer_spools_when_the_breaker_opens),
+	    T2(test_undelivered_events_survive_a_restart),
+	    T2(test_batches_carry_consecutive_events_and_settle_each),
+	    T2(test_a_failed_batch_is_sent_again_whole_and_only_it),
+	    T2(test_batch_bytes_bounds_a_message),
+	    T2(test_a_batch_of_one_event_is_the_event_itself),
+	    P(test_pipelining_keeps_a_window_in_flight_and_sends_as_confirms_free_room),
+	    P(test_pipelining_out_of_order_confirms_settle_in_order),
+	    P(test_pipelining_a_multiple_ack_frees_room_for_all_it_confirms),
+	    P(test_pipelining_a_nack_in_the_middle_is_sent_again_alone_after_a_backoff),
+	    P(test_pipelining_connection_loss_resends_what_was_in_flight_with_its_ids),
+	    P(test_pipelining_overdue_confirms_break_the_link),
 	    cmocka_unit_test(test_record_round_trips_the_identity_and_names_its_codec),
 	    cmocka_unit_test(test_version_1_records_keep_their_routing_key_and_id),
 	};
 #undef T
+#undef T2
+#undef P
 	return cmocka_run_group_tests_name("delivery", tests, NULL, NULL);
 }
