@@ -2,6 +2,9 @@
  * logged once per file naming it, counted, and text checks. */
 #include "test_proc.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+
 static char lines[8][512];
 static int nlines;
 
@@ -62,6 +65,48 @@ static void rereads_see_in_place_changes_without_stale_tail(void **state)
 	assert_string_equal(f.buf.data, "v2\n");
 	assert_int_equal(f.fd, fd); /* same fd, read again with pread */
 	sb_procfile_free(&f);
+}
+
+/* A seq_file of short lines read with lines set: every byte the reads
+ * until 0 give, also across pages (/proc/self/maps of many mappings). */
+static void a_line_file_is_read_whole_without_the_empty_read(void **state)
+{
+	(void)state;
+	enum { NMAP = 200 };
+	long page = sysconf(_SC_PAGESIZE);
+	char *m =
+	    mmap(NULL, (size_t)page * NMAP * 2, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(m != MAP_FAILED);
+	for (int i = 0; i < NMAP; i++) /* every other page: one line each */
+		assert_int_equal(mprotect(m + (size_t)page * 2 * i, (size_t)page, PROT_NONE), 0);
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		munmap(m, (size_t)page * NMAP * 2);
+		skip();
+	}
+	struct sb_buf a, b;
+	sb_buf_init(&a);
+	sb_buf_init(&b);
+	/* sized first, so no allocation changes the mappings between reads */
+	assert_int_equal(sb_buf_reserve(&a, 1 << 20), 0);
+	assert_int_equal(sb_buf_reserve(&b, 1 << 20), 0);
+	ssize_t n = sb_pread_all(fd, &a, 1 << 20, false, true);
+	assert_true(n > 4 * 4096);
+	assert_int_equal(sb_pread_all(fd, &b, 1 << 20, false, false), n);
+	assert_memory_equal(a.data, b.data, (size_t)n);
+	assert_int_equal(a.data[n - 1], '\n');
+	/* and a short one, whole in its first read */
+	tp_put("short", "a 1\nb 2\n", 8);
+	struct sb_procfile f;
+	init(&f, "short", 0);
+	f.lines = true;
+	assert_int_equal(sb_procfile_read(&f, "test", false), 8);
+	assert_string_equal(f.buf.data, "a 1\nb 2\n");
+	sb_procfile_free(&f);
+	sb_buf_free(&a);
+	sb_buf_free(&b);
+	close(fd);
+	munmap(m, (size_t)page * NMAP * 2);
 }
 
 static void missing_file_is_logged_once_naming_it(void **state)
@@ -172,6 +217,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(whole_file_larger_than_one_read),
 	    cmocka_unit_test(rereads_see_in_place_changes_without_stale_tail),
+	    cmocka_unit_test(a_line_file_is_read_whole_without_the_empty_read),
 	    cmocka_unit_test(missing_file_is_logged_once_naming_it),
 	    cmocka_unit_test(optional_missing_file_is_silent),
 	    cmocka_unit_test(enormous_file_is_refused),

@@ -154,8 +154,7 @@ static int netdev_check(const struct proc_cfg *c, char *err, size_t errlen)
 const struct sb_proc_collector sb_proc_collector_netdev = {
     .name = "netdev",
     .default_on = true,
-    /* many records: read until a read returns 0 */
-    .files = (const struct sb_proc_src[]){{"net/dev"}, {NULL}},
+    .files = (const struct sb_proc_src[]){{"net/dev", .lines = true}, {NULL}},
     .keys = netdev_keys,
     .check = netdev_check,
     .init = netdev_init,

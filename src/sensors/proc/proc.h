@@ -442,12 +442,13 @@ struct sb_proc_coll;
 
 /* A file a collector reads every round, relative to the procfs root (or
  * the sysfs root). Collectors that list the same file share one open fd
- * and one read a round. single and optional describe the file, so every
+ * and one read a round. single, lines and optional describe the file, so every
  * collector listing it must agree (the table test checks). */
 struct sb_proc_src {
 	const char *rel;
 	bool sysfs;    /* under the sysfs root, not procfs */
 	bool single;   /* made by one seq_file show() (single_open): one pread */
+	bool lines;    /* seq_file records of one short line each (procfile.h) */
 	bool optional; /* a kernel may not have it: absent is not an error */
 };
 

@@ -32,7 +32,7 @@ void sb_procfile_free(struct sb_procfile *f)
 	f->fd = -1;
 }
 
-ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max, bool single)
+ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max, bool single, bool lines)
 {
 	if (fd < 0)
 		return -EBADF;
@@ -52,7 +52,7 @@ ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max, bool single)
 		buf->len += (size_t)n;
 		if (buf->len > max)
 			return -EFBIG;
-		if (single && (size_t)n < want)
+		if ((size_t)n < want && (single || (lines && n < SB_PREAD_LINES_END)))
 			break;
 	}
 	buf->data[buf->len] = 0;
@@ -61,7 +61,7 @@ ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max, bool single)
 
 static ssize_t read_fd(struct sb_procfile *f)
 {
-	return sb_pread_all(f->fd, &f->buf, f->max, f->single);
+	return sb_pread_all(f->fd, &f->buf, f->max, f->single, f->lines);
 }
 
 ssize_t sb_procfile_read(struct sb_procfile *f, const char *comp, bool optional)
