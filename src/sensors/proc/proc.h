@@ -357,6 +357,11 @@ typedef void (*sb_proc_mount_fn)(void *arg, const struct sb_proc_mount *m);
 int sb_proc_parse_mountinfo(const char *text, const char *rootfs, sb_proc_mount_fn fn, void *arg,
 			    struct sb_proc_perr *e);
 
+/* Whether the mount table open at fd (/proc/<pid>/mountinfo) changed
+ * since the last call or the open: 1 changed, 0 not, -1 cannot tell (not
+ * in procfs: a fixture tree), which the caller takes as changed. */
+int sb_proc_mounts_poll(int fd);
+
 /* The filesystem collector's statfs worker (filesystem.c). statfs and the
  * clock go through ops, so tests can hang a mount and move time. */
 struct statfs;
