@@ -254,6 +254,18 @@ int sb_proc_parse_netstat(const char *text, struct sb_evb *b, struct sb_proc_fil
 			  struct sb_proc_protos *seen, struct sb_proc_perr *e);
 int sb_proc_parse_snmp6(const char *text, struct sb_evb *b, struct sb_proc_filter *fields,
 			struct sb_proc_perr *e);
+/* The same, remembering in m from one round to the next what each header
+ * line (snmp6: each line's name) let through, with its series' names: a
+ * line that comes back the same bytes is not checked, filtered and joined
+ * again. One memo per file; the same samples as without. */
+struct sb_proc_ns_memo;
+struct sb_proc_ns_memo *sb_proc_ns_memo_new(void);
+void sb_proc_ns_memo_free(struct sb_proc_ns_memo *m);
+int sb_proc_parse_netstat_m(const char *text, struct sb_evb *b, struct sb_proc_filter *fields,
+			    struct sb_proc_protos *seen, struct sb_proc_ns_memo *m,
+			    struct sb_proc_perr *e);
+int sb_proc_parse_snmp6_m(const char *text, struct sb_evb *b, struct sb_proc_filter *fields,
+			  struct sb_proc_ns_memo *m, struct sb_proc_perr *e);
 
 /* /proc/pressure/<resource>: resource is cpu, io, memory or irq. */
 int sb_proc_parse_pressure(const char *text, const char *resource, struct sb_evb *b,
