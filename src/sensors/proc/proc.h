@@ -279,6 +279,48 @@ size_t sb_proc_sysfs_trim(const char *s, size_t n, const char **out);
  * false on anything else or overflow. */
 bool sb_proc_go_int(const char *s, size_t n, unsigned base, int64_t *v);
 
+/* One network device of an RTM_GETLINK dump (rtnl.c): what netclass can
+ * take from it instead of sysfs, have saying which attributes came. */
+#define SB_LINK_NAME 0x1u
+#define SB_LINK_MTU 0x2u
+#define SB_LINK_TXQLEN 0x4u
+#define SB_LINK_GROUP 0x8u
+#define SB_LINK_IFLINK 0x10u /* only when not the device itself */
+#define SB_LINK_CARRIER 0x20u
+#define SB_LINK_CHANGES 0x40u
+#define SB_LINK_UP 0x80u
+#define SB_LINK_DOWN 0x100u
+#define SB_LINK_OPERSTATE 0x200u
+#define SB_LINK_LINKMODE 0x400u
+#define SB_LINK_ADDRESS 0x800u	  /* only when the address has a length */
+#define SB_LINK_BROADCAST 0x1000u /* likewise */
+#define SB_LINK_ALIAS 0x2000u	  /* only when one is set */
+struct sb_proc_link {
+	int ifindex;
+	char name[16];	/* IFNAMSIZ */
+	unsigned flags; /* ifi_flags: dev_get_flags(), IFF_UP, IFF_DORMANT ... */
+	unsigned short type;
+	unsigned have;
+	uint32_t mtu, txqlen, group, iflink, changes, up, down;
+	uint8_t carrier, operstate, linkmode;
+	uint8_t addr[32], brd[32], addrlen, brdlen; /* MAX_ADDR_LEN */
+	char alias[256];			    /* IFALIASZ */
+};
+/* One RTM_NEWLINK message of len bytes: 0, or -EINVAL when malformed. */
+int sb_proc_link_parse(const void *msg, size_t len, struct sb_proc_link *l);
+struct sb_proc_rtnl {
+	int fd;
+	uint32_t seq;
+	struct sb_buf buf;
+	struct sb_proc_link *v; /* the last dump's devices */
+	size_t n, cap;
+};
+int sb_proc_rtnl_open(struct sb_proc_rtnl *r);
+void sb_proc_rtnl_close(struct sb_proc_rtnl *r);
+/* Every device of this network namespace into r->v: 0 or -errno. */
+int sb_proc_rtnl_dump(struct sb_proc_rtnl *r);
+const struct sb_proc_link *sb_proc_rtnl_find(const struct sb_proc_rtnl *r, const char *name);
+
 /* hwmon: node_exporter's cleanMetricName (lower case, [^a-z0-9:_] → '_',
  * '_' trimmed); a sensor file name's type, sensor ("temp1") and property,
  * false for files of no sensor type; Go's strconv.ParseFloat(s, 64). */
