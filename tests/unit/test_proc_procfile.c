@@ -109,6 +109,50 @@ static void a_line_file_is_read_whole_without_the_empty_read(void **state)
 	munmap(m, (size_t)page * NMAP * 2);
 }
 
+static int entries(DIR *d)
+{
+	int n = 0;
+	for (struct dirent *de; (de = readdir(d));)
+		n += de->d_name[0] != '.';
+	return n;
+}
+
+/* A directory listed every round stays open and is rewound: entries come
+ * and go in the same stream; one removed and made anew is opened again. */
+static void a_kept_directory_lists_what_is_there_now(void **state)
+{
+	(void)state;
+	char dir[128];
+	snprintf(dir, sizeof(dir), "%s/class", tp_dir);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	tp_put("class/a", "1", 1);
+	DIR *keep = NULL;
+	DIR *d = sb_procdir_rewind(&keep, dir);
+	assert_non_null(d);
+	assert_int_equal(entries(d), 1);
+	tp_put("class/b", "1", 1);
+	assert_ptr_equal(sb_procdir_rewind(&keep, dir), d);
+	assert_int_equal(entries(d), 2);
+	char path[160];
+	snprintf(path, sizeof(path), "%s/class/a", tp_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/class/b", tp_dir);
+	unlink(path);
+	assert_int_equal(rmdir(dir), 0);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	tp_put("class/c", "1", 1);
+	d = sb_procdir_rewind(&keep, dir);
+	assert_non_null(d);
+	assert_int_equal(entries(d), 1);
+	assert_int_equal(rmdir(dir) == 0, 0); /* not empty: c is there */
+	snprintf(path, sizeof(path), "%s/class/c", tp_dir);
+	unlink(path);
+	rmdir(dir);
+	assert_null(sb_procdir_rewind(&keep, dir)); /* gone for good */
+	assert_int_equal(errno, ENOENT);
+	assert_null(keep);
+}
+
 static void missing_file_is_logged_once_naming_it(void **state)
 {
 	(void)state;
@@ -218,6 +262,7 @@ int main(void)
 	    cmocka_unit_test(whole_file_larger_than_one_read),
 	    cmocka_unit_test(rereads_see_in_place_changes_without_stale_tail),
 	    cmocka_unit_test(a_line_file_is_read_whole_without_the_empty_read),
+	    cmocka_unit_test(a_kept_directory_lists_what_is_there_now),
 	    cmocka_unit_test(missing_file_is_logged_once_naming_it),
 	    cmocka_unit_test(optional_missing_file_is_silent),
 	    cmocka_unit_test(enormous_file_is_refused),

@@ -126,6 +126,7 @@ struct netclass {
 	/* the live /sys only: a tree elsewhere (fixtures) is read from files */
 	bool use_rtnl;
 	struct sb_proc_rtnl rtnl; /* fd -1: not open (now) */
+	DIR *dir;		  /* base, kept open */
 };
 
 /* ---- values ---- */
@@ -268,7 +269,7 @@ static struct nc_dev *dev_find(struct netclass *nc, const char *name)
  * gone between listing and opening), else -errno (logged). */
 static int list(struct proc_state *st, struct netclass *nc)
 {
-	DIR *dir = opendir(nc->base);
+	DIR *dir = sb_procdir_rewind(&nc->dir, nc->base);
 	if (!dir) {
 		int r = -errno;
 		if (r == -ENOENT || r == -EACCES || r == -ENOTDIR)
@@ -330,7 +331,6 @@ static int list(struct proc_state *st, struct netclass *nc)
 				d->seen = false;
 		}
 	}
-	closedir(dir);
 	size_t w = 0;
 	for (size_t i = 0; i < nc->n; i++) {
 		if (nc->dev[i].seen)
@@ -518,6 +518,8 @@ static void netclass_free(struct proc_state *st, struct sb_proc_coll *c)
 		dev_close(nc, &nc->dev[i]);
 	free(nc->dev);
 	sb_proc_rtnl_close(&nc->rtnl);
+	if (nc->dir)
+		closedir(nc->dir);
 	sb_proc_filter_free(&nc->ignored);
 	free(nc);
 	c->priv = NULL;

@@ -1,11 +1,13 @@
 #include "procfile.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int sb_procfile_init(struct sb_procfile *f, const char *path, size_t max, bool keep_open)
@@ -108,6 +110,20 @@ fail:
 	}
 	f->last_err = (int)r;
 	return r;
+}
+
+DIR *sb_procdir_rewind(DIR **keep, const char *path)
+{
+	if (*keep) {
+		struct stat sb;
+		if (!fstat(dirfd(*keep), &sb) && sb.st_nlink > 0) {
+			rewinddir(*keep);
+			return *keep;
+		}
+		closedir(*keep); /* removed: a new one may be there */
+	}
+	*keep = opendir(path);
+	return *keep;
 }
 
 void sb_procfile_bad(struct sb_procfile *f, const char *comp, const char *fmt, ...)

@@ -5,6 +5,7 @@
 #ifndef SB_PROCFILE_H
 #define SB_PROCFILE_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -54,6 +55,12 @@ void sb_procfile_free(struct sb_procfile *f);
  * component comp, except that an optional file the kernel does not provide
  * (-ENOENT, -EOPNOTSUPP) is not logged. */
 ssize_t sb_procfile_read(struct sb_procfile *f, const char *comp, bool optional);
+/* A directory listed every round (a sysfs class): *keep stays open and is
+ * rewound, since opening walks the path again every time; it is opened
+ * afresh when it was removed (a fixture tree replaced). NULL with errno
+ * set when it cannot be opened. closedir(*keep) when done. */
+DIR *sb_procdir_rewind(DIR **keep, const char *path);
+
 /* Records a parse error for this file: counted, logged rate-limited. */
 void sb_procfile_bad(struct sb_procfile *f, const char *comp, const char *fmt, ...) SB_PRINTF(3, 4);
 
