@@ -37,6 +37,7 @@
 #define KEEP_OPEN_FILES 256
 #define VALUE_MAX 128 /* SysReadFile's one read */
 #define MAX_DEVICES 4096
+#define RTNL_PAUSE_ROUNDS 60 /* after a dump that failed or did not match */
 
 #define NP "Network device property: "
 /* Where an RTM_GETLINK dump has an attribute's value (rtnl.c), taken from
@@ -125,6 +126,7 @@ struct netclass {
 	struct sb_ratelimit rl;
 	/* the live /sys only: a tree elsewhere (fixtures) is read from files */
 	bool use_rtnl;
+	unsigned rtnl_pause;	  /* rounds left without a dump, after one failed */
 	struct sb_proc_rtnl rtnl; /* fd -1: not open (now) */
 	DIR *dir;		  /* base, kept open */
 };
@@ -437,19 +439,24 @@ static void links_match(struct netclass *nc)
 {
 	for (size_t i = 0; i < nc->n; i++)
 		nc->dev[i].link = NULL;
-	if (!nc->use_rtnl)
+	if (!nc->use_rtnl || (nc->rtnl_pause && nc->rtnl_pause--))
 		return;
 	if (nc->rtnl.fd < 0 && sb_proc_rtnl_open(&nc->rtnl))
 		return;
 	if (sb_proc_rtnl_dump(&nc->rtnl)) {
 		/* a dump left half read would make the next one EBUSY */
 		sb_proc_rtnl_close(&nc->rtnl);
+		nc->rtnl_pause = RTNL_PAUSE_ROUNDS;
 		return;
 	}
 	for (size_t i = 0; i < nc->n; i++) {
 		const struct sb_proc_link *l = sb_proc_rtnl_find(&nc->rtnl, nc->dev[i].name);
-		if (!l || l->ifindex != nc->dev[i].ifindex)
+		if (!l || l->ifindex != nc->dev[i].ifindex) {
+			/* another namespace's /sys keeps not matching: a dump a
+			 * round would cost without saving a read */
+			nc->rtnl_pause = RTNL_PAUSE_ROUNDS;
 			return;
+		}
 	}
 	for (size_t i = 0; i < nc->n; i++)
 		nc->dev[i].link = sb_proc_rtnl_find(&nc->rtnl, nc->dev[i].name);
