@@ -137,6 +137,21 @@ static void os_release_is_read_again_only_when_it_changed(void **state)
 	tp_puts("etc/os-release", "ID=four4\n");
 	assert_int_equal(tfx_round(&f), 0);
 	assert_non_null(tp_find(&f.t, "node_os_info", "id", "four4", NULL));
+	/* etc's gone: usr/lib's, until etc's is back */
+	tp_mkdirs("usr/lib");
+	tp_puts("usr/lib/os-release", "ID=lib\n");
+	tp_rm("etc/os-release");
+	assert_int_equal(tfx_round(&f), 0);
+	assert_non_null(tp_find(&f.t, "node_os_info", "id", "lib", NULL));
+	assert_int_equal(tfx_round(&f), 0);
+	assert_non_null(tp_find(&f.t, "node_os_info", "id", "lib", NULL));
+	/* an absent file is looked for again 60 rounds later (proc.c) */
+	tp_puts("etc/os-release", "ID=etc\n");
+	int rounds = 0;
+	do
+		assert_int_equal(tfx_round(&f), 0);
+	while (!tp_find(&f.t, "node_os_info", "id", "etc", NULL) && ++rounds < 61);
+	assert_true(rounds < 61);
 	tfx_stop(&f);
 	assert_int_equal(tp_dir_teardown(), 0);
 }

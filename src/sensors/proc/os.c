@@ -206,6 +206,10 @@ static bool os_unchanged(const struct os_state *os)
 	struct stat now;
 	if (os->src < 0 || stat(os->f[os->src].path, &now))
 		return false;
+	/* usr/lib's was taken for want of etc's: not when etc's appeared */
+	struct stat etc;
+	if (os->src == 1 && !stat(os->f[0].path, &etc))
+		return false;
 	return now.st_dev == os->st.st_dev && now.st_ino == os->st.st_ino &&
 	       now.st_size == os->st.st_size && now.st_mtim.tv_sec == os->st.st_mtim.tv_sec &&
 	       now.st_mtim.tv_nsec == os->st.st_mtim.tv_nsec;
