@@ -156,6 +156,44 @@ size_t sb_fmt_double(char *out, double v)
 			return o;
 		}
 	}
+	/* Below 1e-4 the same, in printf's %g exponent form (1.2345e-05): the
+	 * durations in seconds of node_scrape_collector_duration_seconds,
+	 * whole nanoseconds, come every round. m has at most 15 digits, so
+	 * %.15g would print exactly its digits, and they parse back to v. */
+	static const double p10s[] = {1e5,  1e6,  1e7,	1e8,  1e9,  1e10, 1e11, 1e12, 1e13,
+				      1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+	if (av < 1e-4 && av >= 1e-300) {
+		for (int k = 0; k < 18; k++) {
+			double scaled = av * p10s[k];
+			if (scaled >= 1e15)
+				break;
+			uint64_t m = (uint64_t)(scaled + 0.5);
+			if (!m || (double)m / p10s[k] != av)
+				continue;
+			char digits[24];
+			size_t all = sb_fmt_u64(digits, m), nd = all, o = 0;
+			while (nd > 1 && digits[nd - 1] == '0')
+				nd--;
+			if (v < 0)
+				out[o++] = '-';
+			out[o++] = digits[0];
+			if (nd > 1) {
+				out[o++] = '.';
+				memcpy(out + o, digits + 1, nd - 1);
+				o += nd - 1;
+			}
+			/* v = m / 10^(k + 5): its first digit stands for 10^-e */
+			unsigned e = (unsigned)(k + 5) - (unsigned)(all - 1);
+			out[o++] = 'e';
+			out[o++] = '-';
+			if (e >= 100)
+				out[o++] = (char)('0' + e / 100);
+			out[o++] = (char)('0' + e / 10 % 10);
+			out[o++] = (char)('0' + e % 10);
+			out[o] = 0;
+			return o;
+		}
+	}
 	/* The rest go through printf and strtod, a microsecond each. They are
 	 * mostly the same few values every round (histogram bounds such as
 	 * 2.048e-06), so the last answers are kept, per thread. */

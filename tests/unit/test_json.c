@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -96,6 +97,44 @@ static void test_every_byte_value_gives_valid_json_string(void **state)
 		}
 		assert_true(*p >= 0x20);
 	}
+	sb_buf_free(&b);
+}
+
+/* Strings are scanned eight bytes at a time: a byte to escape at any
+ * place of a long string, and next to another, is still escaped. */
+static void test_a_byte_to_escape_anywhere_in_a_long_string(void **state)
+{
+	(void)state;
+	static const struct {
+		unsigned char c;
+		const char *esc;
+	} cases[] = {{0x01, "\\u0001"}, {0x1f, "\\u001f"}, {'"', "\\\""},
+		     {'\\', "\\\\"},	{'\n', "\\n"},	   {0xff, "\xef\xbf\xbd"},
+		     {0x7f, "\x7f"},	{' ', " "},	   {0x80, "\xef\xbf\xbd"}};
+	struct sb_buf b;
+	sb_buf_init(&b);
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
+		for (size_t pos = 0; pos < 24; pos++)
+			for (size_t twice = 0; twice < 2; twice++) {
+				char s[24], want[64];
+				memset(s, 'a', sizeof(s));
+				s[pos] = (char)cases[k].c;
+				if (twice && pos + 9 < sizeof(s))
+					s[pos + 9] = (char)cases[k].c;
+				size_t w = 0;
+				want[w++] = '"';
+				for (size_t i = 0; i < sizeof(s); i++) {
+					if ((unsigned char)s[i] != cases[k].c) {
+						want[w++] = s[i];
+						continue;
+					}
+					memcpy(want + w, cases[k].esc, strlen(cases[k].esc));
+					w += strlen(cases[k].esc);
+				}
+				want[w++] = '"';
+				want[w] = 0;
+				assert_string_equal(enc_str(&b, s, sizeof(s)), want);
+			}
 	sb_buf_free(&b);
 }
 
@@ -226,6 +265,7 @@ int main(void)
 	    cmocka_unit_test(test_valid_utf8_is_kept),
 	    cmocka_unit_test(test_invalid_utf8_becomes_replacement_character),
 	    cmocka_unit_test(test_every_byte_value_gives_valid_json_string),
+	    cmocka_unit_test(test_a_byte_to_escape_anywhere_in_a_long_string),
 	    cmocka_unit_test(test_numbers_round_trip_and_specials_are_strings),
 	    cmocka_unit_test(test_event_has_envelope_fields_samples_and_labels),
 	    cmocka_unit_test(test_event_fields_keep_types_and_escape_strings),

@@ -4,7 +4,9 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <sys/mount.h>
 #include <sys/statfs.h>
+#include <sys/wait.h>
 
 struct mounts {
 	struct sb_proc_mount m[16];
@@ -222,6 +224,58 @@ static void freeing_does_not_wait_for_a_stuck_call(void **state)
 	WAIT_FOR(&f, f.returned_hung == 1);
 }
 
+/* A fixture tree's mountinfo cannot tell of changes: read every round. */
+static void a_mount_table_outside_procfs_is_always_read_again(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/sb-mounts-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	assert_int_equal(sb_proc_mounts_poll(fd), -1);
+	assert_int_equal(sb_proc_mounts_poll(-1), -1);
+	close(fd);
+}
+
+/* In a mount namespace of its own, a child sees: no change since the open,
+ * then one after a mount, told once, and one after a remount read-only
+ * (node_filesystem_readonly comes from the table). */
+static void a_procfs_mount_table_tells_of_a_mount_once(void **state)
+{
+	(void)state;
+	int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		skip();
+	assert_int_equal(sb_proc_mounts_poll(fd), 0);
+	close(fd);
+	char dir[] = "/tmp/sb-mnt-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+			_exit(77);
+		int f = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+		if (f < 0 || sb_proc_mounts_poll(f) != 0)
+			_exit(1);
+		if (mount("none", dir, "tmpfs", 0, "size=64k"))
+			_exit(77);
+		int a = sb_proc_mounts_poll(f), b = sb_proc_mounts_poll(f);
+		if (mount(NULL, dir, NULL, MS_REMOUNT | MS_RDONLY, NULL))
+			_exit(3);
+		int c = sb_proc_mounts_poll(f);
+		umount(dir);
+		_exit(a == 1 && b == 0 && c == 1 ? 0 : 2);
+	}
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	rmdir(dir);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77)
+		skip(); /* no CAP_SYS_ADMIN here */
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,6 +284,8 @@ int main(void)
 	    cmocka_unit_test(malformed_mountinfo_lines_are_skipped),
 	    cmocka_unit_test(a_hung_mount_never_blocks_the_round_and_is_not_asked_again),
 	    cmocka_unit_test(freeing_does_not_wait_for_a_stuck_call),
+	    cmocka_unit_test(a_mount_table_outside_procfs_is_always_read_again),
+	    cmocka_unit_test(a_procfs_mount_table_tells_of_a_mount_once),
 	};
 	return cmocka_run_group_tests_name("proc filesystem", tests, NULL, NULL);
 }

@@ -1,5 +1,7 @@
 /* /proc/net/dev: node_network_{receive,transmit}_*_total{device}. */
-#include "test_proc.h"
+#include "test_proc_fx.h"
+
+#include <dirent.h>
 
 static const char text[] =
     "Inter-|   Receive                                                |  Transmit\n"
@@ -113,6 +115,68 @@ static void headers_alone_and_empty_file(void **state)
 	tp_free(&t);
 }
 
+static int nfds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	assert_non_null(d);
+	int n = 0;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+static void nohandler(struct tfx *f, const char *dev, double want)
+{
+	const struct sb_sample *s =
+	    tp_find(&f->t, "node_network_receive_nohandler_total", "device", dev, NULL);
+	if (want < 0) {
+		assert_null(s);
+		return;
+	}
+	assert_non_null(s);
+	assert_double_eq(s->value, want);
+}
+
+/* The collector through the sensor: each device's rx_nohandler is opened
+ * once and read again in place; a device gone from /proc/net/dev has its
+ * file closed, and one that comes back is opened afresh. */
+static void rx_nohandler_stays_open_while_the_device_is_listed(void **state)
+{
+	(void)state;
+	assert_int_equal(tp_dir_setup(NULL), 0);
+	tp_mkdirs("net");
+	tp_mkdirs("class/net/eth0/statistics");
+	tp_puts("net/dev", text);
+	tp_puts("class/net/eth0/statistics/rx_nohandler", "7\n");
+	struct tfx f;
+	tfx_start(&f, "netdev");
+	f.cfg.netdev_netlink = true;
+	assert_int_equal(tfx_round(&f), 0);
+	nohandler(&f, "eth0", 7);
+	nohandler(&f, "lo", -1); /* no file: no series */
+	int open_after_first = nfds();
+	tp_puts("class/net/eth0/statistics/rx_nohandler", "9\n");
+	assert_int_equal(tfx_round(&f), 0);
+	nohandler(&f, "eth0", 9);
+	assert_int_equal(nfds(), open_after_first);
+	/* eth0 leaves: its file is closed */
+	tp_puts("net/dev",
+		"Inter-|\n face |\n    lo: 7788 100 1 2 3 4 5 6 7788 100 11 12 13 14 15 16\n");
+	assert_int_equal(tfx_round(&f), 0);
+	nohandler(&f, "eth0", -1);
+	assert_int_equal(nfds(), open_after_first - 1);
+	/* and back, with a new file */
+	tp_rm("class/net/eth0/statistics/rx_nohandler");
+	tp_puts("class/net/eth0/statistics/rx_nohandler", "1\n");
+	tp_puts("net/dev", text);
+	assert_int_equal(tfx_round(&f), 0);
+	nohandler(&f, "eth0", 1);
+	assert_int_equal(nfds(), open_after_first);
+	tfx_stop(&f);
+	assert_int_equal(tp_dir_teardown(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -121,6 +185,7 @@ int main(void)
 	    cmocka_unit_test(device_filters),
 	    cmocka_unit_test(short_and_garbled_lines_are_skipped),
 	    cmocka_unit_test(headers_alone_and_empty_file),
+	    cmocka_unit_test(rx_nohandler_stays_open_while_the_device_is_listed),
 	};
 	return cmocka_run_group_tests_name("proc /proc/net/dev", tests, NULL, NULL);
 }

@@ -125,6 +125,84 @@ static void snmp6_bad_values_are_reported(void **state)
 	tp_free(&t);
 }
 
+/* text parsed with the memo m (round after round) and without: the same
+ * samples, names, help texts, values and complaints */
+static void same_with_memo(const char *text, bool snmp6, struct sb_proc_ns_memo *m)
+{
+	struct tp a, b;
+	struct sb_proc_protos sa = {0}, sb = {0};
+	tp_begin(&a);
+	tp_begin(&b);
+	if (snmp6) {
+		a.n = sb_proc_parse_snmp6(text, &a.b, &f, &a.e);
+		b.n = sb_proc_parse_snmp6_m(text, &b.b, &f, m, &b.e);
+	} else {
+		a.n = sb_proc_parse_netstat(text, &a.b, &f, &sa, &a.e);
+		b.n = sb_proc_parse_netstat_m(text, &b.b, &f, &sb, m, &b.e);
+	}
+	tp_end(&a);
+	tp_end(&b);
+	assert_int_equal(a.n, b.n);
+	assert_int_equal(a.e.nbad, b.e.nbad);
+	assert_int_equal(a.e.line, b.e.line);
+	assert_int_equal(a.ev->nsamples, b.ev->nsamples);
+	for (uint32_t i = 0; i < a.ev->nsamples; i++) {
+		const struct sb_sample *x = &a.ev->samples[i], *y = &b.ev->samples[i];
+		assert_string_equal(x->name, y->name);
+		assert_string_equal(x->help, y->help);
+		assert_true(x->value == y->value);
+	}
+	tp_free(&a);
+	tp_free(&b);
+}
+
+/* The memo a collector keeps between rounds changes nothing: the same
+ * file again, a header whose fields moved, one that lost a value, a
+ * protocol listed twice, then the first file again. */
+static void the_memo_gives_the_same_samples_round_after_round(void **state)
+{
+	(void)state;
+	static const char *const files[] = {"vm-6.18/proc/net/netstat", "vm-6.18/proc/net/snmp",
+					    "synthetic/proc/net/netstat"};
+	for (size_t k = 0; k < SB_ARRAY_SIZE(files); k++) {
+		char *text = tp_fixture(files[k]);
+		struct sb_proc_ns_memo *m = sb_proc_ns_memo_new();
+		assert_non_null(m);
+		same_with_memo(text, false, m);
+		same_with_memo(text, false, m);
+		same_with_memo(text, false, m);
+		sb_proc_ns_memo_free(m);
+		free(text);
+	}
+	struct sb_proc_ns_memo *m = sb_proc_ns_memo_new();
+	const char *a = "Tcp: InErrs ActiveOpens CurrEstab\nTcp: 1 2 3\n"
+			"Udp: InDatagrams NoPorts\nUdp: 4 5\n";
+	same_with_memo(a, false, m);
+	same_with_memo(a, false, m);
+	same_with_memo("Tcp: CurrEstab InErrs ActiveOpens\nTcp: 1 2 3\n"
+		       "Udp: InDatagrams NoPorts\nUdp: 4 5\n",
+		       false, m);
+	same_with_memo("Tcp: CurrEstab InErrs ActiveOpens\nTcp: 1 2\n"
+		       "Udp: InDatagrams NoPorts\nUdp: 4 5\n",
+		       false, m);
+	same_with_memo("Tcp: CurrEstab InErrs ActiveOpens\nTcp: 1 2 3\n"
+		       "Tcp: CurrEstab InErrs ActiveOpens\nTcp: 1 2 3\n",
+		       false, m);
+	same_with_memo(a, false, m);
+	sb_proc_ns_memo_free(m);
+
+	char *six = tp_fixture("vm-6.18/proc/net/snmp6");
+	m = sb_proc_ns_memo_new();
+	for (int i = 0; i < 3; i++)
+		same_with_memo(six, true, m);
+	same_with_memo("Udp6InErrors 3\nIp6InOctets 12ab\nIcmp6InMsgs 2\n", true, m);
+	same_with_memo("Udp6InErrors 4\nIp6InOctets 7\nIcmp6InMsgs 2\n", true, m);
+	same_with_memo("Ip6InOctets 7\nUdp6InErrors 4\nfoo 1\n", true, m);
+	same_with_memo(six, true, m);
+	sb_proc_ns_memo_free(m);
+	free(six);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -133,6 +211,7 @@ int main(void)
 	    cmocka_unit_test(mismatched_or_truncated_pairs_are_skipped_whole),
 	    cmocka_unit_test(snmp6_splits_the_protocol_at_the_six),
 	    cmocka_unit_test(snmp6_bad_values_are_reported),
+	    cmocka_unit_test(the_memo_gives_the_same_samples_round_after_round),
 	};
 	return cmocka_run_group_tests_name("proc /proc/net/netstat, snmp, snmp6", tests, setup,
 					   teardown);

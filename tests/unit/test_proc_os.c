@@ -1,6 +1,8 @@
 /* os-release(5) as node_exporter's os collector reads it: node_os_info and
  * node_os_version. */
-#include "test_proc.h"
+#include "test_proc_fx.h"
+
+#include <sys/stat.h>
 
 static int samples(struct tp *t, const char *text)
 {
@@ -87,6 +89,73 @@ static void malformed_lines_are_skipped_and_reported(void **state)
 	}
 }
 
+/* Rewrites rel in place, then gives it back its old mtime: a change the
+ * collector is not told of. */
+static void rewrite_keeping_mtime(const char *rel, const char *text)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", tp_dir, rel);
+	struct stat sb;
+	assert_int_equal(stat(path, &sb), 0);
+	tp_puts(rel, text);
+	const struct timespec t[2] = {sb.st_atim, sb.st_mtim};
+	assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+}
+
+/* The collector through the sensor: os-release is read again only when
+ * its inode, size or mtime changed (node_exporter keeps the mtime), so a
+ * package upgrade's rename is seen and an unchanged file costs one stat. */
+static void os_release_is_read_again_only_when_it_changed(void **state)
+{
+	(void)state;
+	assert_int_equal(tp_dir_setup(NULL), 0);
+	tp_mkdirs("etc");
+	tp_puts("etc/os-release", "ID=one\n");
+	/* tfx_start, with the tree as the root filesystem too */
+	struct tfx f = {.names = {"os"}};
+	f.cfg = (struct proc_cfg){.procfs = tp_dir, .sysfs = tp_dir, .rootfs = tp_dir};
+	f.cfg.collectors = (struct sb_strlist){f.names, 1};
+	f.s.cfg = &f.cfg;
+	assert_int_equal(sb_sensor_proc.init(&f.s), 0);
+	f.st = f.s.state;
+	tp_begin(&f.t);
+	tp_end(&f.t);
+	assert_int_equal(tfx_round(&f), 0);
+	assert_non_null(tp_find(&f.t, "node_os_info", "id", "one", NULL));
+	rewrite_keeping_mtime("etc/os-release", "ID=two\n");
+	assert_int_equal(tfx_round(&f), 0);
+	assert_non_null(tp_find(&f.t, "node_os_info", "id", "one", NULL)); /* not read */
+	/* an upgrade: a new file renamed over the old one */
+	tp_puts("etc/os-release.new", "ID=three\n");
+	char from[512], to[512];
+	snprintf(from, sizeof(from), "%s/etc/os-release.new", tp_dir);
+	snprintf(to, sizeof(to), "%s/etc/os-release", tp_dir);
+	assert_int_equal(rename(from, to), 0);
+	assert_int_equal(tfx_round(&f), 0);
+	assert_non_null(tp_find(&f.t, "node_os_info", "id", "three", NULL));
+	/* an edit that moves the size */
+	tp_puts("etc/os-release", "ID=four4\n");
+	assert_int_equal(tfx_round(&f), 0);
+	assert_non_null(tp_find(&f.t, "node_os_info", "id", "four4", NULL));
+	/* etc's gone: usr/lib's, until etc's is back */
+	tp_mkdirs("usr/lib");
+	tp_puts("usr/lib/os-release", "ID=lib\n");
+	tp_rm("etc/os-release");
+	assert_int_equal(tfx_round(&f), 0);
+	assert_non_null(tp_find(&f.t, "node_os_info", "id", "lib", NULL));
+	assert_int_equal(tfx_round(&f), 0);
+	assert_non_null(tp_find(&f.t, "node_os_info", "id", "lib", NULL));
+	/* an absent file is looked for again 60 rounds later (proc.c) */
+	tp_puts("etc/os-release", "ID=etc\n");
+	int rounds = 0;
+	do
+		assert_int_equal(tfx_round(&f), 0);
+	while (!tp_find(&f.t, "node_os_info", "id", "etc", NULL) && ++rounds < 61);
+	assert_true(rounds < 61);
+	tfx_stop(&f);
+	assert_int_equal(tp_dir_teardown(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -94,6 +163,7 @@ int main(void)
 	    cmocka_unit_test(a_later_line_wins_and_an_empty_value_is_ignored),
 	    cmocka_unit_test(version_is_only_reported_above_zero),
 	    cmocka_unit_test(malformed_lines_are_skipped_and_reported),
+	    cmocka_unit_test(os_release_is_read_again_only_when_it_changed),
 	};
 	return cmocka_run_group_tests_name("proc os-release", tests, NULL, NULL);
 }

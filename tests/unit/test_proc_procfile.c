@@ -2,6 +2,9 @@
  * logged once per file naming it, counted, and text checks. */
 #include "test_proc.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+
 static char lines[8][512];
 static int nlines;
 
@@ -62,6 +65,92 @@ static void rereads_see_in_place_changes_without_stale_tail(void **state)
 	assert_string_equal(f.buf.data, "v2\n");
 	assert_int_equal(f.fd, fd); /* same fd, read again with pread */
 	sb_procfile_free(&f);
+}
+
+/* A seq_file of short lines read with lines set: every byte the reads
+ * until 0 give, also across pages (/proc/self/maps of many mappings). */
+static void a_line_file_is_read_whole_without_the_empty_read(void **state)
+{
+	(void)state;
+	enum { NMAP = 200 };
+	long page = sysconf(_SC_PAGESIZE);
+	char *m =
+	    mmap(NULL, (size_t)page * NMAP * 2, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(m != MAP_FAILED);
+	for (int i = 0; i < NMAP; i++) /* every other page: one line each */
+		assert_int_equal(mprotect(m + (size_t)page * 2 * i, (size_t)page, PROT_NONE), 0);
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		munmap(m, (size_t)page * NMAP * 2);
+		skip();
+	}
+	struct sb_buf a, b;
+	sb_buf_init(&a);
+	sb_buf_init(&b);
+	/* sized first, so no allocation changes the mappings between reads */
+	assert_int_equal(sb_buf_reserve(&a, 1 << 20), 0);
+	assert_int_equal(sb_buf_reserve(&b, 1 << 20), 0);
+	ssize_t n = sb_pread_all(fd, &a, 1 << 20, false, true);
+	assert_true(n > 4 * 4096);
+	assert_int_equal(sb_pread_all(fd, &b, 1 << 20, false, false), n);
+	assert_memory_equal(a.data, b.data, (size_t)n);
+	assert_int_equal(a.data[n - 1], '\n');
+	/* and a short one, whole in its first read */
+	tp_put("short", "a 1\nb 2\n", 8);
+	struct sb_procfile f;
+	init(&f, "short", 0);
+	f.lines = true;
+	assert_int_equal(sb_procfile_read(&f, "test", false), 8);
+	assert_string_equal(f.buf.data, "a 1\nb 2\n");
+	sb_procfile_free(&f);
+	sb_buf_free(&a);
+	sb_buf_free(&b);
+	close(fd);
+	munmap(m, (size_t)page * NMAP * 2);
+}
+
+static int entries(DIR *d)
+{
+	int n = 0;
+	for (struct dirent *de; (de = readdir(d));)
+		n += de->d_name[0] != '.';
+	return n;
+}
+
+/* A directory listed every round stays open and is rewound: entries come
+ * and go in the same stream; one removed and made anew is opened again. */
+static void a_kept_directory_lists_what_is_there_now(void **state)
+{
+	(void)state;
+	char dir[128];
+	snprintf(dir, sizeof(dir), "%s/class", tp_dir);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	tp_put("class/a", "1", 1);
+	DIR *keep = NULL;
+	DIR *d = sb_procdir_rewind(&keep, dir);
+	assert_non_null(d);
+	assert_int_equal(entries(d), 1);
+	tp_put("class/b", "1", 1);
+	assert_ptr_equal(sb_procdir_rewind(&keep, dir), d);
+	assert_int_equal(entries(d), 2);
+	char path[160];
+	snprintf(path, sizeof(path), "%s/class/a", tp_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/class/b", tp_dir);
+	unlink(path);
+	assert_int_equal(rmdir(dir), 0);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	tp_put("class/c", "1", 1);
+	d = sb_procdir_rewind(&keep, dir);
+	assert_non_null(d);
+	assert_int_equal(entries(d), 1);
+	assert_int_equal(rmdir(dir) == 0, 0); /* not empty: c is there */
+	snprintf(path, sizeof(path), "%s/class/c", tp_dir);
+	unlink(path);
+	rmdir(dir);
+	assert_null(sb_procdir_rewind(&keep, dir)); /* gone for good */
+	assert_int_equal(errno, ENOENT);
+	assert_null(keep);
 }
 
 static void missing_file_is_logged_once_naming_it(void **state)
@@ -172,6 +261,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(whole_file_larger_than_one_read),
 	    cmocka_unit_test(rereads_see_in_place_changes_without_stale_tail),
+	    cmocka_unit_test(a_line_file_is_read_whole_without_the_empty_read),
+	    cmocka_unit_test(a_kept_directory_lists_what_is_there_now),
 	    cmocka_unit_test(missing_file_is_logged_once_naming_it),
 	    cmocka_unit_test(optional_missing_file_is_silent),
 	    cmocka_unit_test(enormous_file_is_refused),

@@ -136,6 +136,41 @@ static void test_doubles_format_shortest_round_trip(void **state)
 	assert_string_equal(b, "-Inf");
 }
 
+/* printf's answer, the shortest %g that reads back the same */
+static void ref_double(char *out, double v)
+{
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(out, 32, "%.*g", prec, v);
+		if (strtod(out, NULL) == v)
+			return;
+	}
+}
+
+/* The fast paths print what printf's %g does, below 1e-4 too (durations
+ * in seconds of whole nanoseconds), signs and two-digit exponents. */
+static void test_small_doubles_format_as_printf_does(void **state)
+{
+	(void)state;
+	char b[32], want[32];
+	for (int64_t ns = 1; ns < 200000; ns += 3) {
+		double vs[] = {(double)ns / 1e9, -(double)ns / 1e9, (double)ns / 1e12,
+			       (double)ns * 1e-7, (double)ns / 1e15 / 1e9};
+		for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++) {
+			sb_fmt_double(b, vs[i]);
+			ref_double(want, vs[i]);
+			if (strcmp(b, want))
+				fail_msg("%.17g: \"%s\", printf \"%s\"", vs[i], b, want);
+		}
+	}
+	sb_fmt_double(b, 1.2345e-05);
+	assert_string_equal(b, "1.2345e-05");
+	sb_fmt_double(b, 5e-324);
+	ref_double(want, 5e-324);
+	assert_string_equal(b, want);
+	sb_fmt_double(b, 1e-100);
+	assert_string_equal(b, "1e-100");
+}
+
 static void test_doubles_formatted_again_read_the_same(void **state)
 {
 	(void)state;
@@ -195,6 +230,7 @@ int main(void)
 	    cmocka_unit_test(test_strict_integer_parsing),
 	    cmocka_unit_test(test_rfc3339_has_nanoseconds_and_z),
 	    cmocka_unit_test(test_doubles_format_shortest_round_trip),
+	    cmocka_unit_test(test_small_doubles_format_as_printf_does),
 	    cmocka_unit_test(test_doubles_formatted_again_read_the_same),
 	    cmocka_unit_test(test_full_jitter_backoff_stays_under_capped_ceiling),
 	    cmocka_unit_test(test_mono_deadline_splits_into_a_timespec),

@@ -38,7 +38,7 @@ static int filefd_collect(struct proc_state *st, struct sb_proc_coll *c, struct 
 const struct sb_proc_collector sb_proc_collector_filefd = {
     .name = "filefd",
     .default_on = true,
-    /* a sysctl file: read until a read returns 0 */
-    .files = (const struct sb_proc_src[]){{"sys/fs/file-nr"}, {NULL}},
+    /* a sysctl file: a short read is the end (uname.c says why) */
+    .files = (const struct sb_proc_src[]){{"sys/fs/file-nr", .single = true}, {NULL}},
     .collect = filefd_collect,
 };

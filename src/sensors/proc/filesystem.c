@@ -13,8 +13,13 @@
  * filesystem_statfs_timeout marks that mount stuck, as node_exporter does:
  * it is reported with device_error 1 and not asked again until the stuck
  * call returns; the worker caught in it is left to finish on its own and a
- * fresh one takes over the other mounts. */
+ * fresh one takes over the other mounts.
+ *
+ * The mount table itself changes rarely, and reading it is the dearest
+ * file of a round (the kernel resolves every mount's path): it is read and
+ * parsed again only when the kernel says it changed (sb_proc_mounts_poll). */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -364,6 +369,24 @@ unsigned sb_proc_fsw_stuck(struct sb_proc_fsw *w)
 
 /* ---- the collector ---- */
 
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+
+int sb_proc_mounts_poll(int fd)
+{
+	struct statfs sf;
+	if (fd < 0 || fstatfs(fd, &sf) || sf.f_type != PROC_SUPER_MAGIC)
+		return -1;
+	/* proc(5): a change of the mount namespace since the last poll (or
+	 * the open) is POLLPRI and POLLERR, once */
+	struct pollfd p = {.fd = fd, .events = POLLPRI};
+	int n = poll(&p, 1, 0);
+	if (n < 0)
+		return -1;
+	return n > 0 && (p.revents & (POLLPRI | POLLERR | POLLNVAL)) ? 1 : 0;
+}
+
 static int real_statfs(void *arg, const char *path, struct statfs *sf)
 {
 	(void)arg;
@@ -389,6 +412,8 @@ struct fs_coll {
 	const char **pathv;
 	struct sb_proc_fsres *res;
 	unsigned n, cap;
+	/* the table fc->m came from, when it parsed clean: c->f[src], -1 */
+	int src;
 };
 
 static void fs_add(void *arg, const struct sb_proc_mount *m)
@@ -436,6 +461,9 @@ static void fs_add(void *arg, const struct sb_proc_mount *m)
 /* The mounts of this round into fc; <0 when no mount table could be read. */
 static int fs_mounts(struct proc_state *st, struct sb_proc_coll *c, struct fs_coll *fc)
 {
+	if (fc->src >= 0 && !sb_proc_mounts_poll(c->f[fc->src]->fd))
+		return 0; /* the same mounts as last round */
+	fc->src = -1;
 	fc->n = 0;
 	unsigned i = 0;
 	const char *text = sb_proc_coll_read(st, c, 0);
@@ -447,7 +475,10 @@ static int fs_mounts(struct proc_state *st, struct sb_proc_coll *c, struct fs_co
 	sb_proc_parse_mountinfo(text, st->cfg->rootfs, fs_add, fc, &e);
 	for (unsigned k = 0; k < fc->n; k++)
 		fc->pathv[k] = fc->path[k];
-	return sb_proc_report(st, c->f[i], &e);
+	int r = sb_proc_report(st, c->f[i], &e);
+	if (!r)
+		fc->src = (int)i;
+	return r;
 }
 
 static void fs_free(struct proc_state *st, struct sb_proc_coll *c)
@@ -474,6 +505,7 @@ static int fs_init(struct proc_state *st, struct sb_proc_coll *c)
 		return -ENOMEM;
 	c->priv = fc;
 	fc->st = st;
+	fc->src = -1;
 	char err[256];
 	int r = sb_proc_filter_init(&fc->mp, NULL, st->cfg->filesystem_mount_points_exclude, err,
 				    sizeof(err));

@@ -7,7 +7,16 @@
  * 128 bytes of one read, blanks trimmed, and an attribute the kernel
  * refuses to show now (speed or duplex of a link that is down: EINVAL;
  * EOPNOTSUPP; absent; not allowed) is left out without a word. Only
- * regular files are read, so nothing here can block on a FIFO. */
+ * regular files are read, so nothing here can block on a FIFO.
+ *
+ * On the live /sys, eleven of the numbers and three of the strings come
+ * from one RTM_GETLINK dump a round instead (rtnl.c): the same fields of
+ * struct net_device the show functions print, with their rules for a
+ * device that is down, for a sixth of the syscalls. flags, speed, duplex,
+ * dev_id and the assign types are read from sysfs still (the dump lacks
+ * them, or has dev_get_flags(), not dev->flags). A round whose dump does
+ * not hold every listed device with the ifindex its directory showed (a
+ * /sys of another network namespace, a device made anew) reads the files. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +27,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/if.h>
+
 #include "proc.h"
 
 /* More attribute files than this are opened for each read rather than
@@ -26,42 +37,69 @@
 #define KEEP_OPEN_FILES 256
 #define VALUE_MAX 128 /* SysReadFile's one read */
 #define MAX_DEVICES 4096
+#define RTNL_PAUSE_ROUNDS 60 /* after a dump that failed or did not match */
 
 #define NP "Network device property: "
+/* Where an RTM_GETLINK dump has an attribute's value (rtnl.c), taken from
+ * the same field of struct net_device as the sysfs file shows. */
+enum nl_src {
+	NL_NONE, /* sysfs only */
+	NL_CARRIER,
+	NL_CHANGES,
+	NL_UP,
+	NL_DOWN,
+	NL_DORMANT,
+	NL_IFINDEX,
+	NL_IFLINK,
+	NL_LINKMODE,
+	NL_MTU,
+	NL_GROUP,
+	NL_TXQLEN,
+	NL_TYPE,
+	NL_ADDRESS,
+	NL_BROADCAST,
+	NL_OPERSTATE,
+	NL_ALIAS,
+};
+
 /* Numeric attributes, in node_exporter's order of emission. */
 static const struct {
 	const char *file, *name, *help;
 	enum sb_mtype type;
+	enum nl_src nl;
 } num_attrs[] = {
     {"addr_assign_type", "node_network_address_assign_type", NP "address_assign_type", SB_GAUGE},
-    {"carrier", "node_network_carrier", NP "carrier", SB_GAUGE},
+    {"carrier", "node_network_carrier", NP "carrier", SB_GAUGE, NL_CARRIER},
     {"carrier_changes", "node_network_carrier_changes_total", NP "carrier_changes_total",
-     SB_COUNTER},
+     SB_COUNTER, NL_CHANGES},
     {"carrier_up_count", "node_network_carrier_up_changes_total", NP "carrier_up_changes_total",
-     SB_COUNTER},
+     SB_COUNTER, NL_UP},
     {"carrier_down_count", "node_network_carrier_down_changes_total",
-     NP "carrier_down_changes_total", SB_COUNTER},
+     NP "carrier_down_changes_total", SB_COUNTER, NL_DOWN},
     {"dev_id", "node_network_device_id", NP "device_id", SB_GAUGE},
-    {"dormant", "node_network_dormant", NP "dormant", SB_GAUGE},
-    {"flags", "node_network_flags", NP "flags", SB_GAUGE},
-    {"ifindex", "node_network_iface_id", NP "iface_id", SB_GAUGE},
-    {"iflink", "node_network_iface_link", NP "iface_link", SB_GAUGE},
-    {"link_mode", "node_network_iface_link_mode", NP "iface_link_mode", SB_GAUGE},
-    {"mtu", "node_network_mtu_bytes", NP "mtu_bytes", SB_GAUGE},
+    {"dormant", "node_network_dormant", NP "dormant", SB_GAUGE, NL_DORMANT},
+    {"flags", "node_network_flags", NP "flags", SB_GAUGE}, /* dev->flags; netlink's differ */
+    {"ifindex", "node_network_iface_id", NP "iface_id", SB_GAUGE, NL_IFINDEX},
+    {"iflink", "node_network_iface_link", NP "iface_link", SB_GAUGE, NL_IFLINK},
+    {"link_mode", "node_network_iface_link_mode", NP "iface_link_mode", SB_GAUGE, NL_LINKMODE},
+    {"mtu", "node_network_mtu_bytes", NP "mtu_bytes", SB_GAUGE, NL_MTU},
     {"name_assign_type", "node_network_name_assign_type", NP "name_assign_type", SB_GAUGE},
-    {"netdev_group", "node_network_net_dev_group", NP "net_dev_group", SB_GAUGE},
+    {"netdev_group", "node_network_net_dev_group", NP "net_dev_group", SB_GAUGE, NL_GROUP},
     {"speed", "node_network_speed_bytes", NP "speed_bytes", SB_GAUGE},
-    {"tx_queue_len", "node_network_transmit_queue_length", NP "transmit_queue_length", SB_GAUGE},
-    {"type", "node_network_protocol_type", NP "protocol_type", SB_GAUGE},
+    {"tx_queue_len", "node_network_transmit_queue_length", NP "transmit_queue_length", SB_GAUGE,
+     NL_TXQLEN},
+    {"type", "node_network_protocol_type", NP "protocol_type", SB_GAUGE, NL_TYPE},
 };
 #define NNUM SB_ARRAY_SIZE(num_attrs)
 #define SPEED 14 /* num_attrs' index of speed */
 
 /* node_network_info's labels after device, then operstate's index. */
 static const char *const str_attrs[] = {"address", "broadcast", "duplex", "operstate", "ifalias"};
+static const enum nl_src str_nl[] = {NL_ADDRESS, NL_BROADCAST, NL_NONE, NL_OPERSTATE, NL_ALIAS};
 #define NSTR SB_ARRAY_SIZE(str_attrs)
 #define OPERSTATE 3
 #define NATTR (NNUM + NSTR)
+#define IFINDEX 8 /* num_attrs' index of ifindex */
 
 static const char *attr_file(size_t k)
 {
@@ -73,8 +111,10 @@ struct nc_dev {
 	int dirfd;
 	int fd[NATTR]; /* -1: not open (absent, or opened for each read) */
 	bool have[NATTR];
-	bool seen;  /* in this round's listing */
-	bool stale; /* its files went away (the device was removed): open again */
+	bool seen;	 /* in this round's listing */
+	bool stale;	 /* its files went away (the device was removed): open again */
+	int64_t ifindex; /* sysfs's, read when opened; -1: unknown */
+	const struct sb_proc_link *link; /* this round's dump of it; NULL: sysfs */
 };
 
 struct netclass {
@@ -84,6 +124,11 @@ struct netclass {
 	size_t n, cap;
 	size_t nopen; /* attribute fds held */
 	struct sb_ratelimit rl;
+	/* the live /sys only: a tree elsewhere (fixtures) is read from files */
+	bool use_rtnl;
+	unsigned rtnl_pause;	  /* rounds left without a dump, after one failed */
+	struct sb_proc_rtnl rtnl; /* fd -1: not open (now) */
+	DIR *dir;		  /* base, kept open */
 };
 
 /* ---- values ---- */
@@ -192,6 +237,19 @@ static int dev_open(struct netclass *nc, int classfd, struct nc_dev *d)
 		if (d->fd[k] >= 0)
 			nc->nopen++;
 	}
+	/* what ties this directory to a device of the dump (links_match) */
+	d->ifindex = -1;
+	char buf[32];
+	int fd = d->fd[IFINDEX] >= 0
+		     ? d->fd[IFINDEX]
+		     : openat(d->dirfd, "ifindex", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	ssize_t n = fd < 0 ? -1 : pread(fd, buf, sizeof(buf) - 1, 0);
+	if (fd >= 0 && fd != d->fd[IFINDEX])
+		close(fd);
+	const char *v;
+	int64_t x;
+	if (n > 0 && sb_proc_go_int(v, sb_proc_sysfs_trim(buf, (size_t)n, &v), 10, &x))
+		d->ifindex = x;
 	return 0;
 }
 
@@ -213,7 +271,7 @@ static struct nc_dev *dev_find(struct netclass *nc, const char *name)
  * gone between listing and opening), else -errno (logged). */
 static int list(struct proc_state *st, struct netclass *nc)
 {
-	DIR *dir = opendir(nc->base);
+	DIR *dir = sb_procdir_rewind(&nc->dir, nc->base);
 	if (!dir) {
 		int r = -errno;
 		if (r == -ENOENT || r == -EACCES || r == -ENOTDIR)
@@ -275,7 +333,6 @@ static int list(struct proc_state *st, struct netclass *nc)
 				d->seen = false;
 		}
 	}
-	closedir(dir);
 	size_t w = 0;
 	for (size_t i = 0; i < nc->n; i++) {
 		if (nc->dev[i].seen)
@@ -289,11 +346,134 @@ static int list(struct proc_state *st, struct netclass *nc)
 	return r;
 }
 
+/* ---- values from the dump ---- */
+
+static enum nl_src attr_nl(size_t k) { return k < NNUM ? num_attrs[k].nl : str_nl[k - NNUM]; }
+
+static size_t put_int(char *buf, int64_t v) { return sb_fmt_i64(buf, v); }
+
+/* "%*phC", as sysfs_format_mac: lower-case hex bytes joined by ':' */
+static size_t put_mac(char *buf, const uint8_t *a, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf[o++] = ':';
+		buf[o++] = hex[a[i] >> 4];
+		buf[o++] = hex[a[i] & 15];
+	}
+	return o;
+}
+
+/* Attribute k as its sysfs file would show it, from the dump: its length
+ * in buf (VALUE_MAX + 1 bytes), -ENOENT where the show function refuses
+ * (carrier or dormant of a device that is down), -EAGAIN where the dump
+ * lacks it (an older kernel): read the file. The show functions' rule
+ * for a device that is not running is the dump's IFF_UP. */
+static ssize_t from_link(const struct sb_proc_link *l, size_t k, char *buf)
+{
+	static const char *const operstates[] = {"unknown", "notpresent", "down", "lowerlayerdown",
+						 "testing", "dormant",	  "up"};
+	bool up = l->flags & IFF_UP;
+	switch (attr_nl(k)) {
+	case NL_NONE:
+		return -EAGAIN;
+	case NL_CARRIER:
+		if (!up)
+			return -ENOENT;
+		return l->have & SB_LINK_CARRIER ? (ssize_t)put_int(buf, !!l->carrier) : -EAGAIN;
+	case NL_CHANGES:
+		return l->have & SB_LINK_CHANGES ? (ssize_t)put_int(buf, (int32_t)l->changes)
+						 : -EAGAIN;
+	case NL_UP:
+		return l->have & SB_LINK_UP ? (ssize_t)put_int(buf, (int32_t)l->up) : -EAGAIN;
+	case NL_DOWN:
+		return l->have & SB_LINK_DOWN ? (ssize_t)put_int(buf, (int32_t)l->down) : -EAGAIN;
+	case NL_DORMANT:
+		return up ? (ssize_t)put_int(buf, !!(l->flags & IFF_DORMANT)) : -ENOENT;
+	case NL_IFINDEX:
+		return (ssize_t)put_int(buf, l->ifindex);
+	case NL_IFLINK: /* sent only when another device's */
+		return (ssize_t)put_int(buf,
+					l->have & SB_LINK_IFLINK ? (int32_t)l->iflink : l->ifindex);
+	case NL_LINKMODE:
+		return l->have & SB_LINK_LINKMODE ? (ssize_t)put_int(buf, l->linkmode) : -EAGAIN;
+	case NL_MTU:
+		return l->have & SB_LINK_MTU ? (ssize_t)put_int(buf, (int32_t)l->mtu) : -EAGAIN;
+	case NL_GROUP:
+		return l->have & SB_LINK_GROUP ? (ssize_t)put_int(buf, (int32_t)l->group) : -EAGAIN;
+	case NL_TXQLEN:
+		return l->have & SB_LINK_TXQLEN ? (ssize_t)put_int(buf, l->txqlen) : -EAGAIN;
+	case NL_TYPE:
+		return (ssize_t)put_int(buf, l->type);
+	case NL_ADDRESS: /* sent only with a length; the file is then "\n" */
+		return (ssize_t)(l->have & SB_LINK_ADDRESS ? put_mac(buf, l->addr, l->addrlen) : 0);
+	case NL_BROADCAST:
+		return (ssize_t)(l->have & SB_LINK_BROADCAST ? put_mac(buf, l->brd, l->brdlen) : 0);
+	case NL_OPERSTATE: /* the dump says down for a device that is not running, as sysfs */
+		if (!(l->have & SB_LINK_OPERSTATE))
+			return -EAGAIN;
+		if (l->operstate >= SB_ARRAY_SIZE(operstates))
+			return -ENOENT;
+		memcpy(buf, operstates[l->operstate], strlen(operstates[l->operstate]));
+		return (ssize_t)strlen(operstates[l->operstate]);
+	case NL_ALIAS: { /* the file: the alias and "\n", of which one read takes VALUE_MAX */
+		if (!(l->have & SB_LINK_ALIAS))
+			return 0;
+		size_t n = strlen(l->alias);
+		if (n > VALUE_MAX)
+			n = VALUE_MAX;
+		memcpy(buf, l->alias, n);
+		return (ssize_t)n;
+	}
+	}
+	return -EAGAIN;
+}
+
+/* The dump's entry for each listed device, when every one of them is in
+ * it with the ifindex its sysfs directory gave: then this sysfs is this
+ * network namespace's. Else (another namespace's /sys, a device renamed
+ * or made anew meanwhile) none: this round reads the files. */
+static void links_match(struct netclass *nc)
+{
+	for (size_t i = 0; i < nc->n; i++)
+		nc->dev[i].link = NULL;
+	if (!nc->use_rtnl || (nc->rtnl_pause && nc->rtnl_pause--))
+		return;
+	if (nc->rtnl.fd < 0 && sb_proc_rtnl_open(&nc->rtnl))
+		return;
+	if (sb_proc_rtnl_dump(&nc->rtnl)) {
+		/* a dump left half read would make the next one EBUSY */
+		sb_proc_rtnl_close(&nc->rtnl);
+		nc->rtnl_pause = RTNL_PAUSE_ROUNDS;
+		return;
+	}
+	for (size_t i = 0; i < nc->n; i++) {
+		const struct sb_proc_link *l = sb_proc_rtnl_find(&nc->rtnl, nc->dev[i].name);
+		if (!l || l->ifindex != nc->dev[i].ifindex) {
+			/* another namespace's /sys keeps not matching: a dump a
+			 * round would cost without saving a read */
+			nc->rtnl_pause = RTNL_PAUSE_ROUNDS;
+			return;
+		}
+	}
+	for (size_t i = 0; i < nc->n; i++)
+		nc->dev[i].link = sb_proc_rtnl_find(&nc->rtnl, nc->dev[i].name);
+}
+
 /* One attribute's value, trimmed, in buf: its length, -ENOENT when the
  * kernel does not show it now (left out silently), or -errno (logged). */
 static ssize_t read_attr(struct proc_state *st, struct netclass *nc, struct nc_dev *d, size_t k,
 			 char *buf, const char **v)
 {
+	if (d->link) {
+		ssize_t n = from_link(d->link, k, buf);
+		if (n >= 0)
+			return (ssize_t)sb_proc_sysfs_trim(buf, (size_t)n, v);
+		if (n != -EAGAIN)
+			return n;
+	}
 	int fd = d->fd[k];
 	if (fd < 0)
 		fd = openat(d->dirfd, attr_file(k), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -322,6 +502,8 @@ static int netclass_init(struct proc_state *st, struct sb_proc_coll *c)
 		return -ENOMEM;
 	c->priv = nc;
 	nc->rl.interval_ns = 300 * SB_NSEC_PER_SEC;
+	nc->rtnl.fd = -1;
+	nc->use_rtnl = !strcmp(st->cfg->sysfs, "/sys");
 	if (snprintf(nc->base, sizeof(nc->base), "%s/class/net", st->cfg->sysfs) >=
 	    (int)sizeof(nc->base))
 		return -ENAMETOOLONG;
@@ -342,6 +524,9 @@ static void netclass_free(struct proc_state *st, struct sb_proc_coll *c)
 	for (size_t i = 0; i < nc->n; i++)
 		dev_close(nc, &nc->dev[i]);
 	free(nc->dev);
+	sb_proc_rtnl_close(&nc->rtnl);
+	if (nc->dir)
+		closedir(nc->dir);
 	sb_proc_filter_free(&nc->ignored);
 	free(nc);
 	c->priv = NULL;
@@ -414,6 +599,7 @@ static int netclass_collect(struct proc_state *st, struct sb_proc_coll *c, struc
 	int r = list(st, nc);
 	if (r)
 		return r; /* node_exporter reports no device when one fails */
+	links_match(nc);
 	for (size_t i = 0; i < nc->n; i++) {
 		int e = dev_collect(st, nc, &nc->dev[i], b);
 		if (e && !r)

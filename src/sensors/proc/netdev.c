@@ -82,26 +82,104 @@ int sb_proc_parse_netdev(const char *text, struct sb_evb *b, struct sb_proc_filt
 
 /* ---- the collector ---- */
 
+/* Each device's statistics/rx_nohandler stays open from one round to the
+ * next (an open walks the sysfs path, dearer than the read); a device that
+ * leaves /proc/net/dev is closed. Past KEEP_OPEN devices the file is opened
+ * for each read, so hundreds of veths do not hold hundreds of fds. */
+#define KEEP_OPEN 256
+
+struct nh_dev {
+	char name[32]; /* IFNAMSIZ is 16 */
+	int fd;	       /* -1: none (opened for each read) */
+	uint64_t round;
+};
+
+struct netdev {
+	struct proc_state *st;
+	struct sb_proc_filter filter;
+	struct nh_dev *dev;
+	size_t n, cap;
+	uint64_t round;
+};
+
 static int netdev_init(struct proc_state *st, struct sb_proc_coll *c)
 {
-	return sb_proc_coll_filter_init(st, c, st->cfg->netdev_device_include,
-					st->cfg->netdev_device_exclude);
+	struct netdev *nd = calloc(1, sizeof(*nd));
+	if (!nd)
+		return -ENOMEM;
+	c->priv = nd;
+	nd->st = st;
+	char err[256];
+	int r = sb_proc_filter_init(&nd->filter, st->cfg->netdev_device_include,
+				    st->cfg->netdev_device_exclude, err, sizeof(err));
+	if (r)
+		sb_err(st->comp, "%s", err);
+	return r;
+}
+
+static void netdev_free(struct proc_state *st, struct sb_proc_coll *c)
+{
+	(void)st;
+	struct netdev *nd = c->priv;
+	if (!nd)
+		return;
+	for (size_t i = 0; i < nd->n; i++)
+		if (nd->dev[i].fd >= 0)
+			close(nd->dev[i].fd);
+	free(nd->dev);
+	sb_proc_filter_free(&nd->filter);
+	free(nd);
+	c->priv = NULL;
+}
+
+static int nh_open(const struct netdev *nd, const char *dev, size_t n)
+{
+	char path[512];
+	if (snprintf(path, sizeof(path), "%s/class/net/%.*s/statistics/rx_nohandler",
+		     nd->st->cfg->sysfs, (int)n, dev) >= (int)sizeof(path))
+		return -1;
+	return open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+}
+
+/* This round's entry for dev, added (with its file opened) when new. */
+static struct nh_dev *nh_find(struct netdev *nd, const char *dev, size_t n)
+{
+	if (n >= sizeof(nd->dev[0].name))
+		return NULL;
+	for (size_t i = 0; i < nd->n; i++)
+		if (!memcmp(nd->dev[i].name, dev, n) && !nd->dev[i].name[n])
+			return &nd->dev[i];
+	if (nd->n == KEEP_OPEN || sb_grow((void **)&nd->dev, &nd->cap, nd->n + 1, sizeof(*nd->dev)))
+		return NULL;
+	struct nh_dev *d = &nd->dev[nd->n++];
+	memcpy(d->name, dev, n);
+	d->name[n] = 0;
+	d->fd = nh_open(nd, dev, n);
+	return d;
 }
 
 /* sysfs's statistics/rx_nohandler: what netlink's rtnl_link_stats64 has
  * and /proc/net/dev lacks. A device without the file has no series. */
 static bool sysfs_nohandler(void *arg, const char *dev, size_t n, uint64_t *v)
 {
-	const struct proc_state *st = arg;
-	char path[512], buf[32];
-	if (snprintf(path, sizeof(path), "%s/class/net/%.*s/statistics/rx_nohandler",
-		     st->cfg->sysfs, (int)n, dev) >= (int)sizeof(path))
-		return false;
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct netdev *nd = arg;
+	char buf[32];
+	struct nh_dev *d = nh_find(nd, dev, n);
+	if (d)
+		d->round = nd->round;
+	int fd = d && d->fd >= 0 ? d->fd : nh_open(nd, dev, n);
 	if (fd < 0)
 		return false;
-	ssize_t r = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	ssize_t r = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (r < 0 && d && fd == d->fd) {
+		/* removed (ENODEV), perhaps back under the same name: once
+		 * more on a fresh fd */
+		close(fd);
+		fd = d->fd = nh_open(nd, dev, n);
+		r = fd < 0 ? -1 : pread(fd, buf, sizeof(buf) - 1, 0);
+	}
+	if (!d || fd != d->fd)
+		close(fd);
 	if (r <= 0)
 		return false;
 	buf[r] = 0;
@@ -116,12 +194,23 @@ static bool sysfs_nohandler(void *arg, const char *dev, size_t n, uint64_t *v)
 
 static int netdev_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
 {
+	struct netdev *nd = c->priv;
 	const char *text = sb_proc_coll_read(st, c, 0);
 	if (!text)
 		return sb_proc_read_err(c->f[0], false);
 	struct sb_proc_perr e = {0};
-	const struct sb_netdev_extra x = {sysfs_nohandler, st};
-	sb_proc_parse_netdev(text, b, c->priv, &e, st->cfg->netdev_netlink ? &x : NULL);
+	const struct sb_netdev_extra x = {sysfs_nohandler, nd};
+	nd->round++;
+	sb_proc_parse_netdev(text, b, &nd->filter, &e, st->cfg->netdev_netlink ? &x : NULL);
+	/* devices gone from /proc/net/dev (or filtered out): their files go */
+	size_t w = 0;
+	for (size_t i = 0; i < nd->n; i++) {
+		if (nd->dev[i].round == nd->round)
+			nd->dev[w++] = nd->dev[i];
+		else if (nd->dev[i].fd >= 0)
+			close(nd->dev[i].fd);
+	}
+	nd->n = w;
 	return sb_proc_report(st, c->f[0], &e);
 }
 
@@ -154,11 +243,10 @@ static int netdev_check(const struct proc_cfg *c, char *err, size_t errlen)
 const struct sb_proc_collector sb_proc_collector_netdev = {
     .name = "netdev",
     .default_on = true,
-    /* many records: read until a read returns 0 */
-    .files = (const struct sb_proc_src[]){{"net/dev"}, {NULL}},
+    .files = (const struct sb_proc_src[]){{"net/dev", .lines = true}, {NULL}},
     .keys = netdev_keys,
     .check = netdev_check,
     .init = netdev_init,
     .collect = netdev_collect,
-    .free = sb_proc_coll_filter_free,
+    .free = netdev_free,
 };

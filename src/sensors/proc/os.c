@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "proc.h"
 
@@ -190,7 +191,29 @@ int sb_proc_os_samples(const struct sb_proc_osrel *os, struct sb_evb *b)
 struct os_state {
 	struct sb_procfile f[2]; /* etc/os-release, usr/lib/os-release */
 	struct sb_proc_osrel rel;
+	/* rel came from f[src] (-1: none yet, or it held bad lines), as it
+	 * was then: the file is read again only when this changes */
+	int src;
+	struct stat st;
 };
+
+/* node_exporter's cache (its osReleaseCollector keeps the file's mtime):
+ * one stat a round instead of an open, two reads and a close. A package
+ * upgrade replaces the file by rename (another inode), an edit moves its
+ * mtime or size. */
+static bool os_unchanged(const struct os_state *os)
+{
+	struct stat now;
+	if (os->src < 0 || stat(os->f[os->src].path, &now))
+		return false;
+	/* usr/lib's was taken for want of etc's: not when etc's appeared */
+	struct stat etc;
+	if (os->src == 1 && !stat(os->f[0].path, &etc))
+		return false;
+	return now.st_dev == os->st.st_dev && now.st_ino == os->st.st_ino &&
+	       now.st_size == os->st.st_size && now.st_mtim.tv_sec == os->st.st_mtim.tv_sec &&
+	       now.st_mtim.tv_nsec == os->st.st_mtim.tv_nsec;
+}
 
 static int os_init(struct proc_state *st, struct sb_proc_coll *c)
 {
@@ -199,6 +222,7 @@ static int os_init(struct proc_state *st, struct sb_proc_coll *c)
 	if (!os)
 		return -ENOMEM;
 	c->priv = os;
+	os->src = -1;
 	const char *root = st->cfg->rootfs && *st->cfg->rootfs ? st->cfg->rootfs : "/";
 	for (int i = 0; i < 2; i++) {
 		char path[PATH_MAX];
@@ -230,7 +254,16 @@ static void os_free(struct proc_state *st, struct sb_proc_coll *c)
 static int os_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
 {
 	struct os_state *os = c->priv;
+	if (os_unchanged(os)) {
+		sb_proc_os_samples(&os->rel, b);
+		return 0;
+	}
+	os->src = -1;
 	for (int i = 0; i < 2; i++) {
+		/* stat first: a file replaced between the stat and the read is
+		 * read again next round */
+		struct stat sb;
+		bool have_stat = !stat(os->f[i].path, &sb);
 		const char *text = sb_proc_read(st, &os->f[i], true);
 		if (!text) {
 			int r = sb_proc_read_err(&os->f[i], true);
@@ -241,7 +274,12 @@ static int os_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_e
 		struct sb_proc_perr e = {0};
 		sb_proc_parse_osrelease(text, &os->rel, &e);
 		sb_proc_os_samples(&os->rel, b);
-		return sb_proc_report(st, &os->f[i], &e);
+		int r = sb_proc_report(st, &os->f[i], &e);
+		if (!r && have_stat) {
+			os->src = i;
+			os->st = sb;
+		}
+		return r;
 	}
 	/* neither file: no series, and a failed collector, as node_exporter */
 	return -ENODATA;

@@ -106,6 +106,7 @@ struct psc {
 	struct ps_dev *dev;
 	size_t n, cap;
 	struct sb_ratelimit rl;
+	DIR *dir; /* base, kept open */
 };
 
 /* Go's strings.ToValidUTF8(s, "\uFFFD"): each run of bytes that are not
@@ -181,7 +182,7 @@ static int cmp_dev(const void *a, const void *b)
 
 static int list(struct proc_state *st, struct psc *ps)
 {
-	DIR *dir = opendir(ps->base);
+	DIR *dir = sb_procdir_rewind(&ps->dir, ps->base);
 	if (!dir) {
 		int r = -errno;
 		if (r == -ENOENT)
@@ -241,7 +242,6 @@ static int list(struct proc_state *st, struct psc *ps)
 		}
 		d->seen = true;
 	}
-	closedir(dir);
 	size_t w = 0;
 	for (size_t i = 0; i < ps->n; i++) {
 		if (ps->dev[i].seen)
@@ -372,6 +372,8 @@ static void psc_free(struct proc_state *st, struct sb_proc_coll *c)
 		dev_close(&ps->dev[i]);
 	free(ps->dev);
 	sb_proc_filter_free(&ps->ignored);
+	if (ps->dir)
+		closedir(ps->dir);
 	free(ps);
 	c->priv = NULL;
 }

@@ -260,6 +260,18 @@ int sb_proc_parse_netstat(const char *text, struct sb_evb *b, struct sb_proc_fil
 			  struct sb_proc_protos *seen, struct sb_proc_perr *e);
 int sb_proc_parse_snmp6(const char *text, struct sb_evb *b, struct sb_proc_filter *fields,
 			struct sb_proc_perr *e);
+/* The same, remembering in m from one round to the next what each header
+ * line (snmp6: each line's name) let through, with its series' names: a
+ * line that comes back the same bytes is not checked, filtered and joined
+ * again. One memo per file; the same samples as without. */
+struct sb_proc_ns_memo;
+struct sb_proc_ns_memo *sb_proc_ns_memo_new(void);
+void sb_proc_ns_memo_free(struct sb_proc_ns_memo *m);
+int sb_proc_parse_netstat_m(const char *text, struct sb_evb *b, struct sb_proc_filter *fields,
+			    struct sb_proc_protos *seen, struct sb_proc_ns_memo *m,
+			    struct sb_proc_perr *e);
+int sb_proc_parse_snmp6_m(const char *text, struct sb_evb *b, struct sb_proc_filter *fields,
+			  struct sb_proc_ns_memo *m, struct sb_proc_perr *e);
 
 /* /proc/pressure/<resource>: resource is cpu, io, memory or irq. */
 int sb_proc_parse_pressure(const char *text, const char *resource, struct sb_evb *b,
@@ -272,6 +284,48 @@ size_t sb_proc_sysfs_trim(const char *s, size_t n, const char **out);
  * then for base 0 0x/0o/0b or leading 0 prefixes and '_' between digits;
  * false on anything else or overflow. */
 bool sb_proc_go_int(const char *s, size_t n, unsigned base, int64_t *v);
+
+/* One network device of an RTM_GETLINK dump (rtnl.c): what netclass can
+ * take from it instead of sysfs, have saying which attributes came. */
+#define SB_LINK_NAME 0x1u
+#define SB_LINK_MTU 0x2u
+#define SB_LINK_TXQLEN 0x4u
+#define SB_LINK_GROUP 0x8u
+#define SB_LINK_IFLINK 0x10u /* only when not the device itself */
+#define SB_LINK_CARRIER 0x20u
+#define SB_LINK_CHANGES 0x40u
+#define SB_LINK_UP 0x80u
+#define SB_LINK_DOWN 0x100u
+#define SB_LINK_OPERSTATE 0x200u
+#define SB_LINK_LINKMODE 0x400u
+#define SB_LINK_ADDRESS 0x800u	  /* only when the address has a length */
+#define SB_LINK_BROADCAST 0x1000u /* likewise */
+#define SB_LINK_ALIAS 0x2000u	  /* only when one is set */
+struct sb_proc_link {
+	int ifindex;
+	char name[16];	/* IFNAMSIZ */
+	unsigned flags; /* ifi_flags: dev_get_flags(), IFF_UP, IFF_DORMANT ... */
+	unsigned short type;
+	unsigned have;
+	uint32_t mtu, txqlen, group, iflink, changes, up, down;
+	uint8_t carrier, operstate, linkmode;
+	uint8_t addr[32], brd[32], addrlen, brdlen; /* MAX_ADDR_LEN */
+	char alias[256];			    /* IFALIASZ */
+};
+/* One RTM_NEWLINK message of len bytes: 0, or -EINVAL when malformed. */
+int sb_proc_link_parse(const void *msg, size_t len, struct sb_proc_link *l);
+struct sb_proc_rtnl {
+	int fd;
+	uint32_t seq;
+	struct sb_buf buf;
+	struct sb_proc_link *v; /* the last dump's devices */
+	size_t n, cap;
+};
+int sb_proc_rtnl_open(struct sb_proc_rtnl *r);
+void sb_proc_rtnl_close(struct sb_proc_rtnl *r);
+/* Every device of this network namespace into r->v: 0 or -errno. */
+int sb_proc_rtnl_dump(struct sb_proc_rtnl *r);
+const struct sb_proc_link *sb_proc_rtnl_find(const struct sb_proc_rtnl *r, const char *name);
 
 /* hwmon: node_exporter's cleanMetricName (lower case, [^a-z0-9:_] → '_',
  * '_' trimmed); a sensor file name's type, sensor ("temp1") and property,
@@ -362,6 +416,11 @@ struct sb_proc_mount {
 typedef void (*sb_proc_mount_fn)(void *arg, const struct sb_proc_mount *m);
 int sb_proc_parse_mountinfo(const char *text, const char *rootfs, sb_proc_mount_fn fn, void *arg,
 			    struct sb_proc_perr *e);
+
+/* Whether the mount table open at fd (/proc/<pid>/mountinfo) changed
+ * since the last call or the open: 1 changed, 0 not, -1 cannot tell (not
+ * in procfs: a fixture tree), which the caller takes as changed. */
+int sb_proc_mounts_poll(int fd);
 
 /* The filesystem collector's statfs worker (filesystem.c). statfs and the
  * clock go through ops, so tests can hang a mount and move time. */
@@ -489,12 +548,13 @@ struct sb_proc_coll;
 
 /* A file a collector reads every round, relative to the procfs root (or
  * the sysfs root). Collectors that list the same file share one open fd
- * and one read a round. single and optional describe the file, so every
+ * and one read a round. single, lines and optional describe the file, so every
  * collector listing it must agree (the table test checks). */
 struct sb_proc_src {
 	const char *rel;
 	bool sysfs;    /* under the sysfs root, not procfs */
 	bool single;   /* made by one seq_file show() (single_open): one pread */
+	bool lines;    /* seq_file records of one short line each (procfile.h) */
 	bool optional; /* a kernel may not have it: absent is not an error */
 };
 

@@ -123,7 +123,7 @@ static struct watch *watch_new(struct proc_state *st, int pid, int match, int fd
 
 static ssize_t pread_all(struct proc_procs *pp, int fd)
 {
-	return sb_pread_all(fd, &pp->buf, 1u << 20, true);
+	return sb_pread_all(fd, &pp->buf, 1u << 20, true, false);
 }
 
 static long count_fds(struct proc_procs *pp, int fd)

@@ -1,11 +1,13 @@
 #include "procfile.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int sb_procfile_init(struct sb_procfile *f, const char *path, size_t max, bool keep_open)
@@ -32,7 +34,7 @@ void sb_procfile_free(struct sb_procfile *f)
 	f->fd = -1;
 }
 
-ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max, bool single)
+ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max, bool single, bool lines)
 {
 	if (fd < 0)
 		return -EBADF;
@@ -52,7 +54,7 @@ ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max, bool single)
 		buf->len += (size_t)n;
 		if (buf->len > max)
 			return -EFBIG;
-		if (single && (size_t)n < want)
+		if ((size_t)n < want && (single || (lines && n < SB_PREAD_LINES_END)))
 			break;
 	}
 	buf->data[buf->len] = 0;
@@ -61,7 +63,7 @@ ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max, bool single)
 
 static ssize_t read_fd(struct sb_procfile *f)
 {
-	return sb_pread_all(f->fd, &f->buf, f->max, f->single);
+	return sb_pread_all(f->fd, &f->buf, f->max, f->single, f->lines);
 }
 
 ssize_t sb_procfile_read(struct sb_procfile *f, const char *comp, bool optional)
@@ -108,6 +110,20 @@ fail:
 	}
 	f->last_err = (int)r;
 	return r;
+}
+
+DIR *sb_procdir_rewind(DIR **keep, const char *path)
+{
+	if (*keep) {
+		struct stat sb;
+		if (!fstat(dirfd(*keep), &sb) && sb.st_nlink > 0) {
+			rewinddir(*keep);
+			return *keep;
+		}
+		closedir(*keep); /* removed: a new one may be there */
+	}
+	*keep = opendir(path);
+	return *keep;
 }
 
 void sb_procfile_bad(struct sb_procfile *f, const char *comp, const char *fmt, ...)

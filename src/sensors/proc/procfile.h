@@ -5,6 +5,7 @@
 #ifndef SB_PROCFILE_H
 #define SB_PROCFILE_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +18,7 @@ struct sb_procfile {
 	int fd;
 	bool keep_open; /* false for per-process files read once */
 	bool single;	/* one seq_file show(): a short read is the end */
+	bool lines;	/* seq_file records of short lines: SB_PREAD_LINES_END */
 	size_t max;	/* larger files are refused (-EFBIG) */
 	struct sb_buf buf;
 	struct sb_ratelimit rl;
@@ -37,8 +39,13 @@ struct sb_procfile {
  * its end, and the read that would return 0 is saved; it costs as much as
  * the first (the kernel generates the text again to find the offset).
  * Files of many records (/proc/net/dev, diskstats, vmstat) hand out about a
- * page per read, so for them only a 0 read is the end. */
-ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max, bool single);
+ * page per read, so for them only a 0 read is the end, unless lines: the
+ * file's records are lines shorter than SB_PREAD_LINES_END, and seq_file
+ * fills at least a page before it returns, so a read of fewer bytes than
+ * that ended the file. The read that returns 0 would cost as much as the
+ * first: for /proc/net/udp both walk the whole socket hash table. */
+#define SB_PREAD_LINES_END 2048
+ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max, bool single, bool lines);
 
 /* path is copied. max 0: 1 MiB. */
 int sb_procfile_init(struct sb_procfile *f, const char *path, size_t max, bool keep_open);
@@ -48,6 +55,12 @@ void sb_procfile_free(struct sb_procfile *f);
  * component comp, except that an optional file the kernel does not provide
  * (-ENOENT, -EOPNOTSUPP) is not logged. */
 ssize_t sb_procfile_read(struct sb_procfile *f, const char *comp, bool optional);
+/* A directory listed every round (a sysfs class): *keep stays open and is
+ * rewound, since opening walks the path again every time; it is opened
+ * afresh when it was removed (a fixture tree replaced). NULL with errno
+ * set when it cannot be opened. closedir(*keep) when done. */
+DIR *sb_procdir_rewind(DIR **keep, const char *path);
+
 /* Records a parse error for this file: counted, logged rate-limited. */
 void sb_procfile_bad(struct sb_procfile *f, const char *comp, const char *fmt, ...) SB_PRINTF(3, 4);
 

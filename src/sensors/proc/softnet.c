@@ -76,6 +76,6 @@ const struct sb_proc_collector sb_proc_collector_softnet = {
     .name = "softnet",
     .default_on = true,
     /* one record per CPU: read until a read returns 0 */
-    .files = (const struct sb_proc_src[]){{"net/softnet_stat"}, {NULL}},
+    .files = (const struct sb_proc_src[]){{"net/softnet_stat", .lines = true}, {NULL}},
     .collect = softnet_collect,
 };

@@ -103,8 +103,9 @@ static int time_init(struct proc_state *st, struct sb_proc_coll *c)
 				if (snprintf(path, sizeof(path), "%s/%s/%s", dir, ents[i]->d_name,
 					     file[k]) >= (int)sizeof(path))
 					r = -ENAMETOOLONG;
-				else
-					r = sb_procfile_init(&ts->f[ts->n][k], path, 4096, true);
+				else if (!(r = sb_procfile_init(&ts->f[ts->n][k], path, 4096,
+								true)))
+					ts->f[ts->n][k].single = true; /* a sysfs attribute */
 			}
 			ts->n++; /* on failure too, for time_free */
 		}

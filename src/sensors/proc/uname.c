@@ -86,15 +86,17 @@ static int uname_collect(struct proc_state *st, struct sb_proc_coll *c, struct s
 const struct sb_proc_collector sb_proc_collector_uname = {
     .name = "uname",
     .default_on = true,
-    /* sysctl files: read until a read returns 0. Optional: a fixture tree
-     * without them gets uname(2)'s values, as node_exporter does. */
+    /* sysctl files: one read gives the whole value, a read past it 0
+     * (proc_sys_call_handler), so a short read is the end. Optional: a
+     * fixture tree without them gets uname(2)'s values, as node_exporter
+     * does. */
     .files =
 	(const struct sb_proc_src[]){
-	    {"sys/kernel/ostype", .optional = true},
-	    {"sys/kernel/osrelease", .optional = true},
-	    {"sys/kernel/version", .optional = true},
-	    {"sys/kernel/hostname", .optional = true},
-	    {"sys/kernel/domainname", .optional = true},
+	    {"sys/kernel/ostype", .single = true, .optional = true},
+	    {"sys/kernel/osrelease", .single = true, .optional = true},
+	    {"sys/kernel/version", .single = true, .optional = true},
+	    {"sys/kernel/hostname", .single = true, .optional = true},
+	    {"sys/kernel/domainname", .single = true, .optional = true},
 	    {NULL},
 	},
     .collect = uname_collect,

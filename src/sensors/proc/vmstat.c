@@ -70,7 +70,7 @@ static int vmstat_check(const struct proc_cfg *c, char *err, size_t errlen)
 const struct sb_proc_collector sb_proc_collector_vmstat = {
     .name = "vmstat",
     .default_on = true,
-    .files = (const struct sb_proc_src[]){{"vmstat"}, {NULL}},
+    .files = (const struct sb_proc_src[]){{"vmstat", .lines = true}, {NULL}},
     .keys = vmstat_keys,
     .check = vmstat_check,
     .init = vmstat_init,

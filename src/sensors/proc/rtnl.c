@@ -1,0 +1,232 @@
+/* The kernel's list of network devices from one RTM_GETLINK dump over
+ * NETLINK_ROUTE: most of what netclass reads from a device's sysfs
+ * attributes, one attribute file and one read each, comes in one request
+ * for every device (rtnl_fill_ifinfo() from the same fields of struct
+ * net_device as net-sysfs.c's show functions).
+ *
+ * A dump never waits: the kernel fills each reply while the request is
+ * sent or the reply received; MSG_DONTWAIT is there so that a kernel that
+ * did otherwise costs a round of sysfs reads, never a stuck loop. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include "proc.h"
+
+#ifndef RTEXT_FILTER_SKIP_STATS
+#define RTEXT_FILTER_SKIP_STATS (1 << 3)
+#endif
+
+#define DUMP_BUF (64 * 1024)
+
+static bool attr_u32(const struct rtattr *a, uint32_t *v)
+{
+	if (RTA_PAYLOAD(a) < sizeof(uint32_t))
+		return false;
+	memcpy(v, RTA_DATA(a), sizeof(*v));
+	return true;
+}
+
+static bool attr_u8(const struct rtattr *a, uint8_t *v)
+{
+	if (RTA_PAYLOAD(a) < 1)
+		return false;
+	*v = *(const uint8_t *)RTA_DATA(a);
+	return true;
+}
+
+static bool attr_bytes(const struct rtattr *a, uint8_t *out, uint8_t *len, size_t cap)
+{
+	size_t n = RTA_PAYLOAD(a);
+	if (n > cap)
+		return false;
+	memcpy(out, RTA_DATA(a), n);
+	*len = (uint8_t)n;
+	return true;
+}
+
+/* A NUL-terminated string attribute, NUL included in the payload. */
+static bool attr_str(const struct rtattr *a, char *out, size_t cap)
+{
+	size_t n = RTA_PAYLOAD(a);
+	const char *s = RTA_DATA(a);
+	size_t l = strnlen(s, n);
+	if (l == n || l >= cap)
+		return false;
+	memcpy(out, s, l + 1);
+	return true;
+}
+
+int sb_proc_link_parse(const void *msg, size_t len, struct sb_proc_link *l)
+{
+	const struct nlmsghdr *h = msg;
+	memset(l, 0, sizeof(*l));
+	if (len < sizeof(*h) || h->nlmsg_len > len || h->nlmsg_type != RTM_NEWLINK ||
+	    h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+		return -EINVAL;
+	const struct ifinfomsg *ifi = NLMSG_DATA(h);
+	l->ifindex = ifi->ifi_index;
+	l->type = ifi->ifi_type;
+	l->flags = ifi->ifi_flags;
+	int rem = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*ifi)));
+	for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, rem); a = RTA_NEXT(a, rem)) {
+		bool ok = true;
+		unsigned bit = 0;
+		switch (a->rta_type) {
+		case IFLA_IFNAME:
+			ok = attr_str(a, l->name, sizeof(l->name));
+			bit = SB_LINK_NAME;
+			break;
+		case IFLA_MTU:
+			ok = attr_u32(a, &l->mtu);
+			bit = SB_LINK_MTU;
+			break;
+		case IFLA_TXQLEN:
+			ok = attr_u32(a, &l->txqlen);
+			bit = SB_LINK_TXQLEN;
+			break;
+		case IFLA_GROUP:
+			ok = attr_u32(a, &l->group);
+			bit = SB_LINK_GROUP;
+			break;
+		case IFLA_LINK:
+			ok = attr_u32(a, &l->iflink);
+			bit = SB_LINK_IFLINK;
+			break;
+		case IFLA_CARRIER:
+			ok = attr_u8(a, &l->carrier);
+			bit = SB_LINK_CARRIER;
+			break;
+		case IFLA_CARRIER_CHANGES:
+			ok = attr_u32(a, &l->changes);
+			bit = SB_LINK_CHANGES;
+			break;
+		case IFLA_CARRIER_UP_COUNT:
+			ok = attr_u32(a, &l->up);
+			bit = SB_LINK_UP;
+			break;
+		case IFLA_CARRIER_DOWN_COUNT:
+			ok = attr_u32(a, &l->down);
+			bit = SB_LINK_DOWN;
+			break;
+		case IFLA_OPERSTATE:
+			ok = attr_u8(a, &l->operstate);
+			bit = SB_LINK_OPERSTATE;
+			break;
+		case IFLA_LINKMODE:
+			ok = attr_u8(a, &l->linkmode);
+			bit = SB_LINK_LINKMODE;
+			break;
+		case IFLA_ADDRESS:
+			ok = attr_bytes(a, l->addr, &l->addrlen, sizeof(l->addr));
+			bit = SB_LINK_ADDRESS;
+			break;
+		case IFLA_BROADCAST:
+			ok = attr_bytes(a, l->brd, &l->brdlen, sizeof(l->brd));
+			bit = SB_LINK_BROADCAST;
+			break;
+		case IFLA_IFALIAS:
+			ok = attr_str(a, l->alias, sizeof(l->alias));
+			bit = SB_LINK_ALIAS;
+			break;
+		default:
+			break;
+		}
+		if (!ok)
+			return -EINVAL;
+		l->have |= bit;
+	}
+	return l->have & SB_LINK_NAME ? 0 : -EINVAL;
+}
+
+int sb_proc_rtnl_open(struct sb_proc_rtnl *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (r->fd < 0)
+		return -errno;
+	sb_buf_init(&r->buf);
+	return 0;
+}
+
+void sb_proc_rtnl_close(struct sb_proc_rtnl *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	sb_buf_free(&r->buf);
+	free(r->v);
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+}
+
+static int dump_request(struct sb_proc_rtnl *r)
+{
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg i;
+		struct rtattr a;
+		uint32_t mask;
+	} req;
+	memset(&req, 0, sizeof(req));
+	req.h.nlmsg_len = sizeof(req);
+	req.h.nlmsg_type = RTM_GETLINK;
+	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.h.nlmsg_seq = ++r->seq;
+	req.i.ifi_family = AF_UNSPEC;
+	req.a.rta_type = IFLA_EXT_MASK;
+	req.a.rta_len = RTA_LENGTH(sizeof(uint32_t));
+	req.mask = RTEXT_FILTER_SKIP_STATS; /* counters are netdev's, from /proc/net/dev */
+	struct sockaddr_nl to = {.nl_family = AF_NETLINK};
+	if (sendto(r->fd, &req, sizeof(req), MSG_DONTWAIT, (struct sockaddr *)&to, sizeof(to)) < 0)
+		return -errno;
+	return 0;
+}
+
+int sb_proc_rtnl_dump(struct sb_proc_rtnl *r)
+{
+	r->n = 0;
+	if (r->fd < 0)
+		return -EBADF;
+	int err = dump_request(r);
+	if (err)
+		return err;
+	if (sb_buf_reserve(&r->buf, DUMP_BUF))
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n = recv(r->fd, r->buf.data, DUMP_BUF, MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EPROTO;
+		int rem = (int)n;
+		for (const struct nlmsghdr *h = (const void *)r->buf.data; NLMSG_OK(h, rem);
+		     h = NLMSG_NEXT(h, rem)) {
+			if (h->nlmsg_seq != r->seq)
+				continue; /* a late reply to an earlier, failed dump */
+			if (h->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (h->nlmsg_type == NLMSG_ERROR)
+				return -EPROTO;
+			if (h->nlmsg_type != RTM_NEWLINK)
+				continue;
+			if (sb_grow((void **)&r->v, &r->cap, r->n + 1, sizeof(*r->v)))
+				return -ENOMEM;
+			if (!sb_proc_link_parse(h, h->nlmsg_len, &r->v[r->n]))
+				r->n++;
+		}
+	}
+}
+
+const struct sb_proc_link *sb_proc_rtnl_find(const struct sb_proc_rtnl *r, const char *name)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (!strcmp(r->v[i].name, name))
+			return &r->v[i];
+	return NULL;
+}

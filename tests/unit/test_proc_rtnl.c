@@ -1,0 +1,249 @@
+/* netclass from an RTM_GETLINK dump: one message parsed as the kernel
+ * lays it out, and on this machine's live /sys the same series as the
+ * sysfs files give. */
+#include "test_proc_fx.h"
+
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+
+#include <linux/if.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+struct msg {
+	char b[1024];
+	size_t len;
+};
+
+static void msg_begin(struct msg *m, int ifindex, unsigned flags)
+{
+	memset(m, 0, sizeof(*m));
+	struct nlmsghdr *h = (struct nlmsghdr *)m->b;
+	h->nlmsg_type = RTM_NEWLINK;
+	struct ifinfomsg *ifi = NLMSG_DATA(h);
+	ifi->ifi_index = ifindex;
+	ifi->ifi_type = 1;
+	ifi->ifi_flags = flags;
+	m->len = NLMSG_LENGTH(sizeof(*ifi));
+	h->nlmsg_len = (uint32_t)m->len;
+}
+
+static void msg_attr(struct msg *m, unsigned short type, const void *data, size_t n)
+{
+	struct rtattr *a = (struct rtattr *)(m->b + NLMSG_ALIGN(m->len));
+	a->rta_type = type;
+	a->rta_len = (unsigned short)RTA_LENGTH(n);
+	memcpy(RTA_DATA(a), data, n);
+	m->len = NLMSG_ALIGN(m->len) + RTA_ALIGN(a->rta_len);
+	((struct nlmsghdr *)m->b)->nlmsg_len = (uint32_t)m->len;
+}
+
+static void msg_u32(struct msg *m, unsigned short type, uint32_t v) { msg_attr(m, type, &v, 4); }
+
+static void a_link_message_gives_its_attributes(void **state)
+{
+	(void)state;
+	struct msg m;
+	msg_begin(&m, 4, IFF_UP | IFF_DORMANT);
+	msg_attr(&m, IFLA_IFNAME, "eth0", 5);
+	msg_u32(&m, IFLA_MTU, 1400);
+	msg_u32(&m, IFLA_TXQLEN, 1000);
+	msg_u32(&m, IFLA_CARRIER_CHANGES, 3);
+	uint8_t carrier = 1, oper = 6;
+	msg_attr(&m, IFLA_CARRIER, &carrier, 1);
+	msg_attr(&m, IFLA_OPERSTATE, &oper, 1);
+	const uint8_t mac[6] = {2, 0xfc, 0, 0, 0, 1};
+	msg_attr(&m, IFLA_ADDRESS, mac, 6);
+	msg_attr(&m, IFLA_IFALIAS, "uplink", 7);
+	struct sb_proc_link l;
+	assert_int_equal(sb_proc_link_parse(m.b, m.len, &l), 0);
+	assert_string_equal(l.name, "eth0");
+	assert_int_equal(l.ifindex, 4);
+	assert_int_equal(l.mtu, 1400);
+	assert_int_equal(l.txqlen, 1000);
+	assert_int_equal(l.changes, 3);
+	assert_int_equal(l.carrier, 1);
+	assert_int_equal(l.operstate, 6);
+	assert_int_equal(l.addrlen, 6);
+	assert_memory_equal(l.addr, mac, 6);
+	assert_string_equal(l.alias, "uplink");
+	assert_true(l.flags & IFF_DORMANT);
+	unsigned want = SB_LINK_NAME | SB_LINK_MTU | SB_LINK_TXQLEN | SB_LINK_CHANGES |
+			SB_LINK_CARRIER | SB_LINK_OPERSTATE | SB_LINK_ADDRESS | SB_LINK_ALIAS;
+	assert_int_equal(l.have, want); /* no IFLA_LINK: the device is its own link */
+}
+
+static void malformed_link_messages_are_refused(void **state)
+{
+	(void)state;
+	struct msg m;
+	struct sb_proc_link l;
+	msg_begin(&m, 1, 0);
+	assert_int_equal(sb_proc_link_parse(m.b, m.len, &l), -EINVAL); /* no name */
+	msg_begin(&m, 1, 0);
+	msg_attr(&m, IFLA_IFNAME, "lo!", 3); /* no NUL */
+	assert_int_equal(sb_proc_link_parse(m.b, m.len, &l), -EINVAL);
+	msg_begin(&m, 1, 0);
+	msg_attr(&m, IFLA_IFNAME, "lo", 3);
+	msg_attr(&m, IFLA_MTU, "ab", 2); /* short */
+	assert_int_equal(sb_proc_link_parse(m.b, m.len, &l), -EINVAL);
+	msg_begin(&m, 1, 0);
+	msg_attr(&m, IFLA_IFNAME, "lo", 3);
+	assert_int_equal(sb_proc_link_parse(m.b, m.len - 1, &l), -EINVAL); /* cut */
+	((struct nlmsghdr *)m.b)->nlmsg_type = RTM_DELLINK;
+	assert_int_equal(sb_proc_link_parse(m.b, m.len, &l), -EINVAL);
+}
+
+/* The collector's samples this round, sorted into one string per series. */
+static char *series(struct tfx *f)
+{
+	size_t cap = 1 << 16, len = 0;
+	char *out = calloc(1, cap);
+	assert_non_null(out);
+	for (uint32_t i = 0; i < f->t.ev->nsamples; i++) {
+		const struct sb_sample *s = &f->t.ev->samples[i];
+		if (!strncmp(s->name, "node_scrape_", 12))
+			continue;
+		len += (size_t)snprintf(out + len, cap - len, "%s", s->name);
+		for (uint16_t k = 0; k < s->nlabels; k++)
+			len += (size_t)snprintf(out + len, cap - len, " %s=%s", s->labels[k].name,
+						s->labels[k].value);
+		len += (size_t)snprintf(out + len, cap - len, " %.17g\n", s->value);
+		assert_true(len < cap);
+	}
+	return out;
+}
+
+static char *netclass_round(const char *sysfs)
+{
+	/* tfx_start, on the live roots */
+	struct tfx f = {.names = {"netclass"}};
+	f.cfg = (struct proc_cfg){.procfs = "/proc", .sysfs = (char *)sysfs};
+	f.cfg.collectors = (struct sb_strlist){f.names, 1};
+	f.s.cfg = &f.cfg;
+	assert_int_equal(sb_sensor_proc.init(&f.s), 0);
+	f.st = f.s.state;
+	tp_begin(&f.t);
+	tp_end(&f.t);
+	assert_int_equal(tfx_round(&f), 0);
+	char *s = series(&f);
+	tfx_stop(&f);
+	return s;
+}
+
+/* "/sys" takes the dump, "/sys/" (the same tree, another spelling) the
+ * files: every series the same, twice in a row in case a counter moved. */
+static void on_the_live_sys_the_dump_gives_what_the_files_give(void **state)
+{
+	(void)state;
+	if (access("/sys/class/net/lo", F_OK))
+		skip();
+	struct sb_proc_rtnl r;
+	if (sb_proc_rtnl_open(&r))
+		skip();
+	int d = sb_proc_rtnl_dump(&r);
+	sb_proc_rtnl_close(&r);
+	if (d)
+		skip(); /* no rtnetlink here */
+	for (int attempt = 0;; attempt++) {
+		char *a = netclass_round("/sys");
+		char *b = netclass_round("/sys/");
+		bool same = !strcmp(a, b);
+		if (!same && attempt == 2)
+			assert_string_equal(a, b);
+		free(a);
+		free(b);
+		if (same)
+			break;
+	}
+}
+
+/* The same in a network namespace of the test's own, with its own sysfs:
+ * devices that are down (carrier and dormant refused, operstate down), a
+ * veth up without a carrier (its peer down) and linked to another device,
+ * an alias longer than one sysfs read, with blanks around it, a tun
+ * device with no address (addr_len 0), and a renamed bridge. */
+static void devices_down_and_odd_give_what_the_files_give(void **state)
+{
+	(void)state;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNET | CLONE_NEWNS) ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    mount("sysfs", "/sys", "sysfs", 0, NULL))
+			_exit(77);
+		char alias[200];
+		memset(alias, 'x', sizeof(alias) - 1);
+		alias[sizeof(alias) - 1] = 0;
+		char cmd[512];
+		snprintf(cmd, sizeof(cmd),
+			 "ip link add sbd0 type ifb && ip link set sbd0 alias ' %s ' && "
+			 "ip link add sbv0 type veth peer name sbv1 && ip link set sbv0 up && "
+			 "ip tuntap add sbt0 mode tun && "
+			 "ip link add sbd2 type bridge && ip link set sbd2 name sbr2 && "
+			 "ip link set lo up",
+			 alias);
+		if (system(cmd))
+			_exit(77); /* no ifb, veth, tun or bridge here */
+		char *a = netclass_round("/sys");
+		char *b = netclass_round("/sys/");
+		if (strcmp(a, b)) {
+			fprintf(stderr, "dump:\n%s\nfiles:\n%s", a, b);
+			_exit(1);
+		}
+		_exit(strstr(a, "device=sbd0") && strstr(a, "device=sbr2") ? 0 : 2);
+	}
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77)
+		skip();
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* In a network namespace of its own but with this machine's /sys, the
+ * dump (lo alone) does not match the listing: the files are read, and the
+ * series are those of the /sys devices, not the namespace's. */
+static void another_namespaces_sys_is_read_from_files(void **state)
+{
+	(void)state;
+	if (access("/sys/class/net/lo", F_OK))
+		skip();
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNET))
+			_exit(77);
+		if (system("ip link set lo mtu 1280 2>/dev/null"))
+			_exit(77);
+		char *a = netclass_round("/sys");
+		char *b = netclass_round("/sys/");
+		if (strcmp(a, b)) {
+			fprintf(stderr, "dump:\n%s\nfiles:\n%s", a, b);
+			_exit(1);
+		}
+		/* the namespace's lo has MTU 1280; the /sys one does not */
+		_exit(strstr(a, "node_network_mtu_bytes device=lo 1280") ? 2 : 0);
+	}
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77)
+		skip();
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(a_link_message_gives_its_attributes),
+	    cmocka_unit_test(malformed_link_messages_are_refused),
+	    cmocka_unit_test(on_the_live_sys_the_dump_gives_what_the_files_give),
+	    cmocka_unit_test(devices_down_and_odd_give_what_the_files_give),
+	    cmocka_unit_test(another_namespaces_sys_is_read_from_files),
+	};
+	return cmocka_run_group_tests_name("proc rtnetlink links", tests, NULL, NULL);
+}
