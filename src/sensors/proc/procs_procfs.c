@@ -37,7 +37,7 @@ static ssize_t read_at(struct sb_procfs_walk *w, const char *rel)
 	int fd = openat(w->dirfd, rel, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
-	ssize_t r = sb_pread_all(fd, &w->buf, 1u << 16, true);
+	ssize_t r = sb_pread_all(fd, &w->buf, 1u << 16, true, false);
 	close(fd);
 	return r;
 }
