@@ -36,6 +36,27 @@ struct sb_buf {
 void sb_buf_init(struct sb_buf *b);
 void sb_buf_free(struct sb_buf *b);
 int sb_buf_reserve(struct sb_buf *b, size_t extra);
+/* How many bytes at the start of p need no escape in JSON or in the
+ * Prometheus text format, eight at a time: metric and label names are all
+ * such, and a byte loop over them was most of an encoder's time. Flags a
+ * word holding a byte below 0x20, '"', '\\' or one with the high bit set
+ * (the classic has-less/has-zero tests: never a miss, a false alarm only
+ * beside a real one); the caller's byte loop goes on from there. */
+static inline size_t sb_plain_prefix(const unsigned char *p, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = ones * 0x80;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, q, b;
+		memcpy(&x, p + i, 8);
+		q = x ^ (ones * '"');
+		b = x ^ (ones * '\\');
+		if ((x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs)
+			break;
+	}
+	return i;
+}
+
 static inline void sb_buf_reset(struct sb_buf *b)
 {
 	b->len = 0;

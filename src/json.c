@@ -42,27 +42,6 @@ size_t sb_utf8_len(const unsigned char *p, size_t n)
 	return 0;
 }
 
-/* How many bytes at the start of p need no escape, eight at a time: metric
- * and label names are all such, and a byte loop over them was most of the
- * encoder's time. Flags a word holding a byte below 0x20, '"', '\\' or
- * one with the high bit set (the classic has-less/has-zero tests: never a
- * miss, a false alarm only beside a real one), then the byte loop goes on
- * from that word. */
-static size_t plain_prefix(const unsigned char *p, size_t n)
-{
-	const uint64_t ones = 0x0101010101010101ULL, highs = ones * 0x80;
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t x, q, b;
-		memcpy(&x, p + i, 8);
-		q = x ^ (ones * '"');
-		b = x ^ (ones * '\\');
-		if ((x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs)
-			break;
-	}
-	return i;
-}
-
 void sb_json_str(struct sb_buf *out, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -71,7 +50,7 @@ void sb_json_str(struct sb_buf *out, const char *s, size_t n)
 		return;
 	out->data[out->len++] = '"';
 	size_t run = 0; /* start of the pending run of bytes copied as is */
-	size_t i = plain_prefix(p, n);
+	size_t i = sb_plain_prefix(p, n);
 	while (i < n) {
 		unsigned char cls = char_class[p[i]];
 		if (sb_likely(cls == 0)) {
