@@ -271,6 +271,34 @@ static void test_config_rejects_a_segment_larger_than_half_the_bound(void **stat
 	snprintf(f->dir, sizeof(f->dir), "/tmp/sb-amqp-none");
 }
 
+static void test_config_refuses_url_and_urls_together(void **state)
+{
+	struct fx *f = *state;
+	char err[256];
+	f->dir[0] = 0;
+	assert_int_equal(parse(f,
+			       "{\"type\":\"amqp\", \"url\": \"amqp://a/\", "
+			       "\"urls\": [\"amqp://b/\", \"amqp://c/\"]}",
+			       err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "url and urls"));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/sb-amqp-none");
+}
+
+static void test_config_names_the_urls_element_that_is_no_amqp_url(void **state)
+{
+	struct fx *f = *state;
+	char err[256];
+	f->dir[0] = 0;
+	assert_int_equal(parse(f,
+			       "{\"type\":\"amqp\", "
+			       "\"urls\": [\"amqp://b/\", \"http://c/\"]}",
+			       err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "urls[1]"));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/sb-amqp-none");
+}
+
 static void test_disk_buffer_spools_before_accepting(void **state)
 {
 	struct fx *f = *state;
@@ -334,6 +362,8 @@ int main(void)
 	    cmocka_unit_test(test_routing_key_template_rejects_unknown_placeholders),
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	    T(test_config_rejects_a_segment_larger_than_half_the_bound),
+	    T(test_config_refuses_url_and_urls_together),
+	    T(test_config_names_the_urls_element_that_is_no_amqp_url),
 	    T(test_disk_buffer_spools_before_accepting),
 	    T(test_spool_survives_a_restart_and_counts_as_received),
 	    T(test_unreachable_broker_opens_the_breaker_and_memory_events_go_to_the_spool),
