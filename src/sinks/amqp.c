@@ -292,6 +292,8 @@ static int64_t tp_connect_timeout(void *tpp)
 	return tp->t[0].connect_timeout * tp->n;
 }
 
+static unsigned tp_endpoints(void *tpp) { return ((struct amqp_tp *)tpp)->n; }
+
 static const struct sb_transport_ops amqp_transport = {
     .name = "amqp",
     .init = tp_init,
@@ -305,6 +307,7 @@ static const struct sb_transport_ops amqp_transport = {
     .idle = tp_idle,
     .fd = tp_fd,
     .connect_timeout = tp_connect_timeout,
+    .endpoints = tp_endpoints,
 };
 
 /* The delivery layer's samples, and which node each worker is on. */
