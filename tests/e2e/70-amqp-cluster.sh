@@ -87,6 +87,7 @@ wait_for 30 delivered_at_least $((${before%.*} + 1000)) ||
 echo "failed over to port $(connected_port); delivered $(delivered)"
 fails=$(metric sensorbus_amqp_endpoint_failures_total "endpoint=\"127.0.0.1:$p\"")
 [ "${fails%.*}" -ge 1 ] || fail "the killed node counts no failure ($fails)"
+grep -E "failing over|failed over from" "$TMP/agent.log"
 grep -q "failed over from" "$TMP/agent.log" || fail "no failover line in the log"
 grep -q "breaker open" "$TMP/agent.log" && fail "the breaker opened while two nodes were up"
 
