@@ -131,6 +131,13 @@ struct sb_transport_ops {
 	int (*fd)(void *link);
 	/* How long connect may take, for the watchdog. */
 	int64_t (*connect_timeout)(void *tp);
+	/* Optional: how many endpoints (a cluster's nodes) one connect tries
+	 * in turn, a round. With more than one, a lost link is no failure yet:
+	 * the sender connects again at once, without a backoff, and the
+	 * transport's next round decides (once per delivery in between, so a
+	 * cluster that takes links and then drops them still opens the
+	 * breaker). */
+	unsigned (*endpoints)(void *tp);
 };
 
 /* The sink ops a delivering sink points its row at. */

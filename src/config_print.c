@@ -411,8 +411,13 @@ void sb_config_describe(FILE *out)
 static const char *sink_target(const struct sb_cfg_key *keys, const void *cfg)
 {
 	for (const struct sb_cfg_key *k = keys; k && k->name; k++) {
-		if (k->type == SB_CT_STR && (k->flags & SB_CK_TARGET))
+		if (k->type == SB_CT_STR && (k->flags & SB_CK_TARGET) &&
+		    *CFIELD(cfg, k->off, char *))
 			return *CFIELD(cfg, k->off, char *);
+		/* a list of endpoints (a cluster's): its first names it */
+		if (k->type == SB_CT_STRLIST && (k->flags & SB_CK_TARGET) &&
+		    CFIELD(cfg, k->off, struct sb_strlist)->n)
+			return CFIELD(cfg, k->off, struct sb_strlist)->v[0];
 		if (k->type == SB_CT_OBJ) {
 			const char *t = sink_target(k->sub, CFIELD(cfg, k->off, char));
 			if (t)

@@ -346,6 +346,7 @@ static void note_why(struct dshard *sh, const char *why)
 static void link_broke(struct dshard *sh, int r, const char *err)
 {
 	note_why(sh, err[0] ? err : strerror(-r));
+	sh->lost = true;
 	dl_close_link(sh);
 	for (unsigned c = 0; c < sh->rcount; c++) {
 		struct sb_dmsg *const *m;
@@ -445,6 +446,7 @@ static unsigned settle_done(struct dshard *sh, bool probe)
 	if (!n)
 		return 0;
 	settle(sh, n, false);
+	sh->failed_over = false;
 	dl_breaker_result(sh->k, true, probe, false, NULL);
 	sh->probing = false;
 	check_replay_done(sh, caught_up);
@@ -460,6 +462,22 @@ static int64_t count_failure(struct dshard *sh, bool probe, struct tally t)
 {
 	struct dsink *k = sh->k;
 	const struct sb_retry_conf *rc = &k->s->common->retry;
+	bool lost = sh->lost;
+	sh->lost = false;
+	if (lost && !sh->failed_over && !probe && k->t->endpoints && k->t->endpoints(k->tp) > 1 &&
+	    !stopping(sh)) {
+		/* One node of several went away: the next round of endpoints,
+		 * at once, says whether the receiver failed. */
+		sh->failed_over = true;
+		atomic_fetch_add(&k->retries, 1);
+		sb_info(COMP,
+			"%s: link to %s lost (%s): failing over, %zu message(s) to send again",
+			sh->name, k->t->target(k->tp), sh->why[0] ? sh->why : "closed", t.failed);
+		sh->why[0] = 0;
+		sh->backed_off = true;
+		sh->retry_at = k->now();
+		return sh->retry_at;
+	}
 	unsigned attempt = 0;
 	for (unsigned c = 0; c < sh->rcount; c++) {
 		struct dwin *sl = dl_slice(sh, c);

@@ -4,7 +4,9 @@
  * the spool, retries, breaker, replay and accounting. What is AMQP's lives
  * here and in amqp_conn.c: the broker's address and credentials, the
  * exchange and routing key, publisher confirms on one channel per worker,
- * pipelined (send and poll): the broker always has a window to work on. */
+ * pipelined (send and poll): the broker always has a window to work on.
+ * With several endpoints (urls: a cluster's nodes) each worker's link
+ * fails over from node to node (amqp_fleet.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,11 +14,16 @@
 
 #include "amqp.h"
 #include "sb_delivery.h"
+#include "sb_event.h"
+#include "sb_log.h"
 #include "sb_sink.h"
+
+#define DEFAULT_URL "amqp://guest:guest@127.0.0.1:5672/"
 
 struct amqp_cfg {
 	struct sb_delivery_cfg d; /* first: the delivery layer's keys */
 	char *url;
+	struct sb_strlist urls;
 	char *credentials_file;
 	char *exchange;
 	char *routing_key;
@@ -44,8 +51,14 @@ static const struct sb_cfg_key tls_keys[] = {
 };
 
 static const struct sb_cfg_key amqp_keys[] = {
-    {"url", SB_CT_STR, offsetof(struct amqp_cfg, url), "amqp://guest:guest@127.0.0.1:5672/",
-     "broker URL, amqp:// or amqps:// (TLS); may hold credentials [secret]", .flags = SB_CK_TARGET},
+    {"url", SB_CT_STR, offsetof(struct amqp_cfg, url), NULL,
+     "broker URL, amqp:// or amqps:// (TLS); may hold credentials; the one-element form of "
+     "urls; without either, " DEFAULT_URL " [secret]",
+     .flags = SB_CK_TARGET},
+    {"urls", SB_CT_STRLIST, offsetof(struct amqp_cfg, urls), NULL,
+     "a cluster's nodes (broker URLs): each worker starts at one chosen by host and worker "
+     "index and fails over to the next; not with url [secret]",
+     .flags = SB_CK_TARGET},
     {"credentials_file", SB_CT_STR, offsetof(struct amqp_cfg, credentials_file), NULL,
      "file whose first line is user:password; overrides the URL's credentials",
      .flags = SB_CK_PATH},
@@ -72,9 +85,22 @@ static int amqp_validate(const void *cfgp, char *err, size_t errlen)
 		return -EINVAL;
 	if (sb_amqp_key_check(c->routing_key, err, errlen))
 		return -EINVAL;
-	if (strncmp(c->url, "amqp://", 7) && strncmp(c->url, "amqps://", 8)) {
-		snprintf(err, errlen, "url: must start with amqp:// or amqps://");
+	bool has_url = c->url && *c->url;
+	if (has_url && c->urls.n) {
+		snprintf(err, errlen,
+			 "url and urls: give one (url is the one-element form of urls)");
 		return -EINVAL;
+	}
+	for (size_t i = 0; i < c->urls.n || (i == 0 && has_url); i++) {
+		const char *u = c->urls.n ? c->urls.v[i] : c->url;
+		if (strncmp(u, "amqp://", 7) && strncmp(u, "amqps://", 8)) {
+			if (c->urls.n)
+				snprintf(err, errlen,
+					 "urls[%zu]: must start with amqp:// or amqps://", i);
+			else
+				snprintf(err, errlen, "url: must start with amqp:// or amqps://");
+			return -EINVAL;
+		}
 	}
 	if (!*c->exchange) {
 		snprintf(err, errlen,
@@ -90,75 +116,183 @@ static int amqp_validate(const void *cfgp, char *err, size_t errlen)
 
 /* ---- the transport ---- */
 
-static int tp_init(void **tp, const struct sb_sink *s, char *err, size_t errlen)
-{
-	const struct amqp_cfg *c = s->cfg;
-	struct sb_amqp_target *t = calloc(1, sizeof(*t));
-	if (!t)
-		return -ENOMEM;
-	int r = sb_amqp_target_parse(t, c->url, c->credentials_file, err, errlen);
-	if (r) {
-		free(t);
-		return r;
-	}
-	t->tls_ca = c->tls.ca;
-	t->tls_cert = c->tls.cert;
-	t->tls_key = c->tls.key;
-	t->tls_verify = c->tls.verify;
-	t->connect_timeout = c->connect_timeout;
-	t->heartbeat = (int)(c->heartbeat / SB_NSEC_PER_SEC);
-	if (c->heartbeat && !t->heartbeat)
-		t->heartbeat = 1;
-	t->exchange = c->exchange;
-	t->routing_key = c->routing_key;
-	t->mandatory = c->mandatory;
-	*tp = t;
-	return 0;
-}
+/* What the workers share: one target per endpoint, the failover state. */
+struct amqp_tp {
+	struct sb_amqp_target *t;
+	unsigned n;
+	struct sb_amqp_fleet fleet;
+	const char *sink;
+	char shown[1024];
+};
 
-static void tp_fini(void *tp)
+/* A worker's link: the broker link and the endpoint it is on. */
+struct amqp_wlink {
+	struct amqp_tp *tp;
+	struct sb_amqp_link *l;
+	unsigned worker, ep;
+	bool broke; /* an operation failed: the endpoint counts a failure */
+};
+
+static void tp_fini(void *tpp)
 {
-	sb_amqp_target_free(tp);
+	struct amqp_tp *tp = tpp;
+	if (!tp)
+		return;
+	for (unsigned i = 0; tp->t && i < tp->n; i++)
+		sb_amqp_target_free(&tp->t[i]);
+	free(tp->t);
+	sb_amqp_fleet_free(&tp->fleet);
 	free(tp);
 }
 
-static const char *tp_target(void *tp) { return ((struct sb_amqp_target *)tp)->shown; }
-
-static int tp_connect(void *tp, unsigned worker, void **link, char *err, size_t errlen)
+static int tp_init(void **tpp, const struct sb_sink *s, char *err, size_t errlen)
 {
-	(void)worker;
-	return sb_amqp_link_open((struct sb_amqp_link **)link, tp, err, errlen);
+	const struct amqp_cfg *c = s->cfg;
+	const char *one = c->url && *c->url ? c->url : DEFAULT_URL;
+	unsigned n = c->urls.n ? (unsigned)c->urls.n : 1;
+	struct amqp_tp *tp = calloc(1, sizeof(*tp));
+	if (!tp || !(tp->t = calloc(n, sizeof(*tp->t)))) {
+		free(tp);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	tp->n = n;
+	tp->sink = s->name;
+	int r = 0;
+	size_t len = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct sb_amqp_target *t = &tp->t[i];
+		char why[512];
+		r = sb_amqp_target_parse(t, c->urls.n ? c->urls.v[i] : one, c->credentials_file,
+					 why, sizeof(why));
+		if (r) {
+			if (c->urls.n)
+				snprintf(err, errlen, "urls[%u]: %s", i, why);
+			else
+				snprintf(err, errlen, "%s", why);
+			goto fail;
+		}
+		t->tls_ca = c->tls.ca;
+		t->tls_cert = c->tls.cert;
+		t->tls_key = c->tls.key;
+		t->tls_verify = c->tls.verify;
+		t->connect_timeout = c->connect_timeout;
+		t->heartbeat = (int)(c->heartbeat / SB_NSEC_PER_SEC);
+		if (c->heartbeat && !t->heartbeat)
+			t->heartbeat = 1;
+		t->exchange = c->exchange;
+		t->routing_key = c->routing_key;
+		t->mandatory = c->mandatory;
+		int w = snprintf(tp->shown + len, sizeof(tp->shown) - len, "%s%s", i ? ", " : "",
+				 t->shown);
+		if (w > 0)
+			len = (size_t)w < sizeof(tp->shown) - len ? len + (size_t)w
+								  : sizeof(tp->shown) - 1;
+	}
+	r = sb_amqp_fleet_init(&tp->fleet, n, s->nshards ? s->nshards : 1,
+			       s->ri ? s->ri->host : NULL);
+	if (r) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	*tpp = tp;
+	return 0;
+fail:
+	tp_fini(tp);
+	return r;
 }
 
-static void tp_close(void *link) { sb_amqp_link_close(link); }
+static const char *tp_target(void *tp) { return ((struct amqp_tp *)tp)->shown; }
+
+struct try_ctx {
+	struct amqp_tp *tp;
+	struct sb_amqp_link *l;
+};
+
+static int try_endpoint(void *ctxp, unsigned ep, char *err, size_t errlen)
+{
+	struct try_ctx *ctx = ctxp;
+	return sb_amqp_link_open(&ctx->l, &ctx->tp->t[ep], err, errlen);
+}
+
+static int tp_connect(void *tpp, unsigned worker, void **link, char *err, size_t errlen)
+{
+	struct amqp_tp *tp = tpp;
+	struct amqp_wlink *w = calloc(1, sizeof(*w));
+	if (!w) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	struct try_ctx ctx = {.tp = tp};
+	int last = tp->fleet.w[worker % tp->fleet.nworkers].last;
+	int r = sb_amqp_fleet_connect(&tp->fleet, worker, try_endpoint, &ctx, &w->ep, err, errlen);
+	if (r) {
+		free(w);
+		return r;
+	}
+	w->tp = tp;
+	w->l = ctx.l;
+	w->worker = worker;
+	if (last >= 0 && (unsigned)last != w->ep)
+		sb_info("sink:amqp", "%s: worker %u failed over from %s to %s", tp->sink, worker,
+			tp->t[last].shown, tp->t[w->ep].shown);
+	*link = w;
+	return 0;
+}
+
+static void tp_close(void *link)
+{
+	struct amqp_wlink *w = link;
+	if (!w)
+		return;
+	sb_amqp_fleet_closed(&w->tp->fleet, w->worker, w->broke);
+	sb_amqp_link_close(w->l);
+	free(w);
+}
+
+/* A failed operation: the link is closed next, and its endpoint failed. */
+static int noted(struct amqp_wlink *w, int r)
+{
+	if (r)
+		w->broke = true;
+	return r;
+}
 
 static int tp_publish(void *link, struct sb_dmsg *const *msgs, size_t n, int64_t timeout, char *err,
 		      size_t errlen)
 {
-	return sb_amqp_link_publish(link, msgs, n, timeout, err, errlen);
+	struct amqp_wlink *w = link;
+	return noted(w, sb_amqp_link_publish(w->l, msgs, n, timeout, err, errlen));
 }
 
 static int tp_send(void *link, struct sb_dmsg *const *msgs, size_t n, char *err, size_t errlen)
 {
-	return sb_amqp_link_send(link, msgs, n, err, errlen);
+	struct amqp_wlink *w = link;
+	return noted(w, sb_amqp_link_send(w->l, msgs, n, err, errlen));
 }
 
 static int tp_poll(void *link, int64_t wait, char *err, size_t errlen)
 {
-	return sb_amqp_link_poll(link, wait, err, errlen);
+	struct amqp_wlink *w = link;
+	return noted(w, sb_amqp_link_poll(w->l, wait, err, errlen));
 }
 
 static int tp_idle(void *link, char *err, size_t errlen)
 {
-	return sb_amqp_link_idle(link, err, errlen);
+	struct amqp_wlink *w = link;
+	return noted(w, sb_amqp_link_idle(w->l, err, errlen));
 }
 
-static int tp_fd(void *link) { return sb_amqp_link_fd(link); }
+static int tp_fd(void *link) { return sb_amqp_link_fd(((struct amqp_wlink *)link)->l); }
 
-static int64_t tp_connect_timeout(void *tp)
+/* One endpoint's: the watchdog bounds sends, which go to one node; a
+ * round's connects are bounded each by their own timeout. */
+static int64_t tp_connect_timeout(void *tpp)
 {
-	return ((struct sb_amqp_target *)tp)->connect_timeout;
+	return ((struct amqp_tp *)tpp)->t[0].connect_timeout;
 }
+
+static unsigned tp_endpoints(void *tpp) { return ((struct amqp_tp *)tpp)->n; }
 
 static const struct sb_transport_ops amqp_transport = {
     .name = "amqp",
@@ -173,7 +307,36 @@ static const struct sb_transport_ops amqp_transport = {
     .idle = tp_idle,
     .fd = tp_fd,
     .connect_timeout = tp_connect_timeout,
+    .endpoints = tp_endpoints,
 };
+
+/* The delivery layer's samples, and which node each worker is on. */
+static void amqp_telemetry(struct sb_sink *s, struct sb_evb *b)
+{
+	sb_delivery_telemetry(s, b);
+	struct amqp_tp *tp = sb_delivery_transport_state(s);
+	if (!tp)
+		return;
+	char ep[300], wk[16];
+	for (unsigned e = 0; e < tp->n; e++) {
+		snprintf(ep, sizeof(ep), "%s:%d", tp->t[e].host, tp->t[e].port);
+		for (unsigned i = 0; i < tp->fleet.nworkers; i++) {
+			snprintf(wk, sizeof(wk), "%u", i);
+			int cur = atomic_load(&tp->fleet.w[i].cur);
+			sb_evb_sample(b, "sensorbus_amqp_endpoint", SB_GAUGE, cur == (int)e);
+			sb_evb_label(b, "sink", s->name);
+			sb_evb_label(b, "worker", wk);
+			sb_evb_label(b, "endpoint", ep);
+		}
+		sb_evb_sample(b, "sensorbus_amqp_endpoint_failures_total", SB_COUNTER,
+			      (double)atomic_load(&tp->fleet.failures[e]));
+		sb_evb_label(b, "sink", s->name);
+		sb_evb_label(b, "endpoint", ep);
+	}
+	sb_evb_sample(b, "sensorbus_amqp_failovers_total", SB_COUNTER,
+		      (double)atomic_load(&tp->fleet.failovers));
+	sb_evb_label(b, "sink", s->name);
+}
 
 const struct sb_sink_ops sb_sink_amqp = {
     .name = "amqp",
@@ -188,6 +351,6 @@ const struct sb_sink_ops sb_sink_amqp = {
     .write = sb_delivery_write,
     .flush = sb_delivery_flush,
     .close = sb_delivery_close,
-    .telemetry = sb_delivery_telemetry,
+    .telemetry = amqp_telemetry,
     .health = sb_delivery_health,
 };

@@ -4,6 +4,7 @@
 #ifndef SB_SINK_AMQP_H
 #define SB_SINK_AMQP_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -63,5 +64,35 @@ int sb_amqp_link_fd(const struct sb_amqp_link *l);
 int sb_amqp_key_check(const char *tmpl, char *err, size_t errlen);
 size_t sb_amqp_key_render(char *out, size_t n, const char *tmpl, struct sb_dstr host,
 			  struct sb_dstr source, struct sb_dstr kind, struct sb_dstr run);
+
+/* Failover over several endpoints (amqp_fleet.c). Per worker: where its
+ * next connect starts, the endpoint of its last link and (read by the
+ * telemetry, an atomic) the one it is connected to now, -1 for none. */
+struct sb_amqp_fleet_worker {
+	unsigned next;
+	int last;
+	atomic_int cur;
+};
+struct sb_amqp_fleet {
+	unsigned n, nworkers;
+	struct sb_amqp_fleet_worker *w;
+	atomic_uint_fast64_t *failures; /* per endpoint: failed connects, broken links */
+	atomic_uint_fast64_t failovers; /* links on another endpoint than the last */
+};
+/* The endpoint worker starts at: spread by host name and worker index. */
+unsigned sb_amqp_fleet_first(const char *host, unsigned worker, unsigned n);
+int sb_amqp_fleet_init(struct sb_amqp_fleet *f, unsigned nendpoints, unsigned nworkers,
+		       const char *host);
+void sb_amqp_fleet_free(struct sb_amqp_fleet *f);
+/* Connects endpoint ep, or says why not in err; 0 or -errno. */
+typedef int (*sb_amqp_try_fn)(void *ctx, unsigned ep, char *err, size_t errlen);
+/* One round: tries each endpoint once from the worker's current one until
+ * one connects (*ep); fails, with every endpoint's reason in err, only when
+ * all did. */
+int sb_amqp_fleet_connect(struct sb_amqp_fleet *f, unsigned worker, sb_amqp_try_fn try_ep,
+			  void *ctx, unsigned *ep, char *err, size_t errlen);
+/* The worker's link closed (broke: the transport saw it fail); its next
+ * round starts at the next endpoint. */
+void sb_amqp_fleet_closed(struct sb_amqp_fleet *f, unsigned worker, bool broke);
 
 #endif

@@ -74,6 +74,9 @@ def declare(ch, a):
     args = {}
     if a.max_length:
         args = {"x-max-length": a.max_length, "x-overflow": "reject-publish"}
+    if a.queue_type == "quorum":
+        # a replica on every node of a 3-node cluster (e2e 70)
+        args.update({"x-queue-type": "quorum", "x-quorum-initial-group-size": 3})
     ch.queue_declare(queue=a.queue, durable=True, arguments=args)
     ch.queue_bind(queue=a.queue, exchange=a.exchange, routing_key=a.binding)
 
@@ -181,6 +184,7 @@ def main():
         s.add_argument("--exchange", default="sensorbus")
         s.add_argument("--binding", default="#")
         s.add_argument("--max-length", type=int, default=0)
+        s.add_argument("--queue-type", default="classic", choices=("classic", "quorum"))
         if name == "consume":
             s.add_argument("--out", required=True)
             s.add_argument("--idle", type=float, default=0)

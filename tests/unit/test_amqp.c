@@ -152,18 +152,18 @@ static int parse(struct fx *f, const char *json, char *err, size_t errlen)
 	return r;
 }
 
-static void setup_sink(struct fx *f, const char *extra)
+static void setup_sink_at(struct fx *f, const char *where, const char *extra)
 {
 	snprintf(f->dir, sizeof(f->dir), "/tmp/sb-amqp-test.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	char json[1024], err[256];
 	/* port 1 on loopback: connection refused at once */
 	snprintf(json, sizeof(json),
-		 "{\"type\": \"amqp\", \"url\": \"amqp://guest:guest@127.0.0.1:1/\", "
+		 "{\"type\": \"amqp\", %s, "
 		 "\"spool_dir\": \"%s\", \"connect_timeout\": \"200ms\", "
 		 "\"breaker\": {\"failures\": 1, \"cooldown\": \"1h\"}, "
 		 "\"shutdown_grace\": \"100ms\" %s}",
-		 f->dir, extra);
+		 where, f->dir, extra);
 	assert_int_equal(parse(f, json, err, sizeof(err)), 0);
 	snprintf(f->ri.run, sizeof(f->ri.run), "0123456789abcdef0123456789abcdef");
 	snprintf(f->ri.host, sizeof(f->ri.host), "testhost");
@@ -175,6 +175,11 @@ static void setup_sink(struct fx *f, const char *extra)
 				.nshards = (unsigned)f->common.workers};
 	sb_evb_init(&f->evb);
 	assert_int_equal(sb_sink_amqp.open(&f->s), 0);
+}
+
+static void setup_sink(struct fx *f, const char *extra)
+{
+	setup_sink_at(f, "\"url\": \"amqp://guest:guest@127.0.0.1:1/\"", extra);
 }
 
 static void close_sink(struct fx *f) { sb_sink_amqp.close(&f->s); }
@@ -271,6 +276,34 @@ static void test_config_rejects_a_segment_larger_than_half_the_bound(void **stat
 	snprintf(f->dir, sizeof(f->dir), "/tmp/sb-amqp-none");
 }
 
+static void test_config_refuses_url_and_urls_together(void **state)
+{
+	struct fx *f = *state;
+	char err[256];
+	f->dir[0] = 0;
+	assert_int_equal(parse(f,
+			       "{\"type\":\"amqp\", \"url\": \"amqp://a/\", "
+			       "\"urls\": [\"amqp://b/\", \"amqp://c/\"]}",
+			       err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "url and urls"));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/sb-amqp-none");
+}
+
+static void test_config_names_the_urls_element_that_is_no_amqp_url(void **state)
+{
+	struct fx *f = *state;
+	char err[256];
+	f->dir[0] = 0;
+	assert_int_equal(parse(f,
+			       "{\"type\":\"amqp\", "
+			       "\"urls\": [\"amqp://b/\", \"http://c/\"]}",
+			       err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "urls[1]"));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/sb-amqp-none");
+}
+
 static void test_disk_buffer_spools_before_accepting(void **state)
 {
 	struct fx *f = *state;
@@ -322,6 +355,56 @@ test_unreachable_broker_opens_the_breaker_and_memory_events_go_to_the_spool(void
 	assert_int_not_equal(sb_sink_amqp.health(&f->s), 0);
 }
 
+/* The value of the sample name{endpoint=ep} (and worker, if given). */
+static double endpoint_sample(struct fx *f, const char *name, const char *ep, const char *worker)
+{
+	struct sb_evb b;
+	sb_evb_init(&b);
+	sb_evb_begin(&b, "agent", "metrics");
+	sb_sink_amqp.telemetry(&f->s, &b);
+	struct sb_event *ev = sb_evb_finish(&b);
+	assert_non_null(ev);
+	double v = -1;
+	for (uint32_t i = 0; i < ev->nsamples; i++) {
+		const struct sb_sample *s = &ev->samples[i];
+		const char *e = sb_sample_label(s, "endpoint");
+		const char *w = sb_sample_label(s, "worker");
+		if (!strcmp(s->name, name) && (!ep || (e && !strcmp(e, ep))) &&
+		    (!worker || (w && !strcmp(w, worker))))
+			v = s->value;
+	}
+	sb_event_unref(ev);
+	sb_evb_free(&b);
+	return v;
+}
+
+/* Nothing listens on either node: one round tried both, each counts a
+ * failure, no worker is on any, and only then did the breaker open. */
+static void test_a_round_over_unreachable_nodes_counts_each_and_opens_the_breaker(void **state)
+{
+	struct fx *f = *state;
+	setup_sink_at(f,
+		      "\"urls\": [\"amqp://guest:guest@127.0.0.1:1/\", "
+		      "\"amqp://guest:guest@127.0.0.1:2/\"]",
+		      "");
+	write_events(f, 3);
+	struct acct a;
+	for (int i = 0; i < 500; i++) {
+		a = telemetry(f);
+		if (a.breaker == 2)
+			break;
+		usleep(10000);
+	}
+	assert_true(a.breaker == 2);
+	assert_true(
+	    endpoint_sample(f, "sensorbus_amqp_endpoint_failures_total", "127.0.0.1:1", NULL) == 1);
+	assert_true(
+	    endpoint_sample(f, "sensorbus_amqp_endpoint_failures_total", "127.0.0.1:2", NULL) == 1);
+	assert_true(endpoint_sample(f, "sensorbus_amqp_endpoint", "127.0.0.1:1", "0") == 0);
+	assert_true(endpoint_sample(f, "sensorbus_amqp_endpoint", "127.0.0.1:2", "0") == 0);
+	assert_true(endpoint_sample(f, "sensorbus_amqp_failovers_total", NULL, NULL) == 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -334,9 +417,12 @@ int main(void)
 	    cmocka_unit_test(test_routing_key_template_rejects_unknown_placeholders),
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	    T(test_config_rejects_a_segment_larger_than_half_the_bound),
+	    T(test_config_refuses_url_and_urls_together),
+	    T(test_config_names_the_urls_element_that_is_no_amqp_url),
 	    T(test_disk_buffer_spools_before_accepting),
 	    T(test_spool_survives_a_restart_and_counts_as_received),
 	    T(test_unreachable_broker_opens_the_breaker_and_memory_events_go_to_the_spool),
+	    T(test_a_round_over_unreachable_nodes_counts_each_and_opens_the_breaker),
 #undef T
 	};
 	return cmocka_run_group_tests_name("amqp", tests, NULL, NULL);

@@ -381,7 +381,9 @@ static void test_sink_descriptions_name_type_and_target(void **state)
 	assert_int_equal(load(&c, "{\"sinks\":[{\"type\":\"file\",\"path\":\"/tmp/e.jsonl\"},"
 				  "{\"type\":\"stdout\"},{\"type\":\"prom\",\"listen\":"
 				  "\"127.0.0.1:9999\"},{\"type\":\"amqp\",\"name\":\"bus\",\"url\":"
-				  "\"amqp://u:pw@broker:5672/\",\"spool_dir\":\"/tmp/sp\"}]}"),
+				  "\"amqp://u:pw@broker:5672/\",\"spool_dir\":\"/tmp/sp\"},"
+				  "{\"type\":\"amqp\",\"urls\":[\"amqp://u:pw@mq-1:5672/\","
+				  "\"amqp://mq-2:5672/\"],\"spool_dir\":\"/tmp/sp2\"}]}"),
 			 0);
 	char out[256];
 	sb_config_sink_describe(&c.sinks[0], out, sizeof(out));
@@ -392,6 +394,9 @@ static void test_sink_descriptions_name_type_and_target(void **state)
 	assert_string_equal(out, "prom 127.0.0.1:9999");
 	sb_config_sink_describe(&c.sinks[3], out, sizeof(out));
 	assert_string_equal(out, "bus (amqp amqp://broker:5672/)");
+	/* a cluster: its first node names it */
+	sb_config_sink_describe(&c.sinks[4], out, sizeof(out));
+	assert_string_equal(out, "amqp2 (amqp amqp://mq-1:5672/)");
 	sb_config_free(&c);
 }
 

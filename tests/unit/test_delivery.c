@@ -46,8 +46,9 @@ struct fake {
 	uint64_t wire[8192];
 	char wire_id[64][128];
 	size_t nwire;
-	bool auto_answer; /* poll answers all in flight as answer[] says */
-	int poll_error;	  /* the next poll breaks the link with it */
+	bool auto_answer;   /* poll answers all in flight as answer[] says */
+	int poll_error;	    /* the next poll breaks the link with it */
+	unsigned endpoints; /* what a connect round tries: 0 or 1, one */
 };
 static struct fake fk;
 
@@ -208,6 +209,12 @@ static const struct sb_transport_ops fake_transport = {
     .publish = f_publish,
 };
 
+static unsigned f_endpoints(void *tp)
+{
+	(void)tp;
+	return fk.endpoints;
+}
+
 static const struct sb_transport_ops pipe_transport = {
     .name = "fake",
     .init = f_init,
@@ -218,6 +225,7 @@ static const struct sb_transport_ops pipe_transport = {
     .publish = f_publish,
     .send = p_send,
     .poll = p_poll,
+    .endpoints = f_endpoints,
 };
 
 static const struct sb_sink_ops fake_sink = {
@@ -267,9 +275,12 @@ static void open_sink(struct fx *f, const char *extra)
 	char json[1024], err[256];
 	snprintf(json, sizeof(json),
 		 "{\"spool_dir\": \"%s\", "
-		 "\"retry\": {\"base\": \"100ms\", \"max_delay\": \"1s\"}, "
-		 "\"breaker\": {\"failures\": 2, \"cooldown\": \"10s\"} %s}",
-		 f->dir, extra);
+		 "\"retry\": {\"base\": \"100ms\", \"max_delay\": \"1s\"} %s %s}",
+		 f->dir,
+		 strstr(extra, "\"breaker\"")
+		     ? ""
+		     : ", \"breaker\": {\"failures\": 2, \"cooldown\": \"10s\"}",
+		 extra);
 	cJSON *o = cJSON_Parse(json);
 	assert_non_null(o);
 	const struct sb_cfg_key *tables[2] = {sb_sink_common_keys, sb_delivery_keys};
@@ -758,6 +769,66 @@ static void test_pipelining_connection_loss_resends_what_was_in_flight_with_its_
 	assert_int_equal(fk.nsent, 8);
 }
 
+/* Several endpoints (a cluster): a lost link is sent again at once on the
+ * next one, and is no breaker failure; the breaker counts rounds. */
+static void test_a_lost_link_of_several_endpoints_fails_over_at_once(void **state)
+{
+	struct fx *f = *state;
+	open_sink(f, ", \"window\": 8, \"breaker\": {\"failures\": 1, \"cooldown\": \"10s\"}");
+	fk.endpoints = 3;
+	write_events(f, 8);
+	sb_delivery_step(&f->s, 0);
+	p_outcome(2, true, 'a');
+	fk.poll_error = -ECONNRESET;
+	int64_t lost_at = now_ns;
+	sb_delivery_step(&f->s, 0);
+	assert_int_equal(fk.closes, 1);
+	fk.auto_answer = true;
+	/* no backoff: steps at the same time connect again and resend */
+	for (int i = 0; i < 6 && stats(f).delivered < 8; i++)
+		assert_true(sb_delivery_step(&f->s, 0) <= lost_at);
+	assert_int_equal(fk.connects, 2);
+	struct sb_delivery_stats st = stats(f);
+	assert_true(st.delivered == 8);
+	assert_int_equal(st.breaker_state, SB_BREAKER_CLOSED);
+	for (size_t i = 8; i < 14; i++)
+		assert_string_equal(fk.wire_id[i], fk.wire_id[i - 6]);
+}
+
+/* Only once per delivery: links that are taken and dropped, again and
+ * again, are failures like any other. */
+static void test_links_lost_again_without_a_delivery_count_toward_the_breaker(void **state)
+{
+	struct fx *f = *state;
+	open_sink(f, ", \"window\": 8, \"breaker\": {\"failures\": 1, \"cooldown\": \"10s\"}");
+	fk.endpoints = 3;
+	write_events(f, 8);
+	sb_delivery_step(&f->s, 0);
+	fk.poll_error = -ECONNRESET;
+	for (int i = 0; i < 4 && fk.connects < 2; i++)
+		sb_delivery_step(&f->s, 0); /* lost, failed over, sent again */
+	assert_int_equal(fk.connects, 2);
+	fk.poll_error = -ECONNRESET;
+	for (int i = 0; i < 4; i++) /* lost again, nothing delivered in between */
+		sb_delivery_step(&f->s, 0);
+	struct sb_delivery_stats st = stats(f);
+	assert_int_equal(st.breaker_state, SB_BREAKER_OPEN);
+	assert_true(st.delivered == 0);
+}
+
+/* One endpoint: a lost link is a failure, as it always was. */
+static void test_a_lost_link_of_one_endpoint_is_a_breaker_failure(void **state)
+{
+	struct fx *f = *state;
+	open_sink(f, ", \"window\": 8, \"breaker\": {\"failures\": 1, \"cooldown\": \"10s\"}");
+	write_events(f, 8);
+	sb_delivery_step(&f->s, 0);
+	fk.poll_error = -ECONNRESET;
+	sb_delivery_step(&f->s, 0);
+	sb_delivery_step(&f->s, 0);
+	assert_int_equal(stats(f).breaker_state, SB_BREAKER_OPEN);
+}
+
 /* Outcomes overdue past confirm_timeout break the link, like a loss. */
 static void test_pipelining_overdue_confirms_break_the_link(void **state)
 {
@@ -860,6 +931,9 @@ int main(void)
 	    P(test_pipelining_a_multiple_ack_frees_room_for_all_it_confirms),
 	    P(test_pipelining_a_nack_in_the_middle_is_sent_again_alone_after_a_backoff),
 	    P(test_pipelining_connection_loss_resends_what_was_in_flight_with_its_ids),
+	    P(test_a_lost_link_of_several_endpoints_fails_over_at_once),
+	    P(test_links_lost_again_without_a_delivery_count_toward_the_breaker),
+	    P(test_a_lost_link_of_one_endpoint_is_a_breaker_failure),
 	    P(test_pipelining_overdue_confirms_break_the_link),
 	    cmocka_unit_test(test_record_round_trips_the_identity_and_names_its_codec),
 	    cmocka_unit_test(test_version_1_records_keep_their_routing_key_and_id),
