@@ -125,7 +125,13 @@ void sb_evb_samplen(struct sb_evb *b, const char *name, size_t namelen, enum sb_
 	if (GROW(b, samples, nsamples, capsamples))
 		return;
 	struct sb_evb_sample *s = &b->samples[b->nsamples];
-	s->name = put_str(b, name, namelen);
+	/* a family's series come one after another: its name stored once */
+	const struct sb_evb_sample *prev = b->nsamples ? s - 1 : NULL;
+	if (prev && strlen(b->str.data + prev->name) == namelen &&
+	    !memcmp(b->str.data + prev->name, name, namelen))
+		s->name = prev->name;
+	else
+		s->name = put_str(b, name, namelen);
 	s->help = SIZE_MAX;
 	s->label0 = b->nlabels;
 	s->nlabels = 0;

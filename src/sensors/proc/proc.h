@@ -480,6 +480,23 @@ static inline void sb_proc_pm_set(struct sb_proc_pm *p, enum sb_proc_pm_id m, do
 /* Its samples, labelled pid, comm and (matched by a configured name) name. */
 void sb_proc_metrics_emit(struct sb_evb *b, const struct sb_proc_pm *v, const char *pid,
 			  const char *comm, const char *name);
+/* Many processes' samples, metric by metric (a family's series together:
+ * its name and HELP stored once in the event, as a scrape shows them):
+ * add each process, then emit and reset. name NULL or a string that lives
+ * until emit. */
+struct sb_proc_pm_batch {
+	struct sb_proc_pm_row {
+		struct sb_proc_pm v;
+		char pid[12];
+		char comm[16];
+		const char *name;
+	} * rows;
+	size_t n, cap;
+};
+int sb_proc_pm_batch_add(struct sb_proc_pm_batch *t, const struct sb_proc_pm *v, uint32_t pid,
+			 const char *comm, const char *name);
+void sb_proc_pm_batch_emit(struct sb_proc_pm_batch *t, struct sb_evb *b);
+void sb_proc_pm_batch_free(struct sb_proc_pm_batch *t);
 
 /* ---- collectors ---- */
 

@@ -59,6 +59,7 @@ struct proc_bpfread {
 	size_t nsel, nnext, capsel, capnext;
 	uint32_t self;
 	uint32_t fill_logged;		   /* SB_TASK_NO_*: said once each */
+	struct sb_proc_pm_batch batch;	   /* the watched processes' samples */
 	struct sb_proc_stat_info statinfo; /* the boot time, as of the walk's start */
 	struct sb_ratelimit rl;
 };
@@ -170,9 +171,9 @@ static void task_samples(struct proc_state *st, struct proc_bpfread *r, struct s
 	if (!(t->missing & SB_TASK_NO_FDS))
 		sb_proc_pm_set(&v, SB_PM_FDS, (double)t->open_fds);
 	sb_proc_pm_set(&v, SB_PM_MAXFDS, (double)t->fd_limit);
-	char pid[16];
-	snprintf(pid, sizeof(pid), "%u", t->pid);
-	sb_proc_metrics_emit(b, &v, pid, t->comm, match >= 0 ? st->cfg->processes.v[match] : NULL);
+	if (sb_proc_pm_batch_add(&r->batch, &v, t->pid, t->comm,
+				 match >= 0 ? st->cfg->processes.v[match] : NULL))
+		st->errors++;
 }
 
 /* The watched processes of a finished walk: by name, then by pid (a
@@ -187,7 +188,7 @@ static void watched_samples(struct proc_state *st, struct proc_bpfread *r, struc
 		for (size_t i = 0; i < r->nsel && n < c->max_processes; i++) {
 			if (r->sel[i].match < 0)
 				continue;
-			task_samples(st, r, &f->tasks[i], r->sel[i].match, b);
+			task_samples(st, r, &f->tasks[i], r->sel[i].match);
 			n++;
 		}
 	}
@@ -203,9 +204,10 @@ static void watched_samples(struct proc_state *st, struct proc_bpfread *r, struc
 			if (k < r->nsel && r->sel[k].match >= 0)
 				continue;
 		}
-		task_samples(st, r, t, BY_PID, b);
+		task_samples(st, r, t, BY_PID);
 		n++;
 	}
+	sb_proc_pm_batch_emit(&r->batch, b);
 }
 
 static void walk_done(struct proc_state *st, struct proc_bpfread *r)
@@ -363,6 +365,7 @@ void sb_proc_bpfread_free(struct proc_state *st)
 	sb_procfs_walk_close(r->pw);
 	free(r->sel);
 	free(r->next);
+	sb_proc_pm_batch_free(&r->batch);
 	free(r);
 	st->bpfread = NULL;
 }
