@@ -635,7 +635,10 @@ void sb_proc_bpfread_free(struct proc_state *st);
 
 /* Every process from procfs, a bounded number per step (procs_procfs.c). */
 struct sb_procfs_walk;
-int sb_procfs_walk_open(struct sb_procfs_walk **out, const char *procfs, double hz, double page);
+/* cgroot: where cgroup v2 is mounted, to read each process's cgroup id
+ * (/proc/PID/cgroup, then its directory's inode); NULL: not read. */
+int sb_procfs_walk_open(struct sb_procfs_walk **out, const char *procfs, double hz, double page,
+			const char *cgroot);
 int sb_procfs_walk_begin(struct sb_procfs_walk *w);
 int sb_procfs_walk_step(struct sb_procfs_walk *w, size_t max_procs);
 struct sb_taskfold *sb_procfs_walk_fold(struct sb_procfs_walk *w);
@@ -646,6 +649,9 @@ void sb_procfs_walk_close(struct sb_procfs_walk *w);
 
 /* Groups (groups.c): every process of a walk counted into its group. */
 int sb_proc_groups_init(struct proc_state *st);
+/* Grouping by cgroup: where cgroup v2 is mounted (from /proc/self/mounts);
+ * else NULL. */
+const char *sb_proc_groups_cgroot(const struct proc_state *st);
 void sb_proc_groups_collect(struct proc_state *st, struct sb_taskfold *f, struct sb_evb *b);
 void sb_proc_groups_free(struct proc_state *st);
 

@@ -143,7 +143,7 @@ static void fill_missing(struct proc_state *st, struct proc_bpfread *r, struct s
 }
 
 static void task_samples(struct proc_state *st, struct proc_bpfread *r, struct sb_task *t,
-			 int match, struct sb_evb *b)
+			 int match)
 {
 	const struct sb_proc_env *env = &st->env;
 	struct sb_proc_pm v = {0};
@@ -331,7 +331,7 @@ int sb_proc_walk_init(struct proc_state *st, bool bpf, char *why, size_t whylen)
 		snprintf(why, whylen, "procfs is %s, not this host's /proc", st->cfg->procfs);
 		e = -ENOTSUP;
 	} else if ((e = sb_procfs_walk_open(&r->pw, st->cfg->procfs, st->env.user_hz,
-					    st->env.page_size))) {
+					    st->env.page_size, sb_proc_groups_cgroot(st)))) {
 		snprintf(why, whylen, "cannot open %s: %s", st->cfg->procfs, strerror(-e));
 	} else if (bpf) {
 		e = sb_taskiter_open(&r->ti, why, whylen);
