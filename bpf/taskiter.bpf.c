@@ -220,10 +220,19 @@ int task_iter(struct bpf_iter__task *ctx)
 
 /* ---- task_walk ---- */
 
-extern int bpf_iter_task_new(struct bpf_iter_task *it, struct task_struct *task,
+/* The open-coded task iterator, declared here: the vmlinux.h of a kernel
+ * before 6.7 (arm64's is Debian's 6.1) has neither its state nor its
+ * flags. The verifier knows the state by the kernel's own prototypes. */
+struct bpf_iter_task___sb {
+	__u64 __opaque[3];
+} __attribute__((aligned(8)));
+#define SB_ITER_ALL_PROCS 0    /* BPF_TASK_ITER_ALL_PROCS */
+#define SB_ITER_PROC_THREADS 2 /* BPF_TASK_ITER_PROC_THREADS */
+
+extern int bpf_iter_task_new(struct bpf_iter_task___sb *it, struct task_struct *task,
 			     unsigned int flags) __ksym __weak;
-extern struct task_struct *bpf_iter_task_next(struct bpf_iter_task *it) __ksym __weak;
-extern void bpf_iter_task_destroy(struct bpf_iter_task *it) __ksym __weak;
+extern struct task_struct *bpf_iter_task_next(struct bpf_iter_task___sb *it) __ksym __weak;
+extern void bpf_iter_task_destroy(struct bpf_iter_task___sb *it) __ksym __weak;
 extern struct task_struct *bpf_task_acquire(struct task_struct *p) __ksym __weak;
 extern void bpf_task_release(struct task_struct *p) __ksym __weak;
 
@@ -354,9 +363,9 @@ static __always_inline void walk_one(struct task_struct *p, struct sb_task_rec *
 		 * under RCU as the walk gives: a reference, for these alone */
 		struct task_struct *held = bpf_task_acquire(p);
 		if (held) {
-			struct bpf_iter_task th;
+			struct bpf_iter_task___sb th;
 			struct task_struct *t;
-			bpf_iter_task_new(&th, held, BPF_TASK_ITER_PROC_THREADS);
+			bpf_iter_task_new(&th, held, SB_ITER_PROC_THREADS);
 			while ((t = bpf_iter_task_next(&th)))
 				thread_counts(t, r);
 			bpf_iter_task_destroy(&th);
@@ -369,7 +378,7 @@ static __always_inline void walk_one(struct task_struct *p, struct sb_task_rec *
 SEC("iter/task")
 int task_walk(struct bpf_iter__task *ctx)
 {
-	struct bpf_iter_task it;
+	struct bpf_iter_task___sb it;
 	struct task_struct *p;
 	__u32 zero = 0;
 	struct sb_task_walk_hdr h = {0};
@@ -392,7 +401,7 @@ int task_walk(struct bpf_iter__task *ctx)
 	sc->n = sc->nfull = sc->nsame = 0;
 	sc->skip = skip;
 	sc->j = ws->j;
-	bpf_iter_task_new(&it, NULL, BPF_TASK_ITER_ALL_PROCS);
+	bpf_iter_task_new(&it, NULL, SB_ITER_ALL_PROCS);
 	while ((p = bpf_iter_task_next(&it))) {
 		if (!p->tgid)
 			continue; /* the idle task the list starts at */
