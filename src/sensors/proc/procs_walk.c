@@ -20,6 +20,7 @@
 #include "proc.h"
 #include "sb_log.h"
 #include "sb_loop.h"
+#include "sb_procsel.h"
 #include "sb_taskiter.h"
 
 /* A walk's source, as a row: the task iterator or procfs. */
@@ -64,30 +65,12 @@ struct proc_bpfread {
 	struct sb_ratelimit rl;
 };
 
-static int argv0_match(struct proc_state *st, struct proc_bpfread *r, const struct sb_task *t)
+static int name_match(struct proc_state *st, struct proc_bpfread *r, const struct sb_task *t)
 {
 	const struct sb_strlist *names = &st->cfg->processes;
-	for (size_t i = 0; i < names->n; i++)
-		if (!strncmp(names->v[i], t->comm, SB_COMM_LEN - 1) &&
-		    strlen(names->v[i]) == strlen(t->comm))
-			return (int)i;
-	if (t->kthread)
-		return NO_MATCH; /* no argv */
-	char path[32], buf[4096];
-	snprintf(path, sizeof(path), "%u/cmdline", t->pid);
-	int fd = openat(r->procfs, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return NO_MATCH;
-	ssize_t n = read(fd, buf, sizeof(buf));
-	close(fd);
-	if (n <= 0)
-		return NO_MATCH;
-	const char *base;
-	size_t bl = sb_proc_argv0_base(buf, (size_t)n, &base);
-	for (size_t i = 0; i < names->n; i++)
-		if (strlen(names->v[i]) == bl && !memcmp(names->v[i], base, bl))
-			return (int)i;
-	return NO_MATCH;
+	int i = sb_procsel_match((const char *const *)names->v, names->n, t->comm, r->procfs,
+				 t->pid, t->kthread);
+	return i < 0 ? NO_MATCH : i;
 }
 
 /* The match of every process of the walk, merged with last round's (both
@@ -110,7 +93,7 @@ static int select_names(struct proc_state *st, struct proc_bpfread *r, const str
 		s->pid = t->pid;
 		s->start_ns = t->start_ns;
 		memcpy(s->comm, t->comm, SB_COMM_LEN);
-		s->match = argv0_match(st, r, t);
+		s->match = name_match(st, r, t);
 	}
 	r->nnext = f->n;
 	struct sel *tmp = r->sel;
