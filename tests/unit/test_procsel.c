@@ -52,8 +52,10 @@ static int setup(void **state)
 	snprintf(t.dir, sizeof(t.dir), "/tmp/sensorbus-test.procsel.XXXXXX");
 	if (!mkdtemp(t.dir))
 		return -1;
-	cmdline(&t, 10, "/opt/algorand/bin/algod\0-d\0/var/lib/algorand", 46);
-	cmdline(&t, 11, "postgres: checkpointer   ", 25);
+	static const char algod[] = "/opt/algorand/bin/algod\0-d\0/var/lib/algorand";
+	static const char postgres[] = "postgres: checkpointer   ";
+	cmdline(&t, 10, algod, sizeof(algod));
+	cmdline(&t, 11, postgres, sizeof(postgres) - 1);
 	t.fd = open(t.dir, O_RDONLY | O_DIRECTORY);
 	*state = &t;
 	return t.fd < 0 ? -1 : 0;
