@@ -55,6 +55,7 @@ struct proc_bpfread {
 	int efd;
 	int procfs; /* dirfd: cmdline for matching by argv[0], fields the kernel lacks */
 	bool busy;
+	bool want_init; /* pid 1, when the walk lacks it, from procfs */
 	uint64_t started, skipped;
 	struct sel *sel, *next;
 	size_t nsel, nnext, capsel, capnext;
@@ -264,13 +265,16 @@ void sb_proc_bpfread_collect(struct proc_state *st)
 
 static int iter_begin(struct proc_bpfread *r) { return sb_taskiter_begin(r->ti); }
 static int iter_step(struct proc_bpfread *r) { return sb_taskiter_step(r->ti, WALK_STEP_BYTES); }
-/* The task iterator does not visit pid 1 on some kernels (6.18 here: the
- * walk starts after it); it is read from procfs, when the walk lacks it. */
+/* A kernel may hide pid 1 from BPF (this VM's: neither walk, nor a link
+ * filtered on pid 1, finds it; a stock kernel's walk starts with it): then
+ * it is read from procfs, when something may want it (groups, names, or
+ * pid 1 itself in pids). */
 static struct sb_taskfold *iter_fold(struct proc_bpfread *r)
 {
 	struct sb_taskfold *f = (struct sb_taskfold *)sb_taskiter_fold(r->ti);
 	struct sb_task init;
-	if ((f->n && f->tasks[0].pid == 1) || !sb_procfs_walk_one(r->pw, 1, &init) ||
+	if (!r->want_init || (f->n && f->tasks[0].pid == 1) ||
+	    !sb_procfs_walk_one(r->pw, 1, &init) ||
 	    sb_grow((void **)&f->tasks, &f->cap, f->n + 1, sizeof(*f->tasks)))
 		return f;
 	memmove(f->tasks + 1, f->tasks, f->n * sizeof(*f->tasks));
@@ -302,6 +306,9 @@ int sb_proc_walk_init(struct proc_state *st, bool bpf, char *why, size_t whylen)
 	r->self = (uint32_t)getpid();
 	r->rl.interval_ns = 300 * SB_NSEC_PER_SEC;
 	r->src = bpf ? &src_iter : &src_procfs;
+	r->want_init = st->groups || st->cfg->processes.n;
+	for (size_t i = 0; i < st->cfg->pids.n; i++)
+		r->want_init |= !strcmp(st->cfg->pids.v[i], "1");
 	st->bpfread = r;
 	int e = 0;
 	if (!st->sensor) {
