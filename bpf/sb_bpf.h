@@ -142,8 +142,41 @@ struct sb_task_ctx {
 #define SB_TASK_NO_RSS 0x10u   /* no known rss_stat layout: read statm */
 #define SB_TASK_NO_FDS 0x20u   /* fd table larger than the program counts: read fd/ */
 #define SB_TASK_NO_FILES 0x40u /* no files table (exiting): open_fds 0 */
+#define SB_TASK_FOLDED 0x80u   /* task_walk's: the process's threads already summed */
 /* Bitmap words of the open fd table the iterator counts (64 fds each). */
 #define SB_TASK_FD_WORDS 256
+/* Records task_walk writes per run (its mmapped array): a host with fewer
+ * processes is read in one run of a few milliseconds. */
+#define SB_TASK_CHUNK 8192
+/* Processes whose last view task_walk keeps (40 bytes each, twice), to
+ * read in part those that did not run since: beyond, each is read whole. */
+#define SB_TASK_SEEN 16384
+/* What one run of task_walk writes through the seq file: how many records
+ * it put in the array, and whether the process list goes on. */
+struct sb_task_walk_hdr {
+	__u32 count; /* in task_recs */
+	__u32 same;  /* in task_same */
+	__u32 more;
+	__u32 pad;
+};
+/* task_walk's record of a process that has not run since the last walk:
+ * its counters, identity and fds are those of that walk's record; what
+ * others can change meanwhile is here. One cache line, where a whole
+ * record is four. */
+struct sb_task_same {
+	__u32 pid;
+	__u32 state;
+	__s32 nice;
+	__u32 flags; /* SB_TASK_NO_MM, SB_TASK_NO_RSS */
+	__u64 nofile;
+	__u64 rss[4]; /* SB_RSS_MAX */
+	__u64 total_vm;
+};
+/* task_walk's globals, written by the agent before each run. */
+struct sb_task_walk_ctl {
+	__u32 skip; /* processes of the list read by this walk's earlier runs */
+	__u32 gen;  /* this walk's number: the last one the agent holds whole + 1 */
+};
 /* mm rss counters, the kernel's NR_MM_COUNTERS order. */
 enum { SB_RSS_FILE, SB_RSS_ANON, SB_RSS_SWAP, SB_RSS_SHMEM, SB_RSS_MAX };
 

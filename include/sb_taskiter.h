@@ -52,13 +52,30 @@ struct sb_taskfold {
 	struct sb_task_thread *pend;
 	size_t npend, cappend;
 	bool sorted;
+	bool unsplit; /* a process whose threads come apart: CPU split at finish */
 	uint64_t bad; /* records of another size, or threads whose leader was not seen */
+	/* The last finished walk, for the processes that did not run since
+	 * (struct sb_task_same); cur: where the last one was found. */
+	struct sb_task *prev;
+	size_t nprev, capprev, cur;
+	size_t nsame; /* processes this walk took from prev */
+	/* finish's sort: keys (pid, index), then the tasks gathered in order */
+	uint64_t *keys;
+	struct sb_task *spare;
+	size_t capkeys, capspare;
+	bool finished;	  /* tasks is a whole walk (reset keeps it as prev) */
+	bool same_missed; /* a process said unchanged that prev lacks: the
+			   * next walk must read every process in full */
 };
 
+/* Starts a walk; the last one, if finished, becomes prev. */
 void sb_taskfold_reset(struct sb_taskfold *f);
 /* Takes the whole records in buf[0..len) (len a multiple of the record
  * size: the reader keeps a partial tail). -ENOMEM on failure. */
 int sb_taskfold_add(struct sb_taskfold *f, const void *buf, size_t len);
+/* Takes n processes that did not run since the last finished walk (prev),
+ * with the fields that may have changed anyway. -ENOMEM on failure. */
+int sb_taskfold_add_same(struct sb_taskfold *f, const struct sb_task_same *s, size_t n);
 /* Folds the threads into their processes; tasks are then sorted by pid. */
 void sb_taskfold_finish(struct sb_taskfold *f);
 void sb_taskfold_free(struct sb_taskfold *f);

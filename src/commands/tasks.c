@@ -1,10 +1,13 @@
-/* `sensorbus tasks`: one walk of the BPF task iterator, every process as
- * one tab-separated line (a header first) with the values the agent reads
- * for it. For operators checking what the iterator sees, and for
+/* `sensorbus tasks [--walks N]`: N walks (default 1) of the BPF task
+ * iterator, every process of the last one as one tab-separated line (a
+ * header first) with the values the agent reads for it; on stderr, how many
+ * of them had not run since the walk before (read in part, the rest kept).
+ * For operators checking what the iterator sees, and for
  * tests/e2e/35-task-iterator.sh, which holds it against /proc. Exit 0, 1
  * when the iterator cannot run (the reason on stderr), 2 on usage. */
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -13,9 +16,12 @@
 
 int sb_tasks_main(int argc, char **argv)
 {
-	(void)argv;
-	if (argc > 1) {
-		fprintf(stderr, "usage: sensorbus tasks\n");
+	long walks = 1;
+	char *end = NULL;
+	if (argc == 3 && !strcmp(argv[1], "--walks"))
+		walks = strtol(argv[2], &end, 10);
+	if ((argc != 1 && argc != 3) || (end && (*end || walks < 1 || walks > 1000))) {
+		fprintf(stderr, "usage: sensorbus tasks [--walks N]\n");
 		return 2;
 	}
 	struct sb_taskiter *ti;
@@ -25,15 +31,19 @@ int sb_tasks_main(int argc, char **argv)
 		fprintf(stderr, "sensorbus tasks: the task iterator cannot run: %s\n", why);
 		return 1;
 	}
-	r = sb_taskiter_begin(ti);
-	while (r == 0 && (r = sb_taskiter_step(ti, 1u << 20)) > 0)
-		r = 0;
+	for (long w = 0; w < walks && r == 0; w++) {
+		r = sb_taskiter_begin(ti);
+		while (r == 0 && (r = sb_taskiter_step(ti, 1u << 20)) > 0)
+			r = 0;
+	}
 	if (r < 0) {
 		fprintf(stderr, "sensorbus tasks: reading the task iterator: %s\n", strerror(-r));
 		sb_taskiter_close(ti);
 		return 1;
 	}
 	const struct sb_taskfold *f = sb_taskiter_fold(ti);
+	fprintf(stderr, "sensorbus tasks: %zu processes, %zu unchanged since the walk before\n",
+		f->n, f->nsame);
 	int procfs = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	for (size_t i = 0; procfs >= 0 && i < f->n; i++) {
 		uint32_t failed;

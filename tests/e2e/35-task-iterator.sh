@@ -1,6 +1,9 @@
-# The BPF task iterator against /proc: `sensorbus tasks` (one walk, every
-# process folded from its threads) between two reads of
-# /proc/PID/{stat,status,io,statm,limits,fd,task/*/status}:
+# The BPF task iterator against /proc: `sensorbus tasks` (every process
+# folded from its threads) between two reads of
+# /proc/PID/{stat,status,io,statm,limits,fd,task/*/status}, for each of its
+# programs: task_walk (Linux 6.7+) in one walk, and in a second walk where
+# the processes that did not run since the first are read in part (most of
+# them: the agent's usual round), and task_iter (SENSORBUS_BPF_MODE=no-walk):
 #  - counters (CPU, faults, I/O) lie between the two reads (CPU within a
 #    tick), gauges (threads, RSS, size, fds, state) equal one of them, and
 #    identity (ppid, uid, comm, nice, start time, fd limit) equals both,
@@ -25,6 +28,7 @@ done
 python3 - "$TMP/ready" <<'PY' &
 import os, sys, threading, time
 def reader():
+    time.sleep(0.01)  # blocks: a voluntary switch each, kept once it exits
     with open("/proc/self/stat", "rb") as f:
         f.read()
 ts = [threading.Thread(target=reader) for _ in range(30)]
@@ -40,9 +44,12 @@ track_pid $!
 wait_for 20 test -s "$TMP/ready" || fail "the threaded helper did not start"
 helper=$(cat "$TMP/ready")
 
-python3 - "$SB_BIN" "$helper" <<'PY' || fail "the iterator disagrees with /proc (above)"
+modes="no-walk"
+grep -qw bpf_iter_task_new /proc/kallsyms && modes="walk walk2 no-walk"
+for mode in $modes; do
+python3 - "$SB_BIN" "$helper" "$mode" <<'PY' || fail "$mode: the iterator disagrees with /proc (above)"
 import os, subprocess, sys
-sb, helper = sys.argv[1], int(sys.argv[2])
+sb, helper, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 HZ = os.sysconf("SC_CLK_TCK")
 NCPU = os.cpu_count()
 RSS_SLACK = 3 * NCPU * max(32, 2 * NCPU)  # file+anon+shmem, batch per CPU
@@ -97,12 +104,19 @@ def snap():
         out[pid] = s
     return out
 
+args = [sb, "tasks"] + (["--walks", "2"] if mode == "walk2" else [])
+env = dict(os.environ, SENSORBUS_BPF_MODE=mode) if mode == "no-walk" else None
 a = snap()
-res = subprocess.run([sb, "tasks"], capture_output=True, text=True)
+res = subprocess.run(args, capture_output=True, text=True, env=env)
 b = snap()
 if res.returncode:
     print(res.stderr, file=sys.stderr)
     sys.exit(1)
+# "N processes, M unchanged since the walk before"
+words = res.stderr.split()
+same = int(words[words.index("unchanged") - 1])
+if (mode == "walk2") != (same > 0) or (mode == "walk2" and same < len(a) // 2):
+    sys.exit(f"{mode}: {same} processes taken from the walk before: {res.stderr}")
 lines = res.stdout.splitlines()
 head = lines[0].split("\t")
 it = {}
@@ -158,8 +172,8 @@ for pid, v in it.items():
         bad.append((pid, v["comm"], why))
 for pid, comm, why in bad[:20]:
     print(f"pid {pid} ({comm}): " + "; ".join(why), file=sys.stderr)
-print(f"{checked - len(bad)} of {checked} processes agree with /proc "
-      f"({len(it)} from the iterator, {len(a)} in /proc)")
+print(f"{mode}: {checked - len(bad)} of {checked} processes agree with /proc "
+      f"({len(it)} from the iterator, {same} of them unchanged, {len(a)} in /proc)")
 if checked < 100 or (checked - len(bad)) < 0.99 * checked:
     sys.exit(1)
 h = it.get(helper)
@@ -174,6 +188,7 @@ if int(h["nvcsw"]) <= a[helper]["vol"]:
     sys.exit(f"helper: nvcsw {h['nvcsw']} does not count the exited threads "
              f"(live threads {a[helper]['vol']})")
 PY
+done
 command -v setpriv >/dev/null || skip "setpriv (util-linux) is needed for the unprivileged run"
 chmod 755 "$TMP"
 printf '{"sensors":{"proc":{"collectors":["processes"],"pids":["%s"]}}}' "$helper" >"$TMP/u.json"

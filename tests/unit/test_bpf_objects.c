@@ -113,19 +113,23 @@ static bool is_twin_of(const char *prog, unsigned tps)
 	return false;
 }
 
-/* An iterator row: one program, an iterator (SEC("iter/...")), and no
+/* An iterator row: iterators (SEC("iter/...")) only, one program, or two
+ * when it names its walk program (one is loaded, by the kernel), and no
  * ring buffer nor samples through the bpf sensor. */
 static void check_iter_row(const struct sb_bpf_obj *ob, struct bpf_object *obj)
 {
 	int n = 0;
+	bool walk = false;
 	struct bpf_program *prog;
 	bpf_object__for_each_program(prog, obj)
 	{
 		n++;
 		assert_int_equal(bpf_program__type(prog), BPF_PROG_TYPE_TRACING);
 		assert_int_equal(bpf_program__expected_attach_type(prog), BPF_TRACE_ITER);
+		walk |= ob->walk_prog && !strcmp(bpf_program__name(prog), ob->walk_prog);
 	}
-	assert_int_equal(n, 1);
+	assert_int_equal(n, ob->walk_prog ? 2 : 1);
+	assert_true(walk == (ob->walk_prog != NULL));
 	assert_null(ob->ring);
 	assert_null(ob->collect);
 }

@@ -154,6 +154,98 @@ static void test_state_letters_are_procs(void **state)
 	assert_int_equal(sb_task_state_letter(0x8001, 0), 'S'); /* TASK_FROZEN not reported */
 }
 
+/* task_walk's records: threads already summed (FOLDED), and processes that
+ * did not run since the last walk taken from it, with the fields others can
+ * change (state, nice, memory, fd limit) from their struct sb_task_same. */
+static void test_an_unchanged_process_keeps_the_last_walks_counts(void **state)
+{
+	(void)state;
+	struct sb_taskfold f = {0};
+	struct sb_task_rec r[2];
+	r[0] = leader(10, "db");
+	r[0].flags |= SB_TASK_FOLDED;
+	r[0].nr_threads = 4;
+	r[0].nvcsw = 70;
+	r[0].read_bytes = 4096;
+	r[0].open_fds = 9;
+	r[0].rss[SB_RSS_ANON] = 100;
+	r[1] = leader(20, "web");
+	r[1].min_flt = 5;
+	sb_taskfold_reset(&f);
+	assert_int_equal(sb_taskfold_add(&f, r, sizeof(r)), 0);
+	sb_taskfold_finish(&f);
+	assert_int_equal(f.nsame, 0);
+
+	sb_taskfold_reset(&f); /* the walk above becomes prev */
+	struct sb_task_same s = {.pid = 10, .nice = 5, .nofile = 4096, .total_vm = 500};
+	s.rss[SB_RSS_ANON] = 80; /* reclaimed while it slept */
+	s.rss[SB_RSS_SWAP] = 20;
+	struct sb_task_rec w = leader(20, "web");
+	w.min_flt = 6;
+	assert_int_equal(sb_taskfold_add(&f, &w, sizeof(w)), 0);
+	assert_int_equal(sb_taskfold_add_same(&f, &s, 1), 0);
+	sb_taskfold_finish(&f);
+	assert_int_equal(f.n, 2);
+	assert_int_equal(f.nsame, 1);
+	assert_false(f.same_missed);
+	const struct sb_task *a = sb_taskfold_find(&f, 10), *b = sb_taskfold_find(&f, 20);
+	assert_non_null(a);
+	assert_string_equal(a->comm, "db");
+	assert_int_equal(a->threads, 4);
+	assert_int_equal(a->nvcsw, 70);
+	assert_int_equal(a->read_bytes, 4096);
+	assert_int_equal(a->open_fds, 9);
+	assert_int_equal(a->nice, 5);
+	assert_int_equal(a->fd_limit, 4096);
+	assert_int_equal(a->rss_pages, 80);
+	assert_int_equal(a->swap_pages, 20);
+	assert_int_equal(a->vm_pages, 500);
+	assert_int_equal(b->min_flt, 6);
+	sb_taskfold_free(&f);
+}
+
+/* A process said unchanged that the agent does not hold (the last walk was
+ * not finished, or missed it) is counted, and says the next walk must read
+ * everything in full. */
+static void test_an_unchanged_process_not_held_asks_for_a_full_walk(void **state)
+{
+	(void)state;
+	struct sb_taskfold f = {0};
+	struct sb_task_same s = {.pid = 30};
+	sb_taskfold_reset(&f);
+	assert_int_equal(sb_taskfold_add_same(&f, &s, 1), 0);
+	sb_taskfold_finish(&f);
+	assert_int_equal(f.n, 0);
+	assert_int_equal(f.bad, 1);
+	assert_true(f.same_missed);
+	/* an unfinished walk never becomes prev */
+	struct sb_task_rec l = leader(30, "x");
+	sb_taskfold_reset(&f);
+	assert_int_equal(sb_taskfold_add(&f, &l, sizeof(l)), 0);
+	sb_taskfold_reset(&f); /* dropped before its end */
+	assert_int_equal(sb_taskfold_add_same(&f, &s, 1), 0);
+	assert_int_equal(f.n, 0);
+	sb_taskfold_free(&f);
+}
+
+/* Read in chunks, the process list may shift between two runs: a process
+ * read twice is kept once. */
+static void test_a_process_read_twice_is_kept_once(void **state)
+{
+	(void)state;
+	struct sb_taskfold f = {0};
+	struct sb_task_rec r[3] = {leader(7, "a"), leader(9, "b"), leader(7, "a")};
+	r[2].min_flt = 3;
+	sb_taskfold_reset(&f);
+	assert_int_equal(sb_taskfold_add(&f, r, sizeof(r)), 0);
+	sb_taskfold_finish(&f);
+	assert_int_equal(f.n, 2);
+	assert_int_equal(f.tasks[0].pid, 7);
+	assert_int_equal(f.tasks[0].min_flt, 3); /* the later read */
+	assert_int_equal(f.tasks[1].pid, 9);
+	sb_taskfold_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -163,6 +255,9 @@ int main(void)
 	    cmocka_unit_test(test_leaders_out_of_order_are_sorted_by_pid),
 	    cmocka_unit_test(test_rss_is_file_anon_and_shmem_swap_apart),
 	    cmocka_unit_test(test_state_letters_are_procs),
+	    cmocka_unit_test(test_an_unchanged_process_keeps_the_last_walks_counts),
+	    cmocka_unit_test(test_an_unchanged_process_not_held_asks_for_a_full_walk),
+	    cmocka_unit_test(test_a_process_read_twice_is_kept_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

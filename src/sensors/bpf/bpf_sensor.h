@@ -75,6 +75,8 @@ struct sb_bpf_probe {
 	unsigned tp_exists; /* SB_TP_BIT: the tracepoint exists (or cannot be told) */
 	bool sched_info;    /* task_struct has sched_info (CONFIG_SCHED_INFO) */
 	bool iter_task;	    /* the kernel's BTF has bpf_iter__task (task iterators, 5.8) */
+	bool iter_walk;	    /* and bpf_iter_task_new (open-coded task iterators, 6.7) */
+	bool force_no_walk; /* $SENSORBUS_BPF_MODE no-walk: for tests of the other path */
 	enum sb_bpf_attach force;
 	bool force_wakeup; /* time run-queue waits from wakeups even with sched_info */
 };
@@ -91,6 +93,9 @@ struct sb_bpf_plan {
 	/* The task iterator (SB_BPF_KIND_ITER) needs BTF and the privileges,
 	 * but neither ring buffers nor tracepoints: decided on its own. */
 	bool iter;
+	/* which of its programs: the process list walked by the program
+	 * itself (6.7+), else the kernel's walk over every thread */
+	bool iter_walk;
 	char iter_why[200]; /* !iter: the one line saying why */
 };
 

@@ -16,7 +16,8 @@ const struct sb_cfg_key sb_bpf_cfg_keys[] = {
      "true (the same, but failing to is an error), false",
      .choices = enabled_choices},
     {"watch", SB_CT_STRLIST, offsetof(struct sb_bpf_cfg, watch), NULL,
-     "processes to follow per process: names (matched on comm, at most 15 characters) or pids"},
+     "processes to follow per process: names (comm, on its 15 bytes, else argv[0] basename: "
+     "as the proc sensor's processes) or pids"},
     {"event_latency", SB_CT_DURATION, offsetof(struct sb_bpf_cfg, event_latency), "1s",
      "longest an exec, exit or fork event waits in the kernel's ring buffer before the agent "
      "takes it (each wakeup costs tens of microseconds in a VM)",

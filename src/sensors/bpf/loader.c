@@ -31,6 +31,7 @@ struct loader {
 	struct bpf_object *obj[SB_BPF_NOBJ];
 	struct bpf_link *links[SB_TP_MAX];
 	struct bpf_link *iter_links[SB_BPF_NOBJ];
+	pid_t agent;
 };
 
 /* What the loader does with an object, by its row's kind (objects.h). */
@@ -38,7 +39,8 @@ struct sb_bpf_kind_ops {
 	/* this load wants the object */
 	bool (*wanted)(const struct bpf_state *st, const struct sb_bpf_obj *ob);
 	/* between open and load: which of its programs load (NULL: all) */
-	void (*select)(const struct bpf_state *st, struct bpf_object *obj);
+	void (*select)(const struct bpf_state *st, const struct sb_bpf_obj *ob,
+		       struct bpf_object *obj);
 	/* after load: attaches its programs, keeping the links in ld */
 	void (*attach)(struct loader *ld, int o);
 };
@@ -55,8 +57,10 @@ static struct bpf_program *prog_of(struct bpf_object *obj, int tp, bool btf)
 }
 
 /* Tracepoint objects: the plan's mode picks one program of each pair. */
-static void select_tracepoints(const struct bpf_state *st, struct bpf_object *obj)
+static void select_tracepoints(const struct bpf_state *st, const struct sb_bpf_obj *ob,
+			       struct bpf_object *obj)
 {
+	(void)ob;
 	bool btf = st->plan.btf_mode;
 	struct bpf_program *prog;
 	bpf_object__for_each_program(prog, obj)
@@ -76,11 +80,12 @@ static void select_tracepoints(const struct bpf_state *st, struct bpf_object *ob
 /* What the plan decides for every object, between open and load: which
  * programs load (by its kind), and the sizes of the shared maps
  * (bpf/common.bpf.h). */
-static void configure(struct bpf_state *st, const struct sb_bpf_kind_ops *k, struct bpf_object *obj)
+static void configure(struct bpf_state *st, const struct sb_bpf_obj *ob, struct bpf_object *obj)
 {
+	const struct sb_bpf_kind_ops *k = &kind_ops[ob->kind];
 	bool btf = st->plan.btf_mode;
 	if (k->select)
-		k->select(st, obj);
+		k->select(st, ob, obj);
 	struct bpf_map *m;
 	/* task storage may not exist at all where raw_tp is used */
 	if ((m = bpf_object__find_map_by_name(obj, "task_ctx")) && !btf)
@@ -143,7 +148,7 @@ static int load_objects(struct loader *ld)
 			sb_warn(COMP, "cannot open the %s programs: %s", ob->name, strerror(errno));
 			continue;
 		}
-		configure(st, k, ld->obj[o]);
+		configure(st, ob, ld->obj[o]);
 		if (first)
 			share_maps(first, ld->obj[o]);
 		int r = bpf_object__load(ld->obj[o]);
@@ -203,14 +208,36 @@ static bool iter_wanted(const struct bpf_state *st, const struct sb_bpf_obj *ob)
 	return st->plan.iter;
 }
 
+/* One program of an iterator object: its walk program where the kernel
+ * can run it, else the other one. */
+static void select_iter(const struct bpf_state *st, const struct sb_bpf_obj *ob,
+			struct bpf_object *obj)
+{
+	struct bpf_program *p;
+	if (!ob->walk_prog)
+		return;
+	bpf_object__for_each_program(p, obj)
+	{
+		bool walk = !strcmp(bpf_program__name(p), ob->walk_prog);
+		bpf_program__set_autoload(p, walk == st->plan.iter_walk);
+	}
+}
+
 /* An iterator's link is attached to nothing: each bpf_iter_create on it
- * starts a walk. One program per iterator object. */
+ * starts a walk. A walk program (it walks the tasks itself) is attached to
+ * the agent's main thread alone, which it runs for once. */
 static void attach_iter(struct loader *ld, int o)
 {
-	struct bpf_program *prog = bpf_object__next_program(ld->obj[o], NULL);
-	if (!prog || bpf_program__fd(prog) < 0)
+	struct bpf_program *prog = NULL;
+	bpf_object__for_each_program(prog, ld->obj[o]) if (bpf_program__fd(prog) >= 0) break;
+	if (!prog)
 		return;
-	struct bpf_link *l = bpf_program__attach_iter(prog, NULL);
+	const char *walk = sb_bpf_objs[o]->walk_prog;
+	union bpf_iter_link_info li = {.task.tid = (__u32)ld->agent};
+	DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, self, .link_info = &li,
+			    .link_info_len = sizeof(li));
+	bool own = walk && !strcmp(bpf_program__name(prog), walk);
+	struct bpf_link *l = bpf_program__attach_iter(prog, own ? &self : NULL);
 	if (!l) {
 		sb_warn(COMP, "%s: cannot attach its iterator %s: %s", sb_bpf_objs[o]->name,
 			bpf_program__name(prog), strerror(errno));
@@ -224,7 +251,7 @@ static const struct sb_bpf_kind_ops kind_ops[SB_BPF_KIND_MAX] = {
     [SB_BPF_KIND_TRACEPOINTS] = {.wanted = tracepoints_wanted,
 				 .select = select_tracepoints,
 				 .attach = attach_tracepoints},
-    [SB_BPF_KIND_ITER] = {.wanted = iter_wanted, .attach = attach_iter},
+    [SB_BPF_KIND_ITER] = {.wanted = iter_wanted, .select = select_iter, .attach = attach_iter},
 };
 
 static void attach_programs(struct loader *ld)
@@ -314,7 +341,7 @@ static int send_reply(int sock, struct loader_reply *rep, const int *fds)
  * fds the agent needs, exit. Never returns. */
 static void loader_main(struct bpf_state *st, int sock, pid_t agent)
 {
-	struct loader ld = {.st = st};
+	struct loader ld = {.st = st, .agent = agent};
 	struct loader_reply rep = {0};
 	int fds[SB_FD_MAX];
 	/* an agent killed meanwhile takes its loader with it */

@@ -25,4 +25,10 @@ const struct sb_bpf_obj sb_bpf_obj_taskiter = {
     .kind = SB_BPF_KIND_ITER,
     .open = taskiter_open,
     .destroy = taskiter_destroy,
+    .walk_prog = "task_walk",
+    /* task_walk's: its records, read in place; its globals (walk_ctl) */
+    .maps = {"task_recs", "task_same", ".bss"},
 };
+
+_Static_assert(sizeof(*((struct taskiter_bpf *)0)->bss) == sizeof(struct sb_task_walk_ctl),
+	       "taskiter.c writes .bss as the one struct sb_task_walk_ctl");

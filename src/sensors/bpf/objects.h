@@ -79,6 +79,11 @@ struct sb_bpf_obj {
 	 * (-1 for one that is absent). */
 	const char *maps[SB_BPF_OBJ_MAPS];
 	const struct sb_bpf_ring *ring; /* NULL: none */
+	/* SB_BPF_KIND_ITER: its program that walks the tasks itself (open-coded
+	 * task iterators, plan.iter_walk), attached to the agent's own thread
+	 * so that it runs once per read; where the kernel lacks them, its other
+	 * program is loaded instead. NULL: it has only one. */
+	const char *walk_prog;
 	/* Adds its samples to b every interval; called when its maps[0] is
 	 * there. NULL: it publishes none. */
 	void (*collect)(struct bpf_state *st, const int *fd, struct sb_evb *b);

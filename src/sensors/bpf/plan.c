@@ -49,6 +49,7 @@ void sb_bpf_plan(const struct sb_bpf_probe *p, struct sb_bpf_plan *out)
 			 "the kernel has no BPF task iterator (needs Linux 5.8 or later)");
 	else
 		out->iter = true;
+	out->iter_walk = out->iter && p->iter_walk;
 }
 
 static void plan_tracepoints(const struct sb_bpf_probe *p, struct sb_bpf_plan *out)

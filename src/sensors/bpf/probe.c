@@ -75,9 +75,13 @@ static void forced_mode(struct sb_bpf_probe *p)
 			p->force = SB_ATTACH_RAW_TP;
 		else if (!strcmp(w, "wakeup"))
 			p->force_wakeup = true;
+		else if (!strcmp(w, "no-walk"))
+			p->force_no_walk = true;
 		else
-			sb_warn("sensor:bpf",
-				"SENSORBUS_BPF_MODE: ignoring '%s' (tp_btf, raw_tp, wakeup)", w);
+			sb_warn(
+			    "sensor:bpf",
+			    "SENSORBUS_BPF_MODE: ignoring '%s' (tp_btf, raw_tp, wakeup, no-walk)",
+			    w);
 	}
 }
 
@@ -125,6 +129,8 @@ void sb_bpf_probe_kernel(struct sb_bpf_probe *p)
 			btf_has_member(vmlinux, "sched_info", "pcount");
 	/* the context type of SEC("iter/task") programs */
 	p->iter_task = btf__find_by_name_kind(vmlinux, "bpf_iter__task", BTF_KIND_STRUCT) > 0;
+	p->iter_walk = !p->force_no_walk &&
+		       btf__find_by_name_kind(vmlinux, "bpf_iter_task_new", BTF_KIND_FUNC) > 0;
 
 	if (p->cap_sys_admin || p->cap_bpf) {
 		p->ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1;

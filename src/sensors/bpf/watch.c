@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sb_procsel.h"
 #include "sensor.h"
 
 void sb_bpf_watch_parse(struct bpf_state *st, const struct sb_bpf_cfg *c)
@@ -29,12 +30,6 @@ void sb_bpf_watch_parse(struct bpf_state *st, const struct sb_bpf_cfg *c)
 				"'%.15s'",
 				w, w);
 	}
-}
-
-static bool comm_matches(const char *comm, const char *name)
-{
-	size_t n = strnlen(name, SB_COMM_LEN - 1);
-	return !strncmp(comm, name, n) && comm[n] == 0;
 }
 
 /* Puts one already running process in the watched tables, as the kernel
@@ -95,6 +90,17 @@ int sb_bpf_watch_seed(struct bpf_state *st, struct bpf_object *obj)
 		strncpy(key, st->watch[i].name, SB_COMM_LEN - 1);
 		r = bpf_map__update_elem(names, key, sizeof(key), &idx, sizeof(idx), BPF_ANY);
 	}
+	/* the processes already running, by the rule the proc sensor has
+	 * (sb_procsel.h): comm, else argv[0]; those started later the kernel
+	 * side finds at exec, by comm */
+	const char *wnames[SB_WATCH_MAX];
+	uint32_t idx[SB_WATCH_MAX];
+	size_t nnames = 0;
+	for (size_t i = 0; i < st->nwatch; i++)
+		if (st->watch[i].name) {
+			wnames[nnames] = st->watch[i].name;
+			idx[nnames++] = (uint32_t)i;
+		}
 	DIR *d = r ? NULL : opendir("/proc");
 	if (!r && !d)
 		r = -errno;
@@ -111,14 +117,17 @@ int sb_bpf_watch_seed(struct bpf_state *st, struct bpf_object *obj)
 			comm[0] = 0;
 		fclose(f);
 		comm[strcspn(comm, "\n")] = 0;
-		for (size_t i = 0; i < st->nwatch && !r; i++) {
-			const struct watch_entry *w = &st->watch[i];
-			if (w->name ? comm_matches(comm, w->name) : w->pid == pid) {
-				r = watch_add(st, obj, (uint32_t)pid, (uint32_t)i,
-					      w->name ? SB_PROC_BY_NAME : 0, comm);
-				break;
+		bool by_pid = false;
+		for (size_t i = 0; i < st->nwatch && !r && !by_pid; i++)
+			if (!st->watch[i].name && st->watch[i].pid == pid) {
+				r = watch_add(st, obj, (uint32_t)pid, (uint32_t)i, 0, comm);
+				by_pid = true;
 			}
-		}
+		int m = by_pid || r || !nnames ? -1
+					       : sb_procsel_match(wnames, nnames, comm, dirfd(d),
+								  (uint32_t)pid, false);
+		if (m >= 0)
+			r = watch_add(st, obj, (uint32_t)pid, idx[m], SB_PROC_BY_NAME, comm);
 	}
 	if (d)
 		closedir(d);

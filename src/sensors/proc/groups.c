@@ -12,6 +12,7 @@
  * looked up only when it is new or its comm changed (an exec). */
 #include <errno.h>
 #include <ftw.h>
+#include <mntent.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,7 @@ struct proc_groups {
 	} * cgs;
 	size_t ncg, capcg;
 	uint64_t cg_round; /* round of the last refresh */
+	char *cgroot;	   /* where cgroup v2 is mounted; NULL: nowhere */
 	struct uid_name {
 		uint32_t uid;
 		char name[32];
@@ -124,7 +126,7 @@ static int cg_visit(const char *path, const struct stat *sb, int type, struct FT
 		return 0;
 	if (sb_grow((void **)&pg->cgs, &pg->capcg, pg->ncg + 1, sizeof(*pg->cgs)))
 		return 1;
-	const char *rel = path + strlen("/sys/fs/cgroup");
+	const char *rel = path + strlen(pg->cgroot);
 	pg->cgs[pg->ncg].id = (uint64_t)sb->st_ino;
 	if (!(pg->cgs[pg->ncg].path = strdup(*rel ? rel : "/")))
 		return 1;
@@ -137,8 +139,10 @@ static void cg_refresh(struct proc_groups *pg)
 	for (size_t i = 0; i < pg->ncg; i++)
 		free(pg->cgs[i].path);
 	pg->ncg = 0;
+	if (!pg->cgroot)
+		return;
 	walking = pg;
-	nftw("/sys/fs/cgroup", cg_visit, 16, FTW_PHYS | FTW_MOUNT);
+	nftw(pg->cgroot, cg_visit, 16, FTW_PHYS | FTW_MOUNT);
 	walking = NULL;
 }
 
@@ -405,6 +409,20 @@ void sb_proc_groups_collect(struct proc_state *st, struct sb_taskfold *f, struct
 		group_samples(b, &pg->g[i], btime, st->env.user_hz);
 }
 
+/* The first cgroup2 mount: /sys/fs/cgroup on a unified host,
+ * /sys/fs/cgroup/unified on a hybrid one. Its paths are the groups' names. */
+static char *find_cgroot(void)
+{
+	FILE *m = setmntent("/proc/self/mounts", "re");
+	char *root = NULL;
+	for (struct mntent *e; m && !root && (e = getmntent(m));)
+		if (!strcmp(e->mnt_type, "cgroup2"))
+			root = strdup(e->mnt_dir);
+	if (m)
+		endmntent(m);
+	return root;
+}
+
 int sb_proc_groups_init(struct proc_state *st)
 {
 	if (st->cfg->groups == SB_PROC_GROUPS_OFF)
@@ -414,7 +432,15 @@ int sb_proc_groups_init(struct proc_state *st)
 		return -ENOMEM;
 	pg->by = st->cfg->groups;
 	st->groups = pg;
+	if (pg->by == SB_PROC_GROUPS_CGROUP && !(pg->cgroot = find_cgroot()))
+		sb_warn(st->comp, "groups by cgroup: no cgroup v2 mount in /proc/self/mounts; "
+				  "groups are named cgroup:<id>");
 	return 0;
+}
+
+const char *sb_proc_groups_cgroot(const struct proc_state *st)
+{
+	return st->groups ? st->groups->cgroot : NULL;
 }
 
 void sb_proc_groups_free(struct proc_state *st)
@@ -431,6 +457,7 @@ void sb_proc_groups_free(struct proc_state *st)
 	free(pg->tr);
 	free(pg->ntr);
 	free(pg->cgs);
+	free(pg->cgroot);
 	free(pg->users);
 	free(pg);
 	st->groups = NULL;

@@ -540,6 +540,23 @@ static inline void sb_proc_pm_set(struct sb_proc_pm *p, enum sb_proc_pm_id m, do
 /* Its samples, labelled pid, comm and (matched by a configured name) name. */
 void sb_proc_metrics_emit(struct sb_evb *b, const struct sb_proc_pm *v, const char *pid,
 			  const char *comm, const char *name);
+/* Many processes' samples, metric by metric (a family's series together:
+ * its name and HELP stored once in the event, as a scrape shows them):
+ * add each process, then emit and reset. name NULL or a string that lives
+ * until emit. */
+struct sb_proc_pm_batch {
+	struct sb_proc_pm_row {
+		struct sb_proc_pm v;
+		char pid[12];
+		char comm[16];
+		const char *name;
+	} * rows;
+	size_t n, cap;
+};
+int sb_proc_pm_batch_add(struct sb_proc_pm_batch *t, const struct sb_proc_pm *v, uint32_t pid,
+			 const char *comm, const char *name);
+void sb_proc_pm_batch_emit(struct sb_proc_pm_batch *t, struct sb_evb *b);
+void sb_proc_pm_batch_free(struct sb_proc_pm_batch *t);
 
 /* ---- collectors ---- */
 
@@ -679,7 +696,10 @@ void sb_proc_bpfread_free(struct proc_state *st);
 
 /* Every process from procfs, a bounded number per step (procs_procfs.c). */
 struct sb_procfs_walk;
-int sb_procfs_walk_open(struct sb_procfs_walk **out, const char *procfs, double hz, double page);
+/* cgroot: where cgroup v2 is mounted, to read each process's cgroup id
+ * (/proc/PID/cgroup, then its directory's inode); NULL: not read. */
+int sb_procfs_walk_open(struct sb_procfs_walk **out, const char *procfs, double hz, double page,
+			const char *cgroot);
 int sb_procfs_walk_begin(struct sb_procfs_walk *w);
 int sb_procfs_walk_step(struct sb_procfs_walk *w, size_t max_procs);
 struct sb_taskfold *sb_procfs_walk_fold(struct sb_procfs_walk *w);
@@ -690,6 +710,9 @@ void sb_procfs_walk_close(struct sb_procfs_walk *w);
 
 /* Groups (groups.c): every process of a walk counted into its group. */
 int sb_proc_groups_init(struct proc_state *st);
+/* Grouping by cgroup: where cgroup v2 is mounted (from /proc/self/mounts);
+ * else NULL. */
+const char *sb_proc_groups_cgroot(const struct proc_state *st);
 void sb_proc_groups_collect(struct proc_state *st, struct sb_taskfold *f, struct sb_evb *b);
 void sb_proc_groups_free(struct proc_state *st);
 

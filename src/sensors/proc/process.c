@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "proc.h"
+#include "sb_procsel.h"
 
 #define PROC_SUPER_MAGIC 0x9fa0
 #define PF_KTHREAD 0x00200000u
@@ -312,29 +313,9 @@ static int open_stat(struct proc_state *st, const char *rel, struct sb_proc_pids
 static int match_name(struct proc_state *st, int pid, const struct sb_proc_pidstat *ps)
 {
 	const struct sb_strlist *names = &st->cfg->processes;
-	for (size_t i = 0; i < names->n; i++)
-		if (!strcmp(names->v[i], ps->comm))
-			return (int)i;
-	if (ps->flags & PF_KTHREAD)
-		return NO_MATCH; /* kernel threads have no argv */
-	/* comm is cut at 15 bytes and often differs from the command name */
-	struct proc_procs *pp = st->procs;
-	char path[64];
-	snprintf(path, sizeof(path), "%d/cmdline", pid);
-	int fd = openat(pp->dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return NO_MATCH;
-	char buf[4096];
-	ssize_t n = read(fd, buf, sizeof(buf));
-	close(fd);
-	if (n <= 0)
-		return NO_MATCH;
-	const char *base;
-	size_t bl = sb_proc_argv0_base(buf, (size_t)n, &base);
-	for (size_t i = 0; i < names->n; i++)
-		if (strlen(names->v[i]) == bl && !memcmp(names->v[i], base, bl))
-			return (int)i;
-	return NO_MATCH;
+	int i = sb_procsel_match((const char *const *)names->v, names->n, ps->comm,
+				 st->procs->dirfd, (uint32_t)pid, ps->flags & PF_KTHREAD);
+	return i < 0 ? NO_MATCH : i;
 }
 
 static bool room_for_watch(struct proc_state *st)
@@ -732,7 +713,8 @@ static void procs_free(struct proc_state *st, struct sb_proc_coll *c)
 
 static const struct sb_cfg_key procs_keys[] = {
     {"processes", SB_CT_STRLIST, offsetof(struct proc_cfg, processes), NULL,
-     "process names to report per-process metrics for (comm or argv[0] basename)"},
+     "process names to report per-process metrics for (comm, on its 15 bytes, else argv[0] "
+     "basename: as the bpf sensor's watch)"},
     {"pids", SB_CT_STRLIST, offsetof(struct proc_cfg, pids), NULL,
      "process ids to report per-process metrics for (\"self\": the agent)"},
     {"max_processes", SB_CT_INT, offsetof(struct proc_cfg, max_processes), "256",

@@ -1,6 +1,11 @@
 /* The per-process metrics, one naming table for every reader (procfs in
- * process.c, the BPF task iterator in procs_bpf.c): the same names, HELP
+ * process.c, the BPF task iterator in procs_walk.c): the same names, HELP
  * texts and labels whichever reader measured them. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "proc.h"
 
 const struct sb_proc_metric sb_proc_metrics[SB_PM_MAX] = {
@@ -36,9 +41,49 @@ void sb_proc_metrics_emit(struct sb_evb *b, const struct sb_proc_pm *v, const ch
 		const struct sb_proc_metric *d = &sb_proc_metrics[m];
 		sb_evb_sample(b, d->name, d->type, v->v[m]);
 		sb_evb_help(b, d->help);
-		sb_evb_label(b, "pid", pid);
+		/* in the order the event keeps them (sorted), which spares it
+		 * a sort per sample */
 		sb_evb_label(b, "comm", comm);
 		if (name)
 			sb_evb_label(b, "name", name);
+		sb_evb_label(b, "pid", pid);
 	}
+}
+
+int sb_proc_pm_batch_add(struct sb_proc_pm_batch *t, const struct sb_proc_pm *v, uint32_t pid,
+			 const char *comm, const char *name)
+{
+	if (sb_grow((void **)&t->rows, &t->cap, t->n + 1, sizeof(*t->rows)))
+		return -ENOMEM;
+	struct sb_proc_pm_row *r = &t->rows[t->n++];
+	r->v = *v;
+	snprintf(r->pid, sizeof(r->pid), "%u", pid);
+	snprintf(r->comm, sizeof(r->comm), "%s", comm);
+	r->name = name;
+	return 0;
+}
+
+void sb_proc_pm_batch_emit(struct sb_proc_pm_batch *t, struct sb_evb *b)
+{
+	for (int m = 0; m < SB_PM_MAX; m++) {
+		const struct sb_proc_metric *d = &sb_proc_metrics[m];
+		for (size_t i = 0; i < t->n; i++) {
+			const struct sb_proc_pm_row *r = &t->rows[i];
+			if (!(r->v.have & SB_PM_BIT(m)))
+				continue;
+			sb_evb_sample(b, d->name, d->type, r->v.v[m]);
+			sb_evb_help(b, d->help);
+			sb_evb_label(b, "comm", r->comm);
+			if (r->name)
+				sb_evb_label(b, "name", r->name);
+			sb_evb_label(b, "pid", r->pid);
+		}
+	}
+	t->n = 0;
+}
+
+void sb_proc_pm_batch_free(struct sb_proc_pm_batch *t)
+{
+	free(t->rows);
+	memset(t, 0, sizeof(*t));
 }

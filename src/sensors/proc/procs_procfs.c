@@ -30,6 +30,7 @@ struct sb_procfs_walk {
 	struct sb_taskfold fold;
 	double hz;
 	uint64_t page;
+	char *cgroot; /* NULL: cgroup ids not read */
 };
 
 static ssize_t read_at(struct sb_procfs_walk *w, const char *rel)
@@ -49,6 +50,27 @@ static uint64_t key_u64(const char *text, const char *key)
 	if (p)
 		sscanf(p + strlen(key), " %" SCNu64, &v);
 	return v;
+}
+
+/* The cgroup v2 id the task iterator reads (kernfs node id, which is the
+ * inode of the cgroup's directory): its path from the "0::" line of
+ * /proc/PID/cgroup, under the mount. 0 when unknown. */
+static uint64_t cgroup_id(struct sb_procfs_walk *w, uint32_t pid)
+{
+	char rel[48], path[4096];
+	snprintf(rel, sizeof(rel), "%u/cgroup", pid);
+	if (read_at(w, rel) <= 0)
+		return 0;
+	const char *p = w->buf.data;
+	if (strncmp(p, "0::", 3) && !(p = strstr(p, "\n0::")))
+		return 0;
+	p += *p == '\n' ? 4 : 3;
+	size_t n = strcspn(p, "\n");
+	struct stat sb;
+	if ((size_t)snprintf(path, sizeof(path), "%s%.*s", w->cgroot, (int)n, p) >= sizeof(path) ||
+	    stat(path, &sb))
+		return 0;
+	return (uint64_t)sb.st_ino;
 }
 
 /* One process; false when it is gone (or its stat unreadable). */
@@ -105,6 +127,8 @@ static bool read_task(struct sb_procfs_walk *w, uint32_t pid, struct sb_task *t)
 	snprintf(rel, sizeof(rel), "%u/limits", pid);
 	if (read_at(w, rel) > 0 && sb_proc_parse_limits_nofile(w->buf.data, &t->fd_limit, &why))
 		t->fd_limit = 0;
+	if (w->cgroot)
+		t->cgroup_id = cgroup_id(w, pid);
 	t->missing = SB_TASK_NO_FDS;
 	uint32_t failed;
 	sb_task_fill_missing(t, w->dirfd, &failed);
@@ -167,11 +191,14 @@ int sb_procfs_walk_step(struct sb_procfs_walk *w, size_t max_procs)
 
 struct sb_taskfold *sb_procfs_walk_fold(struct sb_procfs_walk *w) { return &w->fold; }
 
-int sb_procfs_walk_open(struct sb_procfs_walk **out, const char *procfs, double hz, double page)
+int sb_procfs_walk_open(struct sb_procfs_walk **out, const char *procfs, double hz, double page,
+			const char *cgroot)
 {
 	struct sb_procfs_walk *w = calloc(1, sizeof(*w));
-	if (!w)
+	if (!w || (cgroot && !(w->cgroot = strdup(cgroot)))) {
+		free(w);
 		return -ENOMEM;
+	}
 	sb_buf_init(&w->buf);
 	w->hz = hz;
 	w->page = (uint64_t)page;
@@ -179,6 +206,7 @@ int sb_procfs_walk_open(struct sb_procfs_walk **out, const char *procfs, double 
 	if (w->dirfd < 0) {
 		int r = -errno;
 		sb_buf_free(&w->buf);
+		free(w->cgroot);
 		free(w);
 		return r;
 	}
@@ -194,5 +222,6 @@ void sb_procfs_walk_close(struct sb_procfs_walk *w)
 	free(w->pids);
 	sb_buf_free(&w->buf);
 	sb_taskfold_free(&w->fold);
+	free(w->cgroot);
 	free(w);
 }

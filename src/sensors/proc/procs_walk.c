@@ -20,6 +20,7 @@
 #include "proc.h"
 #include "sb_log.h"
 #include "sb_loop.h"
+#include "sb_procsel.h"
 #include "sb_taskiter.h"
 
 /* A walk's source, as a row: the task iterator or procfs. */
@@ -54,39 +55,23 @@ struct proc_bpfread {
 	int efd;
 	int procfs; /* dirfd: cmdline for matching by argv[0], fields the kernel lacks */
 	bool busy;
+	bool want_init; /* pid 1, when the walk lacks it, from procfs */
 	uint64_t started, skipped;
 	struct sel *sel, *next;
 	size_t nsel, nnext, capsel, capnext;
 	uint32_t self;
 	uint32_t fill_logged;		   /* SB_TASK_NO_*: said once each */
+	struct sb_proc_pm_batch batch;	   /* the watched processes' samples */
 	struct sb_proc_stat_info statinfo; /* the boot time, as of the walk's start */
 	struct sb_ratelimit rl;
 };
 
-static int argv0_match(struct proc_state *st, struct proc_bpfread *r, const struct sb_task *t)
+static int name_match(struct proc_state *st, struct proc_bpfread *r, const struct sb_task *t)
 {
 	const struct sb_strlist *names = &st->cfg->processes;
-	for (size_t i = 0; i < names->n; i++)
-		if (!strncmp(names->v[i], t->comm, SB_COMM_LEN - 1) &&
-		    strlen(names->v[i]) == strlen(t->comm))
-			return (int)i;
-	if (t->kthread)
-		return NO_MATCH; /* no argv */
-	char path[32], buf[4096];
-	snprintf(path, sizeof(path), "%u/cmdline", t->pid);
-	int fd = openat(r->procfs, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return NO_MATCH;
-	ssize_t n = read(fd, buf, sizeof(buf));
-	close(fd);
-	if (n <= 0)
-		return NO_MATCH;
-	const char *base;
-	size_t bl = sb_proc_argv0_base(buf, (size_t)n, &base);
-	for (size_t i = 0; i < names->n; i++)
-		if (strlen(names->v[i]) == bl && !memcmp(names->v[i], base, bl))
-			return (int)i;
-	return NO_MATCH;
+	int i = sb_procsel_match((const char *const *)names->v, names->n, t->comm, r->procfs,
+				 t->pid, t->kthread);
+	return i < 0 ? NO_MATCH : i;
 }
 
 /* The match of every process of the walk, merged with last round's (both
@@ -109,7 +94,7 @@ static int select_names(struct proc_state *st, struct proc_bpfread *r, const str
 		s->pid = t->pid;
 		s->start_ns = t->start_ns;
 		memcpy(s->comm, t->comm, SB_COMM_LEN);
-		s->match = argv0_match(st, r, t);
+		s->match = name_match(st, r, t);
 	}
 	r->nnext = f->n;
 	struct sel *tmp = r->sel;
@@ -142,7 +127,7 @@ static void fill_missing(struct proc_state *st, struct proc_bpfread *r, struct s
 }
 
 static void task_samples(struct proc_state *st, struct proc_bpfread *r, struct sb_task *t,
-			 int match, struct sb_evb *b)
+			 int match)
 {
 	const struct sb_proc_env *env = &st->env;
 	struct sb_proc_pm v = {0};
@@ -170,9 +155,9 @@ static void task_samples(struct proc_state *st, struct proc_bpfread *r, struct s
 	if (!(t->missing & SB_TASK_NO_FDS))
 		sb_proc_pm_set(&v, SB_PM_FDS, (double)t->open_fds);
 	sb_proc_pm_set(&v, SB_PM_MAXFDS, (double)t->fd_limit);
-	char pid[16];
-	snprintf(pid, sizeof(pid), "%u", t->pid);
-	sb_proc_metrics_emit(b, &v, pid, t->comm, match >= 0 ? st->cfg->processes.v[match] : NULL);
+	if (sb_proc_pm_batch_add(&r->batch, &v, t->pid, t->comm,
+				 match >= 0 ? st->cfg->processes.v[match] : NULL))
+		st->errors++;
 }
 
 /* The watched processes of a finished walk: by name, then by pid (a
@@ -187,7 +172,7 @@ static void watched_samples(struct proc_state *st, struct proc_bpfread *r, struc
 		for (size_t i = 0; i < r->nsel && n < c->max_processes; i++) {
 			if (r->sel[i].match < 0)
 				continue;
-			task_samples(st, r, &f->tasks[i], r->sel[i].match, b);
+			task_samples(st, r, &f->tasks[i], r->sel[i].match);
 			n++;
 		}
 	}
@@ -203,9 +188,10 @@ static void watched_samples(struct proc_state *st, struct proc_bpfread *r, struc
 			if (k < r->nsel && r->sel[k].match >= 0)
 				continue;
 		}
-		task_samples(st, r, t, BY_PID, b);
+		task_samples(st, r, t, BY_PID);
 		n++;
 	}
+	sb_proc_pm_batch_emit(&r->batch, b);
 }
 
 static void walk_done(struct proc_state *st, struct proc_bpfread *r)
@@ -279,13 +265,16 @@ void sb_proc_bpfread_collect(struct proc_state *st)
 
 static int iter_begin(struct proc_bpfread *r) { return sb_taskiter_begin(r->ti); }
 static int iter_step(struct proc_bpfread *r) { return sb_taskiter_step(r->ti, WALK_STEP_BYTES); }
-/* The task iterator does not visit pid 1 on some kernels (6.18 here: the
- * walk starts after it); it is read from procfs, when the walk lacks it. */
+/* A kernel may hide pid 1 from BPF (this VM's: neither walk, nor a link
+ * filtered on pid 1, finds it; a stock kernel's walk starts with it): then
+ * it is read from procfs, when something may want it (groups, names, or
+ * pid 1 itself in pids). */
 static struct sb_taskfold *iter_fold(struct proc_bpfread *r)
 {
 	struct sb_taskfold *f = (struct sb_taskfold *)sb_taskiter_fold(r->ti);
 	struct sb_task init;
-	if ((f->n && f->tasks[0].pid == 1) || !sb_procfs_walk_one(r->pw, 1, &init) ||
+	if (!r->want_init || (f->n && f->tasks[0].pid == 1) ||
+	    !sb_procfs_walk_one(r->pw, 1, &init) ||
 	    sb_grow((void **)&f->tasks, &f->cap, f->n + 1, sizeof(*f->tasks)))
 		return f;
 	memmove(f->tasks + 1, f->tasks, f->n * sizeof(*f->tasks));
@@ -317,6 +306,9 @@ int sb_proc_walk_init(struct proc_state *st, bool bpf, char *why, size_t whylen)
 	r->self = (uint32_t)getpid();
 	r->rl.interval_ns = 300 * SB_NSEC_PER_SEC;
 	r->src = bpf ? &src_iter : &src_procfs;
+	r->want_init = st->groups || st->cfg->processes.n;
+	for (size_t i = 0; i < st->cfg->pids.n; i++)
+		r->want_init |= !strcmp(st->cfg->pids.v[i], "1");
 	st->bpfread = r;
 	int e = 0;
 	if (!st->sensor) {
@@ -329,7 +321,7 @@ int sb_proc_walk_init(struct proc_state *st, bool bpf, char *why, size_t whylen)
 		snprintf(why, whylen, "procfs is %s, not this host's /proc", st->cfg->procfs);
 		e = -ENOTSUP;
 	} else if ((e = sb_procfs_walk_open(&r->pw, st->cfg->procfs, st->env.user_hz,
-					    st->env.page_size))) {
+					    st->env.page_size, sb_proc_groups_cgroot(st)))) {
 		snprintf(why, whylen, "cannot open %s: %s", st->cfg->procfs, strerror(-e));
 	} else if (bpf) {
 		e = sb_taskiter_open(&r->ti, why, whylen);
@@ -363,6 +355,7 @@ void sb_proc_bpfread_free(struct proc_state *st)
 	sb_procfs_walk_close(r->pw);
 	free(r->sel);
 	free(r->next);
+	sb_proc_pm_batch_free(&r->batch);
 	free(r);
 	st->bpfread = NULL;
 }
