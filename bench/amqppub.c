@@ -1,17 +1,67 @@
 /* amqppub: the reference for bench/parts/70-amqp.sh, a plain rabbitmq-c
  * publisher doing what the amqp sink does per message and nothing else:
- * persistent messages of BYTES bytes to EXCHANGE (topic) with publisher
- * confirms, in windows of WINDOW messages, each window's confirms awaited
- * before the next. Prints events per second; what the broker allows one
- * such connection on this machine.
+ * the lines of BODIES (events as the file sink wrote them, made before the
+ * clock starts) as persistent messages to EXCHANGE (topic) with the sink's
+ * properties (content type, message id run:seq, timestamp, app id), routing
+ * key shape and mandatory flag, with publisher confirms, in windows of WINDOW messages, each
+ * window's confirms awaited before the next. The same bodies and
+ * properties as the sink's, so the broker and the bench's consumer do the
+ * same work for both. Prints messages per second; what the broker allows
+ * one such connection on this machine.
  *
- *   amqppub PORT EXCHANGE COUNT WINDOW BYTES */
+ *   amqppub PORT EXCHANGE COUNT WINDOW BODIES MANDATORY(0|1) */
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+struct body {
+	char *p;
+	size_t n;
+	char run[40]; /* the event's run and seq: its message id, as the sink's */
+	unsigned long long seq;
+};
+
+/* The file's lines, without their newlines; how many (0: none, or no
+ * memory). */
+static size_t read_bodies(const char *path, struct body **out)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	size_t n = 0, cap = 0, len = 0;
+	char *line = NULL;
+	ssize_t got;
+	struct body *b = NULL;
+	while ((got = getline(&line, &len, f)) > 1) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 1024;
+			struct body *nb = realloc(b, cap * sizeof(*b));
+			if (!nb)
+				break;
+			b = nb;
+		}
+		b[n].n = (size_t)got - (line[got - 1] == '\n');
+		b[n].p = malloc(b[n].n);
+		if (!b[n].p)
+			break;
+		memcpy(b[n].p, line, b[n].n);
+		const char *r = strstr(line, "\"run\":\""), *q = strstr(line, "\"seq\":");
+		if (!r || !q || sscanf(r + 7, "%39[^\"]", b[n].run) != 1 ||
+		    sscanf(q + 6, "%llu", &b[n].seq) != 1) {
+			fprintf(stderr, "amqppub: %s line %zu: no run or seq\n", path, n + 1);
+			free(b[n].p);
+			break;
+		}
+		n++;
+	}
+	free(line);
+	fclose(f);
+	*out = b;
+	return n;
+}
 
 static int check(amqp_rpc_reply_t r, const char *what)
 {
@@ -45,13 +95,19 @@ static int await_confirms(amqp_connection_state_t c, uint64_t last)
 
 int main(int argc, char **argv)
 {
-	if (argc != 6) {
-		fprintf(stderr, "usage: amqppub PORT EXCHANGE COUNT WINDOW BYTES\n");
+	if (argc != 7) {
+		fprintf(stderr, "usage: amqppub PORT EXCHANGE COUNT WINDOW BODIES MANDATORY\n");
 		return 2;
 	}
 	int port = atoi(argv[1]);
 	long count = atol(argv[3]), window = atol(argv[4]);
-	size_t bytes = (size_t)atol(argv[5]);
+	int mandatory = atoi(argv[6]);
+	struct body *bodies;
+	size_t nbodies = read_bodies(argv[5], &bodies);
+	if (!nbodies) {
+		fprintf(stderr, "amqppub: no bodies in %s\n", argv[5]);
+		return 1;
+	}
 	amqp_connection_state_t c = amqp_new_connection();
 	amqp_socket_t *s = amqp_tcp_socket_new(c);
 	if (!s || amqp_socket_open(s, "127.0.0.1", port)) {
@@ -72,27 +128,32 @@ int main(int argc, char **argv)
 	amqp_confirm_select(c, 1);
 	if (check(amqp_get_rpc_reply(c), "confirm.select"))
 		return 1;
-	char *body = malloc(bytes);
-	if (!body)
-		return 1;
-	memset(body, 'x', bytes);
 	amqp_basic_properties_t props = {
-	    ._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_CONTENT_TYPE_FLAG,
+	    ._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_CONTENT_TYPE_FLAG |
+		      AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_TIMESTAMP_FLAG |
+		      AMQP_BASIC_APP_ID_FLAG,
 	    .delivery_mode = 2,
 	    .content_type = amqp_cstring_bytes("application/json"),
+	    .app_id = amqp_cstring_bytes("sensorbus"),
 	};
+	char id[80];
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (long sent = 0; sent < count;) {
 		long n = count - sent < window ? count - sent : window;
-		for (long i = 0; i < n; i++)
-			if (amqp_basic_publish(
-				c, 1, amqp_cstring_bytes(argv[2]),
-				amqp_cstring_bytes("sensorbus.bench.synthetic.metrics"), 0, 0,
-				&props, (amqp_bytes_t){bytes, body}) != AMQP_STATUS_OK) {
+		for (long i = 0; i < n; i++) {
+			const struct body *b = &bodies[(size_t)(sent + i) % nbodies];
+			int idl = snprintf(id, sizeof(id), "%s:%llu", b->run, b->seq);
+			props.message_id = (amqp_bytes_t){(size_t)idl, id};
+			props.timestamp = (uint64_t)time(NULL);
+			if (amqp_basic_publish(c, 1, amqp_cstring_bytes(argv[2]),
+					       amqp_cstring_bytes("sensorbus.vm.synthetic.metrics"),
+					       mandatory, 0, &props,
+					       (amqp_bytes_t){b->n, b->p}) != AMQP_STATUS_OK) {
 				fprintf(stderr, "amqppub: publish failed\n");
 				return 1;
 			}
+		}
 		sent += n;
 		if (await_confirms(c, (uint64_t)sent))
 			return 1;
@@ -103,6 +164,8 @@ int main(int argc, char **argv)
 	amqp_channel_close(c, 1, AMQP_REPLY_SUCCESS);
 	amqp_connection_close(c, AMQP_REPLY_SUCCESS);
 	amqp_destroy_connection(c);
-	free(body);
+	for (size_t i = 0; i < nbodies; i++)
+		free(bodies[i].p);
+	free(bodies);
 	return 0;
 }

@@ -95,4 +95,20 @@ int sb_amqp_fleet_connect(struct sb_amqp_fleet *f, unsigned worker, sb_amqp_try_
  * round starts at the next endpoint. */
 void sb_amqp_fleet_closed(struct sb_amqp_fleet *f, unsigned worker, bool broke);
 
+/* The last key rendered and copies of the values it came from: a window's
+ * messages are mostly one sensor's, so a link renders a key only when the
+ * values change (compared by content: they live in reused read buffers). */
+struct sb_amqp_key_cache {
+	char key[256];
+	size_t len;
+	char val[4][255];
+	unsigned char vlen[4];
+	bool valid;
+};
+/* The key for these values (one template per cache); *key points into the
+ * cache until its next call. */
+size_t sb_amqp_key_cached(struct sb_amqp_key_cache *c, const char *tmpl, struct sb_dstr host,
+			  struct sb_dstr source, struct sb_dstr kind, struct sb_dstr run,
+			  const char **key);
+
 #endif

@@ -84,6 +84,7 @@ struct sb_amqp_link {
 	struct sb_dmsg **pend;
 	size_t pcap, phead, pcount;
 	uint64_t ptag;
+	struct sb_amqp_key_cache keys;
 };
 
 /* ---- target ---- */
@@ -534,13 +535,12 @@ int sb_amqp_link_send(struct sb_amqp_link *l, struct sb_dmsg *const *msgs, size_
 		struct sb_dmsg *m = msgs[i];
 		if (m->state != SB_DMSG_UNSENT && m->state != SB_DMSG_FAILED)
 			continue;
-		char rk[256], id[128];
+		char id[128];
+		const char *rk = m->v1_key.p;
 		size_t rkl = m->v1_key.n;
-		if (rkl)
-			memcpy(rk, m->v1_key.p, rkl);
-		else
-			rkl = sb_amqp_key_render(rk, sizeof(rk), t->routing_key, m->host, m->source,
-						 m->kind, m->run);
+		if (!rkl)
+			rkl = sb_amqp_key_cached(&l->keys, t->routing_key, m->host, m->source,
+						 m->kind, m->run, &rk);
 		size_t idl = sb_dmsg_id(m, id, sizeof(id));
 		bool batch = m->nevents > 1;
 		const char *type = batch ? m->codec->batch_message_type : m->codec->message_type;
@@ -555,9 +555,9 @@ int sb_amqp_link_send(struct sb_amqp_link *l, struct sb_dmsg *const *msgs, size_
 		}
 		p.message_id = (amqp_bytes_t){idl, id};
 		p.timestamp = (uint64_t)(m->time_ns / SB_NSEC_PER_SEC);
-		int st =
-		    sym_amqp_basic_publish(l->conn, 1, ex, (amqp_bytes_t){rkl, rk}, t->mandatory, 0,
-					   &p, (amqp_bytes_t){m->len, (void *)m->body});
+		int st = sym_amqp_basic_publish(l->conn, 1, ex, (amqp_bytes_t){rkl, (void *)rk},
+						t->mandatory, 0, &p,
+						(amqp_bytes_t){m->len, (void *)m->body});
 		if (st != AMQP_STATUS_OK) {
 			snprintf(err, errlen, "publish: %s", sym_amqp_error_string2(st));
 			r = -EIO;
@@ -709,4 +709,27 @@ size_t sb_amqp_key_render(char *out, size_t n, const char *tmpl, struct sb_dstr 
 	}
 	out[o] = 0;
 	return o;
+}
+
+size_t sb_amqp_key_cached(struct sb_amqp_key_cache *c, const char *tmpl, struct sb_dstr host,
+			  struct sb_dstr source, struct sb_dstr kind, struct sb_dstr run,
+			  const char **key)
+{
+	const struct sb_dstr v[4] = {host, source, kind, run};
+	bool same = c->valid;
+	for (int i = 0; i < 4 && same; i++)
+		same = v[i].n == c->vlen[i] && (!v[i].n || !memcmp(v[i].p, c->val[i], v[i].n));
+	if (!same) {
+		c->len = sb_amqp_key_render(c->key, sizeof(c->key), tmpl, host, source, kind, run);
+		/* a value too long to keep is rendered every time */
+		c->valid = true;
+		for (int i = 0; i < 4; i++) {
+			c->valid &= v[i].n <= sizeof(c->val[i]);
+			c->vlen[i] = (unsigned char)(v[i].n <= sizeof(c->val[i]) ? v[i].n : 0);
+			if (c->vlen[i])
+				memcpy(c->val[i], v[i].p, c->vlen[i]);
+		}
+	}
+	*key = c->key;
+	return c->len;
 }

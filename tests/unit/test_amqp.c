@@ -114,6 +114,31 @@ static void test_routing_key_template_fills_values_as_single_words(void **state)
 	assert_string_equal(out, "x.abc");
 }
 
+/* The values live in read buffers the sender reuses: the same bytes at the
+ * same address may be another event's next time. */
+static void test_key_cache_follows_the_values_not_their_address(void **state)
+{
+	(void)state;
+	struct sb_amqp_key_cache c = {0};
+	const char *tmpl = "sensorbus.{host}.{source}.{kind}", *key;
+	char host[] = "node-7", source[] = "proc", kind[] = "metrics", run[] = "r1";
+#define D(x) ((struct sb_dstr){x, strlen(x)})
+	size_t n = sb_amqp_key_cached(&c, tmpl, D(host), D(source), D(kind), D(run), &key);
+	assert_int_equal(n, strlen("sensorbus.node-7.proc.metrics"));
+	assert_string_equal(key, "sensorbus.node-7.proc.metrics");
+	memcpy(source, "bpf", 4);
+	memcpy(kind, "exec", 5);
+	n = sb_amqp_key_cached(&c, tmpl, D(host), D(source), D(kind), D(run), &key);
+	assert_string_equal(key, "sensorbus.node-7.bpf.exec");
+	assert_int_equal(n, strlen(key));
+	memcpy(host, "node.8", 7); /* same length, other bytes */
+	sb_amqp_key_cached(&c, tmpl, D(host), D(source), D(kind), D(run), &key);
+	assert_string_equal(key, "sensorbus.node_8.bpf.exec");
+	sb_amqp_key_cached(&c, tmpl, D(host), D(source), D(kind), (struct sb_dstr){NULL, 0}, &key);
+	assert_string_equal(key, "sensorbus.node_8.bpf.exec");
+#undef D
+}
+
 static void test_routing_key_template_rejects_unknown_placeholders(void **state)
 {
 	(void)state;
@@ -415,6 +440,7 @@ int main(void)
 	    cmocka_unit_test(test_unreadable_credentials_file_is_an_error_naming_it),
 	    cmocka_unit_test(test_routing_key_template_fills_values_as_single_words),
 	    cmocka_unit_test(test_routing_key_template_rejects_unknown_placeholders),
+	    cmocka_unit_test(test_key_cache_follows_the_values_not_their_address),
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	    T(test_config_rejects_a_segment_larger_than_half_the_bound),
 	    T(test_config_refuses_url_and_urls_together),

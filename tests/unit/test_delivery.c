@@ -887,6 +887,27 @@ static void test_record_round_trips_the_identity_and_names_its_codec(void **stat
 	sb_evb_free(&b);
 }
 
+static void test_message_id_is_run_and_seq_or_the_batch_range(void **state)
+{
+	(void)state;
+	struct sb_dmsg m = {.seq = 18446744073709551615u, .nevents = 1};
+	m.run = (struct sb_dstr){"5f0c", 4};
+	char id[64];
+	assert_int_equal(sb_dmsg_id(&m, id, sizeof(id)), 25);
+	assert_string_equal(id, "5f0c:18446744073709551615");
+	m.seq = 0;
+	sb_dmsg_id(&m, id, sizeof(id));
+	assert_string_equal(id, "5f0c:0");
+	m.seq = 7;
+	m.last_seq = 106;
+	m.nevents = 100;
+	assert_int_equal(sb_dmsg_id(&m, id, sizeof(id)), 10);
+	assert_string_equal(id, "5f0c:7-106");
+	/* cut to the room given, always terminated */
+	assert_int_equal(sb_dmsg_id(&m, id, 6), 5);
+	assert_string_equal(id, "5f0c:");
+}
+
 static void test_version_1_records_keep_their_routing_key_and_id(void **state)
 {
 	(void)state;
@@ -937,6 +958,7 @@ int main(void)
 	    P(test_pipelining_overdue_confirms_break_the_link),
 	    cmocka_unit_test(test_record_round_trips_the_identity_and_names_its_codec),
 	    cmocka_unit_test(test_version_1_records_keep_their_routing_key_and_id),
+	    cmocka_unit_test(test_message_id_is_run_and_seq_or_the_batch_range),
 	};
 #undef T
 #undef T2
