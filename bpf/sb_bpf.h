@@ -145,8 +145,9 @@ struct sb_task_ctx {
 #define SB_TASK_FOLDED 0x80u   /* task_walk's: the process's threads already summed */
 /* Bitmap words of the open fd table the iterator counts (64 fds each). */
 #define SB_TASK_FD_WORDS 256
-/* Records task_walk writes per run (its mmapped array): a host with fewer
- * processes is read in one run of a few milliseconds. */
+/* Records task_walk writes per run (an array the agent copies the used
+ * part of): a host with fewer processes is read in one run of a few
+ * milliseconds; a larger one in several, each skipping what was read. */
 #define SB_TASK_CHUNK 8192
 /* Processes whose last view task_walk keeps (40 bytes each, twice), to
  * read in part those that did not run since: beyond, each is read whole. */

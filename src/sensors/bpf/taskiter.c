@@ -4,9 +4,12 @@
  * Each walk is bpf_iter_create on that link, then read()s.
  *
  * Two programs (bpf/taskiter.bpf.c), one loaded: task_walk (Linux 6.7+)
- * puts up to SB_TASK_CHUNK processes, threads summed, in an array the agent
- * maps once and reads in place, and says through read() how many and
- * whether more follow (one run per step); task_iter writes one record per
+ * puts up to SB_TASK_CHUNK processes, threads summed, in an array, and says
+ * through read() how many and whether more follow (one run per step); the
+ * agent copies that many out with one batch lookup. Not mmapped: the kernel
+ * maps every page of an mmapped array at once, which put the whole array
+ * (2.4 MB at 8192 records) in the agent's RSS on a host of 100 processes.
+ * task_iter writes one record per
  * thread through read(), the fold sums them.
  *
  * Why bounded steps on the loop rather than a thread: one read() returns at
@@ -19,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "sb_taskiter.h"
@@ -33,9 +35,13 @@ _Static_assert(sizeof(struct sb_task_rec) == 232, "sb_task_rec changed size: bot
 
 struct sb_taskiter {
 	int link; /* the iterator's link, kept for the agent's life */
-	/* task_walk: its records (mmapped) and globals; recs NULL: task_iter */
-	const struct sb_task_rec *recs;
-	const struct sb_task_same *same;
+	/* task_walk: its two arrays' fds, a copy of the last run's records
+	 * (grown to the largest run) and globals; recs_fd < 0: task_iter */
+	int recs_fd, same_fd;
+	struct sb_task_rec *recs;
+	struct sb_task_same *same;
+	__u32 *keys;
+	size_t cap_recs, cap_same, cap_keys;
 	int bss;
 	struct sb_task_walk_ctl ctl; /* skip: processes of the list read so far */
 	int walk;		     /* the walk being read, -1 between walks */
@@ -44,18 +50,20 @@ struct sb_taskiter {
 	struct sb_taskfold fold;
 };
 
-#define RECS_LEN (SB_TASK_CHUNK * sizeof(struct sb_task_rec))
-#define SAME_LEN (SB_TASK_CHUNK * sizeof(struct sb_task_same))
-
-/* A BPF_F_MMAPABLE array, read in place; NULL with errno set. */
-static void *map_ro(int fd, size_t len)
+/* The first n values of array map fd, into *buf (grown): 0 or -errno. */
+static int copy_first(struct sb_taskiter *ti, int fd, void **buf, size_t *cap, size_t size, __u32 n)
 {
-	if (fd < 0) {
-		errno = ENOENT;
-		return NULL;
-	}
-	void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
-	return m == MAP_FAILED ? NULL : m;
+	if (!n)
+		return 0;
+	if (sb_grow((void **)&ti->keys, &ti->cap_keys, n, sizeof(*ti->keys)) ||
+	    sb_grow(buf, cap, n, size))
+		return -ENOMEM;
+	__u32 count = n, out = 0;
+	int r = bpf_map_lookup_batch(fd, NULL, &out, ti->keys, *buf, &count, NULL);
+	/* ENOENT: the batch reached the array's end, count says how far */
+	if (r < 0 && errno != ENOENT)
+		return -errno;
+	return count == n ? 0 : -EPROTO;
 }
 
 int sb_taskiter_open(struct sb_taskiter **out, char *why, size_t whylen)
@@ -65,7 +73,7 @@ int sb_taskiter_open(struct sb_taskiter **out, char *why, size_t whylen)
 	struct sb_taskiter *ti = calloc(1, sizeof(*ti));
 	int r = -ENOMEM;
 	if (ti)
-		ti->link = ti->walk = ti->bss = -1;
+		ti->link = ti->walk = ti->bss = ti->recs_fd = ti->same_fd = -1;
 	if (!st || !ti || !(ti->buf = malloc(READ_BYTES + sizeof(struct sb_task_rec)))) {
 		snprintf(why, whylen, "out of memory");
 		goto out;
@@ -93,16 +101,15 @@ int sb_taskiter_open(struct sb_taskiter **out, char *why, size_t whylen)
 	ti->link = st->fd[SB_FD_ITER(SB_BPF_OBJ_IDX_taskiter)];
 	st->fd[SB_FD_ITER(SB_BPF_OBJ_IDX_taskiter)] = -1;
 	if (rep.plan.iter_walk) {
-		ti->recs = map_ro(st->fd[SB_FD_MAP(SB_BPF_OBJ_IDX_taskiter, 0)], RECS_LEN);
-		ti->same = map_ro(st->fd[SB_FD_MAP(SB_BPF_OBJ_IDX_taskiter, 1)], SAME_LEN);
-		ti->bss = st->fd[SB_FD_MAP(SB_BPF_OBJ_IDX_taskiter, 2)];
-		st->fd[SB_FD_MAP(SB_BPF_OBJ_IDX_taskiter, 2)] = -1;
-		if (!ti->recs || !ti->same || ti->bss < 0) {
-			r = ti->bss < 0 ? -ENOENT : -errno;
+		int *fds[] = {&ti->recs_fd, &ti->same_fd, &ti->bss};
+		for (int i = 0; i < 3; i++) {
+			*fds[i] = st->fd[SB_FD_MAP(SB_BPF_OBJ_IDX_taskiter, i)];
+			st->fd[SB_FD_MAP(SB_BPF_OBJ_IDX_taskiter, i)] = -1;
+		}
+		if (ti->recs_fd < 0 || ti->same_fd < 0 || ti->bss < 0) {
+			r = -ENOENT;
 			snprintf(why, whylen,
-				 "cannot map the task walk's records (maps task_recs, task_same, "
-				 ".bss): %s",
-				 strerror(-r));
+				 "the task walk's maps (task_recs, task_same, .bss) are missing");
 			goto out;
 		}
 	}
@@ -128,7 +135,7 @@ int sb_taskiter_begin(struct sb_taskiter *ti)
 	ti->ctl.gen += whole ? 1 : 2;
 	ti->ctl.skip = 0;
 	sb_taskfold_reset(&ti->fold);
-	if (ti->recs)
+	if (ti->recs_fd >= 0)
 		return 0; /* a run per step */
 	ti->walk = bpf_iter_create(ti->link);
 	return ti->walk < 0 ? ti->walk : 0;
@@ -156,7 +163,13 @@ static int walk_step(struct sb_taskiter *ti)
 		return -EPROTO;
 	if (h.same > SB_TASK_CHUNK)
 		return -EPROTO;
-	e = sb_taskfold_add(&ti->fold, ti->recs, h.count * sizeof(struct sb_task_rec));
+	e = copy_first(ti, ti->recs_fd, (void **)&ti->recs, &ti->cap_recs, sizeof(*ti->recs),
+		       h.count);
+	if (!e)
+		e = copy_first(ti, ti->same_fd, (void **)&ti->same, &ti->cap_same,
+			       sizeof(*ti->same), h.same);
+	if (!e)
+		e = sb_taskfold_add(&ti->fold, ti->recs, h.count * sizeof(struct sb_task_rec));
 	if (!e)
 		e = sb_taskfold_add_same(&ti->fold, ti->same, h.same);
 	if (e)
@@ -173,7 +186,7 @@ int sb_taskiter_step(struct sb_taskiter *ti, size_t max_bytes)
 {
 	const size_t rec = sizeof(struct sb_task_rec);
 	size_t done = 0;
-	if (ti->recs)
+	if (ti->recs_fd >= 0)
 		return walk_step(ti);
 	if (ti->walk < 0)
 		return -EBADF;
@@ -218,10 +231,13 @@ void sb_taskiter_close(struct sb_taskiter *ti)
 		close(ti->link);
 	if (ti->bss >= 0)
 		close(ti->bss);
-	if (ti->recs)
-		munmap((void *)ti->recs, RECS_LEN);
-	if (ti->same)
-		munmap((void *)ti->same, SAME_LEN);
+	if (ti->recs_fd >= 0)
+		close(ti->recs_fd);
+	if (ti->same_fd >= 0)
+		close(ti->same_fd);
+	free(ti->recs);
+	free(ti->same);
+	free(ti->keys);
 	sb_taskfold_free(&ti->fold);
 	free(ti->buf);
 	free(ti);
