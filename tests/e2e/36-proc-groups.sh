@@ -26,6 +26,15 @@ process_names:
 YML
 # a real interpreter, not a wrapper script (pyenv), under its own name
 cp "$(python3 -c 'import os, sys; print(os.path.realpath(sys.executable))')" "$TMP/sbgrpwork"
+# three steady groups of the test's own (one, two and three processes): a
+# quiet machine may have few others that hold still between the scrapes
+for g in 1 2 3; do
+	cp /bin/sleep "$TMP/sbsteady$g"
+	for i in $(seq "$g"); do
+		"$TMP/sbsteady$g" 300 &
+		track_pid $!
+	done
+done
 
 for reader in $readers; do
 	pe_port=$(free_port)
