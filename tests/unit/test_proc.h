@@ -113,6 +113,18 @@ static inline int tp_dir_setup(void (*hook)(enum sb_log_level, const char *, voi
 	return 0;
 }
 
+/* The log hook most collector tests give tp_dir_setup: counts the warnings
+ * and errors logged, in tp_nwarn. */
+__attribute__((unused)) static int tp_nwarn;
+
+static inline void tp_warn_hook(enum sb_log_level l, const char *line, void *arg)
+{
+	(void)line;
+	(void)arg;
+	if (l <= SB_LOG_WARN)
+		tp_nwarn++;
+}
+
 static inline int tp_dir_teardown(void)
 {
 	char cmd[128];

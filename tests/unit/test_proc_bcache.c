@@ -2,16 +2,6 @@
  * devices and caches, values "dehumanized" as procfs 0.8 does. */
 #include "test_proc_fx.h"
 
-static int nwarn;
-
-static void hook(enum sb_log_level l, const char *line, void *arg)
-{
-	(void)line;
-	(void)arg;
-	if (l <= SB_LOG_WARN)
-		nwarn++;
-}
-
 #define SET "fs/bcache/0a1b2c3d-0000-4000-8000-00000000abcd"
 
 static void put(const char *rel, const char *text)
@@ -26,7 +16,7 @@ static void put(const char *rel, const char *text)
 static int setup(void **state)
 {
 	(void)state;
-	if (tp_dir_setup(hook))
+	if (tp_dir_setup(tp_warn_hook))
 		return -1;
 	put(SET "/average_key_size", "12.5k\n");
 	put(SET "/btree_cache_size", "3.5M\n");
@@ -57,7 +47,7 @@ static void values_are_dehumanized_as_procfs_does(void **state)
 {
 	(void)state;
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "bcache");
 	assert_int_equal(tfx_round(&f), 0);
 	/* 10 set + 13 backing device + 3 cache series (no priority stats) */
@@ -113,7 +103,7 @@ static void values_are_dehumanized_as_procfs_does(void **state)
 	assert_int_equal(tfx_round(&f), 0);
 	assert_double_eq(tp_value(&f.t, "node_bcache_written_bytes_total", "uuid", uuid),
 			 (double)(uint64_t)((1 + 2 / 10.24) * 1073741824.0));
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	tfx_stop(&f);
 }
 
@@ -147,10 +137,10 @@ static void priority_stats_when_asked(void **state)
 	f.st = f.s.state;
 	tp_begin(&f.t);
 	tp_end(&f.t);
-	nwarn = 0;
+	tp_nwarn = 0;
 	assert_int_equal(tfx_round(&f), -ENOENT);
 	assert_int_equal(f.t.n, 0);
-	assert_int_equal(nwarn, 1);
+	assert_int_equal(tp_nwarn, 1);
 	tfx_stop(&f);
 }
 
@@ -163,7 +153,7 @@ static void a_bad_value_leaves_its_set_out(void **state)
 	for (size_t i = 0; i < SB_ARRAY_SIZE(bad); i++) {
 		put(SET "/congested", bad[i]);
 		struct tfx f;
-		nwarn = 0;
+		tp_nwarn = 0;
 		tfx_start(&f, "bcache");
 		assert_int_equal(tfx_round(&f), -EINVAL);
 		assert_int_equal(f.t.n, 10);
@@ -172,7 +162,7 @@ static void a_bad_value_leaves_its_set_out(void **state)
 					  "ffffffff-0000-4000-8000-000000000000"),
 				 1);
 		assert_int_equal(f.st->errors, 1);
-		assert_int_equal(nwarn, 1);
+		assert_int_equal(tp_nwarn, 1);
 		tfx_stop(&f);
 	}
 }
@@ -182,11 +172,11 @@ static void a_backing_device_needs_its_writeback_rate_debug(void **state)
 	(void)state;
 	tp_rm(SET "/bdev0/writeback_rate_debug");
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "bcache");
 	assert_int_equal(tfx_round(&f), -ENOENT);
 	assert_int_equal(f.t.n, 0);
-	assert_int_equal(nwarn, 1);
+	assert_int_equal(tp_nwarn, 1);
 	tfx_stop(&f);
 	/* an unknown unit multiplies by 0, as procfs; no number at all is an error */
 	put(SET "/bdev0/writeback_rate_debug", "rate:\t\t1.0x/sec\n");
@@ -207,13 +197,13 @@ static void no_bcache_is_success_without_series(void **state)
 {
 	(void)state;
 	tp_dir_teardown();
-	tp_dir_setup(hook);
+	tp_dir_setup(tp_warn_hook);
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "bcache");
 	assert_int_equal(tfx_round(&f), 0);
 	assert_int_equal(f.t.n, 0);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	tfx_stop(&f);
 }
 

@@ -1,22 +1,12 @@
 /* node_exporter's bonding collector: slaves and active slaves per master. */
 #include "test_proc_fx.h"
 
-static int nwarn;
-
-static void hook(enum sb_log_level l, const char *line, void *arg)
-{
-	(void)line;
-	(void)arg;
-	if (l <= SB_LOG_WARN)
-		nwarn++;
-}
-
 #define N "class/net/"
 
 static int setup(void **state)
 {
 	(void)state;
-	if (tp_dir_setup(hook))
+	if (tp_dir_setup(tp_warn_hook))
 		return -1;
 	tp_mkdirs(N "bond0/bonding");
 	tp_mkdirs(N "bond0/lower_eth0/bonding_slave");
@@ -42,7 +32,7 @@ static void slaves_and_active_per_master(void **state)
 {
 	(void)state;
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "bonding");
 	assert_int_equal(tfx_round(&f), 0);
 	assert_int_equal(f.t.n, 4);
@@ -64,7 +54,7 @@ static void slaves_and_active_per_master(void **state)
 	tp_puts(N "bonding_masters", "empty\n");
 	assert_int_equal(tfx_round(&f), 0);
 	assert_int_equal(f.t.n, 2);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	tfx_stop(&f);
 }
 
@@ -75,13 +65,13 @@ static void a_missing_file_is_no_data(void **state)
 	tp_puts(N "bond0/bonding/slaves", "eth0 eth9\n");
 	tp_puts(N "bonding_masters", "bond0 empty gone\n");
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "bonding");
 	assert_int_equal(tfx_round(&f), -ENODATA);
 	assert_int_equal(f.t.n, 2);
 	tp_absent(&f.t, "node_bonding_slaves", "master", "bond0");
 	tp_absent(&f.t, "node_bonding_slaves", "master", "gone");
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	tfx_stop(&f);
 }
 
@@ -91,11 +81,11 @@ static void names_with_a_slash_are_refused(void **state)
 	tp_puts(N "bonding_masters", "../.. empty\n");
 	tp_puts(N "empty/bonding/slaves", "../x\n");
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "bonding");
 	assert_int_equal(tfx_round(&f), -EINVAL);
 	assert_int_equal(f.t.n, 0);
-	assert_int_equal(nwarn, 2);
+	assert_int_equal(tp_nwarn, 2);
 	tfx_stop(&f);
 }
 
@@ -104,11 +94,11 @@ static void no_bonding_is_no_data(void **state)
 	(void)state;
 	tp_rm(N "bonding_masters");
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "bonding");
 	assert_int_equal(tfx_round(&f), -ENODATA);
 	assert_int_equal(f.t.n, 0);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	tfx_stop(&f);
 }
 

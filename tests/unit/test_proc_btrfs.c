@@ -4,16 +4,6 @@
 
 #include "test_proc_fx.h"
 
-static int nwarn;
-
-static void hook(enum sb_log_level l, const char *line, void *arg)
-{
-	(void)line;
-	(void)arg;
-	if (l <= SB_LOG_WARN)
-		nwarn++;
-}
-
 #define FS "fs/btrfs/11111111-2222-4333-8444-555555555555"
 static const char *const uuid = "11111111-2222-4333-8444-555555555555";
 
@@ -29,7 +19,7 @@ static void put(const char *rel, const char *text)
 static int setup(void **state)
 {
 	(void)state;
-	if (tp_dir_setup(hook))
+	if (tp_dir_setup(tp_warn_hook))
 		return -1;
 	put(FS "/label", "  home\n");
 	put(FS "/metadata_uuid", "99999999-2222-4333-8444-555555555555\n");
@@ -56,7 +46,7 @@ static void sysfs_values_per_filesystem(void **state)
 {
 	(void)state;
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "btrfs");
 	assert_int_equal(tfx_round(&f), 0);
 	/* info, rsv, 3 reserved, 3 layouts x 3, 2 devices */
@@ -85,7 +75,7 @@ static void sysfs_values_per_filesystem(void **state)
 	assert_double_eq(s->value, 4096 * 512);
 	assert_int_equal(s->nlabels, 2);
 	assert_string_equal(s->help, "Size of a device that is part of the filesystem.");
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	tfx_stop(&f);
 }
 
@@ -107,13 +97,13 @@ static void a_bad_number_leaves_its_filesystem_out(void **state)
 	put("fs/btrfs/aaaaaaaa-2222-4333-8444-555555555555/label", "other\n");
 	put(FS "/devices/sda/size", "lots\n");
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "btrfs");
 	assert_int_equal(tfx_round(&f), -EINVAL);
 	tp_absent(&f.t, "node_btrfs_info", "label", "home");
 	assert_non_null(tp_find(&f.t, "node_btrfs_info", "label", "other", NULL));
 	assert_int_equal(f.st->errors, 1);
-	assert_int_equal(nwarn, 1);
+	assert_int_equal(tp_nwarn, 1);
 	tfx_stop(&f);
 }
 
@@ -121,13 +111,13 @@ static void no_btrfs_is_success_without_series(void **state)
 {
 	(void)state;
 	tp_dir_teardown();
-	tp_dir_setup(hook);
+	tp_dir_setup(tp_warn_hook);
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "btrfs");
 	assert_int_equal(tfx_round(&f), 0);
 	assert_int_equal(f.t.n, 0);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	tfx_stop(&f);
 }
 

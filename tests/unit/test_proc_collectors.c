@@ -24,20 +24,10 @@ static const char *const ne_default_on[] = {
 /* on by default in upstream node_exporter, newer than 1.5.0 */
 static const char *const upstream_default_on[] = {"dmmultipath", "kernel_hung", "watchdog"};
 
-static int nwarn;
-
-static void hook(enum sb_log_level l, const char *line, void *arg)
-{
-	(void)line;
-	(void)arg;
-	if (l <= SB_LOG_WARN)
-		nwarn++;
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	return tp_dir_setup(hook);
+	return tp_dir_setup(tp_warn_hook);
 }
 
 static int teardown(void **state)
@@ -267,12 +257,12 @@ static void a_bad_shared_file_counts_once_a_round(void **state)
 	static const char *const names[] = {"cpu", "stat"};
 	struct fx f;
 	fx_start(&f, names, 2);
-	nwarn = 0;
+	tp_nwarn = 0;
 	fx_round(&f);
 	assert_int_equal(f.st->coll[0].status, -EINVAL);
 	assert_int_equal(f.st->coll[1].status, -EINVAL);
 	assert_int_equal(f.st->errors, 1);
-	assert_int_equal(nwarn, 1);
+	assert_int_equal(tp_nwarn, 1);
 	/* every good line still gave its samples, and each collector its
 	 * node_scrape_collector_{duration_seconds,success} */
 	assert_int_equal(sb_evb_nsamples(&f.b), 10 + 5 + 2 * 2);

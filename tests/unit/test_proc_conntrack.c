@@ -88,20 +88,10 @@ static void a_malformed_line_withholds_every_sum(void **state)
 	}
 }
 
-static int nwarn;
-
-static void hook(enum sb_log_level l, const char *line, void *arg)
-{
-	(void)line;
-	(void)arg;
-	if (l <= SB_LOG_WARN)
-		nwarn++;
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	if (tp_dir_setup(hook))
+	if (tp_dir_setup(tp_warn_hook))
 		return -1;
 	tp_mkdirs("sys/net/netfilter");
 	tp_mkdirs("net/stat");
@@ -121,14 +111,14 @@ static void not_loaded_is_silent(void **state)
 	(void)state;
 	struct tfx f;
 	tfx_start(&f, "conntrack");
-	nwarn = 0;
+	tp_nwarn = 0;
 	for (int i = 0; i < 3; i++) {
 		/* no data: node_scrape_collector_success 0, as node_exporter */
 		assert_int_equal(tfx_round(&f), -ENODATA);
 		assert_int_equal(f.t.n, 0);
 	}
 	assert_int_equal(f.st->errors, 0);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	assert_int_equal(f.st->coll[0].f[0]->absent_round, 1);
 	tfx_stop(&f);
 }
@@ -141,7 +131,7 @@ static void each_file_adds_its_series(void **state)
 	struct tfx f;
 	tp_puts("sys/net/netfilter/nf_conntrack_count", "70\n");
 	tfx_start(&f, "conntrack");
-	nwarn = 0;
+	tp_nwarn = 0;
 	assert_int_equal(tfx_round(&f), 0);
 	assert_int_equal(f.t.n, 1);
 	assert_double_eq(tp_value(&f.t, "node_nf_conntrack_entries"), 70);
@@ -156,14 +146,14 @@ static void each_file_adds_its_series(void **state)
 	assert_string_equal(tp_find(&f.t, "node_nf_conntrack_entries_limit", NULL)->help,
 			    "Maximum size of connection tracking table.");
 	assert_double_eq(tp_value(&f.t, "node_nf_conntrack_stat_found"), 1);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 
 	/* a garbled count: reported, the rest still comes out */
 	tp_puts("sys/net/netfilter/nf_conntrack_count", "seventy\n");
 	assert_int_equal(tfx_round(&f), -EINVAL);
 	assert_int_equal(f.t.n, 9);
 	assert_int_equal(f.st->errors, 1);
-	assert_int_equal(nwarn, 1);
+	assert_int_equal(tp_nwarn, 1);
 	tfx_stop(&f);
 	tp_rm("sys/net/netfilter/nf_conntrack_count");
 	tp_rm("sys/net/netfilter/nf_conntrack_max");

@@ -1,20 +1,10 @@
 /* node_exporter's cpufreq collector: per-CPU kHz files → Hz gauges. */
 #include "test_proc_fx.h"
 
-static int nwarn;
-
-static void hook(enum sb_log_level l, const char *line, void *arg)
-{
-	(void)line;
-	(void)arg;
-	if (l <= SB_LOG_WARN)
-		nwarn++;
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	if (tp_dir_setup(hook))
+	if (tp_dir_setup(tp_warn_hook))
 		return -1;
 	tp_mkdirs("devices/system/cpu/cpu0/cpufreq");
 	tp_mkdirs("devices/system/cpu/cpu1/topology"); /* no cpufreq */
@@ -35,7 +25,7 @@ static void files_present_give_hertz(void **state)
 	(void)state;
 	struct tfx f;
 	tfx_start(&f, "cpufreq");
-	nwarn = 0;
+	tp_nwarn = 0;
 	assert_int_equal(tfx_round(&f), 0);
 	assert_int_equal(f.t.n, 3);
 	const struct sb_sample *s = tp_find(&f.t, "node_cpu_frequency_max_hertz", "cpu", "0", NULL);
@@ -49,7 +39,7 @@ static void files_present_give_hertz(void **state)
 	assert_double_eq(tp_value(&f.t, "node_cpu_scaling_frequency_min_hertz", "cpu", "0"),
 			 800000000.0);
 	tp_absent(&f.t, "node_cpu_frequency_hertz"); /* no cpuinfo_cur_freq */
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	assert_int_equal(f.st->errors, 0);
 	/* values are read again every round */
 	tp_puts("devices/system/cpu/cpu0/cpufreq/scaling_cur_freq", "400000\n");
@@ -65,11 +55,11 @@ static void a_garbled_file_is_reported_and_the_others_kept(void **state)
 	tp_puts("devices/system/cpu/cpu0/cpufreq/scaling_min_freq", "<unsupported>\n");
 	struct tfx f;
 	tfx_start(&f, "cpufreq");
-	nwarn = 0;
+	tp_nwarn = 0;
 	assert_int_equal(tfx_round(&f), -EINVAL);
 	assert_int_equal(f.t.n, 2);
 	assert_int_equal(f.st->errors, 1);
-	assert_int_equal(nwarn, 1);
+	assert_int_equal(tp_nwarn, 1);
 	tfx_stop(&f);
 	tp_puts("devices/system/cpu/cpu0/cpufreq/scaling_min_freq", "800000\n");
 }
@@ -110,10 +100,10 @@ static void no_cpufreq_is_silent(void **state)
 	f.st = f.s.state;
 	tp_begin(&f.t);
 	tp_end(&f.t);
-	nwarn = 0;
+	tp_nwarn = 0;
 	assert_int_equal(tfx_round(&f), 0);
 	assert_int_equal(f.t.n, 0);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	assert_int_equal(f.st->errors, 0);
 	tfx_stop(&f);
 }

@@ -5,20 +5,10 @@
 
 #include "test_proc_fx.h"
 
-static int nwarn;
-
-static void hook(enum sb_log_level l, const char *line, void *arg)
-{
-	(void)line;
-	(void)arg;
-	if (l <= SB_LOG_WARN)
-		nwarn++;
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	return tp_dir_setup(hook);
+	return tp_dir_setup(tp_warn_hook);
 }
 
 static int teardown(void **state)
@@ -105,7 +95,7 @@ static void the_collector_labels_what_it_finds(void **state)
 	snprintf(path, sizeof(path), "%s/class/dmi/id/product_sku", tp_dir);
 	assert_int_equal(mkfifo(path, 0644), 0);
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "dmi");
 	assert_int_equal(tfx_round(&f), 0);
 	assert_int_equal(f.t.n, 1);
@@ -120,7 +110,7 @@ static void the_collector_labels_what_it_finds(void **state)
 	tp_puts("class/dmi/id/bios_vendor", "Other\n");
 	assert_int_equal(tfx_round(&f), 0);
 	assert_non_null(tp_find(&f.t, "node_dmi_info", "bios_vendor", "SeaBIOS", NULL));
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	assert_int_equal(f.st->errors, 0);
 	tfx_stop(&f);
 }
@@ -129,7 +119,7 @@ static void no_dmi_is_no_data(void **state)
 {
 	(void)state;
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "dmi");
 	assert_int_equal(tfx_round(&f), -ENODATA);
 	assert_int_equal(f.t.n, 0);
@@ -140,7 +130,7 @@ static void no_dmi_is_no_data(void **state)
 	tfx_start(&f, "dmi");
 	assert_int_equal(tfx_round(&f), -ENODATA);
 	assert_int_equal(f.t.n, 0);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	assert_int_equal(f.st->errors, 0);
 	tfx_stop(&f);
 }

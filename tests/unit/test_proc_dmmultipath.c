@@ -2,16 +2,6 @@
  * uuid starts with "mpath-", with their paths' states. */
 #include "test_proc_fx.h"
 
-static int nwarn;
-
-static void hook(enum sb_log_level l, const char *line, void *arg)
-{
-	(void)line;
-	(void)arg;
-	if (l <= SB_LOG_WARN)
-		nwarn++;
-}
-
 static void put(const char *rel, const char *text)
 {
 	char dir[256];
@@ -24,7 +14,7 @@ static void put(const char *rel, const char *text)
 static int setup(void **state)
 {
 	(void)state;
-	if (tp_dir_setup(hook))
+	if (tp_dir_setup(tp_warn_hook))
 		return -1;
 	put("block/dm-3/dm/uuid", "mpath-36000\n");
 	put("block/dm-3/dm/name", "mpathb\n");
@@ -51,7 +41,7 @@ static void a_map_and_its_paths(void **state)
 {
 	(void)state;
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "dmmultipath");
 	assert_int_equal(tfx_round(&f), 0);
 	assert_int_equal(f.t.n, 8);
@@ -80,7 +70,7 @@ static void a_map_and_its_paths(void **state)
 	assert_int_equal(tfx_round(&f), 0);
 	assert_double_eq(tp_value(&f.t, "node_dmmultipath_device_paths_active", "device", "mpathb"),
 			 2);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	tfx_stop(&f);
 }
 
@@ -92,12 +82,12 @@ static void a_map_missing_a_file_is_left_out(void **state)
 	put("block/dm-4/dm/name", "mpathc\n");
 	put("block/dm-4/size", "8\n"); /* no dm/suspended */
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "dmmultipath");
 	assert_int_equal(tfx_round(&f), -ENOENT);
 	assert_non_null(tp_find(&f.t, "node_dmmultipath_device_info", "device", "mpathb", NULL));
 	tp_absent(&f.t, "node_dmmultipath_device_info", "sysfs_name", "dm-4");
-	assert_int_equal(nwarn, 1);
+	assert_int_equal(tp_nwarn, 1);
 	tfx_stop(&f);
 }
 
@@ -105,13 +95,13 @@ static void no_block_directory_is_no_data(void **state)
 {
 	(void)state;
 	tp_dir_teardown();
-	tp_dir_setup(hook);
+	tp_dir_setup(tp_warn_hook);
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "dmmultipath");
 	assert_int_equal(tfx_round(&f), -ENODATA);
 	assert_int_equal(f.t.n, 0);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	tfx_stop(&f);
 }
 

@@ -1,22 +1,12 @@
 /* node_exporter's edac collector: the memory controllers' error counters. */
 #include "test_proc_fx.h"
 
-static int nwarn;
-
-static void hook(enum sb_log_level l, const char *line, void *arg)
-{
-	(void)line;
-	(void)arg;
-	if (l <= SB_LOG_WARN)
-		nwarn++;
-}
-
 #define MC "devices/system/edac/mc/"
 
 static int setup(void **state)
 {
 	(void)state;
-	if (tp_dir_setup(hook))
+	if (tp_dir_setup(tp_warn_hook))
 		return -1;
 	tp_mkdirs(MC "mc0/csrow0");
 	tp_mkdirs(MC "mc0/csrow12");
@@ -47,7 +37,7 @@ static void every_counter_of_every_controller(void **state)
 {
 	(void)state;
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "edac");
 	assert_int_equal(tfx_round(&f), 0);
 	assert_int_equal(f.t.n, 12);
@@ -75,7 +65,7 @@ static void every_counter_of_every_controller(void **state)
 		    "12", NULL);
 	assert_double_eq(s->value, 7);
 	assert_string_equal(s->help, "Total uncorrectable memory errors for this csrow.");
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	assert_int_equal(f.st->errors, 0);
 	tfx_stop(&f);
 }
@@ -86,12 +76,12 @@ static void a_bad_or_missing_counter_fails_the_collector(void **state)
 	(void)state;
 	tp_puts(MC "mc0/csrow0/ue_count", "x\n");
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "edac");
 	assert_int_equal(tfx_round(&f), -EINVAL);
 	assert_int_equal(f.t.n, 11);
 	tp_absent(&f.t, "node_edac_csrow_uncorrectable_errors_total", "csrow", "0");
-	assert_int_equal(nwarn, 1);
+	assert_int_equal(tp_nwarn, 1);
 	assert_int_equal(f.st->errors, 1);
 	tp_puts(MC "mc0/csrow0/ue_count", "0\n");
 	tfx_stop(&f);
@@ -108,16 +98,16 @@ static void no_controller_is_success_without_series(void **state)
 {
 	(void)state;
 	tp_dir_teardown();
-	tp_dir_setup(hook);
+	tp_dir_setup(tp_warn_hook);
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "edac");
 	assert_int_equal(tfx_round(&f), 0);
 	assert_int_equal(f.t.n, 0);
 	tp_mkdirs(MC);
 	assert_int_equal(tfx_round(&f), 0);
 	assert_int_equal(f.t.n, 0);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	tfx_stop(&f);
 }
 

@@ -1,20 +1,10 @@
 /* node_exporter's entropy collector: two one-number files. */
 #include "test_proc_fx.h"
 
-static int nwarn;
-
-static void hook(enum sb_log_level l, const char *line, void *arg)
-{
-	(void)line;
-	(void)arg;
-	if (l <= SB_LOG_WARN)
-		nwarn++;
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	if (tp_dir_setup(hook))
+	if (tp_dir_setup(tp_warn_hook))
 		return -1;
 	tp_mkdirs("sys/kernel/random");
 	return 0;
@@ -33,7 +23,7 @@ static void both_files_give_gauges(void **state)
 	tp_puts("sys/kernel/random/poolsize", "4096\n");
 	struct tfx f;
 	tfx_start(&f, "entropy");
-	nwarn = 0;
+	tp_nwarn = 0;
 	assert_int_equal(tfx_round(&f), 0);
 	assert_int_equal(f.t.n, 2);
 	const struct sb_sample *s = tp_find(&f.t, "node_entropy_available_bits", NULL);
@@ -47,7 +37,7 @@ static void both_files_give_gauges(void **state)
 	tp_puts("sys/kernel/random/entropy_avail", "256\n");
 	tfx_round(&f);
 	assert_double_eq(tp_value(&f.t, "node_entropy_available_bits"), 256);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	tfx_stop(&f);
 }
 
@@ -62,12 +52,12 @@ static void missing_or_malformed_is_an_error(void **state)
 		tp_puts("sys/kernel/random/entropy_avail", bad[i]);
 		struct tfx f;
 		tfx_start(&f, "entropy");
-		nwarn = 0;
+		tp_nwarn = 0;
 		assert_int_equal(tfx_round(&f), -EINVAL);
 		assert_int_equal(f.t.n, 1);
 		tp_absent(&f.t, "node_entropy_available_bits");
 		assert_int_equal(f.st->errors, 1);
-		assert_int_equal(nwarn, 1);
+		assert_int_equal(tp_nwarn, 1);
 		tfx_stop(&f);
 	}
 	tp_rm("sys/kernel/random/entropy_avail");

@@ -2,16 +2,6 @@
  * statistics counters per fc_host, numbers as Go's ParseUint(s, 0, 64). */
 #include "test_proc_fx.h"
 
-static int nwarn;
-
-static void hook(enum sb_log_level l, const char *line, void *arg)
-{
-	(void)line;
-	(void)arg;
-	if (l <= SB_LOG_WARN)
-		nwarn++;
-}
-
 static bool go(const char *s, uint64_t *v) { return sb_proc_go_uint0(s, strlen(s), v); }
 
 static void go_base0_numbers(void **state)
@@ -62,7 +52,7 @@ static void go_base0_refusals(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	if (tp_dir_setup(hook))
+	if (tp_dir_setup(tp_warn_hook))
 		return -1;
 	tp_mkdirs(H "statistics");
 	tp_puts(H "dev_loss_tmo", "30\n");
@@ -94,7 +84,7 @@ static void info_and_counters(void **state)
 {
 	(void)state;
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "fibrechannel");
 	assert_int_equal(tfx_round(&f), 0);
 	/* info + 14 counters, less dumped_frames (0xff..ff) */
@@ -122,7 +112,7 @@ static void info_and_counters(void **state)
 	assert_double_eq(
 	    tp_value(&f.t, "node_fibrechannel_seconds_since_last_reset_total", "fc_host", "host0"),
 	    7);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	tfx_stop(&f);
 }
 
@@ -147,13 +137,13 @@ static void bad_counter_and_missing_attribute_are_reported(void **state)
 	tp_puts(H "statistics/rx_frames", "zz\n");
 	tp_rm(H "speed");
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "fibrechannel");
 	assert_true(tfx_round(&f) < 0);
 	assert_int_equal(f.t.n, 12); /* no info, no rx_frames */
 	tp_absent(&f.t, "node_fibrechannel_info");
 	tp_absent(&f.t, "node_fibrechannel_rx_frames_total");
-	assert_int_equal(nwarn, 2);
+	assert_int_equal(tp_nwarn, 2);
 	assert_int_equal(f.st->errors, 2);
 	tfx_stop(&f);
 }
@@ -162,7 +152,7 @@ static void no_class_is_no_data(void **state)
 {
 	(void)state;
 	tp_dir_teardown();
-	tp_dir_setup(hook);
+	tp_dir_setup(tp_warn_hook);
 	struct tfx f;
 	tfx_start(&f, "fibrechannel");
 	assert_int_equal(tfx_round(&f), -ENODATA);

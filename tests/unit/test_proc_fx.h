@@ -72,6 +72,15 @@ static inline void tp_mkdirs(const char *rel)
 
 static inline void tp_puts(const char *rel, const char *text) { tp_put(rel, text, strlen(text)); }
 
+/* tp_dir/rel, a symbolic link to target (replacing what was there). */
+static inline void tp_link(const char *target, const char *rel)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", tp_dir, rel);
+	unlink(path);
+	assert_int_equal(symlink(target, path), 0);
+}
+
 static inline void tp_rm(const char *rel)
 {
 	char path[512];

@@ -5,31 +5,13 @@
 
 #include "test_proc_fx.h"
 
-static int nwarn;
-
-static void hook(enum sb_log_level l, const char *line, void *arg)
-{
-	(void)line;
-	(void)arg;
-	if (l <= SB_LOG_WARN)
-		nwarn++;
-}
-
 #define H0 "devices/platform/coretemp.0/hwmon/hwmon0"
 #define H1 "devices/virtual/hwmon/hwmon1"
-
-static void tp_link(const char *target, const char *rel)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", tp_dir, rel);
-	unlink(path);
-	assert_int_equal(symlink(target, path), 0);
-}
 
 static int setup(void **state)
 {
 	(void)state;
-	if (tp_dir_setup(hook))
+	if (tp_dir_setup(tp_warn_hook))
 		return -1;
 	tp_mkdirs(H0);
 	tp_mkdirs(H1);
@@ -111,9 +93,9 @@ static void chips_give_node_exporters_series(void **state)
 	(void)state;
 	struct tfx f;
 	tfx_start(&f, "hwmon");
-	nwarn = 0;
+	tp_nwarn = 0;
 	assert_int_equal(tfx_round(&f), 0);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	const struct sb_sample *s = tp_find(&f.t, "node_hwmon_chip_names", "chip",
 					    "platform_coretemp_0", "chip_name", "coretemp", NULL);
 	assert_non_null(s);
@@ -182,10 +164,10 @@ static void no_hwmon_class_is_no_data(void **state)
 	f.st = f.s.state;
 	tp_begin(&f.t);
 	tp_end(&f.t);
-	nwarn = 0;
+	tp_nwarn = 0;
 	assert_int_equal(tfx_round(&f), -ENODATA);
 	assert_int_equal(f.t.n, 0);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	assert_int_equal(f.st->errors, 0);
 	tfx_stop(&f);
 }

@@ -4,16 +4,6 @@
 
 #include "test_proc_fx.h"
 
-static int nwarn;
-
-static void hook(enum sb_log_level l, const char *line, void *arg)
-{
-	(void)line;
-	(void)arg;
-	if (l <= SB_LOG_WARN)
-		nwarn++;
-}
-
 static void state_and_rate_parsers(void **state)
 {
 	(void)state;
@@ -54,7 +44,7 @@ static void state_and_rate_parsers(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	if (tp_dir_setup(hook))
+	if (tp_dir_setup(tp_warn_hook))
 		return -1;
 	tp_mkdirs(P "counters");
 	tp_mkdirs(P "counters_ext");
@@ -92,7 +82,7 @@ static void devices_ports_and_counters(void **state)
 {
 	(void)state;
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "infiniband");
 	assert_int_equal(tfx_round(&f), 0);
 	/* 2 info, 2 × 3 port gauges, 4 counters, 2 legacy */
@@ -136,7 +126,7 @@ static void devices_ports_and_counters(void **state)
 	assert_double_eq(s->value, 11);
 	assert_string_equal(s->help, "Number of data packets received on all links"); /* sic */
 	tp_absent(&f.t, "node_infiniband_link_downed_total"); /* N/A (no PMA) */
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	tfx_stop(&f);
 }
 
@@ -147,14 +137,14 @@ static void bad_values_are_reported_the_rest_kept(void **state)
 	tp_puts(P "rate", "fast\n");
 	tp_puts(P "counters/symbol_error", "-3\n");
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "infiniband");
 	assert_int_equal(tfx_round(&f), -EINVAL);
 	assert_int_equal(f.t.n, 11);
 	tp_absent(&f.t, "node_infiniband_state_id", "device", "mlx4_0");
 	tp_absent(&f.t, "node_infiniband_rate_bytes_per_second", "device", "mlx4_0");
 	tp_absent(&f.t, "node_infiniband_symbol_error_total");
-	assert_int_equal(nwarn, 3);
+	assert_int_equal(tp_nwarn, 3);
 	assert_int_equal(f.st->errors, 3);
 	tfx_stop(&f);
 }
@@ -169,14 +159,14 @@ static void missing_parts_are_no_data(void **state)
 	snprintf(path, sizeof(path), "%s/class/infiniband/i40iw0/ports/1/counters", tp_dir);
 	assert_int_equal(rmdir(path), 0);
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "infiniband");
 	assert_int_equal(tfx_round(&f), -ENODATA);
 	tp_absent(&f.t, "node_infiniband_info", "device", "mlx4_0");
 	tp_absent(&f.t, "node_infiniband_state_id", "device", "i40iw0");
 	assert_non_null(tp_find(&f.t, "node_infiniband_info", "device", "i40iw0", NULL));
 	assert_non_null(tp_find(&f.t, "node_infiniband_state_id", "device", "mlx4_0", NULL));
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	tfx_stop(&f);
 }
 
@@ -184,7 +174,7 @@ static void no_class_is_no_data(void **state)
 {
 	(void)state;
 	tp_dir_teardown();
-	tp_dir_setup(hook);
+	tp_dir_setup(tp_warn_hook);
 	struct tfx f;
 	tfx_start(&f, "infiniband");
 	assert_int_equal(tfx_round(&f), -ENODATA);

@@ -2,20 +2,10 @@
  * /proc/sys/kernel/hung_task_detect_count. */
 #include "test_proc_fx.h"
 
-static int nwarn;
-
-static void hook(enum sb_log_level l, const char *line, void *arg)
-{
-	(void)line;
-	(void)arg;
-	if (l <= SB_LOG_WARN)
-		nwarn++;
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	if (tp_dir_setup(hook))
+	if (tp_dir_setup(tp_warn_hook))
 		return -1;
 	tp_mkdirs("sys/kernel");
 	return 0;
@@ -32,7 +22,7 @@ static void the_count_is_a_counter(void **state)
 	(void)state;
 	tp_puts("sys/kernel/hung_task_detect_count", "3\n");
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "kernel_hung");
 	assert_int_equal(tfx_round(&f), 0);
 	assert_int_equal(f.t.n, 1);
@@ -48,7 +38,7 @@ static void the_count_is_a_counter(void **state)
 	tp_puts("sys/kernel/hung_task_detect_count", "17\n");
 	assert_int_equal(tfx_round(&f), 0);
 	assert_double_eq(tp_value(&f.t, "node_kernel_hung_tasks_total"), 17);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	tfx_stop(&f);
 }
 
@@ -57,13 +47,13 @@ static void no_file_is_no_data_and_silent(void **state)
 {
 	(void)state;
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "kernel_hung");
 	assert_int_equal(tfx_round(&f), -ENODATA);
 	assert_int_equal(f.t.n, 0);
 	assert_int_equal(tfx_round(&f), -ENODATA);
 	assert_int_equal(f.st->errors, 0);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	tfx_stop(&f);
 }
 
@@ -74,12 +64,12 @@ static void garbage_is_one_error_and_no_value(void **state)
 	for (size_t i = 0; i < SB_ARRAY_SIZE(bad); i++) {
 		tp_puts("sys/kernel/hung_task_detect_count", bad[i]);
 		struct tfx f;
-		nwarn = 0;
+		tp_nwarn = 0;
 		tfx_start(&f, "kernel_hung");
 		assert_int_equal(tfx_round(&f), -EINVAL);
 		assert_int_equal(f.t.n, 0);
 		assert_int_equal(f.st->errors, 1);
-		assert_int_equal(nwarn, 1);
+		assert_int_equal(tp_nwarn, 1);
 		tfx_stop(&f);
 	}
 }

@@ -3,30 +3,12 @@
 
 #include "test_proc_fx.h"
 
-static int nwarn;
-
-static void hook(enum sb_log_level l, const char *line, void *arg)
-{
-	(void)line;
-	(void)arg;
-	if (l <= SB_LOG_WARN)
-		nwarn++;
-}
-
 #define DEV "devices/pci0000:00/0000:00:03.0/net/eth0"
-
-static void tp_link(const char *target, const char *rel)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", tp_dir, rel);
-	unlink(path);
-	assert_int_equal(symlink(target, path), 0);
-}
 
 static int setup(void **state)
 {
 	(void)state;
-	if (tp_dir_setup(hook))
+	if (tp_dir_setup(tp_warn_hook))
 		return -1;
 	tp_mkdirs(DEV "/queues");
 	tp_mkdirs("class/net");
@@ -141,9 +123,9 @@ static void attributes_give_node_exporters_series(void **state)
 	(void)state;
 	struct tfx f;
 	tfx_start(&f, "netclass");
-	nwarn = 0;
+	tp_nwarn = 0;
 	assert_int_equal(tfx_round(&f), 0);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	assert_int_equal(f.t.n, 19); /* up, info and 17 attributes */
 	const struct sb_sample *s = tp_find(&f.t, "node_network_up", "device", "eth0", NULL);
 	assert_non_null(s);
@@ -207,12 +189,12 @@ static void a_garbled_value_is_reported_and_the_others_kept(void **state)
 	tp_puts(DEV "/dormant", "\n");
 	struct tfx f;
 	tfx_start(&f, "netclass");
-	nwarn = 0;
+	tp_nwarn = 0;
 	assert_int_equal(tfx_round(&f), -EINVAL);
 	assert_int_equal(f.t.n, 17);
 	tp_absent(&f.t, "node_network_carrier");
 	tp_absent(&f.t, "node_network_dormant");
-	assert_int_equal(nwarn, 1); /* rate-limited: one line */
+	assert_int_equal(tp_nwarn, 1); /* rate-limited: one line */
 	assert_int_equal(f.st->errors, 2);
 	tfx_stop(&f);
 	tp_puts(DEV "/carrier", "1\n");
@@ -269,7 +251,7 @@ static void no_data_is_silent(void **state)
 	tp_link("../../devices/virtual/net/gone0", "class/net/gone0");
 	struct tfx f;
 	tfx_start(&f, "netclass");
-	nwarn = 0;
+	tp_nwarn = 0;
 	assert_int_equal(tfx_round(&f), -ENODATA);
 	assert_int_equal(f.t.n, 0);
 	tfx_stop(&f);
@@ -288,7 +270,7 @@ static void no_data_is_silent(void **state)
 	tp_end(&f.t);
 	assert_int_equal(tfx_round(&f), -ENODATA);
 	assert_int_equal(f.t.n, 0);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	assert_int_equal(f.st->errors, 0);
 	tfx_stop(&f);
 }

@@ -1,16 +1,6 @@
 /* node_exporter's nvme collector: node_nvme_info per controller. */
 #include "test_proc_fx.h"
 
-static int nwarn;
-
-static void hook(enum sb_log_level l, const char *line, void *arg)
-{
-	(void)line;
-	(void)arg;
-	if (l <= SB_LOG_WARN)
-		nwarn++;
-}
-
 static void put_dev(const char *dev, const char *fw, const char *model, const char *serial,
 		    const char *state)
 {
@@ -30,7 +20,7 @@ static void put_dev(const char *dev, const char *fw, const char *model, const ch
 static int setup(void **state)
 {
 	(void)state;
-	if (tp_dir_setup(hook))
+	if (tp_dir_setup(tp_warn_hook))
 		return -1;
 	put_dev("nvme0", "4B2QGXA7\n", "Samsung SSD 980 1TB                     \n",
 		"S64ANS0T000000X     \n", "live\n");
@@ -48,7 +38,7 @@ static void one_info_series_per_controller(void **state)
 {
 	(void)state;
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "nvme");
 	assert_int_equal(tfx_round(&f), 0);
 	assert_int_equal(f.t.n, 2);
@@ -67,7 +57,7 @@ static void one_info_series_per_controller(void **state)
 	tp_puts("class/nvme/nvme1/state", "live\n");
 	assert_int_equal(tfx_round(&f), 0);
 	assert_non_null(tp_find(&f.t, "node_nvme_info", "device", "nvme1", "state", "live", NULL));
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	tfx_stop(&f);
 }
 
@@ -78,12 +68,12 @@ static void a_controller_without_a_file_is_no_data(void **state)
 	(void)state;
 	put_dev("nvme2", "1\n", "m\n", NULL, "live\n");
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "nvme");
 	assert_int_equal(tfx_round(&f), -ENODATA);
 	assert_int_equal(f.t.n, 2);
 	tp_absent(&f.t, "node_nvme_info", "device", "nvme2");
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	tfx_stop(&f);
 }
 
@@ -93,12 +83,12 @@ static void an_unreadable_controller_is_an_error(void **state)
 	(void)state;
 	tp_puts("class/nvme/nvme9", "");
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "nvme");
 	int r = tfx_round(&f);
 	assert_true(r < 0 && r != -ENODATA);
 	assert_int_equal(f.t.n, 2);
-	assert_int_equal(nwarn, 1);
+	assert_int_equal(tp_nwarn, 1);
 	tfx_stop(&f);
 }
 
@@ -106,9 +96,9 @@ static void no_class_is_no_data_an_empty_one_success(void **state)
 {
 	(void)state;
 	tp_dir_teardown();
-	tp_dir_setup(hook);
+	tp_dir_setup(tp_warn_hook);
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "nvme");
 	assert_int_equal(tfx_round(&f), -ENODATA);
 	assert_int_equal(f.t.n, 0);
@@ -117,7 +107,7 @@ static void no_class_is_no_data_an_empty_one_success(void **state)
 	tfx_start(&f, "nvme");
 	assert_int_equal(tfx_round(&f), 0);
 	assert_int_equal(f.t.n, 0);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	tfx_stop(&f);
 }
 

@@ -1,31 +1,13 @@
 /* node_exporter's powersupplyclass collector: /sys/class/power_supply. */
 #include "test_proc_fx.h"
 
-static int nwarn;
-
-static void hook(enum sb_log_level l, const char *line, void *arg)
-{
-	(void)line;
-	(void)arg;
-	if (l <= SB_LOG_WARN)
-		nwarn++;
-}
-
 #define AC "devices/LNXSYSTM:00/ACPI0003:00/power_supply/AC"
 #define BAT "devices/LNXSYSTM:00/PNP0C0A:00/power_supply/BAT0"
-
-static void tp_link(const char *target, const char *rel)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", tp_dir, rel);
-	unlink(path);
-	assert_int_equal(symlink(target, path), 0);
-}
 
 static int setup(void **state)
 {
 	(void)state;
-	if (tp_dir_setup(hook))
+	if (tp_dir_setup(tp_warn_hook))
 		return -1;
 	tp_mkdirs(AC);
 	tp_mkdirs(BAT);
@@ -74,9 +56,9 @@ static void supplies_give_node_exporters_series(void **state)
 	(void)state;
 	struct tfx f;
 	tfx_start(&f, "powersupplyclass");
-	nwarn = 0;
+	tp_nwarn = 0;
 	assert_int_equal(tfx_round(&f), 0);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	assert_int_equal(f.t.n, 9); /* AC: online, info; BAT0: six numbers, info */
 	const struct sb_sample *s =
 	    tp_find(&f.t, "node_power_supply_online", "power_supply", "AC", NULL);
@@ -108,9 +90,9 @@ static void a_malformed_number_skips_that_supply(void **state)
 	tp_puts(BAT "/capacity", "garbage\n");
 	struct tfx f;
 	tfx_start(&f, "powersupplyclass");
-	nwarn = 0;
+	tp_nwarn = 0;
 	assert_int_equal(tfx_round(&f), -EINVAL);
-	assert_int_equal(nwarn, 1);
+	assert_int_equal(tp_nwarn, 1);
 	assert_int_equal(f.t.n, 2); /* AC's */
 	tp_absent(&f.t, "node_power_supply_info", "power_supply", "BAT0");
 	tfx_stop(&f);
@@ -145,10 +127,10 @@ static void ignored_supplies_and_no_class(void **state)
 	f.st = f.s.state;
 	tp_begin(&f.t);
 	tp_end(&f.t);
-	nwarn = 0;
+	tp_nwarn = 0;
 	assert_int_equal(tfx_round(&f), -ENODATA); /* ErrNoData: success 0, silent */
 	assert_int_equal(f.t.n, 0);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	tfx_stop(&f);
 }
 

@@ -1,16 +1,6 @@
 /* node_exporter's rapl collector: /sys/class/powercap zones. */
 #include "test_proc_fx.h"
 
-static int nwarn;
-
-static void hook(enum sb_log_level l, const char *line, void *arg)
-{
-	(void)line;
-	(void)arg;
-	if (l <= SB_LOG_WARN)
-		nwarn++;
-}
-
 static void zone(const char *dir, const char *name, const char *uj)
 {
 	char rel[128];
@@ -27,7 +17,7 @@ static void zone(const char *dir, const char *name, const char *uj)
 static int setup(void **state)
 {
 	(void)state;
-	if (tp_dir_setup(hook))
+	if (tp_dir_setup(tp_warn_hook))
 		return -1;
 	zone("intel-rapl:0", "package-0\n", "240422366267\n");
 	zone("intel-rapl:0:0", "core\n", "118821284256\n");
@@ -63,9 +53,9 @@ static void zones_give_joules(void **state)
 	(void)state;
 	struct tfx f;
 	tfx_start(&f, "rapl");
-	nwarn = 0;
+	tp_nwarn = 0;
 	assert_int_equal(tfx_round(&f), 0);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	assert_int_equal(f.t.n, 7);
 	char path[256];
 	snprintf(path, sizeof(path), "%s/class/powercap/intel-rapl:0", tp_dir);
@@ -105,10 +95,10 @@ static void a_bad_counter_is_reported_and_the_others_kept(void **state)
 	tp_puts("class/powercap/intel-rapl:3/max_energy_range_uj", "\n");
 	struct tfx f;
 	tfx_start(&f, "rapl");
-	nwarn = 0;
+	tp_nwarn = 0;
 	assert_int_equal(tfx_round(&f), -EINVAL);
 	assert_int_equal(f.t.n, 5);
-	assert_int_equal(nwarn, 1); /* rate-limited */
+	assert_int_equal(tp_nwarn, 1); /* rate-limited */
 	tp_absent(&f.t, "node_rapl_core_joules_total", "index", "0");
 	tp_absent(&f.t, "node_rapl_a_b_1_joules_total");
 	tfx_stop(&f);
@@ -131,10 +121,10 @@ static void no_powercap_is_no_data(void **state)
 	f.st = f.s.state;
 	tp_begin(&f.t);
 	tp_end(&f.t);
-	nwarn = 0;
+	tp_nwarn = 0;
 	assert_int_equal(tfx_round(&f), -ENODATA);
 	assert_int_equal(f.t.n, 0);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	tfx_stop(&f);
 }
 

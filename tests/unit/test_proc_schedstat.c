@@ -61,20 +61,10 @@ static void bad_cpu_lines_are_skipped(void **state)
 	tp_free(&t);
 }
 
-static int nwarn;
-
-static void hook(enum sb_log_level l, const char *line, void *arg)
-{
-	(void)line;
-	(void)arg;
-	if (l <= SB_LOG_WARN)
-		nwarn++;
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	return tp_dir_setup(hook);
+	return tp_dir_setup(tp_warn_hook);
 }
 
 static int teardown(void **state)
@@ -89,12 +79,12 @@ static void absent_is_silent(void **state)
 	(void)state;
 	struct tfx f;
 	tfx_start(&f, "schedstat");
-	nwarn = 0;
+	tp_nwarn = 0;
 	for (int i = 0; i < 3; i++) /* no data: success 0, as node_exporter */
 		assert_int_equal(tfx_round(&f), -ENODATA);
 	assert_int_equal(f.t.n, 0);
 	assert_int_equal(f.st->errors, 0);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	assert_int_equal(f.st->coll[0].f[0]->absent_round, 1);
 	tfx_stop(&f);
 }

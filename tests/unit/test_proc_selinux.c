@@ -1,20 +1,10 @@
 /* node_exporter's selinux collector. */
 #include "test_proc_fx.h"
 
-static int nwarn;
-
-static void hook(enum sb_log_level l, const char *line, void *arg)
-{
-	(void)line;
-	(void)arg;
-	if (l <= SB_LOG_WARN)
-		nwarn++;
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	return tp_dir_setup(hook);
+	return tp_dir_setup(tp_warn_hook);
 }
 
 static int teardown(void **state)
@@ -29,7 +19,7 @@ static void without_selinuxfs_only_enabled_0(void **state)
 	(void)state;
 	struct tfx f;
 	tfx_start(&f, "selinux");
-	nwarn = 0;
+	tp_nwarn = 0;
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(tfx_round(&f), 0);
 		assert_int_equal(f.t.n, 1);
@@ -38,7 +28,7 @@ static void without_selinuxfs_only_enabled_0(void **state)
 		assert_int_equal(s->type, SB_GAUGE);
 		assert_string_equal(s->help, "SELinux is enabled, 1 is true, 0 is false");
 	}
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	assert_int_equal(f.st->errors, 0);
 	tfx_stop(&f);
 }
@@ -50,7 +40,7 @@ static void with_selinuxfs_the_modes(void **state)
 	tp_puts("fs/selinux/enforce", "0");
 	struct tfx f;
 	tfx_start(&f, "selinux");
-	nwarn = 0;
+	tp_nwarn = 0;
 	assert_int_equal(tfx_round(&f), 0);
 	assert_int_equal(f.t.n, 3);
 	assert_double_eq(tp_value(&f.t, "node_selinux_enabled"), 1);
@@ -66,7 +56,7 @@ static void with_selinuxfs_the_modes(void **state)
 	tp_puts("fs/selinux/enforce", "7");
 	assert_int_equal(tfx_round(&f), -EINVAL);
 	tp_absent(&f.t, "node_selinux_current_mode");
-	assert_int_equal(nwarn, 1);
+	assert_int_equal(tp_nwarn, 1);
 	tfx_stop(&f);
 	tp_rm("fs/selinux/enforce");
 }

@@ -1,16 +1,6 @@
 /* node_exporter's tapestats collector: node_tape_*{device} per st<N>. */
 #include "test_proc_fx.h"
 
-static int nwarn;
-
-static void hook(enum sb_log_level l, const char *line, void *arg)
-{
-	(void)line;
-	(void)arg;
-	if (l <= SB_LOG_WARN)
-		nwarn++;
-}
-
 static const char *const files[] = {"in_flight", "io_ns",   "other_cnt", "read_byte_cnt",
 				    "read_cnt",	 "read_ns", "resid_cnt", "write_byte_cnt",
 				    "write_cnt", "write_ns"};
@@ -30,7 +20,7 @@ static void put_dev(const char *dev, unsigned base)
 static int setup(void **state)
 {
 	(void)state;
-	if (tp_dir_setup(hook))
+	if (tp_dir_setup(tp_warn_hook))
 		return -1;
 	put_dev("st0", 100);
 	put_dev("st12", 200);
@@ -50,7 +40,7 @@ static void every_counter_of_each_drive(void **state)
 {
 	(void)state;
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "tapestats");
 	assert_int_equal(tfx_round(&f), 0);
 	assert_int_equal(f.t.n, 20);
@@ -73,7 +63,7 @@ static void every_counter_of_each_drive(void **state)
 			 109 * 1e-9);
 	tp_absent(&f.t, "node_tape_io_now", "device", "nst0");
 	tp_absent(&f.t, "node_tape_io_now", "device", "st0a");
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	tfx_stop(&f);
 }
 
@@ -83,13 +73,13 @@ static void a_missing_counter_is_zero_a_bad_one_reported(void **state)
 	tp_rm("class/scsi_tape/st0/stats/resid_cnt");
 	tp_puts("class/scsi_tape/st12/stats/read_cnt", "-1\n");
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "tapestats");
 	assert_int_equal(tfx_round(&f), -EINVAL);
 	assert_int_equal(f.t.n, 19);
 	assert_double_eq(tp_value(&f.t, "node_tape_residual_total", "device", "st0"), 0);
 	tp_absent(&f.t, "node_tape_reads_completed_total", "device", "st12");
-	assert_int_equal(nwarn, 1);
+	assert_int_equal(tp_nwarn, 1);
 	assert_int_equal(f.st->errors, 1);
 	tfx_stop(&f);
 }
@@ -98,7 +88,7 @@ static void no_class_is_no_data_an_empty_one_success(void **state)
 {
 	(void)state;
 	tp_dir_teardown();
-	tp_dir_setup(hook);
+	tp_dir_setup(tp_warn_hook);
 	struct tfx f;
 	tfx_start(&f, "tapestats");
 	assert_int_equal(tfx_round(&f), -ENODATA);

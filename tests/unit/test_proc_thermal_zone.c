@@ -2,32 +2,14 @@
  * cooling devices. */
 #include "test_proc_fx.h"
 
-static int nwarn;
-
-static void hook(enum sb_log_level l, const char *line, void *arg)
-{
-	(void)line;
-	(void)arg;
-	if (l <= SB_LOG_WARN)
-		nwarn++;
-}
-
 #define Z0 "devices/virtual/thermal/thermal_zone0"
 #define Z1 "devices/virtual/thermal/thermal_zone1"
 #define C0 "devices/virtual/thermal/cooling_device0"
 
-static void tp_link(const char *target, const char *rel)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", tp_dir, rel);
-	unlink(path);
-	assert_int_equal(symlink(target, path), 0);
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	if (tp_dir_setup(hook))
+	if (tp_dir_setup(tp_warn_hook))
 		return -1;
 	tp_mkdirs(Z0);
 	tp_mkdirs(Z1);
@@ -61,9 +43,9 @@ static void zones_and_cooling_devices(void **state)
 	(void)state;
 	struct tfx f;
 	tfx_start(&f, "thermal_zone");
-	nwarn = 0;
+	tp_nwarn = 0;
 	assert_int_equal(tfx_round(&f), 0);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	assert_int_equal(f.t.n, 4);
 	const struct sb_sample *s =
 	    tp_find(&f.t, "node_thermal_zone_temp", "zone", "0", "type", "acpitz", NULL);
@@ -95,11 +77,11 @@ static void malformed_values_leave_that_item_out(void **state)
 		tp_puts(Z1 "/temp", bad[i]);
 		struct tfx f;
 		tfx_start(&f, "thermal_zone");
-		nwarn = 0;
+		tp_nwarn = 0;
 		assert_int_equal(tfx_round(&f), -EINVAL);
 		assert_int_equal(f.t.n, 3);
 		tp_absent(&f.t, "node_thermal_zone_temp", "zone", "1");
-		assert_int_equal(nwarn, 1);
+		assert_int_equal(tp_nwarn, 1);
 		tfx_stop(&f);
 	}
 	tp_puts(Z1 "/temp", "010\n");
@@ -123,10 +105,10 @@ static void a_missing_required_file_is_reported(void **state)
 	tp_rm(Z1 "/policy");
 	struct tfx f;
 	tfx_start(&f, "thermal_zone");
-	nwarn = 0;
+	tp_nwarn = 0;
 	assert_int_equal(tfx_round(&f), -ENOENT);
 	assert_int_equal(f.t.n, 3);
-	assert_int_equal(nwarn, 1);
+	assert_int_equal(tp_nwarn, 1);
 	tfx_stop(&f);
 	tp_puts(Z1 "/policy", "step_wise\n");
 }
@@ -147,10 +129,10 @@ static void no_thermal_class_is_empty(void **state)
 	f.st = f.s.state;
 	tp_begin(&f.t);
 	tp_end(&f.t);
-	nwarn = 0;
+	tp_nwarn = 0;
 	assert_int_equal(tfx_round(&f), 0);
 	assert_int_equal(f.t.n, 0);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	tfx_stop(&f);
 }
 

@@ -9,20 +9,10 @@
 
 extern const struct sb_sensor_ops sb_sensor_proc;
 
-static int nwarn;
-
-static void hook(enum sb_log_level l, const char *line, void *arg)
-{
-	(void)line;
-	(void)arg;
-	if (l <= SB_LOG_WARN)
-		nwarn++;
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	return tp_dir_setup(hook);
+	return tp_dir_setup(tp_warn_hook);
 }
 
 static int teardown(void **state)
@@ -113,7 +103,7 @@ static void a_tree_gives_its_own_values_and_the_machine(void **state)
 	put_kernel("domainname", "(none)\n");
 	struct utsname u;
 	assert_int_equal(uname(&u), 0);
-	nwarn = 0;
+	tp_nwarn = 0;
 	struct fx f;
 	fx_round(&f);
 	assert_int_equal(f.t.n, 1);
@@ -124,7 +114,7 @@ static void a_tree_gives_its_own_values_and_the_machine(void **state)
 	assert_string_equal(f.t.ev->samples[0].help,
 			    "Labeled system information as provided by the uname system call.");
 	assert_int_equal(f.st->errors, 0);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	fx_stop(&f);
 
 	/* a garbled file: reported, and no sample with a made-up value */
@@ -132,7 +122,7 @@ static void a_tree_gives_its_own_values_and_the_machine(void **state)
 	fx_round(&f);
 	assert_int_equal(f.t.n, 0);
 	assert_int_equal(f.st->errors, 1);
-	assert_int_equal(nwarn, 1);
+	assert_int_equal(tp_nwarn, 1);
 	fx_stop(&f);
 	char cmd[256];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s/sys", tp_dir);
@@ -144,7 +134,7 @@ static void a_tree_without_the_files_gives_the_syscall_values(void **state)
 	(void)state;
 	struct utsname u;
 	assert_int_equal(uname(&u), 0);
-	nwarn = 0;
+	tp_nwarn = 0;
 	struct fx f;
 	fx_round(&f);
 	assert_int_equal(f.t.n, 1);
@@ -152,7 +142,7 @@ static void a_tree_without_the_files_gives_the_syscall_values(void **state)
 				"version", u.version, "machine", u.machine, "nodename", u.nodename,
 				"domainname", u.domainname, NULL));
 	assert_int_equal(f.st->errors, 0);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	fx_stop(&f);
 }
 

@@ -2,16 +2,6 @@
  * device, its numeric attributes and node_watchdog_info. */
 #include "test_proc_fx.h"
 
-static int nwarn;
-
-static void hook(enum sb_log_level l, const char *line, void *arg)
-{
-	(void)line;
-	(void)arg;
-	if (l <= SB_LOG_WARN)
-		nwarn++;
-}
-
 static void put(const char *dev, const char *file, const char *text)
 {
 	char rel[128];
@@ -24,7 +14,7 @@ static void put(const char *dev, const char *file, const char *text)
 static int setup(void **state)
 {
 	(void)state;
-	if (tp_dir_setup(hook))
+	if (tp_dir_setup(tp_warn_hook))
 		return -1;
 	put("watchdog0", "bootstatus", "0x20\n");
 	put("watchdog0", "options", "0x8180\n");
@@ -50,7 +40,7 @@ static void attributes_present_are_reported(void **state)
 {
 	(void)state;
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "watchdog");
 	assert_int_equal(tfx_round(&f), 0);
 	/* watchdog0: 5 numbers + info; watchdog1: info */
@@ -82,7 +72,7 @@ static void attributes_present_are_reported(void **state)
 	put("watchdog0", "timeleft", "26\n");
 	assert_int_equal(tfx_round(&f), 0);
 	assert_double_eq(tp_value(&f.t, "node_watchdog_timeleft_seconds", "name", "watchdog0"), 26);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	tfx_stop(&f);
 }
 
@@ -92,13 +82,13 @@ static void a_bad_number_leaves_its_device_out(void **state)
 	(void)state;
 	put("watchdog1", "timeout", "thirty\n");
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "watchdog");
 	assert_int_equal(tfx_round(&f), -EINVAL);
 	assert_non_null(tp_find(&f.t, "node_watchdog_info", "name", "watchdog0", NULL));
 	tp_absent(&f.t, "node_watchdog_info", "name", "watchdog1");
 	assert_int_equal(f.st->errors, 1);
-	assert_int_equal(nwarn, 1);
+	assert_int_equal(tp_nwarn, 1);
 	tfx_stop(&f);
 }
 
@@ -106,9 +96,9 @@ static void no_class_is_no_data_an_empty_one_success(void **state)
 {
 	(void)state;
 	tp_dir_teardown();
-	tp_dir_setup(hook);
+	tp_dir_setup(tp_warn_hook);
 	struct tfx f;
-	nwarn = 0;
+	tp_nwarn = 0;
 	tfx_start(&f, "watchdog");
 	assert_int_equal(tfx_round(&f), -ENODATA);
 	assert_int_equal(f.t.n, 0);
@@ -117,7 +107,7 @@ static void no_class_is_no_data_an_empty_one_success(void **state)
 	tfx_start(&f, "watchdog");
 	assert_int_equal(tfx_round(&f), 0);
 	assert_int_equal(f.t.n, 0);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(tp_nwarn, 0);
 	tfx_stop(&f);
 }
 
