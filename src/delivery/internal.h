@@ -112,7 +112,7 @@ struct dshard {
 	char why[256];	       /* the transport's last complaint, for the log */
 	unsigned link_attempt; /* failed connects in a row */
 	bool lost;	       /* the last failure was a lost link */
-	bool failed_over;      /* a lost link was let go since the last delivery */
+	unsigned links_lost;   /* established links lost since the last delivery */
 	int64_t retry_at;      /* backing off until then (no kick shortens it) */
 	struct sb_codec_ctx scc;
 	struct sb_spool_batch sb;

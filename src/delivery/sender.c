@@ -446,7 +446,7 @@ static unsigned settle_done(struct dshard *sh, bool probe)
 	if (!n)
 		return 0;
 	settle(sh, n, false);
-	sh->failed_over = false;
+	sh->links_lost = 0;
 	dl_breaker_result(sh->k, true, probe, false, NULL);
 	sh->probing = false;
 	check_replay_done(sh, caught_up);
@@ -464,11 +464,12 @@ static int64_t count_failure(struct dshard *sh, bool probe, struct tally t)
 	const struct sb_retry_conf *rc = &k->s->common->retry;
 	bool lost = sh->lost;
 	sh->lost = false;
-	if (lost && !sh->failed_over && !probe && k->t->endpoints && k->t->endpoints(k->tp) > 1 &&
-	    !stopping(sh)) {
-		/* One node of several went away: the next round of endpoints,
-		 * at once, says whether the receiver failed. */
-		sh->failed_over = true;
+	unsigned ends = k->t->endpoints ? k->t->endpoints(k->tp) : 1;
+	if (lost && ends > 1 && !probe && !stopping(sh) && ++sh->links_lost % ends) {
+		/* One node of several went away: fail over at once. A cluster
+		 * that elects new queue leaders after a node's loss can drop
+		 * the survivors' links too, so only a whole round of lost
+		 * links (one per endpoint) with nothing delivered is a failure. */
 		atomic_fetch_add(&k->retries, 1);
 		sb_info(COMP,
 			"%s: link to %s lost (%s): failing over, %zu message(s) to send again",
