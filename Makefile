@@ -3,13 +3,16 @@
 #   V=1          show commands
 #   SANITIZE=1   ASan + UBSan for everything (separate build dir)
 #   BPF=0        leave the BPF sensor out (no clang/bpftool/libbpf needed)
-#   EXTRA_CFLAGS, PREFIX, DESTDIR as usual
+#   EXTRA_CFLAGS, CPPFLAGS, PREFIX, DESTDIR as usual
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
 
 VERSION := 0.1.0
+# make deb hands it to the package's build, which has no .git of its own
+ifndef COMMIT
 COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+endif
 PREFIX ?= /usr/local
 DESTDIR ?=
 BPF ?= 1
@@ -39,8 +42,8 @@ endif
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SAN_FLAGS) -D_GNU_SOURCE -Iinclude -Ibpf -I$(BUILD) \
-	-DSB_VERSION='"$(VERSION)"' -DSB_COMMIT='"$(COMMIT)"' -MMD -MP $(EXTRA_CFLAGS)
+ALL_CFLAGS := -std=gnu11 $(CPPFLAGS) $(CFLAGS) $(WARN) $(SAN_FLAGS) -D_GNU_SOURCE -Iinclude -Ibpf \
+	-I$(BUILD) -DSB_VERSION='"$(VERSION)"' -DSB_COMMIT='"$(COMMIT)"' -MMD -MP $(EXTRA_CFLAGS)
 # Only what every run uses: libcurl, libmicrohttpd and librabbitmq are opened
 # when a sensor or sink needs them (include/sb_dl.h). No -lm: the one function used, ldexp,
 # is in libc too, and libm's ifunc relocations alone touch ~350 KB at start.
@@ -216,11 +219,13 @@ SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 DATADIR ?= $(PREFIX)/share/sensorbus
+MANDIR ?= $(PREFIX)/share/man
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
-		$(DESTDIR)$(DATADIR) $(DESTDIR)$(SYSCONFDIR)/sensorbus
+		$(DESTDIR)$(DATADIR) $(DESTDIR)$(SYSCONFDIR)/sensorbus $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BUILD)/sensorbus $(DESTDIR)$(PREFIX)/bin/sensorbus
+	install -m 0644 man/sensorbus.8 $(DESTDIR)$(MANDIR)/man8/sensorbus.8
 	sed -e 's|/usr/local/bin/sensorbus|$(PREFIX)/bin/sensorbus|' \
 		-e 's|/etc/sensorbus/|$(SYSCONFDIR)/sensorbus/|' \
 		deploy/sensorbus.service >$(DESTDIR)$(UNITDIR)/sensorbus.service
