@@ -79,7 +79,7 @@ endif
 TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
 .PHONY: all run test unit e2e clean install deps bench fuzz format check-format promtext-bench \
-	codec-bench bpf-arches
+	codec-bench bpf-arches deb
 
 all: $(BUILD)/sensorbus
 
@@ -234,6 +234,29 @@ install: all
 	install -m 0644 deploy/alerts.yml deploy/alerts_test.yml $(DESTDIR)$(DATADIR)/
 	test -e $(DESTDIR)$(SYSCONFDIR)/sensorbus/sensorbus.json || \
 		install -m 0644 deploy/sensorbus.json $(DESTDIR)$(SYSCONFDIR)/sensorbus/sensorbus.json
+
+# ---- the Debian package (debian/, debhelper; docs/packaging.md) ----
+# dpkg-buildpackage builds it in a copy of the tree's files under
+# $(BUILD)/deb, which leaves this tree's build and its parent directory
+# alone, and gets none of this make's variables but COMMIT; the .deb lands in
+# $(BUILD). Its version is debian/changelog's: VERSION and a Debian revision.
+DEB_VERSION = $(shell dpkg-parsechangelog -l debian/changelog -S Version)
+DEB_FILE = sensorbus_$(DEB_VERSION)_$(shell dpkg --print-architecture).deb
+DEB_DIR := $(BUILD)/deb
+DEB_SRC := $(DEB_DIR)/sensorbus-$(VERSION)
+
+deb:
+	$(Q)v=$(DEB_VERSION) && [ "$${v%-*}" = "$(VERSION)" ] || \
+		{ echo "deb: debian/changelog is at $$v, the Makefile at $(VERSION): add an entry" >&2; \
+		exit 1; }
+	$(Q)rm -rf $(DEB_DIR) && mkdir -p $(DEB_SRC)
+	$(Q)git ls-files -z -co --exclude-standard | \
+		tar -c --null --ignore-failed-read -T - -f - | tar -x -C $(DEB_SRC)
+	$(Q)cd $(DEB_SRC) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u BUILD -u SANITIZE \
+		COMMIT=$(COMMIT) DEB_BUILD_OPTIONS="$${DEB_BUILD_OPTIONS:-parallel=2}" \
+		dpkg-buildpackage -b -us -uc
+	$(Q)mv $(DEB_DIR)/$(DEB_FILE) $(BUILD)/
+	$(call msg,DEB,$(BUILD)/$(DEB_FILE))
 
 # Every C file of the project in .clang-format's style (kernel-like); make
 # test checks it first, make format rewrites.
