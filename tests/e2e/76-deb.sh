@@ -114,6 +114,14 @@ IFS=: read -r _ _ uid _ _ home shell <"$TMP/user.txt"
 [ "$home" = /var/lib/sensorbus ] && [ "$shell" = /usr/sbin/nologin ] ||
 	fail "sensorbus user: home $home, shell $shell"
 getent group sensorbus >/dev/null || fail "no sensorbus group"
+# The user stays after purge, so on a machine this test ran on before it was
+# there already: the installed entry must create it in an empty root too.
+mkdir -p "$TMP/sysroot/etc" "$TMP/sysroot/usr/lib/sysusers.d"
+cp /usr/lib/sysusers.d/sensorbus.conf "$TMP/sysroot/usr/lib/sysusers.d/"
+systemd-sysusers --root="$TMP/sysroot" sensorbus.conf >"$TMP/sysusers.txt" 2>&1 ||
+	fail "systemd-sysusers: $(cat "$TMP/sysusers.txt")"
+grep -q '^sensorbus:x:[0-9]*:[0-9]*:.*:/var/lib/sensorbus:/usr/sbin/nologin$' \
+	"$TMP/sysroot/etc/passwd" || fail "the sysusers entry creates no sensorbus user"
 ok "user sensorbus (uid $uid$([ $user_before = 1 ] && echo ', there before'))"
 
 systemd-analyze verify /lib/systemd/system/sensorbus.service >"$TMP/verify.txt" 2>&1 ||
@@ -154,6 +162,17 @@ setpriv --reuid=sensorbus --regid=sensorbus --clear-groups /usr/bin/sensorbus --
 	fail "one round as sensorbus: $(cat "$TMP/run.txt")"
 [ -s /var/log/sensorbus/events.jsonl ] || fail "no events in /var/log/sensorbus/events.jsonl"
 echo '{}' >/etc/sensorbus/extra.json
+
+# Remove keeps the config, state and logs for a later install; purge does not.
+apt-get remove -y -qq -o DPkg::Lock::Timeout=120 sensorbus >"$TMP/remove.txt" 2>&1 ||
+	fail "apt-get remove: $(cat "$TMP/remove.txt")"
+state=$(dpkg-query -W -f='${db:Status-Status}' sensorbus 2>/dev/null)
+[ "$state" = config-files ] || fail "after remove the package is $state, not config-files"
+[ -e /usr/bin/sensorbus ] && fail "remove left /usr/bin/sensorbus"
+for f in /etc/sensorbus/sensorbus.json /var/log/sensorbus/events.jsonl; do
+	[ -f "$f" ] || fail "remove took $f"
+done
+ok "remove: binary gone; config, state and logs kept"
 
 apt-get purge -y -qq -o DPkg::Lock::Timeout=120 sensorbus >"$TMP/purge.txt" 2>&1 ||
 	fail "apt-get purge: $(cat "$TMP/purge.txt")"
