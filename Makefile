@@ -8,6 +8,7 @@
 .DELETE_ON_ERROR:
 .SUFFIXES:
 
+# also in debian/changelog (make deb checks) and man/sensorbus.8 (e2e 76 checks)
 VERSION := 0.1.0
 # make deb hands it to the package's build, which has no .git of its own
 ifndef COMMIT

@@ -20,6 +20,8 @@ cmds=$(sed -n '/^Commands:/,/^$/p' "$TMP/help.txt" | awk 'NR > 1 && NF {print $1
 for w in $opts $cmds; do
 	grep -q -- "$w" "$TMP/man.txt" || fail "man/sensorbus.8 does not document $w"
 done
+v=$("$SB_BIN" --version | awk '{print $2}')
+grep -q "^\.TH SENSORBUS 8 .* \"sensorbus $v\"" "$man" || fail "man/sensorbus.8 is not for version $v"
 for s in SYNOPSIS OPTIONS COMMANDS CONFIGURATION SIGNALS "EXIT STATUS" FILES; do
 	grep -q "^$s" "$TMP/man.txt" || fail "man/sensorbus.8 has no $s section"
 done
