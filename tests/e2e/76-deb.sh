@@ -1,8 +1,9 @@
 # make deb's package: the man page documents every option of --help and
 # renders without warnings; lintian finds no error; installed with apt-get it
 # has its files, creates the sensorbus user, its unit passes systemd-analyze
-# verify and is neither enabled nor active, the binary runs; purged, nothing
-# of it is left but the user (docs/packaging.md). Uses SB_DEB if set, else
+# verify and is neither enabled nor active, an upgrade keeps an edited config,
+# the binary runs; removed it keeps config and logs; purged, nothing of it is
+# left but the user (docs/packaging.md). Uses SB_DEB if set, else
 # builds it (make deb BUILD=$SB_BUILD). Never leaves the package installed:
 # the exit trap purges it, and puts back what it moved aside.
 . "$(dirname "$0")/lib.sh"
@@ -144,6 +145,22 @@ for p in /proc/[0-9]*; do
 		fail "the package started /usr/bin/sensorbus (pid ${p#/proc/})"
 done
 ok "unit verifies; neither enabled nor active"
+
+# An upgrade (the same package as the next revision) keeps an edited config
+# and still enables and starts nothing.
+dpkg-deb -R "$deb" "$TMP/next" || fail "dpkg-deb -R $deb"
+sed -i 's/^Version: .*/&+e2e1/' "$TMP/next/DEBIAN/control"
+dpkg-deb -b "$TMP/next" "$TMP/next.deb" >/dev/null || fail "cannot repack $deb"
+sed -i 's/"interval": "5s"/"interval": "7s"/' /etc/sensorbus/sensorbus.json
+grep -q '"7s"' /etc/sensorbus/sensorbus.json || fail "the packaged config has no \"interval\": \"5s\""
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	-o DPkg::Lock::Timeout=120 "$TMP/next.deb" >"$TMP/upgrade.txt" 2>&1 ||
+	fail "upgrade: $(tail -20 "$TMP/upgrade.txt")"
+dpkg-query -W -f='${Version}' sensorbus | grep -q '+e2e1$' || fail "not upgraded"
+grep -q '"7s"' /etc/sensorbus/sensorbus.json || fail "the upgrade replaced the edited config"
+en=$(systemctl is-enabled sensorbus.service 2>&1)
+[ "$en" = disabled ] || fail "after the upgrade systemctl is-enabled: $en"
+ok "upgrade: edited config kept, unit still disabled"
 
 /usr/bin/sensorbus --version >"$TMP/version.txt" || fail "sensorbus --version"
 grep -q "^sensorbus $(dpkg-query -W -f='${Version}' sensorbus | sed 's/-[^-]*$//') " \
