@@ -17,7 +17,11 @@
  * max_connections the connection idle longest gives way (prom_conn.h). A
  * small sweeper thread enforces the deadline; it and libmicrohttpd's thread
  * share the connection table under conn_lock, which the close notification
- * also takes, so a socket is never shut down after it was closed. */
+ * also takes, so a socket is never shut down after it was closed.
+ *
+ * With `tls` it serves HTTPS only (prom_tls.h: certificates re-read on
+ * SIGHUP), with `basic_auth_users` every path but (by default) /healthz
+ * asks for a user and password (prom_auth.h). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
@@ -33,8 +37,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "prom_auth.h"
 #include "prom_conn.h"
 #include "prom_store.h"
+#include "prom_tls.h"
 #include "sb_caps.h"
 #include "sb_dl.h"
 #include "sb_event.h"
@@ -45,11 +51,14 @@
  * linked into every run (sb_dl.h). */
 #define MHD_FNS(X)                                                                                 \
 	X(MHD_add_response_header)                                                                 \
+	X(MHD_basic_auth_get_username_password)                                                    \
 	X(MHD_create_response_from_buffer)                                                         \
 	X(MHD_destroy_response)                                                                    \
+	X(MHD_free)                                                                                \
 	X(MHD_get_connection_info)                                                                 \
 	X(MHD_get_daemon_info)                                                                     \
 	X(MHD_lookup_connection_value)                                                             \
+	X(MHD_queue_basic_auth_fail_response)                                                      \
 	X(MHD_queue_response)                                                                      \
 	X(MHD_start_daemon)                                                                        \
 	X(MHD_stop_daemon)
@@ -70,6 +79,9 @@ struct prom_cfg {
 	int64_t timeout;
 	int64_t header_timeout;
 	bool gzip;
+	struct sb_prom_tls_cfg tls;
+	struct sb_strmap basic_auth_users;
+	bool healthz_open;
 };
 
 struct prom_state {
@@ -79,6 +91,10 @@ struct prom_state {
 	struct MHD_Daemon *mhd;
 	struct sockaddr_storage addr;
 	atomic_uint_fast64_t scrapes;
+	atomic_uint_fast64_t unauthorized;
+	struct sb_prom_tls *tls; /* NULL: plain HTTP */
+	struct sb_prom_auth auth;
+	bool auth_on;
 	atomic_size_t last_size; /* of the last exposition, to size the next */
 	struct sb_ratelimit rl;
 	unsigned keepalive_s; /* what Keep-Alive: timeout= promises */
@@ -119,6 +135,13 @@ static const struct sb_cfg_key prom_keys[] = {
      .min = 1, .max = 3600},
     {"gzip", SB_CT_BOOL, offsetof(struct prom_cfg, gzip), "true",
      "compress /metrics when the scraper accepts gzip"},
+    {"tls", SB_CT_OBJ, offsetof(struct prom_cfg, tls), NULL,
+     "serve HTTPS: certificate, key, oldest version, client certificates", .sub = sb_prom_tls_keys},
+    {"basic_auth_users", SB_CT_STRMAP, offsetof(struct prom_cfg, basic_auth_users), NULL,
+     "user -> bcrypt hash (`htpasswd -nbB`); set, every path asks for a user and password "
+     "(HTTP basic authentication) [secret]"},
+    {"healthz_open", SB_CT_BOOL, offsetof(struct prom_cfg, healthz_open), "true",
+     "/healthz answers without a user and password (a client certificate is still asked)"},
     {0},
 };
 
@@ -169,7 +192,9 @@ static int prom_validate(const void *cfgp, char *err, size_t errlen)
 			 c->path);
 		return -EINVAL;
 	}
-	return 0;
+	if (sb_prom_auth_check_users(&c->basic_auth_users, err, errlen))
+		return -EINVAL;
+	return sb_prom_tls_validate(&c->tls, err, errlen);
 }
 
 /* The listen address, resolved once; failures said here, naming the host. */
@@ -493,6 +518,37 @@ static enum MHD_Result serve_ready(const struct req *rq)
 		     false);
 }
 
+#define UNAUTHORIZED "unauthorized\n"
+
+/* 401 with WWW-Authenticate: Basic realm="sensorbus". */
+static enum MHD_Result unauthorized(const struct req *rq)
+{
+	atomic_fetch_add_explicit(&rq->st->unauthorized, 1, memory_order_relaxed);
+	struct MHD_Response *resp = sym_MHD_create_response_from_buffer(
+	    sizeof(UNAUTHORIZED) - 1, (void *)UNAUTHORIZED, MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return MHD_NO;
+	sym_MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				    "text/plain; charset=utf-8");
+	enum MHD_Result r = sym_MHD_queue_basic_auth_fail_response(rq->c, "sensorbus", resp);
+	sym_MHD_destroy_response(resp);
+	return r;
+}
+
+static bool authorized(struct prom_state *st, struct MHD_Connection *c)
+{
+	char *pass = NULL;
+	char *user = sym_MHD_basic_auth_get_username_password(c, &pass);
+	bool ok = sb_prom_auth_allow(&st->auth, user, pass);
+	if (pass) {
+		explicit_bzero(pass, strlen(pass));
+		sym_MHD_free(pass);
+	}
+	if (user)
+		sym_MHD_free(user);
+	return ok;
+}
+
 static struct sb_prom_conn *conn_of(struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *ci =
@@ -522,6 +578,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_YES;
 	}
 	struct sb_prom_conn *pc = conn_of(c);
+	/* a session that did not take this sink's credentials may have
+	 * skipped the client certificate check: never answered */
+	if (st->tls && !(pc && pc->tls))
+		return MHD_NO;
 	if (pc) {
 		pthread_mutex_lock(&st->conn_lock);
 		sb_prom_conns_busy(&st->conns, pc);
@@ -532,6 +592,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (!get)
 		return reply_text(&rq, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
 	rq.keep_alive = keeps_alive(c, version);
+	if (st->auth_on && !(st->cfg->healthz_open && !strcmp(url, "/healthz")) &&
+	    !authorized(st, c))
+		return unauthorized(&rq);
 	if (!strcmp(url, st->cfg->path))
 		return serve_metrics(&rq);
 	if (!strcmp(url, "/healthz"))
@@ -586,6 +649,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 		pthread_mutex_lock(&st->conn_lock);
 		sb_prom_conns_del(&st->conns, pc);
 		pthread_mutex_unlock(&st->conn_lock);
+		if (st->tls)
+			sb_prom_tls_detach(st->tls, pc->tls);
 		free(pc);
 		*socket_context = NULL;
 		return;
@@ -597,6 +662,11 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 		return; /* untracked: libmicrohttpd's own limit and timeout still hold */
 	pc->fd = ci->connect_fd;
 	*socket_context = pc;
+	if (st->tls) { /* before its handshake, which reads the first bytes */
+		const union MHD_ConnectionInfo *ti =
+		    sym_MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+		pc->tls = sb_prom_tls_attach(st->tls, ti ? ti->tls_session : NULL);
+	}
 	unsigned shed = 0;
 	pthread_mutex_lock(&st->conn_lock);
 	struct sb_prom_conn *victim = sb_prom_conns_add(&st->conns, pc, sb_now_mono_ns());
@@ -686,6 +756,8 @@ static void free_state(struct prom_state *st)
 	/* the last close notifications take conn_lock */
 	if (st->mhd)
 		sym_MHD_stop_daemon(st->mhd);
+	sb_prom_tls_free(st->tls);
+	sb_prom_auth_fini(&st->auth);
 	sb_prom_store_free(st->store);
 	pthread_cond_destroy(&st->sweep_cond);
 	pthread_mutex_destroy(&st->conn_lock);
@@ -718,6 +790,20 @@ static int prom_open(struct sb_sink *s)
 		return r;
 	}
 	r = resolve_listen(s->name, c->listen, &st->addr);
+	if (!r)
+		r = sb_prom_tls_open(&st->tls, &c->tls, s->name);
+	if (!r && c->basic_auth_users.n) {
+		char e[300];
+		r = sb_prom_auth_init(&st->auth, &c->basic_auth_users, e, sizeof(e));
+		if (r)
+			sb_err(COMP, "%s: %s", s->name, e);
+		st->auth_on = !r;
+		if (!r && !st->tls)
+			sb_warn(COMP,
+				"%s: basic_auth_users without tls: passwords cross the "
+				"network in clear text",
+				s->name);
+	}
 	if (r)
 		goto fail;
 	struct sb_prom_store_opts o = {.interval = s->ri->interval,
@@ -743,6 +829,10 @@ static int prom_open(struct sb_sink *s)
 	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
 	if (st->addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	if (st->tls)
+		flags |= MHD_USE_TLS;
+	struct MHD_OptionItem tls_opts[5];
+	sb_prom_tls_mhd_options(st->tls, tls_opts);
 	errno = 0;
 	/* from here libmicrohttpd owns fd, and closes it even when it fails
 	 * (on most paths: an exit follows, so the rest is no leak to mind) */
@@ -751,7 +841,8 @@ static int prom_open(struct sb_sink *s)
 	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_CONNECTION, on_connection, st,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, st, MHD_OPTION_CONNECTION_LIMIT,
 	    (unsigned)c->max_connections + CONN_LIMIT_SLACK, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned)((c->timeout + SB_NSEC_PER_SEC - 1) / SB_NSEC_PER_SEC), MHD_OPTION_END);
+	    (unsigned)((c->timeout + SB_NSEC_PER_SEC - 1) / SB_NSEC_PER_SEC), MHD_OPTION_ARRAY,
+	    tls_opts, MHD_OPTION_END);
 	if (!st->mhd) {
 		r = errno ? -errno : -EIO;
 		sb_err(COMP, "%s: cannot serve HTTP on %s: %s", s->name, c->listen, strerror(-r));
@@ -759,8 +850,9 @@ static int prom_open(struct sb_sink *s)
 	}
 	const union MHD_DaemonInfo *di =
 	    sym_MHD_get_daemon_info(st->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	sb_info(COMP, "%s: serving %s on %s (port %u)", s->name, c->path, c->listen,
-		di ? (unsigned)di->port : 0u);
+	sb_info(COMP, "%s: serving %s on %s (port %u, %s%s)", s->name, c->path, c->listen,
+		di ? (unsigned)di->port : 0u, st->tls ? "https" : "http",
+		st->auth_on ? ", basic auth" : "");
 	s->state = st;
 	return 0;
 fail:
@@ -776,6 +868,16 @@ static enum sb_sink_status prom_write(struct sb_sink *s, unsigned shard,
 	sb_prom_store_update(st->store, evs, n, sb_now_mono_ns());
 	*taken = n;
 	return SB_SINK_OK;
+}
+
+/* SIGHUP: the certificate, its key and the client CA are read again;
+ * the listener and open connections stay. */
+static void prom_reopen(struct sb_sink *s, unsigned shard)
+{
+	struct prom_state *st = s->state;
+	(void)shard;
+	if (st && st->tls)
+		sb_prom_tls_reload(st->tls);
 }
 
 static void prom_close(struct sb_sink *s)
@@ -810,6 +912,9 @@ static void prom_telemetry(struct sb_sink *s, struct sb_evb *b)
 		(double)ps.expired);
 	counter(b, "sensorbus_prom_scrapes_total", "Expositions served.", s->name,
 		(double)atomic_load_explicit(&st->scrapes, memory_order_relaxed));
+	counter(b, "sensorbus_prom_unauthorized_total",
+		"Requests answered 401: no or a wrong user and password.", s->name,
+		(double)atomic_load_explicit(&st->unauthorized, memory_order_relaxed));
 	pthread_mutex_lock(&st->conn_lock);
 	unsigned live = st->conns.live;
 	uint64_t cuts[SB_PROM_CUT_MAX];
@@ -859,6 +964,7 @@ const struct sb_sink_ops sb_sink_prom = {
     .validate = prom_validate,
     .open = prom_open,
     .write = prom_write,
+    .reopen = prom_reopen,
     .close = prom_close,
     .telemetry = prom_telemetry,
     .caps = prom_caps,
