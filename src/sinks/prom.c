@@ -22,10 +22,8 @@
  * With `tls` it serves HTTPS only (prom_tls.h: certificates re-read on
  * SIGHUP), with `basic_auth_users` every path but (by default) /healthz
  * asks for a user and password (prom_auth.h). */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -39,6 +37,7 @@
 
 #include "prom_auth.h"
 #include "prom_conn.h"
+#include "prom_listen.h"
 #include "prom_store.h"
 #include "prom_tls.h"
 #include "sb_caps.h"
@@ -145,41 +144,12 @@ static const struct sb_cfg_key prom_keys[] = {
     {0},
 };
 
-/* "host:port", "[v6]:port" or ":port" (every address, IPv4 and IPv6). */
-static int split_listen(const char *s, char *host, size_t hostlen, uint16_t *port)
-{
-	const char *h = s, *colon;
-	size_t hl;
-	if (*s == '[') {
-		const char *close = strchr(s, ']');
-		if (!close || close[1] != ':')
-			return -EINVAL;
-		h = s + 1;
-		hl = (size_t)(close - h);
-		colon = close + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon)
-			return -EINVAL;
-		hl = (size_t)(colon - s);
-		if (memchr(s, ':', hl)) /* an IPv6 address needs brackets */
-			return -EINVAL;
-	}
-	uint64_t p;
-	if (hl >= hostlen || sb_parse_u64(colon + 1, &p) || p > 65535)
-		return -EINVAL;
-	memcpy(host, h, hl);
-	host[hl] = 0;
-	*port = (uint16_t)p;
-	return 0;
-}
-
 static int prom_validate(const void *cfgp, char *err, size_t errlen)
 {
 	const struct prom_cfg *c = cfgp;
 	char host[256];
 	uint16_t port;
-	if (split_listen(c->listen, host, sizeof(host), &port)) {
+	if (sb_prom_split_listen(c->listen, host, sizeof(host), &port)) {
 		snprintf(err, errlen,
 			 "listen: invalid address \"%s\" (want host:port, [v6addr]:port or :port)",
 			 c->listen);
@@ -195,97 +165,6 @@ static int prom_validate(const void *cfgp, char *err, size_t errlen)
 	if (sb_prom_auth_check_users(&c->basic_auth_users, err, errlen))
 		return -EINVAL;
 	return sb_prom_tls_validate(&c->tls, err, errlen);
-}
-
-/* The listen address, resolved once; failures said here, naming the host. */
-static int resolve_listen(const char *name, const char *listen, struct sockaddr_storage *ss)
-{
-	char host[256];
-	uint16_t port;
-	if (split_listen(listen, host, sizeof(host), &port))
-		return -EINVAL;
-	memset(ss, 0, sizeof(*ss));
-	if (!host[0]) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-		a->sin6_family = AF_INET6;
-		a->sin6_addr = in6addr_any;
-		a->sin6_port = htons(port);
-		return 0;
-	}
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
-	struct addrinfo *res = NULL;
-	int r = getaddrinfo(host, NULL, &hints, &res);
-	if (r) {
-		sb_err(COMP, "%s: listen %s: cannot resolve the host name \"%s\": %s", name, listen,
-		       host, r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
-		if (r == EAI_SYSTEM && errno)
-			return -errno;
-		return r == EAI_AGAIN ? -EAGAIN : -ENXIO; /* no such host */
-	}
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	if (res->ai_family == AF_INET6)
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
-	else
-		((struct sockaddr_in *)ss)->sin_port = htons(port);
-	freeaddrinfo(res);
-	return 0;
-}
-
-/* "127.0.0.1:9847", "[::1]:9847" */
-static void fmt_addr(const struct sockaddr_storage *ss, char *out, size_t n)
-{
-	char a[INET6_ADDRSTRLEN] = "?";
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
-		snprintf(out, n, "[%s]:%u", a, ntohs(s6->sin6_port));
-	} else {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
-		snprintf(out, n, "%s:%u", a, ntohs(s4->sin_port));
-	}
-}
-
-/* Binds the listen socket here rather than in libmicrohttpd, which knows
- * the address only as a sockaddr and reports "Failed to bind to port 0":
- * this names the address and the reason. Its fd, or -errno. */
-static int listen_socket(const char *name, const char *spec, const struct sockaddr_storage *ss)
-{
-	bool v6 = ss->ss_family == AF_INET6;
-	char where[300], addr[INET6_ADDRSTRLEN + 8];
-	fmt_addr(ss, addr, sizeof(addr));
-	if (!strcmp(addr, spec))
-		snprintf(where, sizeof(where), "%s", spec);
-	else
-		snprintf(where, sizeof(where), "%s (%s)", spec, addr);
-	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		int r = -errno;
-		sb_err(COMP, "%s: cannot serve HTTP on %s: socket: %s", name, where, strerror(-r));
-		return r;
-	}
-	int one = 1;
-	/* a restart must not wait for the last run's TIME_WAIT connections */
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (v6) {
-		/* ":port" is every address, IPv4 too; a given IPv6 address only itself */
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
-		int only = !IN6_IS_ADDR_UNSPECIFIED(&a->sin6_addr);
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof(only));
-	}
-	socklen_t len = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-	if (bind(fd, (const struct sockaddr *)ss, len) || listen(fd, SOMAXCONN)) {
-		int r = -errno;
-		if (r == -EADDRNOTAVAIL)
-			sb_err(COMP,
-			       "%s: cannot serve HTTP on %s: not an address of this host (%s)",
-			       name, where, strerror(-r));
-		else
-			sb_err(COMP, "%s: cannot serve HTTP on %s: %s", name, where, strerror(-r));
-		close(fd);
-		return r;
-	}
-	return fd;
 }
 
 /* ---- HTTP ---- */
@@ -789,7 +668,7 @@ static int prom_open(struct sb_sink *s)
 		free(st);
 		return r;
 	}
-	r = resolve_listen(s->name, c->listen, &st->addr);
+	r = sb_prom_resolve_listen(s->name, c->listen, &st->addr);
 	if (!r)
 		r = sb_prom_tls_open(&st->tls, &c->tls, s->name);
 	if (!r && c->basic_auth_users.n) {
@@ -814,7 +693,7 @@ static int prom_open(struct sb_sink *s)
 		r = -ENOMEM;
 		goto fail;
 	}
-	int fd = listen_socket(s->name, c->listen, &st->addr);
+	int fd = sb_prom_listen_socket(s->name, c->listen, &st->addr);
 	if (fd < 0) {
 		r = fd;
 		goto fail;
@@ -951,7 +830,7 @@ static uint64_t prom_caps(const void *cfgp)
 	const struct prom_cfg *c = cfgp;
 	char host[256];
 	uint16_t port;
-	if (split_listen(c->listen, host, sizeof(host), &port) || !port || port >= 1024)
+	if (sb_prom_split_listen(c->listen, host, sizeof(host), &port) || !port || port >= 1024)
 		return 0;
 	return SB_CAP(CAP_NET_BIND_SERVICE);
 }
