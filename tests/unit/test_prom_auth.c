@@ -79,6 +79,7 @@ static void test_the_config_names_the_sink_and_the_user(void **state)
 	assert_int_equal(r, -EINVAL);
 	assert_non_null(strstr(err, "sinks[0]"));
 	assert_non_null(strstr(err, "basic_auth_users: user \"ops\": not a bcrypt hash"));
+	sb_config_free(&c);
 	r = sb_config_load(
 	    &c, "{\"sinks\":[{\"type\":\"prom\",\"basic_auth_users\":{\"ops\":\"" HASH "\"}}]}",
 	    "t.json", err, sizeof(err));
