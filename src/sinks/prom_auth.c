@@ -61,21 +61,26 @@ int sb_prom_auth_check_users(const struct sb_strmap *users, char *err, size_t er
 	return 0;
 }
 
+/* Reads every byte, whichever differs. */
+static bool ct_equal(const void *a, const void *b, size_t n)
+{
+	const unsigned char *x = a, *y = b;
+	unsigned char diff = 0;
+	for (size_t i = 0; i < n; i++)
+		diff |= x[i] ^ y[i];
+	return diff == 0;
+}
+
 static int crypt_check(void *arg, const char *password, const char *hash)
 {
 	(void)arg;
-	struct crypt_data *cd = calloc(1, sizeof(*cd));
+	struct crypt_data *cd = calloc(1, sizeof(*cd)); /* 32 KiB: not on the stack */
 	if (!cd)
 		return -ENOMEM;
 	const char *out = sym_crypt_r(password, hash, cd);
-	/* a failure is NULL or a "*"-token, which never equals a hash */
 	size_t n = strlen(hash);
-	int r = out && strlen(out) == n ? 1 : 0;
-	unsigned char diff = 0;
-	for (size_t i = 0; r && i < n; i++)
-		diff |= (unsigned char)(out[i] ^ hash[i]);
-	if (r)
-		r = diff == 0;
+	/* a failure is NULL or a "*" token, never as long as a hash */
+	int r = out && strlen(out) == n && ct_equal(out, hash, n);
 	explicit_bzero(cd, sizeof(*cd));
 	free(cd);
 	return r;
@@ -135,14 +140,10 @@ static int digest(const char *hash, const char *user, const char *password,
 /* Every entry compared in full, whichever matches. */
 static bool cached(struct sb_prom_auth *a, const uint8_t d[SB_PROM_AUTH_DIGEST])
 {
-	unsigned hit = 0;
+	bool hit = false;
 	pthread_mutex_lock(&a->mu);
-	for (unsigned i = 0; i < a->ncached; i++) {
-		unsigned char diff = 0;
-		for (unsigned j = 0; j < SB_PROM_AUTH_DIGEST; j++)
-			diff |= a->cache[i][j] ^ d[j];
-		hit |= diff == 0;
-	}
+	for (unsigned i = 0; i < a->ncached; i++)
+		hit |= ct_equal(a->cache[i], d, SB_PROM_AUTH_DIGEST);
 	pthread_mutex_unlock(&a->mu);
 	return hit;
 }
