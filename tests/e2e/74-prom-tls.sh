@@ -207,6 +207,8 @@ wait_for 10 grep -q "SIGHUP: tls.cert_file: $TMP/server.crt: no PEM certificate"
 [ "$(serial)" = serial=1002 ] || fail "a broken file replaced the certificate: $(serial)"
 wait_for 10 up || fail "Prometheus lost the target after a broken SIGHUP"
 ok "a broken cert_file on SIGHUP: one error line naming it, serial 1002 still served"
+kill -TERM $apid
+wait $apid || fail "agent A exited $? on SIGTERM: $(tail -5 a.log)"
 
 # ---- agent B: TLS 1.3 only, /healthz behind the password, no client certificate ----
 cp srv1.crt server.crt && cp srv1.key server.key
