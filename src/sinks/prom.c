@@ -794,6 +794,19 @@ static void prom_telemetry(struct sb_sink *s, struct sb_evb *b)
 	counter(b, "sensorbus_prom_unauthorized_total",
 		"Requests answered 401: no or a wrong user and password.", s->name,
 		(double)atomic_load_explicit(&st->unauthorized, memory_order_relaxed));
+	if (st->tls) {
+		int64_t end;
+		uint64_t fails;
+		sb_prom_tls_stats(st->tls, &end, &fails);
+		sb_evb_sample(b, "sensorbus_prom_tls_certificate_expiry_timestamp_seconds",
+			      SB_GAUGE, (double)end);
+		sb_evb_help(b, "When the certificate the Prometheus sink serves expires.");
+		sb_evb_label(b, "sink", s->name);
+		counter(
+		    b, "sensorbus_prom_tls_reload_failures_total",
+		    "SIGHUPs whose TLS files could not be used (the certificate before stayed).",
+		    s->name, (double)fails);
+	}
 	pthread_mutex_lock(&st->conn_lock);
 	unsigned live = st->conns.live;
 	uint64_t cuts[SB_PROM_CUT_MAX];

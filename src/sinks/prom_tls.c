@@ -5,6 +5,7 @@
 #include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,8 @@ struct sb_prom_tls {
 	struct sb_prom_tls_gen *cur;
 	/* the first reading, for libmicrohttpd's own credentials */
 	struct sb_buf pem_cert, pem_key, pem_ca;
+	atomic_int_fast64_t not_after; /* the current certificate's, Unix seconds */
+	atomic_uint_fast64_t reload_failures;
 };
 
 struct loaded {
@@ -86,6 +89,7 @@ struct loaded {
 	gnutls_certificate_credentials_t cred;
 	char serial[80];
 	char until[32];
+	time_t not_after;
 };
 
 static void loaded_free(struct loaded *l)
@@ -140,7 +144,7 @@ static int describe_cert(const struct sb_prom_tls_cfg *c, struct loaded *l, char
 	if (sym_gnutls_x509_crt_get_serial(crt, ser, &sl) >= 0)
 		for (size_t i = 0; i < sl && 2 * i + 2 < sizeof(l->serial); i++)
 			snprintf(l->serial + 2 * i, 3, "%02X", ser[i]);
-	time_t end = sym_gnutls_x509_crt_get_expiration_time(crt);
+	time_t end = l->not_after = sym_gnutls_x509_crt_get_expiration_time(crt);
 	struct tm tm;
 	if (end == (time_t)-1 || !gmtime_r(&end, &tm) ||
 	    !strftime(l->until, sizeof(l->until), "%Y-%m-%dT%H:%M:%SZ", &tm))
@@ -270,6 +274,16 @@ static void gen_put(struct sb_prom_tls_gen *g)
 	free(g);
 }
 
+/* Served all the same (the operator decides), but said: clients will refuse it. */
+static void warn_expired(const char *name, const struct sb_prom_tls_cfg *c, const struct loaded *l)
+{
+	if (l->not_after != (time_t)-1 && l->not_after < time(NULL))
+		sb_warn(
+		    COMP,
+		    "%s: tls: certificate %s expired at %s: clients that verify it will refuse it",
+		    name, c->cert_file, l->until);
+}
+
 int sb_prom_tls_open(struct sb_prom_tls **out, const struct sb_prom_tls_cfg *c, const char *name)
 {
 	*out = NULL;
@@ -297,6 +311,8 @@ int sb_prom_tls_open(struct sb_prom_tls **out, const struct sb_prom_tls_cfg *c, 
 	}
 	sb_info(COMP, "%s: tls: certificate %s (serial %s, valid until %s)%s", name, c->cert_file,
 		l.serial, l.until, c->client_ca_file ? ", client certificates required" : "");
+	warn_expired(name, c, &l);
+	atomic_store(&t->not_after, (int_fast64_t)l.not_after);
 	t->pem_cert = l.cert;
 	t->pem_key = l.key;
 	t->pem_ca = l.ca;
@@ -371,6 +387,7 @@ int sb_prom_tls_reload(struct sb_prom_tls *t)
 	char err[512];
 	int r = load(t->c, &l, err, sizeof(err));
 	if (r) {
+		atomic_fetch_add(&t->reload_failures, 1);
 		sb_err(COMP, "%s: SIGHUP: %s; still serving the certificate read before", t->name,
 		       err);
 		return r;
@@ -383,7 +400,10 @@ int sb_prom_tls_reload(struct sb_prom_tls *t)
 		pthread_mutex_unlock(&t->mu);
 		sb_info(COMP, "%s: SIGHUP: tls: certificate %s (serial %s, valid until %s)",
 			t->name, t->c->cert_file, l.serial, l.until);
+		warn_expired(t->name, t->c, &l);
+		atomic_store(&t->not_after, (int_fast64_t)l.not_after);
 	} else {
+		atomic_fetch_add(&t->reload_failures, 1);
 		sb_err(COMP,
 		       "%s: SIGHUP: tls: out of memory; still serving the certificate read "
 		       "before",
@@ -391,4 +411,10 @@ int sb_prom_tls_reload(struct sb_prom_tls *t)
 	}
 	loaded_free(&l);
 	return g ? 0 : -ENOMEM;
+}
+
+void sb_prom_tls_stats(const struct sb_prom_tls *t, int64_t *not_after, uint64_t *reload_failures)
+{
+	*not_after = atomic_load(&t->not_after);
+	*reload_failures = atomic_load(&t->reload_failures);
 }

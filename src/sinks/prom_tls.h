@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sb_config.h"
 
@@ -58,5 +59,8 @@ void sb_prom_tls_detach(struct sb_prom_tls *t, struct sb_prom_tls_gen *g);
 /* SIGHUP: reads the files again. On failure the current certificate stays
  * and one error line says why. */
 int sb_prom_tls_reload(struct sb_prom_tls *t);
+/* For telemetry (atomics only): the certificate's end (Unix seconds), and
+ * the SIGHUPs whose files could not be used. */
+void sb_prom_tls_stats(const struct sb_prom_tls *t, int64_t *not_after, uint64_t *reload_failures);
 
 #endif

@@ -29,13 +29,13 @@ printf 'extendedKeyUsage=clientAuth\n' >cli.ext
 newkey() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
 newkey ca.key && openssl req -x509 -new -key ca.key -subj /CN=sensorbus-test-ca -days 2 \
 	-out ca.crt 2>/dev/null || fail "openssl: CA"
-signed() { # NAME SERIAL EXTFILE
+signed() { # NAME SERIAL EXTFILE [DAYS]
 	newkey "$1.key" && openssl req -new -key "$1.key" -subj "/CN=$1" -out "$1.csr" 2>/dev/null &&
-		openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -set_serial "$2" -days 2 \
+		openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -set_serial "$2" -days "${4:-2}" \
 			-extfile "$3" -out "$1.crt" 2>/dev/null || fail "openssl: $1"
 }
 signed srv1 4097 srv.ext # 0x1001
-signed srv2 4098 srv.ext # 0x1002
+signed srv2 4098 srv.ext 3 # 0x1002, a day longer
 signed client 4099 cli.ext
 newkey rogue.key && openssl req -x509 -new -key rogue.key -subj /CN=rogue -days 2 \
 	-out rogue.crt 2>/dev/null || fail "openssl: rogue"
@@ -207,6 +207,16 @@ wait_for 10 grep -q "SIGHUP: tls.cert_file: $TMP/server.crt: no PEM certificate"
 [ "$(serial)" = serial=1002 ] || fail "a broken file replaced the certificate: $(serial)"
 wait_for 10 up || fail "Prometheus lost the target after a broken SIGHUP"
 ok "a broken cert_file on SIGHUP: one error line naming it, serial 1002 still served"
+# the telemetry says which certificate is served and that a SIGHUP failed
+end=$(date -d "$(openssl x509 -enddate -noout -in srv2.crt | cut -d= -f2)" +%s)
+tls_telemetry() {
+	metrics &&
+		awk -v end="$end" '$1 == "sensorbus_prom_tls_certificate_expiry_timestamp_seconds{sink=\"prom\"}" && $2 + 0 == end { e = 1 }
+			$1 == "sensorbus_prom_tls_reload_failures_total{sink=\"prom\"}" && $2 == 1 { f = 1 }
+			END { exit !(e && f) }' m.txt
+}
+wait_for 10 tls_telemetry || fail "TLS telemetry (want expiry $end, 1 reload failure): $(grep _tls_ m.txt)"
+ok "sensorbus_prom_tls_certificate_expiry_timestamp_seconds is serial 1002's end; 1 reload failure counted"
 kill -TERM $apid
 wait $apid || fail "agent A exited $? on SIGTERM: $(tail -5 a.log)"
 
