@@ -73,7 +73,7 @@ static void on_signal(void *arg, int signo)
 {
 	struct sb_agent *a = arg;
 	if (signo == SIGHUP) {
-		sb_info("agent", "SIGHUP: reopening output files");
+		sb_info("agent", "SIGHUP: reopening output files, re-reading TLS certificates");
 		sb_bus_reopen(a->bus);
 		return;
 	}

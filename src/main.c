@@ -96,7 +96,8 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "  %-12s %s\n", ko[i]->name, ko[i]->desc);
 	fprintf(f, "\nExit status: 0 clean, 1 runtime failure, 2 usage or config error.\n"
-		   "Signals: SIGINT/SIGTERM drain and stop; SIGHUP reopens output files.\n"
+		   "Signals: SIGINT/SIGTERM drain and stop; SIGHUP reopens output files\n"
+		   "and re-reads the prom sink's TLS certificates.\n"
 		   "Every config key is listed in docs/config.md.\n");
 }
 

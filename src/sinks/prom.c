@@ -17,11 +17,13 @@
  * max_connections the connection idle longest gives way (prom_conn.h). A
  * small sweeper thread enforces the deadline; it and libmicrohttpd's thread
  * share the connection table under conn_lock, which the close notification
- * also takes, so a socket is never shut down after it was closed. */
-#include <arpa/inet.h>
+ * also takes, so a socket is never shut down after it was closed.
+ *
+ * With `tls` it serves HTTPS only (prom_tls.h: certificates re-read on
+ * SIGHUP), with `basic_auth_users` every path but (by default) /healthz
+ * asks for a user and password (prom_auth.h). */
 #include <errno.h>
 #include <microhttpd.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -33,8 +35,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "prom_auth.h"
 #include "prom_conn.h"
+#include "prom_listen.h"
 #include "prom_store.h"
+#include "prom_tls.h"
 #include "sb_caps.h"
 #include "sb_dl.h"
 #include "sb_event.h"
@@ -45,11 +50,14 @@
  * linked into every run (sb_dl.h). */
 #define MHD_FNS(X)                                                                                 \
 	X(MHD_add_response_header)                                                                 \
+	X(MHD_basic_auth_get_username_password)                                                    \
 	X(MHD_create_response_from_buffer)                                                         \
 	X(MHD_destroy_response)                                                                    \
+	X(MHD_free)                                                                                \
 	X(MHD_get_connection_info)                                                                 \
 	X(MHD_get_daemon_info)                                                                     \
 	X(MHD_lookup_connection_value)                                                             \
+	X(MHD_queue_basic_auth_fail_response)                                                      \
 	X(MHD_queue_response)                                                                      \
 	X(MHD_start_daemon)                                                                        \
 	X(MHD_stop_daemon)
@@ -70,6 +78,9 @@ struct prom_cfg {
 	int64_t timeout;
 	int64_t header_timeout;
 	bool gzip;
+	struct sb_prom_tls_cfg tls;
+	struct sb_strmap basic_auth_users;
+	bool healthz_open;
 };
 
 struct prom_state {
@@ -79,6 +90,10 @@ struct prom_state {
 	struct MHD_Daemon *mhd;
 	struct sockaddr_storage addr;
 	atomic_uint_fast64_t scrapes;
+	atomic_uint_fast64_t unauthorized;
+	struct sb_prom_tls *tls; /* NULL: plain HTTP */
+	struct sb_prom_auth auth;
+	bool auth_on;
 	atomic_size_t last_size; /* of the last exposition, to size the next */
 	struct sb_ratelimit rl;
 	unsigned keepalive_s; /* what Keep-Alive: timeout= promises */
@@ -119,44 +134,22 @@ static const struct sb_cfg_key prom_keys[] = {
      .min = 1, .max = 3600},
     {"gzip", SB_CT_BOOL, offsetof(struct prom_cfg, gzip), "true",
      "compress /metrics when the scraper accepts gzip"},
+    {"tls", SB_CT_OBJ, offsetof(struct prom_cfg, tls), NULL,
+     "serve HTTPS: certificate, key, oldest version, client certificates", .sub = sb_prom_tls_keys},
+    {"basic_auth_users", SB_CT_STRMAP, offsetof(struct prom_cfg, basic_auth_users), NULL,
+     "user -> bcrypt hash (`htpasswd -nbB`); set, every path asks for a user and password "
+     "(HTTP basic authentication) [secret]"},
+    {"healthz_open", SB_CT_BOOL, offsetof(struct prom_cfg, healthz_open), "true",
+     "/healthz answers without a user and password (a client certificate is still asked)"},
     {0},
 };
-
-/* "host:port", "[v6]:port" or ":port" (every address, IPv4 and IPv6). */
-static int split_listen(const char *s, char *host, size_t hostlen, uint16_t *port)
-{
-	const char *h = s, *colon;
-	size_t hl;
-	if (*s == '[') {
-		const char *close = strchr(s, ']');
-		if (!close || close[1] != ':')
-			return -EINVAL;
-		h = s + 1;
-		hl = (size_t)(close - h);
-		colon = close + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon)
-			return -EINVAL;
-		hl = (size_t)(colon - s);
-		if (memchr(s, ':', hl)) /* an IPv6 address needs brackets */
-			return -EINVAL;
-	}
-	uint64_t p;
-	if (hl >= hostlen || sb_parse_u64(colon + 1, &p) || p > 65535)
-		return -EINVAL;
-	memcpy(host, h, hl);
-	host[hl] = 0;
-	*port = (uint16_t)p;
-	return 0;
-}
 
 static int prom_validate(const void *cfgp, char *err, size_t errlen)
 {
 	const struct prom_cfg *c = cfgp;
 	char host[256];
 	uint16_t port;
-	if (split_listen(c->listen, host, sizeof(host), &port)) {
+	if (sb_prom_split_listen(c->listen, host, sizeof(host), &port)) {
 		snprintf(err, errlen,
 			 "listen: invalid address \"%s\" (want host:port, [v6addr]:port or :port)",
 			 c->listen);
@@ -169,98 +162,9 @@ static int prom_validate(const void *cfgp, char *err, size_t errlen)
 			 c->path);
 		return -EINVAL;
 	}
-	return 0;
-}
-
-/* The listen address, resolved once; failures said here, naming the host. */
-static int resolve_listen(const char *name, const char *listen, struct sockaddr_storage *ss)
-{
-	char host[256];
-	uint16_t port;
-	if (split_listen(listen, host, sizeof(host), &port))
+	if (sb_prom_auth_check_users(&c->basic_auth_users, err, errlen))
 		return -EINVAL;
-	memset(ss, 0, sizeof(*ss));
-	if (!host[0]) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-		a->sin6_family = AF_INET6;
-		a->sin6_addr = in6addr_any;
-		a->sin6_port = htons(port);
-		return 0;
-	}
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
-	struct addrinfo *res = NULL;
-	int r = getaddrinfo(host, NULL, &hints, &res);
-	if (r) {
-		sb_err(COMP, "%s: listen %s: cannot resolve the host name \"%s\": %s", name, listen,
-		       host, r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
-		if (r == EAI_SYSTEM && errno)
-			return -errno;
-		return r == EAI_AGAIN ? -EAGAIN : -ENXIO; /* no such host */
-	}
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	if (res->ai_family == AF_INET6)
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
-	else
-		((struct sockaddr_in *)ss)->sin_port = htons(port);
-	freeaddrinfo(res);
-	return 0;
-}
-
-/* "127.0.0.1:9847", "[::1]:9847" */
-static void fmt_addr(const struct sockaddr_storage *ss, char *out, size_t n)
-{
-	char a[INET6_ADDRSTRLEN] = "?";
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
-		snprintf(out, n, "[%s]:%u", a, ntohs(s6->sin6_port));
-	} else {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
-		snprintf(out, n, "%s:%u", a, ntohs(s4->sin_port));
-	}
-}
-
-/* Binds the listen socket here rather than in libmicrohttpd, which knows
- * the address only as a sockaddr and reports "Failed to bind to port 0":
- * this names the address and the reason. Its fd, or -errno. */
-static int listen_socket(const char *name, const char *spec, const struct sockaddr_storage *ss)
-{
-	bool v6 = ss->ss_family == AF_INET6;
-	char where[300], addr[INET6_ADDRSTRLEN + 8];
-	fmt_addr(ss, addr, sizeof(addr));
-	if (!strcmp(addr, spec))
-		snprintf(where, sizeof(where), "%s", spec);
-	else
-		snprintf(where, sizeof(where), "%s (%s)", spec, addr);
-	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		int r = -errno;
-		sb_err(COMP, "%s: cannot serve HTTP on %s: socket: %s", name, where, strerror(-r));
-		return r;
-	}
-	int one = 1;
-	/* a restart must not wait for the last run's TIME_WAIT connections */
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (v6) {
-		/* ":port" is every address, IPv4 too; a given IPv6 address only itself */
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
-		int only = !IN6_IS_ADDR_UNSPECIFIED(&a->sin6_addr);
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof(only));
-	}
-	socklen_t len = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-	if (bind(fd, (const struct sockaddr *)ss, len) || listen(fd, SOMAXCONN)) {
-		int r = -errno;
-		if (r == -EADDRNOTAVAIL)
-			sb_err(COMP,
-			       "%s: cannot serve HTTP on %s: not an address of this host (%s)",
-			       name, where, strerror(-r));
-		else
-			sb_err(COMP, "%s: cannot serve HTTP on %s: %s", name, where, strerror(-r));
-		close(fd);
-		return r;
-	}
-	return fd;
+	return sb_prom_tls_validate(&c->tls, err, errlen);
 }
 
 /* ---- HTTP ---- */
@@ -493,6 +397,37 @@ static enum MHD_Result serve_ready(const struct req *rq)
 		     false);
 }
 
+#define UNAUTHORIZED "unauthorized\n"
+
+/* 401 with WWW-Authenticate: Basic realm="sensorbus". */
+static enum MHD_Result unauthorized(const struct req *rq)
+{
+	atomic_fetch_add_explicit(&rq->st->unauthorized, 1, memory_order_relaxed);
+	struct MHD_Response *resp = sym_MHD_create_response_from_buffer(
+	    sizeof(UNAUTHORIZED) - 1, (void *)UNAUTHORIZED, MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return MHD_NO;
+	sym_MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				    "text/plain; charset=utf-8");
+	enum MHD_Result r = sym_MHD_queue_basic_auth_fail_response(rq->c, "sensorbus", resp);
+	sym_MHD_destroy_response(resp);
+	return r;
+}
+
+static bool authorized(struct prom_state *st, struct MHD_Connection *c)
+{
+	char *pass = NULL;
+	char *user = sym_MHD_basic_auth_get_username_password(c, &pass);
+	bool ok = sb_prom_auth_allow(&st->auth, user, pass);
+	if (pass) {
+		explicit_bzero(pass, strlen(pass));
+		sym_MHD_free(pass);
+	}
+	if (user)
+		sym_MHD_free(user);
+	return ok;
+}
+
 static struct sb_prom_conn *conn_of(struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *ci =
@@ -522,6 +457,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_YES;
 	}
 	struct sb_prom_conn *pc = conn_of(c);
+	/* a session that did not take this sink's credentials may have
+	 * skipped the client certificate check: never answered */
+	if (st->tls && !(pc && pc->tls))
+		return MHD_NO;
 	if (pc) {
 		pthread_mutex_lock(&st->conn_lock);
 		sb_prom_conns_busy(&st->conns, pc);
@@ -532,6 +471,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (!get)
 		return reply_text(&rq, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
 	rq.keep_alive = keeps_alive(c, version);
+	if (st->auth_on && !(st->cfg->healthz_open && !strcmp(url, "/healthz")) &&
+	    !authorized(st, c))
+		return unauthorized(&rq);
 	if (!strcmp(url, st->cfg->path))
 		return serve_metrics(&rq);
 	if (!strcmp(url, "/healthz"))
@@ -586,6 +528,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 		pthread_mutex_lock(&st->conn_lock);
 		sb_prom_conns_del(&st->conns, pc);
 		pthread_mutex_unlock(&st->conn_lock);
+		if (st->tls)
+			sb_prom_tls_detach(st->tls, pc->tls);
 		free(pc);
 		*socket_context = NULL;
 		return;
@@ -597,6 +541,11 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 		return; /* untracked: libmicrohttpd's own limit and timeout still hold */
 	pc->fd = ci->connect_fd;
 	*socket_context = pc;
+	if (st->tls) { /* before its handshake, which reads the first bytes */
+		const union MHD_ConnectionInfo *ti =
+		    sym_MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+		pc->tls = sb_prom_tls_attach(st->tls, ti ? ti->tls_session : NULL);
+	}
 	unsigned shed = 0;
 	pthread_mutex_lock(&st->conn_lock);
 	struct sb_prom_conn *victim = sb_prom_conns_add(&st->conns, pc, sb_now_mono_ns());
@@ -686,6 +635,8 @@ static void free_state(struct prom_state *st)
 	/* the last close notifications take conn_lock */
 	if (st->mhd)
 		sym_MHD_stop_daemon(st->mhd);
+	sb_prom_tls_free(st->tls);
+	sb_prom_auth_fini(&st->auth);
 	sb_prom_store_free(st->store);
 	pthread_cond_destroy(&st->sweep_cond);
 	pthread_mutex_destroy(&st->conn_lock);
@@ -717,7 +668,21 @@ static int prom_open(struct sb_sink *s)
 		free(st);
 		return r;
 	}
-	r = resolve_listen(s->name, c->listen, &st->addr);
+	r = sb_prom_resolve_listen(s->name, c->listen, &st->addr);
+	if (!r)
+		r = sb_prom_tls_open(&st->tls, &c->tls, s->name);
+	if (!r && c->basic_auth_users.n) {
+		char e[300];
+		r = sb_prom_auth_init(&st->auth, &c->basic_auth_users, e, sizeof(e));
+		if (r)
+			sb_err(COMP, "%s: %s", s->name, e);
+		st->auth_on = !r;
+		if (!r && !st->tls)
+			sb_warn(COMP,
+				"%s: basic_auth_users without tls: passwords cross the "
+				"network in clear text",
+				s->name);
+	}
 	if (r)
 		goto fail;
 	struct sb_prom_store_opts o = {.interval = s->ri->interval,
@@ -728,7 +693,7 @@ static int prom_open(struct sb_sink *s)
 		r = -ENOMEM;
 		goto fail;
 	}
-	int fd = listen_socket(s->name, c->listen, &st->addr);
+	int fd = sb_prom_listen_socket(s->name, c->listen, &st->addr);
 	if (fd < 0) {
 		r = fd;
 		goto fail;
@@ -743,6 +708,10 @@ static int prom_open(struct sb_sink *s)
 	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
 	if (st->addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	if (st->tls)
+		flags |= MHD_USE_TLS;
+	struct MHD_OptionItem tls_opts[5];
+	sb_prom_tls_mhd_options(st->tls, tls_opts);
 	errno = 0;
 	/* from here libmicrohttpd owns fd, and closes it even when it fails
 	 * (on most paths: an exit follows, so the rest is no leak to mind) */
@@ -751,7 +720,8 @@ static int prom_open(struct sb_sink *s)
 	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_CONNECTION, on_connection, st,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, st, MHD_OPTION_CONNECTION_LIMIT,
 	    (unsigned)c->max_connections + CONN_LIMIT_SLACK, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned)((c->timeout + SB_NSEC_PER_SEC - 1) / SB_NSEC_PER_SEC), MHD_OPTION_END);
+	    (unsigned)((c->timeout + SB_NSEC_PER_SEC - 1) / SB_NSEC_PER_SEC), MHD_OPTION_ARRAY,
+	    tls_opts, MHD_OPTION_END);
 	if (!st->mhd) {
 		r = errno ? -errno : -EIO;
 		sb_err(COMP, "%s: cannot serve HTTP on %s: %s", s->name, c->listen, strerror(-r));
@@ -759,8 +729,9 @@ static int prom_open(struct sb_sink *s)
 	}
 	const union MHD_DaemonInfo *di =
 	    sym_MHD_get_daemon_info(st->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	sb_info(COMP, "%s: serving %s on %s (port %u)", s->name, c->path, c->listen,
-		di ? (unsigned)di->port : 0u);
+	sb_info(COMP, "%s: serving %s on %s (port %u, %s%s)", s->name, c->path, c->listen,
+		di ? (unsigned)di->port : 0u, st->tls ? "https" : "http",
+		st->auth_on ? ", basic auth" : "");
 	s->state = st;
 	return 0;
 fail:
@@ -776,6 +747,16 @@ static enum sb_sink_status prom_write(struct sb_sink *s, unsigned shard,
 	sb_prom_store_update(st->store, evs, n, sb_now_mono_ns());
 	*taken = n;
 	return SB_SINK_OK;
+}
+
+/* SIGHUP: the certificate, its key and the client CA are read again;
+ * the listener and open connections stay. */
+static void prom_reopen(struct sb_sink *s, unsigned shard)
+{
+	struct prom_state *st = s->state;
+	(void)shard;
+	if (st && st->tls)
+		sb_prom_tls_reload(st->tls);
 }
 
 static void prom_close(struct sb_sink *s)
@@ -810,6 +791,22 @@ static void prom_telemetry(struct sb_sink *s, struct sb_evb *b)
 		(double)ps.expired);
 	counter(b, "sensorbus_prom_scrapes_total", "Expositions served.", s->name,
 		(double)atomic_load_explicit(&st->scrapes, memory_order_relaxed));
+	counter(b, "sensorbus_prom_unauthorized_total",
+		"Requests answered 401: no or a wrong user and password.", s->name,
+		(double)atomic_load_explicit(&st->unauthorized, memory_order_relaxed));
+	if (st->tls) {
+		int64_t end;
+		uint64_t fails;
+		sb_prom_tls_stats(st->tls, &end, &fails);
+		sb_evb_sample(b, "sensorbus_prom_tls_certificate_expiry_timestamp_seconds",
+			      SB_GAUGE, (double)end);
+		sb_evb_help(b, "When the certificate the Prometheus sink serves expires.");
+		sb_evb_label(b, "sink", s->name);
+		counter(
+		    b, "sensorbus_prom_tls_reload_failures_total",
+		    "SIGHUPs whose TLS files could not be used (the certificate before stayed).",
+		    s->name, (double)fails);
+	}
 	pthread_mutex_lock(&st->conn_lock);
 	unsigned live = st->conns.live;
 	uint64_t cuts[SB_PROM_CUT_MAX];
@@ -846,7 +843,7 @@ static uint64_t prom_caps(const void *cfgp)
 	const struct prom_cfg *c = cfgp;
 	char host[256];
 	uint16_t port;
-	if (split_listen(c->listen, host, sizeof(host), &port) || !port || port >= 1024)
+	if (sb_prom_split_listen(c->listen, host, sizeof(host), &port) || !port || port >= 1024)
 		return 0;
 	return SB_CAP(CAP_NET_BIND_SERVICE);
 }
@@ -859,6 +856,7 @@ const struct sb_sink_ops sb_sink_prom = {
     .validate = prom_validate,
     .open = prom_open,
     .write = prom_write,
+    .reopen = prom_reopen,
     .close = prom_close,
     .telemetry = prom_telemetry,
     .caps = prom_caps,

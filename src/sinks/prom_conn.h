@@ -25,6 +25,7 @@ struct sb_prom_conn {
 	int64_t since; /* idle since: accept, or the end of the last response */
 	bool busy;
 	bool cut;
+	void *tls; /* the caller's: its TLS credentials' reference */
 };
 
 enum sb_prom_cut { SB_PROM_CUT_LIMIT, SB_PROM_CUT_DEADLINE, SB_PROM_CUT_MAX };
