@@ -420,3 +420,35 @@ size_t sb_amqp_key_cached(struct sb_amqp_key_cache *c, const char *tmpl, struct 
 	*key = c->key;
 	return c->len;
 }
+
+/* Words as pointers into the string: the next after the dot, NULL at the
+ * end. */
+static const char *next_word(const char *w)
+{
+	const char *dot = strchr(w, '.');
+	return dot ? dot + 1 : NULL;
+}
+
+static bool word_eq(const char *a, const char *b)
+{
+	size_t al = strcspn(a, "."), bl = strcspn(b, ".");
+	return al == bl && !memcmp(a, b, al);
+}
+
+static bool match_words(const char *p, const char *k)
+{
+	if (!p)
+		return !k;
+	if (word_eq(p, "#"))
+		return match_words(next_word(p), k) || (k && match_words(p, next_word(k)));
+	if (!k)
+		return false;
+	if (!word_eq(p, "*") && !word_eq(p, k))
+		return false;
+	return match_words(next_word(p), next_word(k));
+}
+
+bool sb_amqp_topic_match(const char *pat, const char *key)
+{
+	return match_words(*pat ? pat : NULL, *key ? key : NULL);
+}

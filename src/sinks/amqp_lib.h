@@ -52,7 +52,8 @@
 	X(amqp_destroy_envelope)                                                                   \
 	X(amqp_data_in_buffer)                                                                     \
 	X(amqp_frames_enqueued)                                                                    \
-	X(amqp_simple_wait_frame)
+	X(amqp_simple_wait_frame)                                                                  \
+	X(amqp_empty_bytes)
 SB_AMQP_FNS(SB_DL_EXTERN)
 
 /* Opens librabbitmq once; 0, or -errno with err saying why. */
