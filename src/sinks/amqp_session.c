@@ -31,7 +31,7 @@ int sb_amqp_lib_open(char *err, size_t errlen)
 {
 	if (!sb_dl_open(&librabbitmq))
 		return 0;
-	snprintf(err, errlen, "%s: amqp needs librabbitmq", librabbitmq.why);
+	snprintf(err, errlen, "%s: the amqp sink and sensor need librabbitmq", librabbitmq.why);
 	return librabbitmq.err;
 }
 
