@@ -550,8 +550,8 @@ static void consumer_telemetry(struct sb_sensor *s, struct sb_evb *b)
 /* ---- across the config ---- */
 
 /* An amqp sink whose messages the queue would take again: same exchange,
- * a shared broker, and a binding matching its routing key (each {...}
- * placeholder standing for any word). */
+ * a shared broker, and a binding that may match its routing key (each
+ * {...} placeholder standing for any word). */
 static int consumer_check(const void *cfgp, const struct sb_config *all, char *err, size_t errlen)
 {
 	const struct consumer_cfg *c = cfgp;

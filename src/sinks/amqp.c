@@ -120,10 +120,10 @@ bool sb_amqp_sink_feeds(const void *cfgp, const char *exchange, const struct sb_
 	const struct amqp_cfg *c = cfgp;
 	if (strcmp(c->exchange, exchange) || !shares_broker(c, urls, dflt))
 		return false;
-	/* each placeholder as one word: the binding decides on the rest */
-	struct sb_dstr w = {"x", 1};
+	/* each placeholder may be any one word: the agents' hosts, sources */
+	struct sb_dstr w = {"*", 1};
 	sb_amqp_key_render(key, keylen, c->routing_key, w, w, w, w);
-	return sb_amqp_topic_match(binding, key);
+	return sb_amqp_topic_may_match(binding, key);
 }
 
 static int amqp_validate(const void *cfgp, char *err, size_t errlen)

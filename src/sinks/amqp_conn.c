@@ -435,20 +435,27 @@ static bool word_eq(const char *a, const char *b)
 	return al == bl && !memcmp(a, b, al);
 }
 
-static bool match_words(const char *p, const char *k)
+/* wild: a '*' word of k stands for any one word (a key with placeholders) */
+static bool match_words(const char *p, const char *k, bool wild)
 {
 	if (!p)
 		return !k;
 	if (word_eq(p, "#"))
-		return match_words(next_word(p), k) || (k && match_words(p, next_word(k)));
+		return match_words(next_word(p), k, wild) ||
+		       (k && match_words(p, next_word(k), wild));
 	if (!k)
 		return false;
-	if (!word_eq(p, "*") && !word_eq(p, k))
+	if (!word_eq(p, "*") && !word_eq(p, k) && !(wild && word_eq(k, "*")))
 		return false;
-	return match_words(next_word(p), next_word(k));
+	return match_words(next_word(p), next_word(k), wild);
 }
 
 bool sb_amqp_topic_match(const char *pat, const char *key)
 {
-	return match_words(*pat ? pat : NULL, *key ? key : NULL);
+	return match_words(*pat ? pat : NULL, *key ? key : NULL, false);
+}
+
+bool sb_amqp_topic_may_match(const char *pat, const char *key)
+{
+	return match_words(*pat ? pat : NULL, *key ? key : NULL, true);
 }

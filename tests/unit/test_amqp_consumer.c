@@ -234,6 +234,10 @@ static void test_topic_patterns_match_as_the_broker_does(void **state)
 	assert_false(sb_amqp_topic_match("a.*", "a.b.c"));
 	assert_false(sb_amqp_topic_match("fleet.#", "sensorbus.h.proc.metrics"));
 	assert_false(sb_amqp_topic_match("a.#.z", "a.b.c"));
+	/* a template's placeholders may be any word */
+	assert_true(sb_amqp_topic_may_match("*.fleet-a.#", "sensorbus.*.*.*"));
+	assert_false(sb_amqp_topic_may_match("fleet.#", "sensorbus.*.*.*"));
+	assert_false(sb_amqp_topic_match("*.fleet-a.#", "sensorbus.*.*.*"));
 }
 
 int main(void)
