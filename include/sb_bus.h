@@ -49,6 +49,11 @@ int sb_bus_publish(struct sb_bus *b, struct sb_event *ev);
  * smallest free room of any queue (0 while any event waits for room). For a
  * load generator that must not outrun the sinks (the synthetic sensor). */
 size_t sb_bus_room(struct sb_bus *b);
+/* The highest seq such that every event up to it has left every sink:
+ * taken and flushed (a file written per its fsync setting, a delivering
+ * sink's event spooled or sent), or dropped and counted. What a consumer
+ * of a broker may acknowledge (the amqp sensor). */
+uint64_t sb_bus_durable(struct sb_bus *b);
 /* Asks every sink to reopen its files (SIGHUP). */
 void sb_bus_reopen(struct sb_bus *b);
 /* Stops taking events, drains every queue, flushes and closes every sink.

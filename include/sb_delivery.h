@@ -48,6 +48,13 @@ struct sb_delivery_cfg {
 	int64_t batch_events;
 	uint64_t batch_bytes;
 };
+
+/* Whether a delivering sink's config (which begins with its delivery
+ * config) sends from memory: events taken are not durable until sent. */
+static inline bool sb_delivery_buffer_memory(const void *sink_cfg)
+{
+	return ((const struct sb_delivery_cfg *)sink_cfg)->buffer == SB_BUF_MEMORY;
+}
 extern const struct sb_cfg_key sb_delivery_keys[];
 
 /* A string that need not end in NUL (it may point into a spool record). */

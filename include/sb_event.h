@@ -12,6 +12,7 @@
 #define SB_EVENT_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -92,6 +93,12 @@ struct sb_event {
 	const struct sb_field *fields;
 	const struct sb_sym *syms; /* nsyms of them, in order of first use */
 	uint32_t nsyms;
+	/* A foreign origin's identity (an event another agent sent, taken off
+	 * a queue by the amqp sensor): written instead of this run's seq, run
+	 * and host, so a consumer's sinks pass the event on unchanged. seq
+	 * stays the bus's own numbering. 0/NULL for local events. */
+	uint64_t oseq;
+	const char *orun, *ohost;
 	/* the rest of the allocation: arrays and strings */
 };
 
@@ -101,6 +108,21 @@ static inline struct sb_event *sb_event_ref(struct sb_event *ev)
 	return ev;
 }
 void sb_event_unref(struct sb_event *ev);
+
+/* The seq, run and host an encoder writes: the origin's when the event
+ * came from another agent, else the bus's seq and the writer's own. */
+static inline uint64_t sb_event_seq(const struct sb_event *ev)
+{
+	return ev->orun ? ev->oseq : ev->seq;
+}
+static inline const char *sb_event_run(const struct sb_event *ev, const char *local)
+{
+	return ev->orun ? ev->orun : local;
+}
+static inline const char *sb_event_host(const struct sb_event *ev, const char *local)
+{
+	return ev->ohost ? ev->ohost : local;
+}
 
 /* Lookups for tests and sinks. NULL when absent. */
 const struct sb_field *sb_event_field(const struct sb_event *ev, const char *key);
@@ -130,6 +152,9 @@ struct sb_evb {
 	size_t nsyms, capsyms;
 	uint32_t *symtab; /* open addressing over syms: index + 1, 0 empty */
 	size_t symcap;	  /* slots, a power of two (or 0) */
+	bool origin;	  /* sb_evb_origin was called for this event */
+	size_t orun, ohost;
+	uint64_t oseq;
 };
 
 void sb_evb_init(struct sb_evb *b);
@@ -137,6 +162,8 @@ void sb_evb_free(struct sb_evb *b);
 /* Starts a new event; time is now unless set with sb_evb_time. */
 void sb_evb_begin(struct sb_evb *b, const char *source, const char *kind);
 void sb_evb_time(struct sb_evb *b, int64_t real_ns);
+/* The event is another agent's: its seq, run and host (see oseq). */
+void sb_evb_origin(struct sb_evb *b, const char *host, const char *run, uint64_t seq);
 /* Starts a sample; following label/bucket calls attach to it. */
 void sb_evb_sample(struct sb_evb *b, const char *name, enum sb_mtype type, double value);
 void sb_evb_samplen(struct sb_evb *b, const char *name, size_t namelen, enum sb_mtype type,

@@ -21,4 +21,11 @@ size_t sb_utf8_len(const unsigned char *p, size_t n);
 /* Appends a number; NaN and +-Inf as the strings "NaN", "+Inf", "-Inf". */
 void sb_json_num(struct sb_buf *out, double v);
 
+/* Parses one JSON event (a line the json codec wrote, without or with its
+ * newline) into an event carrying its origin's seq, run and host, built
+ * with b: written again it is the same line. 0 and *out (refs 1), or
+ * -EBADMSG/-ENOMEM with err saying what. */
+int sb_json_decode_event(struct sb_evb *b, const char *p, size_t n, struct sb_event **out,
+			 char *err, size_t errlen);
+
 #endif

@@ -43,6 +43,9 @@ struct sb_sensor_ops {
 	 * global interval); e.g. algod's 5s. */
 	int64_t default_interval;
 	int (*validate)(const void *cfg, char *err, size_t errlen);
+	/* Checks against the rest of the config (the sinks), when enabled;
+	 * optional. */
+	int (*check_config)(const void *cfg, const struct sb_config *all, char *err, size_t errlen);
 	/* Reports on the other sensors (self-telemetry): never finishes on its
 	 * own and does not keep the agent running once the others finished. */
 	bool observer;
@@ -58,6 +61,9 @@ struct sb_sensor_ops {
 	/* The capabilities (SB_CAP bits) it still uses once init returned,
 	 * given its config; optional (none). The agent keeps only those. */
 	uint64_t (*caps)(const void *cfg);
+	/* Adds the sensor's own samples to the agent's self-telemetry, on the
+	 * loop thread; optional. */
+	void (*telemetry)(struct sb_sensor *s, struct sb_evb *b);
 };
 
 const struct sb_sensor_ops *sb_sensor_find(const char *name);

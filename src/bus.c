@@ -66,6 +66,11 @@ struct shard {
 	/* Counted under mu, so a stats snapshot taken with every shard
 	 * locked satisfies the invariant exactly. */
 	uint64_t received, written, in_flight, dropped[SB_DROP_MAX];
+	/* The seq of the first event of the batch off the ring, and of the
+	 * first one the sink took since its last successful flush; 0: none.
+	 * With the ring's and the waiting room's heads they say what the sink
+	 * has made durable (sb_bus_durable). */
+	uint64_t inflight_lo, unflushed_lo;
 };
 
 struct sb_sink_priv {
@@ -386,6 +391,8 @@ static void *shard_main(void *arg)
 			q->head = (q->head + 1) % q->cap;
 		}
 		q->count -= n;
+		if (n)
+			q->inflight_lo = batch[0]->seq;
 		/* Back to the ring's start: the slots in use stay few and warm
 		 * instead of walking through all queue_events of them. */
 		if (!q->count)
@@ -407,6 +414,9 @@ static void *shard_main(void *arg)
 			busy = true;
 			pthread_mutex_lock(&q->mu);
 			q->progress = bus_now(q);
+			if (!q->unflushed_lo)
+				q->unflushed_lo = q->inflight_lo;
+			q->inflight_lo = 0;
 			pthread_mutex_unlock(&q->mu);
 		}
 		bool due = tick && sb_now_mono_ns() >= tick;
@@ -415,8 +425,12 @@ static void *shard_main(void *arg)
 		if (dirty && (due || (closing && empty))) {
 			enum sb_sink_status st =
 			    s->ops->flush ? s->ops->flush(s, q->idx) : SB_SINK_OK;
-			if (st == SB_SINK_OK || (closing && past_shutdown_deadline(q)))
+			if (st == SB_SINK_OK || (closing && past_shutdown_deadline(q))) {
 				dirty = false;
+				pthread_mutex_lock(&q->mu);
+				q->unflushed_lo = 0;
+				pthread_mutex_unlock(&q->mu);
+			}
 		}
 		if (due) {
 			/* a tick that found nothing new ends the ticking */
@@ -554,6 +568,38 @@ int sb_bus_publish(struct sb_bus *b, struct sb_event *ev)
 	pthread_mutex_unlock(&b->pub);
 	sb_event_unref(ev);
 	return r;
+}
+
+/* Under mu: the first event q still holds (taken and not flushed, in a
+ * batch, queued or waiting), 0 when none; all older ones have left it. */
+static uint64_t held_lo(const struct shard *q)
+{
+	if (q->unflushed_lo)
+		return q->unflushed_lo;
+	if (q->inflight_lo)
+		return q->inflight_lo;
+	if (q->count)
+		return q->ring[q->head]->seq;
+	return q->wcount ? q->wring[q->whead]->seq : 0;
+}
+
+uint64_t sb_bus_durable(struct sb_bus *b)
+{
+	pthread_mutex_lock(&b->pub);
+	uint64_t d = b->seq;
+	for (size_t i = 0; i < b->nsinks; i++) {
+		struct sb_sink_priv *p = b->sinks[i];
+		for (unsigned j = 0; j < p->sink.nshards; j++) {
+			struct shard *q = &p->shards[j];
+			pthread_mutex_lock(&q->mu);
+			uint64_t lo = held_lo(q);
+			pthread_mutex_unlock(&q->mu);
+			if (lo && lo - 1 < d)
+				d = lo - 1;
+		}
+	}
+	pthread_mutex_unlock(&b->pub);
+	return d;
 }
 
 size_t sb_bus_room(struct sb_bus *b)

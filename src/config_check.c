@@ -8,6 +8,7 @@
 
 #include "sb_config.h"
 #include "sb_log.h"
+#include "sb_sensor.h"
 #include "sb_sink.h"
 
 #define CFIELD(base, off, type) ((const type *)((const char *)(base) + (off)))
@@ -122,6 +123,12 @@ int sb_config_check_sinks(const struct sb_config *cfg, char *err, size_t errlen)
 		}
 	}
 	free(v);
+	/* a sensor whose promise rests on the sinks (the amqp sensor's acks) */
+	for (size_t i = 0; i < cfg->nsensors && !r; i++) {
+		const struct sb_sensor_conf *sc = &cfg->sensors[i];
+		if (sc->enabled && sc->ops->check_config)
+			r = sc->ops->check_config(sc->cfg, cfg, err, errlen);
+	}
 	return r;
 }
 

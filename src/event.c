@@ -263,12 +263,21 @@ void sb_evb_begin(struct sb_evb *b, const char *source, const char *kind)
 		if (b->syms[i].slot != NO_SLOT)
 			b->symtab[b->syms[i].slot] = 0;
 	b->nsamples = b->nlabels = b->nbuckets = b->nfields = b->nsyms = 0;
+	b->origin = false;
 	b->time_ns = sb_now_real_ns();
 	b->source = put_str(b, source, strlen(source));
 	b->kind = put_str(b, kind, strlen(kind));
 }
 
 void sb_evb_time(struct sb_evb *b, int64_t real_ns) { b->time_ns = real_ns; }
+
+void sb_evb_origin(struct sb_evb *b, const char *host, const char *run, uint64_t seq)
+{
+	b->origin = true;
+	b->ohost = put_str(b, host, strlen(host));
+	b->orun = put_str(b, run, strlen(run));
+	b->oseq = seq;
+}
 
 size_t sb_evb_nsamples(const struct sb_evb *b) { return b->nsamples; }
 
@@ -498,6 +507,9 @@ struct sb_event *sb_evb_finish(struct sb_evb *b)
 	ev->fields = fields;
 	ev->syms = syms;
 	ev->nsyms = (uint32_t)b->nsyms;
+	ev->oseq = b->origin ? b->oseq : 0;
+	ev->orun = b->origin ? str + b->orun : NULL;
+	ev->ohost = b->origin ? str + b->ohost : NULL;
 
 	for (size_t i = 0; i < b->nsyms; i++)
 		syms[i] = (struct sb_sym){str + b->syms[i].off, b->syms[i].len, b->syms[i].utf8};

@@ -189,13 +189,14 @@ void sb_json_event(struct sb_buf *out, struct sb_codec_ctx *ctx, const struct sb
 	char num[32];
 	char ts[32];
 	LIT(out, "{\"seq\":");
-	sb_buf_add(out, num, sb_fmt_u64(num, ev->seq));
+	sb_buf_add(out, num, sb_fmt_u64(num, sb_event_seq(ev)));
 	LIT(out, ",\"run\":\"");
-	sb_buf_adds(out, ctx->run);
+	sb_buf_adds(out, sb_event_run(ev, ctx->run));
 	LIT(out, "\",\"time\":\"");
 	sb_buf_add(out, ts, sb_fmt_rfc3339(&ctx->tcache, ts, ev->time_ns));
 	LIT(out, "\",\"host\":");
-	sb_json_str(out, ctx->host, strlen(ctx->host));
+	const char *host = sb_event_host(ev, ctx->host);
+	sb_json_str(out, host, strlen(host));
 	LIT(out, ",\"source\":");
 	sb_json_str(out, ev->source, strlen(ev->source));
 	LIT(out, ",\"kind\":");

@@ -315,12 +315,14 @@ static void field(struct sb_buf *out, const struct sb_field *f)
 
 void sb_pb_event(struct sb_buf *out, struct sb_codec_ctx *ctx, const struct sb_event *ev)
 {
-	if (ev->seq)
-		sb_pb_uint64(out, EV_SEQ, ev->seq);
-	str(out, EV_RUN, ctx->run, strlen(ctx->run));
+	uint64_t seq = sb_event_seq(ev);
+	const char *run = sb_event_run(ev, ctx->run), *host = sb_event_host(ev, ctx->host);
+	if (seq)
+		sb_pb_uint64(out, EV_SEQ, seq);
+	str(out, EV_RUN, run, strlen(run));
 	if (ev->time_ns)
 		sb_pb_fixed64(out, EV_TIME, (uint64_t)ev->time_ns);
-	str(out, EV_HOST, ctx->host, strlen(ctx->host));
+	str(out, EV_HOST, host, strlen(host));
 	str(out, EV_SOURCE, ev->source, strlen(ev->source));
 	str(out, EV_KIND, ev->kind, strlen(ev->kind));
 	uint32_t fi = 0;

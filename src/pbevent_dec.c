@@ -481,6 +481,8 @@ int sb_pbdec_event(struct sb_pbdec *d, const void *p, size_t n, size_t base, str
 		snprintf(d->err, sizeof(d->err), "byte %zu: out of memory", base);
 		return -ENOMEM;
 	}
+	/* the event stays the sending agent's: re-encoded, it is the same */
+	sb_evb_origin(&d->evb, sb_buf_cstr(&d->host), sb_buf_cstr(&d->run), seq);
 	struct sb_event *ev = sb_evb_finish(&d->evb);
 	if (!ev) {
 		snprintf(d->err, sizeof(d->err), "byte %zu: cannot build the event: %s", base,

@@ -12,6 +12,7 @@ extern const struct sb_sensor_ops sb_sensor_proc;
 extern const struct sb_sensor_ops sb_sensor_scrape;
 extern const struct sb_sensor_ops sb_sensor_synthetic;
 extern const struct sb_sensor_ops sb_sensor_agent;
+extern const struct sb_sensor_ops sb_sensor_amqp;
 
 extern const struct sb_sink_ops sb_sink_file;
 extern const struct sb_sink_ops sb_sink_stdout;
@@ -21,8 +22,8 @@ extern const struct sb_sink_ops sb_sink_amqp;
 extern const struct sb_sink_ops sb_sink_remote_write;
 
 static const struct sb_sensor_ops *const sensors[] = {
-    &sb_sensor_proc,  &sb_sensor_bpf,	 &sb_sensor_synthetic,
-    &sb_sensor_algod, &sb_sensor_scrape, &sb_sensor_agent,
+    &sb_sensor_proc,   &sb_sensor_bpf,	 &sb_sensor_synthetic, &sb_sensor_algod,
+    &sb_sensor_scrape, &sb_sensor_agent, &sb_sensor_amqp,
 };
 
 static const struct sb_sink_ops *const sinks[] = {

@@ -28,7 +28,7 @@ static uint64_t get64(const unsigned char *b)
 void sb_rec_head(struct sb_rec_head *h, const struct sb_codec *c, const struct sb_event *ev,
 		 const char *run, const char *host, const void *body, size_t len)
 {
-	const char *s[4] = {run, host, ev->source, ev->kind};
+	const char *s[4] = {sb_event_run(ev, run), sb_event_host(ev, host), ev->source, ev->kind};
 	h->b[0] = 2;
 	h->b[1] = c->id;
 	for (int i = 0; i < 4; i++) {
@@ -37,7 +37,7 @@ void sb_rec_head(struct sb_rec_head *h, const struct sb_codec *c, const struct s
 		h->iov[1 + i] = (struct iovec){(void *)s[i], n};
 	}
 	h->b[6] = h->b[7] = 0;
-	put64(h->b + 8, ev->seq);
+	put64(h->b + 8, sb_event_seq(ev));
 	put64(h->b + 16, (uint64_t)ev->time_ns);
 	h->iov[0] = (struct iovec){h->b, SB_REC_HDR};
 	h->iov[5] = (struct iovec){(void *)body, len};

@@ -168,10 +168,10 @@ static void take_memory(struct dshard *sh, struct dwin *sl, size_t max)
 	for (size_t i = base; i < sl->nwin; i++) {
 		struct wmsg *w = &sl->win[i];
 		const struct sb_event *ev = w->ev;
-		w->m.seq = ev->seq;
+		w->m.seq = sb_event_seq(ev);
 		w->m.time_ns = ev->time_ns;
-		w->m.run = dstr(k->s->ri->run);
-		w->m.host = dstr(k->s->ri->host);
+		w->m.run = dstr(sb_event_run(ev, k->s->ri->run));
+		w->m.host = dstr(sb_event_host(ev, k->s->ri->host));
 		w->m.source = dstr(ev->source);
 		w->m.kind = dstr(ev->kind);
 		w->m.codec = k->codec;

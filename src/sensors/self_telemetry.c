@@ -236,6 +236,8 @@ static bool sensor_samples(struct sb_sensor *self, struct agent_state *st, int64
 		labelled(b, "sensorbus_sensor_running", SB_GAUGE, running,
 			 "1 while the sensor completes rounds (one within three intervals).",
 			 "sensor", s->name);
+		if (s->ops && s->ops->telemetry && s->state)
+			s->ops->telemetry(sensors[i], b);
 	}
 	return all;
 }

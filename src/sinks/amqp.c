@@ -30,16 +30,11 @@ struct amqp_cfg {
 	bool mandatory;
 	int64_t connect_timeout;
 	int64_t heartbeat;
-	struct {
-		char *ca;
-		char *cert;
-		char *key;
-		bool verify;
-	} tls;
+	struct sb_amqp_tls_cfg tls;
 };
 
-#define TLS(f) (offsetof(struct amqp_cfg, tls.f) - offsetof(struct amqp_cfg, tls))
-static const struct sb_cfg_key tls_keys[] = {
+#define TLS(f) offsetof(struct sb_amqp_tls_cfg, f)
+const struct sb_cfg_key sb_amqp_tls_keys[] = {
     {"ca", SB_CT_STR, TLS(ca), NULL, "CA certificates (PEM) to verify the broker with (amqps://)",
      .flags = SB_CK_PATH},
     {"cert", SB_CT_STR, TLS(cert), NULL, "client certificate (PEM), for brokers that ask for one",
@@ -74,9 +69,62 @@ static const struct sb_cfg_key amqp_keys[] = {
     {"heartbeat", SB_CT_DURATION, offsetof(struct amqp_cfg, heartbeat), "30s",
      "AMQP heartbeat (0: off); a silent broker is noticed after two", .min = 0, .max = 3600},
     {"tls", SB_CT_OBJ, offsetof(struct amqp_cfg, tls), NULL, "TLS settings for amqps:// URLs",
-     .sub = tls_keys},
+     .sub = sb_amqp_tls_keys},
     {0},
 };
+
+void sb_amqp_tls_apply(struct sb_amqp_target *t, const struct sb_amqp_tls_cfg *c)
+{
+	t->tls_ca = c->ca;
+	t->tls_cert = c->cert;
+	t->tls_key = c->key;
+	t->tls_verify = c->verify;
+}
+
+/* "user:pw@host:port" -> "host:port" (the scheme's default port if none) */
+static void endpoint_of(const char *url, char *out, size_t n)
+{
+	bool tls = !strncmp(url, "amqps://", 8);
+	const char *p = strstr(url, "://");
+	p = p ? p + 3 : url;
+	const char *end = p + strcspn(p, "/?");
+	const char *at = memchr(p, '@', (size_t)(end - p));
+	if (at)
+		p = at + 1;
+	int len = (int)(end - p);
+	if (memchr(p, ':', (size_t)len))
+		snprintf(out, n, "%.*s", len, p);
+	else
+		snprintf(out, n, "%.*s:%d", len, p, tls ? 5671 : 5672);
+}
+
+static bool shares_broker(const struct amqp_cfg *c, const struct sb_strlist *urls, const char *dflt)
+{
+	const char *mine = c->url && *c->url ? c->url : DEFAULT_URL;
+	for (size_t i = 0; i < (c->urls.n ? c->urls.n : 1); i++) {
+		char a[300];
+		endpoint_of(c->urls.n ? c->urls.v[i] : mine, a, sizeof(a));
+		for (size_t j = 0; j < (urls->n ? urls->n : 1); j++) {
+			char b[300];
+			endpoint_of(urls->n ? urls->v[j] : dflt, b, sizeof(b));
+			if (!strcmp(a, b))
+				return true;
+		}
+	}
+	return false;
+}
+
+bool sb_amqp_sink_feeds(const void *cfgp, const char *exchange, const struct sb_strlist *urls,
+			const char *dflt, const char *binding, char *key, size_t keylen)
+{
+	const struct amqp_cfg *c = cfgp;
+	if (strcmp(c->exchange, exchange) || !shares_broker(c, urls, dflt))
+		return false;
+	/* each placeholder may be any one word: the agents' hosts, sources */
+	struct sb_dstr w = {"*", 1};
+	sb_amqp_key_render(key, keylen, c->routing_key, w, w, w, w);
+	return sb_amqp_topic_may_match(binding, key);
+}
 
 static int amqp_validate(const void *cfgp, char *err, size_t errlen)
 {
@@ -172,10 +220,7 @@ static int tp_init(void **tpp, const struct sb_sink *s, char *err, size_t errlen
 				snprintf(err, errlen, "%s", why);
 			goto fail;
 		}
-		t->tls_ca = c->tls.ca;
-		t->tls_cert = c->tls.cert;
-		t->tls_key = c->tls.key;
-		t->tls_verify = c->tls.verify;
+		sb_amqp_tls_apply(t, &c->tls);
 		t->connect_timeout = c->connect_timeout;
 		t->heartbeat = (int)(c->heartbeat / SB_NSEC_PER_SEC);
 		if (c->heartbeat && !t->heartbeat)

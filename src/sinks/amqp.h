@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sb_config.h"
 #include "sb_delivery.h"
 
 /* Where and how to connect; parsed once at open. */
@@ -28,6 +29,28 @@ struct sb_amqp_target {
 	bool mandatory;
 	char shown[512]; /* the URL with the password masked, for logs */
 };
+
+/* The `tls` object of the sink's and the sensor's configs. */
+struct sb_amqp_tls_cfg {
+	char *ca;
+	char *cert;
+	char *key;
+	bool verify;
+};
+extern const struct sb_cfg_key sb_amqp_tls_keys[];
+void sb_amqp_tls_apply(struct sb_amqp_target *t, const struct sb_amqp_tls_cfg *c);
+
+/* Whether an amqp sink's config (cfg) publishes into exchange on one of
+ * urls (none: dflt) with a routing key binding may match; the key, each
+ * placeholder rendered as '*' (any one word), goes to key. */
+bool sb_amqp_sink_feeds(const void *cfg, const char *exchange, const struct sb_strlist *urls,
+			const char *dflt, const char *binding, char *key, size_t keylen);
+
+/* Topic matching as RabbitMQ does it: '*' one word, '#' zero or more. */
+bool sb_amqp_topic_match(const char *pattern, const char *key);
+/* Whether some key of this form matches: each '*' word of key stands for
+ * any one word (a routing key template's placeholders). */
+bool sb_amqp_topic_may_match(const char *pattern, const char *key);
 
 /* Parses url (amqp:// or amqps://); credentials_file, if given, holds
  * "user:password" on its first line and overrides the URL's. */

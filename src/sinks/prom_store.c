@@ -498,15 +498,21 @@ static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
 	}
 
 	/* Identity: name, NUL, labels sorted by name and rendered once. */
-	const struct sb_label *lab[MAX_LABELS + 1];
+	const struct sb_label *lab[MAX_LABELS + 2]; /* and target, host */
 	size_t nl = s->nlabels;
 	/* A scraped event names its target: label its series with it, as
 	 * Prometheus does with instance, so two endpoints exposing the same
 	 * series (two node_exporters) stay two series here. */
-	struct sb_label target = {.name = "target", .value = target_value};
-	bool add_target = target_value && !sb_sample_label(s, "target");
-	for (size_t i = 0; i < nl + add_target; i++) {
-		const struct sb_label *t = i < nl ? &s->labels[i] : &target;
+	/* Likewise another agent's event (a fleet's consumer serving every
+	 * agent's series) is labelled with its host. */
+	struct sb_label extra[2];
+	size_t nx = 0;
+	if (target_value && !sb_sample_label(s, "target"))
+		extra[nx++] = (struct sb_label){.name = "target", .value = target_value};
+	if (ev->ohost && !sb_sample_label(s, "host"))
+		extra[nx++] = (struct sb_label){.name = "host", .value = ev->ohost};
+	for (size_t i = 0; i < nl + nx; i++) {
+		const struct sb_label *t = i < nl ? &s->labels[i] : &extra[i - nl];
 		size_t j = i;
 		while (j > 0 && strcmp(lab[j - 1]->name, t->name) > 0) {
 			lab[j] = lab[j - 1];
@@ -514,7 +520,7 @@ static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
 		}
 		lab[j] = t;
 	}
-	nl += add_target;
+	nl += nx;
 	const char *reserved = type == SB_HISTOGRAM ? "le" : type == SB_SUMMARY ? "quantile" : "";
 	struct sb_buf *k = &st->key;
 	sb_buf_reset(k);

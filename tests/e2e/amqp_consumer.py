@@ -11,6 +11,8 @@ consume: declares the exchange and a durable queue bound to it with '#',
   proto/sensorbus/v1/events.proto). It reconnects while the broker is
   down and stops on SIGTERM or after --idle seconds with nothing new.
 declare: only declares and binds (e.g. a bounded queue nobody reads yet).
+publish: one message with the given content type, type and body (e.g. a
+  poison message for the amqp sensor, e2e 71).
 report: per run in a consumer file: messages, unique seqs, duplicates,
   gaps (seqs missing between 1 and the highest), order of first arrival.
 """
@@ -150,6 +152,18 @@ def cmd_consume(a):
             time.sleep(0.2)  # broker went away: reconnect
 
 
+def cmd_publish(a):
+    import pika
+    conn = connect(a.port)
+    ch = conn.channel()
+    ch.confirm_delivery()
+    props = pika.BasicProperties(content_type=a.content_type or None, type=a.type or None,
+                                 delivery_mode=2)
+    ch.basic_publish(exchange=a.exchange, routing_key=a.routing_key, body=a.body.encode("utf-8", "surrogateescape"),
+                     properties=props, mandatory=True)
+    conn.close()
+
+
 def cmd_report(a):
     runs = {}
     for line in open(a.file):
@@ -190,10 +204,18 @@ def main():
             s.add_argument("--idle", type=float, default=0)
             s.add_argument("--pb", default="", help="where sensorbus/v1/events_pb2.py is")
             s.add_argument("--raw", action="store_true")
+    s = sub.add_parser("publish")
+    s.add_argument("--port", type=int, required=True)
+    s.add_argument("--exchange", default="sensorbus")
+    s.add_argument("--routing-key", required=True)
+    s.add_argument("--content-type", default="")
+    s.add_argument("--type", default="")
+    s.add_argument("--body", required=True)
     s = sub.add_parser("report")
     s.add_argument("file")
     a = p.parse_args()
-    {"consume": cmd_consume, "declare": cmd_declare, "report": cmd_report}[a.cmd](a)
+    {"consume": cmd_consume, "declare": cmd_declare, "publish": cmd_publish,
+     "report": cmd_report}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -345,6 +345,37 @@ static void test_two_sinks_cannot_write_one_path(void **state)
 	sb_config_free(&c);
 }
 
+/* The amqp sensor acks once the sinks made events durable: a sink that
+ * would feed its own queue, or one that holds events in memory, breaks
+ * that and is refused; publishing onward elsewhere is fine. */
+static void test_a_consumer_refuses_sinks_that_break_its_promise(void **state)
+{
+	(void)state;
+	expect_error("{\"sensors\":{\"amqp\":{\"urls\":[\"amqp://mq:5672/\"]}},"
+		     "\"sinks\":[{\"type\":\"amqp\",\"url\":\"amqp://u:p@mq/\"}]}",
+		     "sink amqp would feed sensors.amqp's own queue sensorbus");
+	expect_error("{\"sensors\":{\"amqp\":{\"bindings\":[\"*.fleet-a.#\"]}},"
+		     "\"sinks\":[{\"type\":\"amqp\"}]}",
+		     "matches binding *.fleet-a.#");
+	expect_error("{\"sensors\":{\"amqp\":{}},"
+		     "\"sinks\":[{\"type\":\"remote_write\",\"url\":\"http://m/api/v1/push\","
+		     "\"buffer\":\"memory\"}]}",
+		     "holds them in memory");
+	struct sb_config c;
+	/* another exchange, another broker, a binding the key cannot match */
+	static const char *const fine[] = {
+	    "{\"sensors\":{\"amqp\":{}},\"sinks\":[{\"type\":\"amqp\",\"exchange\":\"onward\"}]}",
+	    "{\"sensors\":{\"amqp\":{}},\"sinks\":[{\"type\":\"amqp\",\"url\":\"amqp://other/\"}]}",
+	    "{\"sensors\":{\"amqp\":{\"bindings\":[\"fleet.#\"]}},\"sinks\":[{\"type\":\"amqp\"}]}",
+	    "{\"sinks\":[{\"type\":\"amqp\",\"buffer\":\"memory\"}]}",
+	};
+	for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+		if (load(&c, fine[i]))
+			fail_msg("config %s: %s", fine[i], err);
+		sb_config_free(&c);
+	}
+}
+
 static char logged[2048];
 
 static void capture(enum sb_log_level l, const char *line, void *arg)
@@ -450,6 +481,7 @@ int main(void)
 	    cmocka_unit_test(test_json_syntax_errors_say_where_and_what_was_expected),
 	    cmocka_unit_test(test_paths_must_be_absolute_and_not_empty),
 	    cmocka_unit_test(test_two_sinks_cannot_write_one_path),
+	    cmocka_unit_test(test_a_consumer_refuses_sinks_that_break_its_promise),
 	    cmocka_unit_test(test_a_batch_larger_than_the_queue_is_lowered_with_a_warning),
 	    cmocka_unit_test(test_sink_descriptions_name_type_and_target),
 	};

@@ -127,6 +127,31 @@ static void labels_scraped_series_with_their_target(void **state)
 	assert_non_null(strstr(out, "node_load1{target=\"node-b\"} 2\n"));
 }
 
+/* A fleet's consumer serves every agent's series: another agent's event
+ * labels its series with that agent's host; a sample's own host label
+ * stays; local events get none. */
+static void labels_another_agents_series_with_its_host(void **state)
+{
+	struct fx *f = *state;
+	const char *hosts[] = {"agent-a", "agent-b"};
+	for (int i = 0; i < 2; i++) {
+		begin(f, "synthetic", 1);
+		sb_evb_origin(&f->b, hosts[i], "0123", 7);
+		gauge(f, "node_load1", i + 1);
+		gauge(f, "up", 1);
+		sb_evb_label(&f->b, "host", "own");
+		apply(f, 1);
+	}
+	begin(f, "proc", 1);
+	gauge(f, "node_load15", 3);
+	apply(f, 1);
+	const char *out = render(f, SB_PROM_TEXT, 1);
+	assert_non_null(strstr(out, "node_load1{host=\"agent-a\"} 1\n"));
+	assert_non_null(strstr(out, "node_load1{host=\"agent-b\"} 2\n"));
+	assert_non_null(strstr(out, "up{host=\"own\"} 1\n"));
+	assert_non_null(strstr(out, "\nnode_load15 3\n"));
+}
+
 static void identifies_a_series_by_its_labels_whatever_their_order(void **state)
 {
 	struct fx *f = *state;
@@ -483,6 +508,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(renders_a_gauge_with_its_help_and_type, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(labels_scraped_series_with_their_target, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(labels_another_agents_series_with_its_host, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(keeps_only_the_latest_value_of_a_series, setup,
 					    teardown),
