@@ -214,12 +214,25 @@ $(BUILD)/fuzz/seeds-%: $(BUILD)/fuzz/fuzz_%
 	$(Q)SB_FUZZ_SEEDS=$@ $< >/dev/null
 
 FUZZ_RUNS := $(addprefix fuzz-,$(FUZZ_HARNESSES))
-.PHONY: $(FUZZ_RUNS) fuzz-build
+.PHONY: $(FUZZ_RUNS) fuzz-build fuzz-regress fuzz-list
 
 fuzz-build: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_HARNESSES)) \
 	$(foreach h,$(FUZZ_HARNESSES),$(if $(FUZZ_GEN_$(h)),$(BUILD)/fuzz/seeds-$(h)))
 
 fuzz: $(FUZZ_RUNS)
+
+fuzz-list:
+	@echo $(FUZZ_HARNESSES)
+
+# Every input a harness once failed on (tests/fuzz-regress/NAME/), run
+# once each: a fixed finding stays fixed.
+fuzz-regress: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_HARNESSES))
+	$(Q)for h in $(FUZZ_HARNESSES); do \
+		[ -d tests/fuzz-regress/$$h ] || continue; \
+		echo "  REGRESS  $$h: $$(ls tests/fuzz-regress/$$h | wc -l) input(s)"; \
+		$(BUILD)/fuzz/fuzz_$$h tests/fuzz-regress/$$h/* >$(BUILD)/fuzz/regress-$$h.log 2>&1 || \
+			{ tail -30 $(BUILD)/fuzz/regress-$$h.log; exit 1; }; \
+	done
 
 # The seed directories are read only; what the run adds goes to
 # $(FUZZ_OUT)/corpus-NAME, a crashing input to $(FUZZ_OUT)/NAME-crash-*.
