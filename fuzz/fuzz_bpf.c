@@ -189,6 +189,7 @@ static void bpf_seeds(void)
 	memset(r, 0, sizeof(r));
 	r[0] = (struct sb_task_rec){.tgid = 100,
 				    .tid = 100,
+				    .flags = SB_TASK_LEADER,
 				    .ppid = 1,
 				    .uid = 1000,
 				    .state = 1,
@@ -205,11 +206,11 @@ static void bpf_seeds(void)
 	memcpy(r[0].comm, "algod", 5);
 	r[1] = r[0];
 	r[1].tid = 101;
+	r[1].flags = 0;
 	r[2] = r[0];
 	r[2].tgid = r[2].tid = 200;
 	r[2].nr_threads = 1;
 	memcpy(r[2].comm, "kworker/0:1", 11);
-	r[2].flags = 0;
 	struct sb_task_same s = {.pid = 100, .state = 1, .nofile = 1024, .total_vm = 4000};
 	uint8_t one = 1, cnt[2] = {2, 0}, nsame = 1;
 	fuzz_seed("walk", 6, &one, (size_t)1, cnt, (size_t)2, r, 2 * sizeof(r[0]), &nsame,
