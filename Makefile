@@ -309,4 +309,4 @@ check-format:
 clean:
 	rm -rf build
 
--include $(OBJS:.o=.d) $(TEST_BINS:=.d) $(FUZZ_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(TEST_BINS:=.d) $(FUZZ_OBJS:.o=.d) $(wildcard $(BUILD)/fuzz/*.d)
