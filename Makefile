@@ -155,34 +155,98 @@ test:
 	$(Q)SB_BIN=$(BUILD)/sensorbus SB_BUILD=$(BUILD) tests/run-e2e.sh
 
 # ---- fuzzing: libFuzzer + ASan/UBSan, one harness per decoder of untrusted
-# input: fuzz/fuzz_NAME.c over FUZZ_SRCS_NAME, its seeds in FUZZ_SEEDS_NAME.
-# `make fuzz` runs every harness FUZZ_SECS each; `make fuzz-NAME` one.
+# input: fuzz/fuzz_NAME.c, linked against every core source built for
+# fuzzing (the BPF sensor's stub stands in for its libbpf side, its record
+# decoder is in), its seeds in FUZZ_SEEDS_NAME. A harness with FUZZ_GEN_NAME
+# := 1 writes seeds of its own (from the fixtures, or made by the project's
+# code) into $(BUILD)/fuzz/seeds-NAME when run with SB_FUZZ_SEEDS set
+# (fuzz/fuzz.h). `make fuzz` runs every harness FUZZ_SECS each; `make
+# fuzz-NAME` one; docs/fuzzing.md.
 FUZZ_SECS ?= 20
 FUZZ_OUT ?= fuzz-out
-FUZZ_HARNESSES := promtext pbevent
-FUZZ_SRCS_promtext := src/expfmt/promtext.c src/event.c src/util.c src/json.c
+FUZZ_HARNESSES := promtext pbevent proc proctree spool config bpf
 FUZZ_ARGS_promtext := -max_len=8192 -dict=fuzz/promtext.dict
 FUZZ_SEEDS_promtext := fuzz/corpus fixtures/prom
-FUZZ_SRCS_pbevent := src/pbevent.c src/pbevent_dec.c src/pbwire.c src/event.c src/util.c src/json.c
 FUZZ_ARGS_pbevent := -max_len=16384
 FUZZ_SEEDS_pbevent := fuzz/corpus-pbevent
+FUZZ_ARGS_proc := -max_len=16384
+FUZZ_SEEDS_proc := fuzz/corpus-proc
+FUZZ_GEN_proc := 1
+FUZZ_ARGS_proctree := -max_len=8192
+FUZZ_SEEDS_proctree := fuzz/corpus-proctree
+FUZZ_GEN_proctree := 1
+FUZZ_ARGS_spool := -max_len=16384
+FUZZ_SEEDS_spool := fuzz/corpus-spool
+FUZZ_GEN_spool := 1
+FUZZ_ARGS_config := -max_len=8192 -dict=fuzz/config.dict
+FUZZ_SEEDS_config := fuzz/corpus-config
+FUZZ_GEN_config := 1
+FUZZ_ARGS_bpf := -max_len=4096
+FUZZ_SEEDS_bpf := fuzz/corpus-bpf
+FUZZ_GEN_bpf := 1
 
-$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c $(wildcard src/*.c src/expfmt/*.c include/*.h src/expfmt/*.h)
-	$(call msg,FUZZ-CC,$@)
+FUZZ_SRCS := $(sort $(filter-out src/main.c $(BPF_DIR)/%,$(wildcard src/*.c src/*/*.c \
+	src/*/*/*.c))) $(BPF_CORE_SRCS) $(BPF_STUB_SRCS) $(BPF_DIR)/decode.c
+FUZZ_OBJS := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(FUZZ_SRCS))
+FUZZ_LIB := $(BUILD)/fuzz/libsb.a
+# The project's sources are held to -Werror by the normal (gcc) build;
+# clang's other warnings about them do not stop a fuzz build.
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all \
+	-D_GNU_SOURCE -Iinclude -Ibpf -DSB_VERSION='"$(VERSION)"' -DSB_COMMIT='"$(COMMIT)"' -MMD -MP
+FUZZ_LIBS := -lcjson -lz -lcap -lpthread -lm
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	$(call msg,FUZZ-CC,$<)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CLANG) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -o $@ $< $(FUZZ_SRCS_$*) -lm
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter-out -Werror,$(WARN)) \
+		-fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_LIB)
+	$(call msg,FUZZ-LD,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(WARN) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB) \
+		$(FUZZ_LIBS)
+
+# Seeds a harness makes itself: rewritten whenever the harness is.
+$(BUILD)/fuzz/seeds-%: $(BUILD)/fuzz/fuzz_%
+	$(call msg,SEEDS,$@)
+	$(Q)rm -rf $@ && mkdir -p $@
+	$(Q)SB_FUZZ_SEEDS=$@ $< >/dev/null
 
 FUZZ_RUNS := $(addprefix fuzz-,$(FUZZ_HARNESSES))
-.PHONY: $(FUZZ_RUNS)
+.PHONY: $(FUZZ_RUNS) fuzz-build fuzz-regress fuzz-list
+
+fuzz-build: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_HARNESSES)) \
+	$(foreach h,$(FUZZ_HARNESSES),$(if $(FUZZ_GEN_$(h)),$(BUILD)/fuzz/seeds-$(h)))
 
 fuzz: $(FUZZ_RUNS)
 
-$(FUZZ_RUNS): fuzz-%: $(BUILD)/fuzz/fuzz_%
+fuzz-list:
+	@echo $(FUZZ_HARNESSES)
+
+# Every input a harness once failed on (tests/fuzz-regress/NAME/), run
+# once each: a fixed finding stays fixed.
+fuzz-regress: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_HARNESSES))
+	$(Q)for h in $(FUZZ_HARNESSES); do \
+		[ -d tests/fuzz-regress/$$h ] || continue; \
+		echo "  REGRESS  $$h: $$(ls tests/fuzz-regress/$$h | wc -l) input(s)"; \
+		$(BUILD)/fuzz/fuzz_$$h tests/fuzz-regress/$$h/* >$(BUILD)/fuzz/regress-$$h.log 2>&1 || \
+			{ tail -30 $(BUILD)/fuzz/regress-$$h.log; exit 1; }; \
+	done
+
+# The seed directories are read only; what the run adds goes to
+# $(FUZZ_OUT)/corpus-NAME, a crashing input to $(FUZZ_OUT)/NAME-crash-*.
+.SECONDEXPANSION:
+$(FUZZ_RUNS): fuzz-%: $(BUILD)/fuzz/fuzz_% $$(if $$(FUZZ_GEN_$$*),$(BUILD)/fuzz/seeds-$$*)
 	$(Q)mkdir -p $(FUZZ_OUT)/corpus-$*
 	$(Q)$(BUILD)/fuzz/fuzz_$* -max_total_time=$(FUZZ_SECS) $(FUZZ_ARGS_$*) \
 		-artifact_prefix=$(FUZZ_OUT)/$*- -print_final_stats=1 \
-		$(FUZZ_OUT)/corpus-$* $(FUZZ_SEEDS_$*)
+		$(FUZZ_OUT)/corpus-$* $(wildcard $(FUZZ_SEEDS_$*)) \
+		$(if $(FUZZ_GEN_$*),$(BUILD)/fuzz/seeds-$*)
 
 # promtext-bench: the parser's throughput on a file (tests/helpers/promtext_bench.c)
 $(BUILD)/promtext_bench: tests/helpers/promtext_bench.c $(LIB_OBJS)
@@ -262,7 +326,7 @@ deb:
 # Every C file of the project in .clang-format's style (kernel-like); make
 # test checks it first, make format rewrites.
 FORMAT_FILES := $(sort $(wildcard src/*.[ch] src/*/*.[ch] src/*/*/*.[ch] include/*.h \
-	tests/unit/*.[ch] tests/helpers/*.c fuzz/*.c bench/*.c bpf/*.[ch]))
+	tests/unit/*.[ch] tests/helpers/*.c fuzz/*.[ch] bench/*.c bpf/*.[ch]))
 
 format:
 	clang-format -i $(FORMAT_FILES)
@@ -274,4 +338,4 @@ check-format:
 clean:
 	rm -rf build
 
--include $(OBJS:.o=.d) $(TEST_BINS:=.d)
+-include $(OBJS:.o=.d) $(TEST_BINS:=.d) $(FUZZ_OBJS:.o=.d) $(wildcard $(BUILD)/fuzz/*.d)

@@ -116,7 +116,9 @@ static void split_runtime(struct sb_task *t, uint64_t ut, uint64_t st, uint64_t 
 		t->utime_ns = 0;
 		t->stime_ns = rt;
 	} else {
-		unsigned __int128 s = (unsigned __int128)st * rt / (st + ut);
+		/* the sum in 128 bits too: two garbage counts of a record could
+		 * wrap it to 0 in 64 */
+		unsigned __int128 s = (unsigned __int128)st * rt / ((unsigned __int128)st + ut);
 		t->stime_ns = (uint64_t)s;
 		t->utime_ns = rt - t->stime_ns;
 	}

@@ -95,7 +95,8 @@ int sp_walk_seg(int fd, uint64_t off, uint64_t size, struct walk *w,
 	while (off < size) {
 		uint32_t len;
 		size_t need = 0;
-		const unsigned char *p = (unsigned char *)b.data + pos;
+		/* b.data is NULL until the first read: no arithmetic on it */
+		const unsigned char *p = b.len ? (unsigned char *)b.data + pos : NULL;
 		int c = sp_precheck_fails(&rs, p, b.len - pos, off, size, &checked)
 			    ? REC_BAD
 			    : sp_check_rec(p, b.len - pos, size - off, &len, &need);

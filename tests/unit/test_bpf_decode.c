@@ -138,6 +138,25 @@ static void test_exec_filename_longer_than_its_record_is_refused(void **state)
 	assert_int_equal(sb_bpf_decode(&b, &e, sizeof(e), 0), -EINVAL);
 }
 
+/* Found by fuzz_bpf (tests/fuzz-regress/bpf/ts-overflow): a stamp past
+ * INT64_MAX once the offset to real time is added overflowed the event's
+ * time; such a record is garbage, refused like any other. */
+static void test_record_stamped_past_any_clock_is_refused(void **state)
+{
+	(void)state;
+	struct sb_rec_fork e;
+	memset(&e, 0, sizeof(e));
+	hdr(&e.hdr, SB_REC_FORK, sizeof(e), 501, 500);
+	e.hdr.ts_ns = INT64_MAX - 5;
+	assert_int_equal(sb_bpf_decode(&b, &e, sizeof(e), OFFSET), -EINVAL);
+	e.hdr.ts_ns = UINT64_MAX;
+	assert_int_equal(sb_bpf_decode(&b, &e, sizeof(e), 0), -EINVAL);
+	/* the largest stamp that still fits is an event */
+	e.hdr.ts_ns = INT64_MAX - OFFSET;
+	struct sb_event *ev = decode(&e, sizeof(e));
+	sb_event_unref(ev);
+}
+
 static struct sb_event *exit_event(uint32_t status)
 {
 	struct sb_rec_exit e;
@@ -251,6 +270,7 @@ int main(void)
 	    cmocka_unit_test(test_exec_record_sent_only_as_long_as_its_filename_decodes),
 	    cmocka_unit_test(test_full_length_comm_without_nul_keeps_sixteen_bytes),
 	    cmocka_unit_test(test_exec_filename_longer_than_its_record_is_refused),
+	    cmocka_unit_test(test_record_stamped_past_any_clock_is_refused),
 	    cmocka_unit_test(test_exit_record_becomes_exit_event_with_design_fields),
 	    cmocka_unit_test(test_exit_by_signal_reports_the_signal_and_no_exit_code),
 	    cmocka_unit_test(test_exit_with_core_dump_still_reports_the_signal),

@@ -103,6 +103,25 @@ static void test_runtime_is_split_by_the_sampled_ratio(void **state)
 	sb_taskfold_free(&f);
 }
 
+/* Found by fuzz_bpf (tests/fuzz-regress/bpf/split-sum-wraps): sampled
+ * times whose sum wraps 64 bits divided by zero; the split is exact in
+ * 128 bits. */
+static void test_runtime_split_survives_sampled_times_summing_past_64_bits(void **state)
+{
+	(void)state;
+	struct sb_task_rec r = leader(1, "big");
+	r.utime_ns = UINT64_C(1) << 63;
+	r.stime_ns = UINT64_C(1) << 63;
+	r.runtime_ns = 1000;
+	struct sb_taskfold f = {0};
+	sb_taskfold_reset(&f);
+	assert_int_equal(sb_taskfold_add(&f, &r, sizeof(r)), 0);
+	sb_taskfold_finish(&f);
+	assert_int_equal(f.tasks[0].stime_ns, 500);
+	assert_int_equal(f.tasks[0].utime_ns, 500);
+	sb_taskfold_free(&f);
+}
+
 static void test_leaders_out_of_order_are_sorted_by_pid(void **state)
 {
 	(void)state;
@@ -252,6 +271,7 @@ int main(void)
 	    cmocka_unit_test(test_threads_add_to_their_process_wherever_they_come),
 	    cmocka_unit_test(test_a_thread_whose_leader_is_gone_is_counted_not_folded),
 	    cmocka_unit_test(test_runtime_is_split_by_the_sampled_ratio),
+	    cmocka_unit_test(test_runtime_split_survives_sampled_times_summing_past_64_bits),
 	    cmocka_unit_test(test_leaders_out_of_order_are_sorted_by_pid),
 	    cmocka_unit_test(test_rss_is_file_anon_and_shmem_swap_apart),
 	    cmocka_unit_test(test_state_letters_are_procs),

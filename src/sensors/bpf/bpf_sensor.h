@@ -28,7 +28,8 @@ extern const char *const sb_bpf_tp_names[SB_TP_MAX];
 /* Starts an event of kind exec, exit or fork in b from one record and fills
  * its fields; the caller publishes it. mono_to_real_ns turns the record's
  * CLOCK_MONOTONIC stamp into the event's time. Returns 0, or -EINVAL for a
- * record that is short, longer than it says, or of an unknown type (b is
+ * record that is short, longer than it says, of an unknown type, or
+ * stamped where no clock reaches (its time would overflow) (b is
  * then left as it was begun: the caller must not publish it). */
 int sb_bpf_decode(struct sb_evb *b, const void *data, size_t size, int64_t mono_to_real_ns);
 

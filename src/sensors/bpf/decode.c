@@ -32,11 +32,10 @@ static void field_comm(struct sb_evb *b, const char *key, const char comm[SB_COM
 	sb_evb_field_str(b, key, comm, strnlen(comm, SB_COMM_LEN));
 }
 
-static void begin(struct sb_evb *b, const struct sb_rec_hdr *h, const char *kind,
-		  int64_t mono_to_real_ns)
+static void begin(struct sb_evb *b, const struct sb_rec_hdr *h, const char *kind, int64_t when)
 {
 	sb_evb_begin(b, "bpf", kind);
-	sb_evb_time(b, (int64_t)h->ts_ns + mono_to_real_ns);
+	sb_evb_time(b, when);
 	sb_evb_field_int(b, "pid", h->pid);
 	sb_evb_field_int(b, "ppid", h->ppid);
 }
@@ -50,6 +49,11 @@ int sb_bpf_decode(struct sb_evb *b, const void *data, size_t size, int64_t mono_
 	/* the ring buffer rounds records up to 8 bytes: size may exceed h.size */
 	if (h.size < sizeof(h) || h.size > size)
 		return -EINVAL;
+	/* a stamp no monotonic clock reaches (garbage in the record) would
+	 * overflow the event's time */
+	int64_t when;
+	if (h.ts_ns > INT64_MAX || __builtin_add_overflow((int64_t)h.ts_ns, mono_to_real_ns, &when))
+		return -EINVAL;
 
 	switch (h.type) {
 	case SB_REC_EXEC: {
@@ -60,7 +64,7 @@ int sb_bpf_decode(struct sb_evb *b, const void *data, size_t size, int64_t mono_
 		if (e.filename_len > SB_FILENAME_MAX || h.size < SB_REC_EXEC_FIXED + e.filename_len)
 			return -EINVAL;
 		const char *fn = (const char *)data + SB_REC_EXEC_FIXED;
-		begin(b, &h, "exec", mono_to_real_ns);
+		begin(b, &h, "exec", when);
 		sb_evb_field_uint(b, "uid", e.uid);
 		field_comm(b, "comm", e.comm);
 		sb_evb_field_str(b, "filename", fn, strnlen(fn, e.filename_len));
@@ -71,7 +75,7 @@ int sb_bpf_decode(struct sb_evb *b, const void *data, size_t size, int64_t mono_
 		if (h.size < sizeof(e))
 			return -EINVAL;
 		memcpy(&e, data, sizeof(e));
-		begin(b, &h, "exit", mono_to_real_ns);
+		begin(b, &h, "exit", when);
 		field_comm(b, "comm", e.comm);
 		/* wait(2) status: WEXITSTATUS and WTERMSIG */
 		sb_evb_field_int(b, "exit_code", (e.status >> 8) & 0xff);
@@ -85,7 +89,7 @@ int sb_bpf_decode(struct sb_evb *b, const void *data, size_t size, int64_t mono_
 		if (h.size < sizeof(e))
 			return -EINVAL;
 		memcpy(&e, data, sizeof(e));
-		begin(b, &h, "fork", mono_to_real_ns);
+		begin(b, &h, "fork", when);
 		field_comm(b, "comm", e.comm);
 		return 0;
 	}
