@@ -97,6 +97,9 @@ static void test_what_is_not_an_event_is_refused_with_a_reason(void **state)
 	    "\"source\":\"s\",\"kind\":\"k\"}",
 	    "{\"seq\":1,\"run\":\"r\",\"time\":\"yesterday\",\"host\":\"h\","
 	    "\"source\":\"s\",\"kind\":\"k\"}",
+	    /* past int64 nanoseconds (2262): refused, not wrapped */
+	    "{\"seq\":1,\"run\":\"r\",\"time\":\"4052-01-01T00:00:00Z\",\"host\":\"h\","
+	    "\"source\":\"s\",\"kind\":\"k\"}",
 	    "{\"seq\":1,\"run\":\"r\",\"time\":\"2026-01-01T00:00:00Z\",\"host\":\"h\","
 	    "\"source\":\"s\",\"kind\":\"k\",\"samples\":[{\"value\":1}]}",
 	};
