@@ -2,6 +2,7 @@
  * one or a batch (see amqp_consumer.h). A message decodes whole or not at
  * all, so a poison message is rejected without half of it on the bus. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,18 @@ static int pb_one(struct sb_msgdec *d, struct held *h, const unsigned char *p, s
 	if (r) {
 		snprintf(d->err, sizeof(d->err), "%s", d->pb.err);
 		return r;
+	}
+	/* Held to what a JSON message must say: an event passed on without
+	 * its origin would be written as this consumer's own, and one
+	 * numbered 0 or past 2^53 could not be read back from the JSON line
+	 * a sink writes for it (found by fuzz_amqpmsg). */
+	if (!ev->orun || !ev->ohost || ev->oseq < 1 || ev->oseq >= (UINT64_C(1) << 53)) {
+		snprintf(d->err, sizeof(d->err),
+			 "byte %zu: Event: no run and host, or seq %" PRIu64
+			 " not a whole number from 1 to 2^53",
+			 base, ev->oseq);
+		sb_event_unref(ev);
+		return -EBADMSG;
 	}
 	return hold(h, ev);
 }

@@ -220,6 +220,44 @@ static void test_a_poison_message_gives_no_event_and_a_reason(void **state)
 	sb_msgdec_free(&d);
 }
 
+/* A protobuf Event is held to what a JSON one must say (fuzz_amqpmsg):
+ * seq 0, or no run and host, is no event of another agent. */
+static void test_a_protobuf_event_without_its_origin_is_refused(void **state)
+{
+	(void)state;
+	struct sb_evb b;
+	sb_evb_init(&b);
+	struct sb_buf one;
+	sb_buf_init(&one);
+	const struct sb_codec *pb = sb_codec_find("protobuf");
+	struct sb_msgdec d;
+	struct got g = {0};
+	sb_msgdec_init(&d);
+	sb_evb_begin(&b, "synthetic", "metrics");
+	sb_evb_sample(&b, "x", SB_GAUGE, 1);
+	struct sb_event *ev = sb_evb_finish(&b);
+	struct sb_codec_ctx cc = {.run = "0123", .host = "agent-2"};
+	ev->seq = 0;
+	pb->encode(&one, &cc, ev);
+	assert_int_equal(sb_msgdec_decode(&d, "application/x-protobuf", "sensorbus.v1.Event",
+					  one.data, one.len, collect, &g),
+			 -EBADMSG);
+	assert_int_equal(g.n, 0);
+	assert_non_null(strstr(d.err, "seq 0"));
+	ev->seq = 5;
+	sb_buf_reset(&one);
+	pb->encode(&one, &cc, ev);
+	assert_int_equal(sb_msgdec_decode(&d, "application/x-protobuf", "sensorbus.v1.Event",
+					  one.data, one.len, collect, &g),
+			 0);
+	assert_int_equal(g.n, 1);
+	release(&g);
+	sb_event_unref(ev);
+	sb_msgdec_free(&d);
+	sb_buf_free(&one);
+	sb_evb_free(&b);
+}
+
 /* ---- topics ---- */
 
 static void test_topic_patterns_match_as_the_broker_does(void **state)
@@ -251,6 +289,7 @@ int main(void)
 	    cmocka_unit_test(test_json_single_and_batched_decode_with_their_origin),
 	    cmocka_unit_test(test_protobuf_batch_decodes_every_event),
 	    cmocka_unit_test(test_a_poison_message_gives_no_event_and_a_reason),
+	    cmocka_unit_test(test_a_protobuf_event_without_its_origin_is_refused),
 	    cmocka_unit_test(test_topic_patterns_match_as_the_broker_does),
 	};
 	return cmocka_run_group_tests_name("amqp_consumer", tests, NULL, NULL);
