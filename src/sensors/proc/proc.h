@@ -569,10 +569,10 @@ struct sb_proc_coll;
  * collector listing it must agree (the table test checks). */
 struct sb_proc_src {
 	const char *rel;
-	bool sysfs;    /* under the sysfs root, not procfs */
-	bool single;   /* made by one seq_file show() (single_open): one pread */
-	bool lines;    /* seq_file records of one short line each (procfile.h) */
-	bool optional; /* a kernel may not have it: absent is not an error */
+	bool sysfs;		 /* under the sysfs root, not procfs */
+	bool single;		 /* made by one seq_file show() (single_open): one pread */
+	unsigned short line_max; /* seq_file records of one line up to this long (procfile.h) */
+	bool optional;		 /* a kernel may not have it: absent is not an error */
 };
 
 #define SB_PROC_MAX_SRC 6 /* files one collector lists */

@@ -8,6 +8,11 @@
 #include "proc.h"
 
 #define VMSTAT_FIELDS "^(oom_kill|pgpg|pswp|pg.*fault).*"
+/* A line is a counter's name (the kernel's longest is 30 bytes today) and
+ * a u64 of at most 20 digits: 64 lets the ~3.9 KB file end at its first
+ * read (it ends 120 bytes short of a page) instead of with a second read
+ * returning 0, a syscall per round. */
+#define VMSTAT_LINE_MAX 64
 
 int sb_proc_parse_vmstat(const char *text, struct sb_evb *b, struct sb_proc_filter *fields,
 			 struct sb_proc_perr *e)
@@ -70,7 +75,7 @@ static int vmstat_check(const struct proc_cfg *c, char *err, size_t errlen)
 const struct sb_proc_collector sb_proc_collector_vmstat = {
     .name = "vmstat",
     .default_on = true,
-    .files = (const struct sb_proc_src[]){{"vmstat", .lines = true}, {NULL}},
+    .files = (const struct sb_proc_src[]){{"vmstat", .line_max = VMSTAT_LINE_MAX}, {NULL}},
     .keys = vmstat_keys,
     .check = vmstat_check,
     .init = vmstat_init,
