@@ -56,6 +56,11 @@ struct family {
 	char *name;
 	char *help;		  /* NULL: none given; a generic one is rendered */
 	const struct source *src; /* of its first series, for the generic HELP */
+	/* Its HELP and TYPE lines in the text format, made at the first scrape
+	 * that shows it and again when its help arrives: escaping the help
+	 * text was a third of a scrape's rendering. */
+	char *text_header;
+	size_t text_header_len;
 	enum sb_mtype type;
 	struct series **v; /* sorted by labels */
 	size_t n, cap;
@@ -125,6 +130,7 @@ static void family_free(struct family *f)
 	free(f->v);
 	free(f->name);
 	free(f->help);
+	free(f->text_header);
 	free(f);
 }
 
@@ -583,8 +589,11 @@ static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
 		       "its type differs from the family's first sample");
 		return;
 	}
-	if (s->help && !se->fam->help)
+	if (s->help && !se->fam->help) {
 		se->fam->help = strdup(s->help); /* on failure the generic HELP stays */
+		free(se->fam->text_header);
+		se->fam->text_header = NULL;
+	}
 
 	if (nb) {
 		if (se->nbuckets != (uint32_t)nb) {
@@ -757,6 +766,30 @@ static void put_header(struct sb_prom_store *st, struct sb_buf *out, const struc
 	sb_buf_addc(out, '\n');
 }
 
+/* OpenMetrics' TYPE of a counter depends on which other families exist,
+ * so only the text format's header is kept. */
+static void put_header_kept(struct sb_prom_store *st, struct sb_buf *out, struct family *f, bool om)
+{
+	if (om) {
+		put_header(st, out, f, om);
+		return;
+	}
+	if (f->text_header) {
+		sb_buf_add(out, f->text_header, f->text_header_len);
+		return;
+	}
+	size_t at = out->len;
+	put_header(st, out, f, om);
+	if (out->err)
+		return;
+	size_t n = out->len - at;
+	f->text_header = malloc(n);
+	if (f->text_header) { /* else made again next time */
+		memcpy(f->text_header, out->data + at, n);
+		f->text_header_len = n;
+	}
+}
+
 /* name[suffix]{labels[,extra]} value */
 static void put_line(struct sb_buf *out, const struct series *se, const char *suffix,
 		     const char *extra, size_t extralen, double v)
@@ -810,14 +843,14 @@ void sb_prom_store_render(struct sb_prom_store *st, struct sb_buf *out, enum sb_
 	bool om = fmt == SB_PROM_OPENMETRICS;
 	pthread_mutex_lock(&st->mu);
 	for (size_t i = 0; i < st->nfams; i++) {
-		const struct family *f = st->fams[i];
+		struct family *f = st->fams[i];
 		bool header = false;
 		for (size_t j = 0; j < f->n; j++) {
 			const struct series *se = f->v[j];
 			if (expired(st, se, now))
 				continue;
 			if (!header) {
-				put_header(st, out, f, om);
+				put_header_kept(st, out, f, om);
 				header = true;
 			}
 			put_series(out, se, om);

@@ -182,6 +182,33 @@ static void gives_a_generic_help_naming_the_source_when_none_is_given(void **sta
 		   "sensor.\n# TYPE sensorbus_synthetic_level gauge\n"));
 }
 
+/* The text format's HELP and TYPE lines are kept between scrapes: a help
+ * that arrives after the generic one was rendered replaces it, and the
+ * families around it keep theirs. */
+static void a_help_given_later_replaces_the_generic_one(void **state)
+{
+	struct fx *f = *state;
+	begin(f, "synthetic", 0);
+	gauge(f, "a_level", 1);
+	sb_evb_help(&f->b, "A \\ level.");
+	gauge(f, "b_level", 2);
+	apply(f, 0);
+	const char *generic = "# HELP a_level A \\\\ level.\n# TYPE a_level gauge\na_level 1\n"
+			      "# HELP b_level Metric from the sensorbus synthetic sensor.\n"
+			      "# TYPE b_level gauge\nb_level 2\n";
+	assert_string_equal(render(f, SB_PROM_TEXT, 0), generic);
+	assert_string_equal(render(f, SB_PROM_TEXT, 0), generic);
+	begin(f, "synthetic", 1);
+	gauge(f, "a_level", 3);
+	gauge(f, "b_level", 4);
+	sb_evb_help(&f->b, "B level.");
+	apply(f, 1);
+	assert_string_equal(render(f, SB_PROM_TEXT, 1),
+			    "# HELP a_level A \\\\ level.\n# TYPE a_level gauge\na_level 3\n"
+			    "# HELP b_level B level.\n# TYPE b_level gauge\nb_level 4\n");
+	assert_non_null(strstr(render(f, SB_PROM_OPENMETRICS, 1), "# HELP b_level B level.\n"));
+}
+
 static void groups_families_sorted_by_name(void **state)
 {
 	struct fx *f = *state;
@@ -493,6 +520,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(escapes_help_as_each_format_requires, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		gives_a_generic_help_naming_the_source_when_none_is_given, setup, teardown),
+	    cmocka_unit_test_setup_teardown(a_help_given_later_replaces_the_generic_one, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(groups_families_sorted_by_name, setup, teardown),
 	    cmocka_unit_test_setup_teardown(renders_a_histogram_with_sorted_buckets_and_inf, setup,
 					    teardown),
