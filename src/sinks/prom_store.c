@@ -12,6 +12,7 @@
  * longest period, or UNKNOWN_PERIOD when the source has none yet (the first
  * round of a slow scrape must not vanish before the second arrives). */
 #include "prom_store.h"
+#include "prom_store_int.h"
 
 #include <errno.h>
 #include <math.h>
@@ -25,64 +26,7 @@
 #include "sb_json.h"
 #include "sb_log.h"
 
-#define UNKNOWN_PERIOD (15 * SB_NSEC_PER_SEC)
 #define EXPIRE_EVERY SB_NSEC_PER_SEC
-#define MAX_LABELS 64
-
-struct source {
-	struct source *next;
-	int64_t period; /* longest period of its series */
-	char name[];
-};
-
-struct family;
-
-struct series {
-	struct series *hnext;
-	struct family *fam;
-	struct source *src;
-	uint64_t hash;
-	int64_t seen;	 /* monotonic ns of the last refresh */
-	int64_t ev_time; /* event time of the last refresh */
-	int64_t gap[2];	 /* the last two refresh gaps; 0: unknown */
-	double value, sum, count;
-	struct sb_bucket *buckets; /* sorted by le; histograms end with +Inf */
-	uint32_t nbuckets;
-	uint32_t namelen, labelslen;
-	char key[]; /* name NUL labels NUL */
-};
-
-struct family {
-	char *name;
-	char *help;		  /* NULL: none given; a generic one is rendered */
-	const struct source *src; /* of its first series, for the generic HELP */
-	/* Its HELP and TYPE lines in the text format, made at the first scrape
-	 * that shows it and again when its help arrives: escaping the help
-	 * text was a third of a scrape's rendering. */
-	char *text_header;
-	size_t text_header_len;
-	enum sb_mtype type;
-	struct series **v; /* sorted by labels */
-	size_t n, cap;
-};
-
-struct sb_prom_store {
-	struct sb_prom_store_opts o;
-	pthread_mutex_t mu;
-	struct series **tab;
-	size_t tabsize; /* power of two */
-	size_t nseries;
-	struct family **fams; /* sorted by name */
-	size_t nfams, capfams;
-	struct source *srcs;
-	int64_t last_expire;
-	struct sb_buf key; /* scratch: the identity being looked up */
-	struct sb_bucket *bscratch;
-	size_t bcap;
-	struct sb_ratelimit rl;
-	atomic_uint_fast64_t n_series, n_families, n_expired, n_events, n_ignored;
-	atomic_uint_fast64_t n_rejected[SB_PROM_REJ_MAX];
-};
 
 static const char *const reject_names[SB_PROM_REJ_MAX] = {
     [SB_PROM_REJ_NAME] = "invalid_name",  [SB_PROM_REJ_LABEL] = "invalid_label",
@@ -182,7 +126,7 @@ static bool valid_label_name(const char *s)
 /* Appends s escaped for a label value (dquote) or a HELP text: backslash
  * and newline always, '"' when dquote; bytes that are not valid UTF-8
  * become U+FFFD, since Prometheus rejects a whole scrape over one. */
-static void put_escaped(struct sb_buf *b, const char *s, size_t n, bool dquote)
+void sb_prom_put_escaped(struct sb_buf *b, const char *s, size_t n, bool dquote)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t run = 0, i = sb_plain_prefix(p, n);
@@ -212,33 +156,9 @@ static void put_escaped(struct sb_buf *b, const char *s, size_t n, bool dquote)
 	sb_buf_add(b, s + run, n - run);
 }
 
-size_t sb_fmt_go_float(char *out, double v, bool om)
-{
-	if (isnan(v) || isinf(v))
-		return sb_fmt_double(out, v);
-	char e[40];
-	int prec = 0;
-	for (; prec < 17; prec++) {
-		snprintf(e, sizeof(e), "%.*e", prec, v);
-		if (strtod(e, NULL) == v)
-			break;
-	}
-	int exp = atoi(strchr(e, 'e') + 1);
-	int n;
-	if (exp < -4 || exp >= 6) {
-		n = snprintf(out, 32, "%s", e);
-	} else {
-		int decimals = prec - exp > 0 ? prec - exp : 0;
-		n = snprintf(out, 32, "%.*f", decimals, v);
-		if (om && !decimals)
-			n += snprintf(out + n, 32 - (size_t)n, ".0");
-	}
-	return (size_t)n;
-}
-
 /* ---- lookups ---- */
 
-static struct family *family_find(struct sb_prom_store *st, const char *name, size_t *pos)
+struct family *sb_prom_family_find(struct sb_prom_store *st, const char *name, size_t *pos)
 {
 	size_t lo = 0, hi = st->nfams;
 	while (lo < hi) {
@@ -323,8 +243,6 @@ static struct series *series_find(struct sb_prom_store *st, uint64_t h, const ch
 	return NULL;
 }
 
-static const char *series_labels(const struct series *se) { return se->key + se->namelen + 1; }
-
 static void reject(struct sb_prom_store *st, enum sb_prom_reject r, const struct sb_event *ev,
 		   const struct sb_sample *s, const char *why)
 {
@@ -355,7 +273,7 @@ static struct family *family_get(struct sb_prom_store *st, const struct sb_sampl
 				 enum sb_mtype type, const struct source *src)
 {
 	size_t pos;
-	struct family *f = family_find(st, s->name, &pos);
+	struct family *f = sb_prom_family_find(st, s->name, &pos);
 	if (f)
 		return f;
 	if (room_for_one((void **)&st->fams, &st->capfams, st->nfams, sizeof(*st->fams)))
@@ -476,11 +394,6 @@ static int take_buckets(struct sb_prom_store *st, const struct sb_sample *s, dou
 	return (int)n;
 }
 
-static int64_t series_period(const struct series *se)
-{
-	return se->gap[0] > se->gap[1] ? se->gap[0] : se->gap[1];
-}
-
 /* Why the sorted labels cannot make a series, or NULL. */
 static const char *names_check(const struct sb_label *const *lab, size_t nl, const char *reserved)
 {
@@ -531,7 +444,7 @@ static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
 			sb_buf_addc(k, ',');
 		sb_buf_adds(k, lab[i]->name);
 		sb_buf_add(k, "=\"", 2);
-		put_escaped(k, lab[i]->value, strlen(lab[i]->value), true);
+		sb_prom_put_escaped(k, lab[i]->value, strlen(lab[i]->value), true);
 		sb_buf_addc(k, '"');
 	}
 	sb_buf_addc(k, 0);
@@ -566,7 +479,7 @@ static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
 			reject(st, SB_PROM_REJ_LABEL, ev, s, bad);
 			return;
 		}
-		struct family *f = family_find(st, s->name, NULL);
+		struct family *f = sb_prom_family_find(st, s->name, NULL);
 		if (f && f->type != type) {
 			reject(st, SB_PROM_REJ_TYPE, ev, s,
 			       "its type differs from the family's first sample");
@@ -635,7 +548,7 @@ static int64_t series_limit(const struct sb_prom_store *st, const struct series 
 	return p * st->o.stale_after;
 }
 
-static bool expired(const struct sb_prom_store *st, const struct series *se, int64_t now)
+bool sb_prom_expired(const struct sb_prom_store *st, const struct series *se, int64_t now)
 {
 	return st->o.stale_after && now - se->seen > series_limit(st, se);
 }
@@ -659,7 +572,7 @@ static size_t expire_locked(struct sb_prom_store *st, int64_t now)
 		size_t keep = 0;
 		for (size_t j = 0; j < f->n; j++) {
 			struct series *se = f->v[j];
-			if (expired(st, se, now)) {
+			if (sb_prom_expired(st, se, now)) {
 				unlink_series(st, se);
 				series_free(se);
 				gone++;
@@ -715,165 +628,6 @@ size_t sb_prom_store_expire(struct sb_prom_store *st, int64_t now)
 {
 	pthread_mutex_lock(&st->mu);
 	size_t n = expire_locked(st, now);
-	pthread_mutex_unlock(&st->mu);
-	return n;
-}
-
-/* ---- rendering ---- */
-
-static bool ends_with(const char *s, size_t n, const char *suffix)
-{
-	size_t l = strlen(suffix);
-	return n >= l && !memcmp(s + n - l, suffix, l);
-}
-
-static void put_header(struct sb_prom_store *st, struct sb_buf *out, const struct family *f,
-		       bool om)
-{
-	size_t namelen = strlen(f->name);
-	const char *type = sb_mtype_name(f->type);
-	if (om && f->type == SB_UNTYPED)
-		type = "unknown";
-	if (om && f->type == SB_COUNTER) {
-		/* OpenMetrics names a counter family without its _total; a counter
-		 * without that suffix (or whose short name is taken) is "unknown". */
-		bool total = ends_with(f->name, namelen, "_total");
-		if (total) {
-			char shortname[512];
-			snprintf(shortname, sizeof(shortname), "%.*s", (int)(namelen - 6), f->name);
-			total =
-			    namelen - 6 < sizeof(shortname) && !family_find(st, shortname, NULL);
-		}
-		if (total)
-			namelen -= 6;
-		else
-			type = "unknown";
-	}
-	sb_buf_add(out, "# HELP ", 7);
-	sb_buf_add(out, f->name, namelen);
-	sb_buf_addc(out, ' ');
-	if (f->help) {
-		put_escaped(out, f->help, strlen(f->help), om);
-	} else {
-		sb_buf_add(out, "Metric from the sensorbus ", 26);
-		put_escaped(out, f->src->name, strlen(f->src->name), om);
-		sb_buf_add(out, " sensor.", 8);
-	}
-	sb_buf_add(out, "\n# TYPE ", 8);
-	sb_buf_add(out, f->name, namelen);
-	sb_buf_addc(out, ' ');
-	sb_buf_adds(out, type);
-	sb_buf_addc(out, '\n');
-}
-
-/* OpenMetrics' TYPE of a counter depends on which other families exist,
- * so only the text format's header is kept. */
-static void put_header_kept(struct sb_prom_store *st, struct sb_buf *out, struct family *f, bool om)
-{
-	if (om) {
-		put_header(st, out, f, om);
-		return;
-	}
-	if (f->text_header) {
-		sb_buf_add(out, f->text_header, f->text_header_len);
-		return;
-	}
-	size_t at = out->len;
-	put_header(st, out, f, om);
-	if (out->err)
-		return;
-	size_t n = out->len - at;
-	f->text_header = malloc(n);
-	if (f->text_header) { /* else made again next time */
-		memcpy(f->text_header, out->data + at, n);
-		f->text_header_len = n;
-	}
-}
-
-/* name[suffix]{labels[,extra]} value */
-static void put_line(struct sb_buf *out, const struct series *se, const char *suffix,
-		     const char *extra, size_t extralen, double v)
-{
-	char num[32];
-	sb_buf_add(out, se->key, se->namelen);
-	if (suffix)
-		sb_buf_adds(out, suffix);
-	if (se->labelslen || extralen) {
-		sb_buf_addc(out, '{');
-		sb_buf_add(out, series_labels(se), se->labelslen);
-		if (se->labelslen && extralen)
-			sb_buf_addc(out, ',');
-		if (extralen)
-			sb_buf_add(out, extra, extralen);
-		sb_buf_addc(out, '}');
-	}
-	sb_buf_addc(out, ' ');
-	sb_buf_add(out, num, sb_fmt_double(num, v));
-	sb_buf_addc(out, '\n');
-}
-
-static void put_series(struct sb_buf *out, const struct series *se, bool om)
-{
-	enum sb_mtype t = se->fam->type;
-	if (t != SB_HISTOGRAM && t != SB_SUMMARY) {
-		put_line(out, se, NULL, NULL, 0, se->value);
-		return;
-	}
-	bool negative = false;
-	for (uint32_t i = 0; i < se->nbuckets; i++) {
-		char extra[48];
-		size_t n = t == SB_HISTOGRAM ? 4 : 10;
-		memcpy(extra, t == SB_HISTOGRAM ? "le=\"" : "quantile=\"", n);
-		n += sb_fmt_go_float(extra + n, se->buckets[i].le, om);
-		extra[n++] = '"';
-		put_line(out, se, t == SB_HISTOGRAM ? "_bucket" : NULL, extra, n,
-			 se->buckets[i].count);
-		negative |= se->buckets[i].le < 0;
-	}
-	/* OpenMetrics forbids _sum beside negative buckets (the sum could
-	 * not be monotonic). */
-	if (!(om && negative && t == SB_HISTOGRAM))
-		put_line(out, se, "_sum", NULL, 0, se->sum);
-	put_line(out, se, "_count", NULL, 0, se->count);
-}
-
-void sb_prom_store_render(struct sb_prom_store *st, struct sb_buf *out, enum sb_prom_format fmt,
-			  int64_t now)
-{
-	bool om = fmt == SB_PROM_OPENMETRICS;
-	pthread_mutex_lock(&st->mu);
-	for (size_t i = 0; i < st->nfams; i++) {
-		struct family *f = st->fams[i];
-		bool header = false;
-		for (size_t j = 0; j < f->n; j++) {
-			const struct series *se = f->v[j];
-			if (expired(st, se, now))
-				continue;
-			if (!header) {
-				put_header_kept(st, out, f, om);
-				header = true;
-			}
-			put_series(out, se, om);
-		}
-	}
-	pthread_mutex_unlock(&st->mu);
-	if (om)
-		sb_buf_add(out, "# EOF\n", 6);
-}
-
-size_t sb_prom_store_each(struct sb_prom_store *st, const char *name, int64_t now,
-			  void (*fn)(void *arg, const char *labels, double value), void *arg)
-{
-	size_t n = 0;
-	pthread_mutex_lock(&st->mu);
-	const struct family *f = family_find(st, name, NULL);
-	for (size_t j = 0; f && j < f->n; j++) {
-		const struct series *se = f->v[j];
-		if (expired(st, se, now))
-			continue;
-		fn(arg, series_labels(se), se->value);
-		n++;
-	}
 	pthread_mutex_unlock(&st->mu);
 	return n;
 }
