@@ -88,6 +88,7 @@ void sb_prom_store_free(struct sb_prom_store *st)
 	free(st->tab);
 	while (st->srcs) {
 		struct source *n = st->srcs->next;
+		free(st->srcs->memo);
 		free(st->srcs);
 		st->srcs = n;
 	}
@@ -406,9 +407,108 @@ static const char *names_check(const struct sb_label *const *lab, size_t nl, con
 	return NULL;
 }
 
+/* Whether se is the series of this name and these sorted labels: the
+ * key apply_sample would make, compared piece by piece. A label value that
+ * needs escaping answers no, and the key is made. */
+static bool series_is(const struct series *se, const char *name, size_t namelen,
+		      const struct sb_label *const *lab, size_t nl)
+{
+	if (se->namelen != namelen || memcmp(se->key, name, namelen))
+		return false;
+	const char *k = series_labels(se), *end = k + se->labelslen;
+	for (size_t i = 0; i < nl; i++) {
+		size_t n = strlen(lab[i]->name), v = strlen(lab[i]->value);
+		const unsigned char *u = (const unsigned char *)lab[i]->value;
+		for (size_t j = sb_plain_prefix(u, v); j < v; j++)
+			if (u[j] >= 0x80 || u[j] == '\\' || u[j] == '\n' || u[j] == '"')
+				return false;
+		if ((size_t)(end - k) < (i > 0) + n + v + 3 || (i && *k++ != ',') ||
+		    memcmp(k, lab[i]->name, n) || k[n] != '=' || k[n + 1] != '"' ||
+		    memcmp(k + n + 2, lab[i]->value, v) || k[n + v + 2] != '"')
+			return false;
+		k += n + v + 3;
+	}
+	return k == end;
+}
+
+/* The series sample number i of an event of src went to last time, if it
+ * is still there. */
+static struct series *memo_get(struct sb_prom_store *st, struct source *src, size_t i)
+{
+	if (src->memo_gen != st->gen) {
+		if (src->nmemo)
+			memset(src->memo, 0, src->nmemo * sizeof(*src->memo));
+		src->memo_gen = st->gen;
+	}
+	return i < src->nmemo ? src->memo[i] : NULL;
+}
+
+static void memo_set(struct source *src, size_t i, struct series *se)
+{
+	if (i >= src->nmemo) {
+		size_t n = i < 64 ? 64 : 2 * i;
+		struct series **m = realloc(src->memo, n * sizeof(*m));
+		if (!m)
+			return; /* looked up the long way next time */
+		memset(m + src->nmemo, 0, (n - src->nmemo) * sizeof(*m));
+		src->memo = m;
+		src->nmemo = n;
+	}
+	src->memo[i] = se;
+}
+
+/* The series of the key in st->key, made when new; NULL when the sample
+ * is rejected (counted and logged). */
+static struct series *series_get(struct sb_prom_store *st, const struct sb_event *ev,
+				 const struct sb_sample *s, enum sb_mtype type,
+				 const struct sb_label *const *lab, size_t nl, size_t namelen,
+				 struct source *src)
+{
+	struct sb_buf *k = &st->key;
+	uint64_t h = key_hash(k->data, k->len);
+	struct series *se = series_find(st, h, k->data, k->len);
+	if (!se) {
+		/* Names are checked when a series is made: a key found is one
+		 * that passed (a round updates ~500 series, makes none). */
+		if (!valid_metric_name(s->name)) {
+			reject(st, SB_PROM_REJ_NAME, ev, s, "not a valid metric name");
+			return NULL;
+		}
+		const char *reserved = type == SB_HISTOGRAM ? "le"
+				       : type == SB_SUMMARY ? "quantile"
+							    : "";
+		const char *bad = names_check(lab, nl, reserved);
+		if (bad) {
+			reject(st, SB_PROM_REJ_LABEL, ev, s, bad);
+			return NULL;
+		}
+		struct family *f = sb_prom_family_find(st, s->name, NULL);
+		if (f && f->type != type) {
+			reject(st, SB_PROM_REJ_TYPE, ev, s,
+			       "its type differs from the family's first sample");
+			return NULL;
+		}
+		if (st->o.max_series && st->nseries >= st->o.max_series) {
+			reject(st, SB_PROM_REJ_LIMIT, ev, s,
+			       "max_series reached: new series are dropped");
+			return NULL;
+		}
+		if (!f)
+			f = family_get(st, s, type, src);
+		se = f ? series_new(st, f, h, k->data, namelen, k->len - namelen - 2, src) : NULL;
+		if (!se)
+			reject(st, SB_PROM_REJ_NOMEM, ev, s, "out of memory");
+	} else if (se->fam->type != type) {
+		reject(st, SB_PROM_REJ_TYPE, ev, s,
+		       "its type differs from the family's first sample");
+		return NULL;
+	}
+	return se;
+}
+
 static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
-			 const char *target_value, const struct sb_sample *s, struct source *src,
-			 int64_t now)
+			 const char *target_value, const struct sb_sample *s, size_t idx,
+			 struct source *src, int64_t now)
 {
 	enum sb_mtype type = s->type <= SB_SUMMARY ? (enum sb_mtype)s->type : SB_UNTYPED;
 	if (s->nlabels > MAX_LABELS) {
@@ -434,24 +534,28 @@ static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
 		lab[j] = t;
 	}
 	nl += add_target;
-	const char *reserved = type == SB_HISTOGRAM ? "le" : type == SB_SUMMARY ? "quantile" : "";
-	struct sb_buf *k = &st->key;
-	sb_buf_reset(k);
 	size_t namelen = strlen(s->name);
-	sb_buf_add(k, s->name, namelen + 1);
-	for (size_t i = 0; i < nl; i++) {
-		if (i)
-			sb_buf_addc(k, ',');
-		sb_buf_adds(k, lab[i]->name);
-		sb_buf_add(k, "=\"", 2);
-		sb_prom_put_escaped(k, lab[i]->value, strlen(lab[i]->value), true);
-		sb_buf_addc(k, '"');
-	}
-	sb_buf_addc(k, 0);
-	if (k->err) {
-		k->err = 0;
-		reject(st, SB_PROM_REJ_NOMEM, ev, s, "out of memory");
-		return;
+	struct series *se = memo_get(st, src, idx);
+	if (se && (se->fam->type != type || !series_is(se, s->name, namelen, lab, nl)))
+		se = NULL;
+	struct sb_buf *k = &st->key;
+	if (!se) {
+		sb_buf_reset(k);
+		sb_buf_add(k, s->name, namelen + 1);
+		for (size_t i = 0; i < nl; i++) {
+			if (i)
+				sb_buf_addc(k, ',');
+			sb_buf_adds(k, lab[i]->name);
+			sb_buf_add(k, "=\"", 2);
+			sb_prom_put_escaped(k, lab[i]->value, strlen(lab[i]->value), true);
+			sb_buf_addc(k, '"');
+		}
+		sb_buf_addc(k, 0);
+		if (k->err) {
+			k->err = 0;
+			reject(st, SB_PROM_REJ_NOMEM, ev, s, "out of memory");
+			return;
+		}
 	}
 
 	const char *why = NULL;
@@ -465,43 +569,9 @@ static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
 		}
 	}
 
-	uint64_t h = key_hash(k->data, k->len);
-	struct series *se = series_find(st, h, k->data, k->len);
-	if (!se) {
-		/* Names are checked when a series is made: a key found is one
-		 * that passed (a round updates ~500 series, makes none). */
-		if (!valid_metric_name(s->name)) {
-			reject(st, SB_PROM_REJ_NAME, ev, s, "not a valid metric name");
-			return;
-		}
-		const char *bad = names_check(lab, nl, reserved);
-		if (bad) {
-			reject(st, SB_PROM_REJ_LABEL, ev, s, bad);
-			return;
-		}
-		struct family *f = sb_prom_family_find(st, s->name, NULL);
-		if (f && f->type != type) {
-			reject(st, SB_PROM_REJ_TYPE, ev, s,
-			       "its type differs from the family's first sample");
-			return;
-		}
-		if (st->o.max_series && st->nseries >= st->o.max_series) {
-			reject(st, SB_PROM_REJ_LIMIT, ev, s,
-			       "max_series reached: new series are dropped");
-			return;
-		}
-		if (!f)
-			f = family_get(st, s, type, src);
-		se = f ? series_new(st, f, h, k->data, namelen, k->len - namelen - 2, src) : NULL;
-		if (!se) {
-			reject(st, SB_PROM_REJ_NOMEM, ev, s, "out of memory");
-			return;
-		}
-	} else if (se->fam->type != type) {
-		reject(st, SB_PROM_REJ_TYPE, ev, s,
-		       "its type differs from the family's first sample");
+	if (!se && !(se = series_get(st, ev, s, type, lab, nl, namelen, src)))
 		return;
-	}
+	memo_set(src, idx, se);
 	if (s->help && !se->fam->help) {
 		se->fam->help = strdup(s->help); /* on failure the generic HELP stays */
 		free(se->fam->text_header);
@@ -588,6 +658,7 @@ static size_t expire_locked(struct sb_prom_store *st, int64_t now)
 	}
 	st->nfams = keepf;
 	st->nseries -= gone;
+	st->gen += gone > 0; /* the sources' memos may name freed series */
 	atomic_store_explicit(&st->n_series, st->nseries, memory_order_relaxed);
 	atomic_store_explicit(&st->n_families, st->nfams, memory_order_relaxed);
 	atomic_fetch_add_explicit(&st->n_expired, gone, memory_order_relaxed);
@@ -614,7 +685,7 @@ void sb_prom_store_update(struct sb_prom_store *st, struct sb_event *const *evs,
 		const struct sb_field *tf = sb_event_field(ev, "target");
 		const char *target = tf && tf->type == SB_F_STR ? tf->v.s : NULL;
 		for (uint32_t j = 0; j < ev->nsamples; j++)
-			apply_sample(st, ev, target, &ev->samples[j], src, now);
+			apply_sample(st, ev, target, &ev->samples[j], j, src, now);
 		applied++;
 	}
 	if (now - st->last_expire >= EXPIRE_EVERY)

@@ -17,6 +17,13 @@
 struct source {
 	struct source *next;
 	int64_t period; /* longest period of its series */
+	/* The series its last events' samples went to, by sample index: a
+	 * sensor sends the same samples in the same order every round, and
+	 * checking that one series is cheaper than making the key and looking
+	 * it up. Valid while memo_gen is the store's gen. */
+	struct series **memo;
+	size_t nmemo;
+	uint64_t memo_gen;
 	char name[];
 };
 
@@ -61,6 +68,7 @@ struct sb_prom_store {
 	size_t nfams, capfams;
 	struct source *srcs;
 	int64_t last_expire;
+	uint64_t gen;	   /* counts the expiries that freed series */
 	struct sb_buf key; /* scratch: the identity being looked up */
 	struct sb_bucket *bscratch;
 	size_t bcap;

@@ -145,6 +145,48 @@ static void identifies_a_series_by_its_labels_whatever_their_order(void **state)
 	assert_null(strstr(out, "} 1\n"));
 }
 
+static void round_of(struct fx *f, int64_t t, const char *const *names, const char *const *labels,
+		     int n)
+{
+	begin(f, "proc", t);
+	for (int i = 0; i < n; i++) {
+		gauge(f, names[i], (double)(t * 10 + i));
+		if (labels[i])
+			sb_evb_label(&f->b, "x", labels[i]);
+	}
+	apply(f, t);
+}
+
+/* A sensor sends its samples in the same order every round, and the store
+ * remembers where each went; samples that change places, values that need
+ * escaping and series that expired and come back still find their own. */
+static void each_sample_finds_its_series_as_rounds_change(void **state)
+{
+	struct fx *f = *state;
+	const char *n1[] = {"a", "a", "b", "c"}, *l1[] = {"1", "2", NULL, "q\"z"};
+	const char *n2[] = {"b", "a", "c", "a"}, *l2[] = {NULL, "2", "q\"z", "1"};
+	round_of(f, 0, n1, l1, 4);
+	round_of(f, 1, n1, l1, 4);
+	round_of(f, 2, n2, l2, 4);
+	const char *out = render(f, SB_PROM_TEXT, 2);
+	assert_non_null(strstr(out, "\nb 20\n"));
+	assert_non_null(strstr(out, "\na{x=\"1\"} 23\na{x=\"2\"} 21\n"));
+	assert_non_null(strstr(out, "\nc{x=\"q\\\"z\"} 22\n"));
+	struct sb_prom_store_stats st;
+	sb_prom_store_stats(f->st, &st);
+	assert_int_equal(st.series, 4);
+	for (int t = 3; t <= 8; t++) /* all but b expire */
+		round_of(f, t, n2, l2, 1);
+	const char *n3[] = {"a", "b"}, *l3[] = {"1", NULL};
+	round_of(f, 9, n3, l3, 2);
+	out = render(f, SB_PROM_TEXT, 9);
+	assert_non_null(strstr(out, "\na{x=\"1\"} 90\n"));
+	assert_non_null(strstr(out, "\nb 91\n"));
+	sb_prom_store_stats(f->st, &st);
+	assert_int_equal(st.series, 2);
+	assert_int_equal(st.expired, 3);
+}
+
 static void escapes_label_values_and_replaces_invalid_utf8(void **state)
 {
 	struct fx *f = *state;
@@ -515,6 +557,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(identifies_a_series_by_its_labels_whatever_their_order,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(each_sample_finds_its_series_as_rounds_change, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(escapes_label_values_and_replaces_invalid_utf8, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(escapes_help_as_each_format_requires, setup, teardown),
