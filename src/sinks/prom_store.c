@@ -12,6 +12,7 @@
  * longest period, or UNKNOWN_PERIOD when the source has none yet (the first
  * round of a slow scrape must not vanish before the second arrives). */
 #include "prom_store.h"
+#include "prom_store_int.h"
 
 #include <errno.h>
 #include <math.h>
@@ -25,59 +26,7 @@
 #include "sb_json.h"
 #include "sb_log.h"
 
-#define UNKNOWN_PERIOD (15 * SB_NSEC_PER_SEC)
 #define EXPIRE_EVERY SB_NSEC_PER_SEC
-#define MAX_LABELS 64
-
-struct source {
-	struct source *next;
-	int64_t period; /* longest period of its series */
-	char name[];
-};
-
-struct family;
-
-struct series {
-	struct series *hnext;
-	struct family *fam;
-	struct source *src;
-	uint64_t hash;
-	int64_t seen;	 /* monotonic ns of the last refresh */
-	int64_t ev_time; /* event time of the last refresh */
-	int64_t gap[2];	 /* the last two refresh gaps; 0: unknown */
-	double value, sum, count;
-	struct sb_bucket *buckets; /* sorted by le; histograms end with +Inf */
-	uint32_t nbuckets;
-	uint32_t namelen, labelslen;
-	char key[]; /* name NUL labels NUL */
-};
-
-struct family {
-	char *name;
-	char *help;		  /* NULL: none given; a generic one is rendered */
-	const struct source *src; /* of its first series, for the generic HELP */
-	enum sb_mtype type;
-	struct series **v; /* sorted by labels */
-	size_t n, cap;
-};
-
-struct sb_prom_store {
-	struct sb_prom_store_opts o;
-	pthread_mutex_t mu;
-	struct series **tab;
-	size_t tabsize; /* power of two */
-	size_t nseries;
-	struct family **fams; /* sorted by name */
-	size_t nfams, capfams;
-	struct source *srcs;
-	int64_t last_expire;
-	struct sb_buf key; /* scratch: the identity being looked up */
-	struct sb_bucket *bscratch;
-	size_t bcap;
-	struct sb_ratelimit rl;
-	atomic_uint_fast64_t n_series, n_families, n_expired, n_events, n_ignored;
-	atomic_uint_fast64_t n_rejected[SB_PROM_REJ_MAX];
-};
 
 static const char *const reject_names[SB_PROM_REJ_MAX] = {
     [SB_PROM_REJ_NAME] = "invalid_name",  [SB_PROM_REJ_LABEL] = "invalid_label",
@@ -125,6 +74,7 @@ static void family_free(struct family *f)
 	free(f->v);
 	free(f->name);
 	free(f->help);
+	free(f->text_header);
 	free(f);
 }
 
@@ -138,6 +88,7 @@ void sb_prom_store_free(struct sb_prom_store *st)
 	free(st->tab);
 	while (st->srcs) {
 		struct source *n = st->srcs->next;
+		free(st->srcs->memo);
 		free(st->srcs);
 		st->srcs = n;
 	}
@@ -176,7 +127,7 @@ static bool valid_label_name(const char *s)
 /* Appends s escaped for a label value (dquote) or a HELP text: backslash
  * and newline always, '"' when dquote; bytes that are not valid UTF-8
  * become U+FFFD, since Prometheus rejects a whole scrape over one. */
-static void put_escaped(struct sb_buf *b, const char *s, size_t n, bool dquote)
+void sb_prom_put_escaped(struct sb_buf *b, const char *s, size_t n, bool dquote)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t run = 0, i = sb_plain_prefix(p, n);
@@ -206,33 +157,9 @@ static void put_escaped(struct sb_buf *b, const char *s, size_t n, bool dquote)
 	sb_buf_add(b, s + run, n - run);
 }
 
-size_t sb_fmt_go_float(char *out, double v, bool om)
-{
-	if (isnan(v) || isinf(v))
-		return sb_fmt_double(out, v);
-	char e[40];
-	int prec = 0;
-	for (; prec < 17; prec++) {
-		snprintf(e, sizeof(e), "%.*e", prec, v);
-		if (strtod(e, NULL) == v)
-			break;
-	}
-	int exp = atoi(strchr(e, 'e') + 1);
-	int n;
-	if (exp < -4 || exp >= 6) {
-		n = snprintf(out, 32, "%s", e);
-	} else {
-		int decimals = prec - exp > 0 ? prec - exp : 0;
-		n = snprintf(out, 32, "%.*f", decimals, v);
-		if (om && !decimals)
-			n += snprintf(out + n, 32 - (size_t)n, ".0");
-	}
-	return (size_t)n;
-}
-
 /* ---- lookups ---- */
 
-static struct family *family_find(struct sb_prom_store *st, const char *name, size_t *pos)
+struct family *sb_prom_family_find(struct sb_prom_store *st, const char *name, size_t *pos)
 {
 	size_t lo = 0, hi = st->nfams;
 	while (lo < hi) {
@@ -317,8 +244,6 @@ static struct series *series_find(struct sb_prom_store *st, uint64_t h, const ch
 	return NULL;
 }
 
-static const char *series_labels(const struct series *se) { return se->key + se->namelen + 1; }
-
 static void reject(struct sb_prom_store *st, enum sb_prom_reject r, const struct sb_event *ev,
 		   const struct sb_sample *s, const char *why)
 {
@@ -349,7 +274,7 @@ static struct family *family_get(struct sb_prom_store *st, const struct sb_sampl
 				 enum sb_mtype type, const struct source *src)
 {
 	size_t pos;
-	struct family *f = family_find(st, s->name, &pos);
+	struct family *f = sb_prom_family_find(st, s->name, &pos);
 	if (f)
 		return f;
 	if (room_for_one((void **)&st->fams, &st->capfams, st->nfams, sizeof(*st->fams)))
@@ -470,11 +395,6 @@ static int take_buckets(struct sb_prom_store *st, const struct sb_sample *s, dou
 	return (int)n;
 }
 
-static int64_t series_period(const struct series *se)
-{
-	return se->gap[0] > se->gap[1] ? se->gap[0] : se->gap[1];
-}
-
 /* Why the sorted labels cannot make a series, or NULL. */
 static const char *names_check(const struct sb_label *const *lab, size_t nl, const char *reserved)
 {
@@ -487,9 +407,108 @@ static const char *names_check(const struct sb_label *const *lab, size_t nl, con
 	return NULL;
 }
 
+/* Whether se is the series of this name and these sorted labels: the
+ * key apply_sample would make, compared piece by piece. A label value that
+ * needs escaping answers no, and the key is made. */
+static bool series_is(const struct series *se, const char *name, size_t namelen,
+		      const struct sb_label *const *lab, size_t nl)
+{
+	if (se->namelen != namelen || memcmp(se->key, name, namelen))
+		return false;
+	const char *k = series_labels(se), *end = k + se->labelslen;
+	for (size_t i = 0; i < nl; i++) {
+		size_t n = strlen(lab[i]->name), v = strlen(lab[i]->value);
+		const unsigned char *u = (const unsigned char *)lab[i]->value;
+		for (size_t j = sb_plain_prefix(u, v); j < v; j++)
+			if (u[j] >= 0x80 || u[j] == '\\' || u[j] == '\n' || u[j] == '"')
+				return false;
+		if ((size_t)(end - k) < (i > 0) + n + v + 3 || (i && *k++ != ',') ||
+		    memcmp(k, lab[i]->name, n) || k[n] != '=' || k[n + 1] != '"' ||
+		    memcmp(k + n + 2, lab[i]->value, v) || k[n + v + 2] != '"')
+			return false;
+		k += n + v + 3;
+	}
+	return k == end;
+}
+
+/* The series sample number i of an event of src went to last time, if it
+ * is still there. */
+static struct series *memo_get(struct sb_prom_store *st, struct source *src, size_t i)
+{
+	if (src->memo_gen != st->gen) {
+		if (src->nmemo)
+			memset(src->memo, 0, src->nmemo * sizeof(*src->memo));
+		src->memo_gen = st->gen;
+	}
+	return i < src->nmemo ? src->memo[i] : NULL;
+}
+
+static void memo_set(struct source *src, size_t i, struct series *se)
+{
+	if (i >= src->nmemo) {
+		size_t n = i < 64 ? 64 : 2 * i;
+		struct series **m = realloc(src->memo, n * sizeof(*m));
+		if (!m)
+			return; /* looked up the long way next time */
+		memset(m + src->nmemo, 0, (n - src->nmemo) * sizeof(*m));
+		src->memo = m;
+		src->nmemo = n;
+	}
+	src->memo[i] = se;
+}
+
+/* The series of the key in st->key, made when new; NULL when the sample
+ * is rejected (counted and logged). */
+static struct series *series_get(struct sb_prom_store *st, const struct sb_event *ev,
+				 const struct sb_sample *s, enum sb_mtype type,
+				 const struct sb_label *const *lab, size_t nl, size_t namelen,
+				 struct source *src)
+{
+	struct sb_buf *k = &st->key;
+	uint64_t h = key_hash(k->data, k->len);
+	struct series *se = series_find(st, h, k->data, k->len);
+	if (!se) {
+		/* Names are checked when a series is made: a key found is one
+		 * that passed (a round updates ~500 series, makes none). */
+		if (!valid_metric_name(s->name)) {
+			reject(st, SB_PROM_REJ_NAME, ev, s, "not a valid metric name");
+			return NULL;
+		}
+		const char *reserved = type == SB_HISTOGRAM ? "le"
+				       : type == SB_SUMMARY ? "quantile"
+							    : "";
+		const char *bad = names_check(lab, nl, reserved);
+		if (bad) {
+			reject(st, SB_PROM_REJ_LABEL, ev, s, bad);
+			return NULL;
+		}
+		struct family *f = sb_prom_family_find(st, s->name, NULL);
+		if (f && f->type != type) {
+			reject(st, SB_PROM_REJ_TYPE, ev, s,
+			       "its type differs from the family's first sample");
+			return NULL;
+		}
+		if (st->o.max_series && st->nseries >= st->o.max_series) {
+			reject(st, SB_PROM_REJ_LIMIT, ev, s,
+			       "max_series reached: new series are dropped");
+			return NULL;
+		}
+		if (!f)
+			f = family_get(st, s, type, src);
+		se = f ? series_new(st, f, h, k->data, namelen, k->len - namelen - 2, src) : NULL;
+		if (!se)
+			reject(st, SB_PROM_REJ_NOMEM, ev, s, "out of memory");
+	} else if (se->fam->type != type) {
+		reject(st, SB_PROM_REJ_TYPE, ev, s,
+		       "its type differs from the family's first sample");
+		return NULL;
+	}
+	return se;
+}
+
 static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
-			 const char *target_value, const struct sb_sample *s, struct source *src,
-			 int64_t now)
+			 const char *target_value, const struct sb_sample *s, size_t idx,
+			 struct source *src, int64_t now)
 {
 	enum sb_mtype type = s->type <= SB_SUMMARY ? (enum sb_mtype)s->type : SB_UNTYPED;
 	if (s->nlabels > MAX_LABELS) {
@@ -521,24 +540,28 @@ static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
 		lab[j] = t;
 	}
 	nl += nx;
-	const char *reserved = type == SB_HISTOGRAM ? "le" : type == SB_SUMMARY ? "quantile" : "";
-	struct sb_buf *k = &st->key;
-	sb_buf_reset(k);
 	size_t namelen = strlen(s->name);
-	sb_buf_add(k, s->name, namelen + 1);
-	for (size_t i = 0; i < nl; i++) {
-		if (i)
-			sb_buf_addc(k, ',');
-		sb_buf_adds(k, lab[i]->name);
-		sb_buf_add(k, "=\"", 2);
-		put_escaped(k, lab[i]->value, strlen(lab[i]->value), true);
-		sb_buf_addc(k, '"');
-	}
-	sb_buf_addc(k, 0);
-	if (k->err) {
-		k->err = 0;
-		reject(st, SB_PROM_REJ_NOMEM, ev, s, "out of memory");
-		return;
+	struct series *se = memo_get(st, src, idx);
+	if (se && (se->fam->type != type || !series_is(se, s->name, namelen, lab, nl)))
+		se = NULL;
+	struct sb_buf *k = &st->key;
+	if (!se) {
+		sb_buf_reset(k);
+		sb_buf_add(k, s->name, namelen + 1);
+		for (size_t i = 0; i < nl; i++) {
+			if (i)
+				sb_buf_addc(k, ',');
+			sb_buf_adds(k, lab[i]->name);
+			sb_buf_add(k, "=\"", 2);
+			sb_prom_put_escaped(k, lab[i]->value, strlen(lab[i]->value), true);
+			sb_buf_addc(k, '"');
+		}
+		sb_buf_addc(k, 0);
+		if (k->err) {
+			k->err = 0;
+			reject(st, SB_PROM_REJ_NOMEM, ev, s, "out of memory");
+			return;
+		}
 	}
 
 	const char *why = NULL;
@@ -552,45 +575,14 @@ static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
 		}
 	}
 
-	uint64_t h = key_hash(k->data, k->len);
-	struct series *se = series_find(st, h, k->data, k->len);
-	if (!se) {
-		/* Names are checked when a series is made: a key found is one
-		 * that passed (a round updates ~500 series, makes none). */
-		if (!valid_metric_name(s->name)) {
-			reject(st, SB_PROM_REJ_NAME, ev, s, "not a valid metric name");
-			return;
-		}
-		const char *bad = names_check(lab, nl, reserved);
-		if (bad) {
-			reject(st, SB_PROM_REJ_LABEL, ev, s, bad);
-			return;
-		}
-		struct family *f = family_find(st, s->name, NULL);
-		if (f && f->type != type) {
-			reject(st, SB_PROM_REJ_TYPE, ev, s,
-			       "its type differs from the family's first sample");
-			return;
-		}
-		if (st->o.max_series && st->nseries >= st->o.max_series) {
-			reject(st, SB_PROM_REJ_LIMIT, ev, s,
-			       "max_series reached: new series are dropped");
-			return;
-		}
-		if (!f)
-			f = family_get(st, s, type, src);
-		se = f ? series_new(st, f, h, k->data, namelen, k->len - namelen - 2, src) : NULL;
-		if (!se) {
-			reject(st, SB_PROM_REJ_NOMEM, ev, s, "out of memory");
-			return;
-		}
-	} else if (se->fam->type != type) {
-		reject(st, SB_PROM_REJ_TYPE, ev, s,
-		       "its type differs from the family's first sample");
+	if (!se && !(se = series_get(st, ev, s, type, lab, nl, namelen, src)))
 		return;
-	}
-	if (s->help && !se->fam->help)
+	memo_set(src, idx, se);
+	if (s->help && !se->fam->help) {
 		se->fam->help = strdup(s->help); /* on failure the generic HELP stays */
+		free(se->fam->text_header);
+		se->fam->text_header = NULL;
+	}
 
 	if (nb) {
 		if (se->nbuckets != (uint32_t)nb) {
@@ -632,7 +624,7 @@ static int64_t series_limit(const struct sb_prom_store *st, const struct series 
 	return p * st->o.stale_after;
 }
 
-static bool expired(const struct sb_prom_store *st, const struct series *se, int64_t now)
+bool sb_prom_expired(const struct sb_prom_store *st, const struct series *se, int64_t now)
 {
 	return st->o.stale_after && now - se->seen > series_limit(st, se);
 }
@@ -656,7 +648,7 @@ static size_t expire_locked(struct sb_prom_store *st, int64_t now)
 		size_t keep = 0;
 		for (size_t j = 0; j < f->n; j++) {
 			struct series *se = f->v[j];
-			if (expired(st, se, now)) {
+			if (sb_prom_expired(st, se, now)) {
 				unlink_series(st, se);
 				series_free(se);
 				gone++;
@@ -672,6 +664,7 @@ static size_t expire_locked(struct sb_prom_store *st, int64_t now)
 	}
 	st->nfams = keepf;
 	st->nseries -= gone;
+	st->gen += gone > 0; /* the sources' memos may name freed series */
 	atomic_store_explicit(&st->n_series, st->nseries, memory_order_relaxed);
 	atomic_store_explicit(&st->n_families, st->nfams, memory_order_relaxed);
 	atomic_fetch_add_explicit(&st->n_expired, gone, memory_order_relaxed);
@@ -698,7 +691,7 @@ void sb_prom_store_update(struct sb_prom_store *st, struct sb_event *const *evs,
 		const struct sb_field *tf = sb_event_field(ev, "target");
 		const char *target = tf && tf->type == SB_F_STR ? tf->v.s : NULL;
 		for (uint32_t j = 0; j < ev->nsamples; j++)
-			apply_sample(st, ev, target, &ev->samples[j], src, now);
+			apply_sample(st, ev, target, &ev->samples[j], j, src, now);
 		applied++;
 	}
 	if (now - st->last_expire >= EXPIRE_EVERY)
@@ -712,141 +705,6 @@ size_t sb_prom_store_expire(struct sb_prom_store *st, int64_t now)
 {
 	pthread_mutex_lock(&st->mu);
 	size_t n = expire_locked(st, now);
-	pthread_mutex_unlock(&st->mu);
-	return n;
-}
-
-/* ---- rendering ---- */
-
-static bool ends_with(const char *s, size_t n, const char *suffix)
-{
-	size_t l = strlen(suffix);
-	return n >= l && !memcmp(s + n - l, suffix, l);
-}
-
-static void put_header(struct sb_prom_store *st, struct sb_buf *out, const struct family *f,
-		       bool om)
-{
-	size_t namelen = strlen(f->name);
-	const char *type = sb_mtype_name(f->type);
-	if (om && f->type == SB_UNTYPED)
-		type = "unknown";
-	if (om && f->type == SB_COUNTER) {
-		/* OpenMetrics names a counter family without its _total; a counter
-		 * without that suffix (or whose short name is taken) is "unknown". */
-		bool total = ends_with(f->name, namelen, "_total");
-		if (total) {
-			char shortname[512];
-			snprintf(shortname, sizeof(shortname), "%.*s", (int)(namelen - 6), f->name);
-			total =
-			    namelen - 6 < sizeof(shortname) && !family_find(st, shortname, NULL);
-		}
-		if (total)
-			namelen -= 6;
-		else
-			type = "unknown";
-	}
-	sb_buf_add(out, "# HELP ", 7);
-	sb_buf_add(out, f->name, namelen);
-	sb_buf_addc(out, ' ');
-	if (f->help) {
-		put_escaped(out, f->help, strlen(f->help), om);
-	} else {
-		sb_buf_add(out, "Metric from the sensorbus ", 26);
-		put_escaped(out, f->src->name, strlen(f->src->name), om);
-		sb_buf_add(out, " sensor.", 8);
-	}
-	sb_buf_add(out, "\n# TYPE ", 8);
-	sb_buf_add(out, f->name, namelen);
-	sb_buf_addc(out, ' ');
-	sb_buf_adds(out, type);
-	sb_buf_addc(out, '\n');
-}
-
-/* name[suffix]{labels[,extra]} value */
-static void put_line(struct sb_buf *out, const struct series *se, const char *suffix,
-		     const char *extra, size_t extralen, double v)
-{
-	char num[32];
-	sb_buf_add(out, se->key, se->namelen);
-	if (suffix)
-		sb_buf_adds(out, suffix);
-	if (se->labelslen || extralen) {
-		sb_buf_addc(out, '{');
-		sb_buf_add(out, series_labels(se), se->labelslen);
-		if (se->labelslen && extralen)
-			sb_buf_addc(out, ',');
-		if (extralen)
-			sb_buf_add(out, extra, extralen);
-		sb_buf_addc(out, '}');
-	}
-	sb_buf_addc(out, ' ');
-	sb_buf_add(out, num, sb_fmt_double(num, v));
-	sb_buf_addc(out, '\n');
-}
-
-static void put_series(struct sb_buf *out, const struct series *se, bool om)
-{
-	enum sb_mtype t = se->fam->type;
-	if (t != SB_HISTOGRAM && t != SB_SUMMARY) {
-		put_line(out, se, NULL, NULL, 0, se->value);
-		return;
-	}
-	bool negative = false;
-	for (uint32_t i = 0; i < se->nbuckets; i++) {
-		char extra[48];
-		size_t n = t == SB_HISTOGRAM ? 4 : 10;
-		memcpy(extra, t == SB_HISTOGRAM ? "le=\"" : "quantile=\"", n);
-		n += sb_fmt_go_float(extra + n, se->buckets[i].le, om);
-		extra[n++] = '"';
-		put_line(out, se, t == SB_HISTOGRAM ? "_bucket" : NULL, extra, n,
-			 se->buckets[i].count);
-		negative |= se->buckets[i].le < 0;
-	}
-	/* OpenMetrics forbids _sum beside negative buckets (the sum could
-	 * not be monotonic). */
-	if (!(om && negative && t == SB_HISTOGRAM))
-		put_line(out, se, "_sum", NULL, 0, se->sum);
-	put_line(out, se, "_count", NULL, 0, se->count);
-}
-
-void sb_prom_store_render(struct sb_prom_store *st, struct sb_buf *out, enum sb_prom_format fmt,
-			  int64_t now)
-{
-	bool om = fmt == SB_PROM_OPENMETRICS;
-	pthread_mutex_lock(&st->mu);
-	for (size_t i = 0; i < st->nfams; i++) {
-		const struct family *f = st->fams[i];
-		bool header = false;
-		for (size_t j = 0; j < f->n; j++) {
-			const struct series *se = f->v[j];
-			if (expired(st, se, now))
-				continue;
-			if (!header) {
-				put_header(st, out, f, om);
-				header = true;
-			}
-			put_series(out, se, om);
-		}
-	}
-	pthread_mutex_unlock(&st->mu);
-	if (om)
-		sb_buf_add(out, "# EOF\n", 6);
-}
-
-size_t sb_prom_store_each(struct sb_prom_store *st, const char *name, int64_t now,
-			  void (*fn)(void *arg, const char *labels, double value), void *arg)
-{
-	size_t n = 0;
-	pthread_mutex_lock(&st->mu);
-	const struct family *f = family_find(st, name, NULL);
-	for (size_t j = 0; f && j < f->n; j++) {
-		const struct series *se = f->v[j];
-		if (expired(st, se, now))
-			continue;
-		fn(arg, series_labels(se), se->value);
-		n++;
-	}
 	pthread_mutex_unlock(&st->mu);
 	return n;
 }

@@ -145,7 +145,7 @@ static void files_agree_between_rows(void **state)
 				const struct sb_proc_src *g = sb_proc_collectors[j]->files;
 				for (; g && g->rel; g++)
 					if (!strcmp(f->rel, g->rel) && f->sysfs == g->sysfs &&
-					    (f->single != g->single || f->lines != g->lines ||
+					    (f->single != g->single || f->line_max != g->line_max ||
 					     f->optional != g->optional))
 						fail_msg("%s and %s describe %s differently",
 							 d->name, sb_proc_collectors[j]->name,

@@ -20,6 +20,13 @@ static void numbers_are_strict(void **state)
 	assert_true(u == UINT64_MAX);
 	p = "18446744073709551616";
 	assert_false(sb_pp_u64(&p, &u));
+	p = "0000000000000000000000018446744073709551615 9999999999999999999 ";
+	assert_true(sb_pp_u64(&p, &u)); /* leading zeros do not overflow */
+	assert_true(u == UINT64_MAX);
+	assert_true(sb_pp_u64(&p, &u)); /* 19 digits, the most without a test */
+	assert_true(u == 9999999999999999999ULL);
+	p = "99999999999999999999";
+	assert_false(sb_pp_u64(&p, &u));
 	p = "-1";
 	assert_false(sb_pp_u64(&p, &u));
 	int64_t i;

@@ -90,16 +90,24 @@ static void a_line_file_is_read_whole_without_the_empty_read(void **state)
 	/* sized first, so no allocation changes the mappings between reads */
 	assert_int_equal(sb_buf_reserve(&a, 1 << 20), 0);
 	assert_int_equal(sb_buf_reserve(&b, 1 << 20), 0);
-	ssize_t n = sb_pread_all(fd, &a, 1 << 20, false, true);
+	ssize_t n = sb_pread_all(fd, &a, 1 << 20, false, SB_PREAD_LINE_MAX);
 	assert_true(n > 4 * 4096);
-	assert_int_equal(sb_pread_all(fd, &b, 1 << 20, false, false), n);
+	assert_int_equal(sb_pread_all(fd, &b, 1 << 20, false, 0), n);
+	assert_memory_equal(a.data, b.data, (size_t)n);
+	/* with line_max its longest line (short: most have no path), a page
+	 * filled to within a line of its end is not taken for the last one */
+	size_t longest = 0;
+	for (const char *p = a.data, *nl; (nl = strchr(p, '\n')); p = nl + 1)
+		longest = (size_t)(nl - p + 1) > longest ? (size_t)(nl - p + 1) : longest;
+	assert_true(longest < SB_PREAD_LINE_MAX);
+	assert_int_equal(sb_pread_all(fd, &b, 1 << 20, false, longest), n);
 	assert_memory_equal(a.data, b.data, (size_t)n);
 	assert_int_equal(a.data[n - 1], '\n');
 	/* and a short one, whole in its first read */
 	tp_put("short", "a 1\nb 2\n", 8);
 	struct sb_procfile f;
 	init(&f, "short", 0);
-	f.lines = true;
+	f.line_max = SB_PREAD_LINE_MAX;
 	assert_int_equal(sb_procfile_read(&f, "test", false), 8);
 	assert_string_equal(f.buf.data, "a 1\nb 2\n");
 	sb_procfile_free(&f);

@@ -59,11 +59,11 @@ struct fx {
 	struct tp t;
 };
 
-static void fx_round(struct fx *f)
+static void fx_round_in(struct fx *f, const char *procfs)
 {
 	memset(f, 0, sizeof(*f));
 	f->names[0] = "uname";
-	f->cfg = (struct proc_cfg){.procfs = tp_dir, .sysfs = tp_dir};
+	f->cfg = (struct proc_cfg){.procfs = (char *)procfs, .sysfs = tp_dir};
 	f->cfg.collectors = (struct sb_strlist){f->names, 1};
 	f->s.cfg = &f->cfg;
 	assert_int_equal(sb_sensor_proc.init(&f->s), 0);
@@ -74,6 +74,8 @@ static void fx_round(struct fx *f)
 	tp_end(&f->t);
 	f->t.n -= 2; /* the round's node_scrape_collector_* for uname */
 }
+
+static void fx_round(struct fx *f) { fx_round_in(f, tp_dir); }
 
 static void fx_stop(struct fx *f)
 {
@@ -146,6 +148,23 @@ static void a_tree_without_the_files_gives_the_syscall_values(void **state)
 	fx_stop(&f);
 }
 
+/* The live /proc's files hold what uname(2) says (of the reader's UTS
+ * namespace): the syscall's values, the files unread. */
+static void the_live_proc_gives_the_syscall_values(void **state)
+{
+	(void)state;
+	struct utsname u;
+	assert_int_equal(uname(&u), 0);
+	struct fx f;
+	fx_round_in(&f, "/proc");
+	assert_int_equal(f.t.n, 1);
+	assert_non_null(tp_find(&f.t, "node_uname_info", "sysname", u.sysname, "release", u.release,
+				"version", u.version, "machine", u.machine, "nodename", u.nodename,
+				"domainname", u.domainname, NULL));
+	assert_int_equal(f.st->errors, 0);
+	fx_stop(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -153,6 +172,7 @@ int main(void)
 	    cmocka_unit_test(sysctl_line_cut_empty_or_several_is_malformed),
 	    cmocka_unit_test(a_tree_gives_its_own_values_and_the_machine),
 	    cmocka_unit_test(a_tree_without_the_files_gives_the_syscall_values),
+	    cmocka_unit_test(the_live_proc_gives_the_syscall_values),
 	};
 	return cmocka_run_group_tests_name("proc uname", tests, setup, teardown);
 }

@@ -65,11 +65,53 @@ static void no_filter_reports_every_field_signed(void **state)
 	tp_free(&t);
 }
 
+/* Remembering each line's name and the filter's answer changes nothing:
+ * the same samples and complaints, round after round, also when a line
+ * changes its name or its value goes bad. */
+static void a_memo_gives_the_same_samples_as_without(void **state)
+{
+	(void)state;
+	struct sb_proc_filter f;
+	char err[128];
+	assert_int_equal(
+	    sb_proc_filter_init(&f, "^(oom_kill|pgpg|pswp|pg.*fault).*", NULL, err, sizeof(err)),
+	    0);
+	static const char *const rounds[] = {
+	    text,
+	    text,
+	    "nr_free_pages 1\npgpgin 2\npgpgout x\npswpin 4\npgmajfault 5\n",
+	    "nr_free_pages 1\npgpgin 2\npgpgout 3\npswpin 4\npgmajfault 5\n",
+	    "nr_free_pages 1\npgpgin 2\nnr_bad-name 3\npswpin 4\n",
+	};
+	struct sb_proc_vmstat_memo m = {0};
+	for (size_t r = 0; r < SB_ARRAY_SIZE(rounds); r++) {
+		struct tp a, b;
+		tp_begin(&a);
+		a.n = sb_proc_parse_vmstat(rounds[r], &a.b, &f, &a.e);
+		tp_end(&a);
+		tp_begin(&b);
+		b.n = sb_proc_parse_vmstat_m(rounds[r], &b.b, &f, &m, &b.e);
+		tp_end(&b);
+		assert_int_equal(a.n, b.n);
+		assert_int_equal(a.e.nbad, b.e.nbad);
+		for (int i = 0; i < a.n; i++) {
+			assert_string_equal(a.ev->samples[i].name, b.ev->samples[i].name);
+			assert_string_equal(a.ev->samples[i].help, b.ev->samples[i].help);
+			assert_double_eq(a.ev->samples[i].value, b.ev->samples[i].value);
+		}
+		tp_free(&a);
+		tp_free(&b);
+	}
+	free(m.line);
+	sb_proc_filter_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(default_filter_keeps_node_exporter_fields),
 	    cmocka_unit_test(every_line_is_checked_even_filtered_ones),
+	    cmocka_unit_test(a_memo_gives_the_same_samples_as_without),
 	    cmocka_unit_test(no_filter_reports_every_field_signed),
 	};
 	return cmocka_run_group_tests_name("proc /proc/vmstat", tests, NULL, NULL);

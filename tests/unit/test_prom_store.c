@@ -170,6 +170,48 @@ static void identifies_a_series_by_its_labels_whatever_their_order(void **state)
 	assert_null(strstr(out, "} 1\n"));
 }
 
+static void round_of(struct fx *f, int64_t t, const char *const *names, const char *const *labels,
+		     int n)
+{
+	begin(f, "proc", t);
+	for (int i = 0; i < n; i++) {
+		gauge(f, names[i], (double)(t * 10 + i));
+		if (labels[i])
+			sb_evb_label(&f->b, "x", labels[i]);
+	}
+	apply(f, t);
+}
+
+/* A sensor sends its samples in the same order every round, and the store
+ * remembers where each went; samples that change places, values that need
+ * escaping and series that expired and come back still find their own. */
+static void each_sample_finds_its_series_as_rounds_change(void **state)
+{
+	struct fx *f = *state;
+	const char *n1[] = {"a", "a", "b", "c"}, *l1[] = {"1", "2", NULL, "q\"z"};
+	const char *n2[] = {"b", "a", "c", "a"}, *l2[] = {NULL, "2", "q\"z", "1"};
+	round_of(f, 0, n1, l1, 4);
+	round_of(f, 1, n1, l1, 4);
+	round_of(f, 2, n2, l2, 4);
+	const char *out = render(f, SB_PROM_TEXT, 2);
+	assert_non_null(strstr(out, "\nb 20\n"));
+	assert_non_null(strstr(out, "\na{x=\"1\"} 23\na{x=\"2\"} 21\n"));
+	assert_non_null(strstr(out, "\nc{x=\"q\\\"z\"} 22\n"));
+	struct sb_prom_store_stats st;
+	sb_prom_store_stats(f->st, &st);
+	assert_int_equal(st.series, 4);
+	for (int t = 3; t <= 8; t++) /* all but b expire */
+		round_of(f, t, n2, l2, 1);
+	const char *n3[] = {"a", "b"}, *l3[] = {"1", NULL};
+	round_of(f, 9, n3, l3, 2);
+	out = render(f, SB_PROM_TEXT, 9);
+	assert_non_null(strstr(out, "\na{x=\"1\"} 90\n"));
+	assert_non_null(strstr(out, "\nb 91\n"));
+	sb_prom_store_stats(f->st, &st);
+	assert_int_equal(st.series, 2);
+	assert_int_equal(st.expired, 3);
+}
+
 static void escapes_label_values_and_replaces_invalid_utf8(void **state)
 {
 	struct fx *f = *state;
@@ -205,6 +247,33 @@ static void gives_a_generic_help_naming_the_source_when_none_is_given(void **sta
 	    strstr(render(f, SB_PROM_TEXT, 0),
 		   "# HELP sensorbus_synthetic_level Metric from the sensorbus synthetic "
 		   "sensor.\n# TYPE sensorbus_synthetic_level gauge\n"));
+}
+
+/* The text format's HELP and TYPE lines are kept between scrapes: a help
+ * that arrives after the generic one was rendered replaces it, and the
+ * families around it keep theirs. */
+static void a_help_given_later_replaces_the_generic_one(void **state)
+{
+	struct fx *f = *state;
+	begin(f, "synthetic", 0);
+	gauge(f, "a_level", 1);
+	sb_evb_help(&f->b, "A \\ level.");
+	gauge(f, "b_level", 2);
+	apply(f, 0);
+	const char *generic = "# HELP a_level A \\\\ level.\n# TYPE a_level gauge\na_level 1\n"
+			      "# HELP b_level Metric from the sensorbus synthetic sensor.\n"
+			      "# TYPE b_level gauge\nb_level 2\n";
+	assert_string_equal(render(f, SB_PROM_TEXT, 0), generic);
+	assert_string_equal(render(f, SB_PROM_TEXT, 0), generic);
+	begin(f, "synthetic", 1);
+	gauge(f, "a_level", 3);
+	gauge(f, "b_level", 4);
+	sb_evb_help(&f->b, "B level.");
+	apply(f, 1);
+	assert_string_equal(render(f, SB_PROM_TEXT, 1),
+			    "# HELP a_level A \\\\ level.\n# TYPE a_level gauge\na_level 3\n"
+			    "# HELP b_level B level.\n# TYPE b_level gauge\nb_level 4\n");
+	assert_non_null(strstr(render(f, SB_PROM_OPENMETRICS, 1), "# HELP b_level B level.\n"));
 }
 
 static void groups_families_sorted_by_name(void **state)
@@ -515,11 +584,15 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(identifies_a_series_by_its_labels_whatever_their_order,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(each_sample_finds_its_series_as_rounds_change, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(escapes_label_values_and_replaces_invalid_utf8, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(escapes_help_as_each_format_requires, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		gives_a_generic_help_naming_the_source_when_none_is_given, setup, teardown),
+	    cmocka_unit_test_setup_teardown(a_help_given_later_replaces_the_generic_one, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(groups_families_sorted_by_name, setup, teardown),
 	    cmocka_unit_test_setup_teardown(renders_a_histogram_with_sorted_buckets_and_inf, setup,
 					    teardown),

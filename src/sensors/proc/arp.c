@@ -78,6 +78,8 @@ const struct sb_proc_collector sb_proc_collector_arp = {
     .default_on = true,
     /* absent in a kernel without IPv4; one record per entry: read until
      * a read returns 0 */
-    .files = (const struct sb_proc_src[]){{"net/arp", .lines = true, .optional = true}, {NULL}},
+    .files =
+	(const struct sb_proc_src[]){{"net/arp", .line_max = SB_PREAD_LINE_MAX, .optional = true},
+				     {NULL}},
     .collect = arp_collect,
 };

@@ -116,7 +116,7 @@ const struct sb_proc_collector sb_proc_collector_conntrack = {
 	    {"sys/net/netfilter/nf_conntrack_count", .single = true, .optional = true},
 	    {"sys/net/netfilter/nf_conntrack_max", .single = true, .optional = true},
 	    /* one record per CPU: read until a read returns 0 */
-	    {"net/stat/nf_conntrack", .lines = true, .optional = true},
+	    {"net/stat/nf_conntrack", .line_max = SB_PREAD_LINE_MAX, .optional = true},
 	    {NULL},
 	},
     .collect = conntrack_collect,

@@ -265,7 +265,7 @@ static int disks_check(const struct proc_cfg *c, char *err, size_t errlen)
 const struct sb_proc_collector sb_proc_collector_diskstats = {
     .name = "diskstats",
     .default_on = true,
-    .files = (const struct sb_proc_src[]){{"diskstats", .lines = true}, {NULL}},
+    .files = (const struct sb_proc_src[]){{"diskstats", .line_max = SB_PREAD_LINE_MAX}, {NULL}},
     .keys = disks_keys,
     .check = disks_check,
     .init = disks_init,

@@ -243,7 +243,7 @@ static int netdev_check(const struct proc_cfg *c, char *err, size_t errlen)
 const struct sb_proc_collector sb_proc_collector_netdev = {
     .name = "netdev",
     .default_on = true,
-    .files = (const struct sb_proc_src[]){{"net/dev", .lines = true}, {NULL}},
+    .files = (const struct sb_proc_src[]){{"net/dev", .line_max = SB_PREAD_LINE_MAX}, {NULL}},
     .keys = netdev_keys,
     .check = netdev_check,
     .init = netdev_init,

@@ -45,12 +45,15 @@ size_t sb_pp_word(const char **p, const char **w)
 
 bool sb_pp_u64(const char **p, uint64_t *v)
 {
-	const char *s = sb_pp_blank(*p);
-	if (*s < '0' || *s > '9')
-		return false;
+	const char *s = sb_pp_blank(*p), *start = s;
 	uint64_t x = 0;
-	for (; *s >= '0' && *s <= '9'; s++) {
-		unsigned d = (unsigned)(*s - '0');
+	/* 19 digits stay below 10^19 < 2^64: the overflow test is needed only
+	 * from the 20th on (every number of every file goes through here) */
+	for (unsigned d; (d = (unsigned)(*s - '0')) < 10 && s - start < 19; s++)
+		x = x * 10 + d;
+	if (s == start)
+		return false;
+	for (unsigned d; (d = (unsigned)(*s - '0')) < 10; s++) {
 		if (x > (UINT64_MAX - d) / 10)
 			return false;
 		x = x * 10 + d;

@@ -217,7 +217,7 @@ static struct sb_procfile *file_get(struct proc_state *st, const struct sb_proc_
 		return NULL;
 	st->nfiles++;
 	f->single = src->single;
-	f->lines = src->lines;
+	f->line_max = src->line_max;
 	return f;
 }
 

@@ -198,6 +198,21 @@ int sb_proc_parse_loadavg(const char *text, struct sb_evb *b, struct sb_proc_per
 int sb_proc_parse_meminfo(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
 int sb_proc_parse_vmstat(const char *text, struct sb_evb *b, struct sb_proc_filter *fields,
 			 struct sb_proc_perr *e);
+/* The same, remembering in m (zeroed at first; free(m->line) when done)
+ * each line's name and the filter's answer: a file of the same names in
+ * the same order, every round but the first, skips checking and filtering
+ * ~190 names, 10 of them used. The same samples as without. */
+#define SB_PROC_VMSTAT_NAME_MAX 64 /* longer names are refused as malformed */
+struct sb_proc_vmstat_memo {
+	struct sb_proc_vmstat_line {
+		uint8_t len; /* 0: unknown */
+		bool pass;
+		char name[SB_PROC_VMSTAT_NAME_MAX];
+	} * line;
+	size_t n;
+};
+int sb_proc_parse_vmstat_m(const char *text, struct sb_evb *b, struct sb_proc_filter *fields,
+			   struct sb_proc_vmstat_memo *m, struct sb_proc_perr *e);
 int sb_proc_parse_filenr(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
 /* ipv6: the sockstat6 file (no sockets_used). */
 int sb_proc_parse_sockstat(const char *text, struct sb_evb *b, const struct sb_proc_env *env,
@@ -569,10 +584,10 @@ struct sb_proc_coll;
  * collector listing it must agree (the table test checks). */
 struct sb_proc_src {
 	const char *rel;
-	bool sysfs;    /* under the sysfs root, not procfs */
-	bool single;   /* made by one seq_file show() (single_open): one pread */
-	bool lines;    /* seq_file records of one short line each (procfile.h) */
-	bool optional; /* a kernel may not have it: absent is not an error */
+	bool sysfs;		 /* under the sysfs root, not procfs */
+	bool single;		 /* made by one seq_file show() (single_open): one pread */
+	unsigned short line_max; /* seq_file records of one line up to this long (procfile.h) */
+	bool optional;		 /* a kernel may not have it: absent is not an error */
 };
 
 #define SB_PROC_MAX_SRC 6 /* files one collector lists */

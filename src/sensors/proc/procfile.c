@@ -34,7 +34,7 @@ void sb_procfile_free(struct sb_procfile *f)
 	f->fd = -1;
 }
 
-ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max, bool single, bool lines)
+ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max, bool single, size_t line_max)
 {
 	if (fd < 0)
 		return -EBADF;
@@ -54,7 +54,8 @@ ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max, bool single, bool l
 		buf->len += (size_t)n;
 		if (buf->len > max)
 			return -EFBIG;
-		if ((size_t)n < want && (single || (lines && n < SB_PREAD_LINES_END)))
+		if ((size_t)n < want &&
+		    (single || (line_max && (size_t)n + line_max < SB_PREAD_PAGE)))
 			break;
 	}
 	buf->data[buf->len] = 0;
@@ -63,7 +64,7 @@ ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max, bool single, bool l
 
 static ssize_t read_fd(struct sb_procfile *f)
 {
-	return sb_pread_all(f->fd, &f->buf, f->max, f->single, f->lines);
+	return sb_pread_all(f->fd, &f->buf, f->max, f->single, f->line_max);
 }
 
 ssize_t sb_procfile_read(struct sb_procfile *f, const char *comp, bool optional)

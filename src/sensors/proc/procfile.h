@@ -16,10 +16,10 @@
 struct sb_procfile {
 	char *path;
 	int fd;
-	bool keep_open; /* false for per-process files read once */
-	bool single;	/* one seq_file show(): a short read is the end */
-	bool lines;	/* seq_file records of short lines: SB_PREAD_LINES_END */
-	size_t max;	/* larger files are refused (-EFBIG) */
+	bool keep_open;		 /* false for per-process files read once */
+	bool single;		 /* one seq_file show(): a short read is the end */
+	unsigned short line_max; /* seq_file records of lines up to this long; 0: not */
+	size_t max;		 /* larger files are refused (-EFBIG) */
 	struct sb_buf buf;
 	struct sb_ratelimit rl;
 	uint64_t errors;
@@ -39,13 +39,17 @@ struct sb_procfile {
  * its end, and the read that would return 0 is saved; it costs as much as
  * the first (the kernel generates the text again to find the offset).
  * Files of many records (/proc/net/dev, diskstats, vmstat) hand out about a
- * page per read, so for them only a 0 read is the end, unless lines: the
- * file's records are lines shorter than SB_PREAD_LINES_END, and seq_file
- * fills at least a page before it returns, so a read of fewer bytes than
- * that ended the file. The read that returns 0 would cost as much as the
- * first: for /proc/net/udp both walk the whole socket hash table. */
-#define SB_PREAD_LINES_END 2048
-ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max, bool single, bool lines);
+ * page per read, so for them only a 0 read is the end, unless line_max: the
+ * file's records are lines of at most line_max bytes, and seq_file stops
+ * filling its buffer (a page at least) only at the end, or at a record that
+ * no longer fits in it; so a read that returned less than asked for and
+ * less than SB_PREAD_PAGE - line_max ended the file. The read that returns
+ * 0 costs a syscall, and for some files as much as the first: for
+ * /proc/net/udp both walk the whole socket hash table.
+ * SB_PREAD_LINE_MAX is the bound for files whose lines are not counted. */
+#define SB_PREAD_PAGE 4096 /* the smallest page, seq_file's smallest buffer */
+#define SB_PREAD_LINE_MAX 2048
+ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max, bool single, size_t line_max);
 
 /* path is copied. max 0: 1 MiB. */
 int sb_procfile_init(struct sb_procfile *f, const char *path, size_t max, bool keep_open);

@@ -76,6 +76,7 @@ const struct sb_proc_collector sb_proc_collector_softnet = {
     .name = "softnet",
     .default_on = true,
     /* one record per CPU: read until a read returns 0 */
-    .files = (const struct sb_proc_src[]){{"net/softnet_stat", .lines = true}, {NULL}},
+    .files =
+	(const struct sb_proc_src[]){{"net/softnet_stat", .line_max = SB_PREAD_LINE_MAX}, {NULL}},
     .collect = softnet_collect,
 };

@@ -117,7 +117,7 @@ static int udp_init(struct proc_state *st, struct sb_proc_coll *c)
 		int r = sb_procfile_init(&u->f[i], path, UDP_MAX_BYTES, true);
 		if (r)
 			return r;
-		u->f[i].lines = true;
+		u->f[i].line_max = SB_PREAD_LINE_MAX;
 	}
 	return 0;
 }

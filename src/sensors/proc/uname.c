@@ -7,7 +7,8 @@
  * reading those under the procfs root gives exactly uname(2)'s values on a
  * live /proc, and the tree's values on a fixture tree. uname(2) has no file
  * for machine; it always comes from the syscall, and so does any field
- * whose file a tree lacks. */
+ * whose file a tree lacks. On the live /proc the files would only repeat
+ * the syscall: they are not read (five preads a round). */
 #include <errno.h>
 #include <sys/utsname.h>
 
@@ -60,11 +61,12 @@ static int uname_collect(struct proc_state *st, struct sb_proc_coll *c, struct s
 					    uts.machine, uts.nodename, uts.domainname};
 	struct sb_proc_uname u;
 	int r = 0;
+	bool live = !strcmp(st->cfg->procfs, "/proc");
 	for (unsigned i = 0; i < SB_PROC_UNAME_N; i++) {
 		u.v[i] = sys[i];
 		u.len[i] = strlen(sys[i]);
 		int k = uname_file[i];
-		if (k < 0)
+		if (k < 0 || live)
 			continue;
 		const char *text = sb_proc_coll_read(st, c, (unsigned)k);
 		if (!text) {

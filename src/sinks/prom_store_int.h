@@ -1,0 +1,97 @@
+/* The Prometheus sink's series store inside: its types, shared by the
+ * updates (prom_store.c) and the rendering (prom_render.c). */
+#ifndef SB_PROM_STORE_INT_H
+#define SB_PROM_STORE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "prom_store.h"
+#include "sb_log.h"
+
+#define UNKNOWN_PERIOD (15 * SB_NSEC_PER_SEC)
+#define MAX_LABELS 64
+
+struct source {
+	struct source *next;
+	int64_t period; /* longest period of its series */
+	/* The series its last events' samples went to, by sample index: a
+	 * sensor sends the same samples in the same order every round, and
+	 * checking that one series is cheaper than making the key and looking
+	 * it up. Valid while memo_gen is the store's gen. */
+	struct series **memo;
+	size_t nmemo;
+	uint64_t memo_gen;
+	char name[];
+};
+
+struct family;
+
+struct series {
+	struct series *hnext;
+	struct family *fam;
+	struct source *src;
+	uint64_t hash;
+	int64_t seen;	 /* monotonic ns of the last refresh */
+	int64_t ev_time; /* event time of the last refresh */
+	int64_t gap[2];	 /* the last two refresh gaps; 0: unknown */
+	double value, sum, count;
+	struct sb_bucket *buckets; /* sorted by le; histograms end with +Inf */
+	uint32_t nbuckets;
+	uint32_t namelen, labelslen;
+	char key[]; /* name NUL labels NUL */
+};
+
+struct family {
+	char *name;
+	char *help;		  /* NULL: none given; a generic one is rendered */
+	const struct source *src; /* of its first series, for the generic HELP */
+	/* Its HELP and TYPE lines in the text format, made at the first scrape
+	 * that shows it and again when its help arrives: escaping the help
+	 * text was a third of a scrape's rendering. */
+	char *text_header;
+	size_t text_header_len;
+	enum sb_mtype type;
+	struct series **v; /* sorted by labels */
+	size_t n, cap;
+};
+
+struct sb_prom_store {
+	struct sb_prom_store_opts o;
+	pthread_mutex_t mu;
+	struct series **tab;
+	size_t tabsize; /* power of two */
+	size_t nseries;
+	struct family **fams; /* sorted by name */
+	size_t nfams, capfams;
+	struct source *srcs;
+	int64_t last_expire;
+	uint64_t gen;	   /* counts the expiries that freed series */
+	struct sb_buf key; /* scratch: the identity being looked up */
+	struct sb_bucket *bscratch;
+	size_t bcap;
+	struct sb_ratelimit rl;
+	atomic_uint_fast64_t n_series, n_families, n_expired, n_events, n_ignored;
+	atomic_uint_fast64_t n_rejected[SB_PROM_REJ_MAX];
+};
+
+static inline const char *series_labels(const struct series *se)
+{
+	return se->key + se->namelen + 1;
+}
+
+static inline int64_t series_period(const struct series *se)
+{
+	return se->gap[0] > se->gap[1] ? se->gap[0] : se->gap[1];
+}
+
+/* Appends s escaped for a HELP text (dquote false) or a label value. */
+void sb_prom_put_escaped(struct sb_buf *b, const char *s, size_t n, bool dquote);
+/* The family of that name, else NULL with *pos where it would go. */
+struct family *sb_prom_family_find(struct sb_prom_store *st, const char *name, size_t *pos);
+/* Whether se went unrefreshed for longer than stale_after of its periods. */
+bool sb_prom_expired(const struct sb_prom_store *st, const struct series *se, int64_t now);
+
+#endif
