@@ -10,6 +10,7 @@
 #define SB_FUZZ_H
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,7 +18,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sb_event.h"
+#include "sb_json.h"
 #include "sb_log.h"
+#include "sb_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -77,6 +81,39 @@ __attribute__((unused)) static char *fuzz_slurp(const char *path, size_t *n)
 		p[len] = 0;
 	*n = len;
 	return p;
+}
+
+/* A Prometheus metric name (colon allowed) or label name. */
+__attribute__((unused)) static bool fuzz_name_ok(const char *s, bool colon)
+{
+	if (!*s || (*s >= '0' && *s <= '9'))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || (colon && *s == ':')))
+			return false;
+	return true;
+}
+
+/* What every event a decoder makes must be: encodable as JSON, as the
+ * sinks will write it, and with names the prom sink takes. */
+__attribute__((unused)) static void fuzz_event_ok(const struct sb_event *ev, bool names)
+{
+	static struct sb_buf out;
+	if (names)
+		for (uint32_t i = 0; i < ev->nsamples; i++) {
+			const struct sb_sample *s = &ev->samples[i];
+			if (!fuzz_name_ok(s->name, true))
+				abort();
+			for (uint16_t k = 0; k < s->nlabels; k++)
+				if (!fuzz_name_ok(s->labels[k].name, false))
+					abort();
+		}
+	struct sb_codec_ctx ctx = {.run = "0", .host = "h"};
+	sb_buf_reset(&out);
+	sb_json_event(&out, &ctx, ev);
+	if (out.err)
+		abort();
 }
 
 /* The repository's root: where the fixtures are (make runs from it). */

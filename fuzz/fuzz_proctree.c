@@ -55,7 +55,6 @@ static struct pair *pairs;
 static size_t npairs;
 static struct sb_config config;
 static struct sb_evb b;
-static struct sb_buf out;
 
 static int add_file(const char *path, const struct stat *sb, int type, struct FTW *ftw)
 {
@@ -98,17 +97,6 @@ static void old_atimes(void)
 	}
 }
 
-static bool name_ok(const char *s, bool colon)
-{
-	if (!*s || (*s >= '0' && *s <= '9'))
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || (colon && *s == ':')))
-			return false;
-	return true;
-}
-
 /* One round of collector c; with check, the event must hold only valid
  * names and encode. */
 static void round_of(struct coll *c, bool check)
@@ -119,21 +107,8 @@ static void round_of(struct coll *c, bool check)
 	struct sb_event *ev = sb_evb_finish(&b);
 	if (!ev)
 		abort();
-	if (check) {
-		for (uint32_t i = 0; i < ev->nsamples; i++) {
-			const struct sb_sample *s = &ev->samples[i];
-			if (!name_ok(s->name, true))
-				abort();
-			for (uint16_t k = 0; k < s->nlabels; k++)
-				if (!name_ok(s->labels[k].name, false))
-					abort();
-		}
-		struct sb_codec_ctx ctx = {.run = "0", .host = "h"};
-		sb_buf_reset(&out);
-		sb_json_event(&out, &ctx, ev);
-		if (out.err)
-			abort();
-	}
+	if (check)
+		fuzz_event_ok(ev, true);
 	sb_event_unref(ev);
 }
 
@@ -172,7 +147,6 @@ static void tree_init(void)
 		abort();
 	qsort(files, nfiles, sizeof(*files), cmp_file);
 	sb_evb_init(&b);
-	sb_buf_init(&out);
 
 	/* the defaults a config without a proc section gets */
 	if (sb_config_load(&config, NULL, "defaults", err, sizeof(err))) {
