@@ -190,9 +190,12 @@ void sb_json_event(struct sb_buf *out, struct sb_codec_ctx *ctx, const struct sb
 	char ts[32];
 	LIT(out, "{\"seq\":");
 	sb_buf_add(out, num, sb_fmt_u64(num, sb_event_seq(ev)));
-	LIT(out, ",\"run\":\"");
-	sb_buf_adds(out, sb_event_run(ev, ctx->run));
-	LIT(out, "\",\"time\":\"");
+	/* Escaped like host: another agent's run (a fleet consumer's event)
+	 * is whatever its message said (found by fuzz_amqpmsg). */
+	LIT(out, ",\"run\":");
+	const char *run = sb_event_run(ev, ctx->run);
+	sb_json_str(out, run, strlen(run));
+	LIT(out, ",\"time\":\"");
 	sb_buf_add(out, ts, sb_fmt_rfc3339(&ctx->tcache, ts, ev->time_ns));
 	LIT(out, "\",\"host\":");
 	const char *host = sb_event_host(ev, ctx->host);

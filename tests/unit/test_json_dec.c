@@ -86,6 +86,38 @@ static void test_process_fields_read_back_to_the_same_line(void **state)
 	sb_evb_free(&b);
 }
 
+/* A run is whatever another agent's message said: it is escaped like the
+ * host, and reads back (found by fuzz_amqpmsg: a backslash was written
+ * as is, and the line was no JSON). */
+static void test_a_run_with_quotes_and_backslashes_reads_back(void **state)
+{
+	(void)state;
+	struct sb_evb b;
+	sb_evb_init(&b);
+	sb_evb_begin(&b, "proc", "metrics");
+	sb_evb_time(&b, 1764720000000000001LL);
+	sb_evb_origin(&b, "h", "r\\\"un\\c", 9);
+	struct sb_event *ev = sb_evb_finish(&b);
+	struct sb_codec_ctx c = {.run = "x", .host = "y"};
+	struct sb_buf j1, j2;
+	sb_buf_init(&j1);
+	sb_buf_init(&j2);
+	sb_json_event(&j1, &c, ev);
+	struct sb_event *got = NULL;
+	char err[200] = "";
+	assert_int_equal(sb_json_decode_event(&b, j1.data, j1.len, &got, err, sizeof(err)), 0);
+	assert_string_equal(got->orun, "r\\\"un\\c");
+	sb_json_event(&j2, &c, got);
+	sb_buf_addc(&j1, 0);
+	sb_buf_addc(&j2, 0);
+	assert_string_equal(j2.data, j1.data);
+	sb_event_unref(got);
+	sb_event_unref(ev);
+	sb_evb_free(&b);
+	sb_buf_free(&j1);
+	sb_buf_free(&j2);
+}
+
 static void test_what_is_not_an_event_is_refused_with_a_reason(void **state)
 {
 	(void)state;
@@ -122,6 +154,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_metrics_of_every_type_read_back_to_the_same_line),
 	    cmocka_unit_test(test_process_fields_read_back_to_the_same_line),
+	    cmocka_unit_test(test_a_run_with_quotes_and_backslashes_reads_back),
 	    cmocka_unit_test(test_what_is_not_an_event_is_refused_with_a_reason),
 	};
 	return cmocka_run_group_tests_name("json_dec", tests, NULL, NULL);
