@@ -80,8 +80,11 @@ static void take(void *arg, struct sb_event *ev)
 	sb_buf_init(&once);
 	json_trip(&once, (const char *)j1.data, j1.len);
 	json_trip(&j2, (const char *)once.data, once.len);
-	if (once.len != j2.len || memcmp(once.data, j2.data, j2.len))
+	if (once.len != j2.len || memcmp(once.data, j2.data, j2.len)) {
+		fprintf(stderr, "fuzz_amqpmsg: no fixed point:\n%.*s\n%.*s\n", (int)once.len,
+			(const char *)once.data, (int)j2.len, (const char *)j2.data);
 		abort();
+	}
 	sb_buf_free(&once);
 }
 

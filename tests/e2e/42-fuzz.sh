@@ -29,6 +29,10 @@ for h in $harnesses; do
 	make -C "$SB_ROOT" --no-print-directory "fuzz-$h" FUZZ_SECS="${FUZZ_SECS:-4}" \
 		FUZZ_OUT="$TMP/fuzz" >"$TMP/$h.log" 2>&1 || {
 		tail -40 "$TMP/$h.log"
+		# the input itself, to replay anywhere (base64 -d >in; build/fuzz/fuzz_NAME in)
+		for a in "$TMP/fuzz/$h"-*; do
+			[ -f "$a" ] && echo "input $(basename "$a"), base64: $(base64 -w0 "$a")"
+		done
 		fail "fuzz-$h found a problem (input in its log above)"
 	}
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$TMP/$h.log")
