@@ -467,8 +467,11 @@ struct sb_event *sb_evb_finish(struct sb_evb *b)
 {
 	if (b->err)
 		return NULL;
+	/* Fewer than two labels need no order, and the label array may not
+	 * exist yet (NULL + 0 is undefined; found by fuzz_amqpmsg). */
 	for (size_t i = 0; i < b->nsamples; i++)
-		sort_labels(b, b->labels + b->samples[i].label0, b->samples[i].nlabels);
+		if (b->samples[i].nlabels > 1)
+			sort_labels(b, b->labels + b->samples[i].label0, b->samples[i].nlabels);
 	size_t off_samples = ALIGN8(sizeof(struct sb_event));
 	size_t off_labels = ALIGN8(off_samples + b->nsamples * sizeof(struct sb_sample));
 	size_t off_buckets = ALIGN8(off_labels + b->nlabels * sizeof(struct sb_label));

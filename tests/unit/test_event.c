@@ -131,6 +131,26 @@ static void test_many_strings_and_a_reused_builder(void **state)
 
 /* Labels with the same name keep the order they were given in, the
  * same symbol or not. */
+/* A fresh builder has no label array: samples without labels must not
+ * do arithmetic on it (found by fuzz_amqpmsg). gcc's UBSan does not flag
+ * NULL + 0; clang's does, on tests/fuzz-regress/amqpmsg/pb-samples-
+ * without-labels (e2e 42). */
+static void test_samples_without_labels_on_a_fresh_builder(void **state)
+{
+	(void)state;
+	struct sb_evb b;
+	sb_evb_init(&b);
+	sb_evb_begin(&b, "s", "metrics");
+	sb_evb_sample(&b, "a", SB_GAUGE, 1);
+	sb_evb_sample(&b, "b", SB_GAUGE, 2);
+	struct sb_event *ev = sb_evb_finish(&b);
+	assert_non_null(ev);
+	assert_int_equal(ev->nsamples, 2);
+	assert_int_equal(ev->samples[1].nlabels, 0);
+	sb_event_unref(ev);
+	sb_evb_free(&b);
+}
+
 static void test_duplicate_label_names_keep_their_order(void **state)
 {
 	(void)state;
@@ -158,6 +178,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_repeated_strings_are_one_symbol),
+	    cmocka_unit_test(test_samples_without_labels_on_a_fresh_builder),
 	    cmocka_unit_test(test_strings_end_at_their_first_nul),
 	    cmocka_unit_test(test_utf8_validity_is_recorded),
 	    cmocka_unit_test(test_many_strings_and_a_reused_builder),
