@@ -73,19 +73,22 @@ def cmd_sample(pid, out, secs):
 
 def short_rate(t):
     """Short-lived processes per second at t: a 2-minute cycle of quiet,
-    steady, bursty and busy phases, the burst size growing each cycle."""
+    steady, bursty and busy phases, the bursts 100, 80, 60, 100... processes:
+    the largest comes in the first cycle, inside any warm-up of 2 min or more,
+    so that the high-water marks it leaves do not read as growth."""
     cycle, p = divmod(int(t), 120)
     if p < 30:
         return 2
     if p < 60:
         return 15
     if p < 90:
-        return 60 + 20 * (cycle % 3) if p % 5 == 0 else 0
+        return 100 - 20 * (cycle % 3) if p % 5 == 0 else 0
     return 30
 
 
 def long_target(t):
-    """Long-lived processes wanted at t: 1 to 6, changing every minute."""
+    """Long-lived processes wanted at t: 1, 6, 5, 4, 3, 2, 1, 6... changing every
+    minute (the most in the first two minutes, as the bursts)."""
     return 1 + (int(t) // 60 * 5) % 6
 
 
@@ -200,14 +203,19 @@ def plot(outdir, rows, res, warm_t, ev):
     if "outage_start" in ev and "outage_end" in ev:
         g.append('set obj 2 rect from %g, graph 0 to %g, graph 1 behind fc rgb "#ffcccc" fs solid 0.5 noborder'
                  % (ev["outage_start"] / 60, ev["outage_end"] / 60))
-    panels = [("rss", 2, "RSS (MiB)", 1 / 1024), ("fds", 3, "open fds", 1), ("threads", 4, "threads", 1)]
-    for name, col, label, scale in panels:
+    # counts get one above and below their range: a flat line stays in view
+    panels = [("rss", 2, "RSS (MiB)", 1 / 1024, "set autoscale y"),
+              ("fds", 3, "open fds", 1, "set yrange [%d:%d]" % (min(r["fds"] for r in rows) - 1,
+                                                                max(r["fds"] for r in rows) + 1)),
+              ("threads", 4, "threads", 1, "set yrange [%d:%d]" % (min(r["threads"] for r in rows) - 1,
+                                                                   max(r["threads"] for r in rows) + 1))]
+    for name, col, label, scale, yrange in panels:
         k, b = res[name]["fit"]
         fx = "(x*60 >= %g ? (%g*x*60 + %g)*%g : 1/0)" % (warm_t, k, b, scale)
-        g += ['set ylabel "%s"' % label, "set autoscale y",
+        g += ['set ylabel "%s"' % label, yrange,
               "plot \"%s\" using 1:%d with lines lw 1.5 title \"%s\", %s with lines dt 2 lw 2 lc rgb \"black\" title \"fit\""
               % (dat, col, label, fx)]
-    g += ['set xlabel "minutes"', 'set ylabel "CPU (ms/s, 10 s mean)"', 'set y2label "processes on the host"',
+    g += ["set autoscale y", 'set xlabel "minutes"', 'set ylabel "CPU (ms/s, 10 s mean)"', 'set y2label "processes on the host"',
           "set y2tics", "set ytics nomirror",
           "plot \"%s\" using 1:5 with lines lw 1.5 title \"agent CPU\", \"%s\" using 1:6 axes x1y2 with lines lc rgb \"#999999\" title \"host processes\""
           % (dat, dat), "unset multiplot"]

@@ -13,11 +13,17 @@ SB_BIN=$(cd "$(dirname "$SB_BIN")" && pwd)/$(basename "$SB_BIN")
 export SB_BIN
 SB_ROOT=$(cd "$here/.." && pwd)
 . "$SB_ROOT/tests/e2e/lib.sh"
+OUT=${SOAK_OUT:-$SB_ROOT/build/soak}
+# The run's servers and files live under OUT, not in lib.sh's
+# /tmp/sensorbus-test.*: a soak outlives many test runs, and the broker
+# must not lose its data dir to a sweep of /tmp. lib.sh removes it at exit.
+mkdir -p "$OUT"
+rmdir "$TMP"
+TMP=$(mktemp -d "$OUT/run.XXXXXX")
 . "$SB_ROOT/tests/e2e/rabbit.sh"
 
 PY=/usr/bin/python3
 SOAK=$here/soak.py
-OUT=${SOAK_OUT:-$SB_ROOT/build/soak}
 DURATION=${DURATION:-10m}
 secs=$(echo "$DURATION" | sed -n 's/^\([0-9][0-9]*\)\(s\{0,1\}\|m\|h\)$/\1 \2/p' |
 	awk '{print $1 * ($2 == "h" ? 3600 : $2 == "m" ? 60 : 1)}')
@@ -25,7 +31,6 @@ secs=$(echo "$DURATION" | sed -n 's/^\([0-9][0-9]*\)\(s\{0,1\}\|m\|h\)$/\1 \2/p'
 command -v gnuplot >/dev/null || skip "gnuplot is not installed (scripts/deps.sh soak)"
 NE=$(command -v prometheus-node-exporter) || skip "prometheus-node-exporter is not installed"
 command -v prometheus >/dev/null || skip "prometheus is not installed"
-mkdir -p "$OUT"
 rm -f "$OUT"/samples.tsv "$OUT"/summary.* "$OUT"/soak.png "$OUT"/soak.gp "$OUT"/events.txt \
 	"$OUT"/agent.log "$OUT"/checks.txt
 checks=$OUT/checks.txt
@@ -76,8 +81,7 @@ cat >"$TMP/c.json" <<JSON
    "bpf": {"enabled": "auto", "watch": ["sleep"]},
    "agent": {},
    "scrape": {"targets": [{"name": "node", "url": "http://127.0.0.1:$neport/metrics", "interval": "5s"}]},
-   "algod": {"data_dir": "$algod_data", "interval": "2s", "timeout": "1s"},
-   "synthetic": {"rate": 20, "samples": 5, "tick": "50ms"}},
+   "algod": {"data_dir": "$algod_data", "interval": "2s", "timeout": "1s"}},
  "sinks": [
    {"type": "file", "path": "$TMP/events.jsonl", "rotate_bytes": "16MiB", "keep": 2},
    {"type": "prom", "listen": "127.0.0.1:$port"},
@@ -86,7 +90,10 @@ cat >"$TMP/c.json" <<JSON
     "connect_timeout": "2s", "heartbeat": "5s", "drain_rate": 2000},
    {"type": "remote_write", "url": "http://127.0.0.1:$pport/api/v1/write", "spool_dir": "$TMP/spool-rw"}]}
 JSON
-"$SB_BIN" -c "$TMP/c.json" 2>"$OUT/agent.log" &
+# SOAK_AGENT_ENV: VAR=VALUE words for the agent alone, e.g. a heap profiler's
+# LD_PRELOAD (docs/soak.md); env execs, so $! stays the agent's PID
+# shellcheck disable=SC2086
+env ${SOAK_AGENT_ENV:-} "$SB_BIN" -c "$TMP/c.json" 2>"$OUT/agent.log" &
 agent=$!
 track_pid $agent
 wait_for 30 curl -fsS "http://127.0.0.1:$port/healthz" || fail "agent not serving: $(tail -5 "$OUT/agent.log")"
@@ -169,7 +176,9 @@ print("%s: broker consumer: %s unique events of %s delivered, %s duplicates, %s 
       % ("ok" if ok else "FAIL", rep.get("unique"), sys.argv[3], rep.get("duplicates"), rep.get("ngaps")))
 PY
 rot=$(ls "$TMP"/events.jsonl* | wc -l)
-check "note: file sink: $rot files ($(du -sh "$TMP" | cut -f1) in the run's temp dir), $(sed -n 's/.*: \([0-9]*\) events published.*/\1/p' "$OUT/agent.log") events published; load: $(cat "$TMP/load.log")"
+published=$(sed -n 's/.*: \([0-9]*\) events published.*/\1/p' "$OUT/agent.log")
+disk=$(du -sh "$TMP" | cut -f1)
+check "note: $published events published; file sink: $rot files; $disk in the temp dir; $(cat "$TMP/load.log")"
 
 # ---- the verdict ----
 "$PY" "$SOAK" verdict "$OUT/samples.tsv" "$OUT" >"$TMP/verdict" 2>&1
