@@ -79,7 +79,7 @@ TEST_SRCS := $(filter-out tests/unit/test_bpf%,$(TEST_SRCS))
 endif
 TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
-.PHONY: all run test unit e2e clean install deps bench fuzz format check-format promtext-bench \
+.PHONY: all run test unit e2e clean install deps bench soak fuzz format check-format promtext-bench \
 	codec-bench bpf-arches deb
 
 all: $(BUILD)/sensorbus
@@ -275,6 +275,17 @@ $(BUILD)/codec-bench/proc-round.pb: $(BUILD)/sensorbus
 
 codec-bench: $(BUILD)/codec_bench $(BUILD)/codec-bench/proc-round.pb
 	$(Q)$(BUILD)/codec_bench proc-round=$(BUILD)/codec-bench/proc-round.pb
+
+# soak: the agent with every sensor and sink for DURATION under a changing
+# process load; fails when its RSS, fds or threads keep growing after warm-up
+# (scripts/soak.sh, docs/soak.md). Table and plot in SOAK_OUT.
+DURATION ?= 10m
+SOAK_OUT ?= $(BUILD)/soak
+
+soak:
+	$(Q)scripts/deps.sh soak
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)SB_BIN=$(BUILD)/sensorbus DURATION=$(DURATION) SOAK_OUT=$(abspath $(SOAK_OUT)) scripts/soak.sh
 
 bench:
 	$(Q)scripts/deps.sh bench

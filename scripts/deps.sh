@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages a task needs, only those missing, and says
-# what it installs. Usage: scripts/deps.sh [build|test|bench|all]...
+# what it installs. Usage: scripts/deps.sh [build|test|bench|soak|all]...
 # Services that packages would start on install (rabbitmq, prometheus,
 # node_exporter) are kept from starting: the tests start their own, on
 # loopback, and stop them by PID.
@@ -14,6 +14,8 @@ prometheus prometheus-node-exporter python3-pika python3-prometheus-client libcl
 protobuf-compiler python3-protobuf python3-fusepy fuse3 prometheus-process-exporter python3-snappy \
 clang-format debhelper dpkg-dev lintian man-db"
 bench_pkgs="linux-perf valgrind hyperfine libbpf-tools python3-prometheus-client"
+# make soak: the test set's servers, and gnuplot for its plots
+soak_pkgs="gnuplot-nox"
 
 want=""
 [ $# -eq 0 ] && set -- build
@@ -22,8 +24,9 @@ for what in "$@"; do
 	build) want="$want $build_pkgs" ;;
 	test) want="$want $build_pkgs $test_pkgs" ;;
 	bench) want="$want $build_pkgs $test_pkgs $bench_pkgs" ;;
-	all) want="$want $build_pkgs $test_pkgs $bench_pkgs" ;;
-	*) echo "deps.sh: unknown set '$what' (build, test, bench, all)" >&2; exit 2 ;;
+	soak) want="$want $build_pkgs $test_pkgs $soak_pkgs" ;;
+	all) want="$want $build_pkgs $test_pkgs $bench_pkgs $soak_pkgs" ;;
+	*) echo "deps.sh: unknown set '$what' (build, test, bench, soak, all)" >&2; exit 2 ;;
 	esac
 done
 
