@@ -4,7 +4,7 @@
 # metric; RSS stepping up once mid-run and staying (a high-water mark)
 # passes; the table, TSV and PNG are written.
 . "$(dirname "$0")/lib.sh"
-command -v gnuplot >/dev/null || skip "gnuplot is not installed (scripts/deps.sh soak)"
+command -v gnuplot >/dev/null || skip "gnuplot is not installed (scripts/deps.sh test)"
 SOAK="/usr/bin/python3 $SB_ROOT/scripts/soak.py"
 
 # gen NAME PYTHON-EXPRESSIONS-FOR rss fds threads (of t, in s): a TSV of 1800 rows
