@@ -3,7 +3,7 @@
 # has its files, creates the sensorbus user, its unit passes systemd-analyze
 # verify and is neither enabled nor active, an upgrade keeps an edited config,
 # the binary runs; removed it keeps config and logs; purged, nothing of it is
-# left but the user (docs/packaging.md). Uses SB_DEB if set, else
+# left, the user neither (docs/packaging.md). Uses SB_DEB if set, else
 # builds it (make deb BUILD=$SB_BUILD). Never leaves the package installed:
 # the exit trap purges it, and puts back what it moved aside.
 . "$(dirname "$0")/lib.sh"
@@ -117,8 +117,8 @@ IFS=: read -r _ _ uid _ _ home shell <"$TMP/user.txt"
 [ "$home" = /var/lib/sensorbus ] && [ "$shell" = /usr/sbin/nologin ] ||
 	fail "sensorbus user: home $home, shell $shell"
 getent group sensorbus >/dev/null || fail "no sensorbus group"
-# The user stays after purge, so on a machine this test ran on before it was
-# there already: the installed entry must create it in an empty root too.
+# A user left by an older package (or made by hand) is taken as it is: the
+# installed entry must create it in an empty root too.
 mkdir -p "$TMP/sysroot/etc" "$TMP/sysroot/usr/lib/sysusers.d"
 cp /usr/lib/sysusers.d/sensorbus.conf "$TMP/sysroot/usr/lib/sysusers.d/"
 systemd-sysusers --root="$TMP/sysroot" sensorbus.conf >"$TMP/sysusers.txt" 2>&1 ||
@@ -214,6 +214,6 @@ for d in /etc/sensorbus /var/lib/sensorbus /var/log/sensorbus \
 	/var/lib/systemd/deb-systemd-helper-enabled/sensorbus.service.dsh-also; do
 	[ -e "$d" ] && fail "purge left $d"
 done
-# Debian keeps system users on purge (docs/packaging.md).
-getent passwd sensorbus >/dev/null || fail "purge removed the sensorbus user"
-ok "purge: no file, config, state or log left; the user stays"
+getent passwd sensorbus >/dev/null && fail "purge left the sensorbus user"
+getent group sensorbus >/dev/null && fail "purge left the sensorbus group"
+ok "purge: no file, config, state, log, user or group left"
