@@ -254,6 +254,15 @@ int sb_config_load(struct sb_config *cfg, const char *text, const char *origin, 
 	if (root) {
 		sensors = cJSON_DetachItemFromObjectCaseSensitive(root, top_sections[0]);
 		sinks = cJSON_DetachItemFromObjectCaseSensitive(root, top_sections[1]);
+		/* A second one would be left to the flat table, which has no
+		 * place for it (it wrote through a NULL base; found by
+		 * fuzz_config). */
+		for (size_t i = 0; i < 2; i++)
+			if (cJSON_GetObjectItemCaseSensitive(root, top_sections[i])) {
+				r = sb_cfg_fail(err, errlen, top_sections[i], NULL,
+						"duplicate key");
+				goto out;
+			}
 	}
 	r = sb_cfg_parse(root, "", tables, dsts, 2, err, errlen);
 	if (r)

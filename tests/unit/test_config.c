@@ -119,6 +119,10 @@ static void test_duplicate_keys_are_errors(void **state)
 	(void)state;
 	expect_error("{\"sinks\":[{\"type\":\"file\",\"keep\":1,\"keep\":2}]}",
 		     "sinks[0].keep: duplicate key");
+	/* the sections too: a second one reached a table with no place for
+	 * it (found by fuzz_config) */
+	expect_error("{\"sensors\":{},\"sensors\":{\"proc\":{}}}", "sensors: duplicate key");
+	expect_error("{\"sinks\":[{\"type\":\"null\"}],\"sinks\":[]}", "sinks: duplicate key");
 }
 
 static void test_sizes_and_durations_accept_units(void **state)
