@@ -113,12 +113,7 @@ drain() {
 	$CONSUMER consume --port "$3" --queue "$1" --queue-type "$2" --out "$4" --idle 4 &
 	_c=$!
 	track_pid $_c
-	_n=0
-	while kill -0 $_c 2>/dev/null && [ $_n -lt 600 ]; do
-		sleep 0.1
-		_n=$((_n + 1))
-	done
-	kill -0 $_c 2>/dev/null && fail "the consumer did not finish reading $1"
+	wait_for 60 gone $_c || fail "the consumer did not finish reading $1"
 	$CONSUMER report "$4"
 }
 # check REPORT: (host, run, seq) of every accepted event in the queue

@@ -131,12 +131,7 @@ $CONSUMER publish --port "$(port_of "$alive")" --routing-key sensorbus.poison.x.
 	fail "cannot publish poison"
 
 for p in $a $b $c; do
-	n=0
-	while kill -0 "$p" 2>/dev/null && [ $n -lt 900 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
-	kill -0 "$p" 2>/dev/null && fail "agent $p did not finish"
+	wait_for 90 gone "$p" || fail "agent $p did not finish"
 	wait "$p" || fail "agent $p exited $?"
 done
 sent=0
@@ -152,11 +147,7 @@ complete() { $CHECK "$TMP"/fleet-?.jsonl -- "$TMP"/c*.jsonl >/dev/null; }
 wait_for 60 complete || echo "note: not everything consumed within 60 s"
 for p in $c1 $c2; do kill -TERM "$p"; done
 for p in $c1 $c2; do
-	n=0
-	while kill -0 "$p" 2>/dev/null && [ $n -lt 200 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
+	wait_for 20 gone "$p" || fail "consumer $p did not stop within 20 s of SIGTERM"
 	wait "$p" || fail "consumer $p exited $?"
 done
 grep "queue fleet:" "$TMP"/consumer-*.log
@@ -174,12 +165,7 @@ $CONSUMER consume --port "$(port_of "$first")" --queue fleet-classic --binding '
 	--pb "$PB_DIR" --out "$TMP/classic.jsonl" --idle 3 &
 drainer=$!
 track_pid $drainer
-n=0
-while kill -0 $drainer 2>/dev/null && [ $n -lt 600 ]; do
-	sleep 0.1
-	n=$((n + 1))
-done
-kill -0 $drainer 2>/dev/null && fail "the classic queue's drain did not finish"
+wait_for 60 gone $drainer || fail "the classic queue's drain did not finish"
 run=$(sed -n '1s/.*"run":"\([0-9a-f]*\)".*/\1/p' "$TMP/fleet-a.jsonl")
 printf 'negative control, classic queue on node %s: ' "$first"
 $CHECK --pairs "$run" "$(wc -l <"$TMP/fleet-a.jsonl")" "$TMP/classic.jsonl" &&

@@ -40,6 +40,9 @@ wait_for() {
 	return 1
 }
 
+# gone PID: the process has exited (wait_for SECONDS gone PID)
+gone() { ! kill -0 "$1" 2>/dev/null; }
+
 port_open() { python3 -c "import socket,sys; s=socket.create_connection(('127.0.0.1',$1),0.5)" ; }
 
 # jq-free JSON queries over JSON lines: pyq 'python expression over ev' FILE
