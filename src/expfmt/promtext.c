@@ -264,7 +264,10 @@ static void flush_group(struct sb_prom_parser *p)
 			sb_evb_bucket(b, bk[i].le, bk[i].value);
 		sb_evb_sumcount(b, se->sum,
 				series_count(p, se, se->nbuckets ? &bk[se->nbuckets - 1] : NULL));
-		bk += se->nbuckets;
+		/* bk is NULL until a bucket was seen, and NULL + 0 is
+		 * undefined (found by fuzz_promtext) */
+		if (se->nbuckets)
+			bk += se->nbuckets;
 	}
 out:
 	p->nser = p->nbkt = p->last_ser = 0;
