@@ -215,7 +215,10 @@ $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_LIB)
 		$(FUZZ_LIBS)
 
 # Seeds a harness makes itself: rewritten whenever the harness is.
+# A harness without FUZZ_GEN_NAME has none: run with SB_FUZZ_SEEDS, it would
+# just fuzz, without end, here.
 $(BUILD)/fuzz/seeds-%: $(BUILD)/fuzz/fuzz_%
+	$(if $(FUZZ_GEN_$*),,@echo "fuzz_$* makes no seeds of its own (FUZZ_SEEDS_$*)" >&2; exit 1)
 	$(call msg,SEEDS,$@)
 	$(Q)rm -rf $@ && mkdir -p $@
 	$(Q)SB_FUZZ_SEEDS=$@ $< >/dev/null
