@@ -93,10 +93,7 @@ rabbit_stop >&2
 
 # ---- three agents -> a 3-node cluster -> one consumer ----
 rabbit_cluster_start 3 >&2
-urls=""
-for p in $RC_PORTS; do
-	urls="$urls${urls:+, }\"amqp://guest:guest@127.0.0.1:$p/\""
-done
+urls=$RC_URLS
 cat >"$TMP/e2e-consumer.json" <<JSON
 {"host": "bench-consumer",
  "sensors": {"amqp": {"urls": [$urls], "queue": "bench-fleet-q", "queue_type": "quorum",

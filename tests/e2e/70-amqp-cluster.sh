@@ -42,10 +42,7 @@ grep -q "^fleet[[:space:]]*quorum[[:space:]]*sbt$first$$@localhost" "$TMP/queues
 	fail "the quorum queue does not have a replica on each of the 3 nodes"
 
 mport=$(free_port)
-urls=""
-for p in $RC_PORTS; do
-	urls="$urls${urls:+, }\"amqp://guest:guest@127.0.0.1:$p/\""
-done
+urls=$RC_URLS
 cat >"$TMP/agent.json" <<JSON
 {"host": "$HOST",
  "sensors": {"synthetic": {"rate": 400, "samples": 2}, "agent": {}},

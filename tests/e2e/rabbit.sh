@@ -249,9 +249,11 @@ rabbit_cluster_start() { # N
 		_i=$((_i + 1))
 	done
 	RC_PORTS=""
+	RC_URLS="" # the nodes as a JSON list's elements, for a config's urls
 	_i=1
 	while [ $_i -le "$RC_N" ]; do
 		RC_PORTS="$RC_PORTS $(rc_get RC_PORT $_i)"
+		RC_URLS="$RC_URLS${RC_URLS:+, }\"amqp://guest:guest@127.0.0.1:$(rc_get RC_PORT $_i)/\""
 		_i=$((_i + 1))
 	done
 	_running=$(rabbit_node_ctl 1 eval 'length(rabbit_nodes:all_running()).' 2>/dev/null)
