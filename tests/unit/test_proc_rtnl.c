@@ -3,8 +3,11 @@
  * sysfs files give. */
 #include "test_proc_fx.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <linux/if.h>
@@ -96,6 +99,71 @@ static void malformed_link_messages_are_refused(void **state)
 	assert_int_equal(sb_proc_link_parse(m.b, m.len, &l), -EINVAL);
 }
 
+/* IFLA_STATS64 gives netdev's counters, folded as /proc/net/dev folds
+ * them; a shorter struct (an older kernel) gives its first fields, and a
+ * device without the counters netdev needs has no series. */
+static void the_counters_of_a_link_fold_as_proc_net_dev(void **state)
+{
+	(void)state;
+	struct msg m;
+	uint64_t st[24];
+	for (unsigned i = 0; i < 24; i++)
+		st[i] = 100 + i; /* SB_LS_RX_PACKETS 100, SB_LS_TX_PACKETS 101 ... */
+	struct sb_proc_link l[3];
+	const char *names[3] = {"eth0", "eth1", "eth2"};
+	const size_t len[3] = {24 * 8, 23 * 8, 10 * 8};
+	for (int d = 0; d < 3; d++) {
+		msg_begin(&m, d + 2, IFF_UP);
+		msg_attr(&m, IFLA_IFNAME, names[d], 5);
+		msg_attr(&m, IFLA_STATS64, st, len[d]);
+		assert_int_equal(sb_proc_link_parse(m.b, m.len, &l[d]), 0);
+		assert_int_equal(l[d].nstats, len[d] / 8);
+	}
+	assert_int_equal(l[0].stats[SB_LS_RX_NOHANDLER], 123);
+	struct sb_proc_rtnl r = {.v = l, .n = 3};
+	struct sb_evb b;
+	sb_evb_init(&b);
+	sb_evb_begin(&b, "proc", "metrics");
+	struct sb_proc_filter none = {0};
+	assert_int_equal(sb_proc_netdev_links(&r, &b, &none), 17 + 16);
+	struct sb_event *ev = sb_evb_finish(&b);
+	assert_non_null(ev);
+	assert_int_equal(ev->nsamples, 33);
+	const struct {
+		unsigned i;
+		const char *name;
+		double v;
+	} want[] = {
+	    {0, "node_network_receive_bytes_total", 102},
+	    {1, "node_network_receive_packets_total", 100},
+	    {2, "node_network_receive_errs_total", 104},
+	    {3, "node_network_receive_drop_total", 106 + 115},
+	    {4, "node_network_receive_fifo_total", 114},
+	    {5, "node_network_receive_frame_total", 113 + 110 + 111 + 112},
+	    {6, "node_network_receive_compressed_total", 121},
+	    {7, "node_network_receive_multicast_total", 108},
+	    {8, "node_network_transmit_bytes_total", 103},
+	    {9, "node_network_transmit_packets_total", 101},
+	    {10, "node_network_transmit_errs_total", 105},
+	    {11, "node_network_transmit_drop_total", 107},
+	    {12, "node_network_transmit_fifo_total", 118},
+	    {13, "node_network_transmit_colls_total", 109},
+	    {14, "node_network_transmit_carrier_total", 117 + 116 + 119 + 120},
+	    {15, "node_network_transmit_compressed_total", 122},
+	    {16, "node_network_receive_nohandler_total", 123},
+	    {32, "node_network_transmit_compressed_total", 122},
+	};
+	for (size_t k = 0; k < SB_ARRAY_SIZE(want); k++) {
+		const struct sb_sample *s = &ev->samples[want[k].i];
+		assert_string_equal(s->name, want[k].name);
+		assert_true(s->value == want[k].v);
+		assert_int_equal(s->nlabels, 1);
+		assert_string_equal(s->labels[0].value, want[k].i < 17 ? "eth0" : "eth1");
+	}
+	sb_event_unref(ev);
+	sb_evb_free(&b);
+}
+
 /* The collector's samples this round, sorted into one string per series. */
 static char *series(struct tfx *f)
 {
@@ -116,11 +184,12 @@ static char *series(struct tfx *f)
 	return out;
 }
 
-static char *netclass_round(const char *sysfs)
+static char *coll_round(const char *coll, const char *procfs, const char *sysfs)
 {
 	/* tfx_start, on the live roots */
-	struct tfx f = {.names = {"netclass"}};
-	f.cfg = (struct proc_cfg){.procfs = "/proc", .sysfs = (char *)sysfs};
+	struct tfx f = {.names = {(char *)coll}};
+	f.cfg = (struct proc_cfg){.procfs = (char *)procfs, .sysfs = (char *)sysfs};
+	f.cfg.netdev_netlink = true;
 	f.cfg.collectors = (struct sb_strlist){f.names, 1};
 	f.s.cfg = &f.cfg;
 	assert_int_equal(sb_sensor_proc.init(&f.s), 0);
@@ -133,6 +202,24 @@ static char *netclass_round(const char *sysfs)
 	return s;
 }
 
+static char *netclass_round(const char *sysfs) { return coll_round("netclass", "/proc", sysfs); }
+
+/* netdev: "/proc" takes the dump's counters, "/proc/" reads /proc/net/dev
+ * and sysfs's rx_nohandler. */
+static char *netdev_round(const char *procfs) { return coll_round("netdev", procfs, "/sys"); }
+
+/* A few datagrams over lo, so that its counters are not all 0. */
+static void some_traffic(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(9)};
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (int i = 0; fd >= 0 && i < 3; i++)
+		(void)!sendto(fd, "x", 1, 0, (struct sockaddr *)&to, sizeof(to));
+	if (fd >= 0)
+		close(fd);
+}
+
 /* "/sys" takes the dump, "/sys/" (the same tree, another spelling) the
  * files: every series the same, twice in a row in case a counter moved. */
 static void on_the_live_sys_the_dump_gives_what_the_files_give(void **state)
@@ -143,7 +230,7 @@ static void on_the_live_sys_the_dump_gives_what_the_files_give(void **state)
 	struct sb_proc_rtnl r;
 	if (sb_proc_rtnl_open(&r))
 		skip();
-	int d = sb_proc_rtnl_dump(&r);
+	int d = sb_proc_rtnl_dump(&r, false);
 	sb_proc_rtnl_close(&r);
 	if (d)
 		skip(); /* no rtnetlink here */
@@ -194,7 +281,23 @@ static void devices_down_and_odd_give_what_the_files_give(void **state)
 			fprintf(stderr, "dump:\n%s\nfiles:\n%s", a, b);
 			_exit(1);
 		}
-		_exit(strstr(a, "device=sbd0") && strstr(a, "device=sbr2") ? 0 : 2);
+		if (!strstr(a, "device=sbd0") || !strstr(a, "device=sbr2"))
+			_exit(2);
+		/* the namespace's counters stand still: netdev's two ways agree */
+		some_traffic();
+		char *c = netdev_round("/proc");
+		char *d = netdev_round("/proc/");
+		if (strcmp(c, d)) {
+			fprintf(stderr, "dump:\n%s\nfiles:\n%s", c, d);
+			_exit(3);
+		}
+		/* 3 datagrams and lo's 3 ICMP port-unreachable answers */
+		if (!strstr(c, "node_network_receive_packets_total device=lo 6\n") ||
+		    !strstr(c, "node_network_receive_nohandler_total device=sbv0 0\n")) {
+			fprintf(stderr, "netdev:\n%s", c);
+			_exit(4);
+		}
+		_exit(0);
 	}
 	int status = 0;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -241,6 +344,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(a_link_message_gives_its_attributes),
 	    cmocka_unit_test(malformed_link_messages_are_refused),
+	    cmocka_unit_test(the_counters_of_a_link_fold_as_proc_net_dev),
 	    cmocka_unit_test(on_the_live_sys_the_dump_gives_what_the_files_give),
 	    cmocka_unit_test(devices_down_and_odd_give_what_the_files_give),
 	    cmocka_unit_test(another_namespaces_sys_is_read_from_files),

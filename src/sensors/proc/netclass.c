@@ -37,7 +37,7 @@
 #define KEEP_OPEN_FILES 256
 #define VALUE_MAX 128 /* SysReadFile's one read */
 #define MAX_DEVICES 4096
-#define RTNL_PAUSE_ROUNDS 60 /* after a dump that failed or did not match */
+#define RTNL_PAUSE_ROUNDS 60 /* after a dump that did not match */
 
 #define NP "Network device property: "
 /* Where an RTM_GETLINK dump has an attribute's value (rtnl.c), taken from
@@ -126,9 +126,8 @@ struct netclass {
 	struct sb_ratelimit rl;
 	/* the live /sys only: a tree elsewhere (fixtures) is read from files */
 	bool use_rtnl;
-	unsigned rtnl_pause;	  /* rounds left without a dump, after one failed */
-	struct sb_proc_rtnl rtnl; /* fd -1: not open (now) */
-	DIR *dir;		  /* base, kept open */
+	unsigned rtnl_pause; /* rounds left without the dump, after it did not match */
+	DIR *dir;	     /* base, kept open */
 };
 
 /* ---- values ---- */
@@ -435,22 +434,17 @@ static ssize_t from_link(const struct sb_proc_link *l, size_t k, char *buf)
  * it with the ifindex its sysfs directory gave: then this sysfs is this
  * network namespace's. Else (another namespace's /sys, a device renamed
  * or made anew meanwhile) none: this round reads the files. */
-static void links_match(struct netclass *nc)
+static void links_match(struct proc_state *st, struct netclass *nc)
 {
 	for (size_t i = 0; i < nc->n; i++)
 		nc->dev[i].link = NULL;
 	if (!nc->use_rtnl || (nc->rtnl_pause && nc->rtnl_pause--))
 		return;
-	if (nc->rtnl.fd < 0 && sb_proc_rtnl_open(&nc->rtnl))
+	const struct sb_proc_rtnl *links = sb_proc_links(st);
+	if (!links)
 		return;
-	if (sb_proc_rtnl_dump(&nc->rtnl)) {
-		/* a dump left half read would make the next one EBUSY */
-		sb_proc_rtnl_close(&nc->rtnl);
-		nc->rtnl_pause = RTNL_PAUSE_ROUNDS;
-		return;
-	}
 	for (size_t i = 0; i < nc->n; i++) {
-		const struct sb_proc_link *l = sb_proc_rtnl_find(&nc->rtnl, nc->dev[i].name);
+		const struct sb_proc_link *l = sb_proc_rtnl_find(links, nc->dev[i].name);
 		if (!l || l->ifindex != nc->dev[i].ifindex) {
 			/* another namespace's /sys keeps not matching: a dump a
 			 * round would cost without saving a read */
@@ -459,7 +453,7 @@ static void links_match(struct netclass *nc)
 		}
 	}
 	for (size_t i = 0; i < nc->n; i++)
-		nc->dev[i].link = sb_proc_rtnl_find(&nc->rtnl, nc->dev[i].name);
+		nc->dev[i].link = sb_proc_rtnl_find(links, nc->dev[i].name);
 }
 
 /* One attribute's value, trimmed, in buf: its length, -ENOENT when the
@@ -502,7 +496,6 @@ static int netclass_init(struct proc_state *st, struct sb_proc_coll *c)
 		return -ENOMEM;
 	c->priv = nc;
 	nc->rl.interval_ns = 300 * SB_NSEC_PER_SEC;
-	nc->rtnl.fd = -1;
 	nc->use_rtnl = !strcmp(st->cfg->sysfs, "/sys");
 	if (snprintf(nc->base, sizeof(nc->base), "%s/class/net", st->cfg->sysfs) >=
 	    (int)sizeof(nc->base))
@@ -524,7 +517,6 @@ static void netclass_free(struct proc_state *st, struct sb_proc_coll *c)
 	for (size_t i = 0; i < nc->n; i++)
 		dev_close(nc, &nc->dev[i]);
 	free(nc->dev);
-	sb_proc_rtnl_close(&nc->rtnl);
 	if (nc->dir)
 		closedir(nc->dir);
 	sb_proc_filter_free(&nc->ignored);
@@ -599,7 +591,7 @@ static int netclass_collect(struct proc_state *st, struct sb_proc_coll *c, struc
 	int r = list(st, nc);
 	if (r)
 		return r; /* node_exporter reports no device when one fails */
-	links_match(nc);
+	links_match(st, nc);
 	for (size_t i = 0; i < nc->n; i++) {
 		int e = dev_collect(st, nc, &nc->dev[i], b);
 		if (e && !r)

@@ -1,6 +1,13 @@
-/* /proc/net/dev: node_exporter's netdev collector in its /proc/net/dev
- * mode (--no-collector.netdev.netlink), after its "legacy" renaming:
- * node_network_{receive,transmit}_<stat>_total{device}. */
+/* node_exporter's netdev collector, after its "legacy" renaming:
+ * node_network_{receive,transmit}_<stat>_total{device}.
+ *
+ * On the live /proc with netdev_netlink (node_exporter's default, its
+ * netlink mode), the counters come from the round's RTM_GETLINK dump that
+ * netclass reads too (sb_proc_links): the same struct rtnl_link_stats64
+ * node_exporter reads, folded as its legacy renaming and /proc/net/dev
+ * both fold it, with rx_nohandler. Elsewhere (a fixture tree,
+ * netdev_netlink false, a dump that failed) /proc/net/dev, with
+ * rx_nohandler from sysfs in netlink mode. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -21,12 +28,75 @@ static const char *const netdev_names[16] = {
     "node_network_transmit_carrier_total",   "node_network_transmit_compressed_total",
 };
 
+/* netdev_names' counters as sums of rtnl_link_stats64 fields (SB_LS_ + 1;
+ * 0 ends a sum): /proc/net/dev's dev_seq_printf_stats() and node_exporter's
+ * legacy() fold them alike. */
+static const unsigned char netdev_sums[16][4] = {
+    {SB_LS_RX_BYTES + 1},
+    {SB_LS_RX_PACKETS + 1},
+    {SB_LS_RX_ERRORS + 1},
+    {SB_LS_RX_DROPPED + 1, SB_LS_RX_MISSED + 1},
+    {SB_LS_RX_FIFO + 1},
+    {SB_LS_RX_FRAME + 1, SB_LS_RX_LENGTH + 1, SB_LS_RX_OVER + 1, SB_LS_RX_CRC + 1},
+    {SB_LS_RX_COMPRESSED + 1},
+    {SB_LS_MULTICAST + 1},
+    {SB_LS_TX_BYTES + 1},
+    {SB_LS_TX_PACKETS + 1},
+    {SB_LS_TX_ERRORS + 1},
+    {SB_LS_TX_DROPPED + 1},
+    {SB_LS_TX_FIFO + 1},
+    {SB_LS_COLLISIONS + 1},
+    {SB_LS_TX_CARRIER + 1, SB_LS_TX_ABORTED + 1, SB_LS_TX_HEARTBEAT + 1, SB_LS_TX_WINDOW + 1},
+    {SB_LS_TX_COMPRESSED + 1},
+};
+
+static const char *const netdev_help[16] = {
+    "Network device statistic receive_bytes.",	    "Network device statistic receive_packets.",
+    "Network device statistic receive_errs.",	    "Network device statistic receive_drop.",
+    "Network device statistic receive_fifo.",	    "Network device statistic receive_frame.",
+    "Network device statistic receive_compressed.", "Network device statistic receive_multicast.",
+    "Network device statistic transmit_bytes.",	    "Network device statistic transmit_packets.",
+    "Network device statistic transmit_errs.",	    "Network device statistic transmit_drop.",
+    "Network device statistic transmit_fifo.",	    "Network device statistic transmit_colls.",
+    "Network device statistic transmit_carrier.",   "Network device statistic transmit_compressed.",
+};
+#define NOHANDLER_HELP "Network device statistic receive_nohandler."
+
+int sb_proc_netdev_links(const struct sb_proc_rtnl *links, struct sb_evb *b,
+			 struct sb_proc_filter *devices)
+{
+	int n = 0;
+	for (size_t d = 0; d < links->n; d++) {
+		const struct sb_proc_link *l = &links->v[d];
+		size_t nl = strlen(l->name);
+		/* node_exporter passes over a device without the counters */
+		if (l->nstats <= SB_LS_TX_COMPRESSED || !sb_proc_filter_pass(devices, l->name, nl))
+			continue;
+		for (size_t i = 0; i < 16; i++) {
+			uint64_t v = 0;
+			for (size_t k = 0; k < 4 && netdev_sums[i][k]; k++)
+				v += l->stats[netdev_sums[i][k] - 1];
+			sb_evb_sample(b, netdev_names[i], SB_COUNTER, (double)v);
+			sb_evb_help(b, netdev_help[i]);
+			sb_evb_labeln(b, "device", 6, l->name, nl);
+			n++;
+		}
+		if (l->nstats > SB_LS_RX_NOHANDLER) {
+			sb_evb_sample(b, "node_network_receive_nohandler_total", SB_COUNTER,
+				      (double)l->stats[SB_LS_RX_NOHANDLER]);
+			sb_evb_help(b, NOHANDLER_HELP);
+			sb_evb_labeln(b, "device", 6, l->name, nl);
+			n++;
+		}
+	}
+	return n;
+}
+
 int sb_proc_parse_netdev(const char *text, struct sb_evb *b, struct sb_proc_filter *devices,
 			 struct sb_proc_perr *e, const struct sb_netdev_extra *x)
 {
 	int n = 0;
 	unsigned lineno = 0;
-	char help[96];
 	SB_PROC_FOR_LINES(p, text, lineno, e)
 	{
 		if (lineno <= 2)
@@ -57,12 +127,8 @@ int sb_proc_parse_netdev(const char *text, struct sb_evb *b, struct sb_proc_filt
 		if (!sb_proc_filter_pass(devices, name, nl))
 			continue;
 		for (i = 0; i < 16; i++) {
-			/* "node_network_" + stat without "_total" */
-			const char *stat = netdev_names[i] + 13;
-			SB_PROC_JOIN(help, SB_PJ("Network device statistic "),
-				     SB_PJN(stat, strlen(stat) - 6), SB_PJ("."));
 			sb_evb_sample(b, netdev_names[i], SB_COUNTER, (double)v[i]);
-			sb_evb_help(b, help);
+			sb_evb_help(b, netdev_help[i]);
 			sb_evb_labeln(b, "device", 6, name, nl);
 			n++;
 		}
@@ -70,7 +136,7 @@ int sb_proc_parse_netdev(const char *text, struct sb_evb *b, struct sb_proc_filt
 		if (x && x->nohandler(x->arg, name, nl, &nh)) {
 			sb_evb_sample(b, "node_network_receive_nohandler_total", SB_COUNTER,
 				      (double)nh);
-			sb_evb_help(b, "Network device statistic receive_nohandler.");
+			sb_evb_help(b, NOHANDLER_HELP);
 			sb_evb_labeln(b, "device", 6, name, nl);
 			n++;
 		}
@@ -100,6 +166,7 @@ struct netdev {
 	struct nh_dev *dev;
 	size_t n, cap;
 	uint64_t round;
+	bool links; /* the live /proc in netlink mode: from the dump */
 };
 
 static int netdev_init(struct proc_state *st, struct sb_proc_coll *c)
@@ -109,6 +176,9 @@ static int netdev_init(struct proc_state *st, struct sb_proc_coll *c)
 		return -ENOMEM;
 	c->priv = nd;
 	nd->st = st;
+	nd->links = st->cfg->netdev_netlink && !strcmp(st->cfg->procfs, "/proc");
+	if (nd->links)
+		st->links_stats = true;
 	char err[256];
 	int r = sb_proc_filter_init(&nd->filter, st->cfg->netdev_device_include,
 				    st->cfg->netdev_device_exclude, err, sizeof(err));
@@ -192,17 +262,10 @@ static bool sysfs_nohandler(void *arg, const char *dev, size_t n, uint64_t *v)
 	return true;
 }
 
-static int netdev_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
+/* Devices not read this round (gone from /proc/net/dev, filtered out, or
+ * counted from the dump): their files go. */
+static void nh_forget(struct netdev *nd)
 {
-	struct netdev *nd = c->priv;
-	const char *text = sb_proc_coll_read(st, c, 0);
-	if (!text)
-		return sb_proc_read_err(c->f[0], false);
-	struct sb_proc_perr e = {0};
-	const struct sb_netdev_extra x = {sysfs_nohandler, nd};
-	nd->round++;
-	sb_proc_parse_netdev(text, b, &nd->filter, &e, st->cfg->netdev_netlink ? &x : NULL);
-	/* devices gone from /proc/net/dev (or filtered out): their files go */
 	size_t w = 0;
 	for (size_t i = 0; i < nd->n; i++) {
 		if (nd->dev[i].round == nd->round)
@@ -211,6 +274,26 @@ static int netdev_collect(struct proc_state *st, struct sb_proc_coll *c, struct 
 			close(nd->dev[i].fd);
 	}
 	nd->n = w;
+}
+
+static int netdev_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
+{
+	struct netdev *nd = c->priv;
+	const struct sb_proc_rtnl *links = nd->links ? sb_proc_links(st) : NULL;
+	if (links) {
+		sb_proc_netdev_links(links, b, &nd->filter);
+		nd->round++;
+		nh_forget(nd);
+		return 0;
+	}
+	const char *text = sb_proc_coll_read(st, c, 0);
+	if (!text)
+		return sb_proc_read_err(c->f[0], false);
+	struct sb_proc_perr e = {0};
+	const struct sb_netdev_extra x = {sysfs_nohandler, nd};
+	nd->round++;
+	sb_proc_parse_netdev(text, b, &nd->filter, &e, st->cfg->netdev_netlink ? &x : NULL);
+	nh_forget(nd);
 	return sb_proc_report(st, c->f[0], &e);
 }
 
@@ -220,8 +303,9 @@ static const struct sb_cfg_key netdev_keys[] = {
     {"netdev_device_include", SB_CT_STR, offsetof(struct proc_cfg, netdev_device_include), "",
      "regexp of network devices to report (replaces the exclude)"},
     {"netdev_netlink", SB_CT_BOOL, offsetof(struct proc_cfg, netdev_netlink), "true",
-     "also report what node_exporter's netlink mode adds (receive_nohandler, from sysfs "
-     "statistics); false: /proc/net/dev alone, as --no-collector.netdev.netlink"},
+     "node_exporter's netlink mode (its default): on the live /proc the counters of "
+     "an RTM_GETLINK dump, with receive_nohandler; false: /proc/net/dev alone, as "
+     "--no-collector.netdev.netlink"},
     {0},
 };
 

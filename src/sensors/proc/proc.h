@@ -326,6 +326,36 @@ struct sb_proc_link {
 	uint8_t carrier, operstate, linkmode;
 	uint8_t addr[32], brd[32], addrlen, brdlen; /* MAX_ADDR_LEN */
 	char alias[256];			    /* IFALIASZ */
+	/* IFLA_STATS64 (dumps with stats only): struct rtnl_link_stats64's
+	 * first nstats counters, in its order (SB_LS_*) */
+	uint64_t stats[24];
+	unsigned nstats;
+};
+enum {
+	SB_LS_RX_PACKETS,
+	SB_LS_TX_PACKETS,
+	SB_LS_RX_BYTES,
+	SB_LS_TX_BYTES,
+	SB_LS_RX_ERRORS,
+	SB_LS_TX_ERRORS,
+	SB_LS_RX_DROPPED,
+	SB_LS_TX_DROPPED,
+	SB_LS_MULTICAST,
+	SB_LS_COLLISIONS,
+	SB_LS_RX_LENGTH,
+	SB_LS_RX_OVER,
+	SB_LS_RX_CRC,
+	SB_LS_RX_FRAME,
+	SB_LS_RX_FIFO,
+	SB_LS_RX_MISSED,
+	SB_LS_TX_ABORTED,
+	SB_LS_TX_CARRIER,
+	SB_LS_TX_FIFO,
+	SB_LS_TX_HEARTBEAT,
+	SB_LS_TX_WINDOW,
+	SB_LS_RX_COMPRESSED,
+	SB_LS_TX_COMPRESSED,
+	SB_LS_RX_NOHANDLER,
 };
 /* One RTM_NEWLINK message of len bytes: 0, or -EINVAL when malformed. */
 int sb_proc_link_parse(const void *msg, size_t len, struct sb_proc_link *l);
@@ -338,9 +368,13 @@ struct sb_proc_rtnl {
 };
 int sb_proc_rtnl_open(struct sb_proc_rtnl *r);
 void sb_proc_rtnl_close(struct sb_proc_rtnl *r);
-/* Every device of this network namespace into r->v: 0 or -errno. */
-int sb_proc_rtnl_dump(struct sb_proc_rtnl *r);
+/* Every device of this network namespace into r->v, with each one's
+ * counters when stats: 0 or -errno. */
+int sb_proc_rtnl_dump(struct sb_proc_rtnl *r, bool stats);
 const struct sb_proc_link *sb_proc_rtnl_find(const struct sb_proc_rtnl *r, const char *name);
+/* netdev's series from a dump's counters (netlink mode): their count. */
+int sb_proc_netdev_links(const struct sb_proc_rtnl *links, struct sb_evb *b,
+			 struct sb_proc_filter *devices);
 
 /* hwmon: node_exporter's cleanMetricName (lower case, [^a-z0-9:_] → '_',
  * '_' trimmed); a sensor file name's type, sensor ("temp1") and property,
@@ -657,11 +691,21 @@ struct proc_state {
 	struct proc_procs *procs;	  /* the processes collector's */
 	struct proc_bpfread *bpfread;	  /* ... its walk over every process (procs_walk.c) */
 	struct proc_groups *groups;	  /* ... its groups (groups.c) */
+	/* This round's RTM_GETLINK dump, shared by netdev and netclass
+	 * (sb_proc_links); links_stats: a collector wants the counters. */
+	struct proc_links *links;
+	bool links_stats;
 	/* The sensor, in the agent (NULL in unit tests): for a collector that
 	 * ends its round later on the loop (the BPF process reader). */
 	struct sb_sensor *sensor;
 	bool round_pending; /* that round is still running: it calls round_done */
 };
+
+/* The agent's network devices as one RTM_GETLINK dump made at most once a
+ * round, for the collectors that read the live /proc or /sys: NULL when
+ * none can be had (the dump failed: tried again 60 rounds later). */
+const struct sb_proc_rtnl *sb_proc_links(struct proc_state *st);
+void sb_proc_links_free(struct proc_state *st);
 
 /* One round: every enabled collector, in table order, appends to b. */
 void sb_proc_round(struct proc_state *st, struct sb_evb *b);

@@ -135,6 +135,15 @@ int sb_proc_link_parse(const void *msg, size_t len, struct sb_proc_link *l)
 			ok = attr_str(a, l->alias, sizeof(l->alias));
 			bit = SB_LINK_ALIAS;
 			break;
+		case IFLA_STATS64: {
+			/* an older kernel's struct is shorter: its first fields */
+			size_t n = RTA_PAYLOAD(a) / sizeof(uint64_t);
+			if (n > SB_ARRAY_SIZE(l->stats))
+				n = SB_ARRAY_SIZE(l->stats);
+			memcpy(l->stats, RTA_DATA(a), n * sizeof(uint64_t));
+			l->nstats = (unsigned)n;
+			break;
+		}
 		default:
 			break;
 		}
@@ -165,7 +174,7 @@ void sb_proc_rtnl_close(struct sb_proc_rtnl *r)
 	r->fd = -1;
 }
 
-static int dump_request(struct sb_proc_rtnl *r)
+static int dump_request(struct sb_proc_rtnl *r, bool stats)
 {
 	struct {
 		struct nlmsghdr h;
@@ -181,19 +190,19 @@ static int dump_request(struct sb_proc_rtnl *r)
 	req.i.ifi_family = AF_UNSPEC;
 	req.a.rta_type = IFLA_EXT_MASK;
 	req.a.rta_len = RTA_LENGTH(sizeof(uint32_t));
-	req.mask = RTEXT_FILTER_SKIP_STATS; /* counters are netdev's, from /proc/net/dev */
+	req.mask = stats ? 0 : RTEXT_FILTER_SKIP_STATS;
 	struct sockaddr_nl to = {.nl_family = AF_NETLINK};
 	if (sendto(r->fd, &req, sizeof(req), MSG_DONTWAIT, (struct sockaddr *)&to, sizeof(to)) < 0)
 		return -errno;
 	return 0;
 }
 
-int sb_proc_rtnl_dump(struct sb_proc_rtnl *r)
+int sb_proc_rtnl_dump(struct sb_proc_rtnl *r, bool stats)
 {
 	r->n = 0;
 	if (r->fd < 0)
 		return -EBADF;
-	int err = dump_request(r);
+	int err = dump_request(r, stats);
 	if (err)
 		return err;
 	if (sb_buf_reserve(&r->buf, DUMP_BUF))
@@ -229,4 +238,53 @@ const struct sb_proc_link *sb_proc_rtnl_find(const struct sb_proc_rtnl *r, const
 		if (!strcmp(r->v[i].name, name))
 			return &r->v[i];
 	return NULL;
+}
+
+/* ---- this round's dump, shared ---- */
+
+#define LINKS_PAUSE_ROUNDS 60 /* after a dump that failed */
+
+struct proc_links {
+	struct sb_proc_rtnl r; /* fd -1: not open (now) */
+	uint64_t round;	       /* of the last dump tried */
+	bool ok;	       /* it gave the list */
+	unsigned pause;	       /* rounds left without a dump */
+};
+
+const struct sb_proc_rtnl *sb_proc_links(struct proc_state *st)
+{
+	struct proc_links *l = st->links;
+	if (!l) {
+		l = st->links = calloc(1, sizeof(*l));
+		if (!l)
+			return NULL;
+		l->r.fd = -1;
+	} else if (l->round == st->round) {
+		return l->ok ? &l->r : NULL;
+	}
+	l->round = st->round;
+	l->ok = false;
+	if (l->pause) {
+		l->pause--;
+		return NULL;
+	}
+	if (l->r.fd < 0 && sb_proc_rtnl_open(&l->r))
+		return NULL;
+	if (sb_proc_rtnl_dump(&l->r, st->links_stats)) {
+		/* a dump left half read would make the next one EBUSY */
+		sb_proc_rtnl_close(&l->r);
+		l->pause = LINKS_PAUSE_ROUNDS;
+		return NULL;
+	}
+	l->ok = true;
+	return &l->r;
+}
+
+void sb_proc_links_free(struct proc_state *st)
+{
+	if (!st->links)
+		return;
+	sb_proc_rtnl_close(&st->links->r);
+	free(st->links);
+	st->links = NULL;
 }
