@@ -11,63 +11,68 @@
 
 #include "proc.h"
 
-/* Sorted by key (strcmp order) for bsearch. suffix: the metric name after
- * node_memory_. */
+/* Sorted by key (strcmp order) for bsearch; the metric name after
+ * node_memory_ makes its name and help text, joined at compile time. */
 static const struct meminfo_key {
 	const char *key;
-	const char *suffix;
+	const char *name, *help;
 } meminfo_keys[] = {
-    {"Active", "Active_bytes"},
-    {"Active(anon)", "Active_anon_bytes"},
-    {"Active(file)", "Active_file_bytes"},
-    {"AnonHugePages", "AnonHugePages_bytes"},
-    {"AnonPages", "AnonPages_bytes"},
-    {"Bounce", "Bounce_bytes"},
-    {"Buffers", "Buffers_bytes"},
-    {"Cached", "Cached_bytes"},
-    {"CmaFree", "CmaFree_bytes"},
-    {"CmaTotal", "CmaTotal_bytes"},
-    {"CommitLimit", "CommitLimit_bytes"},
-    {"Committed_AS", "Committed_AS_bytes"},
-    {"DirectMap1G", "DirectMap1G_bytes"},
-    {"DirectMap2M", "DirectMap2M_bytes"},
-    {"DirectMap4k", "DirectMap4k_bytes"},
-    {"Dirty", "Dirty_bytes"},
-    {"HardwareCorrupted", "HardwareCorrupted_bytes"},
-    {"HugePages_Free", "HugePages_Free"},
-    {"HugePages_Rsvd", "HugePages_Rsvd"},
-    {"HugePages_Surp", "HugePages_Surp"},
-    {"HugePages_Total", "HugePages_Total"},
-    {"Hugepagesize", "Hugepagesize_bytes"},
-    {"Inactive", "Inactive_bytes"},
-    {"Inactive(anon)", "Inactive_anon_bytes"},
-    {"Inactive(file)", "Inactive_file_bytes"},
-    {"KernelStack", "KernelStack_bytes"},
-    {"Mapped", "Mapped_bytes"},
-    {"MemAvailable", "MemAvailable_bytes"},
-    {"MemFree", "MemFree_bytes"},
-    {"MemTotal", "MemTotal_bytes"},
-    {"Mlocked", "Mlocked_bytes"},
-    {"NFS_Unstable", "NFS_Unstable_bytes"},
-    {"PageTables", "PageTables_bytes"},
-    {"Percpu", "Percpu_bytes"},
-    {"SReclaimable", "SReclaimable_bytes"},
-    {"SUnreclaim", "SUnreclaim_bytes"},
-    {"Shmem", "Shmem_bytes"},
-    {"ShmemHugePages", "ShmemHugePages_bytes"},
-    {"ShmemPmdMapped", "ShmemPmdMapped_bytes"},
-    {"Slab", "Slab_bytes"},
-    {"SwapCached", "SwapCached_bytes"},
-    {"SwapFree", "SwapFree_bytes"},
-    {"SwapTotal", "SwapTotal_bytes"},
-    {"Unevictable", "Unevictable_bytes"},
-    {"VmallocChunk", "VmallocChunk_bytes"},
-    {"VmallocTotal", "VmallocTotal_bytes"},
-    {"VmallocUsed", "VmallocUsed_bytes"},
-    {"Writeback", "Writeback_bytes"},
-    {"WritebackTmp", "WritebackTmp_bytes"},
-    {"Zswap", "Zswap_bytes"},
-    {"Zswapped", "Zswapped_bytes"},
+#define K(key, sfx)                                                                                \
+	{                                                                                          \
+		key, "node_memory_" sfx, "Memory information field " sfx "."                       \
+	}
+    K("Active", "Active_bytes"),
+    K("Active(anon)", "Active_anon_bytes"),
+    K("Active(file)", "Active_file_bytes"),
+    K("AnonHugePages", "AnonHugePages_bytes"),
+    K("AnonPages", "AnonPages_bytes"),
+    K("Bounce", "Bounce_bytes"),
+    K("Buffers", "Buffers_bytes"),
+    K("Cached", "Cached_bytes"),
+    K("CmaFree", "CmaFree_bytes"),
+    K("CmaTotal", "CmaTotal_bytes"),
+    K("CommitLimit", "CommitLimit_bytes"),
+    K("Committed_AS", "Committed_AS_bytes"),
+    K("DirectMap1G", "DirectMap1G_bytes"),
+    K("DirectMap2M", "DirectMap2M_bytes"),
+    K("DirectMap4k", "DirectMap4k_bytes"),
+    K("Dirty", "Dirty_bytes"),
+    K("HardwareCorrupted", "HardwareCorrupted_bytes"),
+    K("HugePages_Free", "HugePages_Free"),
+    K("HugePages_Rsvd", "HugePages_Rsvd"),
+    K("HugePages_Surp", "HugePages_Surp"),
+    K("HugePages_Total", "HugePages_Total"),
+    K("Hugepagesize", "Hugepagesize_bytes"),
+    K("Inactive", "Inactive_bytes"),
+    K("Inactive(anon)", "Inactive_anon_bytes"),
+    K("Inactive(file)", "Inactive_file_bytes"),
+    K("KernelStack", "KernelStack_bytes"),
+    K("Mapped", "Mapped_bytes"),
+    K("MemAvailable", "MemAvailable_bytes"),
+    K("MemFree", "MemFree_bytes"),
+    K("MemTotal", "MemTotal_bytes"),
+    K("Mlocked", "Mlocked_bytes"),
+    K("NFS_Unstable", "NFS_Unstable_bytes"),
+    K("PageTables", "PageTables_bytes"),
+    K("Percpu", "Percpu_bytes"),
+    K("SReclaimable", "SReclaimable_bytes"),
+    K("SUnreclaim", "SUnreclaim_bytes"),
+    K("Shmem", "Shmem_bytes"),
+    K("ShmemHugePages", "ShmemHugePages_bytes"),
+    K("ShmemPmdMapped", "ShmemPmdMapped_bytes"),
+    K("Slab", "Slab_bytes"),
+    K("SwapCached", "SwapCached_bytes"),
+    K("SwapFree", "SwapFree_bytes"),
+    K("SwapTotal", "SwapTotal_bytes"),
+    K("Unevictable", "Unevictable_bytes"),
+    K("VmallocChunk", "VmallocChunk_bytes"),
+    K("VmallocTotal", "VmallocTotal_bytes"),
+    K("VmallocUsed", "VmallocUsed_bytes"),
+    K("Writeback", "Writeback_bytes"),
+    K("WritebackTmp", "WritebackTmp_bytes"),
+    K("Zswap", "Zswap_bytes"),
+    K("Zswapped", "Zswapped_bytes"),
+#undef K
 };
 
 _Static_assert(SB_ARRAY_SIZE(meminfo_keys) <= 64, "one bit per key in a uint64_t");
@@ -92,7 +97,8 @@ static int cmp_key(const void *a, const void *b)
 static int other(struct sb_evb *b, const char *key, size_t n, double v, bool bytes)
 {
 	char name[128], help[160];
-	size_t o = (size_t)snprintf(name, sizeof(name), "node_memory_");
+	size_t o = 12;
+	memcpy(name, "node_memory_", o);
 	for (size_t i = 0; i < n && o + 8 < sizeof(name); i++) {
 		char c = key[i];
 		if (c == '(')
@@ -105,10 +111,13 @@ static int other(struct sb_evb *b, const char *key, size_t n, double v, bool byt
 		else
 			return 0; /* not a metric name: left out */
 	}
+	if (bytes) {
+		memcpy(name + o, "_bytes", 6);
+		o += 6;
+	}
 	name[o] = 0;
-	if (bytes)
-		snprintf(name + o, sizeof(name) - o, "_bytes");
-	snprintf(help, sizeof(help), "Memory information field %s.", name + 12);
+	SB_PROC_JOIN(help, SB_PJ("Memory information field "), SB_PJN(name + 12, o - 12),
+		     SB_PJ("."));
 	sb_evb_sample(b, name, SB_GAUGE, v);
 	sb_evb_help(b, help);
 	return 1;
@@ -168,15 +177,11 @@ int sb_proc_parse_meminfo(const char *text, struct sb_evb *b, struct sb_proc_per
 		have |= 1ull << i;
 	}
 	int n = others;
-	char name[64], help[96];
 	for (size_t i = 0; i < SB_ARRAY_SIZE(meminfo_keys); i++) {
 		if (!(have & (1ull << i)))
 			continue;
-		const char *sfx = meminfo_keys[i].suffix;
-		SB_PROC_JOIN(name, SB_PJ("node_memory_"), SB_PJ(sfx));
-		SB_PROC_JOIN(help, SB_PJ("Memory information field "), SB_PJ(sfx), SB_PJ("."));
-		sb_evb_sample(b, name, SB_GAUGE, val[i]);
-		sb_evb_help(b, help);
+		sb_evb_sample(b, meminfo_keys[i].name, SB_GAUGE, val[i]);
+		sb_evb_help(b, meminfo_keys[i].help);
 		n++;
 	}
 	if (!lineno)
