@@ -122,6 +122,7 @@ struct sb_spool_reader {
 	struct sb_buf buf;
 	struct sb_resync *rs; /* fd's record search state */
 	uint64_t checked;
+	uint32_t rec_bytes; /* bytes a record took in the last read: sizes the next */
 };
 void sb_spool_reader_init(struct sb_spool_reader *rd, uint64_t lo, uint64_t hi);
 void sb_spool_reader_free(struct sb_spool_reader *rd);
