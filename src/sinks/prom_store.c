@@ -62,6 +62,7 @@ static void series_free(struct series *se)
 	if (!se)
 		return;
 	free(se->buckets);
+	free(se->line);
 	free(se);
 }
 
@@ -89,6 +90,8 @@ void sb_prom_store_free(struct sb_prom_store *st)
 	while (st->srcs) {
 		struct source *n = st->srcs->next;
 		free(st->srcs->memo);
+		free(st->srcs->syms);
+		free(st->srcs->symtext);
 		free(st->srcs);
 		st->srcs = n;
 	}
@@ -294,19 +297,21 @@ static struct family *family_get(struct sb_prom_store *st, const struct sb_sampl
 }
 
 static struct series *series_new(struct sb_prom_store *st, struct family *f, uint64_t h,
-				 const char *key, size_t namelen, size_t labelslen,
+				 const char *key, size_t namelen, size_t labelslen, size_t nl,
 				 struct source *src)
 {
 	if (room_for_one((void **)&f->v, &f->cap, f->n, sizeof(*f->v)))
 		return NULL;
 	if (st->nseries >= st->tabsize && grow_table(st))
 		return NULL;
-	struct series *se = calloc(1, sizeof(*se) + namelen + labelslen + 2);
+	size_t ids = (offsetof(struct series, key) + namelen + labelslen + 2 + 3) & ~(size_t)3;
+	struct series *se = calloc(1, ids + (1 + 2 * nl) * sizeof(uint32_t));
 	if (!se)
 		return NULL;
 	memcpy(se->key, key, namelen + labelslen + 2);
 	se->namelen = (uint32_t)namelen;
 	se->labelslen = (uint32_t)labelslen;
+	se->nids = (uint32_t)(1 + 2 * nl);
 	se->hash = h;
 	se->fam = f;
 	se->src = src;
@@ -495,7 +500,8 @@ static struct series *series_get(struct sb_prom_store *st, const struct sb_event
 		}
 		if (!f)
 			f = family_get(st, s, type, src);
-		se = f ? series_new(st, f, h, k->data, namelen, k->len - namelen - 2, src) : NULL;
+		se = f ? series_new(st, f, h, k->data, namelen, k->len - namelen - 2, nl, src)
+		       : NULL;
 		if (!se)
 			reject(st, SB_PROM_REJ_NOMEM, ev, s, "out of memory");
 	} else if (se->fam->type != type) {
@@ -506,25 +512,116 @@ static struct series *series_get(struct sb_prom_store *st, const struct sb_event
 	return se;
 }
 
-static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
-			 const char *target_value, const struct sb_sample *s, size_t idx,
-			 struct source *src, int64_t now)
+/* Takes the event's symbol table as src's: a symbol that differs from the
+ * one at its index last time gets a new stamp, and so do all of them when
+ * the copy cannot be made (the series then go the long way). */
+static void syms_take(struct sb_prom_store *st, struct source *src, const struct sb_event *ev)
 {
-	enum sb_mtype type = s->type <= SB_SUMMARY ? (enum sb_mtype)s->type : SB_UNTYPED;
-	if (s->nlabels > MAX_LABELS) {
-		reject(st, SB_PROM_REJ_LABEL, ev, s, "more than 64 labels");
-		return;
+	uint32_t n = ev->nsyms, i = 0;
+	if (n == src->nsyms)
+		for (; i < n; i++) {
+			const struct src_sym *o = &src->syms[i];
+			if (o->len != ev->syms[i].len ||
+			    memcmp(src->symtext + o->off, ev->syms[i].s, o->len))
+				break;
+		}
+	if (i == n && n == src->nsyms)
+		return; /* the usual round: the same symbols */
+	size_t text = 0;
+	for (uint32_t j = 0; j < n; j++)
+		text += ev->syms[j].len;
+	if (n > src->capsyms) {
+		struct src_sym *m = realloc(src->syms, n * sizeof(*m));
+		if (!m)
+			goto fail;
+		src->syms = m;
+		src->capsyms = n;
 	}
+	char *t = malloc(text ? text : 1); /* rare: a new text, the old one compared */
+	if (!t)
+		goto fail;
+	size_t at = 0;
+	for (uint32_t j = 0; j < n; j++) {
+		struct src_sym *o = &src->syms[j];
+		uint32_t len = ev->syms[j].len;
+		if (!(j < src->nsyms && o->len == len &&
+		      !memcmp(src->symtext + o->off, ev->syms[j].s, len)))
+			o->stamp = ++st->symstamp;
+		memcpy(t + at, ev->syms[j].s, len);
+		o->off = (uint32_t)at;
+		o->len = len;
+		at += len;
+	}
+	free(src->symtext);
+	src->symtext = t;
+	src->nsyms = n;
+	return;
+fail:
+	src->nsyms = 0; /* no id is valid */
+}
+/* Whether s, of an event of src whose symbols were taken, names se by the
+ * ids se recorded: the same ids, none of their symbols changed since. */
+static bool same_ids(const struct series *se, const struct source *src, const struct sb_sample *s)
+{
+	if (se->symsrc != src || se->nids != 1 + 2u * s->nlabels)
+		return false;
+	const uint32_t *id = series_ids(se);
+	uint64_t t = se->symstamp;
+	if (s->name_sym != id[0] || id[0] >= src->nsyms || src->syms[id[0]].stamp > t)
+		return false;
+	for (uint32_t i = 0; i < s->nlabels; i++) {
+		uint32_t n = id[1 + 2 * i], v = id[2 + 2 * i];
+		if (s->labels[i].name_sym != n || s->labels[i].value_sym != v || n >= src->nsyms ||
+		    v >= src->nsyms || src->syms[n].stamp > t || src->syms[v].stamp > t)
+			return false;
+	}
+	return true;
+}
 
-	/* Identity: name, NUL, labels sorted by name and rendered once. */
-	const struct sb_label *lab[MAX_LABELS + 2]; /* and target, host */
+static bool sym_is(const struct sb_event *ev, uint32_t id, const char *s)
+{
+	return id < ev->nsyms && ev->syms[id].len == strlen(s) &&
+	       !memcmp(ev->syms[id].s, s, ev->syms[id].len);
+}
+
+/* Records s's symbol ids in se, the sample having been found to be se by
+ * its key and labelled by nothing but its own labels; ids that do not
+ * name s's strings (an event made without a symbol table) are not. */
+static void record_ids(struct sb_prom_store *st, struct series *se, const struct source *src,
+		       const struct sb_event *ev, const struct sb_sample *s)
+{
+	se->symsrc = NULL;
+	if (se->nids != 1 + 2u * s->nlabels || ev->nsyms != src->nsyms ||
+	    !sym_is(ev, s->name_sym, s->name))
+		return;
+	uint32_t *id = series_ids(se);
+	id[0] = s->name_sym;
+	for (uint32_t i = 0; i < s->nlabels; i++) {
+		const struct sb_label *l = &s->labels[i];
+		if (!sym_is(ev, l->name_sym, l->name) || !sym_is(ev, l->value_sym, l->value))
+			return;
+		id[1 + 2 * i] = l->name_sym;
+		id[2 + 2 * i] = l->value_sym;
+	}
+	se->symsrc = src;
+	se->symstamp = st->symstamp;
+}
+
+/* The series of sample s the long way: its labels sorted into lab with the
+ * target and host ones (made in extra[2]), checked against the memo's
+ * series, else made into the key (st->key) to look up. *se is the memo's
+ * series or NULL; -1: rejected. */
+static int identify(struct sb_prom_store *st, const struct sb_event *ev, const char *target_value,
+		    const struct sb_sample *s, enum sb_mtype type, struct series **se,
+		    struct sb_label *extra, const struct sb_label **lab, size_t *nlp,
+		    size_t *namelenp)
+{
 	size_t nl = s->nlabels;
 	/* A scraped event names its target: label its series with it, as
 	 * Prometheus does with instance, so two endpoints exposing the same
 	 * series (two node_exporters) stay two series here. */
 	/* Likewise another agent's event (a fleet's consumer serving every
 	 * agent's series) is labelled with its host. */
-	struct sb_label extra[2];
 	size_t nx = 0;
 	if (target_value && !sb_sample_label(s, "target"))
 		extra[nx++] = (struct sb_label){.name = "target", .value = target_value};
@@ -541,28 +638,51 @@ static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
 	}
 	nl += nx;
 	size_t namelen = strlen(s->name);
-	struct series *se = memo_get(st, src, idx);
-	if (se && (se->fam->type != type || !series_is(se, s->name, namelen, lab, nl)))
-		se = NULL;
+	*nlp = nl;
+	*namelenp = namelen;
+	if (*se && ((*se)->fam->type != type || !series_is(*se, s->name, namelen, lab, nl)))
+		*se = NULL;
+	if (*se)
+		return 0;
 	struct sb_buf *k = &st->key;
-	if (!se) {
-		sb_buf_reset(k);
-		sb_buf_add(k, s->name, namelen + 1);
-		for (size_t i = 0; i < nl; i++) {
-			if (i)
-				sb_buf_addc(k, ',');
-			sb_buf_adds(k, lab[i]->name);
-			sb_buf_add(k, "=\"", 2);
-			sb_prom_put_escaped(k, lab[i]->value, strlen(lab[i]->value), true);
-			sb_buf_addc(k, '"');
-		}
-		sb_buf_addc(k, 0);
-		if (k->err) {
-			k->err = 0;
-			reject(st, SB_PROM_REJ_NOMEM, ev, s, "out of memory");
-			return;
-		}
+	sb_buf_reset(k);
+	sb_buf_add(k, s->name, namelen + 1);
+	for (size_t i = 0; i < nl; i++) {
+		if (i)
+			sb_buf_addc(k, ',');
+		sb_buf_adds(k, lab[i]->name);
+		sb_buf_add(k, "=\"", 2);
+		sb_prom_put_escaped(k, lab[i]->value, strlen(lab[i]->value), true);
+		sb_buf_addc(k, '"');
 	}
+	sb_buf_addc(k, 0);
+	if (k->err) {
+		k->err = 0;
+		reject(st, SB_PROM_REJ_NOMEM, ev, s, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
+			 const char *target_value, const struct sb_sample *s, size_t idx,
+			 struct source *src, int64_t now)
+{
+	enum sb_mtype type = s->type <= SB_SUMMARY ? (enum sb_mtype)s->type : SB_UNTYPED;
+	if (s->nlabels > MAX_LABELS) {
+		reject(st, SB_PROM_REJ_LABEL, ev, s, "more than 64 labels");
+		return;
+	}
+	/* Only the event's own labels make the identity: a target or host
+	 * label added here is not among its symbols. */
+	bool own = !target_value && !ev->ohost;
+	struct series *se = st->no_shortcuts ? NULL : memo_get(st, src, idx);
+	bool known = se && own && se->fam->type == type && same_ids(se, src, s);
+	const struct sb_label *lab[MAX_LABELS + 2]; /* and target, host */
+	struct sb_label extra[2];
+	size_t nl = 0, namelen = 0;
+	if (!known && identify(st, ev, target_value, s, type, &se, extra, lab, &nl, &namelen))
+		return;
 
 	const char *why = NULL;
 	double count = s->count;
@@ -575,9 +695,13 @@ static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
 		}
 	}
 
-	if (!se && !(se = series_get(st, ev, s, type, lab, nl, namelen, src)))
-		return;
-	memo_set(src, idx, se);
+	if (!known) {
+		if (!se && !(se = series_get(st, ev, s, type, lab, nl, namelen, src)))
+			return;
+		memo_set(src, idx, se);
+		if (own)
+			record_ids(st, se, src, ev, s);
+	}
 	if (s->help && !se->fam->help) {
 		se->fam->help = strdup(s->help); /* on failure the generic HELP stays */
 		free(se->fam->text_header);
@@ -688,6 +812,7 @@ void sb_prom_store_update(struct sb_prom_store *st, struct sb_event *const *evs,
 						  memory_order_relaxed);
 			continue;
 		}
+		syms_take(st, src, ev);
 		const struct sb_field *tf = sb_event_field(ev, "target");
 		const char *target = tf && tf->type == SB_F_STR ? tf->v.s : NULL;
 		for (uint32_t j = 0; j < ev->nsamples; j++)

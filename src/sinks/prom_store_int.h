@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "prom_store.h"
@@ -24,7 +25,19 @@ struct source {
 	struct series **memo;
 	size_t nmemo;
 	uint64_t memo_gen;
+	/* A copy of its last event's symbol table (sb_event.h), each symbol
+	 * with the store's symstamp of when it last changed. A sample whose
+	 * symbol ids are those its series recorded, none of them changed since,
+	 * is that series: found without reading its name and labels. */
+	struct src_sym *syms;
+	uint32_t nsyms, capsyms;
+	char *symtext;
 	char name[];
+};
+
+struct src_sym {
+	uint32_t off, len; /* in symtext */
+	uint64_t stamp;
 };
 
 struct family;
@@ -41,7 +54,19 @@ struct series {
 	struct sb_bucket *buckets; /* sorted by le; histograms end with +Inf */
 	uint32_t nbuckets;
 	uint32_t namelen, labelslen;
-	char key[]; /* name NUL labels NUL */
+	/* Its text-format line, "name{labels} value\n", kept between scrapes
+	 * for a series without buckets: only the value's text is made again,
+	 * when the value's bits differ from linebits. */
+	char *line;
+	uint32_t linelen, valoff;
+	uint64_t linebits;
+	/* The symbol ids (name, then each label's name and value) of the
+	 * sample that last refreshed it, valid for symsrc's symbols not
+	 * changed since symstamp (struct source). */
+	const struct source *symsrc;
+	uint64_t symstamp;
+	uint32_t nids; /* 1 + 2 x its labels; the ids follow the key */
+	char key[];    /* name NUL labels NUL */
 };
 
 struct family {
@@ -69,6 +94,10 @@ struct sb_prom_store {
 	struct source *srcs;
 	int64_t last_expire;
 	uint64_t gen;	   /* counts the expiries that freed series */
+	uint64_t symstamp; /* counts the sources' symbol changes */
+	/* Tests: every sample is looked up by its key and every line made
+	 * afresh, the store's answer without its shortcuts to compare with. */
+	bool no_shortcuts;
 	struct sb_buf key; /* scratch: the identity being looked up */
 	struct sb_bucket *bscratch;
 	size_t bcap;
@@ -80,6 +109,13 @@ struct sb_prom_store {
 static inline const char *series_labels(const struct series *se)
 {
 	return se->key + se->namelen + 1;
+}
+
+static inline uint32_t *series_ids(const struct series *se)
+{
+	size_t at =
+	    (offsetof(struct series, key) + se->namelen + se->labelslen + 2 + 3) & ~(size_t)3;
+	return (uint32_t *)((char *)se + at);
 }
 
 static inline int64_t series_period(const struct series *se)
