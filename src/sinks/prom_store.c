@@ -45,6 +45,7 @@ struct sb_prom_store *sb_prom_store_new(const struct sb_prom_store_opts *o)
 	if (!st)
 		return NULL;
 	st->o = *o;
+	st->fresh_for = o->interval * o->stale_after;
 	st->tabsize = 1024;
 	st->tab = calloc(st->tabsize, sizeof(*st->tab));
 	if (!st->tab) {
@@ -314,6 +315,7 @@ static struct series *series_new(struct sb_prom_store *st, struct family *f, uin
 	se->nids = (uint32_t)(1 + 2 * nl);
 	se->hash = h;
 	se->fam = f;
+	se->type = f->type;
 	se->src = src;
 	size_t b = h & (st->tabsize - 1);
 	se->hnext = st->tab[b];
@@ -526,7 +528,9 @@ static void syms_take(struct sb_prom_store *st, struct source *src, const struct
 				break;
 		}
 	if (i == n && n == src->nsyms)
-		return; /* the usual round: the same symbols */
+		return;	    /* the usual round: the same symbols */
+	if (n < src->nsyms) /* ids past n name nothing now */
+		src->symchanged = ++st->symstamp;
 	size_t text = 0;
 	for (uint32_t j = 0; j < n; j++)
 		text += ev->syms[j].len;
@@ -546,7 +550,7 @@ static void syms_take(struct sb_prom_store *st, struct source *src, const struct
 		uint32_t len = ev->syms[j].len;
 		if (!(j < src->nsyms && o->len == len &&
 		      !memcmp(src->symtext + o->off, ev->syms[j].s, len)))
-			o->stamp = ++st->symstamp;
+			o->stamp = src->symchanged = ++st->symstamp;
 		memcpy(t + at, ev->syms[j].s, len);
 		o->off = (uint32_t)at;
 		o->len = len;
@@ -558,23 +562,28 @@ static void syms_take(struct sb_prom_store *st, struct source *src, const struct
 	return;
 fail:
 	src->nsyms = 0; /* no id is valid */
+	src->symchanged = ++st->symstamp;
 }
 /* Whether s, of an event of src whose symbols were taken, names se by the
- * ids se recorded: the same ids, none of their symbols changed since. */
-static bool same_ids(const struct series *se, const struct source *src, const struct sb_sample *s)
+ * ids se recorded: the same ids, none of their symbols changed since (all
+ * of them not, the usual round, or each one not). */
+static inline bool same_ids(const struct series *se, const struct source *src,
+			    const struct sb_sample *s)
 {
 	if (se->symsrc != src || se->nids != 1 + 2u * s->nlabels)
 		return false;
 	const uint32_t *id = series_ids(se);
-	uint64_t t = se->symstamp;
-	if (s->name_sym != id[0] || id[0] >= src->nsyms || src->syms[id[0]].stamp > t)
+	if (s->name_sym != id[0])
 		return false;
-	for (uint32_t i = 0; i < s->nlabels; i++) {
-		uint32_t n = id[1 + 2 * i], v = id[2 + 2 * i];
-		if (s->labels[i].name_sym != n || s->labels[i].value_sym != v || n >= src->nsyms ||
-		    v >= src->nsyms || src->syms[n].stamp > t || src->syms[v].stamp > t)
+	for (uint32_t i = 0; i < s->nlabels; i++)
+		if (s->labels[i].name_sym != id[1 + 2 * i] ||
+		    s->labels[i].value_sym != id[2 + 2 * i])
 			return false;
-	}
+	if (src->symchanged <= se->symstamp)
+		return true;
+	for (uint32_t i = 0; i < se->nids; i++)
+		if (id[i] >= src->nsyms || src->syms[id[i]].stamp > se->symstamp)
+			return false;
 	return true;
 }
 
@@ -664,6 +673,29 @@ static int identify(struct sb_prom_store *st, const struct sb_event *ev, const c
 	return 0;
 }
 
+static inline void take_help(struct family *f, const struct sb_sample *s)
+{
+	if (s->help && !f->help) {
+		f->help = strdup(s->help); /* on failure the generic HELP stays */
+		free(f->text_header);
+		f->text_header = NULL;
+	}
+}
+
+static inline void refreshed(struct series *se, struct source *src, const struct sb_event *ev,
+			     int64_t now)
+{
+	if (se->ev_time && ev->time_ns > se->ev_time) {
+		se->gap[1] = se->gap[0];
+		se->gap[0] = ev->time_ns - se->ev_time;
+		int64_t p = series_period(se);
+		if (p > src->period)
+			src->period = p;
+	}
+	se->ev_time = ev->time_ns;
+	se->seen = now;
+}
+
 static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
 			 const char *target_value, const struct sb_sample *s, size_t idx,
 			 struct source *src, int64_t now)
@@ -677,7 +709,7 @@ static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
 	 * label added here is not among its symbols. */
 	bool own = !target_value && !ev->ohost;
 	struct series *se = st->no_shortcuts ? NULL : memo_get(st, src, idx);
-	bool known = se && own && se->fam->type == type && same_ids(se, src, s);
+	bool known = se && own && se->type == type && same_ids(se, src, s);
 	const struct sb_label *lab[MAX_LABELS + 2]; /* and target, host */
 	struct sb_label extra[2];
 	size_t nl = 0, namelen = 0;
@@ -702,11 +734,7 @@ static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
 		if (own)
 			record_ids(st, se, src, ev, s);
 	}
-	if (s->help && !se->fam->help) {
-		se->fam->help = strdup(s->help); /* on failure the generic HELP stays */
-		free(se->fam->text_header);
-		se->fam->text_header = NULL;
-	}
+	take_help(se->fam, s);
 
 	if (nb) {
 		if (se->nbuckets != (uint32_t)nb) {
@@ -727,15 +755,7 @@ static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
 	se->value = s->value;
 	se->sum = s->sum;
 	se->count = count;
-	if (se->ev_time && ev->time_ns > se->ev_time) {
-		se->gap[1] = se->gap[0];
-		se->gap[0] = ev->time_ns - se->ev_time;
-		int64_t p = series_period(se);
-		if (p > src->period)
-			src->period = p;
-	}
-	se->ev_time = ev->time_ns;
-	se->seen = now;
+	refreshed(se, src, ev, now);
 }
 
 static int64_t series_limit(const struct sb_prom_store *st, const struct series *se)
@@ -748,9 +768,9 @@ static int64_t series_limit(const struct sb_prom_store *st, const struct series 
 	return p * st->o.stale_after;
 }
 
-bool sb_prom_expired(const struct sb_prom_store *st, const struct series *se, int64_t now)
+bool sb_prom_expired_long(const struct sb_prom_store *st, const struct series *se, int64_t now)
 {
-	return st->o.stale_after && now - se->seen > series_limit(st, se);
+	return now - se->seen > series_limit(st, se);
 }
 
 static void unlink_series(struct sb_prom_store *st, struct series *se)
@@ -815,8 +835,23 @@ void sb_prom_store_update(struct sb_prom_store *st, struct sb_event *const *evs,
 		syms_take(st, src, ev);
 		const struct sb_field *tf = sb_event_field(ev, "target");
 		const char *target = tf && tf->type == SB_F_STR ? tf->v.s : NULL;
-		for (uint32_t j = 0; j < ev->nsamples; j++)
-			apply_sample(st, ev, target, &ev->samples[j], j, src, now);
+		memo_get(st, src, 0); /* cleared if an expiry freed series */
+		bool own = !target && !ev->ohost && !st->no_shortcuts;
+		for (uint32_t j = 0; j < ev->nsamples; j++) {
+			const struct sb_sample *s = &ev->samples[j];
+			/* the usual sample: a known series without buckets */
+			struct series *se = own && j < src->nmemo ? src->memo[j] : NULL;
+			if (se && s->type == se->type && s->type < SB_HISTOGRAM &&
+			    same_ids(se, src, s)) {
+				take_help(se->fam, s);
+				se->value = s->value;
+				se->sum = s->sum;
+				se->count = s->count;
+				refreshed(se, src, ev, now);
+				continue;
+			}
+			apply_sample(st, ev, target, s, j, src, now);
+		}
 		applied++;
 	}
 	if (now - st->last_expire >= EXPIRE_EVERY)

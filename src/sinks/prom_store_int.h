@@ -31,6 +31,7 @@ struct source {
 	 * is that series: found without reading its name and labels. */
 	struct src_sym *syms;
 	uint32_t nsyms, capsyms;
+	uint64_t symchanged; /* the latest stamp of its symbols */
 	char *symtext;
 	char name[];
 };
@@ -65,8 +66,9 @@ struct series {
 	 * changed since symstamp (struct source). */
 	const struct source *symsrc;
 	uint64_t symstamp;
-	uint32_t nids; /* 1 + 2 x its labels; the ids follow the key */
-	char key[];    /* name NUL labels NUL */
+	uint32_t nids;	    /* 1 + 2 x its labels; the ids follow the key */
+	enum sb_mtype type; /* its family's, here for the hot path */
+	char key[];	    /* name NUL labels NUL */
 };
 
 struct family {
@@ -95,6 +97,7 @@ struct sb_prom_store {
 	int64_t last_expire;
 	uint64_t gen;	   /* counts the expiries that freed series */
 	uint64_t symstamp; /* counts the sources' symbol changes */
+	int64_t fresh_for; /* interval x stale_after: the shortest limit */
 	/* Tests: every sample is looked up by its key and every line made
 	 * afresh, the store's answer without its shortcuts to compare with. */
 	bool no_shortcuts;
@@ -127,7 +130,16 @@ static inline int64_t series_period(const struct series *se)
 void sb_prom_put_escaped(struct sb_buf *b, const char *s, size_t n, bool dquote);
 /* The family of that name, else NULL with *pos where it would go. */
 struct family *sb_prom_family_find(struct sb_prom_store *st, const char *name, size_t *pos);
-/* Whether se went unrefreshed for longer than stale_after of its periods. */
-bool sb_prom_expired(const struct sb_prom_store *st, const struct series *se, int64_t now);
+bool sb_prom_expired_long(const struct sb_prom_store *st, const struct series *se, int64_t now);
+
+/* Whether se went unrefreshed for longer than stale_after of its periods;
+ * a series refreshed within stale_after intervals has not, whatever its
+ * period, and that is every series of a scrape but the few going. */
+static inline bool sb_prom_expired(const struct sb_prom_store *st, const struct series *se,
+				   int64_t now)
+{
+	return st->o.stale_after && now - se->seen > st->fresh_for &&
+	       sb_prom_expired_long(st, se, now);
+}
 
 #endif
