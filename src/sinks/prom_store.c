@@ -567,8 +567,8 @@ fail:
 /* Whether s, of an event of src whose symbols were taken, names se by the
  * ids se recorded: the same ids, none of their symbols changed since (all
  * of them not, the usual round, or each one not). */
-static inline bool same_ids(const struct series *se, const struct source *src,
-			    const struct sb_sample *s)
+static inline bool same_ids(struct series *se, const struct source *src, const struct sb_sample *s,
+			    uint64_t now_stamp)
 {
 	if (se->symsrc != src || se->nids != 1 + 2u * s->nlabels)
 		return false;
@@ -584,6 +584,7 @@ static inline bool same_ids(const struct series *se, const struct source *src,
 	for (uint32_t i = 0; i < se->nids; i++)
 		if (id[i] >= src->nsyms || src->syms[id[i]].stamp > se->symstamp)
 			return false;
+	se->symstamp = now_stamp; /* its symbols are as they were: next time, no walk */
 	return true;
 }
 
@@ -709,7 +710,7 @@ static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
 	 * label added here is not among its symbols. */
 	bool own = !target_value && !ev->ohost;
 	struct series *se = st->no_shortcuts ? NULL : memo_get(st, src, idx);
-	bool known = se && own && se->type == type && same_ids(se, src, s);
+	bool known = se && own && se->type == type && same_ids(se, src, s, st->symstamp);
 	const struct sb_label *lab[MAX_LABELS + 2]; /* and target, host */
 	struct sb_label extra[2];
 	size_t nl = 0, namelen = 0;
@@ -784,8 +785,10 @@ static void unlink_series(struct sb_prom_store *st, struct series *se)
 static size_t expire_locked(struct sb_prom_store *st, int64_t now)
 {
 	st->last_expire = now;
-	if (!st->o.stale_after)
+	/* none can have expired before the oldest refresh is fresh_for old */
+	if (!st->o.stale_after || now - st->oldest_seen <= st->fresh_for)
 		return 0;
+	int64_t oldest = now;
 	size_t gone = 0, keepf = 0;
 	for (size_t i = 0; i < st->nfams; i++) {
 		struct family *f = st->fams[i];
@@ -798,6 +801,8 @@ static size_t expire_locked(struct sb_prom_store *st, int64_t now)
 				gone++;
 			} else {
 				f->v[keep++] = se;
+				if (se->seen < oldest)
+					oldest = se->seen;
 			}
 		}
 		f->n = keep;
@@ -807,6 +812,7 @@ static size_t expire_locked(struct sb_prom_store *st, int64_t now)
 			family_free(f);
 	}
 	st->nfams = keepf;
+	st->oldest_seen = oldest;
 	st->nseries -= gone;
 	st->gen += gone > 0; /* the sources' memos may name freed series */
 	atomic_store_explicit(&st->n_series, st->nseries, memory_order_relaxed);
@@ -842,7 +848,7 @@ void sb_prom_store_update(struct sb_prom_store *st, struct sb_event *const *evs,
 			/* the usual sample: a known series without buckets */
 			struct series *se = own && j < src->nmemo ? src->memo[j] : NULL;
 			if (se && s->type == se->type && s->type < SB_HISTOGRAM &&
-			    same_ids(se, src, s)) {
+			    same_ids(se, src, s, st->symstamp)) {
 				take_help(se->fam, s);
 				se->value = s->value;
 				se->sum = s->sum;

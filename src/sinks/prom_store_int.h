@@ -95,9 +95,10 @@ struct sb_prom_store {
 	size_t nfams, capfams;
 	struct source *srcs;
 	int64_t last_expire;
-	uint64_t gen;	   /* counts the expiries that freed series */
-	uint64_t symstamp; /* counts the sources' symbol changes */
-	int64_t fresh_for; /* interval x stale_after: the shortest limit */
+	int64_t oldest_seen; /* at most the oldest series' seen */
+	uint64_t gen;	     /* counts the expiries that freed series */
+	uint64_t symstamp;   /* counts the sources' symbol changes */
+	int64_t fresh_for;   /* interval x stale_after: the shortest limit */
 	/* Tests: every sample is looked up by its key and every line made
 	 * afresh, the store's answer without its shortcuts to compare with. */
 	bool no_shortcuts;
