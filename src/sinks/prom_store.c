@@ -514,109 +514,6 @@ static struct series *series_get(struct sb_prom_store *st, const struct sb_event
 	return se;
 }
 
-/* Takes the event's symbol table as src's: a symbol that differs from the
- * one at its index last time gets a new stamp, and so do all of them when
- * the copy cannot be made (the series then go the long way). */
-static void syms_take(struct sb_prom_store *st, struct source *src, const struct sb_event *ev)
-{
-	uint32_t n = ev->nsyms, i = 0;
-	if (n == src->nsyms)
-		for (; i < n; i++) {
-			const struct src_sym *o = &src->syms[i];
-			if (o->len != ev->syms[i].len ||
-			    memcmp(src->symtext + o->off, ev->syms[i].s, o->len))
-				break;
-		}
-	if (i == n && n == src->nsyms)
-		return;	    /* the usual round: the same symbols */
-	if (n < src->nsyms) /* ids past n name nothing now */
-		src->symchanged = ++st->symstamp;
-	size_t text = 0;
-	for (uint32_t j = 0; j < n; j++)
-		text += ev->syms[j].len;
-	if (n > src->capsyms) {
-		struct src_sym *m = realloc(src->syms, n * sizeof(*m));
-		if (!m)
-			goto fail;
-		src->syms = m;
-		src->capsyms = n;
-	}
-	char *t = malloc(text ? text : 1); /* rare: a new text, the old one compared */
-	if (!t)
-		goto fail;
-	size_t at = 0;
-	for (uint32_t j = 0; j < n; j++) {
-		struct src_sym *o = &src->syms[j];
-		uint32_t len = ev->syms[j].len;
-		if (!(j < src->nsyms && o->len == len &&
-		      !memcmp(src->symtext + o->off, ev->syms[j].s, len)))
-			o->stamp = src->symchanged = ++st->symstamp;
-		memcpy(t + at, ev->syms[j].s, len);
-		o->off = (uint32_t)at;
-		o->len = len;
-		at += len;
-	}
-	free(src->symtext);
-	src->symtext = t;
-	src->nsyms = n;
-	return;
-fail:
-	src->nsyms = 0; /* no id is valid */
-	src->symchanged = ++st->symstamp;
-}
-/* Whether s, of an event of src whose symbols were taken, names se by the
- * ids se recorded: the same ids, none of their symbols changed since (all
- * of them not, the usual round, or each one not). */
-static inline bool same_ids(struct series *se, const struct source *src, const struct sb_sample *s,
-			    uint64_t now_stamp)
-{
-	if (se->symsrc != src || se->nids != 1 + 2u * s->nlabels)
-		return false;
-	const uint32_t *id = series_ids(se);
-	if (s->name_sym != id[0])
-		return false;
-	for (uint32_t i = 0; i < s->nlabels; i++)
-		if (s->labels[i].name_sym != id[1 + 2 * i] ||
-		    s->labels[i].value_sym != id[2 + 2 * i])
-			return false;
-	if (src->symchanged <= se->symstamp)
-		return true;
-	for (uint32_t i = 0; i < se->nids; i++)
-		if (id[i] >= src->nsyms || src->syms[id[i]].stamp > se->symstamp)
-			return false;
-	se->symstamp = now_stamp; /* its symbols are as they were: next time, no walk */
-	return true;
-}
-
-static bool sym_is(const struct sb_event *ev, uint32_t id, const char *s)
-{
-	return id < ev->nsyms && ev->syms[id].len == strlen(s) &&
-	       !memcmp(ev->syms[id].s, s, ev->syms[id].len);
-}
-
-/* Records s's symbol ids in se, the sample having been found to be se by
- * its key and labelled by nothing but its own labels; ids that do not
- * name s's strings (an event made without a symbol table) are not. */
-static void record_ids(struct sb_prom_store *st, struct series *se, const struct source *src,
-		       const struct sb_event *ev, const struct sb_sample *s)
-{
-	se->symsrc = NULL;
-	if (se->nids != 1 + 2u * s->nlabels || ev->nsyms != src->nsyms ||
-	    !sym_is(ev, s->name_sym, s->name))
-		return;
-	uint32_t *id = series_ids(se);
-	id[0] = s->name_sym;
-	for (uint32_t i = 0; i < s->nlabels; i++) {
-		const struct sb_label *l = &s->labels[i];
-		if (!sym_is(ev, l->name_sym, l->name) || !sym_is(ev, l->value_sym, l->value))
-			return;
-		id[1 + 2 * i] = l->name_sym;
-		id[2 + 2 * i] = l->value_sym;
-	}
-	se->symsrc = src;
-	se->symstamp = st->symstamp;
-}
-
 /* The series of sample s the long way: its labels sorted into lab with the
  * target and host ones (made in extra[2]), checked against the memo's
  * series, else made into the key (st->key) to look up. *se is the memo's
@@ -733,7 +630,7 @@ static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
 			return;
 		memo_set(src, idx, se);
 		if (own)
-			record_ids(st, se, src, ev, s);
+			sb_prom_record_ids(st, se, src, ev, s);
 	}
 	take_help(se->fam, s);
 
@@ -838,7 +735,7 @@ void sb_prom_store_update(struct sb_prom_store *st, struct sb_event *const *evs,
 						  memory_order_relaxed);
 			continue;
 		}
-		syms_take(st, src, ev);
+		sb_prom_syms_take(st, src, ev);
 		const struct sb_field *tf = sb_event_field(ev, "target");
 		const char *target = tf && tf->type == SB_F_STR ? tf->v.s : NULL;
 		memo_get(st, src, 0); /* cleared if an expiry freed series */

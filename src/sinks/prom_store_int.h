@@ -131,6 +131,7 @@ static inline int64_t series_period(const struct series *se)
 void sb_prom_put_escaped(struct sb_buf *b, const char *s, size_t n, bool dquote);
 /* The family of that name, else NULL with *pos where it would go. */
 struct family *sb_prom_family_find(struct sb_prom_store *st, const char *name, size_t *pos);
+/* sb_prom_expired by the series' own period (prom_store.c). */
 bool sb_prom_expired_long(const struct sb_prom_store *st, const struct series *se, int64_t now);
 
 /* Whether se went unrefreshed for longer than stale_after of its periods;
@@ -141,6 +142,36 @@ static inline bool sb_prom_expired(const struct sb_prom_store *st, const struct 
 {
 	return st->o.stale_after && now - se->seen > st->fresh_for &&
 	       sb_prom_expired_long(st, se, now);
+}
+
+/* Takes the event's symbols as src's (prom_syms.c). */
+void sb_prom_syms_take(struct sb_prom_store *st, struct source *src, const struct sb_event *ev);
+/* Records the symbol ids of s, found to be se the long way (prom_syms.c). */
+void sb_prom_record_ids(struct sb_prom_store *st, struct series *se, const struct source *src,
+			const struct sb_event *ev, const struct sb_sample *s);
+
+/* Whether s, of an event of src whose symbols were taken, names se by the
+ * ids se recorded: the same ids, none of their symbols changed since (all
+ * of them not, the usual round, or each one not). */
+static inline bool same_ids(struct series *se, const struct source *src, const struct sb_sample *s,
+			    uint64_t now_stamp)
+{
+	if (se->symsrc != src || se->nids != 1 + 2u * s->nlabels)
+		return false;
+	const uint32_t *id = series_ids(se);
+	if (s->name_sym != id[0])
+		return false;
+	for (uint32_t i = 0; i < s->nlabels; i++)
+		if (s->labels[i].name_sym != id[1 + 2 * i] ||
+		    s->labels[i].value_sym != id[2 + 2 * i])
+			return false;
+	if (src->symchanged <= se->symstamp)
+		return true;
+	for (uint32_t i = 0; i < se->nids; i++)
+		if (id[i] >= src->nsyms || src->syms[id[i]].stamp > se->symstamp)
+			return false;
+	se->symstamp = now_stamp; /* its symbols are as they were: next time, no walk */
+	return true;
 }
 
 #endif
