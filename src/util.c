@@ -76,15 +76,28 @@ const char *sb_buf_cstr(struct sb_buf *b)
 
 size_t sb_fmt_u64(char *out, uint64_t v)
 {
+	/* two digits a division: a scrape's changed values are most of its
+	 * number formatting */
+	static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+				       "25262728293031323334353637383940414243444546474849"
+				       "50515253545556575859606162636465666768697071727374"
+				       "75767778798081828384858687888990919293949596979899";
 	char tmp[24];
-	size_t n = 0;
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (size_t i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
-	return n;
+	size_t i = sizeof(tmp);
+	while (v >= 100) {
+		unsigned d = (unsigned)(v % 100) * 2;
+		v /= 100;
+		tmp[--i] = pairs[d + 1];
+		tmp[--i] = pairs[d];
+	}
+	if (v >= 10) {
+		tmp[--i] = pairs[v * 2 + 1];
+		tmp[--i] = pairs[v * 2];
+	} else {
+		tmp[--i] = (char)('0' + v);
+	}
+	memcpy(out, tmp + i, sizeof(tmp) - i);
+	return sizeof(tmp) - i;
 }
 
 size_t sb_fmt_i64(char *out, int64_t v)
@@ -94,6 +107,96 @@ size_t sb_fmt_i64(char *out, int64_t v)
 		return 1 + sb_fmt_u64(out + 1, (uint64_t)0 - (uint64_t)v);
 	}
 	return sb_fmt_u64(out, (uint64_t)v);
+}
+
+/* printf's "%.*g" of v with p (15 to 17) significant digits, for 1e-4 <=
+ * |v| < 1e15 with a fraction (v = m / 2^s, 0 < s <= 66), made exactly in
+ * 128-bit integers, and whether strtod reads it back as v; 0 when unsure
+ * (a tie, or a rounding up to 1e15 that %g writes with an exponent). */
+static size_t fmt_g_exact(char *out, double v, int p, bool *same)
+{
+	static const uint64_t p10[] = {1,
+				       10,
+				       100,
+				       1000,
+				       10000,
+				       100000,
+				       1000000,
+				       10000000,
+				       100000000,
+				       1000000000,
+				       10000000000ULL,
+				       100000000000ULL,
+				       1000000000000ULL,
+				       10000000000000ULL,
+				       100000000000000ULL,
+				       1000000000000000ULL,
+				       10000000000000000ULL,
+				       100000000000000000ULL,
+				       1000000000000000000ULL,
+				       10000000000000000000ULL};
+	uint64_t bits;
+	memcpy(&bits, &v, sizeof(bits));
+	int be = (int)(bits >> 52 & 0x7ff);
+	uint64_t m = (bits & ((1ULL << 52) - 1)) | 1ULL << 52;
+	int s = 1075 - be;
+	if (be == 0 || s <= 0 || s > 66)
+		return 0;
+	/* x: the decimal exponent of |v|, 10^x <= |v| < 10^(x+1) */
+	unsigned __int128 two_s = (unsigned __int128)1 << s, mm = m;
+	int x = -4;
+	while (x < 14 && (x + 1 >= 0 ? mm >= (unsigned __int128)p10[x + 1] * two_s
+				     : mm * p10[-(x + 1)] >= two_s))
+		x++;
+	int k = p - 1 - x; /* 0 <= k <= 20: |v| x 10^k has p digits before the point */
+	unsigned __int128 scaled = k <= 19 ? mm * p10[k] : mm * p10[19] * 10;
+	uint64_t d = (uint64_t)(scaled >> s);
+	unsigned __int128 rem = scaled & (two_s - 1), half = two_s >> 1;
+	if (rem > half || (rem == half && (d & 1)))
+		d++; /* to nearest, ties to even, as printf */
+	/* strtod gives v back when d / 10^k is nearer to v than half the gap
+	 * to either neighbour (a quarter below a power of two's m) */
+	unsigned __int128 ten_k =
+	    k <= 19 ? (unsigned __int128)p10[k] : (unsigned __int128)p10[19] * 10;
+	unsigned __int128 dd = (unsigned __int128)d << s;
+	bool up = dd >= scaled;
+	unsigned __int128 diff = up ? dd - scaled : scaled - dd;
+	unsigned __int128 lim = 2 * diff;
+	if (!up && m == 1ULL << 52)
+		lim *= 2;
+	if (lim == ten_k)
+		return 0;
+	*same = lim < ten_k;
+	if (d == p10[p]) { /* 9.99.. rounded up to 10.0: one digit fewer */
+		if (x + 1 >= p)
+			return 0;
+		x++;
+		d = p10[p - 1];
+	}
+	char digits[24];
+	size_t nd = sb_fmt_u64(digits, d), o = 0;
+	while (nd > 1 && digits[nd - 1] == '0' && (int)nd > x + 1)
+		nd--; /* %g drops the fraction's trailing zeros */
+	if (v < 0)
+		out[o++] = '-';
+	if (x >= 0) {
+		memcpy(out + o, digits, (size_t)x + 1);
+		o += (size_t)x + 1;
+		if ((int)nd > x + 1) {
+			out[o++] = '.';
+			memcpy(out + o, digits + x + 1, nd - (size_t)x - 1);
+			o += nd - (size_t)x - 1;
+		}
+	} else {
+		out[o++] = '0';
+		out[o++] = '.';
+		for (int z = -1; z > x; z--)
+			out[o++] = '0';
+		memcpy(out + o, digits, nd);
+		o += nd;
+	}
+	out[o] = 0;
+	return o;
 }
 
 size_t sb_fmt_double(char *out, double v)
@@ -126,7 +229,9 @@ size_t sb_fmt_double(char *out, double v)
 	if (av >= 1e-4 && av < 1e15) { /* Go and Prometheus switch to exponents below 1e-4 */
 		for (int k = 0; k < 9; k++) {
 			double scaled = av * p10[k];
-			if (scaled >= 9007199254740992.0)
+			/* 15 digits at most: of 16, another m may be nearer to
+			 * v and read back as v too, and printf writes that one */
+			if (scaled >= 1e15)
 				break;
 			uint64_t m = (uint64_t)(scaled + 0.5);
 			if ((double)m / p10[k] != av)
@@ -192,6 +297,19 @@ size_t sb_fmt_double(char *out, double v)
 			out[o++] = (char)('0' + e % 10);
 			out[o] = 0;
 			return o;
+		}
+	}
+	/* A fraction of more digits (1796324175.6235745, 147.68800000000002):
+	 * the first of 15, 16, 17 digits that reads back as v, as the printf
+	 * below would find it, made without printf. */
+	if (av >= 1e-4 && av < 1e15) {
+		for (int p = 15; p <= 17; p++) {
+			bool same = false;
+			size_t n = fmt_g_exact(out, v, p, &same);
+			if (!n)
+				break;
+			if (same)
+				return n;
 		}
 	}
 	/* The rest go through printf and strtod, a microsecond each. They are

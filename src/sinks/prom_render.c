@@ -128,11 +128,46 @@ static void put_line(struct sb_buf *out, const struct series *se, const char *su
 	sb_buf_addc(out, '\n');
 }
 
-static void put_series(struct sb_buf *out, const struct series *se, bool om)
+/* Makes se's kept line for the value of bits: its name and labels once,
+ * the value's text when it changed. false: no memory, not kept. */
+static bool line_make(struct series *se, uint64_t bits)
+{
+	if (!se->line) {
+		size_t n = se->namelen + (se->labelslen ? se->labelslen + 2 : 0) + 1;
+		char *l = malloc(n + 33); /* the value (32) and its newline */
+		if (!l)
+			return false;
+		memcpy(l, se->key, se->namelen);
+		size_t at = se->namelen;
+		if (se->labelslen) {
+			l[at++] = '{';
+			memcpy(l + at, series_labels(se), se->labelslen);
+			at += se->labelslen;
+			l[at++] = '}';
+		}
+		l[at++] = ' ';
+		se->line = l;
+		se->valoff = (uint32_t)at;
+	}
+	size_t n = sb_fmt_double(se->line + se->valoff, se->value);
+	se->line[se->valoff + n] = '\n';
+	se->linelen = se->valoff + (uint32_t)n + 1;
+	se->linebits = bits;
+	return true;
+}
+
+static void put_series(struct sb_prom_store *st, struct sb_buf *out, struct series *se, bool om)
 {
 	enum sb_mtype t = se->fam->type;
 	if (t != SB_HISTOGRAM && t != SB_SUMMARY) {
-		put_line(out, se, NULL, NULL, 0, se->value);
+		/* the same in both formats; most values did not change */
+		uint64_t bits;
+		memcpy(&bits, &se->value, sizeof(bits));
+		if (st->no_shortcuts ||
+		    ((!se->line || bits != se->linebits) && !line_make(se, bits)))
+			put_line(out, se, NULL, NULL, 0, se->value);
+		else
+			sb_buf_add(out, se->line, se->linelen);
 		return;
 	}
 	bool negative = false;
@@ -162,14 +197,14 @@ void sb_prom_store_render(struct sb_prom_store *st, struct sb_buf *out, enum sb_
 		struct family *f = st->fams[i];
 		bool header = false;
 		for (size_t j = 0; j < f->n; j++) {
-			const struct series *se = f->v[j];
+			struct series *se = f->v[j];
 			if (sb_prom_expired(st, se, now))
 				continue;
 			if (!header) {
 				put_header_kept(st, out, f, om);
 				header = true;
 			}
-			put_series(out, se, om);
+			put_series(st, out, se, om);
 		}
 	}
 	pthread_mutex_unlock(&st->mu);

@@ -45,6 +45,7 @@ struct sb_prom_store *sb_prom_store_new(const struct sb_prom_store_opts *o)
 	if (!st)
 		return NULL;
 	st->o = *o;
+	st->fresh_for = o->interval * o->stale_after;
 	st->tabsize = 1024;
 	st->tab = calloc(st->tabsize, sizeof(*st->tab));
 	if (!st->tab) {
@@ -62,6 +63,7 @@ static void series_free(struct series *se)
 	if (!se)
 		return;
 	free(se->buckets);
+	free(se->line);
 	free(se);
 }
 
@@ -89,6 +91,8 @@ void sb_prom_store_free(struct sb_prom_store *st)
 	while (st->srcs) {
 		struct source *n = st->srcs->next;
 		free(st->srcs->memo);
+		free(st->srcs->syms);
+		free(st->srcs->symtext);
 		free(st->srcs);
 		st->srcs = n;
 	}
@@ -294,21 +298,24 @@ static struct family *family_get(struct sb_prom_store *st, const struct sb_sampl
 }
 
 static struct series *series_new(struct sb_prom_store *st, struct family *f, uint64_t h,
-				 const char *key, size_t namelen, size_t labelslen,
+				 const char *key, size_t namelen, size_t labelslen, size_t nl,
 				 struct source *src)
 {
 	if (room_for_one((void **)&f->v, &f->cap, f->n, sizeof(*f->v)))
 		return NULL;
 	if (st->nseries >= st->tabsize && grow_table(st))
 		return NULL;
-	struct series *se = calloc(1, sizeof(*se) + namelen + labelslen + 2);
+	size_t ids = (offsetof(struct series, key) + namelen + labelslen + 2 + 3) & ~(size_t)3;
+	struct series *se = calloc(1, ids + (1 + 2 * nl) * sizeof(uint32_t));
 	if (!se)
 		return NULL;
 	memcpy(se->key, key, namelen + labelslen + 2);
 	se->namelen = (uint32_t)namelen;
 	se->labelslen = (uint32_t)labelslen;
+	se->nids = (uint32_t)(1 + 2 * nl);
 	se->hash = h;
 	se->fam = f;
+	se->type = f->type;
 	se->src = src;
 	size_t b = h & (st->tabsize - 1);
 	se->hnext = st->tab[b];
@@ -495,7 +502,8 @@ static struct series *series_get(struct sb_prom_store *st, const struct sb_event
 		}
 		if (!f)
 			f = family_get(st, s, type, src);
-		se = f ? series_new(st, f, h, k->data, namelen, k->len - namelen - 2, src) : NULL;
+		se = f ? series_new(st, f, h, k->data, namelen, k->len - namelen - 2, nl, src)
+		       : NULL;
 		if (!se)
 			reject(st, SB_PROM_REJ_NOMEM, ev, s, "out of memory");
 	} else if (se->fam->type != type) {
@@ -506,25 +514,21 @@ static struct series *series_get(struct sb_prom_store *st, const struct sb_event
 	return se;
 }
 
-static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
-			 const char *target_value, const struct sb_sample *s, size_t idx,
-			 struct source *src, int64_t now)
+/* The series of sample s the long way: its labels sorted into lab with the
+ * target and host ones (made in extra[2]), checked against the memo's
+ * series, else made into the key (st->key) to look up. *se is the memo's
+ * series or NULL; -1: rejected. */
+static int identify(struct sb_prom_store *st, const struct sb_event *ev, const char *target_value,
+		    const struct sb_sample *s, enum sb_mtype type, struct series **se,
+		    struct sb_label *extra, const struct sb_label **lab, size_t *nlp,
+		    size_t *namelenp)
 {
-	enum sb_mtype type = s->type <= SB_SUMMARY ? (enum sb_mtype)s->type : SB_UNTYPED;
-	if (s->nlabels > MAX_LABELS) {
-		reject(st, SB_PROM_REJ_LABEL, ev, s, "more than 64 labels");
-		return;
-	}
-
-	/* Identity: name, NUL, labels sorted by name and rendered once. */
-	const struct sb_label *lab[MAX_LABELS + 2]; /* and target, host */
 	size_t nl = s->nlabels;
 	/* A scraped event names its target: label its series with it, as
 	 * Prometheus does with instance, so two endpoints exposing the same
 	 * series (two node_exporters) stay two series here. */
 	/* Likewise another agent's event (a fleet's consumer serving every
 	 * agent's series) is labelled with its host. */
-	struct sb_label extra[2];
 	size_t nx = 0;
 	if (target_value && !sb_sample_label(s, "target"))
 		extra[nx++] = (struct sb_label){.name = "target", .value = target_value};
@@ -541,28 +545,74 @@ static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
 	}
 	nl += nx;
 	size_t namelen = strlen(s->name);
-	struct series *se = memo_get(st, src, idx);
-	if (se && (se->fam->type != type || !series_is(se, s->name, namelen, lab, nl)))
-		se = NULL;
+	*nlp = nl;
+	*namelenp = namelen;
+	if (*se && ((*se)->fam->type != type || !series_is(*se, s->name, namelen, lab, nl)))
+		*se = NULL;
+	if (*se)
+		return 0;
 	struct sb_buf *k = &st->key;
-	if (!se) {
-		sb_buf_reset(k);
-		sb_buf_add(k, s->name, namelen + 1);
-		for (size_t i = 0; i < nl; i++) {
-			if (i)
-				sb_buf_addc(k, ',');
-			sb_buf_adds(k, lab[i]->name);
-			sb_buf_add(k, "=\"", 2);
-			sb_prom_put_escaped(k, lab[i]->value, strlen(lab[i]->value), true);
-			sb_buf_addc(k, '"');
-		}
-		sb_buf_addc(k, 0);
-		if (k->err) {
-			k->err = 0;
-			reject(st, SB_PROM_REJ_NOMEM, ev, s, "out of memory");
-			return;
-		}
+	sb_buf_reset(k);
+	sb_buf_add(k, s->name, namelen + 1);
+	for (size_t i = 0; i < nl; i++) {
+		if (i)
+			sb_buf_addc(k, ',');
+		sb_buf_adds(k, lab[i]->name);
+		sb_buf_add(k, "=\"", 2);
+		sb_prom_put_escaped(k, lab[i]->value, strlen(lab[i]->value), true);
+		sb_buf_addc(k, '"');
 	}
+	sb_buf_addc(k, 0);
+	if (k->err) {
+		k->err = 0;
+		reject(st, SB_PROM_REJ_NOMEM, ev, s, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static inline void take_help(struct family *f, const struct sb_sample *s)
+{
+	if (s->help && !f->help) {
+		f->help = strdup(s->help); /* on failure the generic HELP stays */
+		free(f->text_header);
+		f->text_header = NULL;
+	}
+}
+
+static inline void refreshed(struct series *se, struct source *src, const struct sb_event *ev,
+			     int64_t now)
+{
+	if (se->ev_time && ev->time_ns > se->ev_time) {
+		se->gap[1] = se->gap[0];
+		se->gap[0] = ev->time_ns - se->ev_time;
+		int64_t p = series_period(se);
+		if (p > src->period)
+			src->period = p;
+	}
+	se->ev_time = ev->time_ns;
+	se->seen = now;
+}
+
+static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
+			 const char *target_value, const struct sb_sample *s, size_t idx,
+			 struct source *src, int64_t now)
+{
+	enum sb_mtype type = s->type <= SB_SUMMARY ? (enum sb_mtype)s->type : SB_UNTYPED;
+	if (s->nlabels > MAX_LABELS) {
+		reject(st, SB_PROM_REJ_LABEL, ev, s, "more than 64 labels");
+		return;
+	}
+	/* Only the event's own labels make the identity: a target or host
+	 * label added here is not among its symbols. */
+	bool own = !target_value && !ev->ohost;
+	struct series *se = st->no_shortcuts ? NULL : memo_get(st, src, idx);
+	bool known = se && own && se->type == type && same_ids(se, src, s, st->symstamp);
+	const struct sb_label *lab[MAX_LABELS + 2]; /* and target, host */
+	struct sb_label extra[2];
+	size_t nl = 0, namelen = 0;
+	if (!known && identify(st, ev, target_value, s, type, &se, extra, lab, &nl, &namelen))
+		return;
 
 	const char *why = NULL;
 	double count = s->count;
@@ -575,14 +625,14 @@ static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
 		}
 	}
 
-	if (!se && !(se = series_get(st, ev, s, type, lab, nl, namelen, src)))
-		return;
-	memo_set(src, idx, se);
-	if (s->help && !se->fam->help) {
-		se->fam->help = strdup(s->help); /* on failure the generic HELP stays */
-		free(se->fam->text_header);
-		se->fam->text_header = NULL;
+	if (!known) {
+		if (!se && !(se = series_get(st, ev, s, type, lab, nl, namelen, src)))
+			return;
+		memo_set(src, idx, se);
+		if (own)
+			sb_prom_record_ids(st, se, src, ev, s);
 	}
+	take_help(se->fam, s);
 
 	if (nb) {
 		if (se->nbuckets != (uint32_t)nb) {
@@ -603,15 +653,7 @@ static void apply_sample(struct sb_prom_store *st, const struct sb_event *ev,
 	se->value = s->value;
 	se->sum = s->sum;
 	se->count = count;
-	if (se->ev_time && ev->time_ns > se->ev_time) {
-		se->gap[1] = se->gap[0];
-		se->gap[0] = ev->time_ns - se->ev_time;
-		int64_t p = series_period(se);
-		if (p > src->period)
-			src->period = p;
-	}
-	se->ev_time = ev->time_ns;
-	se->seen = now;
+	refreshed(se, src, ev, now);
 }
 
 static int64_t series_limit(const struct sb_prom_store *st, const struct series *se)
@@ -624,9 +666,9 @@ static int64_t series_limit(const struct sb_prom_store *st, const struct series 
 	return p * st->o.stale_after;
 }
 
-bool sb_prom_expired(const struct sb_prom_store *st, const struct series *se, int64_t now)
+bool sb_prom_expired_long(const struct sb_prom_store *st, const struct series *se, int64_t now)
 {
-	return st->o.stale_after && now - se->seen > series_limit(st, se);
+	return now - se->seen > series_limit(st, se);
 }
 
 static void unlink_series(struct sb_prom_store *st, struct series *se)
@@ -640,8 +682,10 @@ static void unlink_series(struct sb_prom_store *st, struct series *se)
 static size_t expire_locked(struct sb_prom_store *st, int64_t now)
 {
 	st->last_expire = now;
-	if (!st->o.stale_after)
+	/* none can have expired before the oldest refresh is fresh_for old */
+	if (!st->o.stale_after || now - st->oldest_seen <= st->fresh_for)
 		return 0;
+	int64_t oldest = now;
 	size_t gone = 0, keepf = 0;
 	for (size_t i = 0; i < st->nfams; i++) {
 		struct family *f = st->fams[i];
@@ -654,6 +698,8 @@ static size_t expire_locked(struct sb_prom_store *st, int64_t now)
 				gone++;
 			} else {
 				f->v[keep++] = se;
+				if (se->seen < oldest)
+					oldest = se->seen;
 			}
 		}
 		f->n = keep;
@@ -663,6 +709,7 @@ static size_t expire_locked(struct sb_prom_store *st, int64_t now)
 			family_free(f);
 	}
 	st->nfams = keepf;
+	st->oldest_seen = oldest;
 	st->nseries -= gone;
 	st->gen += gone > 0; /* the sources' memos may name freed series */
 	atomic_store_explicit(&st->n_series, st->nseries, memory_order_relaxed);
@@ -688,10 +735,26 @@ void sb_prom_store_update(struct sb_prom_store *st, struct sb_event *const *evs,
 						  memory_order_relaxed);
 			continue;
 		}
+		sb_prom_syms_take(st, src, ev);
 		const struct sb_field *tf = sb_event_field(ev, "target");
 		const char *target = tf && tf->type == SB_F_STR ? tf->v.s : NULL;
-		for (uint32_t j = 0; j < ev->nsamples; j++)
-			apply_sample(st, ev, target, &ev->samples[j], j, src, now);
+		memo_get(st, src, 0); /* cleared if an expiry freed series */
+		bool own = !target && !ev->ohost && !st->no_shortcuts;
+		for (uint32_t j = 0; j < ev->nsamples; j++) {
+			const struct sb_sample *s = &ev->samples[j];
+			/* the usual sample: a known series without buckets */
+			struct series *se = own && j < src->nmemo ? src->memo[j] : NULL;
+			if (se && s->type == se->type && s->type < SB_HISTOGRAM &&
+			    same_ids(se, src, s, st->symstamp)) {
+				take_help(se->fam, s);
+				se->value = s->value;
+				se->sum = s->sum;
+				se->count = s->count;
+				refreshed(se, src, ev, now);
+				continue;
+			}
+			apply_sample(st, ev, target, s, j, src, now);
+		}
 		applied++;
 	}
 	if (now - st->last_expire >= EXPIRE_EVERY)

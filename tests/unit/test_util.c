@@ -171,6 +171,73 @@ static void test_small_doubles_format_as_printf_does(void **state)
 	assert_string_equal(b, "1e-100");
 }
 
+static double next_to(double v, int by)
+{
+	uint64_t bits;
+	memcpy(&bits, &v, sizeof(bits));
+	bits += (uint64_t)(int64_t)by;
+	memcpy(&v, &bits, sizeof(v));
+	return v;
+}
+
+/* Fractions of 15 to 17 digits, made without printf, are printf's: times
+ * in seconds of nanoseconds, sums of thousandths, random bits between 1e-4
+ * and 1e15, and the edges (powers of ten and of two, their neighbours). */
+static void test_long_fractions_format_as_printf_does(void **state)
+{
+	(void)state;
+	char b[32], want[32];
+	uint64_t r = 0x9e3779b97f4a7c15ULL;
+	for (int i = 0; i < 200000; i++) {
+		r ^= r << 13;
+		r ^= r >> 7;
+		r ^= r << 17;
+		double u = (double)(r >> 11) / 9007199254740992.0;
+		uint64_t bits = (uint64_t)(1023 - 14 + (int)(r % 64)) << 52 | (r >> 12);
+		double any;
+		memcpy(&any, &bits, sizeof(any));
+		double vs[] = {1796324175.0 + (double)(r % 1000000000) / 1e9,
+			       (double)(r % 100000000) / 1000.0 + 0.001 * (double)(r % 7), any,
+			       -u * 1e6, u};
+		for (size_t j = 0; j < sizeof(vs) / sizeof(vs[0]); j++) {
+			if (vs[j] == (double)(int64_t)vs[j])
+				continue; /* integers print all their digits */
+			sb_fmt_double(b, vs[j]);
+			ref_double(want, vs[j]);
+			if (strcmp(b, want))
+				fail_msg("%.17g: \"%s\", printf \"%s\"", vs[j], b, want);
+		}
+	}
+	for (int e = -4; e <= 15; e++) {
+		double p = 1;
+		for (int i = 0; i < (e < 0 ? -e : e); i++)
+			p = e < 0 ? p / 10 : p * 10;
+		double two = ldexp(1.0, e * 3);
+		double vs[] = {p,
+			       next_to(p, -1),
+			       next_to(p, 1),
+			       two,
+			       next_to(two, -1),
+			       next_to(two, 1),
+			       p * 0.9999999999999999,
+			       p * 9.999999999999999};
+		for (size_t j = 0; j < sizeof(vs) / sizeof(vs[0]); j++) {
+			if (vs[j] == (double)(int64_t)vs[j])
+				continue;
+			sb_fmt_double(b, vs[j]);
+			ref_double(want, vs[j]);
+			if (strcmp(b, want))
+				fail_msg("%.17g: \"%s\", printf \"%s\"", vs[j], b, want);
+		}
+	}
+	sb_fmt_double(b, 68998742007.237213); /* two of 16 digits read back */
+	assert_string_equal(b, "68998742007.23721");
+	sb_fmt_double(b, 1796324175.6235745);
+	assert_string_equal(b, "1796324175.6235745");
+	sb_fmt_double(b, 147.68800000000002);
+	assert_string_equal(b, "147.68800000000002");
+}
+
 static void test_doubles_formatted_again_read_the_same(void **state)
 {
 	(void)state;
@@ -231,6 +298,7 @@ int main(void)
 	    cmocka_unit_test(test_rfc3339_has_nanoseconds_and_z),
 	    cmocka_unit_test(test_doubles_format_shortest_round_trip),
 	    cmocka_unit_test(test_small_doubles_format_as_printf_does),
+	    cmocka_unit_test(test_long_fractions_format_as_printf_does),
 	    cmocka_unit_test(test_doubles_formatted_again_read_the_same),
 	    cmocka_unit_test(test_full_jitter_backoff_stays_under_capped_ceiling),
 	    cmocka_unit_test(test_mono_deadline_splits_into_a_timespec),
