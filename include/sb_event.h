@@ -134,6 +134,14 @@ struct sb_evb_sample; /* private */
 struct sb_evb_label;
 struct sb_evb_field;
 struct sb_evb_sym;
+struct sb_evb_ent;
+
+/* Which dictionary entry the k-th string of the last event was: a
+ * sensor's rounds give the same strings in the same order. */
+struct sb_evb_memo {
+	uint32_t *ent;
+	size_t n, cap, pos;
+};
 
 struct sb_evb {
 	int err; /* first error; sticky until begin */
@@ -150,9 +158,18 @@ struct sb_evb {
 	size_t nfields, capfields;
 	struct sb_evb_sym *syms; /* the event's symbol table so far */
 	size_t nsyms, capsyms;
-	uint32_t *symtab; /* open addressing over syms: index + 1, 0 empty */
-	size_t symcap;	  /* slots, a power of two (or 0) */
-	bool origin;	  /* sb_evb_origin was called for this event */
+	/* The strings of past events (names, label values, help texts), kept
+	 * from event to event so that a round's strings are found, not hashed
+	 * and copied again; dropped when it outgrows what events use. */
+	struct sb_evb_ent *ents;
+	size_t nents, capents;
+	struct sb_buf dstr;		 /* their bytes, NUL-terminated, by offset */
+	uint32_t *dtab;			 /* open addressing over ents: index + 1, 0 empty */
+	size_t dcap;			 /* slots, a power of two (or 0) */
+	uint32_t epoch;			 /* this event's number, for ents' per-event marks */
+	size_t used;			 /* entries this event took */
+	struct sb_evb_memo smemo, hmemo; /* symbols; help texts */
+	bool origin;			 /* sb_evb_origin was called for this event */
 	size_t orun, ohost;
 	uint64_t oseq;
 };

@@ -26,16 +26,29 @@ struct sb_evb_label {
 struct sb_evb_sym {
 	size_t off; /* in str */
 	uint32_t len;
-	uint32_t hash;
-	uint32_t slot; /* in symtab, or NO_SLOT */
 	bool utf8;
 };
 
-#define NO_SLOT UINT32_MAX
+/* A dictionary entry: a string seen in this or an earlier event. */
+struct sb_evb_ent {
+	size_t off; /* in dstr */
+	uint32_t len;
+	uint32_t hash;
+	uint32_t sym_epoch, sym; /* its symbol, if sym_epoch is this event's */
+	uint32_t help_epoch;	 /* its copy in str as a help text, likewise */
+	size_t help;
+	bool utf8;
+	bool slotted; /* in dtab (not a duplicate past MAX_PROBE) */
+};
+
 /* A lookup gives up after this many occupied slots and adds the string as a
- * new symbol, a duplicate: correct all the same, and a label value made to
+ * new entry, a duplicate: correct all the same, and a label value made to
  * collide (a scraped target's) costs no more than this per string. */
 #define MAX_PROBE 32
+/* The dictionary is dropped at an event's start when it holds more than
+ * twice the entries the last event took, plus this: a sensor whose label
+ * values change keeps a dictionary of the size of its events. */
+#define DICT_SLACK 1024
 
 struct sb_evb_field {
 	size_t key;
@@ -93,6 +106,7 @@ void sb_evb_init(struct sb_evb *b)
 {
 	memset(b, 0, sizeof(*b));
 	sb_buf_init(&b->str);
+	sb_buf_init(&b->dstr);
 }
 
 void sb_evb_free(struct sb_evb *b)
@@ -105,7 +119,11 @@ void sb_evb_free(struct sb_evb *b)
 	free(b->buckets);
 	free(b->fields);
 	free(b->syms);
-	free(b->symtab);
+	free(b->ents);
+	free(b->dtab);
+	sb_buf_free(&b->dstr);
+	free(b->smemo.ent);
+	free(b->hmemo.ent);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -115,19 +133,24 @@ void sb_evb_free(struct sb_evb *b)
 	     ? 0                                                                                   \
 	     : ((b)->err = sb_grow((void **)&(b)->arr, &(b)->cap, (b)->n + 1, sizeof(*(b)->arr))))
 
-static size_t put_str(struct sb_evb *b, const char *s, size_t n)
+static size_t put_bytes(struct sb_evb *b, struct sb_buf *buf, const char *s, size_t n)
 {
-	size_t off = b->str.len;
-	if (sb_unlikely(b->str.cap - off < n + 1) && sb_buf_reserve(&b->str, n + 1)) {
+	size_t off = buf->len;
+	if (sb_unlikely(buf->cap - off < n + 1) && sb_buf_reserve(buf, n + 1)) {
 		if (!b->err)
-			b->err = b->str.err ? b->str.err : -ENOMEM;
+			b->err = buf->err ? buf->err : -ENOMEM;
 		return off;
 	}
 	if (n) /* a new builder's buffer has no data yet: NULL + 0 is undefined */
-		memcpy(b->str.data + off, s, n);
-	b->str.data[off + n] = 0;
-	b->str.len = off + n + 1;
+		memcpy(buf->data + off, s, n);
+	buf->data[off + n] = 0;
+	buf->len = off + n + 1;
 	return off;
+}
+
+static size_t put_str(struct sb_evb *b, const char *s, size_t n)
+{
+	return put_bytes(b, &b->str, s, n);
 }
 
 /* Most names and labels are short: compared without a call. */
@@ -184,41 +207,44 @@ static bool valid_utf8(const char *s, size_t n)
 	return true;
 }
 
-static int symtab_grow(struct sb_evb *b)
+static int dict_grow(struct sb_evb *b)
 {
-	size_t cap = b->symcap ? b->symcap * 2 : 64;
+	size_t cap = b->dcap ? b->dcap * 2 : 64;
 	if (cap > UINT32_MAX)
 		return b->err = -E2BIG;
 	uint32_t *t = calloc(cap, sizeof(*t));
 	if (!t)
 		return b->err = -ENOMEM;
-	for (size_t i = 0; i < b->nsyms; i++) {
-		struct sb_evb_sym *y = &b->syms[i];
-		if (y->slot == NO_SLOT)
+	for (size_t i = 0; i < b->nents; i++) {
+		if (!b->ents[i].slotted)
 			continue;
-		size_t j = y->hash & (cap - 1);
+		size_t j = b->ents[i].hash & (cap - 1);
 		while (t[j])
 			j = (j + 1) & (cap - 1);
 		t[j] = (uint32_t)i + 1;
-		y->slot = (uint32_t)j;
 	}
-	free(b->symtab);
-	b->symtab = t;
-	b->symcap = cap;
+	free(b->dtab);
+	b->dtab = t;
+	b->dcap = cap;
 	return 0;
 }
 
-/* The symbol of the string s[0, n): the one it already has in this event,
- * or a new one. Strings end at their first NUL wherever events are read (a
- * name is a C string), so a symbol holds what a reader sees. 0 with b->err
- * set on failure. */
-static uint32_t intern(struct sb_evb *b, const char *s, size_t n)
+static void dict_clear(struct sb_evb *b)
 {
-	if (b->err)
-		return 0;
-	if (n > UINT32_MAX || b->nsyms >= UINT32_MAX - 1) {
+	b->nents = 0;
+	sb_buf_reset(&b->dstr);
+	if (b->dcap)
+		memset(b->dtab, 0, b->dcap * sizeof(*b->dtab));
+}
+
+/* The entry of the string s[0, n), found by its hash or added. Strings end
+ * at their first NUL wherever events are read (a name is a C string), so an
+ * entry holds what a reader sees. UINT32_MAX with b->err set on failure. */
+static uint32_t dict_lookup(struct sb_evb *b, const char *s, size_t n)
+{
+	if (n > UINT32_MAX || b->nents >= UINT32_MAX - 1) {
 		b->err = -E2BIG;
-		return 0;
+		return UINT32_MAX;
 	}
 	bool high, nul;
 	uint32_t h = hash_bytes(s, n, &high, &nul);
@@ -226,32 +252,97 @@ static uint32_t intern(struct sb_evb *b, const char *s, size_t n)
 		n = (size_t)((const char *)memchr(s, 0, n) - s);
 		h = hash_bytes(s, n, &high, &nul);
 	}
-	if (b->nsyms * 2 >= b->symcap && symtab_grow(b))
-		return 0;
-	size_t mask = b->symcap - 1, j = h & mask;
-	uint32_t slot = NO_SLOT;
+	if (b->nents * 2 >= b->dcap && dict_grow(b))
+		return UINT32_MAX;
+	size_t mask = b->dcap - 1, j = h & mask;
+	bool slotted = false;
 	for (unsigned probe = 0; probe < MAX_PROBE; probe++, j = (j + 1) & mask) {
-		uint32_t e = b->symtab[j];
+		uint32_t e = b->dtab[j];
 		if (!e) {
-			slot = (uint32_t)j;
+			slotted = true;
 			break;
 		}
-		const struct sb_evb_sym *y = &b->syms[e - 1];
-		if (y->hash == h && y->len == n && eq(b->str.data + y->off, s, n))
+		const struct sb_evb_ent *y = &b->ents[e - 1];
+		if (y->hash == h && y->len == n && eq(b->dstr.data + y->off, s, n))
 			return e - 1;
+	}
+	if (GROW(b, ents, nents, capents))
+		return UINT32_MAX;
+	struct sb_evb_ent *y = &b->ents[b->nents];
+	y->off = put_bytes(b, &b->dstr, s, n);
+	if (b->err)
+		return UINT32_MAX;
+	y->len = (uint32_t)n;
+	y->hash = h;
+	y->sym_epoch = y->help_epoch = 0;
+	y->utf8 = !high || valid_utf8(s, n);
+	y->slotted = slotted;
+	if (slotted)
+		b->dtab[j] = (uint32_t)b->nents + 1;
+	return (uint32_t)b->nents++;
+}
+
+/* Remembers e as the entry of the memo's current position. */
+static void memo_set(struct sb_evb_memo *m, uint32_t e)
+{
+	if (m->pos >= m->cap && sb_grow((void **)&m->ent, &m->cap, m->pos + 1, sizeof(*m->ent))) {
+		/* only the next event misses it: the event itself is whole */
+		m->pos++;
+		return;
+	}
+	m->ent[m->pos++] = e;
+	if (m->n < m->pos)
+		m->n = m->pos;
+}
+
+/* The entry the memo's current position had last time, if it still holds
+ * s[0, n): a comparison instead of a hash and a probe. A string holding a
+ * NUL never matches (entries have none) and is looked up. */
+static inline uint32_t memo_get(const struct sb_evb *b, const struct sb_evb_memo *m, const char *s,
+				size_t n)
+{
+	if (m->pos >= m->n)
+		return UINT32_MAX;
+	uint32_t e = m->ent[m->pos];
+	if (e >= b->nents)
+		return UINT32_MAX;
+	const struct sb_evb_ent *y = &b->ents[e];
+	return y->len == n && eq(b->dstr.data + y->off, s, n) ? e : UINT32_MAX;
+}
+
+/* The symbol of the string s[0, n) in this event: the one it already has,
+ * or a new one. 0 with b->err set on failure. */
+static uint32_t intern(struct sb_evb *b, const char *s, size_t n)
+{
+	if (b->err)
+		return 0;
+	uint32_t e = memo_get(b, &b->smemo, s, n);
+	if (e == UINT32_MAX) {
+		e = dict_lookup(b, s, n);
+		if (e == UINT32_MAX)
+			return 0;
+		memo_set(&b->smemo, e);
+	} else {
+		b->smemo.pos++;
+	}
+	struct sb_evb_ent *y = &b->ents[e];
+	if (y->sym_epoch == b->epoch)
+		return y->sym;
+	if (b->nsyms >= UINT32_MAX - 1) {
+		b->err = -E2BIG;
+		return 0;
 	}
 	if (GROW(b, syms, nsyms, capsyms))
 		return 0;
-	struct sb_evb_sym *y = &b->syms[b->nsyms];
-	y->off = put_str(b, s, n);
+	struct sb_evb_sym *sym = &b->syms[b->nsyms];
+	sym->off = put_bytes(b, &b->str, b->dstr.data + y->off, y->len);
 	if (b->err)
 		return 0;
-	y->len = (uint32_t)n;
-	y->hash = h;
-	y->slot = slot;
-	y->utf8 = !high || valid_utf8(s, n);
-	if (slot != NO_SLOT)
-		b->symtab[slot] = (uint32_t)b->nsyms + 1;
+	sym->len = y->len;
+	sym->utf8 = y->utf8;
+	y->sym_epoch = b->epoch;
+	y->sym = (uint32_t)b->nsyms;
+	b->used++;
 	return (uint32_t)b->nsyms++;
 }
 
@@ -259,9 +350,13 @@ void sb_evb_begin(struct sb_evb *b, const char *source, const char *kind)
 {
 	b->err = 0;
 	sb_buf_reset(&b->str);
-	for (size_t i = 0; i < b->nsyms; i++)
-		if (b->syms[i].slot != NO_SLOT)
-			b->symtab[b->syms[i].slot] = 0;
+	/* epoch 0 marks no event: on wrapping, no entry may keep a mark */
+	if (++b->epoch == 0 || b->nents > 2 * b->used + DICT_SLACK) {
+		dict_clear(b);
+		b->epoch += !b->epoch;
+	}
+	b->used = 0;
+	b->smemo.pos = b->hmemo.pos = 0;
 	b->nsamples = b->nlabels = b->nbuckets = b->nfields = b->nsyms = 0;
 	b->origin = false;
 	b->time_ns = sb_now_real_ns();
@@ -319,20 +414,32 @@ void sb_evb_sample(struct sb_evb *b, const char *name, enum sb_mtype type, doubl
 	sb_evb_samplen(b, name, strlen(name), type, value);
 }
 
+/* Families repeat their HELP on every series, and rounds repeat it too:
+ * the text is found in the dictionary and stored once an event. */
 void sb_evb_help(struct sb_evb *b, const char *help)
 {
 	if (b->err || !b->nsamples || !help)
 		return;
-	struct sb_evb_sample *s = &b->samples[b->nsamples - 1];
-	/* Families repeat their HELP on every series: store it once. */
-	if (b->nsamples > 1) {
-		const struct sb_evb_sample *prev = &b->samples[b->nsamples - 2];
-		if (prev->help != SIZE_MAX && !strcmp(b->str.data + prev->help, help)) {
-			s->help = prev->help;
+	struct sb_evb_memo *m = &b->hmemo;
+	uint32_t e = m->pos < m->n ? m->ent[m->pos] : UINT32_MAX;
+	/* strcmp, not a word-wise compare: help's length is not known */
+	if (e < b->nents && !strcmp(b->dstr.data + b->ents[e].off, help)) {
+		m->pos++;
+	} else {
+		e = dict_lookup(b, help, strlen(help));
+		if (e == UINT32_MAX)
 			return;
-		}
+		memo_set(m, e);
 	}
-	s->help = put_str(b, help, strlen(help));
+	struct sb_evb_ent *y = &b->ents[e];
+	if (y->help_epoch != b->epoch) {
+		y->help = put_bytes(b, &b->str, b->dstr.data + y->off, y->len);
+		if (b->err)
+			return;
+		y->help_epoch = b->epoch;
+		b->used++;
+	}
+	b->samples[b->nsamples - 1].help = y->help;
 }
 
 void sb_evb_labeln(struct sb_evb *b, const char *name, size_t nlen, const char *value, size_t vlen)
