@@ -133,7 +133,6 @@ const char *sb_sample_label(const struct sb_sample *s, const char *name);
 struct sb_evb_sample; /* private */
 struct sb_evb_label;
 struct sb_evb_field;
-struct sb_evb_sym;
 struct sb_evb_ent;
 
 /* Which dictionary entry the k-th string of the last event was: a
@@ -156,8 +155,11 @@ struct sb_evb {
 	size_t nbuckets, capbuckets;
 	struct sb_evb_field *fields;
 	size_t nfields, capfields;
-	struct sb_evb_sym *syms; /* the event's symbol table so far */
+	uint32_t *syms; /* the event's symbols so far: their entries in ents */
 	size_t nsyms, capsyms;
+	uint32_t *helps; /* the event's help texts: their entries in ents */
+	size_t nhelps, caphelps;
+	size_t symbytes, helpbytes; /* their bytes with the NULs */
 	/* The strings of past events (names, label values, help texts), kept
 	 * from event to event so that a round's strings are found, not hashed
 	 * and copied again; dropped when it outgrows what events use. */

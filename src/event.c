@@ -11,7 +11,7 @@
  * that buffer moves when it grows, and symbol indices. */
 struct sb_evb_sample {
 	uint32_t name; /* symbol */
-	size_t help;   /* SIZE_MAX: none */
+	uint32_t help; /* dictionary entry, NO_HELP: none */
 	size_t label0, nlabels;
 	size_t bucket0, nbuckets;
 	double value, sum, count;
@@ -23,20 +23,14 @@ struct sb_evb_label {
 	size_t ord;	      /* its place as added: sorting keeps duplicates in it */
 };
 
-struct sb_evb_sym {
-	size_t off; /* in str */
-	uint32_t len;
-	bool utf8;
-};
-
 /* A dictionary entry: a string seen in this or an earlier event. */
 struct sb_evb_ent {
 	size_t off; /* in dstr */
 	uint32_t len;
 	uint32_t hash;
 	uint32_t sym_epoch, sym; /* its symbol, if sym_epoch is this event's */
-	uint32_t help_epoch;	 /* its copy in str as a help text, likewise */
-	size_t help;
+	uint32_t help_epoch;	 /* a help text of this event, likewise, */
+	size_t help;		 /* at this offset among the event's help texts */
 	bool utf8;
 	bool slotted; /* in dtab (not a duplicate past MAX_PROBE) */
 };
@@ -45,6 +39,7 @@ struct sb_evb_ent {
  * new entry, a duplicate: correct all the same, and a label value made to
  * collide (a scraped target's) costs no more than this per string. */
 #define MAX_PROBE 32
+#define NO_HELP UINT32_MAX
 /* The dictionary is dropped at an event's start when it holds more than
  * twice the entries the last event took, plus this: a sensor whose label
  * values change keeps a dictionary of the size of its events. */
@@ -119,6 +114,7 @@ void sb_evb_free(struct sb_evb *b)
 	free(b->buckets);
 	free(b->fields);
 	free(b->syms);
+	free(b->helps);
 	free(b->ents);
 	free(b->dtab);
 	sb_buf_free(&b->dstr);
@@ -153,15 +149,27 @@ static size_t put_str(struct sb_evb *b, const char *s, size_t n)
 	return put_bytes(b, &b->str, s, n);
 }
 
-/* Most names and labels are short: compared without a call. */
+/* Names and labels are mostly 4 to 40 bytes: compared without a call, a
+ * word at a time, the last word overlapping the one before it. Reads only
+ * the n bytes of each. */
 static inline bool eq(const char *a, const char *b, size_t n)
 {
-	if (n > 16)
-		return !memcmp(a, b, n);
-	for (size_t i = 0; i < n; i++)
-		if (a[i] != b[i])
+	uint64_t x, y;
+	if (n < 8) {
+		for (size_t i = 0; i < n; i++)
+			if (a[i] != b[i])
+				return false;
+		return true;
+	}
+	for (size_t i = 0; i + 8 < n; i += 8) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
 			return false;
-	return true;
+	}
+	memcpy(&x, a + n - 8, 8);
+	memcpy(&y, b + n - 8, 8);
+	return x == y;
 }
 
 #define ONES 0x0101010101010101ull
@@ -334,12 +342,9 @@ static uint32_t intern(struct sb_evb *b, const char *s, size_t n)
 	}
 	if (GROW(b, syms, nsyms, capsyms))
 		return 0;
-	struct sb_evb_sym *sym = &b->syms[b->nsyms];
-	sym->off = put_bytes(b, &b->str, b->dstr.data + y->off, y->len);
-	if (b->err)
-		return 0;
-	sym->len = y->len;
-	sym->utf8 = y->utf8;
+	/* the bytes are copied once, into the event (sb_evb_finish) */
+	b->syms[b->nsyms] = e;
+	b->symbytes += y->len + 1;
 	y->sym_epoch = b->epoch;
 	y->sym = (uint32_t)b->nsyms;
 	b->used++;
@@ -357,7 +362,8 @@ void sb_evb_begin(struct sb_evb *b, const char *source, const char *kind)
 	}
 	b->used = 0;
 	b->smemo.pos = b->hmemo.pos = 0;
-	b->nsamples = b->nlabels = b->nbuckets = b->nfields = b->nsyms = 0;
+	b->nsamples = b->nlabels = b->nbuckets = b->nfields = b->nsyms = b->nhelps = 0;
+	b->symbytes = b->helpbytes = 0;
 	b->origin = false;
 	b->time_ns = sb_now_real_ns();
 	b->source = put_str(b, source, strlen(source));
@@ -378,8 +384,8 @@ size_t sb_evb_nsamples(const struct sb_evb *b) { return b->nsamples; }
 
 static inline bool same(const struct sb_evb *b, uint32_t sym, const char *s, size_t n)
 {
-	const struct sb_evb_sym *y = &b->syms[sym];
-	return y->len == n && eq(b->str.data + y->off, s, n);
+	const struct sb_evb_ent *y = &b->ents[b->syms[sym]];
+	return y->len == n && eq(b->dstr.data + y->off, s, n);
 }
 
 /* The fast paths compare with the bytes given: a string holding a NUL is
@@ -398,7 +404,7 @@ void sb_evb_samplen(struct sb_evb *b, const char *name, size_t namelen, enum sb_
 		s->name = intern(b, name, namelen);
 	if (b->err)
 		return;
-	s->help = SIZE_MAX;
+	s->help = NO_HELP;
 	s->label0 = b->nlabels;
 	s->nlabels = 0;
 	s->bucket0 = b->nbuckets;
@@ -433,13 +439,15 @@ void sb_evb_help(struct sb_evb *b, const char *help)
 	}
 	struct sb_evb_ent *y = &b->ents[e];
 	if (y->help_epoch != b->epoch) {
-		y->help = put_bytes(b, &b->str, b->dstr.data + y->off, y->len);
-		if (b->err)
+		if (GROW(b, helps, nhelps, caphelps))
 			return;
+		b->helps[b->nhelps++] = e;
+		y->help = b->helpbytes;
+		b->helpbytes += y->len + 1;
 		y->help_epoch = b->epoch;
 		b->used++;
 	}
-	b->samples[b->nsamples - 1].help = y->help;
+	b->samples[b->nsamples - 1].help = e;
 }
 
 void sb_evb_labeln(struct sb_evb *b, const char *name, size_t nlen, const char *value, size_t vlen)
@@ -546,7 +554,10 @@ void sb_evb_field_str(struct sb_evb *b, const char *key, const char *v, size_t l
 
 static int cmp_sym(const struct sb_evb *b, uint32_t x, uint32_t y)
 {
-	return x == y ? 0 : strcmp(b->str.data + b->syms[x].off, b->str.data + b->syms[y].off);
+	if (x == y)
+		return 0;
+	return strcmp(b->dstr.data + b->ents[b->syms[x]].off,
+		      b->dstr.data + b->ents[b->syms[y]].off);
 }
 
 /* Labels are sorted by name in every event, whatever order a sensor gave
@@ -561,11 +572,25 @@ static int cmp_label(const void *x, const void *y, void *evb)
 	return c ? c : (a->ord > b->ord) - (a->ord < b->ord);
 }
 
+/* A sample has a few labels: an insertion sort (stable, as wanted) is
+ * cheaper there than qsort_r's merge sort and its calls. */
+#define INSERTION_MAX 16
+
 static void sort_labels(struct sb_evb *b, struct sb_evb_label *l, size_t n)
 {
 	for (size_t i = 1; i < n; i++)
 		if (cmp_sym(b, l[i - 1].name, l[i].name) > 0) {
-			qsort_r(l, n, sizeof(*l), cmp_label, b);
+			if (n > INSERTION_MAX) {
+				qsort_r(l, n, sizeof(*l), cmp_label, b);
+				return;
+			}
+			for (; i < n; i++) {
+				struct sb_evb_label t = l[i];
+				size_t j = i;
+				for (; j && cmp_sym(b, l[j - 1].name, t.name) > 0; j--)
+					l[j] = l[j - 1];
+				l[j] = t;
+			}
 			return;
 		}
 }
@@ -585,7 +610,7 @@ struct sb_event *sb_evb_finish(struct sb_evb *b)
 	size_t off_fields = ALIGN8(off_buckets + b->nbuckets * sizeof(struct sb_bucket));
 	size_t off_syms = ALIGN8(off_fields + b->nfields * sizeof(struct sb_field));
 	size_t off_str = off_syms + b->nsyms * sizeof(struct sb_sym);
-	size_t total = off_str + b->str.len;
+	size_t total = off_str + b->str.len + b->symbytes + b->helpbytes;
 	if (total > UINT32_MAX) {
 		b->err = -E2BIG;
 		return NULL;
@@ -621,8 +646,18 @@ struct sb_event *sb_evb_finish(struct sb_evb *b)
 	ev->orun = b->origin ? str + b->orun : NULL;
 	ev->ohost = b->origin ? str + b->ohost : NULL;
 
-	for (size_t i = 0; i < b->nsyms; i++)
-		syms[i] = (struct sb_sym){str + b->syms[i].off, b->syms[i].len, b->syms[i].utf8};
+	char *p = str + b->str.len;
+	for (size_t i = 0; i < b->nsyms; i++) {
+		const struct sb_evb_ent *y = &b->ents[b->syms[i]];
+		memcpy(p, b->dstr.data + y->off, y->len + 1);
+		syms[i] = (struct sb_sym){p, y->len, y->utf8};
+		p += y->len + 1;
+	}
+	char *helps = p;
+	for (size_t i = 0; i < b->nhelps; i++) {
+		const struct sb_evb_ent *y = &b->ents[b->helps[i]];
+		memcpy(helps + y->help, b->dstr.data + y->off, y->len + 1);
+	}
 	for (size_t i = 0; i < b->nlabels; i++) {
 		const struct sb_evb_label *l = &b->labels[i];
 		labels[i] = (struct sb_label){syms[l->name].s, syms[l->value].s, l->name, l->value};
@@ -642,7 +677,7 @@ struct sb_event *sb_evb_finish(struct sb_evb *b)
 		    .nlabels = (uint16_t)s->nlabels,
 		    .type = (uint16_t)s->type,
 		    .nbuckets = (uint32_t)s->nbuckets,
-		    .help = s->help == SIZE_MAX ? NULL : str + s->help,
+		    .help = s->help == NO_HELP ? NULL : helps + b->ents[s->help].help,
 		};
 	}
 	for (size_t i = 0; i < b->nfields; i++) {

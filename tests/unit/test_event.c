@@ -308,6 +308,33 @@ static void test_event_numbers_wrap(void **state)
 	sb_evb_free(&b);
 }
 
+/* Past a few labels the sort is qsort_r's, stable all the same. */
+static void test_many_labels_sorted_stably(void **state)
+{
+	(void)state;
+	struct sb_evb b;
+	sb_evb_init(&b);
+	sb_evb_begin(&b, "scrape", "metrics");
+	sb_evb_sample(&b, "m", SB_GAUGE, 1);
+	char name[8], value[8];
+	for (int i = 0; i < 40; i++) { /* names z..a twice over, values by order */
+		snprintf(name, sizeof(name), "%c", 'z' - i % 20);
+		snprintf(value, sizeof(value), "%d", i);
+		sb_evb_label(&b, name, value);
+	}
+	struct sb_event *ev = sb_evb_finish(&b);
+	assert_non_null(ev);
+	assert_int_equal(ev->samples[0].nlabels, 40);
+	for (int i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "%c", 'a' + 6 + i / 2);
+		snprintf(value, sizeof(value), "%d", 19 - i / 2 + (i % 2) * 20);
+		assert_string_equal(ev->samples[0].labels[i].name, name);
+		assert_string_equal(ev->samples[0].labels[i].value, value);
+	}
+	sb_event_unref(ev);
+	sb_evb_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +348,7 @@ int main(void)
 	    cmocka_unit_test(test_help_texts_follow_their_bytes),
 	    cmocka_unit_test(test_changing_values_keep_the_dictionary_small),
 	    cmocka_unit_test(test_event_numbers_wrap),
+	    cmocka_unit_test(test_many_labels_sorted_stably),
 	};
 	return cmocka_run_group_tests_name("event", tests, NULL, NULL);
 }
