@@ -156,10 +156,18 @@ static inline bool eq(const char *a, const char *b, size_t n)
 {
 	uint64_t x, y;
 	if (n < 8) {
-		for (size_t i = 0; i < n; i++)
-			if (a[i] != b[i])
-				return false;
-		return true;
+		uint32_t p, q, r, t;
+		if (n < 4) {
+			for (size_t i = 0; i < n; i++)
+				if (a[i] != b[i])
+					return false;
+			return true;
+		}
+		memcpy(&p, a, 4);
+		memcpy(&q, b, 4);
+		memcpy(&r, a + n - 4, 4);
+		memcpy(&t, b + n - 4, 4);
+		return p == q && r == t;
 	}
 	for (size_t i = 0; i + 8 < n; i += 8) {
 		memcpy(&x, a + i, 8);
@@ -318,21 +326,10 @@ static inline uint32_t memo_get(const struct sb_evb *b, const struct sb_evb_memo
 	return y->len == n && eq(b->dstr.data + y->off, s, n) ? e : UINT32_MAX;
 }
 
-/* The symbol of the string s[0, n) in this event: the one it already has,
- * or a new one. 0 with b->err set on failure. */
-static uint32_t intern(struct sb_evb *b, const char *s, size_t n)
+/* e's symbol in this event: the one it has, or a new one. 0 with b->err
+ * set on failure. */
+static inline uint32_t sym_of(struct sb_evb *b, uint32_t e)
 {
-	if (b->err)
-		return 0;
-	uint32_t e = memo_get(b, &b->smemo, s, n);
-	if (e == UINT32_MAX) {
-		e = dict_lookup(b, s, n);
-		if (e == UINT32_MAX)
-			return 0;
-		memo_set(&b->smemo, e);
-	} else {
-		b->smemo.pos++;
-	}
 	struct sb_evb_ent *y = &b->ents[e];
 	if (y->sym_epoch == b->epoch)
 		return y->sym;
@@ -349,6 +346,39 @@ static uint32_t intern(struct sb_evb *b, const char *s, size_t n)
 	y->sym = (uint32_t)b->nsyms;
 	b->used++;
 	return (uint32_t)b->nsyms++;
+}
+
+static inline bool same(const struct sb_evb *b, uint32_t sym, const char *s, size_t n)
+{
+	const struct sb_evb_ent *y = &b->ents[b->syms[sym]];
+	return y->len == n && eq(b->dstr.data + y->off, s, n);
+}
+
+/* The memo missed (the first event, or one that took another turn): the
+ * hint, a symbol of this event that often holds the same string (the
+ * previous sample's name, its label at this place), or the table. */
+static uint32_t intern_miss(struct sb_evb *b, const char *s, size_t n, uint32_t hint)
+{
+	uint32_t e;
+	if (hint != UINT32_MAX && same(b, hint, s, n))
+		e = b->syms[hint];
+	else if ((e = dict_lookup(b, s, n)) == UINT32_MAX)
+		return 0;
+	memo_set(&b->smemo, e);
+	return sym_of(b, e);
+}
+
+/* The symbol of the string s[0, n) in this event. 0 with b->err set on
+ * failure. */
+static inline uint32_t intern(struct sb_evb *b, const char *s, size_t n, uint32_t hint)
+{
+	if (b->err)
+		return 0;
+	uint32_t e = memo_get(b, &b->smemo, s, n);
+	if (sb_unlikely(e == UINT32_MAX))
+		return intern_miss(b, s, n, hint);
+	b->smemo.pos++;
+	return sym_of(b, e);
 }
 
 void sb_evb_begin(struct sb_evb *b, const char *source, const char *kind)
@@ -382,26 +412,17 @@ void sb_evb_origin(struct sb_evb *b, const char *host, const char *run, uint64_t
 
 size_t sb_evb_nsamples(const struct sb_evb *b) { return b->nsamples; }
 
-static inline bool same(const struct sb_evb *b, uint32_t sym, const char *s, size_t n)
-{
-	const struct sb_evb_ent *y = &b->ents[b->syms[sym]];
-	return y->len == n && eq(b->dstr.data + y->off, s, n);
-}
-
-/* The fast paths compare with the bytes given: a string holding a NUL is
- * never the same as a symbol (cut there), and is looked up. */
+/* A string holding a NUL is never the same as a symbol (cut there), and is
+ * looked up. */
 void sb_evb_samplen(struct sb_evb *b, const char *name, size_t namelen, enum sb_mtype type,
 		    double value)
 {
 	if (GROW(b, samples, nsamples, capsamples))
 		return;
 	struct sb_evb_sample *s = &b->samples[b->nsamples];
-	/* a family's samples come one after another: most names are the
-	 * previous sample's, found without hashing */
-	if (b->nsamples && same(b, s[-1].name, name, namelen))
-		s->name = s[-1].name;
-	else
-		s->name = intern(b, name, namelen);
+	/* a family's samples come one after another: the previous sample's
+	 * name is the hint */
+	s->name = intern(b, name, namelen, b->nsamples ? s[-1].name : UINT32_MAX);
 	if (b->err)
 		return;
 	s->help = NO_HELP;
@@ -460,19 +481,15 @@ void sb_evb_labeln(struct sb_evb *b, const char *name, size_t nlen, const char *
 		return;
 	}
 	/* series of a family have the same label names, often values too:
-	 * the previous sample's label at this place, found without hashing */
-	uint32_t n = UINT32_MAX, v = UINT32_MAX;
+	 * the previous sample's label at this place is the hint */
+	uint32_t hn = UINT32_MAX, hv = UINT32_MAX;
 	if (b->nsamples > 1 && s[-1].nlabels > s->nlabels) {
 		const struct sb_evb_label *p = &b->labels[s[-1].label0 + s->nlabels];
-		if (same(b, p->name, name, nlen))
-			n = p->name;
-		if (same(b, p->value, value, vlen))
-			v = p->value;
+		hn = p->name;
+		hv = p->value;
 	}
-	if (n == UINT32_MAX)
-		n = intern(b, name, nlen);
-	if (v == UINT32_MAX)
-		v = intern(b, value, vlen);
+	uint32_t n = intern(b, name, nlen, hn);
+	uint32_t v = intern(b, value, vlen, hv);
 	if (b->err)
 		return;
 	struct sb_evb_label *l = &b->labels[b->nlabels];
