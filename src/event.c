@@ -306,6 +306,8 @@ static void memo_set(struct sb_evb_memo *m, uint32_t e)
 		m->pos++;
 		return;
 	}
+	while (m->n < m->pos) /* positions a failed growth skipped */
+		m->ent[m->n++] = UINT32_MAX;
 	m->ent[m->pos++] = e;
 	if (m->n < m->pos)
 		m->n = m->pos;
