@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "sb_util.h"
 
@@ -184,12 +185,21 @@ void sb_evb_time(struct sb_evb *b, int64_t real_ns);
 /* The event is another agent's: its seq, run and host (see oseq). */
 void sb_evb_origin(struct sb_evb *b, const char *host, const char *run, uint64_t seq);
 /* Starts a sample; following label/bucket calls attach to it. */
-void sb_evb_sample(struct sb_evb *b, const char *name, enum sb_mtype type, double value);
 void sb_evb_samplen(struct sb_evb *b, const char *name, size_t namelen, enum sb_mtype type,
 		    double value);
 void sb_evb_help(struct sb_evb *b, const char *help);
-void sb_evb_label(struct sb_evb *b, const char *name, const char *value);
 void sb_evb_labeln(struct sb_evb *b, const char *name, size_t nlen, const char *value, size_t vlen);
+/* Inline, so that the length of a name or value given as a literal is the
+ * compiler's, not a strlen per sample. */
+static inline void sb_evb_sample(struct sb_evb *b, const char *name, enum sb_mtype type,
+				 double value)
+{
+	sb_evb_samplen(b, name, strlen(name), type, value);
+}
+static inline void sb_evb_label(struct sb_evb *b, const char *name, const char *value)
+{
+	sb_evb_labeln(b, name, strlen(name), value, strlen(value));
+}
 void sb_evb_bucket(struct sb_evb *b, double le, double count);
 void sb_evb_sumcount(struct sb_evb *b, double sum, double count);
 void sb_evb_field_int(struct sb_evb *b, const char *key, int64_t v);

@@ -438,11 +438,6 @@ void sb_evb_samplen(struct sb_evb *b, const char *name, size_t namelen, enum sb_
 	b->nsamples++;
 }
 
-void sb_evb_sample(struct sb_evb *b, const char *name, enum sb_mtype type, double value)
-{
-	sb_evb_samplen(b, name, strlen(name), type, value);
-}
-
 /* Families repeat their HELP on every series, and rounds repeat it too:
  * the text is found in the dictionary and stored once an event. */
 void sb_evb_help(struct sb_evb *b, const char *help)
@@ -499,11 +494,6 @@ void sb_evb_labeln(struct sb_evb *b, const char *name, size_t nlen, const char *
 	l->value = v;
 	l->ord = b->nlabels++;
 	s->nlabels++;
-}
-
-void sb_evb_label(struct sb_evb *b, const char *name, const char *value)
-{
-	sb_evb_labeln(b, name, strlen(name), value, strlen(value));
 }
 
 void sb_evb_bucket(struct sb_evb *b, double le, double count)
