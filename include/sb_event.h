@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "sb_util.h"
 
@@ -133,7 +134,14 @@ const char *sb_sample_label(const struct sb_sample *s, const char *name);
 struct sb_evb_sample; /* private */
 struct sb_evb_label;
 struct sb_evb_field;
-struct sb_evb_sym;
+struct sb_evb_ent;
+
+/* Which dictionary entry the k-th string of the last event was: a
+ * sensor's rounds give the same strings in the same order. */
+struct sb_evb_memo {
+	uint32_t *ent;
+	size_t n, cap, pos;
+};
 
 struct sb_evb {
 	int err; /* first error; sticky until begin */
@@ -148,11 +156,23 @@ struct sb_evb {
 	size_t nbuckets, capbuckets;
 	struct sb_evb_field *fields;
 	size_t nfields, capfields;
-	struct sb_evb_sym *syms; /* the event's symbol table so far */
+	uint32_t *syms; /* the event's symbols so far: their entries in ents */
 	size_t nsyms, capsyms;
-	uint32_t *symtab; /* open addressing over syms: index + 1, 0 empty */
-	size_t symcap;	  /* slots, a power of two (or 0) */
-	bool origin;	  /* sb_evb_origin was called for this event */
+	uint32_t *helps; /* the event's help texts: their entries in ents */
+	size_t nhelps, caphelps;
+	size_t symbytes, helpbytes; /* their bytes with the NULs */
+	/* The strings of past events (names, label values, help texts), kept
+	 * from event to event so that a round's strings are found, not hashed
+	 * and copied again; dropped when it outgrows what events use. */
+	struct sb_evb_ent *ents;
+	size_t nents, capents;
+	struct sb_buf dstr;		 /* their bytes, NUL-terminated, by offset */
+	uint32_t *dtab;			 /* open addressing over ents: index + 1, 0 empty */
+	size_t dcap;			 /* slots, a power of two (or 0) */
+	uint32_t epoch;			 /* this event's number, for ents' per-event marks */
+	size_t used;			 /* entries this event took */
+	struct sb_evb_memo smemo, hmemo; /* symbols; help texts */
+	bool origin;			 /* sb_evb_origin was called for this event */
 	size_t orun, ohost;
 	uint64_t oseq;
 };
@@ -165,12 +185,21 @@ void sb_evb_time(struct sb_evb *b, int64_t real_ns);
 /* The event is another agent's: its seq, run and host (see oseq). */
 void sb_evb_origin(struct sb_evb *b, const char *host, const char *run, uint64_t seq);
 /* Starts a sample; following label/bucket calls attach to it. */
-void sb_evb_sample(struct sb_evb *b, const char *name, enum sb_mtype type, double value);
 void sb_evb_samplen(struct sb_evb *b, const char *name, size_t namelen, enum sb_mtype type,
 		    double value);
 void sb_evb_help(struct sb_evb *b, const char *help);
-void sb_evb_label(struct sb_evb *b, const char *name, const char *value);
 void sb_evb_labeln(struct sb_evb *b, const char *name, size_t nlen, const char *value, size_t vlen);
+/* Inline, so that the length of a name or value given as a literal is the
+ * compiler's, not a strlen per sample. */
+static inline void sb_evb_sample(struct sb_evb *b, const char *name, enum sb_mtype type,
+				 double value)
+{
+	sb_evb_samplen(b, name, strlen(name), type, value);
+}
+static inline void sb_evb_label(struct sb_evb *b, const char *name, const char *value)
+{
+	sb_evb_labeln(b, name, strlen(name), value, strlen(value));
+}
 void sb_evb_bucket(struct sb_evb *b, double le, double count);
 void sb_evb_sumcount(struct sb_evb *b, double sum, double count);
 void sb_evb_field_int(struct sb_evb *b, const char *key, int64_t v);

@@ -11,7 +11,7 @@
  * that buffer moves when it grows, and symbol indices. */
 struct sb_evb_sample {
 	uint32_t name; /* symbol */
-	size_t help;   /* SIZE_MAX: none */
+	uint32_t help; /* dictionary entry, NO_HELP: none */
 	size_t label0, nlabels;
 	size_t bucket0, nbuckets;
 	double value, sum, count;
@@ -23,19 +23,27 @@ struct sb_evb_label {
 	size_t ord;	      /* its place as added: sorting keeps duplicates in it */
 };
 
-struct sb_evb_sym {
-	size_t off; /* in str */
+/* A dictionary entry: a string seen in this or an earlier event. */
+struct sb_evb_ent {
+	size_t off; /* in dstr */
 	uint32_t len;
 	uint32_t hash;
-	uint32_t slot; /* in symtab, or NO_SLOT */
+	uint32_t sym_epoch, sym; /* its symbol, if sym_epoch is this event's */
+	uint32_t help_epoch;	 /* a help text of this event, likewise, */
+	size_t help;		 /* at this offset among the event's help texts */
 	bool utf8;
+	bool slotted; /* in dtab (not a duplicate past MAX_PROBE) */
 };
 
-#define NO_SLOT UINT32_MAX
 /* A lookup gives up after this many occupied slots and adds the string as a
- * new symbol, a duplicate: correct all the same, and a label value made to
+ * new entry, a duplicate: correct all the same, and a label value made to
  * collide (a scraped target's) costs no more than this per string. */
 #define MAX_PROBE 32
+#define NO_HELP UINT32_MAX
+/* The dictionary is dropped at an event's start when it holds more than
+ * twice the entries the last event took, plus this: a sensor whose label
+ * values change keeps a dictionary of the size of its events. */
+#define DICT_SLACK 1024
 
 struct sb_evb_field {
 	size_t key;
@@ -93,6 +101,7 @@ void sb_evb_init(struct sb_evb *b)
 {
 	memset(b, 0, sizeof(*b));
 	sb_buf_init(&b->str);
+	sb_buf_init(&b->dstr);
 }
 
 void sb_evb_free(struct sb_evb *b)
@@ -105,7 +114,12 @@ void sb_evb_free(struct sb_evb *b)
 	free(b->buckets);
 	free(b->fields);
 	free(b->syms);
-	free(b->symtab);
+	free(b->helps);
+	free(b->ents);
+	free(b->dtab);
+	sb_buf_free(&b->dstr);
+	free(b->smemo.ent);
+	free(b->hmemo.ent);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -115,30 +129,55 @@ void sb_evb_free(struct sb_evb *b)
 	     ? 0                                                                                   \
 	     : ((b)->err = sb_grow((void **)&(b)->arr, &(b)->cap, (b)->n + 1, sizeof(*(b)->arr))))
 
-static size_t put_str(struct sb_evb *b, const char *s, size_t n)
+static size_t put_bytes(struct sb_evb *b, struct sb_buf *buf, const char *s, size_t n)
 {
-	size_t off = b->str.len;
-	if (sb_unlikely(b->str.cap - off < n + 1) && sb_buf_reserve(&b->str, n + 1)) {
+	size_t off = buf->len;
+	if (sb_unlikely(buf->cap - off < n + 1) && sb_buf_reserve(buf, n + 1)) {
 		if (!b->err)
-			b->err = b->str.err ? b->str.err : -ENOMEM;
+			b->err = buf->err ? buf->err : -ENOMEM;
 		return off;
 	}
 	if (n) /* a new builder's buffer has no data yet: NULL + 0 is undefined */
-		memcpy(b->str.data + off, s, n);
-	b->str.data[off + n] = 0;
-	b->str.len = off + n + 1;
+		memcpy(buf->data + off, s, n);
+	buf->data[off + n] = 0;
+	buf->len = off + n + 1;
 	return off;
 }
 
-/* Most names and labels are short: compared without a call. */
+static size_t put_str(struct sb_evb *b, const char *s, size_t n)
+{
+	return put_bytes(b, &b->str, s, n);
+}
+
+/* Names and labels are mostly 4 to 40 bytes: compared without a call, a
+ * word at a time, the last word overlapping the one before it. Reads only
+ * the n bytes of each. */
 static inline bool eq(const char *a, const char *b, size_t n)
 {
-	if (n > 16)
-		return !memcmp(a, b, n);
-	for (size_t i = 0; i < n; i++)
-		if (a[i] != b[i])
+	uint64_t x, y;
+	if (n < 8) {
+		uint32_t p, q, r, t;
+		if (n < 4) {
+			for (size_t i = 0; i < n; i++)
+				if (a[i] != b[i])
+					return false;
+			return true;
+		}
+		memcpy(&p, a, 4);
+		memcpy(&q, b, 4);
+		memcpy(&r, a + n - 4, 4);
+		memcpy(&t, b + n - 4, 4);
+		return p == q && r == t;
+	}
+	for (size_t i = 0; i + 8 < n; i += 8) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
 			return false;
-	return true;
+	}
+	memcpy(&x, a + n - 8, 8);
+	memcpy(&y, b + n - 8, 8);
+	return x == y;
 }
 
 #define ONES 0x0101010101010101ull
@@ -184,41 +223,44 @@ static bool valid_utf8(const char *s, size_t n)
 	return true;
 }
 
-static int symtab_grow(struct sb_evb *b)
+static int dict_grow(struct sb_evb *b)
 {
-	size_t cap = b->symcap ? b->symcap * 2 : 64;
+	size_t cap = b->dcap ? b->dcap * 2 : 64;
 	if (cap > UINT32_MAX)
 		return b->err = -E2BIG;
 	uint32_t *t = calloc(cap, sizeof(*t));
 	if (!t)
 		return b->err = -ENOMEM;
-	for (size_t i = 0; i < b->nsyms; i++) {
-		struct sb_evb_sym *y = &b->syms[i];
-		if (y->slot == NO_SLOT)
+	for (size_t i = 0; i < b->nents; i++) {
+		if (!b->ents[i].slotted)
 			continue;
-		size_t j = y->hash & (cap - 1);
+		size_t j = b->ents[i].hash & (cap - 1);
 		while (t[j])
 			j = (j + 1) & (cap - 1);
 		t[j] = (uint32_t)i + 1;
-		y->slot = (uint32_t)j;
 	}
-	free(b->symtab);
-	b->symtab = t;
-	b->symcap = cap;
+	free(b->dtab);
+	b->dtab = t;
+	b->dcap = cap;
 	return 0;
 }
 
-/* The symbol of the string s[0, n): the one it already has in this event,
- * or a new one. Strings end at their first NUL wherever events are read (a
- * name is a C string), so a symbol holds what a reader sees. 0 with b->err
- * set on failure. */
-static uint32_t intern(struct sb_evb *b, const char *s, size_t n)
+static void dict_clear(struct sb_evb *b)
 {
-	if (b->err)
-		return 0;
-	if (n > UINT32_MAX || b->nsyms >= UINT32_MAX - 1) {
+	b->nents = 0;
+	sb_buf_reset(&b->dstr);
+	if (b->dcap)
+		memset(b->dtab, 0, b->dcap * sizeof(*b->dtab));
+}
+
+/* The entry of the string s[0, n), found by its hash or added. Strings end
+ * at their first NUL wherever events are read (a name is a C string), so an
+ * entry holds what a reader sees. UINT32_MAX with b->err set on failure. */
+static uint32_t dict_lookup(struct sb_evb *b, const char *s, size_t n)
+{
+	if (n > UINT32_MAX || b->nents >= UINT32_MAX - 1) {
 		b->err = -E2BIG;
-		return 0;
+		return UINT32_MAX;
 	}
 	bool high, nul;
 	uint32_t h = hash_bytes(s, n, &high, &nul);
@@ -226,43 +268,134 @@ static uint32_t intern(struct sb_evb *b, const char *s, size_t n)
 		n = (size_t)((const char *)memchr(s, 0, n) - s);
 		h = hash_bytes(s, n, &high, &nul);
 	}
-	if (b->nsyms * 2 >= b->symcap && symtab_grow(b))
-		return 0;
-	size_t mask = b->symcap - 1, j = h & mask;
-	uint32_t slot = NO_SLOT;
+	if (b->nents * 2 >= b->dcap && dict_grow(b))
+		return UINT32_MAX;
+	size_t mask = b->dcap - 1, j = h & mask;
+	bool slotted = false;
 	for (unsigned probe = 0; probe < MAX_PROBE; probe++, j = (j + 1) & mask) {
-		uint32_t e = b->symtab[j];
+		uint32_t e = b->dtab[j];
 		if (!e) {
-			slot = (uint32_t)j;
+			slotted = true;
 			break;
 		}
-		const struct sb_evb_sym *y = &b->syms[e - 1];
-		if (y->hash == h && y->len == n && eq(b->str.data + y->off, s, n))
+		const struct sb_evb_ent *y = &b->ents[e - 1];
+		if (y->hash == h && y->len == n && eq(b->dstr.data + y->off, s, n))
 			return e - 1;
+	}
+	if (GROW(b, ents, nents, capents))
+		return UINT32_MAX;
+	struct sb_evb_ent *y = &b->ents[b->nents];
+	y->off = put_bytes(b, &b->dstr, s, n);
+	if (b->err)
+		return UINT32_MAX;
+	y->len = (uint32_t)n;
+	y->hash = h;
+	y->sym_epoch = y->help_epoch = 0;
+	y->utf8 = !high || valid_utf8(s, n);
+	y->slotted = slotted;
+	if (slotted)
+		b->dtab[j] = (uint32_t)b->nents + 1;
+	return (uint32_t)b->nents++;
+}
+
+/* Remembers e as the entry of the memo's current position. */
+static void memo_set(struct sb_evb_memo *m, uint32_t e)
+{
+	if (m->pos >= m->cap && sb_grow((void **)&m->ent, &m->cap, m->pos + 1, sizeof(*m->ent))) {
+		/* only the next event misses it: the event itself is whole */
+		m->pos++;
+		return;
+	}
+	while (m->n < m->pos) /* positions a failed growth skipped */
+		m->ent[m->n++] = UINT32_MAX;
+	m->ent[m->pos++] = e;
+	if (m->n < m->pos)
+		m->n = m->pos;
+}
+
+/* The entry the memo's current position had last time, if it still holds
+ * s[0, n): a comparison instead of a hash and a probe. A string holding a
+ * NUL never matches (entries have none) and is looked up. */
+static inline uint32_t memo_get(const struct sb_evb *b, const struct sb_evb_memo *m, const char *s,
+				size_t n)
+{
+	if (m->pos >= m->n)
+		return UINT32_MAX;
+	uint32_t e = m->ent[m->pos];
+	if (e >= b->nents)
+		return UINT32_MAX;
+	const struct sb_evb_ent *y = &b->ents[e];
+	return y->len == n && eq(b->dstr.data + y->off, s, n) ? e : UINT32_MAX;
+}
+
+/* e's symbol in this event: the one it has, or a new one. 0 with b->err
+ * set on failure. */
+static inline uint32_t sym_of(struct sb_evb *b, uint32_t e)
+{
+	struct sb_evb_ent *y = &b->ents[e];
+	if (y->sym_epoch == b->epoch)
+		return y->sym;
+	if (b->nsyms >= UINT32_MAX - 1) {
+		b->err = -E2BIG;
+		return 0;
 	}
 	if (GROW(b, syms, nsyms, capsyms))
 		return 0;
-	struct sb_evb_sym *y = &b->syms[b->nsyms];
-	y->off = put_str(b, s, n);
+	/* the bytes are copied once, into the event (sb_evb_finish) */
+	b->syms[b->nsyms] = e;
+	b->symbytes += y->len + 1;
+	y->sym_epoch = b->epoch;
+	y->sym = (uint32_t)b->nsyms;
+	b->used++;
+	return (uint32_t)b->nsyms++;
+}
+
+static inline bool same(const struct sb_evb *b, uint32_t sym, const char *s, size_t n)
+{
+	const struct sb_evb_ent *y = &b->ents[b->syms[sym]];
+	return y->len == n && eq(b->dstr.data + y->off, s, n);
+}
+
+/* The memo missed (the first event, or one that took another turn): the
+ * hint, a symbol of this event that often holds the same string (the
+ * previous sample's name, its label at this place), or the table. */
+static uint32_t intern_miss(struct sb_evb *b, const char *s, size_t n, uint32_t hint)
+{
+	uint32_t e;
+	if (hint != UINT32_MAX && same(b, hint, s, n))
+		e = b->syms[hint];
+	else if ((e = dict_lookup(b, s, n)) == UINT32_MAX)
+		return 0;
+	memo_set(&b->smemo, e);
+	return sym_of(b, e);
+}
+
+/* The symbol of the string s[0, n) in this event. 0 with b->err set on
+ * failure. */
+static inline uint32_t intern(struct sb_evb *b, const char *s, size_t n, uint32_t hint)
+{
 	if (b->err)
 		return 0;
-	y->len = (uint32_t)n;
-	y->hash = h;
-	y->slot = slot;
-	y->utf8 = !high || valid_utf8(s, n);
-	if (slot != NO_SLOT)
-		b->symtab[slot] = (uint32_t)b->nsyms + 1;
-	return (uint32_t)b->nsyms++;
+	uint32_t e = memo_get(b, &b->smemo, s, n);
+	if (sb_unlikely(e == UINT32_MAX))
+		return intern_miss(b, s, n, hint);
+	b->smemo.pos++;
+	return sym_of(b, e);
 }
 
 void sb_evb_begin(struct sb_evb *b, const char *source, const char *kind)
 {
 	b->err = 0;
 	sb_buf_reset(&b->str);
-	for (size_t i = 0; i < b->nsyms; i++)
-		if (b->syms[i].slot != NO_SLOT)
-			b->symtab[b->syms[i].slot] = 0;
-	b->nsamples = b->nlabels = b->nbuckets = b->nfields = b->nsyms = 0;
+	/* epoch 0 marks no event: on wrapping, no entry may keep a mark */
+	if (++b->epoch == 0 || b->nents > 2 * b->used + DICT_SLACK) {
+		dict_clear(b);
+		b->epoch += !b->epoch;
+	}
+	b->used = 0;
+	b->smemo.pos = b->hmemo.pos = 0;
+	b->nsamples = b->nlabels = b->nbuckets = b->nfields = b->nsyms = b->nhelps = 0;
+	b->symbytes = b->helpbytes = 0;
 	b->origin = false;
 	b->time_ns = sb_now_real_ns();
 	b->source = put_str(b, source, strlen(source));
@@ -281,29 +414,20 @@ void sb_evb_origin(struct sb_evb *b, const char *host, const char *run, uint64_t
 
 size_t sb_evb_nsamples(const struct sb_evb *b) { return b->nsamples; }
 
-static inline bool same(const struct sb_evb *b, uint32_t sym, const char *s, size_t n)
-{
-	const struct sb_evb_sym *y = &b->syms[sym];
-	return y->len == n && eq(b->str.data + y->off, s, n);
-}
-
-/* The fast paths compare with the bytes given: a string holding a NUL is
- * never the same as a symbol (cut there), and is looked up. */
+/* A string holding a NUL is never the same as a symbol (cut there), and is
+ * looked up. */
 void sb_evb_samplen(struct sb_evb *b, const char *name, size_t namelen, enum sb_mtype type,
 		    double value)
 {
 	if (GROW(b, samples, nsamples, capsamples))
 		return;
 	struct sb_evb_sample *s = &b->samples[b->nsamples];
-	/* a family's samples come one after another: most names are the
-	 * previous sample's, found without hashing */
-	if (b->nsamples && same(b, s[-1].name, name, namelen))
-		s->name = s[-1].name;
-	else
-		s->name = intern(b, name, namelen);
+	/* a family's samples come one after another: the previous sample's
+	 * name is the hint */
+	s->name = intern(b, name, namelen, b->nsamples ? s[-1].name : UINT32_MAX);
 	if (b->err)
 		return;
-	s->help = SIZE_MAX;
+	s->help = NO_HELP;
 	s->label0 = b->nlabels;
 	s->nlabels = 0;
 	s->bucket0 = b->nbuckets;
@@ -314,25 +438,34 @@ void sb_evb_samplen(struct sb_evb *b, const char *name, size_t namelen, enum sb_
 	b->nsamples++;
 }
 
-void sb_evb_sample(struct sb_evb *b, const char *name, enum sb_mtype type, double value)
-{
-	sb_evb_samplen(b, name, strlen(name), type, value);
-}
-
+/* Families repeat their HELP on every series, and rounds repeat it too:
+ * the text is found in the dictionary and stored once an event. */
 void sb_evb_help(struct sb_evb *b, const char *help)
 {
 	if (b->err || !b->nsamples || !help)
 		return;
-	struct sb_evb_sample *s = &b->samples[b->nsamples - 1];
-	/* Families repeat their HELP on every series: store it once. */
-	if (b->nsamples > 1) {
-		const struct sb_evb_sample *prev = &b->samples[b->nsamples - 2];
-		if (prev->help != SIZE_MAX && !strcmp(b->str.data + prev->help, help)) {
-			s->help = prev->help;
+	struct sb_evb_memo *m = &b->hmemo;
+	uint32_t e = m->pos < m->n ? m->ent[m->pos] : UINT32_MAX;
+	/* strcmp, not a word-wise compare: help's length is not known */
+	if (e < b->nents && !strcmp(b->dstr.data + b->ents[e].off, help)) {
+		m->pos++;
+	} else {
+		e = dict_lookup(b, help, strlen(help));
+		if (e == UINT32_MAX)
 			return;
-		}
+		memo_set(m, e);
 	}
-	s->help = put_str(b, help, strlen(help));
+	struct sb_evb_ent *y = &b->ents[e];
+	if (y->help_epoch != b->epoch) {
+		if (GROW(b, helps, nhelps, caphelps))
+			return;
+		b->helps[b->nhelps++] = e;
+		y->help = b->helpbytes;
+		b->helpbytes += y->len + 1;
+		y->help_epoch = b->epoch;
+		b->used++;
+	}
+	b->samples[b->nsamples - 1].help = e;
 }
 
 void sb_evb_labeln(struct sb_evb *b, const char *name, size_t nlen, const char *value, size_t vlen)
@@ -345,19 +478,15 @@ void sb_evb_labeln(struct sb_evb *b, const char *name, size_t nlen, const char *
 		return;
 	}
 	/* series of a family have the same label names, often values too:
-	 * the previous sample's label at this place, found without hashing */
-	uint32_t n = UINT32_MAX, v = UINT32_MAX;
+	 * the previous sample's label at this place is the hint */
+	uint32_t hn = UINT32_MAX, hv = UINT32_MAX;
 	if (b->nsamples > 1 && s[-1].nlabels > s->nlabels) {
 		const struct sb_evb_label *p = &b->labels[s[-1].label0 + s->nlabels];
-		if (same(b, p->name, name, nlen))
-			n = p->name;
-		if (same(b, p->value, value, vlen))
-			v = p->value;
+		hn = p->name;
+		hv = p->value;
 	}
-	if (n == UINT32_MAX)
-		n = intern(b, name, nlen);
-	if (v == UINT32_MAX)
-		v = intern(b, value, vlen);
+	uint32_t n = intern(b, name, nlen, hn);
+	uint32_t v = intern(b, value, vlen, hv);
 	if (b->err)
 		return;
 	struct sb_evb_label *l = &b->labels[b->nlabels];
@@ -365,11 +494,6 @@ void sb_evb_labeln(struct sb_evb *b, const char *name, size_t nlen, const char *
 	l->value = v;
 	l->ord = b->nlabels++;
 	s->nlabels++;
-}
-
-void sb_evb_label(struct sb_evb *b, const char *name, const char *value)
-{
-	sb_evb_labeln(b, name, strlen(name), value, strlen(value));
 }
 
 void sb_evb_bucket(struct sb_evb *b, double le, double count)
@@ -439,7 +563,10 @@ void sb_evb_field_str(struct sb_evb *b, const char *key, const char *v, size_t l
 
 static int cmp_sym(const struct sb_evb *b, uint32_t x, uint32_t y)
 {
-	return x == y ? 0 : strcmp(b->str.data + b->syms[x].off, b->str.data + b->syms[y].off);
+	if (x == y)
+		return 0;
+	return strcmp(b->dstr.data + b->ents[b->syms[x]].off,
+		      b->dstr.data + b->ents[b->syms[y]].off);
 }
 
 /* Labels are sorted by name in every event, whatever order a sensor gave
@@ -454,11 +581,25 @@ static int cmp_label(const void *x, const void *y, void *evb)
 	return c ? c : (a->ord > b->ord) - (a->ord < b->ord);
 }
 
+/* A sample has a few labels: an insertion sort (stable, as wanted) is
+ * cheaper there than qsort_r's merge sort and its calls. */
+#define INSERTION_MAX 16
+
 static void sort_labels(struct sb_evb *b, struct sb_evb_label *l, size_t n)
 {
 	for (size_t i = 1; i < n; i++)
 		if (cmp_sym(b, l[i - 1].name, l[i].name) > 0) {
-			qsort_r(l, n, sizeof(*l), cmp_label, b);
+			if (n > INSERTION_MAX) {
+				qsort_r(l, n, sizeof(*l), cmp_label, b);
+				return;
+			}
+			for (; i < n; i++) {
+				struct sb_evb_label t = l[i];
+				size_t j = i;
+				for (; j && cmp_sym(b, l[j - 1].name, t.name) > 0; j--)
+					l[j] = l[j - 1];
+				l[j] = t;
+			}
 			return;
 		}
 }
@@ -478,7 +619,7 @@ struct sb_event *sb_evb_finish(struct sb_evb *b)
 	size_t off_fields = ALIGN8(off_buckets + b->nbuckets * sizeof(struct sb_bucket));
 	size_t off_syms = ALIGN8(off_fields + b->nfields * sizeof(struct sb_field));
 	size_t off_str = off_syms + b->nsyms * sizeof(struct sb_sym);
-	size_t total = off_str + b->str.len;
+	size_t total = off_str + b->str.len + b->symbytes + b->helpbytes;
 	if (total > UINT32_MAX) {
 		b->err = -E2BIG;
 		return NULL;
@@ -514,8 +655,18 @@ struct sb_event *sb_evb_finish(struct sb_evb *b)
 	ev->orun = b->origin ? str + b->orun : NULL;
 	ev->ohost = b->origin ? str + b->ohost : NULL;
 
-	for (size_t i = 0; i < b->nsyms; i++)
-		syms[i] = (struct sb_sym){str + b->syms[i].off, b->syms[i].len, b->syms[i].utf8};
+	char *p = str + b->str.len;
+	for (size_t i = 0; i < b->nsyms; i++) {
+		const struct sb_evb_ent *y = &b->ents[b->syms[i]];
+		memcpy(p, b->dstr.data + y->off, y->len + 1);
+		syms[i] = (struct sb_sym){p, y->len, y->utf8};
+		p += y->len + 1;
+	}
+	char *helps = p;
+	for (size_t i = 0; i < b->nhelps; i++) {
+		const struct sb_evb_ent *y = &b->ents[b->helps[i]];
+		memcpy(helps + y->help, b->dstr.data + y->off, y->len + 1);
+	}
 	for (size_t i = 0; i < b->nlabels; i++) {
 		const struct sb_evb_label *l = &b->labels[i];
 		labels[i] = (struct sb_label){syms[l->name].s, syms[l->value].s, l->name, l->value};
@@ -535,7 +686,7 @@ struct sb_event *sb_evb_finish(struct sb_evb *b)
 		    .nlabels = (uint16_t)s->nlabels,
 		    .type = (uint16_t)s->type,
 		    .nbuckets = (uint32_t)s->nbuckets,
-		    .help = s->help == SIZE_MAX ? NULL : str + s->help,
+		    .help = s->help == NO_HELP ? NULL : helps + b->ents[s->help].help,
 		};
 	}
 	for (size_t i = 0; i < b->nfields; i++) {

@@ -174,6 +174,167 @@ static void test_duplicate_label_names_keep_their_order(void **state)
 	sb_evb_free(&b);
 }
 
+/* The builder keeps the strings of past events and remembers which one
+ * each position of the last event took: a buffer whose bytes change between
+ * events (the same pointer, the same length) must give the new string. */
+static void test_a_string_that_changes_is_not_the_last_events(void **state)
+{
+	(void)state;
+	struct sb_evb b;
+	sb_evb_init(&b);
+	const char *names[] = {"node_a_total", "node_b_total", "node_a_total", "node_a"};
+	const char *vals[] = {"eth0", "eth1", "eth1", "eth0"};
+	for (int round = 0; round < 4; round++) {
+		char name[32], val[8];
+		snprintf(name, sizeof(name), "%s", names[round]);
+		snprintf(val, sizeof(val), "%s", vals[round]);
+		sb_evb_begin(&b, "proc", "metrics");
+		sb_evb_sample(&b, name, SB_COUNTER, round);
+		sb_evb_label(&b, "device", val);
+		sb_evb_sample(&b, "x", SB_GAUGE, 1); /* never the previous sample's */
+		sb_evb_label(&b, "device", round % 2 ? "eth0" : val);
+		struct sb_event *ev = sb_evb_finish(&b);
+		assert_non_null(ev);
+		assert_string_equal(ev->samples[0].name, names[round]);
+		assert_string_equal(ev->samples[0].labels[0].value, vals[round]);
+		assert_string_equal(ev->samples[1].labels[0].value,
+				    round % 2 ? "eth0" : vals[round]);
+		/* name device value x, and eth0 again on odd rounds unless it is val */
+		uint32_t want = 4 + (round % 2 && strcmp(vals[round], "eth0"));
+		assert_int_equal(ev->nsyms, want);
+		assert_sym(ev, ev->samples[0].name_sym, names[round]);
+		assert_sym(ev, ev->samples[1].labels[0].value_sym, ev->samples[1].labels[0].value);
+		sb_event_unref(ev);
+	}
+	sb_evb_free(&b);
+}
+
+/* A help text is stored once an event, and one that changes between
+ * events or between samples is the new one. */
+static void test_help_texts_follow_their_bytes(void **state)
+{
+	(void)state;
+	struct sb_evb b;
+	sb_evb_init(&b);
+	char help[64];
+	for (int round = 0; round < 3; round++) {
+		sb_evb_begin(&b, "proc", "metrics");
+		snprintf(help, sizeof(help), "Help of a, round %d.", round);
+		sb_evb_sample(&b, "a", SB_GAUGE, 1);
+		sb_evb_help(&b, help);
+		sb_evb_sample(&b, "a", SB_GAUGE, 2);
+		sb_evb_help(&b, help);
+		snprintf(help, sizeof(help), "Help of b.");
+		sb_evb_sample(&b, "b", SB_GAUGE, 3);
+		sb_evb_help(&b, help);
+		sb_evb_sample(&b, "c", SB_GAUGE, 4); /* no help */
+		sb_evb_sample(&b, "b", SB_GAUGE, 5);
+		sb_evb_help(&b, "Help of b.");
+		struct sb_event *ev = sb_evb_finish(&b);
+		assert_non_null(ev);
+		snprintf(help, sizeof(help), "Help of a, round %d.", round);
+		assert_string_equal(ev->samples[0].help, help);
+		assert_ptr_equal(ev->samples[1].help, ev->samples[0].help);
+		assert_string_equal(ev->samples[2].help, "Help of b.");
+		assert_null(ev->samples[3].help);
+		assert_ptr_equal(ev->samples[4].help, ev->samples[2].help);
+		/* the texts are the event's own, not the builder's */
+		assert_true(ev->samples[0].help > (const char *)ev &&
+			    ev->samples[0].help < (const char *)ev + ev->size);
+		sb_event_unref(ev);
+	}
+	sb_evb_free(&b);
+}
+
+/* Label values that change every event (pids): the builder drops its
+ * strings when it holds far more than events take, and what an event
+ * remembered from before is not believed after that. */
+static void test_changing_values_keep_the_dictionary_small(void **state)
+{
+	(void)state;
+	struct sb_evb b;
+	sb_evb_init(&b);
+	char v[32];
+	size_t most = 0;
+	for (int round = 0; round < 60; round++) {
+		sb_evb_begin(&b, "proc", "metrics");
+		for (int i = 0; i < 100; i++) {
+			snprintf(v, sizeof(v), "%d", round * 100 + i);
+			sb_evb_sample(&b, "p", SB_GAUGE, i);
+			sb_evb_label(&b, "pid", v);
+		}
+		struct sb_event *ev = sb_evb_finish(&b);
+		assert_non_null(ev);
+		assert_int_equal(ev->nsyms, 102);
+		for (int i = 0; i < 100; i++) {
+			snprintf(v, sizeof(v), "%d", round * 100 + i);
+			assert_sym(ev, ev->samples[i].labels[0].value_sym, v);
+		}
+		sb_event_unref(ev);
+		most = b.nents > most ? b.nents : most;
+	}
+	/* 102 an event, dropped past 2 * 102 + the slack of 1024 */
+	assert_true(most <= 2 * 102 + 1024 + 102);
+	assert_true(most >= 1024); /* it was kept for a while */
+	sb_evb_free(&b);
+}
+
+/* The per-event marks on kept strings are event numbers: when the number
+ * wraps, no string may count as already in the new event. */
+static void test_event_numbers_wrap(void **state)
+{
+	(void)state;
+	struct sb_evb b;
+	sb_evb_init(&b);
+	b.epoch = UINT32_MAX - 2;
+	for (int round = 0; round < 5; round++) {
+		char v[8], h[8]; /* new strings in every event, whose marks are 0 */
+		snprintf(v, sizeof(v), "v%d", round);
+		snprintf(h, sizeof(h), "h%d", round);
+		sb_evb_begin(&b, "proc", "metrics");
+		sb_evb_sample(&b, round % 2 ? "odd" : "even", SB_GAUGE, 1);
+		sb_evb_label(&b, "l", v);
+		sb_evb_help(&b, h);
+		struct sb_event *ev = sb_evb_finish(&b);
+		assert_non_null(ev);
+		assert_int_equal(ev->nsyms, 3);
+		assert_sym(ev, 0, round % 2 ? "odd" : "even");
+		assert_sym(ev, 1, "l");
+		assert_sym(ev, 2, v);
+		assert_string_equal(ev->samples[0].help, h);
+		sb_event_unref(ev);
+	}
+	assert_true(b.epoch < 10);
+	sb_evb_free(&b);
+}
+
+/* Past a few labels the sort is qsort_r's, stable all the same. */
+static void test_many_labels_sorted_stably(void **state)
+{
+	(void)state;
+	struct sb_evb b;
+	sb_evb_init(&b);
+	sb_evb_begin(&b, "scrape", "metrics");
+	sb_evb_sample(&b, "m", SB_GAUGE, 1);
+	char name[8], value[8];
+	for (int i = 0; i < 40; i++) { /* names z..a twice over, values by order */
+		snprintf(name, sizeof(name), "%c", 'z' - i % 20);
+		snprintf(value, sizeof(value), "%d", i);
+		sb_evb_label(&b, name, value);
+	}
+	struct sb_event *ev = sb_evb_finish(&b);
+	assert_non_null(ev);
+	assert_int_equal(ev->samples[0].nlabels, 40);
+	for (int i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "%c", 'a' + 6 + i / 2);
+		snprintf(value, sizeof(value), "%d", 19 - i / 2 + (i % 2) * 20);
+		assert_string_equal(ev->samples[0].labels[i].name, name);
+		assert_string_equal(ev->samples[0].labels[i].value, value);
+	}
+	sb_event_unref(ev);
+	sb_evb_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -183,6 +344,11 @@ int main(void)
 	    cmocka_unit_test(test_utf8_validity_is_recorded),
 	    cmocka_unit_test(test_many_strings_and_a_reused_builder),
 	    cmocka_unit_test(test_duplicate_label_names_keep_their_order),
+	    cmocka_unit_test(test_a_string_that_changes_is_not_the_last_events),
+	    cmocka_unit_test(test_help_texts_follow_their_bytes),
+	    cmocka_unit_test(test_changing_values_keep_the_dictionary_small),
+	    cmocka_unit_test(test_event_numbers_wrap),
+	    cmocka_unit_test(test_many_labels_sorted_stably),
 	};
 	return cmocka_run_group_tests_name("event", tests, NULL, NULL);
 }
