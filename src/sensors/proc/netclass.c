@@ -245,10 +245,14 @@ static int dev_open(struct netclass *nc, int classfd, struct nc_dev *d)
 	ssize_t n = fd < 0 ? -1 : pread(fd, buf, sizeof(buf) - 1, 0);
 	if (fd >= 0 && fd != d->fd[IFINDEX])
 		close(fd);
-	const char *v;
-	int64_t x;
-	if (n > 0 && sb_proc_go_int(v, sb_proc_sysfs_trim(buf, (size_t)n, &v), 10, &x))
-		d->ifindex = x;
+	if (n > 0) {
+		/* trimmed first: an argument's order of evaluation is unspecified */
+		const char *v;
+		size_t vl = sb_proc_sysfs_trim(buf, (size_t)n, &v);
+		int64_t x;
+		if (sb_proc_go_int(v, vl, 10, &x))
+			d->ifindex = x;
+	}
 	return 0;
 }
 
