@@ -17,16 +17,31 @@
 
 #include "proc.h"
 
-static const char *const netdev_names[16] = {
-    "node_network_receive_bytes_total",	     "node_network_receive_packets_total",
-    "node_network_receive_errs_total",	     "node_network_receive_drop_total",
-    "node_network_receive_fifo_total",	     "node_network_receive_frame_total",
-    "node_network_receive_compressed_total", "node_network_receive_multicast_total",
-    "node_network_transmit_bytes_total",     "node_network_transmit_packets_total",
-    "node_network_transmit_errs_total",	     "node_network_transmit_drop_total",
-    "node_network_transmit_fifo_total",	     "node_network_transmit_colls_total",
-    "node_network_transmit_carrier_total",   "node_network_transmit_compressed_total",
-};
+/* The 16 counters in /proc/net/dev's order: each one's metric name and
+ * help text, joined at compile time from its one stat name. */
+#define NETDEV_STATS                                                                               \
+	X(receive_bytes)                                                                           \
+	X(receive_packets)                                                                         \
+	X(receive_errs)                                                                            \
+	X(receive_drop)                                                                            \
+	X(receive_fifo)                                                                            \
+	X(receive_frame)                                                                           \
+	X(receive_compressed)                                                                      \
+	X(receive_multicast)                                                                       \
+	X(transmit_bytes)                                                                          \
+	X(transmit_packets)                                                                        \
+	X(transmit_errs)                                                                           \
+	X(transmit_drop)                                                                           \
+	X(transmit_fifo)                                                                           \
+	X(transmit_colls)                                                                          \
+	X(transmit_carrier)                                                                        \
+	X(transmit_compressed)
+#define X(stat) "node_network_" #stat "_total",
+static const char *const netdev_names[16] = {NETDEV_STATS};
+#undef X
+#define X(stat) "Network device statistic " #stat ".",
+static const char *const netdev_help[16] = {NETDEV_STATS};
+#undef X
 
 /* netdev_names' counters as sums of rtnl_link_stats64 fields (SB_LS_ + 1;
  * 0 ends a sum): /proc/net/dev's dev_seq_printf_stats() and node_exporter's
@@ -50,16 +65,6 @@ static const unsigned char netdev_sums[16][4] = {
     {SB_LS_TX_COMPRESSED + 1},
 };
 
-static const char *const netdev_help[16] = {
-    "Network device statistic receive_bytes.",	    "Network device statistic receive_packets.",
-    "Network device statistic receive_errs.",	    "Network device statistic receive_drop.",
-    "Network device statistic receive_fifo.",	    "Network device statistic receive_frame.",
-    "Network device statistic receive_compressed.", "Network device statistic receive_multicast.",
-    "Network device statistic transmit_bytes.",	    "Network device statistic transmit_packets.",
-    "Network device statistic transmit_errs.",	    "Network device statistic transmit_drop.",
-    "Network device statistic transmit_fifo.",	    "Network device statistic transmit_colls.",
-    "Network device statistic transmit_carrier.",   "Network device statistic transmit_compressed.",
-};
 #define NOHANDLER_HELP "Network device statistic receive_nohandler."
 
 int sb_proc_netdev_links(const struct sb_proc_rtnl *links, struct sb_evb *b,
