@@ -280,6 +280,7 @@ static bool is_stuck_locked(struct sb_proc_fsw *w, const char *path)
 void sb_proc_fsw_round(struct sb_proc_fsw *w, const char *const *paths, unsigned n,
 		       struct sb_proc_fsres *out)
 {
+	bool wake = false;
 	pthread_mutex_lock(&w->mu);
 	/* a call past the timeout: its mount is stuck, its worker abandoned */
 	if (w->busy && w->in_call && w->nstuck < MAX_STUCK &&
@@ -291,7 +292,7 @@ void sb_proc_fsw_round(struct sb_proc_fsw *w, const char *const *paths, unsigned
 		w->busy = false;
 		w->done = true; /* what it finished is good; the rest is pending */
 		j->res.state = SB_FS_STUCK;
-		pthread_cond_broadcast(&w->cv);
+		wake = true;
 		if (fsw_spawn_locked(w))
 			w->nstuck = MAX_STUCK; /* no worker: nothing more is asked */
 	}
@@ -335,9 +336,16 @@ void sb_proc_fsw_round(struct sb_proc_fsw *w, const char *const *paths, unsigned
 		w->next = 0;
 		w->busy = k > 0;
 		w->done = k == 0;
-		pthread_cond_broadcast(&w->cv);
+		wake = true;
 	}
 	pthread_mutex_unlock(&w->mu);
+	/* After unlocking: woken under the lock, the worker would find mu
+	 * held and block on it at once, a second sleep and wake-up a round.
+	 * w lives on (the caller holds a reference), and a worker that
+	 * checks its condition before this still sees the new pass: it was
+	 * set under mu. */
+	if (wake)
+		pthread_cond_broadcast(&w->cv);
 }
 
 bool sb_proc_fsw_wait(struct sb_proc_fsw *w, int64_t timeout_ns)
