@@ -107,7 +107,6 @@ struct prom_state {
 	pthread_cond_t sweep_cond;
 	pthread_t sweeper;
 	bool sweeper_running;
-	bool sweep_waiting; /* with no deadline ahead: wake it for a new one */
 	bool stopping;
 	struct sb_ratelimit rl_shed;  /* libmicrohttpd's thread */
 	struct sb_ratelimit rl_sweep; /* the sweeper's */
@@ -555,10 +554,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 	struct sb_prom_conn *victim = sb_prom_conns_add(&st->conns, pc, sb_now_mono_ns());
 	if (victim)
 		shut(&shed, victim);
-	if (st->sweep_waiting) {
-		st->sweep_waiting = false;
-		pthread_cond_signal(&st->sweep_cond);
-	}
+	/* the sweeper is not woken: its next sweep comes before pc is due */
 	pthread_mutex_unlock(&st->conn_lock);
 	if (shed)
 		sb_log_rl(&st->rl_shed, SB_LOG_WARN, COMP,
@@ -580,15 +576,13 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 		return;
 	pthread_mutex_lock(&st->conn_lock);
 	sb_prom_conns_idle(&st->conns, pc, sb_now_mono_ns());
-	if (st->sweep_waiting) {
-		st->sweep_waiting = false;
-		pthread_cond_signal(&st->sweep_cond);
-	}
 	pthread_mutex_unlock(&st->conn_lock);
 }
 
-/* Sleeps until the next header deadline (or, with none ahead, until a
- * connection becomes idle) and cuts whoever missed it. */
+/* Sleeps until the next header deadline, or header_timeout with none
+ * ahead, and cuts whoever missed it. A deadline that starts meanwhile
+ * (an accept, a response's end) is due later than that, so nobody wakes
+ * the sweeper for one: a scrape a second costs it no wake-up of its own. */
 static void *sweeper(void *arg)
 {
 	struct prom_state *st = arg;
@@ -607,13 +601,8 @@ static void *sweeper(void *arg)
 			pthread_mutex_lock(&st->conn_lock);
 			continue;
 		}
-		if (next) {
-			struct timespec ts = sb_mono_timespec(next);
-			pthread_cond_timedwait(&st->sweep_cond, &st->conn_lock, &ts);
-		} else {
-			st->sweep_waiting = true;
-			pthread_cond_wait(&st->sweep_cond, &st->conn_lock);
-		}
+		struct timespec ts = sb_mono_timespec(next);
+		pthread_cond_timedwait(&st->sweep_cond, &st->conn_lock, &ts);
 	}
 	pthread_mutex_unlock(&st->conn_lock);
 	return NULL;

@@ -94,5 +94,5 @@ int64_t sb_prom_conns_sweep(struct sb_prom_conns *t, int64_t now,
 		cut(t, c, SB_PROM_CUT_DEADLINE);
 		cb(arg, c);
 	}
-	return 0;
+	return now + t->header_timeout;
 }

@@ -51,7 +51,10 @@ void sb_prom_conns_idle(struct sb_prom_conns *t, struct sb_prom_conn *c, int64_t
 /* The server closed c. */
 void sb_prom_conns_del(struct sb_prom_conns *t, struct sb_prom_conn *c);
 /* Marks cut, and hands to cut(), every idle connection past its deadline.
- * Returns the next deadline, or 0 when no connection is idle. */
+ * Returns when to sweep next: the next deadline, or now + header_timeout
+ * when no connection is idle. Every deadline is counted from the moment it
+ * starts (an accept, a response's end), so one that starts after now is
+ * due no earlier: the sweeper need not be woken for it. */
 int64_t sb_prom_conns_sweep(struct sb_prom_conns *t, int64_t now,
 			    void (*cut)(void *arg, struct sb_prom_conn *c), void *arg);
 

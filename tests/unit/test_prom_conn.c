@@ -62,8 +62,33 @@ static void test_a_busy_connection_has_no_header_deadline(void **state)
 	sb_prom_conns_init(&t, 8, 10 * S);
 	open_conns(&t, c, 1, 0);
 	sb_prom_conns_busy(&t, &c[0]);
-	assert_int_equal(sb_prom_conns_sweep(&t, 60 * S, note_cut, &k), 0);
+	assert_int_equal(sb_prom_conns_sweep(&t, 60 * S, note_cut, &k), 70 * S);
 	assert_int_equal(k.n, 0);
+}
+
+/* With none idle the sweeper sleeps header_timeout; a connection accepted
+ * or answered meanwhile is due no earlier, so it is cut in time without a
+ * wake-up of its own. */
+static void test_a_deadline_starting_later_is_due_after_the_next_sweep(void **state)
+{
+	(void)state;
+	struct sb_prom_conns t;
+	struct sb_prom_conn c[2];
+	struct cuts k = {0};
+	sb_prom_conns_init(&t, 8, 10 * S);
+	int64_t next = sb_prom_conns_sweep(&t, 5 * S, note_cut, &k);
+	assert_int_equal(next, 15 * S);
+	open_conns(&t, c, 1, 5 * S);
+	assert_int_equal(sb_prom_conns_sweep(&t, next, note_cut, &k), 25 * S);
+	assert_int_equal(k.n, 1); /* due at 15 s exactly: cut by that sweep */
+	c[1] = (struct sb_prom_conn){.fd = 101};
+	assert_null(sb_prom_conns_add(&t, &c[1], 6 * S));
+	sb_prom_conns_busy(&t, &c[1]);
+	next = sb_prom_conns_sweep(&t, 16 * S, note_cut, &k);
+	assert_int_equal(next, 26 * S);
+	sb_prom_conns_idle(&t, &c[1], 20 * S); /* due at 30 s, after next */
+	assert_int_equal(sb_prom_conns_sweep(&t, next, note_cut, &k), 30 * S);
+	assert_int_equal(k.n, 1);
 }
 
 static void test_keep_alive_deadline_counts_from_the_end_of_the_response(void **state)
@@ -80,7 +105,7 @@ static void test_keep_alive_deadline_counts_from_the_end_of_the_response(void **
 	assert_int_equal(sb_prom_conns_sweep(&t, 12 * S, note_cut, &k), 17 * S);
 	assert_int_equal(k.n, 1);
 	assert_int_equal(k.fds[0], 101);
-	assert_int_equal(sb_prom_conns_sweep(&t, 17 * S, note_cut, &k), 0);
+	assert_int_equal(sb_prom_conns_sweep(&t, 17 * S, note_cut, &k), 27 * S);
 	assert_int_equal(k.fds[1], 100);
 }
 
@@ -143,6 +168,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_a_trickling_client_is_cut_at_the_header_deadline),
 	    cmocka_unit_test(test_a_busy_connection_has_no_header_deadline),
+	    cmocka_unit_test(test_a_deadline_starting_later_is_due_after_the_next_sweep),
 	    cmocka_unit_test(test_keep_alive_deadline_counts_from_the_end_of_the_response),
 	    cmocka_unit_test(test_beyond_the_limit_the_oldest_idle_is_shed),
 	    cmocka_unit_test(test_when_every_other_is_busy_the_newcomer_is_shed),
