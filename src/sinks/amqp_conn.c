@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 
 #include "amqp.h"
+#include "amqp_frames.h"
 #include "amqp_lib.h"
 #include "sb_util.h"
 
@@ -32,6 +33,9 @@ struct sb_amqp_link {
 	size_t pcap, phead, pcount;
 	uint64_t ptag;
 	struct sb_amqp_key_cache keys;
+	/* a plain TCP link frames its messages itself (amqp_frames.c) */
+	struct sb_amqp_fbuf out;
+	uint32_t frame_max;
 };
 
 int sb_amqp_link_open(struct sb_amqp_link **out, const struct sb_amqp_target *t, char *err,
@@ -50,6 +54,7 @@ int sb_amqp_link_open(struct sb_amqp_link **out, const struct sb_amqp_target *t,
 		goto fail;
 	r = -ECONNREFUSED;
 	l->fd = sym_amqp_get_sockfd(l->conn);
+	l->frame_max = (uint32_t)sym_amqp_get_frame_max(l->conn);
 	sym_amqp_confirm_select(l->conn, 1);
 	if (!sb_amqp_reply_ok(l->conn, "confirm.select", err, errlen))
 		goto fail;
@@ -75,6 +80,7 @@ void sb_amqp_link_close(struct sb_amqp_link *l)
 		sym_amqp_destroy_connection(l->conn);
 	}
 	free(l->pend);
+	sb_amqp_fbuf_free(&l->out);
 	free(l);
 }
 
@@ -204,13 +210,36 @@ static void cork(struct sb_amqp_link *l, int on)
 		setsockopt(l->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
 }
 
+/* Over TLS rabbitmq-c's socket must write (it encrypts): a publish each,
+ * corked. Over TCP the link frames them all (amqp_frames.c) and sends
+ * them at once. */
+static int put_one(struct sb_amqp_link *l, amqp_bytes_t ex, amqp_bytes_t rk,
+		   amqp_basic_properties_t *p, const struct sb_dmsg *m, char *err, size_t errlen)
+{
+	const struct sb_amqp_target *t = l->t;
+	amqp_bytes_t body = {m->len, (void *)m->body};
+	if (t->tls) {
+		int st = sym_amqp_basic_publish(l->conn, 1, ex, rk, t->mandatory, 0, p, body);
+		if (st == AMQP_STATUS_OK)
+			return 0;
+		snprintf(err, errlen, "publish: %s", sym_amqp_error_string2(st));
+		return -EIO;
+	}
+	amqp_basic_publish_t bp = {.exchange = ex, .routing_key = rk, .mandatory = t->mandatory};
+	int r = sb_amqp_frames_publish(&l->out, 1, l->frame_max, &bp, p, m->body, m->len);
+	if (r)
+		snprintf(err, errlen, "publish: %s",
+			 r == -ENOMEM ? "out of memory" : "a property too long for AMQP");
+	return r;
+}
+
 int sb_amqp_link_send(struct sb_amqp_link *l, struct sb_dmsg *const *msgs, size_t n, char *err,
 		      size_t errlen)
 {
 	int r = 0;
-	if (n > 1)
-		cork(l, 1);
 	const struct sb_amqp_target *t = l->t;
+	if (n > 1 && t->tls)
+		cork(l, 1);
 	amqp_basic_properties_t p;
 	memset(&p, 0, sizeof(p));
 	p._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
@@ -218,6 +247,7 @@ int sb_amqp_link_send(struct sb_amqp_link *l, struct sb_dmsg *const *msgs, size_
 	p.delivery_mode = AMQP_DELIVERY_PERSISTENT;
 	p.app_id = sym_amqp_cstring_bytes("sensorbus");
 	amqp_bytes_t ex = sym_amqp_cstring_bytes(t->exchange);
+	l->out.len = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct sb_dmsg *m = msgs[i];
 		if (m->state != SB_DMSG_UNSENT && m->state != SB_DMSG_FAILED)
@@ -242,14 +272,9 @@ int sb_amqp_link_send(struct sb_amqp_link *l, struct sb_dmsg *const *msgs, size_
 		}
 		p.message_id = (amqp_bytes_t){idl, id};
 		p.timestamp = (uint64_t)(m->time_ns / SB_NSEC_PER_SEC);
-		int st = sym_amqp_basic_publish(l->conn, 1, ex, (amqp_bytes_t){rkl, (void *)rk},
-						t->mandatory, 0, &p,
-						(amqp_bytes_t){m->len, (void *)m->body});
-		if (st != AMQP_STATUS_OK) {
-			snprintf(err, errlen, "publish: %s", sym_amqp_error_string2(st));
-			r = -EIO;
+		r = put_one(l, ex, (amqp_bytes_t){rkl, (void *)rk}, &p, m, err, errlen);
+		if (r)
 			break;
-		}
 		m->tag = ++l->next_tag;
 		m->state = SB_DMSG_PENDING;
 		m->sent_at = sb_now_mono_ns();
@@ -259,7 +284,16 @@ int sb_amqp_link_send(struct sb_amqp_link *l, struct sb_dmsg *const *msgs, size_
 			break;
 		}
 	}
-	if (n > 1)
+	/* What was framed goes out even after a failure: its tags are taken
+	 * (the broker numbers what it receives), and each message is pending. */
+	if (l->out.len) {
+		int s = sb_amqp_frames_send(&l->out, l->fd);
+		if (s) {
+			snprintf(err, errlen, "publish: %s", strerror(-s));
+			r = -EIO;
+		}
+	}
+	if (n > 1 && t->tls)
 		cork(l, 0);
 	return r;
 }

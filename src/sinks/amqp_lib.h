@@ -53,7 +53,10 @@
 	X(amqp_data_in_buffer)                                                                     \
 	X(amqp_frames_enqueued)                                                                    \
 	X(amqp_simple_wait_frame)                                                                  \
-	X(amqp_empty_bytes)
+	X(amqp_empty_bytes)                                                                        \
+	X(amqp_encode_method)                                                                      \
+	X(amqp_encode_properties)                                                                  \
+	X(amqp_get_frame_max)
 SB_AMQP_FNS(SB_DL_EXTERN)
 
 /* Opens librabbitmq once; 0, or -errno with err saying why. */
