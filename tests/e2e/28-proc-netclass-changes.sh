@@ -8,6 +8,7 @@
 if [ -z "${SB_NETNS_INNER:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (a network namespace)"; exit 77; }
 	command -v unshare >/dev/null || { echo "SKIP: no unshare"; exit 77; }
+	# shellcheck disable=SC2016 # $0 is the inner shell's
 	SB_NETNS_INNER=1 exec unshare --net --mount sh -c \
 		'mount --make-rprivate / && mount -t sysfs sysfs /sys && exec sh "$0"' "$0"
 fi
