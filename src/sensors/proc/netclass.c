@@ -42,7 +42,7 @@
 #define KEEP_OPEN_FILES 256
 #define VALUE_MAX 128 /* SysReadFile's one read */
 #define MAX_DEVICES 4096
-#define RTNL_PAUSE_ROUNDS 60 /* after a dump that did not match */
+#define RTNL_PAUSE_ROUNDS 60 /* after two dumps in a row that did not match */
 
 #define NP "Network device property: "
 /* Where an RTM_GETLINK dump has an attribute's value (rtnl.c), taken from
@@ -157,8 +157,12 @@ struct netclass {
 	/* the live /sys only: a tree elsewhere (fixtures) is read from files */
 	bool use_rtnl;
 	unsigned rtnl_pause; /* rounds left without the dump, after it did not match */
-	int watch;	     /* link notifications (rtnl_watch.c); -1: none, nothing kept */
-	DIR *dir;	     /* base, kept open */
+	unsigned mismatches; /* rounds in a row it did not */
+	/* the device list is this namespace's and no notification came since
+	 * it was made: the class directory is not listed again */
+	bool list_kept;
+	int watch; /* link notifications (rtnl_watch.c); -1: none, nothing kept */
+	DIR *dir;  /* base, kept open */
 };
 
 /* ---- values ---- */
@@ -486,6 +490,7 @@ static ssize_t from_link(const struct sb_proc_link *l, size_t k, char *buf)
 static void kept_forget(void *arg, int ifindex)
 {
 	struct netclass *nc = arg;
+	nc->list_kept = false; /* a device made, gone or renamed */
 	for (size_t i = 0; i < nc->n; i++)
 		if (!ifindex || nc->dev[i].kept.ifindex == ifindex)
 			nc->dev[i].kept.valid = false;
@@ -574,28 +579,35 @@ static void flags_check(struct nc_dev *d, ssize_t n, const char *v)
  * it with the ifindex its sysfs directory gave: then this sysfs is this
  * network namespace's. Else (another namespace's /sys, a device renamed
  * or made anew meanwhile) none: this round reads the files. */
-static void links_match(struct proc_state *st, struct netclass *nc)
+static bool links_match(struct proc_state *st, struct netclass *nc)
 {
 	for (size_t i = 0; i < nc->n; i++)
 		nc->dev[i].link = NULL;
 	if (!nc->use_rtnl || (nc->rtnl_pause && nc->rtnl_pause--))
-		return;
+		return false;
 	const struct sb_proc_rtnl *links = sb_proc_links(st);
 	if (!links)
-		return;
+		return false;
 	for (size_t i = 0; i < nc->n; i++) {
 		const struct sb_proc_link *l = sb_proc_rtnl_find(links, nc->dev[i].name);
 		if (!l || l->ifindex != nc->dev[i].ifindex) {
-			/* another namespace's /sys keeps not matching: a dump a
-			 * round would cost without saving a read */
-			nc->rtnl_pause = RTNL_PAUSE_ROUNDS;
-			return;
+			/* a device made or gone between the listing and the
+			 * dump matches in the next round; another namespace's
+			 * /sys keeps not matching, where a dump a round would
+			 * cost without saving a read */
+			if (++nc->mismatches >= 2) {
+				nc->rtnl_pause = RTNL_PAUSE_ROUNDS;
+				nc->mismatches = 0;
+			}
+			return false;
 		}
 	}
+	nc->mismatches = 0;
 	for (size_t i = 0; i < nc->n; i++) {
 		nc->dev[i].link = sb_proc_rtnl_find(links, nc->dev[i].name);
 		kept_check(nc, &nc->dev[i]);
 	}
+	return true;
 }
 
 static ssize_t read_file(struct proc_state *st, struct netclass *nc, struct nc_dev *d, size_t k,
@@ -762,14 +774,20 @@ static int netclass_collect(struct proc_state *st, struct sb_proc_coll *c, struc
 {
 	struct netclass *nc = c->priv;
 	kept_drain(st, nc);
-	int r = list(st, nc);
+	/* A device's directory is there before its RTM_NEWLINK is sent
+	 * (register_netdevice, rtnl_configure_link) and a rename's before its
+	 * notification (dev_change_name); a device gone may still be listed
+	 * right after its RTM_DELLINK, until a read says ENODEV (stale). */
+	int r = nc->list_kept ? 0 : list(st, nc);
 	if (r)
 		return r; /* node_exporter reports no device when one fails */
-	links_match(st, nc);
+	nc->list_kept = links_match(st, nc) && nc->watch >= 0;
 	for (size_t i = 0; i < nc->n; i++) {
 		int e = dev_collect(st, nc, &nc->dev[i], b);
 		if (e && !r)
 			r = e;
+		if (nc->dev[i].stale)
+			nc->list_kept = false;
 	}
 	return r;
 }
