@@ -9,14 +9,19 @@
  * EOPNOTSUPP; absent; not allowed) is left out without a word. Only
  * regular files are read, so nothing here can block on a FIFO.
  *
- * On the live /sys, eleven of the numbers and three of the strings come
+ * On the live /sys, twelve of the numbers and three of the strings come
  * from one RTM_GETLINK dump a round instead (rtnl.c): the same fields of
  * struct net_device the show functions print, with their rules for a
- * device that is down, for a sixth of the syscalls. flags, speed, duplex,
- * dev_id and the assign types are read from sysfs still (the dump lacks
- * them, or has dev_get_flags(), not dev->flags). A round whose dump does
- * not hold every listed device with the ifindex its directory showed (a
- * /sys of another network namespace, a device made anew) reads the files. */
+ * device that is down, for a sixth of the syscalls; flags is dev->flags
+ * worked out from the dump's dev_get_flags() and counts
+ * (sb_proc_link_dev_flags). dev_id and the assign types, which the dump
+ * lacks and which change only with a link notification, are kept from one
+ * round to the next (see kept_check); speed and duplex are read every
+ * round while the device is up (a driver's ethtool settings change them
+ * without a notification), and refused while it is down, as the files do.
+ * A round whose dump does not hold every listed device with the ifindex
+ * its directory showed (a /sys of another network namespace, a device
+ * made anew) reads the files. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,7 +42,7 @@
 #define KEEP_OPEN_FILES 256
 #define VALUE_MAX 128 /* SysReadFile's one read */
 #define MAX_DEVICES 4096
-#define RTNL_PAUSE_ROUNDS 60 /* after a dump that did not match */
+#define RTNL_PAUSE_ROUNDS 60 /* after two dumps in a row that did not match */
 
 #define NP "Network device property: "
 /* Where an RTM_GETLINK dump has an attribute's value (rtnl.c), taken from
@@ -60,15 +65,23 @@ enum nl_src {
 	NL_BROADCAST,
 	NL_OPERSTATE,
 	NL_ALIAS,
+	NL_FLAGS,
+	NL_RUNNING, /* the file while the device is up, refused when down */
 };
+
+/* What netclass keeps of a device between rounds, the dump matching:
+ * num_attrs' keep is its slot + 1. */
+enum { KEEP_ADDR_ASSIGN, KEEP_DEV_ID, KEEP_NAME_ASSIGN, NKEEP };
 
 /* Numeric attributes, in node_exporter's order of emission. */
 static const struct {
 	const char *file, *name, *help;
 	enum sb_mtype type;
 	enum nl_src nl;
+	unsigned char keep;
 } num_attrs[] = {
-    {"addr_assign_type", "node_network_address_assign_type", NP "address_assign_type", SB_GAUGE},
+    {"addr_assign_type", "node_network_address_assign_type", NP "address_assign_type", SB_GAUGE,
+     NL_NONE, KEEP_ADDR_ASSIGN + 1},
     {"carrier", "node_network_carrier", NP "carrier", SB_GAUGE, NL_CARRIER},
     {"carrier_changes", "node_network_carrier_changes_total", NP "carrier_changes_total",
      SB_COUNTER, NL_CHANGES},
@@ -76,26 +89,28 @@ static const struct {
      SB_COUNTER, NL_UP},
     {"carrier_down_count", "node_network_carrier_down_changes_total",
      NP "carrier_down_changes_total", SB_COUNTER, NL_DOWN},
-    {"dev_id", "node_network_device_id", NP "device_id", SB_GAUGE},
+    {"dev_id", "node_network_device_id", NP "device_id", SB_GAUGE, NL_NONE, KEEP_DEV_ID + 1},
     {"dormant", "node_network_dormant", NP "dormant", SB_GAUGE, NL_DORMANT},
-    {"flags", "node_network_flags", NP "flags", SB_GAUGE}, /* dev->flags; netlink's differ */
+    {"flags", "node_network_flags", NP "flags", SB_GAUGE, NL_FLAGS},
     {"ifindex", "node_network_iface_id", NP "iface_id", SB_GAUGE, NL_IFINDEX},
     {"iflink", "node_network_iface_link", NP "iface_link", SB_GAUGE, NL_IFLINK},
     {"link_mode", "node_network_iface_link_mode", NP "iface_link_mode", SB_GAUGE, NL_LINKMODE},
     {"mtu", "node_network_mtu_bytes", NP "mtu_bytes", SB_GAUGE, NL_MTU},
-    {"name_assign_type", "node_network_name_assign_type", NP "name_assign_type", SB_GAUGE},
+    {"name_assign_type", "node_network_name_assign_type", NP "name_assign_type", SB_GAUGE, NL_NONE,
+     KEEP_NAME_ASSIGN + 1},
     {"netdev_group", "node_network_net_dev_group", NP "net_dev_group", SB_GAUGE, NL_GROUP},
-    {"speed", "node_network_speed_bytes", NP "speed_bytes", SB_GAUGE},
+    {"speed", "node_network_speed_bytes", NP "speed_bytes", SB_GAUGE, NL_RUNNING},
     {"tx_queue_len", "node_network_transmit_queue_length", NP "transmit_queue_length", SB_GAUGE,
      NL_TXQLEN},
     {"type", "node_network_protocol_type", NP "protocol_type", SB_GAUGE, NL_TYPE},
 };
 #define NNUM SB_ARRAY_SIZE(num_attrs)
-#define SPEED 14 /* num_attrs' index of speed */
+#define FLAGS 7	 /* num_attrs' index of flags */
+#define SPEED 14 /* and of speed */
 
 /* node_network_info's labels after device, then operstate's index. */
 static const char *const str_attrs[] = {"address", "broadcast", "duplex", "operstate", "ifalias"};
-static const enum nl_src str_nl[] = {NL_ADDRESS, NL_BROADCAST, NL_NONE, NL_OPERSTATE, NL_ALIAS};
+static const enum nl_src str_nl[] = {NL_ADDRESS, NL_BROADCAST, NL_RUNNING, NL_OPERSTATE, NL_ALIAS};
 #define NSTR SB_ARRAY_SIZE(str_attrs)
 #define OPERSTATE 3
 #define NATTR (NNUM + NSTR)
@@ -106,6 +121,19 @@ static const char *attr_file(size_t k)
 	return k < NNUM ? num_attrs[k].file : str_attrs[k - NNUM];
 }
 
+/* A kept value: the file's text, trimmed (numbers, a few bytes), or
+ * -ENOENT for one the kernel refuses (name_assign_type of a device made
+ * by the kernel: NET_NAME_UNKNOWN). */
+#define KEPT_MAX 24
+struct nc_kept {
+	bool valid;			/* of the device the dump shows now */
+	int ifindex;			/* the dump's when kept */
+	uint8_t addr[32], addrlen;	/* likewise */
+	bool flags_checked, flags_file; /* see read_attr */
+	signed char len[NKEEP];		/* -EAGAIN: not read yet */
+	char val[NKEEP][KEPT_MAX];
+};
+
 struct nc_dev {
 	char name[NAME_MAX + 1];
 	int dirfd;
@@ -113,8 +141,10 @@ struct nc_dev {
 	bool have[NATTR];
 	bool seen;	 /* in this round's listing */
 	bool stale;	 /* its files went away (the device was removed): open again */
+	ino_t ino;	 /* of its entry in the class directory */
 	int64_t ifindex; /* sysfs's, read when opened; -1: unknown */
 	const struct sb_proc_link *link; /* this round's dump of it; NULL: sysfs */
+	struct nc_kept kept;
 };
 
 struct netclass {
@@ -127,7 +157,12 @@ struct netclass {
 	/* the live /sys only: a tree elsewhere (fixtures) is read from files */
 	bool use_rtnl;
 	unsigned rtnl_pause; /* rounds left without the dump, after it did not match */
-	DIR *dir;	     /* base, kept open */
+	unsigned mismatches; /* rounds in a row it did not */
+	/* the device list is this namespace's and no notification came since
+	 * it was made: the class directory is not listed again */
+	bool list_kept;
+	int watch; /* link notifications (rtnl_watch.c); -1: none, nothing kept */
+	DIR *dir;  /* base, kept open */
 };
 
 /* ---- values ---- */
@@ -297,7 +332,9 @@ static int list(struct proc_state *st, struct netclass *nc)
 		    !sb_proc_filter_pass(&nc->ignored, nm, len))
 			continue; /* bonding_masters is a file */
 		struct nc_dev *d = dev_find(nc, nm);
-		if (d && d->stale) {
+		/* another inode: a device made anew under the name since the
+		 * last round, whose files the ones held are not */
+		if (d && (d->stale || d->ino != de->d_ino)) {
 			dev_close(nc, d);
 			d->dirfd = -1;
 		}
@@ -323,6 +360,7 @@ static int list(struct proc_state *st, struct netclass *nc)
 			added = true;
 		}
 		d->seen = true;
+		d->ino = de->d_ino;
 		if (d->dirfd < 0) {
 			r = dev_open(nc, dirfd(dir), d);
 			if (r == -ENOENT || r == -EACCES)
@@ -421,6 +459,12 @@ static ssize_t from_link(const struct sb_proc_link *l, size_t k, char *buf)
 			return -ENOENT;
 		memcpy(buf, operstates[l->operstate], strlen(operstates[l->operstate]));
 		return (ssize_t)strlen(operstates[l->operstate]);
+	case NL_RUNNING: /* speed_show, duplex_show: -EINVAL unless netif_running */
+		return up ? -EAGAIN : -ENOENT;
+	case NL_FLAGS: {
+		unsigned f;
+		return sb_proc_link_dev_flags(l, &f) ? (ssize_t)put_int(buf, f) : -EAGAIN;
+	}
 	case NL_ALIAS: { /* the file: the alias and "\n", of which one read takes VALUE_MAX */
 		if (!(l->have & SB_LINK_ALIAS))
 			return 0;
@@ -434,44 +478,170 @@ static ssize_t from_link(const struct sb_proc_link *l, size_t k, char *buf)
 	return -EAGAIN;
 }
 
+/* ---- values kept between rounds ---- */
+
+/* A notification for ifindex (0: any device, maybe) makes its kept values
+ * go. The kernel notifies (RTM_NEWLINK) every change of what is kept:
+ * dev_set_mac_address sets addr_assign_type NET_ADDR_SET and notifies
+ * NETDEV_CHANGEADDR, dev_change_name sets name_assign_type
+ * NET_NAME_RENAMED and notifies NETDEV_CHANGENAME, and a device made anew
+ * or gone is RTM_NEWLINK or RTM_DELLINK; dev_id is set by a driver before
+ * its device is registered. */
+static void kept_forget(void *arg, int ifindex)
+{
+	struct netclass *nc = arg;
+	nc->list_kept = false; /* a device made, gone or renamed */
+	for (size_t i = 0; i < nc->n; i++)
+		if (!ifindex || nc->dev[i].kept.ifindex == ifindex)
+			nc->dev[i].kept.valid = false;
+}
+
+/* Notifications since the last round: before this round's values are
+ * taken, so a change is seen at the latest in the round after it, as a
+ * file read would. A socket that failed is closed: nothing is kept from
+ * then on. */
+static void kept_drain(struct proc_state *st, struct netclass *nc)
+{
+	if (nc->watch < 0)
+		return;
+	int r = sb_proc_rtnl_watch_drain(nc->watch, kept_forget, nc);
+	if (r) {
+		sb_log_rl(&nc->rl, SB_LOG_WARN, st->comp,
+			  "rtnetlink link notifications: %s; dev_id and the assign types are "
+			  "read every round from now on",
+			  strerror(-r));
+		close(nc->watch);
+		nc->watch = -1;
+	}
+}
+
+/* The dump's entry for d (d->link) this round: the kept values hold while
+ * it is the device they were read from, with the same name (d is found by
+ * name), ifindex and address, and no notification came; otherwise they
+ * are read again, and kept from this round on. */
+static void kept_check(struct netclass *nc, struct nc_dev *d)
+{
+	struct nc_kept *k = &d->kept;
+	const struct sb_proc_link *l = d->link;
+	uint8_t alen = l->have & SB_LINK_ADDRESS ? l->addrlen : 0;
+	if (k->valid && k->ifindex == l->ifindex && k->addrlen == alen &&
+	    !memcmp(k->addr, l->addr, alen))
+		return;
+	memset(k, 0, sizeof(*k));
+	if (nc->watch < 0)
+		return;
+	k->valid = true;
+	k->ifindex = l->ifindex;
+	k->addrlen = alen;
+	memcpy(k->addr, l->addr, alen);
+	for (size_t j = 0; j < NKEEP; j++)
+		k->len[j] = -EAGAIN;
+}
+
+/* Attribute k's kept value in buf: its length, -ENOENT, or -EAGAIN (none). */
+static ssize_t kept_get(const struct nc_dev *d, size_t k, char *buf)
+{
+	if (!d->kept.valid || k >= NNUM || !num_attrs[k].keep)
+		return -EAGAIN;
+	size_t j = num_attrs[k].keep - 1u;
+	ssize_t n = d->kept.len[j];
+	if (n > 0)
+		memcpy(buf, d->kept.val[j], (size_t)n);
+	return n;
+}
+
+/* Keeps what the file gave (n: its trimmed length, or -ENOENT), if k is
+ * kept. */
+static void kept_put(struct nc_dev *d, size_t k, ssize_t n, const char *v)
+{
+	if (!d->kept.valid || k >= NNUM || !num_attrs[k].keep || (n < 0 && n != -ENOENT) ||
+	    n > KEPT_MAX || d->stale)
+		return;
+	size_t j = num_attrs[k].keep - 1u;
+	if (n > 0)
+		memcpy(d->kept.val[j], v, (size_t)n);
+	d->kept.len[j] = (signed char)n;
+}
+
+/* The first round a device's values are kept its flags file is read too:
+ * if dev->flags is not what the dump says (an out-of-tree driver writing
+ * IFF_RUNNING into it), the file is read every round while they are. */
+static void flags_check(struct nc_dev *d, ssize_t n, const char *v)
+{
+	d->kept.flags_checked = true;
+	int64_t file;
+	unsigned dump;
+	d->kept.flags_file = n < 0 || !sb_proc_go_int(v, (size_t)n, 0, &file) ||
+			     !sb_proc_link_dev_flags(d->link, &dump) || file != (int64_t)dump;
+}
+
 /* The dump's entry for each listed device, when every one of them is in
  * it with the ifindex its sysfs directory gave: then this sysfs is this
  * network namespace's. Else (another namespace's /sys, a device renamed
  * or made anew meanwhile) none: this round reads the files. */
-static void links_match(struct proc_state *st, struct netclass *nc)
+static bool links_match(struct proc_state *st, struct netclass *nc)
 {
 	for (size_t i = 0; i < nc->n; i++)
 		nc->dev[i].link = NULL;
 	if (!nc->use_rtnl || (nc->rtnl_pause && nc->rtnl_pause--))
-		return;
+		return false;
 	const struct sb_proc_rtnl *links = sb_proc_links(st);
 	if (!links)
-		return;
+		return false;
 	for (size_t i = 0; i < nc->n; i++) {
 		const struct sb_proc_link *l = sb_proc_rtnl_find(links, nc->dev[i].name);
 		if (!l || l->ifindex != nc->dev[i].ifindex) {
-			/* another namespace's /sys keeps not matching: a dump a
-			 * round would cost without saving a read */
-			nc->rtnl_pause = RTNL_PAUSE_ROUNDS;
-			return;
+			/* a device made or gone between the listing and the
+			 * dump matches in the next round; another namespace's
+			 * /sys keeps not matching, where a dump a round would
+			 * cost without saving a read */
+			if (++nc->mismatches >= 2) {
+				nc->rtnl_pause = RTNL_PAUSE_ROUNDS;
+				nc->mismatches = 0;
+			}
+			return false;
 		}
 	}
-	for (size_t i = 0; i < nc->n; i++)
+	nc->mismatches = 0;
+	for (size_t i = 0; i < nc->n; i++) {
 		nc->dev[i].link = sb_proc_rtnl_find(links, nc->dev[i].name);
+		kept_check(nc, &nc->dev[i]);
+	}
+	return true;
 }
+
+static ssize_t read_file(struct proc_state *st, struct netclass *nc, struct nc_dev *d, size_t k,
+			 char *buf, const char **v);
 
 /* One attribute's value, trimmed, in buf: its length, -ENOENT when the
  * kernel does not show it now (left out silently), or -errno (logged). */
 static ssize_t read_attr(struct proc_state *st, struct netclass *nc, struct nc_dev *d, size_t k,
 			 char *buf, const char **v)
 {
+	bool check = false;
+	*v = buf;
 	if (d->link) {
-		ssize_t n = from_link(d->link, k, buf);
+		ssize_t n = kept_get(d, k, buf);
+		check = k == FLAGS && d->kept.valid && !d->kept.flags_checked;
+		if (n == -EAGAIN && !check && !(k == FLAGS && d->kept.flags_file))
+			n = from_link(d->link, k, buf);
 		if (n >= 0)
 			return (ssize_t)sb_proc_sysfs_trim(buf, (size_t)n, v);
 		if (n != -EAGAIN)
 			return n;
 	}
+	ssize_t n = read_file(st, nc, d, k, buf, v);
+	if (check)
+		flags_check(d, n, *v);
+	else if (d->link)
+		kept_put(d, k, n, *v);
+	return n;
+}
+
+/* read_attr from the file. */
+static ssize_t read_file(struct proc_state *st, struct netclass *nc, struct nc_dev *d, size_t k,
+			 char *buf, const char **v)
+{
 	int fd = d->fd[k];
 	if (fd < 0)
 		fd = openat(d->dirfd, attr_file(k), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -501,6 +671,15 @@ static int netclass_init(struct proc_state *st, struct sb_proc_coll *c)
 	c->priv = nc;
 	nc->rl.interval_ns = 300 * SB_NSEC_PER_SEC;
 	nc->use_rtnl = !strcmp(st->cfg->sysfs, "/sys");
+	nc->watch = -1;
+	if (nc->use_rtnl) {
+		nc->watch = sb_proc_rtnl_watch_open();
+		if (nc->watch < 0)
+			sb_info(st->comp,
+				"no rtnetlink link notifications (%s): dev_id and the assign types "
+				"are read every round",
+				strerror(-nc->watch));
+	}
 	if (snprintf(nc->base, sizeof(nc->base), "%s/class/net", st->cfg->sysfs) >=
 	    (int)sizeof(nc->base))
 		return -ENAMETOOLONG;
@@ -523,6 +702,8 @@ static void netclass_free(struct proc_state *st, struct sb_proc_coll *c)
 	free(nc->dev);
 	if (nc->dir)
 		closedir(nc->dir);
+	if (nc->watch >= 0)
+		close(nc->watch);
 	sb_proc_filter_free(&nc->ignored);
 	free(nc);
 	c->priv = NULL;
@@ -592,14 +773,21 @@ static int dev_collect(struct proc_state *st, struct netclass *nc, struct nc_dev
 static int netclass_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
 {
 	struct netclass *nc = c->priv;
-	int r = list(st, nc);
+	kept_drain(st, nc);
+	/* A device's directory is there before its RTM_NEWLINK is sent
+	 * (register_netdevice, rtnl_configure_link) and a rename's before its
+	 * notification (dev_change_name); a device gone may still be listed
+	 * right after its RTM_DELLINK, until a read says ENODEV (stale). */
+	int r = nc->list_kept ? 0 : list(st, nc);
 	if (r)
 		return r; /* node_exporter reports no device when one fails */
-	links_match(st, nc);
+	nc->list_kept = links_match(st, nc) && nc->watch >= 0;
 	for (size_t i = 0; i < nc->n; i++) {
 		int e = dev_collect(st, nc, &nc->dev[i], b);
 		if (e && !r)
 			r = e;
+		if (nc->dev[i].stale)
+			nc->list_kept = false;
 	}
 	return r;
 }

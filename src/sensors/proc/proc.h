@@ -316,6 +316,8 @@ bool sb_proc_go_int(const char *s, size_t n, unsigned base, int64_t *v);
 #define SB_LINK_ADDRESS 0x800u	  /* only when the address has a length */
 #define SB_LINK_BROADCAST 0x1000u /* likewise */
 #define SB_LINK_ALIAS 0x2000u	  /* only when one is set */
+#define SB_LINK_PROMISCUITY 0x4000u
+#define SB_LINK_ALLMULTI 0x8000u /* newer kernels only */
 struct sb_proc_link {
 	int ifindex;
 	char name[16];	/* IFNAMSIZ */
@@ -323,6 +325,7 @@ struct sb_proc_link {
 	unsigned short type;
 	unsigned have;
 	uint32_t mtu, txqlen, group, iflink, changes, up, down;
+	uint32_t promiscuity, allmulti; /* dev->promiscuity, dev->allmulti */
 	uint8_t carrier, operstate, linkmode;
 	uint8_t addr[32], brd[32], addrlen, brdlen; /* MAX_ADDR_LEN */
 	char alias[256];			    /* IFALIASZ */
@@ -372,6 +375,23 @@ void sb_proc_rtnl_close(struct sb_proc_rtnl *r);
  * counters when stats: 0 or -errno. */
 int sb_proc_rtnl_dump(struct sb_proc_rtnl *r, bool stats);
 const struct sb_proc_link *sb_proc_rtnl_find(const struct sb_proc_rtnl *r, const char *name);
+/* dev->flags, as sysfs's flags file prints it, from a dump's entry: true,
+ * or false when the dump lacks the counts that say it (older kernels send
+ * no IFLA_ALLMULTI). */
+bool sb_proc_link_dev_flags(const struct sb_proc_link *l, unsigned *flags);
+
+/* Link notifications (rtnl_watch.c): a socket in RTMGRP_LINK, drained
+ * without waiting. changed(arg, ifindex) for each device the kernel said
+ * changed (RTM_NEWLINK, RTM_DELLINK), changed(arg, 0) when it may have
+ * said more than was read (an overflow, a message not understood). */
+typedef void sb_proc_link_changed_fn(void *arg, int ifindex);
+int sb_proc_rtnl_watch_open(void); /* its fd, or -errno */
+/* The messages of one datagram of n bytes (whole: trunc false). */
+void sb_proc_rtnl_watch_parse(const void *buf, size_t n, bool trunc,
+			      sb_proc_link_changed_fn *changed, void *arg);
+/* Every datagram waiting: 0, or -errno (then changed(arg, 0) was said,
+ * and the socket is of no more use). */
+int sb_proc_rtnl_watch_drain(int fd, sb_proc_link_changed_fn *changed, void *arg);
 /* netdev's series from a dump's counters (netlink mode): their count. */
 int sb_proc_netdev_links(const struct sb_proc_rtnl *links, struct sb_evb *b,
 			 struct sb_proc_filter *devices);

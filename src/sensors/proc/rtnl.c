@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <linux/if.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -131,6 +132,14 @@ int sb_proc_link_parse(const void *msg, size_t len, struct sb_proc_link *l)
 			ok = attr_bytes(a, l->brd, &l->brdlen, sizeof(l->brd));
 			bit = SB_LINK_BROADCAST;
 			break;
+		case IFLA_PROMISCUITY:
+			ok = attr_u32(a, &l->promiscuity);
+			bit = SB_LINK_PROMISCUITY;
+			break;
+		case IFLA_ALLMULTI:
+			ok = attr_u32(a, &l->allmulti);
+			bit = SB_LINK_ALLMULTI;
+			break;
 		case IFLA_IFALIAS:
 			ok = attr_str(a, l->alias, sizeof(l->alias));
 			bit = SB_LINK_ALIAS;
@@ -152,6 +161,30 @@ int sb_proc_link_parse(const void *msg, size_t len, struct sb_proc_link *l)
 		l->have |= bit;
 	}
 	return l->have & SB_LINK_NAME ? 0 : -EINVAL;
+}
+
+/* ifi_flags is dev_get_flags() (net/core/dev.c): dev->flags without
+ * IFF_PROMISC, IFF_ALLMULTI, IFF_RUNNING, IFF_LOWER_UP and IFF_DORMANT,
+ * the first two taken from gflags (what the user asked for) and the last
+ * three worked out from the operational state. dev->flags itself never
+ * holds the last three in mainline (__dev_change_flags keeps them out; the
+ * operational state lives in dev->state and dev->operstate), and holds
+ * IFF_PROMISC exactly while dev->promiscuity is not 0, IFF_ALLMULTI while
+ * dev->allmulti is not (__dev_set_promiscuity, __dev_set_allmulti): a
+ * bridge port is promiscuous with gflags saying nothing. */
+bool sb_proc_link_dev_flags(const struct sb_proc_link *l, unsigned *flags)
+{
+	const unsigned need = SB_LINK_PROMISCUITY | SB_LINK_ALLMULTI;
+	if ((l->have & need) != need)
+		return false;
+	unsigned f = l->flags & ~(unsigned)(IFF_PROMISC | IFF_ALLMULTI | IFF_RUNNING |
+					    IFF_LOWER_UP | IFF_DORMANT);
+	if (l->promiscuity)
+		f |= IFF_PROMISC;
+	if (l->allmulti)
+		f |= IFF_ALLMULTI;
+	*flags = f;
+	return true;
 }
 
 int sb_proc_rtnl_open(struct sb_proc_rtnl *r)
