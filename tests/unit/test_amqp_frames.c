@@ -251,15 +251,22 @@ static void test_the_bytes_are_those_amqp_basic_publish_sends(void **state)
 	close(ls);
 }
 
+/* A small message "abc" to exchange x, key k: its frames appended to b. */
+static int put_small(struct sb_amqp_fbuf *b, amqp_basic_publish_t *m, amqp_basic_properties_t *p)
+{
+	props(p, NULL, "r1:1");
+	*m = (amqp_basic_publish_t){.exchange = s("x"), .routing_key = s("k")};
+	return sb_amqp_frames_publish(b, 1, 131072, m, p, "abc", 3);
+}
+
 static void test_a_field_too_long_leaves_the_buffer_as_it_was(void **state)
 {
 	(void)state;
 	need_lib();
 	struct sb_amqp_fbuf b = {0};
 	amqp_basic_properties_t p;
-	props(&p, NULL, "r1:1");
-	amqp_basic_publish_t m = {.exchange = s("x"), .routing_key = s("k")};
-	assert_int_equal(sb_amqp_frames_publish(&b, 1, 131072, &m, &p, "abc", 3), 0);
+	amqp_basic_publish_t m;
+	assert_int_equal(put_small(&b, &m, &p), 0);
 	size_t len = b.len;
 	/* a short string holds at most 255 bytes */
 	char longkey[300];
@@ -280,9 +287,8 @@ static void test_send_writes_everything_and_empties_the_buffer(void **state)
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	struct sb_amqp_fbuf b = {0};
 	amqp_basic_properties_t p;
-	props(&p, NULL, "r1:1");
-	amqp_basic_publish_t m = {.exchange = s("x"), .routing_key = s("k")};
-	assert_int_equal(sb_amqp_frames_publish(&b, 1, 131072, &m, &p, "abc", 3), 0);
+	amqp_basic_publish_t m;
+	assert_int_equal(put_small(&b, &m, &p), 0);
 	size_t len = b.len;
 	unsigned char copy[512];
 	memcpy(copy, b.p, len);
@@ -293,7 +299,7 @@ static void test_send_writes_everything_and_empties_the_buffer(void **state)
 	assert_memory_equal(in, copy, len);
 	/* the peer gone: an error, not a hang */
 	close(sv[1]);
-	assert_int_equal(sb_amqp_frames_publish(&b, 1, 131072, &m, &p, "abc", 3), 0);
+	assert_int_equal(put_small(&b, &m, &p), 0);
 	assert_true(sb_amqp_frames_send(&b, sv[0]) < 0);
 	close(sv[0]);
 	sb_amqp_fbuf_free(&b);

@@ -10,46 +10,13 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#include <linux/if.h>
-#include <linux/if_link.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
-
-struct msg {
-	char b[1024];
-	size_t len;
-};
-
-static void msg_begin(struct msg *m, int ifindex, unsigned flags)
-{
-	memset(m, 0, sizeof(*m));
-	struct nlmsghdr *h = (struct nlmsghdr *)m->b;
-	h->nlmsg_type = RTM_NEWLINK;
-	struct ifinfomsg *ifi = NLMSG_DATA(h);
-	ifi->ifi_index = ifindex;
-	ifi->ifi_type = 1;
-	ifi->ifi_flags = flags;
-	m->len = NLMSG_LENGTH(sizeof(*ifi));
-	h->nlmsg_len = (uint32_t)m->len;
-}
-
-static void msg_attr(struct msg *m, unsigned short type, const void *data, size_t n)
-{
-	struct rtattr *a = (struct rtattr *)(m->b + NLMSG_ALIGN(m->len));
-	a->rta_type = type;
-	a->rta_len = (unsigned short)RTA_LENGTH(n);
-	memcpy(RTA_DATA(a), data, n);
-	m->len = NLMSG_ALIGN(m->len) + RTA_ALIGN(a->rta_len);
-	((struct nlmsghdr *)m->b)->nlmsg_len = (uint32_t)m->len;
-}
-
-static void msg_u32(struct msg *m, unsigned short type, uint32_t v) { msg_attr(m, type, &v, 4); }
+#include "test_rtnl_fx.h"
 
 static void a_link_message_gives_its_attributes(void **state)
 {
 	(void)state;
 	struct msg m;
-	msg_begin(&m, 4, IFF_UP | IFF_DORMANT);
+	msg_begin(&m, RTM_NEWLINK, 4, IFF_UP | IFF_DORMANT);
 	msg_attr(&m, IFLA_IFNAME, "eth0", 5);
 	msg_u32(&m, IFLA_MTU, 1400);
 	msg_u32(&m, IFLA_TXQLEN, 1000);
@@ -83,16 +50,16 @@ static void malformed_link_messages_are_refused(void **state)
 	(void)state;
 	struct msg m;
 	struct sb_proc_link l;
-	msg_begin(&m, 1, 0);
+	msg_begin(&m, RTM_NEWLINK, 1, 0);
 	assert_int_equal(sb_proc_link_parse(m.b, m.len, &l), -EINVAL); /* no name */
-	msg_begin(&m, 1, 0);
+	msg_begin(&m, RTM_NEWLINK, 1, 0);
 	msg_attr(&m, IFLA_IFNAME, "lo!", 3); /* no NUL */
 	assert_int_equal(sb_proc_link_parse(m.b, m.len, &l), -EINVAL);
-	msg_begin(&m, 1, 0);
+	msg_begin(&m, RTM_NEWLINK, 1, 0);
 	msg_attr(&m, IFLA_IFNAME, "lo", 3);
 	msg_attr(&m, IFLA_MTU, "ab", 2); /* short */
 	assert_int_equal(sb_proc_link_parse(m.b, m.len, &l), -EINVAL);
-	msg_begin(&m, 1, 0);
+	msg_begin(&m, RTM_NEWLINK, 1, 0);
 	msg_attr(&m, IFLA_IFNAME, "lo", 3);
 	assert_int_equal(sb_proc_link_parse(m.b, m.len - 1, &l), -EINVAL); /* cut */
 	((struct nlmsghdr *)m.b)->nlmsg_type = RTM_DELLINK;
@@ -113,7 +80,7 @@ static void the_counters_of_a_link_fold_as_proc_net_dev(void **state)
 	const char *names[3] = {"eth0", "eth1", "eth2"};
 	const size_t len[3] = {24 * 8, 23 * 8, 10 * 8};
 	for (int d = 0; d < 3; d++) {
-		msg_begin(&m, d + 2, IFF_UP);
+		msg_begin(&m, RTM_NEWLINK, d + 2, IFF_UP);
 		msg_attr(&m, IFLA_IFNAME, names[d], 5);
 		msg_attr(&m, IFLA_STATS64, st, len[d]);
 		assert_int_equal(sb_proc_link_parse(m.b, m.len, &l[d]), 0);
@@ -164,38 +131,10 @@ static void the_counters_of_a_link_fold_as_proc_net_dev(void **state)
 	sb_evb_free(&b);
 }
 
-/* The collector's samples this round, sorted into one string per series. */
-static char *series(struct tfx *f)
-{
-	size_t cap = 1 << 16, len = 0;
-	char *out = calloc(1, cap);
-	assert_non_null(out);
-	for (uint32_t i = 0; i < f->t.ev->nsamples; i++) {
-		const struct sb_sample *s = &f->t.ev->samples[i];
-		if (!strncmp(s->name, "node_scrape_", 12))
-			continue;
-		len += (size_t)snprintf(out + len, cap - len, "%s", s->name);
-		for (uint16_t k = 0; k < s->nlabels; k++)
-			len += (size_t)snprintf(out + len, cap - len, " %s=%s", s->labels[k].name,
-						s->labels[k].value);
-		len += (size_t)snprintf(out + len, cap - len, " %.17g\n", s->value);
-		assert_true(len < cap);
-	}
-	return out;
-}
-
 static char *coll_round(const char *coll, const char *procfs, const char *sysfs)
 {
-	/* tfx_start, on the live roots */
-	struct tfx f = {.names = {(char *)coll}};
-	f.cfg = (struct proc_cfg){.procfs = (char *)procfs, .sysfs = (char *)sysfs};
-	f.cfg.netdev_netlink = true;
-	f.cfg.collectors = (struct sb_strlist){f.names, 1};
-	f.s.cfg = &f.cfg;
-	assert_int_equal(sb_sensor_proc.init(&f.s), 0);
-	f.st = f.s.state;
-	tp_begin(&f.t);
-	tp_end(&f.t);
+	struct tfx f;
+	live_start_coll(&f, coll, procfs, sysfs, true);
 	assert_int_equal(tfx_round(&f), 0);
 	char *s = series(&f);
 	tfx_stop(&f);

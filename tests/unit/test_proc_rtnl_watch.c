@@ -9,40 +9,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#include <linux/if.h>
-#include <linux/if_link.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
-
-struct msg {
-	char b[1024];
-	size_t len;
-};
-
-static void msg_begin(struct msg *m, unsigned short type, int ifindex, unsigned flags)
-{
-	memset(m, 0, sizeof(*m));
-	struct nlmsghdr *h = (struct nlmsghdr *)m->b;
-	h->nlmsg_type = type;
-	struct ifinfomsg *ifi = NLMSG_DATA(h);
-	ifi->ifi_index = ifindex;
-	ifi->ifi_type = 1;
-	ifi->ifi_flags = flags;
-	m->len = NLMSG_LENGTH(sizeof(*ifi));
-	h->nlmsg_len = (uint32_t)m->len;
-}
-
-static void msg_attr(struct msg *m, unsigned short type, const void *data, size_t n)
-{
-	struct rtattr *a = (struct rtattr *)(m->b + NLMSG_ALIGN(m->len));
-	a->rta_type = type;
-	a->rta_len = (unsigned short)RTA_LENGTH(n);
-	memcpy(RTA_DATA(a), data, n);
-	m->len = NLMSG_ALIGN(m->len) + RTA_ALIGN(a->rta_len);
-	((struct nlmsghdr *)m->b)->nlmsg_len = (uint32_t)m->len;
-}
-
-static void msg_u32(struct msg *m, unsigned short type, uint32_t v) { msg_attr(m, type, &v, 4); }
+#include "test_rtnl_fx.h"
 
 /* A device's dump entry with these ifi_flags and counts (-1: not sent). */
 static struct sb_proc_link link_of(unsigned ifi_flags, int64_t promiscuity, int64_t allmulti)
@@ -234,38 +201,9 @@ static void an_overflow_forgets_all(void **state)
 	in_a_namespace(overflow);
 }
 
-/* The collector's samples this round, one line per series, sorted as
- * emitted. */
-static char *series(struct tfx *f)
-{
-	size_t cap = 1 << 16, len = 0;
-	char *out = calloc(1, cap);
-	assert_non_null(out);
-	for (uint32_t i = 0; i < f->t.ev->nsamples; i++) {
-		const struct sb_sample *s = &f->t.ev->samples[i];
-		if (!strncmp(s->name, "node_scrape_", 12))
-			continue;
-		len += (size_t)snprintf(out + len, cap - len, "%s", s->name);
-		for (uint16_t k = 0; k < s->nlabels; k++)
-			len += (size_t)snprintf(out + len, cap - len, " %s=%s", s->labels[k].name,
-						s->labels[k].value);
-		len += (size_t)snprintf(out + len, cap - len, " %.17g\n", s->value);
-		assert_true(len < cap);
-	}
-	return out;
-}
-
 static void live_start(struct tfx *f, const char *sysfs)
 {
-	memset(f, 0, sizeof(*f));
-	f->names[0] = "netclass";
-	f->cfg = (struct proc_cfg){.procfs = "/proc", .sysfs = (char *)sysfs};
-	f->cfg.collectors = (struct sb_strlist){f->names, 1};
-	f->s.cfg = &f->cfg;
-	assert_int_equal(sb_sensor_proc.init(&f->s), 0);
-	f->st = f->s.state;
-	tp_begin(&f->t);
-	tp_end(&f->t);
+	live_start_coll(f, "netclass", "/proc", sysfs, false);
 }
 
 /* One round of a collector that has run before: its series. */
