@@ -76,14 +76,6 @@ struct sb_sink_ops {
 	 * (all on OK). Called from that shard's thread only. */
 	enum sb_sink_status (*write)(struct sb_sink *s, unsigned shard, struct sb_event *const *evs,
 				     size_t n, size_t *taken);
-	/* Applies one event at once, on the publishing thread, if it can do so
-	 * without waiting (a trylock, never a lock or I/O); false: not now, and
-	 * the bus queues the event as usual. Optional. Offered only while the
-	 * shard holds nothing (none queued, waiting or in flight), so order
-	 * holds; it may run while the shard's thread is in reopen. What it
-	 * applies must need no flush: it counts as written at once. The event
-	 * is lent: ref it to keep it. */
-	bool (*try_write)(struct sb_sink *s, unsigned shard, const struct sb_event *ev);
 	/* Make taken events durable/visible; optional. */
 	enum sb_sink_status (*flush)(struct sb_sink *s, unsigned shard);
 	/* Reopen output files (SIGHUP); called from each shard's thread. */

@@ -14,14 +14,6 @@
  * than writing the event. Events are not seen later than before, since a
  * sink's flush_interval already bounded how long they stay buffered.
  *
- * Direct delivery: a sink whose write never waits (try_write: the prom
- * sink's store update under a trylock) gets an event on the publishing
- * thread when its shard holds nothing; then no hand-off and no wake-up at
- * all, and the event is written and counted as one batch at once. If the
- * sink cannot take it without waiting (the HTTP thread renders from the
- * store), or anything is queued or in flight, it is queued as below, so
- * order holds. So the publisher may do a sink's work, never its waiting.
- *
  * Isolation: the publishing thread (the collection loop) never waits on a
  * sink. Under the `block` policy an event that finds its queue full waits in
  * a waiting room as large as the queue, for at most block_timeout, and moves
@@ -475,33 +467,8 @@ int sb_bus_start(struct sb_bus *b)
 
 /* ---- publishing ---- */
 
-/* Under mu, the publisher's lock held: the sink takes ev at once on this
- * thread. The shard holds nothing, so ev is next in order, and no other
- * publisher can queue behind it meanwhile. The attempt counts as in
- * flight, so a stats snapshot taken during it still adds up; sb_bus_durable
- * takes the publisher's lock and never sees it. mu is released while the
- * sink works: its thread and the snapshots do not wait for the sink. */
-static bool write_direct(struct shard *q, struct sb_event *ev)
-{
-	struct sb_sink *s = q->sink;
-	if (!s->ops->try_write || !q->started || q->closing || q->count || q->wcount ||
-	    q->in_flight)
-		return false;
-	q->in_flight++;
-	pthread_mutex_unlock(&q->mu);
-	bool done = s->ops->try_write(s, q->idx, ev);
-	pthread_mutex_lock(&q->mu);
-	q->in_flight--;
-	if (done) {
-		q->written++;
-		q->progress = bus_now(q);
-		atomic_fetch_add(&s->priv->batches, 1);
-	}
-	return done;
-}
-
-/* Returns 0 if written, queued (or waiting), -ENOSPC if the event was
- * dropped. Never waits: see the isolation note at the top. */
+/* Returns 0 if queued (or waiting), -ENOSPC if the event was dropped.
+ * Never waits: see the isolation note at the top. */
 static int enqueue(struct shard *q, struct sb_event *ev)
 {
 	struct sb_sink *s = q->sink;
@@ -510,10 +477,6 @@ static int enqueue(struct shard *q, struct sb_event *ev)
 	bool wake = false;
 	pthread_mutex_lock(&q->mu);
 	q->received++;
-	if (write_direct(q, ev)) {
-		pthread_mutex_unlock(&q->mu);
-		return 0;
-	}
 	if (!q->count && !q->wcount && !q->in_flight)
 		q->progress = bus_now(q); /* a stall is counted from here */
 	if (q->wcount) {

@@ -8,13 +8,9 @@
  *                  every sink is healthy with no breaker open; 503 and the
  *                  reasons otherwise
  *
- * The publishing thread (the collection loop) applies each event to the
- * store itself when the store's lock is free at once (try_write: a
- * trylock), which saves the bus thread's wake-up and a cold cache every
- * round; when the HTTP thread holds it for a render, or events are queued,
- * the bus thread applies them in batches. The HTTP thread renders from the
- * store. Each holds the store's lock only for its own walk, and the
- * sensors never wait on either.
+ * The bus thread applies event batches to the store; the HTTP thread renders
+ * from it. Each holds the store's lock only for its own walk, and the
+ * sensors never wait on either: they only ever touch the bus queue.
  *
  * No client can hold the endpoint: connections are kept alive (and say for
  * how long), a request must arrive whole within header_timeout, and beyond
@@ -742,13 +738,6 @@ static enum sb_sink_status prom_write(struct sb_sink *s, unsigned shard,
 	return SB_SINK_OK;
 }
 
-static bool prom_try_write(struct sb_sink *s, unsigned shard, const struct sb_event *ev)
-{
-	(void)shard;
-	struct prom_state *st = s->state;
-	return sb_prom_store_try_update(st->store, ev, sb_now_mono_ns());
-}
-
 /* SIGHUP: the certificate, its key and the client CA are read again;
  * the listener and open connections stay. */
 static void prom_reopen(struct sb_sink *s, unsigned shard)
@@ -856,7 +845,6 @@ const struct sb_sink_ops sb_sink_prom = {
     .validate = prom_validate,
     .open = prom_open,
     .write = prom_write,
-    .try_write = prom_try_write,
     .reopen = prom_reopen,
     .close = prom_close,
     .telemetry = prom_telemetry,

@@ -718,73 +718,50 @@ static size_t expire_locked(struct sb_prom_store *st, int64_t now)
 	return gone;
 }
 
-/* Under mu: one event's samples, counted in c[0] (applied) or c[1] (of
- * another kind, carrying none). */
-static void apply_event(struct sb_prom_store *st, const struct sb_event *ev, int64_t now,
-			uint64_t c[2])
-{
-	if (strcmp(ev->kind, "metrics")) {
-		c[1]++;
-		return;
-	}
-	struct source *src = source_get(st, ev->source);
-	if (!src) {
-		atomic_fetch_add_explicit(&st->n_rejected[SB_PROM_REJ_NOMEM], ev->nsamples,
-					  memory_order_relaxed);
-		return;
-	}
-	sb_prom_syms_take(st, src, ev);
-	const struct sb_field *tf = sb_event_field(ev, "target");
-	const char *target = tf && tf->type == SB_F_STR ? tf->v.s : NULL;
-	memo_get(st, src, 0); /* cleared if an expiry freed series */
-	bool own = !target && !ev->ohost && !st->no_shortcuts;
-	for (uint32_t j = 0; j < ev->nsamples; j++) {
-		const struct sb_sample *s = &ev->samples[j];
-		/* the usual sample: a known series without buckets */
-		struct series *se = own && j < src->nmemo ? src->memo[j] : NULL;
-		if (se && s->type == se->type && s->type < SB_HISTOGRAM &&
-		    same_ids(se, src, s, st->symstamp)) {
-			take_help(se->fam, s);
-			se->value = s->value;
-			se->sum = s->sum;
-			se->count = s->count;
-			refreshed(se, src, ev, now);
-			continue;
-		}
-		apply_sample(st, ev, target, s, j, src, now);
-	}
-	c[0]++;
-}
-
-/* Under mu: what follows every update. */
-static void updated(struct sb_prom_store *st, const uint64_t c[2], int64_t now)
-{
-	if (now - st->last_expire >= EXPIRE_EVERY)
-		expire_locked(st, now);
-	atomic_fetch_add_explicit(&st->n_events, c[0], memory_order_relaxed);
-	atomic_fetch_add_explicit(&st->n_ignored, c[1], memory_order_relaxed);
-}
-
 void sb_prom_store_update(struct sb_prom_store *st, struct sb_event *const *evs, size_t n,
 			  int64_t now)
 {
-	uint64_t c[2] = {0};
+	uint64_t applied = 0, ignored = 0;
 	pthread_mutex_lock(&st->mu);
-	for (size_t i = 0; i < n; i++)
-		apply_event(st, evs[i], now, c);
-	updated(st, c, now);
+	for (size_t i = 0; i < n; i++) {
+		const struct sb_event *ev = evs[i];
+		if (strcmp(ev->kind, "metrics")) {
+			ignored++;
+			continue;
+		}
+		struct source *src = source_get(st, ev->source);
+		if (!src) {
+			atomic_fetch_add_explicit(&st->n_rejected[SB_PROM_REJ_NOMEM], ev->nsamples,
+						  memory_order_relaxed);
+			continue;
+		}
+		sb_prom_syms_take(st, src, ev);
+		const struct sb_field *tf = sb_event_field(ev, "target");
+		const char *target = tf && tf->type == SB_F_STR ? tf->v.s : NULL;
+		memo_get(st, src, 0); /* cleared if an expiry freed series */
+		bool own = !target && !ev->ohost && !st->no_shortcuts;
+		for (uint32_t j = 0; j < ev->nsamples; j++) {
+			const struct sb_sample *s = &ev->samples[j];
+			/* the usual sample: a known series without buckets */
+			struct series *se = own && j < src->nmemo ? src->memo[j] : NULL;
+			if (se && s->type == se->type && s->type < SB_HISTOGRAM &&
+			    same_ids(se, src, s, st->symstamp)) {
+				take_help(se->fam, s);
+				se->value = s->value;
+				se->sum = s->sum;
+				se->count = s->count;
+				refreshed(se, src, ev, now);
+				continue;
+			}
+			apply_sample(st, ev, target, s, j, src, now);
+		}
+		applied++;
+	}
+	if (now - st->last_expire >= EXPIRE_EVERY)
+		expire_locked(st, now);
 	pthread_mutex_unlock(&st->mu);
-}
-
-bool sb_prom_store_try_update(struct sb_prom_store *st, const struct sb_event *ev, int64_t now)
-{
-	if (pthread_mutex_trylock(&st->mu))
-		return false;
-	uint64_t c[2] = {0};
-	apply_event(st, ev, now, c);
-	updated(st, c, now);
-	pthread_mutex_unlock(&st->mu);
-	return true;
+	atomic_fetch_add_explicit(&st->n_events, applied, memory_order_relaxed);
+	atomic_fetch_add_explicit(&st->n_ignored, ignored, memory_order_relaxed);
 }
 
 size_t sb_prom_store_expire(struct sb_prom_store *st, int64_t now)

@@ -8,14 +8,12 @@
  * interval), so a process that exits or a target that goes away drops off
  * /metrics instead of exposing a frozen value forever.
  *
- * The store is thread-safe: the publishing thread (or, when the store was
- * busy, the sink's thread) updates it while the HTTP thread renders it,
- * each under one short lock. Times are passed in
+ * The store is thread-safe: the sink's thread updates it while the HTTP
+ * thread renders it, each under one short lock. Times are passed in
  * (monotonic ns), so tests drive the clock. */
 #ifndef SB_PROM_STORE_H
 #define SB_PROM_STORE_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,9 +61,6 @@ void sb_prom_store_free(struct sb_prom_store *st);
  * counted and ignored. Also removes expired series, at most once a second. */
 void sb_prom_store_update(struct sb_prom_store *st, struct sb_event *const *evs, size_t n,
 			  int64_t now);
-/* The same for one event, only if the store's lock is free at once (no
- * render holds it); false: nothing was done. */
-bool sb_prom_store_try_update(struct sb_prom_store *st, const struct sb_event *ev, int64_t now);
 /* Removes the series that have expired at now; returns how many. */
 size_t sb_prom_store_expire(struct sb_prom_store *st, int64_t now);
 /* Appends the exposition of every live series to out. */

@@ -25,10 +25,7 @@ struct rec {
 	int retry_first;    /* answer RETRY this many times */
 	uint64_t error_seq; /* answer ERROR for this seq */
 	bool always_retry;
-	bool flush_fails;   /* flush answers RETRY */
-	bool try_fails;	    /* try_write answers false */
-	int try_fail_every; /* > 0: so does every such try */
-	int tries, direct;
+	bool flush_fails; /* flush answers RETRY */
 	uint64_t *seqs;
 	char (*srcs)[16];
 	unsigned *shard;
@@ -86,30 +83,6 @@ static enum sb_sink_status rec_flush(struct sb_sink *s, unsigned shard)
 
 static const struct sb_sink_ops rec_ops = {
     .name = "rec", .desc = "test", .write = rec_write, .flush = rec_flush};
-
-/* A sink whose write never waits (as prom's): takes events on the
- * publishing thread unless told to refuse. Records like rec_write. */
-static bool rec_try_write(struct sb_sink *s, unsigned shard, const struct sb_event *ev)
-{
-	struct rec *r = (struct rec *)s->cfg;
-	pthread_mutex_lock(&r->mu);
-	r->tries++;
-	bool ok = !r->try_fails && !(r->try_fail_every && r->tries % r->try_fail_every == 0);
-	pthread_mutex_unlock(&r->mu);
-	if (!ok)
-		return false;
-	size_t taken = 0;
-	struct sb_event *evs[1] = {(struct sb_event *)ev};
-	assert_int_equal(rec_write(s, shard, evs, 1, &taken), SB_SINK_OK);
-	pthread_mutex_lock(&r->mu);
-	r->writes--; /* not a write by the shard's thread */
-	r->direct++;
-	pthread_mutex_unlock(&r->mu);
-	return true;
-}
-
-static const struct sb_sink_ops direct_ops = {
-    .name = "direct", .desc = "test", .write = rec_write, .try_write = rec_try_write};
 
 struct fixture {
 	struct sb_runinfo ri;
@@ -624,131 +597,6 @@ static void test_seq_sharding_spreads_round_robin(void **state)
 		assert_int_equal(r->shard[i], r->seqs[i] % 3);
 }
 
-static void set_try_fails(struct rec *r, bool fails)
-{
-	pthread_mutex_lock(&r->mu);
-	r->try_fails = fails;
-	pthread_mutex_unlock(&r->mu);
-}
-
-/* A sink that can take an event without waiting gets it on the publishing
- * thread: written, one batch, durable, when publish returns. */
-static void test_direct_write_on_the_publisher(void **state)
-{
-	struct fixture *f = *state;
-	f->conf[0].ops = &direct_ops;
-	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[0]), 0);
-	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[1]), 0);
-	assert_int_equal(sb_bus_start(f->bus), 0);
-	struct sb_sink *s = sb_bus_sink(f->bus, 0);
-	for (uint64_t i = 1; i <= 50; i++) {
-		assert_int_equal(publish(f, "s"), 0);
-		struct sb_sink_stats st;
-		sb_sink_stats(s, &st);
-		assert_true(f->rec[0].n == i && f->rec[0].seqs[i - 1] == i);
-		assert_true(st.received == i && st.written == i && st.batches == i);
-		assert_true(st.queue_events == 0 && st.in_flight == 0);
-	}
-	assert_int_equal(f->rec[0].writes, 0);
-	assert_int_equal(f->rec[0].direct, 50);
-	wait_written(sb_bus_sink(f->bus, 1), 50); /* the other sink, as before */
-	uint64_t d = 0;
-	for (int i = 0; i < 5000 && d != 50; i++) {
-		d = sb_bus_durable(f->bus);
-		if (d != 50)
-			usleep(1000);
-	}
-	assert_true(d == 50);
-	assert_int_equal(sb_bus_shutdown(f->bus), 0);
-	assert_int_equal(f->rec[1].n, 50);
-	assert_invariant(s);
-}
-
-/* Refused, an event is queued; while anything is queued or in flight no
- * event goes direct, so the sink sees them in order; once the thread has
- * written them all, direct again. */
-static void test_direct_write_falls_back_in_order(void **state)
-{
-	struct fixture *f = *state;
-	f->conf[0].ops = &direct_ops;
-	f->conf[0].common.batch = 1;
-	gate(&f->rec[0], true);
-	set_try_fails(&f->rec[0], true);
-	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[0]), 0);
-	assert_int_equal(sb_bus_start(f->bus), 0);
-	struct sb_sink *s = sb_bus_sink(f->bus, 0);
-	publish_one_in_flight(f, s); /* refused; the thread's write holds it */
-	set_try_fails(&f->rec[0], false);
-	for (int i = 0; i < 3; i++) {
-		assert_int_equal(publish(f, "s"), 0);
-		assert_invariant(s);
-	}
-	struct sb_sink_stats st;
-	sb_sink_stats(s, &st);
-	assert_true(st.in_flight == 1 && st.queue_events == 3 && st.written == 0);
-	assert_int_equal(f->rec[0].tries, 1);
-	assert_true(sb_bus_durable(f->bus) == 0);
-	gate(&f->rec[0], false);
-	wait_written(s, 4);
-	assert_int_equal(publish(f, "s"), 0);
-	assert_int_equal(f->rec[0].direct, 1);
-	assert_int_equal(f->rec[0].n, 5);
-	for (size_t i = 0; i < 5; i++)
-		assert_true(f->rec[0].seqs[i] == i + 1);
-	sb_sink_stats(s, &st);
-	assert_true(st.written == 5 && st.queue_events == 0 && st.in_flight == 0);
-	assert_int_equal(sb_bus_shutdown(f->bus), 0);
-	assert_int_equal(f->rec[0].n, 5);
-	assert_invariant(s);
-}
-
-struct pub_arg {
-	struct sb_bus *bus;
-	int n;
-};
-
-static void *publisher(void *arg)
-{
-	struct pub_arg *a = arg;
-	struct sb_evb b;
-	sb_evb_init(&b);
-	for (int i = 0; i < a->n; i++) {
-		sb_evb_begin(&b, "t", "metrics");
-		sb_evb_sample(&b, "x", SB_GAUGE, i);
-		assert_int_equal(sb_bus_publish(a->bus, sb_evb_finish(&b)), 0);
-	}
-	sb_evb_free(&b);
-	return NULL;
-}
-
-/* Several publishing threads, some events refused: the sink still sees
- * every event once, in seq order, and the counts add up. */
-static void test_direct_write_with_several_publishers(void **state)
-{
-	struct fixture *f = *state;
-	f->conf[0].ops = &direct_ops;
-	f->conf[0].common.batch = 4;
-	f->rec[0].try_fail_every = 7;
-	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[0]), 0);
-	assert_int_equal(sb_bus_start(f->bus), 0);
-	struct pub_arg a = {.bus = f->bus, .n = 500};
-	pthread_t t[4];
-	for (int i = 0; i < 4; i++)
-		assert_int_equal(pthread_create(&t[i], NULL, publisher, &a), 0);
-	for (int i = 0; i < 4; i++)
-		pthread_join(t[i], NULL);
-	assert_int_equal(sb_bus_shutdown(f->bus), 0);
-	struct rec *r = &f->rec[0];
-	assert_int_equal(r->n, 2000);
-	for (size_t i = 0; i < r->n; i++)
-		assert_true(r->seqs[i] == i + 1);
-	assert_true(r->direct > 0 && r->writes > 0);
-	struct sb_sink_stats st;
-	sb_sink_stats(sb_bus_sink(f->bus, 0), &st);
-	assert_true(st.written == 2000);
-	assert_invariant(sb_bus_sink(f->bus, 0));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -780,10 +628,6 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_shards_keep_order_per_source, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_seq_sharding_spreads_round_robin, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_direct_write_on_the_publisher, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_direct_write_falls_back_in_order, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_direct_write_with_several_publishers, setup,
-					    teardown),
 	};
 	return cmocka_run_group_tests_name("bus", tests, NULL, NULL);
 }

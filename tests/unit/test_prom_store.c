@@ -547,73 +547,6 @@ static void visits_the_live_series_of_one_family(void **state)
 	assert_int_equal(sb_prom_store_each(f->st, "absent", 0, collect, &s), 0);
 }
 
-/* The publishing thread's way in: the same store, one event at a time. */
-static void try_update_applies_as_update_does(void **state)
-{
-	struct fx *f = *state;
-	struct sb_prom_store_opts o = {.interval = 1 * S, .stale_after = 5};
-	struct sb_prom_store *other = sb_prom_store_new(&o);
-	assert_non_null(other);
-	for (int i = 0; i < 3; i++) {
-		begin(f, "proc", i);
-		gauge(f, "node_load1", i);
-		sb_evb_help(&f->b, "1m load average.");
-		gauge(f, "x", 1);
-		sb_evb_label(&f->b, "i", i ? "b" : "a");
-		struct sb_event *ev = sb_evb_finish(&f->b);
-		sb_prom_store_update(other, &ev, 1, i * S);
-		assert_true(sb_prom_store_try_update(f->st, ev, i * S));
-		sb_event_unref(ev);
-	}
-	sb_evb_begin(&f->b, "bpf", "exec");
-	struct sb_event *ev = sb_evb_finish(&f->b);
-	assert_true(sb_prom_store_try_update(f->st, ev, 2 * S));
-	sb_event_unref(ev);
-	struct sb_buf want;
-	sb_buf_init(&want);
-	sb_prom_store_render(other, &want, SB_PROM_TEXT, 2 * S);
-	assert_string_equal(render(f, SB_PROM_TEXT, 2), sb_buf_cstr(&want));
-	struct sb_prom_store_stats s;
-	sb_prom_store_stats(f->st, &s);
-	assert_int_equal(s.events, 3);
-	assert_int_equal(s.events_ignored, 1);
-	sb_buf_free(&want);
-	sb_prom_store_free(other);
-}
-
-struct try_in_walk {
-	struct sb_prom_store *st;
-	struct sb_event *ev;
-	int refused;
-};
-
-static void try_during_walk(void *arg, const char *labels, double value)
-{
-	struct try_in_walk *t = arg;
-	(void)labels;
-	(void)value;
-	t->refused += !sb_prom_store_try_update(t->st, t->ev, 0);
-}
-
-/* While a render (here a walk, the same lock) holds the store, the
- * publisher is told no at once rather than made to wait. */
-static void try_update_refuses_while_the_store_is_held(void **state)
-{
-	struct fx *f = *state;
-	begin(f, "proc", 0);
-	gauge(f, "x", 1);
-	apply(f, 0);
-	begin(f, "proc", 0);
-	gauge(f, "x", 2);
-	struct try_in_walk t = {.st = f->st, .ev = sb_evb_finish(&f->b)};
-	assert_int_equal(sb_prom_store_each(f->st, "x", 0, try_during_walk, &t), 1);
-	assert_int_equal(t.refused, 1);
-	assert_non_null(strstr(render(f, SB_PROM_TEXT, 0), "\nx 1\n"));
-	assert_true(sb_prom_store_try_update(f->st, t.ev, 0));
-	assert_non_null(strstr(render(f, SB_PROM_TEXT, 0), "\nx 2\n"));
-	sb_event_unref(t.ev);
-}
-
 static void formats_bounds_like_the_go_clients(void **state)
 {
 	struct fx *f = *state;
@@ -687,9 +620,6 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(visits_the_live_series_of_one_family, setup, teardown),
 	    cmocka_unit_test_setup_teardown(formats_bounds_like_the_go_clients, setup, teardown),
-	    cmocka_unit_test_setup_teardown(try_update_applies_as_update_does, setup, teardown),
-	    cmocka_unit_test_setup_teardown(try_update_refuses_while_the_store_is_held, setup,
-					    teardown),
 	};
 	return cmocka_run_group_tests_name("prom_store", tests, NULL, NULL);
 }
