@@ -8,7 +8,7 @@ set -eu
 
 build_pkgs="gcc make pkg-config libc6-dev libcjson-dev libcurl4-openssl-dev \
 librabbitmq-dev libmicrohttpd-dev libgnutls28-dev libcrypt-dev libcap-dev libbpf-dev libelf-dev zlib1g-dev clang llvm bpftool \
-libsnappy-dev"
+libsnappy-dev libdeflate-dev"
 test_pkgs="libcmocka-dev python3 curl procps util-linux iproute2 rabbitmq-server \
 prometheus prometheus-node-exporter python3-pika python3-prometheus-client libclang-rt-14-dev openssl \
 protobuf-compiler python3-protobuf python3-fusepy fuse3 prometheus-process-exporter python3-snappy \

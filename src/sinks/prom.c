@@ -33,11 +33,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "prom_auth.h"
 #include "prom_conn.h"
 #include "prom_listen.h"
+#include "prom_gzip.h"
 #include "prom_store.h"
 #include "prom_tls.h"
 #include "sb_caps.h"
@@ -92,6 +92,7 @@ struct prom_state {
 	atomic_uint_fast64_t scrapes;
 	atomic_uint_fast64_t unauthorized;
 	struct sb_prom_tls *tls; /* NULL: plain HTTP */
+	struct sb_prom_gzip *gz; /* NULL: gzip off */
 	struct sb_prom_auth auth;
 	bool auth_on;
 	atomic_size_t last_size; /* of the last exposition, to size the next */
@@ -236,26 +237,6 @@ static bool accepts_gzip(struct MHD_Connection *c)
 	return ae && best_q(ae, coding_match, "gzip") > 0;
 }
 
-static int gzip_buf(const struct sb_buf *in, struct sb_buf *out)
-{
-	z_stream z = {0};
-	/* level 1: a scrape is compressed once and read once; speed wins */
-	if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return -ENOMEM;
-	uLong bound = deflateBound(&z, (uLong)in->len);
-	int r = sb_buf_reserve(out, bound);
-	if (!r) {
-		z.next_in = (Bytef *)in->data;
-		z.avail_in = (uInt)in->len;
-		z.next_out = (Bytef *)out->data;
-		z.avail_out = (uInt)bound;
-		r = deflate(&z, Z_FINISH) == Z_STREAM_END ? 0 : -EIO;
-		out->len = z.total_out;
-	}
-	deflateEnd(&z);
-	return r;
-}
-
 /* One request as the handlers see it. */
 struct req {
 	struct prom_state *st;
@@ -336,7 +317,7 @@ static enum MHD_Result serve_metrics(const struct req *rq)
 	if (st->cfg->gzip && !body.err && accepts_gzip(rq->c)) {
 		struct sb_buf z;
 		sb_buf_init(&z);
-		if (!gzip_buf(&body, &z)) {
+		if (!sb_prom_gzip(st->gz, &body, &z)) {
 			sb_buf_free(&body);
 			return reply(rq, MHD_HTTP_OK, ctype, &z, "gzip", true);
 		}
@@ -625,6 +606,7 @@ static void free_state(struct prom_state *st)
 	if (st->mhd)
 		sym_MHD_stop_daemon(st->mhd);
 	sb_prom_tls_free(st->tls);
+	sb_prom_gzip_free(st->gz);
 	sb_prom_auth_fini(&st->auth);
 	sb_prom_store_free(st->store);
 	pthread_cond_destroy(&st->sweep_cond);
@@ -678,7 +660,9 @@ static int prom_open(struct sb_sink *s)
 				       .stale_after = c->stale_after,
 				       .max_series = (uint64_t)c->max_series};
 	st->store = sb_prom_store_new(&o);
-	if (!st->store) {
+	if (c->gzip)
+		st->gz = sb_prom_gzip_new(true);
+	if (!st->store || (c->gzip && !st->gz)) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -718,9 +702,10 @@ static int prom_open(struct sb_sink *s)
 	}
 	const union MHD_DaemonInfo *di =
 	    sym_MHD_get_daemon_info(st->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	sb_info(COMP, "%s: serving %s on %s (port %u, %s%s)", s->name, c->path, c->listen,
+	sb_info(COMP, "%s: serving %s on %s (port %u, %s%s%s%s)", s->name, c->path, c->listen,
 		di ? (unsigned)di->port : 0u, st->tls ? "https" : "http",
-		st->auth_on ? ", basic auth" : "");
+		st->auth_on ? ", basic auth" : "", st->gz ? ", gzip by " : "",
+		st->gz ? sb_prom_gzip_impl(st->gz) : "");
 	s->state = st;
 	return 0;
 fail:
