@@ -90,7 +90,17 @@ fails=$(metric sensorbus_amqp_endpoint_failures_total "endpoint=\"127.0.0.1:$p\"
 [ "${fails%.*}" -ge 1 ] || fail "the killed node counts no failure ($fails)"
 grep -E "failing over|failed over from" "$TMP/agent.log"
 grep -q "failed over from" "$TMP/agent.log" || fail "no failover line in the log"
-grep -q "breaker open" "$TMP/agent.log" && fail "the breaker opened while two nodes were up"
+# Lost links fail over and never count toward the breaker. What the
+# survivors refuse (basic.nack) does: while the cluster notices the loss,
+# a publish routed to the dead node's queues is nacked (seen with a plain
+# pika publisher too, for about 100 ms), and on a slow machine that can be
+# this test's 3 failures in a row. Then the breaker is right to open.
+if grep -q "breaker open" "$TMP/agent.log"; then
+	grep -E "breaker|not confirmed|refused" "$TMP/agent.log"
+	grep "breaker open" "$TMP/agent.log" | grep -vq "refused (nack)" &&
+		fail "the breaker opened on lost links while two nodes were up"
+	echo "the breaker opened on the survivors' nacks, not on the lost links"
+fi
 
 rabbit_node_start "$first"
 rabbit_node_wait "$first" 90
