@@ -91,6 +91,10 @@ size_t sb_fmt_double(char *out, double v);
 int sb_parse_u64(const char *s, uint64_t *out);
 int sb_parse_i64(const char *s, int64_t *out);
 
+/* Names the calling thread (what top -H, ps -L, perf and /proc/PID/task/
+ * TID/comm show), cut to the kernel's 15 bytes. */
+void sb_thread_name(const char *fmt, ...) SB_PRINTF(1, 2);
+
 /* "250ms", "10s", "2m", "1h30m", "1.5s", "0"; result in nanoseconds. */
 int sb_parse_duration(const char *s, int64_t *ns);
 /* Shortest exact spelling, e.g. 1500000000 -> "1500ms", 60e9 -> "1m". */

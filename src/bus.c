@@ -358,6 +358,10 @@ static void *shard_main(void *arg)
 {
 	struct shard *q = arg;
 	struct sb_sink *s = q->sink;
+	if (s->nshards > 1)
+		sb_thread_name("bus:%s[%u]", s->name, q->idx);
+	else
+		sb_thread_name("bus:%s", s->name);
 	size_t bmax = (size_t)s->common->batch;
 	struct sb_event **batch = q->batch;
 	int64_t fi = s->common->flush_interval;

@@ -639,6 +639,7 @@ static void nap(struct dshard *sh, int64_t until, bool kickable)
 void *dl_sender_main(void *arg)
 {
 	struct dshard *sh = arg;
+	sb_thread_name("send:%s", sh->name);
 	while (!dl_sender_done(sh)) {
 		int64_t next = dl_sender_step(sh);
 		if (next > sb_now_mono_ns())

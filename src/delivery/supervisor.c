@@ -63,6 +63,7 @@ static void input_rate(struct dsink *k, int64_t now)
 void *dl_supervisor_main(void *arg)
 {
 	struct dsink *k = arg;
+	sb_thread_name("watch:%s", k->s->name);
 	/* what was recovered at open is not input */
 	k->last_received = received(k);
 	pthread_mutex_lock(&k->smu);

@@ -563,6 +563,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 static void *sweeper(void *arg)
 {
 	struct prom_state *st = arg;
+	sb_thread_name("sweep:%s", st->name);
 	pthread_mutex_lock(&st->conn_lock);
 	while (!st->stopping) {
 		unsigned cut = 0;

@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <cmocka.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/prctl.h>
 
 #include "sb_backoff.h"
 #include "sb_bus.h"
@@ -287,6 +290,28 @@ static void test_jitter_never_sticks_at_zero(void **state)
 		assert_true(sb_jitter_next(&a) != 0);
 }
 
+/* What a thread named itself, read back as tools read it. */
+static void *name_self(void *arg)
+{
+	char *out = arg;
+	sb_thread_name("send:%s[%u]", "a-long-sink-name", 3);
+	prctl(PR_GET_NAME, out, 0, 0, 0);
+	return NULL;
+}
+
+static void test_thread_names_are_cut_to_what_the_kernel_keeps(void **state)
+{
+	(void)state;
+	char got[17] = "";
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, name_self, got), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_string_equal(got, "send:a-long-sin");
+	char mine[17] = "";
+	prctl(PR_GET_NAME, mine, 0, 0, 0);
+	assert_string_not_equal(mine, "send:a-long-sin"); /* only that thread */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +328,7 @@ int main(void)
 	    cmocka_unit_test(test_full_jitter_backoff_stays_under_capped_ceiling),
 	    cmocka_unit_test(test_mono_deadline_splits_into_a_timespec),
 	    cmocka_unit_test(test_jitter_never_sticks_at_zero),
+	    cmocka_unit_test(test_thread_names_are_cut_to_what_the_kernel_keeps),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }

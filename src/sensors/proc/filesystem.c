@@ -166,6 +166,7 @@ static void *fs_thread(void *argp)
 {
 	struct fs_thread_arg a = *(struct fs_thread_arg *)argp;
 	free(argp);
+	sb_thread_name("statfs");
 	struct sb_proc_fsw *w = a.w;
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
