@@ -93,3 +93,33 @@ cpu_how() {
 	eval "_cg=\$_cpu_cg_$1"
 	if [ -n "$_cg" ]; then echo "cgroup CPU time (ns)"; else echo "utime+stime (clock ticks)"; fi
 }
+
+# threads_snap PID: each thread's "tid name ns-on-cpu" (schedstat), to diff
+threads_snap() {
+	for _t in /proc/"$1"/task/*; do
+		printf '%s %s %s\n' "${_t##*/}" "$(tr ' ' _ <"$_t/comm")" "$(cut -d' ' -f1 "$_t/schedstat")"
+	done 2>/dev/null
+}
+# threads_diff BEFORE AFTER SECS REF_S: each thread name's µs/s over the
+# window, and its ratio to REF_S seconds of CPU (the reference's, same window)
+threads_diff() {
+	$PY - "$@" <<'PY'
+import sys
+def load(p):
+    d = {}
+    for l in open(p):
+        f = l.split()
+        if len(f) == 3:
+            d[f[0]] = (f[1], int(f[2]))
+    return d
+a, b = load(sys.argv[1]), load(sys.argv[2])
+secs, ref = float(sys.argv[3]), float(sys.argv[4])
+by = {}
+for tid, (name, ns) in b.items():
+    by[name] = by.get(name, 0) + ns - a.get(tid, (name, 0))[1]
+out = []
+for name, ns in sorted(by.items(), key=lambda x: -x[1]):
+    out.append("%s %d us/s (%.3fx)" % (name, ns / 1e3 / secs, ns / 1e9 / ref if ref else 0))
+print(", ".join(out))
+PY
+}

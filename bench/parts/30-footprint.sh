@@ -58,6 +58,7 @@ done
 ne0=$(cpu_s ne)
 sb0=$(cpu_s sb)
 sc0=$(cpu_s sb2)
+threads_snap $sb2 >"$TMP/threads0"
 n=0
 while [ $n -lt "$SECS" ]; do
 	curl -sf "http://127.0.0.1:$port/metrics" >"$TMP/ne.txt" || true
@@ -68,6 +69,7 @@ done
 ne1=$(cpu_s ne)
 sb1=$(cpu_s sb)
 sc1=$(cpu_s sb2)
+threads_snap $sb2 >"$TMP/threads1"
 sc2rss=$(hwm_mb $sb2)
 nerss=$(hwm_mb $ne)
 sbrss=$(hwm_mb $sb)
@@ -93,6 +95,10 @@ row "footprint: a round of all default proc collectors, served by a prom sink sc
 	"$(py "round(($sc1 - $sc0) * 1000 / $SECS, 2)") ms/s ($nsc node_* samples/scrape)" \
 	"node_exporter: $(py "round($necpu * 1000 / $SECS, 2)") ms/s ($nsamples samples/scrape)" "${r}x" "<= 0.1x" \
 	"$(py "'met' if $r <= 0.1 else 'MISSED'")"
+# Where the collectors-and-prom agent's time went, by thread name: the
+# collection loop is the main thread (sensorbus), serving is libmicrohttpd's
+# (MHD-single), the hand-off to the prom store bus:prom.
+note "footprint: the collectors-and-prom agent by thread, against node_exporter's $(py "round($necpu * 1000 / $SECS, 2)") ms/s: $(threads_diff "$TMP/threads0" "$TMP/threads1" "$SECS" "$necpu")"
 note "footprint: CPU measured as $(cpu_how sb); the collectors-only agent's peak RSS $(py "round($sc2rss, 1)") MB"
 r=$(py "round($sbrss / $nerss, 3)")
 row "footprint: peak RSS" "$(py "round($sbrss, 1)") MB" "node_exporter: $(py "round($nerss, 1)") MB" "${r}x" "<= 0.4x" \
