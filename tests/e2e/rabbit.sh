@@ -47,6 +47,8 @@ rabbit_start() {
 	# confirms (before that it polls every 10 s).
 	wait_for 60 port_open "$RABBIT_PORT" && rabbitctl await_startup -t 30 >/dev/null || {
 		tail -20 "$RABBIT_DIR/server.log" >&2
+		echo "sockets on port $RABBIT_PORT:" >&2
+		who_holds "$RABBIT_PORT" >&2
 		fail "rabbitmq-server did not start on port $RABBIT_PORT (see $RABBIT_DIR)"
 	}
 	echo "rabbit: node $RABBIT_NODE up on 127.0.0.1:$RABBIT_PORT (pid $RABBIT_PID)"
@@ -192,6 +194,8 @@ rabbit_node_wait() { # I SECONDS: the node is up and its AMQP listener open
 	_p=$(rc_get RC_PORT "$1")
 	wait_for "$2" port_open "$_p" && rabbit_node_ctl "$1" await_startup -t 30 >/dev/null || {
 		tail -20 "$TMP/rabbit/n$1/server.log" >&2
+		echo "sockets on port $_p:" >&2
+		who_holds "$_p" >&2
 		fail "node $1 did not start on port $_p (see $TMP/rabbit/n$1)"
 	}
 }
