@@ -26,6 +26,8 @@ PY=/usr/bin/python3
 py() { $PY -c "print($1)"; }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 BENCH_OUT="$SB_ROOT/build/bench"
+# free_port: a port for a server on loopback, the tests' own
+. "$SB_ROOT/tests/e2e/ports.sh"
 
 # build_helper NAME [LIBS]: bench/NAME.c -> build/bench/NAME, when out of date
 build_helper() {

@@ -10,7 +10,6 @@
 SECS=${BENCH_FOOTPRINT_SECS:-60}
 NE=$(command -v prometheus-node-exporter || echo /usr/bin/prometheus-node-exporter)
 [ -x "$NE" ] || { row "footprint" "" "" "" "" "skipped: no prometheus-node-exporter"; exit 0; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port=$(free_port)
 port2=$(free_port)
 hwm_mb() { awk '/VmHWM/ {print $2 / 1024}' "/proc/$1/status"; }

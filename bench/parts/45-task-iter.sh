@@ -28,9 +28,6 @@ PE=$(command -v prometheus-process-exporter) || {
 }
 cp /bin/sleep "$TMP/sbidle"
 nprocs() { ls /proc | grep -c '^[0-9]'; }
-free_port() {
-	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # sensor TAG READER GROUPS NAME: appends "TAG cpu_s rounds nprocs"
 sensor() {

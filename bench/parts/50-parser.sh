@@ -6,7 +6,7 @@
 make -s -C "$SB_ROOT" promtext-bench >/dev/null || exit 1
 PB="$SB_ROOT/build/promtext_bench"
 NE=$(command -v prometheus-node-exporter || echo /usr/bin/prometheus-node-exporter)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 "$NE" --web.listen-address=127.0.0.1:$port >"$TMP/ne.log" 2>&1 &
 track_pid $!
 i=0

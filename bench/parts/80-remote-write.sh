@@ -12,15 +12,14 @@ SECS=${BENCH_RW_SECS:-60}
 NE=$(command -v prometheus-node-exporter || echo /usr/bin/prometheus-node-exporter)
 [ -x "$NE" ] || { row "remote write" "" "" "" "" "skipped: no prometheus-node-exporter"; exit 0; }
 command -v prometheus >/dev/null || { row "remote write" "" "" "" "" "skipped: no prometheus"; exit 0; }
-fport() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 cpu_s() { awk '{print ($14 + $15) / '"$(getconf CLK_TCK)"'}' "/proc/$1/stat"; }
 hwm_mb() { awk '/VmHWM/ {print $2 / 1024}' "/proc/$1/status"; }
 ready() { i=0; while ! curl -sf "$1" >/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done; }
 
-ne_port=$(fport)
+ne_port=$(free_port)
 "$NE" --web.listen-address=127.0.0.1:$ne_port >"$TMP/ne.log" 2>&1 &
 track_pid $!
-rx_port=$(fport)
+rx_port=$(free_port)
 printf 'global:\n  scrape_interval: 1m\n' >"$TMP/rx.yml"
 prometheus --web.enable-remote-write-receiver --config.file="$TMP/rx.yml" \
 	--storage.tsdb.path="$TMP/rx" --web.listen-address=127.0.0.1:$rx_port --log.level=warn \
@@ -29,7 +28,7 @@ track_pid $!
 ready "http://127.0.0.1:$ne_port/metrics"
 ready "http://127.0.0.1:$rx_port/-/ready"
 
-ag_port=$(fport)
+ag_port=$(free_port)
 cat >"$TMP/agent.yml" <<YML
 global:
   scrape_interval: 1s
