@@ -36,10 +36,10 @@
 # the short runs either side of it, which was the live row's whole
 # shortfall (0.94x-0.98x against short references, 2026-12-04). Why is not
 # known: the consumer is not behind (the queue was empty a second after
-# either kind of run). Each worker count is measured
-# in rounds (BENCH_AMQP_ROUNDS, default 5 with 1 worker, 1 with more); the
-# row gives the median and the range of the ratios over the rounds, and
-# the notes every raw figure. A warm-up publish comes first: the
+# either kind of run). Each worker count is measured in rounds
+# (BENCH_AMQP_ROUNDS, default 5 with 1 worker, 1 with more); the row gives
+# the median and the range of the ratios over the rounds, and the notes
+# every raw figure. A warm-up publish comes first: the
 # first measurement on a new broker ran slower, and it was always the
 # replay. Then the same replay and reference to an exchange with no queue
 # bound, where the broker persists nothing: what the agent itself can
