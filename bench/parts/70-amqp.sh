@@ -43,7 +43,11 @@
 # first measurement on a new broker ran slower, and it was always the
 # replay. Then the same replay and reference to an exchange with no queue
 # bound, where the broker persists nothing: what the agent itself can
-# send. Skips (one row saying so) where the amqp sink is not built.
+# send. Each replay round also notes the CPU a message costs: the plain
+# publisher (its own, between its clocks), the agent (every thread, over
+# the replay, from its log line) and the broker (its Erlang VM's clock
+# ticks over each). Skips (one row saying so) where the amqp sink is not
+# built.
 # bench-timeout: 600
 . "$(dirname "$0")/../lib.sh"
 if ! ls "$SB_ROOT"/src/sinks/amqp*.c >/dev/null 2>&1; then
@@ -103,8 +107,16 @@ settle() {
 
 EXCHANGE=sensorbus
 MANDATORY=true
-# reference WORKERS COUNT: events/s of WORKERS plain publishers together
+# The broker's CPU time in clock ticks (its Erlang VM, a child of the
+# script rabbit_start ran), to compare what a message costs it from either
+# publisher; 0 where it cannot be found.
+BEAM=$(pgrep -P "$RABBIT_PID" -f beam | head -1)
+TCK=$(getconf CLK_TCK)
+beam_ticks() { awk '{print $14 + $15}' "/proc/${BEAM:-0}/stat" 2>/dev/null || echo 0; }
+# reference WORKERS COUNT: events/s of WORKERS plain publishers together;
+# the CPU a message (µs) of the publishers and of the broker in $TMP/refcpu
 reference() {
+	b0=$(beam_ticks)
 	i=0
 	while [ $i -lt "$1" ]; do
 		"$BENCH_OUT/amqppub" "$RABBIT_PORT" "$EXCHANGE" $(($2 / $1)) 512 "$TMP/bodies.jsonl" \
@@ -120,8 +132,11 @@ reference() {
 	# all the messages over the span from the first start to the last stop
 	# (the sum of each publisher's own rate was higher than that whenever
 	# one finished first and the others then had the broker to themselves)
+	b1=$(beam_ticks)
 	cat "$TMP"/pub.* | awk 'NR == 1 || $2 < t0 {t0 = $2} NR == 1 || $3 > t1 {t1 = $3}
 		{n += $1} END {print int(n * 1e9 / (t1 - t0))}'
+	cat "$TMP"/pub.* | awk -v b=$((b1 - b0)) -v tck="$TCK" '{n += $1; c += $4}
+		END {printf "%.2f %.1f\n", c / 1e3 / n, b * 1e6 / tck / n}' >"$TMP/refcpu"
 	rm -f "$TMP"/pub.*
 	: >"$TMP/consumed.jsonl"
 }
@@ -140,7 +155,9 @@ JSON
 }
 
 # replay WORKERS DRAIN EVENTS: fills a spool while the broker is unreachable,
-# then replays it; prints "events seconds" (the slowest worker's time)
+# then replays it; prints "events seconds cpu_ms broker_ticks": the slowest
+# worker's time, the agent's CPU over the longest replay (every thread),
+# the broker's CPU ticks from the agent's start to the last replay's end
 replay() {
 	spool="$TMP/spool-$1-$2"
 	conf "$dead" "$1" "$2" "{\"rate\": 0, \"samples\": 10, \"count\": $3}" "$spool" >"$TMP/fill.json"
@@ -150,6 +167,7 @@ replay() {
 	# the log exists before the loop below reads it (else grep fails, the
 	# loop ends at once and the agent is stopped before it starts)
 	: >"$TMP/drain.log"
+	b0=$(beam_ticks)
 	"$SB_BIN" -c "$TMP/drain.json" 2>>"$TMP/drain.log" &
 	pid=$!
 	track_pid $pid
@@ -159,17 +177,19 @@ replay() {
 		sleep 0.1
 		i=$((i + 1))
 	done
+	b1=$(beam_ticks)
 	kill -TERM $pid
 	wait $pid
 	rm -rf "$spool"
 	: >"$TMP/consumed.jsonl"
-	$PY - "$TMP/drain.log" "$1" <<'PY'
+	$PY - "$TMP/drain.log" "$1" $((b1 - b0)) <<'PY'
 import re, sys
-done = [(int(m.group(1)), float(m.group(2))) for m in
-        (re.search(r"replay done: (\d+) events in ([\d.]+)s", l) for l in open(sys.argv[1])) if m]
+done = [(int(m.group(1)), float(m.group(2)), float(m.group(3))) for m in
+        (re.search(r"replay done: (\d+) events in ([\d.]+)s.*CPU ([\d.]+) ms", l)
+         for l in open(sys.argv[1])) if m]
 if len(done) < int(sys.argv[2]):
     sys.exit("replay did not finish: %d of %s workers done" % (len(done), sys.argv[2]))
-print(sum(e for e, _ in done), max(s for _, s in done))
+print(sum(d[0] for d in done), max(d[1] for d in done), max(d[2] for d in done), sys.argv[3])
 PY
 }
 
@@ -178,34 +198,40 @@ settle
 reference 1 "$N" >/dev/null || fail "the reference publisher failed"
 settle
 # live WORKERS RATE: a live run offered RATE events/s (0: flat out); prints
-# "EVENTS/S WALL ACCOUNTING", events confirmed over the run's seconds (no
+# "EVENTS/S WALL CPU ACCOUNTING", events confirmed over the run's seconds (no
 # grace: what was confirmed by the end of the run counts, the rest stays in
-# the spool), its wall time with start and shutdown, its closing accounting
+# the spool), its wall and CPU time with start and shutdown, its closing
+# accounting
 live() {
 	conf "$RABBIT_PORT" "$1" 0 "{\"rate\": $2, \"samples\": 10}" "$TMP/spool-live" 0s >"$TMP/live.json"
 	t=$(timed "$SB_BIN" -c "$TMP/live.json" --duration "${LSECS}s" 2>"$TMP/live.log") || return 1
 	acct=$(sed -n 's/.*closed: \(.*\)/\1/p' "$TMP/live.log" | tail -1)
 	rm -rf "$TMP/spool-live"
 	: >"$TMP/consumed.jsonl"
-	echo "$(py "round(int('$acct'.split('delivered=')[1].split()[0]) / $LSECS)") ${t% *} $acct"
+	echo "$(py "round(int('$acct'.split('delivered=')[1].split()[0]) / $LSECS)") ${t% *} ${t#* } $acct"
 }
 for w in 1 2 4; do
 	rounds=1
 	[ $w = 1 ] && rounds=$ROUNDS
 	: >"$TMP/rounds"
 	: >"$TMP/refs"
+	: >"$TMP/cpu"
 	r=0
 	while [ $r -lt "$rounds" ]; do
 		r=$((r + 1))
 		settle
 		refa=$(reference $w "$N") || fail "the reference publisher failed"
 		echo "$refa" >>"$TMP/refs"
+		read -r pca bca <"$TMP/refcpu"
 		out=$(replay $w 0 "$N") || exit 1
 		set -- $out
 		eps=$(py "round($1 / $2)")
+		sc=$(py "round($3 * 1e3 / $1, 2)") bc=$(py "round($4 * 1e6 / $TCK / $1, 1)")
 		settle
 		refb=$(reference $w "$N") || fail "the reference publisher failed"
 		echo "$refb" >>"$TMP/refs"
+		read -r pcb bcb <"$TMP/refcpu"
+		echo "$pca $pcb $sc $bca $bcb $bc" >>"$TMP/cpu"
 		rate=$LRATE
 		[ "$rate" = auto ] && rate=$(py "round($(median <"$TMP/refs") * 1.25)")
 		# the live run's references publish for as long as it runs
@@ -215,14 +241,30 @@ for w in 1 2 4; do
 		settle
 		out=$(live $w "$rate") || exit 1
 		set -- $out
-		lv=$1 wall=$2
-		shift 2
+		lv=$1 wall=$2 lcpu=$3
+		shift 3
 		acct=$*
+		# what the live agent cost (start and shutdown included) a
+		# delivered event; it made and spooled the surplus too
+		lc=$(py "round($lcpu * 1e6 / max(1, $lv * $LSECS), 2)")
 		settle
 		lrefb=$(reference $w "$ln") || fail "the reference publisher failed"
 		echo "$refa $refb $lrefa $lrefb $eps $lv $ln" >>"$TMP/rounds"
-		note "- amqp, $w worker(s), round $r: reference $refa/s, replay $eps/s ($(py "round($eps * 2 / ($refa + $refb), 2)")x their mean), reference $refb/s; reference of $ln events $lrefa/s, live offered ${rate}/s, ${LSECS}s run (${wall} s with start and shutdown): $lv/s ($(py "round($lv * 2 / ($lrefa + $lrefb), 2)")x their mean), reference of $ln events $lrefb/s; $acct"
+		note "- amqp, $w worker(s), round $r: reference $refa/s, replay $eps/s ($(py "round($eps * 2 / ($refa + $refb), 2)")x their mean), reference $refb/s; reference of $ln events $lrefa/s, live offered ${rate}/s, ${LSECS}s run (${wall} s with start and shutdown): $lv/s ($(py "round($lv * 2 / ($lrefa + $lrefb), 2)")x their mean), reference of $ln events $lrefb/s; $acct; CPU a message, µs: reference $pca, replay $sc, reference $pcb, and the broker's during each $bca, $bc, $bcb; the live agent $lc a delivered event"
 	done
+	# what a message costs each publisher, and the broker, in the same
+	# replay rounds: the broker's cost (the same for both) is what sets the
+	# rate with a durable queue
+	note "- amqp, $w worker(s), CPU a message over the rounds (median, µs): $($PY - "$TMP/cpu" <<'PY'
+import statistics as st, sys
+rs = [list(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
+med = st.median
+print("the plain publisher(s) %.2f, the replaying agent %.2f (every thread); the broker %.1f"
+      " while the plain publisher(s) sent, %.1f while the agent did" %
+      (med([r[0] for r in rs] + [r[1] for r in rs]), med([r[2] for r in rs]),
+       med([r[3] for r in rs] + [r[4] for r in rs]), med([r[5] for r in rs])))
+PY
+)"
 	# medians of the rounds' rates and of their ratios, with the ratios'
 	# range; each agent figure against the mean of the references run just
 	# before and just after it

@@ -103,6 +103,7 @@ struct dshard {
 	atomic_bool replaying;
 	uint64_t backlog_hi;
 	int64_t replay_start;
+	int64_t replay_cpu; /* the process's CPU time (ns) at the replay's start */
 	uint64_t replay_sent;
 	/* the slices in flight, oldest first: ring[(rhead + i) % rcap] */
 	struct dwin *ring;
