@@ -320,10 +320,14 @@ SHM=/dev/shm
 			[ $how = tmpfs ] && LIVE_SPOOL=$(mktemp -d "$SHM/sensorbus-bench.XXXXXX")
 			[ $how = memory ] && BENCH_AMQP_SINK=', "buffer": "memory", "memory_events": 1000000'
 			settle
-			out=$(live 1 "$rate") || exit 1
+			# the tmpfs spool goes whatever happened (the e2e helpers'
+			# exit trap knows only $TMP)
+			st=0
+			out=$(live 1 "$rate") || st=1
 			BENCH_AMQP_SINK=
 			[ -n "$LIVE_SPOOL" ] && rm -rf "$LIVE_SPOOL"
 			LIVE_SPOOL=
+			[ $st = 0 ] || exit 1
 			settle
 			next=$(reference 1 "$ln") || fail "the reference publisher failed"
 			lv=${out%% *}
