@@ -35,6 +35,10 @@ JSON
 
 	grep "breaker\|replay" "$log"
 	grep -q "breaker closed" "$log" || fail "$1: the breaker did not close"
+	# the replay's closing line: its events, its time to the ms, and what
+	# it cost the agent
+	grep -Eq "spool replay done: [1-9][0-9]* events in [0-9]+\.[0-9]{3}s \([0-9]+/s, drain_rate [0-9]+/s; the agent's CPU [0-9]+\.[0-9] ms\)" "$log" ||
+		fail "$1: the replay's closing line: $(grep 'replay done' "$log")"
 	check_accounting "$log" || fail "$1: accounting"
 	published=$(sed -n 's/.*: \([0-9]*\) events published.*/\1/p' "$log")
 	[ "$(acct_field delivered "$log")" = "$published" ] ||
