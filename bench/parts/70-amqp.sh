@@ -133,10 +133,10 @@ reference() {
 	# (the sum of each publisher's own rate was higher than that whenever
 	# one finished first and the others then had the broker to themselves)
 	b1=$(beam_ticks)
-	cat "$TMP"/pub.* | awk 'NR == 1 || $2 < t0 {t0 = $2} NR == 1 || $3 > t1 {t1 = $3}
-		{n += $1} END {print int(n * 1e9 / (t1 - t0))}'
-	cat "$TMP"/pub.* | awk -v b=$((b1 - b0)) -v tck="$TCK" '{n += $1; c += $4}
-		END {printf "%.2f %.1f\n", c / 1e3 / n, b * 1e6 / tck / n}' >"$TMP/refcpu"
+	cat "$TMP"/pub.* | awk -v b=$((b1 - b0)) -v tck="$TCK" -v cpu="$TMP/refcpu" '
+		NR == 1 || $2 < t0 {t0 = $2} NR == 1 || $3 > t1 {t1 = $3} {n += $1; c += $4}
+		END {print int(n * 1e9 / (t1 - t0))
+		     printf "%.2f %.1f\n", c / 1e3 / n, b * 1e6 / tck / n >cpu}'
 	rm -f "$TMP"/pub.*
 	: >"$TMP/consumed.jsonl"
 }
@@ -309,6 +309,7 @@ SHM=/dev/shm
 	rate=$(py "round($(median <"$TMP/refs1") * 1.25)")
 	ln=$(py "max(1, round($(median <"$TMP/refs1") * $LSECS))")
 	: >"$TMP/spoolrounds"
+	LIVE_SPOOL=
 	r=0
 	while [ $r -lt "$SROUNDS" ]; do
 		r=$((r + 1))
@@ -316,7 +317,6 @@ SHM=/dev/shm
 		settle
 		prev=$(reference 1 "$ln") || fail "the reference publisher failed"
 		for how in disk tmpfs memory; do
-			LIVE_SPOOL=
 			[ $how = tmpfs ] && LIVE_SPOOL=$(mktemp -d "$SHM/sensorbus-bench.XXXXXX")
 			[ $how = memory ] && BENCH_AMQP_SINK=', "buffer": "memory", "memory_events": 1000000'
 			settle
@@ -331,8 +331,9 @@ SHM=/dev/shm
 			settle
 			next=$(reference 1 "$ln") || fail "the reference publisher failed"
 			lv=${out%% *}
-			line="$line $(py "round($lv * 2 / ($prev + $next), 3)")"
-			note "- amqp live, spool $how, round $r: reference of $ln events $prev/s, live $lv/s ($(py "round($lv * 2 / ($prev + $next), 2)")x their mean), reference $next/s"
+			x=$(py "round($lv * 2 / ($prev + $next), 3)")
+			line="$line $x"
+			note "- amqp live, spool $how, round $r: reference of $ln events $prev/s, live $lv/s (${x}x their mean), reference $next/s"
 			prev=$next
 		done
 		echo "$line" >>"$TMP/spoolrounds"
