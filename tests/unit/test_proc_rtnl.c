@@ -147,18 +147,6 @@ static char *netclass_round(const char *sysfs) { return coll_round("netclass", "
  * and sysfs's rx_nohandler. */
 static char *netdev_round(const char *procfs) { return coll_round("netdev", procfs, "/sys"); }
 
-/* A few datagrams over lo, so that its counters are not all 0. */
-static void some_traffic(void)
-{
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(9)};
-	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	for (int i = 0; fd >= 0 && i < 3; i++)
-		(void)!sendto(fd, "x", 1, 0, (struct sockaddr *)&to, sizeof(to));
-	if (fd >= 0)
-		close(fd);
-}
-
 /* "/sys" takes the dump, "/sys/" (the same tree, another spelling) the
  * files: every series the same, twice in a row in case a counter moved. */
 static void on_the_live_sys_the_dump_gives_what_the_files_give(void **state)

@@ -671,6 +671,7 @@ static int netclass_init(struct proc_state *st, struct sb_proc_coll *c)
 	c->priv = nc;
 	nc->rl.interval_ns = 300 * SB_NSEC_PER_SEC;
 	nc->use_rtnl = !strcmp(st->cfg->sysfs, "/sys");
+	st->links_carrier = nc->use_rtnl;
 	nc->watch = -1;
 	if (nc->use_rtnl) {
 		nc->watch = sb_proc_rtnl_watch_open();

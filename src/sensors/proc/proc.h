@@ -368,6 +368,7 @@ struct sb_proc_rtnl {
 	struct sb_buf buf;
 	struct sb_proc_link *v; /* the last dump's devices */
 	size_t n, cap;
+	void *arg; /* a dump's own state, while it is read */
 };
 int sb_proc_rtnl_open(struct sb_proc_rtnl *r);
 void sb_proc_rtnl_close(struct sb_proc_rtnl *r);
@@ -375,6 +376,17 @@ void sb_proc_rtnl_close(struct sb_proc_rtnl *r);
  * counters when stats: 0 or -errno. */
 int sb_proc_rtnl_dump(struct sb_proc_rtnl *r, bool stats);
 const struct sb_proc_link *sb_proc_rtnl_find(const struct sb_proc_rtnl *r, const char *name);
+/* One RTM_NEWSTATS message of len bytes: its device's ifindex and its
+ * IFLA_STATS_LINK_64 counters (as sb_proc_link's stats) into stats, at most
+ * SB_ARRAY_SIZE(sb_proc_link.stats); 0, or -EINVAL when malformed or
+ * without them. */
+int sb_proc_stats_parse(const void *msg, size_t len, int *ifindex, uint64_t *stats,
+			unsigned *nstats);
+/* The counters of every device of the last dump, from an RTM_GETSTATS
+ * dump (dev_get_stats() alone, where a link dump fills every attribute of
+ * every device): 0; -ESTALE when the devices are no longer the dump's (one
+ * made or gone: dump again); or -errno (-EOPNOTSUPP: a kernel before 4.7). */
+int sb_proc_rtnl_stats(struct sb_proc_rtnl *r);
 /* dev->flags, as sysfs's flags file prints it, from a dump's entry: true,
  * or false when the dump lacks the counts that say it (older kernels send
  * no IFLA_ALLMULTI). */
@@ -711,20 +723,24 @@ struct proc_state {
 	struct proc_procs *procs;	  /* the processes collector's */
 	struct proc_bpfread *bpfread;	  /* ... its walk over every process (procs_walk.c) */
 	struct proc_groups *groups;	  /* ... its groups (groups.c) */
-	/* This round's RTM_GETLINK dump, shared by netdev and netclass
-	 * (sb_proc_links); links_stats: a collector wants the counters. */
+	/* This round's network devices, shared by netdev and netclass
+	 * (sb_proc_links); links_stats: a collector wants the counters;
+	 * links_carrier: their carrier, as fresh as its sysfs file. */
 	struct proc_links *links;
-	bool links_stats;
+	bool links_stats, links_carrier;
 	/* The sensor, in the agent (NULL in unit tests): for a collector that
 	 * ends its round later on the loop (the BPF process reader). */
 	struct sb_sensor *sensor;
 	bool round_pending; /* that round is still running: it calls round_done */
 };
 
-/* The agent's network devices as one RTM_GETLINK dump made at most once a
- * round, for the collectors that read the live /proc or /sys: NULL when
- * none can be had (the dump failed: tried again 60 rounds later). */
+/* The agent's network devices this round, for the collectors that read the
+ * live /proc or /sys (links.c): an RTM_GETLINK dump kept until a link
+ * notification says it changed, with this round's counters: NULL when none
+ * can be had (the dump failed: tried again 60 rounds later). */
 const struct sb_proc_rtnl *sb_proc_links(struct proc_state *st);
+/* The link dumps made so far (the rounds between took the counters alone). */
+uint64_t sb_proc_links_dumps(const struct proc_state *st);
 void sb_proc_links_free(struct proc_state *st);
 
 /* One round: every enabled collector, in table order, appends to b. */

@@ -230,14 +230,12 @@ static int dump_request(struct sb_proc_rtnl *r, bool stats)
 	return 0;
 }
 
-int sb_proc_rtnl_dump(struct sb_proc_rtnl *r, bool stats)
+/* Reads the replies to the request just sent (seq r->seq) up to its
+ * NLMSG_DONE, each message of type want to take(r, msg): 0, or -errno
+ * (the dump is then left unread: the caller closes the socket). */
+static int dump_read(struct sb_proc_rtnl *r, unsigned short want,
+		     int (*take)(struct sb_proc_rtnl *r, const struct nlmsghdr *h))
 {
-	r->n = 0;
-	if (r->fd < 0)
-		return -EBADF;
-	int err = dump_request(r, stats);
-	if (err)
-		return err;
 	if (sb_buf_reserve(&r->buf, DUMP_BUF))
 		return -ENOMEM;
 	for (;;) {
@@ -253,16 +251,127 @@ int sb_proc_rtnl_dump(struct sb_proc_rtnl *r, bool stats)
 				continue; /* a late reply to an earlier, failed dump */
 			if (h->nlmsg_type == NLMSG_DONE)
 				return 0;
-			if (h->nlmsg_type == NLMSG_ERROR)
-				return -EPROTO;
-			if (h->nlmsg_type != RTM_NEWLINK)
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+				bool has = h->nlmsg_len >= NLMSG_LENGTH(sizeof(*e));
+				return has && e->error < 0 ? e->error : -EPROTO;
+			}
+			if (h->nlmsg_type != want)
 				continue;
-			if (sb_grow((void **)&r->v, &r->cap, r->n + 1, sizeof(*r->v)))
-				return -ENOMEM;
-			if (!sb_proc_link_parse(h, h->nlmsg_len, &r->v[r->n]))
-				r->n++;
+			int err = take(r, h);
+			if (err)
+				return err;
 		}
 	}
+}
+
+static int take_link(struct sb_proc_rtnl *r, const struct nlmsghdr *h)
+{
+	if (sb_grow((void **)&r->v, &r->cap, r->n + 1, sizeof(*r->v)))
+		return -ENOMEM;
+	if (!sb_proc_link_parse(h, h->nlmsg_len, &r->v[r->n]))
+		r->n++;
+	return 0;
+}
+
+int sb_proc_rtnl_dump(struct sb_proc_rtnl *r, bool stats)
+{
+	r->n = 0;
+	if (r->fd < 0)
+		return -EBADF;
+	int err = dump_request(r, stats);
+	return err ? err : dump_read(r, RTM_NEWLINK, take_link);
+}
+
+int sb_proc_stats_parse(const void *msg, size_t len, int *ifindex, uint64_t *stats,
+			unsigned *nstats)
+{
+	const struct nlmsghdr *h = msg;
+	*nstats = 0;
+	if (len < sizeof(*h) || h->nlmsg_len > len || h->nlmsg_type != RTM_NEWSTATS ||
+	    h->nlmsg_len < NLMSG_LENGTH(sizeof(struct if_stats_msg)))
+		return -EINVAL;
+	const struct if_stats_msg *m = NLMSG_DATA(h);
+	*ifindex = (int)m->ifindex;
+	size_t off = NLMSG_LENGTH(NLMSG_ALIGN(sizeof(*m)));
+	int rem = (int)h->nlmsg_len - (int)off;
+	for (const struct rtattr *a = (const void *)((const char *)msg + off); RTA_OK(a, rem);
+	     a = RTA_NEXT(a, rem)) {
+		if (a->rta_type != IFLA_STATS_LINK_64)
+			continue;
+		/* IFLA_STATS64's struct, as in a link message */
+		size_t n = RTA_PAYLOAD(a) / sizeof(uint64_t);
+		if (n > SB_ARRAY_SIZE(((struct sb_proc_link *)0)->stats))
+			n = SB_ARRAY_SIZE(((struct sb_proc_link *)0)->stats);
+		memcpy(stats, RTA_DATA(a), n * sizeof(uint64_t));
+		*nstats = (unsigned)n;
+	}
+	return *nstats ? 0 : -EINVAL;
+}
+
+/* The device of the last dump with this ifindex, looked for first where
+ * the one before it was found (both dumps go in ifindex order). */
+static struct sb_proc_link *link_at(struct sb_proc_rtnl *r, int ifindex, size_t *hint)
+{
+	for (size_t k = 0; k < r->n; k++) {
+		size_t i = (*hint + k) % r->n;
+		if (r->v[i].ifindex == ifindex) {
+			*hint = i + 1;
+			return &r->v[i];
+		}
+	}
+	return NULL;
+}
+
+struct stats_dump {
+	size_t hint, matched;
+	bool unknown; /* a device the last link dump did not have */
+};
+
+static int take_stats(struct sb_proc_rtnl *r, const struct nlmsghdr *h)
+{
+	struct stats_dump *d = r->arg;
+	int ifindex;
+	uint64_t stats[SB_ARRAY_SIZE(r->v->stats)];
+	unsigned n;
+	if (sb_proc_stats_parse(h, h->nlmsg_len, &ifindex, stats, &n))
+		return 0; /* as take_link: a message not understood is left out */
+	struct sb_proc_link *l = link_at(r, ifindex, &d->hint);
+	if (!l) {
+		d->unknown = true;
+		return 0;
+	}
+	memcpy(l->stats, stats, n * sizeof(uint64_t));
+	l->nstats = n;
+	d->matched++;
+	return 0;
+}
+
+int sb_proc_rtnl_stats(struct sb_proc_rtnl *r)
+{
+	if (r->fd < 0)
+		return -EBADF;
+	struct {
+		struct nlmsghdr h;
+		struct if_stats_msg m;
+	} req;
+	memset(&req, 0, sizeof(req));
+	req.h.nlmsg_len = sizeof(req);
+	req.h.nlmsg_type = RTM_GETSTATS;
+	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.h.nlmsg_seq = ++r->seq;
+	req.m.family = AF_UNSPEC;
+	req.m.filter_mask = IFLA_STATS_FILTER_BIT(IFLA_STATS_LINK_64);
+	struct sockaddr_nl to = {.nl_family = AF_NETLINK};
+	if (sendto(r->fd, &req, sizeof(req), MSG_DONTWAIT, (struct sockaddr *)&to, sizeof(to)) < 0)
+		return -errno;
+	struct stats_dump d = {0};
+	r->arg = &d;
+	int err = dump_read(r, RTM_NEWSTATS, take_stats);
+	r->arg = NULL;
+	if (err)
+		return err;
+	return d.unknown || d.matched != r->n ? -ESTALE : 0;
 }
 
 const struct sb_proc_link *sb_proc_rtnl_find(const struct sb_proc_rtnl *r, const char *name)
