@@ -207,6 +207,19 @@ void sb_proc_rtnl_close(struct sb_proc_rtnl *r)
 	r->fd = -1;
 }
 
+/* Sends a dump request of len bytes, its header filled in here: 0 or -errno. */
+static int send_dump(struct sb_proc_rtnl *r, struct nlmsghdr *h, size_t len, unsigned short type)
+{
+	h->nlmsg_len = (uint32_t)len;
+	h->nlmsg_type = type;
+	h->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	h->nlmsg_seq = ++r->seq;
+	struct sockaddr_nl to = {.nl_family = AF_NETLINK};
+	if (sendto(r->fd, h, len, MSG_DONTWAIT, (struct sockaddr *)&to, sizeof(to)) < 0)
+		return -errno;
+	return 0;
+}
+
 static int dump_request(struct sb_proc_rtnl *r, bool stats)
 {
 	struct {
@@ -216,18 +229,11 @@ static int dump_request(struct sb_proc_rtnl *r, bool stats)
 		uint32_t mask;
 	} req;
 	memset(&req, 0, sizeof(req));
-	req.h.nlmsg_len = sizeof(req);
-	req.h.nlmsg_type = RTM_GETLINK;
-	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.h.nlmsg_seq = ++r->seq;
 	req.i.ifi_family = AF_UNSPEC;
 	req.a.rta_type = IFLA_EXT_MASK;
 	req.a.rta_len = RTA_LENGTH(sizeof(uint32_t));
 	req.mask = stats ? 0 : RTEXT_FILTER_SKIP_STATS;
-	struct sockaddr_nl to = {.nl_family = AF_NETLINK};
-	if (sendto(r->fd, &req, sizeof(req), MSG_DONTWAIT, (struct sockaddr *)&to, sizeof(to)) < 0)
-		return -errno;
-	return 0;
+	return send_dump(r, &req.h, sizeof(req), RTM_GETLINK);
 }
 
 /* Reads the replies to the request just sent (seq r->seq) up to its
@@ -356,18 +362,14 @@ int sb_proc_rtnl_stats(struct sb_proc_rtnl *r)
 		struct if_stats_msg m;
 	} req;
 	memset(&req, 0, sizeof(req));
-	req.h.nlmsg_len = sizeof(req);
-	req.h.nlmsg_type = RTM_GETSTATS;
-	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.h.nlmsg_seq = ++r->seq;
 	req.m.family = AF_UNSPEC;
 	req.m.filter_mask = IFLA_STATS_FILTER_BIT(IFLA_STATS_LINK_64);
-	struct sockaddr_nl to = {.nl_family = AF_NETLINK};
-	if (sendto(r->fd, &req, sizeof(req), MSG_DONTWAIT, (struct sockaddr *)&to, sizeof(to)) < 0)
-		return -errno;
+	int err = send_dump(r, &req.h, sizeof(req), RTM_GETSTATS);
+	if (err)
+		return err;
 	struct stats_dump d = {0};
 	r->arg = &d;
-	int err = dump_read(r, RTM_NEWSTATS, take_stats);
+	err = dump_read(r, RTM_NEWSTATS, take_stats);
 	r->arg = NULL;
 	if (err)
 		return err;
