@@ -303,6 +303,16 @@ static void p_rtnl(const struct in *in)
 		abort();
 }
 
+static void p_rtnlstats(const struct in *in)
+{
+	int ifindex;
+	uint64_t st[SB_ARRAY_SIZE(((struct sb_proc_link *)0)->stats)];
+	unsigned n;
+	if (!sb_proc_stats_parse(in->text, in->len, &ifindex, st, &n) &&
+	    (n == 0 || n > SB_ARRAY_SIZE(st)))
+		abort();
+}
+
 static const struct row {
 	const char *name;
 	void (*fn)(const struct in *in);
@@ -374,6 +384,7 @@ static const struct row {
       "edge/pid-limits"}},
     {"cmdline", p_cmdline, {"synthetic/proc/4242/cmdline", "vm-6.18/proc/23198/cmdline"}},
     {"rtnl", p_rtnl, {NULL}},
+    {"rtnlstats", p_rtnlstats, {NULL}},
 };
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
 
@@ -462,12 +473,31 @@ static void seed_rtnl(uint8_t sel)
 	fuzz_seed("rtnl-0", 2, &sel, (size_t)1, m, off);
 }
 
+/* An RTM_NEWSTATS message as the kernel sends one: 24 counters. */
+static void seed_rtnlstats(uint8_t sel)
+{
+	unsigned char m[16 + 12 + 4 + 24 * 8] = {0};
+	uint32_t total = sizeof(m), ifindex = 2;
+	unsigned short type = 92; /* RTM_NEWSTATS */
+	memcpy(m, &total, 4);
+	memcpy(m + 4, &type, 2);
+	memcpy(m + 16 + 4, &ifindex, 4);
+	unsigned short alen = 4 + 24 * 8, atype = 1; /* IFLA_STATS_LINK_64 */
+	memcpy(m + 28, &alen, 2);
+	memcpy(m + 30, &atype, 2);
+	for (unsigned i = 0; i < 24; i++)
+		m[32 + 8 * i] = (unsigned char)(i + 1);
+	fuzz_seed("rtnlstats-0", 2, &sel, (size_t)1, m, sizeof(m));
+}
+
 static void proc_seeds(void)
 {
 	for (size_t i = 0; i < NROWS; i++) {
 		uint8_t sel = (uint8_t)i;
 		if (rows[i].fn == p_rtnl)
 			seed_rtnl(sel);
+		if (rows[i].fn == p_rtnlstats)
+			seed_rtnlstats(sel);
 		for (unsigned k = 0; k < 4 && rows[i].seeds[k]; k++)
 			seed_file(sel, rows[i].name, k, rows[i].seeds[k]);
 	}
