@@ -5,7 +5,9 @@
  * changes only with a link notification (RTMGRP_LINK, rtnl_watch.c). So
  * the dump is kept, and made again only after a notification; a round
  * between takes the counters alone from an RTM_GETSTATS dump
- * (dev_get_stats(), what the link dump's IFLA_STATS64 is made of).
+ * (dev_get_stats(), what the link dump's IFLA_STATS64 is made of). The
+ * same notifications, drained once a round, tell netclass which devices'
+ * kept sysfs values to read again (sb_proc_links_notified).
  *
  * Carrier is the exception: netif_carrier_on/off() change it at once, and
  * the notification comes when linkwatch runs, up to a second later when
@@ -25,25 +27,95 @@
 #include "proc.h"
 
 #define LINKS_PAUSE_ROUNDS 60 /* after a dump that failed */
+#define NOTIFIED_MAX 1024     /* devices named in a round; more: all of them */
 
 struct proc_links {
 	struct sb_proc_rtnl r; /* fd -1: not open (now) */
-	uint64_t round;	       /* of the last dump tried */
+	uint64_t round;	       /* of the last call */
 	bool ok;	       /* it gave the list */
 	unsigned pause;	       /* rounds left without a dump */
 	int watch;	       /* link notifications; -1: none, a dump every round */
 	bool changed;	       /* one came since the kept dump was made */
-	bool stats;	       /* the kept dump has counters */
-	bool nostats;	       /* RTM_GETSTATS refused: a dump every round */
-	int *carrier;	       /* each kept device's carrier file; -1: not open */
+	/* this round's notifications, for netclass (sb_proc_links_notified) */
+	uint64_t drained; /* the round they were drained in */
+	bool all;	  /* one said any device may have changed */
+	int *ifs;
+	size_t nifs, capifs;
+	bool stats;   /* the kept dump has counters */
+	bool nostats; /* RTM_GETSTATS refused: a dump every round */
+	int *carrier; /* each kept device's carrier file; -1: not open */
 	size_t ncarrier;
 	uint64_t dumps; /* link dumps made */
 };
 
 static void links_changed(void *arg, int ifindex)
 {
-	(void)ifindex;
-	((struct proc_links *)arg)->changed = true;
+	struct proc_links *l = arg;
+	l->changed = true;
+	if (!ifindex || l->nifs >= NOTIFIED_MAX ||
+	    sb_grow((void **)&l->ifs, &l->capifs, l->nifs + 1, sizeof(*l->ifs)))
+		l->all = true;
+	else
+		l->ifs[l->nifs++] = ifindex;
+}
+
+/* The notifications that came since the last round, once a round: the
+ * kept dump is then made again, and netclass told which devices. A socket
+ * that failed is closed: from then on the dump is made every round and
+ * netclass keeps nothing. */
+static void links_drain(struct proc_state *st, struct proc_links *l)
+{
+	if (l->drained == st->round)
+		return;
+	l->drained = st->round;
+	l->all = false;
+	l->nifs = 0;
+	if (l->watch < 0)
+		return;
+	int r = sb_proc_rtnl_watch_drain(l->watch, links_changed, l);
+	if (r) {
+		/* once: the socket is not used again */
+		sb_warn(st->comp,
+			"rtnetlink link notifications: %s; the devices are dumped, and dev_id and "
+			"the assign types read, every round from now on",
+			strerror(-r));
+		close(l->watch);
+		l->watch = -1;
+	}
+}
+
+/* The shared state, made at the first call. */
+static struct proc_links *links_get(struct proc_state *st)
+{
+	struct proc_links *l = st->links;
+	if (l)
+		return l;
+	l = st->links = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	l->r.fd = -1;
+	l->round = l->drained = UINT64_MAX; /* no round yet */
+	l->watch = sb_proc_rtnl_watch_open();
+	if (l->watch < 0)
+		sb_info(st->comp,
+			"no rtnetlink link notifications (%s): the devices are dumped, and dev_id "
+			"and the assign types read, every round",
+			strerror(-l->watch));
+	return l;
+}
+
+bool sb_proc_links_notified(struct proc_state *st, sb_proc_link_changed_fn *changed, void *arg)
+{
+	struct proc_links *l = links_get(st);
+	if (!l)
+		return false;
+	links_drain(st, l);
+	if (l->all)
+		changed(arg, 0);
+	else
+		for (size_t i = 0; i < l->nifs; i++)
+			changed(arg, l->ifs[i]);
+	return l->watch >= 0;
 }
 
 static void carrier_close(struct proc_links *l)
@@ -93,14 +165,6 @@ static bool carrier_moved(struct proc_state *st, struct proc_links *l)
  * when wanted, nothing changed that the sysfs carrier files show. */
 static bool links_kept(struct proc_state *st, struct proc_links *l)
 {
-	if (l->watch >= 0 && sb_proc_rtnl_watch_drain(l->watch, links_changed, l)) {
-		/* once: the socket is not used again */
-		sb_warn(st->comp,
-			"rtnetlink link notifications: the socket failed; the devices are "
-			"dumped every round from now on");
-		close(l->watch);
-		l->watch = -1;
-	}
 	if (!l->ok || l->watch < 0 || l->changed || (st->links_stats && (!l->stats || l->nostats)))
 		return false;
 	if (st->links_stats) {
@@ -117,17 +181,13 @@ static bool links_kept(struct proc_state *st, struct proc_links *l)
 
 const struct sb_proc_rtnl *sb_proc_links(struct proc_state *st)
 {
-	struct proc_links *l = st->links;
-	if (!l) {
-		l = st->links = calloc(1, sizeof(*l));
-		if (!l)
-			return NULL;
-		l->r.fd = -1;
-		l->watch = sb_proc_rtnl_watch_open();
-	} else if (l->round == st->round) {
+	struct proc_links *l = links_get(st);
+	if (!l)
+		return NULL;
+	if (l->round == st->round)
 		return l->ok ? &l->r : NULL;
-	}
 	l->round = st->round;
+	links_drain(st, l);
 	if (l->pause) {
 		l->ok = false;
 		l->pause--;
@@ -164,6 +224,7 @@ void sb_proc_links_free(struct proc_state *st)
 	if (!l)
 		return;
 	carrier_close(l);
+	free(l->ifs);
 	if (l->watch >= 0)
 		close(l->watch);
 	sb_proc_rtnl_close(&l->r);

@@ -161,8 +161,8 @@ struct netclass {
 	/* the device list is this namespace's and no notification came since
 	 * it was made: the class directory is not listed again */
 	bool list_kept;
-	int watch; /* link notifications (rtnl_watch.c); -1: none, nothing kept */
-	DIR *dir;  /* base, kept open */
+	bool watching; /* link notifications are (sb_proc_links_notified); else nothing kept */
+	DIR *dir;      /* base, kept open */
 };
 
 /* ---- values ---- */
@@ -496,23 +496,13 @@ static void kept_forget(void *arg, int ifindex)
 			nc->dev[i].kept.valid = false;
 }
 
-/* Notifications since the last round: before this round's values are
- * taken, so a change is seen at the latest in the round after it, as a
- * file read would. A socket that failed is closed: nothing is kept from
- * then on. */
+/* Notifications since the last round (links.c drains them once a round,
+ * for the kept dump too): before this round's values are taken, so a
+ * change is seen at the latest in the round after it, as a file read
+ * would. Without them nothing is kept. */
 static void kept_drain(struct proc_state *st, struct netclass *nc)
 {
-	if (nc->watch < 0)
-		return;
-	int r = sb_proc_rtnl_watch_drain(nc->watch, kept_forget, nc);
-	if (r) {
-		sb_log_rl(&nc->rl, SB_LOG_WARN, st->comp,
-			  "rtnetlink link notifications: %s; dev_id and the assign types are "
-			  "read every round from now on",
-			  strerror(-r));
-		close(nc->watch);
-		nc->watch = -1;
-	}
+	nc->watching = nc->use_rtnl && sb_proc_links_notified(st, kept_forget, nc);
 }
 
 /* The dump's entry for d (d->link) this round: the kept values hold while
@@ -528,7 +518,7 @@ static void kept_check(struct netclass *nc, struct nc_dev *d)
 	    !memcmp(k->addr, l->addr, alen))
 		return;
 	memset(k, 0, sizeof(*k));
-	if (nc->watch < 0)
+	if (!nc->watching)
 		return;
 	k->valid = true;
 	k->ifindex = l->ifindex;
@@ -672,15 +662,6 @@ static int netclass_init(struct proc_state *st, struct sb_proc_coll *c)
 	nc->rl.interval_ns = 300 * SB_NSEC_PER_SEC;
 	nc->use_rtnl = !strcmp(st->cfg->sysfs, "/sys");
 	st->links_carrier = nc->use_rtnl;
-	nc->watch = -1;
-	if (nc->use_rtnl) {
-		nc->watch = sb_proc_rtnl_watch_open();
-		if (nc->watch < 0)
-			sb_info(st->comp,
-				"no rtnetlink link notifications (%s): dev_id and the assign types "
-				"are read every round",
-				strerror(-nc->watch));
-	}
 	if (snprintf(nc->base, sizeof(nc->base), "%s/class/net", st->cfg->sysfs) >=
 	    (int)sizeof(nc->base))
 		return -ENAMETOOLONG;
@@ -703,8 +684,6 @@ static void netclass_free(struct proc_state *st, struct sb_proc_coll *c)
 	free(nc->dev);
 	if (nc->dir)
 		closedir(nc->dir);
-	if (nc->watch >= 0)
-		close(nc->watch);
 	sb_proc_filter_free(&nc->ignored);
 	free(nc);
 	c->priv = NULL;
@@ -782,7 +761,7 @@ static int netclass_collect(struct proc_state *st, struct sb_proc_coll *c, struc
 	int r = nc->list_kept ? 0 : list(st, nc);
 	if (r)
 		return r; /* node_exporter reports no device when one fails */
-	nc->list_kept = links_match(st, nc) && nc->watch >= 0;
+	nc->list_kept = links_match(st, nc) && nc->watching;
 	for (size_t i = 0; i < nc->n; i++) {
 		int e = dev_collect(st, nc, &nc->dev[i], b);
 		if (e && !r)

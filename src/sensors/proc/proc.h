@@ -739,6 +739,11 @@ struct proc_state {
  * notification says it changed, with this round's counters: NULL when none
  * can be had (the dump failed: tried again 60 rounds later). */
 const struct sb_proc_rtnl *sb_proc_links(struct proc_state *st);
+/* This round's link notifications (drained once a round, on the socket the
+ * kept dump relies on): changed(arg, ifindex) for each device named,
+ * changed(arg, 0) when any may have changed; true while they are watched,
+ * false when they cannot be (nothing can then be kept between rounds). */
+bool sb_proc_links_notified(struct proc_state *st, sb_proc_link_changed_fn *changed, void *arg);
 /* The link dumps made so far (the rounds between took the counters alone). */
 uint64_t sb_proc_links_dumps(const struct proc_state *st);
 void sb_proc_links_free(struct proc_state *st);

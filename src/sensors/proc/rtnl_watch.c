@@ -1,4 +1,5 @@
-/* The kernel's link notifications (RTMGRP_LINK) on a socket of their own:
+/* The kernel's link notifications (RTMGRP_LINK) on a socket of their own
+ * (links.c drains it once a round): the kept link dump is made again, and
  * what netclass keeps between rounds (attributes that change only with a
  * notification) is forgotten for the devices they name. The socket is
  * never waited on: a round drains it with recv until EAGAIN, one call
