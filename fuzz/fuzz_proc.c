@@ -306,7 +306,7 @@ static void p_rtnl(const struct in *in)
 static void p_rtnlstats(const struct in *in)
 {
 	int ifindex;
-	uint64_t st[SB_ARRAY_SIZE(((struct sb_proc_link *)0)->stats)];
+	uint64_t st[SB_LINK_NSTATS];
 	unsigned n;
 	if (!sb_proc_stats_parse(in->text, in->len, &ifindex, st, &n) &&
 	    (n == 0 || n > SB_ARRAY_SIZE(st)))

@@ -34,7 +34,7 @@ static void a_stats_message_gives_its_counters(void **state)
 	msg_attr(&m, IFLA_STATS_LINK_XSTATS, "\0\0\0\0", 4); /* another kind: passed over */
 	msg_attr(&m, IFLA_STATS_LINK_64, c, sizeof(c));
 	int ifindex = 0;
-	uint64_t got[24];
+	uint64_t got[SB_LINK_NSTATS];
 	unsigned n = 0;
 	assert_int_equal(sb_proc_stats_parse(m.b, m.len, &ifindex, got, &n), 0);
 	assert_int_equal(ifindex, 7);
@@ -56,7 +56,7 @@ static void malformed_stats_messages_are_refused(void **state)
 	uint64_t c[24] = {0};
 	struct msg m;
 	int ifindex;
-	uint64_t got[24];
+	uint64_t got[SB_LINK_NSTATS];
 	unsigned n;
 	/* no counters in it */
 	stats_begin(&m, 2);

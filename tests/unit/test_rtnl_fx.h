@@ -1,4 +1,5 @@
-/* What the rtnetlink tests share (test_proc_rtnl.c, test_proc_rtnl_watch.c):
+/* What the rtnetlink tests share (test_proc_rtnl.c, test_proc_rtnl_watch.c,
+ * test_proc_links.c):
  * link messages laid out as the kernel sends them, and one collector run
  * on live roots with its series as text. Include after test_proc_fx.h. */
 #ifndef SB_TEST_RTNL_FX_H

@@ -41,7 +41,6 @@ struct proc_links {
 	bool all;	  /* one said any device may have changed */
 	int *ifs;
 	size_t nifs, capifs;
-	bool stats;   /* the kept dump has counters */
 	bool nostats; /* RTM_GETSTATS refused: a dump every round */
 	int *carrier; /* each kept device's carrier file; -1: not open */
 	size_t ncarrier;
@@ -165,7 +164,7 @@ static bool carrier_moved(struct proc_state *st, struct proc_links *l)
  * when wanted, nothing changed that the sysfs carrier files show. */
 static bool links_kept(struct proc_state *st, struct proc_links *l)
 {
-	if (!l->ok || l->watch < 0 || l->changed || (st->links_stats && (!l->stats || l->nostats)))
+	if (!l->ok || l->watch < 0 || l->changed || (st->links_stats && l->nostats))
 		return false;
 	if (st->links_stats) {
 		int e = sb_proc_rtnl_stats(&l->r);
@@ -208,8 +207,7 @@ const struct sb_proc_rtnl *sb_proc_links(struct proc_state *st)
 		l->pause = LINKS_PAUSE_ROUNDS;
 		return NULL;
 	}
-	l->ok = true;
-	l->stats = st->links_stats;
+	l->ok = true; /* with counters when links_stats, set by netdev's init */
 	return &l->r;
 }
 

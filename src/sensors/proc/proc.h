@@ -318,6 +318,7 @@ bool sb_proc_go_int(const char *s, size_t n, unsigned base, int64_t *v);
 #define SB_LINK_ALIAS 0x2000u	  /* only when one is set */
 #define SB_LINK_PROMISCUITY 0x4000u
 #define SB_LINK_ALLMULTI 0x8000u /* newer kernels only */
+#define SB_LINK_NSTATS 24	 /* the counters kept: SB_LS_RX_PACKETS ... SB_LS_RX_NOHANDLER */
 struct sb_proc_link {
 	int ifindex;
 	char name[16];	/* IFNAMSIZ */
@@ -331,7 +332,7 @@ struct sb_proc_link {
 	char alias[256];			    /* IFALIASZ */
 	/* IFLA_STATS64 (dumps with stats only): struct rtnl_link_stats64's
 	 * first nstats counters, in its order (SB_LS_*) */
-	uint64_t stats[24];
+	uint64_t stats[SB_LINK_NSTATS];
 	unsigned nstats;
 };
 enum {
@@ -368,7 +369,6 @@ struct sb_proc_rtnl {
 	struct sb_buf buf;
 	struct sb_proc_link *v; /* the last dump's devices */
 	size_t n, cap;
-	void *arg; /* a dump's own state, while it is read */
 };
 int sb_proc_rtnl_open(struct sb_proc_rtnl *r);
 void sb_proc_rtnl_close(struct sb_proc_rtnl *r);
@@ -378,7 +378,7 @@ int sb_proc_rtnl_dump(struct sb_proc_rtnl *r, bool stats);
 const struct sb_proc_link *sb_proc_rtnl_find(const struct sb_proc_rtnl *r, const char *name);
 /* One RTM_NEWSTATS message of len bytes: its device's ifindex and its
  * IFLA_STATS_LINK_64 counters (as sb_proc_link's stats) into stats, at most
- * SB_ARRAY_SIZE(sb_proc_link.stats); 0, or -EINVAL when malformed or
+ * SB_LINK_NSTATS; 0, or -EINVAL when malformed or
  * without them. */
 int sb_proc_stats_parse(const void *msg, size_t len, int *ifindex, uint64_t *stats,
 			unsigned *nstats);

@@ -147,8 +147,8 @@ int sb_proc_link_parse(const void *msg, size_t len, struct sb_proc_link *l)
 		case IFLA_STATS64: {
 			/* an older kernel's struct is shorter: its first fields */
 			size_t n = RTA_PAYLOAD(a) / sizeof(uint64_t);
-			if (n > SB_ARRAY_SIZE(l->stats))
-				n = SB_ARRAY_SIZE(l->stats);
+			if (n > SB_LINK_NSTATS)
+				n = SB_LINK_NSTATS;
 			memcpy(l->stats, RTA_DATA(a), n * sizeof(uint64_t));
 			l->nstats = (unsigned)n;
 			break;
@@ -237,10 +237,11 @@ static int dump_request(struct sb_proc_rtnl *r, bool stats)
 }
 
 /* Reads the replies to the request just sent (seq r->seq) up to its
- * NLMSG_DONE, each message of type want to take(r, msg): 0, or -errno
+ * NLMSG_DONE, each message of type want to take(r, msg, arg): 0, or -errno
  * (the dump is then left unread: the caller closes the socket). */
 static int dump_read(struct sb_proc_rtnl *r, unsigned short want,
-		     int (*take)(struct sb_proc_rtnl *r, const struct nlmsghdr *h))
+		     int (*take)(struct sb_proc_rtnl *r, const struct nlmsghdr *h, void *arg),
+		     void *arg)
 {
 	if (sb_buf_reserve(&r->buf, DUMP_BUF))
 		return -ENOMEM;
@@ -264,15 +265,16 @@ static int dump_read(struct sb_proc_rtnl *r, unsigned short want,
 			}
 			if (h->nlmsg_type != want)
 				continue;
-			int err = take(r, h);
+			int err = take(r, h, arg);
 			if (err)
 				return err;
 		}
 	}
 }
 
-static int take_link(struct sb_proc_rtnl *r, const struct nlmsghdr *h)
+static int take_link(struct sb_proc_rtnl *r, const struct nlmsghdr *h, void *arg)
 {
+	(void)arg;
 	if (sb_grow((void **)&r->v, &r->cap, r->n + 1, sizeof(*r->v)))
 		return -ENOMEM;
 	if (!sb_proc_link_parse(h, h->nlmsg_len, &r->v[r->n]))
@@ -286,7 +288,7 @@ int sb_proc_rtnl_dump(struct sb_proc_rtnl *r, bool stats)
 	if (r->fd < 0)
 		return -EBADF;
 	int err = dump_request(r, stats);
-	return err ? err : dump_read(r, RTM_NEWLINK, take_link);
+	return err ? err : dump_read(r, RTM_NEWLINK, take_link, NULL);
 }
 
 int sb_proc_stats_parse(const void *msg, size_t len, int *ifindex, uint64_t *stats,
@@ -307,8 +309,8 @@ int sb_proc_stats_parse(const void *msg, size_t len, int *ifindex, uint64_t *sta
 			continue;
 		/* IFLA_STATS64's struct, as in a link message */
 		size_t n = RTA_PAYLOAD(a) / sizeof(uint64_t);
-		if (n > SB_ARRAY_SIZE(((struct sb_proc_link *)0)->stats))
-			n = SB_ARRAY_SIZE(((struct sb_proc_link *)0)->stats);
+		if (n > SB_LINK_NSTATS)
+			n = SB_LINK_NSTATS;
 		memcpy(stats, RTA_DATA(a), n * sizeof(uint64_t));
 		*nstats = (unsigned)n;
 	}
@@ -334,11 +336,11 @@ struct stats_dump {
 	bool unknown; /* a device the last link dump did not have */
 };
 
-static int take_stats(struct sb_proc_rtnl *r, const struct nlmsghdr *h)
+static int take_stats(struct sb_proc_rtnl *r, const struct nlmsghdr *h, void *arg)
 {
-	struct stats_dump *d = r->arg;
+	struct stats_dump *d = arg;
 	int ifindex;
-	uint64_t stats[SB_ARRAY_SIZE(r->v->stats)];
+	uint64_t stats[SB_LINK_NSTATS];
 	unsigned n;
 	if (sb_proc_stats_parse(h, h->nlmsg_len, &ifindex, stats, &n))
 		return 0; /* as take_link: a message not understood is left out */
@@ -368,9 +370,7 @@ int sb_proc_rtnl_stats(struct sb_proc_rtnl *r)
 	if (err)
 		return err;
 	struct stats_dump d = {0};
-	r->arg = &d;
-	err = dump_read(r, RTM_NEWSTATS, take_stats);
-	r->arg = NULL;
+	err = dump_read(r, RTM_NEWSTATS, take_stats, &d);
 	if (err)
 		return err;
 	return d.unknown || d.matched != r->n ? -ESTALE : 0;
