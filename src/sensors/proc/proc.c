@@ -298,11 +298,14 @@ void sb_proc_round(struct proc_state *st, struct sb_evb *b)
 {
 	st->round++;
 	memset(&st->statinfo, 0, sizeof(st->statinfo));
+	/* one clock read a collector: its end is the next one's start */
+	int64_t t0 = sb_now_mono_ns();
 	for (size_t i = 0; i < st->ncoll; i++) {
 		struct sb_proc_coll *c = &st->coll[i];
-		int64_t t0 = sb_now_mono_ns();
 		c->status = c->def->collect(st, c, b);
-		c->duration_ns = sb_now_mono_ns() - t0;
+		int64_t t1 = sb_now_mono_ns();
+		c->duration_ns = t1 - t0;
+		t0 = t1;
 	}
 	/* node_exporter's own series about each collector of the scrape */
 	for (size_t i = 0; i < st->ncoll; i++) {
