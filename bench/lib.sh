@@ -102,8 +102,9 @@ threads_snap() {
 		printf '%s %s %s\n' "${_t##*/}" "$(tr ' ' _ <"$_t/comm")" "$(cut -d' ' -f1 "$_t/schedstat")"
 	done 2>/dev/null
 }
-# threads_diff BEFORE AFTER SECS REF_S: each thread name's µs/s over the
-# window, and its ratio to REF_S seconds of CPU (the reference's, same window)
+# threads_diff BEFORE AFTER SECS REF_S [NAME]: each thread name's µs/s over
+# the window, and its ratio to REF_S seconds of CPU (the reference's, same
+# window); with NAME, that name's µs/s alone, as a number
 threads_diff() {
 	$PY - "$@" <<'PY'
 import sys
@@ -119,6 +120,9 @@ secs, ref = float(sys.argv[3]), float(sys.argv[4])
 by = {}
 for tid, (name, ns) in b.items():
     by[name] = by.get(name, 0) + ns - a.get(tid, (name, 0))[1]
+if len(sys.argv) > 5:
+    print(round(by.get(sys.argv[5], 0) / 1e3 / secs))
+    sys.exit()
 out = []
 for name, ns in sorted(by.items(), key=lambda x: -x[1]):
     out.append("%s %d us/s (%.3fx)" % (name, ns / 1e3 / secs, ns / 1e9 / ref if ref else 0))

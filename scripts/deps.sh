@@ -13,7 +13,7 @@ test_pkgs="libcmocka-dev python3 curl procps util-linux iproute2 rabbitmq-server
 prometheus prometheus-node-exporter python3-pika python3-prometheus-client libclang-rt-14-dev openssl \
 protobuf-compiler python3-protobuf python3-fusepy fuse3 prometheus-process-exporter python3-snappy \
 clang-format debhelper dpkg-dev lintian man-db gnuplot-nox"
-bench_pkgs="linux-perf valgrind hyperfine libbpf-tools python3-prometheus-client"
+bench_pkgs="linux-perf valgrind hyperfine libbpf-tools python3-prometheus-client strace"
 # make soak: the test set's servers, and gnuplot for its plots
 soak_pkgs="gnuplot-nox"
 

@@ -54,6 +54,21 @@ while { [ -n "$(pgrep -P $sb)" ] || ! grep -q '"source":"proc"' "$TMP/events.jso
 	sleep 0.1
 	i=$((i + 1))
 done
+# The floor under the collectors-and-prom agent's loop: the files its loop
+# reads in a round (its preads over two seconds, by strace, before the
+# window), read once a round by bench/floor.c (nothing parsed, no events)
+# in the same window, and a timer wake that reads nothing.
+floor=""
+if command -v strace >/dev/null && build_helper floor; then
+	timeout 2.5 strace -q -y -e trace=pread64 -e status=successful -o "$TMP/preads" -p $sb2 2>/dev/null
+	floor_files=$(sed -n 's/^pread64([0-9]*<\([^>]*\)>.*/\1/p' "$TMP/preads" 2>/dev/null |
+		sed "s#^/proc/$sb2/#/proc/self/#" | sort -u)
+	if [ -n "$floor_files" ]; then
+		"$BENCH_OUT/floor" "$SECS" 1000 $floor_files >"$TMP/floor.out" 2>"$TMP/floor.err" &
+		floor=$!
+		track_pid $floor
+	fi
+fi
 ne0=$(cpu_s ne)
 sb0=$(cpu_s sb)
 sc0=$(cpu_s sb2)
@@ -99,6 +114,12 @@ row "footprint: a round of all default proc collectors, served by a prom sink sc
 # (MHD-single), the hand-off to the prom store bus:prom.
 note "footprint: the collectors-and-prom agent by thread, against node_exporter's $(py "round($necpu * 1000 / $SECS, 2)") ms/s: $(threads_diff "$TMP/threads0" "$TMP/threads1" "$SECS" "$necpu")"
 note "footprint: CPU measured as $(cpu_how sb); the collectors-only agent's peak RSS $(py "round($sc2rss, 1)") MB"
+if [ -n "$floor" ] && wait $floor && read -r _ nfl _ fwake _ freads <"$TMP/floor.out"; then
+	loop=$(threads_diff "$TMP/threads0" "$TMP/threads1" "$SECS" "$necpu" sensorbus)
+	note "footprint: the floor under the collectors-and-prom agent's loop (bench/floor.c, same window): the $nfl files its loop reads in a round, each read once a round on a kept-open fd, nothing parsed, cost $freads µs a round, and a timer wake that reads nothing $fwake µs; together $(py "round(($freads + $fwake) / ($necpu * 1e6 / $SECS), 3)")x node_exporter. The agent's loop: $loop µs a round, $(py "round($loop - $freads - $fwake)") µs above that floor (parsing, events, the link dump, statfs hand-off)"
+else
+	note "footprint: no floor measured (bench/floor.c needs strace to find the files: $(head -1 "$TMP/floor.err" 2>/dev/null))"
+fi
 r=$(py "round($sbrss / $nerss, 3)")
 row "footprint: peak RSS" "$(py "round($sbrss, 1)") MB" "node_exporter: $(py "round($nerss, 1)") MB" "${r}x" "<= 0.4x" \
 	"$(py "'met' if $r <= 0.4 else 'MISSED'")"
