@@ -69,6 +69,18 @@ if command -v strace >/dev/null && build_helper floor; then
 		track_pid $floor
 	fi
 fi
+# And the floor under its serving: a server with no HTTP library
+# (bench/httpfloor.c) answering the prom agent's answer's size, scraped
+# beside the two in the same loop.
+hfloor=""
+hport=$(free_port)
+if build_helper httpfloor; then
+	hsize=$(curl -sf "http://127.0.0.1:$port2/metrics" | wc -c)
+	"$BENCH_OUT/httpfloor" "$hport" "$hsize" $((SECS + 1)) >"$TMP/hfloor.out" 2>"$TMP/hfloor.err" &
+	hfloor=$!
+	track_pid $hfloor
+	curl -sf --retry 5 --retry-connrefused --retry-delay 0 "http://127.0.0.1:$hport/" >/dev/null || true
+fi
 ne0=$(cpu_s ne)
 sb0=$(cpu_s sb)
 sc0=$(cpu_s sb2)
@@ -77,6 +89,7 @@ n=0
 while [ $n -lt "$SECS" ]; do
 	curl -sf "http://127.0.0.1:$port/metrics" >"$TMP/ne.txt" || true
 	curl -sf "http://127.0.0.1:$port2/metrics" >"$TMP/sb2.txt" || true
+	[ -n "$hfloor" ] && { curl -sf "http://127.0.0.1:$hport/" >/dev/null || true; }
 	sleep 1
 	n=$((n + 1))
 done
@@ -119,6 +132,11 @@ if [ -n "$floor" ] && wait $floor && read -r _ nfl _ fwake _ freads <"$TMP/floor
 	note "footprint: the floor under the collectors-and-prom agent's loop (bench/floor.c, same window): the $nfl files its loop reads in a round, each read once a round on a kept-open fd, nothing parsed, cost $freads µs a round, and a timer wake that reads nothing $fwake µs; together $(py "round(($freads + $fwake) / ($necpu * 1e6 / $SECS), 3)")x node_exporter. The agent's loop: $loop µs a round, $(py "round($loop - $freads - $fwake)") µs above that floor (parsing, events, the link dump, statfs hand-off)"
 else
 	note "footprint: no floor measured (bench/floor.c needs strace to find the files: $(head -1 "$TMP/floor.err" 2>/dev/null))"
+fi
+if [ -n "$hfloor" ] && wait $hfloor && read -r _ _ _ hus <"$TMP/hfloor.out"; then
+	note "footprint: the floor under the prom agent's serving (bench/httpfloor.c, same window): an epoll server with no HTTP library answering $hsize bytes to the same curl, $hus µs of CPU a scrape; the prom agent's libmicrohttpd thread: $(threads_diff "$TMP/threads0" "$TMP/threads1" "$SECS" "$necpu" MHD-single) µs a scrape"
+else
+	note "footprint: no serving floor measured ($(head -1 "$TMP/hfloor.err" 2>/dev/null))"
 fi
 r=$(py "round($sbrss / $nerss, 3)")
 row "footprint: peak RSS" "$(py "round($sbrss, 1)") MB" "node_exporter: $(py "round($nerss, 1)") MB" "${r}x" "<= 0.4x" \
