@@ -68,6 +68,10 @@ struct sb_sink_ops {
 	size_t cfg_size;
 	/* A delivering sink's transport (include/sb_delivery.h). */
 	const struct sb_transport_ops *transport;
+	/* Each event is handed over as it comes, not held for a batch or
+	 * the flush tick: for a sink whose write is a short update in memory
+	 * (no I/O to spread over a batch), which a reader should see at once. */
+	bool immediate;
 	/* Checks across keys beyond what the table says; optional. */
 	int (*validate)(const void *cfg, char *err, size_t errlen);
 	/* Called before any thread starts; sets s->state. <0: cannot start. */

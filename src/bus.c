@@ -181,6 +181,10 @@ int sb_bus_add_sink(struct sb_bus *b, const struct sb_sink_conf *conf)
 		q->cap = (size_t)conf->common.queue_events;
 		q->hand_events =
 		    (size_t)conf->common.batch < q->cap ? (size_t)conf->common.batch : q->cap;
+		/* a signal wakes the thread for the event; a tick would be a
+		 * timer's wake, dearer, and the event later */
+		if (s->ops->immediate)
+			q->hand_events = 1;
 		q->hand_bytes = conf->common.queue_bytes / 2;
 		q->ring = calloc(q->cap, sizeof(*q->ring));
 		q->batch = calloc((size_t)conf->common.batch, sizeof(*q->batch));

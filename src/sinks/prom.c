@@ -828,6 +828,8 @@ const struct sb_sink_ops sb_sink_prom = {
     .desc = "Prometheus endpoint: /metrics (text 0.0.4, OpenMetrics), /healthz, /readyz",
     .keys = prom_keys,
     .cfg_size = sizeof(struct prom_cfg),
+    /* a scrape sees each round as soon as it is made */
+    .immediate = true,
     .validate = prom_validate,
     .open = prom_open,
     .write = prom_write,

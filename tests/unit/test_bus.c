@@ -424,6 +424,38 @@ static void test_shutdown_delivers_everything_accepted(void **state)
 	assert_int_equal(publish(f, "s"), -ESHUTDOWN);
 }
 
+static const struct sb_sink_ops imm_ops = {
+    .name = "imm", .desc = "test", .write = rec_write, .flush = rec_flush, .immediate = true};
+
+/* An immediate sink (the prom store) gets each event as it comes, one
+ * write each, though its batch and tick would hold them for an hour; the
+ * same settings on another sink still hold them. */
+static void test_immediate_sink_takes_each_event_at_once(void **state)
+{
+	struct fixture *f = *state;
+	for (int i = 0; i < 2; i++) {
+		f->conf[i].common.batch = 512;
+		f->conf[i].common.flush_interval = 3600 * SB_NSEC_PER_SEC;
+	}
+	f->conf[0].ops = &imm_ops;
+	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[0]), 0);
+	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[1]), 0);
+	assert_int_equal(sb_bus_start(f->bus), 0);
+	struct sb_sink *imm = sb_bus_sink(f->bus, 0), *held = sb_bus_sink(f->bus, 1);
+	for (uint64_t n = 1; n <= 3; n++) {
+		assert_int_equal(publish(f, "s"), 0);
+		wait_written(imm, n);
+	}
+	pthread_mutex_lock(&f->rec[0].mu);
+	assert_int_equal(f->rec[0].writes, 3);
+	pthread_mutex_unlock(&f->rec[0].mu);
+	struct sb_sink_stats st;
+	sb_sink_stats(held, &st);
+	assert_int_equal(st.written, 0);
+	assert_int_equal(sb_bus_shutdown(f->bus), 0);
+	assert_int_equal(f->rec[1].n, 3); /* delivered at shutdown */
+}
+
 static void test_retry_then_deliver_once(void **state)
 {
 	struct fixture *f = *state;
@@ -620,6 +652,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_drop_oldest_keeps_newest_and_counts, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_shutdown_delivers_everything_accepted, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_immediate_sink_takes_each_event_at_once, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_then_deliver_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_max_attempts_drops_and_counts, setup, teardown),
