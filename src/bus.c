@@ -418,14 +418,20 @@ static void *shard_main(void *arg)
 			s->ops->reopen(s, q->idx);
 		if (n) {
 			deliver(q, batch, n);
-			dirty = true;
+			/* a sink with no flush made them durable in taking them */
+			bool flushes = s->ops->flush != NULL;
+			dirty |= flushes;
 			busy = true;
 			pthread_mutex_lock(&q->mu);
 			q->progress = bus_now(q);
-			if (!q->unflushed_lo)
+			if (!q->unflushed_lo && flushes)
 				q->unflushed_lo = q->inflight_lo;
 			q->inflight_lo = 0;
 			pthread_mutex_unlock(&q->mu);
+			/* handed over before any tick (a batch's worth, an immediate
+			 * sink): the flush still comes within flush_interval */
+			if (flushes && !tick)
+				tick = sb_now_mono_ns() + fi;
 		}
 		bool due = tick && sb_now_mono_ns() >= tick;
 		if (!empty && (due || closing))

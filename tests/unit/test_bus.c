@@ -239,6 +239,37 @@ static void test_durable_is_what_every_sink_flushed(void **state)
 	assert_int_equal(sb_bus_shutdown(f->bus), 0);
 }
 
+static void wait_durable(struct sb_bus *b, uint64_t want)
+{
+	uint64_t d = 0;
+	for (int i = 0; i < 5000 && d != want; i++) {
+		d = sb_bus_durable(b);
+		if (d != want)
+			usleep(1000);
+	}
+	if (d != want)
+		fail_msg("durable %llu, not %llu", (unsigned long long)d, (unsigned long long)want);
+}
+
+/* With batch 1 every event is a batch's worth, handed over before any
+ * tick started: the flush must still come within flush_interval, and with
+ * it what is durable (it never came, and a consumer never acked). */
+static void test_batch_of_one_is_flushed_and_durable(void **state)
+{
+	struct fixture *f = *state;
+	f->conf[0].common.batch = 1;
+	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[0]), 0);
+	assert_int_equal(sb_bus_start(f->bus), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(publish(f, "s"), 0);
+	wait_written(sb_bus_sink(f->bus, 0), 3);
+	wait_durable(f->bus, 3);
+	pthread_mutex_lock(&f->rec[0].mu);
+	assert_true(f->rec[0].flushes >= 1);
+	pthread_mutex_unlock(&f->rec[0].mu);
+	assert_int_equal(sb_bus_shutdown(f->bus), 0);
+}
+
 static int64_t fake_now;
 static int64_t fake_clock(void) { return fake_now; }
 
@@ -425,7 +456,7 @@ static void test_shutdown_delivers_everything_accepted(void **state)
 }
 
 static const struct sb_sink_ops imm_ops = {
-    .name = "imm", .desc = "test", .write = rec_write, .flush = rec_flush, .immediate = true};
+    .name = "imm", .desc = "test", .write = rec_write, .immediate = true};
 
 /* An immediate sink (the prom store) gets each event as it comes, one
  * write each, though its batch and tick would hold them for an hour; the
@@ -446,6 +477,8 @@ static void test_immediate_sink_takes_each_event_at_once(void **state)
 		assert_int_equal(publish(f, "s"), 0);
 		wait_written(imm, n);
 	}
+	/* with no flush, written is durable: the held sink alone holds them */
+	assert_true(sb_bus_durable(f->bus) == 0);
 	pthread_mutex_lock(&f->rec[0].mu);
 	assert_int_equal(f->rec[0].writes, 3);
 	pthread_mutex_unlock(&f->rec[0].mu);
@@ -454,6 +487,22 @@ static void test_immediate_sink_takes_each_event_at_once(void **state)
 	assert_int_equal(st.written, 0);
 	assert_int_equal(sb_bus_shutdown(f->bus), 0);
 	assert_int_equal(f->rec[1].n, 3); /* delivered at shutdown */
+}
+
+/* A sink with no flush has made an event durable when it took it (the
+ * prom store): what it took counts at once, with no tick to wait for. */
+static void test_immediate_sink_without_flush_is_durable_at_once(void **state)
+{
+	struct fixture *f = *state;
+	f->conf[0].common.flush_interval = 3600 * SB_NSEC_PER_SEC;
+	f->conf[0].ops = &imm_ops;
+	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[0]), 0);
+	assert_int_equal(sb_bus_start(f->bus), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(publish(f, "s"), 0);
+	wait_written(sb_bus_sink(f->bus, 0), 3);
+	wait_durable(f->bus, 3);
+	assert_int_equal(sb_bus_shutdown(f->bus), 0);
 }
 
 static void test_retry_then_deliver_once(void **state)
@@ -654,6 +703,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_shutdown_delivers_everything_accepted, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_immediate_sink_takes_each_event_at_once, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_immediate_sink_without_flush_is_durable_at_once,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_batch_of_one_is_flushed_and_durable, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_then_deliver_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_max_attempts_drops_and_counts, setup, teardown),
