@@ -45,6 +45,13 @@ grep -q '^sensorbus_amqp_consumer_events_total{queue="fleet-prom"} 150$' "$TMP/m
 	wait_for 10 sh -c "curl -fsS http://127.0.0.1:$mport/metrics | grep -q '^sensorbus_amqp_consumer_events_total{queue=\"fleet-prom\"} 150\$'" ||
 	fail "the consumer's own telemetry does not count 150 events: $(grep amqp_consumer "$TMP/metrics.txt")"
 grep -q 'host="fleet-consumer"' "$TMP/metrics.txt" && fail "a local series got a host label"
+# the prom sink took them (it has nothing to flush): the 15 deliveries
+# are acked while the consumer runs, not only at its exit
+acked() {
+	metrics && grep -q '^sensorbus_amqp_consumer_acked_total{queue="fleet-prom"} 15$' "$TMP/metrics.txt" &&
+		grep -q '^sensorbus_amqp_consumer_unacked{queue="fleet-prom"} 0$' "$TMP/metrics.txt"
+}
+wait_for 10 acked || fail "the consumer did not ack what its prom sink took: $(grep -E 'consumer_(acked|unacked)' "$TMP/metrics.txt")"
 kill -TERM $cons
 wait $cons || fail "the consumer exited $?"
-ok "one /metrics serves the three agents' series, each labelled with its host"
+ok "one /metrics serves the three agents' series, each labelled with its host; the deliveries acked"
