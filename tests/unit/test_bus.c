@@ -251,6 +251,17 @@ static void wait_durable(struct sb_bus *b, uint64_t want)
 		fail_msg("durable %llu, not %llu", (unsigned long long)d, (unsigned long long)want);
 }
 
+/* Sink a alone: three events published, written, and then durable. */
+static void three_written_and_durable(struct fixture *f)
+{
+	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[0]), 0);
+	assert_int_equal(sb_bus_start(f->bus), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(publish(f, "s"), 0);
+	wait_written(sb_bus_sink(f->bus, 0), 3);
+	wait_durable(f->bus, 3);
+}
+
 /* With batch 1 every event is a batch's worth, handed over before any
  * tick started: the flush must still come within flush_interval, and with
  * it what is durable (it never came, and a consumer never acked). */
@@ -258,12 +269,7 @@ static void test_batch_of_one_is_flushed_and_durable(void **state)
 {
 	struct fixture *f = *state;
 	f->conf[0].common.batch = 1;
-	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[0]), 0);
-	assert_int_equal(sb_bus_start(f->bus), 0);
-	for (int i = 0; i < 3; i++)
-		assert_int_equal(publish(f, "s"), 0);
-	wait_written(sb_bus_sink(f->bus, 0), 3);
-	wait_durable(f->bus, 3);
+	three_written_and_durable(f);
 	pthread_mutex_lock(&f->rec[0].mu);
 	assert_true(f->rec[0].flushes >= 1);
 	pthread_mutex_unlock(&f->rec[0].mu);
@@ -496,12 +502,7 @@ static void test_immediate_sink_without_flush_is_durable_at_once(void **state)
 	struct fixture *f = *state;
 	f->conf[0].common.flush_interval = 3600 * SB_NSEC_PER_SEC;
 	f->conf[0].ops = &imm_ops;
-	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[0]), 0);
-	assert_int_equal(sb_bus_start(f->bus), 0);
-	for (int i = 0; i < 3; i++)
-		assert_int_equal(publish(f, "s"), 0);
-	wait_written(sb_bus_sink(f->bus, 0), 3);
-	wait_durable(f->bus, 3);
+	three_written_and_durable(f);
 	assert_int_equal(sb_bus_shutdown(f->bus), 0);
 }
 
