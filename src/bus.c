@@ -369,6 +369,8 @@ static void *shard_main(void *arg)
 	size_t bmax = (size_t)s->common->batch;
 	struct sb_event **batch = q->batch;
 	int64_t fi = s->common->flush_interval;
+	/* a sink with no flush made events durable in taking them */
+	const bool flushes = s->ops->flush != NULL;
 	int64_t tick = 0;   /* 0: idle */
 	bool dirty = false; /* taken by the sink, not flushed yet */
 	bool busy = false;  /* something was handed over since the last tick */
@@ -418,8 +420,6 @@ static void *shard_main(void *arg)
 			s->ops->reopen(s, q->idx);
 		if (n) {
 			deliver(q, batch, n);
-			/* a sink with no flush made them durable in taking them */
-			bool flushes = s->ops->flush != NULL;
 			dirty |= flushes;
 			busy = true;
 			pthread_mutex_lock(&q->mu);
@@ -437,8 +437,7 @@ static void *shard_main(void *arg)
 		if (!empty && (due || closing))
 			continue; /* hand over the rest of it first */
 		if (dirty && (due || (closing && empty))) {
-			enum sb_sink_status st =
-			    s->ops->flush ? s->ops->flush(s, q->idx) : SB_SINK_OK;
+			enum sb_sink_status st = s->ops->flush(s, q->idx); /* dirty: it has one */
 			if (st == SB_SINK_OK || (closing && past_shutdown_deadline(q))) {
 				dirty = false;
 				pthread_mutex_lock(&q->mu);
