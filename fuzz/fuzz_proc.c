@@ -448,46 +448,50 @@ static void seed_file(uint8_t sel, const char *name, unsigned k, const char *spe
 	free(c);
 }
 
+/* Netlink messages as the kernel lays them out: a 16-byte header, the
+ * family's fixed part, then attributes padded to 4 bytes. */
+static void nl_head(unsigned char *m, uint32_t total, unsigned short type)
+{
+	memcpy(m, &total, 4);
+	memcpy(m + 4, &type, 2);
+}
+
+/* One attribute at m + off; the offset after it. */
+static size_t nl_attr(unsigned char *m, size_t off, unsigned short type, const void *v,
+		      unsigned short len)
+{
+	unsigned short alen = (unsigned short)(4 + len);
+	memcpy(m + off, &alen, 2);
+	memcpy(m + off + 2, &type, 2);
+	memcpy(m + off + 4, v, len);
+	return off + ((size_t)(alen + 3) & ~(size_t)3);
+}
+
 /* An RTM_NEWLINK message as the kernel sends one: a name, MTU and address. */
 static void seed_rtnl(uint8_t sel)
 {
 	unsigned char m[128] = {0};
-	size_t off = 16 + 16; /* nlmsghdr, ifinfomsg */
-	struct {
-		unsigned short type;
-		const char *v;
-		unsigned short len;
-	} attrs[] = {{3, "eth0", 5}, {4, "\xdc\x05\0\0", 4}, {1, "\x02\0\0\0\0\x01", 6}};
-	for (size_t i = 0; i < 3; i++) {
-		unsigned short len = (unsigned short)(4 + attrs[i].len);
-		memcpy(m + off, &len, 2);
-		memcpy(m + off + 2, &attrs[i].type, 2);
-		memcpy(m + off + 4, attrs[i].v, attrs[i].len);
-		off += (size_t)(len + 3) & ~(size_t)3;
-	}
-	uint32_t total = (uint32_t)off;
-	unsigned short type = 16; /* RTM_NEWLINK */
-	memcpy(m, &total, 4);
-	memcpy(m + 4, &type, 2);
-	m[20] = 2; /* ifi_index */
+	size_t off = 16 + 16;				 /* nlmsghdr, ifinfomsg */
+	off = nl_attr(m, off, 3, "eth0", 5);		 /* IFLA_IFNAME */
+	off = nl_attr(m, off, 4, "\xdc\x05\0\0", 4);	 /* IFLA_MTU */
+	off = nl_attr(m, off, 1, "\x02\0\0\0\0\x01", 6); /* IFLA_ADDRESS */
+	nl_head(m, (uint32_t)off, 16);			 /* RTM_NEWLINK */
+	m[20] = 2;					 /* ifi_index */
 	fuzz_seed("rtnl-0", 2, &sel, (size_t)1, m, off);
 }
 
-/* An RTM_NEWSTATS message as the kernel sends one: 24 counters. */
+/* An RTM_NEWSTATS message as the kernel sends one: the counters kept. */
 static void seed_rtnlstats(uint8_t sel)
 {
-	unsigned char m[16 + 12 + 4 + 24 * 8] = {0};
-	uint32_t total = sizeof(m), ifindex = 2;
-	unsigned short type = 92; /* RTM_NEWSTATS */
-	memcpy(m, &total, 4);
-	memcpy(m + 4, &type, 2);
-	memcpy(m + 16 + 4, &ifindex, 4);
-	unsigned short alen = 4 + 24 * 8, atype = 1; /* IFLA_STATS_LINK_64 */
-	memcpy(m + 28, &alen, 2);
-	memcpy(m + 30, &atype, 2);
-	for (unsigned i = 0; i < 24; i++)
-		m[32 + 8 * i] = (unsigned char)(i + 1);
-	fuzz_seed("rtnlstats-0", 2, &sel, (size_t)1, m, sizeof(m));
+	unsigned char m[16 + 12 + 4 + SB_LINK_NSTATS * 8] = {0};
+	uint32_t ifindex = 2;
+	uint64_t st[SB_LINK_NSTATS] = {0};
+	for (unsigned i = 0; i < SB_LINK_NSTATS; i++)
+		st[i] = i + 1;
+	memcpy(m + 16 + 4, &ifindex, 4);		     /* if_stats_msg */
+	size_t off = nl_attr(m, 16 + 12, 1, st, sizeof(st)); /* IFLA_STATS_LINK_64 */
+	nl_head(m, (uint32_t)off, 92);			     /* RTM_NEWSTATS */
+	fuzz_seed("rtnlstats-0", 2, &sel, (size_t)1, m, off);
 }
 
 static void proc_seeds(void)
