@@ -68,10 +68,13 @@ struct sb_sink_ops {
 	size_t cfg_size;
 	/* A delivering sink's transport (include/sb_delivery.h). */
 	const struct sb_transport_ops *transport;
-	/* Each event is handed over as it comes, not held for a batch or
-	 * the flush tick: for a sink whose write is a short update in memory
-	 * (no I/O to spread over a batch), which a reader should see at once. */
-	bool immediate;
+	/* write is called by the publishing thread, for each event as it is
+	 * published, under the bus's publish lock: no queue, no thread of its
+	 * own. For a sink whose write is a short update in memory (no I/O that
+	 * could block the collection loop), which a reader should see at once.
+	 * Such a sink has one shard, never asks for a retry (RETRY counts as
+	 * ERROR), and its reopen is called by the thread that asks for it. */
+	bool inline_write;
 	/* Checks across keys beyond what the table says; optional. */
 	int (*validate)(const void *cfg, char *err, size_t errlen);
 	/* Called before any thread starts; sets s->state. <0: cannot start. */

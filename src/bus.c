@@ -14,8 +14,13 @@
  * than writing the event. Events are not seen later than before, since a
  * sink's flush_interval already bounded how long they stay buffered.
  *
+ * A sink whose write is a short update in memory (inline_write: the prom
+ * store) has no queue and no thread: the publisher calls its write at once.
+ * A hand-over through a queue wakes the sink's thread once a round, and in a
+ * VM that wake costs more than the update it carries.
+ *
  * Isolation: the publishing thread (the collection loop) never waits on a
- * sink. Under the `block` policy an event that finds its queue full waits in
+ * sink, beyond an inline sink's short update. Under the `block` policy an event that finds its queue full waits in
  * a waiting room as large as the queue, for at most block_timeout, and moves
  * into the queue as the sink thread frees room; the event waits, not the
  * loop. Shutdown is bounded too: past shutdown_grace a sink thread still in
@@ -164,7 +169,8 @@ int sb_bus_add_sink(struct sb_bus *b, const struct sb_sink_conf *conf)
 	s->common = &conf->common;
 	s->cfg = conf->cfg;
 	s->ri = b->ri;
-	s->nshards = (unsigned)conf->common.workers;
+	/* one inline shard: its writes come under the publish lock anyway */
+	s->nshards = s->ops->inline_write ? 1 : (unsigned)conf->common.workers;
 	s->priv = p;
 	p->rl_full.interval_ns = 10 * SB_NSEC_PER_SEC;
 	p->rl_retry.interval_ns = 10 * SB_NSEC_PER_SEC;
@@ -181,19 +187,17 @@ int sb_bus_add_sink(struct sb_bus *b, const struct sb_sink_conf *conf)
 		q->cap = (size_t)conf->common.queue_events;
 		q->hand_events =
 		    (size_t)conf->common.batch < q->cap ? (size_t)conf->common.batch : q->cap;
-		/* a signal wakes the thread for the event; a tick would be a
-		 * timer's wake, dearer, and the event later */
-		if (s->ops->immediate)
-			q->hand_events = 1;
 		q->hand_bytes = conf->common.queue_bytes / 2;
+		pthread_mutex_init(&q->mu, NULL);
+		sb_cond_init_mono(&q->not_empty);
+		if (s->ops->inline_write)
+			continue; /* no queue: only the counters are used */
 		q->ring = calloc(q->cap, sizeof(*q->ring));
 		q->batch = calloc((size_t)conf->common.batch, sizeof(*q->batch));
 		if (conf->common.full == SB_FULL_BLOCK) {
 			q->wring = calloc(q->cap, sizeof(*q->wring));
 			q->wsince = calloc(q->cap, sizeof(*q->wsince));
 		}
-		pthread_mutex_init(&q->mu, NULL);
-		sb_cond_init_mono(&q->not_empty);
 		sb_jitter_seed(&q->rnd, i);
 		if (!q->ring || !q->batch ||
 		    (conf->common.full == SB_FULL_BLOCK && (!q->wring || !q->wsince))) {
@@ -465,6 +469,8 @@ int sb_bus_start(struct sb_bus *b)
 		for (unsigned j = 0; j < p->sink.nshards; j++) {
 			struct shard *q = &p->shards[j];
 			q->progress = b->now();
+			if (p->sink.ops->inline_write)
+				continue;
 			int r = pthread_create(&q->thread, NULL, shard_main, q);
 			if (r) {
 				sb_err("bus", "sink %s: cannot start thread: %s", p->sink.name,
@@ -542,6 +548,36 @@ static int enqueue(struct shard *q, struct sb_event *ev)
 	return r;
 }
 
+/* Under the publish lock: an inline sink takes ev in the publisher's thread.
+ * The lock is not held across write, so stats and durable never wait on it
+ * (the publish lock already keeps durable from seeing the write half done). */
+static void write_inline(struct shard *q, struct sb_event *ev)
+{
+	struct sb_sink *s = q->sink;
+	struct sb_sink_priv *p = s->priv;
+	pthread_mutex_lock(&q->mu);
+	q->received++;
+	q->in_flight++;
+	pthread_mutex_unlock(&q->mu);
+	struct sb_event *const evs[1] = {ev};
+	size_t taken = 0;
+	enum sb_sink_status st = s->ops->write(s, 0, evs, 1, &taken);
+	bool ok = st == SB_SINK_OK || taken;
+	atomic_fetch_add(&p->batches, 1);
+	if (!ok)
+		sb_log_rl(&p->rl_drop, SB_LOG_ERROR, "bus", "sink %s: dropped 1 event (%s), seq %llu%s",
+			  s->name, sb_drop_reason_name(SB_DROP_ERROR), (unsigned long long)ev->seq,
+			  st == SB_SINK_RETRY ? ": an inline sink cannot retry" : "");
+	pthread_mutex_lock(&q->mu);
+	if (ok)
+		q->written++;
+	else
+		q->dropped[SB_DROP_ERROR]++;
+	q->in_flight--;
+	q->progress = bus_now(q);
+	pthread_mutex_unlock(&q->mu);
+}
+
 static void count_source(struct sb_bus *b, const char *src)
 {
 	for (size_t i = 0; i < b->nsources; i++) {
@@ -575,7 +611,9 @@ int sb_bus_publish(struct sb_bus *b, struct sb_event *ev)
 						? ev->seq
 						: sb_hash(ev->source, strlen(ev->source))) %
 					   s->nshards);
-		if (enqueue(&b->sinks[i]->shards[shard], ev))
+		if (s->ops->inline_write)
+			write_inline(&b->sinks[i]->shards[0], ev);
+		else if (enqueue(&b->sinks[i]->shards[shard], ev))
 			r = -ENOSPC;
 	}
 	pthread_mutex_unlock(&b->pub);
@@ -636,6 +674,14 @@ void sb_bus_reopen(struct sb_bus *b)
 {
 	for (size_t i = 0; i < b->nsinks; i++) {
 		struct sb_sink_priv *p = b->sinks[i];
+		if (p->sink.ops->inline_write) {
+			/* no thread of its own: here, between two writes */
+			pthread_mutex_lock(&b->pub);
+			if (p->sink.ops->reopen && !b->closing)
+				p->sink.ops->reopen(&p->sink, 0);
+			pthread_mutex_unlock(&b->pub);
+			continue;
+		}
 		for (unsigned j = 0; j < p->sink.nshards; j++) {
 			struct shard *q = &p->shards[j];
 			pthread_mutex_lock(&q->mu);

@@ -8,9 +8,11 @@
  *                  every sink is healthy with no breaker open; 503 and the
  *                  reasons otherwise
  *
- * The bus thread applies event batches to the store; the HTTP thread renders
- * from it. Each holds the store's lock only for its own walk, and the
- * sensors never wait on either: they only ever touch the bus queue.
+ * The publishing thread (the collection loop) applies each event to the
+ * store as it is published (inline_write: no bus thread to wake); the HTTP
+ * thread renders from it. Each holds the store's lock only for its own walk,
+ * so the loop waits at most one render (into memory; sending and gzip come
+ * after the lock).
  *
  * No client can hold the endpoint: connections are kept alive (and say for
  * how long), a request must arrive whole within header_timeout, and beyond
@@ -828,8 +830,9 @@ const struct sb_sink_ops sb_sink_prom = {
     .desc = "Prometheus endpoint: /metrics (text 0.0.4, OpenMetrics), /healthz, /readyz",
     .keys = prom_keys,
     .cfg_size = sizeof(struct prom_cfg),
-    /* a scrape sees each round as soon as it is made */
-    .immediate = true,
+    /* the store's update, in the loop's thread: a scrape sees each round
+     * as soon as it is made, and no thread wakes to hand it over */
+    .inline_write = true,
     .validate = prom_validate,
     .open = prom_open,
     .write = prom_write,

@@ -30,7 +30,10 @@ struct rec {
 	char (*srcs)[16];
 	unsigned *shard;
 	size_t n, cap;
-	int writes, flushes;
+	int writes, flushes, reopens;
+	/* the thread that publishes, and writes from any other (inline) */
+	pthread_t publisher;
+	int foreign_writes;
 };
 
 static enum sb_sink_status rec_write(struct sb_sink *s, unsigned shard, struct sb_event *const *evs,
@@ -41,6 +44,8 @@ static enum sb_sink_status rec_write(struct sb_sink *s, unsigned shard, struct s
 	while (r->gate_closed)
 		pthread_cond_wait(&r->cv, &r->mu);
 	r->writes++;
+	if (!pthread_equal(pthread_self(), r->publisher))
+		r->foreign_writes++;
 	enum sb_sink_status st = SB_SINK_OK;
 	*taken = 0;
 	if (r->always_retry || r->retry_first > 0) {
@@ -81,6 +86,17 @@ static enum sb_sink_status rec_flush(struct sb_sink *s, unsigned shard)
 	return st;
 }
 
+static void rec_reopen(struct sb_sink *s, unsigned shard)
+{
+	(void)shard;
+	struct rec *r = (struct rec *)s->cfg;
+	pthread_mutex_lock(&r->mu);
+	r->reopens++;
+	if (!pthread_equal(pthread_self(), r->publisher))
+		r->foreign_writes++;
+	pthread_mutex_unlock(&r->mu);
+}
+
 static const struct sb_sink_ops rec_ops = {
     .name = "rec", .desc = "test", .write = rec_write, .flush = rec_flush};
 
@@ -97,6 +113,7 @@ static void rec_init(struct rec *r)
 	memset(r, 0, sizeof(*r));
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
+	r->publisher = pthread_self();
 }
 
 static void conf_init(struct fixture *f, int i, const char *name)
@@ -251,17 +268,6 @@ static void wait_durable(struct sb_bus *b, uint64_t want)
 		fail_msg("durable %llu, not %llu", (unsigned long long)d, (unsigned long long)want);
 }
 
-/* Sink a alone: three events published, written, and then durable. */
-static void three_written_and_durable(struct fixture *f)
-{
-	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[0]), 0);
-	assert_int_equal(sb_bus_start(f->bus), 0);
-	for (int i = 0; i < 3; i++)
-		assert_int_equal(publish(f, "s"), 0);
-	wait_written(sb_bus_sink(f->bus, 0), 3);
-	wait_durable(f->bus, 3);
-}
-
 /* With batch 1 every event is a batch's worth, handed over before any
  * tick started: the flush must still come within flush_interval, and with
  * it what is durable (it never came, and a consumer never acked). */
@@ -269,7 +275,12 @@ static void test_batch_of_one_is_flushed_and_durable(void **state)
 {
 	struct fixture *f = *state;
 	f->conf[0].common.batch = 1;
-	three_written_and_durable(f);
+	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[0]), 0);
+	assert_int_equal(sb_bus_start(f->bus), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(publish(f, "s"), 0);
+	wait_written(sb_bus_sink(f->bus, 0), 3);
+	wait_durable(f->bus, 3);
 	pthread_mutex_lock(&f->rec[0].mu);
 	assert_true(f->rec[0].flushes >= 1);
 	pthread_mutex_unlock(&f->rec[0].mu);
@@ -461,48 +472,85 @@ static void test_shutdown_delivers_everything_accepted(void **state)
 	assert_int_equal(publish(f, "s"), -ESHUTDOWN);
 }
 
-static const struct sb_sink_ops imm_ops = {
-    .name = "imm", .desc = "test", .write = rec_write, .immediate = true};
+static const struct sb_sink_ops inline_ops = {.name = "inline",
+					       .desc = "test",
+					       .write = rec_write,
+					       .reopen = rec_reopen,
+					       .inline_write = true};
 
-/* An immediate sink (the prom store) gets each event as it comes, one
- * write each, though its batch and tick would hold them for an hour; the
- * same settings on another sink still hold them. */
-static void test_immediate_sink_takes_each_event_at_once(void **state)
+/* An inline sink (the prom store) takes each event in the publisher's own
+ * thread before publish returns, one write each, with no queue: what it
+ * took is durable at once, though its batch and tick would hold a queued
+ * sink's events for an hour (as they do the other sink's here). */
+static void test_inline_sink_takes_each_event_in_the_publishers_thread(void **state)
 {
 	struct fixture *f = *state;
 	for (int i = 0; i < 2; i++) {
 		f->conf[i].common.batch = 512;
 		f->conf[i].common.flush_interval = 3600 * SB_NSEC_PER_SEC;
 	}
-	f->conf[0].ops = &imm_ops;
+	f->conf[0].ops = &inline_ops;
+	f->conf[0].common.workers = 4; /* an inline sink has one shard */
 	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[0]), 0);
 	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[1]), 0);
 	assert_int_equal(sb_bus_start(f->bus), 0);
-	struct sb_sink *imm = sb_bus_sink(f->bus, 0), *held = sb_bus_sink(f->bus, 1);
+	struct sb_sink *in = sb_bus_sink(f->bus, 0), *held = sb_bus_sink(f->bus, 1);
+	assert_int_equal(in->nshards, 1);
+	struct sb_sink_stats st;
 	for (uint64_t n = 1; n <= 3; n++) {
 		assert_int_equal(publish(f, "s"), 0);
-		wait_written(imm, n);
+		sb_sink_stats(in, &st);
+		assert_true(st.received == n && st.written == n && st.in_flight == 0);
+		assert_true(st.batches == n);
 	}
-	/* with no flush, written is durable: the held sink alone holds them */
-	assert_true(sb_bus_durable(f->bus) == 0);
-	pthread_mutex_lock(&f->rec[0].mu);
 	assert_int_equal(f->rec[0].writes, 3);
-	pthread_mutex_unlock(&f->rec[0].mu);
-	struct sb_sink_stats st;
+	assert_int_equal(f->rec[0].foreign_writes, 0);
+	assert_true(sb_bus_durable(f->bus) == 0); /* the held sink holds them */
 	sb_sink_stats(held, &st);
 	assert_int_equal(st.written, 0);
+	sb_bus_reopen(f->bus);
+	assert_int_equal(f->rec[0].reopens, 1);
+	assert_int_equal(f->rec[0].foreign_writes, 0);
 	assert_int_equal(sb_bus_shutdown(f->bus), 0);
 	assert_int_equal(f->rec[1].n, 3); /* delivered at shutdown */
+	assert_int_equal(f->rec[0].n, 3);
 }
 
-/* A sink with no flush has made an event durable when it took it (the
- * prom store): what it took counts at once, with no tick to wait for. */
-static void test_immediate_sink_without_flush_is_durable_at_once(void **state)
+/* Alone, an inline sink has made an event durable when publish returns. */
+static void test_inline_sink_is_durable_when_publish_returns(void **state)
 {
 	struct fixture *f = *state;
-	f->conf[0].common.flush_interval = 3600 * SB_NSEC_PER_SEC;
-	f->conf[0].ops = &imm_ops;
-	three_written_and_durable(f);
+	f->conf[0].ops = &inline_ops;
+	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[0]), 0);
+	assert_int_equal(sb_bus_start(f->bus), 0);
+	for (uint64_t n = 1; n <= 3; n++) {
+		assert_int_equal(publish(f, "s"), 0);
+		assert_true(sb_bus_durable(f->bus) == n);
+	}
+	assert_int_equal(sb_bus_shutdown(f->bus), 0);
+}
+
+/* The publisher cannot wait to retry: an inline sink's RETRY is dropped
+ * like its ERROR, counted, and the events after it are taken. */
+static void test_inline_sink_retry_and_error_are_dropped_and_counted(void **state)
+{
+	struct fixture *f = *state;
+	f->conf[0].ops = &inline_ops;
+	f->rec[0].retry_first = 1; /* seq 1 */
+	f->rec[0].error_seq = 2;
+	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[0]), 0);
+	assert_int_equal(sb_bus_start(f->bus), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(publish(f, "s"), 0);
+	struct sb_sink *s = sb_bus_sink(f->bus, 0);
+	struct sb_sink_stats st;
+	sb_sink_stats(s, &st);
+	assert_true(st.received == 3 && st.written == 1 && st.dropped[SB_DROP_ERROR] == 2);
+	assert_true(st.retries == 0);
+	assert_invariant(s);
+	assert_int_equal(f->rec[0].n, 1);
+	assert_true(f->rec[0].seqs[0] == 3);
+	assert_true(sb_bus_durable(f->bus) == 3); /* dropped and counted have left it */
 	assert_int_equal(sb_bus_shutdown(f->bus), 0);
 }
 
@@ -703,10 +751,12 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_shutdown_delivers_everything_accepted, setup,
 					    teardown),
-	    cmocka_unit_test_setup_teardown(test_immediate_sink_takes_each_event_at_once, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_immediate_sink_without_flush_is_durable_at_once,
+	    cmocka_unit_test_setup_teardown(
+		test_inline_sink_takes_each_event_in_the_publishers_thread, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_inline_sink_is_durable_when_publish_returns,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_inline_sink_retry_and_error_are_dropped_and_counted, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_batch_of_one_is_flushed_and_durable, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_then_deliver_once, setup, teardown),
