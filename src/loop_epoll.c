@@ -32,6 +32,8 @@ struct sb_loop {
 	int sigfd;
 	sb_signal_cb sigcb;
 	void *sigarg;
+	void (*idle_cb)(void *arg);
+	void *idle_arg;
 };
 
 struct sb_timer {
@@ -222,11 +224,19 @@ int sb_loop_signals(struct sb_loop *l, sb_signal_cb cb, void *arg)
 	return sb_loop_add_fd(l, l->sigfd, SB_EV_READ, signal_ready, l);
 }
 
+void sb_loop_on_idle(struct sb_loop *l, void (*cb)(void *arg), void *arg)
+{
+	l->idle_cb = cb;
+	l->idle_arg = arg;
+}
+
 int sb_loop_run(struct sb_loop *l)
 {
 	struct epoll_event evs[64];
 	l->stop = false;
 	while (!l->stop) {
+		if (l->idle_cb)
+			l->idle_cb(l->idle_arg);
 		int n = epoll_wait(l->epfd, evs, SB_ARRAY_SIZE(evs), -1);
 		if (n < 0) {
 			if (errno == EINTR)
