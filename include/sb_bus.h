@@ -49,6 +49,9 @@ int sb_bus_publish(struct sb_bus *b, struct sb_event *ev);
  * smallest free room of any queue (0 while any event waits for room). For a
  * load generator that must not outrun the sinks (the synthetic sensor). */
 size_t sb_bus_room(struct sb_bus *b);
+/* The publishing thread is about to wait (the loop's idle hook): each
+ * inline sink's idle op runs. */
+void sb_bus_idle(struct sb_bus *b);
 /* The highest seq such that every event up to it has left every sink:
  * taken and flushed (a file written per its fsync setting, a delivering
  * sink's event spooled or sent), or dropped and counted. What a consumer

@@ -83,6 +83,11 @@ struct sb_sink_ops {
 	 * (all on OK). Called from that shard's thread only. */
 	enum sb_sink_status (*write)(struct sb_sink *s, unsigned shard, struct sb_event *const *evs,
 				     size_t n, size_t *taken);
+	/* An inline sink's work after a burst of writes: called by the
+	 * publishing thread when it is about to wait (sb_bus_idle), under the
+	 * publish lock; it must return at once when it has nothing to do.
+	 * Optional. */
+	void (*idle)(struct sb_sink *s);
 	/* Make taken events durable/visible; optional. */
 	enum sb_sink_status (*flush)(struct sb_sink *s, unsigned shard);
 	/* Reopen output files (SIGHUP); called from each shard's thread. */

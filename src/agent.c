@@ -95,6 +95,10 @@ static void on_stop_request(void *arg, int fd, uint32_t events)
 	sb_loop_stop(a->loop);
 }
 
+/* After each burst of the loop's callbacks: an inline sink's work that
+ * should follow the whole round (the prom sink's render ahead). */
+static void bus_idle(void *arg) { sb_bus_idle(arg); }
+
 static void ask_stop(void *arg)
 {
 	struct sb_agent *a = arg;
@@ -320,6 +324,7 @@ int sb_agent_run(struct sb_config *cfg, const struct sb_agent_opts *opts)
 		goto out;
 	}
 	sb_bus_on_stop(a.bus, ask_stop, &a);
+	sb_loop_on_idle(a.loop, bus_idle, a.bus);
 	if ((r = start_sensors(&a))) {
 		a.exit_code = 1;
 		goto out;

@@ -20,8 +20,8 @@
  * VM that wake costs more than the update it carries.
  *
  * Isolation: the publishing thread (the collection loop) never waits on a
- * sink, beyond an inline sink's short update. Under the `block` policy an event that finds its queue full waits in
- * a waiting room as large as the queue, for at most block_timeout, and moves
+ * sink, beyond an inline sink's short update. Under the `block` policy an event that finds its
+ * queue full waits in a waiting room as large as the queue, for at most block_timeout, and moves
  * into the queue as the sink thread frees room; the event waits, not the
  * loop. Shutdown is bounded too: past shutdown_grace a sink thread still in
  * a system call is interrupted by a signal, and one that still does not
@@ -565,8 +565,9 @@ static void write_inline(struct shard *q, struct sb_event *ev)
 	bool ok = st == SB_SINK_OK || taken;
 	atomic_fetch_add(&p->batches, 1);
 	if (!ok)
-		sb_log_rl(&p->rl_drop, SB_LOG_ERROR, "bus", "sink %s: dropped 1 event (%s), seq %llu%s",
-			  s->name, sb_drop_reason_name(SB_DROP_ERROR), (unsigned long long)ev->seq,
+		sb_log_rl(&p->rl_drop, SB_LOG_ERROR, "bus",
+			  "sink %s: dropped 1 event (%s), seq %llu%s", s->name,
+			  sb_drop_reason_name(SB_DROP_ERROR), (unsigned long long)ev->seq,
 			  st == SB_SINK_RETRY ? ": an inline sink cannot retry" : "");
 	pthread_mutex_lock(&q->mu);
 	if (ok)
@@ -576,6 +577,19 @@ static void write_inline(struct shard *q, struct sb_event *ev)
 	q->in_flight--;
 	q->progress = bus_now(q);
 	pthread_mutex_unlock(&q->mu);
+}
+
+void sb_bus_idle(struct sb_bus *b)
+{
+	for (size_t i = 0; i < b->nsinks; i++) {
+		struct sb_sink *s = &b->sinks[i]->sink;
+		if (!s->ops->inline_write || !s->ops->idle)
+			continue;
+		pthread_mutex_lock(&b->pub);
+		if (!b->closing)
+			s->ops->idle(s);
+		pthread_mutex_unlock(&b->pub);
+	}
 }
 
 static void count_source(struct sb_bus *b, const char *src)

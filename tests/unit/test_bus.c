@@ -30,7 +30,7 @@ struct rec {
 	char (*srcs)[16];
 	unsigned *shard;
 	size_t n, cap;
-	int writes, flushes, reopens;
+	int writes, flushes, reopens, idles;
 	/* the thread that publishes, and writes from any other (inline) */
 	pthread_t publisher;
 	int foreign_writes;
@@ -92,6 +92,16 @@ static void rec_reopen(struct sb_sink *s, unsigned shard)
 	struct rec *r = (struct rec *)s->cfg;
 	pthread_mutex_lock(&r->mu);
 	r->reopens++;
+	if (!pthread_equal(pthread_self(), r->publisher))
+		r->foreign_writes++;
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void rec_idle(struct sb_sink *s)
+{
+	struct rec *r = (struct rec *)s->cfg;
+	pthread_mutex_lock(&r->mu);
+	r->idles++;
 	if (!pthread_equal(pthread_self(), r->publisher))
 		r->foreign_writes++;
 	pthread_mutex_unlock(&r->mu);
@@ -473,10 +483,36 @@ static void test_shutdown_delivers_everything_accepted(void **state)
 }
 
 static const struct sb_sink_ops inline_ops = {.name = "inline",
-					       .desc = "test",
-					       .write = rec_write,
-					       .reopen = rec_reopen,
-					       .inline_write = true};
+					      .desc = "test",
+					      .write = rec_write,
+					      .reopen = rec_reopen,
+					      .idle = rec_idle,
+					      .inline_write = true};
+
+/* The same idle op on a queued sink: the bus never calls it there. */
+static const struct sb_sink_ops queued_idle_ops = {
+    .name = "queued", .desc = "test", .write = rec_write, .flush = rec_flush, .idle = rec_idle};
+
+/* sb_bus_idle (the loop about to wait) runs an inline sink's idle op in
+ * the caller's thread, once a call, and not a queued sink's. */
+static void test_idle_runs_the_inline_sinks_idle_op(void **state)
+{
+	struct fixture *f = *state;
+	f->conf[0].ops = &inline_ops;
+	f->conf[1].ops = &queued_idle_ops;
+	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[0]), 0);
+	assert_int_equal(sb_bus_add_sink(f->bus, &f->conf[1]), 0);
+	assert_int_equal(sb_bus_start(f->bus), 0);
+	assert_int_equal(publish(f, "s"), 0);
+	sb_bus_idle(f->bus);
+	sb_bus_idle(f->bus);
+	assert_int_equal(f->rec[0].idles, 2);
+	assert_int_equal(f->rec[0].foreign_writes, 0);
+	assert_int_equal(sb_bus_shutdown(f->bus), 0);
+	sb_bus_idle(f->bus); /* after shutdown: nothing */
+	assert_int_equal(f->rec[0].idles, 2);
+	assert_int_equal(f->rec[1].idles, 0);
+}
 
 /* An inline sink (the prom store) takes each event in the publisher's own
  * thread before publish returns, one write each, with no queue: what it
@@ -753,8 +789,10 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_inline_sink_takes_each_event_in_the_publishers_thread, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_inline_sink_is_durable_when_publish_returns,
-					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_idle_runs_the_inline_sinks_idle_op, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_inline_sink_is_durable_when_publish_returns, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_inline_sink_retry_and_error_are_dropped_and_counted, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_batch_of_one_is_flushed_and_durable, setup,
