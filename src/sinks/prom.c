@@ -36,6 +36,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "prom_ahead.h"
 #include "prom_auth.h"
 #include "prom_conn.h"
 #include "prom_listen.h"
@@ -98,6 +99,7 @@ struct prom_state {
 	struct sb_prom_auth auth;
 	bool auth_on;
 	atomic_size_t last_size; /* of the last exposition, to size the next */
+	struct sb_prom_ahead ahead;
 	struct sb_ratelimit rl;
 	unsigned keepalive_s; /* what Keep-Alive: timeout= promises */
 
@@ -308,15 +310,22 @@ static enum MHD_Result serve_metrics(const struct req *rq)
 {
 	struct prom_state *st = rq->st;
 	enum sb_prom_format fmt = negotiate(rq->c);
+	const char *ctype = fmt == SB_PROM_OPENMETRICS ? CT_OPENMETRICS : CT_TEXT;
+	bool gz = st->cfg->gzip && accepts_gzip(rq->c);
 	struct sb_buf body;
+	sb_buf_init(&body);
+	if (sb_prom_ahead_take(&st->ahead, st->store, fmt, gz, sb_now_mono_ns(), &body)) {
+		atomic_fetch_add_explicit(&st->scrapes, 1, memory_order_relaxed);
+		return reply(rq, MHD_HTTP_OK, ctype, &body, gz ? "gzip" : NULL, st->cfg->gzip);
+	}
+	sb_buf_free(&body);
 	sb_buf_init(&body);
 	size_t hint = atomic_load_explicit(&st->last_size, memory_order_relaxed);
 	sb_buf_reserve(&body, hint + hint / 8 + 4096);
 	sb_prom_store_render(st->store, &body, fmt, sb_now_mono_ns());
 	atomic_store_explicit(&st->last_size, body.len, memory_order_relaxed);
 	atomic_fetch_add_explicit(&st->scrapes, 1, memory_order_relaxed);
-	const char *ctype = fmt == SB_PROM_OPENMETRICS ? CT_OPENMETRICS : CT_TEXT;
-	if (st->cfg->gzip && !body.err && accepts_gzip(rq->c)) {
+	if (gz && !body.err) {
 		struct sb_buf z;
 		sb_buf_init(&z);
 		if (!sb_prom_gzip(st->gz, &body, &z)) {
@@ -612,6 +621,7 @@ static void free_state(struct prom_state *st)
 	sb_prom_gzip_free(st->gz);
 	sb_prom_auth_fini(&st->auth);
 	sb_prom_store_free(st->store);
+	sb_prom_ahead_free(&st->ahead);
 	pthread_cond_destroy(&st->sweep_cond);
 	pthread_mutex_destroy(&st->conn_lock);
 	free(st);
@@ -629,6 +639,7 @@ static int prom_open(struct sb_sink *s)
 		return -ENOMEM;
 	st->cfg = c;
 	st->name = s->name;
+	sb_prom_ahead_init(&st->ahead);
 	st->rl.interval_ns = st->rl_shed.interval_ns = st->rl_sweep.interval_ns =
 	    10 * SB_NSEC_PER_SEC;
 	/* an idle keep-alive connection lasts the shorter of the two */
@@ -736,6 +747,15 @@ static void prom_reopen(struct sb_sink *s, unsigned shard)
 		sb_prom_tls_reload(st->tls);
 }
 
+/* The loop, after a round's events: the next scrape's answer, made while
+ * the round is still warm in its cache (prom_ahead.h). */
+static void prom_idle(struct sb_sink *s)
+{
+	struct prom_state *st = s->state;
+	if (st)
+		sb_prom_ahead_make(&st->ahead, st->store, st->gz, sb_now_mono_ns());
+}
+
 static void prom_close(struct sb_sink *s)
 {
 	struct prom_state *st = s->state;
@@ -768,6 +788,9 @@ static void prom_telemetry(struct sb_sink *s, struct sb_evb *b)
 		(double)ps.expired);
 	counter(b, "sensorbus_prom_scrapes_total", "Expositions served.", s->name,
 		(double)atomic_load_explicit(&st->scrapes, memory_order_relaxed));
+	counter(b, "sensorbus_prom_scrapes_ahead_total",
+		"Expositions served as rendered ahead, after the round that made them.", s->name,
+		(double)atomic_load_explicit(&st->ahead.taken, memory_order_relaxed));
 	counter(b, "sensorbus_prom_unauthorized_total",
 		"Requests answered 401: no or a wrong user and password.", s->name,
 		(double)atomic_load_explicit(&st->unauthorized, memory_order_relaxed));
@@ -836,6 +859,7 @@ const struct sb_sink_ops sb_sink_prom = {
     .validate = prom_validate,
     .open = prom_open,
     .write = prom_write,
+    .idle = prom_idle,
     .reopen = prom_reopen,
     .close = prom_close,
     .telemetry = prom_telemetry,

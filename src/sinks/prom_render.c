@@ -191,7 +191,14 @@ static void put_series(struct sb_prom_store *st, struct sb_buf *out, struct seri
 void sb_prom_store_render(struct sb_prom_store *st, struct sb_buf *out, enum sb_prom_format fmt,
 			  int64_t now)
 {
+	sb_prom_store_render_stamped(st, out, fmt, now, NULL);
+}
+
+void sb_prom_store_render_stamped(struct sb_prom_store *st, struct sb_buf *out,
+				  enum sb_prom_format fmt, int64_t now, struct sb_prom_stamp *stamp)
+{
 	bool om = fmt == SB_PROM_OPENMETRICS;
+	int64_t until = INT64_MAX;
 	pthread_mutex_lock(&st->mu);
 	for (size_t i = 0; i < st->nfams; i++) {
 		struct family *f = st->fams[i];
@@ -205,7 +212,16 @@ void sb_prom_store_render(struct sb_prom_store *st, struct sb_buf *out, enum sb_
 				header = true;
 			}
 			put_series(st, out, se, om);
+			if (stamp) {
+				int64_t e = sb_prom_expires_at(st, se);
+				if (e < until)
+					until = e;
+			}
 		}
+	}
+	if (stamp) {
+		stamp->changes = atomic_load_explicit(&st->changes, memory_order_relaxed);
+		stamp->until = until;
 	}
 	pthread_mutex_unlock(&st->mu);
 	if (om)

@@ -666,6 +666,12 @@ static int64_t series_limit(const struct sb_prom_store *st, const struct series 
 	return p * st->o.stale_after;
 }
 
+int64_t sb_prom_expires_at(const struct sb_prom_store *st, const struct series *se)
+{
+	/* series_limit is at least fresh_for: see sb_prom_expired */
+	return st->o.stale_after ? se->seen + series_limit(st, se) : INT64_MAX;
+}
+
 bool sb_prom_expired_long(const struct sb_prom_store *st, const struct series *se, int64_t now)
 {
 	return now - se->seen > series_limit(st, se);
@@ -712,6 +718,8 @@ static size_t expire_locked(struct sb_prom_store *st, int64_t now)
 	st->oldest_seen = oldest;
 	st->nseries -= gone;
 	st->gen += gone > 0; /* the sources' memos may name freed series */
+	if (gone)
+		atomic_fetch_add_explicit(&st->changes, 1, memory_order_relaxed);
 	atomic_store_explicit(&st->n_series, st->nseries, memory_order_relaxed);
 	atomic_store_explicit(&st->n_families, st->nfams, memory_order_relaxed);
 	atomic_fetch_add_explicit(&st->n_expired, gone, memory_order_relaxed);
@@ -757,6 +765,8 @@ void sb_prom_store_update(struct sb_prom_store *st, struct sb_event *const *evs,
 		}
 		applied++;
 	}
+	if (applied)
+		atomic_fetch_add_explicit(&st->changes, 1, memory_order_relaxed);
 	if (now - st->last_expire >= EXPIRE_EVERY)
 		expire_locked(st, now);
 	pthread_mutex_unlock(&st->mu);
@@ -770,6 +780,11 @@ size_t sb_prom_store_expire(struct sb_prom_store *st, int64_t now)
 	size_t n = expire_locked(st, now);
 	pthread_mutex_unlock(&st->mu);
 	return n;
+}
+
+uint64_t sb_prom_store_changes(struct sb_prom_store *st)
+{
+	return atomic_load_explicit(&st->changes, memory_order_relaxed);
 }
 
 void sb_prom_store_stats(struct sb_prom_store *st, struct sb_prom_store_stats *out)

@@ -66,6 +66,18 @@ size_t sb_prom_store_expire(struct sb_prom_store *st, int64_t now);
 /* Appends the exposition of every live series to out. */
 void sb_prom_store_render(struct sb_prom_store *st, struct sb_buf *out, enum sb_prom_format fmt,
 			  int64_t now);
+/* What a render was made from: while the store's changes are the same and
+ * until has not passed, a render now would give the same text. */
+struct sb_prom_stamp {
+	uint64_t changes;
+	int64_t until; /* the earliest expiry of a series it shows */
+};
+/* sb_prom_store_render, and the stamp of what it rendered. */
+void sb_prom_store_render_stamped(struct sb_prom_store *st, struct sb_buf *out,
+				  enum sb_prom_format fmt, int64_t now,
+				  struct sb_prom_stamp *stamp);
+/* The count of updates and expiries so far (any thread, no lock). */
+uint64_t sb_prom_store_changes(struct sb_prom_store *st);
 /* Calls fn for each live series of the family name, with its labels as
  * rendered (`a="x",b="y"`, may be empty) and its value. Returns how many. */
 size_t sb_prom_store_each(struct sb_prom_store *st, const char *name, int64_t now,

@@ -106,6 +106,9 @@ struct sb_prom_store {
 	struct sb_bucket *bscratch;
 	size_t bcap;
 	struct sb_ratelimit rl;
+	/* counts the updates and the expiries that freed series: two renders at
+	 * the same count are the same text while no series they show expires */
+	atomic_uint_fast64_t changes;
 	atomic_uint_fast64_t n_series, n_families, n_expired, n_events, n_ignored;
 	atomic_uint_fast64_t n_rejected[SB_PROM_REJ_MAX];
 };
@@ -131,6 +134,8 @@ static inline int64_t series_period(const struct series *se)
 void sb_prom_put_escaped(struct sb_buf *b, const char *s, size_t n, bool dquote);
 /* The family of that name, else NULL with *pos where it would go. */
 struct family *sb_prom_family_find(struct sb_prom_store *st, const char *name, size_t *pos);
+/* When se expires if it is not refreshed: INT64_MAX without stale_after. */
+int64_t sb_prom_expires_at(const struct sb_prom_store *st, const struct series *se);
 /* sb_prom_expired by the series' own period (prom_store.c). */
 bool sb_prom_expired_long(const struct sb_prom_store *st, const struct series *se, int64_t now);
 

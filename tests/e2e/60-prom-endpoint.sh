@@ -73,6 +73,24 @@ ok "OpenMetrics when asked, accepted by the strict parser"
 curl -sS -D "$TMP/h.txt" -o "$TMP/gz" -H 'Accept-Encoding: gzip' "$url/metrics"
 grep -qi '^content-encoding: gzip' "$TMP/h.txt" || fail "no gzip when accepted"
 gzip -dc "$TMP/gz" | grep -q '^node_load1 ' || fail "gzip body does not decompress to metrics"
+# Rendered ahead: after a scrape the loop renders the next round in the form
+# that scrape asked for, and a scrape a round later is answered from it.
+ahead=0
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	curl -sS -D "$TMP/h.txt" -o "$TMP/gz" -H 'Accept-Encoding: gzip' \
+		-H 'Accept: application/openmetrics-text;version=1.0.0' "$url/metrics" ||
+		fail "GET /metrics (OpenMetrics, gzip)"
+	grep -qi '^content-encoding: gzip' "$TMP/h.txt" || fail "no gzip in round $i"
+	grep -qi '^content-type: application/openmetrics-text' "$TMP/h.txt" ||
+		fail "not OpenMetrics in round $i"
+	gzip -dc "$TMP/gz" >"$TMP/om2.txt" || fail "round $i: gzip body does not decompress"
+	[ "$(tail -1 "$TMP/om2.txt")" = "# EOF" ] || fail "round $i: OpenMetrics without # EOF"
+	ahead=$(sed -n 's/^sensorbus_prom_scrapes_ahead_total{sink="prom"} //p' "$TMP/om2.txt")
+	[ "${ahead:-0}" -ge 3 ] && break
+	sleep 0.6
+done
+[ "${ahead:-0}" -ge 3 ] || fail "scrapes a round apart not answered as rendered ahead: ${ahead:-none}"
+ok "scrapes a round apart answered as rendered ahead, in the form asked ($ahead)"
 curl -sS -I "$url/metrics" | head -1 | grep -q ' 200' || fail "HEAD /metrics"
 code=$(curl -sS -o /dev/null -w '%{http_code}' "$url/nope")
 [ "$code" = 404 ] || fail "GET /nope: $code"
