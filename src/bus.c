@@ -20,9 +20,10 @@
  * VM that wake costs more than the update it carries.
  *
  * Isolation: the publishing thread (the collection loop) never waits on a
- * sink, beyond an inline sink's short update. Under the `block` policy an event that finds its
- * queue full waits in a waiting room as large as the queue, for at most block_timeout, and moves
- * into the queue as the sink thread frees room; the event waits, not the
+ * sink, beyond an inline sink's short update. Under the `block` policy an
+ * event that finds its queue full waits in a waiting room as large as the
+ * queue, for at most block_timeout, and moves into the queue as the sink
+ * thread frees room; the event waits, not the
  * loop. Shutdown is bounded too: past shutdown_grace a sink thread still in
  * a system call is interrupted by a signal, and one that still does not
  * return is abandoned, its events counted as dropped{shutdown}. */
