@@ -86,26 +86,25 @@ static enum sb_sink_status rec_flush(struct sb_sink *s, unsigned shard)
 	return st;
 }
 
-static void rec_reopen(struct sb_sink *s, unsigned shard)
+/* Counts a call of an op other than write in *n, and whether it came from
+ * another thread than the publisher's. */
+static void rec_called(struct sb_sink *s, int *n)
 {
-	(void)shard;
 	struct rec *r = (struct rec *)s->cfg;
 	pthread_mutex_lock(&r->mu);
-	r->reopens++;
+	(*n)++;
 	if (!pthread_equal(pthread_self(), r->publisher))
 		r->foreign_writes++;
 	pthread_mutex_unlock(&r->mu);
 }
 
-static void rec_idle(struct sb_sink *s)
+static void rec_reopen(struct sb_sink *s, unsigned shard)
 {
-	struct rec *r = (struct rec *)s->cfg;
-	pthread_mutex_lock(&r->mu);
-	r->idles++;
-	if (!pthread_equal(pthread_self(), r->publisher))
-		r->foreign_writes++;
-	pthread_mutex_unlock(&r->mu);
+	(void)shard;
+	rec_called(s, &((struct rec *)s->cfg)->reopens);
 }
+
+static void rec_idle(struct sb_sink *s) { rec_called(s, &((struct rec *)s->cfg)->idles); }
 
 static const struct sb_sink_ops rec_ops = {
     .name = "rec", .desc = "test", .write = rec_write, .flush = rec_flush};
