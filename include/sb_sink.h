@@ -80,7 +80,8 @@ struct sb_sink_ops {
 	/* Called before any thread starts; sets s->state. <0: cannot start. */
 	int (*open)(struct sb_sink *s);
 	/* Takes events [0, n) of one shard. Sets *taken to how many were taken
-	 * (all on OK). Called from that shard's thread only. */
+	 * (all on OK). Called from that shard's thread only (an inline sink's:
+	 * from the publishing thread, one event at a time). */
 	enum sb_sink_status (*write)(struct sb_sink *s, unsigned shard, struct sb_event *const *evs,
 				     size_t n, size_t *taken);
 	/* An inline sink's work after a burst of writes: called by the
