@@ -23,10 +23,10 @@
  * sink, beyond an inline sink's short update. Under the `block` policy an
  * event that finds its queue full waits in a waiting room as large as the
  * queue, for at most block_timeout, and moves into the queue as the sink
- * thread frees room; the event waits, not the
- * loop. Shutdown is bounded too: past shutdown_grace a sink thread still in
- * a system call is interrupted by a signal, and one that still does not
- * return is abandoned, its events counted as dropped{shutdown}. */
+ * thread frees room; the event waits, not the loop. Shutdown is bounded too:
+ * past shutdown_grace a sink thread still in a system call is interrupted by
+ * a signal, and one that still does not return is abandoned, its events
+ * counted as dropped{shutdown}. */
 #include "sb_bus.h"
 
 #include <errno.h>
@@ -433,8 +433,8 @@ static void *shard_main(void *arg)
 				q->unflushed_lo = q->inflight_lo;
 			q->inflight_lo = 0;
 			pthread_mutex_unlock(&q->mu);
-			/* handed over before any tick (a batch's worth, an immediate
-			 * sink): the flush still comes within flush_interval */
+			/* handed over before any tick (a batch's worth; with batch 1,
+			 * every event): the flush still comes within flush_interval */
 			if (flushes && !tick)
 				tick = sb_now_mono_ns() + fi;
 		}
