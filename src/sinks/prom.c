@@ -98,7 +98,6 @@ struct prom_state {
 	struct sb_prom_gzip *gz; /* NULL: gzip off */
 	struct sb_prom_auth auth;
 	bool auth_on;
-	atomic_size_t last_size; /* of the last exposition, to size the next */
 	struct sb_prom_ahead ahead;
 	struct sb_ratelimit rl;
 	unsigned keepalive_s; /* what Keep-Alive: timeout= promises */
@@ -320,10 +319,7 @@ static enum MHD_Result serve_metrics(const struct req *rq)
 	}
 	sb_buf_free(&body);
 	sb_buf_init(&body);
-	size_t hint = atomic_load_explicit(&st->last_size, memory_order_relaxed);
-	sb_buf_reserve(&body, hint + hint / 8 + 4096);
 	sb_prom_store_render(st->store, &body, fmt, sb_now_mono_ns());
-	atomic_store_explicit(&st->last_size, body.len, memory_order_relaxed);
 	atomic_fetch_add_explicit(&st->scrapes, 1, memory_order_relaxed);
 	if (gz && !body.err) {
 		struct sb_buf z;

@@ -32,7 +32,6 @@ void sb_prom_ahead_make(struct sb_prom_ahead *a, struct sb_prom_store *st, struc
 	struct sb_buf b, zb;
 	sb_buf_init(&b);
 	sb_buf_init(&zb);
-	sb_buf_reserve(&b, a->body.len + a->body.len / 8 + 4096);
 	struct sb_prom_stamp stamp;
 	sb_prom_store_render_stamped(st, &b, fmt, now, &stamp);
 	bool ok = !b.err;

@@ -199,6 +199,8 @@ void sb_prom_store_render_stamped(struct sb_prom_store *st, struct sb_buf *out,
 {
 	bool om = fmt == SB_PROM_OPENMETRICS;
 	int64_t until = INT64_MAX;
+	size_t start = out->len, hint = atomic_load_explicit(&st->last_len, memory_order_relaxed);
+	sb_buf_reserve(out, hint + hint / 8 + 4096);
 	pthread_mutex_lock(&st->mu);
 	for (size_t i = 0; i < st->nfams; i++) {
 		struct family *f = st->fams[i];
@@ -226,6 +228,7 @@ void sb_prom_store_render_stamped(struct sb_prom_store *st, struct sb_buf *out,
 	pthread_mutex_unlock(&st->mu);
 	if (om)
 		sb_buf_add(out, "# EOF\n", 6);
+	atomic_store_explicit(&st->last_len, out->len - start, memory_order_relaxed);
 }
 
 size_t sb_prom_store_each(struct sb_prom_store *st, const char *name, int64_t now,

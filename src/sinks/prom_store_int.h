@@ -109,6 +109,8 @@ struct sb_prom_store {
 	/* counts the updates and the expiries that freed series: two renders at
 	 * the same count are the same text while no series they show expires */
 	atomic_uint_fast64_t changes;
+	/* the last exposition's length, to size the next one's buffer */
+	atomic_size_t last_len;
 	atomic_uint_fast64_t n_series, n_families, n_expired, n_events, n_ignored;
 	atomic_uint_fast64_t n_rejected[SB_PROM_REJ_MAX];
 };
