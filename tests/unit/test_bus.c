@@ -31,9 +31,9 @@ struct rec {
 	unsigned *shard;
 	size_t n, cap;
 	int writes, flushes, reopens, idles;
-	/* the thread that publishes, and writes from any other (inline) */
+	/* the thread that publishes, and calls from any other (inline ops) */
 	pthread_t publisher;
-	int foreign_writes;
+	int foreign_calls;
 };
 
 static enum sb_sink_status rec_write(struct sb_sink *s, unsigned shard, struct sb_event *const *evs,
@@ -45,7 +45,7 @@ static enum sb_sink_status rec_write(struct sb_sink *s, unsigned shard, struct s
 		pthread_cond_wait(&r->cv, &r->mu);
 	r->writes++;
 	if (!pthread_equal(pthread_self(), r->publisher))
-		r->foreign_writes++;
+		r->foreign_calls++;
 	enum sb_sink_status st = SB_SINK_OK;
 	*taken = 0;
 	if (r->always_retry || r->retry_first > 0) {
@@ -94,7 +94,7 @@ static void rec_called(struct sb_sink *s, int *n)
 	pthread_mutex_lock(&r->mu);
 	(*n)++;
 	if (!pthread_equal(pthread_self(), r->publisher))
-		r->foreign_writes++;
+		r->foreign_calls++;
 	pthread_mutex_unlock(&r->mu);
 }
 
@@ -234,6 +234,18 @@ static void set_flush_fails(struct rec *r, bool fails)
 	pthread_mutex_unlock(&r->mu);
 }
 
+static void wait_durable(struct sb_bus *b, uint64_t want)
+{
+	uint64_t d = 0;
+	for (int i = 0; i < 5000 && d != want; i++) {
+		d = sb_bus_durable(b);
+		if (d != want)
+			usleep(1000);
+	}
+	if (d != want)
+		fail_msg("durable %llu, not %llu", (unsigned long long)d, (unsigned long long)want);
+}
+
 /* What a broker consumer may ack: events taken but not flushed, or still
  * queued in any sink, hold the watermark back; once every sink flushed,
  * it is the last seq. */
@@ -255,26 +267,8 @@ static void test_durable_is_what_every_sink_flushed(void **state)
 	wait_written(sb_bus_sink(f->bus, 1), 3);
 	assert_true(sb_bus_durable(f->bus) == 0);
 	set_flush_fails(&f->rec[0], false);
-	uint64_t d = 0;
-	for (int i = 0; i < 5000 && d != 3; i++) {
-		d = sb_bus_durable(f->bus);
-		if (d != 3)
-			usleep(1000);
-	}
-	assert_true(d == 3);
+	wait_durable(f->bus, 3);
 	assert_int_equal(sb_bus_shutdown(f->bus), 0);
-}
-
-static void wait_durable(struct sb_bus *b, uint64_t want)
-{
-	uint64_t d = 0;
-	for (int i = 0; i < 5000 && d != want; i++) {
-		d = sb_bus_durable(b);
-		if (d != want)
-			usleep(1000);
-	}
-	if (d != want)
-		fail_msg("durable %llu, not %llu", (unsigned long long)d, (unsigned long long)want);
 }
 
 /* With batch 1 every event is a batch's worth, handed over before any
@@ -506,7 +500,7 @@ static void test_idle_runs_the_inline_sinks_idle_op(void **state)
 	sb_bus_idle(f->bus);
 	sb_bus_idle(f->bus);
 	assert_int_equal(f->rec[0].idles, 2);
-	assert_int_equal(f->rec[0].foreign_writes, 0);
+	assert_int_equal(f->rec[0].foreign_calls, 0);
 	assert_int_equal(sb_bus_shutdown(f->bus), 0);
 	sb_bus_idle(f->bus); /* after shutdown: nothing */
 	assert_int_equal(f->rec[0].idles, 2);
@@ -539,13 +533,13 @@ static void test_inline_sink_takes_each_event_in_the_publishers_thread(void **st
 		assert_true(st.batches == n);
 	}
 	assert_int_equal(f->rec[0].writes, 3);
-	assert_int_equal(f->rec[0].foreign_writes, 0);
+	assert_int_equal(f->rec[0].foreign_calls, 0);
 	assert_true(sb_bus_durable(f->bus) == 0); /* the held sink holds them */
 	sb_sink_stats(held, &st);
 	assert_int_equal(st.written, 0);
 	sb_bus_reopen(f->bus);
 	assert_int_equal(f->rec[0].reopens, 1);
-	assert_int_equal(f->rec[0].foreign_writes, 0);
+	assert_int_equal(f->rec[0].foreign_calls, 0);
 	assert_int_equal(sb_bus_shutdown(f->bus), 0);
 	assert_int_equal(f->rec[1].n, 3); /* delivered at shutdown */
 	assert_int_equal(f->rec[0].n, 3);
