@@ -31,7 +31,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,69 +40,7 @@
 #include "sb_backoff.h"
 #include "sb_log.h"
 
-#define MAX_SOURCES 32
-
-struct shard {
-	struct sb_sink *sink;
-	unsigned idx;
-	pthread_t thread;
-	bool started;
-	pthread_mutex_t mu;
-	pthread_cond_t not_empty; /* also: wake for reopen, shutdown */
-	struct sb_event **ring;
-	size_t cap, head, count;
-	uint64_t bytes;
-	/* `block` only: events that found the ring full, oldest first, with
-	 * when each arrived. Non-empty only while the ring is full. */
-	struct sb_event **wring;
-	int64_t *wsince;
-	size_t whead, wcount;
-	uint64_t wbytes;
-	int64_t progress;    /* monotonic ns of the last batch the sink answered */
-	bool abandoned;	     /* its thread did not return by the shutdown deadline */
-	size_t hand_events;  /* this many queued: hand them over at once */
-	uint64_t hand_bytes; /* likewise, bytes */
-	bool idle;	     /* its thread waits for an event, no tick pending */
-	bool closing;
-	bool reopen;
-	int64_t deadline; /* monotonic ns; when closing */
-	struct sb_event **batch;
-	uint64_t rnd;
-	/* Counted under mu, so a stats snapshot taken with every shard
-	 * locked satisfies the invariant exactly. */
-	uint64_t received, written, in_flight, dropped[SB_DROP_MAX];
-	/* The seq of the first event of the batch off the ring, and of the
-	 * first one the sink took since its last successful flush; 0: none.
-	 * With the ring's and the waiting room's heads they say what the sink
-	 * has made durable (sb_bus_durable). */
-	uint64_t inflight_lo, unflushed_lo;
-};
-
-struct sb_sink_priv {
-	struct sb_bus *bus;
-	struct shard *shards;
-	struct sb_sink sink;
-	atomic_uint_fast64_t retries, batches;
-	struct sb_ratelimit rl_full, rl_retry, rl_drop;
-};
-
-struct sb_bus {
-	const struct sb_runinfo *ri;
-	int64_t (*now)(void);
-	void (*stop_cb)(void *arg);
-	void *stop_arg;
-	atomic_bool stop_asked;
-	pthread_mutex_t pub;
-	uint64_t seq;
-	bool started, closing;
-	struct sb_sink_priv **sinks;
-	size_t nsinks;
-	struct {
-		char name[32];
-		uint64_t n;
-	} sources[MAX_SOURCES];
-	size_t nsources;
-};
+#include "bus_internal.h"
 
 static const char *const drop_names[SB_DROP_MAX] = {"queue_full", "error", "retries", "shutdown"};
 
@@ -144,7 +81,7 @@ void sb_sink_stop_agent(struct sb_sink *s, const char *why)
 		b->stop_cb(b->stop_arg);
 }
 
-static void free_shards(struct sb_sink_priv *p, unsigned n)
+void sb_bus_free_shards(struct sb_sink_priv *p, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
 		free(p->shards[i].ring);
@@ -202,20 +139,20 @@ int sb_bus_add_sink(struct sb_bus *b, const struct sb_sink_conf *conf)
 		sb_jitter_seed(&q->rnd, i);
 		if (!q->ring || !q->batch ||
 		    (conf->common.full == SB_FULL_BLOCK && (!q->wring || !q->wsince))) {
-			free_shards(p, i + 1);
+			sb_bus_free_shards(p, i + 1);
 			return -ENOMEM;
 		}
 	}
 	int r = s->ops->open ? s->ops->open(s) : 0;
 	if (r) {
-		free_shards(p, s->nshards);
+		sb_bus_free_shards(p, s->nshards);
 		return r;
 	}
 	struct sb_sink_priv **n = realloc(b->sinks, (b->nsinks + 1) * sizeof(*n));
 	if (!n) {
 		if (s->ops->close)
 			s->ops->close(s);
-		free_shards(p, s->nshards);
+		sb_bus_free_shards(p, s->nshards);
 		return -ENOMEM;
 	}
 	b->sinks = n;
@@ -323,7 +260,7 @@ static bool full(const struct shard *q, const struct sb_event *ev)
 
 static int64_t bus_now(const struct shard *q) { return q->sink->priv->bus->now(); }
 
-static struct sb_event *wpop(struct shard *q)
+struct sb_event *sb_bus_wpop(struct shard *q)
 {
 	struct sb_event *ev = q->wring[q->whead];
 	q->whead = (q->whead + 1) % q->cap;
@@ -339,7 +276,7 @@ static void expire_waiting(struct shard *q, int64_t now)
 	struct sb_sink_priv *p = q->sink->priv;
 	int64_t bt = q->sink->common->block_timeout;
 	while (q->wcount && now - q->wsince[q->whead] >= bt) {
-		struct sb_event *ev = wpop(q);
+		struct sb_event *ev = sb_bus_wpop(q);
 		sb_log_rl(&p->rl_full, SB_LOG_WARN, "bus",
 			  "sink %s: queue full for %lld ms, dropping events (seq %llu)",
 			  q->sink->name, (long long)(bt / SB_NSEC_PER_MSEC),
@@ -360,7 +297,7 @@ static void ring_push(struct shard *q, struct sb_event *ev)
 static void promote_waiting(struct shard *q)
 {
 	while (q->wcount && !full(q, q->wring[q->whead]))
-		ring_push(q, wpop(q));
+		ring_push(q, sb_bus_wpop(q));
 }
 
 static void *shard_main(void *arg)
@@ -705,167 +642,6 @@ void sb_bus_reopen(struct sb_bus *b)
 			pthread_mutex_unlock(&q->mu);
 		}
 	}
-}
-
-/* A signal with a handler that does nothing, installed without SA_RESTART:
- * delivered to a sink thread, it makes a blocked write(2) return EINTR. */
-static void on_interrupt(int signo) { (void)signo; }
-
-static int interrupt_signal(void)
-{
-	static int installed;
-	if (!installed) {
-		struct sigaction sa = {.sa_handler = on_interrupt};
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGRTMIN, &sa, NULL);
-		installed = 1;
-	}
-	return SIGRTMIN;
-}
-
-/* How long past shutdown_grace a thread is interrupted before it is
- * abandoned. */
-#define INTERRUPT_MARGIN (1 * SB_NSEC_PER_SEC)
-#define INTERRUPT_EVERY (50 * SB_NSEC_PER_MSEC)
-
-/* Joins q's thread by deadline; past it, asks the sink to give up and
- * interrupts the thread's system calls until deadline + the margin.
- * Returns false if the thread is still running then. */
-static bool join_by(struct shard *q, int64_t deadline)
-{
-	struct timespec ts = sb_real_timespec_after(deadline - sb_now_mono_ns());
-	if (pthread_timedjoin_np(q->thread, NULL, &ts) == 0)
-		return true;
-	atomic_store(&q->sink->cancel, true);
-	int sig = interrupt_signal();
-	int64_t until = deadline + INTERRUPT_MARGIN;
-	while (sb_now_mono_ns() < until) {
-		pthread_kill(q->thread, sig);
-		ts = sb_real_timespec_after(INTERRUPT_EVERY);
-		if (pthread_timedjoin_np(q->thread, NULL, &ts) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* Under mu: everything the bus still holds for q is lost. */
-static uint64_t drop_held(struct shard *q)
-{
-	uint64_t n = 0;
-	while (q->count) {
-		sb_event_unref(q->ring[q->head]);
-		q->head = (q->head + 1) % q->cap;
-		q->count--;
-		n++;
-	}
-	while (q->wcount) {
-		sb_event_unref(wpop(q));
-		n++;
-	}
-	q->bytes = 0;
-	q->dropped[SB_DROP_SHUTDOWN] += n;
-	return n;
-}
-
-uint64_t sb_bus_shutdown(struct sb_bus *b)
-{
-	pthread_mutex_lock(&b->pub);
-	bool already = b->closing;
-	b->closing = true;
-	pthread_mutex_unlock(&b->pub);
-	if (already)
-		return 0;
-	int64_t now = sb_now_mono_ns();
-	for (size_t i = 0; i < b->nsinks; i++) {
-		struct sb_sink_priv *p = b->sinks[i];
-		for (unsigned j = 0; j < p->sink.nshards; j++) {
-			struct shard *q = &p->shards[j];
-			pthread_mutex_lock(&q->mu);
-			q->closing = true;
-			q->deadline = now + p->sink.common->shutdown_grace;
-			pthread_cond_broadcast(&q->not_empty);
-			pthread_mutex_unlock(&q->mu);
-		}
-	}
-	uint64_t lost = 0;
-	for (size_t i = 0; i < b->nsinks; i++) {
-		struct sb_sink_priv *p = b->sinks[i];
-		bool abandoned = false;
-		for (unsigned j = 0; j < p->sink.nshards; j++) {
-			struct shard *q = &p->shards[j];
-			if (q->started && !join_by(q, q->deadline)) {
-				/* The thread is stuck in a call no signal ends (a hung
-				 * mount). It keeps its batch; the process exits past it. */
-				q->abandoned = abandoned = true;
-				pthread_mutex_lock(&q->mu);
-				uint64_t held = drop_held(q) + q->in_flight;
-				q->dropped[SB_DROP_SHUTDOWN] += q->in_flight;
-				q->in_flight = 0;
-				pthread_mutex_unlock(&q->mu);
-				sb_err(
-				    "bus",
-				    "sink %s: still busy %lld ms after shutdown_grace, abandoned "
-				    "with %llu events",
-				    p->sink.name, (long long)(INTERRUPT_MARGIN / SB_NSEC_PER_MSEC),
-				    (unsigned long long)held);
-				lost += held;
-			}
-			q->started = false;
-			/* Threads that never started leave their queue behind. */
-			pthread_mutex_lock(&q->mu);
-			drop_held(q);
-			pthread_mutex_unlock(&q->mu);
-			if (!q->abandoned)
-				lost += q->dropped[SB_DROP_SHUTDOWN];
-		}
-		if (abandoned)
-			continue; /* its state may still be in use */
-		/* Past the deadline close() must not block either. */
-		if (sb_now_mono_ns() >= now + p->sink.common->shutdown_grace)
-			atomic_store(&p->sink.cancel, true);
-		if (p->sink.ops->close)
-			p->sink.ops->close(&p->sink);
-		p->sink.state = NULL;
-		if (p->sink.lost) {
-			struct shard *q = &p->shards[0];
-			uint64_t n = p->sink.lost < q->written ? p->sink.lost : q->written;
-			q->written -= n;
-			q->dropped[SB_DROP_SHUTDOWN] += n;
-			lost += n;
-			p->sink.lost = 0;
-		}
-	}
-	return lost;
-}
-
-void sb_bus_free(struct sb_bus *b)
-{
-	if (!b)
-		return;
-	sb_bus_shutdown(b);
-	for (size_t i = 0; i < b->nsinks; i++) {
-		struct sb_sink_priv *p = b->sinks[i];
-		bool abandoned = false;
-		for (unsigned j = 0; j < p->sink.nshards; j++) {
-			struct shard *q = &p->shards[j];
-			struct timespec ts = sb_real_timespec_after(100 * SB_NSEC_PER_MSEC);
-			if (q->abandoned && pthread_timedjoin_np(q->thread, NULL, &ts) == 0)
-				q->abandoned = false;
-			abandoned |= q->abandoned;
-		}
-		if (abandoned)
-			continue; /* a thread may still use it: left to the exit */
-		if (p->sink.state && p->sink.ops->close) /* a thread came back late */
-			p->sink.ops->close(&p->sink);
-		for (unsigned j = 0; j < p->sink.nshards; j++) {
-			pthread_mutex_destroy(&p->shards[j].mu);
-			pthread_cond_destroy(&p->shards[j].not_empty);
-		}
-		free_shards(p, p->sink.nshards);
-	}
-	free(b->sinks);
-	pthread_mutex_destroy(&b->pub);
-	free(b);
 }
 
 size_t sb_bus_nsinks(const struct sb_bus *b) { return b->nsinks; }
