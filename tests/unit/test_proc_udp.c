@@ -1,5 +1,14 @@
-/* /proc/net/udp{,6}: node_udp_queues{ip,queue}, the queues summed. */
-#include "test_proc.h"
+/* /proc/net/udp{,6}: node_udp_queues{ip,queue}, the queues summed; on the
+ * live /proc, in a network namespace of the test's own, a family that
+ * sockstat says has no socket is not read. */
+#include "test_proc_fx.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static int parse(struct tp *t, const char *text, bool ipv6)
 {
@@ -79,12 +88,154 @@ static void a_bad_line_withholds_the_sums(void **state)
 	}
 }
 
+static void none_in_use_is_read_from_the_udp_lines_only(void **state)
+{
+	(void)state;
+	static const char ss[] = "sockets: used 5\nTCP: inuse 0 orphan 0 tw 0 alloc 0 mem 0\n"
+				 "UDP: inuse 0 mem 0\nUDPLITE: inuse 3\nRAW: inuse 0\n";
+	assert_true(sb_proc_udp_none_in_use(ss, false));
+	assert_false(sb_proc_udp_none_in_use(ss, true)); /* no UDP6 line */
+	assert_true(sb_proc_udp_none_in_use("TCP6: inuse 1\nUDP6: inuse 0\n", true));
+	assert_false(sb_proc_udp_none_in_use("UDP: inuse 2 mem 1\n", false));
+	assert_false(sb_proc_udp_none_in_use("UDPLITE: inuse 0\n", false));
+	assert_false(sb_proc_udp_none_in_use("UDP: inuse x\n", false));
+	assert_false(sb_proc_udp_none_in_use("UDP: inuse 01x\n", false));
+	assert_false(sb_proc_udp_none_in_use("", false));
+}
+
+/* ---- live, in a network namespace ---- */
+
+#define CHECK(n, cond)                                                                             \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "check %d: %s\n", n, #cond);                               \
+			_exit(n);                                                                  \
+		}                                                                                  \
+	} while (0)
+
+extern const struct sb_sensor_ops sb_sensor_proc;
+
+static struct sb_sensor live_s;
+static struct proc_cfg live_cfg;
+
+static double queue(struct tp *t, const char *ip, const char *q)
+{
+	const struct sb_sample *s = tp_find(t, "node_udp_queues", "ip", ip, "queue", q, NULL);
+	return s ? s->value : -1;
+}
+
+static void live_round(struct tp *t)
+{
+	struct proc_state *st = live_s.state;
+	tp_begin(t);
+	st->round++;
+	sb_proc_round(st, &t->b);
+	t->n = (int)sb_evb_nsamples(&t->b);
+	tp_end(t);
+}
+
+/* A datagram to itself, left unread: bytes in the receive queue. */
+static int queued(int family)
+{
+	int fd = socket(family, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return -1;
+	struct sockaddr_storage a = {0};
+	socklen_t al;
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&a;
+		in->sin_family = AF_INET;
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		al = sizeof(*in);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&a;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_addr = in6addr_loopback;
+		al = sizeof(*in6);
+	}
+	if (bind(fd, (struct sockaddr *)&a, al) || getsockname(fd, (struct sockaddr *)&a, &al) ||
+	    sendto(fd, "ping", 4, 0, (struct sockaddr *)&a, al) != 4) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void in_namespace(void)
+{
+	if (unshare(CLONE_NEWNET) || system("ip link set lo up"))
+		_exit(77);
+	char *names[] = {"udp_queues"};
+	live_cfg = (struct proc_cfg){.procfs = "/proc", .sysfs = "/sys", .max_processes = 8};
+	live_cfg.collectors = (struct sb_strlist){names, 1};
+	live_s.cfg = &live_cfg;
+	CHECK(10, sb_sensor_proc.init(&live_s) == 0);
+	struct proc_state *st = live_s.state;
+	CHECK(11, st->ncoll == 1);
+	struct sb_proc_coll *c = &st->coll[0];
+	struct tp t;
+
+	/* the first round opens and reads both; no socket in a new namespace */
+	live_round(&t);
+	CHECK(12, sb_proc_udp_reads(c) == 2);
+	CHECK(13, queue(&t, "v4", "rx") == 0 && queue(&t, "v6", "tx") == 0);
+	tp_free(&t);
+	/* then sockstat says none: the same samples, nothing read */
+	live_round(&t);
+	CHECK(14, sb_proc_udp_reads(c) == 2);
+	CHECK(15, t.n == 4 + 2 && queue(&t, "v4", "rx") == 0 && queue(&t, "v4", "tx") == 0 &&
+		      queue(&t, "v6", "rx") == 0 && queue(&t, "v6", "tx") == 0);
+	tp_free(&t);
+	/* an IPv4 socket with a datagram queued: its file read, the other not */
+	int fd4 = queued(AF_INET);
+	CHECK(16, fd4 >= 0);
+	live_round(&t);
+	CHECK(17, sb_proc_udp_reads(c) == 3);
+	CHECK(18, queue(&t, "v4", "rx") > 0 && queue(&t, "v6", "rx") == 0);
+	tp_free(&t);
+	/* and IPv6 */
+	int fd6 = queued(AF_INET6);
+	CHECK(19, fd6 >= 0);
+	live_round(&t);
+	CHECK(20, sb_proc_udp_reads(c) == 5);
+	CHECK(21, queue(&t, "v4", "rx") > 0 && queue(&t, "v6", "rx") > 0);
+	tp_free(&t);
+	/* closed: none in use again, zero without a read */
+	close(fd4);
+	close(fd6);
+	live_round(&t);
+	CHECK(22, sb_proc_udp_reads(c) == 5);
+	CHECK(23, queue(&t, "v4", "rx") == 0 && queue(&t, "v6", "rx") == 0);
+	tp_free(&t);
+	sb_sensor_proc.destroy(&live_s);
+	_exit(0);
+}
+
+static void the_live_proc_reads_a_family_only_when_it_has_sockets(void **state)
+{
+	(void)state;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		in_namespace();
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77) {
+		fprintf(stderr, "SKIP: no network namespace of its own here (needs root)\n");
+		skip();
+	}
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(queues_are_summed),
 	    cmocka_unit_test(no_sockets_is_zero),
 	    cmocka_unit_test(a_bad_line_withholds_the_sums),
+	    cmocka_unit_test(none_in_use_is_read_from_the_udp_lines_only),
+	    cmocka_unit_test(the_live_proc_reads_a_family_only_when_it_has_sockets),
 	};
 	return cmocka_run_group_tests_name("proc /proc/net/udp", tests, NULL, NULL);
 }

@@ -227,6 +227,8 @@ int sb_proc_parse_arp(const char *text, struct sb_evb *b, struct sb_proc_perr *e
 /* /proc/net/udp or udp6: node_udp_queues{ip,queue}, the queues summed;
  * nothing when a line is bad. */
 int sb_proc_parse_udp(const char *text, bool ipv6, struct sb_evb *b, struct sb_proc_perr *e);
+/* sockstat's (sockstat6's) UDP line says no socket is in use. */
+bool sb_proc_udp_none_in_use(const char *sockstat, bool ipv6);
 /* /proc/schedstat: node_schedstat_*{cpu} from the cpuN lines. */
 int sb_proc_parse_schedstat(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
 /* /etc/selinux/config's SELINUX=: 1 enforcing, 0 permissive, else -1. */
@@ -746,6 +748,9 @@ const struct sb_proc_rtnl *sb_proc_links(struct proc_state *st);
 bool sb_proc_links_notified(struct proc_state *st, sb_proc_link_changed_fn *changed, void *arg);
 /* The link dumps made so far (the rounds between took the counters alone). */
 uint64_t sb_proc_links_dumps(const struct proc_state *st);
+/* The reads of /proc/net/udp{,6} udp_queues (collector c) made so far: the
+ * rounds that knew from sockstat that a file lists no socket made none. */
+uint64_t sb_proc_udp_reads(const struct sb_proc_coll *c);
 void sb_proc_links_free(struct proc_state *st);
 
 /* One round: every enabled collector, in table order, appends to b. */
