@@ -33,10 +33,12 @@ static void both_files_give_gauges(void **state)
 	s = tp_find(&f.t, "node_entropy_pool_size_bits", NULL);
 	assert_double_eq(s->value, 4096);
 	assert_string_equal(s->help, "Bits of entropy pool.");
-	/* re-read every round */
+	/* re-read every round, poolsize too on a tree that is not the live /proc */
 	tp_puts("sys/kernel/random/entropy_avail", "256\n");
+	tp_puts("sys/kernel/random/poolsize", "256\n");
 	tfx_round(&f);
 	assert_double_eq(tp_value(&f.t, "node_entropy_available_bits"), 256);
+	assert_double_eq(tp_value(&f.t, "node_entropy_pool_size_bits"), 256);
 	assert_int_equal(tp_nwarn, 0);
 	tfx_stop(&f);
 }
@@ -70,11 +72,54 @@ static void missing_or_malformed_is_an_error(void **state)
 	tfx_stop(&f);
 }
 
+/* On the live /proc, poolsize (a constant of the kernel) is read in the
+ * first round only; entropy_avail every round. */
+static void the_live_pool_size_is_read_once(void **state)
+{
+	(void)state;
+	extern const struct sb_sensor_ops sb_sensor_proc;
+	char *names[] = {"entropy"};
+	struct proc_cfg cfg = {.procfs = "/proc", .sysfs = "/sys", .max_processes = 8};
+	cfg.collectors = (struct sb_strlist){names, 1};
+	struct sb_sensor s = {.cfg = &cfg};
+	if (access("/proc/sys/kernel/random/poolsize", R_OK)) {
+		fprintf(stderr, "SKIP: no live /proc/sys/kernel/random/poolsize here\n");
+		skip();
+	}
+	assert_int_equal(sb_sensor_proc.init(&s), 0);
+	struct proc_state *st = s.state;
+	struct sb_proc_coll *c = &st->coll[0];
+	struct sb_buf live;
+	sb_buf_init(&live);
+	assert_true(sb_read_file("/proc/sys/kernel/random/poolsize", &live, 64) > 0);
+	sb_buf_cstr(&live);
+	double want = strtod(live.data, NULL);
+	sb_buf_free(&live);
+	uint64_t first = 0;
+	for (int round = 1; round <= 3; round++) {
+		struct tp t;
+		tp_begin(&t);
+		sb_proc_round(st, &t.b);
+		t.n = (int)sb_evb_nsamples(&t.b);
+		tp_end(&t);
+		assert_int_equal(c->status, 0);
+		assert_double_eq(tp_value(&t, "node_entropy_pool_size_bits"), want);
+		assert_non_null(tp_find(&t, "node_entropy_available_bits", NULL));
+		tp_free(&t);
+		if (!first)
+			first = st->round;
+		assert_true(c->f[0]->round == st->round); /* entropy_avail */
+		assert_true(c->f[1]->round == first);	  /* poolsize */
+	}
+	sb_sensor_proc.destroy(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(both_files_give_gauges),
 	    cmocka_unit_test(missing_or_malformed_is_an_error),
+	    cmocka_unit_test(the_live_pool_size_is_read_once),
 	};
 	return cmocka_run_group_tests_name("proc entropy", tests, setup, teardown);
 }

@@ -128,7 +128,6 @@ static void live_round(struct tp *t)
 {
 	struct proc_state *st = live_s.state;
 	tp_begin(t);
-	st->round++;
 	sb_proc_round(st, &t->b);
 	t->n = (int)sb_evb_nsamples(&t->b);
 	tp_end(t);
