@@ -3,7 +3,9 @@
 #include "test_proc.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 
 static char lines[8][512];
 static int nlines;
@@ -127,6 +129,69 @@ static int entries(DIR *d)
 
 /* A directory listed every round stays open and is rewound: entries come
  * and go in the same stream; one removed and made anew is opened again. */
+/* A kept single file is asked for about twice what it gave last time; one
+ * that grew past that is read again whole. A sysctl of numbers gives
+ * nothing to a read past offset 0, so carrying on where the short read
+ * stopped would cut the value: ping_group_range, in a network namespace
+ * of the test's own, from 4 bytes to 22. */
+static void a_single_file_that_outgrew_the_last_read_is_read_whole(void **state)
+{
+	(void)state;
+	struct sb_procfile f;
+	init(&f, "small", 0);
+	f.single = true;
+	tp_put("small", "12\n", 3);
+	assert_int_equal(sb_procfile_read(&f, "test", false), 3);
+	char big[300];
+	memset(big, '7', sizeof(big) - 2);
+	big[sizeof(big) - 2] = '\n';
+	big[sizeof(big) - 1] = 0;
+	tp_put("small", big, strlen(big));
+	assert_int_equal(sb_procfile_read(&f, "test", false), (ssize_t)strlen(big));
+	assert_string_equal(f.buf.data, big);
+	tp_put("small", "1\n", 2);
+	assert_int_equal(sb_procfile_read(&f, "test", false), 2);
+	assert_string_equal(f.buf.data, "1\n");
+	sb_procfile_free(&f);
+
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		const char *path = "/proc/sys/net/ipv4/ping_group_range";
+		if (unshare(CLONE_NEWNET))
+			_exit(77);
+		int w = open(path, O_WRONLY | O_CLOEXEC);
+		if (w < 0 || write(w, "0 0", 3) != 3)
+			_exit(77);
+		struct sb_procfile g;
+		if (sb_procfile_init(&g, path, 0, true))
+			_exit(2);
+		g.single = true;
+		if (sb_procfile_read(&g, "test", false) != 4 || strcmp(g.buf.data, "0\t0\n"))
+			_exit(3);
+		static const char max[] = "2147483647 2147483647";
+		if (pwrite(w, max, sizeof(max) - 1, 0) != (ssize_t)sizeof(max) - 1)
+			_exit(4);
+		if (sb_procfile_read(&g, "test", false) != 22 ||
+		    strcmp(g.buf.data, "2147483647\t2147483647\n"))
+			_exit(5);
+		sb_procfile_free(&g);
+		close(w);
+		_exit(0);
+	}
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77) {
+		fprintf(
+		    stderr,
+		    "SKIP: no network namespace of its own with a writable ping_group_range here "
+		    "(needs root)\n");
+		skip();
+	}
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void a_kept_directory_lists_what_is_there_now(void **state)
 {
 	(void)state;
@@ -270,6 +335,7 @@ int main(void)
 	    cmocka_unit_test(whole_file_larger_than_one_read),
 	    cmocka_unit_test(rereads_see_in_place_changes_without_stale_tail),
 	    cmocka_unit_test(a_line_file_is_read_whole_without_the_empty_read),
+	    cmocka_unit_test(a_single_file_that_outgrew_the_last_read_is_read_whole),
 	    cmocka_unit_test(a_kept_directory_lists_what_is_there_now),
 	    cmocka_unit_test(missing_file_is_logged_once_naming_it),
 	    cmocka_unit_test(optional_missing_file_is_silent),

@@ -34,7 +34,8 @@ void sb_procfile_free(struct sb_procfile *f)
 	f->fd = -1;
 }
 
-ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max, bool single, size_t line_max)
+ssize_t sb_pread_some(int fd, struct sb_buf *buf, size_t max, bool single, size_t line_max,
+		      size_t first)
 {
 	if (fd < 0)
 		return -EBADF;
@@ -43,11 +44,21 @@ ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max, bool single, size_t
 		if (sb_buf_reserve(buf, 4096))
 			return -ENOMEM;
 		size_t want = buf->cap - buf->len - 1;
+		bool hinted = single && first && first < want;
+		if (hinted)
+			want = first;
 		ssize_t n = pread(fd, buf->data + buf->len, want, (off_t)buf->len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
+		}
+		if (hinted && (size_t)n == want) {
+			/* longer than asked for: read it again whole from
+			 * offset 0, as a sysctl read past 0 gives nothing */
+			first = 0;
+			sb_buf_reset(buf);
+			continue;
 		}
 		if (n == 0)
 			break;
@@ -62,9 +73,21 @@ ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max, bool single, size_t
 	return (ssize_t)buf->len;
 }
 
+ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max, bool single, size_t line_max)
+{
+	return sb_pread_some(fd, buf, max, single, line_max, 0);
+}
+
+/* A kept file made by one show() is asked for about what it gave last
+ * time: a sysctl read allocates and zeroes a kernel buffer of the size
+ * asked for (proc_sys_call_handler), 8 KiB here for a number of a few
+ * digits. Twice the last length and some: a value that grows past it is
+ * read again whole (one read more, once). */
 static ssize_t read_fd(struct sb_procfile *f)
 {
-	return sb_pread_all(f->fd, &f->buf, f->max, f->single, f->line_max);
+	size_t last = f->buf.len;
+	size_t first = last ? 2 * last + 8 : 0;
+	return sb_pread_some(f->fd, &f->buf, f->max, f->single, f->line_max, first);
 }
 
 ssize_t sb_procfile_read(struct sb_procfile *f, const char *comp, bool optional)

@@ -50,6 +50,10 @@ struct sb_procfile {
 #define SB_PREAD_PAGE 4096 /* the smallest page, seq_file's smallest buffer */
 #define SB_PREAD_LINE_MAX 2048
 ssize_t sb_pread_all(int fd, struct sb_buf *buf, size_t max, bool single, size_t line_max);
+/* The same, a single file's first read asking for first bytes only (0: as
+ * much as the buffer holds); one that fills them is read again whole. */
+ssize_t sb_pread_some(int fd, struct sb_buf *buf, size_t max, bool single, size_t line_max,
+		      size_t first);
 
 /* path is copied. max 0: 1 MiB. */
 int sb_procfile_init(struct sb_procfile *f, const char *path, size_t max, bool keep_open);
