@@ -382,11 +382,19 @@ unsigned sb_proc_fsw_stuck(struct sb_proc_fsw *w)
 #define PROC_SUPER_MAGIC 0x9fa0
 #endif
 
-int sb_proc_mounts_poll(int fd)
+bool sb_proc_mounts_pollable(int fd)
 {
 	struct statfs sf;
-	if (fd < 0 || fstatfs(fd, &sf) || sf.f_type != PROC_SUPER_MAGIC)
-		return -1;
+	return fd >= 0 && !fstatfs(fd, &sf) && sf.f_type == PROC_SUPER_MAGIC;
+}
+
+int sb_proc_mounts_poll(int fd)
+{
+	return sb_proc_mounts_pollable(fd) ? sb_proc_mounts_changed(fd) : -1;
+}
+
+int sb_proc_mounts_changed(int fd)
+{
 	/* proc(5): a change of the mount namespace since the last poll (or
 	 * the open) is POLLPRI and POLLERR, once */
 	struct pollfd p = {.fd = fd, .events = POLLPRI};
@@ -423,6 +431,10 @@ struct fs_coll {
 	unsigned n, cap;
 	/* the table fc->m came from, when it parsed clean: c->f[src], -1 */
 	int src;
+	/* whether the fd pfd is in procfs, asked once: what an open fd
+	 * refers to cannot move to another filesystem */
+	int pfd;
+	bool pollable;
 };
 
 static void fs_add(void *arg, const struct sb_proc_mount *m)
@@ -470,7 +482,12 @@ static void fs_add(void *arg, const struct sb_proc_mount *m)
 /* The mounts of this round into fc; <0 when no mount table could be read. */
 static int fs_mounts(struct proc_state *st, struct sb_proc_coll *c, struct fs_coll *fc)
 {
-	if (fc->src >= 0 && !sb_proc_mounts_poll(c->f[fc->src]->fd))
+	int fd = fc->src >= 0 ? c->f[fc->src]->fd : -1;
+	if (fd >= 0 && fd != fc->pfd) {
+		fc->pfd = fd;
+		fc->pollable = sb_proc_mounts_pollable(fd);
+	}
+	if (fd >= 0 && fc->pollable && !sb_proc_mounts_changed(fd))
 		return 0; /* the same mounts as last round */
 	fc->src = -1;
 	fc->n = 0;
@@ -514,7 +531,7 @@ static int fs_init(struct proc_state *st, struct sb_proc_coll *c)
 		return -ENOMEM;
 	c->priv = fc;
 	fc->st = st;
-	fc->src = -1;
+	fc->src = fc->pfd = -1;
 	char err[256];
 	int r = sb_proc_filter_init(&fc->mp, NULL, st->cfg->filesystem_mount_points_exclude, err,
 				    sizeof(err));

@@ -504,6 +504,10 @@ int sb_proc_parse_mountinfo(const char *text, const char *rootfs, sb_proc_mount_
  * since the last call or the open: 1 changed, 0 not, -1 cannot tell (not
  * in procfs: a fixture tree), which the caller takes as changed. */
 int sb_proc_mounts_poll(int fd);
+/* Its two halves: whether fd is a procfs file (which can tell), and, when
+ * it is, whether the table changed (1, 0, -1 as above). */
+bool sb_proc_mounts_pollable(int fd);
+int sb_proc_mounts_changed(int fd);
 
 /* The filesystem collector's statfs worker (filesystem.c). statfs and the
  * clock go through ops, so tests can hang a mount and move time. */
