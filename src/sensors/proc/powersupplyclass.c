@@ -107,6 +107,10 @@ struct psc {
 	size_t n, cap;
 	struct sb_ratelimit rl;
 	DIR *dir; /* base, kept open */
+	/* the last listing's result, its count, and the device events seen
+	 * when it was made (sb_proc_uevents_since) */
+	int listed;
+	uint64_t listings, uev_seen;
 };
 
 /* Go's strings.ToValidUTF8(s, "\uFFFD"): each run of bytes that are not
@@ -330,10 +334,32 @@ static int dev_collect(struct proc_state *st, struct psc *ps, struct ps_dev *d, 
 	return r;
 }
 
+uint64_t sb_proc_psc_listings(const struct sb_proc_coll *c)
+{
+	const struct psc *ps = c->priv;
+	return ps ? ps->listings : 0;
+}
+
+/* The directory is listed again when a power_supply device came, went or
+ * moved (on the live /sys; every round on a tree), when a read said one is
+ * gone, or when the last listing failed. Listed clean (or absent), the
+ * same devices are read from their kept fds. */
+static bool relist(struct proc_state *st, struct psc *ps)
+{
+	bool r = sb_proc_uevents_since(st, "power_supply", &ps->uev_seen);
+	for (size_t i = 0; i < ps->n && !r; i++)
+		r = ps->dev[i].stale;
+	return r || (ps->listed && ps->listed != -ENODATA) || !ps->listings;
+}
+
 static int psc_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
 {
 	struct psc *ps = c->priv;
-	int r = list(st, ps);
+	if (relist(st, ps)) {
+		ps->listed = list(st, ps);
+		ps->listings++;
+	}
+	int r = ps->listed;
 	if (r == -ENODATA)
 		return r;
 	for (size_t i = 0; i < ps->n; i++) {

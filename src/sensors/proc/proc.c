@@ -230,6 +230,7 @@ static void proc_free(struct proc_state *st)
 			st->coll[i].def->free(st, &st->coll[i]);
 	free(st->coll);
 	sb_proc_links_free(st);
+	sb_proc_uevents_free(st);
 	for (size_t i = 0; i < st->nfiles; i++)
 		sb_procfile_free(&st->files[i]);
 	free(st->files);

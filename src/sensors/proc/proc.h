@@ -703,6 +703,7 @@ struct sb_proc_coll {
 /* ---- the sensor's state ---- */
 
 struct proc_cpu_sysfs;
+struct proc_uevents;
 struct proc_procs;
 struct proc_bpfread;
 struct proc_groups;
@@ -734,6 +735,7 @@ struct proc_state {
 	 * links_carrier: their carrier, as fresh as its sysfs file. */
 	struct proc_links *links;
 	bool links_stats, links_carrier;
+	struct proc_uevents *uevents; /* device events (uevent.c), NULL until asked for */
 	/* The sensor, in the agent (NULL in unit tests): for a collector that
 	 * ends its round later on the loop (the BPF process reader). */
 	struct sb_sensor *sensor;
@@ -752,6 +754,18 @@ const struct sb_proc_rtnl *sb_proc_links(struct proc_state *st);
 bool sb_proc_links_notified(struct proc_state *st, sb_proc_link_changed_fn *changed, void *arg);
 /* The link dumps made so far (the rounds between took the counters alone). */
 uint64_t sb_proc_links_dumps(const struct proc_state *st);
+
+/* Whether a device of sysfs subsystem subsys (a class: "power_supply") may
+ * have been added, removed or moved since the call that set *seen (0 at
+ * first: true); true every time where that cannot be known (not the live
+ * /sys, no uevent socket). The events are drained once a round. */
+bool sb_proc_uevents_since(struct proc_state *st, const char *subsys, uint64_t *seen);
+void sb_proc_uevents_free(struct proc_state *st);
+/* The listings of its class directory powersupplyclass (collector c) made. */
+uint64_t sb_proc_psc_listings(const struct sb_proc_coll *c);
+/* One uevent datagram: true for an add, remove or move, with the event's
+ * SUBSYSTEM in *subsys (*len bytes, not NUL-terminated). */
+bool sb_proc_uevent_parse(const char *buf, size_t n, const char **subsys, size_t *len);
 /* The reads of /proc/net/udp{,6} udp_queues (collector c) made so far: the
  * rounds that knew from sockstat that a file lists no socket made none. */
 uint64_t sb_proc_udp_reads(const struct sb_proc_coll *c);
