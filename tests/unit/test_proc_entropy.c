@@ -77,41 +77,30 @@ static void missing_or_malformed_is_an_error(void **state)
 static void the_live_pool_size_is_read_once(void **state)
 {
 	(void)state;
-	extern const struct sb_sensor_ops sb_sensor_proc;
-	char *names[] = {"entropy"};
-	struct proc_cfg cfg = {.procfs = "/proc", .sysfs = "/sys", .max_processes = 8};
-	cfg.collectors = (struct sb_strlist){names, 1};
-	struct sb_sensor s = {.cfg = &cfg};
 	if (access("/proc/sys/kernel/random/poolsize", R_OK)) {
 		fprintf(stderr, "SKIP: no live /proc/sys/kernel/random/poolsize here\n");
 		skip();
 	}
-	assert_int_equal(sb_sensor_proc.init(&s), 0);
-	struct proc_state *st = s.state;
-	struct sb_proc_coll *c = &st->coll[0];
 	struct sb_buf live;
 	sb_buf_init(&live);
 	assert_true(sb_read_file("/proc/sys/kernel/random/poolsize", &live, 64) > 0);
 	sb_buf_cstr(&live);
 	double want = strtod(live.data, NULL);
 	sb_buf_free(&live);
+	struct tfx f;
+	tfx_start_at(&f, "entropy", "/proc", "/sys");
+	const struct sb_proc_coll *c = &f.st->coll[0];
 	uint64_t first = 0;
 	for (int round = 1; round <= 3; round++) {
-		struct tp t;
-		tp_begin(&t);
-		sb_proc_round(st, &t.b);
-		t.n = (int)sb_evb_nsamples(&t.b);
-		tp_end(&t);
-		assert_int_equal(c->status, 0);
-		assert_double_eq(tp_value(&t, "node_entropy_pool_size_bits"), want);
-		assert_non_null(tp_find(&t, "node_entropy_available_bits", NULL));
-		tp_free(&t);
+		assert_int_equal(tfx_round(&f), 0);
+		assert_double_eq(tp_value(&f.t, "node_entropy_pool_size_bits"), want);
+		assert_non_null(tp_find(&f.t, "node_entropy_available_bits", NULL));
 		if (!first)
-			first = st->round;
-		assert_true(c->f[0]->round == st->round); /* entropy_avail */
-		assert_true(c->f[1]->round == first);	  /* poolsize */
+			first = f.st->round;
+		assert_true(c->f[0]->round == f.st->round); /* entropy_avail */
+		assert_true(c->f[1]->round == first);	    /* poolsize */
 	}
-	sb_sensor_proc.destroy(&s);
+	tfx_stop(&f);
 }
 
 int main(void)

@@ -19,11 +19,15 @@ struct tfx {
 	struct tp t; /* the last round's samples */
 };
 
-static inline void tfx_start(struct tfx *f, const char *collector)
+/* The collector over roots of the caller's ("/proc" and "/sys": the live
+ * kernel's); tfx_start, over the scratch tree. */
+static inline void tfx_start_at(struct tfx *f, const char *collector, const char *procfs,
+				const char *sysfs)
 {
 	memset(f, 0, sizeof(*f));
 	f->names[0] = (char *)collector;
-	f->cfg = (struct proc_cfg){.procfs = tp_dir, .sysfs = tp_dir, .max_processes = 8};
+	f->cfg =
+	    (struct proc_cfg){.procfs = (char *)procfs, .sysfs = (char *)sysfs, .max_processes = 8};
 	f->cfg.collectors = (struct sb_strlist){f->names, 1};
 	f->s.cfg = &f->cfg;
 	assert_int_equal(sb_sensor_proc.init(&f->s), 0);
@@ -32,6 +36,11 @@ static inline void tfx_start(struct tfx *f, const char *collector)
 	tp_begin(&f->t);
 	f->t.n = 0;
 	tp_end(&f->t);
+}
+
+static inline void tfx_start(struct tfx *f, const char *collector)
+{
+	tfx_start_at(f, collector, tp_dir, tp_dir);
 }
 
 /* One round; its status (what node_scrape_collector_success would say). */

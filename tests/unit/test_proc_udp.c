@@ -5,10 +5,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
+
+#include "test_netns.h"
 
 static int parse(struct tp *t, const char *text, bool ipv6)
 {
@@ -105,14 +104,6 @@ static void none_in_use_is_read_from_the_udp_lines_only(void **state)
 
 /* ---- live, in a network namespace ---- */
 
-#define CHECK(n, cond)                                                                             \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "check %d: %s\n", n, #cond);                               \
-			_exit(n);                                                                  \
-		}                                                                                  \
-	} while (0)
-
 extern const struct sb_sensor_ops sb_sensor_proc;
 
 static struct sb_sensor live_s;
@@ -162,7 +153,7 @@ static int queued(int family)
 
 static void in_namespace(void)
 {
-	if (unshare(CLONE_NEWNET) || system("ip link set lo up"))
+	if (system("ip link set lo up"))
 		_exit(77);
 	char *names[] = {"udp_queues"};
 	live_cfg = (struct proc_cfg){.procfs = "/proc", .sysfs = "/sys", .max_processes = 8};
@@ -213,18 +204,7 @@ static void in_namespace(void)
 static void the_live_proc_reads_a_family_only_when_it_has_sockets(void **state)
 {
 	(void)state;
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		in_namespace();
-	int status = 0;
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	if (WEXITSTATUS(status) == 77) {
-		fprintf(stderr, "SKIP: no network namespace of its own here (needs root)\n");
-		skip();
-	}
-	assert_int_equal(WEXITSTATUS(status), 0);
+	netns_run(in_namespace);
 }
 
 int main(void)

@@ -4,8 +4,7 @@
  * each; a class directory on the live /sys is then listed only after one. */
 #include "test_proc_fx.h"
 
-#include <sched.h>
-#include <sys/wait.h>
+#include "test_netns.h"
 
 static bool parse(const char *msg, size_t n, const char *want)
 {
@@ -49,18 +48,8 @@ static void add_remove_and_move_name_their_subsystem(void **state)
 
 /* ---- live, in a network namespace ---- */
 
-#define CHECK(n, cond)                                                                             \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "check %d: %s\n", n, #cond);                               \
-			_exit(n);                                                                  \
-		}                                                                                  \
-	} while (0)
-
 static void in_namespace(void)
 {
-	if (unshare(CLONE_NEWNET))
-		_exit(77);
 	struct proc_cfg cfg = {.procfs = "/proc", .sysfs = "/sys"};
 	struct proc_state st = {.cfg = &cfg, .comp = "test"};
 	uint64_t net = 0, other = 0;
@@ -95,22 +84,7 @@ static void in_namespace(void)
 static void a_device_made_and_removed_is_told_once_each(void **state)
 {
 	(void)state;
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		in_namespace();
-	int status = 0;
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	if (WEXITSTATUS(status) == 77) {
-		fprintf(stderr, "SKIP: no network namespace of its own here (needs root)\n");
-		skip();
-	}
-	if (WEXITSTATUS(status) == 78) {
-		fprintf(stderr, "SKIP: this kernel makes no veth devices\n");
-		skip();
-	}
-	assert_int_equal(WEXITSTATUS(status), 0);
+	netns_run(in_namespace);
 }
 
 /* powersupplyclass on the live /sys lists its directory in the first
@@ -119,29 +93,14 @@ static void a_device_made_and_removed_is_told_once_each(void **state)
 static void the_live_power_supply_class_is_listed_once(void **state)
 {
 	(void)state;
-	extern const struct sb_sensor_ops sb_sensor_proc;
-	char *names[] = {"powersupplyclass"};
-	struct proc_cfg cfg = {.procfs = "/proc", .sysfs = "/sys", .max_processes = 8};
-	cfg.collectors = (struct sb_strlist){names, 1};
-	struct sb_sensor s = {.cfg = &cfg};
-	assert_int_equal(sb_sensor_proc.init(&s), 0);
-	struct proc_state *st = s.state;
-	int status = 0;
-	for (int round = 1; round <= 3; round++) {
-		struct tp t;
-		tp_begin(&t);
-		sb_proc_round(st, &t.b);
-		t.n = (int)sb_evb_nsamples(&t.b);
-		tp_end(&t);
-		tp_free(&t);
-		if (round == 1)
-			status = st->coll[0].status;
-		assert_int_equal(st->coll[0].status, status); /* the same, listed or not */
-	}
-	assert_true(sb_proc_psc_listings(&st->coll[0]) == 1);
-	sb_sensor_proc.destroy(&s);
-
 	struct tfx f;
+	tfx_start_at(&f, "powersupplyclass", "/proc", "/sys");
+	int status = tfx_round(&f);
+	for (int round = 2; round <= 3; round++)
+		assert_int_equal(tfx_round(&f), status); /* the same, listed or not */
+	assert_true(sb_proc_psc_listings(&f.st->coll[0]) == 1);
+	tfx_stop(&f);
+
 	tp_mkdirs("class/power_supply");
 	tfx_start(&f, "powersupplyclass");
 	assert_int_equal(tfx_round(&f), 0);
