@@ -9,7 +9,10 @@
 # $TMP/maps once it runs, stops it.
 maps_of() {
 	printf '%s' "$1" >"$TMP/c.json"
-	"$SB_BIN" -c "$TMP/c.json" --no-bpf --duration 30s 2>"$TMP/err" &
+	# emptied here, not by the agent's redirection, which the child makes
+	# after the fork: the wait below could see the last agent's line
+	: >"$TMP/err"
+	"$SB_BIN" -c "$TMP/c.json" --no-bpf --duration 30s 2>>"$TMP/err" &
 	pid=$!
 	track_pid $pid
 	wait_for 15 grep -q 'sinks \[.*\], interval' "$TMP/err" || fail "the agent did not start: $(cat "$TMP/err")"
