@@ -91,9 +91,11 @@ static void in_namespace(void)
 {
 	if (system("ip link set lo up"))
 		_exit(77);
-	/* sysfs here is a tree of the test's: lo's carrier file as the test
+	/* sysfs here is a tree of the test's: the carrier files as the test
 	 * says, so a carrier the notification has not told of can be made */
 	tp_puts("class/net/lo/carrier", "1\n");
+	tp_puts("class/net/sbc0/carrier", "1\n");
+	tp_puts("class/net/sbc1/carrier", "1\n");
 	cfg.sysfs = tp_dir;
 	st.cfg = &cfg;
 	st.comp = "test";
@@ -122,25 +124,48 @@ static void in_namespace(void)
 	CHECK(17, r && sb_proc_links_dumps(&st) == 2);
 
 	/* the carrier file says 0 where the kept dump says 1: dumped again,
-	 * each round while they differ */
+	 * each round while they differ. A veth pair with both ends up, once
+	 * the dump has their carrier on and its notifications came (linkwatch
+	 * sends them up to a second after the carrier came on): no dump made
+	 * for 1.5 s of rounds, in 5 s at most */
+	if (system("ip link add sbc0 type veth peer name sbc1 2>/dev/null"))
+		_exit(78);
+	CHECK(18, !system("ip link set sbc0 up && ip link set sbc1 up"));
+	uint64_t d = sb_proc_links_dumps(&st);
+	for (int i = 0, quiet = 0; i < 100 && quiet < 30; i++) {
+		usleep(50 * 1000);
+		r = round_of();
+		bool on = r && dev(r, "sbc0") && dev(r, "sbc0")->carrier && dev(r, "sbc1") &&
+			  dev(r, "sbc1")->carrier;
+		quiet = on && sb_proc_links_dumps(&st) == d ? quiet + 1 : 0;
+		d = sb_proc_links_dumps(&st);
+	}
+	CHECK(19, r && dev(r, "sbc0") && dev(r, "sbc0")->carrier);
+	r = round_of();
+	CHECK(20, r && sb_proc_links_dumps(&st) == d);
+	tp_puts("class/net/sbc0/carrier", "0\n");
+	r = round_of();
+	CHECK(21, r && sb_proc_links_dumps(&st) == d + 1);
+	r = round_of();
+	CHECK(22, r && sb_proc_links_dumps(&st) == d + 2);
+	tp_puts("class/net/sbc0/carrier", "1\n");
+	r = round_of();
+	CHECK(23, r && sb_proc_links_dumps(&st) == d + 2);
+	/* the loopback device's file is not read: its carrier is on for good */
 	tp_puts("class/net/lo/carrier", "0\n");
 	r = round_of();
-	CHECK(18, r && sb_proc_links_dumps(&st) == 3);
-	r = round_of();
-	CHECK(19, r && sb_proc_links_dumps(&st) == 4);
-	tp_puts("class/net/lo/carrier", "1\n");
-	r = round_of();
-	CHECK(20, r && sb_proc_links_dumps(&st) == 4);
+	CHECK(24, r && sb_proc_links_dumps(&st) == d + 2);
+	CHECK(25, !system("ip link del sbc0"));
 
 	/* a device made between rounds is in the next one, with its counters */
 	if (system("ip link add sbv0 type veth peer name sbv1 2>/dev/null"))
 		_exit(78);
 	r = round_of();
-	CHECK(21, r && dev(r, "sbv0") && dev(r, "sbv1") && dev(r, "sbv0")->nstats == 24);
+	CHECK(26, r && dev(r, "sbv0") && dev(r, "sbv1") && dev(r, "sbv0")->nstats == 24);
 	/* and one gone is not */
-	CHECK(22, !system("ip link del sbv0"));
+	CHECK(27, !system("ip link del sbv0"));
 	r = round_of();
-	CHECK(23, r && !dev(r, "sbv0") && !dev(r, "sbv1") && dev(r, "lo"));
+	CHECK(28, r && !dev(r, "sbv0") && !dev(r, "sbv1") && dev(r, "lo"));
 	sb_proc_links_free(&st);
 	_exit(0);
 }
@@ -161,5 +186,7 @@ int main(void)
 	if (tp_dir_setup(tp_warn_hook))
 		return 1;
 	tp_mkdirs("class/net/lo");
+	tp_mkdirs("class/net/sbc0");
+	tp_mkdirs("class/net/sbc1");
 	return cmocka_run_group_tests_name("proc shared links", tests, NULL, NULL);
 }

@@ -141,7 +141,10 @@ static bool carrier_moved(struct proc_state *st, struct proc_links *l)
 	}
 	for (size_t i = 0; i < l->ncarrier; i++) {
 		const struct sb_proc_link *d = &l->r.v[i];
-		if (!(d->flags & IFF_UP) || !(d->have & SB_LINK_CARRIER))
+		/* the loopback device's carrier is on for good (its driver
+		 * never turns it off, nor lets it be set) */
+		if (!(d->flags & IFF_UP) || !(d->have & SB_LINK_CARRIER) ||
+		    (d->flags & IFF_LOOPBACK))
 			continue;
 		if (l->carrier[i] < 0) {
 			char p[PATH_MAX];

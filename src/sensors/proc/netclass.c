@@ -459,8 +459,9 @@ static ssize_t from_link(const struct sb_proc_link *l, size_t k, char *buf)
 			return -ENOENT;
 		memcpy(buf, operstates[l->operstate], strlen(operstates[l->operstate]));
 		return (ssize_t)strlen(operstates[l->operstate]);
-	case NL_RUNNING: /* speed_show, duplex_show: -EINVAL unless netif_running */
-		return up ? -EAGAIN : -ENOENT;
+	case NL_RUNNING: /* speed_show, duplex_show: -EINVAL unless netif_running, and
+			  * always for the loopback device (no get_link_ksettings) */
+		return up && !(l->flags & IFF_LOOPBACK) ? -EAGAIN : -ENOENT;
 	case NL_FLAGS: {
 		unsigned f;
 		return sb_proc_link_dev_flags(l, &f) ? (ssize_t)put_int(buf, f) : -EAGAIN;
