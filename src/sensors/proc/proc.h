@@ -754,6 +754,7 @@ const struct sb_proc_rtnl *sb_proc_links(struct proc_state *st);
 bool sb_proc_links_notified(struct proc_state *st, sb_proc_link_changed_fn *changed, void *arg);
 /* The link dumps made so far (the rounds between took the counters alone). */
 uint64_t sb_proc_links_dumps(const struct proc_state *st);
+void sb_proc_links_free(struct proc_state *st);
 
 /* Whether a device of sysfs subsystem subsys (a class: "power_supply") may
  * have been added, removed or moved since the call that set *seen (0 at
@@ -769,7 +770,6 @@ bool sb_proc_uevent_parse(const char *buf, size_t n, const char **subsys, size_t
 /* The reads of /proc/net/udp{,6} udp_queues (collector c) made so far: the
  * rounds that knew from sockstat that a file lists no socket made none. */
 uint64_t sb_proc_udp_reads(const struct sb_proc_coll *c);
-void sb_proc_links_free(struct proc_state *st);
 
 /* One round: every enabled collector, in table order, appends to b. */
 void sb_proc_round(struct proc_state *st, struct sb_evb *b);
