@@ -16,6 +16,15 @@ void sb_prom_ahead_free(struct sb_prom_ahead *a)
 	pthread_mutex_destroy(&a->mu);
 }
 
+/* Whether what was rendered ahead is what a render of fmt (gz) would give
+ * at now: the store unchanged since and no series it shows expired. */
+static bool fresh(const struct sb_prom_ahead *a, struct sb_prom_store *st, enum sb_prom_format fmt,
+		  bool gz, int64_t now)
+{
+	return a->have && a->fmt == fmt && a->gz == gz &&
+	       a->stamp.changes == sb_prom_store_changes(st) && now <= a->stamp.until;
+}
+
 void sb_prom_ahead_make(struct sb_prom_ahead *a, struct sb_prom_store *st, struct sb_prom_gzip *gz,
 			int64_t now)
 {
@@ -25,8 +34,7 @@ void sb_prom_ahead_make(struct sb_prom_ahead *a, struct sb_prom_store *st, struc
 	enum sb_prom_format fmt = atomic_load_explicit(&a->want_fmt, memory_order_relaxed);
 	bool z = gz && atomic_load_explicit(&a->want_gz, memory_order_relaxed);
 	/* have, stamp, fmt and gz are written by this thread only */
-	if (a->have && a->stamp.changes == sb_prom_store_changes(st) && a->fmt == fmt &&
-	    a->gz == z && now <= a->stamp.until)
+	if (fresh(a, st, fmt, z, now))
 		return; /* nothing new: keep the want for the next round */
 	atomic_store_explicit(&a->wanted, false, memory_order_relaxed);
 	struct sb_buf b, zb;
@@ -60,8 +68,7 @@ bool sb_prom_ahead_take(struct sb_prom_ahead *a, struct sb_prom_store *st, enum 
 	atomic_store_explicit(&a->want_gz, gz, memory_order_relaxed);
 	atomic_store_explicit(&a->wanted, true, memory_order_release);
 	pthread_mutex_lock(&a->mu);
-	bool hit = a->have && a->fmt == fmt && a->gz == gz &&
-		   a->stamp.changes == sb_prom_store_changes(st) && now <= a->stamp.until;
+	bool hit = fresh(a, st, fmt, gz, now);
 	if (hit)
 		sb_buf_add(out, a->body.data, a->body.len);
 	pthread_mutex_unlock(&a->mu);
