@@ -3,7 +3,6 @@
  * 256 and 256), so a missing one is an error, as in node_exporter. */
 #include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "proc.h"
 
@@ -58,7 +57,7 @@ static int entropy_collect(struct proc_state *st, struct sb_proc_coll *c, struct
 					r = -EINVAL;
 				continue;
 			}
-			if (i == 1 && !strcmp(st->cfg->procfs, "/proc")) {
+			if (i == 1 && sb_proc_live_procfs(st)) {
 				en->pool = v;
 				en->pool_kept = true;
 			}

@@ -661,7 +661,7 @@ static int netclass_init(struct proc_state *st, struct sb_proc_coll *c)
 		return -ENOMEM;
 	c->priv = nc;
 	nc->rl.interval_ns = 300 * SB_NSEC_PER_SEC;
-	nc->use_rtnl = !strcmp(st->cfg->sysfs, "/sys");
+	nc->use_rtnl = sb_proc_live_sysfs(st);
 	st->links_carrier = nc->use_rtnl;
 	if (snprintf(nc->base, sizeof(nc->base), "%s/class/net", st->cfg->sysfs) >=
 	    (int)sizeof(nc->base))

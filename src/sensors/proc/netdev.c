@@ -181,7 +181,7 @@ static int netdev_init(struct proc_state *st, struct sb_proc_coll *c)
 		return -ENOMEM;
 	c->priv = nd;
 	nd->st = st;
-	nd->links = st->cfg->netdev_netlink && !strcmp(st->cfg->procfs, "/proc");
+	nd->links = st->cfg->netdev_netlink && sb_proc_live_procfs(st);
 	if (nd->links)
 		st->links_stats = true;
 	char err[256];

@@ -742,6 +742,19 @@ struct proc_state {
 	bool round_pending; /* that round is still running: it calls round_done */
 };
 
+/* The roots are the live kernel's, spelt exactly so (another spelling, such
+ * as "/sys/", reads the files as a tree would: tests compare the two): what
+ * only the live kernel allows, a shortcut through a syscall or a count
+ * that another file of the same kernel gives. */
+static inline bool sb_proc_live_procfs(const struct proc_state *st)
+{
+	return !strcmp(st->cfg->procfs, "/proc");
+}
+static inline bool sb_proc_live_sysfs(const struct proc_state *st)
+{
+	return !strcmp(st->cfg->sysfs, "/sys");
+}
+
 /* The agent's network devices this round, for the collectors that read the
  * live /proc or /sys (links.c): an RTM_GETLINK dump kept until a link
  * notification says it changed, with this round's counters: NULL when none

@@ -317,7 +317,7 @@ int sb_proc_walk_init(struct proc_state *st, bool bpf, char *why, size_t whylen)
 	} else if ((r->procfs = open(st->cfg->procfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		e = -errno;
 		snprintf(why, whylen, "cannot open %s: %s", st->cfg->procfs, strerror(-e));
-	} else if (bpf && strcmp(st->cfg->procfs, "/proc")) {
+	} else if (bpf && !sb_proc_live_procfs(st)) {
 		snprintf(why, whylen, "procfs is %s, not this host's /proc", st->cfg->procfs);
 		e = -ENOTSUP;
 	} else if ((e = sb_procfs_walk_open(&r->pw, st->cfg->procfs, st->env.user_hz,

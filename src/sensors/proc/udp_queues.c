@@ -160,7 +160,7 @@ uint64_t sb_proc_udp_reads(const struct sb_proc_coll *c)
 static bool none_listed(struct proc_state *st, struct sb_proc_coll *c, int i)
 {
 	const struct udp_queues *u = c->priv;
-	if (u->f[i].fd < 0 || strcmp(st->cfg->procfs, "/proc"))
+	if (u->f[i].fd < 0 || !sb_proc_live_procfs(st))
 		return false;
 	const char *sockstat = sb_proc_coll_read(st, c, (unsigned)i);
 	return sockstat && sb_proc_udp_none_in_use(sockstat, i == 1);

@@ -121,7 +121,7 @@ bool sb_proc_uevents_since(struct proc_state *st, const char *subsys, uint64_t *
 {
 	struct proc_uevents *u = st->uevents;
 	if (!u) {
-		if (strcmp(st->cfg->sysfs, "/sys"))
+		if (!sb_proc_live_sysfs(st))
 			return true;
 		u = st->uevents = calloc(1, sizeof(*u));
 		if (!u)

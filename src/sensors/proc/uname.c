@@ -61,7 +61,7 @@ static int uname_collect(struct proc_state *st, struct sb_proc_coll *c, struct s
 					    uts.machine, uts.nodename, uts.domainname};
 	struct sb_proc_uname u;
 	int r = 0;
-	bool live = !strcmp(st->cfg->procfs, "/proc");
+	bool live = sb_proc_live_procfs(st);
 	for (unsigned i = 0; i < SB_PROC_UNAME_N; i++) {
 		u.v[i] = sys[i];
 		u.len[i] = strlen(sys[i]);
