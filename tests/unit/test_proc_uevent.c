@@ -4,6 +4,11 @@
  * each; a class directory on the live /sys is then listed only after one. */
 #include "test_proc_fx.h"
 
+#include <errno.h>
+#include <sys/socket.h>
+
+#include <linux/netlink.h>
+
 #include "test_netns.h"
 
 static bool parse(const char *msg, size_t n, const char *want)
@@ -93,6 +98,14 @@ static void a_device_made_and_removed_is_told_once_each(void **state)
 static void the_live_power_supply_class_is_listed_once(void **state)
 {
 	(void)state;
+	/* without a uevent socket the directory is listed every round, as on
+	 * a tree: nothing to check here then */
+	int probe = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
+	if (probe < 0) {
+		fprintf(stderr, "SKIP: no uevent socket here: %s\n", strerror(errno));
+		skip();
+	}
+	close(probe);
 	struct tfx f;
 	tfx_start_at(&f, "powersupplyclass", "/proc", "/sys");
 	int status = tfx_round(&f);
