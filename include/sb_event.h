@@ -137,9 +137,15 @@ struct sb_evb_field;
 struct sb_evb_ent;
 
 /* Which dictionary entry the k-th string of the last event was: a
- * sensor's rounds give the same strings in the same order. */
+ * sensor's rounds give the same strings in the same order. And where it
+ * was, when that was in the program's read-only image (sb_rodata.h): the
+ * same address there again is the same string, found without a compare. */
+struct sb_evb_memo_slot {
+	const char *ro; /* NULL: not in the image */
+	uint32_t ent;
+};
 struct sb_evb_memo {
-	uint32_t *ent;
+	struct sb_evb_memo_slot *slot;
 	size_t n, cap, pos;
 };
 

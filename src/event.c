@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sb_json.h"
+#include "sb_rodata.h"
 
 /* Builder-side records hold offsets into the builder's string buffer, since
  * that buffer moves when it grows, and symbol indices. */
@@ -102,6 +103,7 @@ void sb_evb_init(struct sb_evb *b)
 	memset(b, 0, sizeof(*b));
 	sb_buf_init(&b->str);
 	sb_buf_init(&b->dstr);
+	sb_rodata_init();
 }
 
 void sb_evb_free(struct sb_evb *b)
@@ -118,8 +120,8 @@ void sb_evb_free(struct sb_evb *b)
 	free(b->ents);
 	free(b->dtab);
 	sb_buf_free(&b->dstr);
-	free(b->smemo.ent);
-	free(b->hmemo.ent);
+	free(b->smemo.slot);
+	free(b->hmemo.slot);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -251,6 +253,9 @@ static void dict_clear(struct sb_evb *b)
 	sb_buf_reset(&b->dstr);
 	if (b->dcap)
 		memset(b->dtab, 0, b->dcap * sizeof(*b->dtab));
+	/* the entries are numbered anew: a slot's address must not vouch for
+	 * whatever string now has its old number */
+	b->smemo.n = b->hmemo.n = 0;
 }
 
 /* The entry of the string s[0, n), found by its hash or added. Strings end
@@ -298,34 +303,45 @@ static uint32_t dict_lookup(struct sb_evb *b, const char *s, size_t n)
 	return (uint32_t)b->nents++;
 }
 
-/* Remembers e as the entry of the memo's current position. */
-static void memo_set(struct sb_evb_memo *m, uint32_t e)
+/* Remembers e, the entry of the string at s, for the memo's current
+ * position. */
+static void memo_set(struct sb_evb_memo *m, uint32_t e, const char *s)
 {
-	if (m->pos >= m->cap && sb_grow((void **)&m->ent, &m->cap, m->pos + 1, sizeof(*m->ent))) {
+	if (m->pos >= m->cap && sb_grow((void **)&m->slot, &m->cap, m->pos + 1, sizeof(*m->slot))) {
 		/* only the next event misses it: the event itself is whole */
 		m->pos++;
 		return;
 	}
 	while (m->n < m->pos) /* positions a failed growth skipped */
-		m->ent[m->n++] = UINT32_MAX;
-	m->ent[m->pos++] = e;
+		m->slot[m->n++] = (struct sb_evb_memo_slot){NULL, UINT32_MAX};
+	m->slot[m->pos++] = (struct sb_evb_memo_slot){sb_rodata(s) ? s : NULL, e};
 	if (m->n < m->pos)
 		m->n = m->pos;
 }
 
 /* The entry the memo's current position had last time, if it still holds
- * s[0, n): a comparison instead of a hash and a probe. A string holding a
- * NUL never matches (entries have none) and is looked up. */
-static inline uint32_t memo_get(const struct sb_evb *b, const struct sb_evb_memo *m, const char *s,
+ * s[0, n): the same address in the read-only image, or a comparison;
+ * either instead of a hash and a probe. A string holding a NUL never
+ * matches (entries have none) and is looked up. */
+static inline uint32_t memo_get(const struct sb_evb *b, struct sb_evb_memo *m, const char *s,
 				size_t n)
 {
 	if (m->pos >= m->n)
 		return UINT32_MAX;
-	uint32_t e = m->ent[m->pos];
+	struct sb_evb_memo_slot *t = &m->slot[m->pos];
+	uint32_t e = t->ent;
 	if (e >= b->nents)
 		return UINT32_MAX;
 	const struct sb_evb_ent *y = &b->ents[e];
-	return y->len == n && eq(b->dstr.data + y->off, s, n) ? e : UINT32_MAX;
+	if (y->len != n)
+		return UINT32_MAX;
+	if (s == t->ro)
+		return e;
+	if (!eq(b->dstr.data + y->off, s, n))
+		return UINT32_MAX;
+	if (sb_rodata(s))
+		t->ro = s;
+	return e;
 }
 
 /* e's symbol in this event: the one it has, or a new one. 0 with b->err
@@ -366,7 +382,7 @@ static uint32_t intern_miss(struct sb_evb *b, const char *s, size_t n, uint32_t 
 		e = b->syms[hint];
 	else if ((e = dict_lookup(b, s, n)) == UINT32_MAX)
 		return 0;
-	memo_set(&b->smemo, e);
+	memo_set(&b->smemo, e, s);
 	return sym_of(b, e);
 }
 
@@ -445,15 +461,18 @@ void sb_evb_help(struct sb_evb *b, const char *help)
 	if (b->err || !b->nsamples || !help)
 		return;
 	struct sb_evb_memo *m = &b->hmemo;
-	uint32_t e = m->pos < m->n ? m->ent[m->pos] : UINT32_MAX;
+	struct sb_evb_memo_slot *t = m->pos < m->n ? &m->slot[m->pos] : NULL;
+	uint32_t e = t ? t->ent : UINT32_MAX;
 	/* strcmp, not a word-wise compare: help's length is not known */
-	if (e < b->nents && !strcmp(b->dstr.data + b->ents[e].off, help)) {
+	if (e < b->nents && (help == t->ro || !strcmp(b->dstr.data + b->ents[e].off, help))) {
+		if (help != t->ro && sb_rodata(help))
+			t->ro = help;
 		m->pos++;
 	} else {
 		e = dict_lookup(b, help, strlen(help));
 		if (e == UINT32_MAX)
 			return;
-		memo_set(m, e);
+		memo_set(m, e, help);
 	}
 	struct sb_evb_ent *y = &b->ents[e];
 	if (y->help_epoch != b->epoch) {

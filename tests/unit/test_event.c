@@ -8,10 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "sb_event.h"
+#include "sb_rodata.h"
 
 static void assert_sym(const struct sb_event *ev, uint32_t i, const char *s)
 {
@@ -335,6 +337,103 @@ static void test_many_labels_sorted_stably(void **state)
 	sb_evb_free(&b);
 }
 
+static char writable[] = "node_written";
+
+/* Only the program's own read-only image is trusted: a literal and a
+ * const table of literals are in it; the stack, the heap and a writable
+ * static array are not. */
+static void test_rodata_is_the_read_only_image(void **state)
+{
+	(void)state;
+	static const char *const table[] = {"a", "b"};
+	sb_rodata_init();
+	char stack[8] = "x";
+	char *heap = strdup("x");
+	assert_true(sb_rodata("node_load1"));
+	assert_true(sb_rodata(table[1]));
+	assert_true(sb_rodata((const void *)test_rodata_is_the_read_only_image));
+	assert_false(sb_rodata(stack));
+	assert_false(sb_rodata(heap));
+	assert_false(sb_rodata(writable));
+	assert_false(sb_rodata(NULL));
+	free(heap);
+}
+
+static struct sb_event *one(struct sb_evb *b, const char *name, const char *help, const char *lname)
+{
+	sb_evb_begin(b, "proc", "metrics");
+	sb_evb_sample(b, name, SB_GAUGE, 1);
+	if (help)
+		sb_evb_help(b, help);
+	if (lname)
+		sb_evb_label(b, lname, "v");
+	return sb_evb_finish(b);
+}
+
+/* The memo takes a literal at the same place as last time for the same
+ * string without reading it; a writable buffer at the same address is
+ * read, whatever it holds now. */
+static void test_a_literal_at_its_place_is_its_string(void **state)
+{
+	(void)state;
+	struct sb_evb b;
+	sb_evb_init(&b);
+	char buf[32];
+	for (int round = 0; round < 4; round++) {
+		snprintf(buf, sizeof(buf), "help %d", round % 2);
+		sb_evb_begin(&b, "proc", "metrics");
+		sb_evb_sample(&b, "node_a", SB_GAUGE, 1);
+		sb_evb_help(&b, "Literal help.");
+		sb_evb_label(&b, "device", buf);
+		sb_evb_sample(&b, buf, SB_GAUGE, 2);
+		sb_evb_help(&b, buf);
+		struct sb_event *ev = sb_evb_finish(&b);
+		assert_non_null(ev);
+		assert_string_equal(ev->samples[0].name, "node_a");
+		assert_string_equal(ev->samples[0].help, "Literal help.");
+		assert_string_equal(ev->samples[0].labels[0].value, buf);
+		assert_string_equal(ev->samples[1].name, buf);
+		assert_string_equal(ev->samples[1].help, buf);
+		sb_event_unref(ev);
+	}
+	sb_evb_free(&b);
+}
+
+/* When the dictionary is dropped its entries are numbered anew; a literal
+ * at a place the memo knew must not be taken for whatever string now has
+ * its old entry's number. Here "dddd", a help text, becomes entry 1, the
+ * number the label name "aaaa" had, with the same length. */
+static void test_a_dropped_dictionary_forgets_the_places(void **state)
+{
+	(void)state;
+	struct sb_evb b;
+	sb_evb_init(&b);
+	char name[16];
+	/* entries 0 "node_x" and 1 "aaaa", then many more to be dropped */
+	sb_evb_begin(&b, "proc", "metrics");
+	sb_evb_sample(&b, "node_x", SB_GAUGE, 1);
+	sb_evb_label(&b, "aaaa", "v");
+	for (int i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "m%d", i);
+		sb_evb_sample(&b, name, SB_GAUGE, i);
+	}
+	struct sb_event *ev = sb_evb_finish(&b);
+	assert_non_null(ev);
+	sb_event_unref(ev);
+	/* a small event: the next begin drops the dictionary */
+	ev = one(&b, "node_x", NULL, "aaaa");
+	assert_non_null(ev);
+	sb_event_unref(ev);
+	char heap[8];
+	snprintf(heap, sizeof(heap), "dddd");
+	ev = one(&b, "node_x", heap, "aaaa");
+	assert_non_null(ev);
+	assert_string_equal(ev->samples[0].help, "dddd");
+	assert_string_equal(ev->samples[0].labels[0].name, "aaaa");
+	sb_event_unref(ev);
+	sb_evb_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -349,6 +448,9 @@ int main(void)
 	    cmocka_unit_test(test_changing_values_keep_the_dictionary_small),
 	    cmocka_unit_test(test_event_numbers_wrap),
 	    cmocka_unit_test(test_many_labels_sorted_stably),
+	    cmocka_unit_test(test_rodata_is_the_read_only_image),
+	    cmocka_unit_test(test_a_literal_at_its_place_is_its_string),
+	    cmocka_unit_test(test_a_dropped_dictionary_forgets_the_places),
 	};
 	return cmocka_run_group_tests_name("event", tests, NULL, NULL);
 }
