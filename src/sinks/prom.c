@@ -55,6 +55,7 @@
 	X(MHD_add_response_header)                                                                 \
 	X(MHD_basic_auth_get_username_password)                                                    \
 	X(MHD_create_response_from_buffer)                                                         \
+	X(MHD_create_response_from_buffer_with_free_callback_cls)                                  \
 	X(MHD_destroy_response)                                                                    \
 	X(MHD_free)                                                                                \
 	X(MHD_get_connection_info)                                                                 \
@@ -259,23 +260,10 @@ static bool keeps_alive(struct MHD_Connection *c, const char *version)
 	return !conn || best_q(conn, exact_match, "close") < 0;
 }
 
-static enum MHD_Result reply(const struct req *rq, unsigned status, const char *ctype,
-			     struct sb_buf *body, const char *encoding, bool vary)
+/* Queues resp (NULL: out of memory) with the headers every answer has. */
+static enum MHD_Result queue(const struct req *rq, unsigned status, struct MHD_Response *resp,
+			     const char *ctype, const char *encoding, bool vary)
 {
-	struct MHD_Response *resp;
-	if (body->err || !body->data) {
-		resp = sym_MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-		sb_buf_free(body);
-	} else {
-		/* MHD frees the body with free() once it is sent */
-		resp = sym_MHD_create_response_from_buffer(body->len, body->data,
-							   MHD_RESPMEM_MUST_FREE);
-		if (resp)
-			sb_buf_init(body);
-		else
-			sb_buf_free(body);
-	}
 	if (!resp)
 		return MHD_NO;
 	sym_MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
@@ -297,6 +285,39 @@ static enum MHD_Result reply(const struct req *rq, unsigned status, const char *
 	return r;
 }
 
+static enum MHD_Result reply(const struct req *rq, unsigned status, const char *ctype,
+			     struct sb_buf *body, const char *encoding, bool vary)
+{
+	struct MHD_Response *resp;
+	if (body->err || !body->data) {
+		resp = sym_MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		sb_buf_free(body);
+	} else {
+		/* MHD frees the body with free() once it is sent */
+		resp = sym_MHD_create_response_from_buffer(body->len, body->data,
+							   MHD_RESPMEM_MUST_FREE);
+		if (resp)
+			sb_buf_init(body);
+		else
+			sb_buf_free(body);
+	}
+	return queue(rq, status, resp, ctype, encoding, vary);
+}
+
+static void body_sent(void *cls) { sb_prom_body_unref(cls); }
+
+/* The render ahead as it is: its reference goes with the response. */
+static enum MHD_Result reply_ahead(const struct req *rq, const char *ctype, struct sb_prom_body *b,
+				   const char *encoding, bool vary)
+{
+	struct MHD_Response *resp = sym_MHD_create_response_from_buffer_with_free_callback_cls(
+	    b->buf.len, b->buf.data, body_sent, b);
+	if (!resp)
+		sb_prom_body_unref(b);
+	return queue(rq, MHD_HTTP_OK, resp, ctype, encoding, vary);
+}
+
 static enum MHD_Result reply_text(const struct req *rq, unsigned status, const char *text)
 {
 	struct sb_buf b;
@@ -311,16 +332,14 @@ static enum MHD_Result serve_metrics(const struct req *rq)
 	enum sb_prom_format fmt = negotiate(rq->c);
 	const char *ctype = fmt == SB_PROM_OPENMETRICS ? CT_OPENMETRICS : CT_TEXT;
 	bool gz = st->cfg->gzip && accepts_gzip(rq->c);
+	struct sb_prom_body *ahead =
+	    sb_prom_ahead_take(&st->ahead, st->store, fmt, gz, sb_now_mono_ns());
+	atomic_fetch_add_explicit(&st->scrapes, 1, memory_order_relaxed);
+	if (ahead)
+		return reply_ahead(rq, ctype, ahead, gz ? "gzip" : NULL, st->cfg->gzip);
 	struct sb_buf body;
 	sb_buf_init(&body);
-	if (sb_prom_ahead_take(&st->ahead, st->store, fmt, gz, sb_now_mono_ns(), &body)) {
-		atomic_fetch_add_explicit(&st->scrapes, 1, memory_order_relaxed);
-		return reply(rq, MHD_HTTP_OK, ctype, &body, gz ? "gzip" : NULL, st->cfg->gzip);
-	}
-	sb_buf_free(&body);
-	sb_buf_init(&body);
 	sb_prom_store_render(st->store, &body, fmt, sb_now_mono_ns());
-	atomic_fetch_add_explicit(&st->scrapes, 1, memory_order_relaxed);
 	if (gz && !body.err) {
 		struct sb_buf z;
 		sb_buf_init(&z);

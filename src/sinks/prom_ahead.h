@@ -17,12 +17,25 @@
 #include "prom_gzip.h"
 #include "prom_store.h"
 
+/* An exposition rendered ahead, shared with the answers being sent from
+ * it: libmicrohttpd sends it as it is and drops its reference when done,
+ * so a scrape copies nothing. */
+struct sb_prom_body {
+	atomic_uint refs;
+	struct sb_buf buf;
+};
+void sb_prom_body_unref(struct sb_prom_body *b);
+
 struct sb_prom_ahead {
-	pthread_mutex_t mu; /* body and what it is, against a scrape's copy */
-	struct sb_buf body;
+	pthread_mutex_t mu; /* body and what it is, against a scrape's take */
+	struct sb_prom_body *body;
 	bool have, gz;
 	enum sb_prom_format fmt;
 	struct sb_prom_stamp stamp;
+	/* the loop's own: the body before, rendered into again once no
+	 * answer holds it (so a round allocates nothing), and gzip's input */
+	struct sb_prom_body *spare;
+	struct sb_buf plain;
 	/* set by each scrape, with what it asked for; taken by the render */
 	atomic_bool wanted;
 	atomic_int want_fmt;
@@ -36,10 +49,10 @@ void sb_prom_ahead_free(struct sb_prom_ahead *a);
  * ahead and the store changed (gz: compress with it; NULL: gzip is off). */
 void sb_prom_ahead_make(struct sb_prom_ahead *a, struct sb_prom_store *st, struct sb_prom_gzip *gz,
 			int64_t now);
-/* A scrape wanting fmt (gzipped or not) at now: true with the exposition
- * appended to out when the render ahead is it; records the want either
- * way. */
-bool sb_prom_ahead_take(struct sb_prom_ahead *a, struct sb_prom_store *st, enum sb_prom_format fmt,
-			bool gz, int64_t now, struct sb_buf *out);
+/* A scrape wanting fmt (gzipped or not) at now: the render ahead, with a
+ * reference the caller drops (sb_prom_body_unref) once it is sent, when it
+ * is what a render would give; else NULL. Records the want either way. */
+struct sb_prom_body *sb_prom_ahead_take(struct sb_prom_ahead *a, struct sb_prom_store *st,
+					enum sb_prom_format fmt, bool gz, int64_t now);
 
 #endif

@@ -63,7 +63,11 @@ static void round_at(struct fx *f, int64_t t, double v)
 static bool scrape(struct fx *f, enum sb_prom_format fmt, bool gz, int64_t t)
 {
 	sb_buf_reset(&f->got);
-	return sb_prom_ahead_take(&f->a, f->st, fmt, gz, t * S, &f->got);
+	struct sb_prom_body *b = sb_prom_ahead_take(&f->a, f->st, fmt, gz, t * S);
+	if (b)
+		sb_buf_add(&f->got, b->buf.data, b->buf.len);
+	sb_prom_body_unref(b);
+	return b != NULL;
 }
 
 /* What the scrape would have rendered itself at t. */
@@ -152,6 +156,33 @@ static void is_in_the_form_the_last_scrape_asked_for(void **state)
 	sb_prom_gzip_free(gz);
 }
 
+/* An answer still being sent holds its body: the renders after it leave
+ * it as it was, and it is freed when the answer lets it go. */
+static void a_body_being_sent_is_left_as_it_was(void **state)
+{
+	struct fx *f = *state;
+	round_at(f, 0, 1);
+	assert_false(scrape(f, SB_PROM_TEXT, false, 0));
+	sb_prom_ahead_make(&f->a, f->st, NULL, 0);
+	struct sb_prom_body *held = sb_prom_ahead_take(&f->a, f->st, SB_PROM_TEXT, false, 0);
+	assert_non_null(held);
+	struct sb_buf was;
+	sb_buf_init(&was);
+	sb_buf_add(&was, held->buf.data, held->buf.len);
+	assert_non_null(strstr(sb_buf_cstr(&was), "node_load1 1\n"));
+	for (int t = 1; t <= 4; t++) {
+		round_at(f, t, t + 1);
+		assert_false(scrape(f, SB_PROM_TEXT, false, t));
+		sb_prom_ahead_make(&f->a, f->st, NULL, t * S);
+		assert_true(scrape(f, SB_PROM_TEXT, false, t));
+		assert_got_a_render_at(f, SB_PROM_TEXT, t);
+		assert_int_equal(held->buf.len, was.len);
+		assert_memory_equal(held->buf.data, was.data, was.len);
+	}
+	sb_prom_body_unref(held);
+	sb_buf_free(&was);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +193,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(is_in_the_form_the_last_scrape_asked_for, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(a_body_being_sent_is_left_as_it_was, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("prom_ahead", tests, NULL, NULL);
 }
