@@ -94,10 +94,13 @@ static inline bool sb_pp_cut(const char *p) { return *sb_pp_eol(p) != '\n'; }
 /* Reports the line at p (number lineno) when it was cut short. */
 bool sb_proc_cut_line(const char *p, unsigned lineno, struct sb_proc_perr *e);
 /* for each line of text: p at its start, lineno counting from 1; a last
- * line cut short is reported in e and skipped. */
+ * line cut short is reported in e and skipped. Each line's end is found
+ * once, for the check and the step to the next (they were two scans of
+ * every line of every file a round). */
 #define SB_PROC_FOR_LINES(p, text, lineno, e)                                                      \
-	for (const char *p = (text); *p; p = sb_pp_next(p))                                        \
-		if (++(lineno), sb_proc_cut_line(p, lineno, e)) {                                  \
+	for (const char *p = (text), *p##_eol_ = sb_pp_eol(p); *p;                                 \
+	     p = *p##_eol_ ? p##_eol_ + 1 : p##_eol_, p##_eol_ = sb_pp_eol(p))                     \
+		if (++(lineno), *p##_eol_ != '\n' && sb_proc_cut_line(p, lineno, e)) {             \
 		} else
 /* True when only blanks remain on the line at p. */
 static inline bool sb_pp_at_eol(const char *p)
