@@ -41,6 +41,38 @@ static void numbers_are_strict(void **state)
 	assert_false(sb_pp_double(&p, &d));
 }
 
+/* The inline path for the usual number says what the full parser says,
+ * for every length either side of its 17 digits and every ending. */
+static void short_numbers_read_as_the_full_parser_reads_them(void **state)
+{
+	(void)state;
+	const char ends[] = {' ', '\t', '\n', 0, 'x', '.', '-'};
+	const char *leads[] = {"", "  ", "\t", "-", "0"};
+	for (size_t l = 0; l < SB_ARRAY_SIZE(leads); l++)
+		for (unsigned nd = 0; nd <= 22; nd++)
+			for (size_t k = 0; k < sizeof(ends); k++)
+				for (char top = '1'; top <= '9'; top += 4) {
+					char t[40];
+					size_t o = (size_t)snprintf(t, sizeof(t), "%s", leads[l]);
+					for (unsigned i = 0; i < nd; i++)
+						t[o++] = i ? (char)('0' + (i * 7 + nd) % 10) : top;
+					t[o++] = ends[k];
+					t[o] = 0;
+					const char *a = t, *b = t;
+					uint64_t ua = 1, ub = 1;
+					assert_int_equal(sb_pp_u64(&a, &ua),
+							 sb_pp_u64_full(&b, &ub));
+					assert_ptr_equal(a, b);
+					assert_true(ua == ub);
+					a = b = t;
+					int64_t ia = 1, ib = 1;
+					assert_int_equal(sb_pp_i64(&a, &ia),
+							 sb_pp_i64_full(&b, &ib));
+					assert_ptr_equal(a, b);
+					assert_true(ia == ib);
+				}
+}
+
 static void words_and_lines(void **state)
 {
 	(void)state;
@@ -175,6 +207,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(numbers_are_strict),
+	    cmocka_unit_test(short_numbers_read_as_the_full_parser_reads_them),
 	    cmocka_unit_test(words_and_lines),
 	    cmocka_unit_test(names_are_joined_and_cut_to_fit),
 	    cmocka_unit_test(filters_behave_like_node_exporters),

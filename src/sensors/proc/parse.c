@@ -43,7 +43,7 @@ size_t sb_pp_word(const char **p, const char **w)
 	return (size_t)(q - s);
 }
 
-bool sb_pp_u64(const char **p, uint64_t *v)
+bool sb_pp_u64_full(const char **p, uint64_t *v)
 {
 	const char *s = sb_pp_blank(*p), *start = s;
 	uint64_t x = 0;
@@ -89,13 +89,13 @@ bool sb_pp_hex(const char **p, uint64_t *v)
 	return true;
 }
 
-bool sb_pp_i64(const char **p, int64_t *v)
+bool sb_pp_i64_full(const char **p, int64_t *v)
 {
 	const char *s = sb_pp_blank(*p);
 	bool neg = *s == '-';
 	const char *q = s + neg;
 	uint64_t u;
-	if (*q < '0' || *q > '9' || !sb_pp_u64(&q, &u))
+	if (*q < '0' || *q > '9' || !sb_pp_u64_full(&q, &u))
 		return false;
 	if (neg ? u > (uint64_t)INT64_MAX + 1 : u > (uint64_t)INT64_MAX)
 		return false;

@@ -96,7 +96,8 @@ bool sb_proc_cut_line(const char *p, unsigned lineno, struct sb_proc_perr *e);
 /* for each line of text: p at its start, lineno counting from 1; a last
  * line cut short is reported in e and skipped. Each line's end is found
  * once, for the check and the step to the next (they were two scans of
- * every line of every file a round). */
+ * every line of every file a round); the body may use it too, as p_eol_
+ * (its '\n', for a line that is p). */
 #define SB_PROC_FOR_LINES(p, text, lineno, e)                                                      \
 	for (const char *p = (text), *p##_eol_ = sb_pp_eol(p); *p;                                 \
 	     p = *p##_eol_ ? p##_eol_ + 1 : p##_eol_, p##_eol_ = sb_pp_eol(p))                     \
@@ -110,9 +111,6 @@ static inline bool sb_pp_at_eol(const char *p)
 }
 /* Skips blanks, then takes a run of non-blank characters; 0 at line end. */
 size_t sb_pp_word(const char **p, const char **w);
-/* Strict decimal numbers: skips blanks, needs at least one digit, no
- * overflow, and a blank, newline or NUL right after. *p advances only on
- * success. */
 /* A digit's value in bases up to 36 (0-9, a-z, A-Z); 99 for any other
  * byte, so `d >= base` rejects it. */
 static inline int sb_pp_digit(char c)
@@ -126,8 +124,47 @@ static inline int sb_pp_digit(char c)
 	return 99;
 }
 
-bool sb_pp_u64(const char **p, uint64_t *v);
-bool sb_pp_i64(const char **p, int64_t *v);
+/* Strict decimal numbers: skips blanks, needs at least one digit, no
+ * overflow, and a blank, newline or NUL right after. *p advances only on
+ * success. The usual number, unsigned and of up to 18 digits (below 10^18,
+ * it fits either type), is read inline: every value of every file comes
+ * through here, and the call and the sign and overflow tests were half of
+ * a number's cost. Anything else goes to the full parser, which says the
+ * same of it. */
+bool sb_pp_u64_full(const char **p, uint64_t *v);
+bool sb_pp_i64_full(const char **p, int64_t *v);
+/* The end of the number at s (past blanks, in *x), or NULL when it is not
+ * the usual case. */
+static inline const char *sb_pp_short_u64(const char *s, uint64_t *x)
+{
+	s = sb_pp_blank(s);
+	const char *start = s;
+	uint64_t n = 0;
+	for (unsigned d; (d = (unsigned)(*s - '0')) < 10 && s - start < 18; s++)
+		n = n * 10 + d;
+	if (s == start || s - start >= 18 || !sb_pp_sep(*s))
+		return NULL;
+	*x = n;
+	return s;
+}
+static inline bool sb_pp_u64(const char **p, uint64_t *v)
+{
+	const char *e = sb_pp_short_u64(*p, v);
+	if (!e)
+		return sb_pp_u64_full(p, v);
+	*p = e;
+	return true;
+}
+static inline bool sb_pp_i64(const char **p, int64_t *v)
+{
+	uint64_t x;
+	const char *e = sb_pp_short_u64(*p, &x);
+	if (!e)
+		return sb_pp_i64_full(p, v);
+	*v = (int64_t)x;
+	*p = e;
+	return true;
+}
 /* Hex digits without "0x" (the kernel's %x, %08X): skips blanks, needs
  * a digit, no overflow; stops at the first other character, which the
  * caller checks (a blank, or ':' inside /proc/net/udp's fields). */

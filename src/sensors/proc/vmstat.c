@@ -40,10 +40,17 @@ int sb_proc_parse_vmstat_m(const char *text, struct sb_evb *b, struct sb_proc_fi
 	char name[96], help[128];
 	SB_PROC_FOR_LINES(p, text, lineno, e)
 	{
-		const char *w, *q = p;
-		size_t wl = sb_pp_word(&q, &w);
+		/* the name this line had last time, followed by a blank, is
+		 * the word there: no scan for its end */
 		struct sb_proc_vmstat_line *l = memo_line(m, lineno - 1);
-		bool known = l && l->len && l->len == wl && !memcmp(l->name, w, wl);
+		const char *w = p, *q = p;
+		size_t wl = l ? l->len : 0;
+		bool known = wl && (size_t)(p_eol_ - p) > wl && sb_pp_blank(p + wl) != p + wl &&
+			     !memcmp(l->name, p, wl);
+		if (known)
+			q = p + wl;
+		else
+			wl = sb_pp_word(&q, &w);
 		int64_t v;
 		if ((!known && (!wl || wl > SB_PROC_VMSTAT_NAME_MAX || !sb_proc_name_ok(w, wl))) ||
 		    !sb_pp_i64(&q, &v) || !sb_pp_at_eol(q)) {
