@@ -94,6 +94,11 @@ struct sb_event {
 	const struct sb_field *fields;
 	const struct sb_sym *syms; /* nsyms of them, in order of first use */
 	uint32_t nsyms;
+	/* Events with the same non-zero symver have the same symbol table
+	 * (one builder's consecutive events that interned the same strings
+	 * in the same order): a sink that kept the last table need not
+	 * compare it again. 0: not known. */
+	uint64_t symver;
 	/* A foreign origin's identity (an event another agent sent, taken off
 	 * a queue by the amqp sensor): written instead of this run's seq, run
 	 * and host, so a consumer's sinks pass the event on unchanged. seq
@@ -179,6 +184,11 @@ struct sb_evb {
 	size_t used;			 /* entries this event took */
 	struct sb_evb_memo smemo, hmemo; /* symbols; help texts */
 	bool origin;			 /* sb_evb_origin was called for this event */
+	/* the symbol table's version (sb_event.symver): kept while events
+	 * intern the strings of the last one in its order, with no miss */
+	uint64_t symver;
+	size_t last_interns, last_nsyms;
+	bool diverged, began, unfinished;
 	size_t orun, ohost;
 	uint64_t oseq;
 };

@@ -378,6 +378,7 @@ static inline bool same(const struct sb_evb *b, uint32_t sym, const char *s, siz
 static uint32_t intern_miss(struct sb_evb *b, const char *s, size_t n, uint32_t hint)
 {
 	uint32_t e;
+	b->diverged = true;
 	if (hint != UINT32_MAX && same(b, hint, s, n))
 		e = b->syms[hint];
 	else if ((e = dict_lookup(b, s, n)) == UINT32_MAX)
@@ -409,6 +410,11 @@ void sb_evb_begin(struct sb_evb *b, const char *source, const char *kind)
 		b->epoch += !b->epoch;
 	}
 	b->used = 0;
+	/* one begun and not finished left its strings in the memo */
+	if (b->began)
+		b->unfinished = true;
+	b->began = true;
+	b->diverged = false;
 	b->smemo.pos = b->hmemo.pos = 0;
 	b->nsamples = b->nlabels = b->nbuckets = b->nfields = b->nsyms = b->nhelps = 0;
 	b->symbytes = b->helpbytes = 0;
@@ -625,6 +631,16 @@ static void sort_labels(struct sb_evb *b, struct sb_evb_label *l, size_t n)
 
 struct sb_event *sb_evb_finish(struct sb_evb *b)
 {
+	/* The last event's symbol table, if this one interned its strings in
+	 * its order without a miss; else a new version, drawn when an event
+	 * is made. Decided before any failure: the memo holds this event's
+	 * strings now, made or not. */
+	if (b->diverged || b->unfinished || b->smemo.pos != b->last_interns ||
+	    b->nsyms != b->last_nsyms)
+		b->symver = 0;
+	b->last_interns = b->smemo.pos;
+	b->last_nsyms = b->nsyms;
+	b->began = b->unfinished = false;
 	if (b->err)
 		return NULL;
 	/* Fewer than two labels need no order, and the label array may not
@@ -670,6 +686,10 @@ struct sb_event *sb_evb_finish(struct sb_evb *b)
 	ev->fields = fields;
 	ev->syms = syms;
 	ev->nsyms = (uint32_t)b->nsyms;
+	static atomic_uint_fast64_t symvers;
+	if (!b->symver)
+		b->symver = atomic_fetch_add_explicit(&symvers, 1, memory_order_relaxed) + 1;
+	ev->symver = b->symver;
 	ev->oseq = b->origin ? b->oseq : 0;
 	ev->orun = b->origin ? str + b->orun : NULL;
 	ev->ohost = b->origin ? str + b->ohost : NULL;

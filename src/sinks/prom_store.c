@@ -743,7 +743,8 @@ void sb_prom_store_update(struct sb_prom_store *st, struct sb_event *const *evs,
 						  memory_order_relaxed);
 			continue;
 		}
-		sb_prom_syms_take(st, src, ev);
+		if (!ev->symver || ev->symver != src->symver)
+			sb_prom_syms_take(st, src, ev);
 		const struct sb_field *tf = sb_event_field(ev, "target");
 		const char *target = tf && tf->type == SB_F_STR ? tf->v.s : NULL;
 		memo_get(st, src, 0); /* cleared if an expiry freed series */

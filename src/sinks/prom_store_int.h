@@ -32,6 +32,7 @@ struct source {
 	struct src_sym *syms;
 	uint32_t nsyms, capsyms;
 	uint64_t symchanged; /* the latest stamp of its symbols */
+	uint64_t symver;     /* the sb_event.symver of its table; 0: none known */
 	char *symtext;
 	char name[];
 };

@@ -23,8 +23,11 @@ void sb_prom_syms_take(struct sb_prom_store *st, struct source *src, const struc
 			    memcmp(src->symtext + o->off, ev->syms[i].s, o->len))
 				break;
 		}
-	if (i == n && n == src->nsyms)
-		return;	    /* the usual round: the same symbols */
+	src->symver = 0; /* until the table is ev's */
+	if (i == n && n == src->nsyms) {
+		src->symver = ev->symver;
+		return; /* the usual round: the same symbols */
+	}
 	if (n < src->nsyms) /* ids past n name nothing now */
 		src->symchanged = ++st->symstamp;
 	size_t text = 0;
@@ -55,6 +58,7 @@ void sb_prom_syms_take(struct sb_prom_store *st, struct source *src, const struc
 	free(src->symtext);
 	src->symtext = t;
 	src->nsyms = n;
+	src->symver = ev->symver;
 	return;
 fail:
 	src->nsyms = 0; /* no id is valid */

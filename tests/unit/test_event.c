@@ -5,6 +5,7 @@
  * labels sorted by name, duplicates in the order given). */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -434,6 +435,64 @@ static void test_a_dropped_dictionary_forgets_the_places(void **state)
 	sb_evb_free(&b);
 }
 
+static uint64_t symver_of(struct sb_evb *b, const char *name, const char *value, bool finish)
+{
+	sb_evb_begin(b, "proc", "metrics");
+	sb_evb_sample(b, name, SB_GAUGE, 1);
+	sb_evb_label(b, "device", value);
+	if (!finish)
+		return 0;
+	struct sb_event *ev = sb_evb_finish(b);
+	assert_non_null(ev);
+	uint64_t v = ev->symver;
+	sb_event_unref(ev);
+	return v;
+}
+
+/* An event whose symbol table is the last event's keeps its version; any
+ * other string, order or count draws a new one, and so does an event
+ * after one that was begun and never finished (its strings are in the
+ * memo). Another builder's versions are its own. */
+static void test_symbol_table_versions(void **state)
+{
+	(void)state;
+	struct sb_evb b, c;
+	sb_evb_init(&b);
+	sb_evb_init(&c);
+	char dev[8] = "eth0";
+	uint64_t v1 = symver_of(&b, "node_up", dev, true);
+	assert_true(v1 != 0);
+	assert_true(symver_of(&b, "node_up", dev, true) == v1);
+	snprintf(dev, sizeof(dev), "eth1");
+	uint64_t v2 = symver_of(&b, "node_up", dev, true);
+	assert_true(v2 != v1);
+	assert_true(symver_of(&b, "node_up", dev, true) == v2);
+	/* the same strings in another order */
+	sb_evb_begin(&b, "proc", "metrics");
+	sb_evb_sample(&b, "device", SB_GAUGE, 1);
+	sb_evb_label(&b, "node_up", dev);
+	struct sb_event *ev = sb_evb_finish(&b);
+	uint64_t v3 = ev->symver;
+	sb_event_unref(ev);
+	assert_true(v3 != v2);
+	assert_true(symver_of(&b, "node_up", dev, true) != v3);
+	uint64_t v4 = symver_of(&b, "node_up", dev, true);
+	/* begun with other strings, left unfinished, then the same again */
+	symver_of(&b, "node_down", dev, false);
+	uint64_t v5 = symver_of(&b, "node_down", dev, true);
+	assert_true(v5 != v4);
+	assert_true(symver_of(&b, "node_down", dev, true) == v5);
+	/* fewer strings than the last event, each at its place */
+	sb_evb_begin(&b, "proc", "metrics");
+	sb_evb_sample(&b, "node_down", SB_GAUGE, 1);
+	ev = sb_evb_finish(&b);
+	assert_true(ev->symver != v5);
+	sb_event_unref(ev);
+	assert_true(symver_of(&c, "node_down", dev, true) != v5);
+	sb_evb_free(&b);
+	sb_evb_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -451,6 +510,7 @@ int main(void)
 	    cmocka_unit_test(test_rodata_is_the_read_only_image),
 	    cmocka_unit_test(test_a_literal_at_its_place_is_its_string),
 	    cmocka_unit_test(test_a_dropped_dictionary_forgets_the_places),
+	    cmocka_unit_test(test_symbol_table_versions),
 	};
 	return cmocka_run_group_tests_name("event", tests, NULL, NULL);
 }
