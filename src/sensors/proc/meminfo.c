@@ -5,6 +5,7 @@
  * field is reported too, named the way node_exporter 1.5.0 names every
  * field it finds (a newer kernel's KReclaimable, Hugetlb, ...), so a host's
  * dashboards find them all. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +17,15 @@
 static const struct meminfo_key {
 	const char *key;
 	const char *name, *help;
+	uint8_t len;
+	bool count; /* HugePages_*: kept as written, unit or not */
 } meminfo_keys[] = {
-#define K(key, sfx)                                                                                \
+#define KC(key, sfx, c)                                                                            \
 	{                                                                                          \
-		key, "node_memory_" sfx, "Memory information field " sfx "."                       \
+		key, "node_memory_" sfx, "Memory information field " sfx ".", sizeof(key) - 1, c   \
 	}
+#define K(key, sfx) KC(key, sfx, false)
+#define KH(key) KC("HugePages_" key, "HugePages_" key, true)
     K("Active", "Active_bytes"),
     K("Active(anon)", "Active_anon_bytes"),
     K("Active(file)", "Active_file_bytes"),
@@ -38,10 +43,10 @@ static const struct meminfo_key {
     K("DirectMap4k", "DirectMap4k_bytes"),
     K("Dirty", "Dirty_bytes"),
     K("HardwareCorrupted", "HardwareCorrupted_bytes"),
-    K("HugePages_Free", "HugePages_Free"),
-    K("HugePages_Rsvd", "HugePages_Rsvd"),
-    K("HugePages_Surp", "HugePages_Surp"),
-    K("HugePages_Total", "HugePages_Total"),
+    KH("Free"),
+    KH("Rsvd"),
+    KH("Surp"),
+    KH("Total"),
     K("Hugepagesize", "Hugepagesize_bytes"),
     K("Inactive", "Inactive_bytes"),
     K("Inactive(anon)", "Inactive_anon_bytes"),
@@ -73,6 +78,8 @@ static const struct meminfo_key {
     K("Zswap", "Zswap_bytes"),
     K("Zswapped", "Zswapped_bytes"),
 #undef K
+#undef KH
+#undef KC
 };
 
 _Static_assert(SB_ARRAY_SIZE(meminfo_keys) <= 64, "one bit per key in a uint64_t");
@@ -123,7 +130,8 @@ static int other(struct sb_evb *b, const char *key, size_t n, double v, bool byt
 	return 1;
 }
 
-int sb_proc_parse_meminfo(const char *text, struct sb_evb *b, struct sb_proc_perr *e)
+int sb_proc_parse_meminfo_m(const char *text, struct sb_evb *b, struct sb_proc_meminfo_memo *memo,
+			    struct sb_proc_perr *e)
 {
 	double val[SB_ARRAY_SIZE(meminfo_keys)];
 	uint64_t have = 0;
@@ -157,15 +165,23 @@ int sb_proc_parse_meminfo(const char *text, struct sb_evb *b, struct sb_proc_per
 			sb_proc_bad(e, lineno, "%.*s: trailing fields", (int)(wl - 1), w);
 			continue;
 		}
-		struct keyref k = {w, wl - 1};
-		const struct meminfo_key *m = bsearch(&k, meminfo_keys, SB_ARRAY_SIZE(meminfo_keys),
-						      sizeof(meminfo_keys[0]), cmp_key);
+		/* the key this line had last round, else a search */
+		size_t li = lineno - 1;
+		uint8_t *kept = memo && li < sizeof(memo->key) ? &memo->key[li] : NULL;
+		const struct meminfo_key *m = kept && *kept ? &meminfo_keys[*kept - 1] : NULL;
+		if (!m || m->len != wl - 1 || memcmp(m->key, w, wl - 1)) {
+			struct keyref k = {w, wl - 1};
+			m = bsearch(&k, meminfo_keys, SB_ARRAY_SIZE(meminfo_keys),
+				    sizeof(meminfo_keys[0]), cmp_key);
+			if (kept)
+				*kept = m ? (uint8_t)(m - meminfo_keys + 1) : 0;
+		}
 		if (!m) {
 			others += other(b, w, wl - 1, ul ? bytes : (double)v, ul != 0);
 			continue;
 		}
 		size_t i = (size_t)(m - meminfo_keys);
-		bool count = !strncmp(m->key, "HugePages_", 10);
+		bool count = m->count;
 		/* The kernel writes kB on every size: a size without one is a
 		 * line cut short, not a value in bytes. */
 		if (!count && !ul) {
@@ -189,7 +205,25 @@ int sb_proc_parse_meminfo(const char *text, struct sb_evb *b, struct sb_proc_per
 	return n;
 }
 
+int sb_proc_parse_meminfo(const char *text, struct sb_evb *b, struct sb_proc_perr *e)
+{
+	return sb_proc_parse_meminfo_m(text, b, NULL, e);
+}
+
 /* ---- the collector ---- */
+
+static int meminfo_init(struct proc_state *st, struct sb_proc_coll *c)
+{
+	(void)st;
+	return (c->priv = calloc(1, sizeof(struct sb_proc_meminfo_memo))) ? 0 : -ENOMEM;
+}
+
+static void meminfo_free(struct proc_state *st, struct sb_proc_coll *c)
+{
+	(void)st;
+	free(c->priv);
+	c->priv = NULL;
+}
 
 static int meminfo_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
 {
@@ -197,7 +231,7 @@ static int meminfo_collect(struct proc_state *st, struct sb_proc_coll *c, struct
 	if (!text)
 		return sb_proc_read_err(c->f[0], false);
 	struct sb_proc_perr e = {0};
-	sb_proc_parse_meminfo(text, b, &e);
+	sb_proc_parse_meminfo_m(text, b, c->priv, &e);
 	return sb_proc_report(st, c->f[0], &e);
 }
 
@@ -205,5 +239,7 @@ const struct sb_proc_collector sb_proc_collector_meminfo = {
     .name = "meminfo",
     .default_on = true,
     .files = (const struct sb_proc_src[]){{"meminfo", .single = true}, {NULL}},
+    .init = meminfo_init,
     .collect = meminfo_collect,
+    .free = meminfo_free,
 };

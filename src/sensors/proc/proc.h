@@ -236,6 +236,13 @@ int sb_proc_parse_stat(const char *text, struct sb_evb *b, const struct sb_proc_
 		       struct sb_proc_perr *e);
 int sb_proc_parse_loadavg(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
 int sb_proc_parse_meminfo(const char *text, struct sb_evb *b, struct sb_proc_perr *e);
+/* The same, remembering each line's key from round to round (a compare
+ * instead of a search): the collector's own memo. */
+struct sb_proc_meminfo_memo {
+	uint8_t key[96]; /* per line: its key's index + 1; 0: none known */
+};
+int sb_proc_parse_meminfo_m(const char *text, struct sb_evb *b, struct sb_proc_meminfo_memo *memo,
+			    struct sb_proc_perr *e);
 int sb_proc_parse_vmstat(const char *text, struct sb_evb *b, struct sb_proc_filter *fields,
 			 struct sb_proc_perr *e);
 /* The same, remembering in m (zeroed at first; free(m->line) when done)
