@@ -200,21 +200,25 @@ void sb_evb_begin(struct sb_evb *b, const char *source, const char *kind);
 void sb_evb_time(struct sb_evb *b, int64_t real_ns);
 /* The event is another agent's: its seq, run and host (see oseq). */
 void sb_evb_origin(struct sb_evb *b, const char *host, const char *run, uint64_t seq);
-/* Starts a sample; following label/bucket calls attach to it. */
+/* Starts a sample; following label/bucket calls attach to it. A length
+ * may be SB_EVB_NUL (below). */
 void sb_evb_samplen(struct sb_evb *b, const char *name, size_t namelen, enum sb_mtype type,
 		    double value);
 void sb_evb_help(struct sb_evb *b, const char *help);
 void sb_evb_labeln(struct sb_evb *b, const char *name, size_t nlen, const char *value, size_t vlen);
-/* Inline, so that the length of a name or value given as a literal is the
- * compiler's, not a strlen per sample. */
+/* The length of a string up to its NUL, measured by the builder only when
+ * its memo does not know the string by its address (see sb_rodata.h). */
+#define SB_EVB_NUL SIZE_MAX
+/* A literal's length is the compiler's; another string's, SB_EVB_NUL. */
+#define sb_evb_len_(s) (__builtin_constant_p(strlen(s)) ? strlen(s) : SB_EVB_NUL)
 static inline void sb_evb_sample(struct sb_evb *b, const char *name, enum sb_mtype type,
 				 double value)
 {
-	sb_evb_samplen(b, name, strlen(name), type, value);
+	sb_evb_samplen(b, name, sb_evb_len_(name), type, value);
 }
 static inline void sb_evb_label(struct sb_evb *b, const char *name, const char *value)
 {
-	sb_evb_labeln(b, name, strlen(name), value, strlen(value));
+	sb_evb_labeln(b, name, sb_evb_len_(name), value, sb_evb_len_(value));
 }
 void sb_evb_bucket(struct sb_evb *b, double le, double count);
 void sb_evb_sumcount(struct sb_evb *b, double sum, double count);

@@ -305,7 +305,16 @@ static uint32_t dict_lookup(struct sb_evb *b, const char *s, size_t n)
 
 /* Remembers e, the entry of the string at s, for the memo's current
  * position. */
-static void memo_set(struct sb_evb_memo *m, uint32_t e, const char *s)
+/* Whether s[0, n) is a whole string of the read-only image: its own NUL
+ * ends it. Only such a string is remembered by its address, so that one
+ * given by address alone (SB_EVB_NUL) is told by it, and a prefix of one
+ * given with its length is not taken for the whole. */
+static inline bool ro_whole(const char *s, size_t n)
+{
+	return sb_rodata(s) && sb_rodata(s + n) && !s[n];
+}
+
+static void memo_set(struct sb_evb_memo *m, uint32_t e, const char *s, size_t n)
 {
 	if (m->pos >= m->cap && sb_grow((void **)&m->slot, &m->cap, m->pos + 1, sizeof(*m->slot))) {
 		/* only the next event misses it: the event itself is whole */
@@ -314,17 +323,19 @@ static void memo_set(struct sb_evb_memo *m, uint32_t e, const char *s)
 	}
 	while (m->n < m->pos) /* positions a failed growth skipped */
 		m->slot[m->n++] = (struct sb_evb_memo_slot){NULL, UINT32_MAX};
-	m->slot[m->pos++] = (struct sb_evb_memo_slot){sb_rodata(s) ? s : NULL, e};
+	m->slot[m->pos++] = (struct sb_evb_memo_slot){ro_whole(s, n) ? s : NULL, e};
 	if (m->n < m->pos)
 		m->n = m->pos;
 }
 
 /* The entry the memo's current position had last time, if it still holds
- * s[0, n): the same address in the read-only image, or a comparison;
- * either instead of a hash and a probe. A string holding a NUL never
- * matches (entries have none) and is looked up. */
+ * s[0, *np): the same address in the read-only image, or a comparison;
+ * either instead of a hash and a probe. A length of SB_EVB_NUL is measured
+ * here, and only when the address does not tell: a string read by strlen
+ * is cold after a second's sleep, as its copy is. A string holding a NUL
+ * never matches (entries have none) and is looked up. */
 static inline uint32_t memo_get(const struct sb_evb *b, struct sb_evb_memo *m, const char *s,
-				size_t n)
+				size_t *np)
 {
 	if (m->pos >= m->n)
 		return UINT32_MAX;
@@ -333,13 +344,13 @@ static inline uint32_t memo_get(const struct sb_evb *b, struct sb_evb_memo *m, c
 	if (e >= b->nents)
 		return UINT32_MAX;
 	const struct sb_evb_ent *y = &b->ents[e];
-	if (y->len != n)
-		return UINT32_MAX;
-	if (s == t->ro)
+	if (s == t->ro && (*np == SB_EVB_NUL || *np == y->len))
 		return e;
-	if (!eq(b->dstr.data + y->off, s, n))
+	if (*np == SB_EVB_NUL)
+		*np = strlen(s);
+	if (y->len != *np || !eq(b->dstr.data + y->off, s, *np))
 		return UINT32_MAX;
-	if (sb_rodata(s))
+	if (ro_whole(s, *np))
 		t->ro = s;
 	return e;
 }
@@ -383,7 +394,7 @@ static uint32_t intern_miss(struct sb_evb *b, const char *s, size_t n, uint32_t 
 		e = b->syms[hint];
 	else if ((e = dict_lookup(b, s, n)) == UINT32_MAX)
 		return 0;
-	memo_set(&b->smemo, e, s);
+	memo_set(&b->smemo, e, s, n);
 	return sym_of(b, e);
 }
 
@@ -393,9 +404,9 @@ static inline uint32_t intern(struct sb_evb *b, const char *s, size_t n, uint32_
 {
 	if (b->err)
 		return 0;
-	uint32_t e = memo_get(b, &b->smemo, s, n);
+	uint32_t e = memo_get(b, &b->smemo, s, &n);
 	if (sb_unlikely(e == UINT32_MAX))
-		return intern_miss(b, s, n, hint);
+		return intern_miss(b, s, n == SB_EVB_NUL ? strlen(s) : n, hint);
 	b->smemo.pos++;
 	return sym_of(b, e);
 }
@@ -475,10 +486,11 @@ void sb_evb_help(struct sb_evb *b, const char *help)
 			t->ro = help;
 		m->pos++;
 	} else {
-		e = dict_lookup(b, help, strlen(help));
+		size_t n = strlen(help);
+		e = dict_lookup(b, help, n);
 		if (e == UINT32_MAX)
 			return;
-		memo_set(m, e, help);
+		memo_set(m, e, help, n);
 	}
 	struct sb_evb_ent *y = &b->ents[e];
 	if (y->help_epoch != b->epoch) {

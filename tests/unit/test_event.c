@@ -400,6 +400,33 @@ static void test_a_literal_at_its_place_is_its_string(void **state)
 	sb_evb_free(&b);
 }
 
+/* A string given by address alone (SB_EVB_NUL) is told by its place only
+ * where the memo took that place for the whole string: a prefix of the same
+ * literal given with its length, at the same place in the round before or
+ * after, is neither taken for it nor mistaken for it. */
+static void test_a_prefix_of_a_literal_is_not_the_literal(void **state)
+{
+	(void)state;
+	static const char *const names[] = {"node_abcdef"};
+	const char *volatile whole = names[0]; /* its length not the compiler's */
+	struct sb_evb b;
+	sb_evb_init(&b);
+	for (int round = 0; round < 6; round++) {
+		sb_evb_begin(&b, "proc", "metrics");
+		if (round % 2)
+			sb_evb_sample(&b, whole, SB_GAUGE, 1);
+		else
+			sb_evb_samplen(&b, names[0], 6, SB_GAUGE, 1);
+		sb_evb_label(&b, "l", whole);
+		struct sb_event *ev = sb_evb_finish(&b);
+		assert_non_null(ev);
+		assert_string_equal(ev->samples[0].name, round % 2 ? "node_abcdef" : "node_a");
+		assert_string_equal(ev->samples[0].labels[0].value, "node_abcdef");
+		sb_event_unref(ev);
+	}
+	sb_evb_free(&b);
+}
+
 /* When the dictionary is dropped its entries are numbered anew; a literal
  * at a place the memo knew must not be taken for whatever string now has
  * its old entry's number. Here "dddd", a help text, becomes entry 1, the
@@ -508,6 +535,7 @@ int main(void)
 	    cmocka_unit_test(test_event_numbers_wrap),
 	    cmocka_unit_test(test_many_labels_sorted_stably),
 	    cmocka_unit_test(test_rodata_is_the_read_only_image),
+	    cmocka_unit_test(test_a_prefix_of_a_literal_is_not_the_literal),
 	    cmocka_unit_test(test_a_literal_at_its_place_is_its_string),
 	    cmocka_unit_test(test_a_dropped_dictionary_forgets_the_places),
 	    cmocka_unit_test(test_symbol_table_versions),
