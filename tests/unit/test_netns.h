@@ -1,5 +1,6 @@
 /* A test that needs a network namespace of its own (test_proc_links.c,
- * test_proc_udp.c, test_proc_uevent.c): it runs in a forked child, so the
+ * test_proc_udp.c, test_proc_uevent.c), or a mount namespace
+ * (test_proc_os.c): it runs in a forked child, so the
  * namespace and whatever it made there go with the child. The child tells a
  * failed check by the check's number as its exit status (cmocka's asserts
  * belong to the parent), 77 when what it needs cannot be had here, 78 when
@@ -21,13 +22,14 @@
 		}                                                                                  \
 	} while (0)
 
-/* child() runs in a new network namespace and exits there. */
-static inline void netns_run(void (*child)(void))
+/* child() runs in new namespaces of the kinds flags names (CLONE_NEWNET,
+ * CLONE_NEWNS; what: their name for a SKIP) and exits there. */
+static inline void ns_run(int flags, const char *what, void (*child)(void))
 {
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		if (unshare(CLONE_NEWNET))
+		if (unshare(flags))
 			_exit(77);
 		child();
 		_exit(0);
@@ -36,7 +38,7 @@ static inline void netns_run(void (*child)(void))
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	if (WEXITSTATUS(status) == 77) {
-		fprintf(stderr, "SKIP: no network namespace of its own here (needs root)\n");
+		fprintf(stderr, "SKIP: no %s of its own here (needs root)\n", what);
 		skip();
 	}
 	if (WEXITSTATUS(status) == 78) {
@@ -44,6 +46,11 @@ static inline void netns_run(void (*child)(void))
 		skip();
 	}
 	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static inline void netns_run(void (*child)(void))
+{
+	ns_run(CLONE_NEWNET, "network namespace", child);
 }
 
 #endif

@@ -2,7 +2,10 @@
  * node_os_version. */
 #include "test_proc_fx.h"
 
+#include <sys/mount.h>
 #include <sys/stat.h>
+
+#include "test_netns.h"
 
 static int samples(struct tp *t, const char *text)
 {
@@ -102,29 +105,43 @@ static void rewrite_keeping_mtime(const char *rel, const char *text)
 	assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
 }
 
-/* The collector through the sensor: os-release is read again only when
- * its inode, size or mtime changed (node_exporter keeps the mtime), so a
- * package upgrade's rename is seen and an unchanged file costs one stat. */
+static void os_start(struct tfx *f)
+{
+	/* tfx_start, with the tree as the root filesystem too */
+	*f = (struct tfx){.names = {"os"}};
+	f->cfg = (struct proc_cfg){.procfs = tp_dir, .sysfs = tp_dir, .rootfs = tp_dir};
+	f->cfg.collectors = (struct sb_strlist){f->names, 1};
+	f->s.cfg = &f->cfg;
+	assert_int_equal(sb_sensor_proc.init(&f->s), 0);
+	f->st = f->s.state;
+	tp_begin(&f->t);
+	tp_end(&f->t);
+}
+
+/* The collector through the sensor: os-release is read again only when it
+ * changed. Where the kernel tells (a local filesystem: the scratch tree's),
+ * an unchanged file is not even stat'ed and an edit is seen whatever its
+ * mtime; a package upgrade's rename, an edit, a file that goes or comes are
+ * seen either way. */
 static void os_release_is_read_again_only_when_it_changed(void **state)
 {
 	(void)state;
 	assert_int_equal(tp_dir_setup(NULL), 0);
 	tp_mkdirs("etc");
 	tp_puts("etc/os-release", "ID=one\n");
-	/* tfx_start, with the tree as the root filesystem too */
-	struct tfx f = {.names = {"os"}};
-	f.cfg = (struct proc_cfg){.procfs = tp_dir, .sysfs = tp_dir, .rootfs = tp_dir};
-	f.cfg.collectors = (struct sb_strlist){f.names, 1};
-	f.s.cfg = &f.cfg;
-	assert_int_equal(sb_sensor_proc.init(&f.s), 0);
-	f.st = f.s.state;
-	tp_begin(&f.t);
-	tp_end(&f.t);
+	struct tfx f;
+	os_start(&f);
 	assert_int_equal(tfx_round(&f), 0);
 	assert_non_null(tp_find(&f.t, "node_os_info", "id", "one", NULL));
+	for (int round = 0; round < 3; round++)
+		assert_int_equal(tfx_round(&f), 0);
+	assert_non_null(tp_find(&f.t, "node_os_info", "id", "one", NULL));
+	assert_true(sb_proc_os_reads(&f.st->coll[0]) == 1); /* not read again */
+	/* an edit that keeps the size and the mtime: the kernel told it */
 	rewrite_keeping_mtime("etc/os-release", "ID=two\n");
 	assert_int_equal(tfx_round(&f), 0);
-	assert_non_null(tp_find(&f.t, "node_os_info", "id", "one", NULL)); /* not read */
+	assert_non_null(tp_find(&f.t, "node_os_info", "id", "two", NULL));
+	assert_true(sb_proc_os_reads(&f.st->coll[0]) == 2);
 	/* an upgrade: a new file renamed over the old one */
 	tp_puts("etc/os-release.new", "ID=three\n");
 	char from[512], to[512];
@@ -145,14 +162,106 @@ static void os_release_is_read_again_only_when_it_changed(void **state)
 	assert_non_null(tp_find(&f.t, "node_os_info", "id", "lib", NULL));
 	assert_int_equal(tfx_round(&f), 0);
 	assert_non_null(tp_find(&f.t, "node_os_info", "id", "lib", NULL));
-	/* an absent file is looked for again 60 rounds later (proc.c) */
+	/* etc's back: seen at once, not when an absent file is next looked
+	 * for (60 rounds later, proc.c) */
 	tp_puts("etc/os-release", "ID=etc\n");
-	int rounds = 0;
-	do
-		assert_int_equal(tfx_round(&f), 0);
-	while (!tp_find(&f.t, "node_os_info", "id", "etc", NULL) && ++rounds < 61);
-	assert_true(rounds < 61);
+	assert_int_equal(tfx_round(&f), 0);
+	assert_non_null(tp_find(&f.t, "node_os_info", "id", "etc", NULL));
 	tfx_stop(&f);
+	assert_int_equal(tp_dir_teardown(), 0);
+}
+
+/* Debian's layout: etc's a symlink to usr/lib's, which an upgrade renames
+ * over in usr/lib, a directory the link's own is not. */
+static void the_symlinks_target_is_watched(void **state)
+{
+	(void)state;
+	assert_int_equal(tp_dir_setup(NULL), 0);
+	tp_mkdirs("etc");
+	tp_mkdirs("usr/lib");
+	tp_puts("usr/lib/os-release", "ID=one\n");
+	char link[512], from[512], to[512];
+	snprintf(link, sizeof(link), "%s/etc/os-release", tp_dir);
+	assert_int_equal(symlink("../usr/lib/os-release", link), 0);
+	struct tfx f;
+	os_start(&f);
+	for (int round = 0; round < 3; round++) {
+		assert_int_equal(tfx_round(&f), 0);
+		assert_non_null(tp_find(&f.t, "node_os_info", "id", "one", NULL));
+	}
+	assert_true(sb_proc_os_reads(&f.st->coll[0]) == 1);
+	tp_puts("usr/lib/os-release.new", "ID=two\n");
+	snprintf(from, sizeof(from), "%s/usr/lib/os-release.new", tp_dir);
+	snprintf(to, sizeof(to), "%s/usr/lib/os-release", tp_dir);
+	assert_int_equal(rename(from, to), 0);
+	assert_int_equal(tfx_round(&f), 0);
+	assert_non_null(tp_find(&f.t, "node_os_info", "id", "two", NULL));
+	/* the new file is watched in turn */
+	rewrite_keeping_mtime("usr/lib/os-release", "ID=six\n");
+	assert_int_equal(tfx_round(&f), 0);
+	assert_non_null(tp_find(&f.t, "node_os_info", "id", "six", NULL));
+	/* another file of usr/lib or etc is not a change */
+	tp_puts("usr/lib/other", "x\n");
+	tp_puts("etc/other", "x\n");
+	assert_int_equal(tfx_round(&f), 0);
+	assert_true(sb_proc_os_reads(&f.st->coll[0]) == 3);
+	/* the symlink replaced by rename, the file it led to unchanged */
+	tp_puts("usr/lib/os-release-b", "ID=b\n");
+	snprintf(from, sizeof(from), "%s/etc/os-release.new", tp_dir);
+	assert_int_equal(symlink("../usr/lib/os-release-b", from), 0);
+	assert_int_equal(rename(from, link), 0);
+	assert_int_equal(tfx_round(&f), 0);
+	assert_non_null(tp_find(&f.t, "node_os_info", "id", "b", NULL));
+	tfx_stop(&f);
+	assert_int_equal(tp_dir_teardown(), 0);
+}
+
+static void child_round(struct proc_state *st, struct tp *t)
+{
+	tp_begin(t);
+	sb_proc_round(st, &t->b);
+	t->n = (int)sb_evb_nsamples(&t->b);
+	tp_end(t);
+}
+
+/* A file mounted over os-release changes neither the file nor its
+ * directory: the agent's mount table tells it. */
+static void in_mount_namespace(void)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		_exit(77);
+	char *names[] = {"os"};
+	struct proc_cfg cfg = {.procfs = tp_dir, .sysfs = tp_dir, .rootfs = tp_dir};
+	cfg.collectors = (struct sb_strlist){names, 1};
+	struct sb_sensor s = {.cfg = &cfg};
+	CHECK(10, sb_sensor_proc.init(&s) == 0);
+	struct proc_state *st = s.state;
+	struct tp t;
+	for (int round = 0; round < 2; round++) {
+		child_round(st, &t);
+		CHECK(11, tp_find(&t, "node_os_info", "id", "under", NULL) != NULL);
+		tp_free(&t);
+	}
+	CHECK(12, sb_proc_os_reads(&st->coll[0]) == 1);
+	char from[512], to[512];
+	snprintf(from, sizeof(from), "%s/over", tp_dir);
+	snprintf(to, sizeof(to), "%s/etc/os-release", tp_dir);
+	CHECK(13, mount(from, to, NULL, MS_BIND, NULL) == 0);
+	child_round(st, &t);
+	CHECK(14, tp_find(&t, "node_os_info", "id", "over", NULL) != NULL);
+	CHECK(15, sb_proc_os_reads(&st->coll[0]) == 2);
+	tp_free(&t);
+	sb_sensor_proc.destroy(&s);
+}
+
+static void a_mount_over_os_release_is_seen(void **state)
+{
+	(void)state;
+	assert_int_equal(tp_dir_setup(NULL), 0);
+	tp_mkdirs("etc");
+	tp_puts("etc/os-release", "ID=under\n");
+	tp_puts("over", "ID=over\n");
+	ns_run(CLONE_NEWNS, "mount namespace", in_mount_namespace);
 	assert_int_equal(tp_dir_teardown(), 0);
 }
 
@@ -164,6 +273,8 @@ int main(void)
 	    cmocka_unit_test(version_is_only_reported_above_zero),
 	    cmocka_unit_test(malformed_lines_are_skipped_and_reported),
 	    cmocka_unit_test(os_release_is_read_again_only_when_it_changed),
+	    cmocka_unit_test(the_symlinks_target_is_watched),
+	    cmocka_unit_test(a_mount_over_os_release_is_seen),
 	};
 	return cmocka_run_group_tests_name("proc os-release", tests, NULL, NULL);
 }

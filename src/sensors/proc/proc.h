@@ -694,6 +694,8 @@ bool sb_proc_uevents_since(struct proc_state *st, const char *subsys, uint64_t *
 void sb_proc_uevents_free(struct proc_state *st);
 /* The listings of its class directory powersupplyclass (collector c) made. */
 uint64_t sb_proc_psc_listings(const struct sb_proc_coll *c);
+/* How many times the os collector read an os-release (os.c), for tests. */
+uint64_t sb_proc_os_reads(const struct sb_proc_coll *c);
 /* One uevent datagram: true for an add, remove or move, with the event's
  * SUBSYSTEM in *subsys (*len bytes, not NUL-terminated). */
 bool sb_proc_uevent_parse(const char *buf, size_t n, const char **subsys, size_t *len);
