@@ -435,6 +435,8 @@ struct fs_coll {
 	 * refers to cannot move to another filesystem */
 	int pfd;
 	bool pollable;
+	int nfd; /* pfd when pollable, for the round's poll (notify.c); else -1 */
+	int slot;
 };
 
 static void fs_add(void *arg, const struct sb_proc_mount *m)
@@ -487,8 +489,14 @@ static int fs_mounts(struct proc_state *st, struct sb_proc_coll *c, struct fs_co
 		fc->pfd = fd;
 		fc->pollable = sb_proc_mounts_pollable(fd);
 	}
-	if (fd >= 0 && fc->pollable && !sb_proc_mounts_changed(fd))
-		return 0; /* the same mounts as last round */
+	fc->nfd = fd >= 0 && fc->pollable ? fd : -1;
+	if (fc->nfd >= 0) {
+		int told = sb_proc_notify_told(st, fc->slot);
+		if (told < 0)
+			told = sb_proc_mounts_changed(fd);
+		if (!told)
+			return 0; /* the same mounts as last round */
+	}
 	fc->src = -1;
 	fc->n = 0;
 	unsigned i = 0;
@@ -531,7 +539,8 @@ static int fs_init(struct proc_state *st, struct sb_proc_coll *c)
 		return -ENOMEM;
 	c->priv = fc;
 	fc->st = st;
-	fc->src = fc->pfd = -1;
+	fc->src = fc->pfd = fc->nfd = -1;
+	fc->slot = sb_proc_notify_add(st, &fc->nfd, POLLPRI);
 	char err[256];
 	int r = sb_proc_filter_init(&fc->mp, NULL, st->cfg->filesystem_mount_points_exclude, err,
 				    sizeof(err));

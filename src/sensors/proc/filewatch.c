@@ -22,10 +22,12 @@
 	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF |     \
 	 IN_ONLYDIR)
 
-void sb_filewatch_init(struct sb_filewatch *fw)
+void sb_filewatch_init(struct sb_filewatch *fw, struct proc_state *st)
 {
 	memset(fw, 0, sizeof(*fw));
 	fw->ifd = fw->mfd = -1;
+	fw->islot = sb_proc_notify_add(st, &fw->ifd, POLLIN);
+	fw->mslot = sb_proc_notify_add(st, &fw->mfd, POLLPRI);
 }
 
 static void drop(struct sb_filewatch *fw)
@@ -148,17 +150,18 @@ static bool counts(const struct sb_filewatch *fw, const struct inotify_event *e)
 	return false;
 }
 
-bool sb_filewatch_changed(struct sb_filewatch *fw)
+bool sb_filewatch_changed(struct sb_filewatch *fw, const struct proc_state *st)
 {
 	if (fw->off || fw->ifd < 0)
 		return true;
-	struct pollfd p[2] = {{.fd = fw->ifd, .events = POLLIN},
-			      {.fd = fw->mfd, .events = POLLPRI}};
-	int k = poll(p, 2, 0);
-	if (k == 0)
-		return false;
-	if (k < 0 || (p[0].revents & (POLLERR | POLLNVAL)) || p[1].revents)
+	/* the round's poll asked both, or they are asked here */
+	int mt = sb_proc_notify_told(st, fw->mslot);
+	if (mt < 0)
+		mt = sb_proc_mounts_changed(fw->mfd);
+	if (mt)
 		return true;
+	if (!sb_proc_notify_told(st, fw->islot))
+		return false;
 	bool changed = false;
 	_Alignas(struct inotify_event) char buf[4096];
 	for (;;) {

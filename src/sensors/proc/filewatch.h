@@ -16,12 +16,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct proc_state;
+
 #define SB_FILEWATCH_MAX 8
 
 struct sb_filewatch {
-	int ifd;  /* inotify; -1: none (not armed, or not to be had) */
-	int mfd;  /* /proc/self/mountinfo */
-	bool off; /* could not be had: every answer is "may have changed" */
+	int ifd;	  /* inotify; -1: none (not armed, or not to be had) */
+	int mfd;	  /* /proc/self/mountinfo */
+	int islot, mslot; /* theirs in the round's poll (notify.c) */
+	bool off;	  /* could not be had: every answer is "may have changed" */
 	size_t n;
 	struct {
 		int wd;
@@ -29,14 +32,15 @@ struct sb_filewatch {
 	} w[SB_FILEWATCH_MAX];
 };
 
-void sb_filewatch_init(struct sb_filewatch *fw);
+/* Its descriptors are asked in the round's one poll. */
+void sb_filewatch_init(struct sb_filewatch *fw, struct proc_state *st);
 /* Watches paths[0, n) (present or not), dropping any earlier watches; the
  * caller reads the files after this, so that a change from then on is
  * told. 0, or -errno and the watch is off for good. */
 int sb_filewatch_arm(struct sb_filewatch *fw, const char *const *paths, size_t n);
 /* false only when armed and nothing watched changed since; drains what
- * the kernel told. */
-bool sb_filewatch_changed(struct sb_filewatch *fw);
+ * the kernel told. Once a round, before a new arm. */
+bool sb_filewatch_changed(struct sb_filewatch *fw, const struct proc_state *st);
 void sb_filewatch_free(struct sb_filewatch *fw);
 
 #endif

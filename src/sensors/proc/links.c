@@ -18,6 +18,7 @@
  * and dormant, until the notification (at most a second, in a burst). */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -35,6 +36,7 @@ struct proc_links {
 	bool ok;	       /* it gave the list */
 	unsigned pause;	       /* rounds left without a dump */
 	int watch;	       /* link notifications; -1: none, a dump every round */
+	int slot;	       /* watch's in the round's poll (notify.c) */
 	bool changed;	       /* one came since the kept dump was made */
 	/* this round's notifications, for netclass (sb_proc_links_notified) */
 	uint64_t drained; /* the round they were drained in */
@@ -69,7 +71,7 @@ static void links_drain(struct proc_state *st, struct proc_links *l)
 	l->drained = st->round;
 	l->all = false;
 	l->nifs = 0;
-	if (l->watch < 0)
+	if (l->watch < 0 || !sb_proc_notify_told(st, l->slot))
 		return;
 	int r = sb_proc_rtnl_watch_drain(l->watch, links_changed, l);
 	if (r) {
@@ -95,6 +97,7 @@ static struct proc_links *links_get(struct proc_state *st)
 	l->r.fd = -1;
 	l->round = l->drained = UINT64_MAX; /* no round yet */
 	l->watch = sb_proc_rtnl_watch_open();
+	l->slot = sb_proc_notify_add(st, &l->watch, POLLIN);
 	if (l->watch < 0)
 		sb_info(st->comp,
 			"no rtnetlink link notifications (%s): the devices are dumped, and dev_id "

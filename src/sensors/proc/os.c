@@ -208,10 +208,10 @@ struct os_state {
  * is asked instead: one poll, where the stat walks the path and the
  * symlink Debian's /etc/os-release is, ~25 µs with the round's caches
  * cold. Not for usr/lib's: etc's could appear in a directory not there. */
-static bool os_unchanged(struct os_state *os)
+static bool os_unchanged(const struct proc_state *st, struct os_state *os)
 {
 	if (os->src == 0 && os->watch.ifd >= 0)
-		return !sb_filewatch_changed(&os->watch);
+		return !sb_filewatch_changed(&os->watch, st);
 	struct stat now;
 	if (os->src < 0 || stat(os->f[os->src].path, &now))
 		return false;
@@ -232,7 +232,7 @@ static int os_init(struct proc_state *st, struct sb_proc_coll *c)
 		return -ENOMEM;
 	c->priv = os;
 	os->src = -1;
-	sb_filewatch_init(&os->watch);
+	sb_filewatch_init(&os->watch, st);
 	const char *root = st->cfg->rootfs && *st->cfg->rootfs ? st->cfg->rootfs : "/";
 	for (int i = 0; i < 2; i++) {
 		char path[PATH_MAX];
@@ -265,7 +265,7 @@ static void os_free(struct proc_state *st, struct sb_proc_coll *c)
 static int os_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
 {
 	struct os_state *os = c->priv;
-	if (os_unchanged(os)) {
+	if (os_unchanged(st, os)) {
 		sb_proc_os_samples(&os->rel, b);
 		return 0;
 	}

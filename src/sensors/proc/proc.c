@@ -299,6 +299,7 @@ void sb_proc_round(struct proc_state *st, struct sb_evb *b)
 {
 	st->round++;
 	memset(&st->statinfo, 0, sizeof(st->statinfo));
+	sb_proc_notify_poll(st);
 	/* one clock read a collector: its end is the next one's start */
 	int64_t t0 = sb_now_mono_ns();
 	for (size_t i = 0; i < st->ncoll; i++) {

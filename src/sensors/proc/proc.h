@@ -626,6 +626,17 @@ struct proc_bpfread;
 struct proc_groups;
 struct sb_taskfold;
 
+/* Descriptors the collectors keep for the kernel to tell them of a change,
+ * polled together at the start of each round (notify.c). */
+#define SB_PROC_NOTIFY_MAX 8
+struct sb_proc_notify {
+	const int *fd[SB_PROC_NOTIFY_MAX]; /* where each keeper keeps it; -1 there: none now */
+	short events[SB_PROC_NOTIFY_MAX];
+	int polled[SB_PROC_NOTIFY_MAX]; /* what this round's poll asked; -1: not asked */
+	short revents[SB_PROC_NOTIFY_MAX];
+	unsigned n;
+};
+
 struct proc_state {
 	const struct proc_cfg *cfg;
 	const char *comp; /* log component */
@@ -653,6 +664,7 @@ struct proc_state {
 	struct proc_links *links;
 	bool links_stats, links_carrier;
 	struct proc_uevents *uevents; /* device events (uevent.c), NULL until asked for */
+	struct sb_proc_notify notify;
 	/* The sensor, in the agent (NULL in unit tests): for a collector that
 	 * ends its round later on the loop (the BPF process reader). */
 	struct sb_sensor *sensor;
@@ -671,6 +683,20 @@ static inline bool sb_proc_live_sysfs(const struct proc_state *st)
 {
 	return !strcmp(st->cfg->sysfs, "/sys");
 }
+
+/* A descriptor kept at *fd (read afresh each round; the keeper lives as
+ * long as the sensor) for the kernel to tell of a change (POLLIN, or
+ * POLLPRI for a mount table), polled with the others at the start of each
+ * round: its slot, or -1 when the table is full. */
+int sb_proc_notify_add(struct proc_state *st, const int *fd, short events);
+/* The round's one poll (sb_proc_round calls it first). */
+void sb_proc_notify_poll(struct proc_state *st);
+/* What this round's poll found on slot's descriptor: 1 something (or an
+ * error) to read, 0 nothing, -1 not asked (no slot, no descriptor then,
+ * or the poll failed): the keeper asks on its own, as without the table.
+ * Asked once a round, before the keeper replaces its descriptor: one
+ * opened since with the same number would pass for the one asked. */
+int sb_proc_notify_told(const struct proc_state *st, int slot);
 
 /* The agent's network devices this round, for the collectors that read the
  * live /proc or /sys (links.c): an RTM_GETLINK dump kept until a link

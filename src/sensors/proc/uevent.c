@@ -13,6 +13,7 @@
  * the event finds them. "change" events (a battery's status) do not add
  * or remove a device and are not counted. */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,8 @@
 #define UEVENT_MAX_SUBSYS 4
 
 struct proc_uevents {
-	int fd; /* -1: not watched */
+	int fd;	  /* -1: not watched */
+	int slot; /* in the round's poll (notify.c) */
 	uint64_t round;
 	unsigned n;
 	struct {
@@ -127,13 +129,15 @@ bool sb_proc_uevents_since(struct proc_state *st, const char *subsys, uint64_t *
 		if (!u)
 			return true;
 		u->fd = watch_open();
+		u->slot = sb_proc_notify_add(st, &u->fd, POLLIN);
 		u->round = st->round;
 	}
 	if (u->fd < 0)
 		return true;
 	if (u->round != st->round) {
 		u->round = st->round;
-		drain(u);
+		if (sb_proc_notify_told(st, u->slot))
+			drain(u);
 		if (u->fd < 0)
 			return true;
 	}
