@@ -20,14 +20,16 @@ struct tfx {
 };
 
 /* The collector over roots of the caller's ("/proc" and "/sys": the live
- * kernel's); tfx_start, over the scratch tree. */
-static inline void tfx_start_at(struct tfx *f, const char *collector, const char *procfs,
-				const char *sysfs)
+ * kernel's; a rootfs, or NULL for none); tfx_start, over the scratch tree. */
+static inline void tfx_start_roots(struct tfx *f, const char *collector, const char *procfs,
+				   const char *sysfs, const char *rootfs)
 {
 	memset(f, 0, sizeof(*f));
 	f->names[0] = (char *)collector;
-	f->cfg =
-	    (struct proc_cfg){.procfs = (char *)procfs, .sysfs = (char *)sysfs, .max_processes = 8};
+	f->cfg = (struct proc_cfg){.procfs = (char *)procfs,
+				   .sysfs = (char *)sysfs,
+				   .rootfs = (char *)rootfs,
+				   .max_processes = 8};
 	f->cfg.collectors = (struct sb_strlist){f->names, 1};
 	f->s.cfg = &f->cfg;
 	assert_int_equal(sb_sensor_proc.init(&f->s), 0);
@@ -36,6 +38,12 @@ static inline void tfx_start_at(struct tfx *f, const char *collector, const char
 	tp_begin(&f->t);
 	f->t.n = 0;
 	tp_end(&f->t);
+}
+
+static inline void tfx_start_at(struct tfx *f, const char *collector, const char *procfs,
+				const char *sysfs)
+{
+	tfx_start_roots(f, collector, procfs, sysfs, NULL);
 }
 
 static inline void tfx_start(struct tfx *f, const char *collector)

@@ -105,17 +105,18 @@ static void rewrite_keeping_mtime(const char *rel, const char *text)
 	assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
 }
 
-static void os_start(struct tfx *f)
+/* tfx_start, with the tree as the root filesystem too */
+static void os_start(struct tfx *f) { tfx_start_roots(f, "os", tp_dir, tp_dir, tp_dir); }
+
+/* A package upgrade's way: the new file written beside, renamed over. */
+static void replace_by_rename(const char *rel, const char *text)
 {
-	/* tfx_start, with the tree as the root filesystem too */
-	*f = (struct tfx){.names = {"os"}};
-	f->cfg = (struct proc_cfg){.procfs = tp_dir, .sysfs = tp_dir, .rootfs = tp_dir};
-	f->cfg.collectors = (struct sb_strlist){f->names, 1};
-	f->s.cfg = &f->cfg;
-	assert_int_equal(sb_sensor_proc.init(&f->s), 0);
-	f->st = f->s.state;
-	tp_begin(&f->t);
-	tp_end(&f->t);
+	char beside[64], from[512], to[512];
+	snprintf(beside, sizeof(beside), "%s.new", rel);
+	tp_puts(beside, text);
+	snprintf(from, sizeof(from), "%s/%s", tp_dir, beside);
+	snprintf(to, sizeof(to), "%s/%s", tp_dir, rel);
+	assert_int_equal(rename(from, to), 0);
 }
 
 /* The collector through the sensor: os-release is read again only when it
@@ -143,11 +144,7 @@ static void os_release_is_read_again_only_when_it_changed(void **state)
 	assert_non_null(tp_find(&f.t, "node_os_info", "id", "two", NULL));
 	assert_true(sb_proc_os_reads(&f.st->coll[0]) == 2);
 	/* an upgrade: a new file renamed over the old one */
-	tp_puts("etc/os-release.new", "ID=three\n");
-	char from[512], to[512];
-	snprintf(from, sizeof(from), "%s/etc/os-release.new", tp_dir);
-	snprintf(to, sizeof(to), "%s/etc/os-release", tp_dir);
-	assert_int_equal(rename(from, to), 0);
+	replace_by_rename("etc/os-release", "ID=three\n");
 	assert_int_equal(tfx_round(&f), 0);
 	assert_non_null(tp_find(&f.t, "node_os_info", "id", "three", NULL));
 	/* an edit that moves the size */
@@ -180,7 +177,7 @@ static void the_symlinks_target_is_watched(void **state)
 	tp_mkdirs("etc");
 	tp_mkdirs("usr/lib");
 	tp_puts("usr/lib/os-release", "ID=one\n");
-	char link[512], from[512], to[512];
+	char link[512], from[512];
 	snprintf(link, sizeof(link), "%s/etc/os-release", tp_dir);
 	assert_int_equal(symlink("../usr/lib/os-release", link), 0);
 	struct tfx f;
@@ -190,10 +187,7 @@ static void the_symlinks_target_is_watched(void **state)
 		assert_non_null(tp_find(&f.t, "node_os_info", "id", "one", NULL));
 	}
 	assert_true(sb_proc_os_reads(&f.st->coll[0]) == 1);
-	tp_puts("usr/lib/os-release.new", "ID=two\n");
-	snprintf(from, sizeof(from), "%s/usr/lib/os-release.new", tp_dir);
-	snprintf(to, sizeof(to), "%s/usr/lib/os-release", tp_dir);
-	assert_int_equal(rename(from, to), 0);
+	replace_by_rename("usr/lib/os-release", "ID=two\n");
 	assert_int_equal(tfx_round(&f), 0);
 	assert_non_null(tp_find(&f.t, "node_os_info", "id", "two", NULL));
 	/* the new file is watched in turn */
