@@ -97,6 +97,8 @@ ne1=$(cpu_s ne)
 sb1=$(cpu_s sb)
 sc1=$(cpu_s sb2)
 threads_snap $sb2 >"$TMP/threads1"
+# the main thread's name is the binary's (SB_BIN may be another name)
+loopname=$(tr ' ' _ <"/proc/$sb2/comm")
 sc2rss=$(hwm_mb $sb2)
 nerss=$(hwm_mb $ne)
 sbrss=$(hwm_mb $sb)
@@ -123,12 +125,12 @@ row "footprint: a round of all default proc collectors, served by a prom sink sc
 	"node_exporter: $(py "round($necpu * 1000 / $SECS, 2)") ms/s ($nsamples samples/scrape)" "${r}x" "<= 0.1x" \
 	"$(py "'met' if $r <= 0.1 else 'MISSED'")"
 # Where the collectors-and-prom agent's time went, by thread name: the
-# collection loop is the main thread (sensorbus), serving is libmicrohttpd's
-# (MHD-single), the hand-off to the prom store bus:prom.
+# collection loop is the main thread (named as the binary), serving is libmicrohttpd's
+# (MHD-single), the filesystem collector's statfs calls the statfs worker's.
 note "footprint: the collectors-and-prom agent by thread, against node_exporter's $(py "round($necpu * 1000 / $SECS, 2)") ms/s: $(threads_diff "$TMP/threads0" "$TMP/threads1" "$SECS" "$necpu")"
 note "footprint: CPU measured as $(cpu_how sb); the collectors-only agent's peak RSS $(py "round($sc2rss, 1)") MB"
 if [ -n "$floor" ] && wait $floor && read -r _ nfl _ fwake _ freads <"$TMP/floor.out"; then
-	loop=$(threads_diff "$TMP/threads0" "$TMP/threads1" "$SECS" "$necpu" sensorbus)
+	loop=$(threads_diff "$TMP/threads0" "$TMP/threads1" "$SECS" "$necpu" "$loopname")
 	note "footprint: the floor under the collectors-and-prom agent's loop (bench/floor.c, same window): the $nfl files its loop reads in a round, each read once a round on a kept-open fd, nothing parsed, cost $freads µs a round, and a timer wake that reads nothing $fwake µs; together $(py "round(($freads + $fwake) / ($necpu * 1e6 / $SECS), 3)")x node_exporter. The agent's loop: $loop µs a round, $(py "round($loop - $freads - $fwake)") µs above that floor (parsing, events, the link dump, statfs hand-off)"
 else
 	note "footprint: no floor measured (bench/floor.c needs strace to find the files: $(head -1 "$TMP/floor.err" 2>/dev/null))"
