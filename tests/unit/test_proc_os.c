@@ -154,9 +154,11 @@ static void os_release_is_read_again_only_when_it_changed(void **state)
 	/* etc's gone: usr/lib's, until etc's is back */
 	tp_mkdirs("usr/lib");
 	tp_puts("usr/lib/os-release", "ID=lib\n");
+	assert_true(*f.st->notify.fd[0] >= 0); /* etc's watched: its inotify descriptor */
 	tp_rm("etc/os-release");
 	assert_int_equal(tfx_round(&f), 0);
 	assert_non_null(tp_find(&f.t, "node_os_info", "id", "lib", NULL));
+	assert_true(*f.st->notify.fd[0] < 0); /* usr/lib's is stat'ed: no watch left to fill */
 	assert_int_equal(tfx_round(&f), 0);
 	assert_non_null(tp_find(&f.t, "node_os_info", "id", "lib", NULL));
 	/* etc's back: seen at once, not when an absent file is next looked

@@ -30,7 +30,7 @@ void sb_filewatch_init(struct sb_filewatch *fw, struct proc_state *st)
 	fw->mslot = sb_proc_notify_add(st, &fw->mfd, POLLPRI);
 }
 
-static void drop(struct sb_filewatch *fw)
+void sb_filewatch_disarm(struct sb_filewatch *fw)
 {
 	if (fw->ifd >= 0)
 		close(fw->ifd);
@@ -42,7 +42,7 @@ static void drop(struct sb_filewatch *fw)
 
 void sb_filewatch_free(struct sb_filewatch *fw)
 {
-	drop(fw);
+	sb_filewatch_disarm(fw);
 	if (fw->mfd >= 0)
 		close(fw->mfd);
 	fw->mfd = -1;
@@ -50,7 +50,7 @@ void sb_filewatch_free(struct sb_filewatch *fw)
 
 static int off(struct sb_filewatch *fw, int err)
 {
-	drop(fw);
+	sb_filewatch_disarm(fw);
 	fw->off = true;
 	return err;
 }
@@ -116,7 +116,7 @@ int sb_filewatch_arm(struct sb_filewatch *fw, const char *const *paths, size_t n
 {
 	if (fw->off)
 		return -ENOTSUP;
-	drop(fw);
+	sb_filewatch_disarm(fw);
 	if (fw->mfd < 0) {
 		/* the agent's own namespace: the one its paths resolve in */
 		fw->mfd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);

@@ -38,6 +38,9 @@ void sb_filewatch_init(struct sb_filewatch *fw, struct proc_state *st);
  * caller reads the files after this, so that a change from then on is
  * told. 0, or -errno and the watch is off for good. */
 int sb_filewatch_arm(struct sb_filewatch *fw, const char *const *paths, size_t n);
+/* Drops the watches (kept: the mount table); until armed again, every
+ * answer is "may have changed", and the round's poll asks nothing of it. */
+void sb_filewatch_disarm(struct sb_filewatch *fw);
 /* false only when armed and nothing watched changed since; drains what
  * the kernel told. Once a round, before a new arm. */
 bool sb_filewatch_changed(struct sb_filewatch *fw, const struct proc_state *st);

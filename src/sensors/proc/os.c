@@ -262,17 +262,9 @@ static void os_free(struct proc_state *st, struct sb_proc_coll *c)
 	c->priv = NULL;
 }
 
-static int os_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
+/* etc's os-release, else usr/lib's, into rel and b; os->src says which. */
+static int os_read(struct proc_state *st, struct os_state *os, struct sb_evb *b)
 {
-	struct os_state *os = c->priv;
-	if (os_unchanged(st, os)) {
-		sb_proc_os_samples(&os->rel, b);
-		return 0;
-	}
-	/* armed first: a change from here on is told next round */
-	const char *const paths[2] = {os->f[0].path, os->f[1].path};
-	if (!os->watch.off && !sb_filewatch_arm(&os->watch, paths, 2) && os->src >= 0)
-		os->f[0].absent_round = 0; /* told of a change: looked for now */
 	os->src = -1;
 	for (int i = 0; i < 2; i++) {
 		/* stat first: a file replaced between the stat and the read is
@@ -299,6 +291,28 @@ static int os_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_e
 	}
 	/* neither file: no series, and a failed collector, as node_exporter */
 	return -ENODATA;
+}
+
+static int os_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
+{
+	struct os_state *os = c->priv;
+	if (os_unchanged(st, os)) {
+		sb_proc_os_samples(&os->rel, b);
+		return 0;
+	}
+	/* told of a change (etc's may be back): looked for now, not when an
+	 * absent file is next looked for */
+	if (os->src >= 0)
+		os->f[0].absent_round = 0;
+	/* armed first: a change from here on is told next round */
+	const char *const paths[2] = {os->f[0].path, os->f[1].path};
+	if (!os->watch.off)
+		sb_filewatch_arm(&os->watch, paths, 2);
+	int r = os_read(st, os, b);
+	/* without etc's the stat is asked: nothing would drain the watch */
+	if (os->src != 0)
+		sb_filewatch_disarm(&os->watch);
+	return r;
 }
 
 uint64_t sb_proc_os_reads(const struct sb_proc_coll *c)
