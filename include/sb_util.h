@@ -99,7 +99,9 @@ void sb_thread_name(const char *fmt, ...) SB_PRINTF(1, 2);
 int sb_parse_duration(const char *s, int64_t *ns);
 /* Shortest exact spelling, e.g. 1500000000 -> "1500ms", 60e9 -> "1m". */
 void sb_fmt_duration(char *out, size_t n, int64_t ns);
-/* "64MiB", "1GB", "4096", "10k"; binary (KiB) and decimal (KB) units. */
+/* "64MiB", "1GB", "4096", "10k"; binary (KiB) and decimal (KB) units.
+ * -ERANGE at SB_SIZE_MAX_BYTES or more, which a uint64_t cannot hold. */
+#define SB_SIZE_MAX_BYTES 1.8e19
 int sb_parse_size(const char *s, uint64_t *bytes);
 void sb_fmt_size(char *out, size_t n, uint64_t bytes);
 

@@ -129,8 +129,9 @@ int sb_cfg_parse_value(const cJSON *v, const struct sb_cfg_key *k, void *dst, co
 		*FIELD(dst, k->off, bool) = cJSON_IsTrue(v);
 		return 0;
 	case SB_CT_INT: {
-		if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
-		    fabs(v->valuedouble) > 9.2e18)
+		if (cJSON_IsNumber(v) && fabs(v->valuedouble) > 9.2e18)
+			return sb_cfg_fail(err, errlen, path, NULL, "integer too large");
+		if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble))
 			return sb_cfg_fail(err, errlen, path, NULL, "expected an integer, got %s",
 					   cJSON_IsNumber(v) ? "a fraction" : sb_cfg_json_type(v));
 		if (check_range(k, v->valuedouble, path, err, errlen))
@@ -142,6 +143,8 @@ int sb_cfg_parse_value(const cJSON *v, const struct sb_cfg_key *k, void *dst, co
 		if (!cJSON_IsNumber(v))
 			return sb_cfg_fail(err, errlen, path, NULL, "expected a number, got %s",
 					   sb_cfg_json_type(v));
+		if (!isfinite(v->valuedouble))
+			return sb_cfg_fail(err, errlen, path, NULL, "number too large");
 		if (check_range(k, v->valuedouble, path, err, errlen))
 			return -EINVAL;
 		*FIELD(dst, k->off, double) = v->valuedouble;
@@ -193,11 +196,23 @@ int sb_cfg_parse_value(const cJSON *v, const struct sb_cfg_key *k, void *dst, co
 		return 0;
 	}
 	case SB_CT_SIZE: {
-		uint64_t b;
+		uint64_t b = 0;
+		int r = -EINVAL;
 		if (cJSON_IsNumber(v) && v->valuedouble >= 0 &&
 		    v->valuedouble == floor(v->valuedouble)) {
-			b = (uint64_t)v->valuedouble;
-		} else if (!cJSON_IsString(v) || sb_parse_size(v->valuestring, &b)) {
+			/* 1e309 arrives as inf, and casting it or anything past
+			 * 2^64 is undefined: the string form's limit holds here too */
+			r = v->valuedouble < SB_SIZE_MAX_BYTES ? 0 : -ERANGE;
+			if (!r)
+				b = (uint64_t)v->valuedouble;
+		} else if (cJSON_IsString(v)) {
+			r = sb_parse_size(v->valuestring, &b);
+		}
+		if (r == -ERANGE)
+			return sb_cfg_fail(err, errlen, path, NULL,
+					   "size too large (the most is %.3g bytes)",
+					   SB_SIZE_MAX_BYTES);
+		if (r) {
 			return sb_cfg_fail(err, errlen, path, NULL,
 					   "invalid size %s%s%s (expected bytes or a string like "
 					   "\"64MiB\", \"1GB\")",

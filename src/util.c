@@ -482,7 +482,7 @@ int sb_parse_size(const char *s, uint64_t *bytes)
 	for (size_t i = 0; i < SB_ARRAY_SIZE(units); i++) {
 		if (!strcmp(end, units[i].u)) {
 			double b = v * (double)units[i].m;
-			if (b >= 1.8e19)
+			if (b >= SB_SIZE_MAX_BYTES)
 				return -ERANGE;
 			*bytes = (uint64_t)(b + 0.5);
 			return 0;

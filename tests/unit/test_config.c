@@ -99,6 +99,24 @@ static void test_ranges_and_enums_are_checked(void **state)
 	expect_error("{\"interval\":\"0s\"}", "interval: 0s is out of range");
 }
 
+/* 1e309 parses as inf, and casting that (or 2e19) to an integer is undefined
+ * (found by fuzz_config under the sanitizers) */
+static void test_numbers_too_large_for_their_type_are_errors(void **state)
+{
+	(void)state;
+	expect_error("{\"sinks\":[{\"type\":\"file\",\"buffer\":1e309}]}",
+		     "sinks[0].buffer: size too large");
+	expect_error("{\"sinks\":[{\"type\":\"file\",\"buffer\":2e19}]}",
+		     "sinks[0].buffer: size too large");
+	expect_error("{\"sinks\":[{\"type\":\"file\",\"buffer\":\"20000000TB\"}]}",
+		     "sinks[0].buffer: size too large");
+	expect_error("{\"sinks\":[{\"type\":\"file\",\"keep\":-1e309}]}",
+		     "sinks[0].keep: integer too large");
+	/* just under the limit it is a size, and the key's own range decides */
+	expect_error("{\"sinks\":[{\"type\":\"file\",\"buffer\":1e19}]}",
+		     "sinks[0].buffer: 1e+19 is out of range [0, 1e+09]");
+}
+
 static void test_sink_type_is_required_and_known(void **state)
 {
 	(void)state;
@@ -468,6 +486,7 @@ int main(void)
 	    cmocka_unit_test(test_unknown_keys_are_errors_everywhere),
 	    cmocka_unit_test(test_type_errors_say_what_was_expected),
 	    cmocka_unit_test(test_ranges_and_enums_are_checked),
+	    cmocka_unit_test(test_numbers_too_large_for_their_type_are_errors),
 	    cmocka_unit_test(test_sink_type_is_required_and_known),
 	    cmocka_unit_test(test_invalid_json_reports_line_and_column),
 	    cmocka_unit_test(test_duplicate_keys_are_errors),
