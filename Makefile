@@ -250,6 +250,7 @@ fuzz-regress: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_HARNESSES))
 $(FUZZ_RUNS): fuzz-%: $(BUILD)/fuzz/fuzz_% $$(if $$(FUZZ_GEN_$$*),$(BUILD)/fuzz/seeds-$$*)
 	$(Q)mkdir -p $(FUZZ_OUT)/corpus-$*
 	$(Q)$(BUILD)/fuzz/fuzz_$* -max_total_time=$(FUZZ_SECS) $(FUZZ_ARGS_$*) \
+		$(if $(FUZZ_SEED),-seed=$(FUZZ_SEED)) \
 		-artifact_prefix=$(FUZZ_OUT)/$*- -print_final_stats=1 \
 		$(FUZZ_OUT)/corpus-$* $(wildcard $(FUZZ_SEEDS_$*)) \
 		$(if $(FUZZ_GEN_$*),$(BUILD)/fuzz/seeds-$*)

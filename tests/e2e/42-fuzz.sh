@@ -5,6 +5,8 @@
 # bounded run on its corpus. A crash, undefined behaviour or a broken
 # promise of the decoder (each harness's own checks) fails it. FUZZ_SECS
 # sets the seconds a harness (4); the long runs are `make fuzz`.
+# FUZZ_SEED (1) fixes libFuzzer's choices, so a commit's verdict here does not
+# depend on the draw (FUZZ_SEED= draws one); new findings come from the long runs.
 . "$(dirname "$0")/lib.sh"
 
 command -v clang >/dev/null 2>&1 || skip "clang is not installed (scripts/deps.sh build)"
@@ -27,6 +29,7 @@ ok "every regression input passes"
 
 for h in $harnesses; do
 	make -C "$SB_ROOT" --no-print-directory "fuzz-$h" FUZZ_SECS="${FUZZ_SECS:-4}" \
+		FUZZ_SEED="${FUZZ_SEED-1}" \
 		FUZZ_OUT="$TMP/fuzz" >"$TMP/$h.log" 2>&1 || {
 		tail -40 "$TMP/$h.log"
 		# the input itself, to replay anywhere (base64 -d >in; build/fuzz/fuzz_NAME in)
