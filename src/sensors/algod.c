@@ -96,14 +96,24 @@ static void on_metrics(void *arg, struct sb_scrape_job *j)
 	sb_algod_one_done(arg);
 }
 
-static double num(const cJSON *o, const char *k, bool *ok)
+/* A round or a count of nanoseconds: a whole number from 0 to what an
+ * int64 holds. A broken body's 1e309 (infinity to cJSON), -5 or 0.5 is
+ * named and goes no further: these end up as int64 nanoseconds. */
+static bool count(const cJSON *o, const char *k, bool need, double *out, char *why, size_t n)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	if (!cJSON_IsNumber(v)) {
-		*ok = false;
-		return 0;
+	if (!v && !need)
+		return true;
+	double d = cJSON_IsNumber(v) ? v->valuedouble : -1;
+	if (!(d >= 0 && d < 9.2e18 && d == floor(d))) {
+		snprintf(
+		    why, n, "%s: %s", k,
+		    v ? (cJSON_IsNumber(v) ? "not a whole number from 0 to 2^63" : "not a number")
+		      : "missing");
+		return false;
 	}
-	return v->valuedouble;
+	*out = d;
+	return true;
 }
 
 static void str(const cJSON *o, const char *k, char *out, size_t n)
@@ -112,26 +122,33 @@ static void str(const cJSON *o, const char *k, char *out, size_t n)
 	snprintf(out, n, "%s", cJSON_IsString(v) ? v->valuestring : "");
 }
 
-static int parse_status(struct algod *a, const char *body, size_t len)
+int sb_algod_parse_status(const char *body, size_t len, struct sb_algod_status *st, char *why,
+			  size_t whyn)
 {
 	cJSON *o = cJSON_ParseWithLength(body, len);
 	if (!cJSON_IsObject(o)) {
 		cJSON_Delete(o);
+		snprintf(why, whyn, "not a JSON object");
 		return -EINVAL;
 	}
-	struct sb_algod_status *st = &a->st;
-	bool ok = true;
-	st->last_round = num(o, "last-round", &ok);
-	st->since_last_round = num(o, "time-since-last-round", &ok) / 1e9;
-	st->catchup = num(o, "catchup-time", &ok) / 1e9;
-	bool opt = true; /* older nodes lack it */
-	st->next_version_round = num(o, "next-version-round", &opt);
-	st->stopped =
-	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "stopped-at-unsupported-round"));
-	st->next_supported =
-	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "next-version-supported"));
-	str(o, "last-version", st->last_version, sizeof(st->last_version));
-	str(o, "next-version", st->next_version, sizeof(st->next_version));
+	struct sb_algod_status t = {.ok = st->ok};
+	double since = 0, catchup = 0;
+	/* older nodes lack next-version-round */
+	bool ok = count(o, "last-round", true, &t.last_round, why, whyn) &&
+		  count(o, "time-since-last-round", true, &since, why, whyn) &&
+		  count(o, "catchup-time", true, &catchup, why, whyn) &&
+		  count(o, "next-version-round", false, &t.next_version_round, why, whyn);
+	if (ok) {
+		t.since_last_round = since / 1e9;
+		t.catchup = catchup / 1e9;
+		t.stopped = cJSON_IsTrue(
+		    cJSON_GetObjectItemCaseSensitive(o, "stopped-at-unsupported-round"));
+		t.next_supported =
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "next-version-supported"));
+		str(o, "last-version", t.last_version, sizeof(t.last_version));
+		str(o, "next-version", t.next_version, sizeof(t.next_version));
+		*st = t;
+	}
 	cJSON_Delete(o);
 	return ok ? 0 : -EINVAL;
 }
@@ -144,9 +161,10 @@ static void on_status(void *arg, struct sb_http_req *r, const struct sb_http_res
 	a->status_res = *res;
 	a->status_res.body = a->status_res.reason = NULL;
 	if (!res->err && res->status == 200) {
-		if (parse_status(a, res->body, res->body_len))
+		char why[200];
+		if (sb_algod_parse_status(res->body, res->body_len, &a->st, why, sizeof(why)))
 			snprintf(a->why_status, sizeof(a->why_status),
-				 "/v2/status: not the JSON of a node status");
+				 "/v2/status: not the JSON of a node status: %s", why);
 		else
 			a->st.ok = true;
 	} else if (!res->err && (res->status == 401 || res->status == 403)) {

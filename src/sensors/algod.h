@@ -27,6 +27,11 @@ struct sb_algod_status {
 	char last_version[256], next_version[256];
 };
 
+/* The body of GET /v2/status into st (all but ok, which stays as it was);
+ * 0, or -EINVAL with why naming the key at fault, st untouched. */
+int sb_algod_parse_status(const char *body, size_t len, struct sb_algod_status *st, char *why,
+			  size_t whyn);
+
 /* ---- participation keys and accounts ---- */
 
 /* An Algorand address: 58 characters of base32 (A-Z, 2-7). Only such
@@ -89,7 +94,8 @@ struct sb_algod_rounds {
 };
 /* A status seen at real time now_ns: round last_round, committed
  * since_s seconds ago. synced false (catching up, or not ready) or a round
- * that went backwards starts the window anew. */
+ * that went backwards starts the window anew; a since_s outside
+ * [0, 1e9) is ignored. */
 void sb_algod_rounds_note(struct sb_algod_rounds *r, int64_t now_ns, double last_round,
 			  double since_s, bool synced);
 /* The average time per round over the window: false until it spans at

@@ -21,6 +21,10 @@ void sb_algod_rounds_note(struct sb_algod_rounds *r, int64_t now_ns, double last
 		r->n = 0;
 		return;
 	}
+	/* past 31 years (or not a number) is no commit time: the sums below
+	 * stay in int64 */
+	if (!(since_s >= 0 && since_s < 1e9))
+		return;
 	int64_t t = now_ns - (int64_t)(since_s * 1e9);
 	if (r->n) {
 		double newest = r->p[idx(r, r->n - 1)].round;

@@ -1,6 +1,7 @@
 # The algod sensor against a fake algod (a real HTTP server on loopback):
 # every /metrics sample, the status and ready samples, up 1; then, with the
-# agent running, token rotation, a rejected token, garbage, a body over the
+# agent running, token rotation, a rejected token, garbage, a status number
+# out of range, a body over the
 # limit, a response slower than the timeout, 503 with Retry-After, a refused
 # connection and a node catching up: each gives the right up, one clear log
 # line, and the agent (and its other sensor) keeps going.
@@ -113,6 +114,15 @@ logged "/metrics: not Prometheus text: no valid sample"
 ctl "metrics=normal"
 expect 's["up"] == 1'
 ok "garbage: up 0"
+
+# a status number no node sends (1e309 is infinity to a JSON parser; its
+# cast to nanoseconds was undefined): named, the status left out
+ctl "since_raw=1e309"
+expect 's["up"] == 0 and "algod_status_last_round" not in s and "algod_netdev_received_bytes" in s'
+logged "/v2/status: not the JSON of a node status: time-since-last-round: not a whole number from 0 to 2^63"
+ctl "since_raw=none"
+expect 's["up"] == 1 and "algod_status_last_round" in s'
+ok "a status with an infinite time since the last round: up 0, the key named"
 
 ctl "metrics=big"
 expect 's["up"] == 0 and "algod_netdev_received_bytes" not in s'

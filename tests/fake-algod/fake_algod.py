@@ -27,6 +27,8 @@ The test steers it with GET /__ctl?key=value&... :
   server_token=TOKEN  a new token the server wants, the file left as it is
   last_round=N      /v2/status last-round
   round_ms=N        the node commits a round every N ms from now on (0: stop)
+  since_raw=TEXT    /v2/status's time-since-last-round written as TEXT, a JSON
+                    number no node sends (1e309, -1); none: the real one
   admin_token=TOKEN a new admin token the server wants, the file left as it is
 GET /__stats returns counters: requests per path, connections, gzip answers.
 """
@@ -49,6 +51,7 @@ state = {
     "ready": 200,
     "last_round": 51877342,
     "round_ms": 0,
+    "since_raw": "none",
 }
 BASE = 51877342
 ADDR_ONLINE = "ONLINEACCOUNT" + "2" * 45
@@ -118,7 +121,7 @@ def write_atomic(path, text):
 
 def status_json():
     last, since = current_round()
-    return json.dumps({
+    text = json.dumps({
         "catchpoint": "",
         "catchup-time": 0 if state["round_ms"] else 1500000000,
         "last-catchpoint": "",
@@ -129,7 +132,12 @@ def status_json():
         "next-version-supported": True,
         "stopped-at-unsupported-round": False,
         "time-since-last-round": since,
-    }, indent=2).encode()
+    }, indent=2)
+    if state["since_raw"] != "none":
+        # json.dumps writes no number out of a double's range: spliced in
+        text = text.replace('"time-since-last-round": %d' % since,
+                            '"time-since-last-round": ' + state["since_raw"])
+    return text.encode()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -185,7 +193,7 @@ class Handler(BaseHTTPRequestHandler):
                     state["last_round"] = last
                     state["round_ms"] = int(v)
                     round_t0 = time.monotonic()
-                elif k in ("metrics",):
+                elif k in ("metrics", "since_raw"):
                     state[k] = v
                 elif k == "slow":
                     state[k] = float(v)

@@ -4,6 +4,8 @@
  * emitter's names. The JSON bodies are shaped like algod's REST API v2
  * answers (field names as go-algorand's participation and account
  * models), written by hand. */
+#include <math.h>
+
 #include "test_proc.h"
 
 #include "../../src/sensors/algod.h"
@@ -253,6 +255,84 @@ static void rounds_average_of_the_commit_times(void **state)
 	sb_algod_rounds_note(&r, S(40), 110, 2.0, true);
 	assert_true(sb_algod_rounds_avg(&r, &d));
 	assert_double_eq(d, 2.8);
+}
+
+/* A status body's time since the last round is int64 nanoseconds on the
+ * way to a commit time: a huge, negative or infinite one never gets there
+ * (1e309 is inf to cJSON; the cast of it was undefined) */
+static void rounds_ignore_a_time_since_no_clock_gives(void **state)
+{
+	(void)state;
+	struct sb_algod_rounds r = {0};
+	double d;
+	sb_algod_rounds_note(&r, S(0), 100, 0, true);
+	sb_algod_rounds_note(&r, S(30), 110, 0, true);
+	assert_true(sb_algod_rounds_avg(&r, &d));
+	assert_double_eq(d, 3.0);
+	const double bad[] = {INFINITY, -INFINITY, NAN, 1e300, -1, 1e9};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		sb_algod_rounds_note(&r, S(31), 111 + (double)i, bad[i], true);
+	assert_true(sb_algod_rounds_avg(&r, &d));
+	assert_double_eq(d, 3.0);
+}
+
+static void status_fields_and_units(void **state)
+{
+	(void)state;
+	static const char body[] =
+	    "{\"catchup-time\":0,\"last-catchpoint\":\"\",\"last-round\":38101234,"
+	    "\"last-version\":\"https://github.com/algorandfoundation/specs/tree/abc\","
+	    "\"next-version\":\"https://github.com/algorandfoundation/specs/tree/abc\","
+	    "\"next-version-round\":38101235,\"next-version-supported\":true,"
+	    "\"stopped-at-unsupported-round\":false,\"time-since-last-round\":1500000000}";
+	struct sb_algod_status st = {.ok = true};
+	char why[200] = "";
+	assert_int_equal(sb_algod_parse_status(body, strlen(body), &st, why, sizeof(why)), 0);
+	assert_true(st.ok);
+	assert_double_eq(st.last_round, 38101234);
+	assert_double_eq(st.since_last_round, 1.5);
+	assert_double_eq(st.catchup, 0);
+	assert_double_eq(st.next_version_round, 38101235);
+	assert_true(st.next_supported);
+	assert_false(st.stopped);
+	assert_string_equal(st.last_version,
+			    "https://github.com/algorandfoundation/specs/tree/abc");
+}
+
+/* A broken body names its key and leaves the last status as it was */
+static void status_rejects_numbers_no_node_sends(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *body, *why;
+	} bad[] = {
+	    {"[]", "not a JSON object"},
+	    {"{\"time-since-last-round\":1,\"catchup-time\":0}", "last-round: missing"},
+	    {"{\"last-round\":\"5\",\"time-since-last-round\":1,\"catchup-time\":0}",
+	     "last-round: not a number"},
+	    {"{\"last-round\":5,\"time-since-last-round\":1e309,\"catchup-time\":0}",
+	     "time-since-last-round: not a whole number from 0 to 2^63"},
+	    {"{\"last-round\":5,\"time-since-last-round\":-1,\"catchup-time\":0}",
+	     "time-since-last-round: not a whole number"},
+	    {"{\"last-round\":5.5,\"time-since-last-round\":1,\"catchup-time\":0}",
+	     "last-round: not a whole number"},
+	    {"{\"last-round\":5,\"time-since-last-round\":1,\"catchup-time\":2e19}",
+	     "catchup-time: not a whole number"},
+	    {"{\"last-round\":5,\"time-since-last-round\":1,\"catchup-time\":0,"
+	     "\"next-version-round\":-1e309}",
+	     "next-version-round: not a whole number"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		struct sb_algod_status st = {.ok = true, .last_round = 7};
+		char why[200] = "";
+		assert_int_equal(
+		    sb_algod_parse_status(bad[i].body, strlen(bad[i].body), &st, why, sizeof(why)),
+		    -EINVAL);
+		if (!strstr(why, bad[i].why))
+			fail_msg("%s: why '%s', want '%s'", bad[i].body, why, bad[i].why);
+		assert_true(st.ok);
+		assert_double_eq(st.last_round, 7);
+	}
 }
 
 static void rounds_catching_up_starts_anew(void **state)
@@ -513,7 +593,10 @@ int main(void)
 	    cmocka_unit_test(account_offline_or_not_participating),
 	    cmocka_unit_test(account_rejects_what_is_not_an_account),
 	    cmocka_unit_test(rounds_average_of_the_commit_times),
+	    cmocka_unit_test(rounds_ignore_a_time_since_no_clock_gives),
 	    cmocka_unit_test(rounds_catching_up_starts_anew),
+	    cmocka_unit_test(status_fields_and_units),
+	    cmocka_unit_test(status_rejects_numbers_no_node_sends),
 	    cmocka_unit_test(rounds_window_forgets_old_points),
 	    cmocka_unit_test_setup_teardown(process_from_algod_pid, proc_setup, proc_teardown),
 	    cmocka_unit_test_setup_teardown(process_not_algod_or_gone_is_down, proc_setup,
