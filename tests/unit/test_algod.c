@@ -144,7 +144,8 @@ static void participation_skips_keys_unfit_for_a_label_or_url(void **state)
 	    "{\"address\":\"" ADDR_A "\",\"id\":\"a\\\"quote\"},"
 	    "{\"address\":\"" ADDR_A "/../x\",\"id\":\"" KEY_A "\"},"
 	    "{\"id\":\"" KEY_A "\"}, 7,"
-	    "{\"address\":\"" ADDR_B "\",\"id\":\"" KEY_B "\",\"effective-last-valid\":-3}]";
+	    "{\"address\":\"" ADDR_B "\",\"id\":\"" KEY_B "\",\"effective-last-valid\":-3,"
+	    "\"last-vote\":1e309,\"last-block-proposal\":2.5,\"last-state-proof\":2e19}]";
 	struct sb_algod_keys k = {0};
 	unsigned skipped;
 	const char *why;
@@ -152,7 +153,9 @@ static void participation_skips_keys_unfit_for_a_label_or_url(void **state)
 	assert_int_equal(k.n, 1);
 	assert_int_equal(skipped, 5);
 	assert_string_equal(k.v[0].address, ADDR_B);
-	assert_false(k.v[0].have_last); /* a negative round is no round */
+	/* a negative, infinite, fractional or past-uint64 round is no round */
+	assert_false(k.v[0].have_last);
+	assert_false(k.v[0].have_vote || k.v[0].have_proposal || k.v[0].have_state_proof);
 	sb_algod_keys_free(&k);
 }
 
@@ -223,9 +226,13 @@ static void account_offline_or_not_participating(void **state)
 static void account_rejects_what_is_not_an_account(void **state)
 {
 	(void)state;
-	static const char *const bad[] = {"[]", "{\"status\":\"Online\"}",
+	static const char *const bad[] = {"[]",
+					  "{\"status\":\"Online\"}",
 					  "{\"amount\":\"5\",\"status\":\"Online\"}",
-					  "{\"amount\":5,\"status\":1}", "null"};
+					  "{\"amount\":5,\"status\":1}",
+					  "null",
+					  "{\"amount\":1e309,\"status\":\"Online\"}",
+					  "{\"amount\":0.5,\"status\":\"Online\"}"};
 	for (size_t i = 0; i < SB_ARRAY_SIZE(bad); i++) {
 		struct sb_algod_account acc;
 		const char *why = NULL;
