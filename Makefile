@@ -164,7 +164,7 @@ test:
 # fuzz-NAME` one; docs/fuzzing.md.
 FUZZ_SECS ?= 20
 FUZZ_OUT ?= fuzz-out
-FUZZ_HARNESSES := promtext pbevent proc proctree spool config bpf amqpmsg
+FUZZ_HARNESSES := promtext pbevent proc proctree spool config bpf amqpmsg algod
 FUZZ_ARGS_promtext := -max_len=8192 -dict=fuzz/promtext.dict
 FUZZ_SEEDS_promtext := fuzz/corpus fixtures/prom
 FUZZ_ARGS_pbevent := -max_len=16384
@@ -187,6 +187,8 @@ FUZZ_GEN_bpf := 1
 FUZZ_ARGS_amqpmsg := -max_len=16384
 FUZZ_SEEDS_amqpmsg := fuzz/corpus-amqpmsg
 FUZZ_GEN_amqpmsg := 1
+FUZZ_ARGS_algod := -max_len=8192
+FUZZ_GEN_algod := 1
 
 FUZZ_SRCS := $(sort $(filter-out src/main.c $(BPF_DIR)/%,$(wildcard src/*.c src/*/*.c \
 	src/*/*/*.c))) $(BPF_CORE_SRCS) $(BPF_STUB_SRCS) $(BPF_DIR)/decode.c
