@@ -142,7 +142,8 @@ struct sb_pb_field {
 static inline void sb_pb_rd_init(struct sb_pb_rd *r, const void *p, size_t n, size_t base)
 {
 	r->p = r->start = p;
-	r->end = r->p + n;
+	/* an empty input may come as (NULL, 0), and NULL + 0 is undefined */
+	r->end = n ? r->p + n : r->p;
 	r->base = base;
 	r->why = NULL;
 }
