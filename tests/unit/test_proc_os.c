@@ -261,6 +261,57 @@ static void a_mount_over_os_release_is_seen(void **state)
 	assert_int_equal(tp_dir_teardown(), 0);
 }
 
+/* etc on an overlay, a filesystem the watch does not trust (a lower
+ * layer changes without events): os-release is stat'ed each round, and
+ * etc's file, once gone, is still looked for at once when the round is
+ * told of nothing, not 60 rounds later */
+static void on_overlay(void)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		_exit(77);
+	char opts[1600], etc[512];
+	snprintf(opts, sizeof(opts), "lowerdir=%s/lower,upperdir=%s/upper,workdir=%s/work", tp_dir,
+		 tp_dir, tp_dir);
+	snprintf(etc, sizeof(etc), "%s/etc", tp_dir);
+	if (mount("overlay", etc, "overlay", 0, opts))
+		_exit(79);
+	char *names[] = {"os"};
+	struct proc_cfg cfg = {.procfs = tp_dir, .sysfs = tp_dir, .rootfs = tp_dir};
+	cfg.collectors = (struct sb_strlist){names, 1};
+	struct sb_sensor s = {.cfg = &cfg};
+	CHECK(10, sb_sensor_proc.init(&s) == 0);
+	struct proc_state *st = s.state;
+	struct tp t;
+	child_round(st, &t);
+	CHECK(11, tp_find(&t, "node_os_info", "id", "etc", NULL) != NULL);
+	CHECK(12, *st->notify.fd[0] < 0); /* no watch on an overlay */
+	tp_free(&t);
+	tp_rm("etc/os-release");
+	child_round(st, &t);
+	CHECK(13, tp_find(&t, "node_os_info", "id", "lib", NULL) != NULL);
+	tp_free(&t);
+	tp_puts("etc/os-release", "ID=back\n");
+	child_round(st, &t);
+	CHECK(14, tp_find(&t, "node_os_info", "id", "back", NULL) != NULL);
+	tp_free(&t);
+	sb_sensor_proc.destroy(&s);
+}
+
+static void etc_on_an_overlay_is_looked_for_at_once(void **state)
+{
+	(void)state;
+	assert_int_equal(tp_dir_setup(NULL), 0);
+	tp_mkdirs("etc");
+	tp_mkdirs("lower");
+	tp_mkdirs("upper");
+	tp_mkdirs("work");
+	tp_mkdirs("usr/lib");
+	tp_puts("lower/os-release", "ID=etc\n");
+	tp_puts("usr/lib/os-release", "ID=lib\n");
+	ns_run(CLONE_NEWNS, "mount namespace", on_overlay);
+	assert_int_equal(tp_dir_teardown(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -271,6 +322,7 @@ int main(void)
 	    cmocka_unit_test(os_release_is_read_again_only_when_it_changed),
 	    cmocka_unit_test(the_symlinks_target_is_watched),
 	    cmocka_unit_test(a_mount_over_os_release_is_seen),
+	    cmocka_unit_test(etc_on_an_overlay_is_looked_for_at_once),
 	};
 	return cmocka_run_group_tests_name("proc os-release", tests, NULL, NULL);
 }
