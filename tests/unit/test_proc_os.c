@@ -220,16 +220,25 @@ static void child_round(struct proc_state *st, struct tp *t)
 	tp_end(t);
 }
 
+/* In a child of ns_run: mounts made from here are its own; the os
+ * collector alone, on the tree, for the sensor to start. */
+static void child_start(struct sb_sensor *s, struct proc_cfg *cfg)
+{
+	static char *names[] = {"os"};
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		_exit(77);
+	*cfg = (struct proc_cfg){.procfs = tp_dir, .sysfs = tp_dir, .rootfs = tp_dir};
+	cfg->collectors = (struct sb_strlist){names, 1};
+	*s = (struct sb_sensor){.cfg = cfg};
+}
+
 /* A file mounted over os-release changes neither the file nor its
  * directory: the agent's mount table tells it. */
 static void in_mount_namespace(void)
 {
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
-		_exit(77);
-	char *names[] = {"os"};
-	struct proc_cfg cfg = {.procfs = tp_dir, .sysfs = tp_dir, .rootfs = tp_dir};
-	cfg.collectors = (struct sb_strlist){names, 1};
-	struct sb_sensor s = {.cfg = &cfg};
+	struct sb_sensor s;
+	struct proc_cfg cfg;
+	child_start(&s, &cfg);
 	CHECK(10, sb_sensor_proc.init(&s) == 0);
 	struct proc_state *st = s.state;
 	struct tp t;
@@ -267,18 +276,15 @@ static void a_mount_over_os_release_is_seen(void **state)
  * told of nothing, not 60 rounds later */
 static void on_overlay(void)
 {
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
-		_exit(77);
+	struct sb_sensor s;
+	struct proc_cfg cfg;
+	child_start(&s, &cfg);
 	char opts[1600], etc[512];
 	snprintf(opts, sizeof(opts), "lowerdir=%s/lower,upperdir=%s/upper,workdir=%s/work", tp_dir,
 		 tp_dir, tp_dir);
 	snprintf(etc, sizeof(etc), "%s/etc", tp_dir);
 	if (mount("overlay", etc, "overlay", 0, opts))
 		_exit(79);
-	char *names[] = {"os"};
-	struct proc_cfg cfg = {.procfs = tp_dir, .sysfs = tp_dir, .rootfs = tp_dir};
-	cfg.collectors = (struct sb_strlist){names, 1};
-	struct sb_sensor s = {.cfg = &cfg};
 	CHECK(10, sb_sensor_proc.init(&s) == 0);
 	struct proc_state *st = s.state;
 	struct tp t;
