@@ -96,16 +96,15 @@ static void on_metrics(void *arg, struct sb_scrape_job *j)
 	sb_algod_one_done(arg);
 }
 
-/* A round or a count of nanoseconds: a whole number from 0 to what an
- * int64 holds. A broken body's 1e309 (infinity to cJSON), -5 or 0.5 is
- * named and goes no further: these end up as int64 nanoseconds. */
+/* A whole count (sb_algod_whole); a broken body's other number is named
+ * and goes no further: these end up as int64 nanoseconds. */
 static bool count(const cJSON *o, const char *k, bool need, double *out, char *why, size_t n)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 	if (!v && !need)
 		return true;
 	double d = cJSON_IsNumber(v) ? v->valuedouble : -1;
-	if (!(d >= 0 && d < 9.2e18 && d == floor(d))) {
+	if (!sb_algod_whole(d)) {
 		snprintf(
 		    why, n, "%s: %s", k,
 		    v ? (cJSON_IsNumber(v) ? "not a whole number from 0 to 2^63" : "not a number")

@@ -6,7 +6,6 @@
  * deploy/alerts.yml are written against them. */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,14 +30,11 @@ static bool id_ok(const char *s)
 	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") == n;
 }
 
-/* A round number (or microAlgos): a JSON number, whole, from 0 to 2^63 as
- * the node's uint64 fields hold them; 1e309 (infinity to cJSON) or 0.5 is
- * no round. */
+/* A round number (or microAlgos): a JSON number, sb_algod_whole. */
 static bool round_of(const cJSON *o, const char *k, double *v)
 {
 	const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
-	if (!cJSON_IsNumber(x) || !(x->valuedouble >= 0 && x->valuedouble < 9.2e18 &&
-				    x->valuedouble == floor(x->valuedouble)))
+	if (!cJSON_IsNumber(x) || !sb_algod_whole(x->valuedouble))
 		return false;
 	*v = x->valuedouble;
 	return true;
