@@ -158,9 +158,12 @@ static void os_release_is_read_again_only_when_it_changed(void **state)
 	tp_rm("etc/os-release");
 	assert_int_equal(tfx_round(&f), 0);
 	assert_non_null(tp_find(&f.t, "node_os_info", "id", "lib", NULL));
-	assert_true(*f.st->notify.fd[0] < 0); /* usr/lib's is stat'ed: no watch left to fill */
+	/* still watched: usr/lib's file, and etc for one that appears */
+	assert_true(*f.st->notify.fd[0] >= 0);
+	uint64_t reads = sb_proc_os_reads(&f.st->coll[0]);
 	assert_int_equal(tfx_round(&f), 0);
 	assert_non_null(tp_find(&f.t, "node_os_info", "id", "lib", NULL));
+	assert_true(sb_proc_os_reads(&f.st->coll[0]) == reads);
 	/* etc's back: seen at once, not when an absent file is next looked
 	 * for (60 rounds later, proc.c) */
 	tp_puts("etc/os-release", "ID=etc\n");
@@ -208,6 +211,66 @@ static void the_symlinks_target_is_watched(void **state)
 	assert_int_equal(rename(from, link), 0);
 	assert_int_equal(tfx_round(&f), 0);
 	assert_non_null(tp_find(&f.t, "node_os_info", "id", "b", NULL));
+	tfx_stop(&f);
+	assert_int_equal(tp_dir_teardown(), 0);
+}
+
+/* Neither file: no series and a failed collector, as node_exporter; both
+ * directories watched for one that appears, which is read at once, not
+ * when an absent file is next looked for (60 rounds later, proc.c); and
+ * no watch made and dropped again each round. */
+static void neither_file_is_watched_for(void **state)
+{
+	(void)state;
+	assert_int_equal(tp_dir_setup(NULL), 0);
+	tp_mkdirs("etc");
+	tp_mkdirs("usr/lib");
+	struct tfx f;
+	os_start(&f);
+	for (int round = 0; round < 3; round++) {
+		assert_int_equal(tfx_round(&f), -ENODATA);
+		assert_int_equal(f.t.n, 0);
+		assert_true(*f.st->notify.fd[0] >= 0); /* kept armed */
+	}
+	tp_puts("etc/other", "x\n"); /* not a change */
+	assert_int_equal(tfx_round(&f), -ENODATA);
+	tp_puts("usr/lib/os-release", "ID=lib\n");
+	assert_int_equal(tfx_round(&f), 0);
+	assert_non_null(tp_find(&f.t, "node_os_info", "id", "lib", NULL));
+	tp_puts("etc/os-release", "ID=etc\n");
+	assert_int_equal(tfx_round(&f), 0);
+	assert_non_null(tp_find(&f.t, "node_os_info", "id", "etc", NULL));
+	/* both gone again */
+	tp_rm("etc/os-release");
+	tp_rm("usr/lib/os-release");
+	assert_int_equal(tfx_round(&f), -ENODATA);
+	assert_true(*f.st->notify.fd[0] >= 0);
+	tp_puts("etc/os-release", "ID=back\n");
+	assert_int_equal(tfx_round(&f), 0);
+	assert_non_null(tp_find(&f.t, "node_os_info", "id", "back", NULL));
+	tfx_stop(&f);
+	assert_int_equal(tp_dir_teardown(), 0);
+}
+
+/* No etc directory: nothing can tell of one made with an os-release in
+ * it, so usr/lib's is stat'ed each round and etc's looked for, as
+ * node_exporter does. */
+static void without_etc_the_stat_is_asked(void **state)
+{
+	(void)state;
+	assert_int_equal(tp_dir_setup(NULL), 0);
+	tp_mkdirs("usr/lib");
+	tp_puts("usr/lib/os-release", "ID=lib\n");
+	struct tfx f;
+	os_start(&f);
+	assert_int_equal(tfx_round(&f), 0);
+	assert_non_null(tp_find(&f.t, "node_os_info", "id", "lib", NULL));
+	assert_true(*f.st->notify.fd[0] < 0);
+	tp_mkdirs("etc");
+	tp_puts("etc/os-release", "ID=etc\n");
+	assert_int_equal(tfx_round(&f), 0);
+	assert_non_null(tp_find(&f.t, "node_os_info", "id", "etc", NULL));
+	assert_true(*f.st->notify.fd[0] >= 0); /* etc's now: watched */
 	tfx_stop(&f);
 	assert_int_equal(tp_dir_teardown(), 0);
 }
@@ -327,6 +390,8 @@ int main(void)
 	    cmocka_unit_test(malformed_lines_are_skipped_and_reported),
 	    cmocka_unit_test(os_release_is_read_again_only_when_it_changed),
 	    cmocka_unit_test(the_symlinks_target_is_watched),
+	    cmocka_unit_test(neither_file_is_watched_for),
+	    cmocka_unit_test(without_etc_the_stat_is_asked),
 	    cmocka_unit_test(a_mount_over_os_release_is_seen),
 	    cmocka_unit_test(etc_on_an_overlay_is_looked_for_at_once),
 	};

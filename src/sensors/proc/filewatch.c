@@ -35,6 +35,7 @@ void sb_filewatch_disarm(struct sb_filewatch *fw)
 	if (fw->ifd >= 0)
 		close(fw->ifd);
 	fw->ifd = -1;
+	fw->blind = false;
 	for (size_t i = 0; i < fw->n; i++)
 		free(fw->w[i].name);
 	fw->n = 0;
@@ -87,8 +88,14 @@ static int add(struct sb_filewatch *fw, const char *path, const char *name)
 	if (!local_fs(path))
 		return -EXDEV;
 	int wd = inotify_add_watch(fw->ifd, path, name ? DIR_MASK : FILE_MASK);
-	if (wd < 0)
-		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno; /* the parent tells */
+	if (wd < 0) {
+		if (errno != ENOENT && errno != ENOTDIR)
+			return -errno;
+		/* a file: its directory tells when it comes; a directory:
+		 * nothing does */
+		fw->blind |= name != NULL;
+		return 0;
+	}
 	char *copy = NULL;
 	if (name && !(copy = strdup(name)))
 		return -ENOMEM;

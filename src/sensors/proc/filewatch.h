@@ -25,6 +25,9 @@ struct sb_filewatch {
 	int mfd;	  /* /proc/self/mountinfo */
 	int islot, mslot; /* theirs in the round's poll (notify.c) */
 	bool off;	  /* could not be had: every answer is "may have changed" */
+	/* armed, but a directory on the paths was not there: a file that
+	 * appears in it, or under it, is not told */
+	bool blind;
 	size_t n;
 	struct {
 		int wd;

@@ -195,8 +195,10 @@ struct os_state {
 	/* rel came from f[src] (-1: none yet, or it held bad lines), as it
 	 * was then: the file is read again only when this changes */
 	int src;
+	bool none; /* neither file was there */
 	struct stat st;
-	/* with etc's read: asked instead of a stat a round (filewatch.h) */
+	/* kept armed while it can tell every change that counts: asked
+	 * instead of a stat a round (filewatch.h) */
 	struct sb_filewatch watch;
 	uint64_t reads;
 };
@@ -207,10 +209,10 @@ struct os_state {
  * mtime or size. Where the kernel can tell of a change (filewatch.h), it
  * is asked instead: one poll, where the stat walks the path and the
  * symlink Debian's /etc/os-release is, ~25 µs with the round's caches
- * cold. Not for usr/lib's: etc's could appear in a directory not there. */
+ * cold. */
 static bool os_unchanged(const struct proc_state *st, struct os_state *os)
 {
-	if (os->src == 0 && os->watch.ifd >= 0)
+	if (os->watch.ifd >= 0)
 		return !sb_filewatch_changed(&os->watch, st);
 	struct stat now;
 	if (os->src < 0 || stat(os->f[os->src].path, &now))
@@ -296,21 +298,29 @@ static int os_read(struct proc_state *st, struct os_state *os, struct sb_evb *b)
 static int os_collect(struct proc_state *st, struct sb_proc_coll *c, struct sb_evb *b)
 {
 	struct os_state *os = c->priv;
+	bool watched = os->watch.ifd >= 0;
 	if (os_unchanged(st, os)) {
+		if (os->none)
+			return -ENODATA;
 		sb_proc_os_samples(&os->rel, b);
 		return 0;
 	}
-	/* told of a change (etc's may be back): looked for now, not when an
-	 * absent file is next looked for */
-	if (os->src >= 0)
-		os->f[0].absent_round = 0;
+	/* told of a change, or a file that was read has changed: one that
+	 * was absent may be back, and is looked for now, not when an absent
+	 * file is next looked for (proc.c) */
+	if (watched || os->src >= 0)
+		os->f[0].absent_round = os->f[1].absent_round = 0;
 	/* armed first: a change from here on is told next round */
 	const char *const paths[2] = {os->f[0].path, os->f[1].path};
 	if (!os->watch.off)
 		sb_filewatch_arm(&os->watch, paths, 2);
 	int r = os_read(st, os, b);
-	/* without etc's the stat is asked: nothing would drain the watch */
-	if (os->src != 0)
+	os->none = r == -ENODATA;
+	/* Kept where it tells all that counts: etc's file (whatever usr/lib
+	 * holds), or usr/lib's or none with both directories watched for
+	 * one that appears. Else, and where a file held bad lines (read
+	 * again each round), the stat is asked: nothing would drain it. */
+	if (!(os->src == 0 || ((os->src == 1 || os->none) && !os->watch.blind)))
 		sb_filewatch_disarm(&os->watch);
 	return r;
 }
