@@ -102,6 +102,12 @@ threads_snap() {
 		printf '%s %s %s\n' "${_t##*/}" "$(tr ' ' _ <"$_t/comm")" "$(cut -d' ' -f1 "$_t/schedstat")"
 	done 2>/dev/null
 }
+# switches PID: "voluntary nonvoluntary" context switches of its threads
+# (those alive now), to diff: each is a sleep and a wake, or a preemption
+switches() {
+	awk '/^voluntary_ctxt_switches/ {v += $2} /^nonvoluntary_ctxt_switches/ {n += $2}
+		END {print v + 0, n + 0}' /proc/"$1"/task/*/status 2>/dev/null
+}
 # threads_diff BEFORE AFTER SECS REF_S [NAME]: each thread name's µs/s over
 # the window, and its ratio to REF_S seconds of CPU (the reference's, same
 # window); with NAME, that name's µs/s alone, as a number

@@ -85,6 +85,8 @@ ne0=$(cpu_s ne)
 sb0=$(cpu_s sb)
 sc0=$(cpu_s sb2)
 threads_snap $sb2 >"$TMP/threads0"
+set -- $(switches $ne) $(switches $sb2)
+nev0=$1 nei0=$2 scv0=$3 sci0=$4
 n=0
 while [ $n -lt "$SECS" ]; do
 	curl -sf "http://127.0.0.1:$port/metrics" >"$TMP/ne.txt" || true
@@ -97,6 +99,8 @@ ne1=$(cpu_s ne)
 sb1=$(cpu_s sb)
 sc1=$(cpu_s sb2)
 threads_snap $sb2 >"$TMP/threads1"
+set -- $(switches $ne) $(switches $sb2)
+nev1=$1 nei1=$2 scv1=$3 sci1=$4
 # the main thread's name is the binary's (SB_BIN may be another name)
 loopname=$(tr ' ' _ <"/proc/$sb2/comm")
 sc2rss=$(hwm_mb $sb2)
@@ -129,6 +133,9 @@ row "footprint: a round of all default proc collectors, served by a prom sink sc
 # (MHD-single), the filesystem collector's statfs calls the statfs worker's.
 note "footprint: the collectors-and-prom agent by thread, against node_exporter's $(py "round($necpu * 1000 / $SECS, 2)") ms/s: $(threads_diff "$TMP/threads0" "$TMP/threads1" "$SECS" "$necpu")"
 note "footprint: CPU measured as $(cpu_how sb); the collectors-only agent's peak RSS $(py "round($sc2rss, 1)") MB"
+# What a wake costs differs most between hosts (a VM's idle exits): how
+# many each side makes tells how much of its time that is.
+note "footprint: context switches (every thread; voluntary: a sleep and a wake, involuntary: a preemption) over the window, per second: node_exporter $(py "round(($nev1 - $nev0) / $SECS, 1)") voluntary and $(py "round(($nei1 - $nei0) / $SECS, 1)") involuntary, the collectors-and-prom agent $(py "round(($scv1 - $scv0) / $SECS, 1)") and $(py "round(($sci1 - $sci0) / $SECS, 1)")"
 if [ -n "$floor" ] && wait $floor && read -r _ nfl _ fwake _ freads <"$TMP/floor.out"; then
 	loop=$(threads_diff "$TMP/threads0" "$TMP/threads1" "$SECS" "$necpu" "$loopname")
 	note "footprint: the floor under the collectors-and-prom agent's loop (bench/floor.c, same window): the $nfl files its loop reads in a round, each read once a round on a kept-open fd, nothing parsed, cost $freads µs a round, and a timer wake that reads nothing $fwake µs; together $(py "round(($freads + $fwake) / ($necpu * 1e6 / $SECS), 3)")x node_exporter. The agent's loop: $loop µs a round, $(py "round($loop - $freads - $fwake)") µs above that floor (parsing, events, the link dump, statfs hand-off)"
