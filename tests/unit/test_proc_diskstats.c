@@ -1,5 +1,7 @@
 /* /proc/diskstats: node_disk_*{device}. */
-#include "test_proc.h"
+#include "test_proc_fx.h"
+
+#include <limits.h>
 
 #define EXCLUDE "^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\\d+n\\d+p)\\d+$"
 
@@ -143,6 +145,26 @@ static void no_devices_is_not_an_error(void **state)
 	tp_free(&t);
 }
 
+/* A udev path longer than a path can be is refused when the config is
+ * checked, naming the key: cut short, it would name another directory. */
+static void a_udev_path_too_long_is_an_error(void **state)
+{
+	(void)state;
+	char *path = malloc(PATH_MAX + 1);
+	assert_non_null(path);
+	memset(path, 'a', PATH_MAX);
+	path[0] = '/';
+	path[PATH_MAX] = 0;
+	char *names[] = {"diskstats"};
+	struct proc_cfg cfg = {.collectors = {names, 1}, .udev = path};
+	char err[256] = "";
+	assert_int_equal(sb_sensor_proc.validate(&cfg, err, sizeof(err)), -ENAMETOOLONG);
+	assert_non_null(strstr(err, "udev: path too long"));
+	path[PATH_MAX - 1] = 0; /* the longest a path can be */
+	assert_int_equal(sb_sensor_proc.validate(&cfg, err, sizeof(err)), 0);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -152,6 +174,7 @@ int main(void)
 	    cmocka_unit_test(short_and_garbled_lines_are_skipped),
 	    cmocka_unit_test(a_last_line_cut_short_is_not_read),
 	    cmocka_unit_test(no_devices_is_not_an_error),
+	    cmocka_unit_test(a_udev_path_too_long_is_an_error),
 	};
 	return cmocka_run_group_tests_name("proc /proc/diskstats", tests, setup, teardown);
 }

@@ -183,7 +183,8 @@ static int bonding_collect(struct proc_state *st, struct sb_proc_coll *c, struct
 			p++;
 			continue;
 		}
-		unsigned slaves, active;
+		/* set whenever e is 0; gcc -Os cannot tell (maybe-uninitialized) */
+		unsigned slaves = 0, active = 0;
 		struct sb_procfile *badf = NULL;
 		int e = if_name_ok(m, n) ? master_counts(st, bd, net, m, n, &slaves, &active, &badf)
 					 : (badf = c->f[0], -EINVAL);

@@ -67,10 +67,18 @@ static int disks_init(struct proc_state *st, struct sb_proc_coll *coll)
 				slash[slash == root ? 1 : 0] = 0;
 			else
 				snprintf(root, sizeof(root), ".");
-			snprintf(d->udev_dir, sizeof(d->udev_dir), "%s/udev/data", root);
+			/* shorter than the diskstats path, which fit: checked all
+			 * the same, not cut short */
+			if (snprintf(d->udev_dir, sizeof(d->udev_dir), "%s/udev/data", root) >=
+			    (int)sizeof(d->udev_dir)) {
+				sb_err(st->comp, "udev database beside %s: path too long", root);
+				return -ENAMETOOLONG;
+			}
 		}
-	} else {
-		snprintf(d->udev_dir, sizeof(d->udev_dir), "%s", u);
+	} else if (snprintf(d->udev_dir, sizeof(d->udev_dir), "%s", u) >=
+		   (int)sizeof(d->udev_dir)) {
+		sb_err(st->comp, "udev: path too long (%zu bytes)", strlen(u));
+		return -ENAMETOOLONG;
 	}
 	return 0;
 }
@@ -254,6 +262,11 @@ static const struct sb_cfg_key disks_keys[] = {
 
 static int disks_check(const struct proc_cfg *c, char *err, size_t errlen)
 {
+	if (c->udev && strlen(c->udev) >= PATH_MAX) {
+		snprintf(err, errlen, "udev: path too long (%zu bytes, the most is %d)",
+			 strlen(c->udev), PATH_MAX - 1);
+		return -ENAMETOOLONG;
+	}
 	int r = sb_proc_check_regex("diskstats_device_exclude", c->diskstats_device_exclude, err,
 				    errlen);
 	if (!r)

@@ -74,7 +74,7 @@ struct tapes {
 static bool tape_name(const char *s)
 {
 	size_t len = strlen(s);
-	return len > 2 && len < 32 && !strncmp(s, "st", 2) &&
+	return len > 2 && len < sizeof(((struct tape_dev *)0)->name) && !strncmp(s, "st", 2) &&
 	       strspn(s + 2, "0123456789") == len - 2;
 }
 
@@ -114,7 +114,8 @@ static int scan(struct tapes *t)
 		memset(x, 0, sizeof(*x));
 		for (size_t k = 0; k < NT; k++)
 			x->f[k].fd = -1;
-		snprintf(x->name, sizeof(x->name), "%s", de->d_name);
+		/* tape_name: shorter than name */
+		memcpy(x->name, de->d_name, strlen(de->d_name) + 1);
 	}
 	closedir(d);
 	if (t->n)
