@@ -87,6 +87,17 @@ size_t sb_fmt_i64(char *out, int64_t v);
  * Prometheus: NaN, +Inf, -Inf). out must hold 32 bytes. */
 size_t sb_fmt_double(char *out, double v);
 
+/* v == floor(v), without floor: the agent does not link libm (Makefile),
+ * and only a build that inlines floor (-O2 here) links without it. True for
+ * the infinities, as floor gives; false for NaN. */
+static inline bool sb_whole(double v)
+{
+	/* from 2^52 up every double is whole, and the cast below is defined */
+	if (!(v < 0x1p52 && v > -0x1p52))
+		return v == v;
+	return v == (double)(int64_t)v;
+}
+
 /* Strict number parsing: the whole string must be consumed. 0 or -errno. */
 int sb_parse_u64(const char *s, uint64_t *out);
 int sb_parse_i64(const char *s, int64_t *out);

@@ -131,7 +131,7 @@ int sb_cfg_parse_value(const cJSON *v, const struct sb_cfg_key *k, void *dst, co
 	case SB_CT_INT: {
 		if (cJSON_IsNumber(v) && fabs(v->valuedouble) > 9.2e18)
 			return sb_cfg_fail(err, errlen, path, NULL, "integer too large");
-		if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble))
+		if (!cJSON_IsNumber(v) || !sb_whole(v->valuedouble))
 			return sb_cfg_fail(err, errlen, path, NULL, "expected an integer, got %s",
 					   cJSON_IsNumber(v) ? "a fraction" : sb_cfg_json_type(v));
 		if (check_range(k, v->valuedouble, path, err, errlen))
@@ -198,8 +198,7 @@ int sb_cfg_parse_value(const cJSON *v, const struct sb_cfg_key *k, void *dst, co
 	case SB_CT_SIZE: {
 		uint64_t b = 0;
 		int r = -EINVAL;
-		if (cJSON_IsNumber(v) && v->valuedouble >= 0 &&
-		    v->valuedouble == floor(v->valuedouble)) {
+		if (cJSON_IsNumber(v) && v->valuedouble >= 0 && sb_whole(v->valuedouble)) {
 			/* 1e309 arrives as inf, and casting it or anything past
 			 * 2^64 is undefined: the string form's limit holds here too */
 			r = v->valuedouble < SB_SIZE_MAX_BYTES ? 0 : -ERANGE;

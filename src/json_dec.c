@@ -136,7 +136,7 @@ static void field(struct sb_evb *b, const cJSON *f)
 	}
 	double v = f->valuedouble;
 	/* what the writer printed as an integer reads back as one */
-	if (fabs(v) < EXACT && v == floor(v) && !(v == 0 && signbit(v))) {
+	if (fabs(v) < EXACT && sb_whole(v) && !(v == 0 && signbit(v))) {
 		if (v < 0)
 			sb_evb_field_int(b, f->string, (int64_t)v);
 		else
@@ -168,7 +168,7 @@ int sb_json_decode_event(struct sb_evb *b, const char *p, size_t n, struct sb_ev
 	}
 	double seq = h[0]->valuedouble;
 	int64_t t;
-	if (seq < 1 || seq >= EXACT || seq != floor(seq)) {
+	if (seq < 1 || seq >= EXACT || !sb_whole(seq)) {
 		r = fail(err, errlen, "%s: not a whole number from 1 to 2^53", "seq");
 		goto out;
 	}

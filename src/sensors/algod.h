@@ -31,7 +31,7 @@ struct sb_algod_status {
 /* A round, a count of nanoseconds or of microAlgos as a node's uint64
  * fields hold them: whole, from 0 to what an int64 holds. 1e309 (infinity
  * to cJSON), -5 or 0.5 is none. */
-static inline bool sb_algod_whole(double v) { return v >= 0 && v < 9.2e18 && v == floor(v); }
+static inline bool sb_algod_whole(double v) { return v >= 0 && v < 9.2e18 && sb_whole(v); }
 
 /* The body of GET /v2/status into st (all but ok, which stays as it was);
  * 0, or -EINVAL with why naming the key at fault, st untouched. */

@@ -1,4 +1,5 @@
 /* Durations, sizes, numbers and timestamps as users write and read them. */
+#include <float.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -312,9 +313,43 @@ static void test_thread_names_are_cut_to_what_the_kernel_keeps(void **state)
 	assert_string_not_equal(mine, "send:a-long-sin"); /* only that thread */
 }
 
+/* sb_whole is v == floor(v) for every kind of double, without libm. */
+static void test_whole_numbers_as_floor_tells(void **state)
+{
+	(void)state;
+	static const struct {
+		double v;
+		bool whole;
+	} cases[] = {
+	    {0.0, true},
+	    {-0.0, true},
+	    {1, true},
+	    {-1, true},
+	    {0.5, false},
+	    {-0.5, false},
+	    {DBL_MIN, false},
+	    {-DBL_MIN, false},
+	    {4503599627370495.5, false}, /* 2^52 - 0.5: the last with a fraction */
+	    {-4503599627370495.5, false},
+	    {4503599627370496.0, true}, /* 2^52 */
+	    {-4503599627370496.0, true},
+	    {9007199254740994.0, true}, /* 2^53 + 2 */
+	    {9.2e18, true},
+	    {1e300, true},
+	    {-1e300, true},
+	    {INFINITY, true},
+	    {-INFINITY, true},
+	    {NAN, false},
+	};
+	for (size_t i = 0; i < SB_ARRAY_SIZE(cases); i++)
+		if (sb_whole(cases[i].v) != cases[i].whole)
+			fail_msg("sb_whole(%g) != %d", cases[i].v, cases[i].whole);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_whole_numbers_as_floor_tells),
 	    cmocka_unit_test(test_durations_parse_in_every_unit),
 	    cmocka_unit_test(test_bad_durations_are_rejected),
 	    cmocka_unit_test(test_durations_format_shortest_exact),
