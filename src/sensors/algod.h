@@ -10,7 +10,6 @@
 #ifndef SB_SENSOR_ALGOD_H
 #define SB_SENSOR_ALGOD_H
 
-#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,6 +18,7 @@
 #include "../http/job.h"
 #include "sb_event.h"
 #include "sb_sensor.h"
+#include "sb_util.h"
 
 /* What /v2/status said. */
 struct sb_algod_status {

@@ -51,33 +51,35 @@ static int disks_init(struct proc_state *st, struct sb_proc_coll *coll)
 		return r;
 	}
 	const char *u = c->udev ? c->udev : "";
+	/* the directory is base + tail */
+	char root[PATH_MAX];
+	const char *base = u, *tail = "";
 	if (!strcmp(u, "auto")) {
 		/* A fixture tree keeps its udev database beside proc/: the
 		 * host's would describe other disks. */
-		char root[PATH_MAX];
 		snprintf(root, sizeof(root), "%s", c->procfs);
 		size_t l = strlen(root);
 		while (l > 1 && root[l - 1] == '/')
 			root[--l] = 0;
 		if (!strcmp(root, "/proc")) {
-			snprintf(d->udev_dir, sizeof(d->udev_dir), "/run/udev/data");
+			base = "/run/udev/data";
 		} else {
 			char *slash = strrchr(root, '/');
 			if (slash)
 				slash[slash == root ? 1 : 0] = 0;
 			else
 				snprintf(root, sizeof(root), ".");
-			/* shorter than the diskstats path, which fit: checked all
-			 * the same, not cut short */
-			if (snprintf(d->udev_dir, sizeof(d->udev_dir), "%s/udev/data", root) >=
-			    (int)sizeof(d->udev_dir)) {
-				sb_err(st->comp, "udev database beside %s: path too long", root);
-				return -ENAMETOOLONG;
-			}
+			base = root;
+			tail = "/udev/data";
 		}
-	} else if (snprintf(d->udev_dir, sizeof(d->udev_dir), "%s", u) >=
-		   (int)sizeof(d->udev_dir)) {
-		sb_err(st->comp, "udev: path too long (%zu bytes)", strlen(u));
+	}
+	/* The key is checked when the config is (disks_check), and the path
+	 * beside the procfs root is shorter than the diskstats one, which
+	 * fit: checked here all the same, never cut short. */
+	if (snprintf(d->udev_dir, sizeof(d->udev_dir), "%s%s", base, tail) >=
+	    (int)sizeof(d->udev_dir)) {
+		sb_err(st->comp, "udev database: path too long (%zu bytes)",
+		       strlen(base) + strlen(tail));
 		return -ENAMETOOLONG;
 	}
 	return 0;
