@@ -254,7 +254,7 @@ static int disks_collect(struct proc_state *st, struct sb_proc_coll *coll, struc
 static const struct sb_cfg_key disks_keys[] = {
     {"udev", SB_CT_STR, offsetof(struct proc_cfg, udev), "auto",
      "udev database for disk info labels (auto: /run/udev/data with procfs /proc, else "
-     "udev/data beside the procfs root; \"\": none)"},
+     "udev/data beside the procfs root; \"\": none); a path of 4096 bytes or more is refused"},
     {"diskstats_device_exclude", SB_CT_STR, offsetof(struct proc_cfg, diskstats_device_exclude),
      DISK_EXCLUDE, "regexp of disk devices to leave out"},
     {"diskstats_device_include", SB_CT_STR, offsetof(struct proc_cfg, diskstats_device_include), "",
