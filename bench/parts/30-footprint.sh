@@ -34,12 +34,26 @@ JSON
 "$SB_BIN" -c "$TMP/c2.json" --no-bpf --sensors proc 2>"$TMP/sb2.log" &
 sb2=$!
 track_pid $sb2
+# A third agent: the prom agent with only the 11 collectors the proc sensor
+# had when issue 13 was filed ("as the 11 collectors do today"), so each
+# run shows what the 36 collectors added since cost on the same host.
+port3=$(free_port)
+first11='"cpu","meminfo","loadavg","stat","diskstats","netdev","pressure","vmstat","filefd","sockstat","netstat"'
+cat >"$TMP/c3.json" <<JSON
+{"interval":"1s","sensors":{"proc":{"collectors":[$first11]}},
+ "sinks":[{"type":"prom","listen":"127.0.0.1:$port3","full":"drop_oldest"}]}
+JSON
+"$SB_BIN" -c "$TMP/c3.json" --no-bpf --sensors proc 2>"$TMP/sb3.log" &
+sb3=$!
+track_pid $sb3
 cpu_track ne $ne
 cpu_track sb $sb
 cpu_track sb2 $sb2
+cpu_track sb3 $sb3
 i=0
 while ! { curl -sf "http://127.0.0.1:$port/metrics" >/dev/null &&
-	curl -sf "http://127.0.0.1:$port2/metrics" | grep -q '^node_load1 '; } && [ $i -lt 50 ]; do
+	curl -sf "http://127.0.0.1:$port2/metrics" | grep -q '^node_load1 ' &&
+	curl -sf "http://127.0.0.1:$port3/metrics" | grep -q '^node_load1 '; } && [ $i -lt 50 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
@@ -84,6 +98,7 @@ fi
 ne0=$(cpu_s ne)
 sb0=$(cpu_s sb)
 sc0=$(cpu_s sb2)
+se0=$(cpu_s sb3)
 threads_snap $sb2 >"$TMP/threads0"
 set -- $(switches $ne) $(switches $sb2)
 nev0=$1 nei0=$2 scv0=$3 sci0=$4
@@ -91,6 +106,8 @@ n=0
 while [ $n -lt "$SECS" ]; do
 	curl -sf "http://127.0.0.1:$port/metrics" >"$TMP/ne.txt" || true
 	curl -sf "http://127.0.0.1:$port2/metrics" >"$TMP/sb2.txt" || true
+	grep '^node_scrape_collector_duration_seconds{' "$TMP/sb2.txt" >>"$TMP/durations" || true
+	curl -sf "http://127.0.0.1:$port3/metrics" >"$TMP/sb3.txt" || true
 	[ -n "$hfloor" ] && { curl -sf "http://127.0.0.1:$hport/" >/dev/null || true; }
 	sleep 1
 	n=$((n + 1))
@@ -98,6 +115,7 @@ done
 ne1=$(cpu_s ne)
 sb1=$(cpu_s sb)
 sc1=$(cpu_s sb2)
+se1=$(cpu_s sb3)
 threads_snap $sb2 >"$TMP/threads1"
 set -- $(switches $ne) $(switches $sb2)
 nev1=$1 nei1=$2 scv1=$3 sci1=$4
@@ -106,8 +124,8 @@ loopname=$(tr ' ' _ <"/proc/$sb2/comm")
 sc2rss=$(hwm_mb $sb2)
 nerss=$(hwm_mb $ne)
 sbrss=$(hwm_mb $sb)
-kill -TERM $sb $sb2
-wait $sb $sb2
+kill -TERM $sb $sb2 $sb3
+wait $sb $sb2 $sb3
 nsamples=$(grep -c '^[a-z]' "$TMP/ne.txt")
 sbsamples=$(python3 -c '
 import json,sys
@@ -128,6 +146,21 @@ row "footprint: a round of all default proc collectors, served by a prom sink sc
 	"$(py "round(($sc1 - $sc0) * 1000 / $SECS, 2)") ms/s ($nsc node_* samples/scrape)" \
 	"node_exporter: $(py "round($necpu * 1000 / $SECS, 2)") ms/s ($nsamples samples/scrape)" "${r}x" "<= 0.1x" \
 	"$(py "'met' if $r <= 0.1 else 'MISSED'")"
+nse=$(grep -c '^node_' "$TMP/sb3.txt")
+r=$(py "round(($se1 - $se0) / max($ne1 - $ne0, 1e-9), 3)")
+row "footprint: the same, with only the 11 collectors of issue 13's start (cpu, meminfo, loadavg, stat, diskstats, netdev, pressure, vmstat, filefd, sockstat, netstat)" \
+	"$(py "round(($se1 - $se0) * 1000 / $SECS, 2)") ms/s ($nse node_* samples/scrape)" \
+	"node_exporter: $(py "round($necpu * 1000 / $SECS, 2)") ms/s ($nsamples samples/scrape)" "${r}x" "<= 0.1x" \
+	"$(py "'met' if $r <= 0.1 else 'MISSED'")"
+# Each collector's part of a round: the agent's own
+# node_scrape_collector_duration_seconds (wall time, so a preemption inside
+# a collector counts), averaged over the window's scrapes.
+if [ -s "$TMP/durations" ]; then
+	note "footprint: the collectors-and-prom agent's collectors, wall time a round averaged over the window (node_scrape_collector_duration_seconds): $(awk '
+		{ split($0, a, "collector=\""); split(a[2], b, "\""); t[b[1]] += $NF; n[b[1]]++ }
+		END { for (k in t) { s += t[k] / n[k]; printf "%s %.1f\n", k, t[k] / n[k] * 1e6 } ; printf "=all %.1f\n", s * 1e6 }' "$TMP/durations" |
+		sort -k2 -rn | awk '/^=all/ { all = $2; next } NR <= 11 { top = top sep $1 " " $2; sep = ", " } END { printf "%s µs in all; the dearest: %s µs", all, top }')"
+fi
 # Where the collectors-and-prom agent's time went, by thread name: the
 # collection loop is the main thread (named as the binary), serving is libmicrohttpd's
 # (MHD-single), the filesystem collector's statfs calls the statfs worker's.
