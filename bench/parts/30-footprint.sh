@@ -135,23 +135,20 @@ for l in open(sys.argv[1]):
     n=max(n, len(ev.get("samples",[])) if ev["source"]=="proc" else 0)
 print(n)' "$TMP/events.jsonl")
 necpu=$(py "$ne1 - $ne0")
-sbcpu=$(py "$sb1 - $sb0")
-r=$(py "round(($sb1 - $sb0) / max($ne1 - $ne0, 1e-9), 3)")
-row "footprint: the default agent (proc, bpf, file sink), CPU over ${SECS}s at 1/s" "$(py "round($sbcpu * 1000 / $SECS, 2)") ms/s ($sbsamples proc samples/round)" \
-	"node_exporter: $(py "round($necpu * 1000 / $SECS, 2)") ms/s ($nsamples samples/scrape)" "${r}x" "<= 0.1x" \
-	"$(py "'met' if $r <= 0.1 else 'MISSED'")"
-nsc=$(grep -c '^node_' "$TMP/sb2.txt")
-r=$(py "round(($sc1 - $sc0) / max($ne1 - $ne0, 1e-9), 3)")
-row "footprint: a round of all default proc collectors, served by a prom sink scraped 1/s" \
-	"$(py "round(($sc1 - $sc0) * 1000 / $SECS, 2)") ms/s ($nsc node_* samples/scrape)" \
-	"node_exporter: $(py "round($necpu * 1000 / $SECS, 2)") ms/s ($nsamples samples/scrape)" "${r}x" "<= 0.1x" \
-	"$(py "'met' if $r <= 0.1 else 'MISSED'")"
-nse=$(grep -c '^node_' "$TMP/sb3.txt")
-r=$(py "round(($se1 - $se0) / max($ne1 - $ne0, 1e-9), 3)")
-row "footprint: the same, with only the 11 collectors of issue 13's start (cpu, meminfo, loadavg, stat, diskstats, netdev, pressure, vmstat, filefd, sockstat, netstat)" \
-	"$(py "round(($se1 - $se0) * 1000 / $SECS, 2)") ms/s ($nse node_* samples/scrape)" \
-	"node_exporter: $(py "round($necpu * 1000 / $SECS, 2)") ms/s ($nsamples samples/scrape)" "${r}x" "<= 0.1x" \
-	"$(py "'met' if $r <= 0.1 else 'MISSED'")"
+# cpu_row WHAT CPU0 CPU1 SIZE: a row of an agent's CPU over the window
+# against node_exporter's
+cpu_row() {
+	r=$(py "round(($3 - $2) / max($ne1 - $ne0, 1e-9), 3)")
+	row "$1" "$(py "round(($3 - $2) * 1000 / $SECS, 2)") ms/s ($4)" \
+		"node_exporter: $(py "round($necpu * 1000 / $SECS, 2)") ms/s ($nsamples samples/scrape)" "${r}x" "<= 0.1x" \
+		"$(py "'met' if $r <= 0.1 else 'MISSED'")"
+}
+cpu_row "footprint: the default agent (proc, bpf, file sink), CPU over ${SECS}s at 1/s" "$sb0" "$sb1" \
+	"$sbsamples proc samples/round"
+cpu_row "footprint: a round of all default proc collectors, served by a prom sink scraped 1/s" "$sc0" "$sc1" \
+	"$(grep -c '^node_' "$TMP/sb2.txt") node_* samples/scrape"
+cpu_row "footprint: the same, with only the 11 collectors of issue 13's start (cpu, meminfo, loadavg, stat, diskstats, netdev, pressure, vmstat, filefd, sockstat, netstat)" \
+	"$se0" "$se1" "$(grep -c '^node_' "$TMP/sb3.txt") node_* samples/scrape"
 # Each collector's part of a round: the agent's own
 # node_scrape_collector_duration_seconds (wall time, so a preemption inside
 # a collector counts), averaged over the window's scrapes.
