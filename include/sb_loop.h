@@ -35,10 +35,13 @@ void sb_timer_free(struct sb_timer *t);
  * delivers the first three to cb through a signalfd. */
 int sb_loop_signals(struct sb_loop *l, sb_signal_cb cb, void *arg);
 
-/* cb runs each time the loop has handled what was ready and is about to
- * wait: once after a burst of callbacks (a round's timers firing together),
- * for work that should follow all of them. It must be cheap when it has
- * nothing to do. NULL removes it. */
+/* cb runs each time the loop has handled what was ready, and what became
+ * ready while that ran (one look more, without waiting), and is about to
+ * wait: once after a burst of callbacks (a round's timers firing together,
+ * or a few µs apart), for work that should follow all of them. An fd that
+ * stays ready delays it by one batch at most. It must be cheap when it has
+ * nothing to do; sb_loop_stop from it returns before the wait. NULL
+ * removes it. */
 void sb_loop_on_idle(struct sb_loop *l, void (*cb)(void *arg), void *arg);
 
 /* Runs until sb_loop_stop. Returns 0 or -errno. */

@@ -233,16 +233,26 @@ void sb_loop_on_idle(struct sb_loop *l, void (*cb)(void *arg), void *arg)
 int sb_loop_run(struct sb_loop *l)
 {
 	struct epoll_event evs[64];
+	/* After a wake's callbacks, one look that does not block before idle
+	 * runs: what became ready meanwhile (a sensor's timer due a few µs
+	 * after the one whose round just took a millisecond) runs first, so
+	 * idle follows the whole round. Only one: an fd that stays ready must
+	 * not keep idle from running. */
+	bool again = false;
 	l->stop = false;
 	while (!l->stop) {
-		if (l->idle_cb)
+		if (!again && l->idle_cb) {
 			l->idle_cb(l->idle_arg);
-		int n = epoll_wait(l->epfd, evs, SB_ARRAY_SIZE(evs), -1);
+			if (l->stop)
+				break;
+		}
+		int n = epoll_wait(l->epfd, evs, SB_ARRAY_SIZE(evs), again ? 0 : -1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
+		again = n > 0 && !again;
 		for (int i = 0; i < n; i++) {
 			struct handler *h = evs[i].data.ptr;
 			if (h->dead)
