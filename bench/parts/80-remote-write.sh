@@ -2,8 +2,9 @@
 # Debian's node_exporter every second and remote-writing to a receiving
 # Prometheus, vs sensorbus scraping the same node_exporter every second
 # (scrape sensor) with a remote_write sink to the same receiver, over the
-# same SECS. CPU seconds from /proc/PID/stat (utime+stime), peak RSS from
-# VmHWM; bytes per sample on the wire (snappy bodies) from each sender's
+# same SECS. CPU from each process's own cgroup (ns, every thread;
+# cpu_track in bench/lib.sh: clock ticks, 10 ms each, were 11 of them for
+# sensorbus over 60 s, so one moved its row by 9%), peak RSS from VmHWM; bytes per sample on the wire (snappy bodies) from each sender's
 # own counters: prometheus_remote_storage_{bytes,samples}_total of the
 # agent, sensorbus_remote_write_{sent_bytes,samples}_total of sensorbus
 # (its agent sensor remote-writes them to the receiver).
@@ -12,7 +13,6 @@ SECS=${BENCH_RW_SECS:-60}
 NE=$(command -v prometheus-node-exporter || echo /usr/bin/prometheus-node-exporter)
 [ -x "$NE" ] || { row "remote write" "" "" "" "" "skipped: no prometheus-node-exporter"; exit 0; }
 command -v prometheus >/dev/null || { row "remote write" "" "" "" "" "skipped: no prometheus"; exit 0; }
-cpu_s() { awk '{print ($14 + $15) / '"$(getconf CLK_TCK)"'}' "/proc/$1/stat"; }
 hwm_mb() { awk '/VmHWM/ {print $2 / 1024}' "/proc/$1/status"; }
 ready() { i=0; while ! curl -sf "$1" >/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done; }
 
@@ -44,6 +44,7 @@ prometheus --enable-feature=agent --config.file="$TMP/agent.yml" --storage.agent
 	--web.listen-address=127.0.0.1:$ag_port --log.level=warn 2>"$TMP/ag.log" &
 ag=$!
 track_pid $ag
+cpu_track ag $ag
 cat >"$TMP/sb.json" <<JSON
 {"interval": "1s",
  "sensors": {"scrape": {"targets": [{"name": "node", "url": "http://127.0.0.1:$ne_port/metrics",
@@ -55,13 +56,14 @@ JSON
 "$SB_BIN" -c "$TMP/sb.json" --no-bpf 2>"$TMP/sb.log" &
 sb=$!
 track_pid $sb
+cpu_track sb $sb
 ready "http://127.0.0.1:$ag_port/-/ready"
 sleep 5 # both past start-up: the WAL, the first scrapes, libcurl and libsnappy loaded
-ag0=$(cpu_s $ag)
-sb0=$(cpu_s $sb)
+ag0=$(cpu_s ag)
+sb0=$(cpu_s sb)
 sleep "$SECS"
-ag1=$(cpu_s $ag)
-sb1=$(cpu_s $sb)
+ag1=$(cpu_s ag)
+sb1=$(cpu_s sb)
 agrss=$(hwm_mb $ag)
 sbrss=$(hwm_mb $sb)
 sleep 6 # one more agent-sensor round reaches the receiver
@@ -79,7 +81,7 @@ refused=$(grep -c 'from remote write' "$TMP/rx.log")
 [ "$refused" -gt 0 ] && note "the receiver refused $refused requests, the first: $(grep -m1 'from remote write' "$TMP/rx.log")"
 agcpu=$(py "$ag1 - $ag0")
 sbcpu=$(py "$sb1 - $sb0")
-note "remote write over ${SECS}s: sensorbus CPU ${sbcpu}s, Prometheus agent ${agcpu}s; RSS ${sbrss} MB vs ${agrss} MB; sensorbus ${sb_samples} samples in ${sb_bytes} bytes, agent ${ag_samples} samples in ${ag_bytes} bytes; rejected ${rejected}, refused by the receiver ${refused}"
+note "remote write over ${SECS}s: sensorbus CPU $(py "round($sbcpu, 4)")s, Prometheus agent $(py "round($agcpu, 4)")s ($(cpu_how sb)); RSS ${sbrss} MB vs ${agrss} MB; sensorbus ${sb_samples} samples in ${sb_bytes} bytes, agent ${ag_samples} samples in ${ag_bytes} bytes; rejected ${rejected}, refused by the receiver ${refused}"
 r=$(py "round($sbcpu / max($agcpu, 1e-9), 3)")
 row "remote write: CPU, node_exporter scraped 1/s" "$(py "round($sbcpu * 1000 / $SECS, 2)") ms/s" \
 	"Prometheus agent: $(py "round($agcpu * 1000 / $SECS, 2)") ms/s" "${r}x" "<= 0.1x" \
