@@ -93,6 +93,15 @@ static void on_bound(void *arg)
 	sb_loop_stop(arg);
 }
 
+static struct sb_timer *bound_new(struct sb_loop *l)
+{
+	struct sb_timer *t = sb_timer_new(l, on_bound, l);
+	assert_non_null(t);
+	assert_int_equal(sb_timer_set(t, 2 * SB_NSEC_PER_SEC, 0), 0);
+	timed_out = 0;
+	return t;
+}
+
 static void chain_first(void *arg)
 {
 	struct chain *c = arg;
@@ -129,10 +138,7 @@ static void test_idle_waits_for_what_became_ready_meanwhile(void **state)
 	assert_int_equal(sb_loop_add_fd(c.loop, c.efd, SB_EV_READ, chain_second, &c), 0);
 	struct sb_timer *t = sb_timer_new(c.loop, chain_first, &c);
 	assert_non_null(t);
-	struct sb_timer *bound = sb_timer_new(c.loop, on_bound, c.loop);
-	assert_non_null(bound);
-	assert_int_equal(sb_timer_set(bound, 2 * SB_NSEC_PER_SEC, 0), 0);
-	timed_out = 0;
+	struct sb_timer *bound = bound_new(c.loop);
 	sb_loop_on_idle(c.loop, chain_idle, &c);
 	assert_int_equal(sb_timer_set(t, 1, 0), 0);
 	assert_int_equal(sb_loop_run(c.loop), 0);
@@ -183,10 +189,7 @@ static void test_idle_runs_beside_an_fd_always_ready(void **state)
 	int efd = eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC); /* ready, and never read */
 	assert_true(efd >= 0);
 	assert_int_equal(sb_loop_add_fd(b.loop, efd, SB_EV_READ, busy_ready, &b), 0);
-	struct sb_timer *bound = sb_timer_new(b.loop, on_bound, b.loop);
-	assert_non_null(bound);
-	assert_int_equal(sb_timer_set(bound, 2 * SB_NSEC_PER_SEC, 0), 0);
-	timed_out = 0;
+	struct sb_timer *bound = bound_new(b.loop);
 	sb_loop_on_idle(b.loop, busy_idle, &b);
 	assert_int_equal(sb_loop_run(b.loop), 0);
 	assert_int_equal(timed_out, 0);
