@@ -138,7 +138,7 @@ necpu=$(py "$ne1 - $ne0")
 # cpu_row WHAT CPU0 CPU1 SIZE: a row of an agent's CPU over the window
 # against node_exporter's
 cpu_row() {
-	r=$(py "round(($3 - $2) / max($ne1 - $ne0, 1e-9), 3)")
+	r=$(py "round(($3 - $2) / max($necpu, 1e-9), 3)")
 	row "$1" "$(py "round(($3 - $2) * 1000 / $SECS, 2)") ms/s ($4)" \
 		"node_exporter: $(py "round($necpu * 1000 / $SECS, 2)") ms/s ($nsamples samples/scrape)" "${r}x" "<= 0.1x" \
 		"$(py "'met' if $r <= 0.1 else 'MISSED'")"
@@ -147,7 +147,7 @@ cpu_row "footprint: the default agent (proc, bpf, file sink), CPU over ${SECS}s 
 	"$sbsamples proc samples/round"
 cpu_row "footprint: a round of all default proc collectors, served by a prom sink scraped 1/s" "$sc0" "$sc1" \
 	"$(grep -c '^node_' "$TMP/sb2.txt") node_* samples/scrape"
-cpu_row "footprint: the same, with only the 11 collectors of issue 13's start (cpu, meminfo, loadavg, stat, diskstats, netdev, pressure, vmstat, filefd, sockstat, netstat)" \
+cpu_row "footprint: the same, with only the 11 collectors of issue 13's start ($(printf '%s' "$first11" | tr -d '"' | sed 's/,/, /g'))" \
 	"$se0" "$se1" "$(grep -c '^node_' "$TMP/sb3.txt") node_* samples/scrape"
 # Each collector's part of a round: the agent's own
 # node_scrape_collector_duration_seconds (wall time, so a preemption inside
@@ -155,8 +155,8 @@ cpu_row "footprint: the same, with only the 11 collectors of issue 13's start (c
 if [ -s "$TMP/durations" ]; then
 	note "footprint: the collectors-and-prom agent's collectors, wall time a round averaged over the window (node_scrape_collector_duration_seconds): $(awk '
 		{ split($0, a, "collector=\""); split(a[2], b, "\""); t[b[1]] += $NF; n[b[1]]++ }
-		END { for (k in t) { s += t[k] / n[k]; printf "%s %.1f\n", k, t[k] / n[k] * 1e6 } ; printf "=all %.1f\n", s * 1e6 }' "$TMP/durations" |
-		sort -k2 -rn | awk '/^=all/ { all = $2; next } NR <= 11 { top = top sep $1 " " $2; sep = ", " } END { printf "%s µs in all; the dearest: %s µs", all, top }')"
+		END { for (k in t) printf "%s %.4f\n", k, t[k] / n[k] * 1e6 }' "$TMP/durations" |
+		sort -k2 -rn | awk '{ all += $2 } NR <= 10 { top = top sep $1 sprintf(" %.1f", $2); sep = ", " } END { printf "%.1f µs in all; the dearest: %s µs", all, top }')"
 fi
 # Where the collectors-and-prom agent's time went, by thread name: the
 # collection loop is the main thread (named as the binary), serving is libmicrohttpd's

@@ -4,8 +4,9 @@
 # (scrape sensor) with a remote_write sink to the same receiver, over the
 # same SECS. CPU from each process's own cgroup (ns, every thread;
 # cpu_track in bench/lib.sh: clock ticks, 10 ms each, were 11 of them for
-# sensorbus over 60 s, so one moved its row by 9%), peak RSS from VmHWM; bytes per sample on the wire (snappy bodies) from each sender's
-# own counters: prometheus_remote_storage_{bytes,samples}_total of the
+# sensorbus over 60 s, so one moved its row by 9%), peak RSS from VmHWM;
+# bytes per sample on the wire (snappy bodies) from each sender's own
+# counters: prometheus_remote_storage_{bytes,samples}_total of the
 # agent, sensorbus_remote_write_{sent_bytes,samples}_total of sensorbus
 # (its agent sensor remote-writes them to the receiver).
 . "$(dirname "$0")/../lib.sh"
